@@ -1,0 +1,48 @@
+"""`create_app(settings)`: the ASGI application."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+
+from app.clock import Clock, system_clock
+from app.context import build_context
+from app.errors import AppError, handle_app_error, handle_http_exception, handle_unexpected
+from app.middleware.body_limit import BodyLimitMiddleware
+from app.settings import Settings, load_settings
+from app.views import health, owner
+
+logger = logging.getLogger("retriever_pages")
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> Starlette:
+    settings = settings or load_settings()
+    ctx = build_context(settings, clock)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        version = await run_in_threadpool(ctx.store.migrate)
+        logger.info("store ready at schema version %s", version)
+        try:
+            yield
+        finally:
+            ctx.store.close()
+
+    app = Starlette(
+        routes=[*health.routes, *owner.routes],
+        middleware=[Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)],
+        exception_handlers={
+            AppError: handle_app_error,
+            HTTPException: handle_http_exception,
+            Exception: handle_unexpected,
+        },
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    return app

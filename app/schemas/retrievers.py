@@ -1,0 +1,79 @@
+"""Retrievers: a name, an input schema and the backend that answers their queries."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints
+
+from app.schemas.base import FieldName, LinkUrl, Model, Text, matching
+from app.schemas.display import DisplayConfig, FieldSchema
+
+RetrieverName = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=100),
+    matching(
+        re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.\-]*"),
+        "letters, digits, spaces, '_', '.' and '-', starting with a letter or digit",
+    ),
+]
+CollectionName = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=63),
+    matching(
+        re.compile(r"[a-z0-9][a-z0-9_\-]*"),
+        "lowercase letters, digits, '_' and '-', starting with a letter or digit",
+    ),
+]
+
+
+class LocalBackend(Model):
+    """The embedded engine: a full-text index over a collection stored by this server."""
+
+    type: Literal["local"]
+    collection: CollectionName
+    search_fields: list[FieldName] = Field(min_length=1, max_length=20)
+
+
+class MixpeekBackend(Model):
+    """A Mixpeek-compatible upstream; its key lives in an organization secret."""
+
+    type: Literal["mixpeek"]
+    base_url: LinkUrl
+    retriever_id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    namespace: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    api_key_secret_name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+Backend = Annotated[LocalBackend | MixpeekBackend, Field(discriminator="type")]
+
+
+class CreateRetrieverRequest(Model):
+    retriever_name: RetrieverName
+    description: Text | None = None
+    input_schema: dict[FieldName, FieldSchema] | None = None
+    backend: Backend
+    display_config: DisplayConfig | None = None
+
+
+class RetrieverResponse(Model):
+    retriever_id: str
+    retriever_name: str
+    description: str | None
+    input_schema: dict[str, Any] | None
+    backend: dict[str, Any]
+    display_config: dict[str, Any] | None
+    is_published: bool
+    public_name: str | None
+    namespace_id: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class RetrieverList(Model):
+    results: list[RetrieverResponse]
+    total: int
+    limit: int
+    offset: int

@@ -1,0 +1,144 @@
+"""One settings object, read from `RETRIEVER_PAGES_*` environment variables (and `.env`)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "RETRIEVER_PAGES_"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
+DATABASE_FILE = "retriever-pages.db"
+MIN_SECRET_KEY_LENGTH = 32
+DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it."""
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Each field is one row of the README's settings table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", frozen=True
+    )
+
+    data_dir: Path = Field(
+        default=Path("./data"),
+        description="Directory for the SQLite store, the generated secret key and imported data.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="`sqlite:///path` or `postgresql://user:pass@host/db`. "
+        "Default: a SQLite file in the data directory.",
+    )
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated owner keys. `KEY` works in every namespace; "
+        "`NAMESPACE:KEY` only in that namespace.",
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description="Signs cookies and encrypts stored secrets (32+ characters). "
+        "Generated into the data directory on first start if unset.",
+    )
+    public_url: str = Field(
+        default="http://localhost:8000",
+        description="The server's public base URL, used for `public_url` and canonical links.",
+    )
+    max_body_bytes: int = Field(
+        default=DEFAULT_MAX_BODY_BYTES,
+        ge=1024,
+        description="Largest request body accepted, in bytes; larger ones get 413 unread.",
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="Log level of the server."
+    )
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("api_keys")
+    @classmethod
+    def _check_keys(cls, keys: list[str]) -> list[str]:
+        for key in keys:
+            namespace, _, secret = key.rpartition(":")
+            if len(secret) < 16:
+                raise ValueError("each owner key must be at least 16 characters long")
+            if ":" in key and not namespace:
+                raise ValueError("a namespaced key is written NAMESPACE:KEY")
+        return keys
+
+    @field_validator("secret_key")
+    @classmethod
+    def _check_secret_key(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(f"must be at least {MIN_SECRET_KEY_LENGTH} characters long")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("sqlite:", "postgresql")):
+            raise ValueError("must start with sqlite:/// or postgresql://")
+        return value
+
+    @cached_property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / DATABASE_FILE}"
+
+    @cached_property
+    def effective_secret_key(self) -> str:
+        """The configured key, or one generated once into the data directory and reused."""
+        if self.secret_key:
+            return self.secret_key
+        return _load_or_create_secret_key(self.data_dir / SECRET_KEY_FILE)
+
+
+def _load_or_create_secret_key(path: Path) -> str:
+    if path.exists():
+        key = path.read_text().strip()
+        if len(key) < MIN_SECRET_KEY_LENGTH:
+            raise SettingsError(f"{path} holds a secret key shorter than {MIN_SECRET_KEY_LENGTH}")
+        return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: if two workers start at once, exactly one key wins and both read it back.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _load_or_create_secret_key(path)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; a bad value raises SettingsError naming it."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = ENV_PREFIX + "_".join(str(part) for part in error["loc"][:1]).upper()
+            problems.append(f"{name}: {error['msg']}")
+        raise SettingsError("bad setting: " + "; ".join(problems)) from None

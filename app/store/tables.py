@@ -1,0 +1,87 @@
+"""The store's tables, as SQLAlchemy Core objects that both SQLite and PostgreSQL run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+from app import jsonutil
+
+
+class JSONText(sa.types.TypeDecorator[Any]):
+    """JSON kept as text, so that both databases store and return it byte for byte alike."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else jsonutil.dumps(value).decode()
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        return None if value is None else jsonutil.loads(value)
+
+
+metadata = sa.MetaData()
+
+schema_version = sa.Table(
+    "schema_version", metadata, sa.Column("version", sa.Integer, nullable=False)
+)
+
+owner_keys = sa.Table(
+    "owner_keys",
+    metadata,
+    sa.Column("key_hash", sa.String(64), primary_key=True),
+    sa.Column("namespace", sa.String(200), nullable=False),
+    sa.Column("label", sa.String(200)),
+    sa.Column("created_at", sa.String(40), nullable=False),
+)
+
+retrievers = sa.Table(
+    "retrievers",
+    metadata,
+    sa.Column("retriever_id", sa.String(40), primary_key=True),
+    sa.Column("namespace", sa.String(200), nullable=False),
+    sa.Column("retriever_name", sa.String(100), nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("input_schema", JSONText),
+    sa.Column("backend", JSONText, nullable=False),
+    sa.Column("display_config", JSONText),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("updated_at", sa.String(40), nullable=False),
+    sa.UniqueConstraint("namespace", "retriever_name", name="uq_retrievers_name"),
+)
+
+published = sa.Table(
+    "published",
+    metadata,
+    sa.Column("retriever_id", sa.String(40), primary_key=True),
+    sa.Column("namespace", sa.String(200), nullable=False),
+    sa.Column("public_id", sa.String(40), nullable=False, unique=True),
+    sa.Column("public_name", sa.String(50), nullable=False, unique=True),
+    sa.Column("public_api_key", sa.String(80), nullable=False, unique=True),
+    sa.Column("display_name", sa.String(100)),
+    sa.Column("description", sa.Text),
+    sa.Column("icon_base64", sa.Text),
+    sa.Column("display_config", JSONText, nullable=False),
+    sa.Column("rate_limit_config", JSONText, nullable=False),
+    sa.Column("password_secret_name", sa.String(100)),
+    sa.Column("is_active", sa.Boolean, nullable=False),
+    sa.Column("tags", JSONText),
+    sa.Column("category", sa.String(50)),
+    sa.Column("retriever_metadata", JSONText),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("updated_at", sa.String(40), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+secrets = sa.Table(
+    "secrets",
+    metadata,
+    sa.Column("namespace", sa.String(200), primary_key=True),
+    sa.Column("secret_name", sa.String(100), primary_key=True),
+    sa.Column("ciphertext", sa.Text, nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("updated_at", sa.String(40), nullable=False),
+)

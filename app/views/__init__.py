@@ -1,0 +1,1 @@
+"""HTTP endpoints: each turns a request into a service call and the result into a response."""

@@ -1,0 +1,136 @@
+"""The command line, run as an operator would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+
+from app.main import create_app
+from app.settings import Settings
+from tests.conftest import free_port
+
+CLI = [sys.executable, "-m", "app.cli"]
+
+
+def run(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "RETRIEVER_PAGES_DATA_DIR": str(data_dir), **env}
+    return subprocess.run(
+        [*CLI, *args], env=environment, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+@pytest.mark.parametrize(
+    "args", [[], ["serve"], ["demo"], ["keys"], ["keys", "create"], ["keys", "revoke"], ["migrate"]]
+)
+def test_every_command_has_help(tmp_path: Path, args: list[str]) -> None:
+    result = run(tmp_path, *args, "--help")
+    assert result.returncode == 0
+    assert "usage: retriever-pages" in result.stdout
+
+
+def test_keys_create_list_and_revoke(tmp_path: Path) -> None:
+    created = run(tmp_path, "keys", "create", "--namespace", "shop", "--label", "ci")
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip()
+    assert key.startswith("sk_")
+    assert "shown once" in created.stderr
+
+    with TestClient(create_app(Settings(data_dir=tmp_path))) as client:
+        headers = {"Authorization": f"Bearer {key}", "X-Namespace": "shop"}
+        assert client.get("/v1/retrievers", headers=headers).status_code == 200
+
+    listing = run(tmp_path, "keys", "list")
+    assert "shop" in listing.stdout
+    assert "ci" in listing.stdout
+    assert key not in listing.stdout  # only the hash's prefix is shown
+    key_id = listing.stdout.split()[0]
+
+    assert run(tmp_path, "keys", "revoke", "abc").returncode == 2
+    revoked = run(tmp_path, "keys", "revoke", key_id)
+    assert revoked.returncode == 0, revoked.stderr
+    with TestClient(create_app(Settings(data_dir=tmp_path))) as client:
+        headers = {"Authorization": f"Bearer {key}", "X-Namespace": "shop"}
+        assert client.get("/v1/retrievers", headers=headers).status_code == 401
+
+
+def test_keys_create_refuses_a_bad_namespace(tmp_path: Path) -> None:
+    result = run(tmp_path, "keys", "create", "--namespace", "bad namespace!")
+    assert result.returncode == 1
+    assert "X-Namespace must be" in result.stderr or "namespace" in result.stderr.lower()
+    assert "Traceback" not in result.stderr
+
+
+def test_a_bad_setting_stops_the_start(tmp_path: Path) -> None:
+    result = run(tmp_path, "serve", RETRIEVER_PAGES_PUBLIC_URL="not-a-url")
+    assert result.returncode == 2
+    assert "RETRIEVER_PAGES_PUBLIC_URL" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def _start_demo(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    environment = {**os.environ, "RETRIEVER_PAGES_DATA_DIR": str(data_dir)}
+    process = subprocess.Popen(
+        [*CLI, "demo", "--port", str(port)],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    printed: dict[str, str] = {}
+    assert process.stdout is not None
+    while len(printed) < 3:
+        line = process.stdout.readline()
+        if not line:
+            break
+        label, _, value = line.partition(":")
+        printed[label.strip()] = value.strip()
+    return process, printed
+
+
+def _wait_ready(url: str) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/readyz").status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError("the demo server did not become ready")
+
+
+def _published(url: str, key: str) -> Any:
+    headers = {"Authorization": f"Bearer {key}", "X-Namespace": "demo"}
+    return httpx.get(f"{url}/v1/retrievers/published", headers=headers).json()
+
+
+def test_the_demo_seeds_once_prints_its_url_and_key_and_serves(tmp_path: Path) -> None:
+    port = free_port()
+    base = f"http://localhost:{port}"
+    process, printed = _start_demo(tmp_path, port)
+    try:
+        assert printed["Demo retriever"] == f"{base}/r/product-search"
+        key = printed["Owner key"].split()[0]
+        _wait_ready(base)
+        listing = _published(base, key)
+        assert [r["public_name"] for r in listing["results"]] == ["product-search"]
+        assert listing["results"][0]["public_url"] == f"{base}/r/product-search"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+    again, printed_again = _start_demo(tmp_path, port)
+    try:
+        assert printed_again["Owner key"].split()[0] == key
+        _wait_ready(base)
+        assert _published(base, key)["total"] == 1
+    finally:
+        again.terminate()
+        again.wait(timeout=10)

@@ -1,0 +1,176 @@
+"""The official Mixpeek SDK drives the owner API of a live server, and its response models
+deserialize every answer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import mixpeek
+import pytest
+from mixpeek.exceptions import ApiException
+
+from tests.conftest import (
+    NAMESPACE,
+    OWNER_KEY,
+    LiveServer,
+    display_config,
+    local_backend,
+    seed_update,
+)
+
+
+@pytest.fixture
+def api_client(live_server: LiveServer) -> Iterator[mixpeek.ApiClient]:
+    configuration = mixpeek.Configuration(
+        host=live_server.url, access_token=OWNER_KEY, api_key={"NamespaceHeader": NAMESPACE}
+    )
+    with mixpeek.ApiClient(configuration) as client:
+        yield client
+
+
+@pytest.fixture
+def sdk_retriever_id(live_server: LiveServer) -> str:
+    import httpx
+
+    response = httpx.post(
+        f"{live_server.url}/v1/retrievers",
+        headers={"Authorization": f"Bearer {OWNER_KEY}", "X-Namespace": NAMESPACE},
+        json={"retriever_name": "sdk-products", "backend": local_backend()},
+    )
+    assert response.status_code == 200, response.text
+    value: str = response.json()["retriever_id"]
+    return value
+
+
+def test_sdk_publish_get_update_list_unpublish(
+    api_client: mixpeek.ApiClient, sdk_retriever_id: str
+) -> None:
+    api = mixpeek.PublishedRetrieversApi(api_client)
+    secrets = mixpeek.OrganizationSecretsApi(api_client)
+
+    available = api.check_name_availability_retrievers_id_publish(sdk_retriever_id, "sdk-search")
+    assert isinstance(available, mixpeek.PublicNameAvailabilityResponse)
+    assert available.available is True
+
+    published = api.publish_retriever(
+        sdk_retriever_id,
+        mixpeek.PublishRetrieverRequest(
+            public_name="sdk-search",
+            display_config=mixpeek.DisplayConfigInput.from_dict(display_config()),
+            rate_limit_config=mixpeek.RateLimitConfig(tier=mixpeek.RateLimitTier.ELEVATED),
+            tags=["sdk"],
+        ),
+    )
+    assert isinstance(published, mixpeek.PublishRetrieverResponse)
+    assert published.public_id.startswith("pub_")
+    assert published.public_url.endswith("/r/sdk-search")
+    assert published.public_api_key
+    assert published.public_api_key.startswith("prk_")
+
+    fetched = api.get_published_retriever_id_publish(sdk_retriever_id)
+    assert isinstance(fetched, mixpeek.PublishedRetrieverResponse)
+    assert fetched.public_name == "sdk-search"
+    assert fetched.rate_limit_config.tier == mixpeek.RateLimitTier.ELEVATED
+    assert fetched.display_config.title == "Product Search"
+    assert fetched.display_config.inputs[0].field_name == "query"
+    assert fetched.password_protected is False
+
+    secrets.create_secret_organizations(
+        mixpeek.CreateSecretRequest(secret_name="page-password", secret_value="open sesame")
+    )
+    seed = seed_update()
+    updated = api.update_published_retriever_id_publish(
+        sdk_retriever_id,
+        mixpeek.UpdatePublishedRetrieverRequest(
+            display_config=mixpeek.DisplayConfigInput.from_dict(seed["display_config"]),
+            rate_limit_config=mixpeek.RateLimitConfig.from_dict(seed["rate_limit_config"]),
+            password_secret_name="page-password",
+            is_active=True,
+        ),
+    )
+    assert isinstance(updated, mixpeek.PublishedRetrieverResponse)
+    assert updated.password_protected is True
+    assert updated.rate_limit_config.max_results_per_query == 50
+    assert updated.display_config.markdowns is not None
+    assert [m.title for m in updated.display_config.markdowns] == [
+        "How it Works",
+        "Search Guide",
+        "About",
+    ]
+    assert updated.display_config.field_config is not None
+    assert updated.display_config.field_config["price"].format_options is not None
+    assert updated.display_config.field_config["price"].format_options.prefix == "$"
+
+    deactivated = api.update_published_retriever_id_publish(
+        sdk_retriever_id, mixpeek.UpdatePublishedRetrieverRequest(is_active=False)
+    )
+    assert deactivated.is_active is False
+    assert deactivated.password_protected is True  # untouched by a PATCH that did not send it
+
+    listing = api.list_published_retrievers(limit=10, offset=0)
+    assert listing["total"] == 1
+    entry = mixpeek.PublishedRetrieverResponse.from_dict(listing["results"][0])
+    assert entry is not None
+    assert entry.public_name == "sdk-search"
+
+    deleted = api.unpublish_retriever_id_publish(sdk_retriever_id)
+    assert isinstance(deleted, mixpeek.GenericDeleteResponse)
+    assert deleted.success is True
+    with pytest.raises(ApiException) as raised:
+        api.get_published_retriever_id_publish(sdk_retriever_id)
+    assert raised.value.status == 404
+    error = mixpeek.ErrorResponse.from_json(raised.value.body)
+    assert error is not None
+    assert error.status == 404
+    assert error.error.type == "not_found"
+
+
+def test_sdk_secrets(api_client: mixpeek.ApiClient) -> None:
+    secrets = mixpeek.OrganizationSecretsApi(api_client)
+    created = secrets.create_secret_organizations(
+        mixpeek.CreateSecretRequest(secret_name="upstream-key", secret_value="sk_live_abc")
+    )
+    assert isinstance(created, mixpeek.SecretResponse)
+    assert created.created is True
+    listing = secrets.list_secrets_organizations()
+    assert isinstance(listing, mixpeek.SecretsListResponse)
+    assert listing.secrets == ["upstream-key"]
+    assert listing.count == 1
+    replaced = secrets.update_secret_organizations_name(
+        "upstream-key", mixpeek.UpdateSecretRequest(secret_value="sk_live_def")
+    )
+    assert replaced.updated is True
+    deleted = secrets.delete_secret_organizations_name("upstream-key")
+    assert deleted.deleted is True
+    assert secrets.list_secrets_organizations().count == 0
+
+
+def test_sdk_errors_deserialize(api_client: mixpeek.ApiClient, sdk_retriever_id: str) -> None:
+    api = mixpeek.PublishedRetrieversApi(api_client)
+    with pytest.raises(ApiException) as raised:
+        api.publish_retriever(
+            sdk_retriever_id,
+            mixpeek.PublishRetrieverRequest(
+                public_name="sdk-search",
+                display_config=mixpeek.DisplayConfigInput.from_dict(display_config()),
+                password_secret_name="missing-secret",
+            ),
+        )
+    assert raised.value.status == 422
+    error = mixpeek.ErrorResponse.from_json(raised.value.body)
+    assert error is not None
+    assert error.success is False
+    assert "missing-secret" in error.error.message
+
+
+def test_sdk_with_a_wrong_key_gets_401(live_server: LiveServer, sdk_retriever_id: str) -> None:
+    configuration = mixpeek.Configuration(
+        host=live_server.url,
+        access_token="wrong-key-000000000000",
+        api_key={"NamespaceHeader": NAMESPACE},
+    )
+    with mixpeek.ApiClient(configuration) as client:
+        api = mixpeek.PublishedRetrieversApi(client)
+        with pytest.raises(ApiException) as raised:
+            api.get_published_retriever_id_publish(sdk_retriever_id)
+    assert raised.value.status == 401
