@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event, exc
@@ -25,6 +25,9 @@ __all__ = ["PublishedRecord", "RetrieverRecord", "Store", "Transaction", "Unique
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 MIGRATION_LOCK_ID = 0x5245_5450  # "RETP": any constant shared by every process of the app
+
+
+R = TypeVar("R", RetrieverRecord, PublishedRecord)
 
 
 class UniqueViolation(Exception):
@@ -122,6 +125,22 @@ class Transaction:
         # SQLite's BEGIN IMMEDIATE already holds the database's write lock.
         return query if self.is_sqlite else query.with_for_update()
 
+    def _page(
+        self, table: sa.Table, record: type[R], namespace: str, limit: int, offset: int
+    ) -> tuple[list[R], int]:
+        """One page of a namespace's rows, oldest first, and the namespace's total."""
+        where = table.c.namespace == namespace
+        query = (
+            sa.select(table)
+            .where(where)
+            .order_by(table.c.created_at, table.c.retriever_id)
+            .limit(limit)
+            .offset(offset)
+        )
+        records = [record.from_row(row._mapping) for row in self.conn.execute(query)]
+        total = self.conn.execute(sa.select(sa.func.count()).select_from(table).where(where))
+        return records, int(total.scalar_one())
+
     # Owner keys ---------------------------------------------------------------------------
 
     def add_owner_key(self, key_hash: str, namespace: str, label: str | None, now: str) -> None:
@@ -165,17 +184,7 @@ class Transaction:
     def list_retrievers(
         self, namespace: str, limit: int, offset: int
     ) -> tuple[list[RetrieverRecord], int]:
-        where = retrievers.c.namespace == namespace
-        query = (
-            sa.select(retrievers)
-            .where(where)
-            .order_by(retrievers.c.created_at, retrievers.c.retriever_id)
-            .limit(limit)
-            .offset(offset)
-        )
-        records = [RetrieverRecord.from_row(r._mapping) for r in self.conn.execute(query)]
-        total = self.conn.execute(sa.select(sa.func.count()).where(where)).scalar_one()
-        return records, int(total)
+        return self._page(retrievers, RetrieverRecord, namespace, limit, offset)
 
     def delete_retriever(self, namespace: str, retriever_id: str) -> bool:
         # The published row goes in the same transaction (and by ON DELETE CASCADE as well).
@@ -234,17 +243,7 @@ class Transaction:
     def list_published(
         self, namespace: str, limit: int, offset: int
     ) -> tuple[list[PublishedRecord], int]:
-        where = published.c.namespace == namespace
-        query = (
-            sa.select(published)
-            .where(where)
-            .order_by(published.c.created_at, published.c.retriever_id)
-            .limit(limit)
-            .offset(offset)
-        )
-        records = [PublishedRecord.from_row(r._mapping) for r in self.conn.execute(query)]
-        total = self.conn.execute(sa.select(sa.func.count()).where(where)).scalar_one()
-        return records, int(total)
+        return self._page(published, PublishedRecord, namespace, limit, offset)
 
     def published_using_secret(self, namespace: str, secret_name: str) -> list[str]:
         query = sa.select(published.c.public_name).where(
