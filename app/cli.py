@@ -49,6 +49,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         public_url = f"http://{host}:{args.port}"
         settings = settings.model_copy(update={"public_url": public_url})
     seeded = seed_demo(settings)
+    if seeded.imported:
+        print(f"Imported {seeded.imported} sample products into {settings.data_dir}.")
     print(f"Demo retriever: {seeded.page_url}")
     print(f"Public config:  {public_url}/v1/public/retrievers/{seeded.public_name}/config")
     print(f"Owner key:      {seeded.owner_key}  (namespace {seeded.namespace!r})")
@@ -113,6 +115,62 @@ def cmd_keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    import time
+    from pathlib import Path
+
+    from app.engine import ENGINE_FILE, Engine
+    from app.importer import detect_format, import_file
+    from app.owners import check_namespace
+    from app.views.collections import COLLECTION
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"error: no file at {path}", file=sys.stderr)
+        return 2
+    if not COLLECTION.fullmatch(args.collection):
+        print("error: --collection must be lowercase letters, digits, '_' and '-'", file=sys.stderr)
+        return 2
+    check_namespace(args.namespace)
+    try:
+        fmt = args.format or detect_format(path)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    show = sys.stderr.isatty() and not args.quiet
+
+    def progress(rows: int, done: int, total: int) -> None:
+        if show:
+            rate = rows / max(time.monotonic() - started, 1e-6)
+            share = 100 * done / total if total else 100
+            print(
+                f"\r{args.collection}: {share:5.1f}%  {rows:,} rows  {rate:,.0f} rows/s",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    engine = Engine(settings.data_dir / ENGINE_FILE)
+    report = import_file(engine, args.namespace, args.collection, path, fmt=fmt, progress=progress)
+    total = engine.count(args.namespace, args.collection)
+    engine.close()
+    if show:
+        print(file=sys.stderr)
+    elapsed = time.monotonic() - started
+    print(
+        f"Imported {report.imported:,} rows into {args.namespace}/{args.collection} "
+        f"in {elapsed:.1f}s ({total:,} documents in the collection)."
+    )
+    if report.skipped:
+        print(f"Skipped {report.skipped:,} rows that could not be read:", file=sys.stderr)
+        for line, reason in report.errors:
+            print(f"  line {line}: {reason}", file=sys.stderr)
+        if report.skipped > len(report.errors):
+            print(f"  ... and {report.skipped - len(report.errors):,} more", file=sys.stderr)
+    return 0
+
+
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     from app.store import Store
 
@@ -160,6 +218,16 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = keys.add_parser("revoke", help="revoke a stored key by the id 'keys list' shows")
     revoke.add_argument("key_id", help="the key id (at least 8 characters)")
     revoke.set_defaults(func=cmd_keys_revoke)
+
+    importer = commands.add_parser(
+        "import", help="import a JSONL or CSV file into a collection of the embedded engine"
+    )
+    importer.add_argument("file", help="a .jsonl (one JSON object a line) or .csv file")
+    importer.add_argument("--collection", required=True, help="the collection to fill")
+    importer.add_argument("--namespace", required=True, help="the namespace it belongs to")
+    importer.add_argument("--format", choices=["jsonl", "csv"], help="override the file suffix")
+    importer.add_argument("--quiet", action="store_true", help="no progress line")
+    importer.set_defaults(func=cmd_import)
 
     migrate = commands.add_parser("migrate", help="bring the store's schema up to date")
     migrate.set_defaults(func=cmd_migrate)

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import httpx
 from starlette.requests import Request
 
+from app.backends.local import LocalBackend
+from app.backends.mixpeek import MixpeekBackend, make_client
 from app.clock import Clock, system_clock
 from app.crypto import SecretBox
+from app.engine import ENGINE_FILE, Engine
 from app.owners import OwnerAuth
 from app.publishing import Publishing
+from app.searching import Searching
 from app.settings import Settings
 from app.store import Store
 from app.vault import Vault
@@ -20,20 +25,44 @@ class Context:
     settings: Settings
     clock: Clock
     store: Store
+    engine: Engine
+    http: httpx.AsyncClient
     owners: OwnerAuth
     vault: Vault
     publishing: Publishing
+    searching: Searching
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+        self.engine.close()
+        self.store.close()
 
 
-def build_context(settings: Settings, clock: Clock = system_clock) -> Context:
+def build_context(
+    settings: Settings,
+    clock: Clock = system_clock,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Context:
     store = Store(settings.effective_database_url)
+    engine = Engine(settings.data_dir / ENGINE_FILE)
+    http = make_client(settings.upstream_timeout_seconds, transport)
+    vault = Vault(store, SecretBox(settings.effective_secret_key), clock)
+    searching = Searching(store, vault, {}, settings.public_url, clock)
+    # The backends need the searching service's secret lookup, so they are added after it.
+    searching.backends = {
+        "local": LocalBackend(engine),
+        "mixpeek": MixpeekBackend(http, searching.upstream_key),
+    }
     return Context(
         settings=settings,
         clock=clock,
         store=store,
+        engine=engine,
+        http=http,
         owners=OwnerAuth(store, settings.api_keys, clock),
-        vault=Vault(store, SecretBox(settings.effective_secret_key), clock),
+        vault=vault,
         publishing=Publishing(store, settings.public_url, clock),
+        searching=searching,
     )
 
 

@@ -10,6 +10,8 @@ from typing import Any
 from app import jsonutil
 from app.context import build_context
 from app.errors import Conflict
+from app.importer import import_file
+from app.paths import SAMPLE_CATALOG
 from app.schemas.publishing import PublishRetrieverRequest
 from app.schemas.retrievers import CreateRetrieverRequest
 from app.settings import Settings
@@ -198,6 +200,7 @@ class SeededDemo:
     public_name: str
     page_url: str
     created: bool
+    imported: int
 
 
 def seed_demo(settings: Settings) -> SeededDemo:
@@ -213,6 +216,10 @@ def seed_demo(settings: Settings) -> SeededDemo:
             handle.write(key + "\n")
     key = key_file.read_text().strip()
 
+    imported = 0
+    if ctx.engine.count(DEMO_NAMESPACE, DEMO_COLLECTION) == 0:
+        imported = import_file(ctx.engine, DEMO_NAMESPACE, DEMO_COLLECTION, SAMPLE_CATALOG).imported
+
     with ctx.store.read() as tx:
         existing = tx.get_published_by_name(DEMO_PUBLIC_NAME)
     if existing is None:
@@ -223,6 +230,7 @@ def seed_demo(settings: Settings) -> SeededDemo:
         publish = PublishRetrieverRequest.model_validate_json(jsonutil.dumps(DEMO_PUBLISH))
         with contextlib.suppress(Conflict):  # published meanwhile by a second demo start
             ctx.publishing.publish(DEMO_NAMESPACE, retriever.retriever_id, publish)
+    ctx.engine.close()
     ctx.store.close()
     return SeededDemo(
         namespace=DEMO_NAMESPACE,
@@ -230,4 +238,5 @@ def seed_demo(settings: Settings) -> SeededDemo:
         public_name=DEMO_PUBLIC_NAME,
         page_url=ctx.publishing.page_url(DEMO_PUBLIC_NAME),
         created=created,
+        imported=imported,
     )

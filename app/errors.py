@@ -76,6 +76,16 @@ class InvalidJSON(InvalidInput):
     type = "invalid_json"
 
 
+class BadGateway(AppError):
+    status = 502
+    type = "bad_gateway"
+
+
+class GatewayTimeout(AppError):
+    status = 504
+    type = "gateway_timeout"
+
+
 class StoreUnavailable(AppError):
     status = 503
     type = "store_unavailable"

@@ -10,13 +10,16 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
 
 from app.clock import Clock, system_clock
 from app.context import build_context
 from app.errors import AppError, handle_app_error, handle_http_exception, handle_unexpected
 from app.middleware.body_limit import BodyLimitMiddleware
+from app.paths import STATIC_DIR
 from app.settings import Settings, load_settings
-from app.views import health, owner
+from app.views import collections, health, owner, public
 
 logger = logging.getLogger("retriever_pages")
 
@@ -32,10 +35,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         try:
             yield
         finally:
-            ctx.store.close()
+            await ctx.aclose()
 
     app = Starlette(
-        routes=[*health.routes, *owner.routes],
+        routes=[
+            *health.routes,
+            *owner.routes,
+            *collections.routes,
+            *public.routes,
+            Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        ],
         middleware=[Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)],
         exception_handlers={
             AppError: handle_app_error,

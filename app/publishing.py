@@ -243,6 +243,17 @@ class Publishing:
                 results.append(self._published_response(record, retriever))
         return PublishedRetrieverList(results=results, total=total, limit=limit, offset=offset)
 
+    def interactions(
+        self, namespace: str, retriever_id: str, limit: int, offset: int
+    ) -> dict[str, Any]:
+        """What users clicked and viewed on the retriever's page, newest first."""
+        with self.store.read() as tx:
+            _retriever_or_404(tx, namespace, retriever_id)
+            rows, total = tx.list_interactions(namespace, retriever_id, limit, offset)
+        for row in rows:
+            row.pop("namespace", None)
+        return {"results": rows, "total": total, "limit": limit, "offset": offset}
+
     def availability(
         self, namespace: str, retriever_id: str, name: str
     ) -> PublicNameAvailabilityResponse:

@@ -57,6 +57,12 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest request body accepted, in bytes; larger ones get 413 unread.",
     )
+    upstream_timeout_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        le=300,
+        description="How long a Mixpeek upstream may take to answer before the query gets 504.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of the server."
     )

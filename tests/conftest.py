@@ -108,14 +108,12 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """The app served by uvicorn on a loopback port, in a thread of the test process."""
+    """An ASGI app served by uvicorn on a loopback port, in a thread of the test process."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, app: Any) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=self.port, log_level="warning"
-        )
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -135,7 +133,7 @@ class LiveServer:
 
 @pytest.fixture
 def live_server(settings: Settings) -> Iterator[LiveServer]:
-    with LiveServer(settings) as server:
+    with LiveServer(create_app(settings)) as server:
         yield server
 
 

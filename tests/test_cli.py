@@ -86,7 +86,7 @@ def _start_demo(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], dict[
     )
     printed: dict[str, str] = {}
     assert process.stdout is not None
-    while len(printed) < 3:
+    while "Owner key" not in printed:
         line = process.stdout.readline()
         if not line:
             break
@@ -122,6 +122,17 @@ def test_the_demo_seeds_once_prints_its_url_and_key_and_serves(tmp_path: Path) -
         listing = _published(base, key)
         assert [r["public_name"] for r in listing["results"]] == ["product-search"]
         assert listing["results"][0]["public_url"] == f"{base}/r/product-search"
+        config = httpx.get(printed["Public config"]).json()
+        assert config["display_config"]["title"] == "Product Search"
+        found = httpx.post(
+            f"{base}/v1/public/retrievers/product-search/execute",
+            json={"inputs": {"query": "headphones", "category": "Audio"}},
+        ).json()
+        assert found["pagination"]["total"] > 0
+        assert all(d["category"] == "Audio" for d in found["documents"])
+        logo = httpx.get(f"{base}{config['display_config']['logo_url']}")
+        assert logo.status_code == 200
+        assert logo.headers["content-type"].startswith("image/svg")
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -174,3 +174,119 @@ def test_sdk_with_a_wrong_key_gets_401(live_server: LiveServer, sdk_retriever_id
         with pytest.raises(ApiException) as raised:
             api.get_published_retriever_id_publish(sdk_retriever_id)
     assert raised.value.status == 401
+
+
+@pytest.fixture
+def public_retriever(live_server: LiveServer, sdk_retriever_id: str) -> str:
+    import httpx
+
+    headers = {"Authorization": f"Bearer {OWNER_KEY}", "X-Namespace": NAMESPACE}
+    documents = [
+        {
+            "document_id": "d1",
+            "title": "Wireless headphones",
+            "description": "Bluetooth",
+            "price": 99,
+            "image_url": "/x.png",
+            "cost": 40,
+        },
+        {
+            "document_id": "d2",
+            "title": "Desk lamp",
+            "description": "Warm light",
+            "price": 30,
+            "cost": 9,
+        },
+    ]
+    httpx.post(
+        f"{live_server.url}/v1/collections/products/documents",
+        headers=headers,
+        json={"documents": documents},
+    ).raise_for_status()
+    httpx.post(
+        f"{live_server.url}/v1/organizations/secrets",
+        headers=headers,
+        json={"secret_name": "pw", "secret_value": "letmein"},
+    ).raise_for_status()
+    httpx.post(
+        f"{live_server.url}/v1/retrievers/{sdk_retriever_id}/publish",
+        headers=headers,
+        json={
+            "public_name": "sdk-public",
+            "display_config": display_config(),
+            "password_secret_name": "pw",
+        },
+    ).raise_for_status()
+    return "sdk-public"
+
+
+def test_sdk_public_config_execute_verify_interactions(
+    live_server: LiveServer, public_retriever: str
+) -> None:
+    configuration = mixpeek.Configuration(host=live_server.url)
+    with mixpeek.ApiClient(configuration) as client:
+        api = mixpeek.PublicRetrieverAPIApi(client)
+
+        config = api.get_retriever_config_name(public_retriever)
+        assert isinstance(config, mixpeek.PublicRetrieverConfigResponse)
+        assert config.password_protected is True
+        assert config.display_config.exposed_fields == [
+            "title",
+            "description",
+            "price",
+            "image_url",
+        ]
+
+        assert (
+            api.verify_password_retrievers_name(
+                public_retriever, mixpeek.VerifyPasswordRequest(password="letmein")
+            ).valid
+            is True
+        )
+        assert (
+            api.verify_password_retrievers_name(
+                public_retriever, mixpeek.VerifyPasswordRequest(password="wrong")
+            ).valid
+            is False
+        )
+
+        request = mixpeek.RetrieverExecutionRequest(
+            inputs={"query": "headphones"},
+            pagination=mixpeek.Pagination1(
+                mixpeek.OffsetPaginationParams(page_number=1, page_size=5)
+            ),
+        )
+        with pytest.raises(ApiException) as raised:
+            api.execute_retriever_name(public_retriever, request)
+        assert raised.value.status == 401
+        result = api.execute_retriever_name(
+            public_retriever, request, x_retriever_password="letmein"
+        )
+        assert [d["document_id"] for d in result["documents"]] == ["d1"]
+        assert set(result["documents"][0]) == {
+            "document_id",
+            "score",
+            "title",
+            "description",
+            "price",
+            "image_url",
+        }
+        assert result["pagination"]["total"] == 1
+
+        tracked = api.track_interaction_retrievers_name(
+            public_retriever,
+            mixpeek.PublicInteractionRequest(
+                document_id="d1",
+                interaction_type=[mixpeek.InteractionType.CLICK],
+                position=0,
+                execution_id=result["execution_id"],
+            ),
+            x_session_id="session-9",
+            _headers={"X-Retriever-Password": "letmein"},
+        )
+        assert tracked["success"] is True
+
+        listing = api.list_retrievers(page=1, page_size=10)
+        assert isinstance(listing, mixpeek.ListPublicRetrieversResponse)
+        assert [r.public_name for r in listing.results] == ["sdk-public"]
+        assert listing.results[0].password_protected is True

@@ -19,7 +19,7 @@ from sqlalchemy import event, exc
 from app.errors import StoreUnavailable
 from app.store import migrations
 from app.store.records import PublishedRecord, RetrieverRecord
-from app.store.tables import owner_keys, published, retrievers, secrets
+from app.store.tables import interactions, owner_keys, published, retrievers, secrets
 
 __all__ = ["PublishedRecord", "RetrieverRecord", "Store", "Transaction", "UniqueViolation"]
 
@@ -245,6 +245,11 @@ class Transaction:
     ) -> tuple[list[PublishedRecord], int]:
         return self._page(published, PublishedRecord, namespace, limit, offset)
 
+    def list_active_published(self) -> list[PublishedRecord]:
+        query = sa.select(published).where(published.c.is_active.is_(True))
+        query = query.order_by(published.c.created_at, published.c.retriever_id)
+        return [PublishedRecord.from_row(r._mapping) for r in self.conn.execute(query)]
+
     def published_using_secret(self, namespace: str, secret_name: str) -> list[str]:
         query = sa.select(published.c.public_name).where(
             published.c.namespace == namespace, published.c.password_secret_name == secret_name
@@ -295,3 +300,25 @@ class Transaction:
             .order_by(secrets.c.secret_name)
         )
         return [str(name) for name in self.conn.execute(query).scalars()]
+
+    # Interactions -------------------------------------------------------------------------
+
+    def insert_interaction(self, row: dict[str, Any]) -> None:
+        self.conn.execute(interactions.insert().values(**row))
+
+    def list_interactions(
+        self, namespace: str, retriever_id: str, limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        where = sa.and_(
+            interactions.c.namespace == namespace, interactions.c.retriever_id == retriever_id
+        )
+        query = (
+            sa.select(interactions)
+            .where(where)
+            .order_by(interactions.c.created_at.desc(), interactions.c.interaction_id)
+            .limit(limit)
+            .offset(offset)
+        )
+        rows = [dict(row._mapping) for row in self.conn.execute(query)]
+        total = self.conn.execute(sa.select(sa.func.count()).select_from(interactions).where(where))
+        return rows, int(total.scalar_one())

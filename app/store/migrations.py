@@ -65,7 +65,26 @@ def _v1(conn: sa.Connection) -> None:
         conn.exec_driver_sql(statement)
 
 
-MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v1]
+def _v2(conn: sa.Connection) -> None:
+    conn.exec_driver_sql(
+        """CREATE TABLE interactions (
+            interaction_id VARCHAR(40) PRIMARY KEY,
+            retriever_id VARCHAR(40) NOT NULL,
+            namespace VARCHAR(200) NOT NULL,
+            document_id VARCHAR(200) NOT NULL,
+            interaction_types TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            execution_id VARCHAR(100),
+            session_id VARCHAR(100),
+            details TEXT,
+            created_at VARCHAR(40) NOT NULL)"""
+    )
+    conn.exec_driver_sql(
+        "CREATE INDEX ix_interactions_retriever ON interactions (retriever_id, created_at)"
+    )
+
+
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v1, _v2]
 LATEST = len(MIGRATIONS)
 
 

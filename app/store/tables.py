@@ -85,3 +85,18 @@ secrets = sa.Table(
     sa.Column("created_at", sa.String(40), nullable=False),
     sa.Column("updated_at", sa.String(40), nullable=False),
 )
+
+interactions = sa.Table(
+    "interactions",
+    metadata,
+    sa.Column("interaction_id", sa.String(40), primary_key=True),
+    sa.Column("retriever_id", sa.String(40), nullable=False),
+    sa.Column("namespace", sa.String(200), nullable=False),
+    sa.Column("document_id", sa.String(200), nullable=False),
+    sa.Column("interaction_types", JSONText, nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("execution_id", sa.String(100)),
+    sa.Column("session_id", sa.String(100)),
+    sa.Column("details", JSONText),
+    sa.Column("created_at", sa.String(40), nullable=False),
+)

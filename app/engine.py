@@ -1,0 +1,386 @@
+"""The embedded search engine: JSON documents in SQLite, full-text search by FTS5 and BM25.
+
+Each collection (scoped by namespace) has one FTS5 table whose columns are the collection's
+text fields, in the order first seen. When a batch brings a new text field the table is rebuilt
+with one more column, inside the same transaction, so a search never sees half an index.
+
+Queries are built from words only: every word is quoted, so nothing a user types is FTS5
+syntax. The last word matches as a prefix, for search-as-you-type.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app import jsonutil
+
+ENGINE_FILE = "engine.db"
+MAX_TEXT_FIELDS = 32
+MAX_QUERY_WORDS = 16
+BUSY_TIMEOUT_SECONDS = 30
+WORD = re.compile(r"\w+", re.UNICODE)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS collections (
+    id INTEGER PRIMARY KEY,
+    namespace TEXT NOT NULL,
+    name TEXT NOT NULL,
+    fields TEXT NOT NULL,
+    fts_version INTEGER NOT NULL,
+    UNIQUE (namespace, name)
+);
+CREATE TABLE IF NOT EXISTS documents (
+    id INTEGER PRIMARY KEY,
+    collection_id INTEGER NOT NULL REFERENCES collections (id),
+    document_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    UNIQUE (collection_id, document_id)
+);
+"""
+
+
+@dataclass(frozen=True)
+class Hit:
+    document_id: str
+    score: float
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    hits: list[Hit]
+    total: int
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    inserted: int
+    updated: int
+    document_ids: list[str]
+
+
+@dataclass(frozen=True)
+class _Collection:
+    id: int
+    fields: list[str]
+    fts_version: int
+
+    @property
+    def fts_table(self) -> str:
+        return f"fts_{self.id}_{self.fts_version}"
+
+
+class Engine:
+    """One SQLite file. Each thread reads through its own connection; writes take a lock."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._write_lock = threading.Lock()
+        self._connections_lock = threading.Lock()
+        self._conn().executescript(_SCHEMA)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                self.path,
+                timeout=BUSY_TIMEOUT_SECONDS,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+            with self._connections_lock:
+                self._connections.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._connections_lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    # Writing ------------------------------------------------------------------------------
+
+    def upsert(
+        self, namespace: str, collection: str, documents: Sequence[Mapping[str, Any]]
+    ) -> UpsertResult:
+        """Insert or replace documents by `document_id` (one is made up where missing)."""
+        rows = [_split_id(doc) for doc in documents]
+        conn = self._conn()
+        with self._write_lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = self._upsert(conn, namespace, collection, rows)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return result
+
+    def _upsert(
+        self,
+        conn: sqlite3.Connection,
+        namespace: str,
+        collection: str,
+        rows: list[tuple[str, dict[str, Any]]],
+    ) -> UpsertResult:
+        coll = self._collection(conn, namespace, collection, create=True)
+        assert coll is not None
+        new_fields = _text_fields_of(body for _, body in rows)
+        missing = [f for f in new_fields if f not in coll.fields]
+        room = MAX_TEXT_FIELDS - len(coll.fields)
+        if missing and room > 0:
+            coll = self._widen(conn, coll, coll.fields + missing[:room])
+        inserted = updated = 0
+        ids: list[str] = []
+        columns = ", ".join(f"c{i}" for i in range(len(coll.fields)))
+        marks = ", ".join("?" for _ in range(len(coll.fields) + 1))
+        for document_id, body in rows:
+            existing = conn.execute(
+                "SELECT id FROM documents WHERE collection_id = ? AND document_id = ?",
+                (coll.id, document_id),
+            ).fetchone()
+            encoded = jsonutil.dumps(body).decode()
+            if existing is None:
+                cursor = conn.execute(
+                    "INSERT INTO documents (collection_id, document_id, body) VALUES (?, ?, ?)",
+                    (coll.id, document_id, encoded),
+                )
+                rowid = cursor.lastrowid
+                inserted += 1
+            else:
+                rowid = existing[0]
+                conn.execute("UPDATE documents SET body = ? WHERE id = ?", (encoded, rowid))
+                conn.execute(f"DELETE FROM {coll.fts_table} WHERE rowid = ?", (rowid,))
+                updated += 1
+            conn.execute(
+                f"INSERT INTO {coll.fts_table} (rowid, {columns}) VALUES ({marks})",
+                (rowid, *(_text(body.get(f)) for f in coll.fields)),
+            )
+            ids.append(document_id)
+        return UpsertResult(inserted=inserted, updated=updated, document_ids=ids)
+
+    def _collection(
+        self, conn: sqlite3.Connection, namespace: str, name: str, *, create: bool = False
+    ) -> _Collection | None:
+        row = conn.execute(
+            "SELECT id, fields, fts_version FROM collections WHERE namespace = ? AND name = ?",
+            (namespace, name),
+        ).fetchone()
+        if row is not None:
+            return _Collection(row[0], jsonutil.loads(row[1]), row[2])
+        if not create:
+            return None
+        cursor = conn.execute(
+            "INSERT INTO collections (namespace, name, fields, fts_version) VALUES (?, ?, '[]', 1)",
+            (namespace, name),
+        )
+        coll = _Collection(int(cursor.lastrowid or 0), [], 1)
+        _create_fts(conn, coll)
+        return coll
+
+    def _widen(self, conn: sqlite3.Connection, coll: _Collection, fields: list[str]) -> _Collection:
+        """A new FTS table with more columns, filled from the stored documents."""
+        wider = _Collection(coll.id, fields, coll.fts_version + 1)
+        _create_fts(conn, wider)
+        columns = ", ".join(f"c{i}" for i in range(len(fields)))
+        marks = ", ".join("?" for _ in range(len(fields) + 1))
+        stored = conn.execute("SELECT id, body FROM documents WHERE collection_id = ?", (coll.id,))
+        conn.executemany(
+            f"INSERT INTO {wider.fts_table} (rowid, {columns}) VALUES ({marks})",
+            (
+                (rowid, *(_text(body.get(f)) for f in fields))
+                for rowid, body in ((r[0], jsonutil.loads(r[1])) for r in stored)
+            ),
+        )
+        conn.execute(f"DROP TABLE {coll.fts_table}")
+        conn.execute(
+            "UPDATE collections SET fields = ?, fts_version = ? WHERE id = ?",
+            (jsonutil.dumps(fields).decode(), wider.fts_version, coll.id),
+        )
+        return wider
+
+    # Reading ------------------------------------------------------------------------------
+
+    def search(
+        self,
+        namespace: str,
+        collection: str,
+        *,
+        fields: Sequence[str],
+        text: str,
+        filters: Mapping[str, Any],
+        limit: int,
+        offset: int,
+    ) -> SearchResult:
+        """Rank `text` over `fields` (earlier fields weigh more), keep documents whose fields
+        equal `filters` (a list value: any of them), and return one page."""
+        conn = self._conn()
+        coll = self._collection(conn, namespace, collection)
+        if coll is None:
+            return SearchResult(hits=[], total=0)
+        where, params = _filter_sql(filters)
+        match = _match_expression(text, [coll.fields.index(f) for f in fields if f in coll.fields])
+        if match is None:
+            return self._browse(conn, coll, where, params, limit, offset)
+        fts = coll.fts_table
+        # FTS5 ranks and sorts inside its own index when asked by `rank MATCH`, and only the
+        # page's bodies are read afterwards.
+        rank = "bm25(" + ", ".join(str(_weight(f, fields)) for f in coll.fields) + ")"
+        if where:
+            sql = (
+                f"SELECT {fts}.rowid, -{fts}.rank FROM {fts} "
+                f"JOIN documents d ON d.id = {fts}.rowid "
+                f"WHERE {fts} MATCH ? AND {fts}.rank MATCH ?{where} "
+                f"ORDER BY {fts}.rank LIMIT ? OFFSET ?"
+            )
+            count_sql = (
+                f"SELECT count(*) FROM {fts} JOIN documents d ON d.id = {fts}.rowid "
+                f"WHERE {fts} MATCH ?{where}"
+            )
+        else:
+            sql = (
+                f"SELECT rowid, -rank FROM {fts} WHERE {fts} MATCH ? AND rank MATCH ? "
+                "ORDER BY rank LIMIT ? OFFSET ?"
+            )
+            count_sql = f"SELECT count(*) FROM {fts} WHERE {fts} MATCH ?"
+        ranked = conn.execute(sql, (match, rank, *params, limit, offset)).fetchall()
+        total = conn.execute(count_sql, (match, *params)).fetchone()[0]
+        return SearchResult(hits=self._hits(conn, ranked), total=int(total))
+
+    def _browse(
+        self,
+        conn: sqlite3.Connection,
+        coll: _Collection,
+        where: str,
+        params: list[Any],
+        limit: int,
+        offset: int,
+    ) -> SearchResult:
+        """No words to rank: documents in the order they were first added."""
+        rows = conn.execute(
+            f"SELECT d.id, 0.0 FROM documents d WHERE d.collection_id = ?{where} "
+            "ORDER BY d.id LIMIT ? OFFSET ?",
+            (coll.id, *params, limit, offset),
+        ).fetchall()
+        total = conn.execute(
+            f"SELECT count(*) FROM documents d WHERE d.collection_id = ?{where}", (coll.id, *params)
+        ).fetchone()[0]
+        return SearchResult(hits=self._hits(conn, rows), total=int(total))
+
+    @staticmethod
+    def _hits(conn: sqlite3.Connection, ranked: list[tuple[int, float]]) -> list[Hit]:
+        if not ranked:
+            return []
+        marks = ", ".join("?" for _ in ranked)
+        bodies = {
+            row[0]: (row[1], row[2])
+            for row in conn.execute(
+                f"SELECT id, document_id, body FROM documents WHERE id IN ({marks})",
+                [rowid for rowid, _ in ranked],
+            )
+        }
+        return [
+            Hit(bodies[rowid][0], round(float(score), 6), jsonutil.loads(bodies[rowid][1]))
+            for rowid, score in ranked
+        ]
+
+    def count(self, namespace: str, collection: str) -> int:
+        conn = self._conn()
+        coll = self._collection(conn, namespace, collection)
+        if coll is None:
+            return 0
+        row = conn.execute("SELECT count(*) FROM documents WHERE collection_id = ?", (coll.id,))
+        return int(row.fetchone()[0])
+
+    def ping(self) -> None:
+        self._conn().execute("SELECT 1").fetchone()
+
+
+def _create_fts(conn: sqlite3.Connection, coll: _Collection) -> None:
+    # An FTS5 table needs at least one column; a collection with no text yet gets a spare.
+    columns = ", ".join(f"c{i}" for i in range(max(1, len(coll.fields))))
+    conn.execute(
+        f"CREATE VIRTUAL TABLE {coll.fts_table} USING fts5({columns}, "
+        "tokenize='unicode61 remove_diacritics 2', prefix='2 3')"
+    )
+
+
+def _split_id(document: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    body = dict(document)
+    document_id = body.pop("document_id", None)
+    return (str(document_id) if document_id is not None else uuid.uuid4().hex), body
+
+
+def _is_text(value: Any) -> bool:
+    if isinstance(value, str):
+        return bool(value) and not value.startswith(("http://", "https://", "data:", "/"))
+    if isinstance(value, list):
+        return any(isinstance(item, str) and _is_text(item) for item in value)
+    return False
+
+
+def _text_fields_of(bodies: Iterable[dict[str, Any]]) -> list[str]:
+    seen: dict[str, None] = {}
+    for body in bodies:
+        for key, value in body.items():
+            if key not in seen and _is_text(value):
+                seen[key] = None
+    return list(seen)
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return " ".join(item for item in value if isinstance(item, str))
+    return None
+
+
+def _weight(field: str, ranked: Sequence[str]) -> float:
+    """The first search field weighs 10, the second 5, the third 3.33...; others nothing."""
+    return round(10.0 / (ranked.index(field) + 1), 3) if field in ranked else 0.0
+
+
+def _match_expression(text: str, columns: list[int]) -> str | None:
+    words = WORD.findall(text.lower())[:MAX_QUERY_WORDS]
+    if not words or not columns:
+        return None
+    terms = [f'"{word}"' for word in words]
+    terms[-1] += "*"
+    column_filter = " ".join(f"c{i}" for i in columns)
+    return "{" + column_filter + "} : (" + " AND ".join(terms) + ")"
+
+
+def _filter_sql(filters: Mapping[str, Any]) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    for field, wanted in filters.items():
+        values = wanted if isinstance(wanted, list) else [wanted]
+        if not values:
+            continue
+        marks = ", ".join("?" for _ in values)
+        # json_each yields an array's items, or a scalar itself: one test covers both.
+        clauses.append(
+            f" AND EXISTS (SELECT 1 FROM json_each(d.body, ?) WHERE json_each.value IN ({marks}))"
+        )
+        params.append(_json_path(field))
+        params.extend(values)
+    return "".join(clauses), params
+
+
+def _json_path(field: str) -> str:
+    return '$."' + field.replace('"', "") + '"'

@@ -1,0 +1,50 @@
+"""The one gate every result passes: only `exposed_fields` (plus id and score) leave."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+# Mixpeek documents keep their fields at the top level, under `payload`, or under `metadata`.
+_CONTAINERS = ("payload", "metadata")
+_MISSING = object()
+
+
+def expose(document: dict[str, Any], exposed_fields: Iterable[str]) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "document_id": str(document.get("document_id") or document.get("id") or ""),
+        "score": _score(document.get("score")),
+    }
+    for field in exposed_fields:
+        value = _lookup(document, field)
+        if value is not _MISSING:
+            result[field] = value
+    return result
+
+
+def _score(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0.0
+    return float(value)
+
+
+def _lookup(document: dict[str, Any], field: str) -> Any:
+    for source in (document, *(document.get(c) for c in _CONTAINERS)):
+        if not isinstance(source, dict):
+            continue
+        if field in source:
+            return source[field]
+        if "." in field:
+            value = _path(source, field.split("."))
+            if value is not _MISSING:
+                return value
+    return _MISSING
+
+
+def _path(source: dict[str, Any], parts: list[str]) -> Any:
+    current: Any = source
+    for part in parts:
+        if not isinstance(current, dict) or part not in current:
+            return _MISSING
+        current = current[part]
+    return current

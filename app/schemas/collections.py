@@ -1,0 +1,37 @@
+"""Documents for the embedded engine's collections."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field, StringConstraints, field_validator
+
+from app.schemas.base import Model
+
+MAX_BATCH = 1000
+DocumentId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class UpsertDocumentsRequest(Model):
+    documents: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_BATCH)
+
+    @field_validator("documents")
+    @classmethod
+    def _ids_are_text(cls, documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for index, document in enumerate(documents):
+            document_id = document.get("document_id")
+            if document_id is not None and not (
+                isinstance(document_id, str) and 1 <= len(document_id) <= 200
+            ):
+                raise ValueError(
+                    f"documents[{index}].document_id must be a string of 1 to 200 characters"
+                )
+        return documents
+
+
+class UpsertDocumentsResponse(Model):
+    collection: str
+    inserted: int
+    updated: int
+    document_ids: list[str]
+    total_documents: int

@@ -1,0 +1,114 @@
+"""Requests and responses of the public API (no owner key)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints
+
+from app.schemas.base import Model, OpenModel
+from app.schemas.display import ExternalLink
+
+MAX_PAGE_NUMBER = 10_000
+MAX_PAGE_SIZE = 500
+
+
+class OffsetPagination(Model):
+    method: Literal["offset"] = "offset"
+    page_number: int = Field(default=1, ge=1, le=MAX_PAGE_NUMBER)
+    page_size: int = Field(default=10, ge=1, le=MAX_PAGE_SIZE)
+
+
+class ExecuteRequest(OpenModel):
+    """The SDK's `RetrieverExecutionRequest`. Keys the SDK always sends are accepted."""
+
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    pagination: OffsetPagination | None = None
+    limit: int | None = Field(default=None, ge=1, le=MAX_PAGE_SIZE)
+    page_size: int | None = Field(default=None, ge=1, le=MAX_PAGE_SIZE)
+    stream: Literal[False] = False
+    skip_cache: bool = False
+    return_presigned_urls: bool = False
+    return_vectors: bool = False
+
+
+class VerifyPasswordRequest(Model):
+    password: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+
+
+class VerifyPasswordResponse(Model):
+    valid: bool
+
+
+InteractionType = Literal[
+    "impression",
+    "view",
+    "click",
+    "dwell",
+    "positive_feedback",
+    "negative_feedback",
+    "purchase",
+    "add_to_cart",
+    "wishlist",
+    "long_view",
+    "share",
+    "bookmark",
+    "query_refinement",
+    "zero_results",
+    "filter_toggle",
+    "skip",
+    "return_to_results",
+    "play",
+    "download",
+    "save",
+    "add_to_project",
+    "rating",
+]
+
+
+class InteractionRequest(Model):
+    document_id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    interaction_type: list[InteractionType] = Field(min_length=1, max_length=10)
+    position: int = Field(ge=0, le=100_000)
+    execution_id: Annotated[str, StringConstraints(max_length=100)] | None = None
+    query_snapshot: dict[str, Any] | None = None
+    document_score: float | None = None
+    result_set_size: int | None = Field(default=None, ge=1)
+    session_id: Annotated[str, StringConstraints(max_length=100)] | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class InteractionResponse(Model):
+    success: bool = True
+    interaction_id: str
+
+
+class PublicRetrieverListItem(Model):
+    public_name: str
+    public_url: str
+    title: str
+    description: str | None
+    logo_url: str | None
+    icon_base64: str | None
+    og_image_url: str | None
+    password_protected: bool
+    is_active: bool
+    external_links: list[ExternalLink] | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class PublicRetrieverListStats(Model):
+    total_active: int
+    total_password_protected: int
+    total_open: int
+
+
+class ListPublicRetrieversResponse(Model):
+    results: list[PublicRetrieverListItem]
+    total_count: int
+    page: int
+    page_size: int
+    total_pages: int
+    stats: PublicRetrieverListStats

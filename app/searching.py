@@ -1,0 +1,263 @@
+"""The public side: a published retriever's config, its queries, its password, its clicks.
+
+A query's way through: look up the published retriever (404 when unknown or inactive) →
+check the public key and password → validate the inputs → ask the backend for one page →
+keep only the exposed fields.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from app import crypto, jsonutil
+from app.backends import Backend, Query
+from app.clock import Clock, stamp
+from app.errors import BadGateway, Forbidden, NotFound, Unauthorized
+from app.exposure import expose
+from app.inputs import validate_inputs
+from app.schemas.display import DisplayConfig
+from app.schemas.public import (
+    ExecuteRequest,
+    InteractionRequest,
+    InteractionResponse,
+    ListPublicRetrieversResponse,
+    PublicRetrieverListItem,
+    PublicRetrieverListStats,
+)
+from app.schemas.publishing import RateLimitConfig
+from app.store import PublishedRecord, Store
+from app.vault import Vault
+
+DEFAULT_PAGE_SIZE = 10
+EXECUTION_ID_PREFIX = "exe_"
+INTERACTION_ID_PREFIX = "int_"
+MAX_INTERACTION_DETAILS_BYTES = 8 * 1024
+
+
+@dataclass(frozen=True)
+class PublicRetriever:
+    """A published retriever as the public side needs it, parsed once per lookup."""
+
+    record: PublishedRecord
+    backend: dict[str, Any]
+    display: DisplayConfig
+    rate_limit: RateLimitConfig
+
+    @property
+    def password_protected(self) -> bool:
+        return self.record.password_secret_name is not None
+
+
+class Searching:
+    def __init__(
+        self,
+        store: Store,
+        vault: Vault,
+        backends: Mapping[str, Backend],
+        public_url: str,
+        clock: Clock,
+    ) -> None:
+        self.store = store
+        self.vault = vault
+        self.backends = backends
+        self.public_url = public_url
+        self.clock = clock
+
+    # Lookup and access --------------------------------------------------------------------
+
+    async def lookup(self, public_name: str) -> PublicRetriever:
+        return await run_in_threadpool(self._lookup, public_name)
+
+    def _lookup(self, public_name: str) -> PublicRetriever:
+        with self.store.read() as tx:
+            record = tx.get_published_by_name(public_name)
+            retriever = tx.get_retriever(record.namespace, record.retriever_id) if record else None
+        if record is None or retriever is None or not record.is_active:
+            raise NotFound(f"No published retriever is named {public_name!r}.")
+        return PublicRetriever(
+            record=record,
+            backend=retriever.backend,
+            display=DisplayConfig.model_validate_json(jsonutil.dumps(record.display_config)),
+            rate_limit=RateLimitConfig.model_validate_json(
+                jsonutil.dumps(record.rate_limit_config)
+            ),
+        )
+
+    async def check_access(
+        self, retriever: PublicRetriever, api_key: str | None, password: str | None
+    ) -> None:
+        if api_key is not None and not crypto.same(api_key, retriever.record.public_api_key):
+            raise Forbidden("X-Public-API-Key is not this retriever's key.")
+        if not retriever.password_protected:
+            return
+        if not password:
+            raise Unauthorized(
+                "This retriever is password-protected; send the password in X-Retriever-Password."
+            )
+        if not await self.password_matches(retriever, password):
+            raise Forbidden("The password is not right.")
+
+    async def password_matches(self, retriever: PublicRetriever, password: str) -> bool:
+        name = retriever.record.password_secret_name
+        if name is None:
+            return True
+        expected = await run_in_threadpool(self._reveal, retriever.record.namespace, name)
+        # Compared in constant time; a missing secret matches nothing.
+        return expected is not None and crypto.same(password, expected)
+
+    def _reveal(self, namespace: str, name: str) -> str | None:
+        with self.store.read() as tx:
+            return self.vault.reveal(tx, namespace, name)
+
+    async def upstream_key(self, namespace: str, secret_name: str) -> str:
+        key = await run_in_threadpool(self._reveal, namespace, secret_name)
+        if key is None:
+            raise BadGateway("The search backend is not configured: its key secret is missing.")
+        return key
+
+    # The public calls ---------------------------------------------------------------------
+
+    def config(self, retriever: PublicRetriever) -> dict[str, Any]:
+        """`PublicRetrieverConfigResponse`: what a page needs to render; never a secret."""
+        return {
+            "public_name": retriever.record.public_name,
+            "display_config": retriever.record.display_config,
+            "password_protected": retriever.password_protected,
+            "retriever_metadata": retriever.record.retriever_metadata,
+        }
+
+    async def execute(self, retriever: PublicRetriever, request: ExecuteRequest) -> dict[str, Any]:
+        inputs = validate_inputs(retriever.display.inputs, request.inputs)
+        page_number, page_size = _page(request, retriever.rate_limit.max_results_per_query)
+        backend = self.backends[retriever.backend["type"]]
+        page = await backend.execute(
+            Query(
+                namespace=retriever.record.namespace,
+                backend=retriever.backend,
+                inputs=inputs,
+                page_number=page_number,
+                page_size=page_size,
+            )
+        )
+        exposed = retriever.display.exposed_fields
+        documents = [expose(doc, exposed) for doc in page.documents[:page_size]]
+        total = page.total
+        offset = (page_number - 1) * page_size
+        has_next = (
+            offset + len(documents) < total if total is not None else len(documents) == page_size
+        )
+        return {
+            "execution_id": crypto.new_id(EXECUTION_ID_PREFIX),
+            "status": "completed",
+            "documents": documents,
+            "results": documents,
+            "pagination": {
+                "method": "offset",
+                "page_number": page_number,
+                "page_size": page_size,
+                "returned": len(documents),
+                "total": total if total is not None else offset + len(documents),
+                "has_next": has_next,
+            },
+        }
+
+    async def record_interaction(
+        self, retriever: PublicRetriever, request: InteractionRequest, session_id: str | None
+    ) -> InteractionResponse:
+        details = {
+            key: value
+            for key, value in (
+                ("query_snapshot", request.query_snapshot),
+                ("document_score", request.document_score),
+                ("result_set_size", request.result_set_size),
+                ("metadata", request.metadata),
+            )
+            if value is not None
+        }
+        if len(jsonutil.dumps(details)) > MAX_INTERACTION_DETAILS_BYTES:
+            details = {"truncated": True}
+        interaction_id = crypto.new_id(INTERACTION_ID_PREFIX)
+        row = {
+            "interaction_id": interaction_id,
+            "retriever_id": retriever.record.retriever_id,
+            "namespace": retriever.record.namespace,
+            "document_id": request.document_id,
+            "interaction_types": list(request.interaction_type),
+            "position": request.position,
+            "execution_id": request.execution_id,
+            "session_id": request.session_id or session_id,
+            "details": details or None,
+            "created_at": stamp(self.clock()),
+        }
+        await run_in_threadpool(self._insert_interaction, row)
+        return InteractionResponse(interaction_id=interaction_id)
+
+    def _insert_interaction(self, row: dict[str, Any]) -> None:
+        with self.store.write() as tx:
+            tx.insert_interaction(row)
+
+    async def directory(
+        self, page: int, page_size: int, search: str | None
+    ) -> ListPublicRetrieversResponse:
+        records = await run_in_threadpool(self._active)
+        items = [self._list_item(record) for record in records]
+        if search:
+            needle = search.lower()
+            items = [
+                item
+                for item in items
+                if needle in f"{item.public_name} {item.title} {item.description or ''}".lower()
+            ]
+        protected = sum(1 for item in items if item.password_protected)
+        start = (page - 1) * page_size
+        return ListPublicRetrieversResponse(
+            results=items[start : start + page_size],
+            total_count=len(items),
+            page=page,
+            page_size=page_size,
+            total_pages=math.ceil(len(items) / page_size),
+            stats=PublicRetrieverListStats(
+                total_active=len(items),
+                total_password_protected=protected,
+                total_open=len(items) - protected,
+            ),
+        )
+
+    def _active(self) -> list[PublishedRecord]:
+        with self.store.read() as tx:
+            return tx.list_active_published()
+
+    def _list_item(self, record: PublishedRecord) -> PublicRetrieverListItem:
+        config = record.display_config
+        seo = config.get("seo") or {}
+        return PublicRetrieverListItem(
+            public_name=record.public_name,
+            public_url=f"{self.public_url}/r/{record.public_name}",
+            title=config["title"],
+            description=config.get("description") or record.description,
+            logo_url=config.get("logo_url"),
+            icon_base64=config.get("icon_base64") or record.icon_base64,
+            og_image_url=seo.get("og_image_url"),
+            password_protected=record.password_secret_name is not None,
+            is_active=record.is_active,
+            external_links=config.get("external_links"),
+            created_at=datetime.fromisoformat(record.created_at),
+            updated_at=datetime.fromisoformat(record.updated_at),
+        )
+
+
+def _page(request: ExecuteRequest, max_results: int) -> tuple[int, int]:
+    """(page number, page size); the size never exceeds the retriever's max_results_per_query."""
+    if request.pagination is not None:
+        number, size = request.pagination.page_number, request.pagination.page_size
+        if "page_size" not in request.pagination.model_fields_set:
+            size = request.limit or request.page_size or DEFAULT_PAGE_SIZE
+    else:
+        number, size = 1, request.limit or request.page_size or DEFAULT_PAGE_SIZE
+    return number, min(size, max_results)

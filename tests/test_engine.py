@@ -1,0 +1,177 @@
+"""The embedded engine: ranking, prefixes, filters, paging, upserts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.engine import Engine
+
+FILLER = [
+    {"document_id": f"f{n}", "title": f"Filler item {n}", "description": "Nothing to see here"}
+    for n in range(30)
+]
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Engine:
+    engine = Engine(tmp_path / "engine.db")
+    engine.upsert("ns", "products", FILLER)
+    return engine
+
+
+def search(engine: Engine, text: str = "", **options: Any) -> Any:
+    values: dict[str, Any] = {
+        "fields": ["title", "description"],
+        "text": text,
+        "filters": {},
+        "limit": 10,
+        "offset": 0,
+    }
+    values.update(options)
+    return engine.search("ns", "products", **values)
+
+
+def test_a_title_match_outranks_a_description_match(engine: Engine) -> None:
+    engine.upsert(
+        "ns",
+        "products",
+        [
+            {"document_id": "desc", "title": "Desk lamp", "description": "Pairs with headphones"},
+            {"document_id": "title", "title": "Studio headphones", "description": "Closed back"},
+        ],
+    )
+    result = search(engine, "headphones")
+    assert [hit.document_id for hit in result.hits] == ["title", "desc"]
+    assert result.hits[0].score > result.hits[1].score > 0
+    # Flip the field order and the ranking flips with it.
+    flipped = search(engine, "headphones", fields=["description", "title"])
+    assert [hit.document_id for hit in flipped.hits] == ["desc", "title"]
+
+
+def test_the_last_word_matches_as_a_prefix(engine: Engine) -> None:
+    engine.upsert("ns", "products", [{"document_id": "h", "title": "Wireless headphones"}])
+    for typed in ("head", "headph", "wireless head", "WIRELESS HEADPHONES"):
+        assert [hit.document_id for hit in search(engine, typed).hits] == ["h"], typed
+    assert search(engine, "head wireless").hits == []  # only the last word is a prefix
+    assert search(engine, "wire head").hits == []
+
+
+def test_words_are_matched_without_accents_or_case(engine: Engine) -> None:
+    engine.upsert("ns", "products", [{"document_id": "c", "title": "Crème brûlée torch"}])
+    assert [h.document_id for h in search(engine, "creme brulee").hits] == ["c"]
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    ['"', 'a" OR "b', "NEAR(a b)", "title:x", "{c0}: x", "a AND", "*", "^x", "-x", "x'; DROP"],
+)
+def test_query_syntax_from_users_is_just_words(engine: Engine, hostile: str) -> None:
+    result = search(engine, hostile)  # no error, whatever is typed
+    assert result.total <= len(FILLER)
+    assert {h.document_id for h in result.hits} <= {d["document_id"] for d in FILLER}
+    assert engine.count("ns", "products") == len(FILLER)
+
+
+def test_filters_on_exact_values(engine: Engine) -> None:
+    engine.upsert(
+        "ns",
+        "products",
+        [
+            {
+                "document_id": "a",
+                "title": "Kettle",
+                "category": "Kitchen",
+                "in_stock": True,
+                "tags": ["steel", "electric"],
+                "rating": 4,
+            },
+            {
+                "document_id": "b",
+                "title": "Kettlebell",
+                "category": "Fitness",
+                "in_stock": False,
+                "tags": ["iron"],
+                "rating": 5,
+            },
+        ],
+    )
+
+    def ids(**filters: Any) -> list[str]:
+        return sorted(h.document_id for h in search(engine, "kettle", filters=filters).hits)
+
+    assert ids(category="Kitchen") == ["a"]
+    assert ids(category="kitchen") == []  # exact
+    assert ids(in_stock=True) == ["a"]
+    assert ids(tags="iron") == ["b"]  # membership in an array
+    assert ids(category=["Kitchen", "Fitness"]) == ["a", "b"]  # any of
+    assert ids(rating=5) == ["b"]
+    assert ids(missing_field="x") == []
+    assert ids(category="Kitchen", tags="iron") == []  # all filters at once
+
+
+def test_filters_alone_browse_in_insertion_order(engine: Engine) -> None:
+    result = search(engine, "", filters={}, limit=5)
+    assert [h.document_id for h in result.hits] == ["f0", "f1", "f2", "f3", "f4"]
+    assert result.total == 30
+    assert all(h.score == 0 for h in result.hits)
+
+
+def test_paging_and_totals(engine: Engine) -> None:
+    pages = [search(engine, "filler", limit=10, offset=offset) for offset in (0, 10, 20, 30)]
+    assert [p.total for p in pages] == [30, 30, 30, 30]
+    seen = [h.document_id for p in pages for h in p.hits]
+    assert len(seen) == 30
+    assert len(set(seen)) == 30
+    assert pages[3].hits == []
+
+
+def test_upsert_replaces_a_document_and_its_index(engine: Engine) -> None:
+    first = engine.upsert("ns", "products", [{"document_id": "x", "title": "Old espresso"}])
+    assert (first.inserted, first.updated) == (1, 0)
+    again = engine.upsert("ns", "products", [{"document_id": "x", "title": "New grinder"}])
+    assert (again.inserted, again.updated) == (0, 1)
+    assert search(engine, "espresso").hits == []
+    hits = search(engine, "grinder").hits
+    assert [(h.document_id, h.body) for h in hits] == [("x", {"title": "New grinder"})]
+    assert engine.count("ns", "products") == 31
+
+
+def test_a_new_text_field_widens_the_index_without_losing_documents(engine: Engine) -> None:
+    engine.upsert("ns", "products", [{"document_id": "b", "title": "Boots", "brand": "Kestrel"}])
+    assert [h.document_id for h in search(engine, "kestrel", fields=["brand"]).hits] == ["b"]
+    assert search(engine, "filler").total == 30
+
+
+def test_documents_without_ids_get_one(engine: Engine) -> None:
+    result = engine.upsert("ns", "products", [{"title": "Anonymous"}, {"title": "Anonymous"}])
+    assert result.inserted == 2
+    assert len(set(result.document_ids)) == 2
+
+
+def test_namespaces_and_collections_are_separate(engine: Engine) -> None:
+    engine.upsert("other", "products", [{"document_id": "o", "title": "Filler elsewhere"}])
+    assert search(engine, "elsewhere").hits == []
+    assert (
+        engine.search(
+            "other", "products", fields=["title"], text="filler", filters={}, limit=10, offset=0
+        ).total
+        == 1
+    )
+    assert (
+        engine.search(
+            "ns", "nothing-here", fields=["title"], text="x", filters={}, limit=10, offset=0
+        ).total
+        == 0
+    )
+
+
+def test_urls_are_not_indexed_as_text(engine: Engine) -> None:
+    engine.upsert(
+        "ns",
+        "products",
+        [{"document_id": "u", "title": "Plain", "image_url": "https://cdn.example/filler.png"}],
+    )
+    assert "u" not in [h.document_id for h in search(engine, "cdn", fields=["image_url"]).hits]

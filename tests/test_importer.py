@@ -1,0 +1,124 @@
+"""Importing JSONL and CSV files, good and broken, by the library and by the command."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from app.engine import Engine
+from app.importer import import_file
+
+
+def test_jsonl_with_broken_lines_imports_the_rest(tmp_path: Path) -> None:
+    path = tmp_path / "items.jsonl"
+    path.write_bytes(
+        b'{"document_id": "1", "title": "First"}\n'
+        b"{not json}\n"
+        b"\xff\xfe broken bytes\n"
+        b"[1, 2]\n"
+        b"\n"
+        b'{"document_id": 7, "title": "Numeric id"}\n'
+        b'{"document_id": {"x": 1}}\n'
+        b'{"title": "No id"}'
+    )
+    engine = Engine(tmp_path / "engine.db")
+    report = import_file(engine, "ns", "items", path)
+    assert report.imported == 3
+    assert report.skipped == 4
+    assert [line for line, _ in report.errors] == [2, 3, 4, 7]
+    assert "not JSON" in report.errors[0][1]
+    assert report.errors[1][1] == "not UTF-8"
+    assert report.errors[2][1] == "not a JSON object"
+    assert "document_id" in report.errors[3][1]
+    assert engine.count("ns", "items") == 3
+
+
+def test_csv_types_and_bad_rows(tmp_path: Path) -> None:
+    path = tmp_path / "items.csv"
+    path.write_text(
+        "document_id,title,price,in_stock,code\n"
+        '1,"Quoted, title",12.50,true,007x\n'
+        "2,Second,3,false,\n"
+        "3,too,many,cells,here,really\n"
+        "4,Fourth,,,\n"
+    )
+    engine = Engine(tmp_path / "engine.db")
+    report = import_file(engine, "ns", "items", path)
+    assert (report.imported, report.skipped) == (3, 1)
+    assert report.errors == [(4, "6 cells where the header has 5")]
+    hits = engine.search("ns", "items", fields=["title"], text="", filters={}, limit=10, offset=0)
+    bodies = {hit.document_id: hit.body for hit in hits.hits}
+    assert bodies["1"] == {
+        "title": "Quoted, title",
+        "price": 12.5,
+        "in_stock": True,
+        "code": "007x",
+    }
+    assert bodies["2"] == {"title": "Second", "price": 3, "in_stock": False}
+    assert bodies["4"] == {"title": "Fourth"}
+
+
+def test_importing_again_updates_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "items.jsonl"
+    path.write_text('{"document_id": "1", "title": "Old"}\n')
+    engine = Engine(tmp_path / "engine.db")
+    import_file(engine, "ns", "items", path)
+    path.write_text('{"document_id": "1", "title": "New"}\n')
+    import_file(engine, "ns", "items", path)
+    assert engine.count("ns", "items") == 1
+    result = engine.search(
+        "ns", "items", fields=["title"], text="new", filters={}, limit=5, offset=0
+    )
+    assert [h.document_id for h in result.hits] == ["1"]
+
+
+def test_the_import_command_reports_what_it_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.jsonl"
+    lines = [json.dumps({"document_id": str(n), "title": f"Item {n}"}) for n in range(2500)]
+    lines.insert(10, "oops")
+    path.write_text("\n".join(lines) + "\n")
+    env = {**os.environ, "RETRIEVER_PAGES_DATA_DIR": str(tmp_path / "data")}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "app.cli",
+            "import",
+            str(path),
+            "--collection",
+            "catalog",
+            "--namespace",
+            "shop",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Imported 2,500 rows into shop/catalog" in result.stdout
+    assert "line 11: not JSON" in result.stderr
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "app.cli",
+            "import",
+            str(tmp_path / "missing.jsonl"),
+            "--collection",
+            "catalog",
+            "--namespace",
+            "shop",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert bad.returncode == 2
+    assert "no file" in bad.stderr

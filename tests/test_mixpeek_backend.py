@@ -1,0 +1,232 @@
+"""The Mixpeek backend against a real upstream HTTP server on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from app.main import create_app
+from app.settings import Settings
+from tests.conftest import LiveServer, display_config, free_port, owner_headers
+
+UPSTREAM_KEY = "sk_upstream_live_0123456789"
+EXPOSED = ["title", "price"]
+
+
+@dataclass
+class Upstream:
+    """A Mixpeek-compatible execute endpoint whose behaviour each test chooses."""
+
+    mode: str = "ok"
+    requests: list[dict[str, Any]] = field(default_factory=list)
+
+    def app(self) -> Starlette:
+        async def execute(request: Request) -> Response:
+            self.requests.append(
+                {
+                    "path": request.url.path,
+                    "authorization": request.headers.get("authorization"),
+                    "namespace": request.headers.get("x-namespace"),
+                    "body": await request.json(),
+                }
+            )
+            if self.mode == "error":
+                return JSONResponse({"detail": f"internal boom {UPSTREAM_KEY}"}, status_code=503)
+            if self.mode == "slow":
+                await asyncio.sleep(1.5)
+            if self.mode == "not-json":
+                return Response("<html>gateway</html>", media_type="text/html")
+            if self.mode == "wrong-shape":
+                return JSONResponse({"documents": "none"})
+            if self.mode == "huge":
+                return Response(b'{"documents": ["' + b"x" * (17 * 1024 * 1024) + b'"]}')
+            return JSONResponse(
+                {
+                    "execution_id": "upstream-exec",
+                    "status": "completed",
+                    "documents": [
+                        {
+                            "document_id": "d1",
+                            "score": 0.93,
+                            "title": "Top level",
+                            "price": 10,
+                            "cost": 3,
+                            "embedding": [0.1, 0.2],
+                        },
+                        {
+                            "document_id": "d2",
+                            "score": 0.71,
+                            "payload": {"title": "In payload", "price": 20, "supplier": "Acme"},
+                            "metadata": {"internal_id": 7},
+                        },
+                    ],
+                    "pagination": {
+                        "method": "offset",
+                        "page_number": 2,
+                        "page_size": 2,
+                        "total": 9,
+                        "has_next": True,
+                    },
+                    "budget": {"credits_used": 4},
+                    "stage_statistics": {"stages": ["secret-stage"]},
+                }
+            )
+
+        return Starlette(routes=[Route("/v1/retrievers/{rid}/execute", execute, methods=["POST"])])
+
+
+@pytest.fixture
+def upstream() -> Iterator[tuple[Upstream, str]]:
+    state = Upstream()
+    with LiveServer(state.app()) as server:
+        yield state, server.url
+
+
+def _publish(client: TestClient, base_url: str) -> str:
+    client.post(
+        "/v1/organizations/secrets",
+        headers=owner_headers(),
+        json={"secret_name": "upstream-key", "secret_value": UPSTREAM_KEY},
+    )
+    backend = {
+        "type": "mixpeek",
+        "base_url": base_url,
+        "retriever_id": "ret_up",
+        "namespace": "upstream-ns",
+        "api_key_secret_name": "upstream-key",
+    }
+    rid = client.post(
+        "/v1/retrievers", headers=owner_headers(), json={"retriever_name": "up", "backend": backend}
+    ).json()["retriever_id"]
+    response = client.post(
+        f"/v1/retrievers/{rid}/publish",
+        headers=owner_headers(),
+        json={
+            "public_name": "upstream",
+            "display_config": display_config(
+                exposed_fields=EXPOSED, field_config={}, components={}
+            ),
+        },
+    )
+    assert response.status_code == 200, response.text
+    return "/v1/public/retrievers/upstream/execute"
+
+
+@pytest.fixture
+def proxied(
+    make_settings: Callable[..., Settings], upstream: tuple[Upstream, str]
+) -> Iterator[tuple[TestClient, Upstream, str]]:
+    state, base_url = upstream
+    settings = make_settings(upstream_timeout_seconds=0.5)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        yield client, state, _publish(client, base_url)
+
+
+def _query(client: TestClient, url: str) -> Any:
+    return client.post(
+        url,
+        json={
+            "inputs": {"query": "lamp"},
+            "pagination": {"method": "offset", "page_number": 2, "page_size": 2},
+        },
+    )
+
+
+def test_the_upstream_gets_the_right_path_key_namespace_and_body(
+    proxied: tuple[TestClient, Upstream, str],
+) -> None:
+    client, state, url = proxied
+    response = _query(client, url)
+    assert response.status_code == 200, response.text
+    (seen,) = state.requests
+    assert seen["path"] == "/v1/retrievers/ret_up/execute"
+    assert seen["authorization"] == f"Bearer {UPSTREAM_KEY}"
+    assert seen["namespace"] == "upstream-ns"
+    assert seen["body"] == {
+        "inputs": {"query": "lamp"},
+        "pagination": {"method": "offset", "page_number": 2, "page_size": 2},
+    }
+
+
+def test_only_exposed_fields_come_back_from_the_upstream(
+    proxied: tuple[TestClient, Upstream, str],
+) -> None:
+    client, _, url = proxied
+    body = _query(client, url).json()
+    assert body["documents"] == [
+        {"document_id": "d1", "score": 0.93, "title": "Top level", "price": 10},
+        {"document_id": "d2", "score": 0.71, "title": "In payload", "price": 20},
+    ]
+    assert body["pagination"]["total"] == 9
+    assert body["pagination"]["has_next"] is True
+    text = _query(client, url).text
+    for leaked in (
+        "cost",
+        "embedding",
+        "supplier",
+        "internal_id",
+        "budget",
+        "secret-stage",
+        "upstream-exec",
+        UPSTREAM_KEY,
+    ):
+        assert leaked not in text
+
+
+@pytest.mark.parametrize(
+    ("mode", "status", "words"),
+    [
+        ("error", 502, "answered with an error (HTTP 503)"),
+        ("slow", 504, "did not answer in time"),
+        ("not-json", 502, "not JSON"),
+        ("wrong-shape", 502, "no list of documents"),
+        ("huge", 502, "too large"),
+    ],
+)
+def test_upstream_failures_map_to_clear_gateway_errors(
+    proxied: tuple[TestClient, Upstream, str], mode: str, status: int, words: str
+) -> None:
+    client, state, url = proxied
+    state.mode = mode
+    response = _query(client, url)
+    assert response.status_code == status
+    body = response.json()
+    assert words in body["error"]["message"]
+    assert UPSTREAM_KEY not in response.text
+    assert "127.0.0.1" not in response.text
+    assert "Traceback" not in response.text
+    # The server stays healthy after a failure.
+    state.mode = "ok"
+    assert _query(client, url).status_code == 200
+
+
+def test_connection_refused_is_a_502(make_settings: Callable[..., Settings]) -> None:
+    with TestClient(create_app(make_settings())) as client:
+        url = _publish(client, f"http://127.0.0.1:{free_port()}")
+        response = _query(client, url)
+    assert response.status_code == 502
+    assert "could not be reached" in response.json()["error"]["message"]
+    assert UPSTREAM_KEY not in response.text
+
+
+def test_a_missing_key_secret_is_a_502_not_a_crash(
+    proxied: tuple[TestClient, Upstream, str],
+) -> None:
+    client, state, url = proxied
+    # The secret cannot be deleted while in use, so remove it beneath the retriever.
+    app_ctx = client.app.state.ctx  # type: ignore[attr-defined]
+    with app_ctx.store.write() as tx:
+        tx.delete_secret("acme", "upstream-key")
+    response = _query(client, url)
+    assert response.status_code == 502
+    assert "key secret is missing" in response.json()["error"]["message"]
+    assert state.requests == []

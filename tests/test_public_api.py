@@ -1,0 +1,392 @@
+"""The public API over the embedded engine: config, execute, verify, interactions, directory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from tests.conftest import display_config, local_backend, owner_headers
+
+DOCUMENTS = [
+    {
+        "document_id": "h1",
+        "title": "Studio headphones",
+        "description": "Closed back",
+        "category": "Audio",
+        "in_stock": True,
+        "price": 199.0,
+        "secret_cost": 61.5,
+        "internal": {"supplier": "Acme"},
+    },
+    {
+        "document_id": "h2",
+        "title": "Wireless headphones",
+        "description": "Noise cancelling",
+        "category": "Audio",
+        "in_stock": False,
+        "price": 249.0,
+        "secret_cost": 80.0,
+    },
+    {
+        "document_id": "k1",
+        "title": "Kettle",
+        "description": "Pairs with headphones? No.",
+        "category": "Kitchen",
+        "in_stock": True,
+        "price": 39.0,
+        "secret_cost": 9.0,
+    },
+] + [
+    {
+        "document_id": f"f{n}",
+        "title": f"Filler {n}",
+        "description": "filler",
+        "category": "Home",
+        "in_stock": True,
+        "price": n,
+        "secret_cost": 1,
+    }
+    for n in range(40)
+]
+
+INPUTS = [
+    {
+        "field_name": "query",
+        "field_schema": {"type": "string"},
+        "label": "Search",
+        "required": False,
+    },
+    {
+        "field_name": "category",
+        "field_schema": {"type": "string", "enum": ["Audio", "Kitchen", "Home"]},
+        "label": "Category",
+        "required": False,
+        "order": 1,
+    },
+    {
+        "field_name": "in_stock",
+        "field_schema": {"type": "boolean"},
+        "label": "In stock",
+        "required": False,
+        "order": 2,
+    },
+]
+EXPOSED = ["title", "description", "price", "category"]
+
+
+@pytest.fixture
+def public(client: TestClient) -> str:
+    """A published retriever over DOCUMENTS; returns the execute URL."""
+    upsert = client.post(
+        "/v1/collections/products/documents", headers=owner_headers(), json={"documents": DOCUMENTS}
+    )
+    assert upsert.status_code == 200, upsert.text
+    rid = client.post(
+        "/v1/retrievers",
+        headers=owner_headers(),
+        json={"retriever_name": "products", "backend": local_backend()},
+    ).json()["retriever_id"]
+    published = client.post(
+        f"/v1/retrievers/{rid}/publish",
+        headers=owner_headers(),
+        json={
+            "public_name": "products",
+            "rate_limit_config": {"max_results_per_query": 25},
+            "display_config": display_config(
+                inputs=INPUTS, exposed_fields=EXPOSED, field_config={}
+            ),
+        },
+    )
+    assert published.status_code == 200, published.text
+    return "/v1/public/retrievers/products/execute"
+
+
+def execute(client: TestClient, url: str, inputs: dict[str, Any], **body: Any) -> Any:
+    return client.post(url, json={"inputs": inputs, **body})
+
+
+def test_execute_returns_only_exposed_fields(client: TestClient, public: str) -> None:
+    response = execute(client, public, {"query": "headphones"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["execution_id"].startswith("exe_")
+    assert body["results"] == body["documents"]
+    assert [d["document_id"] for d in body["documents"]][:2] == ["h1", "h2"]
+    for document in body["documents"]:
+        assert set(document) <= {"document_id", "score", *EXPOSED}
+    assert "secret_cost" not in response.text
+    assert "supplier" not in response.text
+    assert "in_stock" not in response.text  # a filter input, but not an exposed field
+
+
+def test_filters_come_from_the_other_inputs(client: TestClient, public: str) -> None:
+    body = execute(client, public, {"query": "headphones", "in_stock": True}).json()
+    assert [d["document_id"] for d in body["documents"]] == ["h1", "k1"]  # h2 is out of stock
+    body = execute(client, public, {"category": "Kitchen"}).json()
+    assert [d["document_id"] for d in body["documents"]] == ["k1"]
+    # Unticked boxes and empty selects filter nothing.
+    body = execute(
+        client, public, {"query": "headphones", "in_stock": False, "category": ""}
+    ).json()
+    assert body["pagination"]["total"] == 3
+
+
+def test_pagination_and_the_page_cap(client: TestClient, public: str) -> None:
+    first = execute(
+        client,
+        public,
+        {"query": "filler"},
+        pagination={"method": "offset", "page_number": 1, "page_size": 15},
+    ).json()
+    second = execute(
+        client,
+        public,
+        {"query": "filler"},
+        pagination={"method": "offset", "page_number": 3, "page_size": 15},
+    ).json()
+    assert first["pagination"] == {
+        "method": "offset",
+        "page_number": 1,
+        "page_size": 15,
+        "returned": 15,
+        "total": 40,
+        "has_next": True,
+    }
+    assert second["pagination"]["returned"] == 10
+    assert second["pagination"]["has_next"] is False
+    capped = execute(client, public, {}, limit=500).json()
+    assert len(capped["documents"]) == 25  # max_results_per_query
+    assert capped["pagination"]["page_size"] == 25
+    by_limit = execute(client, public, {}, limit=3).json()
+    assert len(by_limit["documents"]) == 3
+
+
+def test_the_keys_the_sdk_always_sends_are_accepted(client: TestClient, public: str) -> None:
+    response = execute(
+        client,
+        public,
+        {"query": "kettle"},
+        stream=False,
+        skip_cache=False,
+        return_presigned_urls=False,
+        return_vectors=False,
+        filters=None,
+    )
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("inputs", "field", "words"),
+    [
+        ({"query": 5}, "inputs.query", "must be text"),
+        ({"query": ["a"]}, "inputs.query", "must be text"),
+        ({"query": "x" * 1001}, "inputs.query", "at most 1000"),
+        ({"category": "Garden"}, "inputs.category", "must be one of 'Audio', 'Kitchen', 'Home'"),
+        ({"in_stock": "yes"}, "inputs.in_stock", "true or false"),
+        ({"colour": "red"}, "inputs.colour", "not an input of this retriever"),
+    ],
+)
+def test_inputs_are_checked_against_the_field_schema(
+    client: TestClient, public: str, inputs: dict[str, Any], field: str, words: str
+) -> None:
+    response = execute(client, public, inputs)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["details"]["errors"][0]["field"] == field
+    assert words in error["message"]
+
+
+def test_a_required_input(client: TestClient) -> None:
+    rid = client.post(
+        "/v1/retrievers",
+        headers=owner_headers(),
+        json={"retriever_name": "r", "backend": local_backend()},
+    ).json()["retriever_id"]
+    client.post(
+        f"/v1/retrievers/{rid}/publish",
+        headers=owner_headers(),
+        json={"public_name": "needs-query", "display_config": display_config()},
+    )
+    url = "/v1/public/retrievers/needs-query/execute"
+    for inputs in ({}, {"query": ""}, {"query": "   "}, {"query": None}):
+        response = execute(client, url, inputs)
+        assert response.status_code == 422
+        assert response.json()["error"]["message"] == "inputs.query is required."
+
+
+@pytest.mark.parametrize(
+    ("raw", "status", "words"),
+    [
+        (b"{", 422, "not valid JSON"),
+        (b"[]", 422, "body: Input should be an object"),
+        (b'{"inputs": []}', 422, "inputs"),
+        (b'{"inputs": "query"}', 422, "inputs"),
+        (b'{"pagination": {"method": "cursor"}}', 422, "pagination.method"),
+        (b'{"pagination": {"page_size": 0}}', 422, "pagination.page_size"),
+        (b'{"pagination": {"page_number": "2"}}', 422, "pagination.page_number"),
+        (b'{"limit": 501}', 422, "limit"),
+        (b'{"stream": true}', 422, "stream"),
+        (b"", 422, "empty"),
+    ],
+)
+def test_bad_execute_bodies(
+    client: TestClient, public: str, raw: bytes, status: int, words: str
+) -> None:
+    response = client.post(public, content=raw, headers={"Content-Type": "application/json"})
+    assert response.status_code == status
+    assert words in response.json()["error"]["message"]
+
+
+def test_unknown_and_inactive_retrievers_are_404(client: TestClient, public: str) -> None:
+    for path in ("/v1/public/retrievers/nope/execute", "/v1/public/retrievers/nope/config"):
+        response = client.request("POST" if path.endswith("execute") else "GET", path, json={})
+        assert response.status_code == 404
+        assert "nope" in response.json()["error"]["message"]
+    rid = client.get("/v1/retrievers", headers=owner_headers()).json()["results"][0]["retriever_id"]
+    client.patch(
+        f"/v1/retrievers/{rid}/publish", headers=owner_headers(), json={"is_active": False}
+    )
+    assert execute(client, public, {}).status_code == 404
+    assert client.get("/v1/public/retrievers/products/config").status_code == 404
+    assert client.get("/v1/public/retrievers/").json()["total_count"] == 0
+    client.patch(f"/v1/retrievers/{rid}/publish", headers=owner_headers(), json={"is_active": True})
+    assert execute(client, public, {}).status_code == 200
+
+
+def test_unpublishing_stops_the_public_api_at_once(client: TestClient, public: str) -> None:
+    rid = client.get("/v1/retrievers", headers=owner_headers()).json()["results"][0]["retriever_id"]
+    assert execute(client, public, {}).status_code == 200
+    client.delete(f"/v1/retrievers/{rid}/publish", headers=owner_headers())
+    assert execute(client, public, {}).status_code == 404
+
+
+def test_config_is_public_and_holds_no_secret(client: TestClient, public: str) -> None:
+    rid = client.get("/v1/retrievers", headers=owner_headers()).json()["results"][0]["retriever_id"]
+    client.post(
+        "/v1/organizations/secrets",
+        headers=owner_headers(),
+        json={"secret_name": "pw", "secret_value": "s3cret-pass"},
+    )
+    client.patch(
+        f"/v1/retrievers/{rid}/publish",
+        headers=owner_headers(),
+        json={"password_secret_name": "pw"},
+    )
+    response = client.get("/v1/public/retrievers/products/config")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["password_protected"] is True
+    assert body["display_config"]["exposed_fields"] == EXPOSED
+    for hidden in ("s3cret-pass", "prk_", "password_secret_name", "acme", "namespace"):
+        assert hidden not in response.text
+
+
+def test_password_and_public_key(client: TestClient, public: str) -> None:
+    rid = client.get("/v1/retrievers", headers=owner_headers()).json()["results"][0]["retriever_id"]
+    client.post(
+        "/v1/organizations/secrets",
+        headers=owner_headers(),
+        json={"secret_name": "pw", "secret_value": "open sesame"},
+    )
+    published = client.patch(
+        f"/v1/retrievers/{rid}/publish",
+        headers=owner_headers(),
+        json={"password_secret_name": "pw"},
+    ).json()
+    missing = execute(client, public, {})
+    assert missing.status_code == 401
+    assert "X-Retriever-Password" in missing.json()["error"]["message"]
+    wrong = client.post(public, json={}, headers={"X-Retriever-Password": "open says me"})
+    assert wrong.status_code == 403
+    right = client.post(public, json={}, headers={"X-Retriever-Password": "open sesame"})
+    assert right.status_code == 200
+    assert client.post(
+        "/v1/public/retrievers/products/verify", json={"password": "open sesame"}
+    ).json() == {"valid": True}
+    assert client.post(
+        "/v1/public/retrievers/products/verify", json={"password": "nope"}
+    ).json() == {"valid": False}
+    assert client.post("/v1/public/retrievers/products/verify", json={}).status_code == 422
+    key = published["public_api_key"]
+    headers = {"X-Retriever-Password": "open sesame"}
+    assert (
+        client.post(public, json={}, headers={**headers, "X-Public-API-Key": key}).status_code
+        == 200
+    )
+    bad_key = client.post(public, json={}, headers={**headers, "X-Public-API-Key": "prk_wrong"})
+    assert bad_key.status_code == 403
+
+
+def test_interactions_are_stored_for_the_publisher(client: TestClient, public: str) -> None:
+    execution = execute(client, public, {"query": "kettle"}).json()
+    response = client.post(
+        "/v1/public/retrievers/products/interactions",
+        json={
+            "document_id": "k1",
+            "interaction_type": ["click"],
+            "position": 0,
+            "execution_id": execution["execution_id"],
+            "query_snapshot": {"query": "kettle"},
+        },
+        headers={"X-Session-Id": "sess-1"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["interaction_id"].startswith("int_")
+    rid = client.get("/v1/retrievers", headers=owner_headers()).json()["results"][0]["retriever_id"]
+    listing = client.get(f"/v1/retrievers/{rid}/interactions", headers=owner_headers()).json()
+    assert listing["total"] == 1
+    recorded = listing["results"][0]
+    assert recorded["document_id"] == "k1"
+    assert recorded["interaction_types"] == ["click"]
+    assert recorded["execution_id"] == execution["execution_id"]
+    assert recorded["session_id"] == "sess-1"
+    assert recorded["details"] == {"query_snapshot": {"query": "kettle"}}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"document_id": "k1", "interaction_type": ["teleport"], "position": 0},
+        {"document_id": "k1", "interaction_type": [], "position": 0},
+        {"document_id": "k1", "interaction_type": ["click"], "position": -1},
+        {"interaction_type": ["click"], "position": 0},
+    ],
+)
+def test_bad_interactions(client: TestClient, public: str, body: dict[str, Any]) -> None:
+    response = client.post("/v1/public/retrievers/products/interactions", json=body)
+    assert response.status_code == 422
+
+
+def test_directory_lists_active_retrievers_with_search(client: TestClient, public: str) -> None:
+    listing = client.get("/v1/public/retrievers/").json()
+    assert listing["total_count"] == 1
+    item = listing["results"][0]
+    assert item["public_name"] == "products"
+    assert item["public_url"] == "https://search.example.test/r/products"
+    assert item["title"] == "Product Search"
+    assert listing["stats"] == {"total_active": 1, "total_password_protected": 0, "total_open": 1}
+    assert client.get("/v1/public/retrievers/?search=product").json()["total_count"] == 1
+    assert client.get("/v1/public/retrievers/?search=zzz").json()["total_count"] == 0
+    assert client.get("/v1/public/retrievers/?page_size=0").status_code == 422
+
+
+def test_bad_document_batches(client: TestClient) -> None:
+    url = "/v1/collections/products/documents"
+    for body in (
+        {"documents": []},
+        {"documents": [1]},
+        {"documents": [{"document_id": 5}]},
+        {"documents": "x"},
+        {},
+    ):
+        response = client.post(url, headers=owner_headers(), json=body)
+        assert response.status_code == 422, body
+    bad_name = client.post(
+        "/v1/collections/Bad%20Name/documents",
+        headers=owner_headers(),
+        json={"documents": [{"title": "x"}]},
+    )
+    assert bad_name.status_code == 422
+    assert client.post(url, json={"documents": [{"title": "x"}]}).status_code == 401
