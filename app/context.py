@@ -13,7 +13,9 @@ from app.clock import Clock, system_clock
 from app.crypto import SecretBox
 from app.engine import ENGINE_FILE, Engine
 from app.owners import OwnerAuth
+from app.passwords import UnlockCookies
 from app.publishing import Publishing
+from app.ratelimit import Counters, RateLimiter
 from app.searching import Searching
 from app.settings import Settings
 from app.store import Store
@@ -31,6 +33,7 @@ class Context:
     vault: Vault
     publishing: Publishing
     searching: Searching
+    counters: Counters
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -47,7 +50,12 @@ def build_context(
     engine = Engine(settings.data_dir / ENGINE_FILE)
     http = make_client(settings.upstream_timeout_seconds, transport)
     vault = Vault(store, SecretBox(settings.effective_secret_key), clock)
-    searching = Searching(store, vault, {}, settings.public_url, clock)
+    counters = Counters(settings.rate_limit_storage, settings.rate_limit_on_failure, clock)
+    limiter = RateLimiter(counters, clock)
+    cookies = UnlockCookies(
+        settings.effective_secret_key, clock, settings.unlock_cookie_max_age_seconds
+    )
+    searching = Searching(store, vault, {}, settings.public_url, clock, limiter, cookies)
     # The backends need the searching service's secret lookup, so they are added after it.
     searching.backends = {
         "local": LocalBackend(engine),
@@ -63,6 +71,7 @@ def build_context(
         vault=vault,
         publishing=Publishing(store, settings.public_url, clock),
         searching=searching,
+        counters=counters,
     )
 
 

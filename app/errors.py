@@ -26,10 +26,17 @@ class AppError(Exception):
     status = 500
     type = "internal_error"
 
-    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        details: dict[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.details = details or {}
+        self.headers = dict(headers or {})
 
 
 class BadRequest(AppError):
@@ -142,7 +149,7 @@ def from_validation_error(exc: ValidationError, prefix: tuple[str, ...] = ()) ->
 
 async def handle_app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
-    return error_response(exc.status, exc.type, exc.message, exc.details)
+    return error_response(exc.status, exc.type, exc.message, exc.details, exc.headers)
 
 
 async def handle_http_exception(request: Request, exc: Exception) -> Response:

@@ -21,6 +21,8 @@ from app.clock import Clock, stamp
 from app.errors import BadGateway, Forbidden, NotFound, Unauthorized
 from app.exposure import expose
 from app.inputs import validate_inputs
+from app.passwords import FailedAttempts, UnlockCookies
+from app.ratelimit import Decision, RateLimiter, TooManyRequests, Window, windows_for
 from app.schemas.display import DisplayConfig
 from app.schemas.public import (
     ExecuteRequest,
@@ -38,6 +40,17 @@ DEFAULT_PAGE_SIZE = 10
 EXECUTION_ID_PREFIX = "exe_"
 INTERACTION_ID_PREFIX = "int_"
 MAX_INTERACTION_DETAILS_BYTES = 8 * 1024
+INTERACTIONS_PER_IP_HOUR = 600
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking, as far as access is concerned."""
+
+    ip: str
+    api_key: str | None = None
+    password: str | None = None
+    cookie: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,9 +75,14 @@ class Searching:
         backends: Mapping[str, Backend],
         public_url: str,
         clock: Clock,
+        limiter: RateLimiter,
+        cookies: UnlockCookies,
     ) -> None:
         self.store = store
         self.vault = vault
+        self.limiter = limiter
+        self.cookies = cookies
+        self.attempts = FailedAttempts(limiter)
         self.backends = backends
         self.public_url = public_url
         self.clock = clock
@@ -89,27 +107,79 @@ class Searching:
             ),
         )
 
-    async def check_access(
-        self, retriever: PublicRetriever, api_key: str | None, password: str | None
-    ) -> None:
-        if api_key is not None and not crypto.same(api_key, retriever.record.public_api_key):
+    async def check_access(self, retriever: PublicRetriever, caller: Caller) -> None:
+        """The public key (when sent) and the password (when set), before anything runs."""
+        record = retriever.record
+        if caller.api_key is not None and not crypto.same(caller.api_key, record.public_api_key):
             raise Forbidden("X-Public-API-Key is not this retriever's key.")
         if not retriever.password_protected:
             return
-        if not password:
+        secret = await self._password(retriever)
+        if caller.cookie and secret and self.cookies.valid(caller.cookie, record.public_id, secret):
+            return
+        if not caller.password:
             raise Unauthorized(
                 "This retriever is password-protected; send the password in X-Retriever-Password."
             )
-        if not await self.password_matches(retriever, password):
+        if not await self.try_password(retriever, caller, caller.password, secret):
             raise Forbidden("The password is not right.")
 
-    async def password_matches(self, retriever: PublicRetriever, password: str) -> bool:
+    async def try_password(
+        self,
+        retriever: PublicRetriever,
+        caller: Caller,
+        password: str,
+        secret: str | None = None,
+    ) -> bool:
+        """Check a guess, refusing with 429 once this address has guessed wrong too often."""
+        public_id = retriever.record.public_id
+        blocked = await self.attempts.blocked(public_id, caller.ip)
+        if blocked is not None:
+            raise TooManyRequests(
+                f"Too many wrong passwords from this address; try again in {blocked.reset} s.",
+                blocked,
+            )
+        if secret is None:
+            secret = await self._password(retriever)
+        # Compared in constant time; a missing secret matches nothing.
+        if secret is not None and crypto.same(password, secret):
+            return True
+        await self.attempts.record_failure(public_id, caller.ip)
+        return False
+
+    async def unlock_cookie(self, retriever: PublicRetriever) -> str | None:
+        """A fresh unlock cookie's value for a retriever whose password was just given."""
+        secret = await self._password(retriever)
+        return None if secret is None else self.cookies.issue(retriever.record.public_id, secret)
+
+    async def _password(self, retriever: PublicRetriever) -> str | None:
         name = retriever.record.password_secret_name
         if name is None:
-            return True
-        expected = await run_in_threadpool(self._reveal, retriever.record.namespace, name)
-        # Compared in constant time; a missing secret matches nothing.
-        return expected is not None and crypto.same(password, expected)
+            return None
+        return await run_in_threadpool(self._reveal, retriever.record.namespace, name)
+
+    async def admit(self, retriever: PublicRetriever, caller: Caller) -> Decision | None:
+        """Count a query in the retriever's windows, or refuse it with 429."""
+        windows = windows_for(retriever.rate_limit, retriever.record.retriever_id, caller.ip)
+        decision = await self.limiter.hit(windows)
+        if decision is not None and not decision.allowed:
+            raise TooManyRequests(
+                f"Too many searches ({decision.window.limit} per {decision.window.name}); "
+                f"try again in {decision.reset} s.",
+                decision,
+            )
+        return decision
+
+    async def admit_interaction(self, retriever: PublicRetriever, caller: Caller) -> None:
+        window = Window(
+            "interactions",
+            INTERACTIONS_PER_IP_HOUR,
+            3600,
+            f"{retriever.record.retriever_id}:{caller.ip}",
+        )
+        decision = await self.limiter.hit([window])
+        if decision is not None and not decision.allowed:
+            raise TooManyRequests("Too many interactions from this address.", decision)
 
     def _reveal(self, namespace: str, name: str) -> str | None:
         with self.store.read() as tx:

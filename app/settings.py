@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from functools import cached_property
@@ -16,6 +17,8 @@ SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 DATABASE_FILE = "retriever-pages.db"
 MIN_SECRET_KEY_LENGTH = 32
 DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class SettingsError(Exception):
@@ -52,6 +55,27 @@ class Settings(BaseSettings):
         default="http://localhost:8000",
         description="The server's public base URL, used for `public_url` and canonical links.",
     )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="`memory://` (one process) or `redis://host:port/db` (shared by every "
+        "process and machine).",
+    )
+    rate_limit_on_failure: Literal["fallback", "refuse"] = Field(
+        default="fallback",
+        description="When Redis is down: `fallback` counts in each process's memory, "
+        "`refuse` answers 503.",
+    )
+    trusted_proxies: Annotated[list[Network], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated IPs or CIDR ranges of proxies whose `X-Forwarded-For` "
+        "is believed.",
+    )
+    unlock_cookie_max_age_seconds: int = Field(
+        default=86_400,
+        ge=60,
+        le=30 * 86_400,
+        description="How long the password form's cookie keeps a retriever unlocked.",
+    )
     max_body_bytes: int = Field(
         default=DEFAULT_MAX_BODY_BYTES,
         ge=1024,
@@ -84,6 +108,20 @@ class Settings(BaseSettings):
             if ":" in key and not namespace:
                 raise ValueError("a namespaced key is written NAMESPACE:KEY")
         return keys
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _check_rate_limit_storage(cls, value: str) -> str:
+        if not value.startswith(("memory://", "redis://", "rediss://")):
+            raise ValueError("must be memory:// or a redis:// URL")
+        return value
 
     @field_validator("secret_key")
     @classmethod

@@ -17,12 +17,29 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
+    """200 when every part answers; 503 naming what is down. A Redis outage with the
+    `fallback` setting is reported but does not make the server unready: it still serves."""
     ctx = context_of(request)
+    parts: dict[str, str] = {}
+    ready = True
     try:
         await call(ctx.store.ping)
+        parts["store"] = "ok"
     except AppError:
-        return error_response(503, "not_ready", "The store is not answering.", {"store": "down"})
-    return JSONResponse({"status": "ready", "store": "ok"})
+        parts["store"] = "down"
+        ready = False
+    if ctx.counters.shared:
+        if await ctx.counters.check():
+            parts["rate_limits"] = "ok"
+        elif ctx.counters.on_failure == "fallback":
+            parts["rate_limits"] = "down, counting in process memory"
+        else:
+            parts["rate_limits"] = "down"
+            ready = False
+    if not ready:
+        down = ", ".join(name for name, state in parts.items() if state == "down")
+        return error_response(503, "not_ready", f"Not ready: {down} not answering.", parts)
+    return JSONResponse({"status": "ready", **parts})
 
 
 routes = [
