@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from app.clientip import client_ip
 from app.context import context_of
+from app.errors import AppError
 from app.jsonutil import JSONResponse
 from app.passwords import UnlockCookies
 from app.schemas.public import (
@@ -74,9 +75,15 @@ async def execute(request: Request) -> Response:
     caller = caller_of(request)
     await searching.check_access(retriever, caller)
     decision = await searching.admit(retriever, caller)
-    body = await parse_body(request, ExecuteRequest)
-    result = await searching.execute(retriever, body)
-    return JSONResponse(result, headers=decision.headers() if decision else None)
+    headers = decision.headers() if decision else {}
+    try:
+        body = await parse_body(request, ExecuteRequest)
+        result = await searching.execute(retriever, body)
+    except AppError as error:
+        # Counted, so it says how much is left, whatever went wrong after.
+        error.headers.update(headers)
+        raise
+    return JSONResponse(result, headers=headers)
 
 
 async def verify(request: Request) -> Response:

@@ -1,0 +1,1 @@
+"""Turning config and result values into safe markup: markdown, field formats, the theme."""

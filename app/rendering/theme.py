@@ -1,0 +1,88 @@
+"""The theme as CSS custom properties, and the WCAG contrast check done at publish time.
+
+Every value here was held to a closed grammar when the config was validated (hex colours,
+CSS lengths, font names), and the config is validated again whenever it is loaded, so the
+CSS built here cannot break out of its declarations.
+"""
+
+from __future__ import annotations
+
+from app.schemas.display import DisplayConfig, ThemeConfig
+
+AA_NORMAL_TEXT = 4.5
+LIGHT_BACKGROUND = "#FFFFFF"
+LIGHT_TEXT = "#1F2937"
+
+
+def css_variables(config: DisplayConfig) -> str:
+    """One `:root{...}` rule (and a dark variant when the theme sets no background)."""
+    theme = config.theme or ThemeConfig()
+    layout = config.layout
+    columns = layout.columns if layout else 3
+    gap = layout.gap if layout else "16px"
+    values = {
+        "--primary": theme.primary_color,
+        "--secondary": theme.secondary_color or theme.primary_color,
+        "--font": theme.font_family,
+        "--heading-font": theme.heading_font_family or theme.font_family,
+        "--radius": theme.border_radius,
+        "--columns": str(columns),
+        "--gap": gap,
+    }
+    optional = {
+        "--bg": theme.background_color,
+        "--text": theme.text_color,
+        "--surface": theme.surface_color,
+        "--muted": theme.muted_color,
+        "--border": theme.border_color,
+    }
+    values.update({name: value for name, value in optional.items() if value})
+    rule = ":root{" + ";".join(f"{name}:{value}" for name, value in values.items()) + "}"
+    if theme.background_color is None:
+        # No background chosen: follow the reader's light or dark preference.
+        rule += (
+            "@media (prefers-color-scheme:dark){:root{--bg:#0F172A;--surface:#1E293B;"
+            "--text:#E2E8F0;--muted:#94A3B8;--border:#334155}}"
+        )
+    return rule
+
+
+def _luminance(colour: str) -> float:
+    digits = colour.lstrip("#")
+    if len(digits) in (3, 4):
+        digits = "".join(c * 2 for c in digits[:3])
+    channels = [int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(foreground: str, background: str) -> float:
+    lighter, darker = sorted((_luminance(foreground), _luminance(background)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def contrast_warnings(config: DisplayConfig) -> list[str]:
+    """What fails WCAG AA (4.5:1 for text) in the theme, for the publisher to see."""
+    theme = config.theme
+    if theme is None:
+        return []
+    background = theme.background_color or LIGHT_BACKGROUND
+    checks = [
+        ("text_color", theme.text_color or LIGHT_TEXT, background),
+        ("primary_color (links)", theme.primary_color, background),
+        ("white text on primary_color (buttons)", "#FFFFFF", theme.primary_color),
+    ]
+    if theme.muted_color:
+        checks.append(("muted_color", theme.muted_color, background))
+    if theme.surface_color:
+        checks.append(("text_color on surface_color", theme.text_color or LIGHT_TEXT,
+                       theme.surface_color))
+    warnings = []
+    for name, fore, back in checks:
+        ratio = contrast(fore, back)
+        if ratio < AA_NORMAL_TEXT:
+            warnings.append(
+                f"theme: {name} has a contrast of {ratio:.2f}:1 against {back}; "
+                f"WCAG AA asks for at least {AA_NORMAL_TEXT}:1"
+            )
+    return warnings
