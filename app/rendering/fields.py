@@ -26,8 +26,20 @@ SAFE_IMAGE = re.compile(
 )
 IMAGE_SUFFIX = re.compile(r"\.(?:png|jpe?g|gif|webp|svg|avif)(?:\?.*)?$", re.IGNORECASE)
 DATE_TOKENS = re.compile(r"YYYY|YY|MMMM|MMM|MM|M|DD|D|HH|H|mm|ss|A")
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December"]
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 Renderer = Callable[[Any, FieldFormatOptions, datetime], Markup | None]
 
@@ -118,7 +130,9 @@ def render_object(value: Any, options: FieldFormatOptions, now: datetime) -> Mar
     if not isinstance(value, dict):
         return render_text(value, options, now)
     rows = Markup("").join(
-        Markup("<dt>{}</dt><dd>{}</dd>").format(truncate(str(key), 100), truncate(_plain(item), 200))
+        Markup("<dt>{}</dt><dd>{}</dd>").format(
+            truncate(str(key), 100), truncate(_plain(item), 200)
+        )
         for key, item in list(value.items())[:20]
     )
     return Markup('<dl class="object">{}</dl>').format(rows)
@@ -211,8 +225,14 @@ def relative(moment: datetime, now: datetime) -> str:
     seconds = (now - moment).total_seconds()
     future = seconds < 0
     seconds = abs(seconds)
-    for unit, size in (("year", 31_536_000), ("month", 2_592_000), ("week", 604_800),
-                       ("day", 86_400), ("hour", 3_600), ("minute", 60)):
+    for unit, size in (
+        ("year", 31_536_000),
+        ("month", 2_592_000),
+        ("week", 604_800),
+        ("day", 86_400),
+        ("hour", 3_600),
+        ("minute", 60),
+    ):
         if seconds >= size:
             count = int(seconds // size)
             text = f"{count} {unit}{'s' if count != 1 else ''}"
@@ -223,12 +243,18 @@ def relative(moment: datetime, now: datetime) -> str:
 def format_date(moment: datetime, pattern: str) -> str:
     """`MMM DD, YYYY` and friends (the tokens of moment.js and day.js)."""
     values = {
-        "YYYY": f"{moment.year:04d}", "YY": f"{moment.year % 100:02d}",
-        "MMMM": MONTHS[moment.month - 1], "MMM": MONTHS[moment.month - 1][:3],
-        "MM": f"{moment.month:02d}", "M": str(moment.month),
-        "DD": f"{moment.day:02d}", "D": str(moment.day),
-        "HH": f"{moment.hour:02d}", "H": str(moment.hour),
-        "mm": f"{moment.minute:02d}", "ss": f"{moment.second:02d}",
+        "YYYY": f"{moment.year:04d}",
+        "YY": f"{moment.year % 100:02d}",
+        "MMMM": MONTHS[moment.month - 1],
+        "MMM": MONTHS[moment.month - 1][:3],
+        "MM": f"{moment.month:02d}",
+        "M": str(moment.month),
+        "DD": f"{moment.day:02d}",
+        "D": str(moment.day),
+        "HH": f"{moment.hour:02d}",
+        "H": str(moment.hour),
+        "mm": f"{moment.minute:02d}",
+        "ss": f"{moment.second:02d}",
         "A": "AM" if moment.hour < 12 else "PM",
     }
     return DATE_TOKENS.sub(lambda match: values[match.group(0)], pattern)

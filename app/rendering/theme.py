@@ -75,8 +75,9 @@ def contrast_warnings(config: DisplayConfig) -> list[str]:
     if theme.muted_color:
         checks.append(("muted_color", theme.muted_color, background))
     if theme.surface_color:
-        checks.append(("text_color on surface_color", theme.text_color or LIGHT_TEXT,
-                       theme.surface_color))
+        checks.append(
+            ("text_color on surface_color", theme.text_color or LIGHT_TEXT, theme.surface_color)
+        )
     warnings = []
     for name, fore, back in checks:
         ratio = contrast(fore, back)
