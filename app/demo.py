@@ -170,6 +170,8 @@ DEMO_DISPLAY_CONFIG: dict[str, Any] = {
         "2. A prefix such as `head` matches *headphones*.",
     },
     "external_links": [{"name": "Source code", "url": "https://example.com/retriever-pages"}],
+    # Any page on this machine may embed the demo (see /embed.js).
+    "extensions": {"frame_ancestors": ["http://localhost:*", "http://127.0.0.1:*"]},
 }
 
 

@@ -154,6 +154,10 @@ async def handle_app_error(request: Request, exc: Exception) -> Response:
 
 async def handle_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 404 and not request.url.path.startswith("/v1/"):
+        from app.views.pages import not_found_page  # pages sit above errors
+
+        return not_found_page(request)
     messages = {
         404: ("not_found", f"No route matches {request.url.path}."),
         405: ("method_not_allowed", f"{request.method} is not allowed on {request.url.path}."),

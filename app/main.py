@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
@@ -19,9 +20,10 @@ from app.errors import AppError, handle_app_error, handle_http_exception, handle
 from app.middleware.body_limit import BodyLimitMiddleware
 from app.paths import STATIC_DIR
 from app.settings import Settings, load_settings
-from app.views import collections, health, owner, public
+from app.views import collections, health, owner, pages, public
 
 logger = logging.getLogger("retriever_pages")
+GZIP_MINIMUM_BYTES = 600
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> Starlette:
@@ -43,9 +45,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             *owner.routes,
             *collections.routes,
             *public.routes,
+            *pages.routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
-        middleware=[Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)],
+        middleware=[
+            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES),
+        ],
         exception_handlers={
             AppError: handle_app_error,
             HTTPException: handle_http_exception,

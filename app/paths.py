@@ -14,4 +14,5 @@ def _bundled(name: str) -> Path:
 
 
 STATIC_DIR = _bundled("static")
+TEMPLATES_DIR = _bundled("templates")
 SAMPLE_CATALOG = PACKAGE / "sample" / "catalog.jsonl"

@@ -15,7 +15,9 @@ from pydantic import ValidationError
 from app import crypto, jsonutil
 from app.clock import Clock, stamp
 from app.errors import Conflict, InvalidInput, NotFound, from_validation_error
+from app.rendering.theme import contrast_warnings
 from app.schemas.base import PUBLIC_NAME
+from app.schemas.display import DisplayConfig
 from app.schemas.publishing import (
     GenericDeleteResponse,
     PublicNameAvailabilityResponse,
@@ -112,6 +114,7 @@ class Publishing:
             short_url=url,
             public_api_key=record.public_api_key,
             password_protected=record.password_secret_name is not None,
+            warnings=_warnings(record.display_config),
         )
 
     def _new_published(
@@ -296,6 +299,7 @@ class Publishing:
             namespace_id=record.namespace,
             created_at=datetime.fromisoformat(record.created_at),
             updated_at=datetime.fromisoformat(record.updated_at),
+            warnings=_warnings(record.display_config),
         )
 
 
@@ -328,6 +332,12 @@ def _merge_rate_limit(current: dict[str, Any], sent: dict[str, Any]) -> dict[str
     except ValidationError as exc:
         raise from_validation_error(exc, prefix=("rate_limit_config",)) from None
     return merged.model_dump(mode="json")
+
+
+def _warnings(display_config: dict[str, Any]) -> list[str]:
+    """What the publisher should fix but may keep: today, theme contrast below WCAG AA."""
+    config = DisplayConfig.model_validate_json(jsonutil.dumps(display_config))
+    return contrast_warnings(config)
 
 
 def _metadata(retriever: RetrieverRecord) -> dict[str, Any]:

@@ -40,7 +40,7 @@ DEFAULT_PAGE_SIZE = 10
 EXECUTION_ID_PREFIX = "exe_"
 INTERACTION_ID_PREFIX = "int_"
 MAX_INTERACTION_DETAILS_BYTES = 8 * 1024
-INTERACTIONS_PER_IP_HOUR = 600
+INTERACTIONS_PER_IP_HOUR = 2000
 
 
 @dataclass(frozen=True)
@@ -202,9 +202,27 @@ class Searching:
             "retriever_metadata": retriever.record.retriever_metadata,
         }
 
+    async def unlocked(self, retriever: PublicRetriever, caller: Caller) -> bool:
+        """Whether the caller's cookie opens this retriever (pages use the cookie only)."""
+        if not retriever.password_protected:
+            return True
+        secret = await self._password(retriever)
+        return bool(
+            caller.cookie
+            and secret
+            and self.cookies.valid(caller.cookie, retriever.record.public_id, secret)
+        )
+
     async def execute(self, retriever: PublicRetriever, request: ExecuteRequest) -> dict[str, Any]:
         inputs = validate_inputs(retriever.display.inputs, request.inputs)
         page_number, page_size = _page(request, retriever.rate_limit.max_results_per_query)
+        return await self.search(retriever, inputs, page_number, page_size)
+
+    async def search(
+        self, retriever: PublicRetriever, inputs: dict[str, Any], page_number: int, page_size: int
+    ) -> dict[str, Any]:
+        """One page of results for inputs already validated; only exposed fields in it."""
+        page_size = min(page_size, retriever.rate_limit.max_results_per_query)
         backend = self.backends[retriever.backend["type"]]
         page = await backend.execute(
             Query(

@@ -47,6 +47,27 @@ def css_variables(config: DisplayConfig) -> str:
     return rule
 
 
+def field_css(config: DisplayConfig) -> str:
+    """Thumbnail and image-field sizing, as rules (a strict CSP forbids style attributes)."""
+    rules = []
+    card = config.components.result_card if config.components else None
+    if card is not None:
+        ratio = card.thumbnail_aspect_ratio
+        rules.append(f".thumb img{{aspect-ratio:{ratio};object-fit:{card.thumbnail_fit}}}")
+    for name, field in (config.field_config or {}).items():
+        options = field.format_options
+        if field.format.value != "image" or options is None:
+            continue
+        ratio = f"aspect-ratio:{options.aspect_ratio};" if options.aspect_ratio else ""
+        selector = ".f-" + name.replace(".", "-")
+        rules.append(f"{selector} img{{{ratio}object-fit:{options.object_fit}}}")
+    return "".join(rules)
+
+
+def page_css(config: DisplayConfig) -> str:
+    return css_variables(config) + field_css(config)
+
+
 def _luminance(colour: str) -> float:
     digits = colour.lstrip("#")
     if len(digits) in (3, 4):

@@ -7,6 +7,7 @@ validation the SDK leaves to the server (closed sets, CSS grammars, fields withi
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -34,6 +35,10 @@ MAX_MARKDOWNS = 20
 MAX_LINKS = 20
 MAX_SUGGESTIONS = 20
 MARKDOWN_MAX_CHARS = 50_000
+MAX_FRAME_ANCESTORS = 20
+FRAME_ORIGIN = re.compile(
+    r"https?://(?:\*\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::(?:\d{1,5}|\*))?"
+)
 
 Suggestion = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 ObjectFit = Literal["cover", "contain", "fill", "none", "scale-down"]
@@ -237,6 +242,25 @@ class DisplayConfig(OpenModel):
     field_mappings: dict[Annotated[str, StringConstraints(max_length=50)], FieldName] | None = None
     extensions: dict[str, Any] | None = None
     retriever_config: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _frame_ancestors(self) -> DisplayConfig:
+        """`extensions.frame_ancestors`: the sites allowed to embed the page in an iframe."""
+        allowed = (self.extensions or {}).get("frame_ancestors")
+        if allowed is None:
+            return self
+        if not isinstance(allowed, list) or len(allowed) > MAX_FRAME_ANCESTORS:
+            raise ValueError(
+                "extensions.frame_ancestors must be a list of at most "
+                f"{MAX_FRAME_ANCESTORS} origins"
+            )
+        for origin in allowed:
+            if not isinstance(origin, str) or not (origin == "*" or FRAME_ORIGIN.fullmatch(origin)):
+                raise ValueError(
+                    f"extensions.frame_ancestors: {str(origin)[:60]!r} is not an origin such as "
+                    "https://example.com, https://*.example.com or http://localhost:*"
+                )
+        return self
 
     @model_validator(mode="after")
     def _fields_within_exposed(self) -> DisplayConfig:

@@ -72,6 +72,7 @@ class PublishRetrieverResponse(Model):
     short_url: str
     public_api_key: str
     password_protected: bool
+    warnings: list[str] = Field(default_factory=list)
 
 
 class PublishedRetrieverResponse(Model):
@@ -95,6 +96,7 @@ class PublishedRetrieverResponse(Model):
     namespace_id: str
     created_at: datetime
     updated_at: datetime
+    warnings: list[str] = Field(default_factory=list)
 
 
 class PublishedRetrieverList(Model):
