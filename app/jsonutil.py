@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -9,7 +10,11 @@ from starlette.responses import JSONResponse as _StarletteJSONResponse
 
 
 def dumps(value: Any) -> bytes:
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError:
+        # orjson stops at 64-bit integers; an upstream may send bigger ones, which are still JSON.
+        return json.dumps(value, ensure_ascii=False, default=str).encode()
 
 
 def loads(data: bytes | str) -> Any:

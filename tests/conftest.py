@@ -111,9 +111,9 @@ def free_port() -> int:
 class LiveServer:
     """An ASGI app served by uvicorn on a loopback port, in a thread of the test process."""
 
-    def __init__(self, app: Any) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+    def __init__(self, app: Any, port: int | None = None, host: str = "127.0.0.1") -> None:
+        self.port = port or free_port()
+        self.url = f"http://{host}:{self.port}"
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -47,6 +47,12 @@ class Upstream:
                 return Response("<html>gateway</html>", media_type="text/html")
             if self.mode == "wrong-shape":
                 return JSONResponse({"documents": "none"})
+            if self.mode == "big-int":
+                return Response(
+                    b'{"documents": [{"document_id": "b", "price": '
+                    + str(2**70).encode()
+                    + b', "title": "Big"}]}'
+                )
             if self.mode == "huge":
                 return Response(b'{"documents": ["' + b"x" * (17 * 1024 * 1024) + b'"]}')
             return JSONResponse(
@@ -207,6 +213,14 @@ def test_upstream_failures_map_to_clear_gateway_errors(
     # The server stays healthy after a failure.
     state.mode = "ok"
     assert _query(client, url).status_code == 200
+
+
+def test_integers_beyond_64_bits_pass_through(proxied: tuple[TestClient, Upstream, str]) -> None:
+    client, state, url = proxied
+    state.mode = "big-int"
+    response = _query(client, url)
+    assert response.status_code == 200
+    assert response.json()["documents"][0]["price"] == pytest.approx(2**70)
 
 
 def test_connection_refused_is_a_502(make_settings: Callable[..., Settings]) -> None:

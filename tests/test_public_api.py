@@ -372,6 +372,17 @@ def test_directory_lists_active_retrievers_with_search(client: TestClient, publi
     assert client.get("/v1/public/retrievers/?page_size=0").status_code == 422
 
 
+def test_documents_with_integers_beyond_64_bits(client: TestClient, public: str) -> None:
+    response = client.post(
+        "/v1/collections/products/documents",
+        headers=owner_headers(),
+        json={"documents": [{"document_id": "big", "title": "Bignum", "price": 2**70}]},
+    )
+    assert response.status_code == 200
+    found = execute(client, public, {"query": "bignum"}).json()["documents"]
+    assert found[0]["price"] == pytest.approx(2**70)
+
+
 def test_bad_document_batches(client: TestClient) -> None:
     url = "/v1/collections/products/documents"
     for body in (

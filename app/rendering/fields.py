@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup, escape
 
+from app import jsonutil
 from app.schemas.display import FieldConfig, FieldFormat, FieldFormatOptions
 
 EMPTY = Markup('<span class="empty">—</span>')
@@ -180,9 +181,7 @@ def _plain(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict | list):
-        import orjson
-
-        return orjson.dumps(value).decode()[:MAX_TEXT]
+        return jsonutil.dumps(value).decode()[:MAX_TEXT]
     return str(value)
 
 

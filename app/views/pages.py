@@ -111,10 +111,10 @@ async def search_page(request: Request) -> Response:
     base = request.url.path
     if not await ctx.searching.unlocked(retriever, caller):
         token = _csrf(request).dumps(retriever.record.public_id)
-        return render(
+        return render(  # 200: a page asking for a password, not a refused API call
             request,
             "password.html",
-            401,
+            200,
             retriever,
             token=token,
             next=_page_url(request, base),
@@ -213,7 +213,7 @@ async def unlock(request: Request) -> Response:
     if not valid:
         token = _csrf(request).dumps(retriever.record.public_id)
         return render(
-            request, "password.html", 403, retriever, token=token, next=target, failed=True
+            request, "password.html", 200, retriever, token=token, next=target, failed=True
         )
     response = RedirectResponse(target, status_code=303)
     cookie = await ctx.searching.unlock_cookie(retriever)

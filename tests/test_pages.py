@@ -1,0 +1,388 @@
+"""The pages, rendered on the server: what a browser with JavaScript off would get."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from app.main import create_app
+from app.settings import Settings
+from tests.conftest import FakeClock, display_config, local_backend, owner_headers
+
+HOSTILE = "<script>alert(1)</script>\"'><img src=x onerror=alert(1)>"
+DOCUMENTS = [
+    {
+        "document_id": f"d{n}",
+        "title": f"Lamp {n}",
+        "description": "A warm desk lamp",
+        "price": 10 + n,
+        "in_stock": n % 2 == 0,
+        "category": "Home" if n % 3 else "Office",
+        "url": f"https://shop.example.com/{n}",
+        "image_url": "/static/demo/products/desk-lamp.svg",
+        "released_at": "2025-01-15",
+        "internal_cost": 3,
+    }
+    for n in range(45)
+] + [
+    {
+        "document_id": "evil",
+        "title": HOSTILE,
+        "description": HOSTILE,
+        "price": HOSTILE,
+        "url": "javascript:alert(1)",
+        "image_url": "javascript:alert(1)",
+        "category": "Home",
+    },
+]
+INPUTS = [
+    {
+        "field_name": "query",
+        "field_schema": {"type": "string"},
+        "label": "Search",
+        "placeholder": "Try lamp",
+        "helper_text": "Words or their start",
+        "suggestions": ["lamp", "desk"],
+        "required": False,
+    },
+    {
+        "field_name": "category",
+        "field_schema": {"type": "string", "enum": ["Home", "Office"]},
+        "label": "Category",
+        "required": False,
+        "order": 1,
+    },
+    {
+        "field_name": "in_stock",
+        "field_schema": {"type": "boolean"},
+        "label": "In stock",
+        "required": False,
+        "order": 2,
+    },
+    {
+        "field_name": "photo",
+        "field_schema": {"type": "image"},
+        "label": "Photo",
+        "required": False,
+        "order": 3,
+    },
+]
+CONFIG = display_config(
+    inputs=INPUTS,
+    exposed_fields=["title", "description", "price", "url", "image_url", "released_at", "category"],
+    field_config={
+        "price": {"format": "number", "format_options": {"decimals": 2, "prefix": "$"}},
+        "url": {"format": "url", "format_options": {"show_domain": True}},
+        "image_url": {"format": "image"},
+        "released_at": {"format": "date", "format_options": {"date_format": "MMM DD, YYYY"}},
+    },
+    components={
+        "result_card": {
+            "show_score": True,
+            "field_order": ["description", "price", "url", "released_at"],
+        }
+    },
+    seo={
+        "meta_title": "Lamps",
+        "meta_description": "Find a lamp",
+        "og_image_url": "https://cdn.example.com/og.png",
+        "canonical_url": "https://lamps.example.com/",
+    },
+    markdowns=[
+        {"title": "About", "content": "**Bold** [x](javascript:alert(1)) <script>no</script>"}
+    ],
+    custom_cta={"label": "Help", "markdown_content": "Ask *us*"},
+    external_links=[{"name": "Docs", "url": "https://docs.example.com"}],
+    extensions={"frame_ancestors": ["https://host.example.com", "http://localhost:*"]},
+)
+
+
+@pytest.fixture
+def site(make_settings: Callable[..., Settings], clock: FakeClock) -> Iterator[TestClient]:
+    with TestClient(create_app(make_settings(), clock=clock)) as client:
+        client.post(
+            "/v1/collections/products/documents",
+            headers=owner_headers(),
+            json={"documents": DOCUMENTS},
+        )
+        rid = client.post(
+            "/v1/retrievers",
+            headers=owner_headers(),
+            json={"retriever_name": "lamps", "backend": local_backend()},
+        ).json()["retriever_id"]
+        response = client.post(
+            f"/v1/retrievers/{rid}/publish",
+            headers=owner_headers(),
+            json={
+                "public_name": "lamps",
+                "display_config": CONFIG,
+                "rate_limit_config": {"tier": "unlimited"},
+            },
+        )
+        assert response.status_code == 200, response.text
+        client.headers["X-Test-Retriever"] = rid
+        yield client
+
+
+def test_the_query_in_the_url_renders_results_on_the_server(site: TestClient) -> None:
+    page = site.get("/r/lamps?query=lamp&page=2")
+    assert page.status_code == 200
+    html = page.text
+    assert "45 results, showing 21\u201340" in html  # an en dash
+    assert html.count('<li class="card"') == 20
+    assert 'value="lamp"' in html
+    assert 'href="/r/lamps?query=lamp"' in html  # previous page
+    assert 'href="/r/lamps?query=lamp&amp;page=3"' in html
+    assert "$30.00" in html
+    assert ">shop.example.com</a>" in html
+    assert "Jan 15, 2025</time>" in html
+    assert "internal_cost" not in html
+
+
+def test_filters_from_the_url(site: TestClient) -> None:
+    html = site.get("/r/lamps?category=Office&in_stock=true").text
+    assert "8 results" in html
+    assert '<option value="Office" selected>' in html
+    assert 'name="in_stock" value="true" checked' in html
+
+
+def test_form_controls_follow_the_field_schema(site: TestClient) -> None:
+    html = site.get("/r/lamps").text
+    assert '<label for="in-query">Search</label>' in html
+    assert 'type="search"' in html
+    assert 'placeholder="Try lamp"' in html
+    assert 'aria-describedby="in-query-help"' in html
+    assert '<select id="in-category" name="category">' in html
+    assert 'type="checkbox" id="in-in_stock"' in html
+    assert 'type="file" id="in-photo" name="photo" accept="image/*"' in html
+    assert 'href="?query=lamp" data-field="query" data-value="lamp"' in html  # a chip
+
+
+def test_empty_and_zero_result_states(site: TestClient) -> None:
+    assert "No results for this search" in site.get("/r/lamps?query=zebra").text
+    # A config whose query is required waits for one.
+    rid = site.headers["X-Test-Retriever"]
+    site.patch(
+        f"/v1/retrievers/{rid}/publish",
+        headers=owner_headers(),
+        json={"display_config": display_config()},
+    )
+    html = site.get("/r/lamps").text
+    assert "Enter a search to see results." in html
+    assert '<li class="card"' not in html
+
+
+def test_result_values_are_escaped(site: TestClient) -> None:
+    html = site.get("/r/lamps?query=script").text
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "onerror=alert(1)>" not in html
+    assert 'href="javascript:' not in html
+    assert 'src="javascript:' not in html
+
+
+def test_markdown_panels_cta_and_links(site: TestClient) -> None:
+    html = site.get("/r/lamps").text
+    assert "<summary>About</summary>" in html
+    assert "<strong>Bold</strong>" in html
+    assert "<script>no</script>" not in html
+    assert 'href="javascript' not in html
+    assert "<summary>Help</summary>" in html
+    assert "<em>us</em>" in html
+    assert (
+        '<a href="https://docs.example.com" rel="noopener noreferrer" target="_blank">Docs</a>'
+        in html
+    )
+
+
+def test_seo_open_graph_and_twitter_tags(site: TestClient) -> None:
+    html = site.get("/r/lamps").text
+    assert "<title>Lamps</title>" in html
+    assert '<meta name="description" content="Find a lamp">' in html
+    assert '<link rel="canonical" href="https://lamps.example.com/">' in html
+    assert '<meta property="og:image" content="https://cdn.example.com/og.png">' in html
+    assert '<meta property="og:title" content="Lamps">' in html
+    assert '<meta name="twitter:card" content="summary_large_image">' in html
+
+
+def test_security_headers_and_framing(site: TestClient) -> None:
+    page = site.get("/r/lamps")
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self';" in policy
+    assert "unsafe-inline" not in policy
+    assert "frame-ancestors 'self' https://host.example.com http://localhost:*" in policy
+    nonce = re.search(r"'nonce-([^']+)'", policy)
+    assert nonce
+    assert f'<style nonce="{nonce.group(1)}">' in page.text
+    assert "<script>" not in page.text  # no inline script at all
+    assert re.search(r"<[a-z]+[^>]*\sstyle=", page.text) is None  # nor style attributes
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert site.get("/r/lamps").headers["content-security-policy"] != policy  # fresh nonce
+
+
+def test_the_embed_page_and_its_parent_origin(site: TestClient) -> None:
+    embed = site.get("/r/lamps/embed?origin=https://host.example.com")
+    assert embed.status_code == 200
+    assert 'class="bar"' not in embed.text  # no site chrome
+    assert 'data-parent-origin="https://host.example.com"' in embed.text
+    stranger = site.get("/r/lamps/embed?origin=https://evil.example.com")
+    assert "data-parent-origin" not in stranger.text
+    local = site.get("/r/lamps/embed?origin=http://localhost:5173")
+    assert 'data-parent-origin="http://localhost:5173"' in local.text
+
+
+def test_embed_js_is_served(site: TestClient) -> None:
+    script = site.get("/embed.js")
+    assert script.status_code == 200
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert "event.origin !== server" in script.text
+
+
+def test_friendly_error_pages(site: TestClient) -> None:
+    missing = site.get("/r/nope")
+    assert missing.status_code == 404
+    assert "<h1>Nothing here</h1>" in missing.text
+    assert site.get("/no/such/page").status_code == 404
+    assert "text/html" in site.get("/no/such/page").headers["content-type"]
+    assert site.get("/v1/no/such").headers["content-type"].startswith("application/json")
+
+
+def test_a_rate_limited_page_says_how_long_to_wait(site: TestClient, clock: FakeClock) -> None:
+    rid = site.headers["X-Test-Retriever"]
+    site.patch(
+        f"/v1/retrievers/{rid}/publish",
+        headers=owner_headers(),
+        json={"rate_limit_config": {"tier": "standard", "requests_per_minute": 1}},
+    )
+    assert site.get("/r/lamps").status_code == 200
+    page = site.get("/r/lamps")
+    assert page.status_code == 429
+    assert "Please wait 50 seconds" in page.text
+    assert page.headers["Retry-After"] == "50"
+
+
+def _form_token(html: str) -> str:
+    match = re.search(r'name="token" value="([^"]+)"', html)
+    assert match
+    return match.group(1)
+
+
+def test_the_password_form(site: TestClient) -> None:
+    rid = site.headers["X-Test-Retriever"]
+    site.post(
+        "/v1/organizations/secrets",
+        headers=owner_headers(),
+        json={"secret_name": "pw", "secret_value": "open sesame"},
+    )
+    site.patch(
+        f"/v1/retrievers/{rid}/publish",
+        headers=owner_headers(),
+        json={"password_secret_name": "pw"},
+    )
+    locked = site.get("/r/lamps?query=lamp")
+    assert locked.status_code == 200
+    assert 'type="password"' in locked.text
+    assert '<li class="card"' not in locked.text
+    token = _form_token(locked.text)
+    wrong = site.post(
+        "/r/lamps/unlock", data={"password": "nope", "token": token, "next": "/r/lamps?query=lamp"}
+    )
+    assert "That password is not right." in wrong.text
+    assert "set-cookie" not in wrong.headers
+    right = site.post(
+        "/r/lamps/unlock",
+        data={"password": "open sesame", "token": token, "next": "/r/lamps?query=lamp"},
+        follow_redirects=False,
+    )
+    assert right.status_code == 303
+    assert right.headers["location"] == "/r/lamps?query=lamp"
+    cookie = right.headers["set-cookie"].split(";")[0]
+    opened = site.get("/r/lamps?query=lamp", headers={"Cookie": cookie})
+    assert opened.status_code == 200
+    assert '<li class="card"' in opened.text
+
+
+def test_the_password_form_refuses_forgery(site: TestClient) -> None:
+    rid = site.headers["X-Test-Retriever"]
+    site.post(
+        "/v1/organizations/secrets",
+        headers=owner_headers(),
+        json={"secret_name": "pw", "secret_value": "open sesame"},
+    )
+    site.patch(
+        f"/v1/retrievers/{rid}/publish",
+        headers=owner_headers(),
+        json={"password_secret_name": "pw"},
+    )
+    token = _form_token(site.get("/r/lamps").text)
+    no_token = site.post("/r/lamps/unlock", data={"password": "open sesame"})
+    assert no_token.status_code == 400
+    other_site = site.post(
+        "/r/lamps/unlock",
+        data={"password": "open sesame", "token": token},
+        headers={"Origin": "https://evil.example.com"},
+    )
+    assert other_site.status_code == 403
+    off_site = site.post(
+        "/r/lamps/unlock",
+        data={"password": "open sesame", "token": token, "next": "https://evil.example.com/"},
+        follow_redirects=False,
+    )
+    assert off_site.headers["location"] == "/r/lamps"  # never redirected away
+
+
+def test_the_directory_page(site: TestClient) -> None:
+    html = site.get("/").text
+    assert '<a href="/r/lamps">' in html
+    assert "1 search" in html
+    assert "0 searches" in site.get("/?q=zebra").text
+
+
+def test_the_partial_results_fragment(site: TestClient) -> None:
+    fragment = site.get("/r/lamps?query=lamp", headers={"X-Partial": "results"})
+    assert fragment.status_code == 200
+    assert fragment.text.lstrip().startswith('<p class="status"')
+    assert "<html" not in fragment.text
+
+
+def test_pages_are_compressed(site: TestClient) -> None:
+    page = site.get("/r/lamps", headers={"Accept-Encoding": "gzip"})
+    assert page.headers["content-encoding"] == "gzip"
+
+
+def test_publish_warns_about_poor_contrast(site: TestClient) -> None:
+    rid = site.headers["X-Test-Retriever"]
+    config: dict[str, Any] = {
+        **CONFIG,
+        "theme": {"primary_color": "#FFE066", "background_color": "#FFFFFF"},
+    }
+    response = site.patch(
+        f"/v1/retrievers/{rid}/publish", headers=owner_headers(), json={"display_config": config}
+    )
+    assert response.status_code == 200
+    assert any("WCAG AA" in warning for warning in response.json()["warnings"])
+
+
+@pytest.mark.parametrize(
+    "origins",
+    [
+        ["javascript:alert(1)"],
+        ["https://a.example.com; script-src *"],
+        "https://a.example.com",
+        ["https://a.example.com/path"],
+        ["*.example.com"],
+    ],
+)
+def test_bad_frame_ancestors_are_refused(site: TestClient, origins: Any) -> None:
+    rid = site.headers["X-Test-Retriever"]
+    response = site.patch(
+        f"/v1/retrievers/{rid}/publish",
+        headers=owner_headers(),
+        json={"display_config": {**CONFIG, "extensions": {"frame_ancestors": origins}}},
+    )
+    assert response.status_code == 422
+    assert "frame_ancestors" in response.json()["error"]["message"]

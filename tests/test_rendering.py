@@ -1,0 +1,272 @@
+"""Field formats, markdown and theme CSS: every format and option, and hostile values."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.rendering.fields import RENDERERS, format_date, relative, render_field
+from app.rendering.markdown import render_markdown
+from app.rendering.theme import contrast, contrast_warnings, page_css
+from app.schemas.display import DisplayConfig, FieldConfig, FieldFormat
+from tests.conftest import display_config
+
+NOW = datetime(2026, 3, 2, 12, 0, 0, tzinfo=UTC)
+
+
+def field(fmt: str, value: Any, **options: Any) -> str:
+    config = FieldConfig.model_validate({"format": fmt, "format_options": options}, strict=False)
+    rendered = render_field(value, config, NOW)
+    return "" if rendered is None else str(rendered)
+
+
+def test_every_format_in_the_schema_has_a_renderer() -> None:
+    assert set(RENDERERS) == set(FieldFormat)
+
+
+def test_text() -> None:
+    assert field("text", "Hello") == "Hello"
+    assert field("text", "abcdefghij", truncate_chars=5) == "abcd…"
+    assert field("text", "", show_empty=True) == '<span class="empty">—</span>'
+    assert field("text", None, show_empty=False) == ""
+    assert field("text", 42) == "42"
+
+
+def test_number() -> None:
+    assert field("number", 1234567.891, decimals=2) == "1,234,567.89"
+    assert field("number", 19.5, decimals=2, prefix="$") == "$19.50"
+    assert field("number", 4.4, decimals=1, suffix=" / 5") == "4.4 / 5"
+    assert field("number", 1000) == "1,000"
+    assert field("number", "12.5", decimals=0) == "12"  # numeric strings are numbers
+    assert field("number", "n/a") == "n/a"
+    assert field("number", 3, prefix="<b>") == "&lt;b&gt;3"
+
+
+def test_date_formats() -> None:
+    assert field("date", "2024-12-20", date_format="MMM DD, YYYY") == (
+        '<time datetime="2024-12-20T00:00:00+00:00">Dec 20, 2024</time>'
+    )
+    assert "2024-12-20</time>" in field("date", "2024-12-20", date_format="iso")
+    assert "2026-03-02T09:30:00+00:00</time>" in field(
+        "date", "2026-03-02T09:30:00Z", date_format="iso"
+    )
+    assert ">2 hours ago</time>" in field("date", "2026-03-02T10:00:00Z", date_format="relative")
+    assert ">in 3 days</time>" in field("date", "2026-03-05T12:00:00Z")  # relative by default
+    assert field("date", "not a date") == "not a date"
+    assert "1 year ago" in field("date", 1740916800)  # a Unix timestamp
+    assert format_date(NOW, "D MMMM YY HH:mm:ss A") == "2 March 26 12:00:00 PM"
+    assert relative(NOW, NOW) == "just now"
+
+
+def test_url() -> None:
+    out = field("url", "https://shop.example.com/p/1?x=1&y=2")
+    assert out == (
+        '<a href="https://shop.example.com/p/1?x=1&amp;y=2" target="_blank" '
+        'rel="noopener noreferrer">https://shop.example.com/p/1?x=1&amp;y=2</a>'
+    )
+    assert ">shop.example.com</a>" in field("url", "https://shop.example.com/p/1", show_domain=True)
+    assert "target" not in field("url", "https://example.com", open_in_new_tab=False)
+
+
+def test_image() -> None:
+    out = field("image", "/static/a.svg", width=120, height=80, lazy_load=True, label="Photo")
+    assert out == (
+        '<img src="/static/a.svg" alt="Photo" width="120" height="80" '
+        'loading="lazy" decoding="async">'
+    )
+    assert "loading" not in field("image", "https://cdn.example/a.png", lazy_load=False)
+    assert field("image", "data:image/png;base64,iVBORw0KGgo=").startswith('<img src="data:image')
+
+
+def test_boolean_array_object() -> None:
+    assert field("boolean", True, true_label="In stock") == (
+        '<span class="bool bool--true">In stock</span>'
+    )
+    assert ">No</span>" in field("boolean", False)
+    assert field("array", ["a", "b", "c", "d"], separator=" · ", max_items=2) == (
+        'a · b <span class="more">+2 more</span>'
+    )
+    assert field("array", ["x", 1, True]) == "x, 1, true"
+    assert field("object", {"colour": "red", "size": 3}) == (
+        '<dl class="object"><dt>colour</dt><dd>red</dd><dt>size</dt><dd>3</dd></dl>'
+    )
+
+
+def test_formats_are_inferred_when_not_configured() -> None:
+    assert str(render_field(True, None, NOW)).startswith('<span class="bool')
+    assert str(render_field(1500, None, NOW)) == "1,500"
+    assert str(render_field("https://a.example/x.png", None, NOW)).startswith("<img")
+    assert str(render_field("https://a.example/page", None, NOW)).startswith("<a href")
+    assert str(render_field(["a"], None, NOW)) == "a"
+
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "javascript:alert(1)",
+    " javascript:alert(1)",
+    "JaVaScRiPt:alert(1)",
+    "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+    "vbscript:msgbox(1)",
+    "//evil.example/x.png",
+    'https://ok.example/"onmouseover="alert(1)',
+    "</style><script>x()</script>",
+    "<svg onload=alert(1)>",
+]
+
+
+def _assert_inert(html: str) -> None:
+    lowered = html.lower()
+    assert "<script" not in lowered
+    assert "<svg" not in lowered
+    assert "onerror=" not in lowered.replace("&#34;", '"').replace(" ", "") or "&lt;" in lowered
+    for scheme in ("javascript:", "vbscript:", "data:text"):
+        assert f'href="{scheme}' not in lowered
+        assert f'src="{scheme}' not in lowered
+        assert f'href=" {scheme}' not in lowered
+    assert 'src="//' not in lowered
+    assert 'href="//' not in lowered
+    assert '" onmouseover' not in lowered
+
+
+@pytest.mark.parametrize("fmt", [f.value for f in FieldFormat])
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_values_are_escaped_in_every_format(fmt: str, value: str) -> None:
+    _assert_inert(field(fmt, value))
+    _assert_inert(field(fmt, [value, value]))
+    _assert_inert(field(fmt, {value: value}))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    fmt=st.sampled_from([f.value for f in FieldFormat]),
+    value=st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=False)
+        | st.text()
+        | st.sampled_from(HOSTILE),
+        lambda children: (
+            st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4)
+        ),
+        max_leaves=8,
+    ),
+)
+def test_any_value_in_any_format_renders_no_executable_markup(fmt: str, value: Any) -> None:
+    html = field(fmt, value)
+    lowered = html.lower()
+    assert "<script" not in lowered
+    # The only tags a renderer writes are its own.
+    import re
+
+    tags = set(re.findall(r"<([a-z]+)", lowered))
+    assert tags <= {"span", "time", "a", "img", "dl", "dt", "dd"}
+    inside_tags = " ".join(re.findall(r"<[a-z][^>]*>", html))
+    for attribute in re.findall(r"\s([a-z-]+)=", inside_tags):
+        assert attribute in {
+            "class",
+            "datetime",
+            "href",
+            "target",
+            "rel",
+            "src",
+            "alt",
+            "width",
+            "height",
+            "loading",
+            "decoding",
+        }
+    for url in re.findall(r'(?:href|src)="([^"]*)"', html):
+        assert url.startswith(("https://", "http://", "/", "data:image/")), url
+        assert not url.startswith("//")
+
+
+def test_markdown_is_commonmark_and_sanitised() -> None:
+    html = str(
+        render_markdown(
+            "# Title\n\n**bold** [link](https://example.com) [bad](javascript:alert(1))\n\n"
+            "<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n"
+            "![pic](https://example.com/p.png)\n\n| a | b |\n|---|---|\n| 1 | 2 |"
+        )
+    )
+    assert "<h1>Title</h1>" in html
+    assert "<strong>bold</strong>" in html
+    assert 'href="https://example.com" rel="noopener noreferrer"' in html
+    assert 'href="javascript' not in html  # left as inert text
+    assert "<script" not in html
+    assert "onerror" not in html or "&lt;img" in html
+    assert '<img src="https://example.com/p.png" alt="pic">' in html
+    assert "<table>" in html
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_no_markdown_renders_executable_markup(text: str) -> None:
+    html = str(render_markdown(text)).lower()
+    assert "<script" not in html
+    import re
+
+    for tag in re.findall(r"<[a-z][^>]*>", html):
+        assert not re.search(r"\son[a-z]+=", tag), tag
+        assert "javascript:" not in tag
+
+
+def test_theme_css_is_built_from_validated_values() -> None:
+    config = DisplayConfig.model_validate(
+        display_config(
+            theme={
+                "primary_color": "#112233",
+                "background_color": "#FFFFFF",
+                "font_family": "'Inter', sans-serif",
+                "border_radius": "8px",
+            },
+            layout={"columns": 4, "gap": "1rem"},
+            components={
+                "result_card": {"thumbnail_aspect_ratio": "4/3", "thumbnail_fit": "contain"}
+            },
+            field_config={
+                "image_url": {"format": "image", "format_options": {"aspect_ratio": "1/1"}}
+            },
+        ),
+        strict=False,
+    )
+    css = page_css(config)
+    assert ":root{--primary:#112233;" in css
+    assert "--font:'Inter', sans-serif" in css
+    assert "--columns:4;--gap:1rem" in css
+    assert "prefers-color-scheme" not in css  # a background was chosen
+    assert ".thumb img{aspect-ratio:4/3;object-fit:contain}" in css
+    assert ".f-image_url img{aspect-ratio:1/1;object-fit:cover}" in css
+    assert "</style" not in css
+
+
+def test_no_background_gives_a_dark_variant() -> None:
+    config = DisplayConfig.model_validate(display_config(), strict=False)
+    assert "@media (prefers-color-scheme:dark)" in page_css(config)
+
+
+def test_contrast_is_checked_against_wcag_aa() -> None:
+    assert round(contrast("#000000", "#FFFFFF"), 1) == 21.0
+    assert round(contrast("#777777", "#FFFFFF"), 2) == 4.48
+    good = DisplayConfig.model_validate(
+        display_config(theme={"primary_color": "#1D4ED8", "text_color": "#111827"}), strict=False
+    )
+    assert contrast_warnings(good) == []
+    bad = DisplayConfig.model_validate(
+        display_config(
+            theme={
+                "primary_color": "#FFD60A",
+                "text_color": "#BBBBBB",
+                "background_color": "#FFFFFF",
+            }
+        ),
+        strict=False,
+    )
+    warnings = contrast_warnings(bad)
+    assert any(w.startswith("theme: text_color has a contrast of 1.") for w in warnings)
+    assert any("primary_color (links)" in w for w in warnings)
