@@ -386,3 +386,37 @@ def test_bad_frame_ancestors_are_refused(site: TestClient, origins: Any) -> None
     )
     assert response.status_code == 422
     assert "frame_ancestors" in response.json()["error"]["message"]
+
+
+def test_a_backend_that_is_down_gets_a_friendly_message(site: TestClient) -> None:
+    from tests.conftest import free_port
+
+    site.post(
+        "/v1/organizations/secrets",
+        headers=owner_headers(),
+        json={"secret_name": "up-key", "secret_value": "sk_upstream"},
+    )
+    rid = site.post(
+        "/v1/retrievers",
+        headers=owner_headers(),
+        json={
+            "retriever_name": "down",
+            "backend": {
+                "type": "mixpeek",
+                "base_url": f"http://127.0.0.1:{free_port()}",
+                "retriever_id": "r",
+                "namespace": "n",
+                "api_key_secret_name": "up-key",
+            },
+        },
+    ).json()["retriever_id"]
+    site.post(
+        f"/v1/retrievers/{rid}/publish",
+        headers=owner_headers(),
+        json={"public_name": "down", "display_config": CONFIG},
+    )
+    page = site.get("/r/down?query=lamp")
+    assert page.status_code == 502
+    assert "The search backend could not be reached." in page.text
+    assert "sk_upstream" not in page.text
+    assert '<form class="search"' in page.text  # the form stays, to try again
