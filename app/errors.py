@@ -149,15 +149,17 @@ def from_validation_error(exc: ValidationError, prefix: tuple[str, ...] = ()) ->
 
 async def handle_app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
+    if not request.url.path.startswith("/v1/"):
+        from app.views.pages import error_page  # pages sit above errors
+
+        return error_page(request, exc)
     return error_response(exc.status, exc.type, exc.message, exc.details, exc.headers)
 
 
 async def handle_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404 and not request.url.path.startswith("/v1/"):
-        from app.views.pages import not_found_page  # pages sit above errors
-
-        return not_found_page(request)
+        return await handle_app_error(request, NotFound(f"Nothing is at {request.url.path}."))
     messages = {
         404: ("not_found", f"No route matches {request.url.path}."),
         405: ("method_not_allowed", f"{request.method} is not allowed on {request.url.path}."),

@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from app.context import context_of
 from app.crypto import derive_key
-from app.errors import AppError, BadRequest, Forbidden, NotFound
+from app.errors import AppError, BadRequest, Forbidden
 from app.inputs import validate_inputs
 from app.paths import STATIC_DIR, TEMPLATES_DIR
 from app.ratelimit import TooManyRequests
@@ -102,11 +102,7 @@ def _page_url(request: Request, base: str, **changes: Any) -> str:
 
 async def search_page(request: Request) -> Response:
     ctx = context_of(request)
-    name = request.path_params["public_name"]
-    try:
-        retriever = await ctx.searching.lookup(name)
-    except NotFound as error:
-        return error_page(request, error)
+    retriever = await ctx.searching.lookup(request.path_params["public_name"])
     caller = caller_of(request)
     base = request.url.path
     if not await ctx.searching.unlocked(retriever, caller):
@@ -133,8 +129,8 @@ async def search_page(request: Request) -> Response:
             headers = decision.headers() if decision else {}
             inputs = validate_inputs(display.inputs, state.inputs)
             result = await ctx.searching.search(retriever, inputs, state.page, page_size)
-        except TooManyRequests as error:
-            return error_page(request, error, retriever)
+        except TooManyRequests:
+            raise  # a whole page that says how long to wait
         except AppError as error:
             problem = error
     status = problem.status if problem else 200
@@ -181,11 +177,7 @@ def _parent_origin(request: Request, retriever: PublicRetriever) -> str | None:
 
 async def unlock(request: Request) -> Response:
     ctx = context_of(request)
-    name = request.path_params["public_name"]
-    try:
-        retriever = await ctx.searching.lookup(name)
-    except NotFound as error:
-        return error_page(request, error)
+    retriever = await ctx.searching.lookup(request.path_params["public_name"])
     form = await request.form()
     base = f"/r/{retriever.record.public_name}"
     target = str(form.get("next") or base)
@@ -195,21 +187,17 @@ async def unlock(request: Request) -> Response:
     own = urlsplit(ctx.settings.public_url)
     request_origin = f"{request.url.scheme}://{request.url.netloc}"
     if origin and origin not in (f"{own.scheme}://{own.netloc}", request_origin):
-        return error_page(request, Forbidden("This form was sent from another site."), retriever)
+        raise Forbidden("This form was sent from another site.")
     try:
         signed = _csrf(request).loads(str(form.get("token", "")), max_age=CSRF_MAX_AGE_SECONDS)
     except (BadSignature, SignatureExpired):
         signed = None
     if signed != retriever.record.public_id:
-        expired = BadRequest("The form has expired; please enter the password again.")
-        return error_page(request, expired, retriever)
+        raise BadRequest("The form has expired; please enter the password again.")
     password = str(form.get("password", ""))
-    try:
-        valid = bool(password) and await ctx.searching.try_password(
-            retriever, caller_of(request), password
-        )
-    except TooManyRequests as error:
-        return error_page(request, error, retriever)
+    valid = bool(password) and await ctx.searching.try_password(
+        retriever, caller_of(request), password
+    )
     if not valid:
         token = _csrf(request).dumps(retriever.record.public_id)
         return render(
@@ -234,10 +222,6 @@ async def embed_script(request: Request) -> Response:
         media_type="text/javascript",
         headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"},
     )
-
-
-def not_found_page(request: Request) -> Response:
-    return error_page(request, NotFound(f"Nothing is at {request.url.path}."))
 
 
 routes = [
