@@ -30,6 +30,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         log_level=settings.log_level,
+        access_log=settings.access_log,
         proxy_headers=False,  # the app decides whom to trust (TRUSTED_PROXIES)
     )
 

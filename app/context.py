@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import httpx
 from starlette.requests import Request
 
 from app.backends.local import LocalBackend
-from app.backends.mixpeek import MixpeekBackend, make_client
+from app.backends.mixpeek import MixpeekBackend, UpstreamClient
 from app.clock import Clock, system_clock
 from app.crypto import SecretBox
 from app.engine import ENGINE_FILE, Engine
@@ -28,7 +27,7 @@ class Context:
     clock: Clock
     store: Store
     engine: Engine
-    http: httpx.AsyncClient
+    upstream: UpstreamClient
     owners: OwnerAuth
     vault: Vault
     publishing: Publishing
@@ -36,19 +35,15 @@ class Context:
     counters: Counters
 
     async def aclose(self) -> None:
-        await self.http.aclose()
+        await self.upstream.aclose()
         self.engine.close()
         self.store.close()
 
 
-def build_context(
-    settings: Settings,
-    clock: Clock = system_clock,
-    transport: httpx.AsyncBaseTransport | None = None,
-) -> Context:
+def build_context(settings: Settings, clock: Clock = system_clock) -> Context:
     store = Store(settings.effective_database_url)
     engine = Engine(settings.data_dir / ENGINE_FILE)
-    http = make_client(settings.upstream_timeout_seconds, transport)
+    upstream = UpstreamClient(settings.upstream_timeout_seconds)
     vault = Vault(store, SecretBox(settings.effective_secret_key), clock)
     counters = Counters(settings.rate_limit_storage, settings.rate_limit_on_failure, clock)
     limiter = RateLimiter(counters, clock)
@@ -56,20 +51,21 @@ def build_context(
         settings.effective_secret_key, clock, settings.unlock_cookie_max_age_seconds
     )
     searching = Searching(store, vault, {}, settings.public_url, clock, limiter, cookies)
+    vault.changed = searching.forget
     # The backends need the searching service's secret lookup, so they are added after it.
     searching.backends = {
         "local": LocalBackend(engine),
-        "mixpeek": MixpeekBackend(http, searching.upstream_key),
+        "mixpeek": MixpeekBackend(upstream, searching.upstream_key),
     }
     return Context(
         settings=settings,
         clock=clock,
         store=store,
         engine=engine,
-        http=http,
+        upstream=upstream,
         owners=OwnerAuth(store, settings.api_keys, clock),
         vault=vault,
-        publishing=Publishing(store, settings.public_url, clock),
+        publishing=Publishing(store, settings.public_url, clock, searching.forget),
         searching=searching,
         counters=counters,
     )

@@ -16,6 +16,9 @@ def expose(document: dict[str, Any], exposed_fields: Iterable[str]) -> dict[str,
         "score": _score(document.get("score")),
     }
     for field in exposed_fields:
+        if field in document:  # the common case, kept cheap: this runs for every result
+            result[field] = document[field]
+            continue
         value = _lookup(document, field)
         if value is not _MISSING:
             result[field] = value

@@ -7,6 +7,7 @@ exist, names are free) runs there too, so that a rejected request writes nothing
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -34,11 +35,18 @@ from app.store import PublishedRecord, RetrieverRecord, Store, Transaction, Uniq
 MAX_NAME_SUFFIX = 100
 
 
+Changed = Callable[[str | None], None]
+
+
 class Publishing:
-    def __init__(self, store: Store, public_url: str, clock: Clock) -> None:
+    def __init__(
+        self, store: Store, public_url: str, clock: Clock, changed: Changed = lambda _: None
+    ) -> None:
         self.store = store
         self.public_url = public_url
         self.clock = clock
+        # Told the public name of every published retriever that changes (None: maybe any).
+        self.changed = changed
 
     def page_url(self, public_name: str) -> str:
         return f"{self.public_url}/r/{public_name}"
@@ -87,8 +95,10 @@ class Publishing:
 
     def delete_retriever(self, namespace: str, retriever_id: str) -> GenericDeleteResponse:
         with self.store.write() as tx:
+            published = tx.get_published(namespace, retriever_id)
             if not tx.delete_retriever(namespace, retriever_id):
                 raise _retriever_not_found(retriever_id)
+        self.changed(published.public_name if published else None)
         return GenericDeleteResponse(message=f"Retriever {retriever_id} deleted")
 
     # Publishing ---------------------------------------------------------------------------
@@ -100,6 +110,7 @@ class Publishing:
             with self.store.write() as tx:
                 record = self._new_published(tx, namespace, retriever_id, request)
                 tx.insert_published(record)
+            self.changed(record.public_name)  # a name cached as unknown is known now
         except UniqueViolation:
             # Another publisher took the name between our check and our insert.
             if request.public_name is not None:
@@ -198,6 +209,7 @@ class Publishing:
                 **changes, updated_at=stamp(self.clock()), version=current.version + 1
             )
             tx.update_published(updated)
+        self.changed(updated.public_name)
         return self._published_response(updated, retriever)
 
     def _changes(
@@ -233,8 +245,9 @@ class Publishing:
     def unpublish(self, namespace: str, retriever_id: str) -> GenericDeleteResponse:
         with self.store.write() as tx:
             _retriever_or_404(tx, namespace, retriever_id)
-            if not tx.delete_published(namespace, retriever_id):
-                raise _not_published(retriever_id)
+            published = _published_or_404(tx, namespace, retriever_id)
+            tx.delete_published(namespace, retriever_id)
+        self.changed(published.public_name)
         return GenericDeleteResponse(message=f"Retriever {retriever_id} unpublished")
 
     def list_published(self, namespace: str, limit: int, offset: int) -> PublishedRetrieverList:

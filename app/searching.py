@@ -8,6 +8,7 @@ keep only the exposed fields.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app import crypto, jsonutil
 from app.backends import Backend, Query
+from app.cache import RefreshingCache
 from app.clock import Clock, stamp
 from app.errors import BadGateway, Forbidden, NotFound, Unauthorized
 from app.exposure import expose
@@ -41,6 +43,10 @@ EXECUTION_ID_PREFIX = "exe_"
 INTERACTION_ID_PREFIX = "int_"
 MAX_INTERACTION_DETAILS_BYTES = 8 * 1024
 INTERACTIONS_PER_IP_HOUR = 2000
+# How long another process's change may take to show; this process's own changes show at once.
+CACHE_SECONDS = 0.9
+MAX_CACHED = 10_000
+MAX_CACHED_ANSWERS = 2_000
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,14 @@ class Searching:
         self.limiter = limiter
         self.cookies = cookies
         self.attempts = FailedAttempts(limiter)
+        self._retrievers: RefreshingCache[str, PublicRetriever] = RefreshingCache(
+            self._load_retriever, CACHE_SECONDS, MAX_CACHED, cache_errors=(NotFound,)
+        )
+        # Identical public queries, for retrievers whose publisher turned the cache on.
+        self._answers: dict[tuple[str, int, bytes, int, int], tuple[float, dict[str, Any]]] = {}
+        self._secrets: RefreshingCache[tuple[str, str], str | None] = RefreshingCache(
+            self._load_secret, CACHE_SECONDS, MAX_CACHED
+        )
         self.backends = backends
         self.public_url = public_url
         self.clock = clock
@@ -90,6 +104,16 @@ class Searching:
     # Lookup and access --------------------------------------------------------------------
 
     async def lookup(self, public_name: str) -> PublicRetriever:
+        """The published retriever, from a cache that a change in this process clears at once
+        and that other processes' changes reach within CACHE_SECONDS."""
+        return await self._retrievers.get(public_name)
+
+    def forget(self, public_name: str | None = None) -> None:
+        """Drop cached configs and secrets after an owner's change (all, when no name)."""
+        self._retrievers.clear(public_name)
+        self._secrets.clear()
+
+    async def _load_retriever(self, public_name: str) -> PublicRetriever:
         return await run_in_threadpool(self._lookup, public_name)
 
     def _lookup(self, public_name: str) -> PublicRetriever:
@@ -97,7 +121,7 @@ class Searching:
             record = tx.get_published_by_name(public_name)
             retriever = tx.get_retriever(record.namespace, record.retriever_id) if record else None
         if record is None or retriever is None or not record.is_active:
-            raise NotFound(f"No published retriever is named {public_name!r}.")
+            raise _not_found(public_name)
         return PublicRetriever(
             record=record,
             backend=retriever.backend,
@@ -156,7 +180,14 @@ class Searching:
         name = retriever.record.password_secret_name
         if name is None:
             return None
-        return await run_in_threadpool(self._reveal, retriever.record.namespace, name)
+        return await self._secret(retriever.record.namespace, name)
+
+    async def _secret(self, namespace: str, name: str) -> str | None:
+        """A secret's value, cached like configs (and cleared with them)."""
+        return await self._secrets.get((namespace, name))
+
+    async def _load_secret(self, key: tuple[str, str]) -> str | None:
+        return await run_in_threadpool(self._reveal, *key)
 
     async def admit(self, retriever: PublicRetriever, caller: Caller) -> Decision | None:
         """Count a query in the retriever's windows, or refuse it with 429."""
@@ -186,7 +217,7 @@ class Searching:
             return self.vault.reveal(tx, namespace, name)
 
     async def upstream_key(self, namespace: str, secret_name: str) -> str:
-        key = await run_in_threadpool(self._reveal, namespace, secret_name)
+        key = await self._secret(namespace, secret_name)
         if key is None:
             raise BadGateway("The search backend is not configured: its key secret is missing.")
         return key
@@ -223,6 +254,30 @@ class Searching:
     ) -> dict[str, Any]:
         """One page of results for inputs already validated; only exposed fields in it."""
         page_size = min(page_size, retriever.rate_limit.max_results_per_query)
+        ttl = (retriever.display.extensions or {}).get("query_cache_seconds")
+        if not ttl:
+            return await self._search(retriever, inputs, page_number, page_size)
+        key = (
+            retriever.record.retriever_id,
+            retriever.record.version,
+            jsonutil.dumps(inputs),
+            page_number,
+            page_size,
+        )
+        now = time.monotonic()
+        cached = self._answers.get(key)
+        if cached is None or cached[0] <= now:
+            answer = await self._search(retriever, inputs, page_number, page_size)
+            if len(self._answers) >= MAX_CACHED_ANSWERS:
+                self._answers.clear()
+            self._answers[key] = (now + ttl, answer)
+            return answer
+        # Each answer is its own execution, even when its documents come from memory.
+        return {**cached[1], "execution_id": crypto.new_id(EXECUTION_ID_PREFIX)}
+
+    async def _search(
+        self, retriever: PublicRetriever, inputs: dict[str, Any], page_number: int, page_size: int
+    ) -> dict[str, Any]:
         backend = self.backends[retriever.backend["type"]]
         page = await backend.execute(
             Query(
@@ -338,6 +393,10 @@ class Searching:
             created_at=datetime.fromisoformat(record.created_at),
             updated_at=datetime.fromisoformat(record.updated_at),
         )
+
+
+def _not_found(public_name: str) -> NotFound:
+    return NotFound(f"No published retriever is named {public_name!r}.")
 
 
 def _page(request: ExecuteRequest, max_results: int) -> tuple[int, int]:

@@ -87,6 +87,11 @@ class Settings(BaseSettings):
         le=300,
         description="How long a Mixpeek upstream may take to answer before the query gets 504.",
     )
+    access_log: bool = Field(
+        default=False,
+        description="Log one line a request (uvicorn's access log); off by default, it costs "
+        "throughput.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of the server."
     )

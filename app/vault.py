@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from app.clock import Clock, stamp
 from app.crypto import SecretBox
 from app.errors import Conflict, NotFound
@@ -10,10 +12,17 @@ from app.store import Store, Transaction, UniqueViolation
 
 
 class Vault:
-    def __init__(self, store: Store, box: SecretBox, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: Store,
+        box: SecretBox,
+        clock: Clock,
+        changed: Callable[[], None] = lambda: None,
+    ) -> None:
         self.store = store
         self.box = box
         self.clock = clock
+        self.changed = changed  # told when a value changes, so caches of it are dropped
 
     def create(self, namespace: str, name: str, value: str) -> SecretResponse:
         try:
@@ -25,6 +34,7 @@ class Vault:
                     )
                 sealed = self.box.seal(namespace, name, value)
                 tx.insert_secret(namespace, name, sealed, stamp(self.clock()))
+            self.changed()  # a name cached as missing exists now
         except UniqueViolation:
             raise Conflict(f"A secret named {name!r} already exists.") from None
         return SecretResponse(secret_name=name, created=True)
@@ -34,6 +44,7 @@ class Vault:
             sealed = self.box.seal(namespace, name, value)
             if not tx.replace_secret(namespace, name, sealed, stamp(self.clock())):
                 raise _missing(name)
+        self.changed()
         return SecretResponse(secret_name=name, updated=True)
 
     def delete(self, namespace: str, name: str) -> SecretResponse:
@@ -50,6 +61,7 @@ class Vault:
                 )
             if not tx.delete_secret(namespace, name):
                 raise _missing(name)
+        self.changed()
         return SecretResponse(secret_name=name, deleted=True)
 
     def names(self, namespace: str) -> SecretsListResponse:

@@ -244,3 +244,51 @@ def test_a_missing_key_secret_is_a_502_not_a_crash(
     assert response.status_code == 502
     assert "key secret is missing" in response.json()["error"]["message"]
     assert state.requests == []
+
+
+def test_the_query_cache_answers_identical_queries_from_memory(
+    proxied: tuple[TestClient, Upstream, str],
+) -> None:
+    client, state, url = proxied
+    rid = client.get("/v1/retrievers", headers=owner_headers()).json()["results"][0]["retriever_id"]
+    # Off unless the publisher turns it on.
+    _query(client, url)
+    _query(client, url)
+    assert len(state.requests) == 2
+    config = display_config(
+        exposed_fields=EXPOSED,
+        field_config={},
+        components={},
+        extensions={"query_cache_seconds": 60},
+    )
+    patched = client.patch(
+        f"/v1/retrievers/{rid}/publish", headers=owner_headers(), json={"display_config": config}
+    )
+    assert patched.status_code == 200
+    first, second = _query(client, url).json(), _query(client, url).json()
+    assert len(state.requests) == 3
+    assert first["documents"] == second["documents"]
+    assert first["execution_id"] != second["execution_id"]
+    client.post(url, json={"inputs": {"query": "other"}})
+    assert len(state.requests) == 4
+    # A change to the retriever is a new version: the cache starts over.
+    client.patch(f"/v1/retrievers/{rid}/publish", headers=owner_headers(), json={"tags": ["x"]})
+    _query(client, url)
+    assert len(state.requests) == 5
+
+
+@pytest.mark.parametrize("seconds", [0, 301, "60", 1.5, True])
+def test_bad_query_cache_settings(proxied: tuple[TestClient, Upstream, str], seconds: Any) -> None:
+    client, _, _ = proxied
+    rid = client.get("/v1/retrievers", headers=owner_headers()).json()["results"][0]["retriever_id"]
+    config = display_config(
+        exposed_fields=EXPOSED,
+        field_config={},
+        components={},
+        extensions={"query_cache_seconds": seconds},
+    )
+    response = client.patch(
+        f"/v1/retrievers/{rid}/publish", headers=owner_headers(), json={"display_config": config}
+    )
+    assert response.status_code == 422
+    assert "query_cache_seconds" in response.json()["error"]["message"]

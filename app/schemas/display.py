@@ -244,6 +244,17 @@ class DisplayConfig(OpenModel):
     retriever_config: dict[str, Any] | None = None
 
     @model_validator(mode="after")
+    def _query_cache(self) -> DisplayConfig:
+        """`extensions.query_cache_seconds`: how long identical public queries may be answered
+        from memory (off unless set)."""
+        seconds = (self.extensions or {}).get("query_cache_seconds")
+        if seconds is not None and (
+            isinstance(seconds, bool) or not isinstance(seconds, int) or not 1 <= seconds <= 300
+        ):
+            raise ValueError("extensions.query_cache_seconds must be a whole number from 1 to 300")
+        return self
+
+    @model_validator(mode="after")
     def _frame_ancestors(self) -> DisplayConfig:
         """`extensions.frame_ancestors`: the sites allowed to embed the page in an iframe."""
         allowed = (self.extensions or {}).get("frame_ancestors")

@@ -1,0 +1,111 @@
+"""A small async cache for hot-path lookups: one load per key at a time, stale while refreshing.
+
+When an entry is older than `ttl`, the first request to see it starts one background reload and
+every request meanwhile gets the old value; only a key never seen waits, and then all its
+waiters share one load. `clear()` drops entries at once (this process's own changes), and a
+reload that started before a clear never writes its result back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+@dataclass
+class _Entry(Generic[V]):
+    expires: float
+    value: V | None
+    error: Exception | None
+    refreshing: bool = False
+
+    def result(self) -> V:
+        if self.error is not None:
+            # Raised afresh each time: re-raising one instance would grow its traceback forever.
+            raise self.error.with_traceback(None)
+        return self.value  # type: ignore[return-value]
+
+
+class RefreshingCache(Generic[K, V]):
+    def __init__(
+        self,
+        load: Callable[[K], Awaitable[V]],
+        ttl: float,
+        max_entries: int,
+        cache_errors: tuple[type[Exception], ...] = (),
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.load = load
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self.cache_errors = cache_errors  # errors that are answers (say, "not found")
+        self.now = now
+        self._entries: dict[K, _Entry[V]] = {}
+        self._pending: dict[K, asyncio.Future[_Entry[V]]] = {}
+        self._generation = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def get(self, key: K) -> V:
+        entry = self._entries.get(key)
+        if entry is not None:
+            if entry.expires <= self.now() and not entry.refreshing:
+                entry.refreshing = True
+                task = asyncio.create_task(self._refresh(key, self._generation))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            return entry.result()
+        pending = self._pending.get(key)
+        if pending is None:
+            pending = asyncio.get_running_loop().create_future()
+            self._pending[key] = pending
+            generation = self._generation
+            try:
+                fresh = await self._fetch(key)
+            except BaseException as error:
+                self._pending.pop(key, None)
+                pending.set_exception(error)
+                pending.exception()  # retrieved here, so no "never retrieved" warning later
+                raise
+            self._pending.pop(key, None)
+            if generation == self._generation:
+                self._store(key, fresh)
+            pending.set_result(fresh)
+            return fresh.result()
+        return (await asyncio.shield(pending)).result()
+
+    async def _fetch(self, key: K) -> _Entry[V]:
+        try:
+            value = await self.load(key)
+        except self.cache_errors as error:
+            return _Entry(self.now() + self.ttl, None, error)
+        return _Entry(self.now() + self.ttl, value, None)
+
+    async def _refresh(self, key: K, generation: int) -> None:
+        try:
+            fresh = await self._fetch(key)
+        except Exception:
+            # Keep serving what we had; the next request past the ttl tries again.
+            entry = self._entries.get(key)
+            if entry is not None:
+                entry.refreshing = False
+            return
+        if generation == self._generation:
+            self._store(key, fresh)
+
+    def _store(self, key: K, entry: _Entry[V]) -> None:
+        if key not in self._entries and len(self._entries) >= self.max_entries:
+            self._entries.clear()  # keys may come from URLs: never grow without bound
+        self._entries[key] = entry
+
+    def clear(self, key: K | None = None) -> None:
+        self._generation += 1
+        if key is None:
+            self._entries.clear()
+        else:
+            self._entries.pop(key, None)

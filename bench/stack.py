@@ -1,0 +1,371 @@
+"""The benchmark table: this server against two passthrough baselines, in one run.
+
+Everything runs on loopback in its own process: an upstream stub answering like Mixpeek's
+execute (20 documents), a passthrough proxy on a default httpx.AsyncClient, one on aiohttp, and
+this server (one process) with retrievers published over that upstream and over the embedded
+engine. `wrk` drives each at a fixed concurrency. Figures are ratios within one run, because this
+machine is shared and noisy.
+
+    python -m bench.stack [--quick] [--seconds 10] [--connections 32] [--docs 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import random
+import re
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from app.context import build_context
+from app.engine import ENGINE_FILE, Engine
+from app.importer import import_file
+from app.schemas.publishing import PublishRetrieverRequest
+from app.schemas.retrievers import CreateRetrieverRequest
+from app.settings import Settings
+from bench.engine import KINDS, percentile, vocabulary, write_documents
+
+OWNER_KEY = "bench-owner-key-0123456789"
+NAMESPACE = "bench"
+HIGH = {"requests_per_minute": 10**9, "requests_per_hour": 10**9, "requests_per_day": 10**9}
+DISPLAY = {
+    "title": "Bench",
+    "inputs": [
+        {
+            "field_name": "query",
+            "label": "Search",
+            "required": False,
+            "field_schema": {"type": "string"},
+        }
+    ],
+    "exposed_fields": ["title", "description", "price", "image_url"],
+    "field_config": {
+        "price": {"format": "number", "format_options": {"decimals": 2, "prefix": "$"}}
+    },
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_for(port: int, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+@contextmanager
+def process(*args: str, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    child = subprocess.Popen(
+        [sys.executable, *args],
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield child
+    finally:
+        child.terminate()
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+def seed(settings: Settings, upstream: str, docs: int) -> None:
+    ctx = build_context(settings)
+    ctx.store.migrate()
+    ctx.vault.create(NAMESPACE, "upstream-key", "sk_upstream_bench")
+
+    def publish(name: str, backend: dict[str, object], extensions: dict[str, object]) -> None:
+        created = ctx.publishing.create_retriever(
+            NAMESPACE,
+            CreateRetrieverRequest.model_validate(
+                {"retriever_name": name, "backend": backend}, strict=False
+            ),
+        )
+        ctx.publishing.publish(
+            NAMESPACE,
+            created.retriever_id,
+            PublishRetrieverRequest.model_validate(
+                {
+                    "public_name": name,
+                    "display_config": {**DISPLAY, "extensions": extensions},
+                    "rate_limit_config": {**HIGH, "max_results_per_query": 20},
+                },
+                strict=False,
+            ),
+        )
+
+    mixpeek = {
+        "type": "mixpeek",
+        "base_url": upstream,
+        "retriever_id": "ret_bench",
+        "namespace": "upstream",
+        "api_key_secret_name": "upstream-key",
+    }
+    publish("upstream", mixpeek, {})
+    publish("cached", mixpeek, {"query_cache_seconds": 60})
+    publish(
+        "engine",
+        {"type": "local", "collection": "docs", "search_fields": ["title", "description"]},
+        {},
+    )
+    source = settings.data_dir / "docs.jsonl"
+    write_documents(source, docs, random.Random(7), vocabulary(random.Random(7)))
+    import_file(ctx.engine, NAMESPACE, "docs", source)
+    source.unlink()
+    ctx.engine.close()
+    ctx.store.close()
+
+
+@dataclass
+class Row:
+    name: str
+    rps: float
+    p50: float
+    p99: float
+    errors: int
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def run_wrk(name: str, url: str, script: Path, seconds: int, connections: int) -> Row:
+    output = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"\s50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"\s99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    failed = re.search(r"Socket errors:.*?timeout (\d+)", output)
+    errors = (int(bad.group(1)) if bad else 0) + (int(failed.group(1)) if failed else 0)
+    return Row(name, rps, p50, p99, errors)
+
+
+def lua(path: Path, method: str, body: str | None = None, words: list[str] | None = None) -> Path:
+    lines = [f'wrk.method = "{method}"', 'wrk.headers["Content-Type"] = "application/json"']
+    if body is not None:
+        lines.append(f"wrk.body = '{body}'")
+    if words:
+        # Each request asks for a different word, as users do, from the common ones.
+        listed = ", ".join(f'"{word}"' for word in words)
+        lines += [
+            f"local words = {{{listed}}}",
+            "request = function()",
+            "  local w = words[math.random(#words)]",
+            "  return wrk.format(nil, nil, nil,",
+            '    \'{"inputs": {"query": "\' .. w .. \'"}, "limit": 20}\')',
+            "end",
+        ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def limiter_memory(addresses: int, requests: int) -> tuple[float, float, int]:
+    """RSS before and after `requests` IP-limited checks from `addresses` clients, in MB."""
+    code = f"""
+import asyncio, resource
+from app.clock import system_clock
+from app.ratelimit import Counters, RateLimiter, windows_for
+from app.schemas.publishing import RateLimitConfig
+def rss():
+    return int(open('/proc/self/statm').read().split()[1]) * resource.getpagesize() / 1e6
+config = RateLimitConfig.model_validate({{"tier": "unlimited", "enable_ip_limits": True,
+    "max_requests_per_ip_hour": 10**9}}, strict=False)
+async def main():
+    limiter = RateLimiter(Counters("memory://", "fallback", system_clock), system_clock)
+    before = rss()
+    for n in range({requests}):
+        a = n % {addresses}
+        ip = f"10.{{a >> 16}}.{{(a >> 8) & 255}}.{{a & 255}}"
+        await limiter.hit(windows_for(config, "ret", ip))
+    print(before, rss(), len(limiter.counters._memory.storage))
+asyncio.run(main())
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    before, after, keys = out.stdout.split()
+    return float(before), float(after), int(keys)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="short runs, fewer documents")
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--docs", type=int, default=100_000)
+    args = parser.parse_args()
+    seconds = 3 if args.quick else args.seconds
+    docs = 20_000 if args.quick else args.docs
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: scripts/bench installs it (Debian's wrk)")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmpdir = Path(tmp)
+        ports = {name: free_port() for name in ("upstream", "httpx", "aiohttp", "server")}
+        upstream_url = f"http://127.0.0.1:{ports['upstream']}"
+        settings = Settings(
+            data_dir=tmpdir / "data",
+            api_keys=[f"{NAMESPACE}:{OWNER_KEY}"],
+            secret_key="b" * 40,
+            public_url=f"http://127.0.0.1:{ports['server']}",
+        )
+        print(f"seeding: 3 retrievers, {docs:,} engine documents ...", flush=True)
+        seed(settings, upstream_url, docs)
+        env = {
+            "RETRIEVER_PAGES_DATA_DIR": str(settings.data_dir),
+            "RETRIEVER_PAGES_SECRET_KEY": "b" * 40,
+            "RETRIEVER_PAGES_PUBLIC_URL": settings.public_url,
+            "RETRIEVER_PAGES_LOG_LEVEL": "warning",
+        }
+        with (
+            process("-m", "bench.upstream", "--port", str(ports["upstream"])),
+            process(
+                "-m",
+                "bench.proxies",
+                "httpx",
+                "--port",
+                str(ports["httpx"]),
+                "--upstream",
+                upstream_url,
+            ),
+            process(
+                "-m",
+                "bench.proxies",
+                "aiohttp",
+                "--port",
+                str(ports["aiohttp"]),
+                "--upstream",
+                upstream_url,
+            ),
+            process("-m", "app.cli", "serve", "--port", str(ports["server"]), env=env) as server,
+        ):
+            for port in ports.values():
+                wait_for(port)
+            body = '{"inputs": {"query": "lamp"}, "limit": 20}'
+            post = lua(tmpdir / "post.lua", "POST", body)
+            get = lua(tmpdir / "get.lua", "GET")
+            words = vocabulary(random.Random(7))[:200] + KINDS
+            engine_post = lua(tmpdir / "engine.lua", "POST", words=words)
+            base = settings.public_url
+            plan = [
+                ("aiohttp passthrough", f"http://127.0.0.1:{ports['aiohttp']}/execute", post),
+                (
+                    "httpx passthrough (default client)",
+                    f"http://127.0.0.1:{ports['httpx']}/execute",
+                    post,
+                ),
+                (
+                    "public execute (every check)",
+                    f"{base}/v1/public/retrievers/upstream/execute",
+                    post,
+                ),
+                ("search page, 20 results", f"{base}/r/upstream?query=lamp", get),
+                (
+                    f"engine execute, {docs:,} docs",
+                    f"{base}/v1/public/retrievers/engine/execute",
+                    engine_post,
+                ),
+                (
+                    "public execute, query cache on",
+                    f"{base}/v1/public/retrievers/cached/execute",
+                    post,
+                ),
+            ]
+            # A warm-up for every target, so that no row pays for first connections.
+            for _, url, script in plan:
+                run_wrk("warm-up", url, script, 1, args.connections)
+            rows = [
+                run_wrk(name, url, script, seconds, args.connections) for name, url, script in plan
+            ]
+            statm = Path(f"/proc/{server.pid}/statm").read_text().split()
+            server_rss = int(statm[1]) * resource.getpagesize() / 1e6
+            with httpx.Client(base_url=base) as client:
+                html = client.get("/r/upstream?query=lamp").content
+                css = client.get("/static/app.css").content
+                js = client.get("/static/app.js").content
+            weight = sum(len(gzip.compress(part, 6)) for part in (html, css, js))
+
+        aio, naive = rows[0], rows[1]
+        print(
+            f"\n{args.connections} connections, {seconds} s each, one server process, "
+            f"upstream answering 20 documents\n"
+        )
+        print(
+            f"{'scenario':<36} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
+            f"{'vs httpx':>9} {'vs aiohttp':>11} {'p99/aiohttp':>12} {'errors':>7}"
+        )
+        for row in rows:
+            print(
+                f"{row.name:<36} {row.rps:>9,.0f} {row.p50:>8.2f} {row.p99:>8.2f} "
+                f"{row.rps / naive.rps:>8.2f}x {row.rps / aio.rps:>10.2f}x "
+                f"{row.p99 / aio.p99:>11.2f}x {row.errors:>7}"
+            )
+        print(f"\npage weight (HTML + CSS + JS, gzip): {weight / 1024:.1f} KiB")
+        print(f"server resident memory after the runs: {server_rss:.0f} MB")
+
+        engine = Engine(settings.data_dir / ENGINE_FILE)
+        print(f"\nembedded engine, {docs:,} documents, direct (no HTTP):")
+        for label, make in (
+            ("one word", lambda: random.choice(words)),
+            ("two words", lambda: f"{random.choice(words)} {random.choice(words)}"),
+        ):
+            timings = []
+            for _ in range(300 if args.quick else 2000):
+                text = make()
+                start = time.perf_counter()
+                engine.search(
+                    NAMESPACE,
+                    "docs",
+                    fields=["title", "description"],
+                    text=text,
+                    filters={},
+                    limit=20,
+                    offset=0,
+                )
+                timings.append((time.perf_counter() - start) * 1000)
+            print(
+                f"  {label:<10} median {statistics.median(timings):6.2f} ms   "
+                f"p99 {percentile(timings, 0.99):6.2f} ms"
+            )
+        engine.close()
+
+    addresses, requests = (10_000, 100_000) if args.quick else (100_000, 1_000_000)
+    before, after, keys = limiter_memory(addresses, requests)
+    print(
+        f"\nIP limits: {requests:,} checks from {addresses:,} addresses: "
+        f"RSS {before:.0f} MB -> {after:.0f} MB, {keys:,} live counters"
+    )
+
+
+if __name__ == "__main__":
+    main()
