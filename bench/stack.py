@@ -191,7 +191,7 @@ def lua(path: Path, method: str, body: str | None = None, words: list[str] | Non
     return path
 
 
-def limiter_memory(addresses: int, requests: int) -> tuple[float, float, int]:
+def limiter_memory(addresses: int, requests: int) -> tuple[float, float, int, int]:
     """RSS before and after `requests` IP-limited checks from `addresses` clients, in MB."""
     code = f"""
 import asyncio, resource
@@ -209,12 +209,21 @@ async def main():
         a = n % {addresses}
         ip = f"10.{{a >> 16}}.{{(a >> 8) & 255}}.{{a & 255}}"
         await limiter.hit(windows_for(config, "ret", ip))
-    print(before, rss(), len(limiter.counters._memory.storage))
+    after = rss()
+    # Idle counters expire: 10,000 more addresses in a 1-second window, then nothing for 2.5 s.
+    from app.ratelimit import Window
+    for n in range(10_000):
+        await limiter.hit([Window("idle", 5, 1, f"idle-{{n}}")])
+    await asyncio.sleep(2.5)
+    await limiter.hit([Window("idle", 5, 1, "wake")])  # the storage sweeps on use
+    await asyncio.sleep(0.2)
+    idle = sum(1 for key in limiter.counters._memory.storage if ":idle:" in key)
+    print(before, after, len(limiter.counters._memory.storage), idle)
 asyncio.run(main())
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    before, after, keys = out.stdout.split()
-    return float(before), float(after), int(keys)
+    before, after, keys, idle = out.stdout.split()
+    return float(before), float(after), int(keys), int(idle)
 
 
 def main() -> None:
