@@ -369,10 +369,11 @@ def main() -> None:
         engine.close()
 
     addresses, requests = (10_000, 100_000) if args.quick else (100_000, 1_000_000)
-    before, after, keys = limiter_memory(addresses, requests)
+    before, after, keys, idle = limiter_memory(addresses, requests)
     print(
-        f"\nIP limits: {requests:,} checks from {addresses:,} addresses: "
-        f"RSS {before:.0f} MB -> {after:.0f} MB, {keys:,} live counters"
+        f"\nIP limits: {requests:,} checks from {addresses:,} addresses: RSS {before:.0f} MB -> "
+        f"{after:.0f} MB ({keys:,} live counters); of 10,000 idle 1-second counters, {idle} "
+        "left 2.5 s later"
     )
 
 

@@ -166,8 +166,11 @@ def infer_format(value: Any) -> FieldFormat:
     return FieldFormat.TEXT
 
 
+DEFAULT_OPTIONS = FieldFormatOptions()  # shared and never changed: built once, not per value
+
+
 def render_field(value: Any, config: FieldConfig | None, now: datetime) -> Markup | None:
-    options = (config.format_options if config else None) or FieldFormatOptions()
+    options = (config.format_options if config else None) or DEFAULT_OPTIONS
     if _empty(value):
         return EMPTY if options.show_empty else None
     fmt = config.format if config else infer_format(value)

@@ -201,6 +201,18 @@ def card_fields(display: DisplayConfig) -> list[str]:
     return [name for name in names if name not in skip]
 
 
+def _description_config(
+    config: FieldConfig | None, props: ResultCardProperties
+) -> FieldConfig | None:
+    """`truncate_description` applies to `description` unless its own config truncates it."""
+    if not props.truncate_description or (
+        config and config.format_options and config.format_options.truncate_chars
+    ):
+        return config
+    options = FieldFormatOptions(truncate_chars=props.truncate_description)
+    return FieldConfig(format=config.format if config else FieldFormat.TEXT, format_options=options)
+
+
 def cards(
     display: DisplayConfig, documents: list[dict[str, Any]], offset: int, now: datetime
 ) -> list[Card]:
@@ -209,6 +221,8 @@ def cards(
     title_name = title_field(display)
     thumb_name = thumbnail_field(display)
     shown = card_fields(display)
+    image_default = FieldConfig(format=FieldFormat.IMAGE)
+    description = _description_config(configs.get("description"), props)
     link_name = next(
         (
             n
@@ -226,20 +240,11 @@ def cards(
         )
         thumbnail = None
         if thumb_name and document.get(thumb_name):
-            image_config = configs.get(thumb_name) or FieldConfig(format=FieldFormat.IMAGE)
+            image_config = configs.get(thumb_name) or image_default
             thumbnail = render_field(document[thumb_name], image_config, now)
         rendered = []
         for name in shown:
-            config = configs.get(name)
-            if (
-                name == "description"
-                and props.truncate_description
-                and not (config and config.format_options and config.format_options.truncate_chars)
-            ):
-                options = FieldFormatOptions(truncate_chars=props.truncate_description)
-                config = FieldConfig(
-                    format=config.format if config else FieldFormat.TEXT, format_options=options
-                )
+            config = description if name == "description" else configs.get(name)
             value = render_field(document.get(name), config, now)
             if value is not None:
                 rendered.append((name, label_of(name, configs.get(name)), value))

@@ -30,6 +30,7 @@ templates = Environment(
     autoescape=select_autoescape(["html"]),
     trim_blocks=True,
     lstrip_blocks=True,
+    auto_reload=False,  # templates ship with the release: no stat() of every file per page
 )
 templates.filters["markdown"] = render_markdown
 
