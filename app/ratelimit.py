@@ -112,10 +112,6 @@ class Counters:
         self._storage: Storage = _redis_storage(uri) if self.shared else self._memory
         self._down_since: float | None = None
 
-    @property
-    def degraded(self) -> bool:
-        return self._down_since is not None
-
     async def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         storage = self._storage
         if self._down_since is not None:

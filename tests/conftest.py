@@ -48,6 +48,17 @@ def display_config(**overrides: Any) -> dict[str, Any]:
     return config
 
 
+def browse_config(**overrides: Any) -> dict[str, Any]:
+    """A display config whose one input, the query, may be left empty (browsing is a search)."""
+    query = {
+        "field_name": "query",
+        "label": "Q",
+        "required": False,
+        "field_schema": {"type": "string"},
+    }
+    return display_config(inputs=[query], **overrides)
+
+
 def local_backend(collection: str = "products") -> dict[str, Any]:
     return {"type": "local", "collection": collection, "search_fields": ["title", "description"]}
 

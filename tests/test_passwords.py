@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 from app.main import create_app
 from app.passwords import MAX_FAILED_ATTEMPTS, UnlockCookies
 from app.settings import Settings
-from tests.conftest import FakeClock, display_config, local_backend, owner_headers
+from tests.conftest import FakeClock, browse_config, local_backend, owner_headers
 
 PASSWORD = "correct horse battery"
 EXECUTE = "/v1/public/retrievers/locked/execute"
@@ -40,16 +40,7 @@ def _setup(client: TestClient, password: str = PASSWORD) -> str:
         headers=owner_headers(),
         json={"retriever_name": "locked", "backend": local_backend()},
     ).json()["retriever_id"]
-    config = display_config(
-        inputs=[
-            {
-                "field_name": "query",
-                "label": "Q",
-                "required": False,
-                "field_schema": {"type": "string"},
-            }
-        ]
-    )
+    config = browse_config()
     response = client.post(
         f"/v1/retrievers/{rid}/publish",
         headers=owner_headers(),

@@ -13,7 +13,7 @@ from app.main import create_app
 from app.ratelimit import TIER_LIMITS, windows_for
 from app.schemas.publishing import RateLimitConfig, RateLimitTier
 from app.settings import Settings
-from tests.conftest import FakeClock, display_config, local_backend, owner_headers
+from tests.conftest import FakeClock, browse_config, local_backend, owner_headers
 
 
 class Site:
@@ -36,16 +36,7 @@ class Site:
             headers=owner_headers(),
             json={"retriever_name": name, "backend": local_backend()},
         ).json()["retriever_id"]
-        config = display_config(
-            inputs=[
-                {
-                    "field_name": "query",
-                    "label": "Q",
-                    "required": False,
-                    "field_schema": {"type": "string"},
-                }
-            ]
-        )
+        config = browse_config()
         response = self.client.post(
             f"/v1/retrievers/{rid}/publish",
             headers=owner_headers(),

@@ -16,7 +16,7 @@ from tests.conftest import (
     NAMESPACE,
     OWNER_KEY,
     RedisServer,
-    display_config,
+    browse_config,
     free_port,
     local_backend,
     owner_headers,
@@ -72,16 +72,7 @@ def publish(url: str, name: str, limits: dict[str, int]) -> None:
         headers=headers,
         json={"retriever_name": name, "backend": local_backend()},
     ).json()["retriever_id"]
-    config = display_config(
-        inputs=[
-            {
-                "field_name": "query",
-                "label": "Q",
-                "required": False,
-                "field_schema": {"type": "string"},
-            }
-        ]
-    )
+    config = browse_config()
     httpx.post(
         f"{url}/v1/retrievers/{rid}/publish",
         headers=headers,
