@@ -16,8 +16,11 @@ DEFAULT_PORT = 8000
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
+    from app import logs
     from app.main import create_app
     from app.store import Store
+
+    logs.configure(settings.log_level, settings.log_format)
 
     # Migrate once here, before the workers start, so they do not race to do it.
     Store(settings.effective_database_url).migrate()
@@ -30,7 +33,8 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         log_level=settings.log_level,
-        access_log=settings.access_log,
+        access_log=False,  # the app's own access log has the request id and no full address
+        log_config=None,  # logging is the app's (app/logs.py)
         proxy_headers=False,  # the app decides whom to trust (TRUSTED_PROXIES)
     )
 

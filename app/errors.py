@@ -171,4 +171,14 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
     # The traceback goes to the log only; the client learns nothing about internals.
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    return error_response(500, "internal_error", "The server hit an unexpected error.")
+    from app.logs import request_id
+
+    rid = request_id.get()
+    # Outside the middleware that adds it, so the id (for the logs) is added here.
+    return error_response(
+        500,
+        "internal_error",
+        f"The server hit an unexpected error (request {rid}).",
+        {"request_id": rid},
+        {"X-Request-ID": rid},
+    )

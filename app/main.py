@@ -18,6 +18,7 @@ from app.clock import Clock, system_clock
 from app.context import build_context
 from app.errors import AppError, handle_app_error, handle_http_exception, handle_unexpected
 from app.middleware.body_limit import BodyLimitMiddleware
+from app.middleware.request_id import RequestIdMiddleware
 from app.paths import STATIC_DIR
 from app.settings import Settings, load_settings
 from app.views import collections, health, owner, pages, public
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[
+            Middleware(RequestIdMiddleware, access_log=settings.access_log),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             Middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES),
         ],
