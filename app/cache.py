@@ -40,7 +40,9 @@ class RefreshingCache(Generic[K, V]):
         max_entries: int,
         cache_errors: tuple[type[Exception], ...] = (),
         now: Callable[[], float] = time.monotonic,
+        counter: Callable[[bool], None] = lambda hit: None,
     ) -> None:
+        self.counter = counter  # told hit (True) or miss (False), for the metrics
         self.load = load
         self.ttl = ttl
         self.max_entries = max_entries
@@ -53,6 +55,7 @@ class RefreshingCache(Generic[K, V]):
 
     async def get(self, key: K) -> V:
         entry = self._entries.get(key)
+        self.counter(entry is not None)
         if entry is not None:
             if entry.expires <= self.now() and not entry.refreshing:
                 entry.refreshing = True

@@ -11,6 +11,7 @@ from app.backends.mixpeek import MixpeekBackend, UpstreamClient
 from app.clock import Clock, system_clock
 from app.crypto import SecretBox
 from app.engine import ENGINE_FILE, Engine
+from app.metrics import Metrics
 from app.owners import OwnerAuth
 from app.passwords import UnlockCookies
 from app.publishing import Publishing
@@ -33,6 +34,7 @@ class Context:
     publishing: Publishing
     searching: Searching
     counters: Counters
+    metrics: Metrics
 
     async def aclose(self) -> None:
         await self.upstream.aclose()
@@ -50,12 +52,13 @@ def build_context(settings: Settings, clock: Clock = system_clock) -> Context:
     cookies = UnlockCookies(
         settings.effective_secret_key, clock, settings.unlock_cookie_max_age_seconds
     )
-    searching = Searching(store, vault, {}, settings.public_url, clock, limiter, cookies)
+    metrics = Metrics()
+    searching = Searching(store, vault, {}, settings.public_url, clock, limiter, cookies, metrics)
     vault.changed = searching.forget
     # The backends need the searching service's secret lookup, so they are added after it.
     searching.backends = {
         "local": LocalBackend(engine),
-        "mixpeek": MixpeekBackend(upstream, searching.upstream_key),
+        "mixpeek": MixpeekBackend(upstream, searching.upstream_key, metrics),
     }
     return Context(
         settings=settings,
@@ -68,6 +71,7 @@ def build_context(settings: Settings, clock: Clock = system_clock) -> Context:
         publishing=Publishing(store, settings.public_url, clock, searching.forget),
         searching=searching,
         counters=counters,
+        metrics=metrics,
     )
 
 

@@ -87,6 +87,15 @@ class BadGateway(AppError):
     status = 502
     type = "bad_gateway"
 
+    @property
+    def kind(self) -> str:
+        """For the metrics: what went wrong with the upstream, in one word."""
+        if "upstream_status" in self.details:
+            return "status"
+        if "reason" in self.details:
+            return "unreachable"
+        return "bad_answer"
+
 
 class GatewayTimeout(AppError):
     status = 504

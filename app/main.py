@@ -11,12 +11,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
-from starlette.routing import Mount
+from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from app.clock import Clock, system_clock
 from app.context import build_context
 from app.errors import AppError, handle_app_error, handle_http_exception, handle_unexpected
+from app.metrics import MetricsMiddleware
+from app.metrics import endpoint as metrics_endpoint
 from app.middleware.body_limit import BodyLimitMiddleware
 from app.middleware.request_id import RequestIdMiddleware
 from app.paths import STATIC_DIR
@@ -43,6 +45,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     app = Starlette(
         routes=[
             *health.routes,
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
             *owner.routes,
             *collections.routes,
             *public.routes,
@@ -51,6 +54,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         ],
         middleware=[
             Middleware(RequestIdMiddleware, access_log=settings.access_log),
+            Middleware(MetricsMiddleware, metrics=ctx.metrics),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             Middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES),
         ],

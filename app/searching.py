@@ -23,6 +23,7 @@ from app.clock import Clock, stamp
 from app.errors import BadGateway, Forbidden, NotFound, Unauthorized
 from app.exposure import expose
 from app.inputs import validate_inputs
+from app.metrics import Metrics
 from app.passwords import FailedAttempts, UnlockCookies
 from app.ratelimit import Decision, RateLimiter, TooManyRequests, Window, windows_for
 from app.schemas.display import DisplayConfig
@@ -83,20 +84,27 @@ class Searching:
         clock: Clock,
         limiter: RateLimiter,
         cookies: UnlockCookies,
+        metrics: Metrics,
     ) -> None:
+        self.metrics = metrics
         self.store = store
         self.vault = vault
         self.limiter = limiter
         self.cookies = cookies
         self.attempts = FailedAttempts(limiter)
         self._retrievers: RefreshingCache[str, PublicRetriever] = RefreshingCache(
-            self._load_retriever, CACHE_SECONDS, MAX_CACHED, cache_errors=(NotFound,)
+            self._load_retriever,
+            CACHE_SECONDS,
+            MAX_CACHED,
+            cache_errors=(NotFound,),
+            counter=metrics.cache_counter("configs"),
         )
         # Identical public queries, for retrievers whose publisher turned the cache on.
         self._answers: dict[tuple[str, int, bytes, int, int], tuple[float, dict[str, Any]]] = {}
         self._secrets: RefreshingCache[tuple[str, str], str | None] = RefreshingCache(
-            self._load_secret, CACHE_SECONDS, MAX_CACHED
+            self._load_secret, CACHE_SECONDS, MAX_CACHED, counter=metrics.cache_counter("secrets")
         )
+        self._count_answer = metrics.cache_counter("queries")
         self.backends = backends
         self.public_url = public_url
         self.clock = clock
@@ -169,6 +177,7 @@ class Searching:
         if secret is not None and crypto.same(password, secret):
             return True
         await self.attempts.record_failure(public_id, caller.ip)
+        self.metrics.password_failures.inc()
         return False
 
     async def unlock_cookie(self, retriever: PublicRetriever) -> str | None:
@@ -194,6 +203,7 @@ class Searching:
         windows = windows_for(retriever.rate_limit, retriever.record.retriever_id, caller.ip)
         decision = await self.limiter.hit(windows)
         if decision is not None and not decision.allowed:
+            self.metrics.rate_limited.labels(decision.window.name).inc()
             raise TooManyRequests(
                 f"Too many searches ({decision.window.limit} per {decision.window.name}); "
                 f"try again in {decision.reset} s.",
@@ -266,6 +276,7 @@ class Searching:
         )
         now = time.monotonic()
         cached = self._answers.get(key)
+        self._count_answer(cached is not None and cached[0] > now)
         if cached is None or cached[0] <= now:
             answer = await self._search(retriever, inputs, page_number, page_size)
             if len(self._answers) >= MAX_CACHED_ANSWERS:

@@ -11,6 +11,7 @@ header handling took half of the event loop under load (README, design notes).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 
 import aiohttp
@@ -18,6 +19,7 @@ import orjson
 
 from app.backends import Page, Query
 from app.errors import BadGateway, GatewayTimeout
+from app.metrics import Metrics
 
 CONNECT_TIMEOUT_SECONDS = 3.0
 READ_TIMEOUT_SECONDS = 15.0
@@ -59,9 +61,13 @@ class UpstreamClient:
 
 class MixpeekBackend:
     def __init__(
-        self, client: UpstreamClient, key_for: Callable[[str, str], Awaitable[str]]
+        self,
+        client: UpstreamClient,
+        key_for: Callable[[str, str], Awaitable[str]],
+        metrics: Metrics,
     ) -> None:
         self.client = client
+        self.metrics = metrics
         # (namespace, secret name) -> the upstream key; raises if the secret is gone.
         self.key_for = key_for
 
@@ -80,6 +86,19 @@ class MixpeekBackend:
             }
         )
         headers = {**_JSON, "Authorization": f"Bearer {key}", "X-Namespace": config["namespace"]}
+        started = time.perf_counter()
+        try:
+            page = await self._call(url, body, headers)
+        except BadGateway as error:
+            self.metrics.upstream_errors.labels(error.kind).inc()
+            raise
+        except GatewayTimeout:
+            self.metrics.upstream_errors.labels("timeout").inc()
+            raise
+        self.metrics.upstream_latency.observe(time.perf_counter() - started)
+        return page
+
+    async def _call(self, url: str, body: bytes, headers: dict[str, str]) -> Page:
         try:
             async with self.client.session().post(
                 url, data=body, headers=headers, allow_redirects=False
