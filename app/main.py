@@ -23,7 +23,7 @@ from app.middleware.body_limit import BodyLimitMiddleware
 from app.middleware.request_id import RequestIdMiddleware
 from app.paths import STATIC_DIR
 from app.settings import Settings, load_settings
-from app.views import collections, health, owner, pages, public
+from app.views import collections, docs, health, owner, pages, public
 
 logger = logging.getLogger("retriever_pages")
 GZIP_MINIMUM_BYTES = 600
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         routes=[
             *health.routes,
             Route("/metrics", metrics_endpoint, methods=["GET"]),
+            *docs.routes,
             *owner.routes,
             *collections.routes,
             *public.routes,

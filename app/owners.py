@@ -59,12 +59,12 @@ class OwnerAuth:
         key = key.strip()
         if scheme.lower() != "bearer" or not key:
             raise Unauthorized("The Authorization header must be 'Bearer <owner key>'.")
-        if namespace:
+        if namespace is not None:  # sent, even empty: it must be a namespace
             check_namespace(namespace)
         allowed = self._key_namespace(crypto.hash_key(key))
         if allowed is None:
             raise Unauthorized("The owner key is not valid.")
-        if not namespace:
+        if namespace is None:
             if header_optional and allowed != ANY_NAMESPACE:
                 return allowed
             raise InvalidInput(

@@ -112,3 +112,29 @@ class ListPublicRetrieversResponse(Model):
     page_size: int
     total_pages: int
     stats: PublicRetrieverListStats
+
+
+class ExecutePagination(Model):
+    method: Literal["offset"] = "offset"
+    page_number: int
+    page_size: int
+    returned: int
+    total: int
+    has_next: bool
+
+
+class ExecuteResponse(Model):
+    """What execute answers: each document holds document_id, score and the exposed fields."""
+
+    execution_id: str
+    status: Literal["completed"] = "completed"
+    documents: list[dict[str, Any]]
+    results: list[dict[str, Any]]
+    pagination: ExecutePagination
+
+
+class PublicRetrieverConfigResponse(Model):
+    public_name: str
+    display_config: dict[str, Any]
+    password_protected: bool
+    retriever_metadata: dict[str, Any] | None = None

@@ -77,3 +77,22 @@ class RetrieverList(Model):
     total: int
     limit: int
     offset: int
+
+
+class InteractionRecord(Model):
+    interaction_id: str
+    retriever_id: str
+    document_id: str
+    interaction_types: list[str]
+    position: int
+    execution_id: str | None
+    session_id: str | None
+    details: dict[str, Any] | None
+    created_at: str
+
+
+class InteractionList(Model):
+    results: list[InteractionRecord]
+    total: int
+    limit: int
+    offset: int

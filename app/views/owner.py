@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from app.context import context_of
 from app.errors import InvalidInput
 from app.schemas.publishing import PublishRetrieverRequest, UpdatePublishedRetrieverRequest
 from app.schemas.retrievers import CreateRetrieverRequest
 from app.schemas.secrets import CreateSecretRequest, UpdateSecretRequest
-from app.views.common import call, owner_namespace, paging, parse_body, respond
+from app.views.common import call, owner_namespace, paging, parse_body, respond, route
 
 
 async def create_retriever(request: Request) -> Response:
@@ -125,19 +124,18 @@ async def delete_secret(request: Request) -> Response:
 
 
 routes = [
-    Route("/v1/retrievers", create_retriever, methods=["POST"]),
-    Route("/v1/retrievers", list_retrievers, methods=["GET"]),
+    route("/v1/retrievers", post=create_retriever, get=list_retrievers),
     # Literal paths before /v1/retrievers/{retriever_id}, which would swallow them.
-    Route("/v1/retrievers/published", list_published, methods=["GET"]),
-    Route("/v1/retrievers/{retriever_id}", get_retriever, methods=["GET"]),
-    Route("/v1/retrievers/{retriever_id}", delete_retriever, methods=["DELETE"]),
-    Route("/v1/retrievers/{retriever_id}/publish", publish, methods=["POST"]),
-    Route("/v1/retrievers/{retriever_id}/publish", get_published, methods=["GET"]),
-    Route("/v1/retrievers/{retriever_id}/publish", update_published, methods=["PATCH"]),
-    Route("/v1/retrievers/{retriever_id}/publish", unpublish, methods=["DELETE"]),
-    Route("/v1/retrievers/{retriever_id}/publish/availability", availability, methods=["GET"]),
-    Route("/v1/organizations/secrets", create_secret, methods=["POST"]),
-    Route("/v1/organizations/secrets", list_secrets, methods=["GET"]),
-    Route("/v1/organizations/secrets/{secret_name}", replace_secret, methods=["PUT"]),
-    Route("/v1/organizations/secrets/{secret_name}", delete_secret, methods=["DELETE"]),
+    route("/v1/retrievers/published", get=list_published),
+    route("/v1/retrievers/{retriever_id}", get=get_retriever, delete=delete_retriever),
+    route(
+        "/v1/retrievers/{retriever_id}/publish",
+        post=publish,
+        get=get_published,
+        patch=update_published,
+        delete=unpublish,
+    ),
+    route("/v1/retrievers/{retriever_id}/publish/availability", get=availability),
+    route("/v1/organizations/secrets", post=create_secret, get=list_secrets),
+    route("/v1/organizations/secrets/{secret_name}", put=replace_secret, delete=delete_secret),
 ]

@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from app.clientip import client_ip
 from app.context import context_of
-from app.errors import AppError
+from app.errors import AppError, InvalidInput
 from app.jsonutil import JSONResponse
 from app.passwords import UnlockCookies
 from app.schemas.public import (
@@ -21,6 +21,7 @@ from app.searching import Caller, PublicRetriever
 from app.views.common import int_param, parse_body, respond
 
 MAX_DIRECTORY_PAGE_SIZE = 100
+MAX_SEARCH_CHARS = 100
 
 
 def caller_of(request: Request) -> Caller:
@@ -60,6 +61,11 @@ async def directory(request: Request) -> Response:
     page = int_param(request, "page", 1, 1, 100_000)
     page_size = int_param(request, "page_size", 20, 1, MAX_DIRECTORY_PAGE_SIZE)
     search = request.query_params.get("search") or None
+    if search is not None and len(search) > MAX_SEARCH_CHARS:
+        raise InvalidInput(
+            f"Query parameter 'search' is at most {MAX_SEARCH_CHARS} characters.",
+            details={"errors": [{"field": "search", "message": "too long"}]},
+        )
     listing = await context_of(request).searching.directory(page, page_size, search)
     return respond(listing)
 
