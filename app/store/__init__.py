@@ -52,7 +52,10 @@ class Store:
             )
 
     def _sqlite_engine(self) -> sa.Engine:
-        path = sa.make_url(self.url).database
+        url = sa.make_url(self.url)
+        path = url.database or ""
+        if path.startswith("file:"):  # an SQLite URI filename (say, ?mode=ro): used as given
+            path = ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(self.url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
@@ -75,7 +78,12 @@ class Store:
         return engine
 
     def migrate(self) -> int:
-        """Bring the schema to this release's version; safe to run from many processes."""
+        """Bring the schema to this release's version; safe to run from many processes.
+
+        A store already at this version is only read, so a read-only store still starts."""
+        with self._begin(write=False) as conn:
+            if migrations.stored_version(conn) == migrations.LATEST:
+                return migrations.LATEST
         with self._begin(write=True) as conn:
             if not self.is_sqlite:
                 conn.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK_ID)))
@@ -91,6 +99,11 @@ class Store:
         except exc.IntegrityError as error:
             raise UniqueViolation(str(error.orig)) from None
         except exc.OperationalError as error:
+            if "readonly" in str(error.orig).replace("-", "").replace(" ", "").lower():
+                raise StoreUnavailable(
+                    "The store is read-only: nothing can be changed until it is writable again.",
+                    details={"reason": "read_only"},
+                ) from None
             raise StoreUnavailable(
                 "The store is not answering; try again shortly.",
                 details={"reason": type(error.orig).__name__},

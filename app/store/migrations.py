@@ -88,6 +88,13 @@ MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v1, _v2]
 LATEST = len(MIGRATIONS)
 
 
+def stored_version(conn: sa.Connection) -> int | None:
+    """The schema's version, read without writing anything (None for a new store)."""
+    if not sa.inspect(conn).has_table("schema_version"):
+        return None
+    return int(conn.execute(sa.select(schema_version.c.version)).scalar_one())
+
+
 def current_version(conn: sa.Connection) -> int:
     if not sa.inspect(conn).has_table("schema_version"):
         conn.exec_driver_sql("CREATE TABLE schema_version (version INTEGER NOT NULL)")
