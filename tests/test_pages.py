@@ -162,6 +162,13 @@ def test_form_controls_follow_the_field_schema(site: TestClient) -> None:
     assert 'href="?query=lamp" data-field="query" data-value="lamp"' in html  # a chip
 
 
+def test_a_page_past_the_last_result(site: TestClient) -> None:
+    page = site.get("/r/lamps?query=lamp&page=9")
+    assert page.status_code == 200
+    assert "Page 9 is past the last of 45 results." in page.text
+    assert 'rel="prev"' in page.text  # a way back
+
+
 def test_empty_and_zero_result_states(site: TestClient) -> None:
     assert "No results for this search" in site.get("/r/lamps?query=zebra").text
     # A config whose query is required waits for one.
