@@ -9,14 +9,17 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from starlette.testclient import TestClient
@@ -147,6 +150,43 @@ class LiveServer:
 def live_server(settings: Settings) -> Iterator[LiveServer]:
     with LiveServer(create_app(settings)) as server:
         yield server
+
+
+@contextmanager
+def server_process(data_dir: Path, **env: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`retriever-pages serve` in a process of its own, on a loopback port, until the block
+    ends (or the test kills it)."""
+    port = free_port()
+    environment = {
+        **os.environ,
+        "RETRIEVER_PAGES_DATA_DIR": str(data_dir),
+        "RETRIEVER_PAGES_API_KEYS": f"{NAMESPACE}:{OWNER_KEY}",
+        "RETRIEVER_PAGES_SECRET_KEY": "f" * 40,
+        **env,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            httpx.get(f"{url}/healthz")
+            break
+        except httpx.TransportError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise RuntimeError("the server did not start") from None
+            time.sleep(0.1)
+    try:
+        yield url, process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=10)
 
 
 # PostgreSQL -------------------------------------------------------------------------------

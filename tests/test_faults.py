@@ -3,68 +3,21 @@ that resets mid-body, and a shutdown with a query in flight."""
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
-from tests.conftest import (
-    NAMESPACE,
-    OWNER_KEY,
-    browse_config,
-    free_port,
-    local_backend,
-    owner_headers,
-)
-
-
-@contextmanager
-def server(data_dir: Path, **env: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = free_port()
-    environment = {
-        **os.environ,
-        "RETRIEVER_PAGES_DATA_DIR": str(data_dir),
-        "RETRIEVER_PAGES_API_KEYS": f"{NAMESPACE}:{OWNER_KEY}",
-        "RETRIEVER_PAGES_SECRET_KEY": "f" * 40,
-        **env,
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            httpx.get(f"{url}/healthz")
-            break
-        except httpx.TransportError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError("the server did not start") from None
-            time.sleep(0.1)
-    try:
-        yield url, process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=10)
+from tests.conftest import browse_config, local_backend, owner_headers, server_process
 
 
 def test_killed_mid_publishes_every_acknowledged_write_is_there(tmp_path: Path) -> None:
     acknowledged: list[str] = []
-    with server(tmp_path) as (url, process):
+    with server_process(tmp_path) as (url, process):
 
         def publish(n: int) -> None:
             try:
@@ -90,7 +43,7 @@ def test_killed_mid_publishes_every_acknowledged_write_is_there(tmp_path: Path) 
         killer.join()
         process.wait(timeout=10)
     assert acknowledged, "nothing was published before the kill"
-    with server(tmp_path) as (url, _):
+    with server_process(tmp_path) as (url, _):
         listing = httpx.get(f"{url}/v1/retrievers/published?limit=100", headers=owner_headers())
         names = set()
         offset = 0
@@ -111,7 +64,7 @@ def test_killed_mid_publishes_every_acknowledged_write_is_there(tmp_path: Path) 
 
 
 def test_a_read_only_store_refuses_writes_clearly_and_keeps_serving(tmp_path: Path) -> None:
-    with server(tmp_path) as (url, _):
+    with server_process(tmp_path) as (url, _):
         rid = httpx.post(
             f"{url}/v1/retrievers",
             headers=owner_headers(),
@@ -126,7 +79,7 @@ def test_a_read_only_store_refuses_writes_clearly_and_keeps_serving(tmp_path: Pa
     # The same file opened read-only, as from a read-only volume (root would write through
     # file permissions, and CI runs as root).
     read_only = f"sqlite:///file:{database}?mode=ro&uri=true"
-    with server(tmp_path, RETRIEVER_PAGES_DATABASE_URL=read_only) as (url, _):
+    with server_process(tmp_path, RETRIEVER_PAGES_DATABASE_URL=read_only) as (url, _):
         published = httpx.get(f"{url}/v1/retrievers/{rid}/publish", headers=owner_headers())
         assert published.status_code == 200
         assert httpx.get(f"{url}/v1/public/retrievers/read-only/config").status_code == 200
@@ -136,7 +89,7 @@ def test_a_read_only_store_refuses_writes_clearly_and_keeps_serving(tmp_path: Pa
         assert refused.status_code == 503
         assert "read-only" in refused.json()["error"]["message"]
         assert httpx.get(f"{url}/readyz").status_code == 200  # reads still answer
-    with server(tmp_path) as (url, _):
+    with server_process(tmp_path) as (url, _):
         after = httpx.get(f"{url}/v1/retrievers/{rid}/publish", headers=owner_headers()).json()
         assert after["is_active"] is True  # the refused write changed nothing
 
@@ -168,7 +121,7 @@ def test_an_upstream_that_resets_mid_body_is_a_502(tmp_path: Path) -> None:
     thread = threading.Thread(target=reset_mid_body, daemon=True)
     thread.start()
     try:
-        with server(tmp_path) as (url, _):
+        with server_process(tmp_path) as (url, _):
             httpx.post(
                 f"{url}/v1/organizations/secrets",
                 headers=owner_headers(),
@@ -220,7 +173,7 @@ def test_sigterm_lets_in_flight_queries_finish(tmp_path: Path) -> None:
         return JSONResponse({"documents": [{"document_id": "late", "title": "Late"}]})
 
     upstream = Starlette(routes=[Route("/v1/retrievers/{rid}/execute", slow, methods=["POST"])])
-    with LiveServer(upstream) as up, server(tmp_path) as (url, process):
+    with LiveServer(upstream) as up, server_process(tmp_path) as (url, process):
         httpx.post(
             f"{url}/v1/organizations/secrets",
             headers=owner_headers(),

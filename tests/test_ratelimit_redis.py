@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,13 +10,11 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import (
-    NAMESPACE,
-    OWNER_KEY,
     RedisServer,
     browse_config,
-    free_port,
     local_backend,
     owner_headers,
+    server_process,
 )
 
 # Per-day limits, so that a minute or an hour turning mid-test changes nothing.
@@ -28,36 +23,12 @@ DAILY = {"requests_per_minute": 1000, "requests_per_hour": 1000}
 
 @contextmanager
 def server(data_dir: Path, redis_url: str, on_failure: str = "fallback") -> Iterator[str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "RETRIEVER_PAGES_DATA_DIR": str(data_dir),
-        "RETRIEVER_PAGES_API_KEYS": f"{NAMESPACE}:{OWNER_KEY}",
-        "RETRIEVER_PAGES_RATE_LIMIT_STORAGE": redis_url,
-        "RETRIEVER_PAGES_RATE_LIMIT_ON_FAILURE": on_failure,
-        "RETRIEVER_PAGES_SECRET_KEY": "s" * 40,
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(f"{url}/healthz")
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("the server process did not start") from None
-                time.sleep(0.1)
+    with server_process(
+        data_dir,
+        RETRIEVER_PAGES_RATE_LIMIT_STORAGE=redis_url,
+        RETRIEVER_PAGES_RATE_LIMIT_ON_FAILURE=on_failure,
+    ) as (url, _):
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def publish(url: str, name: str, limits: dict[str, int]) -> None:

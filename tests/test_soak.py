@@ -14,8 +14,13 @@ import httpx
 from app.engine import ENGINE_FILE, Engine
 from app.importer import import_file
 from app.paths import SAMPLE_CATALOG
-from tests.conftest import NAMESPACE, browse_config, local_backend, owner_headers
-from tests.test_faults import server
+from tests.conftest import (
+    NAMESPACE,
+    browse_config,
+    local_backend,
+    owner_headers,
+    server_process,
+)
 
 SECONDS = 60 if os.environ.get("CI") == "true" else 20
 RATES = {"execute": 40, "page": 15, "patch": 2}  # requests a second, each from its own thread
@@ -33,7 +38,7 @@ def test_a_steady_mixed_load_for_a_minute(tmp_path: Path) -> None:
     statuses: Counter[tuple[str, int]] = Counter()
     failures: list[str] = []
     memory: list[float] = []
-    with server(tmp_path) as (url, process):
+    with server_process(tmp_path) as (url, process):
         rid = httpx.post(
             f"{url}/v1/retrievers",
             headers=owner_headers(),
