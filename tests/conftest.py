@@ -62,6 +62,59 @@ def browse_config(**overrides: Any) -> dict[str, Any]:
     return display_config(inputs=[query], **overrides)
 
 
+def protect(client: Any, retriever_id: str, password: str) -> dict[str, Any]:
+    """Put a password on a published retriever (a secret named "pw"); returns the PATCH's
+    answer."""
+    client.post(
+        "/v1/organizations/secrets",
+        headers=owner_headers(),
+        json={"secret_name": "pw", "secret_value": password},
+    )
+    response = client.patch(
+        f"/v1/retrievers/{retriever_id}/publish",
+        headers=owner_headers(),
+        json={"password_secret_name": "pw"},
+    )
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def publish_over_upstream(
+    client: Any, public_name: str, base_url: str, config: dict[str, Any], key: str
+) -> str:
+    """A retriever over a Mixpeek-compatible upstream at `base_url`, published with `config`
+    and no rate limit; its key is the secret "up-key". Returns the retriever's id."""
+    client.post(
+        "/v1/organizations/secrets",
+        headers=owner_headers(),
+        json={"secret_name": "up-key", "secret_value": key},
+    )
+    backend = {
+        "type": "mixpeek",
+        "base_url": base_url,
+        "retriever_id": "r",
+        "namespace": "n",
+        "api_key_secret_name": "up-key",
+    }
+    retriever_id: str = client.post(
+        "/v1/retrievers",
+        headers=owner_headers(),
+        json={"retriever_name": public_name, "backend": backend},
+    ).json()["retriever_id"]
+    response = client.post(
+        f"/v1/retrievers/{retriever_id}/publish",
+        headers=owner_headers(),
+        json={
+            "public_name": public_name,
+            "display_config": config,
+            "rate_limit_config": {"tier": "unlimited"},
+        },
+    )
+    assert response.status_code == 200, response.text
+    return retriever_id
+
+
 def local_backend(collection: str = "products") -> dict[str, Any]:
     return {"type": "local", "collection": collection, "search_fields": ["title", "description"]}
 

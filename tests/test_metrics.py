@@ -9,7 +9,14 @@ from starlette.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
-from tests.conftest import FakeClock, browse_config, free_port, local_backend, owner_headers
+from tests.conftest import (
+    FakeClock,
+    browse_config,
+    free_port,
+    local_backend,
+    owner_headers,
+    publish_over_upstream,
+)
 
 
 def value(text: str, name: str, **labels: str) -> float:
@@ -51,33 +58,8 @@ def test_metrics_count_requests_refusals_failures_and_upstream_errors(
             json={"inputs": {}},
             headers={"X-Retriever-Password": "wrong"},
         )
-        c.post(
-            "/v1/organizations/secrets",
-            headers=owner_headers(),
-            json={"secret_name": "up", "secret_value": "sk_up"},
-        )
-        down = c.post(
-            "/v1/retrievers",
-            headers=owner_headers(),
-            json={
-                "retriever_name": "down",
-                "backend": {
-                    "type": "mixpeek",
-                    "base_url": f"http://127.0.0.1:{free_port()}",
-                    "retriever_id": "r",
-                    "namespace": "n",
-                    "api_key_secret_name": "up",
-                },
-            },
-        ).json()["retriever_id"]
-        c.post(
-            f"/v1/retrievers/{down}/publish",
-            headers=owner_headers(),
-            json={
-                "public_name": "down",
-                "display_config": browse_config(),
-                "rate_limit_config": {"tier": "unlimited"},
-            },
+        publish_over_upstream(
+            c, "down", f"http://127.0.0.1:{free_port()}", browse_config(), "sk_up"
         )
         c.post("/v1/public/retrievers/down/execute", json={"inputs": {}})
         response = c.get("/metrics")

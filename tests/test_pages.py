@@ -11,7 +11,15 @@ from starlette.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
-from tests.conftest import FakeClock, display_config, local_backend, owner_headers
+from tests.conftest import (
+    FakeClock,
+    display_config,
+    free_port,
+    local_backend,
+    owner_headers,
+    protect,
+    publish_over_upstream,
+)
 
 HOSTILE = "<script>alert(1)</script>\"'><img src=x onerror=alert(1)>"
 DOCUMENTS = [
@@ -280,16 +288,7 @@ def _form_token(html: str) -> str:
 
 def test_the_password_form(site: TestClient) -> None:
     rid = site.headers["X-Test-Retriever"]
-    site.post(
-        "/v1/organizations/secrets",
-        headers=owner_headers(),
-        json={"secret_name": "pw", "secret_value": "open sesame"},
-    )
-    site.patch(
-        f"/v1/retrievers/{rid}/publish",
-        headers=owner_headers(),
-        json={"password_secret_name": "pw"},
-    )
+    protect(site, rid, "open sesame")
     locked = site.get("/r/lamps?query=lamp")
     assert locked.status_code == 200
     assert 'type="password"' in locked.text
@@ -315,16 +314,7 @@ def test_the_password_form(site: TestClient) -> None:
 
 def test_the_password_form_refuses_forgery(site: TestClient) -> None:
     rid = site.headers["X-Test-Retriever"]
-    site.post(
-        "/v1/organizations/secrets",
-        headers=owner_headers(),
-        json={"secret_name": "pw", "secret_value": "open sesame"},
-    )
-    site.patch(
-        f"/v1/retrievers/{rid}/publish",
-        headers=owner_headers(),
-        json={"password_secret_name": "pw"},
-    )
+    protect(site, rid, "open sesame")
     token = _form_token(site.get("/r/lamps").text)
     no_token = site.post("/r/lamps/unlock", data={"password": "open sesame"})
     assert no_token.status_code == 400
@@ -396,32 +386,7 @@ def test_bad_frame_ancestors_are_refused(site: TestClient, origins: Any) -> None
 
 
 def test_a_backend_that_is_down_gets_a_friendly_message(site: TestClient) -> None:
-    from tests.conftest import free_port
-
-    site.post(
-        "/v1/organizations/secrets",
-        headers=owner_headers(),
-        json={"secret_name": "up-key", "secret_value": "sk_upstream"},
-    )
-    rid = site.post(
-        "/v1/retrievers",
-        headers=owner_headers(),
-        json={
-            "retriever_name": "down",
-            "backend": {
-                "type": "mixpeek",
-                "base_url": f"http://127.0.0.1:{free_port()}",
-                "retriever_id": "r",
-                "namespace": "n",
-                "api_key_secret_name": "up-key",
-            },
-        },
-    ).json()["retriever_id"]
-    site.post(
-        f"/v1/retrievers/{rid}/publish",
-        headers=owner_headers(),
-        json={"public_name": "down", "display_config": CONFIG},
-    )
+    publish_over_upstream(site, "down", f"http://127.0.0.1:{free_port()}", CONFIG, "sk_upstream")
     page = site.get("/r/down?query=lamp")
     assert page.status_code == 502
     assert "The search backend could not be reached." in page.text

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import display_config, local_backend, owner_headers
+from tests.conftest import display_config, local_backend, owner_headers, protect
 
 DOCUMENTS = [
     {
@@ -264,16 +264,7 @@ def test_unpublishing_stops_the_public_api_at_once(client: TestClient, public: s
 
 def test_config_is_public_and_holds_no_secret(client: TestClient, public: str) -> None:
     rid = client.get("/v1/retrievers", headers=owner_headers()).json()["results"][0]["retriever_id"]
-    client.post(
-        "/v1/organizations/secrets",
-        headers=owner_headers(),
-        json={"secret_name": "pw", "secret_value": "s3cret-pass"},
-    )
-    client.patch(
-        f"/v1/retrievers/{rid}/publish",
-        headers=owner_headers(),
-        json={"password_secret_name": "pw"},
-    )
+    protect(client, rid, "s3cret-pass")
     response = client.get("/v1/public/retrievers/products/config")
     assert response.status_code == 200
     body = response.json()
@@ -285,16 +276,7 @@ def test_config_is_public_and_holds_no_secret(client: TestClient, public: str) -
 
 def test_password_and_public_key(client: TestClient, public: str) -> None:
     rid = client.get("/v1/retrievers", headers=owner_headers()).json()["results"][0]["retriever_id"]
-    client.post(
-        "/v1/organizations/secrets",
-        headers=owner_headers(),
-        json={"secret_name": "pw", "secret_value": "open sesame"},
-    )
-    published = client.patch(
-        f"/v1/retrievers/{rid}/publish",
-        headers=owner_headers(),
-        json={"password_secret_name": "pw"},
-    ).json()
+    published = protect(client, rid, "open sesame")
     missing = execute(client, public, {})
     assert missing.status_code == 401
     assert "X-Retriever-Password" in missing.json()["error"]["message"]
