@@ -306,9 +306,6 @@ class Engine:
         row = conn.execute("SELECT count(*) FROM documents WHERE collection_id = ?", (coll.id,))
         return int(row.fetchone()[0])
 
-    def ping(self) -> None:
-        self._conn().execute("SELECT 1").fetchone()
-
 
 def _create_fts(conn: sqlite3.Connection, coll: _Collection) -> None:
     # An FTS5 table needs at least one column; a collection with no text yet gets a spare.

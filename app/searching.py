@@ -12,6 +12,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -26,6 +27,7 @@ from app.inputs import validate_inputs
 from app.metrics import Metrics
 from app.passwords import FailedAttempts, UnlockCookies
 from app.ratelimit import Decision, RateLimiter, TooManyRequests, Window, windows_for
+from app.rendering.theme import page_css
 from app.schemas.display import DisplayConfig
 from app.schemas.public import (
     ExecuteRequest,
@@ -72,6 +74,11 @@ class PublicRetriever:
     @property
     def password_protected(self) -> bool:
         return self.record.password_secret_name is not None
+
+    @cached_property
+    def theme_css(self) -> str:
+        """The page's CSS for this config, built once per loaded config, not per page."""
+        return page_css(self.display)
 
 
 class Searching:

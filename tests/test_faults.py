@@ -12,7 +12,13 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import browse_config, local_backend, owner_headers, server_process
+from tests.conftest import (
+    browse_config,
+    local_backend,
+    owner_headers,
+    publish_over_upstream,
+    server_process,
+)
 
 
 def test_killed_mid_publishes_every_acknowledged_write_is_there(tmp_path: Path) -> None:
@@ -121,31 +127,9 @@ def test_an_upstream_that_resets_mid_body_is_a_502(tmp_path: Path) -> None:
     thread = threading.Thread(target=reset_mid_body, daemon=True)
     thread.start()
     try:
-        with server_process(tmp_path) as (url, _):
-            httpx.post(
-                f"{url}/v1/organizations/secrets",
-                headers=owner_headers(),
-                json={"secret_name": "k", "secret_value": "sk_x"},
-            )
-            rid = httpx.post(
-                f"{url}/v1/retrievers",
-                headers=owner_headers(),
-                json={
-                    "retriever_name": "reset",
-                    "backend": {
-                        "type": "mixpeek",
-                        "base_url": f"http://127.0.0.1:{port}",
-                        "retriever_id": "r",
-                        "namespace": "n",
-                        "api_key_secret_name": "k",
-                    },
-                },
-            ).json()["retriever_id"]
-            httpx.post(
-                f"{url}/v1/retrievers/{rid}/publish",
-                headers=owner_headers(),
-                json={"public_name": "reset", "display_config": browse_config()},
-            )
+        with server_process(tmp_path) as (url, _), httpx.Client(base_url=url) as client:
+            base = f"http://127.0.0.1:{port}"
+            publish_over_upstream(client, "reset", base, browse_config(), "sk_x")
             for _ in range(3):
                 response = httpx.post(
                     f"{url}/v1/public/retrievers/reset/execute", json={"inputs": {}}
@@ -173,32 +157,13 @@ def test_sigterm_lets_in_flight_queries_finish(tmp_path: Path) -> None:
         return JSONResponse({"documents": [{"document_id": "late", "title": "Late"}]})
 
     upstream = Starlette(routes=[Route("/v1/retrievers/{rid}/execute", slow, methods=["POST"])])
-    with LiveServer(upstream) as up, server_process(tmp_path) as (url, process):
-        httpx.post(
-            f"{url}/v1/organizations/secrets",
-            headers=owner_headers(),
-            json={"secret_name": "k", "secret_value": "sk_x"},
-        )
-        rid = httpx.post(
-            f"{url}/v1/retrievers",
-            headers=owner_headers(),
-            json={
-                "retriever_name": "slow",
-                "backend": {
-                    "type": "mixpeek",
-                    "base_url": up.url,
-                    "retriever_id": "r",
-                    "namespace": "n",
-                    "api_key_secret_name": "k",
-                },
-            },
-        ).json()["retriever_id"]
+    with (
+        LiveServer(upstream) as up,
+        server_process(tmp_path) as (url, process),
+        httpx.Client(base_url=url) as client,
+    ):
         config = browse_config(exposed_fields=["title"], field_config={}, components={})
-        httpx.post(
-            f"{url}/v1/retrievers/{rid}/publish",
-            headers=owner_headers(),
-            json={"public_name": "slow", "display_config": config},
-        )
+        publish_over_upstream(client, "slow", up.url, config, "sk_x")
         with ThreadPoolExecutor(max_workers=1) as pool:
             pending = pool.submit(
                 httpx.post,

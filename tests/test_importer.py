@@ -75,50 +75,31 @@ def test_importing_again_updates_in_place(tmp_path: Path) -> None:
     assert [h.document_id for h in result.hits] == ["1"]
 
 
+def _import_command(path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    command = [
+        sys.executable,
+        "-m",
+        "app.cli",
+        "import",
+        str(path),
+        "--collection",
+        "catalog",
+        "--namespace",
+        "shop",
+    ]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
+
+
 def test_the_import_command_reports_what_it_skipped(tmp_path: Path) -> None:
     path = tmp_path / "catalog.jsonl"
     lines = [json.dumps({"document_id": str(n), "title": f"Item {n}"}) for n in range(2500)]
     lines.insert(10, "oops")
     path.write_text("\n".join(lines) + "\n")
     env = {**os.environ, "RETRIEVER_PAGES_DATA_DIR": str(tmp_path / "data")}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "app.cli",
-            "import",
-            str(path),
-            "--collection",
-            "catalog",
-            "--namespace",
-            "shop",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _import_command(path, env)
     assert result.returncode == 0, result.stderr
     assert "Imported 2,500 rows into shop/catalog" in result.stdout
     assert "line 11: not JSON" in result.stderr
-    bad = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "app.cli",
-            "import",
-            str(tmp_path / "missing.jsonl"),
-            "--collection",
-            "catalog",
-            "--namespace",
-            "shop",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    bad = _import_command(tmp_path / "missing.jsonl", env)
     assert bad.returncode == 2
     assert "no file" in bad.stderr

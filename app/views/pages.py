@@ -20,7 +20,6 @@ from app.paths import STATIC_DIR, TEMPLATES_DIR
 from app.ratelimit import TooManyRequests
 from app.rendering.markdown import render_markdown
 from app.rendering.page import PAGE_SIZE, cards, form_state
-from app.rendering.theme import page_css
 from app.searching import PublicRetriever
 from app.views.public import caller_of, set_unlock_cookie
 
@@ -72,7 +71,7 @@ def render(
         "public_url": ctx.settings.public_url,
         "retriever": retriever,
         "display": retriever.display if retriever else None,
-        "theme_css": page_css(retriever.display) if retriever else "",
+        "theme_css": retriever.theme_css if retriever else "",
         "embed": request.url.path.endswith("/embed"),
         **values,
     }
