@@ -17,15 +17,15 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
     from app import logs
-    from app.main import create_app
-    from app.store import Store
+    from app.adapters.store import Store
+    from app.web.app import create_app
 
     logs.configure(settings.log_level, settings.log_format)
 
     # Migrate once here, before the workers start, so they do not race to do it.
     Store(settings.effective_database_url).migrate()
     # One worker runs these very settings; several re-read them from the environment.
-    target: object = create_app(settings) if workers == 1 else "app.main:create_app"
+    target: object = create_app(settings) if workers == 1 else "app.web.app:create_app"
     uvicorn.run(
         target,  # type: ignore[arg-type]
         factory=workers > 1,
@@ -45,7 +45,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from app.demo import seed_demo
+    from app.services.demo import seed_demo
 
     public_url = settings.public_url
     if public_url == Settings.model_fields["public_url"].default:
@@ -67,11 +67,11 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
-    from app.context import build_context
+    from app.services.wiring import build_services
 
-    ctx = build_context(settings)
-    ctx.store.migrate()
-    key = ctx.owners.create_key(args.namespace, args.label)
+    services = build_services(settings)
+    services.store.migrate()
+    key = services.keys.create_key(args.namespace, args.label)
     print(key)
     print(
         f"Owner key for namespace {args.namespace!r}. It is shown once: only its hash is stored.",
@@ -81,7 +81,7 @@ def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_keys_list(args: argparse.Namespace, settings: Settings) -> int:
-    from app.store import Store
+    from app.adapters.store import Store
 
     store = Store(settings.effective_database_url)
     store.migrate()
@@ -96,7 +96,7 @@ def cmd_keys_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
-    from app.store import Store
+    from app.adapters.store import Store
 
     if len(args.key_id) < 8:
         print(
@@ -124,17 +124,17 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     import time
     from pathlib import Path
 
-    from app.engine import ENGINE_FILE, Engine
-    from app.importer import detect_format, import_file
-    from app.owners import check_namespace
-    from app.views.collections import COLLECTION
+    from app.adapters.engine import ENGINE_FILE, Engine
+    from app.schemas.base import COLLECTION_NAME, COLLECTION_NAME_RULE
+    from app.services.importing import detect_format, import_file
+    from app.services.keys import check_namespace
 
     path = Path(args.file)
     if not path.is_file():
         print(f"error: no file at {path}", file=sys.stderr)
         return 2
-    if not COLLECTION.fullmatch(args.collection):
-        print("error: --collection must be lowercase letters, digits, '_' and '-'", file=sys.stderr)
+    if not COLLECTION_NAME.fullmatch(args.collection):
+        print(f"error: --collection must be {COLLECTION_NAME_RULE}", file=sys.stderr)
         return 2
     check_namespace(args.namespace)
     try:
@@ -177,7 +177,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
-    from app.store import Store
+    from app.adapters.store import Store
 
     version = Store(settings.effective_database_url).migrate()
     print(f"Store at schema version {version}.")

@@ -1,23 +1,32 @@
-"""The exception tree, drawn once, and its mapping to the JSON error shape.
+"""Every error that becomes an HTTP answer, drawn once. Raised low, rendered high.
 
-Every API failure leaves the server as
-`{"success": false, "status": N, "error": {"message", "type", "details"}}`.
+    AppError                       500 internal_error
+    ├── BadRequest                 400 bad_request
+    ├── Unauthorized               401 unauthorized
+    │   └── PasswordRequired       401 (a protected retriever; pages answer with the form)
+    ├── Forbidden                  403 forbidden
+    ├── NotFound                   404 not_found
+    ├── Conflict                   409 conflict
+    ├── PayloadTooLarge            413 payload_too_large
+    ├── UnsupportedMediaType       415 unsupported_media_type
+    ├── InvalidInput               422 validation_error
+    │   └── InvalidJSON            422 invalid_json
+    ├── TooManyRequests            429 rate_limited
+    ├── BadGateway                 502 bad_gateway
+    ├── StoreUnavailable           503 store_unavailable
+    ├── LimitsUnavailable          503 rate_limits_unavailable
+    └── GatewayTimeout             504 gateway_timeout
+
+Nothing here knows HTTP frameworks: the web layer (`app/web/errors.py`) maps an error to
+`{"success": false, "status": N, "error": {"message", "type", "details"}}` or to an HTML page.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import Response
-
-from app.jsonutil import JSONResponse
-
-logger = logging.getLogger("retriever_pages")
 
 
 class AppError(Exception):
@@ -47,6 +56,10 @@ class BadRequest(AppError):
 class Unauthorized(AppError):
     status = 401
     type = "unauthorized"
+
+
+class PasswordRequired(Unauthorized):
+    """A password-protected retriever asked for without a password or a valid cookie."""
 
 
 class Forbidden(AppError):
@@ -83,6 +96,21 @@ class InvalidJSON(InvalidInput):
     type = "invalid_json"
 
 
+class TooManyRequests(AppError):
+    """Refused by a rate-limit window; `headers` carry Retry-After and RateLimit."""
+
+    status = 429
+    type = "rate_limited"
+
+    def __init__(
+        self, message: str, *, window: str, retry_after: int, headers: Mapping[str, str]
+    ) -> None:
+        super().__init__(
+            message, details={"window": window, "retry_after": retry_after}, headers=headers
+        )
+        self.retry_after = retry_after
+
+
 class BadGateway(AppError):
     status = 502
     type = "bad_gateway"
@@ -97,33 +125,26 @@ class BadGateway(AppError):
         return "bad_answer"
 
 
-class GatewayTimeout(AppError):
-    status = 504
-    type = "gateway_timeout"
-
-
 class StoreUnavailable(AppError):
     status = 503
     type = "store_unavailable"
 
 
-def error_body(status: int, type_: str, message: str, details: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "success": False,
-        "status": status,
-        "error": {"message": message, "type": type_, "details": details},
-    }
+class LimitsUnavailable(AppError):
+    status = 503
+    type = "rate_limits_unavailable"
 
 
-def error_response(
-    status: int,
-    type_: str,
-    message: str,
-    details: dict[str, Any] | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> JSONResponse:
-    return JSONResponse(
-        error_body(status, type_, message, details or {}), status_code=status, headers=headers
+class GatewayTimeout(AppError):
+    status = 504
+    type = "gateway_timeout"
+
+
+def invalid(field: str, problem: str, message: str | None = None) -> InvalidInput:
+    """A 422 about one field: `details.errors` names it and says what is wrong."""
+    return InvalidInput(
+        message or f"{field} {problem}.",
+        details={"errors": [{"field": field, "message": problem}]},
     )
 
 
@@ -154,40 +175,3 @@ def from_validation_error(exc: ValidationError, prefix: tuple[str, ...] = ()) ->
     shown = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
     more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
     return InvalidInput(f"Invalid request: {shown}{more}", details={"errors": errors})
-
-
-async def handle_app_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, AppError)
-    if not request.url.path.startswith("/v1/"):
-        from app.views.pages import error_page  # pages sit above errors
-
-        return error_page(request, exc)
-    return error_response(exc.status, exc.type, exc.message, exc.details, exc.headers)
-
-
-async def handle_http_exception(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    if exc.status_code == 404 and not request.url.path.startswith("/v1/"):
-        return await handle_app_error(request, NotFound(f"Nothing is at {request.url.path}."))
-    messages = {
-        404: ("not_found", f"No route matches {request.url.path}."),
-        405: ("method_not_allowed", f"{request.method} is not allowed on {request.url.path}."),
-    }
-    type_, message = messages.get(exc.status_code, ("http_error", str(exc.detail)))
-    return error_response(exc.status_code, type_, message, headers=exc.headers)
-
-
-async def handle_unexpected(request: Request, exc: Exception) -> Response:
-    # The traceback goes to the log only; the client learns nothing about internals.
-    logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    from app.logs import request_id
-
-    rid = request_id.get()
-    # Outside the middleware that adds it, so the id (for the logs) is added here.
-    return error_response(
-        500,
-        "internal_error",
-        f"The server hit an unexpected error (request {rid}).",
-        {"request_id": rid},
-        {"X-Request-ID": rid},
-    )

@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import orjson
-from starlette.responses import JSONResponse as _StarletteJSONResponse
 
 
 def dumps(value: Any) -> bytes:
@@ -19,8 +18,3 @@ def dumps(value: Any) -> bytes:
 
 def loads(data: bytes | str) -> Any:
     return orjson.loads(data)
-
-
-class JSONResponse(_StarletteJSONResponse):
-    def render(self, content: Any) -> bytes:
-        return dumps(content)

@@ -14,8 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from app.engine import Engine
-from app.importer import import_file
+from app.adapters.engine import Engine
+from app.services.importing import import_file
 
 SEED = 7
 BRANDS = ["Northwind", "Aurora", "Kestrel", "Lumen", "Fjord", "Solace", "Brightline", "Meridian"]

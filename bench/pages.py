@@ -17,9 +17,9 @@ from pathlib import Path
 
 import httpx
 
-from app.demo import seed_demo
-from app.main import create_app
+from app.services.demo import seed_demo
 from app.settings import Settings
+from app.web.app import create_app
 from tests.conftest import LiveServer, free_port
 
 

@@ -14,9 +14,10 @@ import statistics
 import subprocess
 import time
 
-from app.clock import system_clock
-from app.ratelimit import Counters, RateLimiter, windows_for
+from app.adapters.clock import system_clock
+from app.adapters.counters import Counters
 from app.schemas.publishing import RateLimitConfig
+from app.services.limits import RateLimiter, windows_for
 
 CONFIG = RateLimitConfig.model_validate(
     {

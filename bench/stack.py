@@ -31,11 +31,11 @@ from pathlib import Path
 
 import httpx
 
-from app.context import build_context
-from app.engine import ENGINE_FILE, Engine
-from app.importer import import_file
+from app.adapters.engine import ENGINE_FILE, Engine
 from app.schemas.publishing import PublishRetrieverRequest
 from app.schemas.retrievers import CreateRetrieverRequest
+from app.services.importing import import_file
+from app.services.wiring import build_services
 from app.settings import Settings
 from bench.engine import KINDS, percentile, vocabulary, write_documents
 
@@ -96,12 +96,12 @@ def process(*args: str, env: dict[str, str] | None = None) -> Iterator[subproces
 
 
 def seed(settings: Settings, upstream: str, docs: int) -> None:
-    ctx = build_context(settings)
+    ctx = build_services(settings)
     ctx.store.migrate()
     ctx.vault.create(NAMESPACE, "upstream-key", "sk_upstream_bench")
 
     def publish(name: str, backend: dict[str, object], extensions: dict[str, object]) -> None:
-        created = ctx.publishing.create_retriever(
+        created = ctx.retrievers.create(
             NAMESPACE,
             CreateRetrieverRequest.model_validate(
                 {"retriever_name": name, "backend": backend}, strict=False
@@ -195,8 +195,9 @@ def limiter_memory(addresses: int, requests: int) -> tuple[float, float, int, in
     """RSS before and after `requests` IP-limited checks from `addresses` clients, in MB."""
     code = f"""
 import asyncio, resource
-from app.clock import system_clock
-from app.ratelimit import Counters, RateLimiter, windows_for
+from app.adapters.clock import system_clock
+from app.adapters.counters import Counters
+from app.services.limits import RateLimiter, windows_for
 from app.schemas.publishing import RateLimitConfig
 def rss():
     return int(open('/proc/self/statm').read().split()[1]) * resource.getpagesize() / 1e6
@@ -211,7 +212,7 @@ async def main():
         await limiter.hit(windows_for(config, "ret", ip))
     after = rss()
     # Idle counters expire: 10,000 more addresses in a 1-second window, then nothing for 2.5 s.
-    from app.ratelimit import Window
+    from app.services.limits import Window
     for n in range(10_000):
         await limiter.hit([Window("idle", 5, 1, f"idle-{{n}}")])
     await asyncio.sleep(2.5)

@@ -24,8 +24,8 @@ import pytest
 import uvicorn
 from starlette.testclient import TestClient
 
-from app.main import create_app
 from app.settings import Settings
+from app.web.app import create_app
 
 OWNER_KEY = "test-owner-key-0123456789"
 OTHER_KEY = "other-owner-key-0123456789"

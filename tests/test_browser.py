@@ -15,11 +15,11 @@ from typing import Any
 import httpx
 import pytest
 
-from app.demo import DEMO_DISPLAY_CONFIG
-from app.importer import import_file
-from app.main import create_app
 from app.paths import SAMPLE_CATALOG
+from app.services.demo import DEMO_DISPLAY_CONFIG
+from app.services.importing import import_file
 from app.settings import Settings
+from app.web.app import create_app
 from tests.conftest import IN_CI, LiveServer, free_port, local_backend, owner_headers
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -61,7 +61,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         api_keys=["acme:test-owner-key-0123456789"],
     )
     app = create_app(settings)
-    import_file(app.state.ctx.engine, "acme", "products", SAMPLE_CATALOG)
+    import_file(app.state.services.engine, "acme", "products", SAMPLE_CATALOG)
     with LiveServer(app, port=port, host="localhost"):
         for name, password in (("products", None), ("locked", PASSWORD)):
             headers = owner_headers()

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from app.context import Context, build_context
 from app.errors import Conflict
 from app.schemas.publishing import PublishRetrieverRequest, UpdatePublishedRetrieverRequest
 from app.schemas.retrievers import CreateRetrieverRequest
+from app.services.wiring import Services, build_services
 from app.settings import Settings
 from tests.conftest import display_config, local_backend
 
@@ -19,8 +19,8 @@ NS = "acme"
 
 
 @pytest.fixture
-def ctx(database_url: str, tmp_path: Path) -> Iterator[Context]:
-    context = build_context(
+def ctx(database_url: str, tmp_path: Path) -> Iterator[Services]:
+    context = build_services(
         Settings(data_dir=tmp_path, database_url=database_url, secret_key="k" * 40)
     )
     context.store.migrate()
@@ -28,21 +28,21 @@ def ctx(database_url: str, tmp_path: Path) -> Iterator[Context]:
     context.store.close()
 
 
-def _retriever(ctx: Context, name: str) -> str:
+def _retriever(ctx: Services, name: str) -> str:
     request = CreateRetrieverRequest.model_validate(
         {"retriever_name": name, "backend": local_backend()}, strict=False
     )
-    return ctx.publishing.create_retriever(NS, request).retriever_id
+    return ctx.retrievers.create(NS, request).retriever_id
 
 
-def _publish(ctx: Context, retriever_id: str, public_name: str) -> str:
+def _publish(ctx: Services, retriever_id: str, public_name: str) -> str:
     request = PublishRetrieverRequest.model_validate(
         {"public_name": public_name, "display_config": display_config()}, strict=False
     )
     return ctx.publishing.publish(NS, retriever_id, request).public_name
 
 
-def test_concurrent_patches_of_different_fields_lose_no_update(ctx: Context) -> None:
+def test_concurrent_patches_of_different_fields_lose_no_update(ctx: Services) -> None:
     rid = _retriever(ctx, "r")
     _publish(ctx, rid, "patched")
     rounds = 15
@@ -76,7 +76,7 @@ def test_concurrent_patches_of_different_fields_lose_no_update(ctx: Context) -> 
     assert record.version == 1 + rounds * len(changes)  # every write counted, none overwritten
 
 
-def test_concurrent_publishes_of_one_name_give_one_success(ctx: Context) -> None:
+def test_concurrent_publishes_of_one_name_give_one_success(ctx: Services) -> None:
     retrievers = [_retriever(ctx, f"r{n}") for n in range(8)]
 
     def attempt(retriever_id: str) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app.engine import Engine
+from app.adapters.engine import Engine
 
 FILLER = [
     {"document_id": f"f{n}", "title": f"Filler item {n}", "description": "Nothing to see here"}

@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from app.main import create_app
+from app.web.app import create_app
 from tests.conftest import PostgresServer, owner_headers
 
 

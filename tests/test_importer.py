@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from app.engine import Engine
-from app.importer import import_file
+from app.adapters.engine import Engine
+from app.services.importing import import_file
 
 
 def test_jsonl_with_broken_lines_imports_the_rest(tmp_path: Path) -> None:

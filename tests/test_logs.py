@@ -13,7 +13,7 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from app.middleware.request_id import masked
+from app.web.middleware.request_id import masked
 from tests.conftest import free_port, owner_headers
 
 

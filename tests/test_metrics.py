@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 from starlette.testclient import TestClient
 
-from app.main import create_app
 from app.settings import Settings
+from app.web.app import create_app
 from tests.conftest import (
     FakeClock,
     browse_config,

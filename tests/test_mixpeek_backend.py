@@ -14,8 +14,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from app.main import create_app
 from app.settings import Settings
+from app.web.app import create_app
 from tests.conftest import LiveServer, display_config, free_port, owner_headers
 
 UPSTREAM_KEY = "sk_upstream_live_0123456789"
@@ -237,7 +237,7 @@ def test_a_missing_key_secret_is_a_502_not_a_crash(
 ) -> None:
     client, state, url = proxied
     # The secret cannot be deleted while in use, so remove it beneath the retriever.
-    app_ctx = client.app.state.ctx  # type: ignore[attr-defined]
+    app_ctx = client.app.state.services  # type: ignore[attr-defined]
     with app_ctx.store.write() as tx:
         tx.delete_secret("acme", "upstream-key")
     response = _query(client, url)

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from app.main import create_app
 from app.settings import Settings
+from app.web.app import create_app
 from tests.conftest import (
     NAMESPACE,
     OTHER_KEY,
@@ -123,7 +123,7 @@ def test_an_operator_key_works_in_every_namespace(make_settings: Any) -> None:
 def test_a_created_key_works_only_in_its_namespace(settings: Settings) -> None:
     app = create_app(settings)
     with TestClient(app) as client:
-        key = app.state.ctx.owners.create_key("fresh")
+        key = app.state.services.keys.create_key("fresh")
         assert key.startswith("sk_")
         ok = client.get(
             "/v1/retrievers", headers={"Authorization": f"Bearer {key}", "X-Namespace": "fresh"}

@@ -13,9 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from app.main import create_app
-from app.passwords import MAX_FAILED_ATTEMPTS, UnlockCookies
+from app.services.access import MAX_FAILED_ATTEMPTS
+from app.services.cookies import UnlockCookies
 from app.settings import Settings
+from app.web.app import create_app
 from tests.conftest import FakeClock, browse_config, local_backend, owner_headers
 
 PASSWORD = "correct horse battery"
@@ -166,7 +167,7 @@ def test_changing_the_password_logs_everyone_out(locked: tuple[TestClient, Any, 
 
 def test_a_cookie_is_bound_to_its_retriever(locked: tuple[TestClient, Any, str]) -> None:
     client, app, _ = locked
-    forged = app.state.ctx.searching.cookies.issue("pub_another", PASSWORD)
+    forged = app.state.services.access.cookies.issue("pub_another", PASSWORD)
     assert _execute(client, forged) == 401
 
 

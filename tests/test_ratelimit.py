@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from app.clientip import client_ip
-from app.main import create_app
-from app.ratelimit import TIER_LIMITS, windows_for
 from app.schemas.publishing import RateLimitConfig, RateLimitTier
+from app.services.limits import TIER_LIMITS, windows_for
 from app.settings import Settings
+from app.web.app import create_app
+from app.web.clientip import client_ip
 from tests.conftest import FakeClock, browse_config, local_backend, owner_headers
 
 

@@ -8,7 +8,8 @@ from collections import Counter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.ratelimit import Counters, RateLimiter, Window
+from app.adapters.counters import Counters
+from app.services.limits import RateLimiter, Window
 from tests.conftest import FakeClock
 
 WINDOWS = st.lists(

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import httpx
 
-from app.engine import ENGINE_FILE, Engine
-from app.importer import import_file
+from app.adapters.engine import ENGINE_FILE, Engine
 from app.paths import SAMPLE_CATALOG
+from app.services.importing import import_file
 from tests.conftest import (
     NAMESPACE,
     browse_config,

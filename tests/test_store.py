@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from app.adapters.store import RetrieverRecord, Store, UniqueViolation
+from app.adapters.store.migrations import LATEST
 from app.errors import StoreUnavailable
-from app.store import RetrieverRecord, Store, UniqueViolation
-from app.store.migrations import LATEST
 
 
 def _retriever(retriever_id: str = "ret_1", name: str = "products") -> RetrieverRecord:

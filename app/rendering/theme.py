@@ -56,7 +56,7 @@ def field_css(config: DisplayConfig) -> str:
         rules.append(f".thumb img{{aspect-ratio:{ratio};object-fit:{card.thumbnail_fit}}}")
     for name, field in (config.field_config or {}).items():
         options = field.format_options
-        if field.format.value != "image" or options is None:
+        if field.format != "image" or options is None:
             continue
         ratio = f"aspect-ratio:{options.aspect_ratio};" if options.aspect_ratio else ""
         selector = ".f-" + name.replace(".", "-")

@@ -21,7 +21,18 @@ ASPECT_RATIO = re.compile(
     r"auto|\d{1,4}(?:\.\d{1,3})?\s*/\s*\d{1,4}(?:\.\d{1,3})?|\d{1,4}(?:\.\d{1,3})?"
 )
 FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]{0,99}")
+# The names that appear in paths and headers, each defined once (the OpenAPI document and
+# the command line use these too).
 PUBLIC_NAME = re.compile(r"[a-z0-9][a-z0-9-]*[a-z0-9]")
+PUBLIC_NAME_RULE = (
+    "3 to 50 lowercase letters, digits and hyphens, starting and ending with a letter or digit"
+)
+COLLECTION_NAME = re.compile(r"[a-z0-9][a-z0-9_\-]{0,62}")
+COLLECTION_NAME_RULE = (
+    "1 to 63 lowercase letters, digits, '_' and '-', starting with a letter or digit"
+)
+NAMESPACE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}")
+NAMESPACE_RULE = "1 to 200 letters, digits, '_', '.' or '-', starting with a letter or digit"
 DATE_PATTERN = re.compile(r"[A-Za-z0-9 ,.:/\-]{1,40}")
 IMAGE_DATA_URI = re.compile(
     r"data:image/(?:png|jpeg|gif|webp|svg\+xml|x-icon|vnd\.microsoft\.icon);base64,[A-Za-z0-9+/=\s]+"
@@ -87,13 +98,9 @@ FieldName = Annotated[
     str, matching(FIELD_NAME, "a field name of letters, digits, _ . and -, up to 100 characters")
 ]
 PublicName = Annotated[
-    str,
-    StringConstraints(min_length=3, max_length=50),
-    matching(
-        PUBLIC_NAME,
-        "3 to 50 lowercase letters, digits and hyphens, starting and ending with a letter or digit",
-    ),
+    str, StringConstraints(min_length=3, max_length=50), matching(PUBLIC_NAME, PUBLIC_NAME_RULE)
 ]
+CollectionName = Annotated[str, matching(COLLECTION_NAME, COLLECTION_NAME_RULE)]
 DatePattern = Annotated[
     str, matching(DATE_PATTERN, "'iso', 'relative' or a pattern such as 'MMM DD, YYYY'")
 ]

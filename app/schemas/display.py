@@ -27,6 +27,7 @@ from app.schemas.base import (
     OpenModel,
     ShortText,
     Text,
+    matching,
 )
 
 MAX_INPUTS = 20
@@ -184,17 +185,6 @@ class ComponentsConfig(Model):
     result_card: ResultCardProperties | None = None
 
 
-class FieldFormat(StrEnum):
-    TEXT = "text"
-    IMAGE = "image"
-    DATE = "date"
-    NUMBER = "number"
-    URL = "url"
-    BOOLEAN = "boolean"
-    ARRAY = "array"
-    OBJECT = "object"
-
-
 class FieldFormatOptions(Model):
     label: ShortText | None = None
     show_empty: bool = True
@@ -216,8 +206,17 @@ class FieldFormatOptions(Model):
     max_items: int | None = Field(default=None, ge=1, le=1000)
 
 
+FormatName = Annotated[
+    str,
+    StringConstraints(max_length=50),
+    matching(re.compile(r"[a-z][a-z0-9_-]*"), "a format name such as text, number or image"),
+]
+
+
 class FieldConfig(Model):
-    format: FieldFormat
+    """How one field is shown: `format` names a registered renderer (checked on publish)."""
+
+    format: FormatName
     format_options: FieldFormatOptions | None = None
 
 

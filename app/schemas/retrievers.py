@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
-from app.schemas.base import FieldName, LinkUrl, Model, Text, matching
+from app.schemas.base import CollectionName, FieldName, LinkUrl, Model, Text, matching
 from app.schemas.display import DisplayConfig, FieldSchema
 
 RetrieverName = Annotated[
@@ -19,17 +19,9 @@ RetrieverName = Annotated[
         "letters, digits, spaces, '_', '.' and '-', starting with a letter or digit",
     ),
 ]
-CollectionName = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=63),
-    matching(
-        re.compile(r"[a-z0-9][a-z0-9_\-]*"),
-        "lowercase letters, digits, '_' and '-', starting with a letter or digit",
-    ),
-]
 
 
-class LocalBackend(Model):
+class LocalBackendConfig(Model):
     """The embedded engine: a full-text index over a collection stored by this server."""
 
     type: Literal["local"]
@@ -37,7 +29,7 @@ class LocalBackend(Model):
     search_fields: list[FieldName] = Field(min_length=1, max_length=20)
 
 
-class MixpeekBackend(Model):
+class MixpeekBackendConfig(Model):
     """A Mixpeek-compatible upstream; its key lives in an organization secret."""
 
     type: Literal["mixpeek"]
@@ -47,14 +39,14 @@ class MixpeekBackend(Model):
     api_key_secret_name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
 
-Backend = Annotated[LocalBackend | MixpeekBackend, Field(discriminator="type")]
+BackendConfig = Annotated[LocalBackendConfig | MixpeekBackendConfig, Field(discriminator="type")]
 
 
 class CreateRetrieverRequest(Model):
     retriever_name: RetrieverName
     description: Text | None = None
     input_schema: dict[FieldName, FieldSchema] | None = None
-    backend: Backend
+    backend: BackendConfig
     display_config: DisplayConfig | None = None
 
 

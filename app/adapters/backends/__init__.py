@@ -1,0 +1,81 @@
+"""Retrieval backends behind one small protocol: run a query, get a page of documents.
+
+`Backends` is the registry the rest of the server reads: a retriever's `backend.type` names
+an entry, whose config model parses the stored `backend` object and whose backend runs the
+queries. The wiring registers each kind once, in order, with what it needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from app.errors import BadGateway
+
+
+@dataclass(frozen=True)
+class Query:
+    """What a backend is asked: validated inputs and one page."""
+
+    namespace: str
+    backend: Any  # the retriever's backend config, parsed by its kind's model
+    inputs: dict[str, Any]
+    page_number: int
+    page_size: int
+
+    @property
+    def offset(self) -> int:
+        return (self.page_number - 1) * self.page_size
+
+
+@dataclass(frozen=True)
+class Page:
+    """What a backend answers: documents as it has them (filtered later), and the total."""
+
+    documents: list[dict[str, Any]]
+    total: int | None
+
+
+class Backend(Protocol):
+    async def execute(self, query: Query) -> Page: ...
+
+
+class SecretValues(Protocol):
+    """Where a backend finds a secret's value (the vault), without knowing the vault."""
+
+    async def value(self, namespace: str, name: str) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class BackendKind:
+    config: type[BaseModel]
+    backend: Backend
+
+
+class Backends(Mapping[str, BackendKind]):
+    def __init__(self) -> None:
+        self._kinds: dict[str, BackendKind] = {}
+
+    def register(self, name: str, config: type[BaseModel], backend: Backend) -> None:
+        if name in self._kinds:
+            raise ValueError(f"backend {name!r} is registered twice")
+        self._kinds[name] = BackendKind(config, backend)
+
+    def __getitem__(self, name: str) -> BackendKind:
+        return self._kinds[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._kinds)
+
+    def __len__(self) -> int:
+        return len(self._kinds)
+
+    def parse(self, backend: dict[str, Any]) -> BaseModel:
+        """A stored `backend` object as its kind's config model."""
+        kind = self._kinds.get(str(backend.get("type")))
+        if kind is None:
+            raise BadGateway("The retriever's backend is of a kind this server does not run.")
+        return kind.config.model_validate(backend)

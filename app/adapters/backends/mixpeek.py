@@ -1,0 +1,146 @@
+"""A Mixpeek-compatible upstream: `POST {base_url}/v1/retrievers/{id}/execute`.
+
+The upstream's key comes from an organization secret and goes only to the upstream. Errors
+come back as 502 (down, refused, bad answer) or 504 (too slow), naming neither the key nor
+the upstream's address.
+
+The call goes through one aiohttp `ClientSession` per process. httpx (default transport, or
+httpx's API over aiohttp's transport) was measured and profiled first: its own request and
+header handling took half of the event loop under load (README, design notes).
+"""
+
+from __future__ import annotations
+
+import time
+
+import aiohttp
+import orjson
+
+from app.adapters.backends import Page, Query, SecretValues
+from app.errors import BadGateway, GatewayTimeout
+from app.metrics import Metrics
+from app.schemas.retrievers import MixpeekBackendConfig
+
+CONNECT_TIMEOUT_SECONDS = 3.0
+READ_TIMEOUT_SECONDS = 15.0
+MAX_CONNECTIONS = 200
+KEEPALIVE_SECONDS = 30.0
+MAX_UPSTREAM_BODY_BYTES = 16 * 1024 * 1024
+_JSON = {"Content-Type": "application/json"}
+
+
+class UpstreamClient:
+    """The process's one connection pool to upstreams, opened on first use inside the loop."""
+
+    def __init__(self, read_timeout: float = READ_TIMEOUT_SECONDS) -> None:
+        self.timeout = aiohttp.ClientTimeout(
+            total=None,
+            sock_connect=CONNECT_TIMEOUT_SECONDS,
+            sock_read=read_timeout,
+            connect=CONNECT_TIMEOUT_SECONDS + read_timeout,
+        )
+        self._session: aiohttp.ClientSession | None = None
+
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(
+                limit=MAX_CONNECTIONS, keepalive_timeout=KEEPALIVE_SECONDS, ttl_dns_cache=60
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=self.timeout,
+                auto_decompress=True,
+                json_serialize=lambda value: orjson.dumps(value).decode(),
+            )
+        return self._session
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+class MixpeekBackend:
+    def __init__(self, client: UpstreamClient, secrets: SecretValues, metrics: Metrics) -> None:
+        self.client = client
+        self.secrets = secrets
+        self.metrics = metrics
+
+    async def execute(self, query: Query) -> Page:
+        config: MixpeekBackendConfig = query.backend
+        url = f"{config.base_url.rstrip('/')}/v1/retrievers/{config.retriever_id}/execute"
+        key = await self.secrets.value(query.namespace, config.api_key_secret_name)
+        if key is None:
+            raise BadGateway("The search backend is not configured: its key secret is missing.")
+        body = orjson.dumps(
+            {
+                "inputs": query.inputs,
+                "pagination": {
+                    "method": "offset",
+                    "page_number": query.page_number,
+                    "page_size": query.page_size,
+                },
+            }
+        )
+        headers = {**_JSON, "Authorization": f"Bearer {key}", "X-Namespace": config.namespace}
+        started = time.perf_counter()
+        try:
+            page = await self._call(url, body, headers)
+        except BadGateway as error:
+            self.metrics.upstream_errors.labels(error.kind).inc()
+            raise
+        except GatewayTimeout:
+            self.metrics.upstream_errors.labels("timeout").inc()
+            raise
+        self.metrics.upstream_latency.observe(time.perf_counter() - started)
+        return page
+
+    async def _call(self, url: str, body: bytes, headers: dict[str, str]) -> Page:
+        try:
+            async with self.client.session().post(
+                url, data=body, headers=headers, allow_redirects=False
+            ) as response:
+                status = response.status
+                if response.content_length and response.content_length > MAX_UPSTREAM_BODY_BYTES:
+                    raise BadGateway("The search backend's answer is too large.")
+                raw = await _read_capped(response)
+        except (TimeoutError, aiohttp.ServerTimeoutError):
+            raise GatewayTimeout("The search backend did not answer in time.") from None
+        except aiohttp.ClientError as error:
+            raise BadGateway(
+                "The search backend could not be reached.",
+                details={"reason": type(error).__name__},
+            ) from None
+        if status >= 400:
+            raise BadGateway(
+                f"The search backend answered with an error (HTTP {status}).",
+                details={"upstream_status": status},
+            )
+        return _page_of(raw)
+
+
+async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
+    chunks = []
+    size = 0
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > MAX_UPSTREAM_BODY_BYTES:
+            raise BadGateway("The search backend's answer is too large.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _page_of(raw: bytes) -> Page:
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise BadGateway("The search backend's answer is not JSON.") from None
+    if not isinstance(data, dict):
+        raise BadGateway("The search backend's answer is not a JSON object.")
+    documents = data.get("documents")
+    if documents is None:
+        documents = data.get("results")
+    if not isinstance(documents, list) or not all(isinstance(d, dict) for d in documents):
+        raise BadGateway("The search backend's answer has no list of documents.")
+    pagination = data.get("pagination")
+    total = pagination.get("total") if isinstance(pagination, dict) else None
+    return Page(documents=documents, total=total if isinstance(total, int) else None)

@@ -1,0 +1,117 @@
+"""Schema versions. Each migration runs once, in order, inside one transaction.
+
+Migrations are plain DDL that both SQLite and PostgreSQL accept, frozen as written: a later
+change to `tables.py` gets a new migration here, never an edit of an old one, so that a store
+created by any earlier release upgrades and keeps its data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+from app.adapters.store.tables import schema_version
+
+
+def _v1(conn: sa.Connection) -> None:
+    for statement in (
+        """CREATE TABLE owner_keys (
+            key_hash VARCHAR(64) PRIMARY KEY,
+            namespace VARCHAR(200) NOT NULL,
+            label VARCHAR(200),
+            created_at VARCHAR(40) NOT NULL)""",
+        """CREATE TABLE retrievers (
+            retriever_id VARCHAR(40) PRIMARY KEY,
+            namespace VARCHAR(200) NOT NULL,
+            retriever_name VARCHAR(100) NOT NULL,
+            description TEXT,
+            input_schema TEXT,
+            backend TEXT NOT NULL,
+            display_config TEXT,
+            created_at VARCHAR(40) NOT NULL,
+            updated_at VARCHAR(40) NOT NULL,
+            CONSTRAINT uq_retrievers_name UNIQUE (namespace, retriever_name))""",
+        "CREATE INDEX ix_retrievers_namespace ON retrievers (namespace, created_at)",
+        """CREATE TABLE published (
+            retriever_id VARCHAR(40) PRIMARY KEY
+                REFERENCES retrievers (retriever_id) ON DELETE CASCADE,
+            namespace VARCHAR(200) NOT NULL,
+            public_id VARCHAR(40) NOT NULL UNIQUE,
+            public_name VARCHAR(50) NOT NULL UNIQUE,
+            public_api_key VARCHAR(80) NOT NULL UNIQUE,
+            display_name VARCHAR(100),
+            description TEXT,
+            icon_base64 TEXT,
+            display_config TEXT NOT NULL,
+            rate_limit_config TEXT NOT NULL,
+            password_secret_name VARCHAR(100),
+            is_active BOOLEAN NOT NULL,
+            tags TEXT,
+            category VARCHAR(50),
+            retriever_metadata TEXT,
+            created_at VARCHAR(40) NOT NULL,
+            updated_at VARCHAR(40) NOT NULL,
+            version INTEGER NOT NULL)""",
+        "CREATE INDEX ix_published_namespace ON published (namespace, created_at)",
+        """CREATE TABLE secrets (
+            namespace VARCHAR(200) NOT NULL,
+            secret_name VARCHAR(100) NOT NULL,
+            ciphertext TEXT NOT NULL,
+            created_at VARCHAR(40) NOT NULL,
+            updated_at VARCHAR(40) NOT NULL,
+            PRIMARY KEY (namespace, secret_name))""",
+    ):
+        conn.exec_driver_sql(statement)
+
+
+def _v2(conn: sa.Connection) -> None:
+    conn.exec_driver_sql(
+        """CREATE TABLE interactions (
+            interaction_id VARCHAR(40) PRIMARY KEY,
+            retriever_id VARCHAR(40) NOT NULL,
+            namespace VARCHAR(200) NOT NULL,
+            document_id VARCHAR(200) NOT NULL,
+            interaction_types TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            execution_id VARCHAR(100),
+            session_id VARCHAR(100),
+            details TEXT,
+            created_at VARCHAR(40) NOT NULL)"""
+    )
+    conn.exec_driver_sql(
+        "CREATE INDEX ix_interactions_retriever ON interactions (retriever_id, created_at)"
+    )
+
+
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v1, _v2]
+LATEST = len(MIGRATIONS)
+
+
+def stored_version(conn: sa.Connection) -> int | None:
+    """The schema's version, read without writing anything (None for a new store)."""
+    if not sa.inspect(conn).has_table("schema_version"):
+        return None
+    return int(conn.execute(sa.select(schema_version.c.version)).scalar_one())
+
+
+def current_version(conn: sa.Connection) -> int:
+    if not sa.inspect(conn).has_table("schema_version"):
+        conn.exec_driver_sql("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        conn.execute(schema_version.insert().values(version=0))
+        return 0
+    version = conn.execute(sa.select(schema_version.c.version)).scalar_one()
+    return int(version)
+
+
+def upgrade(conn: sa.Connection) -> int:
+    """Apply the pending migrations on `conn` (already in a locked transaction)."""
+    version = current_version(conn)
+    if version > LATEST:
+        raise RuntimeError(
+            f"the store is at schema version {version}, newer than this release ({LATEST})"
+        )
+    for number in range(version + 1, LATEST + 1):
+        MIGRATIONS[number - 1](conn)
+        conn.execute(schema_version.update().values(version=number))
+    return LATEST

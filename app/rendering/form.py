@@ -1,0 +1,140 @@
+"""The search form's state, read back from the URL.
+
+The query lives in the URL (`?query=...&category=Audio&page=2`), so a page is shareable and
+works with JavaScript off: `form_state` turns the parameters into typed inputs and controls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from app.schemas.display import DisplayConfig, InputConfig, InputType
+
+MAX_PAGE = 500
+_NUMBERS = {InputType.NUMBER, InputType.INTEGER, InputType.FLOAT}
+_FILES = {InputType.IMAGE, InputType.AUDIO, InputType.VIDEO, InputType.PDF, InputType.EXCEL}
+
+
+class Params(Protocol):
+    """Query parameters, as a web framework gives them (Starlette's `QueryParams`)."""
+
+    def getlist(self, key: str) -> list[str]: ...
+
+    def get(self, key: str, default: str) -> str: ...
+
+
+@dataclass
+class Control:
+    """One input of the form, with what the URL says it holds."""
+
+    config: InputConfig
+    widget: str  # text, number, checkbox, select, multiselect, date, file, textarea
+    value: Any = None
+    options: list[tuple[str, str]] = field(default_factory=list)  # (value, label)
+    accept: str = ""
+    error: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.config.field_name
+
+    def selected(self, option: str) -> bool:
+        if isinstance(self.value, list):
+            return option in [str(v) for v in self.value]
+        return self.value is not None and str(self.value) == option
+
+
+@dataclass
+class FormState:
+    controls: list[Control]
+    inputs: dict[str, Any]
+    page: int
+    touched: bool  # did the URL carry any input at all
+
+    @property
+    def can_search(self) -> bool:
+        """Search on arrival when nothing is required; else once the URL holds a query."""
+        required = any(c.config.required or c.config.field_schema.required for c in self.controls)
+        return self.touched or not required
+
+
+def _widget(config: InputConfig) -> str:
+    schema = config.field_schema
+    if config.input_type in ("file",) or schema.type in _FILES:
+        return "file"
+    if config.input_type == "multiselect" or (
+        schema.type == InputType.ARRAY and (schema.enum or (schema.items and schema.items.enum))
+    ):
+        return "multiselect"
+    if schema.enum is not None or config.input_type == "select":
+        return "select"
+    if schema.type == InputType.BOOLEAN or config.input_type == "checkbox":
+        return "checkbox"
+    if schema.type in _NUMBERS or config.input_type == "number":
+        return "number"
+    if schema.type in (InputType.DATE, InputType.DATETIME) or config.input_type == "date":
+        return "date"
+    return "textarea" if config.input_type == "textarea" else "text"
+
+
+def form_state(display: DisplayConfig, params: Params) -> FormState:
+    controls: list[Control] = []
+    inputs: dict[str, Any] = {}
+    touched = False
+    for config in sorted(display.inputs, key=lambda c: c.order):
+        control = Control(config, _widget(config))
+        schema = config.field_schema
+        enum = schema.enum or (schema.items.enum if schema.items else None) or []
+        control.options = [(str(option), str(option)) for option in enum]
+        if control.widget == "file":
+            control.accept = {
+                "image": "image/*",
+                "audio": "audio/*",
+                "video": "video/*",
+                "pdf": "application/pdf",
+            }.get(schema.type.value, "")
+            controls.append(control)
+            continue
+        raw = params.getlist(config.field_name)
+        if raw and any(item != "" for item in raw):
+            touched = True
+            control.value, control.error = _parse(control, raw)
+            if control.error is None and control.value is not None:
+                inputs[config.field_name] = control.value
+        controls.append(control)
+    page = params.get("page", "1")
+    number = int(page) if page.isdigit() else 1
+    return FormState(controls, inputs, max(1, min(number, MAX_PAGE)), touched)
+
+
+def _parse(control: Control, raw: list[str]) -> tuple[Any, str | None]:
+    schema = control.config.field_schema
+    if control.widget == "multiselect":
+        return [_typed(item, control) for item in raw if item != ""], None
+    text = raw[-1].strip()
+    if control.widget == "checkbox":
+        return (True, None) if text.lower() in ("true", "on", "1", "yes") else (None, None)
+    if control.widget == "select":
+        # Options are matched as text and handed on with the enum's own type.
+        for option in schema.enum or []:
+            if str(option) == text:
+                return option, None
+        return text, None  # left for the input check to refuse with its message
+    if control.widget == "number":
+        try:
+            value: Any = int(text) if schema.type == InputType.INTEGER else float(text)
+        except ValueError:
+            return text, "must be a number"
+        if isinstance(value, float) and value.is_integer() and schema.type != InputType.FLOAT:
+            value = int(value)
+        return value, None
+    return text, None
+
+
+def _typed(item: str, control: Control) -> Any:
+    schema = control.config.field_schema
+    for option in schema.enum or (schema.items.enum if schema.items else None) or []:
+        if str(option) == item:
+            return option
+    return item

@@ -1,0 +1,254 @@
+"""The built-in field formats: one renderer each, registered like any plugin's.
+
+Every value from a result is escaped here (markupsafe), and only http(s), root-relative and
+`data:image/...` URLs ever reach an `href` or `src`. A renderer returns None to mean "show
+nothing" (an empty value with `show_empty: false`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from markupsafe import Markup, escape
+
+from app import jsonutil
+from app.rendering.registry import Renderers
+from app.schemas.display import FieldFormatOptions
+
+MAX_TEXT = 2000
+SAFE_LINK = re.compile(r"(?:https?://[^\s\"'<>`]+|/(?!/)[^\s\"'<>`]*)")
+SAFE_IMAGE = re.compile(
+    r"(?:https?://[^\s\"'<>`]+|/(?!/)[^\s\"'<>`]*"
+    r"|data:image/(?:png|jpeg|gif|webp|svg\+xml);base64,[A-Za-z0-9+/=]+)"
+)
+IMAGE_SUFFIX = re.compile(r"\.(?:png|jpe?g|gif|webp|svg|avif)(?:\?.*)?$", re.IGNORECASE)
+DATE_TOKENS = re.compile(r"YYYY|YY|MMMM|MMM|MM|M|DD|D|HH|H|mm|ss|A")
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+
+
+def truncate(text: str, limit: int | None) -> str:
+    if limit is not None and len(text) > limit:
+        return text[: max(1, limit - 1)].rstrip() + "…"
+    return text
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def render_text(value: Any, options: FieldFormatOptions, now: datetime) -> Markup | None:
+    text = value if isinstance(value, str) else _plain(value)
+    return escape(truncate(text, options.truncate_chars or MAX_TEXT))
+
+
+def render_number(value: Any, options: FieldFormatOptions, now: datetime) -> Markup | None:
+    number = _number(value)
+    if number is None:
+        return render_text(value, options, now)
+    if options.decimals is not None:
+        shown = f"{number:,.{options.decimals}f}"
+    elif isinstance(number, int) or number.is_integer():
+        shown = f"{int(number):,}"
+    else:
+        shown = f"{number:,.6g}" if abs(number) < 1e15 else f"{number:.6g}"
+    return escape(f"{options.prefix or ''}{shown}{options.suffix or ''}")
+
+
+def render_date(value: Any, options: FieldFormatOptions, now: datetime) -> Markup | None:
+    moment = _datetime(value)
+    if moment is None:
+        return render_text(value, options, now)
+    if options.date_format == "iso":
+        shown = moment.date().isoformat() if _is_midnight(moment) else moment.isoformat()
+    elif options.date_format == "relative":
+        shown = relative(moment, now)
+    else:
+        shown = format_date(moment, options.date_format)
+    return Markup('<time datetime="{}">{}</time>').format(moment.isoformat(), shown)
+
+
+def render_url(value: Any, options: FieldFormatOptions, now: datetime) -> Markup | None:
+    if not isinstance(value, str) or not SAFE_LINK.fullmatch(value):
+        return render_text(value, options, now)
+    shown = urlsplit(value).hostname or value if options.show_domain else value
+    target = Markup(' target="_blank" rel="noopener noreferrer"') if options.open_in_new_tab else ""
+    return Markup('<a href="{}"{}>{}</a>').format(
+        value, target, truncate(shown, options.truncate_chars or 80)
+    )
+
+
+def render_image(value: Any, options: FieldFormatOptions, now: datetime) -> Markup | None:
+    if not isinstance(value, str) or not SAFE_IMAGE.fullmatch(value):
+        return render_text(value, options, now)
+    size = Markup("")
+    if options.width:
+        size += Markup(' width="{}"').format(options.width)
+    if options.height:
+        size += Markup(' height="{}"').format(options.height)
+    loading = Markup(' loading="lazy"') if options.lazy_load else ""
+    alt = options.label or ""
+    return Markup('<img src="{}" alt="{}"{}{} decoding="async">').format(value, alt, size, loading)
+
+
+def render_boolean(value: Any, options: FieldFormatOptions, now: datetime) -> Markup | None:
+    if not isinstance(value, bool):
+        return render_text(value, options, now)
+    label = options.true_label if value else options.false_label
+    return Markup('<span class="bool bool--{}">{}</span>').format(str(value).lower(), label)
+
+
+def render_array(value: Any, options: FieldFormatOptions, now: datetime) -> Markup | None:
+    items = value if isinstance(value, list) else [value]
+    shown = items[: options.max_items] if options.max_items else items
+    parts = [escape(truncate(_plain(item), 200)) for item in shown]
+    more = len(items) - len(shown)
+    joined = escape(options.separator).join(parts)
+    if more > 0:
+        joined += Markup(' <span class="more">+{} more</span>').format(more)
+    return joined
+
+
+def render_object(value: Any, options: FieldFormatOptions, now: datetime) -> Markup | None:
+    if not isinstance(value, dict):
+        return render_text(value, options, now)
+    rows = Markup("").join(
+        Markup("<dt>{}</dt><dd>{}</dd>").format(
+            truncate(str(key), 100), truncate(_plain(item), 200)
+        )
+        for key, item in list(value.items())[:20]
+    )
+    return Markup('<dl class="object">{}</dl>').format(rows)
+
+
+def infer_format(value: Any) -> str:
+    """The format of a field the publisher did not configure, from its value."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, str) and SAFE_LINK.fullmatch(value) and value.startswith(("http", "/")):
+        return "image" if IMAGE_SUFFIX.search(value) else "url"
+    return "text"
+
+
+def register(renderers: Renderers) -> None:
+    renderers.register("text", render_text)
+    renderers.register("number", render_number)
+    renderers.register("date", render_date)
+    renderers.register("url", render_url)
+    renderers.register("image", render_image)
+    renderers.register("boolean", render_boolean)
+    renderers.register("array", render_array)
+    renderers.register("object", render_object)
+
+
+def builtin_renderers() -> Renderers:
+    """A registry holding the built-in formats (plugins add theirs to it)."""
+    renderers = Renderers(infer_format)
+    register(renderers)
+    return renderers
+
+
+# Helpers ------------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return jsonutil.dumps(value).decode()[:MAX_TEXT]
+    return str(value)
+
+
+def _number(value: Any) -> int | float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str):
+        try:
+            return float(value) if "." in value or "e" in value.lower() else int(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _datetime(value: Any) -> datetime | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            moment = datetime.combine(date.fromisoformat(value), datetime.min.time())
+        except ValueError:
+            return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _is_midnight(moment: datetime) -> bool:
+    return (moment.hour, moment.minute, moment.second, moment.microsecond) == (0, 0, 0, 0)
+
+
+def relative(moment: datetime, now: datetime) -> str:
+    seconds = (now - moment).total_seconds()
+    future = seconds < 0
+    seconds = abs(seconds)
+    for unit, size in (
+        ("year", 31_536_000),
+        ("month", 2_592_000),
+        ("week", 604_800),
+        ("day", 86_400),
+        ("hour", 3_600),
+        ("minute", 60),
+    ):
+        if seconds >= size:
+            count = int(seconds // size)
+            text = f"{count} {unit}{'s' if count != 1 else ''}"
+            return f"in {text}" if future else f"{text} ago"
+    return "just now"
+
+
+def format_date(moment: datetime, pattern: str) -> str:
+    """`MMM DD, YYYY` and friends (the tokens of moment.js and day.js)."""
+    values = {
+        "YYYY": f"{moment.year:04d}",
+        "YY": f"{moment.year % 100:02d}",
+        "MMMM": MONTHS[moment.month - 1],
+        "MMM": MONTHS[moment.month - 1][:3],
+        "MM": f"{moment.month:02d}",
+        "M": str(moment.month),
+        "DD": f"{moment.day:02d}",
+        "D": str(moment.day),
+        "HH": f"{moment.hour:02d}",
+        "H": str(moment.hour),
+        "mm": f"{moment.minute:02d}",
+        "ss": f"{moment.second:02d}",
+        "A": "AM" if moment.hour < 12 else "PM",
+    }
+    return DATE_TOKENS.sub(lambda match: values[match.group(0)], pattern)

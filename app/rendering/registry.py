@@ -1,0 +1,58 @@
+"""Field renderers by name: the one seam every `field_config.format` goes through.
+
+A renderer takes a value, its format options and the time of the page, and returns safe
+markup, or None for "show nothing". The built-in formats (`app/rendering/formats.py`) are
+registered the same way a plugin's renderer is; a display config may only name a format that
+is registered (`check`, run when a config is published or changed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from markupsafe import Markup
+
+from app.errors import InvalidInput
+from app.schemas.display import DisplayConfig, FieldConfig, FieldFormatOptions
+
+Renderer = Callable[[Any, FieldFormatOptions, datetime], Markup | None]
+EMPTY = Markup('<span class="empty">—</span>')
+DEFAULT_OPTIONS = FieldFormatOptions()  # shared and never changed: built once, not per value
+
+
+class Renderers:
+    def __init__(self, infer: Callable[[Any], str]) -> None:
+        self.infer = infer  # the format of a field the publisher did not configure
+        self._renderers: dict[str, Renderer] = {}
+
+    def register(self, name: str, renderer: Renderer) -> None:
+        if name in self._renderers:
+            raise ValueError(f"a renderer named {name!r} is registered already")
+        self._renderers[name] = renderer
+
+    def names(self) -> list[str]:
+        return sorted(self._renderers)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._renderers
+
+    def render(self, value: Any, config: FieldConfig | None, now: datetime) -> Markup | None:
+        options = (config.format_options if config else None) or DEFAULT_OPTIONS
+        if value is None or value == "" or value == [] or value == {}:
+            return EMPTY if options.show_empty else None
+        name = config.format if config else self.infer(value)
+        return self._renderers[name](value, options, now)
+
+    def check(self, display: DisplayConfig, where: str) -> None:
+        """A 422 naming the first `field_config` entry whose format is not registered."""
+        for field, config in (display.field_config or {}).items():
+            if config.format not in self._renderers:
+                location = f"{where}.field_config.{field}.format"
+                allowed = ", ".join(self.names())
+                raise InvalidInput(
+                    f"Invalid request: {location}: {config.format[:60]!r} is not a format; "
+                    f"the formats are {allowed}",
+                    details={"errors": [{"field": location, "message": f"one of {allowed}"}]},
+                )

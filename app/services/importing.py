@@ -1,0 +1,172 @@
+"""Streaming import of JSONL and CSV files into the embedded engine.
+
+Rows that cannot be read are reported (line and reason) and skipped; the rest go in, in
+batches, so a file of any size imports in constant memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Literal
+
+import orjson
+
+from app.adapters.engine import Engine
+
+BATCH_SIZE = 2000
+MAX_REPORTED_ERRORS = 20
+Format = Literal["jsonl", "csv"]
+Progress = Callable[[int, int, int], None]  # (rows read, bytes read, total bytes)
+
+_INTEGER = re.compile(r"-?\d{1,18}")
+_DECIMAL = re.compile(r"-?\d+\.\d+")
+
+
+@dataclass
+class ImportReport:
+    imported: int = 0
+    skipped: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    def skip(self, line: int, reason: str) -> None:
+        self.skipped += 1
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append((line, reason))
+
+
+class _CountingReader(io.RawIOBase):
+    """Counts the bytes a text reader pulls, so progress can be shown for any format."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.raw.read(len(buffer))
+        buffer[: len(data)] = data
+        self.count += len(data)
+        return len(data)
+
+
+def detect_format(path: Path) -> Format:
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return "jsonl"
+    if suffix == ".csv":
+        return "csv"
+    raise ValueError(f"cannot tell the format of {path.name}: use .jsonl or .csv, or --format")
+
+
+def import_file(
+    engine: Engine,
+    namespace: str,
+    collection: str,
+    path: Path,
+    *,
+    fmt: Format | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    fmt = fmt or detect_format(path)
+    total_bytes = path.stat().st_size
+    report = ImportReport()
+    batch: list[dict[str, Any]] = []
+    with path.open("rb") as raw:
+        counter = _CountingReader(raw)
+        buffered = io.BufferedReader(counter)
+        if fmt == "jsonl":
+            rows = _jsonl_rows(buffered)
+        else:
+            rows = _csv_rows(io.TextIOWrapper(buffered, encoding="utf-8", newline=""))
+        for line, row in rows:
+            if isinstance(row, str):
+                report.skip(line, row)
+                continue
+            batch.append(row)
+            if len(batch) >= BATCH_SIZE:
+                report.imported += _flush(engine, namespace, collection, batch)
+                if progress:
+                    progress(report.imported + report.skipped, counter.count, total_bytes)
+        report.imported += _flush(engine, namespace, collection, batch)
+    if progress:
+        progress(report.imported + report.skipped, total_bytes, total_bytes)
+    return report
+
+
+def _flush(engine: Engine, namespace: str, collection: str, batch: list[dict[str, Any]]) -> int:
+    if not batch:
+        return 0
+    engine.upsert(namespace, collection, batch)
+    count = len(batch)
+    batch.clear()
+    return count
+
+
+def _jsonl_rows(lines: IO[bytes]) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    for line, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError as error:
+            reason = "not UTF-8" if "utf-8" in str(error).lower() else f"not JSON ({error.msg})"
+            yield line, reason
+            continue
+        yield line, _checked(value)
+
+
+def _csv_rows(text: IO[str]) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    reader = csv.reader(text)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    except (csv.Error, UnicodeDecodeError) as error:
+        yield 1, f"the header cannot be read ({error})"
+        return
+    names = [name.strip() for name in header]
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except (csv.Error, UnicodeDecodeError) as error:
+            yield reader.line_num, f"the row cannot be read ({error})"
+            return
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) != len(names):
+            yield reader.line_num, f"{len(cells)} cells where the header has {len(names)}"
+            continue
+        row = {name: _cell(cell) for name, cell in zip(names, cells, strict=True) if cell != ""}
+        yield reader.line_num, _checked(row)
+
+
+def _cell(cell: str) -> Any:
+    """CSV has only text: numbers and true/false become JSON numbers and booleans."""
+    if _INTEGER.fullmatch(cell):
+        return int(cell)
+    if _DECIMAL.fullmatch(cell):
+        return float(cell)
+    if cell in ("true", "false"):
+        return cell == "true"
+    return cell
+
+
+def _checked(value: Any) -> dict[str, Any] | str:
+    if not isinstance(value, dict):
+        return "not a JSON object"
+    document_id = value.get("document_id")
+    if document_id is not None:
+        if isinstance(document_id, int) and not isinstance(document_id, bool):
+            value["document_id"] = str(document_id)
+        elif not isinstance(document_id, str) or not 1 <= len(document_id) <= 200:
+            return "document_id must be a string of 1 to 200 characters"
+    return value

@@ -1,0 +1,93 @@
+"""Checking a query's inputs against the display config's `inputs[].field_schema`."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from app.errors import InvalidInput, invalid
+from app.schemas.display import FieldSchema, InputConfig, InputType
+
+MAX_TEXT_CHARS = 1000
+MAX_LIST_ITEMS = 100
+
+_TEXTUAL = {InputType.STRING, InputType.TEXT, InputType.DOCUMENT_REFERENCE}
+_FILES = {InputType.IMAGE, InputType.AUDIO, InputType.VIDEO, InputType.PDF, InputType.EXCEL}
+
+
+def validate_inputs(configs: list[InputConfig], given: dict[str, Any]) -> dict[str, Any]:
+    """The inputs to run, or a 422 naming the first wrong input and what it accepts.
+
+    Unknown inputs are refused (a typo should not silently search everything); empty values
+    count as absent.
+    """
+    known = {config.field_name: config for config in configs}
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        raise _invalid(
+            unknown[0], f"is not an input of this retriever; inputs are {', '.join(sorted(known))}"
+        )
+    accepted: dict[str, Any] = {}
+    for name, config in known.items():
+        value = given.get(name)
+        if _empty(value):
+            if config.required or config.field_schema.required:
+                raise _invalid(name, "is required")
+            continue
+        accepted[name] = _check(name, config.field_schema, value)
+    return accepted
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == [] or (isinstance(value, str) and not value.strip())
+
+
+def _check(name: str, schema: FieldSchema, value: Any) -> Any:
+    kind = schema.type
+    if kind == InputType.ARRAY:
+        if not isinstance(value, list) or len(value) > MAX_LIST_ITEMS:
+            raise _invalid(name, f"must be a list of at most {MAX_LIST_ITEMS} items")
+        item_schema = schema.items or FieldSchema(type=InputType.STRING)
+        if schema.enum is not None and item_schema.enum is None:
+            item_schema = item_schema.model_copy(update={"enum": schema.enum})
+        return [_check(f"{name}[{i}]", item_schema, item) for i, item in enumerate(value)]
+    checked = _scalar(name, kind, value)
+    if schema.enum is not None and checked not in schema.enum:
+        allowed = ", ".join(repr(option) for option in schema.enum[:20])
+        raise _invalid(name, f"must be one of {allowed}")
+    return checked
+
+
+def _scalar(name: str, kind: InputType, value: Any) -> Any:
+    if kind in _TEXTUAL or kind in _FILES:
+        if not isinstance(value, str) or len(value) > MAX_TEXT_CHARS:
+            raise _invalid(name, f"must be text of at most {MAX_TEXT_CHARS} characters")
+        return value.strip()
+    if kind == InputType.BOOLEAN:
+        if not isinstance(value, bool):
+            raise _invalid(name, "must be true or false")
+        return value
+    if kind == InputType.INTEGER:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _invalid(name, "must be a whole number")
+        return value
+    if kind in (InputType.NUMBER, InputType.FLOAT):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _invalid(name, "must be a number")
+        return value
+    if kind in (InputType.DATE, InputType.DATETIME):
+        parse = date.fromisoformat if kind == InputType.DATE else datetime.fromisoformat
+        try:
+            parse(value)
+        except (TypeError, ValueError):
+            raise _invalid(name, "must be an ISO 8601 date such as 2026-01-31") from None
+        return value
+    if kind == InputType.OBJECT:
+        if not isinstance(value, dict):
+            raise _invalid(name, "must be an object")
+        return value
+    raise _invalid(name, f"has a type ({kind.value}) this server cannot take")
+
+
+def _invalid(name: str, problem: str) -> InvalidInput:
+    return invalid(f"inputs.{name}", problem)

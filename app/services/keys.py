@@ -1,0 +1,92 @@
+"""Owner authentication: `Authorization: Bearer <key>` plus `X-Namespace` gives a namespace.
+
+Keys come from `RETRIEVER_PAGES_API_KEYS` (a bare `KEY` works in every namespace, `NS:KEY`
+only in NS) or from `retriever-pages keys create`, which stores only the key's hash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app import crypto
+from app.adapters.clock import Clock, stamp
+from app.adapters.store import Store
+from app.errors import Forbidden, Unauthorized, invalid
+from app.schemas.base import NAMESPACE, NAMESPACE_RULE
+
+ANY_NAMESPACE = "*"
+
+
+@dataclass(frozen=True)
+class _ConfiguredKey:
+    namespace: str
+    key_hash: str
+
+
+class OwnerKeys:
+    def __init__(self, store: Store, configured_keys: list[str], clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+        self._configured = []
+        for entry in configured_keys:
+            namespace, _, key = entry.rpartition(":")
+            self._configured.append(
+                _ConfiguredKey(namespace or ANY_NAMESPACE, crypto.hash_key(key))
+            )
+
+    def create_key(self, namespace: str, label: str | None = None) -> str:
+        """A new key for `namespace`. Only its hash is stored: this is the one chance to see it."""
+        check_namespace(namespace)
+        key = crypto.new_token(crypto.OWNER_KEY_PREFIX)
+        with self.store.write() as tx:
+            tx.add_owner_key(crypto.hash_key(key), namespace, label, stamp(self.clock()))
+        return key
+
+    def namespace_for(
+        self, authorization: str | None, namespace: str | None, *, header_optional: bool = False
+    ) -> str:
+        """The namespace the request may act in, or the error that says why not.
+
+        With `header_optional` (the organization-secret calls, which the SDK sends without
+        X-Namespace), a key bound to one namespace acts in that namespace.
+        """
+        if not authorization:
+            raise Unauthorized(
+                "Missing Authorization header; send 'Authorization: Bearer <owner key>'."
+            )
+        scheme, _, key = authorization.partition(" ")
+        key = key.strip()
+        if scheme.lower() != "bearer" or not key:
+            raise Unauthorized("The Authorization header must be 'Bearer <owner key>'.")
+        if namespace is not None:  # sent, even empty: it must be a namespace
+            check_namespace(namespace)
+        allowed = self._key_namespace(crypto.hash_key(key))
+        if allowed is None:
+            raise Unauthorized("The owner key is not valid.")
+        if namespace is None:
+            if header_optional and allowed != ANY_NAMESPACE:
+                return allowed
+            raise invalid(
+                "X-Namespace",
+                "required",
+                "Missing X-Namespace header; send the namespace the request acts in.",
+            )
+        if allowed not in (ANY_NAMESPACE, namespace):
+            raise Forbidden(f"This owner key is not valid for namespace {namespace!r}.")
+        return namespace
+
+    def _key_namespace(self, key_hash: str) -> str | None:
+        found = None
+        # Compare against every configured key, in constant time, whatever matches first.
+        for configured in self._configured:
+            if crypto.same(configured.key_hash, key_hash):
+                found = configured.namespace
+        if found is not None:
+            return found
+        with self.store.read() as tx:
+            return tx.owner_key_namespace(key_hash)
+
+
+def check_namespace(namespace: str) -> None:
+    if not NAMESPACE.fullmatch(namespace):
+        raise invalid("X-Namespace", "invalid namespace", f"X-Namespace must be {NAMESPACE_RULE}.")

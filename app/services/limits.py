@@ -1,0 +1,126 @@
+"""Rate limits: fixed windows, counted in the `Counters` storage (memory or Redis).
+
+The window arithmetic is ours, so that time comes from the injectable clock; the counting is
+`limits`', so that a Redis round trip never blocks the event loop. A request counts in every
+window at once; if any window is over, all its counts are given back, so a refused request
+uses up nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.adapters.clock import Clock
+from app.adapters.counters import Counters
+from app.errors import TooManyRequests
+from app.schemas.publishing import RateLimitConfig, RateLimitTier
+
+MINUTE, HOUR, DAY = 60, 3600, 86400
+TIER_LIMITS: dict[RateLimitTier, tuple[int, int, int] | None] = {
+    RateLimitTier.STANDARD: (10, 100, 1_000),
+    RateLimitTier.ELEVATED: (30, 500, 5_000),
+    RateLimitTier.ENTERPRISE: (100, 2_000, 20_000),
+    RateLimitTier.UNLIMITED: None,
+}
+DEFAULT_IP_LIMIT_PER_HOUR = 100
+
+
+@dataclass(frozen=True)
+class Window:
+    name: str
+    limit: int
+    seconds: int
+    scope: str  # what is counted: a retriever, or a retriever and a client address
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    window: Window  # the tightest window, or the one that refused
+    remaining: int
+    reset: int  # seconds until that window starts over
+
+    def headers(self) -> dict[str, str]:
+        name = self.window.name
+        headers = {
+            "RateLimit-Policy": f'"{name}";q={self.window.limit};w={self.window.seconds}',
+            "RateLimit": f'"{name}";r={self.remaining};t={self.reset}',
+        }
+        if not self.allowed:
+            headers["Retry-After"] = str(self.reset)
+        return headers
+
+    def refuse(self, message: str) -> TooManyRequests:
+        return TooManyRequests(
+            message, window=self.window.name, retry_after=self.reset, headers=self.headers()
+        )
+
+
+def windows_for(config: RateLimitConfig, retriever: str, client_ip: str) -> list[Window]:
+    """Every window a query to `retriever` from `client_ip` counts in; none when disabled."""
+    if not config.enabled:
+        return []
+    windows = []
+    tier = TIER_LIMITS[config.tier]
+    overrides = (config.requests_per_minute, config.requests_per_hour, config.requests_per_day)
+    for name, seconds, index in (("minute", MINUTE, 0), ("hour", HOUR, 1), ("day", DAY, 2)):
+        limit = overrides[index] or (tier[index] if tier else None)
+        if limit is not None:
+            windows.append(Window(name, limit, seconds, retriever))
+    if config.enable_ip_limits:
+        limit = config.max_requests_per_ip_hour or DEFAULT_IP_LIMIT_PER_HOUR
+        windows.append(Window("ip-hour", limit, HOUR, f"{retriever}:{client_ip}"))
+    return windows
+
+
+class RateLimiter:
+    def __init__(self, counters: Counters, clock: Clock, prefix: str = "rp") -> None:
+        self.counters = counters
+        self.clock = clock
+        self.prefix = prefix
+
+    def _key(self, window: Window, now: float) -> str:
+        return f"{self.prefix}:{window.name}:{window.scope}:{int(now // window.seconds)}"
+
+    async def peek(self, window: Window) -> int:
+        """The window's count now, without counting."""
+        now = self.clock().timestamp()
+        return await self.counters.incr(self._key(window, now), _reset(now, window.seconds) + 1, 0)
+
+    def refusal(self, window: Window) -> Decision:
+        now = self.clock().timestamp()
+        return Decision(False, window, 0, _reset(now, window.seconds))
+
+    async def hit(self, windows: Sequence[Window]) -> Decision | None:
+        """Count one request in every window; refuse (giving the counts back) if any is over.
+
+        Returns None when there is no window to count in.
+        """
+        if not windows:
+            return None
+        now = self.clock().timestamp()
+        keys = []
+        counts = []
+        for window in windows:
+            key = self._key(window, now)
+            reset = _reset(now, window.seconds)
+            keys.append((key, reset + 1))
+            counts.append(await self.counters.incr(key, reset + 1))
+        over = [(w, c) for w, c in zip(windows, counts, strict=True) if c > w.limit]
+        if over:
+            for key, expiry in keys:
+                await self.counters.incr(key, expiry, -1)
+            # Retry when every refusing window has started over.
+            window = max((w for w, _ in over), key=lambda w: _reset(now, w.seconds))
+            return Decision(False, window, 0, _reset(now, window.seconds))
+        remaining = [
+            (w.limit - c, _reset(now, w.seconds), w) for w, c in zip(windows, counts, strict=True)
+        ]
+        left, reset, window = min(remaining, key=lambda item: (item[0], item[1]))
+        return Decision(True, window, left, reset)
+
+
+def _reset(now: float, seconds: int) -> int:
+    """Whole seconds until the fixed window holding `now` ends (at least 1)."""
+    return max(1, int(seconds - (now % seconds) + 0.999))

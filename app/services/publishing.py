@@ -1,0 +1,317 @@
+"""Publishing: a retriever's public page, its configuration, name, limits and password.
+
+Every change happens inside one store transaction: validation that needs the store (secrets
+exist, names are free) runs there too, so that a rejected request writes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from app import crypto, jsonutil
+from app.adapters.clock import Clock, stamp
+from app.adapters.store import PublishedRecord, RetrieverRecord, Store, Transaction, UniqueViolation
+from app.errors import Conflict, NotFound, from_validation_error, invalid
+from app.rendering.registry import Renderers
+from app.rendering.theme import contrast_warnings
+from app.schemas.base import PUBLIC_NAME, PUBLIC_NAME_RULE
+from app.schemas.display import DisplayConfig
+from app.schemas.publishing import (
+    GenericDeleteResponse,
+    PublicNameAvailabilityResponse,
+    PublishedRetrieverList,
+    PublishedRetrieverResponse,
+    PublishRetrieverRequest,
+    PublishRetrieverResponse,
+    RateLimitConfig,
+    UpdatePublishedRetrieverRequest,
+)
+from app.services.retrievers import Changed, dump_set, no_such_secret, retriever_or_404
+
+MAX_NAME_SUFFIX = 100
+
+
+class Publishing:
+    def __init__(
+        self,
+        store: Store,
+        public_url: str,
+        clock: Clock,
+        renderers: Renderers,
+        changed: Changed = lambda _: None,
+    ) -> None:
+        self.store = store
+        self.public_url = public_url
+        self.clock = clock
+        self.renderers = renderers
+        # Told the public name of every published retriever that changes (None: maybe any).
+        self.changed = changed
+
+    def page_url(self, public_name: str) -> str:
+        return f"{self.public_url}/r/{public_name}"
+
+    # Publishing ---------------------------------------------------------------------------
+
+    def publish(
+        self, namespace: str, retriever_id: str, request: PublishRetrieverRequest
+    ) -> PublishRetrieverResponse:
+        try:
+            with self.store.write() as tx:
+                record = self._new_published(tx, namespace, retriever_id, request)
+                tx.insert_published(record)
+            self.changed(record.public_name)  # a name cached as unknown is known now
+        except UniqueViolation:
+            # Another publisher took the name between our check and our insert.
+            if request.public_name is not None:
+                raise _public_name_taken(request.public_name) from None
+            raise Conflict("The public name chosen was taken meanwhile; try again.") from None
+        url = self.page_url(record.public_name)
+        return PublishRetrieverResponse(
+            public_id=record.public_id,
+            retriever_id=retriever_id,
+            public_name=record.public_name,
+            public_url=url,
+            short_url=url,
+            public_api_key=record.public_api_key,
+            password_protected=record.password_secret_name is not None,
+            warnings=_warnings(record.display_config),
+        )
+
+    def _new_published(
+        self, tx: Transaction, namespace: str, retriever_id: str, request: PublishRetrieverRequest
+    ) -> PublishedRecord:
+        retriever = retriever_or_404(tx, namespace, retriever_id)
+        existing = tx.get_published(namespace, retriever_id)
+        if existing is not None:
+            raise Conflict(
+                f"Retriever {retriever_id} is already published as {existing.public_name!r}; "
+                "change it with PATCH or unpublish it with DELETE first."
+            )
+        if request.display_config is not None:
+            self.renderers.check(request.display_config, "display_config")
+        display_config = dump_set(request.display_config) or retriever.display_config
+        if display_config is None:
+            raise invalid(
+                "display_config",
+                "required",
+                "display_config is required: the retriever has no stored display_config, and "
+                "the page needs its inputs and exposed_fields.",
+            )
+        password = self._password_secret(tx, namespace, request.password_secret_name)
+        public_name = self._choose_public_name(tx, request, retriever.retriever_name)
+        now = stamp(self.clock())
+        rate_limit = request.rate_limit_config or RateLimitConfig()
+        return PublishedRecord(
+            retriever_id=retriever_id,
+            namespace=namespace,
+            public_id=crypto.new_id(crypto.PUBLIC_ID_PREFIX),
+            public_name=public_name,
+            public_api_key=crypto.new_token(crypto.PUBLIC_KEY_PREFIX),
+            display_name=request.display_name,
+            description=request.description,
+            icon_base64=request.icon_base64,
+            display_config=display_config,
+            rate_limit_config=rate_limit.model_dump(mode="json"),
+            password_secret_name=password,
+            is_active=True,
+            tags=request.tags,
+            category=request.category,
+            retriever_metadata=_metadata(retriever) if request.include_metadata else None,
+            created_at=now,
+            updated_at=now,
+            version=1,
+        )
+
+    def _choose_public_name(
+        self, tx: Transaction, request: PublishRetrieverRequest, retriever_name: str
+    ) -> str:
+        if request.public_name is not None:
+            if tx.public_name_taken(request.public_name):
+                raise _public_name_taken(request.public_name)
+            return request.public_name
+        base = slugify(request.display_name or retriever_name)
+        for n in range(1, MAX_NAME_SUFFIX + 1):
+            candidate = base if n == 1 else f"{base[:46]}-{n}"
+            if not tx.public_name_taken(candidate):
+                return candidate
+        raise Conflict(f"No free public_name near {base!r}; choose one with public_name.")
+
+    def _password_secret(self, tx: Transaction, namespace: str, name: str | None) -> str | None:
+        if not name:
+            return None
+        if not tx.secret_exists(namespace, name):
+            raise no_such_secret("password_secret_name", name)
+        return name
+
+    def get_published(self, namespace: str, retriever_id: str) -> PublishedRetrieverResponse:
+        with self.store.read() as tx:
+            retriever = retriever_or_404(tx, namespace, retriever_id)
+            return self._published_response(
+                _published_or_404(tx, namespace, retriever_id), retriever
+            )
+
+    def update_published(
+        self, namespace: str, retriever_id: str, request: UpdatePublishedRetrieverRequest
+    ) -> PublishedRetrieverResponse:
+        with self.store.write() as tx:
+            retriever = retriever_or_404(tx, namespace, retriever_id)
+            current = _published_or_404(tx, namespace, retriever_id, for_update=True)
+            changes = self._changes(tx, current, request)
+            updated = current.replace(
+                **changes, updated_at=stamp(self.clock()), version=current.version + 1
+            )
+            tx.update_published(updated)
+        self.changed(updated.public_name)
+        return self._published_response(updated, retriever)
+
+    def _changes(
+        self, tx: Transaction, current: PublishedRecord, request: UpdatePublishedRetrieverRequest
+    ) -> dict[str, Any]:
+        """What the request changes. A field absent or null stays as it is."""
+        if request.public_name is not None and request.public_name != current.public_name:
+            raise invalid(
+                "public_name",
+                "cannot change",
+                "public_name cannot change; unpublish and publish again to move the page.",
+            )
+        changes: dict[str, Any] = {}
+        if request.display_config is not None:
+            self.renderers.check(request.display_config, "display_config")
+            changes["display_config"] = dump_set(request.display_config)
+        if request.rate_limit_config is not None:
+            changes["rate_limit_config"] = _merge_rate_limit(
+                current.rate_limit_config, request.rate_limit_config
+            )
+        if request.password_secret_name is not None:
+            changes["password_secret_name"] = self._password_secret(
+                tx, current.namespace, request.password_secret_name
+            )
+        if request.is_active is not None:
+            changes["is_active"] = request.is_active
+        if request.tags is not None:
+            changes["tags"] = request.tags or None
+        for text_field in ("category", "display_name", "description", "icon_base64"):
+            value = getattr(request, text_field)
+            if value is not None:
+                changes[text_field] = value or None
+        return changes
+
+    def unpublish(self, namespace: str, retriever_id: str) -> GenericDeleteResponse:
+        with self.store.write() as tx:
+            retriever_or_404(tx, namespace, retriever_id)
+            published = _published_or_404(tx, namespace, retriever_id)
+            tx.delete_published(namespace, retriever_id)
+        self.changed(published.public_name)
+        return GenericDeleteResponse(message=f"Retriever {retriever_id} unpublished")
+
+    def list_published(self, namespace: str, limit: int, offset: int) -> PublishedRetrieverList:
+        with self.store.read() as tx:
+            records, total = tx.list_published(namespace, limit, offset)
+            results = []
+            for record in records:
+                retriever = retriever_or_404(tx, namespace, record.retriever_id)
+                results.append(self._published_response(record, retriever))
+        return PublishedRetrieverList(results=results, total=total, limit=limit, offset=offset)
+
+    def availability(
+        self, namespace: str, retriever_id: str, name: str
+    ) -> PublicNameAvailabilityResponse:
+        with self.store.read() as tx:
+            retriever_or_404(tx, namespace, retriever_id)
+            if not (3 <= len(name) <= 50 and PUBLIC_NAME.fullmatch(name)):
+                return PublicNameAvailabilityResponse(
+                    name=name,
+                    available=False,
+                    reason=f"A public name is {PUBLIC_NAME_RULE}.",
+                )
+            if tx.public_name_taken(name):
+                return PublicNameAvailabilityResponse(
+                    name=name, available=False, reason="This public name is taken."
+                )
+        return PublicNameAvailabilityResponse(name=name, available=True)
+
+    def _published_response(
+        self, record: PublishedRecord, retriever: RetrieverRecord
+    ) -> PublishedRetrieverResponse:
+        return PublishedRetrieverResponse(
+            retriever_id=record.retriever_id,
+            retriever_name=retriever.retriever_name,
+            public_id=record.public_id,
+            public_name=record.public_name,
+            public_url=self.page_url(record.public_name),
+            display_name=record.display_name,
+            description=record.description,
+            icon_base64=record.icon_base64,
+            public_api_key=record.public_api_key,
+            display_config=record.display_config,
+            rate_limit_config=record.rate_limit_config,
+            password_protected=record.password_secret_name is not None,
+            password_secret_name=record.password_secret_name,
+            is_active=record.is_active,
+            retriever_metadata=record.retriever_metadata,
+            tags=record.tags,
+            category=record.category,
+            namespace_id=record.namespace,
+            created_at=datetime.fromisoformat(record.created_at),
+            updated_at=datetime.fromisoformat(record.updated_at),
+            warnings=_warnings(record.display_config),
+        )
+
+
+def slugify(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:50].strip("-")
+    return slug if len(slug) >= 3 else (slug + "-search").strip("-")
+
+
+def _merge_rate_limit(current: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:
+    try:
+        merged = RateLimitConfig.model_validate_json(jsonutil.dumps({**current, **sent}))
+    except ValidationError as exc:
+        raise from_validation_error(exc, prefix=("rate_limit_config",)) from None
+    return merged.model_dump(mode="json")
+
+
+def _warnings(display_config: dict[str, Any]) -> list[str]:
+    """What the publisher should fix but may keep: today, theme contrast below WCAG AA."""
+    config = DisplayConfig.model_validate_json(jsonutil.dumps(display_config))
+    return contrast_warnings(config)
+
+
+def _metadata(retriever: RetrieverRecord) -> dict[str, Any]:
+    """What the public may know of how the retriever works: never URLs or secret names."""
+    backend = retriever.backend
+    metadata: dict[str, Any] = {
+        "stages": [],
+        "capabilities": {"backend": backend["type"]},
+        "collections": [],
+    }
+    if backend["type"] == "local":
+        metadata["collections"] = [
+            {"collection_name": backend["collection"], "search_fields": backend["search_fields"]}
+        ]
+        metadata["capabilities"].update(full_text_search=True, prefix_search=True)
+    return metadata
+
+
+def _published_or_404(
+    tx: Transaction, namespace: str, retriever_id: str, *, for_update: bool = False
+) -> PublishedRecord:
+    record = tx.get_published(namespace, retriever_id, for_update=for_update)
+    if record is None:
+        raise _not_published(retriever_id)
+    return record
+
+
+def _not_published(retriever_id: str) -> NotFound:
+    return NotFound(f"Retriever {retriever_id!r} is not published.")
+
+
+def _public_name_taken(name: str) -> Conflict:
+    return Conflict(
+        f"The public name {name!r} is taken; choose another "
+        "(GET .../publish/availability?name= tells which are free)."
+    )

@@ -1,0 +1,156 @@
+"""The public query protocol, owned here once for every surface (the JSON API, the page, the
+embed):
+
+    open:  look up the published retriever (404 when unknown or inactive)
+           → check the public key and the password
+    run:   count it in the retriever's rate-limit windows (429 when over)
+           → parse the request → validate the inputs against the display config
+           → ask the backend for one page (or the answer cache)
+           → keep only the exposed fields
+
+Surfaces translate HTTP into a `Caller` and an `ExecuteRequest` (or the raw JSON body) and
+the `Answer` back into HTTP; they decide nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from app import crypto
+from app.adapters.backends import Backends, Query
+from app.errors import AppError
+from app.metrics import Metrics
+from app.schemas.parsing import parse_json
+from app.schemas.public import ExecuteRequest
+from app.services.access import Access, Caller
+from app.services.answers import AnswerCache
+from app.services.catalog import Catalog, PublicRetriever
+from app.services.exposure import expose
+from app.services.inputs import validate_inputs
+from app.services.limits import RateLimiter, windows_for
+
+DEFAULT_PAGE_SIZE = 10
+EXECUTION_ID_PREFIX = "exe_"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One page of results (`ExecuteResponse`), and the rate-limit headers it carries."""
+
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class PublicQuery:
+    def __init__(
+        self,
+        catalog: Catalog,
+        access: Access,
+        limiter: RateLimiter,
+        backends: Backends,
+        answers: AnswerCache,
+        metrics: Metrics,
+    ) -> None:
+        self.catalog = catalog
+        self.access = access
+        self.limiter = limiter
+        self.backends = backends
+        self.answers = answers
+        self.metrics = metrics
+
+    async def open(self, public_name: str, caller: Caller) -> PublicRetriever:
+        """The retriever, once the caller may query it (404, 401 `PasswordRequired`, 403)."""
+        retriever = await self.catalog.lookup(public_name)
+        await self.access.check(retriever, caller)
+        return retriever
+
+    async def run(
+        self, retriever: PublicRetriever, caller: Caller, request: ExecuteRequest | bytes
+    ) -> Answer:
+        """Count, parse, validate, search, expose. Every error after the count carries the
+        rate-limit headers, so a caller always learns how much is left."""
+        windows = windows_for(retriever.rate_limit, retriever.record.retriever_id, caller.ip)
+        decision = await self.limiter.hit(windows)
+        if decision is not None and not decision.allowed:
+            self.metrics.rate_limited.labels(decision.window.name).inc()
+            raise decision.refuse(
+                f"Too many searches ({decision.window.limit} per {decision.window.name}); "
+                f"try again in {decision.reset} s."
+            )
+        headers = decision.headers() if decision else {}
+        try:
+            body = parse_json(ExecuteRequest, request) if isinstance(request, bytes) else request
+            inputs = validate_inputs(retriever.display.inputs, body.inputs)
+            page_number, page_size = _page(body, retriever.rate_limit.max_results_per_query)
+            return Answer(await self._page(retriever, inputs, page_number, page_size), headers)
+        except AppError as error:
+            error.headers.update(headers)
+            raise
+
+    async def _page(
+        self, retriever: PublicRetriever, inputs: dict[str, Any], page_number: int, page_size: int
+    ) -> dict[str, Any]:
+        ttl = (retriever.display.extensions or {}).get("query_cache_seconds")
+        if not ttl:
+            return await self._search(retriever, inputs, page_number, page_size)
+        key = (
+            retriever.record.retriever_id,
+            retriever.record.version,
+            inputs,
+            page_number,
+            page_size,
+        )
+        cached = self.answers.get(key)
+        if cached is None:
+            answer = await self._search(retriever, inputs, page_number, page_size)
+            self.answers.put(key, answer, ttl)
+            return answer
+        # Each answer is its own execution, even when its documents come from memory.
+        return {**cached, "execution_id": crypto.new_id(EXECUTION_ID_PREFIX)}
+
+    async def _search(
+        self, retriever: PublicRetriever, inputs: dict[str, Any], page_number: int, page_size: int
+    ) -> dict[str, Any]:
+        backend = self.backends[retriever.backend.type].backend
+        page = await backend.execute(
+            Query(
+                namespace=retriever.record.namespace,
+                backend=retriever.backend,
+                inputs=inputs,
+                page_number=page_number,
+                page_size=page_size,
+            )
+        )
+        exposed = retriever.display.exposed_fields
+        documents = [expose(doc, exposed) for doc in page.documents[:page_size]]
+        total = page.total
+        offset = (page_number - 1) * page_size
+        has_next = (
+            offset + len(documents) < total if total is not None else len(documents) == page_size
+        )
+        return {
+            "execution_id": crypto.new_id(EXECUTION_ID_PREFIX),
+            "status": "completed",
+            "documents": documents,
+            "results": documents,
+            "pagination": {
+                "method": "offset",
+                "page_number": page_number,
+                "page_size": page_size,
+                "returned": len(documents),
+                "total": total if total is not None else offset + len(documents),
+                "has_next": has_next,
+            },
+        }
+
+
+def _page(request: ExecuteRequest, max_results: int) -> tuple[int, int]:
+    """(page number, page size); the size never exceeds the retriever's max_results_per_query."""
+    if request.pagination is not None:
+        number, size = request.pagination.page_number, request.pagination.page_size
+        if "page_size" not in request.pagination.model_fields_set:
+            size = request.limit or request.page_size or DEFAULT_PAGE_SIZE
+    else:
+        number, size = 1, request.limit or request.page_size or DEFAULT_PAGE_SIZE
+    return number, min(size, max_results)

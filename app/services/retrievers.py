@@ -1,0 +1,126 @@
+"""Retrievers: a name, an input schema and the backend that answers their queries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from app import crypto
+from app.adapters.clock import Clock, stamp
+from app.adapters.store import PublishedRecord, RetrieverRecord, Store, Transaction, UniqueViolation
+from app.errors import Conflict, InvalidInput, NotFound, invalid
+from app.rendering.registry import Renderers
+from app.schemas.publishing import GenericDeleteResponse
+from app.schemas.retrievers import CreateRetrieverRequest, RetrieverList, RetrieverResponse
+
+Changed = Callable[[str | None], None]
+
+
+class Retrievers:
+    def __init__(self, store: Store, clock: Clock, renderers: Renderers, changed: Changed) -> None:
+        self.store = store
+        self.clock = clock
+        self.renderers = renderers
+        # Told the public name of a published retriever that goes away (None: maybe any).
+        self.changed = changed
+
+    def create(self, namespace: str, request: CreateRetrieverRequest) -> RetrieverResponse:
+        if request.display_config is not None:
+            self.renderers.check(request.display_config, "display_config")
+        now = stamp(self.clock())
+        record = RetrieverRecord(
+            retriever_id=crypto.new_id(crypto.RETRIEVER_ID_PREFIX),
+            namespace=namespace,
+            retriever_name=request.retriever_name,
+            description=request.description,
+            input_schema=dump_set(request.input_schema),
+            backend=request.backend.model_dump(mode="json"),
+            display_config=dump_set(request.display_config),
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            with self.store.write() as tx:
+                if tx.retriever_name_taken(namespace, request.retriever_name):
+                    raise _name_taken(request.retriever_name)
+                secret = record.backend.get("api_key_secret_name")
+                if secret is not None and not tx.secret_exists(namespace, secret):
+                    raise no_such_secret("backend.api_key_secret_name", secret)
+                tx.insert_retriever(record)
+        except UniqueViolation:
+            raise _name_taken(request.retriever_name) from None
+        return retriever_response(record, None)
+
+    def get(self, namespace: str, retriever_id: str) -> RetrieverResponse:
+        with self.store.read() as tx:
+            record = retriever_or_404(tx, namespace, retriever_id)
+            return retriever_response(record, tx.get_published(namespace, retriever_id))
+
+    def list(self, namespace: str, limit: int, offset: int) -> RetrieverList:
+        with self.store.read() as tx:
+            records, total = tx.list_retrievers(namespace, limit, offset)
+            results = [
+                retriever_response(r, tx.get_published(namespace, r.retriever_id)) for r in records
+            ]
+        return RetrieverList(results=results, total=total, limit=limit, offset=offset)
+
+    def delete(self, namespace: str, retriever_id: str) -> GenericDeleteResponse:
+        with self.store.write() as tx:
+            published = tx.get_published(namespace, retriever_id)
+            if not tx.delete_retriever(namespace, retriever_id):
+                raise retriever_not_found(retriever_id)
+        self.changed(published.public_name if published else None)
+        return GenericDeleteResponse(message=f"Retriever {retriever_id} deleted")
+
+
+def retriever_response(
+    record: RetrieverRecord, published: PublishedRecord | None
+) -> RetrieverResponse:
+    return RetrieverResponse(
+        retriever_id=record.retriever_id,
+        retriever_name=record.retriever_name,
+        description=record.description,
+        input_schema=record.input_schema,
+        backend=record.backend,
+        display_config=record.display_config,
+        is_published=published is not None,
+        public_name=published.public_name if published else None,
+        namespace_id=record.namespace,
+        created_at=datetime.fromisoformat(record.created_at),
+        updated_at=datetime.fromisoformat(record.updated_at),
+    )
+
+
+def dump_set(model: Any) -> Any:
+    if model is None:
+        return None
+    if isinstance(model, dict):
+        return {key: dump_set(value) for key, value in model.items()}
+    # Only what the publisher set is stored, so a config reads back exactly as it was sent;
+    # defaults are applied when the config is used.
+    return model.model_dump(mode="json", exclude_unset=True)
+
+
+def retriever_or_404(tx: Transaction, namespace: str, retriever_id: str) -> RetrieverRecord:
+    record = tx.get_retriever(namespace, retriever_id)
+    if record is None:
+        raise retriever_not_found(retriever_id)
+    return record
+
+
+def retriever_not_found(retriever_id: str) -> NotFound:
+    return NotFound(f"No retriever {retriever_id!r} in this namespace.")
+
+
+def _name_taken(name: str) -> Conflict:
+    return Conflict(f"A retriever named {name!r} already exists in this namespace.")
+
+
+def no_such_secret(field: str, name: str) -> InvalidInput:
+    return invalid(
+        field,
+        f"secret {name!r} does not exist",
+        f"{field}: no secret named {name!r} exists in this namespace; "
+        "create it first with POST /v1/organizations/secrets.",
+    )

@@ -1,0 +1,115 @@
+"""The services of one running app, built once from the settings, top to bottom:
+store → vault (owning its cache of values) → backends (a registry) → the use cases.
+No object is changed after it is built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.adapters.backends import Backends
+from app.adapters.backends.local import LocalBackend
+from app.adapters.backends.mixpeek import MixpeekBackend, UpstreamClient
+from app.adapters.clock import Clock, system_clock
+from app.adapters.counters import Counters
+from app.adapters.engine import ENGINE_FILE, Engine
+from app.adapters.store import Store
+from app.crypto import SecretBox
+from app.metrics import Metrics
+from app.rendering.formats import builtin_renderers
+from app.rendering.registry import Renderers
+from app.schemas.retrievers import LocalBackendConfig, MixpeekBackendConfig
+from app.services.access import Access
+from app.services.answers import AnswerCache
+from app.services.catalog import Catalog
+from app.services.collections import Collections
+from app.services.cookies import UnlockCookies
+from app.services.directory import Directory
+from app.services.interactions import Interactions
+from app.services.keys import OwnerKeys
+from app.services.limits import RateLimiter
+from app.services.publishing import Publishing
+from app.services.query import PublicQuery
+from app.services.readiness import Readiness
+from app.services.retrievers import Retrievers
+from app.services.vault import Vault
+from app.settings import Settings
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    clock: Clock
+    metrics: Metrics
+    store: Store
+    engine: Engine
+    upstream: UpstreamClient
+    vault: Vault
+    backends: Backends
+    renderers: Renderers
+    keys: OwnerKeys
+    retrievers: Retrievers
+    publishing: Publishing
+    collections: Collections
+    catalog: Catalog
+    access: Access
+    query: PublicQuery
+    interactions: Interactions
+    directory: Directory
+    readiness: Readiness
+
+    async def aclose(self) -> None:
+        await self.upstream.aclose()
+        self.engine.close()
+        self.store.close()
+
+
+def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
+    metrics = Metrics()
+    store = Store(settings.effective_database_url)
+    vault = Vault(
+        store, SecretBox(settings.effective_secret_key), clock, metrics.cache_counter("secrets")
+    )
+
+    engine = Engine(settings.data_dir / ENGINE_FILE)
+    upstream = UpstreamClient(settings.upstream_timeout_seconds)
+    backends = Backends()
+    backends.register("local", LocalBackendConfig, LocalBackend(engine))
+    backends.register("mixpeek", MixpeekBackendConfig, MixpeekBackend(upstream, vault, metrics))
+
+    renderers = builtin_renderers()
+    counters = Counters(settings.rate_limit_storage, settings.rate_limit_on_failure, clock)
+    limiter = RateLimiter(counters, clock)
+    catalog = Catalog(store, backends, metrics.cache_counter("configs"))
+    cookies = UnlockCookies(
+        settings.effective_secret_key, clock, settings.unlock_cookie_max_age_seconds
+    )
+    access = Access(vault, cookies, limiter, metrics)
+    return Services(
+        settings=settings,
+        clock=clock,
+        metrics=metrics,
+        store=store,
+        engine=engine,
+        upstream=upstream,
+        vault=vault,
+        backends=backends,
+        renderers=renderers,
+        keys=OwnerKeys(store, settings.api_keys, clock),
+        retrievers=Retrievers(store, clock, renderers, catalog.forget),
+        publishing=Publishing(store, settings.public_url, clock, renderers, catalog.forget),
+        collections=Collections(engine),
+        catalog=catalog,
+        access=access,
+        query=PublicQuery(
+            catalog,
+            access,
+            limiter,
+            backends,
+            AnswerCache(metrics.cache_counter("queries")),
+            metrics,
+        ),
+        interactions=Interactions(store, limiter, clock),
+        directory=Directory(store, settings.public_url),
+        readiness=Readiness(store, counters),
+    )

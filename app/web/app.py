@@ -1,0 +1,69 @@
+"""`create_app(settings)`: the ASGI application."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from app.adapters.clock import Clock, system_clock
+from app.adapters.threads import in_thread
+from app.errors import AppError
+from app.paths import STATIC_DIR
+from app.services.wiring import build_services
+from app.settings import Settings, load_settings
+from app.web.errors import handle_app_error, handle_http_exception, handle_unexpected
+from app.web.middleware.body_limit import BodyLimitMiddleware
+from app.web.middleware.metrics import MetricsMiddleware
+from app.web.middleware.request_id import RequestIdMiddleware
+from app.web.views import docs, health, owner, pages, public
+
+logger = logging.getLogger("retriever_pages")
+GZIP_MINIMUM_BYTES = 600
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> Starlette:
+    settings = settings or load_settings()
+    services = build_services(settings, clock)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        version = await in_thread(services.store.migrate)
+        logger.info("store ready at schema version %s", version)
+        try:
+            yield
+        finally:
+            await services.aclose()
+
+    app = Starlette(
+        routes=[
+            # The public API first: it is what is hit hardest.
+            *public.routes,
+            *pages.routes,
+            *owner.routes,
+            *health.routes,
+            *docs.routes,
+            Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        ],
+        middleware=[
+            Middleware(RequestIdMiddleware, access_log=settings.access_log),
+            Middleware(MetricsMiddleware, metrics=services.metrics),
+            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES),
+        ],
+        exception_handlers={
+            AppError: handle_app_error,
+            HTTPException: handle_http_exception,
+            Exception: handle_unexpected,
+        },
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    return app

@@ -1,0 +1,57 @@
+"""The one place errors become answers: JSON under /v1/, a friendly page elsewhere."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app.errors import AppError, NotFound
+from app.logs import request_id
+from app.web.responses import error_response
+from app.web.templates import render
+
+logger = logging.getLogger("retriever_pages")
+
+
+def _api(request: Request) -> bool:
+    return request.url.path.startswith("/v1/")
+
+
+def error_page(request: Request, error: AppError) -> Response:
+    return render(request, "error.html", error.status, headers=error.headers, error=error)
+
+
+async def handle_app_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AppError)
+    if not _api(request):
+        return error_page(request, exc)
+    return error_response(exc.status, exc.type, exc.message, exc.details, exc.headers)
+
+
+async def handle_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404 and not _api(request):
+        return error_page(request, NotFound(f"Nothing is at {request.url.path}."))
+    messages = {
+        404: ("not_found", f"No route matches {request.url.path}."),
+        405: ("method_not_allowed", f"{request.method} is not allowed on {request.url.path}."),
+    }
+    type_, message = messages.get(exc.status_code, ("http_error", str(exc.detail)))
+    return error_response(exc.status_code, type_, message, headers=exc.headers)
+
+
+async def handle_unexpected(request: Request, exc: Exception) -> Response:
+    # The traceback goes to the log only; the client learns nothing about internals.
+    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    rid = request_id.get()
+    # Outside the middleware that adds it, so the id (for the logs) is added here.
+    return error_response(
+        500,
+        "internal_error",
+        f"The server hit an unexpected error (request {rid}).",
+        {"request_id": rid},
+        {"X-Request-ID": rid},
+    )

@@ -1,0 +1,94 @@
+"""Reading a request: the app's services, a JSON body, paging, the owner, the public caller."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from starlette.requests import Request
+
+from app.adapters.threads import in_thread
+from app.errors import UnsupportedMediaType, invalid
+from app.schemas.parsing import parse_json
+from app.services.access import Caller
+from app.services.cookies import UnlockCookies
+from app.services.wiring import Services
+from app.web.clientip import client_ip
+
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+
+DEFAULT_PAGE_LIMIT = 20
+MAX_PAGE_LIMIT = 100
+
+
+def services_of(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+async def json_body(request: Request) -> bytes:
+    """The body, once its Content-Type says JSON (415 otherwise)."""
+    content_type = request.headers.get("content-type", "application/json")
+    if not content_type.split(";")[0].strip().lower().endswith(("/json", "+json")):
+        raise UnsupportedMediaType(
+            f"Send the body as JSON (Content-Type: application/json), not {content_type!r}."
+        )
+    return await request.body()
+
+
+async def parse_body(request: Request, model: type[M]) -> M:
+    return parse_json(model, await json_body(request))
+
+
+def int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.lstrip("-").isdigit() or not low <= int(raw) <= high:
+        raise invalid(
+            name,
+            f"integer {low}..{high}",
+            f"Query parameter {name!r} must be a whole number from {low} to {high}, "
+            f"not {raw[:40]!r}.",
+        )
+    return int(raw)
+
+
+def paging(request: Request) -> tuple[int, int]:
+    """`limit`/`offset`, or the SDK's `page`/`page_size`, as (limit, offset)."""
+    if "page" in request.query_params or "page_size" in request.query_params:
+        size = int_param(request, "page_size", DEFAULT_PAGE_LIMIT, 1, MAX_PAGE_LIMIT)
+        page = int_param(request, "page", 1, 1, 100_000)
+        return size, (page - 1) * size
+    limit = int_param(request, "limit", DEFAULT_PAGE_LIMIT, 1, MAX_PAGE_LIMIT)
+    return limit, int_param(request, "offset", 0, 0, 10_000_000)
+
+
+async def owner_namespace(request: Request, *, header_optional: bool = False) -> str:
+    keys = services_of(request).keys
+    return await in_thread(
+        keys.namespace_for,
+        request.headers.get("authorization"),
+        request.headers.get("x-namespace"),
+        header_optional=header_optional,
+    )
+
+
+async def call(fn: Callable[..., T], *args: Any) -> T:
+    """Run a blocking service call off the event loop."""
+    return await in_thread(fn, *args)
+
+
+def caller_of(request: Request, *, page: bool = False) -> Caller:
+    """The public caller. A page is opened by its unlock cookie only, never by headers."""
+    settings = services_of(request).settings
+    peer = request.client.host if request.client else None
+    headers = request.headers
+    return Caller(
+        ip=client_ip(peer, headers.get("x-forwarded-for"), settings.trusted_proxies),
+        api_key=None if page else headers.get("x-public-api-key"),
+        password=None if page else headers.get("x-retriever-password"),
+        cookie=request.cookies.get(UnlockCookies.name(request.path_params["public_name"])),
+    )

@@ -1,0 +1,67 @@
+"""Routes that carry their operations: a path and its methods are written once, and the
+OpenAPI document (`app/web/openapi.py`) is read off the route table."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+OWNER_ERRORS = (401, 403, 404, 422, 503)
+BODY_ERRORS = (413, 415, 422)
+PUBLIC_QUERY_ERRORS = (401, 403, 404, 422, 429, 502, 503, 504)
+PAGING = ("limit", "offset", "page", "page_size")
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What the API documents about one method of one path."""
+
+    summary: str
+    tag: str
+    response: type[BaseModel]
+    request: type[BaseModel] | None = None
+    errors: tuple[int, ...] = ()
+    owner: bool = False
+    namespace_optional: bool = False
+    query: tuple[str, ...] = ()  # a trailing "!" marks a required parameter
+    headers: tuple[str, ...] = ()
+
+
+def api(operation: Operation) -> Callable[[Endpoint], Endpoint]:
+    """Attach an endpoint's operation, for the route that serves it."""
+
+    def attach(endpoint: Endpoint) -> Endpoint:
+        endpoint.operation = operation  # type: ignore[attr-defined]
+        return endpoint
+
+    return attach
+
+
+class MethodRoute(Route):
+    """One route for a path, whatever its methods, so that a 405's Allow lists them all."""
+
+    def __init__(self, path: str, handlers: dict[str, Endpoint]) -> None:
+        self.handlers = {method.upper(): handler for method, handler in handlers.items()}
+        self.operations: dict[str, Operation] = {}
+        for method, handler in self.handlers.items():
+            found: Any = getattr(handler, "operation", None)
+            if isinstance(found, Operation):
+                self.operations[method.lower()] = found
+
+        async def dispatch(request: Request) -> Response:
+            method = "GET" if request.method == "HEAD" else request.method
+            return await self.handlers[method](request)
+
+        super().__init__(path, dispatch, methods=list(self.handlers))
+
+
+def route(path: str, **handlers: Endpoint) -> MethodRoute:
+    return MethodRoute(path, handlers)

@@ -1,0 +1,72 @@
+"""Every HTML page goes through `render`: one Jinja environment, one context, one set of
+security headers (a CSP with a per-page nonce, framing only for the publisher's origins)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from app.paths import TEMPLATES_DIR
+from app.rendering.markdown import render_markdown
+from app.services.catalog import PublicRetriever
+from app.web.requests import services_of
+
+templates = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+    auto_reload=False,  # templates ship with the release: no stat() of every file per page
+)
+templates.filters["markdown"] = render_markdown
+
+
+def frame_ancestors(retriever: PublicRetriever | None) -> list[str]:
+    """The origins the publisher allows to frame the page (`extensions.frame_ancestors`)."""
+    extensions = (retriever.display.extensions or {}) if retriever else {}
+    allowed: list[str] = extensions.get("frame_ancestors") or []
+    return allowed
+
+
+def _security_headers(nonce: str, retriever: PublicRetriever | None) -> dict[str, str]:
+    ancestors = " ".join(["'self'", *frame_ancestors(retriever)])
+    policy = (
+        "default-src 'none'; script-src 'self'; "
+        f"style-src 'self' 'nonce-{nonce}'; img-src 'self' https: data:; "
+        "connect-src 'self'; form-action 'self'; base-uri 'none'; "
+        f"frame-ancestors {ancestors}"
+    )
+    return {
+        "Content-Security-Policy": policy,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+    }
+
+
+def render(
+    request: Request,
+    template: str,
+    status: int = 200,
+    retriever: PublicRetriever | None = None,
+    headers: dict[str, str] | None = None,
+    **values: Any,
+) -> HTMLResponse:
+    nonce = secrets.token_urlsafe(16)
+    context = {
+        "request": request,
+        "nonce": nonce,
+        "public_url": services_of(request).settings.public_url,
+        "retriever": retriever,
+        "display": retriever.display if retriever else None,
+        "theme_css": retriever.theme_css if retriever else "",
+        "embed": request.url.path.endswith("/embed"),
+        **values,
+    }
+    html = templates.get_template(template).render(context)
+    return HTMLResponse(
+        html, status_code=status, headers={**_security_headers(nonce, retriever), **(headers or {})}
+    )

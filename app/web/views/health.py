@@ -1,0 +1,35 @@
+"""Liveness, readiness and the Prometheus metrics."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app.web.requests import services_of
+from app.web.responses import JSONResponse, error_response
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    """200 when every part answers; 503 naming what is down."""
+    ready, parts = await services_of(request).readiness.report()
+    if not ready:
+        down = ", ".join(name for name, state in parts.items() if state == "down")
+        return error_response(503, "not_ready", f"Not ready: {down} not answering.", parts)
+    return JSONResponse({"status": "ready", **parts})
+
+
+async def metrics(request: Request) -> Response:
+    body = services_of(request).metrics.render()
+    return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+routes = [
+    Route("/healthz", healthz, methods=["GET", "HEAD"]),
+    Route("/readyz", readyz, methods=["GET", "HEAD"]),
+    Route("/metrics", metrics, methods=["GET"]),
+]

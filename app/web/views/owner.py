@@ -1,0 +1,278 @@
+"""The owner API: retrievers, publishing, organization secrets, documents, interactions."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app.errors import invalid
+from app.schemas.base import COLLECTION_NAME, COLLECTION_NAME_RULE
+from app.schemas.collections import UpsertDocumentsRequest, UpsertDocumentsResponse
+from app.schemas.publishing import (
+    GenericDeleteResponse,
+    PublicNameAvailabilityResponse,
+    PublishedRetrieverList,
+    PublishedRetrieverResponse,
+    PublishRetrieverRequest,
+    PublishRetrieverResponse,
+    UpdatePublishedRetrieverRequest,
+)
+from app.schemas.retrievers import (
+    CreateRetrieverRequest,
+    InteractionList,
+    RetrieverList,
+    RetrieverResponse,
+)
+from app.schemas.secrets import (
+    CreateSecretRequest,
+    SecretResponse,
+    SecretsListResponse,
+    UpdateSecretRequest,
+)
+from app.web.requests import call, owner_namespace, paging, parse_body, services_of
+from app.web.responses import JSONResponse, respond
+from app.web.routing import BODY_ERRORS, OWNER_ERRORS, PAGING, Operation, api, route
+
+_WRITE = (*OWNER_ERRORS, *BODY_ERRORS)
+
+
+def _owner(
+    summary: str,
+    tag: str,
+    response: type[BaseModel],
+    request: type[BaseModel] | None = None,
+    errors: tuple[int, ...] = OWNER_ERRORS,
+    *,
+    query: tuple[str, ...] = (),
+    namespace_optional: bool = False,
+) -> Operation:
+    return Operation(
+        summary,
+        tag,
+        response,
+        request,
+        errors,
+        owner=True,
+        query=query,
+        namespace_optional=namespace_optional,
+    )
+
+
+# Retrievers ---------------------------------------------------------------------------------
+
+
+@api(
+    _owner(
+        "Register a retriever",
+        "Retrievers",
+        RetrieverResponse,
+        CreateRetrieverRequest,
+        (*_WRITE, 409),
+    )
+)
+async def create_retriever(request: Request) -> Response:
+    namespace = await owner_namespace(request)
+    body = await parse_body(request, CreateRetrieverRequest)
+    return respond(await call(services_of(request).retrievers.create, namespace, body))
+
+
+@api(_owner("List retrievers", "Retrievers", RetrieverList, query=PAGING))
+async def list_retrievers(request: Request) -> Response:
+    namespace = await owner_namespace(request)
+    limit, offset = paging(request)
+    return respond(await call(services_of(request).retrievers.list, namespace, limit, offset))
+
+
+@api(_owner("Read a retriever", "Retrievers", RetrieverResponse))
+async def get_retriever(request: Request) -> Response:
+    namespace = await owner_namespace(request)
+    retriever_id = request.path_params["retriever_id"]
+    return respond(await call(services_of(request).retrievers.get, namespace, retriever_id))
+
+
+@api(_owner("Delete a retriever (and unpublish it)", "Retrievers", GenericDeleteResponse))
+async def delete_retriever(request: Request) -> Response:
+    namespace = await owner_namespace(request)
+    retriever_id = request.path_params["retriever_id"]
+    return respond(await call(services_of(request).retrievers.delete, namespace, retriever_id))
+
+
+# Publishing ---------------------------------------------------------------------------------
+
+
+@api(
+    _owner(
+        "Publish a retriever",
+        "Publishing",
+        PublishRetrieverResponse,
+        PublishRetrieverRequest,
+        (*_WRITE, 409),
+    )
+)
+async def publish(request: Request) -> Response:
+    namespace = await owner_namespace(request)
+    body = await parse_body(request, PublishRetrieverRequest)
+    retriever_id = request.path_params["retriever_id"]
+    publishing = services_of(request).publishing
+    return respond(await call(publishing.publish, namespace, retriever_id, body))
+
+
+@api(_owner("Read a published retriever", "Publishing", PublishedRetrieverResponse))
+async def get_published(request: Request) -> Response:
+    namespace = await owner_namespace(request)
+    retriever_id = request.path_params["retriever_id"]
+    publishing = services_of(request).publishing
+    return respond(await call(publishing.get_published, namespace, retriever_id))
+
+
+@api(
+    _owner(
+        "Update a published retriever",
+        "Publishing",
+        PublishedRetrieverResponse,
+        UpdatePublishedRetrieverRequest,
+        _WRITE,
+    )
+)
+async def update_published(request: Request) -> Response:
+    namespace = await owner_namespace(request)
+    body = await parse_body(request, UpdatePublishedRetrieverRequest)
+    retriever_id = request.path_params["retriever_id"]
+    publishing = services_of(request).publishing
+    return respond(await call(publishing.update_published, namespace, retriever_id, body))
+
+
+@api(_owner("Unpublish a retriever", "Publishing", GenericDeleteResponse))
+async def unpublish(request: Request) -> Response:
+    namespace = await owner_namespace(request)
+    retriever_id = request.path_params["retriever_id"]
+    return respond(await call(services_of(request).publishing.unpublish, namespace, retriever_id))
+
+
+@api(_owner("List published retrievers", "Publishing", PublishedRetrieverList, query=PAGING))
+async def list_published(request: Request) -> Response:
+    namespace = await owner_namespace(request)
+    limit, offset = paging(request)
+    publishing = services_of(request).publishing
+    return respond(await call(publishing.list_published, namespace, limit, offset))
+
+
+@api(
+    _owner(
+        "Check whether a public name is free",
+        "Publishing",
+        PublicNameAvailabilityResponse,
+        query=("name!",),
+    )
+)
+async def availability(request: Request) -> Response:
+    namespace = await owner_namespace(request)
+    name = request.query_params.get("name")
+    if not name:
+        raise invalid(
+            "name", "required", "Query parameter 'name' is required: the public name to check."
+        )
+    retriever_id = request.path_params["retriever_id"]
+    publishing = services_of(request).publishing
+    return respond(await call(publishing.availability, namespace, retriever_id, name))
+
+
+@api(_owner("Views and clicks recorded on the page", "Publishing", InteractionList, query=PAGING))
+async def list_interactions(request: Request) -> Response:
+    namespace = await owner_namespace(request)
+    limit, offset = paging(request)
+    retriever_id = request.path_params["retriever_id"]
+    interactions = services_of(request).interactions
+    return JSONResponse(await call(interactions.listing, namespace, retriever_id, limit, offset))
+
+
+# Documents of the embedded engine -----------------------------------------------------------
+
+
+@api(
+    _owner(
+        "Add or replace documents of the embedded engine",
+        "Collections",
+        UpsertDocumentsResponse,
+        UpsertDocumentsRequest,
+        _WRITE,
+    )
+)
+async def upsert_documents(request: Request) -> Response:
+    namespace = await owner_namespace(request)
+    collection = request.path_params["collection"]
+    if not COLLECTION_NAME.fullmatch(collection):
+        raise invalid(
+            "collection", "invalid name", f"The collection name must be {COLLECTION_NAME_RULE}."
+        )
+    body = await parse_body(request, UpsertDocumentsRequest)
+    collections = services_of(request).collections
+    return respond(await call(collections.upsert, namespace, collection, body.documents))
+
+
+# Organization secrets -----------------------------------------------------------------------
+
+
+def _secrets(
+    summary: str,
+    response: type[BaseModel],
+    request: type[BaseModel] | None = None,
+    errors: tuple[int, ...] = OWNER_ERRORS,
+) -> Operation:
+    return _owner(summary, "Secrets", response, request, errors, namespace_optional=True)
+
+
+async def secrets_namespace(request: Request) -> str:
+    # The SDK's secret calls carry no X-Namespace: a key bound to a namespace implies it.
+    return await owner_namespace(request, header_optional=True)
+
+
+@api(_secrets("Create a secret", SecretResponse, CreateSecretRequest, (*_WRITE, 409)))
+async def create_secret(request: Request) -> Response:
+    namespace = await secrets_namespace(request)
+    body = await parse_body(request, CreateSecretRequest)
+    vault = services_of(request).vault
+    return respond(await call(vault.create, namespace, body.secret_name, body.secret_value))
+
+
+@api(_secrets("List secret names", SecretsListResponse))
+async def list_secrets(request: Request) -> Response:
+    namespace = await secrets_namespace(request)
+    return respond(await call(services_of(request).vault.names, namespace))
+
+
+@api(_secrets("Replace a secret's value", SecretResponse, UpdateSecretRequest, _WRITE))
+async def replace_secret(request: Request) -> Response:
+    namespace = await secrets_namespace(request)
+    body = await parse_body(request, UpdateSecretRequest)
+    name = request.path_params["secret_name"]
+    vault = services_of(request).vault
+    return respond(await call(vault.replace, namespace, name, body.secret_value))
+
+
+@api(_secrets("Delete a secret", SecretResponse, errors=(*OWNER_ERRORS, 409)))
+async def delete_secret(request: Request) -> Response:
+    namespace = await secrets_namespace(request)
+    name = request.path_params["secret_name"]
+    return respond(await call(services_of(request).vault.delete, namespace, name))
+
+
+routes = [
+    route("/v1/retrievers", post=create_retriever, get=list_retrievers),
+    # Literal paths before /v1/retrievers/{retriever_id}, which would swallow them.
+    route("/v1/retrievers/published", get=list_published),
+    route("/v1/retrievers/{retriever_id}", get=get_retriever, delete=delete_retriever),
+    route(
+        "/v1/retrievers/{retriever_id}/publish",
+        post=publish,
+        get=get_published,
+        patch=update_published,
+        delete=unpublish,
+    ),
+    route("/v1/retrievers/{retriever_id}/publish/availability", get=availability),
+    route("/v1/retrievers/{retriever_id}/interactions", get=list_interactions),
+    route("/v1/collections/{collection}/documents", post=upsert_documents),
+    route("/v1/organizations/secrets", post=create_secret, get=list_secrets),
+    route("/v1/organizations/secrets/{secret_name}", put=replace_secret, delete=delete_secret),
+]

@@ -1,0 +1,178 @@
+"""The pages end users see: the search page, its embed, the password form, the directory."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from starlette.requests import Request
+from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from app.crypto import derive_key
+from app.errors import AppError, BadRequest, Forbidden, PasswordRequired, TooManyRequests
+from app.paths import STATIC_DIR
+from app.rendering.cards import PAGE_SIZE, cards
+from app.rendering.form import form_state
+from app.schemas.public import ExecuteRequest, OffsetPagination
+from app.services.catalog import PublicRetriever
+from app.web.requests import caller_of, services_of
+from app.web.templates import frame_ancestors, render
+from app.web.views.public import set_unlock_cookie
+
+CSRF_MAX_AGE_SECONDS = 3600
+
+
+def _csrf(request: Request) -> URLSafeTimedSerializer:
+    key = derive_key(services_of(request).settings.effective_secret_key, b"page-forms-v1")
+    return URLSafeTimedSerializer(key, salt="unlock-form")
+
+
+def _page_url(request: Request, base: str, **changes: Any) -> str:
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
+    params += [(k, str(v)) for k, v in changes.items() if v is not None]
+    return base + ("?" + urlencode(params) if params else "")
+
+
+async def search_page(request: Request) -> Response:
+    services = services_of(request)
+    query = services.query
+    name = request.path_params["public_name"]
+    caller = caller_of(request, page=True)
+    base = request.url.path
+    try:
+        retriever = await query.open(name, caller)
+    except PasswordRequired:
+        retriever = await services.catalog.lookup(name)
+        token = _csrf(request).dumps(retriever.record.public_id)
+        return render(  # 200: a page asking for a password, not a refused API call
+            request,
+            "password.html",
+            200,
+            retriever,
+            token=token,
+            next=_page_url(request, base),
+            failed=False,
+        )
+
+    display = retriever.display
+    state = form_state(display, request.query_params)
+    result: dict[str, Any] | None = None
+    problem: AppError | None = None
+    headers: dict[str, str] = {}
+    if state.can_search and not any(c.error for c in state.controls):
+        try:
+            answer = await query.run(
+                retriever,
+                caller,
+                ExecuteRequest(
+                    inputs=state.inputs,
+                    pagination=OffsetPagination(page_number=state.page, page_size=PAGE_SIZE),
+                ),
+            )
+            result, headers = answer.body, answer.headers
+        except TooManyRequests:
+            raise  # a whole page that says how long to wait
+        except AppError as error:
+            problem = error
+    status = problem.status if problem else 200
+    found = result["documents"] if result else []
+    paging = result["pagination"] if result else None
+    page_size = paging["page_size"] if paging else PAGE_SIZE
+    values = {
+        "state": state,
+        "result": result,
+        "problem": problem,
+        "cards": cards(
+            display, found, (state.page - 1) * page_size, services.clock(), services.renderers
+        ),
+        "paging": paging,
+        "prev_url": _page_url(request, base, page=state.page - 1 if state.page > 2 else None)
+        if state.page > 1
+        else None,
+        "next_url": _page_url(request, base, page=state.page + 1)
+        if paging and paging["has_next"]
+        else None,
+        "canonical": (display.seo.canonical_url if display.seo else None)
+        or f"{services.settings.public_url}/r/{retriever.public_name}",
+        "parent_origin": _parent_origin(request, retriever),
+    }
+    partial = request.headers.get("x-partial") == "results"
+    template = "_results.html" if partial else "search.html"
+    return render(request, template, status, retriever, headers=headers, **values)
+
+
+def _parent_origin(request: Request, retriever: PublicRetriever) -> str | None:
+    """The embedding site's origin, if the publisher allows that site to frame the page."""
+    origin = request.query_params.get("origin", "")
+    parts = urlsplit(origin)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+        return None
+    origin = f"{parts.scheme}://{parts.netloc}"
+    for pattern in frame_ancestors(retriever):
+        if (
+            pattern == "*"
+            or pattern == origin
+            or (pattern.endswith(":*") and origin.rsplit(":", 1)[0] == pattern[:-2])
+        ):
+            return origin
+    return None
+
+
+async def unlock(request: Request) -> Response:
+    services = services_of(request)
+    retriever = await services.catalog.lookup(request.path_params["public_name"])
+    form = await request.form()
+    base = f"/r/{retriever.record.public_name}"
+    target = str(form.get("next") or base)
+    if not (target == base or target.startswith((base + "?", base + "/embed"))):
+        target = base
+    origin = request.headers.get("origin")
+    own = urlsplit(services.settings.public_url)
+    request_origin = f"{request.url.scheme}://{request.url.netloc}"
+    if origin and origin not in (f"{own.scheme}://{own.netloc}", request_origin):
+        raise Forbidden("This form was sent from another site.")
+    try:
+        signed = _csrf(request).loads(str(form.get("token", "")), max_age=CSRF_MAX_AGE_SECONDS)
+    except (BadSignature, SignatureExpired):
+        signed = None
+    if signed != retriever.record.public_id:
+        raise BadRequest("The form has expired; please enter the password again.")
+    password = str(form.get("password", ""))
+    valid = bool(password) and await services.access.try_password(
+        retriever, caller_of(request), password
+    )
+    if not valid:
+        token = _csrf(request).dumps(retriever.record.public_id)
+        return render(
+            request, "password.html", 200, retriever, token=token, next=target, failed=True
+        )
+    response = RedirectResponse(target, status_code=303)
+    cookie = await services.access.unlock_cookie(retriever)
+    if cookie:
+        set_unlock_cookie(response, request, retriever.record.public_name, cookie)
+    return response
+
+
+async def directory(request: Request) -> Response:
+    query = request.query_params.get("q", "")[:100]
+    listing = await services_of(request).directory.listing(1, 100, query or None)
+    return render(request, "directory.html", 200, None, listing=listing, query=query)
+
+
+async def embed_script(request: Request) -> Response:
+    return FileResponse(
+        STATIC_DIR / "embed.js",
+        media_type="text/javascript",
+        headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"},
+    )
+
+
+routes = [
+    Route("/", directory, methods=["GET"]),
+    Route("/embed.js", embed_script, methods=["GET"]),
+    Route("/r/{public_name}", search_page, methods=["GET"]),
+    Route("/r/{public_name}/embed", search_page, methods=["GET"]),
+    Route("/r/{public_name}/unlock", unlock, methods=["POST"]),
+]

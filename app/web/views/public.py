@@ -1,0 +1,154 @@
+"""The public API: directory, config, execute, verify, interactions. No owner key."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app.errors import invalid
+from app.schemas.public import (
+    ExecuteRequest,
+    ExecuteResponse,
+    InteractionRequest,
+    InteractionResponse,
+    ListPublicRetrieversResponse,
+    PublicRetrieverConfigResponse,
+    VerifyPasswordRequest,
+    VerifyPasswordResponse,
+)
+from app.services.cookies import UnlockCookies
+from app.web.requests import caller_of, int_param, json_body, parse_body, services_of
+from app.web.responses import JSONResponse, respond
+from app.web.routing import PUBLIC_QUERY_ERRORS, Operation, api, route
+
+MAX_DIRECTORY_PAGE_SIZE = 100
+MAX_SEARCH_CHARS = 100
+_PUBLIC = "Public"
+
+
+def set_unlock_cookie(response: Response, request: Request, public_name: str, value: str) -> None:
+    """HttpOnly always; over HTTPS also Secure, SameSite=None and Partitioned, so that the
+    cookie works inside another site's iframe."""
+    settings = services_of(request).settings
+    attributes = [
+        f"{UnlockCookies.name(public_name)}={value}",
+        f"Max-Age={settings.unlock_cookie_max_age_seconds}",
+        "Path=/",
+        "HttpOnly",
+    ]
+    if settings.public_url.startswith("https://"):
+        attributes += ["Secure", "SameSite=None", "Partitioned"]
+    else:
+        attributes.append("SameSite=Lax")
+    # Written by hand: the standard library learns the Partitioned attribute only in 3.14.
+    response.headers.append("set-cookie", "; ".join(attributes))
+
+
+@api(
+    Operation(
+        "Directory of published retrievers",
+        _PUBLIC,
+        ListPublicRetrieversResponse,
+        errors=(422, 503),
+        query=("page", "page_size", "search"),
+    )
+)
+async def directory(request: Request) -> Response:
+    page = int_param(request, "page", 1, 1, 100_000)
+    page_size = int_param(request, "page_size", 20, 1, MAX_DIRECTORY_PAGE_SIZE)
+    search = request.query_params.get("search") or None
+    if search is not None and len(search) > MAX_SEARCH_CHARS:
+        raise invalid(
+            "search",
+            "too long",
+            f"Query parameter 'search' is at most {MAX_SEARCH_CHARS} characters.",
+        )
+    return respond(await services_of(request).directory.listing(page, page_size, search))
+
+
+@api(
+    Operation(
+        "A retriever's public config", _PUBLIC, PublicRetrieverConfigResponse, errors=(404, 503)
+    )
+)
+async def config(request: Request) -> Response:
+    retriever = await services_of(request).catalog.lookup(request.path_params["public_name"])
+    return JSONResponse(
+        {
+            "public_name": retriever.public_name,
+            "display_config": retriever.record.display_config,
+            "password_protected": retriever.password_protected,
+            "retriever_metadata": retriever.record.retriever_metadata,
+        }
+    )
+
+
+@api(
+    Operation(
+        "Run a query",
+        _PUBLIC,
+        ExecuteResponse,
+        request=ExecuteRequest,
+        errors=(*PUBLIC_QUERY_ERRORS, 413, 415),
+        headers=("X-Public-API-Key", "X-Retriever-Password"),
+    )
+)
+async def execute(request: Request) -> Response:
+    query = services_of(request).query
+    caller = caller_of(request)
+    retriever = await query.open(request.path_params["public_name"], caller)
+    body = await json_body(request)
+    answer = await query.run(retriever, caller, body)
+    return JSONResponse(answer.body, headers=answer.headers)
+
+
+@api(
+    Operation(
+        "Check a password",
+        _PUBLIC,
+        VerifyPasswordResponse,
+        VerifyPasswordRequest,
+        (404, 413, 415, 422, 429, 503),
+    )
+)
+async def verify(request: Request) -> Response:
+    services = services_of(request)
+    retriever = await services.catalog.lookup(request.path_params["public_name"])
+    body = await parse_body(request, VerifyPasswordRequest)
+    valid = await services.access.try_password(retriever, caller_of(request), body.password)
+    response = respond(VerifyPasswordResponse(valid=valid))
+    cookie = await services.access.unlock_cookie(retriever) if valid else None
+    if cookie:
+        set_unlock_cookie(response, request, retriever.public_name, cookie)
+    return response
+
+
+@api(
+    Operation(
+        "Record a view or click",
+        _PUBLIC,
+        InteractionResponse,
+        InteractionRequest,
+        (*PUBLIC_QUERY_ERRORS, 413, 415),
+        headers=("X-Public-API-Key", "X-Retriever-Password", "X-Session-Id"),
+    )
+)
+async def interactions(request: Request) -> Response:
+    services = services_of(request)
+    caller = caller_of(request)
+    retriever = await services.query.open(request.path_params["public_name"], caller)
+    await services.interactions.admit(retriever, caller)
+    body = await parse_body(request, InteractionRequest)
+    recorded = await services.interactions.record(
+        retriever, body, request.headers.get("x-session-id")
+    )
+    return respond(recorded)
+
+
+routes = [
+    route("/v1/public/retrievers/", get=directory),
+    route("/v1/public/retrievers/{public_name}/config", get=config),
+    route("/v1/public/retrievers/{public_name}/execute", post=execute),
+    route("/v1/public/retrievers/{public_name}/verify", post=verify),
+    route("/v1/public/retrievers/{public_name}/interactions", post=interactions),
+]
