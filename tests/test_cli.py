@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 
 from app.settings import Settings
 from app.web.app import create_app
-from tests.conftest import free_port
+from tests.servers import free_port
 
 CLI = [sys.executable, "-m", "app.cli"]
 

@@ -14,13 +14,8 @@ import httpx
 from app.adapters.engine import ENGINE_FILE, Engine
 from app.paths import SAMPLE_CATALOG
 from app.services.importing import import_file
-from tests.conftest import (
-    NAMESPACE,
-    browse_config,
-    local_backend,
-    owner_headers,
-    server_process,
-)
+from tests.helpers import NAMESPACE, browse_config, local_backend, owner_headers
+from tests.servers import server_process
 
 SECONDS = 60 if os.environ.get("CI") == "true" else 20
 RATES = {"execute": 40, "page": 15, "patch": 2}  # requests a second, each from its own thread

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import display_config, local_backend, owner_headers
+from tests.helpers import display_config, local_backend, owner_headers
 
 
 @pytest.fixture

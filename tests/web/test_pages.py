@@ -11,15 +11,15 @@ from starlette.testclient import TestClient
 
 from app.settings import Settings
 from app.web.app import create_app
-from tests.conftest import (
+from tests.helpers import (
     FakeClock,
     display_config,
-    free_port,
     local_backend,
     owner_headers,
     protect,
     publish_over_upstream,
 )
+from tests.servers import free_port
 
 HOSTILE = "<script>alert(1)</script>\"'><img src=x onerror=alert(1)>"
 DOCUMENTS = [

@@ -13,7 +13,7 @@ from app.schemas.publishing import PublishRetrieverRequest, UpdatePublishedRetri
 from app.schemas.retrievers import CreateRetrieverRequest
 from app.services.wiring import Services, build_services
 from app.settings import Settings
-from tests.conftest import display_config, local_backend
+from tests.helpers import display_config, local_backend
 
 NS = "acme"
 

@@ -14,7 +14,7 @@ from app.rendering.formats import builtin_renderers, format_date, relative
 from app.rendering.markdown import render_markdown
 from app.rendering.theme import contrast, contrast_warnings, page_css
 from app.schemas.display import DisplayConfig, FieldConfig
-from tests.conftest import display_config
+from tests.helpers import display_config
 
 NOW = datetime(2026, 3, 2, 12, 0, 0, tzinfo=UTC)
 RENDERERS = builtin_renderers()

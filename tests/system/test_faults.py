@@ -12,13 +12,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import (
-    browse_config,
-    local_backend,
-    owner_headers,
-    publish_over_upstream,
-    server_process,
-)
+from tests.helpers import browse_config, local_backend, owner_headers, publish_over_upstream
+from tests.servers import server_process
 
 
 def test_killed_mid_publishes_every_acknowledged_write_is_there(tmp_path: Path) -> None:

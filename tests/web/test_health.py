@@ -7,7 +7,8 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from app.web.app import create_app
-from tests.conftest import PostgresServer, owner_headers
+from tests.helpers import owner_headers
+from tests.servers import PostgresServer
 
 
 def test_healthz_and_readyz(client: TestClient) -> None:

@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 
 from app.crypto import SecretBox
 from app.settings import Settings
-from tests.conftest import owner_headers
+from tests.helpers import owner_headers
 
 VALUE = "correct horse battery staple 9f8e7d"
 

@@ -14,7 +14,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from app.web.middleware.request_id import masked
-from tests.conftest import free_port, owner_headers
+from tests.helpers import owner_headers
+from tests.servers import free_port
 
 
 @pytest.mark.parametrize(

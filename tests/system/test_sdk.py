@@ -9,14 +9,8 @@ import mixpeek
 import pytest
 from mixpeek.exceptions import ApiException
 
-from tests.conftest import (
-    NAMESPACE,
-    OWNER_KEY,
-    LiveServer,
-    display_config,
-    local_backend,
-    seed_update,
-)
+from tests.helpers import NAMESPACE, OWNER_KEY, display_config, local_backend, seed_update
+from tests.servers import LiveServer
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from app.services.limits import TIER_LIMITS, windows_for
 from app.settings import Settings
 from app.web.app import create_app
 from app.web.clientip import client_ip
-from tests.conftest import FakeClock, browse_config, local_backend, owner_headers
+from tests.helpers import FakeClock, browse_config, local_backend, owner_headers
 
 
 class Site:

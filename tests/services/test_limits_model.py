@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from app.adapters.counters import Counters
 from app.services.limits import RateLimiter, Window
-from tests.conftest import FakeClock
+from tests.helpers import FakeClock
 
 WINDOWS = st.lists(
     st.tuples(st.integers(1, 6), st.sampled_from([1, 2, 5, 60])),

@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from app.settings import Settings
 from app.web.app import create_app
-from tests.conftest import NAMESPACE, OWNER_KEY, display_config, local_backend, owner_headers
+from tests.helpers import NAMESPACE, OWNER_KEY, display_config, local_backend, owner_headers
 
 
 def test_every_api_route_is_documented(client: TestClient) -> None:

@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 
 from app.settings import Settings
 from app.web.app import create_app
-from tests.conftest import NAMESPACE, OWNER_KEY, local_backend, owner_headers
+from tests.helpers import NAMESPACE, OWNER_KEY, local_backend, owner_headers
 
 NASTY = st.sampled_from(
     [

@@ -17,7 +17,7 @@ from app.services.access import MAX_FAILED_ATTEMPTS
 from app.services.cookies import UnlockCookies
 from app.settings import Settings
 from app.web.app import create_app
-from tests.conftest import FakeClock, browse_config, local_backend, owner_headers
+from tests.helpers import FakeClock, browse_config, local_backend, owner_headers
 
 PASSWORD = "correct horse battery"
 EXECUTE = "/v1/public/retrievers/locked/execute"

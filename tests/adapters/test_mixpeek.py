@@ -16,7 +16,8 @@ from starlette.testclient import TestClient
 
 from app.settings import Settings
 from app.web.app import create_app
-from tests.conftest import LiveServer, display_config, free_port, owner_headers
+from tests.helpers import display_config, owner_headers
+from tests.servers import LiveServer, free_port
 
 UPSTREAM_KEY = "sk_upstream_live_0123456789"
 EXPOSED = ["title", "price"]

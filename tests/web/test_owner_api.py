@@ -6,13 +6,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from tests.conftest import (
-    NAMESPACE,
-    display_config,
-    local_backend,
-    owner_headers,
-    seed_update,
-)
+from tests.helpers import NAMESPACE, display_config, local_backend, owner_headers, seed_update
 
 
 def _create_secret(client: TestClient, name: str, value: str = "hunter2-password") -> None:

@@ -9,7 +9,7 @@ from starlette.testclient import TestClient
 
 from app.settings import Settings
 from app.web.app import create_app
-from tests.conftest import (
+from tests.helpers import (
     NAMESPACE,
     OTHER_KEY,
     OTHER_NAMESPACE,

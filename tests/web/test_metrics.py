@@ -9,14 +9,14 @@ from starlette.testclient import TestClient
 
 from app.settings import Settings
 from app.web.app import create_app
-from tests.conftest import (
+from tests.helpers import (
     FakeClock,
     browse_config,
-    free_port,
     local_backend,
     owner_headers,
     publish_over_upstream,
 )
+from tests.servers import free_port
 
 
 def value(text: str, name: str, **labels: str) -> float:

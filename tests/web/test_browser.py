@@ -20,7 +20,8 @@ from app.services.demo import DEMO_DISPLAY_CONFIG
 from app.services.importing import import_file
 from app.settings import Settings
 from app.web.app import create_app
-from tests.conftest import IN_CI, LiveServer, free_port, local_backend, owner_headers
+from tests.helpers import IN_CI, local_backend, owner_headers
+from tests.servers import LiveServer, free_port
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = "/usr/bin/chromium"
@@ -34,7 +35,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(__file__).parent.parent / "docs" / "screenshots"
+SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
 PASSWORD = "open sesame"
 
 

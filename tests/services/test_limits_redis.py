@@ -9,13 +9,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import (
-    RedisServer,
-    browse_config,
-    local_backend,
-    owner_headers,
-    server_process,
-)
+from tests.helpers import browse_config, local_backend, owner_headers
+from tests.servers import RedisServer, server_process
 
 # Per-day limits, so that a minute or an hour turning mid-test changes nothing.
 DAILY = {"requests_per_minute": 1000, "requests_per_hour": 1000}
