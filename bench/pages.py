@@ -20,7 +20,7 @@ import httpx
 from app.services.demo import seed_demo
 from app.settings import Settings
 from app.web.app import create_app
-from tests.conftest import LiveServer, free_port
+from tests.servers import LiveServer, free_port
 
 
 def timed(
