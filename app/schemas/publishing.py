@@ -43,7 +43,8 @@ class PublishRetrieverRequest(Model):
     display_config: DisplayConfig | None = None
     rate_limit_config: RateLimitConfig | None = None
     password_secret_name: str | None = None
-    include_metadata: bool = True
+    # Off unless asked: the metadata names the collection and its search fields publicly.
+    include_metadata: bool = False
     tags: list[Tag] | None = Field(default=None, max_length=MAX_TAGS)
     category: Category | None = None
 

@@ -11,7 +11,7 @@ from app.errors import Forbidden, PasswordRequired
 from app.metrics import Metrics
 from app.services.catalog import PublicRetriever
 from app.services.cookies import UnlockCookies
-from app.services.limits import RateLimiter, Window
+from app.services.limits import RateLimiter, Window, address_key
 from app.services.vault import Vault
 
 MAX_FAILED_ATTEMPTS = 5
@@ -61,24 +61,30 @@ class Access:
         password: str,
         secret: str | None = None,
     ) -> bool:
-        """Check a guess, refusing with 429 once this address has guessed wrong too often."""
+        """Check a guess, refusing with 429 once this address has guessed wrong too often.
+
+        Every guess is counted first, in one atomic increment, and checked only if it is
+        within the allowance, so concurrent guesses (from any number of processes sharing the
+        counters) can never check more than `MAX_FAILED_ATTEMPTS` passwords. A right password
+        gives its count back.
+        """
         window = Window(
             "password-attempts",
             MAX_FAILED_ATTEMPTS,
             FAILED_ATTEMPTS_WINDOW_SECONDS,
-            f"{retriever.record.public_id}:{caller.ip}",
+            f"{retriever.record.public_id}:{address_key(caller.ip)}",
         )
-        if await self.limiter.peek(window) >= MAX_FAILED_ATTEMPTS:
-            refusal = self.limiter.refusal(window)
-            raise refusal.refuse(
-                f"Too many wrong passwords from this address; try again in {refusal.reset} s."
+        decision = await self.limiter.hit([window])
+        if decision is not None and not decision.allowed:
+            raise decision.refuse(
+                f"Too many wrong passwords from this address; try again in {decision.reset} s."
             )
         if secret is None:
             secret = await self._password(retriever)
         # Compared in constant time; a missing secret matches nothing.
         if secret is not None and crypto.same(password, secret):
+            await self.limiter.give_back(window)
             return True
-        await self.limiter.hit([window])
         self.metrics.password_failures.inc()
         return False
 

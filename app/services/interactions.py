@@ -11,7 +11,7 @@ from app.adapters.threads import in_thread
 from app.schemas.public import InteractionRequest, InteractionResponse
 from app.services.access import Caller
 from app.services.catalog import PublicRetriever
-from app.services.limits import RateLimiter, Window
+from app.services.limits import RateLimiter, Window, address_key
 from app.services.retrievers import retriever_or_404
 
 INTERACTION_ID_PREFIX = "int_"
@@ -31,7 +31,7 @@ class Interactions:
             "interactions",
             INTERACTIONS_PER_IP_HOUR,
             3600,
-            f"{retriever.record.retriever_id}:{caller.ip}",
+            f"{retriever.record.retriever_id}:{address_key(caller.ip)}",
         )
         decision = await self.limiter.hit([window])
         if decision is not None and not decision.allowed:

@@ -8,6 +8,7 @@ uses up nothing.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,6 +25,19 @@ TIER_LIMITS: dict[RateLimitTier, tuple[int, int, int] | None] = {
     RateLimitTier.UNLIMITED: None,
 }
 DEFAULT_IP_LIMIT_PER_HOUR = 100
+IPV6_CLIENT_PREFIX = 64  # one subscriber's network: an ISP hands each customer a /64 at least
+
+
+def address_key(ip: str) -> str:
+    """What a per-address limit counts: an IPv4 address, or the IPv6 /64 it lies in, since
+    anyone with one IPv6 address has the other 2^64 of that network too."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/{IPV6_CLIENT_PREFIX}", strict=False))
+    return str(address)
 
 
 @dataclass(frozen=True)
@@ -70,7 +84,7 @@ def windows_for(config: RateLimitConfig, retriever: str, client_ip: str) -> list
             windows.append(Window(name, limit, seconds, retriever))
     if config.enable_ip_limits:
         limit = config.max_requests_per_ip_hour or DEFAULT_IP_LIMIT_PER_HOUR
-        windows.append(Window("ip-hour", limit, HOUR, f"{retriever}:{client_ip}"))
+        windows.append(Window("ip-hour", limit, HOUR, f"{retriever}:{address_key(client_ip)}"))
     return windows
 
 
@@ -83,14 +97,10 @@ class RateLimiter:
     def _key(self, window: Window, now: float) -> str:
         return f"{self.prefix}:{window.name}:{window.scope}:{int(now // window.seconds)}"
 
-    async def peek(self, window: Window) -> int:
-        """The window's count now, without counting."""
+    async def give_back(self, window: Window) -> None:
+        """Undo one count of `window` (a request that turned out not to count)."""
         now = self.clock().timestamp()
-        return await self.counters.incr(self._key(window, now), _reset(now, window.seconds) + 1, 0)
-
-    def refusal(self, window: Window) -> Decision:
-        now = self.clock().timestamp()
-        return Decision(False, window, 0, _reset(now, window.seconds))
+        await self.counters.incr(self._key(window, now), _reset(now, window.seconds) + 1, -1)
 
     async def hit(self, windows: Sequence[Window]) -> Decision | None:
         """Count one request in every window; refuse (giving the counts back) if any is over.

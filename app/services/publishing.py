@@ -30,7 +30,13 @@ from app.schemas.publishing import (
     RateLimitConfig,
     UpdatePublishedRetrieverRequest,
 )
-from app.services.retrievers import Changed, dump_set, no_such_secret, retriever_or_404
+from app.services.retrievers import (
+    Changed,
+    check_searchable,
+    dump_set,
+    no_such_secret,
+    retriever_or_404,
+)
 
 MAX_NAME_SUFFIX = 100
 
@@ -94,6 +100,8 @@ class Publishing:
         if request.display_config is not None:
             self.renderers.check(request.display_config, "display_config")
         display_config = dump_set(request.display_config) or retriever.display_config
+        if display_config is not None:
+            check_searchable(retriever.backend, display_config["exposed_fields"])
         if display_config is None:
             raise invalid(
                 "display_config",
@@ -160,7 +168,7 @@ class Publishing:
         with self.store.write() as tx:
             retriever = retriever_or_404(tx, namespace, retriever_id)
             current = _published_or_404(tx, namespace, retriever_id, for_update=True)
-            changes = self._changes(tx, current, request)
+            changes = self._changes(tx, current, retriever, request)
             updated = current.replace(
                 **changes, updated_at=stamp(self.clock()), version=current.version + 1
             )
@@ -169,7 +177,11 @@ class Publishing:
         return self._published_response(updated, retriever)
 
     def _changes(
-        self, tx: Transaction, current: PublishedRecord, request: UpdatePublishedRetrieverRequest
+        self,
+        tx: Transaction,
+        current: PublishedRecord,
+        retriever: RetrieverRecord,
+        request: UpdatePublishedRetrieverRequest,
     ) -> dict[str, Any]:
         """What the request changes. A field absent or null stays as it is."""
         if request.public_name is not None and request.public_name != current.public_name:
@@ -181,6 +193,7 @@ class Publishing:
         changes: dict[str, Any] = {}
         if request.display_config is not None:
             self.renderers.check(request.display_config, "display_config")
+            check_searchable(retriever.backend, request.display_config.exposed_fields)
             changes["display_config"] = dump_set(request.display_config)
         if request.rate_limit_config is not None:
             changes["rate_limit_config"] = _merge_rate_limit(

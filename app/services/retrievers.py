@@ -28,6 +28,9 @@ class Retrievers:
     def create(self, namespace: str, request: CreateRetrieverRequest) -> RetrieverResponse:
         if request.display_config is not None:
             self.renderers.check(request.display_config, "display_config")
+            check_searchable(
+                request.backend.model_dump(), request.display_config.exposed_fields
+            )
         now = stamp(self.clock())
         record = RetrieverRecord(
             retriever_id=crypto.new_id(crypto.RETRIEVER_ID_PREFIX),
@@ -90,6 +93,21 @@ def retriever_response(
         created_at=datetime.fromisoformat(record.created_at),
         updated_at=datetime.fromisoformat(record.updated_at),
     )
+
+
+def check_searchable(backend: dict[str, Any], exposed_fields: list[str]) -> None:
+    """Only exposed fields may be searched: a hidden field that can be matched can be read,
+    one query at a time."""
+    hidden = [name for name in backend.get("search_fields") or () if name not in exposed_fields]
+    if hidden:
+        names = ", ".join(hidden)
+        raise invalid(
+            "backend.search_fields",
+            f"{names} not in display_config.exposed_fields",
+            f"backend.search_fields names {names}, which display_config.exposed_fields does "
+            "not list; only exposed fields may be searched (expose them, or search fewer "
+            "fields).",
+        )
 
 
 def dump_set(model: Any) -> Any:

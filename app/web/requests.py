@@ -28,18 +28,30 @@ def services_of(request: Request) -> Services:
     return services
 
 
-async def json_body(request: Request) -> bytes:
-    """The body, once its Content-Type says JSON (415 otherwise)."""
-    content_type = request.headers.get("content-type", "application/json")
+async def json_body(request: Request, *, public: bool = False) -> bytes:
+    """The body, once its Content-Type says JSON (415 otherwise).
+
+    On the public API a missing Content-Type is refused too: a cross-site page can POST a body
+    without one with no CORS preflight, and must not spend a retriever's limits or write its
+    interactions that way. (Owner calls need an Authorization header, which a cross-site
+    request cannot send without a preflight, so a bare body is taken as JSON there.)
+    """
+    content_type = request.headers.get("content-type")
+    if content_type is None and not public:
+        content_type = "application/json"
+    if content_type is None:
+        raise UnsupportedMediaType(
+            "Send the body as JSON with Content-Type: application/json (none was sent)."
+        )
     if not content_type.split(";")[0].strip().lower().endswith(("/json", "+json")):
         raise UnsupportedMediaType(
-            f"Send the body as JSON (Content-Type: application/json), not {content_type!r}."
+            f"Send the body as JSON (Content-Type: application/json), not {content_type[:80]!r}."
         )
     return await request.body()
 
 
-async def parse_body(request: Request, model: type[M]) -> M:
-    return parse_json(model, await json_body(request))
+async def parse_body(request: Request, model: type[M], *, public: bool = False) -> M:
+    return parse_json(model, await json_body(request, public=public))
 
 
 def int_param(request: Request, name: str, default: int, low: int, high: int) -> int:

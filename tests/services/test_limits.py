@@ -120,7 +120,11 @@ def test_every_limited_response_describes_the_tightest_window(site: Site) -> Non
 
 def test_a_counted_request_that_fails_later_still_says_what_is_left(site: Site) -> None:
     site.publish("bad-body", {"requests_per_minute": 5})
-    response = site.client.post("/v1/public/retrievers/bad-body/execute", content=b"{")
+    response = site.client.post(
+        "/v1/public/retrievers/bad-body/execute",
+        content=b"{",
+        headers={"Content-Type": "application/json"},
+    )
     assert response.status_code == 422
     assert response.headers["RateLimit"] == '"minute";r=4;t=50'
 

@@ -339,7 +339,11 @@ def test_retriever_metadata_never_names_upstream_urls_or_secrets(client: TestCli
     body = client.post(
         f"/v1/retrievers/{rid}/publish",
         headers=owner_headers(),
-        json={"public_name": "upstream", "display_config": display_config()},
+        json={
+            "public_name": "upstream",
+            "display_config": display_config(),
+            "include_metadata": True,
+        },
     )
     assert body.status_code == 200
     metadata = client.get(f"/v1/retrievers/{rid}/publish", headers=owner_headers()).json()[

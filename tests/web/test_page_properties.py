@@ -73,7 +73,7 @@ def _config(title: str, label: str, helper: str, chip: str, panel: str, cta: str
                 "field_schema": {"type": "string", "description": helper},
             }
         ],
-        "exposed_fields": ["title", "body", "link"],
+        "exposed_fields": ["title", "description", "body", "link"],
         "field_config": {"link": {"format": "url", "format_options": {"label": label}}},
         "markdowns": [{"title": title, "content": panel}],
         "custom_cta": {"label": cta[:50], "markdown_content": panel},

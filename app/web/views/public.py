@@ -23,6 +23,7 @@ from app.web.routing import PUBLIC_QUERY_ERRORS, Operation, api, route
 
 MAX_DIRECTORY_PAGE_SIZE = 100
 MAX_SEARCH_CHARS = 100
+MAX_SESSION_ID_CHARS = 100  # as the body's own session_id
 _PUBLIC = "Public"
 
 
@@ -97,7 +98,7 @@ async def execute(request: Request) -> Response:
     query = services_of(request).query
     caller = caller_of(request)
     retriever = await query.open(request.path_params["public_name"], caller)
-    body = await json_body(request)
+    body = await json_body(request, public=True)
     answer = await query.run(retriever, caller, body)
     return JSONResponse(answer.body, headers=answer.headers)
 
@@ -114,7 +115,7 @@ async def execute(request: Request) -> Response:
 async def verify(request: Request) -> Response:
     services = services_of(request)
     retriever = await services.catalog.lookup(request.path_params["public_name"])
-    body = await parse_body(request, VerifyPasswordRequest)
+    body = await parse_body(request, VerifyPasswordRequest, public=True)
     valid = await services.access.try_password(retriever, caller_of(request), body.password)
     response = respond(VerifyPasswordResponse(valid=valid))
     cookie = await services.access.unlock_cookie(retriever) if valid else None
@@ -138,10 +139,15 @@ async def interactions(request: Request) -> Response:
     caller = caller_of(request)
     retriever = await services.query.open(request.path_params["public_name"], caller)
     await services.interactions.admit(retriever, caller)
-    body = await parse_body(request, InteractionRequest)
-    recorded = await services.interactions.record(
-        retriever, body, request.headers.get("x-session-id")
-    )
+    body = await parse_body(request, InteractionRequest, public=True)
+    session_id = request.headers.get("x-session-id")
+    if session_id is not None and len(session_id) > MAX_SESSION_ID_CHARS:
+        raise invalid(
+            "X-Session-ID",
+            f"at most {MAX_SESSION_ID_CHARS} characters",
+            f"X-Session-ID is at most {MAX_SESSION_ID_CHARS} characters.",
+        )
+    recorded = await services.interactions.record(retriever, body, session_id)
     return respond(recorded)
 
 

@@ -1,0 +1,208 @@
+"""What an anonymous visitor tried: each test failed before the hardening and passes now."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+
+from app.services.access import MAX_FAILED_ATTEMPTS
+from app.settings import Settings
+from app.web.app import create_app
+from tests.helpers import browse_config, display_config, local_backend, owner_headers, protect
+from tests.servers import LiveServer, RedisServer
+
+EXECUTE = "/v1/public/retrievers/product-search/execute"
+INTERACTIONS = "/v1/public/retrievers/product-search/interactions"
+CLICK = {"document_id": "d1", "interaction_type": ["click"], "position": 0}
+
+
+# A cross-site POST without a preflight -----------------------------------------------------
+
+
+@pytest.mark.usefixtures("published")
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_a_public_post_must_say_json(client: TestClient, content_type: str | None) -> None:
+    """A foreign page's no-CORS fetch sends no type or a form type: it spends nothing."""
+    headers = {"Content-Type": content_type} if content_type else {}
+    for path, body in ((EXECUTE, b'{"inputs": {"query": "lamp"}}'), (INTERACTIONS, b"{}")):
+        response = client.post(path, content=body, headers=headers)
+        assert response.status_code == 415, response.text
+        assert "application/json" in response.json()["error"]["message"]
+        assert "RateLimit" not in response.headers  # not counted
+    assert client.post(EXECUTE, json={"inputs": {"query": "lamp"}}).status_code == 200
+
+
+# Stored strings ----------------------------------------------------------------------------
+
+
+def test_a_long_session_id_is_refused_and_nothing_is_stored(
+    client: TestClient, published: dict[str, Any], retriever_id: str
+) -> None:
+    response = client.post(INTERACTIONS, json=CLICK, headers={"X-Session-ID": "s" * 101})
+    assert response.status_code == 422
+    assert response.json()["error"]["details"]["errors"][0]["field"] == "X-Session-ID"
+    listing = client.get(f"/v1/retrievers/{retriever_id}/interactions", headers=owner_headers())
+    assert listing.json()["total"] == 0
+    fine = client.post(INTERACTIONS, json=CLICK, headers={"X-Session-ID": "s" * 100})
+    assert fine.status_code == 200
+
+
+# Hidden fields cannot be searched ----------------------------------------------------------
+
+
+def _retriever(client: TestClient, name: str, config: dict[str, Any] | None = None) -> Any:
+    body: dict[str, Any] = {"retriever_name": name, "backend": local_backend()}
+    if config is not None:
+        body["display_config"] = config
+    return client.post("/v1/retrievers", headers=owner_headers(), json=body)
+
+
+def test_search_fields_must_be_exposed(client: TestClient) -> None:
+    # The backend searches title and description; this config hides description.
+    hidden = display_config(exposed_fields=["title", "price", "image_url"], components=None)
+    created = _retriever(client, "hidden", hidden)
+    assert created.status_code == 422
+    error = created.json()["error"]
+    assert error["details"]["errors"][0]["field"] == "backend.search_fields"
+    assert "description" in error["message"]
+
+    rid = _retriever(client, "open").json()["retriever_id"]
+    publish = f"/v1/retrievers/{rid}/publish"
+    refused = client.post(
+        publish, headers=owner_headers(), json={"public_name": "hidden", "display_config": hidden}
+    )
+    assert refused.status_code == 422
+    assert "description" in refused.json()["error"]["message"]
+    ok = client.post(
+        publish,
+        headers=owner_headers(),
+        json={"public_name": "shown", "display_config": display_config()},
+    )
+    assert ok.status_code == 200
+    patched = client.patch(publish, headers=owner_headers(), json={"display_config": hidden})
+    assert patched.status_code == 422
+    config = client.get(publish, headers=owner_headers()).json()["display_config"]
+    assert "description" in config["exposed_fields"]  # nothing stored
+
+
+def test_retriever_metadata_is_published_only_when_asked(
+    client: TestClient, published: dict[str, Any], retriever_id: str
+) -> None:
+    public = client.get("/v1/public/retrievers/product-search/config").json()
+    assert public["retriever_metadata"] is None
+    rid = _retriever(client, "with-metadata").json()["retriever_id"]
+    client.post(
+        f"/v1/retrievers/{rid}/publish",
+        headers=owner_headers(),
+        json={"public_name": "meta", "display_config": display_config(), "include_metadata": True},
+    )
+    shown = client.get("/v1/public/retrievers/meta/config").json()["retriever_metadata"]
+    assert shown["collections"][0]["collection_name"] == "products"
+
+
+# IPv6 clients are counted by network -------------------------------------------------------
+
+
+def _protected(client: TestClient) -> None:
+    rid = _retriever(client, "locked").json()["retriever_id"]
+    client.post(
+        f"/v1/retrievers/{rid}/publish",
+        headers=owner_headers(),
+        json={
+            "public_name": "locked",
+            "display_config": browse_config(),
+            "rate_limit_config": {"tier": "unlimited"},
+        },
+    )
+    protect(client, rid, "the right one")
+
+
+def test_addresses_of_one_ipv6_network_share_the_password_throttle(
+    client: TestClient, settings: Settings
+) -> None:
+    _protected(client)
+    app = client.app
+    statuses = []
+    for n in range(1, 21):
+        guesser = TestClient(app, client=(f"2001:db8:1:2::{n:x}", 5000))
+        guess = guesser.post("/v1/public/retrievers/locked/verify", json={"password": f"g{n}"})
+        statuses.append(guess.status_code)
+    assert statuses == [200] * MAX_FAILED_ATTEMPTS + [429] * (20 - MAX_FAILED_ATTEMPTS)
+    # Another /64 is another client.
+    other = TestClient(app, client=("2001:db8:1:3::1", 5000))
+    assert (
+        other.post("/v1/public/retrievers/locked/verify", json={"password": "x"}).status_code == 200
+    )
+
+
+def test_addresses_of_one_ipv6_network_share_the_ip_limit(client: TestClient) -> None:
+    rid = _retriever(client, "per-ip").json()["retriever_id"]
+    client.post(
+        f"/v1/retrievers/{rid}/publish",
+        headers=owner_headers(),
+        json={
+            "public_name": "per-ip",
+            "display_config": browse_config(),
+            "rate_limit_config": {
+                "tier": "unlimited",
+                "enable_ip_limits": True,
+                "max_requests_per_ip_hour": 3,
+            },
+        },
+    )
+    statuses = [
+        TestClient(client.app, client=(f"2001:db8::{n:x}", 5000))
+        .post("/v1/public/retrievers/per-ip/execute", json={"inputs": {}})
+        .status_code
+        for n in range(1, 7)
+    ]
+    assert statuses == [200, 200, 200, 429, 429, 429]
+
+
+# The wrong-password throttle is atomic -----------------------------------------------------
+
+
+async def _guess_at_once(url: str, count: int) -> list[int]:
+    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        answers = await asyncio.gather(
+            *(
+                http.post("/v1/public/retrievers/locked/verify", json={"password": f"wrong{n}"})
+                for n in range(count)
+            )
+        )
+    return [answer.status_code for answer in answers]
+
+
+@pytest.mark.parametrize("storage", ["memory", "redis"])
+def test_concurrent_wrong_passwords_check_no_more_than_the_allowance(
+    make_settings: Callable[..., Settings], redis_server: RedisServer, storage: str
+) -> None:
+    uri = redis_server.url if storage == "redis" else "memory://"
+    app = create_app(make_settings(rate_limit_storage=uri))
+    with TestClient(app) as owner:
+        _protected(owner)
+    with LiveServer(app) as server:
+        statuses = asyncio.run(_guess_at_once(server.url, 60))
+        metrics = httpx.get(f"{server.url}/metrics").text
+    assert statuses.count(200) == MAX_FAILED_ATTEMPTS  # answered {"valid": false}
+    assert statuses.count(429) == 60 - MAX_FAILED_ATTEMPTS
+    checked = next(
+        line for line in metrics.splitlines() if line.startswith("password_failures_total ")
+    )
+    assert float(checked.split()[1]) == MAX_FAILED_ATTEMPTS
+
+
+def test_a_right_password_does_not_use_up_the_allowance(client: TestClient) -> None:
+    _protected(client)
+    for _ in range(MAX_FAILED_ATTEMPTS * 3):
+        right = client.post(
+            "/v1/public/retrievers/locked/verify", json={"password": "the right one"}
+        )
+        assert right.json() == {"valid": True}
+    wrong = client.post("/v1/public/retrievers/locked/verify", json={"password": "nope"})
+    assert wrong.json() == {"valid": False}
