@@ -28,9 +28,7 @@ class Retrievers:
     def create(self, namespace: str, request: CreateRetrieverRequest) -> RetrieverResponse:
         if request.display_config is not None:
             self.renderers.check(request.display_config, "display_config")
-            check_searchable(
-                request.backend.model_dump(), request.display_config.exposed_fields
-            )
+            check_searchable(request.backend.model_dump(), request.display_config.exposed_fields)
         now = stamp(self.clock())
         record = RetrieverRecord(
             retriever_id=crypto.new_id(crypto.RETRIEVER_ID_PREFIX),
