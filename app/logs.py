@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 request_id: ContextVar[str] = ContextVar("request_id", default="-")
 
 
-class _RequestIdFilter(logging.Filter):
+class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id.get()
         return True
@@ -34,7 +34,7 @@ class JSONFormatter(logging.Formatter):
 def configure(level: str, fmt: str) -> None:
     """One handler on the root logger, so uvicorn's records get the same shape as ours."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(_RequestIdFilter())
+    handler.addFilter(RequestIdFilter())
     if fmt == "json":
         handler.setFormatter(JSONFormatter())
     else:

@@ -166,10 +166,11 @@ class Engine:
                 conn.execute("UPDATE documents SET body = ? WHERE id = ?", (encoded, rowid))
                 conn.execute(f"DELETE FROM {coll.fts_table} WHERE rowid = ?", (rowid,))
                 updated += 1
-            conn.execute(
-                f"INSERT INTO {coll.fts_table} (rowid, {columns}) VALUES ({marks})",
-                (rowid, *(_text(body.get(f)) for f in coll.fields)),
-            )
+            if coll.fields:  # no text yet, nothing to index: a later text field widens it
+                conn.execute(
+                    f"INSERT INTO {coll.fts_table} (rowid, {columns}) VALUES ({marks})",
+                    (rowid, *(_text(body.get(f)) for f in coll.fields)),
+                )
             ids.append(document_id)
         return UpsertResult(inserted=inserted, updated=updated, document_ids=ids)
 

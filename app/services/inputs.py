@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 from typing import Any
 
@@ -10,6 +11,8 @@ from app.schemas.display import FieldSchema, InputConfig, InputType
 
 MAX_TEXT_CHARS = 1000
 MAX_LIST_ITEMS = 100
+# What every store and engine here can hold: SQLite and PostgreSQL integers are 64-bit.
+MIN_INTEGER, MAX_INTEGER = -(2**63), 2**63 - 1
 
 _TEXTUAL = {InputType.STRING, InputType.TEXT, InputType.DOCUMENT_REFERENCE}
 _FILES = {InputType.IMAGE, InputType.AUDIO, InputType.VIDEO, InputType.PDF, InputType.EXCEL}
@@ -70,11 +73,13 @@ def _scalar(name: str, kind: InputType, value: Any) -> Any:
     if kind == InputType.INTEGER:
         if isinstance(value, bool) or not isinstance(value, int):
             raise _invalid(name, "must be a whole number")
-        return value
+        return _bounded(name, value)
     if kind in (InputType.NUMBER, InputType.FLOAT):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise _invalid(name, "must be a number")
-        return value
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _invalid(name, "must be a finite number")
+        return _bounded(name, value) if isinstance(value, int) else value
     if kind in (InputType.DATE, InputType.DATETIME):
         parse = date.fromisoformat if kind == InputType.DATE else datetime.fromisoformat
         try:
@@ -87,6 +92,12 @@ def _scalar(name: str, kind: InputType, value: Any) -> Any:
             raise _invalid(name, "must be an object")
         return value
     raise _invalid(name, f"has a type ({kind.value}) this server cannot take")
+
+
+def _bounded(name: str, value: int) -> int:
+    if not MIN_INTEGER <= value <= MAX_INTEGER:
+        raise _invalid(name, f"must be a whole number from {MIN_INTEGER} to {MAX_INTEGER}")
+    return value
 
 
 def _invalid(name: str, problem: str) -> InvalidInput:

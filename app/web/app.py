@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import ClientDisconnect
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
@@ -19,7 +20,12 @@ from app.errors import AppError
 from app.paths import STATIC_DIR
 from app.services.wiring import build_services
 from app.settings import Settings, load_settings
-from app.web.errors import handle_app_error, handle_http_exception, handle_unexpected
+from app.web.errors import (
+    handle_app_error,
+    handle_disconnect,
+    handle_http_exception,
+    handle_unexpected,
+)
 from app.web.middleware.body_limit import BodyLimitMiddleware
 from app.web.middleware.metrics import MetricsMiddleware
 from app.web.middleware.request_id import RequestIdMiddleware
@@ -60,6 +66,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         ],
         exception_handlers={
             AppError: handle_app_error,
+            ClientDisconnect: handle_disconnect,
             HTTPException: handle_http_exception,
             Exception: handle_unexpected,
         },

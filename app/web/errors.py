@@ -14,6 +14,7 @@ from app.web.responses import error_response
 from app.web.templates import render
 
 logger = logging.getLogger("retriever_pages")
+CLIENT_CLOSED_REQUEST = 499  # nginx's code for it: no standard one exists
 
 
 def _api(request: Request) -> bool:
@@ -43,11 +44,21 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, type_, message, headers=exc.headers)
 
 
+async def handle_disconnect(request: Request, exc: Exception) -> Response:
+    """The client went away before its body arrived: nobody to answer, nothing went wrong."""
+    logger.info("client disconnected during %s %s", request.method, request.url.path)
+    return Response(status_code=CLIENT_CLOSED_REQUEST)
+
+
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
-    # The traceback goes to the log only; the client learns nothing about internals.
-    logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    rid = request_id.get()
-    # Outside the middleware that adds it, so the id (for the logs) is added here.
+    # This runs outside the request-id middleware: the id comes from the scope it marked.
+    rid = str(request.scope.get("request_id") or request_id.get())
+    token = request_id.set(rid)
+    try:
+        # The traceback goes to the log only; the client learns nothing about internals.
+        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    finally:
+        request_id.reset(token)
     return error_response(
         500,
         "internal_error",

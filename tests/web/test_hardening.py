@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +12,7 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
+from app.logs import RequestIdFilter
 from app.services.access import MAX_FAILED_ATTEMPTS
 from app.settings import Settings
 from app.web.app import create_app
@@ -206,3 +209,134 @@ def test_a_right_password_does_not_use_up_the_allowance(client: TestClient) -> N
         assert right.json() == {"valid": True}
     wrong = client.post("/v1/public/retrievers/locked/verify", json={"password": "nope"})
     assert wrong.json() == {"valid": False}
+
+
+# No 500 from anonymous input ---------------------------------------------------------------
+
+
+def _typed_inputs_page(client: TestClient) -> None:
+    client.post(
+        "/v1/collections/products/documents",
+        headers=owner_headers(),
+        json={"documents": [{"document_id": "d1", "title": "Lamp", "price": 10}]},
+    )
+    rid = _retriever(client, "typed").json()["retriever_id"]
+    inputs = [
+        {
+            "field_name": "query",
+            "label": "Q",
+            "required": False,
+            "field_schema": {"type": "string"},
+        },
+        {
+            "field_name": "price",
+            "label": "P",
+            "required": False,
+            "field_schema": {"type": "integer"},
+        },
+        {"field_name": "spec", "label": "S", "required": False, "field_schema": {"type": "object"}},
+        {
+            "field_name": "specs",
+            "label": "Ss",
+            "required": False,
+            "field_schema": {"type": "array", "items": {"type": "object"}},
+        },
+    ]
+    config = display_config(
+        inputs=inputs, exposed_fields=["title", "description", "price"], components=None
+    )
+    response = client.post(
+        f"/v1/retrievers/{rid}/publish",
+        headers=owner_headers(),
+        json={
+            "public_name": "typed",
+            "display_config": config,
+            "rate_limit_config": {"tier": "unlimited"},
+        },
+    )
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize(
+    ("inputs", "field"),
+    [
+        ({"spec": {"a": 1}}, "inputs.spec"),
+        ({"specs": [{"a": 1}]}, "inputs.specs"),
+        ({"price": 2**64}, "inputs.price"),
+        ({"price": -(2**63) - 1}, "inputs.price"),
+    ],
+)
+def test_inputs_the_engine_cannot_take_are_a_422(
+    client: TestClient, inputs: dict[str, Any], field: str
+) -> None:
+    _typed_inputs_page(client)
+    response = client.post("/v1/public/retrievers/typed/execute", json={"inputs": inputs})
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["details"]["errors"][0]["field"] == field
+
+
+def test_a_huge_number_in_a_page_url_is_shown_as_a_problem(client: TestClient) -> None:
+    _typed_inputs_page(client)
+    page = client.get("/r/typed", params={"query": "lamp", "price": "9" * 30})
+    assert page.status_code == 422
+    assert "inputs.price" in page.text
+    assert client.get("/r/typed", params={"page": "9" * 30}).status_code == 200
+
+
+def test_documents_with_no_text_field_can_come_first(client: TestClient) -> None:
+    first = client.post(
+        "/v1/collections/numbers/documents",
+        headers=owner_headers(),
+        json={"documents": [{"document_id": "n1", "count": 3, "ok": True}]},
+    )
+    assert first.status_code == 200, first.text
+    later = client.post(
+        "/v1/collections/numbers/documents",
+        headers=owner_headers(),
+        json={"documents": [{"document_id": "t1", "title": "Lamp"}]},
+    )
+    assert later.status_code == 200
+    assert later.json()["total_documents"] == 2
+
+
+def test_an_unexpected_error_keeps_its_request_id(
+    client: TestClient, published: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a fault injected by the test")
+
+    client.app.state.services.engine.search = broken  # type: ignore[attr-defined]
+    caplog.handler.addFilter(RequestIdFilter())  # as the app's own log handler does
+    with caplog.at_level("ERROR"):
+        response = client.post(
+            EXECUTE, json={"inputs": {"query": "lamp"}}, headers={"X-Request-ID": "trace-500-abc"}
+        )
+    assert response.status_code == 500
+    assert response.headers["X-Request-ID"] == "trace-500-abc"
+    assert response.json()["error"]["details"]["request_id"] == "trace-500-abc"
+    assert "RuntimeError" not in response.text
+    logged = [record for record in caplog.records if record.levelname == "ERROR"]
+    assert logged
+    assert all(getattr(record, "request_id", None) == "trace-500-abc" for record in logged)
+
+
+def test_a_client_that_leaves_mid_body_is_a_quiet_log_line(
+    live_server: LiveServer, published: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    import socket
+
+    with caplog.at_level("INFO"):
+        for _ in range(3):
+            with socket.create_connection(("127.0.0.1", live_server.port)) as raw:
+                raw.sendall(
+                    b"POST " + EXECUTE.encode() + b" HTTP/1.1\r\nHost: x\r\n"
+                    b'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"inp'
+                )
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not any(
+            "client disconnected" in r.getMessage() for r in caplog.records
+        ):
+            time.sleep(0.05)
+    assert any("client disconnected" in r.getMessage() for r in caplog.records)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not [r for r in caplog.records if r.exc_info]

@@ -16,6 +16,7 @@ import time
 import aiohttp
 import orjson
 
+from app import jsonutil
 from app.adapters.backends import Page, Query, SecretValues
 from app.errors import BadGateway, GatewayTimeout
 from app.metrics import Metrics
@@ -71,7 +72,7 @@ class MixpeekBackend:
         key = await self.secrets.value(query.namespace, config.api_key_secret_name)
         if key is None:
             raise BadGateway("The search backend is not configured: its key secret is missing.")
-        body = orjson.dumps(
+        body = jsonutil.dumps(
             {
                 "inputs": query.inputs,
                 "pagination": {

@@ -30,6 +30,7 @@ class RequestIdMiddleware:
         given = next((value for name, value in scope["headers"] if name == HEADER), b"")
         rid = given.decode() if VALID.fullmatch(given) else secrets.token_hex(8)
         token = request_id.set(rid)
+        scope["request_id"] = rid  # for the handler of unexpected errors, which runs outside
         started = time.perf_counter()
         status = 0
 
@@ -40,8 +41,13 @@ class RequestIdMiddleware:
                 message["headers"] = [*message.get("headers", []), (HEADER, rid.encode())]
             await send(message)
 
+        failed = False
         try:
             await self.app(scope, receive, send_with_id)
+        except BaseException:
+            # Left set, so that the server's own log line about this error carries the id.
+            failed = True
+            raise
         finally:
             if self.access_log:
                 access.info(
@@ -52,7 +58,8 @@ class RequestIdMiddleware:
                     (time.perf_counter() - started) * 1000,
                     masked(scope.get("client")),
                 )
-            request_id.reset(token)
+            if not failed:
+                request_id.reset(token)
 
 
 def masked(client: tuple[str, int] | None) -> str:
