@@ -87,6 +87,13 @@ class Settings(BaseSettings):
         le=300,
         description="How long a Mixpeek upstream may take to answer before the query gets 504.",
     )
+    query_cache_max_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=0,
+        le=16 * 1024**3,
+        description="Memory for answers of retrievers that turn the query cache on, in bytes "
+        "of JSON; the oldest answers go first (0: no query cache).",
+    )
     access_log: bool = Field(
         default=False,
         description="Log one line a request (method, path, status, time, client network); "

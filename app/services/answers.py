@@ -1,35 +1,79 @@
 """Answers to identical public queries, kept for retrievers whose publisher turned it on
-(`display_config.extensions.query_cache_seconds`)."""
+(`display_config.extensions.query_cache_seconds`).
+
+Bounded by bytes, not entries: an answer is kept as its JSON, so what the cache holds is what
+it counts. Expired answers are dropped when seen and in a sweep at most once a second; past
+the budget the least recently used go first.
+"""
 
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
 from app import jsonutil
 
-MAX_CACHED_ANSWERS = 2_000
+SWEEP_SECONDS = 1.0
 
 
 class AnswerCache:
     def __init__(
         self,
+        max_bytes: int,
         counter: Callable[[bool], None] = lambda hit: None,
         now: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.max_bytes = max_bytes
         self.counter = counter  # told hit (True) or miss (False), for the metrics
         self.now = now
-        self._answers: dict[bytes, tuple[float, dict[str, Any]]] = {}
+        self.bytes = 0
+        self._answers: OrderedDict[bytes, tuple[float, bytes]] = OrderedDict()
+        self._swept = now()
+
+    def __len__(self) -> int:
+        return len(self._answers)
 
     def get(self, key: Any) -> dict[str, Any] | None:
         """The answer stored under `key` (any JSON-able value), unless it has expired."""
-        cached = self._answers.get(jsonutil.dumps(key))
-        fresh = cached is not None and cached[0] > self.now()
-        self.counter(fresh)
-        return cached[1] if cached is not None and fresh else None
+        name = _normalised(key)
+        entry = self._answers.get(name)
+        if entry is not None and entry[0] <= self.now():
+            self._drop(name)
+            entry = None
+        self.counter(entry is not None)
+        if entry is None:
+            return None
+        self._answers.move_to_end(name)
+        answer: dict[str, Any] = jsonutil.loads(entry[1])
+        return answer
 
     def put(self, key: Any, answer: dict[str, Any], ttl: float) -> None:
-        if len(self._answers) >= MAX_CACHED_ANSWERS:
-            self._answers.clear()
-        self._answers[jsonutil.dumps(key)] = (self.now() + ttl, answer)
+        name = _normalised(key)
+        body = jsonutil.dumps(answer)
+        if name in self._answers:
+            self._drop(name)
+        if len(body) > self.max_bytes:
+            return
+        self._sweep()
+        while self.bytes + len(body) > self.max_bytes:
+            self._drop(next(iter(self._answers)))
+        self._answers[name] = (self.now() + ttl, body)
+        self.bytes += len(body)
+
+    def _drop(self, name: bytes) -> None:
+        _, body = self._answers.pop(name)
+        self.bytes -= len(body)
+
+    def _sweep(self) -> None:
+        now = self.now()
+        if now - self._swept < SWEEP_SECONDS:
+            return
+        self._swept = now
+        for name in [name for name, (expires, _) in self._answers.items() if expires <= now]:
+            self._drop(name)
+
+
+def _normalised(key: Any) -> bytes:
+    return jsonutil.dumps(key)

@@ -31,6 +31,7 @@ from app.services.inputs import validate_inputs
 from app.services.limits import RateLimiter, windows_for
 
 DEFAULT_PAGE_SIZE = 10
+FULL_TEXT_INPUT = "query"  # the input the engine, the page and Mixpeek search text with
 EXECUTION_ID_PREFIX = "exe_"
 
 
@@ -97,7 +98,7 @@ class PublicQuery:
         key = (
             retriever.record.retriever_id,
             retriever.record.version,
-            inputs,
+            _cache_inputs(inputs),
             page_number,
             page_size,
         )
@@ -143,6 +144,16 @@ class PublicQuery:
                 "has_next": has_next,
             },
         }
+
+
+def _cache_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
+    """The inputs as the answer cache keys them: the full-text query with case and spacing
+    folded ("Desk  Lamp" and "desk lamp" search alike), every other input exactly (a filter
+    may well tell "Audio" from "audio")."""
+    text = inputs.get(FULL_TEXT_INPUT)
+    if not isinstance(text, str):
+        return inputs
+    return {**inputs, FULL_TEXT_INPUT: " ".join(text.split()).casefold()}
 
 
 def _page(request: ExecuteRequest, max_results: int) -> tuple[int, int]:

@@ -106,7 +106,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
             access,
             limiter,
             backends,
-            AnswerCache(metrics.cache_counter("queries")),
+            AnswerCache(settings.query_cache_max_bytes, metrics.cache_counter("queries")),
             metrics,
         ),
         interactions=Interactions(store, limiter, clock),

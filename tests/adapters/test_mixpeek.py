@@ -54,6 +54,10 @@ class Upstream:
                     + str(2**70).encode()
                     + b', "title": "Big"}]}'
                 )
+            if self.mode == "large":  # 64 KiB of exposed text in every answer
+                return JSONResponse(
+                    {"documents": [{"document_id": "L", "title": "t" * 65536, "price": 1}]}
+                )
             if self.mode == "huge":
                 return Response(b'{"documents": ["' + b"x" * (17 * 1024 * 1024) + b'"]}')
             return JSONResponse(
@@ -293,3 +297,50 @@ def test_bad_query_cache_settings(proxied: tuple[TestClient, Upstream, str], sec
     )
     assert response.status_code == 422
     assert "query_cache_seconds" in response.json()["error"]["message"]
+
+
+def _cache_on(client: TestClient) -> None:
+    rid = client.get("/v1/retrievers", headers=owner_headers()).json()["results"][0]["retriever_id"]
+    config = display_config(
+        exposed_fields=EXPOSED,
+        field_config={},
+        components={},
+        extensions={"query_cache_seconds": 60},
+    )
+    patched = client.patch(
+        f"/v1/retrievers/{rid}/publish",
+        headers=owner_headers(),
+        json={"display_config": config, "rate_limit_config": {"tier": "unlimited"}},
+    )
+    assert patched.status_code == 200
+
+
+def test_queries_that_differ_in_case_and_spacing_share_an_answer(
+    proxied: tuple[TestClient, Upstream, str],
+) -> None:
+    client, state, url = proxied
+    _cache_on(client)
+    for text in ("Desk Lamp", "desk lamp", "  DESK   lamp "):
+        assert client.post(url, json={"inputs": {"query": text}}).status_code == 200
+    assert len(state.requests) == 1
+
+
+def test_the_query_cache_holds_no_more_than_its_bytes(
+    make_settings: Callable[..., Settings], upstream: tuple[Upstream, str]
+) -> None:
+    state, base_url = upstream
+    state.mode = "large"
+    budget = 1024 * 1024
+    settings = make_settings(query_cache_max_bytes=budget)
+    with TestClient(create_app(settings)) as client:
+        url = _publish(client, base_url)
+        _cache_on(client)
+        answers = client.app.state.services.query.answers  # type: ignore[attr-defined]
+        for n in range(200):  # 200 distinct answers of 64 KiB: 12.5 MiB uncapped
+            assert client.post(url, json={"inputs": {"query": f"q{n}"}}).status_code == 200
+            assert answers.bytes <= budget
+        assert 5 <= len(answers) <= 8  # each answer lists its documents twice: 128 KiB
+        # The newest answers are the ones kept.
+        before = len(state.requests)
+        client.post(url, json={"inputs": {"query": "q199"}})
+        assert len(state.requests) == before
