@@ -94,6 +94,12 @@ class Settings(BaseSettings):
         description="Memory for answers of retrievers that turn the query cache on, in bytes "
         "of JSON; the oldest answers go first (0: no query cache).",
     )
+    metrics_token: str | None = Field(
+        default=None,
+        min_length=16,
+        description="When set, GET /metrics needs 'Authorization: Bearer <this token>'; "
+        "unset, /metrics is open (keep it off the public network).",
+    )
     access_log: bool = Field(
         default=False,
         description="Log one line a request (method, path, status, time, client network); "

@@ -19,9 +19,11 @@ from app.rendering.registry import Renderers
 from app.schemas.display import FieldFormatOptions
 
 MAX_TEXT = 2000
-SAFE_LINK = re.compile(r"(?:https?://[^\s\"'<>`]+|/(?!/)[^\s\"'<>`]*)")
+# No backslash anywhere: browsers read a backslash as "/" in http(s) URLs, so a value such as
+# "/" + "\\evil.example" would be a link to another site that looks like a path.
+SAFE_LINK = re.compile(r"(?:https?://[^\s\"'<>`\\]+|/(?!/)[^\s\"'<>`\\]*)")
 SAFE_IMAGE = re.compile(
-    r"(?:https?://[^\s\"'<>`]+|/(?!/)[^\s\"'<>`]*"
+    r"(?:https?://[^\s\"'<>`\\]+|/(?!/)[^\s\"'<>`\\]*"
     r"|data:image/(?:png|jpeg|gif|webp|svg\+xml);base64,[A-Za-z0-9+/=]+)"
 )
 IMAGE_SUFFIX = re.compile(r"\.(?:png|jpe?g|gif|webp|svg|avif)(?:\?.*)?$", re.IGNORECASE)

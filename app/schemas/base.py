@@ -67,6 +67,8 @@ def _check_link(value: str) -> str:
         raise ValueError("must be an http(s) URL or a path starting with /")
     if value.startswith("//"):
         raise ValueError("must be an http(s) URL or a path starting with /, not //host")
+    if "\\" in value:  # browsers read a backslash as "/": a path could lead to another site
+        raise ValueError("must not contain a backslash")
     return value.strip()
 
 

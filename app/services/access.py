@@ -68,6 +68,8 @@ class Access:
         counters) can never check more than `MAX_FAILED_ATTEMPTS` passwords. A right password
         gives its count back.
         """
+        if not retriever.password_protected:
+            return False  # no password to guess: nothing matches, and nothing is counted
         window = Window(
             "password-attempts",
             MAX_FAILED_ATTEMPTS,

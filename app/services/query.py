@@ -19,7 +19,7 @@ from typing import Any
 
 from app import crypto
 from app.adapters.backends import Backends, Query
-from app.errors import AppError
+from app.errors import AppError, PasswordRequired
 from app.metrics import Metrics
 from app.schemas.parsing import parse_json
 from app.schemas.public import ExecuteRequest
@@ -31,7 +31,15 @@ from app.services.inputs import validate_inputs
 from app.services.limits import RateLimiter, windows_for
 
 DEFAULT_PAGE_SIZE = 10
-FULL_TEXT_INPUT = "query"  # the input the engine, the page and Mixpeek search text with
+FULL_TEXT_INPUT = "query"
+LOCKED_CONFIG_KEYS = (
+    "title",
+    "description",
+    "logo_url",
+    "icon_base64",
+    "theme",
+    "seo",
+)  # the input the engine, the page and Mixpeek search text with
 EXECUTION_ID_PREFIX = "exe_"
 
 
@@ -65,6 +73,23 @@ class PublicQuery:
         retriever = await self.catalog.lookup(public_name)
         await self.access.check(retriever, caller)
         return retriever
+
+    async def config(self, public_name: str, caller: Caller) -> dict[str, Any]:
+        """`PublicRetrieverConfigResponse`. Behind a password, only what the password page
+        shows (title, description, logo, theme, SEO) until the password or cookie is given."""
+        try:
+            retriever = await self.open(public_name, caller)
+        except PasswordRequired:
+            retriever = await self.catalog.lookup(public_name)
+            display = {
+                key: value
+                for key, value in retriever.record.display_config.items()
+                if key in LOCKED_CONFIG_KEYS
+            }
+            # What the SDK's model requires; nothing can be searched or shown yet.
+            display.update(inputs=[], exposed_fields=["document_id"])
+            return _config(retriever, display)
+        return _config(retriever, retriever.record.display_config)
 
     async def run(
         self, retriever: PublicRetriever, caller: Caller, request: ExecuteRequest | bytes
@@ -144,6 +169,15 @@ class PublicQuery:
                 "has_next": has_next,
             },
         }
+
+
+def _config(retriever: PublicRetriever, display: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "public_name": retriever.public_name,
+        "display_config": display,
+        "password_protected": retriever.password_protected,
+        "retriever_metadata": retriever.record.retriever_metadata,
+    }
 
 
 def _cache_inputs(inputs: dict[str, Any]) -> dict[str, Any]:

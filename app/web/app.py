@@ -72,5 +72,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         },
         lifespan=lifespan,
     )
+    # Starlette's own slash redirect writes the Host header into Location; ours (in
+    # app/web/errors.py) answers with a relative one.
+    app.router.redirect_slashes = False
     app.state.services = services
     return app

@@ -6,7 +6,8 @@ import logging
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Match
 
 from app.errors import AppError, NotFound
 from app.logs import request_id
@@ -32,8 +33,26 @@ async def handle_app_error(request: Request, exc: Exception) -> Response:
     return error_response(exc.status, exc.type, exc.message, exc.details, exc.headers)
 
 
+def _other_slash(request: Request) -> str | None:
+    """The path with its trailing slash toggled, when that path has a route."""
+    path = request.url.path
+    other = path[:-1] if path.endswith("/") else path + "/"
+    if not other.startswith("/") or other.startswith("//"):
+        return None
+    scope = {**request.scope, "path": other}
+    if any(route.matches(scope)[0] != Match.NONE for route in request.app.routes):
+        return other
+    return None
+
+
 async def handle_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        other = _other_slash(request)
+        if other is not None:
+            # A relative Location: never built from the Host header a client sent.
+            query = request.url.query
+            return RedirectResponse(other + ("?" + query if query else ""), status_code=307)
     if exc.status_code == 404 and not _api(request):
         return error_page(request, NotFound(f"Nothing is at {request.url.path}."))
     messages = {

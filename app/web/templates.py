@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
@@ -30,6 +31,27 @@ def frame_ancestors(retriever: PublicRetriever | None) -> list[str]:
     extensions = (retriever.display.extensions or {}) if retriever else {}
     allowed: list[str] = extensions.get("frame_ancestors") or []
     return allowed
+
+
+def origin_allowed(pattern: str, origin: str) -> bool:
+    """Whether `origin` is one a `frame-ancestors` source such as https://example.com,
+    https://*.example.com (any subdomain) or http://localhost:* (any port) allows."""
+    if pattern == "*":
+        return True
+    want, have = urlsplit(pattern), urlsplit(origin)
+    if want.scheme != have.scheme or have.hostname is None:
+        return False
+    host, _, port = want.netloc.lower().partition(":")
+    if host.startswith("*."):
+        host_ok = have.hostname.endswith(host[1:]) and len(have.hostname) > len(host) - 1
+    else:
+        host_ok = have.hostname == host
+    try:
+        have_port = have.port
+    except ValueError:
+        return False
+    port_ok = port == "*" or (port == "" and have_port is None) or port == str(have_port)
+    return host_ok and port_ok
 
 
 def _security_headers(nonce: str, retriever: PublicRetriever | None) -> dict[str, str]:

@@ -224,12 +224,10 @@ def test_sdk_public_config_execute_verify_interactions(
         config = api.get_retriever_config_name(public_retriever)
         assert isinstance(config, mixpeek.PublicRetrieverConfigResponse)
         assert config.password_protected is True
-        assert config.display_config.exposed_fields == [
-            "title",
-            "description",
-            "price",
-            "image_url",
-        ]
+        # Locked: the SDK's model still reads it, and it names no field until the password.
+        assert config.display_config.exposed_fields == ["document_id"]
+        assert config.display_config.inputs == []
+        assert config.display_config.title
 
         assert (
             api.verify_password_retrievers_name(

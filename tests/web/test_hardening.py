@@ -340,3 +340,110 @@ def test_a_client_that_leaves_mid_body_is_a_quiet_log_line(
     assert any("client disconnected" in r.getMessage() for r in caplog.records)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert not [r for r in caplog.records if r.exc_info]
+
+
+# The smaller findings ------------------------------------------------------------------------
+
+
+def test_a_backslash_path_is_never_a_link(client: TestClient) -> None:
+    renderers = client.app.state.services.renderers  # type: ignore[attr-defined]
+    hostile = "/\\evil.example"
+    assert "<a " not in str(renderers.render(hostile, None, None))
+    link = display_config(external_links=[{"name": "Docs", "url": hostile}])
+    rid = _retriever(client, "links").json()["retriever_id"]
+    refused = client.post(
+        f"/v1/retrievers/{rid}/publish",
+        headers=owner_headers(),
+        json={"public_name": "links", "display_config": link},
+    )
+    assert refused.status_code == 422
+    assert "backslash" in refused.json()["error"]["message"]
+
+
+@pytest.mark.usefixtures("published")
+def test_the_slash_redirect_is_relative_whatever_the_host(client: TestClient) -> None:
+    response = client.get(
+        "/v1/public/retrievers?page=1",
+        headers={"Host": "evil.example"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 307
+    assert response.headers["location"] == "/v1/public/retrievers/?page=1"
+    assert client.get("/r/product-search/", follow_redirects=False).headers["location"] == (
+        "/r/product-search"
+    )
+    assert client.get("/no/such/page/", follow_redirects=False).status_code == 404
+
+
+@pytest.mark.usefixtures("published")
+def test_the_results_fragment_is_told_apart_by_caches(client: TestClient) -> None:
+    page = client.get("/r/product-search?query=lamp")
+    assert "X-Partial" in page.headers["vary"]
+    fragment = client.get("/r/product-search?query=lamp", headers={"X-Partial": "results"})
+    assert "X-Partial" in fragment.headers["vary"]
+    assert fragment.headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "origin", "allowed"),
+    [
+        ("https://*.example.com", "https://shop.example.com", True),
+        ("https://*.example.com", "https://a.b.example.com", True),
+        ("https://*.example.com", "https://example.com", False),
+        ("https://*.example.com", "https://evilexample.com", False),
+        ("https://*.example.com", "http://shop.example.com", False),
+        ("https://*.example.com", "https://shop.example.com:8443", False),
+        ("http://localhost:*", "http://localhost:5173", True),
+        ("https://host.example.com", "https://host.example.com", True),
+        ("https://host.example.com", "https://host.example.com:444", False),
+        ("*", "https://anyone.example", True),
+    ],
+)
+def test_frame_ancestor_patterns(pattern: str, origin: str, allowed: bool) -> None:
+    from app.web.templates import origin_allowed
+
+    assert origin_allowed(pattern, origin) is allowed
+
+
+def test_a_wildcard_ancestor_may_resize_the_embed(client: TestClient) -> None:
+    rid = _retriever(client, "embedded").json()["retriever_id"]
+    config = browse_config(extensions={"frame_ancestors": ["https://*.example.com"]})
+    client.post(
+        f"/v1/retrievers/{rid}/publish",
+        headers=owner_headers(),
+        json={"public_name": "embedded", "display_config": config},
+    )
+    embed = client.get("/r/embedded/embed?origin=https://shop.example.com")
+    assert 'data-parent-origin="https://shop.example.com"' in embed.text
+    stranger = client.get("/r/embedded/embed?origin=https://example.org")
+    assert "data-parent-origin" not in stranger.text
+
+
+def test_verify_on_an_open_retriever_is_no_guess(client: TestClient) -> None:
+    rid = _retriever(client, "open-page").json()["retriever_id"]
+    client.post(
+        f"/v1/retrievers/{rid}/publish",
+        headers=owner_headers(),
+        json={"public_name": "open-page", "display_config": browse_config()},
+    )
+    for _ in range(MAX_FAILED_ATTEMPTS + 3):
+        answer = client.post("/v1/public/retrievers/open-page/verify", json={"password": "x"})
+        assert answer.status_code == 200
+        assert answer.json() == {"valid": False}
+    failures = [
+        line
+        for line in client.get("/metrics").text.splitlines()
+        if line.startswith("password_failures_total ")
+    ]
+    assert failures == ["password_failures_total 0.0"]
+
+
+def test_metrics_can_be_put_behind_a_token(make_settings: Callable[..., Settings]) -> None:
+    token = "metrics-token-0123456789"
+    with TestClient(create_app(make_settings(metrics_token=token))) as client:
+        assert client.get("/metrics").status_code == 401
+        wrong = client.get("/metrics", headers={"Authorization": "Bearer nope-nope-nope-nope"})
+        assert wrong.status_code == 401
+        right = client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+        assert right.status_code == 200
+        assert "http_requests_total" in right.text

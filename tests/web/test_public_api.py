@@ -269,9 +269,19 @@ def test_config_is_public_and_holds_no_secret(client: TestClient, public: str) -
     assert response.status_code == 200
     body = response.json()
     assert body["password_protected"] is True
-    assert body["display_config"]["exposed_fields"] == EXPOSED
-    for hidden in ("s3cret-pass", "prk_", "password_secret_name", "acme", "namespace"):
+    # Behind the password: what the password page shows, no field names, inputs or panels.
+    assert set(body["display_config"]) <= {
+        "title", "description", "logo_url", "icon_base64", "theme", "seo", "inputs",
+        "exposed_fields",
+    }  # fmt: skip
+    assert body["display_config"]["exposed_fields"] == ["document_id"]
+    assert body["display_config"]["inputs"] == []
+    for hidden in ("s3cret-pass", "prk_", "password_secret_name", "acme", "namespace", "price"):
         assert hidden not in response.text
+    unlocked = client.get(
+        "/v1/public/retrievers/products/config", headers={"X-Retriever-Password": "s3cret-pass"}
+    )
+    assert unlocked.json()["display_config"]["exposed_fields"] == EXPOSED
 
 
 def test_password_and_public_key(client: TestClient, public: str) -> None:

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from app import crypto
 from app.web.requests import services_of
 from app.web.responses import JSONResponse, error_response
 
@@ -24,7 +25,18 @@ async def readyz(request: Request) -> Response:
 
 
 async def metrics(request: Request) -> Response:
-    body = services_of(request).metrics.render()
+    services = services_of(request)
+    token = services.settings.metrics_token
+    if token is not None:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not crypto.same(given.strip(), token):
+            return error_response(
+                401,
+                "unauthorized",
+                "GET /metrics needs 'Authorization: Bearer <RETRIEVER_PAGES_METRICS_TOKEN>'.",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+    body = services.metrics.render()
     return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
 

@@ -18,7 +18,7 @@ from app.rendering.form import form_state
 from app.schemas.public import ExecuteRequest, OffsetPagination
 from app.services.catalog import PublicRetriever
 from app.web.requests import caller_of, services_of
-from app.web.templates import frame_ancestors, render
+from app.web.templates import frame_ancestors, origin_allowed, render
 from app.web.views.public import set_unlock_cookie
 
 CSRF_MAX_AGE_SECONDS = 3600
@@ -100,6 +100,11 @@ async def search_page(request: Request) -> Response:
     }
     partial = request.headers.get("x-partial") == "results"
     template = "_results.html" if partial else "search.html"
+    # One URL, two bodies (the page, or its results for the script): caches must tell them
+    # apart, and a fragment is never worth keeping.
+    headers["Vary"] = "X-Partial"
+    if partial:
+        headers["Cache-Control"] = "no-store"
     return render(request, template, status, retriever, headers=headers, **values)
 
 
@@ -110,13 +115,8 @@ def _parent_origin(request: Request, retriever: PublicRetriever) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
         return None
     origin = f"{parts.scheme}://{parts.netloc}"
-    for pattern in frame_ancestors(retriever):
-        if (
-            pattern == "*"
-            or pattern == origin
-            or (pattern.endswith(":*") and origin.rsplit(":", 1)[0] == pattern[:-2])
-        ):
-            return origin
+    if any(origin_allowed(pattern, origin) for pattern in frame_ancestors(retriever)):
+        return origin
     return None
 
 

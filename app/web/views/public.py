@@ -69,19 +69,16 @@ async def directory(request: Request) -> Response:
 
 @api(
     Operation(
-        "A retriever's public config", _PUBLIC, PublicRetrieverConfigResponse, errors=(404, 503)
+        "A retriever's public config",
+        _PUBLIC,
+        PublicRetrieverConfigResponse,
+        errors=(403, 404, 429, 503),
+        headers=("X-Public-API-Key", "X-Retriever-Password"),
     )
 )
 async def config(request: Request) -> Response:
-    retriever = await services_of(request).catalog.lookup(request.path_params["public_name"])
-    return JSONResponse(
-        {
-            "public_name": retriever.public_name,
-            "display_config": retriever.record.display_config,
-            "password_protected": retriever.password_protected,
-            "retriever_metadata": retriever.record.retriever_metadata,
-        }
-    )
+    query = services_of(request).query
+    return JSONResponse(await query.config(request.path_params["public_name"], caller_of(request)))
 
 
 @api(
