@@ -115,14 +115,13 @@ class BadGateway(AppError):
     status = 502
     type = "bad_gateway"
 
-    @property
-    def kind(self) -> str:
-        """For the metrics: what went wrong with the upstream, in one word."""
-        if "upstream_status" in self.details:
-            return "status"
-        if "reason" in self.details:
-            return "unreachable"
-        return "bad_answer"
+    def __init__(
+        self, message: str, *, kind: str = "bad_answer", details: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message, details=details)
+        # For the metrics and logs only (status, unreachable, refused, bad_answer): an
+        # anonymous caller must not learn what lies behind the server.
+        self.kind = kind
 
 
 class StoreUnavailable(AppError):

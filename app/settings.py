@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -17,6 +18,10 @@ SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 DATABASE_FILE = "retriever-pages.db"
 MIN_SECRET_KEY_LENGTH = 32
 DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
+# A host name or address, with an optional port; or an address with a /prefix.
+UPSTREAM_ALLOW_ENTRY = re.compile(
+    r"(?:[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?|[0-9A-Fa-f:.]+/\d{1,3}"
+)
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -69,6 +74,11 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Comma-separated IPs or CIDR ranges of proxies whose `X-Forwarded-For` "
         "is believed.",
+    )
+    upstream_allow: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated hosts, host:port pairs or CIDR networks that upstreams may "
+        "reach although they are internal (loopback, private, link-local); none by default.",
     )
     unlock_cookie_max_age_seconds: int = Field(
         default=86_400,
@@ -138,6 +148,24 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("upstream_allow", mode="before")
+    @classmethod
+    def _split_allow(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("upstream_allow")
+    @classmethod
+    def _check_allow(cls, entries: list[str]) -> list[str]:
+        for entry in entries:
+            if not UPSTREAM_ALLOW_ENTRY.fullmatch(entry):
+                raise ValueError(
+                    f"{entry[:60]!r} is not a host, host:port or CIDR network "
+                    "(such as api.internal, localhost:8080 or 10.0.0.0/8)"
+                )
+        return entries
 
     @field_validator("rate_limit_storage")
     @classmethod

@@ -248,6 +248,7 @@ def main() -> None:
             api_keys=[f"{NAMESPACE}:{OWNER_KEY}"],
             secret_key="b" * 40,
             public_url=f"http://127.0.0.1:{ports['server']}",
+            upstream_allow=["127.0.0.1"],  # the stub listens on loopback
         )
         print(f"seeding: 3 retrievers, {docs:,} engine documents ...", flush=True)
         seed(settings, upstream_url, docs)
@@ -256,6 +257,7 @@ def main() -> None:
             "RETRIEVER_PAGES_SECRET_KEY": "b" * 40,
             "RETRIEVER_PAGES_PUBLIC_URL": settings.public_url,
             "RETRIEVER_PAGES_LOG_LEVEL": "warning",
+            "RETRIEVER_PAGES_UPSTREAM_ALLOW": "127.0.0.1",
         }
         with (
             process("-m", "bench.upstream", "--port", str(ports["upstream"])),

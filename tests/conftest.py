@@ -36,6 +36,9 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
             "data_dir": tmp_path / "data",
             "api_keys": [f"{NAMESPACE}:{OWNER_KEY}", f"{OTHER_NAMESPACE}:{OTHER_KEY}"],
             "public_url": "https://search.example.test",
+            # The tests' upstreams listen on loopback, which upstreams may not reach unless the
+            # operator allows it (tests/web/test_upstreams.py holds the policy itself).
+            "upstream_allow": ["127.0.0.1"],
         }
         values.update(overrides)
         return Settings(**values)

@@ -65,6 +65,7 @@ def server_process(data_dir: Path, **env: str) -> Iterator[tuple[str, subprocess
         "RETRIEVER_PAGES_DATA_DIR": str(data_dir),
         "RETRIEVER_PAGES_API_KEYS": f"{NAMESPACE}:{OWNER_KEY}",
         "RETRIEVER_PAGES_SECRET_KEY": "f" * 40,
+        "RETRIEVER_PAGES_UPSTREAM_ALLOW": "127.0.0.1",
         **env,
     }
     process = subprocess.Popen(

@@ -8,8 +8,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
-from app.schemas.base import CollectionName, FieldName, LinkUrl, Model, Text, matching
+from app.schemas.base import (
+    NAMESPACE,
+    NAMESPACE_RULE,
+    CollectionName,
+    FieldName,
+    Model,
+    Text,
+    matching,
+)
 from app.schemas.display import DisplayConfig, FieldSchema
+from app.schemas.secrets import SecretName
 
 RetrieverName = Annotated[
     str,
@@ -33,10 +42,25 @@ class MixpeekBackendConfig(Model):
     """A Mixpeek-compatible upstream; its key lives in an organization secret."""
 
     type: Literal["mixpeek"]
-    base_url: LinkUrl
-    retriever_id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    namespace: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    api_key_secret_name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    # Where it may point is the destination policy's to say (app/adapters/destinations.py).
+    base_url: Annotated[
+        str,
+        StringConstraints(max_length=2048),
+        matching(
+            re.compile(r"https?://[^\s\\]+"), "an http(s) URL such as https://api.mixpeek.com"
+        ),
+    ]
+    # Both go into the upstream request, in its path and a header: no path or control
+    # characters.
+    retriever_id: Annotated[
+        str,
+        matching(
+            re.compile(r"(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_.:\-]{0,199}"),
+            "1 to 200 letters, digits, '_', '.', ':' and '-' (no '/', '?', '..' or spaces)",
+        ),
+    ]
+    namespace: Annotated[str, matching(NAMESPACE, NAMESPACE_RULE)]
+    api_key_secret_name: SecretName
 
 
 BackendConfig = Annotated[LocalBackendConfig | MixpeekBackendConfig, Field(discriminator="type")]

@@ -11,7 +11,12 @@ from app.schemas.base import Model
 SecretName = Annotated[
     str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.\-]+$")
 ]
-SecretValue = Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
+# No control characters: a value may be sent as a header (an upstream key), where CR or LF
+# would end the header. Tabs and spaces are fine.
+SecretValue = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=10_000, pattern=r"^[^\x00-\x08\x0a-\x1f\x7f]+$"),
+]
 
 
 class CreateSecretRequest(Model):

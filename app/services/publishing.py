@@ -153,6 +153,15 @@ class Publishing:
             return None
         if not tx.secret_exists(namespace, name):
             raise no_such_secret("password_secret_name", name)
+        if tx.retrievers_using_secret(namespace, name):
+            # A key that is sent to an upstream is no password: whoever runs the upstream
+            # would know it.
+            raise invalid(
+                "password_secret_name",
+                "a secret that is no upstream's key",
+                f"password_secret_name: the secret {name!r} is an upstream's key; "
+                "create a secret of its own for the password.",
+            )
         return name
 
     def get_published(self, namespace: str, retriever_id: str) -> PublishedRetrieverResponse:

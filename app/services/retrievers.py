@@ -5,27 +5,45 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from app import crypto
 from app.adapters.clock import Clock, stamp
+from app.adapters.destinations import DestinationPolicy
 from app.adapters.store import PublishedRecord, RetrieverRecord, Store, Transaction, UniqueViolation
 from app.errors import Conflict, InvalidInput, NotFound, invalid
 from app.rendering.registry import Renderers
 from app.schemas.publishing import GenericDeleteResponse
-from app.schemas.retrievers import CreateRetrieverRequest, RetrieverList, RetrieverResponse
+from app.schemas.retrievers import (
+    CreateRetrieverRequest,
+    MixpeekBackendConfig,
+    RetrieverList,
+    RetrieverResponse,
+)
 
 Changed = Callable[[str | None], None]
 
 
 class Retrievers:
-    def __init__(self, store: Store, clock: Clock, renderers: Renderers, changed: Changed) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        renderers: Renderers,
+        destinations: DestinationPolicy,
+        changed: Changed,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.renderers = renderers
+        self.destinations = destinations
         # Told the public name of a published retriever that goes away (None: maybe any).
         self.changed = changed
 
     def create(self, namespace: str, request: CreateRetrieverRequest) -> RetrieverResponse:
+        backend = request.backend
+        if isinstance(backend, MixpeekBackendConfig):
+            self.destinations.check_url(backend.base_url)
         if request.display_config is not None:
             self.renderers.check(request.display_config, "display_config")
             check_searchable(request.backend.model_dump(), request.display_config.exposed_fields)
@@ -45,9 +63,8 @@ class Retrievers:
             with self.store.write() as tx:
                 if tx.retriever_name_taken(namespace, request.retriever_name):
                     raise _name_taken(request.retriever_name)
-                secret = record.backend.get("api_key_secret_name")
-                if secret is not None and not tx.secret_exists(namespace, secret):
-                    raise no_such_secret("backend.api_key_secret_name", secret)
+                if isinstance(backend, MixpeekBackendConfig):
+                    _check_upstream_key(tx, namespace, backend)
                 tx.insert_retriever(record)
         except UniqueViolation:
             raise _name_taken(request.retriever_name) from None
@@ -91,6 +108,36 @@ def retriever_response(
         created_at=datetime.fromisoformat(record.created_at),
         updated_at=datetime.fromisoformat(record.updated_at),
     )
+
+
+def _check_upstream_key(tx: Transaction, namespace: str, backend: MixpeekBackendConfig) -> None:
+    """A secret is sent only to the upstream that first named it, and never if it is a
+    password: so that no key holder can have a secret's value sent to a host of their own."""
+    name = backend.api_key_secret_name
+    field = "backend.api_key_secret_name"
+    if not tx.secret_exists(namespace, name):
+        raise no_such_secret(field, name)
+    if tx.published_using_secret(namespace, name):
+        raise invalid(
+            field,
+            "a secret that is not a page password",
+            f"{field}: the secret {name!r} is a page password; it is never sent anywhere.",
+        )
+    origin = _origin(backend.base_url)
+    for retriever_id in tx.retrievers_using_secret(namespace, name):
+        other = tx.get_retriever(namespace, retriever_id)
+        if other is not None and _origin(other.backend.get("base_url", "")) != origin:
+            raise invalid(
+                field,
+                "a secret used with this upstream only",
+                f"{field}: the secret {name!r} is the key of another upstream; a secret is "
+                "sent only to the upstream it was first used with (create another secret).",
+            )
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{(parts.netloc or '').lower()}"
 
 
 def check_searchable(backend: dict[str, Any], exposed_fields: list[str]) -> None:

@@ -12,6 +12,7 @@ from app.adapters.backends.local import LocalBackend
 from app.adapters.backends.mixpeek import MixpeekBackend, UpstreamClient
 from app.adapters.clock import Clock, system_clock
 from app.adapters.counters import Counters
+from app.adapters.destinations import DestinationPolicy
 from app.adapters.engine import ENGINE_FILE, Engine
 from app.adapters.store import Store
 from app.crypto import SecretBox
@@ -72,7 +73,8 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
     )
 
     engine = Engine(settings.data_dir / ENGINE_FILE)
-    upstream = UpstreamClient(settings.upstream_timeout_seconds)
+    destinations = DestinationPolicy.parse(settings.upstream_allow)
+    upstream = UpstreamClient(settings.upstream_timeout_seconds, destinations)
     backends = Backends()
     backends.register("local", LocalBackendConfig, LocalBackend(engine))
     backends.register("mixpeek", MixpeekBackendConfig, MixpeekBackend(upstream, vault, metrics))
@@ -96,7 +98,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         backends=backends,
         renderers=renderers,
         keys=OwnerKeys(store, settings.api_keys, clock),
-        retrievers=Retrievers(store, clock, renderers, catalog.forget),
+        retrievers=Retrievers(store, clock, renderers, destinations, catalog.forget),
         publishing=Publishing(store, settings.public_url, clock, renderers, catalog.forget),
         collections=Collections(engine),
         catalog=catalog,

@@ -18,6 +18,7 @@ import orjson
 
 from app import jsonutil
 from app.adapters.backends import Page, Query, SecretValues
+from app.adapters.destinations import DestinationPolicy, PolicyResolver, Refused
 from app.errors import BadGateway, GatewayTimeout
 from app.metrics import Metrics
 from app.schemas.retrievers import MixpeekBackendConfig
@@ -33,7 +34,12 @@ _JSON = {"Content-Type": "application/json"}
 class UpstreamClient:
     """The process's one connection pool to upstreams, opened on first use inside the loop."""
 
-    def __init__(self, read_timeout: float = READ_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self,
+        read_timeout: float = READ_TIMEOUT_SECONDS,
+        policy: DestinationPolicy | None = None,
+    ) -> None:
+        self.policy = policy or DestinationPolicy()
         self.timeout = aiohttp.ClientTimeout(
             total=None,
             sock_connect=CONNECT_TIMEOUT_SECONDS,
@@ -45,7 +51,10 @@ class UpstreamClient:
     def session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(
-                limit=MAX_CONNECTIONS, keepalive_timeout=KEEPALIVE_SECONDS, ttl_dns_cache=60
+                limit=MAX_CONNECTIONS,
+                keepalive_timeout=KEEPALIVE_SECONDS,
+                ttl_dns_cache=60,
+                resolver=PolicyResolver(self.policy),
             )
             self._session = aiohttp.ClientSession(
                 connector=connector,
@@ -69,6 +78,9 @@ class MixpeekBackend:
     async def execute(self, query: Query) -> Page:
         config: MixpeekBackendConfig = query.backend
         url = f"{config.base_url.rstrip('/')}/v1/retrievers/{config.retriever_id}/execute"
+        if not self.client.policy.literal_allowed(config.base_url):
+            # An address in the URL is never resolved, so the resolver cannot refuse it.
+            raise BadGateway("The search backend could not be reached.", kind="refused")
         key = await self.secrets.value(query.namespace, config.api_key_secret_name)
         if key is None:
             raise BadGateway("The search backend is not configured: its key secret is missing.")
@@ -109,11 +121,12 @@ class MixpeekBackend:
         except aiohttp.ClientError as error:
             raise BadGateway(
                 "The search backend could not be reached.",
-                details={"reason": type(error).__name__},
+                kind="refused" if _refused(error) else "unreachable",
             ) from None
         if status >= 400:
             raise BadGateway(
                 f"The search backend answered with an error (HTTP {status}).",
+                kind="status",
                 details={"upstream_status": status},
             )
         return _page_of(raw)
@@ -145,3 +158,8 @@ def _page_of(raw: bytes) -> Page:
     pagination = data.get("pagination")
     total = pagination.get("total") if isinstance(pagination, dict) else None
     return Page(documents=documents, total=total if isinstance(total, int) else None)
+
+
+def _refused(error: aiohttp.ClientError) -> bool:
+    """Whether the destination policy refused the connection (not the network)."""
+    return isinstance(getattr(error, "os_error", None), Refused)

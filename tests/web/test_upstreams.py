@@ -1,0 +1,234 @@
+"""The upstream destination policy and the secrets an upstream may receive, against a real
+upstream on loopback (which the policy refuses unless the operator allows it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from app.settings import Settings
+from app.web.app import create_app
+from tests.helpers import browse_config, owner_headers
+from tests.servers import LiveServer, free_port
+
+KEY = "sk_upstream_0123456789"
+
+
+class Upstream:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def app(self) -> Starlette:
+        async def execute(request: Request) -> Response:
+            self.calls += 1
+            return JSONResponse({"documents": [{"document_id": "d", "title": "From upstream"}]})
+
+        return Starlette(routes=[Route("/v1/retrievers/{rid}/execute", execute, methods=["POST"])])
+
+
+@pytest.fixture
+def upstream() -> Iterator[tuple[Upstream, LiveServer]]:
+    state = Upstream()
+    with LiveServer(state.app()) as server:
+        yield state, server
+
+
+def _secret(client: TestClient, name: str = "up-key", value: str = KEY) -> Any:
+    return client.post(
+        "/v1/organizations/secrets",
+        headers=owner_headers(),
+        json={"secret_name": name, "secret_value": value},
+    )
+
+
+def _register(client: TestClient, name: str, **backend: Any) -> Any:
+    body = {
+        "type": "mixpeek",
+        "base_url": "https://api.example.test",
+        "retriever_id": "r",
+        "namespace": "n",
+        "api_key_secret_name": "up-key",
+        **backend,
+    }
+    return client.post(
+        "/v1/retrievers", headers=owner_headers(), json={"retriever_name": name, "backend": body}
+    )
+
+
+def _field(response: Any) -> str:
+    assert response.status_code == 422, response.text
+    field: str = response.json()["error"]["details"]["errors"][0]["field"]
+    return field
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "http://127.0.0.1:8000",
+        "http://localhost:8000",
+        "http://10.1.2.3",
+        "http://192.168.0.10",
+        "http://169.254.169.254/latest/meta-data",
+        "http://0.0.0.0:80",
+        "http://[::1]:8000",
+        "http://[::ffff:127.0.0.1]",
+        "http://2130706433",
+        "http://0x7f000001",
+        "http://0177.0.0.1",
+        "http://224.0.0.1",
+    ],
+)
+def test_internal_destinations_are_refused(
+    make_settings: Callable[..., Settings], base_url: str
+) -> None:
+    with TestClient(create_app(make_settings(upstream_allow=[]))) as client:
+        _secret(client)
+        refused = _register(client, "internal", base_url=base_url)
+        assert _field(refused) in ("backend.base_url", "backend.mixpeek.base_url")
+        assert client.get("/v1/retrievers", headers=owner_headers()).json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("backend", "field"),
+    [
+        ({"base_url": "https://user:pw@api.example.test"}, "backend.base_url"),
+        ({"base_url": "ftp://api.example.test"}, "backend.mixpeek.base_url"),
+        ({"base_url": "/relative"}, "backend.mixpeek.base_url"),
+        ({"base_url": "https://api.example.test/?x=1"}, "backend.base_url"),
+        ({"retriever_id": "../admin?x="}, "backend.mixpeek.retriever_id"),
+        ({"retriever_id": "a/b"}, "backend.mixpeek.retriever_id"),
+        ({"namespace": "ns\r\nX-Injected: 1"}, "backend.mixpeek.namespace"),
+    ],
+)
+def test_what_goes_into_the_upstream_request_is_checked(
+    client: TestClient, backend: dict[str, Any], field: str
+) -> None:
+    _secret(client)
+    assert _field(_register(client, "checked", **backend)) == field
+
+
+def test_a_secret_with_a_line_break_is_refused(client: TestClient) -> None:
+    assert _field(_secret(client, value="sk_1\r\nX-Injected: 1")) == "secret_value"
+    assert _secret(client, value="a pass phrase\twith a tab").status_code == 200
+
+
+def test_an_allowed_loopback_upstream_answers(
+    make_settings: Callable[..., Settings], upstream: tuple[Upstream, LiveServer]
+) -> None:
+    state, server = upstream
+    with TestClient(create_app(make_settings(upstream_allow=["127.0.0.1"]))) as client:
+        _secret(client)
+        rid = _register(client, "allowed", base_url=server.url).json()["retriever_id"]
+        client.post(
+            f"/v1/retrievers/{rid}/publish",
+            headers=owner_headers(),
+            json={"public_name": "allowed", "display_config": _config()},
+        )
+        answer = client.post("/v1/public/retrievers/allowed/execute", json={"inputs": {}})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["documents"][0]["title"] == "From upstream"
+    assert state.calls == 1
+
+
+def test_an_allowance_for_one_port_is_for_that_port_only(
+    make_settings: Callable[..., Settings], upstream: tuple[Upstream, LiveServer]
+) -> None:
+    _, server = upstream
+    allow = [f"127.0.0.1:{server.port}"]
+    with TestClient(create_app(make_settings(upstream_allow=allow))) as client:
+        _secret(client)
+        assert _register(client, "this-port", base_url=server.url).status_code == 200
+        other = f"http://127.0.0.1:{free_port()}"
+        assert _field(_register(client, "other-port", base_url=other)) == "backend.base_url"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_the_policy_holds_when_connecting_too(
+    make_settings: Callable[..., Settings], upstream: tuple[Upstream, LiveServer], host: str
+) -> None:
+    """Registered while allowed; once the operator takes the allowance back, no call goes out:
+    a name that resolves elsewhere later (DNS rebinding) meets the same check."""
+    state, server = upstream
+    settings = make_settings(upstream_allow=["127.0.0.1", "localhost"])
+    with TestClient(create_app(settings)) as client:
+        _secret(client)
+        base_url = f"http://{host}:{server.port}"
+        rid = _register(client, "rebound", base_url=base_url).json()["retriever_id"]
+        client.post(
+            f"/v1/retrievers/{rid}/publish",
+            headers=owner_headers(),
+            json={"public_name": "rebound", "display_config": _config()},
+        )
+    strict = settings.model_copy(update={"upstream_allow": []})
+    with TestClient(create_app(strict)) as client:
+        answer = client.post("/v1/public/retrievers/rebound/execute", json={"inputs": {}})
+        assert answer.status_code == 502
+        error = answer.json()["error"]
+        assert error["details"] == {}  # nothing about what lies behind the server
+        assert str(server.port) not in answer.text
+    assert state.calls == 0
+
+
+def test_a_502_says_nothing_of_the_network(client: TestClient) -> None:
+    _secret(client)
+    closed = f"http://127.0.0.1:{free_port()}"  # allowed, but nothing listens there
+    rid = _register(client, "closed", base_url=closed).json()["retriever_id"]
+    client.post(
+        f"/v1/retrievers/{rid}/publish",
+        headers=owner_headers(),
+        json={"public_name": "closed", "display_config": _config()},
+    )
+    answer = client.post("/v1/public/retrievers/closed/execute", json={"inputs": {}})
+    assert answer.status_code == 502
+    assert answer.json()["error"]["details"] == {}
+    assert "Connect" not in answer.text
+
+
+def test_a_page_password_is_never_an_upstream_key(client: TestClient) -> None:
+    _secret(client, "page-password", "open sesame")
+    rid = _register(client, "first", api_key_secret_name="page-password").json()["retriever_id"]
+    # Used as an upstream key, it cannot become a password ...
+    published = client.post(
+        f"/v1/retrievers/{rid}/publish",
+        headers=owner_headers(),
+        json={
+            "public_name": "first",
+            "display_config": _config(),
+            "password_secret_name": "page-password",
+        },
+    )
+    assert _field(published) == "password_secret_name"
+    # ... and a password cannot become an upstream key.
+    _secret(client, "other-password", "another one")
+    client.post(
+        f"/v1/retrievers/{rid}/publish",
+        headers=owner_headers(),
+        json={
+            "public_name": "first",
+            "display_config": _config(),
+            "password_secret_name": "other-password",
+        },
+    )
+    refused = _register(client, "thief", api_key_secret_name="other-password")
+    assert _field(refused) == "backend.api_key_secret_name"
+    assert "password" in refused.json()["error"]["message"]
+
+
+def test_a_key_goes_only_to_the_upstream_it_was_first_used_with(client: TestClient) -> None:
+    _secret(client)
+    assert _register(client, "real", base_url="https://api.example.test").status_code == 200
+    same = _register(client, "same", base_url="https://api.example.test/v2")
+    assert same.status_code == 200
+    thief = _register(client, "thief", base_url="https://collector.example.test")
+    assert _field(thief) == "backend.api_key_secret_name"
+
+
+def _config() -> dict[str, Any]:
+    return browse_config(exposed_fields=["title"], field_config={}, components={})
