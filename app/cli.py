@@ -19,9 +19,11 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     from app import logs
     from app.adapters.store import Store
     from app.web.app import create_app
+    from app.web.server import PROTOCOL, ConnectionLimits, GuardedProtocol
 
     logs.configure(settings.log_level, settings.log_format)
 
+    GuardedProtocol.configured = ConnectionLimits.of(settings)  # workers read their own
     # Migrate once here, before the workers start, so they do not race to do it.
     Store(settings.effective_database_url).migrate()
     # One worker runs these very settings; several re-read them from the environment.
@@ -36,6 +38,8 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         access_log=False,  # the app's own access log has the request id and no full address
         log_config=None,  # logging is the app's (app/logs.py)
         proxy_headers=False,  # the app decides whom to trust (TRUSTED_PROXIES)
+        http=PROTOCOL,  # uvicorn's httptools with limits on headers, bodies and connections
+        timeout_keep_alive=settings.keep_alive_seconds,
     )
 
 

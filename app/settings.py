@@ -97,6 +97,42 @@ class Settings(BaseSettings):
         le=300,
         description="How long a Mixpeek upstream may take to answer before the query gets 504.",
     )
+    max_header_bytes: int = Field(
+        default=32 * 1024,
+        ge=1024,
+        le=1024 * 1024,
+        description="Largest request line and headers accepted, in bytes; more gets 431.",
+    )
+    header_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="How long a connection may take to send a request's headers; then 408.",
+    )
+    body_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Grace for a request body; after it the body must keep coming at "
+        "MIN_BODY_BYTES_PER_SECOND on average, or the connection is closed.",
+    )
+    min_body_bytes_per_second: int = Field(
+        default=1024,
+        ge=1,
+        description="The slowest average rate a request body may arrive at, past the grace.",
+    )
+    max_connections: int = Field(
+        default=1000,
+        ge=1,
+        le=1_000_000,
+        description="Open connections per server process; one more gets 503 and is closed.",
+    )
+    keep_alive_seconds: int = Field(
+        default=5,
+        ge=1,
+        le=300,
+        description="How long an idle keep-alive connection stays open.",
+    )
     query_cache_max_bytes: int = Field(
         default=64 * 1024 * 1024,
         ge=0,
