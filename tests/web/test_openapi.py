@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis.checks import positive_data_acceptance
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
@@ -72,17 +75,88 @@ def _fuzzed_app():  # type: ignore[no-untyped-def]
                 "rate_limit_config": {"tier": "unlimited"},
             },
         )
+        # One input of every field_schema type, so that fuzzed queries meet each check.
+        every = client.post(
+            "/v1/retrievers",
+            headers=owner_headers(),
+            json={"retriever_name": "every-type", "backend": local_backend()},
+        ).json()["retriever_id"]
+        client.post(
+            f"/v1/retrievers/{every}/publish",
+            headers=owner_headers(),
+            json={
+                "public_name": EVERY_TYPE,
+                "display_config": display_config(inputs=EVERY_INPUT, components=None),
+                "rate_limit_config": {"tier": "unlimited"},
+            },
+        )
     app.state.services.store.migrate()
     return app
 
 
-schema = schemathesis.openapi.from_asgi("/openapi.json", _fuzzed_app())
+EVERY_TYPE = "every-type"
+TYPES = [
+    "string", "number", "integer", "float", "boolean", "object", "array", "date", "datetime",
+    "text", "image", "audio", "video", "pdf", "excel", "document_reference",
+]  # fmt: skip
+EVERY_INPUT = [
+    {"field_name": kind, "label": kind, "required": False, "field_schema": {"type": kind}}
+    for kind in TYPES
+] + [
+    {"field_name": "query", "label": "Q", "required": False, "field_schema": {"type": "string"}},
+    {
+        "field_name": "choice",
+        "label": "C",
+        "required": False,
+        "field_schema": {"type": "string", "enum": ["a", "b"]},
+    },
+    {
+        "field_name": "tags",
+        "label": "T",
+        "required": False,
+        "field_schema": {"type": "array", "items": {"type": "integer"}},
+    },
+]
+
+
+FUZZED = _fuzzed_app()
+schema = schemathesis.openapi.from_asgi("/openapi.json", FUZZED)
 
 
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_api_against_its_document(case: schemathesis.Case) -> None:
     case.call_and_validate(headers={"Authorization": f"Bearer {OWNER_KEY}"})
+
+
+@schema.include(path_regex="^/v1/public/retrievers/[{]public_name[}]/").parametrize()
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+def test_the_public_api_of_a_retriever_with_every_input_type(case: schemathesis.Case) -> None:
+    case.path_parameters = {**(case.path_parameters or {}), "public_name": EVERY_TYPE}
+    # The document types `inputs` as any object; which names and types one retriever takes is
+    # its display config's to say, so a schema-valid body may rightly get 422 here.
+    case.call_and_validate(excluded_checks=[positive_data_acceptance])
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@given(inputs=st.dictionaries(st.sampled_from([*TYPES, "query", "choice", "tags"]), JSON))
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+def test_no_input_of_any_type_makes_a_500(inputs: dict[str, Any]) -> None:
+    with TestClient(FUZZED, raise_server_exceptions=False) as client:
+        response = client.post(
+            f"/v1/public/retrievers/{EVERY_TYPE}/execute", json={"inputs": inputs}
+        )
+    assert response.status_code in (200, 422), response.text
+    if response.status_code == 422:
+        assert response.json()["error"]["details"]["errors"][0]["field"].startswith("inputs.")
 
 
 def test_a_field_format_is_one_the_app_registered(client: TestClient) -> None:
