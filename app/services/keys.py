@@ -15,6 +15,7 @@ from app.errors import Forbidden, Unauthorized, invalid
 from app.schemas.base import NAMESPACE, NAMESPACE_RULE
 
 ANY_NAMESPACE = "*"
+MAX_LABEL_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class OwnerKeys:
     def create_key(self, namespace: str, label: str | None = None) -> str:
         """A new key for `namespace`. Only its hash is stored: this is the one chance to see it."""
         check_namespace(namespace)
+        if label is not None and len(label) > MAX_LABEL_CHARS:
+            raise invalid("label", f"at most {MAX_LABEL_CHARS} characters")
         key = crypto.new_token(crypto.OWNER_KEY_PREFIX)
         with self.store.write() as tx:
             tx.add_owner_key(crypto.hash_key(key), namespace, label, stamp(self.clock()))
