@@ -260,16 +260,7 @@ def test_the_query_cache_answers_identical_queries_from_memory(
     _query(client, url)
     _query(client, url)
     assert len(state.requests) == 2
-    config = display_config(
-        exposed_fields=EXPOSED,
-        field_config={},
-        components={},
-        extensions={"query_cache_seconds": 60},
-    )
-    patched = client.patch(
-        f"/v1/retrievers/{rid}/publish", headers=owner_headers(), json={"display_config": config}
-    )
-    assert patched.status_code == 200
+    _cache_on(client)
     first, second = _query(client, url).json(), _query(client, url).json()
     assert len(state.requests) == 3
     assert first["documents"] == second["documents"]

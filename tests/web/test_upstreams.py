@@ -126,11 +126,7 @@ def test_an_allowed_loopback_upstream_answers(
     with TestClient(create_app(make_settings(upstream_allow=["127.0.0.1"]))) as client:
         _secret(client)
         rid = _register(client, "allowed", base_url=server.url).json()["retriever_id"]
-        client.post(
-            f"/v1/retrievers/{rid}/publish",
-            headers=owner_headers(),
-            json={"public_name": "allowed", "display_config": _config()},
-        )
+        _publish(client, rid, "allowed")
         answer = client.post("/v1/public/retrievers/allowed/execute", json={"inputs": {}})
         assert answer.status_code == 200, answer.text
         assert answer.json()["documents"][0]["title"] == "From upstream"
@@ -161,11 +157,7 @@ def test_the_policy_holds_when_connecting_too(
         _secret(client)
         base_url = f"http://{host}:{server.port}"
         rid = _register(client, "rebound", base_url=base_url).json()["retriever_id"]
-        client.post(
-            f"/v1/retrievers/{rid}/publish",
-            headers=owner_headers(),
-            json={"public_name": "rebound", "display_config": _config()},
-        )
+        _publish(client, rid, "rebound")
     strict = settings.model_copy(update={"upstream_allow": []})
     with TestClient(create_app(strict)) as client:
         answer = client.post("/v1/public/retrievers/rebound/execute", json={"inputs": {}})
@@ -180,11 +172,7 @@ def test_a_502_says_nothing_of_the_network(client: TestClient) -> None:
     _secret(client)
     closed = f"http://127.0.0.1:{free_port()}"  # allowed, but nothing listens there
     rid = _register(client, "closed", base_url=closed).json()["retriever_id"]
-    client.post(
-        f"/v1/retrievers/{rid}/publish",
-        headers=owner_headers(),
-        json={"public_name": "closed", "display_config": _config()},
-    )
+    _publish(client, rid, "closed")
     answer = client.post("/v1/public/retrievers/closed/execute", json={"inputs": {}})
     assert answer.status_code == 502
     assert answer.json()["error"]["details"] == {}
@@ -195,27 +183,11 @@ def test_a_page_password_is_never_an_upstream_key(client: TestClient) -> None:
     _secret(client, "page-password", "open sesame")
     rid = _register(client, "first", api_key_secret_name="page-password").json()["retriever_id"]
     # Used as an upstream key, it cannot become a password ...
-    published = client.post(
-        f"/v1/retrievers/{rid}/publish",
-        headers=owner_headers(),
-        json={
-            "public_name": "first",
-            "display_config": _config(),
-            "password_secret_name": "page-password",
-        },
-    )
+    published = _publish(client, rid, "first", password_secret_name="page-password")
     assert _field(published) == "password_secret_name"
     # ... and a password cannot become an upstream key.
     _secret(client, "other-password", "another one")
-    client.post(
-        f"/v1/retrievers/{rid}/publish",
-        headers=owner_headers(),
-        json={
-            "public_name": "first",
-            "display_config": _config(),
-            "password_secret_name": "other-password",
-        },
-    )
+    assert _publish(client, rid, "first", password_secret_name="other-password").status_code == 200
     refused = _register(client, "thief", api_key_secret_name="other-password")
     assert _field(refused) == "backend.api_key_secret_name"
     assert "password" in refused.json()["error"]["message"]
@@ -228,6 +200,14 @@ def test_a_key_goes_only_to_the_upstream_it_was_first_used_with(client: TestClie
     assert same.status_code == 200
     thief = _register(client, "thief", base_url="https://collector.example.test")
     assert _field(thief) == "backend.api_key_secret_name"
+
+
+def _publish(client: TestClient, rid: str, public_name: str, **more: Any) -> Any:
+    return client.post(
+        f"/v1/retrievers/{rid}/publish",
+        headers=owner_headers(),
+        json={"public_name": public_name, "display_config": _config(), **more},
+    )
 
 
 def _config() -> dict[str, Any]:
