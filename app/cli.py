@@ -71,14 +71,16 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
+    from app.schemas.roles import Role
     from app.services.wiring import build_services
 
     services = build_services(settings)
     services.store.migrate()
-    key = services.keys.create_key(args.namespace, args.label)
+    key = services.keys.create_key(args.namespace, args.label, Role(args.role))
     print(key)
     print(
-        f"Owner key for namespace {args.namespace!r}. It is shown once: only its hash is stored.",
+        f"{args.role.capitalize()} key for namespace {args.namespace!r}. "
+        "It is shown once: only its hash is stored.",
         file=sys.stderr,
     )
     return 0
@@ -95,7 +97,10 @@ def cmd_keys_list(args: argparse.Namespace, settings: Settings) -> int:
         print("No stored owner keys (keys from RETRIEVER_PAGES_API_KEYS are not listed).")
     for key in keys:
         label = key["label"] or ""
-        print(f"{key['key_hash'][:12]}  {key['namespace']:<24} {key['created_at']}  {label}")
+        print(
+            f"{key['key_hash'][:12]}  {key['namespace']:<24} {key['role']:<6}  "
+            f"{key['created_at']}  {label}"
+        )
     return 0
 
 
@@ -221,6 +226,13 @@ def build_parser() -> argparse.ArgumentParser:
     create = keys.add_parser("create", help="create an owner key for a namespace; prints it once")
     create.add_argument("--namespace", required=True, help="the namespace the key acts in")
     create.add_argument("--label", help="a note to recognise the key by in 'keys list'")
+    create.add_argument(
+        "--role",
+        choices=["viewer", "editor", "owner"],
+        default="owner",
+        help="viewer reads; editor also creates, changes and publishes; owner also handles "
+        "secrets and deletes (default owner)",
+    )
     create.set_defaults(func=cmd_keys_create)
     listing = keys.add_parser("list", help="list stored keys (id prefix, namespace, label)")
     listing.set_defaults(func=cmd_keys_list)

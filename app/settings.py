@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.schemas.roles import parse_key_entry
+
 ENV_PREFIX = "RETRIEVER_PAGES_"
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 DATABASE_FILE = "retriever-pages.db"
@@ -49,7 +51,8 @@ class Settings(BaseSettings):
     api_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated owner keys. `KEY` works in every namespace; "
-        "`NAMESPACE:KEY` only in that namespace.",
+        "`NAMESPACE:KEY` only in that namespace; `@viewer`, `@editor` or `@owner` after either "
+        "sets its role (owner when none).",
     )
     secret_key: str | None = Field(
         default=None,
@@ -171,10 +174,10 @@ class Settings(BaseSettings):
     @classmethod
     def _check_keys(cls, keys: list[str]) -> list[str]:
         for key in keys:
-            namespace, _, secret = key.rpartition(":")
-            if len(secret) < 16:
+            entry = parse_key_entry(key)
+            if len(entry.key) < 16:
                 raise ValueError("each owner key must be at least 16 characters long")
-            if ":" in key and not namespace:
+            if key.split("@")[0].startswith(":"):
                 raise ValueError("a namespaced key is written NAMESPACE:KEY")
         return keys
 

@@ -61,6 +61,21 @@ def test_keys_create_list_and_revoke(tmp_path: Path) -> None:
         assert client.get("/v1/retrievers", headers=headers).status_code == 401
 
 
+def test_keys_create_with_a_role(tmp_path: Path) -> None:
+    created = run(tmp_path, "keys", "create", "--namespace", "shop", "--role", "viewer")
+    assert created.returncode == 0, created.stderr
+    assert created.stderr.startswith("Viewer key")
+    key = created.stdout.strip()
+    with TestClient(create_app(Settings(data_dir=tmp_path))) as client:
+        headers = {"Authorization": f"Bearer {key}", "X-Namespace": "shop"}
+        assert client.get("/v1/retrievers", headers=headers).status_code == 200
+        refused = client.post("/v1/retrievers", headers=headers, json={})
+        assert refused.status_code == 403
+        assert "editor role" in refused.json()["error"]["message"]
+    assert " viewer " in run(tmp_path, "keys", "list").stdout
+    assert run(tmp_path, "keys", "create", "--namespace", "shop", "--role", "root").returncode == 2
+
+
 def test_keys_create_refuses_a_bad_namespace(tmp_path: Path) -> None:
     result = run(tmp_path, "keys", "create", "--namespace", "bad namespace!")
     assert result.returncode == 1

@@ -1,7 +1,9 @@
-"""Owner authentication: `Authorization: Bearer <key>` plus `X-Namespace` gives a namespace.
+"""Owner authentication: `Authorization: Bearer <key>` plus `X-Namespace` gives a namespace,
+and the key's role says which calls it may make.
 
 Keys come from `RETRIEVER_PAGES_API_KEYS` (a bare `KEY` works in every namespace, `NS:KEY`
-only in NS) or from `retriever-pages keys create`, which stores only the key's hash.
+only in NS, `@ROLE` after either sets its role) or from `retriever-pages keys create`, which
+stores only the key's hash.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from app.adapters.clock import Clock, stamp
 from app.adapters.store import Store
 from app.errors import Forbidden, Unauthorized, invalid
 from app.schemas.base import NAMESPACE, NAMESPACE_RULE
+from app.schemas.roles import ANY_NAMESPACE, Role, parse_key_entry
 
-ANY_NAMESPACE = "*"
 MAX_LABEL_CHARS = 200
 
 
@@ -22,6 +24,7 @@ MAX_LABEL_CHARS = 200
 class _ConfiguredKey:
     namespace: str
     key_hash: str
+    role: Role
 
 
 class OwnerKeys:
@@ -29,26 +32,34 @@ class OwnerKeys:
         self.store = store
         self.clock = clock
         self._configured = []
-        for entry in configured_keys:
-            namespace, _, key = entry.rpartition(":")
+        for text in configured_keys:
+            entry = parse_key_entry(text)
             self._configured.append(
-                _ConfiguredKey(namespace or ANY_NAMESPACE, crypto.hash_key(key))
+                _ConfiguredKey(entry.namespace, crypto.hash_key(entry.key), entry.role)
             )
 
-    def create_key(self, namespace: str, label: str | None = None) -> str:
+    def create_key(self, namespace: str, label: str | None = None, role: Role = Role.OWNER) -> str:
         """A new key for `namespace`. Only its hash is stored: this is the one chance to see it."""
         check_namespace(namespace)
         if label is not None and len(label) > MAX_LABEL_CHARS:
             raise invalid("label", f"at most {MAX_LABEL_CHARS} characters")
         key = crypto.new_token(crypto.OWNER_KEY_PREFIX)
         with self.store.write() as tx:
-            tx.add_owner_key(crypto.hash_key(key), namespace, label, stamp(self.clock()))
+            tx.add_owner_key(
+                crypto.hash_key(key), namespace, label, stamp(self.clock()), role.value
+            )
         return key
 
     def namespace_for(
-        self, authorization: str | None, namespace: str | None, *, header_optional: bool = False
+        self,
+        authorization: str | None,
+        namespace: str | None,
+        *,
+        header_optional: bool = False,
+        needs: Role = Role.VIEWER,
     ) -> str:
-        """The namespace the request may act in, or the error that says why not.
+        """The namespace the request may act in, or the error that says why not: 401 for no
+        or an unknown key, 403 for another namespace or a role below `needs`.
 
         With `header_optional` (the organization-secret calls, which the SDK sends without
         X-Namespace), a key bound to one namespace acts in that namespace.
@@ -63,9 +74,15 @@ class OwnerKeys:
             raise Unauthorized("The Authorization header must be 'Bearer <owner key>'.")
         if namespace is not None:  # sent, even empty: it must be a namespace
             check_namespace(namespace)
-        allowed = self._key_namespace(crypto.hash_key(key))
-        if allowed is None:
+        found = self._key(crypto.hash_key(key))
+        if found is None:
             raise Unauthorized("The owner key is not valid.")
+        allowed, role = found
+        if not role.allows(needs):
+            raise Forbidden(
+                f"This call needs the {needs.value} role; this key's role is {role.value}.",
+                details={"needed_role": needs.value, "role": role.value},
+            )
         if namespace is None:
             if header_optional and allowed != ANY_NAMESPACE:
                 return allowed
@@ -78,16 +95,18 @@ class OwnerKeys:
             raise Forbidden(f"This owner key is not valid for namespace {namespace!r}.")
         return namespace
 
-    def _key_namespace(self, key_hash: str) -> str | None:
+    def _key(self, key_hash: str) -> tuple[str, Role] | None:
+        """(namespace, role) of a key, configured or stored."""
         found = None
         # Compare against every configured key, in constant time, whatever matches first.
         for configured in self._configured:
             if crypto.same(configured.key_hash, key_hash):
-                found = configured.namespace
+                found = (configured.namespace, configured.role)
         if found is not None:
             return found
         with self.store.read() as tx:
-            return tx.owner_key_namespace(key_hash)
+            stored = tx.owner_key(key_hash)
+        return None if stored is None else (stored[0], Role(stored[1]))
 
 
 def check_namespace(namespace: str) -> None:

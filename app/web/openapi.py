@@ -21,7 +21,8 @@ REF = "#/components/schemas/{model}"
 ERROR_TEXT = {
     400: "The form or request could not be used.",
     401: "No owner key, a malformed one, or (public API) a missing password.",
-    403: "A key for another namespace, a wrong password, or a wrong public key.",
+    403: "A key for another namespace or with too low a role, a wrong password, or a wrong "
+    "public key.",
     404: "No such resource in this namespace, or no such (active) published retriever.",
     409: "A name is taken, or the resource is already published or in use.",
     413: "The body is larger than the server accepts.",

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from app.adapters.threads import in_thread
 from app.errors import UnsupportedMediaType, invalid
 from app.schemas.parsing import parse_json
+from app.schemas.roles import Role
 from app.services.access import Caller
 from app.services.cookies import UnlockCookies
 from app.services.wiring import Services
@@ -78,13 +79,17 @@ def paging(request: Request) -> tuple[int, int]:
     return limit, int_param(request, "offset", 0, 0, 10_000_000)
 
 
-async def owner_namespace(request: Request, *, header_optional: bool = False) -> str:
+async def owner_namespace(
+    request: Request, needs: Role = Role.VIEWER, *, header_optional: bool = False
+) -> str:
+    """The namespace an owner call acts in, once its key may make it (`needs` a role)."""
     keys = services_of(request).keys
     return await in_thread(
         keys.namespace_for,
         request.headers.get("authorization"),
         request.headers.get("x-namespace"),
         header_optional=header_optional,
+        needs=needs,
     )
 
 

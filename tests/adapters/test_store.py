@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.adapters.store import RetrieverRecord, Store, UniqueViolation
-from app.adapters.store.migrations import LATEST
+from app.adapters.store.migrations import LATEST, MIGRATIONS
 from app.errors import StoreUnavailable
 
 
@@ -30,6 +30,24 @@ def test_migrate_is_idempotent_and_records_the_version(database_url: str) -> Non
     assert store.migrate() == LATEST
     with store.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT version FROM schema_version")).scalar_one() == LATEST
+    store.close()
+
+
+def test_keys_from_before_roles_become_owners(database_url: str) -> None:
+    store = Store(database_url)
+    with store.engine.begin() as conn:  # a store as release 2 left it, with one key
+        conn.exec_driver_sql("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        conn.exec_driver_sql("INSERT INTO schema_version (version) VALUES (0)")
+        for migration in MIGRATIONS[:2]:
+            migration(conn)
+        conn.exec_driver_sql("UPDATE schema_version SET version = 2")
+        conn.exec_driver_sql(
+            "INSERT INTO owner_keys (key_hash, namespace, label, created_at) "
+            "VALUES ('h1', 'acme', NULL, '2026-01-01')"
+        )
+    assert store.migrate() == LATEST
+    with store.read() as tx:
+        assert tx.owner_key("h1") == ("acme", "owner")
     store.close()
 
 

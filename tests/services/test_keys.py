@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from app.schemas.roles import Role
 from app.settings import Settings
 from app.web.app import create_app
 from tests.helpers import (
@@ -14,6 +15,7 @@ from tests.helpers import (
     OTHER_KEY,
     OTHER_NAMESPACE,
     OWNER_KEY,
+    display_config,
     local_backend,
     owner_headers,
 )
@@ -156,3 +158,92 @@ def test_an_operator_key_must_name_the_namespace_for_secrets(make_settings: Any)
         )
         assert response.status_code == 422
         assert "X-Namespace" in response.json()["error"]["message"]
+
+
+# Roles --------------------------------------------------------------------------------------
+
+VIEWER_KEY = "viewer-key-0123456789abc"
+EDITOR_KEY = "editor-key-0123456789abc"
+
+
+@pytest.fixture
+def roles(make_settings: Any) -> Any:
+    keys = [
+        f"{NAMESPACE}:{OWNER_KEY}",
+        f"{NAMESPACE}:{VIEWER_KEY}@viewer",
+        f"{NAMESPACE}:{EDITOR_KEY}@editor",
+    ]
+    with TestClient(create_app(make_settings(api_keys=keys))) as client:
+        yield client
+
+
+def _refusal(response: Any, role: str) -> None:
+    assert response.status_code == 403, response.text
+    error = response.json()["error"]
+    assert f"needs the {role} role" in error["message"]
+    assert error["details"]["needed_role"] == role
+
+
+def test_a_viewer_reads_and_changes_nothing(roles: TestClient) -> None:
+    viewer = owner_headers(VIEWER_KEY)
+    assert roles.get("/v1/retrievers", headers=viewer).status_code == 200
+    created = roles.post(
+        "/v1/retrievers",
+        headers=viewer,
+        json={"retriever_name": "nope", "backend": local_backend()},
+    )
+    _refusal(created, "editor")
+    documents = roles.post(
+        "/v1/collections/products/documents",
+        headers=viewer,
+        json={"documents": [{"title": "x"}]},
+    )
+    _refusal(documents, "editor")
+    _refusal(roles.get("/v1/organizations/secrets", headers=viewer), "owner")
+    assert roles.get("/v1/retrievers", headers=owner_headers()).json()["total"] == 0
+
+
+def test_an_editor_publishes_but_deletes_nothing_and_sees_no_secret(roles: TestClient) -> None:
+    editor = owner_headers(EDITOR_KEY)
+    rid = roles.post(
+        "/v1/retrievers",
+        headers=editor,
+        json={"retriever_name": "edited", "backend": local_backend()},
+    ).json()["retriever_id"]
+    published = roles.post(
+        f"/v1/retrievers/{rid}/publish",
+        headers=editor,
+        json={"public_name": "edited", "display_config": display_config()},
+    )
+    assert published.status_code == 200, published.text
+    patched = roles.patch(f"/v1/retrievers/{rid}/publish", headers=editor, json={"tags": ["a"]})
+    assert patched.status_code == 200
+    _refusal(roles.delete(f"/v1/retrievers/{rid}/publish", headers=editor), "owner")
+    _refusal(roles.delete(f"/v1/retrievers/{rid}", headers=editor), "owner")
+    secret = roles.post(
+        "/v1/organizations/secrets",
+        headers=editor,
+        json={"secret_name": "s", "secret_value": "v"},
+    )
+    _refusal(secret, "owner")
+    assert roles.delete(f"/v1/retrievers/{rid}", headers=owner_headers()).status_code == 200
+
+
+def test_a_created_key_carries_its_role(settings: Settings) -> None:
+    with TestClient(create_app(settings)) as client:
+        keys = client.app.state.services.keys  # type: ignore[attr-defined]
+        viewer = keys.create_key("fresh", "reader", Role.VIEWER)
+        headers = owner_headers(viewer, "fresh")
+        assert client.get("/v1/retrievers", headers=headers).status_code == 200
+        refused = client.post(
+            "/v1/retrievers",
+            headers=headers,
+            json={"retriever_name": "x", "backend": local_backend()},
+        )
+        _refusal(refused, "editor")
+
+
+@pytest.mark.parametrize("entry", ["acme:key-0123456789abcdef@admin", "key-0123456789abcdef@"])
+def test_an_unknown_role_in_the_keys_setting_stops_the_start(entry: str) -> None:
+    with pytest.raises(ValueError, match="not a role"):
+        Settings(api_keys=[entry])

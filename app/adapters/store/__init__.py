@@ -156,17 +156,22 @@ class Transaction:
 
     # Owner keys ---------------------------------------------------------------------------
 
-    def add_owner_key(self, key_hash: str, namespace: str, label: str | None, now: str) -> None:
+    def add_owner_key(
+        self, key_hash: str, namespace: str, label: str | None, now: str, role: str
+    ) -> None:
         self.conn.execute(
             owner_keys.insert().values(
-                key_hash=key_hash, namespace=namespace, label=label, created_at=now
+                key_hash=key_hash, namespace=namespace, label=label, created_at=now, role=role
             )
         )
 
-    def owner_key_namespace(self, key_hash: str) -> str | None:
-        query = sa.select(owner_keys.c.namespace).where(owner_keys.c.key_hash == key_hash)
-        value = self.conn.execute(query).scalar_one_or_none()
-        return None if value is None else str(value)
+    def owner_key(self, key_hash: str) -> tuple[str, str] | None:
+        """(namespace, role) of a stored key."""
+        query = sa.select(owner_keys.c.namespace, owner_keys.c.role).where(
+            owner_keys.c.key_hash == key_hash
+        )
+        row = self.conn.execute(query).one_or_none()
+        return None if row is None else (str(row.namespace), str(row.role))
 
     def list_owner_keys(self) -> list[dict[str, Any]]:
         rows = self.conn.execute(sa.select(owner_keys).order_by(owner_keys.c.created_at))

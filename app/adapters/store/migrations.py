@@ -84,7 +84,14 @@ def _v2(conn: sa.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v1, _v2]
+def _v3(conn: sa.Connection) -> None:
+    # Keys made before roles existed could do everything: they stay owners.
+    conn.exec_driver_sql(
+        "ALTER TABLE owner_keys ADD COLUMN role VARCHAR(10) NOT NULL DEFAULT 'owner'"
+    )
+
+
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v1, _v2, _v3]
 LATEST = len(MIGRATIONS)
 
 

@@ -36,6 +36,7 @@ owner_keys = sa.Table(
     sa.Column("namespace", sa.String(200), nullable=False),
     sa.Column("label", sa.String(200)),
     sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("role", sa.String(10), nullable=False),
 )
 
 retrievers = sa.Table(

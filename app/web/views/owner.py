@@ -24,6 +24,7 @@ from app.schemas.retrievers import (
     RetrieverList,
     RetrieverResponse,
 )
+from app.schemas.roles import Role
 from app.schemas.secrets import (
     CreateSecretRequest,
     SecretResponse,
@@ -72,7 +73,7 @@ def _owner(
     )
 )
 async def create_retriever(request: Request) -> Response:
-    namespace = await owner_namespace(request)
+    namespace = await owner_namespace(request, Role.EDITOR)
     body = await parse_body(request, CreateRetrieverRequest)
     return respond(await call(services_of(request).retrievers.create, namespace, body))
 
@@ -93,7 +94,7 @@ async def get_retriever(request: Request) -> Response:
 
 @api(_owner("Delete a retriever (and unpublish it)", "Retrievers", GenericDeleteResponse))
 async def delete_retriever(request: Request) -> Response:
-    namespace = await owner_namespace(request)
+    namespace = await owner_namespace(request, Role.OWNER)
     retriever_id = request.path_params["retriever_id"]
     return respond(await call(services_of(request).retrievers.delete, namespace, retriever_id))
 
@@ -111,7 +112,7 @@ async def delete_retriever(request: Request) -> Response:
     )
 )
 async def publish(request: Request) -> Response:
-    namespace = await owner_namespace(request)
+    namespace = await owner_namespace(request, Role.EDITOR)
     body = await parse_body(request, PublishRetrieverRequest)
     retriever_id = request.path_params["retriever_id"]
     publishing = services_of(request).publishing
@@ -136,7 +137,7 @@ async def get_published(request: Request) -> Response:
     )
 )
 async def update_published(request: Request) -> Response:
-    namespace = await owner_namespace(request)
+    namespace = await owner_namespace(request, Role.EDITOR)
     body = await parse_body(request, UpdatePublishedRetrieverRequest)
     retriever_id = request.path_params["retriever_id"]
     publishing = services_of(request).publishing
@@ -145,7 +146,7 @@ async def update_published(request: Request) -> Response:
 
 @api(_owner("Unpublish a retriever", "Publishing", GenericDeleteResponse))
 async def unpublish(request: Request) -> Response:
-    namespace = await owner_namespace(request)
+    namespace = await owner_namespace(request, Role.OWNER)
     retriever_id = request.path_params["retriever_id"]
     return respond(await call(services_of(request).publishing.unpublish, namespace, retriever_id))
 
@@ -200,7 +201,7 @@ async def list_interactions(request: Request) -> Response:
     )
 )
 async def upsert_documents(request: Request) -> Response:
-    namespace = await owner_namespace(request)
+    namespace = await owner_namespace(request, Role.EDITOR)
     collection = request.path_params["collection"]
     if not COLLECTION_NAME.fullmatch(collection):
         raise invalid(
@@ -225,7 +226,7 @@ def _secrets(
 
 async def secrets_namespace(request: Request) -> str:
     # The SDK's secret calls carry no X-Namespace: a key bound to a namespace implies it.
-    return await owner_namespace(request, header_optional=True)
+    return await owner_namespace(request, Role.OWNER, header_optional=True)
 
 
 @api(_secrets("Create a secret", SecretResponse, CreateSecretRequest, (*_WRITE, 409)))
