@@ -27,6 +27,14 @@ class _ConfiguredKey:
     role: Role
 
 
+@dataclass(frozen=True)
+class Owner:
+    """Who makes an owner call: the namespace it acts in, and its key's role."""
+
+    namespace: str
+    role: Role
+
+
 class OwnerKeys:
     def __init__(self, store: Store, configured_keys: list[str], clock: Clock) -> None:
         self.store = store
@@ -58,8 +66,21 @@ class OwnerKeys:
         header_optional: bool = False,
         needs: Role = Role.VIEWER,
     ) -> str:
-        """The namespace the request may act in, or the error that says why not: 401 for no
-        or an unknown key, 403 for another namespace or a role below `needs`.
+        return self.owner(
+            authorization, namespace, header_optional=header_optional, needs=needs
+        ).namespace
+
+    def owner(
+        self,
+        authorization: str | None,
+        namespace: str | None,
+        *,
+        header_optional: bool = False,
+        needs: Role = Role.VIEWER,
+    ) -> Owner:
+        """The namespace the request may act in and the key's role, or the error that says
+        why not: 401 for no or an unknown key, 403 for another namespace or a role below
+        `needs`.
 
         With `header_optional` (the organization-secret calls, which the SDK sends without
         X-Namespace), a key bound to one namespace acts in that namespace.
@@ -85,7 +106,7 @@ class OwnerKeys:
             )
         if namespace is None:
             if header_optional and allowed != ANY_NAMESPACE:
-                return allowed
+                return Owner(allowed, role)
             raise invalid(
                 "X-Namespace",
                 "required",
@@ -93,7 +114,7 @@ class OwnerKeys:
             )
         if allowed not in (ANY_NAMESPACE, namespace):
             raise Forbidden(f"This owner key is not valid for namespace {namespace!r}.")
-        return namespace
+        return Owner(namespace, role)
 
     def _key(self, key_hash: str) -> tuple[str, Role] | None:
         """(namespace, role) of a key, configured or stored."""

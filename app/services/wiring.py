@@ -29,6 +29,7 @@ from app.services.directory import Directory
 from app.services.interactions import Interactions
 from app.services.keys import OwnerKeys
 from app.services.limits import RateLimiter
+from app.services.plugins import Plugins
 from app.services.publishing import Publishing
 from app.services.query import PublicQuery
 from app.services.readiness import Readiness
@@ -51,6 +52,7 @@ class Services:
     keys: OwnerKeys
     retrievers: Retrievers
     publishing: Publishing
+    plugins: Plugins
     collections: Collections
     catalog: Catalog
     access: Access
@@ -100,6 +102,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         keys=OwnerKeys(store, settings.api_keys, clock),
         retrievers=Retrievers(store, clock, renderers, destinations, catalog.forget),
         publishing=Publishing(store, settings.public_url, clock, renderers, catalog.forget),
+        plugins=Plugins(store, clock),
         collections=Collections(engine),
         catalog=catalog,
         access=access,

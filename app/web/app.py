@@ -29,7 +29,7 @@ from app.web.errors import (
 from app.web.middleware.body_limit import BodyLimitMiddleware
 from app.web.middleware.metrics import MetricsMiddleware
 from app.web.middleware.request_id import RequestIdMiddleware
-from app.web.views import docs, health, owner, pages, public
+from app.web.views import docs, health, owner, pages, plugins, public
 
 logger = logging.getLogger("retriever_pages")
 GZIP_MINIMUM_BYTES = 600
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             *public.routes,
             *pages.routes,
             *owner.routes,
+            *plugins.routes,
             *health.routes,
             *docs.routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

@@ -59,7 +59,7 @@ def _parameters(path: str, op: Operation) -> list[dict[str, Any]]:
                 "name": name,
                 "in": "query",
                 "required": raw.endswith("!"),
-                "schema": _QUERY_SCHEMAS[name],
+                "schema": dict(op.query_schemas).get(name) or _QUERY_SCHEMAS[name],
             }
         )
     if op.owner:

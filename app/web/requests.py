@@ -14,6 +14,7 @@ from app.schemas.parsing import parse_json
 from app.schemas.roles import Role
 from app.services.access import Caller
 from app.services.cookies import UnlockCookies
+from app.services.keys import Owner
 from app.services.wiring import Services
 from app.web.clientip import client_ip
 
@@ -77,6 +78,17 @@ def paging(request: Request) -> tuple[int, int]:
         return size, (page - 1) * size
     limit = int_param(request, "limit", DEFAULT_PAGE_LIMIT, 1, MAX_PAGE_LIMIT)
     return limit, int_param(request, "offset", 0, 0, 10_000_000)
+
+
+async def owner_of(request: Request, needs: Role = Role.VIEWER) -> Owner:
+    """The owner making a call (namespace and role), once its key may make it."""
+    keys = services_of(request).keys
+    return await in_thread(
+        keys.owner,
+        request.headers.get("authorization"),
+        request.headers.get("x-namespace"),
+        needs=needs,
+    )
 
 
 async def owner_namespace(

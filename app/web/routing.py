@@ -33,6 +33,8 @@ class Operation:
     namespace_optional: bool = False
     query: tuple[str, ...] = ()  # a trailing "!" marks a required parameter
     headers: tuple[str, ...] = ()
+    # Query parameters whose schema differs from the shared one of that name (_QUERY_SCHEMAS).
+    query_schemas: tuple[tuple[str, dict[str, Any]], ...] = ()
 
 
 def api(operation: Operation) -> Callable[[Endpoint], Endpoint]:

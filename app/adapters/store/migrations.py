@@ -91,7 +91,39 @@ def _v3(conn: sa.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v1, _v2, _v3]
+def _v4(conn: sa.Connection) -> None:
+    for statement in (
+        """CREATE TABLE plugins (
+            plugin_id VARCHAR(40) PRIMARY KEY,
+            namespace VARCHAR(200) NOT NULL,
+            tag VARCHAR(50) NOT NULL,
+            name VARCHAR(100) NOT NULL,
+            description TEXT,
+            blob TEXT,
+            url VARCHAR(2048),
+            is_draft BOOLEAN NOT NULL,
+            minimum_role_required VARCHAR(10) NOT NULL,
+            version VARCHAR(20) NOT NULL,
+            icon_tag VARCHAR(50),
+            parameters TEXT NOT NULL,
+            permissions TEXT NOT NULL,
+            meta_version INTEGER NOT NULL,
+            created_at VARCHAR(40) NOT NULL,
+            updated_at VARCHAR(40) NOT NULL,
+            CONSTRAINT uq_plugins_tag UNIQUE (namespace, tag))""",
+        "CREATE INDEX ix_plugins_namespace ON plugins (namespace, created_at)",
+        """CREATE TABLE plugin_versions (
+            plugin_id VARCHAR(40) NOT NULL REFERENCES plugins (plugin_id) ON DELETE CASCADE,
+            version VARCHAR(20) NOT NULL,
+            blob TEXT,
+            url VARCHAR(2048),
+            created_at VARCHAR(40) NOT NULL,
+            PRIMARY KEY (plugin_id, version))""",
+    ):
+        conn.exec_driver_sql(statement)
+
+
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v1, _v2, _v3, _v4]
 LATEST = len(MIGRATIONS)
 
 

@@ -101,3 +101,34 @@ interactions = sa.Table(
     sa.Column("details", JSONText),
     sa.Column("created_at", sa.String(40), nullable=False),
 )
+
+plugins = sa.Table(
+    "plugins",
+    metadata,
+    sa.Column("plugin_id", sa.String(40), primary_key=True),
+    sa.Column("namespace", sa.String(200), nullable=False),
+    sa.Column("tag", sa.String(50), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("blob", sa.Text),
+    sa.Column("url", sa.String(2048)),
+    sa.Column("is_draft", sa.Boolean, nullable=False),
+    sa.Column("minimum_role_required", sa.String(10), nullable=False),
+    sa.Column("version", sa.String(20), nullable=False),
+    sa.Column("icon_tag", sa.String(50)),
+    sa.Column("parameters", JSONText, nullable=False),
+    sa.Column("permissions", JSONText, nullable=False),
+    sa.Column("meta_version", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("updated_at", sa.String(40), nullable=False),
+)
+
+plugin_versions = sa.Table(
+    "plugin_versions",
+    metadata,
+    sa.Column("plugin_id", sa.String(40), primary_key=True),
+    sa.Column("version", sa.String(20), primary_key=True),
+    sa.Column("blob", sa.Text),
+    sa.Column("url", sa.String(2048)),
+    sa.Column("created_at", sa.String(40), nullable=False),
+)

@@ -1,0 +1,221 @@
+"""Renderer plugins in a namespace (seeds 003 and 004): create, list, read, replace, update,
+delete, and their immutable versions.
+
+A plugin whose `minimum_role_required` is above the caller's role does not exist for that
+caller (404). Every change to the body (blob or entry-point URL) is a new version; the
+`meta.version` counter moves on every change, for optimistic concurrency.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+from app import crypto
+from app.adapters.clock import Clock, stamp
+from app.adapters.store import Store, UniqueViolation
+from app.adapters.store import plugins as queries
+from app.errors import Conflict, NotFound
+from app.schemas.plugins import (
+    PLUGIN_ID_PREFIX,
+    CreatePluginRequest,
+    PluginFields,
+    PluginList,
+    PluginMeta,
+    PluginResponse,
+    PluginVersion,
+    PluginVersionList,
+)
+from app.schemas.roles import Role
+from app.services.keys import Owner
+
+DEFAULT_VERSION = "1.0.0"
+_FIELDS = ("name", "description", "is_draft", "minimum_role_required", "icon_tag")
+
+
+class Plugins:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+
+    def create(self, owner: Owner, request: CreatePluginRequest) -> PluginResponse:
+        now = stamp(self.clock())
+        row: dict[str, Any] = {
+            "plugin_id": crypto.new_id(PLUGIN_ID_PREFIX),
+            "namespace": owner.namespace,
+            "tag": request.tag,
+            "name": request.name,
+            "description": request.description,
+            "blob": request.blob,
+            "url": request.url,
+            "is_draft": bool(request.is_draft),
+            "minimum_role_required": (request.minimum_role_required or Role.VIEWER).value,
+            "version": request.version or DEFAULT_VERSION,
+            "icon_tag": request.icon_tag,
+            "parameters": request.parameters or {},
+            "permissions": request.permissions or [],
+            "meta_version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+        try:
+            with self.store.write() as tx:
+                if queries.tag_taken(tx.conn, owner.namespace, request.tag):
+                    raise _tag_taken(request.tag)
+                queries.insert(tx.conn, row)
+                queries.add_version(tx.conn, _version_row(row))
+        except UniqueViolation:
+            raise _tag_taken(request.tag) from None
+        return plugin_response(row)
+
+    def list(self, owner: Owner, page: int, page_size: int, include_drafts: bool) -> PluginList:
+        roles = [role.value for role in Role if owner.role.allows(role)]
+        with self.store.read() as tx:
+            rows, total = queries.listing(
+                tx.conn, owner.namespace, include_drafts, roles, page_size, page * page_size
+            )
+        return PluginList(
+            page=page,
+            page_size=page_size,
+            total=total,
+            total_pages=math.ceil(total / page_size),
+            plugins=[plugin_response(row) for row in rows],
+        )
+
+    def get(self, owner: Owner, tag: str, include_blob: bool = False) -> PluginResponse:
+        with self.store.read() as tx:
+            row = _visible(tx.conn, owner, tag)
+        return plugin_response(row, include_blob=include_blob)
+
+    def update(
+        self, owner: Owner, tag: str, fields: PluginFields, expected_version: int | None = None
+    ) -> PluginResponse:
+        """Change the fields sent (a replace sends them all). A new blob or URL is a new
+        version: the one sent, or the next patch version."""
+        with self.store.write() as tx:
+            row = _visible(tx.conn, owner, tag)
+            if expected_version is not None and expected_version != row["meta_version"]:
+                raise Conflict(
+                    f"The plugin is at meta.version {row['meta_version']}, not "
+                    f"{expected_version}: read it again and resend the change.",
+                    details={"current_version": row["meta_version"]},
+                )
+            changed = dict(row)
+            for name in _FIELDS:
+                value = getattr(fields, name)
+                if value is not None:
+                    changed[name] = value.value if isinstance(value, Role) else value
+            for name in ("parameters", "permissions"):
+                if getattr(fields, name) is not None:
+                    changed[name] = getattr(fields, name)
+            new_body = (fields.blob is not None and fields.blob != row["blob"]) or (
+                fields.url is not None and fields.url != row["url"]
+            )
+            if new_body:
+                changed["blob"], changed["url"] = fields.blob, fields.url
+                changed["version"] = fields.version or _next_patch(row["version"])
+                if queries.version_exists(tx.conn, row["plugin_id"], changed["version"]):
+                    raise Conflict(
+                        f"Version {changed['version']} of this plugin exists already; versions "
+                        "are immutable: send another version."
+                    )
+            elif fields.version is not None and fields.version != row["version"]:
+                # No new body: go back (or forth) to a version that exists, body and all.
+                earlier = {v["version"]: v for v in queries.versions(tx.conn, row["plugin_id"])}
+                if fields.version not in earlier:
+                    raise NotFound(f"This plugin has no version {fields.version}.")
+                chosen = earlier[fields.version]
+                changed.update(version=fields.version, blob=chosen["blob"], url=chosen["url"])
+            changed["meta_version"] = row["meta_version"] + 1
+            changed["updated_at"] = stamp(self.clock())
+            queries.update(tx.conn, changed)
+            if new_body:
+                queries.add_version(tx.conn, _version_row(changed))
+        return plugin_response(changed)
+
+    def delete(self, owner: Owner, tag: str) -> None:
+        with self.store.write() as tx:
+            row = _visible(tx.conn, owner, tag)
+            users = [
+                record.public_name
+                for record in tx.list_published(owner.namespace, 10_000, 0)[0]
+                if _uses(record.display_config, row["tag"])
+            ]
+            if users:
+                raise Conflict(
+                    f"The plugin {row['tag']!r} is used by published retrievers "
+                    f"{', '.join(repr(u) for u in users)}; change their field_config first.",
+                    details={"used_by": users},
+                )
+            queries.delete(tx.conn, row["plugin_id"])
+
+    def versions(self, owner: Owner, tag: str) -> PluginVersionList:
+        with self.store.read() as tx:
+            row = _visible(tx.conn, owner, tag)
+            rows = queries.versions(tx.conn, row["plugin_id"])
+        return PluginVersionList(
+            plugin_id=row["plugin_id"],
+            versions=[
+                PluginVersion(
+                    version=v["version"],
+                    url=v["url"],
+                    created_at=datetime.fromisoformat(v["created_at"]),
+                )
+                for v in rows
+            ],
+        )
+
+
+def plugin_response(row: dict[str, Any], *, include_blob: bool = False) -> PluginResponse:
+    return PluginResponse(
+        plugin_id=row["plugin_id"],
+        tag=row["tag"],
+        name=row["name"],
+        description=row["description"],
+        url=row["url"],
+        blob=row["blob"] if include_blob else None,
+        is_draft=row["is_draft"],
+        minimum_role_required=Role(row["minimum_role_required"]),
+        version=row["version"],
+        icon_tag=row["icon_tag"],
+        parameters=row["parameters"],
+        permissions=row["permissions"],
+        created_at=datetime.fromisoformat(row["created_at"]),
+        last_updated=datetime.fromisoformat(row["updated_at"]),
+        meta=PluginMeta(version=row["meta_version"]),
+    )
+
+
+def _visible(conn: Any, owner: Owner, tag: str) -> dict[str, Any]:
+    row = queries.get(conn, owner.namespace, tag)
+    if row is None or not owner.role.allows(Role(row["minimum_role_required"])):
+        raise NotFound(f"No plugin {tag!r} in this namespace.")
+    return row
+
+
+def _version_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "plugin_id": row["plugin_id"],
+        "version": row["version"],
+        "blob": row["blob"],
+        "url": row["url"],
+        "created_at": row["updated_at"],
+    }
+
+
+def _next_patch(version: str) -> str:
+    major, minor, patch = version.split(".")
+    return f"{major}.{minor}.{int(patch) + 1}"
+
+
+def _uses(display_config: dict[str, Any], tag: str) -> bool:
+    for config in (display_config.get("field_config") or {}).values():
+        options = config.get("format_options") or {}
+        if config.get("format") == "plugin" and options.get("plugin") == tag:
+            return True
+    return False
+
+
+def _tag_taken(tag: str) -> Conflict:
+    return Conflict(f"A plugin tagged {tag!r} exists already in this namespace.")
