@@ -89,9 +89,7 @@ def _op(
     )
 
 
-@api(
-    _op("Create a plugin", PluginResponse, CreatePluginRequest, _WRITE)
-)
+@api(_op("Create a plugin", PluginResponse, CreatePluginRequest, _WRITE))
 async def create_plugin(request: Request) -> Response:
     owner = await owner_of(request, Role.EDITOR)
     body = await parse_body(request, CreatePluginRequest)
