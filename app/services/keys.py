@@ -58,18 +58,6 @@ class OwnerKeys:
             )
         return key
 
-    def namespace_for(
-        self,
-        authorization: str | None,
-        namespace: str | None,
-        *,
-        header_optional: bool = False,
-        needs: Role = Role.VIEWER,
-    ) -> str:
-        return self.owner(
-            authorization, namespace, header_optional=header_optional, needs=needs
-        ).namespace
-
     def owner(
         self,
         authorization: str | None,

@@ -70,6 +70,15 @@ def int_param(request: Request, name: str, default: int, low: int, high: int) ->
     return int(raw)
 
 
+def bool_param(request: Request, name: str) -> bool:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return False
+    if raw.lower() not in ("true", "false", "1", "0"):
+        raise invalid(name, "true or false", f"Query parameter {name!r} is true or false.")
+    return raw.lower() in ("true", "1")
+
+
 def paging(request: Request) -> tuple[int, int]:
     """`limit`/`offset`, or the SDK's `page`/`page_size`, as (limit, offset)."""
     if "page" in request.query_params or "page_size" in request.query_params:
@@ -80,13 +89,16 @@ def paging(request: Request) -> tuple[int, int]:
     return limit, int_param(request, "offset", 0, 0, 10_000_000)
 
 
-async def owner_of(request: Request, needs: Role = Role.VIEWER) -> Owner:
+async def owner_of(
+    request: Request, needs: Role = Role.VIEWER, *, header_optional: bool = False
+) -> Owner:
     """The owner making a call (namespace and role), once its key may make it."""
     keys = services_of(request).keys
     return await in_thread(
         keys.owner,
         request.headers.get("authorization"),
         request.headers.get("x-namespace"),
+        header_optional=header_optional,
         needs=needs,
     )
 
@@ -95,14 +107,7 @@ async def owner_namespace(
     request: Request, needs: Role = Role.VIEWER, *, header_optional: bool = False
 ) -> str:
     """The namespace an owner call acts in, once its key may make it (`needs` a role)."""
-    keys = services_of(request).keys
-    return await in_thread(
-        keys.namespace_for,
-        request.headers.get("authorization"),
-        request.headers.get("x-namespace"),
-        header_optional=header_optional,
-        needs=needs,
-    )
+    return (await owner_of(request, needs, header_optional=header_optional)).namespace
 
 
 async def call(fn: Callable[..., T], *args: Any) -> T:

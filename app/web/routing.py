@@ -37,6 +37,31 @@ class Operation:
     query_schemas: tuple[tuple[str, dict[str, Any]], ...] = ()
 
 
+def owner_operation(
+    summary: str,
+    tag: str,
+    response: type[BaseModel],
+    request: type[BaseModel] | None = None,
+    errors: tuple[int, ...] = OWNER_ERRORS,
+    *,
+    query: tuple[str, ...] = (),
+    namespace_optional: bool = False,
+    query_schemas: tuple[tuple[str, dict[str, Any]], ...] = (),
+) -> Operation:
+    """An operation of the owner API (an owner key and, most often, X-Namespace)."""
+    return Operation(
+        summary,
+        tag,
+        response,
+        request,
+        errors,
+        owner=True,
+        namespace_optional=namespace_optional,
+        query=query,
+        query_schemas=query_schemas,
+    )
+
+
 def api(operation: Operation) -> Callable[[Endpoint], Endpoint]:
     """Attach an endpoint's operation, for the route that serves it."""
 

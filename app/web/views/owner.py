@@ -33,31 +33,20 @@ from app.schemas.secrets import (
 )
 from app.web.requests import call, owner_namespace, paging, parse_body, services_of
 from app.web.responses import JSONResponse, respond
-from app.web.routing import BODY_ERRORS, OWNER_ERRORS, PAGING, Operation, api, route
+from app.web.routing import (
+    BODY_ERRORS,
+    OWNER_ERRORS,
+    PAGING,
+    Operation,
+    api,
+    owner_operation,
+    route,
+)
 
 _WRITE = (*OWNER_ERRORS, *BODY_ERRORS)
 
 
-def _owner(
-    summary: str,
-    tag: str,
-    response: type[BaseModel],
-    request: type[BaseModel] | None = None,
-    errors: tuple[int, ...] = OWNER_ERRORS,
-    *,
-    query: tuple[str, ...] = (),
-    namespace_optional: bool = False,
-) -> Operation:
-    return Operation(
-        summary,
-        tag,
-        response,
-        request,
-        errors,
-        owner=True,
-        query=query,
-        namespace_optional=namespace_optional,
-    )
+_owner = owner_operation
 
 
 # Retrievers ---------------------------------------------------------------------------------

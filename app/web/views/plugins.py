@@ -23,9 +23,17 @@ from app.schemas.plugins import (
 )
 from app.schemas.publishing import GenericDeleteResponse
 from app.schemas.roles import Role
-from app.web.requests import call, int_param, json_body, owner_of, parse_body, services_of
+from app.web.requests import (
+    bool_param,
+    call,
+    int_param,
+    json_body,
+    owner_of,
+    parse_body,
+    services_of,
+)
 from app.web.responses import JSONResponse, respond
-from app.web.routing import BODY_ERRORS, OWNER_ERRORS, Operation, api, route
+from app.web.routing import BODY_ERRORS, OWNER_ERRORS, Operation, api, owner_operation, route
 
 JSON_API = "application/vnd.api+json"
 _TAG = "Plugins"
@@ -56,15 +64,6 @@ class JsonApiUpdate(Model):
 JSON_API_ATTRIBUTES = {"package_version": "version"}
 
 
-def _bool_param(request: Request, name: str) -> bool:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return False
-    if raw.lower() not in ("true", "false", "1", "0"):
-        raise invalid(name, "true or false", f"Query parameter {name!r} is true or false.")
-    return raw.lower() in ("true", "1")
-
-
 def _op(
     summary: str,
     response: type[BaseModel],
@@ -72,13 +71,12 @@ def _op(
     errors: tuple[int, ...] = OWNER_ERRORS,
     query: tuple[str, ...] = (),
 ) -> Operation:
-    return Operation(
+    return owner_operation(
         summary,
         _TAG,
         response,
         request,
         errors,
-        owner=True,
         query=query,
         query_schemas=(
             ("page", _PAGE),
@@ -102,7 +100,7 @@ async def list_plugins(request: Request) -> Response:
     owner = await owner_of(request)
     page = int_param(request, "page", 0, 0, 100_000)
     page_size = int_param(request, "page_size", 250, 1, 1000)
-    drafts = _bool_param(request, "include_drafts")
+    drafts = bool_param(request, "include_drafts")
     plugins = services_of(request).plugins
     return respond(await call(plugins.list, owner, page, page_size, drafts))
 
@@ -110,7 +108,7 @@ async def list_plugins(request: Request) -> Response:
 @api(_op("Read a plugin by tag or id", PluginResponse, query=("include_blob",)))
 async def get_plugin(request: Request) -> Response:
     owner = await owner_of(request)
-    blob = _bool_param(request, "include_blob")
+    blob = bool_param(request, "include_blob")
     plugins = services_of(request).plugins
     return respond(await call(plugins.get, owner, request.path_params["tag"], blob))
 
