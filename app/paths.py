@@ -15,4 +15,5 @@ def _bundled(name: str) -> Path:
 
 STATIC_DIR = _bundled("static")
 TEMPLATES_DIR = _bundled("templates")
+EXAMPLES_DIR = _bundled("examples")
 SAMPLE_CATALOG = PACKAGE / "sample" / "catalog.jsonl"

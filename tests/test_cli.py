@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
+from app.paths import EXAMPLES_DIR
 from app.settings import Settings
 from app.web.app import create_app
 from tests.servers import free_port
@@ -148,6 +150,14 @@ def test_the_demo_seeds_once_prints_its_url_and_key_and_serves(tmp_path: Path) -
         logo = httpx.get(f"{base}{config['display_config']['logo_url']}")
         assert logo.status_code == 200
         assert logo.headers["content-type"].startswith("image/svg")
+        # The rating is drawn by the example plugin, which the marketplace lists as official.
+        listed = httpx.get(f"{base}/v1/public/plugins/star-rating").json()
+        assert listed["trust_tier"] == "official"
+        page = httpx.get(f"{base}/r/product-search?query=headphones").text
+        frame = re.search(r'<iframe class="plugin-frame" src="([^"]+)"', page)
+        assert frame is not None
+        served = httpx.get(f"{base}{frame.group(1)}").text
+        assert served == (EXAMPLES_DIR / "star-rating" / "plugin.html").read_text()
     finally:
         process.terminate()
         process.wait(timeout=10)

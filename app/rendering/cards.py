@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from markupsafe import Markup
 
 from app.rendering.formats import truncate
+from app.rendering.plugins import PluginFrame, plugin_field
 from app.rendering.registry import Renderers
 from app.schemas.display import (
     DisplayConfig,
@@ -90,6 +92,7 @@ def cards(
     offset: int,
     now: datetime,
     renderers: Renderers,
+    frames: Mapping[str, PluginFrame] | None = None,
 ) -> list[Card]:
     props = _card_props(display)
     configs = display.field_config or {}
@@ -117,8 +120,15 @@ def cards(
         for name in shown:
             config = description if name == "description" else configs.get(name)
             value = renderers.render(document.get(name), config, now)
-            if value is not None:
-                rendered.append((name, label_of(name, configs.get(name)), value))
+            if value is None:
+                continue
+            label = label_of(name, configs.get(name))
+            frame = frames.get(name) if frames else None
+            if frame is not None and document.get(name) is not None:
+                value = plugin_field(
+                    frame, label, document[name], value, document, display.exposed_fields, name
+                )
+            rendered.append((name, label, value))
         link = document.get(link_name) if link_name else None
         result.append(
             Card(

@@ -168,6 +168,12 @@ def builtin_renderers() -> Renderers:
     """A registry holding the built-in formats (plugins add theirs to it)."""
     renderers = Renderers(infer_format)
     register(renderers)
+
+    def plugin_text(value: Any, options: FieldFormatOptions, now: datetime) -> Markup | None:
+        """A plugin's field as text: what shows before its frame answers, or without one."""
+        return renderers.render(value, None, now)
+
+    renderers.register("plugin", plugin_text)
     return renderers
 
 

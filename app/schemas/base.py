@@ -47,6 +47,13 @@ class Model(BaseModel):
     model_config = ConfigDict(strict=True, extra="ignore", populate_by_name=True)
 
 
+class StrictModel(Model):
+    """For bodies no SDK sends extra keys in (this server's own calls): an unknown key is a
+    422 that names it, never quietly dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class OpenModel(Model):
     """For the models where the SDK sends `additional_properties` flattened: keep them."""
 

@@ -29,6 +29,7 @@ from app.schemas.base import (
     Text,
     matching,
 )
+from app.schemas.plugins import Parameters, Tag, Version
 
 MAX_INPUTS = 20
 MAX_EXPOSED_FIELDS = 100
@@ -204,6 +205,12 @@ class FieldFormatOptions(Model):
     false_label: Annotated[str, StringConstraints(max_length=50)] = "No"
     separator: Annotated[str, StringConstraints(max_length=10)] = ", "
     max_items: int | None = Field(default=None, ge=1, le=1000)
+    # The `plugin` format: which plugin of the namespace draws the field, pinned to a version
+    # or following the plugin's current one, with parameters over the plugin's own. `height`
+    # (above) fixes the frame's height; without it the frame takes the height it reports.
+    plugin: Tag | None = None
+    version: Version | None = None
+    parameters: Parameters | None = None
 
 
 FormatName = Annotated[
@@ -218,6 +225,15 @@ class FieldConfig(Model):
 
     format: FormatName
     format_options: FieldFormatOptions | None = None
+
+    @model_validator(mode="after")
+    def _plugin_named(self) -> FieldConfig:
+        named = self.format_options is not None and self.format_options.plugin is not None
+        if self.format == "plugin" and not named:
+            raise ValueError("the plugin format needs format_options.plugin, a plugin's tag")
+        if self.format != "plugin" and named:
+            raise ValueError("format_options.plugin goes with format 'plugin'")
+        return self
 
 
 class DisplayConfig(OpenModel):

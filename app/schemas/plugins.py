@@ -7,10 +7,17 @@ import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from app import jsonutil
-from app.schemas.base import Model, matching
+from app.schemas.base import Model, StrictModel, matching
 from app.schemas.roles import Role
 
 MAX_BLOB_BYTES = 256 * 1024
@@ -32,6 +39,16 @@ EntryUrl = Annotated[
     StringConstraints(max_length=2048),
     matching(re.compile(r"https://[^\s\\\\]+"), "an https:// URL"),
 ]
+
+
+def _parameters_bytes(parameters: dict[str, Any]) -> dict[str, Any]:
+    if len(jsonutil.dumps(parameters)) > MAX_PARAMETERS_BYTES:
+        raise ValueError(f"parameters are over {MAX_PARAMETERS_BYTES} bytes of JSON")
+    return parameters
+
+
+# A plugin's settings: the plugin's own, and a field's over them (`format_options.parameters`).
+Parameters = Annotated[dict[str, Any], AfterValidator(_parameters_bytes)]
 Blob = Annotated[str, StringConstraints(min_length=1, max_length=MAX_BLOB_BYTES)]
 
 
@@ -43,7 +60,7 @@ def _permission(value: str) -> str:
     raise ValueError(f"{value[:80]!r} is not a permission; permissions are {PERMISSIONS_RULE}")
 
 
-class PluginFields(Model):
+class PluginFields(StrictModel):
     """What a plugin holds besides its tag; every field optional (a partial update)."""
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
@@ -61,7 +78,7 @@ class PluginFields(Model):
     icon_tag: Annotated[str, StringConstraints(max_length=50)] | None = Field(
         default=None, validation_alias=AliasChoices("icon_tag", "iconTag")
     )
-    parameters: dict[str, Any] | None = None
+    parameters: Parameters | None = None
     permissions: list[str] | None = Field(default=None, max_length=20)
 
     @field_validator("blob")
@@ -70,13 +87,6 @@ class PluginFields(Model):
         if blob is not None and len(blob.encode()) > MAX_BLOB_BYTES:
             raise ValueError(f"the blob is over {MAX_BLOB_BYTES} bytes")
         return blob
-
-    @field_validator("parameters")
-    @classmethod
-    def _parameters_bytes(cls, parameters: dict[str, Any] | None) -> dict[str, Any] | None:
-        if parameters is not None and len(jsonutil.dumps(parameters)) > MAX_PARAMETERS_BYTES:
-            raise ValueError(f"parameters are over {MAX_PARAMETERS_BYTES} bytes of JSON")
-        return parameters
 
     @field_validator("permissions")
     @classmethod

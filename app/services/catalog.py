@@ -17,9 +17,11 @@ from app.adapters.store import PublishedRecord, Store
 from app.adapters.threads import in_thread
 from app.errors import NotFound
 from app.metrics import CacheCounter
+from app.rendering.plugins import PluginFrame
 from app.rendering.theme import page_css
 from app.schemas.display import DisplayConfig
 from app.schemas.publishing import RateLimitConfig
+from app.services.plugins import plugin_frames
 
 CACHE_SECONDS = 0.9
 MAX_CACHED = 10_000
@@ -33,6 +35,7 @@ class PublicRetriever:
     backend: Any  # the backend config, parsed by its kind's model
     display: DisplayConfig
     rate_limit: RateLimitConfig
+    frames: dict[str, PluginFrame]  # the fields drawn by a plugin, and their frames
 
     @property
     def public_name(self) -> str:
@@ -71,13 +74,16 @@ class Catalog:
         with self.store.read() as tx:
             record = tx.get_published_by_name(public_name)
             retriever = tx.get_retriever(record.namespace, record.retriever_id) if record else None
-        if record is None or retriever is None or not record.is_active:
-            raise NotFound(f"No published retriever is named {public_name!r}.")
+            if record is None or retriever is None or not record.is_active:
+                raise NotFound(f"No published retriever is named {public_name!r}.")
+            display = DisplayConfig.model_validate_json(jsonutil.dumps(record.display_config))
+            frames = plugin_frames(tx.conn, record.namespace, display)
         return PublicRetriever(
             record=record,
             backend=self.backends.parse(retriever.backend),
-            display=DisplayConfig.model_validate_json(jsonutil.dumps(record.display_config)),
+            display=display,
             rate_limit=RateLimitConfig.model_validate_json(
                 jsonutil.dumps(record.rate_limit_config)
             ),
+            frames=frames,
         )

@@ -8,18 +8,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from app import jsonutil
-from app.errors import Conflict
-from app.paths import SAMPLE_CATALOG
+from app.errors import Conflict, NotFound
+from app.paths import EXAMPLES_DIR, SAMPLE_CATALOG
+from app.schemas.marketplace import PublishPluginRequest
+from app.schemas.plugins import CreatePluginRequest
 from app.schemas.publishing import PublishRetrieverRequest
 from app.schemas.retrievers import CreateRetrieverRequest
+from app.schemas.roles import Role
 from app.services.importing import import_file
-from app.services.wiring import build_services
+from app.services.keys import Owner
+from app.services.wiring import Services, build_services
 from app.settings import Settings
 
 DEMO_NAMESPACE = "demo"
 DEMO_PUBLIC_NAME = "product-search"
 DEMO_COLLECTION = "catalog"
 DEMO_KEY_FILE = "demo_owner_key"
+DEMO_PLUGIN_TAG = "star-rating"
+DEMO_PLUGIN_DIR = EXAMPLES_DIR / "star-rating"
 
 DEMO_DISPLAY_CONFIG: dict[str, Any] = {
     "title": "Product Search",
@@ -123,9 +129,14 @@ DEMO_DISPLAY_CONFIG: dict[str, Any] = {
             "format": "number",
             "format_options": {"label": "Price", "decimals": 2, "prefix": "$"},
         },
+        # Drawn by the example plugin (examples/star-rating); "4.5" as text without script.
         "rating": {
-            "format": "number",
-            "format_options": {"label": "Rating", "decimals": 1, "suffix": " / 5"},
+            "format": "plugin",
+            "format_options": {
+                "label": "Rating",
+                "plugin": DEMO_PLUGIN_TAG,
+                "parameters": {"max": 5},
+            },
         },
         "brand": {"format": "text", "format_options": {"label": "Brand"}},
         "in_stock": {
@@ -222,6 +233,7 @@ def seed_demo(settings: Settings) -> SeededDemo:
     if ctx.engine.count(DEMO_NAMESPACE, DEMO_COLLECTION) == 0:
         imported = import_file(ctx.engine, DEMO_NAMESPACE, DEMO_COLLECTION, SAMPLE_CATALOG).imported
 
+    _seed_plugin(ctx)
     with ctx.store.read() as tx:
         existing = tx.get_published_by_name(DEMO_PUBLIC_NAME)
     if existing is None:
@@ -242,3 +254,31 @@ def seed_demo(settings: Settings) -> SeededDemo:
         created=created,
         imported=imported,
     )
+
+
+def _seed_plugin(ctx: Services) -> None:
+    """The example star-rating plugin, in the demo namespace and in the marketplace."""
+    operator = Owner(DEMO_NAMESPACE, Role.OWNER, operator=True)
+    try:
+        ctx.plugins.get(operator, DEMO_PLUGIN_TAG)
+        return
+    except NotFound:
+        pass
+    plugin = CreatePluginRequest(
+        tag=DEMO_PLUGIN_TAG,
+        name="Star rating",
+        description="Draws a rating as stars, part-filled, with the number beside it.",
+        blob=(DEMO_PLUGIN_DIR / "plugin.html").read_text(),
+        parameters={"max": 5},
+    )
+    with contextlib.suppress(Conflict):  # made meanwhile by a second demo start
+        ctx.plugins.create(operator, plugin)
+        listing = PublishPluginRequest(
+            public_name=DEMO_PLUGIN_TAG,
+            readme_markdown=(DEMO_PLUGIN_DIR / "README.md").read_text(),
+            tags=["rating", "stars", "numbers"],
+            category="Ratings",
+            trust_tier="official",
+            sample_values=[4.5, 3.2, 1],
+        )
+        ctx.marketplace.publish(operator, DEMO_PLUGIN_TAG, listing)

@@ -33,6 +33,9 @@ class Owner:
 
     namespace: str
     role: Role
+    # A configured key bound to no namespace, with the owner role: the server's operator,
+    # who alone may vouch for a marketplace listing (trust tiers).
+    operator: bool = False
 
 
 class OwnerKeys:
@@ -87,6 +90,7 @@ class OwnerKeys:
         if found is None:
             raise Unauthorized("The owner key is not valid.")
         allowed, role = found
+        operator = allowed == ANY_NAMESPACE and role is Role.OWNER
         if not role.allows(needs):
             raise Forbidden(
                 f"This call needs the {needs.value} role; this key's role is {role.value}.",
@@ -102,7 +106,7 @@ class OwnerKeys:
             )
         if allowed not in (ANY_NAMESPACE, namespace):
             raise Forbidden(f"This owner key is not valid for namespace {namespace!r}.")
-        return Owner(namespace, role)
+        return Owner(namespace, role, operator)
 
     def _key(self, key_hash: str) -> tuple[str, Role] | None:
         """(namespace, role) of a key, configured or stored."""

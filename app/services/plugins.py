@@ -9,6 +9,7 @@ caller (404). Every change to the body (blob or entry-point URL) is a new versio
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +17,9 @@ from app import crypto
 from app.adapters.clock import Clock, stamp
 from app.adapters.store import Store, UniqueViolation
 from app.adapters.store import plugins as queries
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, NotFound, invalid
+from app.rendering.plugins import PluginFrame, frame_path
+from app.schemas.display import DisplayConfig, FieldFormatOptions
 from app.schemas.plugins import (
     PLUGIN_ID_PREFIX,
     CreatePluginRequest,
@@ -35,9 +38,11 @@ _FIELDS = ("name", "description", "is_draft", "minimum_role_required", "icon_tag
 
 
 class Plugins:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, changed: Callable[[], None]) -> None:
         self.store = store
         self.clock = clock
+        # Told when a plugin changes, so that pages showing it pick up the change at once.
+        self.changed = changed
 
     def create(self, owner: Owner, request: CreatePluginRequest) -> PluginResponse:
         now = stamp(self.clock())
@@ -85,7 +90,7 @@ class Plugins:
 
     def get(self, owner: Owner, tag: str, include_blob: bool = False) -> PluginResponse:
         with self.store.read() as tx:
-            row = _visible(tx.conn, owner, tag)
+            row = visible_plugin(tx.conn, owner, tag)
         return plugin_response(row, include_blob=include_blob)
 
     def update(
@@ -94,7 +99,7 @@ class Plugins:
         """Change the fields sent (a replace sends them all). A new blob or URL is a new
         version: the one sent, or the next patch version."""
         with self.store.write() as tx:
-            row = _visible(tx.conn, owner, tag)
+            row = visible_plugin(tx.conn, owner, tag)
             if expected_version is not None and expected_version != row["meta_version"]:
                 raise Conflict(
                     f"The plugin is at meta.version {row['meta_version']}, not "
@@ -132,11 +137,12 @@ class Plugins:
             queries.update(tx.conn, changed)
             if new_body:
                 queries.add_version(tx.conn, _version_row(changed))
+        self.changed()
         return plugin_response(changed)
 
     def delete(self, owner: Owner, tag: str) -> None:
         with self.store.write() as tx:
-            row = _visible(tx.conn, owner, tag)
+            row = visible_plugin(tx.conn, owner, tag)
             users = [
                 record.public_name
                 for record in tx.list_published(owner.namespace, 10_000, 0)[0]
@@ -150,9 +156,18 @@ class Plugins:
                 )
             queries.delete(tx.conn, row["plugin_id"])
 
+    def frame(self, plugin_id: str, version: str) -> tuple[str, Sequence[str]]:
+        """The HTML and permissions of a version a page may frame: a blob of a plugin that is
+        not a draft. (An entry-point plugin is framed from its own URL.)"""
+        with self.store.read() as tx:
+            row = queries.public_version(tx.conn, plugin_id, version)
+        if row is None or row["blob"] is None:
+            raise NotFound(f"No plugin frame {plugin_id}/{version}.")
+        return row["blob"], row["permissions"]
+
     def versions(self, owner: Owner, tag: str) -> PluginVersionList:
         with self.store.read() as tx:
-            row = _visible(tx.conn, owner, tag)
+            row = visible_plugin(tx.conn, owner, tag)
             rows = queries.versions(tx.conn, row["plugin_id"])
         return PluginVersionList(
             plugin_id=row["plugin_id"],
@@ -187,7 +202,7 @@ def plugin_response(row: dict[str, Any], *, include_blob: bool = False) -> Plugi
     )
 
 
-def _visible(conn: Any, owner: Owner, tag: str) -> dict[str, Any]:
+def visible_plugin(conn: Any, owner: Owner, tag: str) -> dict[str, Any]:
     row = queries.get(conn, owner.namespace, tag)
     if row is None or not owner.role.allows(Role(row["minimum_role_required"])):
         raise NotFound(f"No plugin {tag!r} in this namespace.")
@@ -219,3 +234,74 @@ def _uses(display_config: dict[str, Any], tag: str) -> bool:
 
 def _tag_taken(tag: str) -> Conflict:
     return Conflict(f"A plugin tagged {tag!r} exists already in this namespace.")
+
+
+def _plugin_fields(display: DisplayConfig) -> dict[str, FieldFormatOptions]:
+    return {
+        name: config.format_options
+        for name, config in (display.field_config or {}).items()
+        if config.format == "plugin" and config.format_options is not None
+    }
+
+
+def check_plugin_fields(conn: Any, namespace: str, display: DisplayConfig, where: str) -> None:
+    """A 422 naming the first `plugin` field whose plugin is not one the page can show: a
+    plugin of this namespace, not a draft, at a version it has."""
+    wanted = _plugin_fields(display)
+    found = queries.by_tags(conn, namespace, sorted({o.plugin or "" for o in wanted.values()}))
+    for name, options in wanted.items():
+        location = f"{where}.field_config.{name}.format_options"
+        plugin = found.get(options.plugin or "")
+        if plugin is None:
+            raise invalid(
+                f"{location}.plugin",
+                "a plugin of this namespace",
+                f"{location}.plugin: there is no plugin {options.plugin!r} in this namespace.",
+            )
+        if plugin["is_draft"]:
+            raise invalid(
+                f"{location}.plugin",
+                "a plugin that is not a draft",
+                f"{location}.plugin: the plugin {options.plugin!r} is a draft; a page cannot "
+                "show a draft.",
+            )
+        if options.version and not queries.version_exists(
+            conn, plugin["plugin_id"], options.version
+        ):
+            raise invalid(
+                f"{location}.version",
+                "a version of the plugin",
+                f"{location}.version: the plugin {options.plugin!r} has no version "
+                f"{options.version}.",
+            )
+
+
+def plugin_frames(conn: Any, namespace: str, display: DisplayConfig) -> dict[str, PluginFrame]:
+    """Each `plugin` field's frame; a field whose plugin has since become a draft (or gone)
+    has none, and shows as text."""
+    wanted = _plugin_fields(display)
+    if not wanted:
+        return {}
+    found = queries.by_tags(conn, namespace, sorted({o.plugin or "" for o in wanted.values()}))
+    frames = {}
+    for name, options in wanted.items():
+        plugin = found.get(options.plugin or "")
+        if plugin is None or plugin["is_draft"]:
+            continue
+        version = options.version or plugin["version"]
+        body = (
+            plugin
+            if version == plugin["version"]
+            else queries.version(conn, plugin["plugin_id"], version)
+        )
+        if body is None:
+            continue
+        frames[name] = PluginFrame(
+            tag=plugin["tag"],
+            name=plugin["name"],
+            src=body["url"] or frame_path(plugin["plugin_id"], version),
+            permissions=tuple(plugin["permissions"]),
+            parameters={**plugin["parameters"], **(options.parameters or {})},
+            height=options.height,
+        )
+    return frames

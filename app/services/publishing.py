@@ -30,6 +30,7 @@ from app.schemas.publishing import (
     RateLimitConfig,
     UpdatePublishedRetrieverRequest,
 )
+from app.services.plugins import check_plugin_fields
 from app.services.retrievers import (
     Changed,
     check_searchable,
@@ -102,6 +103,11 @@ class Publishing:
         display_config = dump_set(request.display_config) or retriever.display_config
         if display_config is not None:
             check_searchable(retriever.backend, display_config["exposed_fields"])
+            # The retriever's stored config too: a plugin it names may be a draft by now.
+            effective = request.display_config or DisplayConfig.model_validate_json(
+                jsonutil.dumps(display_config)
+            )
+            check_plugin_fields(tx.conn, namespace, effective, "display_config")
         if display_config is None:
             raise invalid(
                 "display_config",
@@ -202,6 +208,9 @@ class Publishing:
         changes: dict[str, Any] = {}
         if request.display_config is not None:
             self.renderers.check(request.display_config, "display_config")
+            check_plugin_fields(
+                tx.conn, current.namespace, request.display_config, "display_config"
+            )
             check_searchable(retriever.backend, request.display_config.exposed_fields)
             changes["display_config"] = dump_set(request.display_config)
         if request.rate_limit_config is not None:

@@ -20,6 +20,7 @@ from app.schemas.retrievers import (
     RetrieverList,
     RetrieverResponse,
 )
+from app.services.plugins import check_plugin_fields
 
 Changed = Callable[[str | None], None]
 
@@ -47,6 +48,8 @@ class Retrievers:
         if request.display_config is not None:
             self.renderers.check(request.display_config, "display_config")
             check_searchable(request.backend.model_dump(), request.display_config.exposed_fields)
+            with self.store.read() as tx:
+                check_plugin_fields(tx.conn, namespace, request.display_config, "display_config")
         now = stamp(self.clock())
         record = RetrieverRecord(
             retriever_id=crypto.new_id(crypto.RETRIEVER_ID_PREFIX),

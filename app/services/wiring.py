@@ -29,6 +29,7 @@ from app.services.directory import Directory
 from app.services.interactions import Interactions
 from app.services.keys import OwnerKeys
 from app.services.limits import RateLimiter
+from app.services.marketplace import Marketplace
 from app.services.plugins import Plugins
 from app.services.publishing import Publishing
 from app.services.query import PublicQuery
@@ -53,6 +54,7 @@ class Services:
     retrievers: Retrievers
     publishing: Publishing
     plugins: Plugins
+    marketplace: Marketplace
     collections: Collections
     catalog: Catalog
     access: Access
@@ -102,7 +104,8 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         keys=OwnerKeys(store, settings.api_keys, clock),
         retrievers=Retrievers(store, clock, renderers, destinations, catalog.forget),
         publishing=Publishing(store, settings.public_url, clock, renderers, catalog.forget),
-        plugins=Plugins(store, clock),
+        plugins=Plugins(store, clock, catalog.forget),
+        marketplace=Marketplace(store, clock),
         collections=Collections(engine),
         catalog=catalog,
         access=access,

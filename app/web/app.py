@@ -29,7 +29,7 @@ from app.web.errors import (
 from app.web.middleware.body_limit import BodyLimitMiddleware
 from app.web.middleware.metrics import MetricsMiddleware
 from app.web.middleware.request_id import RequestIdMiddleware
-from app.web.views import docs, health, owner, pages, plugins, public
+from app.web.views import docs, health, marketplace, owner, pages, plugin_pages, plugins, public
 
 logger = logging.getLogger("retriever_pages")
 GZIP_MINIMUM_BYTES = 600
@@ -54,7 +54,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             *public.routes,
             *pages.routes,
             *owner.routes,
+            *marketplace.routes,  # before plugins: /v1/plugins/install is not a tag
             *plugins.routes,
+            *plugin_pages.routes,
             *health.routes,
             *docs.routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

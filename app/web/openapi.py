@@ -79,6 +79,9 @@ def _parameters(path: str, op: Operation) -> list[dict[str, Any]]:
     return params
 
 
+SUCCESS_TEXT = {200: "OK", 201: "Created", 204: "No content"}
+
+
 def _path_names(path: str) -> list[str]:
     return [part[1:-1] for part in path.split("/") if part.startswith("{")]
 
@@ -110,14 +113,11 @@ def document(routes: Iterable[object], formats: list[str]) -> dict[str, Any]:
             schema["properties"]["format"] = {"type": "string", "enum": formats}
     paths: dict[str, dict[str, Any]] = {}
     for path, method, op in ops:
-        responses: dict[str, Any] = {
-            "200": {
-                "description": "OK",
-                "content": {
-                    "application/json": {"schema": {"$ref": REF.format(model=op.response.__name__)}}
-                },
-            }
-        }
+        success: dict[str, Any] = {"description": SUCCESS_TEXT.get(op.status, "OK")}
+        if op.status != 204:
+            schema = {"$ref": REF.format(model=op.response.__name__)}
+            success["content"] = {"application/json": {"schema": schema}}
+        responses: dict[str, Any] = {str(op.status): success}
         for status in sorted(set(op.errors)):
             responses[str(status)] = {
                 "description": ERROR_TEXT[status],

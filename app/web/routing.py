@@ -35,6 +35,7 @@ class Operation:
     headers: tuple[str, ...] = ()
     # Query parameters whose schema differs from the shared one of that name (_QUERY_SCHEMAS).
     query_schemas: tuple[tuple[str, dict[str, Any]], ...] = ()
+    status: int = 200  # what success answers: 201 for a create, 204 (no body) for a delete
 
 
 def owner_operation(
@@ -47,6 +48,7 @@ def owner_operation(
     query: tuple[str, ...] = (),
     namespace_optional: bool = False,
     query_schemas: tuple[tuple[str, dict[str, Any]], ...] = (),
+    status: int = 200,
 ) -> Operation:
     """An operation of the owner API (an owner key and, most often, X-Namespace)."""
     return Operation(
@@ -59,6 +61,7 @@ def owner_operation(
         namespace_optional=namespace_optional,
         query=query,
         query_schemas=query_schemas,
+        status=status,
     )
 
 

@@ -13,6 +13,7 @@ from starlette.responses import HTMLResponse
 
 from app.paths import TEMPLATES_DIR
 from app.rendering.markdown import render_markdown
+from app.rendering.plugins import PluginFrame, frame_sources
 from app.services.catalog import PublicRetriever
 from app.web.requests import services_of
 
@@ -54,12 +55,16 @@ def origin_allowed(pattern: str, origin: str) -> bool:
     return host_ok and port_ok
 
 
-def _security_headers(nonce: str, retriever: PublicRetriever | None) -> dict[str, str]:
+def _security_headers(
+    nonce: str, retriever: PublicRetriever | None, frames: list[PluginFrame]
+) -> dict[str, str]:
     ancestors = " ".join(["'self'", *frame_ancestors(retriever)])
+    # Plugin frames only: this server's sandboxed frames, and each entry point's own origin.
+    frame_src = f"frame-src {' '.join(frame_sources(frames))}; " if frames else ""
     policy = (
         "default-src 'none'; script-src 'self'; "
         f"style-src 'self' 'nonce-{nonce}'; img-src 'self' https: data:; "
-        "connect-src 'self'; form-action 'self'; base-uri 'none'; "
+        f"connect-src 'self'; {frame_src}form-action 'self'; base-uri 'none'; "
         f"frame-ancestors {ancestors}"
     )
     return {
@@ -75,9 +80,13 @@ def render(
     status: int = 200,
     retriever: PublicRetriever | None = None,
     headers: dict[str, str] | None = None,
+    frames: list[PluginFrame] | None = None,
     **values: Any,
 ) -> HTMLResponse:
+    """A page. `frames` are the plugin frames it may hold (a retriever's, unless given)."""
     nonce = secrets.token_urlsafe(16)
+    if frames is None:
+        frames = list(retriever.frames.values()) if retriever else []
     context = {
         "request": request,
         "nonce": nonce,
@@ -86,9 +95,12 @@ def render(
         "display": retriever.display if retriever else None,
         "theme_css": retriever.theme_css if retriever else "",
         "embed": request.url.path.endswith("/embed"),
+        "plugins": bool(frames),
         **values,
     }
     html = templates.get_template(template).render(context)
     return HTMLResponse(
-        html, status_code=status, headers={**_security_headers(nonce, retriever), **(headers or {})}
+        html,
+        status_code=status,
+        headers={**_security_headers(nonce, retriever, frames), **(headers or {})},
     )

@@ -29,7 +29,29 @@ def field(fmt: str, value: Any, **options: Any) -> str:
 
 
 def test_the_built_in_formats_are_registered() -> None:
-    assert RENDERERS.names() == sorted(FORMATS)
+    assert RENDERERS.names() == sorted([*FORMATS, "plugin"])
+
+
+def test_a_plugin_field_shows_as_text_until_its_frame_answers() -> None:
+    # The plugin format's own renderer is the fallback: the value as an unconfigured field.
+    assert field("plugin", 4.5, plugin="star-rating") == field("number", 4.5)
+    assert field("plugin", "<b>", plugin="star-rating") == "&lt;b&gt;"
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"format": "plugin"},
+        {"format": "plugin", "format_options": {"label": "Rating"}},
+        {"format": "number", "format_options": {"plugin": "star-rating"}},
+        {"format": "plugin", "format_options": {"plugin": "Bad Tag"}},
+        {"format": "plugin", "format_options": {"plugin": "stars", "version": "1.0"}},
+        {"format": "plugin", "format_options": {"plugin": "stars", "parameters": []}},
+    ],
+)
+def test_a_plugin_field_names_a_plugin(config: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match=r"plugin|version|parameters"):
+        FieldConfig.model_validate(config, strict=False)
 
 
 def test_a_config_may_name_only_a_registered_format() -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import copy
+import json
 import os
 import shutil
 import threading
@@ -15,8 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
-from app.paths import SAMPLE_CATALOG
-from app.services.demo import DEMO_DISPLAY_CONFIG
+from app.paths import SAMPLE_CATALOG, STATIC_DIR
+from app.services.demo import DEMO_DISPLAY_CONFIG, DEMO_PLUGIN_DIR
 from app.services.importing import import_file
 from app.settings import Settings
 from app.web.app import create_app
@@ -37,6 +40,31 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
 PASSWORD = "open sesame"
+# A renderer plugin that tries everything it must not be able to do, and writes down what
+# happened in its own document (where the test reads it).
+HOSTILE_PLUGIN = """<!doctype html><pre id=out>starting</pre><form id=f method=post
+action="/v1/plugins"><input name=tag value=stolen></form><script>
+var report = {};
+function done() { document.getElementById("out").textContent = JSON.stringify(report); }
+try { report.cookie = document.cookie; } catch (e) { report.cookie = "blocked"; }
+try { report.parent = parent.document.title; } catch (e) { report.parent = "blocked"; }
+try { report.storage = String(localStorage.length); } catch (e) { report.storage = "blocked"; }
+try { top.location.href = "https://evil.example/"; report.top = "tried"; }
+catch (e) { report.top = "blocked"; }
+try { document.getElementById("f").submit(); report.form = "tried"; }
+catch (e) { report.form = "blocked"; }
+fetch("/v1/retrievers", {credentials: "include"}).then(
+  function () { report.fetch = "reached"; done(); },
+  function () { report.fetch = "blocked"; done(); });
+window.addEventListener("message", function (event) {
+  if (event.data && event.data.type === "retriever-pages:plugin-render") {
+    report.message = event.data;
+    parent.postMessage({type: "retriever-pages:plugin-height", height: 100000}, "*");
+    done();
+  }
+});
+parent.postMessage({type: "retriever-pages:plugin-ready"}, "*");
+</script>"""
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +92,35 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     app = create_app(settings)
     import_file(app.state.services.engine, "acme", "products", SAMPLE_CATALOG)
     with LiveServer(app, port=port, host="localhost"):
-        for name, password in (("products", None), ("locked", PASSWORD)):
+        for plugin in (
+            {"tag": "star-rating", "blob": (DEMO_PLUGIN_DIR / "plugin.html").read_text()},
+            {"tag": "hostile", "blob": HOSTILE_PLUGIN, "permissions": ["read_document"]},
+        ):
+            created = httpx.post(
+                f"{url}/v1/plugins",
+                headers=owner_headers(),
+                json={"name": plugin["tag"].title(), **plugin},
+            )
+            assert created.status_code == 201, created.text
+        listed = httpx.post(
+            f"{url}/v1/plugins/star-rating/publish",
+            headers=owner_headers(),
+            json={
+                "public_name": "star-rating",
+                "category": "Ratings",
+                "readme_markdown": (DEMO_PLUGIN_DIR / "README.md").read_text(),
+                "sample_values": [4.5, 3.2, 1],
+                "icon_base64": base64.b64encode((STATIC_DIR / "favicon.svg").read_bytes()).decode(),
+            },
+        )
+        assert listed.status_code == 201, listed.text
+        hostile_config = copy.deepcopy(DEMO_DISPLAY_CONFIG)
+        hostile_config["field_config"]["rating"]["format_options"]["plugin"] = "hostile"
+        for name, password, config in (
+            ("products", None, DEMO_DISPLAY_CONFIG),
+            ("locked", PASSWORD, DEMO_DISPLAY_CONFIG),
+            ("hostile", None, hostile_config),
+        ):
             headers = owner_headers()
             if password:
                 httpx.post(
@@ -88,7 +144,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 headers=headers,
                 json={
                     "public_name": name,
-                    "display_config": DEMO_DISPLAY_CONFIG,
+                    "display_config": config,
                     "rate_limit_config": {"tier": "unlimited"},
                     "password_secret_name": "pw" if password else None,
                 },
@@ -104,8 +160,18 @@ class Page:
         self.context = browser.new_context(**options)
         self.page = self.context.new_page()
         self.errors: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        # A plugin's own document may log what its sandbox refused; the host page may not.
+        self.frame_errors: list[str] = []
+        self.page.plugin_errors = self.frame_errors  # read by the plugin tests
+        self.page.on("console", self._console)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def _console(self, message: Any) -> None:
+        if message.type != "error":
+            return
+        where = message.location.get("url", "")
+        frame = "/plugins/frame/" in where or "evil.example" in message.text
+        (self.frame_errors if frame else self.errors).append(f"{message.text} ({where})")
 
     def close(self) -> None:
         self.context.close()
@@ -189,6 +255,100 @@ def test_the_page_works_with_javascript_off(server: str, open_page: Callable[...
     page.click("a.chip[data-value='hiking']")
     page.wait_for_url("**query=hiking")
     assert card_titles(page)
+    # A plugin's field shows its text: no script runs to draw it.
+    rating = page.locator(".card .plugin-text").first
+    assert rating.is_visible()
+    assert float(rating.inner_text()) <= 5
+
+
+def _plugin_frames(page: Any) -> list[Any]:
+    return [frame for frame in page.frames if "/plugins/frame/" in frame.url]
+
+
+def test_a_plugin_draws_a_field_and_sizes_its_frame(
+    server: str, open_page: Callable[..., Any]
+) -> None:
+    page = open_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{server}/r/products?query=headphones")
+    page.wait_for_selector(".plugin--ready")
+    box = page.locator(".plugin--ready").first
+    value = box.locator(".plugin-text").text_content()
+    assert not box.locator(".plugin-text").is_visible()  # the frame took the text's place
+    frame_element = box.locator("iframe")
+    height = frame_element.evaluate("f => f.getBoundingClientRect().height")
+    assert 16 <= height <= 40  # what the plugin reported, from 0 before
+    frame = frame_element.element_handle().content_frame()
+    assert frame.get_attribute("#row", "aria-label") == f"{float(value):.1f} out of 5 stars"
+    assert frame.text_content("#num") == f"{float(value):.1f}"
+
+    # Results that come with search-as-you-type get drawn too.
+    page.fill("#in-query", "espresso")
+    page.wait_for_url("**query=espresso")
+    page.wait_for_selector("#results:not([aria-busy]) .plugin--ready")
+    # A height message from anything but a plugin's own frame is ignored.
+    page.evaluate("window.postMessage({type: 'retriever-pages:plugin-height', height: 300}, '*')")
+    page.wait_for_timeout(300)
+    heights = page.eval_on_selector_all(
+        "iframe.plugin-frame", "fs => fs.map(f => f.getBoundingClientRect().height)"
+    )
+    assert max(heights) < 300
+    assert page.plugin_errors == []
+    page.locator(".card").first.screenshot(path=str(SCREENSHOTS / "plugin-card.png"))
+
+
+def test_the_marketplace_previews_a_plugin_live(server: str, open_page: Callable[..., Any]) -> None:
+    page = open_page(viewport={"width": 1100, "height": 900})
+    page.goto(f"{server}/plugins")
+    assert page.locator(".plugin-card .title").all_inner_texts() == ["Star-Rating"]
+    assert page.locator(".plugin-card img.plugin-icon").evaluate("i => i.naturalWidth") > 0
+    page.screenshot(path=str(SCREENSHOTS / "plugins.png"))
+    page.click(".plugin-card .title a")
+    page.wait_for_url("**/plugins/star-rating")
+    # (Polled from here: the page's CSP rightly refuses the eval that wait_for_function needs.)
+    deadline = time.monotonic() + 10
+    while page.locator(".plugin--ready").count() < 3 and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert page.locator(".plugin--ready").count() == 3
+    labels = [frame.get_attribute("#row", "aria-label") for frame in _plugin_frames(page)]
+    assert sorted(labels) == sorted(
+        ["4.5 out of 5 stars", "3.2 out of 5 stars", "1.0 out of 5 stars"]
+    )
+    assert page.locator(".readme h1").inner_text() == "Star rating"
+    page.screenshot(path=str(SCREENSHOTS / "plugin-page.png"), full_page=True)
+
+
+def test_a_hostile_plugin_gets_nothing_and_moves_nothing(
+    server: str, open_page: Callable[..., Any]
+) -> None:
+    page = open_page()
+    page.context.add_cookies([{"name": "host_secret", "value": "s3cret", "url": server}])
+    start = f"{server}/r/hostile?query=headphones"
+    page.goto(start)
+    page.wait_for_selector(".plugin--ready")
+    frame = _plugin_frames(page)[0]
+    report: dict[str, Any] = {}
+    deadline = time.monotonic() + 10
+    while not ("fetch" in report and "message" in report) and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+        text = frame.text_content("#out") or ""
+        report = json.loads(text) if text.startswith("{") else {}
+    assert "s3cret" not in json.dumps(report)
+    assert report["cookie"] in ("", "blocked")
+    assert report["parent"] == "blocked"
+    assert report["storage"] == "blocked"
+    assert report["fetch"] == "blocked"
+    # It was told only the card's exposed fields.
+    assert set(report["message"]["document"]) <= set(DEMO_DISPLAY_CONFIG["exposed_fields"])
+    page.wait_for_timeout(500)
+    assert page.url == start  # top.location did not move
+    assert page.evaluate("document.cookie") == "host_secret=s3cret"
+    listed = httpx.get(f"{server}/v1/plugins?include_drafts=true", headers=owner_headers())
+    assert sorted(p["tag"] for p in listed.json()["plugins"]) == ["hostile", "star-rating"]
+    # The absurd height it asked for is capped.
+    heights = page.eval_on_selector_all(
+        ".plugin--ready iframe", "fs => fs.map(f => f.getBoundingClientRect().height)"
+    )
+    assert max(heights) == 600
 
 
 def test_a_phone_sized_viewport(server: str, open_page: Callable[..., Any]) -> None:

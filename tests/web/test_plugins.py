@@ -93,7 +93,7 @@ def test_roles(site: TestClient) -> None:
     _create(site)
     deleted = site.delete("/v1/plugins/star-rating", headers=owner_headers(EDITOR_KEY))
     assert deleted.status_code == 403
-    assert site.delete("/v1/plugins/star-rating", headers=owner_headers()).status_code == 200
+    assert site.delete("/v1/plugins/star-rating", headers=owner_headers()).status_code == 204
     assert site.get("/v1/plugins/star-rating", headers=owner_headers()).status_code == 404
 
 

@@ -123,7 +123,38 @@ def _v4(conn: sa.Connection) -> None:
         conn.exec_driver_sql(statement)
 
 
-MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v1, _v2, _v3, _v4]
+def _v5(conn: sa.Connection) -> None:
+    for statement in (
+        """CREATE TABLE plugin_listings (
+            public_id VARCHAR(40) PRIMARY KEY,
+            plugin_id VARCHAR(40) NOT NULL UNIQUE
+                REFERENCES plugins (plugin_id) ON DELETE CASCADE,
+            namespace VARCHAR(200) NOT NULL,
+            public_name VARCHAR(50) NOT NULL UNIQUE,
+            version VARCHAR(20) NOT NULL,
+            trust_tier VARCHAR(20) NOT NULL,
+            description TEXT,
+            icon TEXT,
+            readme_markdown TEXT,
+            tags TEXT NOT NULL,
+            category VARCHAR(50),
+            model_dependencies TEXT NOT NULL,
+            sample_values TEXT NOT NULL,
+            is_active BOOLEAN NOT NULL,
+            install_count INTEGER NOT NULL,
+            created_at VARCHAR(40) NOT NULL,
+            updated_at VARCHAR(40) NOT NULL)""",
+        """CREATE TABLE plugin_installs (
+            public_id VARCHAR(40) NOT NULL,
+            namespace VARCHAR(200) NOT NULL,
+            plugin_id VARCHAR(40) NOT NULL,
+            created_at VARCHAR(40) NOT NULL,
+            PRIMARY KEY (public_id, namespace))""",
+    ):
+        conn.exec_driver_sql(statement)
+
+
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v1, _v2, _v3, _v4, _v5]
 LATEST = len(MIGRATIONS)
 
 

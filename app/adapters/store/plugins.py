@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.adapters.store.tables import plugin_versions, plugins
+from app.adapters.store.tables import plugin_installs, plugin_listings, plugin_versions, plugins
 
 
 def _match(namespace: str, tag_or_id: str) -> sa.ColumnElement[bool]:
@@ -54,6 +54,9 @@ def update(conn: sa.Connection, row: dict[str, Any]) -> None:
 
 
 def delete(conn: sa.Connection, plugin_id: str) -> None:
+    """A plugin, its versions, its listing and its install record (the listing's count stays)."""
+    conn.execute(plugin_listings.delete().where(plugin_listings.c.plugin_id == plugin_id))
+    conn.execute(plugin_installs.delete().where(plugin_installs.c.plugin_id == plugin_id))
     conn.execute(plugin_versions.delete().where(plugin_versions.c.plugin_id == plugin_id))
     conn.execute(plugins.delete().where(plugins.c.plugin_id == plugin_id))
 
@@ -76,3 +79,34 @@ def versions(conn: sa.Connection, plugin_id: str) -> list[dict[str, Any]]:
         .order_by(plugin_versions.c.created_at)
     )
     return [dict(row._mapping) for row in rows]
+
+
+def version(conn: sa.Connection, plugin_id: str, version: str) -> dict[str, Any] | None:
+    row = conn.execute(
+        sa.select(plugin_versions).where(
+            plugin_versions.c.plugin_id == plugin_id, plugin_versions.c.version == version
+        )
+    ).one_or_none()
+    return None if row is None else dict(row._mapping)
+
+
+def public_version(conn: sa.Connection, plugin_id: str, version: str) -> dict[str, Any] | None:
+    """A version's body with its plugin's permissions, if the plugin is not a draft: what a
+    page's frame may load."""
+    row = conn.execute(
+        sa.select(plugin_versions.c.blob, plugin_versions.c.url, plugins.c.permissions)
+        .join(plugins, plugins.c.plugin_id == plugin_versions.c.plugin_id)
+        .where(
+            plugin_versions.c.plugin_id == plugin_id,
+            plugin_versions.c.version == version,
+            plugins.c.is_draft.is_(False),
+        )
+    ).one_or_none()
+    return None if row is None else dict(row._mapping)
+
+
+def by_tags(conn: sa.Connection, namespace: str, tags: list[str]) -> dict[str, dict[str, Any]]:
+    rows = conn.execute(
+        sa.select(plugins).where(plugins.c.namespace == namespace, plugins.c.tag.in_(tags))
+    )
+    return {row.tag: dict(row._mapping) for row in rows}

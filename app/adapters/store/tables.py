@@ -132,3 +132,34 @@ plugin_versions = sa.Table(
     sa.Column("url", sa.String(2048)),
     sa.Column("created_at", sa.String(40), nullable=False),
 )
+
+plugin_listings = sa.Table(
+    "plugin_listings",
+    metadata,
+    sa.Column("public_id", sa.String(40), primary_key=True),
+    sa.Column("plugin_id", sa.String(40), nullable=False, unique=True),
+    sa.Column("namespace", sa.String(200), nullable=False),
+    sa.Column("public_name", sa.String(50), nullable=False, unique=True),
+    sa.Column("version", sa.String(20), nullable=False),
+    sa.Column("trust_tier", sa.String(20), nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("icon", sa.Text),
+    sa.Column("readme_markdown", sa.Text),
+    sa.Column("tags", JSONText, nullable=False),
+    sa.Column("category", sa.String(50)),
+    sa.Column("model_dependencies", JSONText, nullable=False),
+    sa.Column("sample_values", JSONText, nullable=False),
+    sa.Column("is_active", sa.Boolean, nullable=False),
+    sa.Column("install_count", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("updated_at", sa.String(40), nullable=False),
+)
+
+plugin_installs = sa.Table(
+    "plugin_installs",
+    metadata,
+    sa.Column("public_id", sa.String(40), primary_key=True),
+    sa.Column("namespace", sa.String(200), primary_key=True),
+    sa.Column("plugin_id", sa.String(40), nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+)

@@ -80,12 +80,17 @@ async def search_page(request: Request) -> Response:
     found = result["documents"] if result else []
     paging = result["pagination"] if result else None
     page_size = paging["page_size"] if paging else PAGE_SIZE
-    values = {
+    values: dict[str, Any] = {
         "state": state,
         "result": result,
         "problem": problem,
         "cards": cards(
-            display, found, (state.page - 1) * page_size, services.clock(), services.renderers
+            display,
+            found,
+            (state.page - 1) * page_size,
+            services.clock(),
+            services.renderers,
+            retriever.frames,
         ),
         "paging": paging,
         "prev_url": _page_url(request, base, page=state.page - 1 if state.page > 2 else None)

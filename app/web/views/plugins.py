@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from app import jsonutil
 from app.errors import invalid
-from app.schemas.base import Model
+from app.schemas.base import StrictModel
 from app.schemas.parsing import parse_json
 from app.schemas.plugins import (
     CreatePluginRequest,
@@ -21,7 +21,6 @@ from app.schemas.plugins import (
     PluginVersionList,
     ReplacePluginRequest,
 )
-from app.schemas.publishing import GenericDeleteResponse
 from app.schemas.roles import Role
 from app.web.requests import (
     bool_param,
@@ -43,17 +42,17 @@ _BOOL = {"type": "boolean", "default": False}
 _WRITE = (*OWNER_ERRORS, *BODY_ERRORS, 409)
 
 
-class JsonApiResource(Model):
+class JsonApiResource(StrictModel):
     type: str
     id: str | None = None
     attributes: dict[str, Any] = Field(default_factory=dict)
 
 
-class JsonApiMeta(Model):
+class JsonApiMeta(StrictModel):
     current_version: int | None = None
 
 
-class JsonApiUpdate(Model):
+class JsonApiUpdate(StrictModel):
     """DatoCMS's update: only the attributes sent change; a stale `current_version` is 409."""
 
     data: JsonApiResource
@@ -70,6 +69,7 @@ def _op(
     request: type[BaseModel] | None = None,
     errors: tuple[int, ...] = OWNER_ERRORS,
     query: tuple[str, ...] = (),
+    status: int = 200,
 ) -> Operation:
     return owner_operation(
         summary,
@@ -84,10 +84,11 @@ def _op(
             ("include_drafts", _BOOL),
             ("include_blob", _BOOL),
         ),
+        status=status,
     )
 
 
-@api(_op("Create a plugin", PluginResponse, CreatePluginRequest, _WRITE))
+@api(_op("Create a plugin", PluginResponse, CreatePluginRequest, _WRITE, status=201))
 async def create_plugin(request: Request) -> Response:
     owner = await owner_of(request, Role.EDITOR)
     body = await parse_body(request, CreatePluginRequest)
@@ -133,6 +134,14 @@ async def replace_plugin(request: Request) -> Response:
         attributes = {JSON_API_ATTRIBUTES.get(k, k): v for k, v in update.data.attributes.items()}
         fields = parse_json(PluginFields, jsonutil.dumps(attributes))
         expected = update.meta.current_version if update.meta else None
+        if update.data.id is not None:
+            current = await call(plugins.get, owner, tag)
+            if update.data.id != current.plugin_id:
+                raise invalid(
+                    "data.id",
+                    "the plugin's id",
+                    f"data.id must be {current.plugin_id!r}, the id of the plugin at this URL.",
+                )
         plugin = await call(plugins.update, owner, tag, fields, expected)
         return _json_api(plugin)
     body = await parse_body(request, ReplacePluginRequest)
@@ -147,12 +156,11 @@ async def update_plugin(request: Request) -> Response:
     return respond(await call(plugins.update, owner, request.path_params["tag"], body))
 
 
-@api(_op("Delete a plugin", GenericDeleteResponse, errors=(*OWNER_ERRORS, 409)))
+@api(_op("Delete a plugin", PluginResponse, errors=(*OWNER_ERRORS, 409), status=204))
 async def delete_plugin(request: Request) -> Response:
     owner = await owner_of(request, Role.OWNER)
-    tag = request.path_params["tag"]
-    await call(services_of(request).plugins.delete, owner, tag)
-    return respond(GenericDeleteResponse(message=f"Plugin {tag} deleted"))
+    await call(services_of(request).plugins.delete, owner, request.path_params["tag"])
+    return Response(status_code=204)
 
 
 @api(_op("A plugin's versions", PluginVersionList))
