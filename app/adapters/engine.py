@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from app import jsonutil
+from app.adapters import filter_sql
+from app.schemas.filters import Filter
 
 ENGINE_FILE = "engine.db"
 MAX_TEXT_FIELDS = 32
@@ -98,6 +100,7 @@ class Engine:
                 isolation_level=None,
                 check_same_thread=False,
             )
+            filter_sql.register(conn)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             self._local.conn = conn
@@ -226,14 +229,20 @@ class Engine:
         filters: Mapping[str, Any],
         limit: int,
         offset: int,
+        tree: Filter | None = None,
     ) -> SearchResult:
         """Rank `text` over `fields` (earlier fields weigh more), keep documents whose fields
-        equal `filters` (a list value: any of them), and return one page."""
+        equal `filters` (a list value: any of them) and that meet the filter `tree`, and
+        return one page."""
         conn = self._conn()
         coll = self._collection(conn, namespace, collection)
         if coll is None:
             return SearchResult(hits=[], total=0)
         where, params = _filter_sql(filters)
+        if tree is not None:
+            tree_sql, tree_params = filter_sql.where_sql(tree)
+            where += f" AND {tree_sql}"
+            params += tree_params
         match = _match_expression(text, [coll.fields.index(f) for f in fields if f in coll.fields])
         if match is None:
             return self._browse(conn, coll, where, params, limit, offset)

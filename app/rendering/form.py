@@ -103,9 +103,24 @@ def form_state(display: DisplayConfig, params: Params) -> FormState:
             if control.error is None and control.value is not None:
                 inputs[config.field_name] = control.value
         controls.append(control)
+    _defaults(controls, inputs, touched)
     page = params.get("page", "1")
     number = int(page) if page.isdigit() else 1
     return FormState(controls, inputs, max(1, min(number, MAX_PAGE)), touched)
+
+
+def _defaults(controls: list[Control], inputs: dict[str, Any], touched: bool) -> None:
+    """`field_schema.default`: on a fresh page the form shows it (the query applies it to any
+    input left empty). Once the form was sent, a box left unticked is an explicit false, or
+    the default would tick it again; a select with a default offers no "Any"."""
+    for control in controls:
+        default = control.config.field_schema.default
+        if default is None or control.widget == "file":
+            continue
+        if not touched:
+            control.value = default
+        elif control.widget == "checkbox" and control.name not in inputs and default is True:
+            inputs[control.name] = False
 
 
 def _parse(control: Control, raw: list[str]) -> tuple[Any, str | None]:

@@ -24,6 +24,11 @@ class ExecuteRequest(OpenModel):
     """The SDK's `RetrieverExecutionRequest`. Keys the SDK always sends are accepted."""
 
     inputs: dict[str, Any] = Field(default_factory=dict)
+    filters: dict[str, Any] | None = Field(
+        default=None,
+        description="Mixpeek's logical filter tree (AND / OR / NOT of {field, operator, value}, "
+        "or {field: value}) over exposed fields.",
+    )
     pagination: OffsetPagination | None = None
     limit: int | None = Field(default=None, ge=1, le=MAX_PAGE_SIZE)
     page_size: int | None = Field(default=None, ge=1, le=MAX_PAGE_SIZE)

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from markupsafe import Markup
+
 from app import jsonutil
 from app.adapters.backends import Backends
 from app.adapters.cache import RefreshingCache
@@ -46,7 +48,7 @@ class PublicRetriever:
         return self.record.password_secret_name is not None
 
     @cached_property
-    def theme_css(self) -> str:
+    def theme_css(self) -> Markup:
         """The page's CSS for this config, built once per loaded config, not per page."""
         return page_css(self.display)
 

@@ -34,11 +34,29 @@ def validate_inputs(configs: list[InputConfig], given: dict[str, Any]) -> dict[s
     for name, config in known.items():
         value = given.get(name)
         if _empty(value):
+            value = config.field_schema.default  # checked when the config was published
+        if _empty(value):
             if config.required or config.field_schema.required:
                 raise _invalid(name, "is required")
             continue
         accepted[name] = _check(name, config.field_schema, value)
     return accepted
+
+
+def check_defaults(configs: list[InputConfig], where: str) -> None:
+    """A 422 naming the first input whose `field_schema.default` its own schema refuses."""
+    for index, config in enumerate(configs):
+        default = config.field_schema.default
+        if _empty(default):
+            continue
+        try:
+            _check(config.field_name, config.field_schema, default)
+        except InvalidInput as error:
+            problem = error.details["errors"][0]["message"]
+            raise invalid(
+                f"{where}.inputs[{index}].field_schema.default",
+                f"a value its field_schema accepts: it {problem}",
+            ) from None
 
 
 def _empty(value: Any) -> bool:

@@ -30,7 +30,7 @@ from app.schemas.publishing import (
     RateLimitConfig,
     UpdatePublishedRetrieverRequest,
 )
-from app.services.plugins import check_plugin_fields
+from app.services.configs import check_display
 from app.services.retrievers import (
     Changed,
     check_searchable,
@@ -98,8 +98,6 @@ class Publishing:
                 f"Retriever {retriever_id} is already published as {existing.public_name!r}; "
                 "change it with PATCH or unpublish it with DELETE first."
             )
-        if request.display_config is not None:
-            self.renderers.check(request.display_config, "display_config")
         display_config = dump_set(request.display_config) or retriever.display_config
         if display_config is not None:
             check_searchable(retriever.backend, display_config["exposed_fields"])
@@ -107,7 +105,7 @@ class Publishing:
             effective = request.display_config or DisplayConfig.model_validate_json(
                 jsonutil.dumps(display_config)
             )
-            check_plugin_fields(tx.conn, namespace, effective, "display_config")
+            check_display(self.renderers, tx.conn, namespace, effective)
         if display_config is None:
             raise invalid(
                 "display_config",
@@ -207,10 +205,7 @@ class Publishing:
             )
         changes: dict[str, Any] = {}
         if request.display_config is not None:
-            self.renderers.check(request.display_config, "display_config")
-            check_plugin_fields(
-                tx.conn, current.namespace, request.display_config, "display_config"
-            )
+            check_display(self.renderers, tx.conn, current.namespace, request.display_config)
             check_searchable(retriever.backend, request.display_config.exposed_fields)
             changes["display_config"] = dump_set(request.display_config)
         if request.rate_limit_config is not None:

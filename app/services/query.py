@@ -21,6 +21,7 @@ from app import crypto
 from app.adapters.backends import Backends, Query
 from app.errors import AppError, PasswordRequired
 from app.metrics import Metrics
+from app.schemas.filters import Filter, parse_filters
 from app.schemas.parsing import parse_json
 from app.schemas.public import ExecuteRequest
 from app.services.access import Access, Caller
@@ -108,44 +109,46 @@ class PublicQuery:
         try:
             body = parse_json(ExecuteRequest, request) if isinstance(request, bytes) else request
             inputs = validate_inputs(retriever.display.inputs, body.inputs)
+            tree = parse_filters(body.filters, retriever.display.exposed_fields)
             page_number, page_size = _page(body, retriever.rate_limit.max_results_per_query)
-            return Answer(await self._page(retriever, inputs, page_number, page_size), headers)
+            search = _Search(inputs, body.filters if tree else None, tree, page_number, page_size)
+            return Answer(await self._page(retriever, search), headers)
         except AppError as error:
             error.headers.update(headers)
             raise
 
-    async def _page(
-        self, retriever: PublicRetriever, inputs: dict[str, Any], page_number: int, page_size: int
-    ) -> dict[str, Any]:
+    async def _page(self, retriever: PublicRetriever, search: _Search) -> dict[str, Any]:
         ttl = (retriever.display.extensions or {}).get("query_cache_seconds")
         if not ttl:
-            return await self._search(retriever, inputs, page_number, page_size)
+            return await self._search(retriever, search)
         key = (
             retriever.record.retriever_id,
             retriever.record.version,
-            _cache_inputs(inputs),
-            page_number,
-            page_size,
+            _cache_inputs(search.inputs),
+            search.filters,
+            search.page_number,
+            search.page_size,
         )
         cached = self.answers.get(key)
         if cached is None:
-            answer = await self._search(retriever, inputs, page_number, page_size)
+            answer = await self._search(retriever, search)
             self.answers.put(key, answer, ttl)
             return answer
         # Each answer is its own execution, even when its documents come from memory.
         return {**cached, "execution_id": crypto.new_id(EXECUTION_ID_PREFIX)}
 
-    async def _search(
-        self, retriever: PublicRetriever, inputs: dict[str, Any], page_number: int, page_size: int
-    ) -> dict[str, Any]:
+    async def _search(self, retriever: PublicRetriever, search: _Search) -> dict[str, Any]:
         backend = self.backends[retriever.backend.type].backend
+        page_number, page_size = search.page_number, search.page_size
         page = await backend.execute(
             Query(
                 namespace=retriever.record.namespace,
                 backend=retriever.backend,
-                inputs=inputs,
+                inputs=search.inputs,
                 page_number=page_number,
                 page_size=page_size,
+                filters=search.tree,
+                filters_as_sent=search.filters,
             )
         )
         exposed = retriever.display.exposed_fields
@@ -169,6 +172,17 @@ class PublicQuery:
                 "has_next": has_next,
             },
         }
+
+
+@dataclass(frozen=True)
+class _Search:
+    """One page of one query, as checked: inputs, the filter tree (and as it was sent)."""
+
+    inputs: dict[str, Any]
+    filters: dict[str, Any] | None
+    tree: Filter | None
+    page_number: int
+    page_size: int
 
 
 def _config(retriever: PublicRetriever, display: dict[str, Any]) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from app.schemas.retrievers import (
     RetrieverList,
     RetrieverResponse,
 )
-from app.services.plugins import check_plugin_fields
+from app.services.configs import check_display
 
 Changed = Callable[[str | None], None]
 
@@ -46,10 +46,9 @@ class Retrievers:
         if isinstance(backend, MixpeekBackendConfig):
             self.destinations.check_url(backend.base_url)
         if request.display_config is not None:
-            self.renderers.check(request.display_config, "display_config")
             check_searchable(request.backend.model_dump(), request.display_config.exposed_fields)
             with self.store.read() as tx:
-                check_plugin_fields(tx.conn, namespace, request.display_config, "display_config")
+                check_display(self.renderers, tx.conn, namespace, request.display_config)
         now = stamp(self.clock())
         record = RetrieverRecord(
             retriever_id=crypto.new_id(crypto.RETRIEVER_ID_PREFIX),

@@ -168,6 +168,17 @@ def test_the_upstream_gets_the_right_path_key_namespace_and_body(
     }
 
 
+def test_a_checked_filter_tree_is_passed_on(proxied: tuple[TestClient, Upstream, str]) -> None:
+    client, state, url = proxied
+    tree = {"OR": [{"field": "price", "operator": "lt", "value": 15}, {"title": "Top level"}]}
+    response = client.post(url, json={"inputs": {"query": "lamp"}, "filters": tree})
+    assert response.status_code == 200, response.text
+    assert state.requests[-1]["body"]["filters"] == tree
+    hidden = client.post(url, json={"inputs": {}, "filters": {"cost": 3}})
+    assert hidden.status_code == 422  # never asked of the upstream: cost is not exposed
+    assert len(state.requests) == 1
+
+
 def test_only_exposed_fields_come_back_from_the_upstream(
     proxied: tuple[TestClient, Upstream, str],
 ) -> None:

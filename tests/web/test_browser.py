@@ -458,3 +458,16 @@ def _clean_cache() -> Iterator[None]:
     # Playwright leaves its driver's temporary files behind when Chromium is the system's.
     for leftover in Path(os.environ.get("TMPDIR", "/tmp")).glob("playwright-artifacts-*"):
         shutil.rmtree(leftover, ignore_errors=True)
+
+
+def test_the_themes_font_stack_reaches_the_browser_whole(
+    server: str, open_page: Callable[..., Any]
+) -> None:
+    page = open_page()
+    page.goto(f"{server}/r/products")
+    body = page.evaluate("getComputedStyle(document.body).fontFamily")
+    # Chromium reports the stack as parsed: had the quotes been HTML-escaped inside <style>,
+    # the declaration would have been dropped and this would be the browser's default serif.
+    assert body.replace('"', "'") == DEMO_DISPLAY_CONFIG["theme"]["font_family"]
+    heading = page.evaluate("getComputedStyle(document.querySelector('h1')).fontFamily")
+    assert heading == DEMO_DISPLAY_CONFIG["theme"]["heading_font_family"]

@@ -392,3 +392,26 @@ def test_a_backend_that_is_down_gets_a_friendly_message(site: TestClient) -> Non
     assert "The search backend could not be reached." in page.text
     assert "sk_upstream" not in page.text
     assert '<form class="search"' in page.text  # the form stays, to try again
+
+
+def test_the_theme_css_is_served_as_validated_not_html_escaped(
+    make_settings: Callable[..., Settings],
+) -> None:
+    theme = {"font_family": "'Helvetica Neue', \"Segoe UI\", Arial", "primary_color": "#112233"}
+    with TestClient(create_app(make_settings())) as client:
+        rid = client.post(
+            "/v1/retrievers",
+            headers=owner_headers(),
+            json={"retriever_name": "fonts", "backend": local_backend()},
+        ).json()["retriever_id"]
+        client.post(
+            f"/v1/retrievers/{rid}/publish",
+            headers=owner_headers(),
+            json={"public_name": "fonts", "display_config": display_config(theme=theme)},
+        )
+        page = client.get("/r/fonts").text
+    style = re.search(r"<style nonce=\"[^\"]+\">(.*?)</style>", page, re.S)
+    assert style is not None
+    assert "--font:'Helvetica Neue', \"Segoe UI\", Arial;" in style.group(1)
+    assert "&#39;" not in style.group(1)
+    assert "&#34;" not in style.group(1)

@@ -133,6 +133,73 @@ def test_filters_come_from_the_other_inputs(client: TestClient, public: str) -> 
     assert body["pagination"]["total"] == 3
 
 
+def test_the_filter_tree_narrows_the_results(client: TestClient, public: str) -> None:
+    tree = {
+        "AND": [
+            {"field": "category", "operator": "eq", "value": "audio"},
+            {"field": "price", "operator": "lt", "value": 220},
+        ]
+    }
+    body = execute(client, public, {"query": "headphones"}, filters=tree).json()
+    assert [d["document_id"] for d in body["documents"]] == ["h1"]
+    body = execute(client, public, {}, filters={"category": "Kitchen"}).json()
+    assert [d["document_id"] for d in body["documents"]] == ["k1"]
+
+
+@pytest.mark.parametrize(
+    ("filters", "field"),
+    [
+        ({"secret_cost": 9.0}, "filters.secret_cost"),  # stored, but not exposed
+        ({"field": "in_stock", "operator": "eq", "value": True}, "filters.field"),
+        ({"field": "price", "operator": "geo_radius", "value": 1}, "filters.operator"),
+        ({"OR": {"price": 1}}, "filters.OR"),
+    ],
+)
+def test_a_filter_may_only_use_exposed_fields_and_known_operators(
+    client: TestClient, public: str, filters: dict[str, Any], field: str
+) -> None:
+    refused = execute(client, public, {}, filters=filters)
+    assert refused.status_code == 422
+    assert refused.json()["error"]["details"]["errors"][0]["field"] == field
+    # Whether a hidden field holds a value never shows, not even as a count.
+    assert "61.5" not in refused.text
+
+
+def test_an_inputs_default_applies_when_it_is_left_empty(client: TestClient) -> None:
+    client.post(
+        "/v1/collections/products/documents", headers=owner_headers(), json={"documents": DOCUMENTS}
+    )
+    rid = client.post(
+        "/v1/retrievers",
+        headers=owner_headers(),
+        json={"retriever_name": "defaults", "backend": local_backend()},
+    ).json()["retriever_id"]
+    inputs = [
+        {**INPUTS[0]},
+        {**INPUTS[1], "field_schema": {**INPUTS[1]["field_schema"], "default": "Kitchen"}},
+    ]
+    config = display_config(inputs=inputs, exposed_fields=EXPOSED, field_config={})
+    published = client.post(
+        f"/v1/retrievers/{rid}/publish",
+        headers=owner_headers(),
+        json={"public_name": "defaults", "display_config": config},
+    )
+    assert published.status_code == 200, published.text
+    url = "/v1/public/retrievers/defaults/execute"
+    assert [d["document_id"] for d in execute(client, url, {}).json()["documents"]] == ["k1"]
+    audio = execute(client, url, {"category": "Audio"}).json()["documents"]
+    assert {d["document_id"] for d in audio} == {"h1", "h2"}
+    # A default its own schema refuses is refused when published, naming it.
+    inputs[1]["field_schema"]["default"] = "Garden"
+    refused = client.patch(
+        f"/v1/retrievers/{rid}/publish",
+        headers=owner_headers(),
+        json={"display_config": display_config(inputs=inputs, exposed_fields=EXPOSED)},
+    )
+    assert refused.status_code == 422
+    assert "display_config.inputs[1].field_schema.default" in refused.text
+
+
 def test_pagination_and_the_page_cap(client: TestClient, public: str) -> None:
     first = execute(
         client,

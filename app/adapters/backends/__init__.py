@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from app.errors import BadGateway
+from app.schemas.filters import Filter
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class Query:
     inputs: dict[str, Any]
     page_number: int
     page_size: int
+    filters: Filter | None = None  # the checked filter tree, for a backend that reads it
+    filters_as_sent: dict[str, Any] | None = None  # the same, for one that passes it on
 
     @property
     def offset(self) -> int:

@@ -36,6 +36,7 @@ class LocalBackend:
             filters=filters,
             limit=query.page_size,
             offset=query.offset,
+            tree=query.filters,
         )
         documents = [
             {**hit.body, "document_id": hit.document_id, "score": hit.score} for hit in result.hits

@@ -12,6 +12,7 @@ header handling took half of the event loop under load (README, design notes).
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import aiohttp
 import orjson
@@ -84,16 +85,17 @@ class MixpeekBackend:
         key = await self.secrets.value(query.namespace, config.api_key_secret_name)
         if key is None:
             raise BadGateway("The search backend is not configured: its key secret is missing.")
-        body = jsonutil.dumps(
-            {
-                "inputs": query.inputs,
-                "pagination": {
-                    "method": "offset",
-                    "page_number": query.page_number,
-                    "page_size": query.page_size,
-                },
-            }
-        )
+        request: dict[str, Any] = {
+            "inputs": query.inputs,
+            "pagination": {
+                "method": "offset",
+                "page_number": query.page_number,
+                "page_size": query.page_size,
+            },
+        }
+        if query.filters_as_sent:
+            request["filters"] = query.filters_as_sent  # checked here: exposed fields only
+        body = jsonutil.dumps(request)
         headers = {**_JSON, "Authorization": f"Bearer {key}", "X-Namespace": config.namespace}
         started = time.perf_counter()
         try:
