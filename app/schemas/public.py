@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, field_validator
 
 from app.schemas.base import Model, OpenModel
 from app.schemas.display import ExternalLink
@@ -73,20 +73,42 @@ InteractionType = Literal[
 
 
 class InteractionRequest(Model):
+    """`PublicInteractionRequest`. Types are read in any case (Mixpeek's own examples send
+    "CLICK"); `execution_id` is required, as the SDK documents."""
+
     document_id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     interaction_type: list[InteractionType] = Field(min_length=1, max_length=10)
     position: int = Field(ge=0, le=100_000)
-    execution_id: Annotated[str, StringConstraints(max_length=100)] | None = None
+    execution_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     query_snapshot: dict[str, Any] | None = None
     document_score: float | None = None
     result_set_size: int | None = Field(default=None, ge=1)
     session_id: Annotated[str, StringConstraints(max_length=100)] | None = None
     metadata: dict[str, Any] | None = None
 
+    @field_validator("interaction_type", mode="before")
+    @classmethod
+    def _any_case(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [item.lower() if isinstance(item, str) else item for item in value]
+        return value
+
+
+class InteractionBatchRequest(Model):
+    """`PublicInteractionBatchRequest`: at most 100, counted one by one against the limit."""
+
+    interactions: list[InteractionRequest] = Field(min_length=1, max_length=100)
+
 
 class InteractionResponse(Model):
     success: bool = True
     interaction_id: str
+
+
+class InteractionBatchResponse(Model):
+    success: bool = True
+    count: int
+    interaction_ids: list[str]
 
 
 class PublicRetrieverListItem(Model):

@@ -37,12 +37,15 @@ class Access:
         self.limiter = limiter
         self.metrics = metrics
 
-    async def check(self, retriever: PublicRetriever, caller: Caller) -> None:
-        """The public key (when sent) and the password (when set), before anything runs."""
+    async def check(
+        self, retriever: PublicRetriever, caller: Caller, *, password: bool = True
+    ) -> None:
+        """The public key (when sent) and, unless told not to, the password (when set),
+        before anything runs."""
         record = retriever.record
         if caller.api_key is not None and not crypto.same(caller.api_key, record.public_api_key):
             raise Forbidden("X-Public-API-Key is not this retriever's key.")
-        if not retriever.password_protected:
+        if not retriever.password_protected or not password:
             return
         secret = await self._password(retriever)
         if caller.cookie and secret and self.cookies.valid(caller.cookie, record.public_id, secret):

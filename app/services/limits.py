@@ -102,8 +102,8 @@ class RateLimiter:
         now = self.clock().timestamp()
         await self.counters.incr(self._key(window, now), _reset(now, window.seconds) + 1, -1)
 
-    async def hit(self, windows: Sequence[Window]) -> Decision | None:
-        """Count one request in every window; refuse (giving the counts back) if any is over.
+    async def hit(self, windows: Sequence[Window], cost: int = 1) -> Decision | None:
+        """Count `cost` requests in every window; refuse (giving them back) if any is over.
 
         Returns None when there is no window to count in.
         """
@@ -116,11 +116,11 @@ class RateLimiter:
             key = self._key(window, now)
             reset = _reset(now, window.seconds)
             keys.append((key, reset + 1))
-            counts.append(await self.counters.incr(key, reset + 1))
+            counts.append(await self.counters.incr(key, reset + 1, cost))
         over = [(w, c) for w, c in zip(windows, counts, strict=True) if c > w.limit]
         if over:
             for key, expiry in keys:
-                await self.counters.incr(key, expiry, -1)
+                await self.counters.incr(key, expiry, -cost)
             # Retry when every refusing window has started over.
             window = max((w for w, _ in over), key=lambda w: _reset(now, w.seconds))
             return Decision(False, window, 0, _reset(now, window.seconds))

@@ -69,10 +69,14 @@ class PublicQuery:
         self.answers = answers
         self.metrics = metrics
 
-    async def open(self, public_name: str, caller: Caller) -> PublicRetriever:
-        """The retriever, once the caller may query it (404, 401 `PasswordRequired`, 403)."""
+    async def open(
+        self, public_name: str, caller: Caller, *, password: bool = True
+    ) -> PublicRetriever:
+        """The retriever, once the caller may query it (404, 401 `PasswordRequired`, 403).
+        `password=False` for calls that read nothing, such as recording an interaction,
+        which Mixpeek documents as working without the password."""
         retriever = await self.catalog.lookup(public_name)
-        await self.access.check(retriever, caller)
+        await self.access.check(retriever, caller, password=password)
         return retriever
 
     async def config(self, public_name: str, caller: Caller) -> dict[str, Any]:

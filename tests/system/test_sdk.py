@@ -274,9 +274,24 @@ def test_sdk_public_config_execute_verify_interactions(
                 execution_id=result["execution_id"],
             ),
             x_session_id="session-9",
-            _headers={"X-Retriever-Password": "letmein"},
-        )
+        )  # no password: the SDK documents tracking as working without one
         assert tracked["success"] is True
+        batch = api.track_interaction_batch_retrievers_name(
+            public_retriever,
+            mixpeek.PublicInteractionBatchRequest(
+                interactions=[
+                    mixpeek.PublicInteractionRequest(
+                        document_id="d1",
+                        interaction_type=[mixpeek.InteractionType.VIEW],
+                        position=n,
+                        execution_id=result["execution_id"],
+                    )
+                    for n in range(2)
+                ]
+            ),
+            x_session_id="session-9",
+        )
+        assert batch["count"] == 2
 
         listing = api.list_retrievers(page=1, page_size=10)
         assert isinstance(listing, mixpeek.ListPublicRetrieversResponse)

@@ -21,7 +21,7 @@ from tests.servers import LiveServer, RedisServer
 
 EXECUTE = "/v1/public/retrievers/product-search/execute"
 INTERACTIONS = "/v1/public/retrievers/product-search/interactions"
-CLICK = {"document_id": "d1", "interaction_type": ["click"], "position": 0}
+CLICK = {"document_id": "d1", "interaction_type": ["click"], "position": 0, "execution_id": "exe_1"}
 
 
 # A cross-site POST without a preflight -----------------------------------------------------

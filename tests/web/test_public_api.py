@@ -407,15 +407,92 @@ def test_interactions_are_stored_for_the_publisher(client: TestClient, public: s
 @pytest.mark.parametrize(
     "body",
     [
-        {"document_id": "k1", "interaction_type": ["teleport"], "position": 0},
-        {"document_id": "k1", "interaction_type": [], "position": 0},
-        {"document_id": "k1", "interaction_type": ["click"], "position": -1},
-        {"interaction_type": ["click"], "position": 0},
+        {"document_id": "k1", "interaction_type": ["teleport"], "position": 0, "execution_id": "e"},
+        {"document_id": "k1", "interaction_type": [], "position": 0, "execution_id": "e"},
+        {"document_id": "k1", "interaction_type": ["click"], "position": -1, "execution_id": "e"},
+        {"interaction_type": ["click"], "position": 0, "execution_id": "e"},
+        {"document_id": "k1", "interaction_type": ["click"], "position": 0},  # no execution_id
+        {"document_id": "k1", "interaction_type": [1], "position": 0, "execution_id": "e"},
     ],
 )
 def test_bad_interactions(client: TestClient, public: str, body: dict[str, Any]) -> None:
     response = client.post("/v1/public/retrievers/products/interactions", json=body)
     assert response.status_code == 422
+
+
+def _interaction(document_id: str, *types: str) -> dict[str, Any]:
+    return {
+        "document_id": document_id,
+        "interaction_type": list(types),
+        "position": 0,
+        "execution_id": "exe_1",
+    }
+
+
+def _recorded(client: TestClient) -> list[dict[str, Any]]:
+    rid = client.get("/v1/retrievers", headers=owner_headers()).json()["results"][0]["retriever_id"]
+    listing = client.get(f"/v1/retrievers/{rid}/interactions", headers=owner_headers()).json()
+    results: list[dict[str, Any]] = listing["results"]
+    return results
+
+
+def test_interaction_types_are_read_in_any_case(client: TestClient, public: str) -> None:
+    url = "/v1/public/retrievers/products/interactions"
+    response = client.post(url, json=_interaction("k1", "CLICK", "Add_To_Cart"))
+    assert response.status_code == 200, response.text
+    assert _recorded(client)[0]["interaction_types"] == ["click", "add_to_cart"]
+
+
+def test_interactions_need_no_password_but_the_right_public_key(
+    client: TestClient, public: str
+) -> None:
+    rid = client.get("/v1/retrievers", headers=owner_headers()).json()["results"][0]["retriever_id"]
+    protect(client, rid, "letmein")
+    url = "/v1/public/retrievers/products/interactions"
+    assert client.post(url, json=_interaction("k1", "view")).status_code == 200
+    wrong = client.post(url, json=_interaction("k1", "view"), headers={"X-Public-API-Key": "x"})
+    assert wrong.status_code == 403
+    # Recording reads nothing: the search itself still needs the password.
+    assert client.post(public, json={"inputs": {}}).status_code == 401
+
+
+def test_a_batch_of_interactions(client: TestClient, public: str) -> None:
+    url = "/v1/public/retrievers/products/interactions/batch"
+    batch = {"interactions": [_interaction(f"f{n}", "VIEW") for n in range(3)]}
+    response = client.post(url, json=batch, headers={"X-Session-ID": "sess-b"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["success"] is True
+    assert body["count"] == 3
+    assert len(set(body["interaction_ids"])) == 3
+    recorded = _recorded(client)
+    assert {r["document_id"] for r in recorded} == {"f0", "f1", "f2"}
+    assert {r["session_id"] for r in recorded} == {"sess-b"}
+    # One bad item refuses the whole batch, naming it, and stores none of it.
+    bad = {"interactions": [_interaction("a", "view"), _interaction("b", "teleport")]}
+    refused = client.post(url, json=bad)
+    assert refused.status_code == 422
+    assert "interactions[1].interaction_type" in refused.text
+    too_many = {"interactions": [_interaction("a", "view")] * 101}
+    assert client.post(url, json=too_many).status_code == 422
+    assert len(_recorded(client)) == 3
+
+
+def test_a_batch_counts_each_interaction_against_the_limit(
+    client: TestClient, public: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.services import interactions
+
+    monkeypatch.setattr(interactions, "INTERACTIONS_PER_IP_HOUR", 5)
+    url = "/v1/public/retrievers/products/interactions/batch"
+    four = {"interactions": [_interaction("a", "view")] * 4}
+    assert client.post(url, json=four).status_code == 200
+    refused = client.post(url, json={"interactions": [_interaction("a", "view")] * 2})
+    assert refused.status_code == 429
+    single = client.post(
+        "/v1/public/retrievers/products/interactions", json=_interaction("a", "view")
+    )
+    assert single.status_code == 200  # the refused batch gave its count back
 
 
 def test_directory_lists_active_retrievers_with_search(client: TestClient, public: str) -> None:

@@ -9,6 +9,8 @@ from app.errors import invalid
 from app.schemas.public import (
     ExecuteRequest,
     ExecuteResponse,
+    InteractionBatchRequest,
+    InteractionBatchResponse,
     InteractionRequest,
     InteractionResponse,
     ListPublicRetrieversResponse,
@@ -127,16 +129,38 @@ async def verify(request: Request) -> Response:
         _PUBLIC,
         InteractionResponse,
         InteractionRequest,
-        (*PUBLIC_QUERY_ERRORS, 413, 415),
-        headers=("X-Public-API-Key", "X-Retriever-Password", "X-Session-Id"),
+        (403, 404, 413, 415, 422, 429, 503),
+        headers=("X-Public-API-Key", "X-Session-ID"),
     )
 )
 async def interactions(request: Request) -> Response:
+    return respond(await _interactions(request, InteractionRequest))
+
+
+@api(
+    Operation(
+        "Record a batch of interactions (up to 100)",
+        _PUBLIC,
+        InteractionBatchResponse,
+        InteractionBatchRequest,
+        (403, 404, 413, 415, 422, 429, 503),
+        headers=("X-Public-API-Key", "X-Session-ID"),
+    )
+)
+async def interaction_batch(request: Request) -> Response:
+    return respond(await _interactions(request, InteractionBatchRequest))
+
+
+async def _interactions(
+    request: Request, model: type[InteractionRequest] | type[InteractionBatchRequest]
+) -> InteractionResponse | InteractionBatchResponse:
+    """Record one interaction or a batch: no password (they read nothing), but the public key
+    when sent, and a limit per address that counts each interaction of a batch."""
     services = services_of(request)
     caller = caller_of(request)
-    retriever = await services.query.open(request.path_params["public_name"], caller)
-    await services.interactions.admit(retriever, caller)
-    body = await parse_body(request, InteractionRequest, public=True)
+    retriever = await services.query.open(
+        request.path_params["public_name"], caller, password=False
+    )
     session_id = request.headers.get("x-session-id")
     if session_id is not None and len(session_id) > MAX_SESSION_ID_CHARS:
         raise invalid(
@@ -144,8 +168,13 @@ async def interactions(request: Request) -> Response:
             f"at most {MAX_SESSION_ID_CHARS} characters",
             f"X-Session-ID is at most {MAX_SESSION_ID_CHARS} characters.",
         )
-    recorded = await services.interactions.record(retriever, body, session_id)
-    return respond(recorded)
+    body = await parse_body(request, model, public=True)
+    items = body.interactions if isinstance(body, InteractionBatchRequest) else [body]
+    await services.interactions.admit(retriever, caller, len(items))
+    ids = await services.interactions.record(retriever, items, session_id)
+    if isinstance(body, InteractionBatchRequest):
+        return InteractionBatchResponse(count=len(ids), interaction_ids=ids)
+    return InteractionResponse(interaction_id=ids[0])
 
 
 routes = [
@@ -154,4 +183,5 @@ routes = [
     route("/v1/public/retrievers/{public_name}/execute", post=execute),
     route("/v1/public/retrievers/{public_name}/verify", post=verify),
     route("/v1/public/retrievers/{public_name}/interactions", post=interactions),
+    route("/v1/public/retrievers/{public_name}/interactions/batch", post=interaction_batch),
 ]
