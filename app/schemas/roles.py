@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 ANY_NAMESPACE = "*"
+# Where organization secrets live: usable from every namespace (Mixpeek's model), named by no
+# namespace header. No namespace can be called this (namespaces are never empty).
+ORGANIZATION = ""
 
 
 class Role(StrEnum):

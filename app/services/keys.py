@@ -15,7 +15,7 @@ from app.adapters.clock import Clock, stamp
 from app.adapters.store import Store
 from app.errors import Forbidden, Unauthorized, invalid
 from app.schemas.base import NAMESPACE, NAMESPACE_RULE
-from app.schemas.roles import ANY_NAMESPACE, Role, parse_key_entry
+from app.schemas.roles import ANY_NAMESPACE, ORGANIZATION, Role, parse_key_entry
 
 MAX_LABEL_CHARS = 200
 
@@ -74,7 +74,8 @@ class OwnerKeys:
         `needs`.
 
         With `header_optional` (the organization-secret calls, which the SDK sends without
-        X-Namespace), a key bound to one namespace acts in that namespace.
+        X-Namespace), a key bound to one namespace acts in that namespace, and a key of every
+        namespace acts on the organization (`ORGANIZATION`).
         """
         if not authorization:
             raise Unauthorized(
@@ -97,8 +98,11 @@ class OwnerKeys:
                 details={"needed_role": needs.value, "role": role.value},
             )
         if namespace is None:
-            if header_optional and allowed != ANY_NAMESPACE:
-                return Owner(allowed, role)
+            if header_optional:
+                # A key bound to a namespace acts in it; a key of every namespace acts on the
+                # organization's own secrets, as Mixpeek's SDK expects of a plain key.
+                scope = ORGANIZATION if allowed == ANY_NAMESPACE else allowed
+                return Owner(scope, role, operator)
             raise invalid(
                 "X-Namespace",
                 "required",

@@ -155,9 +155,10 @@ class Publishing:
     def _password_secret(self, tx: Transaction, namespace: str, name: str | None) -> str | None:
         if not name:
             return None
-        if not tx.secret_exists(namespace, name):
+        scope = tx.secret_scope(namespace, name)
+        if scope is None:
             raise no_such_secret("password_secret_name", name)
-        if tx.retrievers_using_secret(namespace, name):
+        if tx.retrievers_using_secret(scope, name):
             # A key that is sent to an upstream is no password: whoever runs the upstream
             # would know it.
             raise invalid(

@@ -117,18 +117,20 @@ def _check_upstream_key(tx: Transaction, namespace: str, backend: MixpeekBackend
     password: so that no key holder can have a secret's value sent to a host of their own."""
     name = backend.api_key_secret_name
     field = "backend.api_key_secret_name"
-    if not tx.secret_exists(namespace, name):
+    scope = tx.secret_scope(namespace, name)
+    if scope is None:
         raise no_such_secret(field, name)
-    if tx.published_using_secret(namespace, name):
+    # An organization secret is checked against every namespace that uses it: a key is sent
+    # to one upstream only, whoever names it.
+    if tx.published_using_secret(scope, name):
         raise invalid(
             field,
             "a secret that is not a page password",
             f"{field}: the secret {name!r} is a page password; it is never sent anywhere.",
         )
     origin = _origin(backend.base_url)
-    for retriever_id in tx.retrievers_using_secret(namespace, name):
-        other = tx.get_retriever(namespace, retriever_id)
-        if other is not None and _origin(other.backend.get("base_url", "")) != origin:
+    for _, other_url in tx.retrievers_using_secret(scope, name):
+        if _origin(other_url) != origin:
             raise invalid(
                 field,
                 "a secret used with this upstream only",

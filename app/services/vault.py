@@ -74,7 +74,7 @@ class Vault:
             users = [
                 f"published retriever {n!r}" for n in tx.published_using_secret(namespace, name)
             ]
-            users += [f"retriever {r}" for r in tx.retrievers_using_secret(namespace, name)]
+            users += [f"retriever {r}" for r, _ in tx.retrievers_using_secret(namespace, name)]
             if users:
                 raise Conflict(
                     f"The secret {name!r} is in use by {', '.join(users)}; "
@@ -92,9 +92,11 @@ class Vault:
         return SecretsListResponse(secrets=names, count=len(names))
 
     def reveal(self, tx: Transaction, namespace: str, name: str) -> str | None:
-        """The plaintext, for server-side use only (password checks, upstream keys)."""
-        sealed = tx.get_secret_ciphertext(namespace, name)
-        return None if sealed is None else self.box.open(namespace, name, sealed)
+        """The plaintext, for server-side use only (password checks, upstream keys): the
+        namespace's own secret of that name, else the organization's, never another's."""
+        scope = tx.secret_scope(namespace, name)
+        sealed = None if scope is None else tx.get_secret_ciphertext(scope, name)
+        return None if scope is None or sealed is None else self.box.open(scope, name, sealed)
 
 
 def _missing(name: str) -> NotFound:

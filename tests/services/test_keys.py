@@ -150,14 +150,19 @@ def test_secret_calls_without_a_namespace_use_the_keys_own(client: TestClient) -
     assert client.get("/v1/retrievers", headers=headers).status_code == 422
 
 
-def test_an_operator_key_must_name_the_namespace_for_secrets(make_settings: Any) -> None:
+def test_a_key_of_every_namespace_without_one_acts_on_the_organization(
+    make_settings: Any,
+) -> None:
     settings: Settings = make_settings(api_keys=["operator-key-0123456789"])
+    headers = {"Authorization": "Bearer operator-key-0123456789"}
     with TestClient(create_app(settings)) as client:
-        response = client.get(
-            "/v1/organizations/secrets", headers={"Authorization": "Bearer operator-key-0123456789"}
-        )
-        assert response.status_code == 422
-        assert "X-Namespace" in response.json()["error"]["message"]
+        response = client.get("/v1/organizations/secrets", headers=headers)
+        assert response.status_code == 200
+        assert response.json() == {"secrets": [], "count": 0}
+        # Every other owner call still needs the namespace it acts in.
+        listing = client.get("/v1/retrievers", headers=headers)
+        assert listing.status_code == 422
+        assert "X-Namespace" in listing.json()["error"]["message"]
 
 
 # Roles --------------------------------------------------------------------------------------

@@ -4,11 +4,13 @@ deserialize every answer."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import mixpeek
 import pytest
 from mixpeek.exceptions import ApiException
 
+from app.web.app import create_app
 from tests.helpers import NAMESPACE, OWNER_KEY, display_config, local_backend, seed_update
 from tests.servers import LiveServer
 
@@ -137,6 +139,28 @@ def test_sdk_secrets(api_client: mixpeek.ApiClient) -> None:
     deleted = secrets.delete_secret_organizations_name("upstream-key")
     assert deleted.deleted is True
     assert secrets.list_secrets_organizations().count == 0
+
+
+def test_sdk_secrets_with_a_plain_key_are_the_organizations(make_settings: Any) -> None:
+    """The README's simplest setup: one key of every namespace, and no namespace sent."""
+    plain = "plain-key-0123456789abcdef"
+    with LiveServer(create_app(make_settings(api_keys=[plain]))) as server:
+        configuration = mixpeek.Configuration(host=server.url, access_token=plain)
+        with mixpeek.ApiClient(configuration) as client:
+            secrets = mixpeek.OrganizationSecretsApi(client)
+            created = secrets.create_secret_organizations(
+                mixpeek.CreateSecretRequest(secret_name="org-key", secret_value="sk_live_1")
+            )
+            assert created.created is True
+            assert secrets.list_secrets_organizations().secrets == ["org-key"]
+            assert secrets.update_secret_organizations_name(
+                "org-key", mixpeek.UpdateSecretRequest(secret_value="sk_live_2")
+            ).updated
+            # A namespace's call sees the organization's secret as one it can use.
+            namespaced = secrets.list_secrets_organizations(_headers={"X-Namespace": "acme"})
+            assert namespaced.secrets == ["org-key"]
+            assert secrets.delete_secret_organizations_name("org-key").deleted is True
+            assert secrets.list_secrets_organizations().count == 0
 
 
 def test_sdk_errors_deserialize(api_client: mixpeek.ApiClient, sdk_retriever_id: str) -> None:

@@ -125,3 +125,110 @@ def test_the_box_binds_ciphertexts_to_their_row() -> None:
         box.open("acme", "b", sealed)
     with pytest.raises(Exception):  # noqa: B017, PT011
         SecretBox("z" * 40).open("acme", "a", sealed)
+
+
+# Organization secrets and namespace secrets, as Mixpeek scopes them --------------------------
+
+PLAIN_KEY = "plain-operator-key-0123456789"  # a key of every namespace
+GLOBEX_KEY = "globex-key-0123456789abcdef"  # a key of globex only
+
+
+@pytest.fixture
+def org(make_settings: Any) -> Any:
+    from app.web.app import create_app
+
+    settings = make_settings(api_keys=[PLAIN_KEY, f"globex:{GLOBEX_KEY}"])
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def _bare(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}  # no X-Namespace, as the SDK sends
+
+
+def _secret(client: TestClient, headers: dict[str, str], name: str, value: str) -> Any:
+    return client.post(
+        "/v1/organizations/secrets",
+        headers=headers,
+        json={"secret_name": name, "secret_value": value},
+    )
+
+
+def _protected_page(client: TestClient, namespace: str, key: str, secret: str) -> Any:
+    from tests.helpers import display_config, local_backend
+
+    headers = {"Authorization": f"Bearer {key}", "X-Namespace": namespace}
+    rid = client.post(
+        "/v1/retrievers",
+        headers=headers,
+        json={"retriever_name": f"r-{namespace}", "backend": local_backend()},
+    ).json()["retriever_id"]
+    return client.post(
+        f"/v1/retrievers/{rid}/publish",
+        headers=headers,
+        json={
+            "public_name": f"page-{namespace}",
+            "display_config": display_config(),
+            "password_secret_name": secret,
+        },
+    )
+
+
+def test_a_plain_key_keeps_organization_secrets_every_namespace_can_use(org: TestClient) -> None:
+    assert _secret(org, _bare(PLAIN_KEY), "site-pw", "org-password").status_code == 200
+    assert org.get("/v1/organizations/secrets", headers=_bare(PLAIN_KEY)).json()["secrets"] == [
+        "site-pw"
+    ]
+    # Any namespace sees the name and may use it; the value works as the page's password.
+    listed = org.get("/v1/organizations/secrets", headers=_bare(GLOBEX_KEY)).json()
+    assert listed["secrets"] == ["site-pw"]
+    assert _protected_page(org, "globex", GLOBEX_KEY, "site-pw").status_code == 200
+    verify = org.post("/v1/public/retrievers/page-globex/verify", json={"password": "org-password"})
+    assert verify.json() == {"valid": True}
+    # A namespace's own secret of the same name comes first, for that namespace only.
+    assert _secret(org, _bare(GLOBEX_KEY), "site-pw", "globex-password").status_code == 200
+    verify = org.post(
+        "/v1/public/retrievers/page-globex/verify", json={"password": "globex-password"}
+    )
+    assert verify.json() == {"valid": True}
+    # The namespace cannot change or delete the organization's secret, only its own.
+    assert (
+        org.delete("/v1/organizations/secrets/site-pw", headers=_bare(GLOBEX_KEY)).status_code
+        == 409
+    )
+    assert _protected_page(org, "acme", PLAIN_KEY, "site-pw").status_code == 200
+    in_use = org.delete("/v1/organizations/secrets/site-pw", headers=_bare(PLAIN_KEY))
+    assert in_use.status_code == 409  # acme's page uses the organization's
+    assert "page-acme" in in_use.text
+
+
+def test_a_namespace_never_uses_another_namespaces_secret(org: TestClient) -> None:
+    acme = {"Authorization": f"Bearer {PLAIN_KEY}", "X-Namespace": "acme"}
+    assert _secret(org, acme, "acme-only", "acme-password").status_code == 200
+    assert org.get("/v1/organizations/secrets", headers=_bare(GLOBEX_KEY)).json()["secrets"] == []
+    refused = _protected_page(org, "globex", GLOBEX_KEY, "acme-only")
+    assert refused.status_code == 422
+    assert "acme-only" in refused.text
+
+
+def test_an_organization_key_goes_to_one_upstream_whoever_names_it(org: TestClient) -> None:
+    assert _secret(org, _bare(PLAIN_KEY), "up-key", "sk-live").status_code == 200
+
+    def register(namespace: str, key: str, base_url: str) -> Any:
+        backend = {
+            "type": "mixpeek",
+            "base_url": base_url,
+            "retriever_id": "r",
+            "namespace": "n",
+            "api_key_secret_name": "up-key",
+        }
+        return org.post(
+            "/v1/retrievers",
+            headers={"Authorization": f"Bearer {key}", "X-Namespace": namespace},
+            json={"retriever_name": f"up-{namespace}", "backend": backend},
+        )
+
+    assert register("acme", PLAIN_KEY, "http://127.0.0.1:9/").status_code == 200
+    elsewhere = register("globex", GLOBEX_KEY, "http://127.0.0.1:10/")
+    assert elsewhere.status_code == 422
+    assert "another upstream" in elsewhere.text

@@ -20,6 +20,7 @@ from app.adapters.store import migrations
 from app.adapters.store.records import PublishedRecord, RetrieverRecord
 from app.adapters.store.tables import interactions, owner_keys, published, retrievers, secrets
 from app.errors import StoreUnavailable
+from app.schemas.roles import ORGANIZATION
 
 __all__ = ["PublishedRecord", "RetrieverRecord", "Store", "Transaction", "UniqueViolation"]
 
@@ -212,14 +213,17 @@ class Transaction:
         )
         return self.conn.execute(query).rowcount > 0
 
-    def retrievers_using_secret(self, namespace: str, secret_name: str) -> list[str]:
-        query = sa.select(retrievers.c.retriever_id, retrievers.c.backend).where(
-            retrievers.c.namespace == namespace
-        )
+    def retrievers_using_secret(self, scope: str, secret_name: str) -> list[tuple[str, str]]:
+        """(retriever id, upstream URL) of each retriever whose key is this secret: in its
+        namespace, or, for an organization secret, in any namespace without one of its own."""
+        query = sa.select(retrievers.c.retriever_id, retrievers.c.namespace, retrievers.c.backend)
+        if scope != ORGANIZATION:
+            query = query.where(retrievers.c.namespace == scope)
         return [
-            row.retriever_id
+            (row.retriever_id, str(row.backend.get("base_url", "")))
             for row in self.conn.execute(query)
             if row.backend.get("api_key_secret_name") == secret_name
+            and (scope != ORGANIZATION or self.secret_scope(row.namespace, secret_name) == scope)
         ]
 
     # Published retrievers -----------------------------------------------------------------
@@ -268,11 +272,18 @@ class Transaction:
         query = query.order_by(published.c.created_at, published.c.retriever_id)
         return [PublishedRecord.from_row(r._mapping) for r in self.conn.execute(query)]
 
-    def published_using_secret(self, namespace: str, secret_name: str) -> list[str]:
-        query = sa.select(published.c.public_name).where(
-            published.c.namespace == namespace, published.c.password_secret_name == secret_name
+    def published_using_secret(self, scope: str, secret_name: str) -> list[str]:
+        """Public names of the pages whose password is this secret (see above for scopes)."""
+        query = sa.select(published.c.public_name, published.c.namespace).where(
+            published.c.password_secret_name == secret_name
         )
-        return [str(name) for name in self.conn.execute(query).scalars()]
+        if scope != ORGANIZATION:
+            query = query.where(published.c.namespace == scope)
+        return [
+            str(row.public_name)
+            for row in self.conn.execute(query)
+            if scope != ORGANIZATION or self.secret_scope(row.namespace, secret_name) == scope
+        ]
 
     # Secrets ------------------------------------------------------------------------------
 
@@ -285,6 +296,16 @@ class Transaction:
 
     def secret_exists(self, namespace: str, name: str) -> bool:
         return self.get_secret_ciphertext(namespace, name) is not None
+
+    def secret_scope(self, namespace: str, name: str) -> str | None:
+        """Where a name resolves from a namespace: its own secret, else the organization's."""
+        query = sa.select(secrets.c.namespace).where(
+            secrets.c.secret_name == name, secrets.c.namespace.in_([namespace, ORGANIZATION])
+        )
+        found = {str(row) for row in self.conn.execute(query).scalars()}
+        if namespace in found:
+            return namespace
+        return ORGANIZATION if ORGANIZATION in found else None
 
     def insert_secret(self, namespace: str, name: str, ciphertext: str, now: str) -> None:
         self.conn.execute(
@@ -312,9 +333,11 @@ class Transaction:
         return self.conn.execute(query).rowcount > 0
 
     def list_secret_names(self, namespace: str) -> list[str]:
+        """The names usable from a namespace: its own and the organization's."""
         query = (
             sa.select(secrets.c.secret_name)
-            .where(secrets.c.namespace == namespace)
+            .where(secrets.c.namespace.in_([namespace, ORGANIZATION]))
+            .distinct()
             .order_by(secrets.c.secret_name)
         )
         return [str(name) for name in self.conn.execute(query).scalars()]
