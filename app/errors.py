@@ -158,7 +158,7 @@ def _location(loc: tuple[int | str, ...]) -> str:
     return text or "body"
 
 
-def from_validation_error(exc: ValidationError, prefix: tuple[str, ...] = ()) -> InvalidInput:
+def from_validation_error(exc: ValidationError, prefix: tuple[int | str, ...] = ()) -> InvalidInput:
     """A pydantic error as a 422 whose message names each field and what is allowed."""
     errors = []
     for error in exc.errors(include_url=False, include_context=False, include_input=False):

@@ -143,6 +143,13 @@ class Settings(BaseSettings):
         description="Memory for answers of retrievers that turn the query cache on, in bytes "
         "of JSON; the oldest answers go first (0: no query cache).",
     )
+    max_published_per_namespace: int = Field(
+        default=100,
+        ge=1,
+        le=1_000_000,
+        description="Published retrievers per namespace; one more publish is a 409 "
+        "(GET /v1/retrievers/publish/stats says how many are left).",
+    )
     metrics_token: str | None = Field(
         default=None,
         min_length=16,

@@ -308,6 +308,11 @@ class Engine:
             for rowid, score in ranked
         ]
 
+    def text_fields(self, namespace: str, collection: str) -> list[str]:
+        """The collection's text fields, in the order they first appeared (none if unknown)."""
+        coll = self._collection(self._conn(), namespace, collection)
+        return list(coll.fields) if coll is not None else []
+
     def count(self, namespace: str, collection: str) -> int:
         conn = self._conn()
         coll = self._collection(conn, namespace, collection)

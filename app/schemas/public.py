@@ -33,9 +33,13 @@ class ExecuteRequest(OpenModel):
     limit: int | None = Field(default=None, ge=1, le=MAX_PAGE_SIZE)
     page_size: int | None = Field(default=None, ge=1, le=MAX_PAGE_SIZE)
     stream: Literal[False] = False
-    skip_cache: bool = False
-    return_presigned_urls: bool = False
-    return_vectors: bool = False
+    skip_cache: bool = Field(
+        default=False, description="Answer from the backend, not from the query cache."
+    )
+    # The SDK sends these as false; true asks for what no backend here has (stored blobs,
+    # vectors), so it is refused rather than quietly ignored.
+    return_presigned_urls: Literal[False] = False
+    return_vectors: Literal[False] = False
 
 
 class VerifyPasswordRequest(Model):
@@ -165,3 +169,20 @@ class PublicRetrieverConfigResponse(Model):
     display_config: dict[str, Any]
     password_protected: bool
     retriever_metadata: dict[str, Any] | None = None
+
+
+class PublicRetrieverTemplate(Model):
+    """`PublicRetrieverTemplateResponse`: a published retriever as a start for one's own. An
+    upstream's address, ids and key name stay private: its stage carries no parameters."""
+
+    retriever_name: str
+    description: str | None
+    collection_identifiers: list[str]
+    stages: list[dict[str, Any]]
+    input_schema: dict[str, Any]
+    budget_limits: dict[str, Any]
+    tags: list[str] | None
+    display_config: dict[str, Any] | None
+    source_public_name: str
+    source_public_url: str
+    feature_extractors: list[dict[str, Any]] | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
@@ -116,3 +116,21 @@ class PublicNameAvailabilityResponse(Model):
 class GenericDeleteResponse(Model):
     message: str = "Successfully deleted"
     success: bool = True
+
+
+class PublishStats(Model):
+    """`OrganizationPublishStatsResponse`."""
+
+    current_count: int
+    max_allowed: int
+    remaining: int
+    at_limit: bool
+
+
+class ReconcileResponse(Model):
+    retriever_id: str
+    state: Literal["consistent", "not_published"]
+    public_name: str | None
+    dry_run: bool
+    repaired: bool
+    actions: list[str]

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, model_validator
 
 from app.schemas.base import (
     NAMESPACE,
@@ -14,6 +14,8 @@ from app.schemas.base import (
     CollectionName,
     FieldName,
     Model,
+    OpenModel,
+    StrictModel,
     Text,
     matching,
 )
@@ -66,20 +68,69 @@ class MixpeekBackendConfig(Model):
 BackendConfig = Annotated[LocalBackendConfig | MixpeekBackendConfig, Field(discriminator="type")]
 
 
+class StageConfig(OpenModel):
+    """The SDK's `StageConfigInput`: which stages map to a backend is `app/schemas/stages.py`."""
+
+    stage_name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    stage_type: Literal["filter", "sort", "reduce", "apply", "enrich"] | None = None
+    config: dict[str, Any]
+
+
+# The SDK's create fields that no backend here can honour: refused when set, never dropped.
+UNSUPPORTED_CREATE_FIELDS = {
+    "visibility": ("PRIVATE", "private"),
+    "marketplace_listing_id": (),
+    "requires_subscription": (False,),
+    "budget_limits": (),
+    "tags": (),
+    "metadata": (),
+}
+
+
 class CreateRetrieverRequest(Model):
+    """Either this server's `backend`, or the SDK's `collection_identifiers` and `stages`
+    (mapped to a backend, see `app/schemas/stages.py`)."""
+
     retriever_name: RetrieverName
     description: Text | None = None
     input_schema: dict[FieldName, FieldSchema] | None = None
-    backend: BackendConfig
+    backend: BackendConfig | None = None
+    collection_identifiers: list[CollectionName] | None = Field(default=None, max_length=20)
+    stages: list[StageConfig] | None = Field(default=None, min_length=1, max_length=20)
     display_config: DisplayConfig | None = None
+    visibility: Any = None
+    marketplace_listing_id: Any = None
+    requires_subscription: Any = None
+    budget_limits: Any = None
+    tags: Any = None
+    metadata: Any = None
+
+    @model_validator(mode="after")
+    def _one_backend(self) -> CreateRetrieverRequest:
+        for name, harmless in UNSUPPORTED_CREATE_FIELDS.items():
+            value = getattr(self, name)
+            if value is not None and value not in harmless:
+                raise ValueError(f"{name} is not supported by this server; leave it out")
+        if self.backend is None and self.stages is None:
+            raise ValueError("send backend, or stages (with collection_identifiers)")
+        if self.backend is not None and (self.stages is not None or self.collection_identifiers):
+            raise ValueError("send backend, or stages with collection_identifiers, not both")
+        return self
 
 
 class RetrieverResponse(Model):
+    """This server's retriever, with the SDK's `RetrieverModelOutput` fields beside it."""
+
     retriever_id: str
     retriever_name: str
     description: str | None
     input_schema: dict[str, Any] | None
     backend: dict[str, Any]
+    stages: list[dict[str, Any]]
+    collection_identifiers: list[str]
+    collection_ids: list[str]
+    fusion: str | None = None
+    version: int = 1
     display_config: dict[str, Any] | None
     is_published: bool
     public_name: str | None
@@ -112,3 +163,24 @@ class InteractionList(Model):
     total: int
     limit: int
     offset: int
+
+
+class ListRetrieversRequest(StrictModel):
+    """The SDK's `ListRetrieversRequest`: `search` over ids, names and descriptions. Filters
+    and sorts over stored fields are Mixpeek's database's; here they are refused by name."""
+
+    search: Annotated[str, StringConstraints(max_length=200)] | None = None
+    case_sensitive: bool = False
+    filters: dict[str, Any] | None = None
+    sorts: list[dict[str, Any]] | None = None
+    sort: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _no_filters(self) -> ListRetrieversRequest:
+        for name in ("filters", "sorts", "sort"):
+            if getattr(self, name):
+                raise ValueError(
+                    f"{name} is not supported by this server: retrievers are listed oldest "
+                    "first, and narrowed by search"
+                )
+        return self

@@ -20,9 +20,11 @@ class Directory:
         self.public_url = public_url
 
     async def listing(
-        self, page: int, page_size: int, search: str | None
+        self, page: int, page_size: int, search: str | None, include_inactive: bool = False
     ) -> ListPublicRetrieversResponse:
-        records = await in_thread(self._active)
+        """Published retrievers (also those switched off, when asked: their pages are 404s,
+        and `is_active` says so), searched by name, title and description."""
+        records = await in_thread(self._published, include_inactive)
         items = [self._item(record) for record in records]
         if search:
             needle = search.lower()
@@ -32,6 +34,7 @@ class Directory:
                 if needle in f"{item.public_name} {item.title} {item.description or ''}".lower()
             ]
         protected = sum(1 for item in items if item.password_protected)
+        active = sum(1 for item in items if item.is_active)
         start = (page - 1) * page_size
         return ListPublicRetrieversResponse(
             results=items[start : start + page_size],
@@ -40,15 +43,15 @@ class Directory:
             page_size=page_size,
             total_pages=math.ceil(len(items) / page_size),
             stats=PublicRetrieverListStats(
-                total_active=len(items),
+                total_active=active,
                 total_password_protected=protected,
                 total_open=len(items) - protected,
             ),
         )
 
-    def _active(self) -> list[PublishedRecord]:
+    def _published(self, include_inactive: bool) -> list[PublishedRecord]:
         with self.store.read() as tx:
-            return tx.list_active_published()
+            return tx.list_active_published(include_inactive)
 
     def _item(self, record: PublishedRecord) -> PublicRetrieverListItem:
         config = record.display_config

@@ -27,7 +27,9 @@ from app.schemas.publishing import (
     PublishedRetrieverResponse,
     PublishRetrieverRequest,
     PublishRetrieverResponse,
+    PublishStats,
     RateLimitConfig,
+    ReconcileResponse,
     UpdatePublishedRetrieverRequest,
 )
 from app.services.configs import check_display
@@ -50,8 +52,10 @@ class Publishing:
         clock: Clock,
         renderers: Renderers,
         changed: Changed = lambda _: None,
+        max_published: int = 100,
     ) -> None:
         self.store = store
+        self.max_published = max_published
         self.public_url = public_url
         self.clock = clock
         self.renderers = renderers
@@ -88,11 +92,45 @@ class Publishing:
             warnings=_warnings(record.display_config),
         )
 
+    def stats(self, namespace: str) -> PublishStats:
+        """`OrganizationPublishStatsResponse`: how many this namespace has, and may have."""
+        with self.store.read() as tx:
+            count = tx.list_published(namespace, 1, 0)[1]
+        return PublishStats(
+            current_count=count,
+            max_allowed=self.max_published,
+            remaining=max(0, self.max_published - count),
+            at_limit=count >= self.max_published,
+        )
+
+    def reconcile(self, namespace: str, retriever_id: str, dry_run: bool) -> ReconcileResponse:
+        """Mixpeek keeps a published record and a marketplace listing that can drift apart;
+        here one record is both, so there is never anything to repair: this says which of
+        the seed's states it is in."""
+        with self.store.read() as tx:
+            retriever_or_404(tx, namespace, retriever_id)
+            published = tx.get_published(namespace, retriever_id)
+        return ReconcileResponse(
+            retriever_id=retriever_id,
+            state="consistent" if published else "not_published",
+            public_name=published.public_name if published else None,
+            dry_run=dry_run,
+            repaired=False,
+            actions=[],
+        )
+
     def _new_published(
         self, tx: Transaction, namespace: str, retriever_id: str, request: PublishRetrieverRequest
     ) -> PublishedRecord:
         retriever = retriever_or_404(tx, namespace, retriever_id)
         existing = tx.get_published(namespace, retriever_id)
+        published = tx.list_published(namespace, 1, 0)[1]
+        if existing is None and published >= self.max_published:
+            raise Conflict(
+                f"This namespace has {published} published retrievers, its limit "
+                f"(RETRIEVER_PAGES_MAX_PUBLISHED_PER_NAMESPACE); unpublish one first.",
+                details={"current_count": published, "max_allowed": self.max_published},
+            )
         if existing is not None:
             raise Conflict(
                 f"Retriever {retriever_id} is already published as {existing.public_name!r}; "

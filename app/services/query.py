@@ -23,7 +23,8 @@ from app.errors import AppError, PasswordRequired
 from app.metrics import Metrics
 from app.schemas.filters import Filter, parse_filters
 from app.schemas.parsing import parse_json
-from app.schemas.public import ExecuteRequest
+from app.schemas.public import ExecuteRequest, PublicRetrieverTemplate
+from app.schemas.stages import collections_of, stages_of
 from app.services.access import Access, Caller
 from app.services.answers import AnswerCache
 from app.services.catalog import Catalog, PublicRetriever
@@ -96,6 +97,31 @@ class PublicQuery:
             return _config(retriever, display)
         return _config(retriever, retriever.record.display_config)
 
+    async def template(self, public_name: str, caller: Caller, page_url: str) -> dict[str, Any]:
+        """`PublicRetrieverTemplateResponse`, behind the same password as the config."""
+        retriever = await self.open(public_name, caller)
+        record, backend = retriever.record, retriever.backend.model_dump(mode="json")
+        stages = stages_of(backend)
+        if backend["type"] != "local":
+            for stage in stages:  # the upstream's address, ids and key name are the owner's
+                stage["config"]["parameters"] = stage["parameters"] = {}
+        inputs = {
+            i.field_name: i.field_schema.model_dump(exclude_none=True)
+            for i in retriever.display.inputs
+        }
+        return PublicRetrieverTemplate(
+            retriever_name=record.display_name or retriever.display.title,
+            description=retriever.display.description or record.description,
+            collection_identifiers=collections_of(backend),
+            stages=stages,
+            input_schema=inputs,
+            budget_limits={},
+            tags=record.tags,
+            display_config=record.display_config,
+            source_public_name=record.public_name,
+            source_public_url=page_url,
+        ).model_dump(mode="json")
+
     async def run(
         self, retriever: PublicRetriever, caller: Caller, request: ExecuteRequest | bytes
     ) -> Answer:
@@ -115,7 +141,14 @@ class PublicQuery:
             inputs = validate_inputs(retriever.display.inputs, body.inputs)
             tree = parse_filters(body.filters, retriever.display.exposed_fields)
             page_number, page_size = _page(body, retriever.rate_limit.max_results_per_query)
-            search = _Search(inputs, body.filters if tree else None, tree, page_number, page_size)
+            search = _Search(
+                inputs,
+                body.filters if tree else None,
+                tree,
+                page_number,
+                page_size,
+                body.skip_cache,
+            )
             return Answer(await self._page(retriever, search), headers)
         except AppError as error:
             error.headers.update(headers)
@@ -133,7 +166,7 @@ class PublicQuery:
             search.page_number,
             search.page_size,
         )
-        cached = self.answers.get(key)
+        cached = None if search.skip_cache else self.answers.get(key)
         if cached is None:
             answer = await self._search(retriever, search)
             self.answers.put(key, answer, ttl)
@@ -187,6 +220,7 @@ class _Search:
     tree: Filter | None
     page_number: int
     page_size: int
+    skip_cache: bool = False
 
 
 def _config(retriever: PublicRetriever, display: dict[str, Any]) -> dict[str, Any]:

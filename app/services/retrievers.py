@@ -7,19 +7,24 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from app import crypto
+from pydantic import ValidationError
+
+from app import crypto, jsonutil
 from app.adapters.clock import Clock, stamp
 from app.adapters.destinations import DestinationPolicy
 from app.adapters.store import PublishedRecord, RetrieverRecord, Store, Transaction, UniqueViolation
-from app.errors import Conflict, InvalidInput, NotFound, invalid
+from app.errors import Conflict, InvalidInput, NotFound, from_validation_error, invalid
 from app.rendering.registry import Renderers
 from app.schemas.publishing import GenericDeleteResponse
 from app.schemas.retrievers import (
+    BackendConfig,
     CreateRetrieverRequest,
+    LocalBackendConfig,
     MixpeekBackendConfig,
     RetrieverList,
     RetrieverResponse,
 )
+from app.schemas.stages import backend_of, collections_of, stages_of
 from app.services.configs import check_display
 
 Changed = Callable[[str | None], None]
@@ -33,6 +38,7 @@ class Retrievers:
         renderers: Renderers,
         destinations: DestinationPolicy,
         changed: Changed,
+        text_fields: Callable[[str, str], list[str]],
     ) -> None:
         self.store = store
         self.clock = clock
@@ -40,13 +46,15 @@ class Retrievers:
         self.destinations = destinations
         # Told the public name of a published retriever that goes away (None: maybe any).
         self.changed = changed
+        # A collection's text fields (namespace, collection): what a stage searches by default.
+        self.text_fields = text_fields
 
     def create(self, namespace: str, request: CreateRetrieverRequest) -> RetrieverResponse:
-        backend = request.backend
+        backend = request.backend or self._from_stages(namespace, request)
         if isinstance(backend, MixpeekBackendConfig):
             self.destinations.check_url(backend.base_url)
         if request.display_config is not None:
-            check_searchable(request.backend.model_dump(), request.display_config.exposed_fields)
+            check_searchable(backend.model_dump(), request.display_config.exposed_fields)
             with self.store.read() as tx:
                 check_display(self.renderers, tx.conn, namespace, request.display_config)
         now = stamp(self.clock())
@@ -56,7 +64,7 @@ class Retrievers:
             retriever_name=request.retriever_name,
             description=request.description,
             input_schema=dump_set(request.input_schema),
-            backend=request.backend.model_dump(mode="json"),
+            backend=backend.model_dump(mode="json"),
             display_config=dump_set(request.display_config),
             created_at=now,
             updated_at=now,
@@ -72,14 +80,36 @@ class Retrievers:
             raise _name_taken(request.retriever_name) from None
         return retriever_response(record, None)
 
+    def _from_stages(self, namespace: str, request: CreateRetrieverRequest) -> BackendConfig:
+        """The backend the SDK's `stages` and `collection_identifiers` describe."""
+        raw = backend_of(
+            request.collection_identifiers,
+            [stage.model_dump() for stage in request.stages or []],
+            lambda collection: self.text_fields(namespace, collection),
+        )
+        model = LocalBackendConfig if raw["type"] == "local" else MixpeekBackendConfig
+        fields = {key: value for key, value in raw.items() if value is not None}
+        try:
+            return model.model_validate_json(jsonutil.dumps(fields))
+        except ValidationError as error:
+            where = ("stages", 0, "config", "parameters")
+            raise from_validation_error(error, where) from None
+
     def get(self, namespace: str, retriever_id: str) -> RetrieverResponse:
         with self.store.read() as tx:
             record = retriever_or_404(tx, namespace, retriever_id)
             return retriever_response(record, tx.get_published(namespace, retriever_id))
 
-    def list(self, namespace: str, limit: int, offset: int) -> RetrieverList:
+    def list(
+        self,
+        namespace: str,
+        limit: int,
+        offset: int,
+        search: str | None = None,
+        case_sensitive: bool = False,
+    ) -> RetrieverList:
         with self.store.read() as tx:
-            records, total = tx.list_retrievers(namespace, limit, offset)
+            records, total = tx.list_retrievers(namespace, limit, offset, search, case_sensitive)
             results = [
                 retriever_response(r, tx.get_published(namespace, r.retriever_id)) for r in records
             ]
@@ -103,6 +133,9 @@ def retriever_response(
         description=record.description,
         input_schema=record.input_schema,
         backend=record.backend,
+        stages=stages_of(record.backend),
+        collection_identifiers=collections_of(record.backend),
+        collection_ids=collections_of(record.backend),
         display_config=record.display_config,
         is_published=published is not None,
         public_name=published.public_name if published else None,

@@ -29,6 +29,7 @@ from app.services.directory import Directory
 from app.services.interactions import Interactions
 from app.services.keys import OwnerKeys
 from app.services.limits import RateLimiter
+from app.services.listings import Listings
 from app.services.marketplace import Marketplace
 from app.services.plugins import Plugins
 from app.services.publishing import Publishing
@@ -61,6 +62,7 @@ class Services:
     query: PublicQuery
     interactions: Interactions
     directory: Directory
+    listings: Listings
     readiness: Readiness
 
     async def aclose(self) -> None:
@@ -102,8 +104,17 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         backends=backends,
         renderers=renderers,
         keys=OwnerKeys(store, settings.api_keys, clock),
-        retrievers=Retrievers(store, clock, renderers, destinations, catalog.forget),
-        publishing=Publishing(store, settings.public_url, clock, renderers, catalog.forget),
+        retrievers=Retrievers(
+            store, clock, renderers, destinations, catalog.forget, engine.text_fields
+        ),
+        publishing=Publishing(
+            store,
+            settings.public_url,
+            clock,
+            renderers,
+            catalog.forget,
+            settings.max_published_per_namespace,
+        ),
         plugins=Plugins(store, clock, catalog.forget),
         marketplace=Marketplace(store, clock),
         collections=Collections(engine),
@@ -119,5 +130,6 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         ),
         interactions=Interactions(store, limiter, clock),
         directory=Directory(store, settings.public_url),
+        listings=Listings(store, settings.public_url),
         readiness=Readiness(store, counters),
     )

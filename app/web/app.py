@@ -29,7 +29,17 @@ from app.web.errors import (
 from app.web.middleware.body_limit import BodyLimitMiddleware
 from app.web.middleware.metrics import MetricsMiddleware
 from app.web.middleware.request_id import RequestIdMiddleware
-from app.web.views import docs, health, marketplace, owner, pages, plugin_pages, plugins, public
+from app.web.views import (
+    catalog,
+    docs,
+    health,
+    marketplace,
+    owner,
+    pages,
+    plugin_pages,
+    plugins,
+    public,
+)
 
 logger = logging.getLogger("retriever_pages")
 GZIP_MINIMUM_BYTES = 600
@@ -52,6 +62,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         routes=[
             # The public API first: it is what is hit hardest.
             *public.routes,
+            *catalog.routes,
             *pages.routes,
             *owner.routes,
             *marketplace.routes,  # before plugins: /v1/plugins/install is not a tag

@@ -40,6 +40,8 @@ _QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
     "page_size": {"type": "integer", "minimum": 1, "maximum": 100},
     "search": {"type": "string", "maxLength": 100},
     "name": {"type": "string"},
+    "include_inactive": {"type": "boolean", "default": False},
+    "dry_run": {"type": "boolean", "default": False},
 }
 _PATH_SCHEMAS: dict[str, dict[str, Any]] = {
     "public_name": {"type": "string", "pattern": f"^{PUBLIC_NAME.pattern}$"},

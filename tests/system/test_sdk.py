@@ -321,3 +321,124 @@ def test_sdk_public_config_execute_verify_interactions(
         assert isinstance(listing, mixpeek.ListPublicRetrieversResponse)
         assert [r.public_name for r in listing.results] == ["sdk-public"]
         assert listing.results[0].password_protected is True
+
+
+def test_sdk_retrievers_create_get_list_delete(
+    api_client: mixpeek.ApiClient, live_server: LiveServer
+) -> None:
+    import httpx
+
+    httpx.post(
+        f"{live_server.url}/v1/collections/catalog/documents",
+        headers={"Authorization": f"Bearer {OWNER_KEY}", "X-Namespace": NAMESPACE},
+        json={"documents": [{"document_id": "a", "title": "Lamp", "description": "Warm"}]},
+    ).raise_for_status()
+    api = mixpeek.RetrieversApi(api_client)
+    created = api.create_retriever(
+        mixpeek.CreateRetrieverRequest(
+            retriever_name="from-the-sdk",
+            collection_identifiers=["catalog"],
+            stages=[
+                mixpeek.StageConfigInput(
+                    stage_name="search",
+                    config={"stage_id": "feature_search", "parameters": {}},
+                )
+            ],
+            input_schema={"query": mixpeek.RetrieverInputSchemaFieldInput(type="string")},
+        )
+    )
+    assert isinstance(created, mixpeek.RetrieverConfig)
+    retriever_id = created.retriever_id
+    assert retriever_id is not None
+    # A local retriever over the collection, searching its text fields.
+    assert created.collection_identifiers == ["catalog"]
+    assert created.stages[0].config["parameters"] == {"fields": ["title", "description"]}
+    read = api.get_retriever(retriever_id)
+    assert isinstance(read, mixpeek.RetrieverModelOutput)
+    assert read.collection_identifiers == ["catalog"]
+    assert read.stages[0].config["stage_id"] == "full_text_search"
+    listed = api.list_retrievers_get(limit=10)
+    assert isinstance(listed, mixpeek.ListRetrieversResponse)
+    assert [r.retriever_name for r in listed.results or []] == ["from-the-sdk"]
+    searched = api.list_retrievers(
+        list_retrievers_request=mixpeek.ListRetrieversRequest(search="SDK")
+    )
+    assert [r.retriever_id for r in searched.results or []] == [retriever_id]
+    nothing = api.list_retrievers(list_retrievers_request=mixpeek.ListRetrieversRequest(search="x"))
+    assert nothing.results == []
+    # A stage no backend here can run is refused, naming it.
+    with pytest.raises(ApiException) as raised:
+        api.create_retriever(
+            mixpeek.CreateRetrieverRequest(
+                retriever_name="llm",
+                collection_identifiers=["catalog"],
+                stages=[
+                    mixpeek.StageConfigInput(
+                        stage_name="judge", config={"stage_id": "llm_filter", "parameters": {}}
+                    )
+                ],
+            )
+        )
+    assert raised.value.status == 422
+    assert "stages[0].config.stage_id" in str(raised.value.body)
+    api.delete_retriever(retriever_id)
+    assert api.list_retrievers_get().results == []
+
+
+def test_sdk_publish_stats_reconcile_and_template(
+    api_client: mixpeek.ApiClient, live_server: LiveServer, public_retriever: str
+) -> None:
+    published = mixpeek.PublishedRetrieversApi(api_client)
+    stats = published.get_organization_publish_stats_retrievers()
+    assert isinstance(stats, mixpeek.OrganizationPublishStatsResponse)
+    assert (stats.current_count, stats.max_allowed, stats.remaining) == (1, 100, 99)
+    assert stats.at_limit is False
+    retriever_id = published.list_published_retrievers()["results"][0]["retriever_id"]
+    state = published.reconcile_publish_state_retrievers(retriever_id, dry_run=True)
+    assert state["state"] == "consistent"
+
+    public = mixpeek.PublicRetrieverAPIApi(
+        mixpeek.ApiClient(mixpeek.Configuration(host=live_server.url))
+    )
+    with pytest.raises(ApiException) as raised:
+        public.get_retriever_template_name(public_retriever)  # behind its password
+    assert raised.value.status == 401
+    template = public.get_retriever_template_name(
+        public_retriever, _headers={"X-Retriever-Password": "letmein"}
+    )
+    assert isinstance(template, mixpeek.PublicRetrieverTemplateResponse)
+    assert template.collection_identifiers == ["products"]
+    assert template.source_public_url.endswith(f"/r/{public_retriever}")
+    assert template.display_config is not None
+
+
+def test_sdk_marketplace_catalog_of_published_retrievers(
+    live_server: LiveServer, public_retriever: str
+) -> None:
+    with mixpeek.ApiClient(mixpeek.Configuration(host=live_server.url)) as client:
+        market = mixpeek.MarketplaceApi(client)
+        catalog = market.get_marketplace_catalog()
+        assert [listing.public_name for listing in catalog] == [public_retriever]
+        assert catalog[0].password_secret_name is None  # a secret's name never leaves
+        detail = market.get_marketplace_listing_by_name_catalog(public_retriever)
+        assert isinstance(detail, mixpeek.MarketplaceListingDetail)
+        assert str(detail.app_url).endswith(f"/r/{public_retriever}")
+        assert market.get_marketplace_catalog(search="nothing like it") == []
+        verified = market.verify_marketplace_listing_password_catalog_name(
+            public_retriever, {"password": "letmein"}
+        )
+        assert verified["valid"] is True
+        config = market.get_marketplace_listing_config_catalog_name(
+            public_retriever, _headers={"X-Retriever-Password": "letmein"}
+        )
+        assert config["public_name"] == public_retriever
+        result = market.execute_marketplace_retriever_catalog_name(
+            public_retriever,
+            mixpeek.RetrieverExecutionRequest(inputs={"query": "lamp"}),
+            _headers={"X-Retriever-Password": "letmein"},
+        )
+        assert [d["document_id"] for d in result["documents"]] == ["d2"]
+        template = market.get_marketplace_listing_template_catalog_name(
+            public_retriever, _headers={"X-Retriever-Password": "letmein"}
+        )
+        assert template["source_public_name"] == public_retriever

@@ -6,7 +6,15 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from tests.helpers import NAMESPACE, display_config, local_backend, owner_headers, seed_update
+from tests.helpers import (
+    NAMESPACE,
+    OTHER_KEY,
+    OTHER_NAMESPACE,
+    display_config,
+    local_backend,
+    owner_headers,
+    seed_update,
+)
 
 
 def _create_secret(client: TestClient, name: str, value: str = "hunter2-password") -> None:
@@ -359,3 +367,45 @@ def test_namespace_of_the_published_record_is_reported(
 ) -> None:
     body = client.get(f"/v1/retrievers/{retriever_id}/publish", headers=owner_headers()).json()
     assert body["namespace_id"] == NAMESPACE
+
+
+def test_the_publish_limit_is_kept_and_told(make_settings: Any) -> None:
+    from app.web.app import create_app
+
+    with TestClient(create_app(make_settings(max_published_per_namespace=1))) as client:
+
+        def publish(name: str) -> Any:
+            rid = client.post(
+                "/v1/retrievers",
+                headers=owner_headers(),
+                json={"retriever_name": name, "backend": local_backend()},
+            ).json()["retriever_id"]
+            return client.post(
+                f"/v1/retrievers/{rid}/publish",
+                headers=owner_headers(),
+                json={"public_name": name, "display_config": display_config()},
+            )
+
+        assert publish("first").status_code == 200
+        stats = client.get("/v1/retrievers/publish/stats", headers=owner_headers()).json()
+        assert stats == {"current_count": 1, "max_allowed": 1, "remaining": 0, "at_limit": True}
+        refused = publish("second")
+        assert refused.status_code == 409
+        assert "limit" in refused.json()["error"]["message"]
+        # Another namespace counts on its own.
+        other = owner_headers(OTHER_KEY, OTHER_NAMESPACE)
+        assert client.get("/v1/retrievers/publish/stats", headers=other).json()["remaining"] == 1
+
+
+def test_the_directory_lists_switched_off_retrievers_only_when_asked(
+    client: TestClient, published: dict[str, Any], retriever_id: str
+) -> None:
+    client.patch(
+        f"/v1/retrievers/{retriever_id}/publish", headers=owner_headers(), json={"is_active": False}
+    )
+    assert client.get("/v1/public/retrievers/").json()["total_count"] == 0
+    listed = client.get("/v1/public/retrievers/?include_inactive=true").json()
+    assert [(r["public_name"], r["is_active"]) for r in listed["results"]] == [
+        (published["public_name"], False)
+    ]
+    assert listed["stats"]["total_active"] == 0

@@ -140,10 +140,18 @@ class Transaction:
         return query if self.is_sqlite else query.with_for_update()
 
     def _page(
-        self, table: sa.Table, record: type[R], namespace: str, limit: int, offset: int
+        self,
+        table: sa.Table,
+        record: type[R],
+        namespace: str,
+        limit: int,
+        offset: int,
+        also: sa.ColumnElement[bool] | None = None,
     ) -> tuple[list[R], int]:
-        """One page of a namespace's rows, oldest first, and the namespace's total."""
+        """One page of a namespace's rows (those `also` keeps), oldest first, and their total."""
         where = table.c.namespace == namespace
+        if also is not None:
+            where = sa.and_(where, also)
         query = (
             sa.select(table)
             .where(where)
@@ -201,9 +209,33 @@ class Transaction:
         return self.conn.execute(query).first() is not None
 
     def list_retrievers(
-        self, namespace: str, limit: int, offset: int
+        self,
+        namespace: str,
+        limit: int,
+        offset: int,
+        search: str | None = None,
+        case_sensitive: bool = False,
     ) -> tuple[list[RetrieverRecord], int]:
-        return self._page(retrievers, RetrieverRecord, namespace, limit, offset)
+        """A page of retrievers; `search` is a substring of the id, name or description."""
+        also = None
+        if search:
+            pattern = (
+                "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            )
+            columns = [
+                retrievers.c.retriever_id,
+                retrievers.c.retriever_name,
+                retrievers.c.description,
+            ]
+            if case_sensitive:
+                # SQLite's LIKE folds ASCII case: find the text itself (instr, or strpos).
+                find = sa.func.instr if self.conn.dialect.name == "sqlite" else sa.func.strpos
+                also = sa.or_(*(find(c, search) > 0 for c in columns))
+            else:
+                also = sa.or_(
+                    *(sa.func.lower(c).like(pattern.lower(), escape="\\") for c in columns)
+                )
+        return self._page(retrievers, RetrieverRecord, namespace, limit, offset, also)
 
     def delete_retriever(self, namespace: str, retriever_id: str) -> bool:
         # The published row goes in the same transaction (and by ON DELETE CASCADE as well).
@@ -267,8 +299,10 @@ class Transaction:
     ) -> tuple[list[PublishedRecord], int]:
         return self._page(published, PublishedRecord, namespace, limit, offset)
 
-    def list_active_published(self) -> list[PublishedRecord]:
-        query = sa.select(published).where(published.c.is_active.is_(True))
+    def list_active_published(self, include_inactive: bool = False) -> list[PublishedRecord]:
+        query = sa.select(published)
+        if not include_inactive:
+            query = query.where(published.c.is_active.is_(True))
         query = query.order_by(published.c.created_at, published.c.retriever_id)
         return [PublishedRecord.from_row(r._mapping) for r in self.conn.execute(query)]
 

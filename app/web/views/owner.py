@@ -9,6 +9,7 @@ from starlette.responses import Response
 from app.errors import invalid
 from app.schemas.base import COLLECTION_NAME, COLLECTION_NAME_RULE
 from app.schemas.collections import UpsertDocumentsRequest, UpsertDocumentsResponse
+from app.schemas.parsing import parse_json
 from app.schemas.publishing import (
     GenericDeleteResponse,
     PublicNameAvailabilityResponse,
@@ -16,11 +17,14 @@ from app.schemas.publishing import (
     PublishedRetrieverResponse,
     PublishRetrieverRequest,
     PublishRetrieverResponse,
+    PublishStats,
+    ReconcileResponse,
     UpdatePublishedRetrieverRequest,
 )
 from app.schemas.retrievers import (
     CreateRetrieverRequest,
     InteractionList,
+    ListRetrieversRequest,
     RetrieverList,
     RetrieverResponse,
 )
@@ -31,7 +35,14 @@ from app.schemas.secrets import (
     SecretsListResponse,
     UpdateSecretRequest,
 )
-from app.web.requests import call, owner_namespace, paging, parse_body, services_of
+from app.web.requests import (
+    bool_param,
+    call,
+    owner_namespace,
+    paging,
+    parse_body,
+    services_of,
+)
 from app.web.responses import JSONResponse, respond
 from app.web.routing import (
     BODY_ERRORS,
@@ -72,6 +83,49 @@ async def list_retrievers(request: Request) -> Response:
     namespace = await owner_namespace(request)
     limit, offset = paging(request)
     return respond(await call(services_of(request).retrievers.list, namespace, limit, offset))
+
+
+@api(_owner("Publish limit of this namespace", "Publishing", PublishStats))
+async def publish_stats(request: Request) -> Response:
+    namespace = await owner_namespace(request)
+    return respond(await call(services_of(request).publishing.stats, namespace))
+
+
+@api(
+    _owner(
+        "Check a retriever's published state",
+        "Publishing",
+        ReconcileResponse,
+        query=("dry_run",),
+        errors=OWNER_ERRORS,
+    )
+)
+async def reconcile(request: Request) -> Response:
+    namespace = await owner_namespace(request, Role.EDITOR)
+    dry_run = bool_param(request, "dry_run")
+    publishing = services_of(request).publishing
+    retriever_id = request.path_params["retriever_id"]
+    return respond(await call(publishing.reconcile, namespace, retriever_id, dry_run))
+
+
+@api(
+    _owner(
+        "List retrievers (the SDK's search form)",
+        "Retrievers",
+        RetrieverList,
+        ListRetrieversRequest,
+        (*OWNER_ERRORS, *BODY_ERRORS),
+        query=PAGING,
+    )
+)
+async def search_retrievers(request: Request) -> Response:
+    namespace = await owner_namespace(request)
+    limit, offset = paging(request)
+    raw = await request.body()
+    body = parse_json(ListRetrieversRequest, raw) if raw.strip() else ListRetrieversRequest()
+    retrievers = services_of(request).retrievers
+    found = await call(retrievers.list, namespace, limit, offset, body.search, body.case_sensitive)
+    return respond(found)
 
 
 @api(_owner("Read a retriever", "Retrievers", RetrieverResponse))
@@ -252,6 +306,8 @@ routes = [
     route("/v1/retrievers", post=create_retriever, get=list_retrievers),
     # Literal paths before /v1/retrievers/{retriever_id}, which would swallow them.
     route("/v1/retrievers/published", get=list_published),
+    route("/v1/retrievers/list", post=search_retrievers),
+    route("/v1/retrievers/publish/stats", get=publish_stats),
     route("/v1/retrievers/{retriever_id}", get=get_retriever, delete=delete_retriever),
     route(
         "/v1/retrievers/{retriever_id}/publish",
@@ -261,6 +317,7 @@ routes = [
         delete=unpublish,
     ),
     route("/v1/retrievers/{retriever_id}/publish/availability", get=availability),
+    route("/v1/retrievers/{retriever_id}/publish/reconcile", post=reconcile),
     route("/v1/retrievers/{retriever_id}/interactions", get=list_interactions),
     route("/v1/collections/{collection}/documents", post=upsert_documents),
     route("/v1/organizations/secrets", post=create_secret, get=list_secrets),

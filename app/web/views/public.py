@@ -15,11 +15,12 @@ from app.schemas.public import (
     InteractionResponse,
     ListPublicRetrieversResponse,
     PublicRetrieverConfigResponse,
+    PublicRetrieverTemplate,
     VerifyPasswordRequest,
     VerifyPasswordResponse,
 )
 from app.services.cookies import UnlockCookies
-from app.web.requests import caller_of, int_param, json_body, parse_body, services_of
+from app.web.requests import bool_param, caller_of, int_param, json_body, parse_body, services_of
 from app.web.responses import JSONResponse, respond
 from app.web.routing import PUBLIC_QUERY_ERRORS, Operation, api, route
 
@@ -53,7 +54,7 @@ def set_unlock_cookie(response: Response, request: Request, public_name: str, va
         _PUBLIC,
         ListPublicRetrieversResponse,
         errors=(422, 503),
-        query=("page", "page_size", "search"),
+        query=("page", "page_size", "search", "include_inactive"),
     )
 )
 async def directory(request: Request) -> Response:
@@ -66,7 +67,9 @@ async def directory(request: Request) -> Response:
             "too long",
             f"Query parameter 'search' is at most {MAX_SEARCH_CHARS} characters.",
         )
-    return respond(await services_of(request).directory.listing(page, page_size, search))
+    inactive = bool_param(request, "include_inactive")
+    listing = services_of(request).directory.listing
+    return respond(await listing(page, page_size, search, inactive))
 
 
 @api(
@@ -81,6 +84,22 @@ async def directory(request: Request) -> Response:
 async def config(request: Request) -> Response:
     query = services_of(request).query
     return JSONResponse(await query.config(request.path_params["public_name"], caller_of(request)))
+
+
+@api(
+    Operation(
+        "A retriever as a template for your own",
+        _PUBLIC,
+        PublicRetrieverTemplate,
+        errors=(401, 403, 404, 503),
+        headers=("X-Public-API-Key", "X-Retriever-Password"),
+    )
+)
+async def template(request: Request) -> Response:
+    services = services_of(request)
+    name = request.path_params["public_name"]
+    url = services.publishing.page_url(name)
+    return JSONResponse(await services.query.template(name, caller_of(request), url))
 
 
 @api(
@@ -180,6 +199,7 @@ async def _interactions(
 routes = [
     route("/v1/public/retrievers/", get=directory),
     route("/v1/public/retrievers/{public_name}/config", get=config),
+    route("/v1/public/retrievers/{public_name}/template", get=template),
     route("/v1/public/retrievers/{public_name}/execute", post=execute),
     route("/v1/public/retrievers/{public_name}/verify", post=verify),
     route("/v1/public/retrievers/{public_name}/interactions", post=interactions),

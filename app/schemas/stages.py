@@ -1,0 +1,105 @@
+"""Mixpeek's retriever stages, as far as a backend here can run them.
+
+A retriever here is one backend; Mixpeek's SDK describes a retriever as `collection_identifiers`
+plus a pipeline of `stages`. Each backend reads as one stage, and a create request in the SDK's
+shape maps back to a backend when its stages are ones this server can run:
+
+- `full_text_search` (or Mixpeek's `feature_search`): the `local` backend, the embedded engine
+  over the one collection in `collection_identifiers`, searching `parameters.fields` (by
+  default, the collection's text fields);
+- `mixpeek_retriever`: the `mixpeek` backend, a Mixpeek-compatible upstream (`parameters`:
+  `base_url`, `retriever_id`, `namespace`, `api_key_secret_name`).
+
+Any other stage is refused with a 422 that names it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from app.errors import invalid
+
+SEARCH_STAGE = "full_text_search"
+SEARCH_STAGE_ALIASES = (SEARCH_STAGE, "feature_search")
+UPSTREAM_STAGE = "mixpeek_retriever"
+SUPPORTED_STAGES = (*SEARCH_STAGE_ALIASES, UPSTREAM_STAGE)
+_UPSTREAM_KEYS = ("base_url", "retriever_id", "namespace", "api_key_secret_name")
+
+
+def stages_of(backend: dict[str, Any]) -> list[dict[str, Any]]:
+    """The backend as the SDK's `StageConfigOutput` list (one stage)."""
+    if backend.get("type") == "local":
+        parameters: dict[str, Any] = {"fields": list(backend.get("search_fields") or [])}
+        return [_stage(SEARCH_STAGE, "filter", parameters)]
+    parameters = {key: backend.get(key) for key in _UPSTREAM_KEYS}
+    return [_stage(UPSTREAM_STAGE, "apply", parameters)]
+
+
+def collections_of(backend: dict[str, Any]) -> list[str]:
+    return [str(backend["collection"])] if backend.get("type") == "local" else []
+
+
+def _stage(stage_id: str, stage_type: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "stage_name": stage_id,
+        "stage_type": stage_type,
+        "config": {"stage_id": stage_id, "parameters": parameters},
+        "parameters": parameters,
+    }
+
+
+def backend_of(
+    collections: list[str] | None,
+    stages: list[dict[str, Any]],
+    text_fields: Callable[[str], list[str]],
+) -> dict[str, Any]:
+    """The backend a create request in the SDK's shape describes, or a 422 naming the part
+    that no backend here can run. `text_fields(collection)` gives a collection's text fields,
+    searched when the stage names none."""
+    if len(stages) != 1:
+        raise invalid(
+            "stages",
+            "exactly one stage",
+            "stages: a retriever here runs one stage (full_text_search over a collection, or "
+            f"mixpeek_retriever); this one has {len(stages)}.",
+        )
+    config = stages[0].get("config")
+    if not isinstance(config, dict):
+        raise invalid("stages[0].config", "an object with stage_id and parameters")
+    stage_id = config.get("stage_id")
+    parameters = config.get("parameters") or {}
+    if not isinstance(parameters, dict):
+        raise invalid("stages[0].config.parameters", "an object")
+    if stage_id not in SUPPORTED_STAGES:
+        raise invalid(
+            "stages[0].config.stage_id",
+            f"one of {', '.join(SUPPORTED_STAGES)}",
+            f"stages[0].config.stage_id: {str(stage_id)[:60]!r} is not a stage this server can "
+            f"run; the stages are {', '.join(SUPPORTED_STAGES)}.",
+        )
+    if stage_id == UPSTREAM_STAGE:
+        if collections:
+            raise invalid(
+                "collection_identifiers",
+                "none, for mixpeek_retriever",
+                "collection_identifiers: the upstream searches its own collections; send none.",
+            )
+        return {"type": "mixpeek", **{key: parameters.get(key) for key in _UPSTREAM_KEYS}}
+    if not collections or len(collections) != 1:
+        raise invalid(
+            "collection_identifiers",
+            "exactly one collection of this server",
+            "collection_identifiers: full_text_search runs over exactly one collection.",
+        )
+    fields = parameters.get("fields") or parameters.get("search_fields")
+    if fields is None:
+        fields = text_fields(collections[0])[:20]
+        if not fields:
+            raise invalid(
+                "stages[0].config.parameters.fields",
+                "the fields to search",
+                f"stages[0].config.parameters.fields: the collection {collections[0]!r} has no "
+                "text fields yet to search by default; name them, or add documents first.",
+            )
+    return {"type": "local", "collection": collections[0], "search_fields": fields}
