@@ -10,7 +10,6 @@ syntax. The last word matches as a prefix, for search-as-you-type.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import threading
 import uuid
@@ -25,9 +24,7 @@ from app.schemas.filters import Filter
 
 ENGINE_FILE = "engine.db"
 MAX_TEXT_FIELDS = 32
-MAX_QUERY_WORDS = 16
 BUSY_TIMEOUT_SECONDS = 30
-WORD = re.compile(r"\w+", re.UNICODE)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS collections (
@@ -238,18 +235,20 @@ class Engine:
         coll = self._collection(conn, namespace, collection)
         if coll is None:
             return SearchResult(hits=[], total=0)
-        where, params = _filter_sql(filters)
+        where, params = filter_sql.input_filters(filters)
         if tree is not None:
             tree_sql, tree_params = filter_sql.where_sql(tree)
             where += f" AND {tree_sql}"
             params += tree_params
-        match = _match_expression(text, [coll.fields.index(f) for f in fields if f in coll.fields])
+        match = filter_sql.match_expression(
+            text, [coll.fields.index(f) for f in fields if f in coll.fields]
+        )
         if match is None:
             return self._browse(conn, coll, where, params, limit, offset)
         fts = coll.fts_table
         # FTS5 ranks and sorts inside its own index when asked by `rank MATCH`, and only the
         # page's bodies are read afterwards.
-        rank = "bm25(" + ", ".join(str(_weight(f, fields)) for f in coll.fields) + ")"
+        rank = "bm25(" + ", ".join(str(filter_sql.weight(f, fields)) for f in coll.fields) + ")"
         if where:
             sql = (
                 f"SELECT {fts}.rowid, -{fts}.rank FROM {fts} "
@@ -308,6 +307,30 @@ class Engine:
             for rowid, score in ranked
         ]
 
+    def prefix_values(
+        self, namespace: str, field: str, prefix: str, limit: int
+    ) -> list[tuple[str, int]]:
+        """Text values of `field` that start with `prefix` (case-folded), in any of the
+        namespace's collections, with how many documents carry each, most first."""
+        pattern = filter_sql.like_literal(prefix.casefold()) + "%"
+        rows = self._conn().execute(
+            f"SELECT j.value, count(DISTINCT d.id) AS n FROM documents d "
+            "JOIN collections c ON c.id = d.collection_id, json_each(d.body, ?) j "
+            f"WHERE c.namespace = ? AND j.type = 'text' AND {filter_sql.FOLD}(j.value) "
+            "LIKE ? ESCAPE '\\' GROUP BY j.value ORDER BY n DESC, j.value LIMIT ?",
+            (filter_sql.json_path(field), namespace, pattern, limit),
+        )
+        return [(str(value), int(count)) for value, count in rows]
+
+    def collection_names(self, namespace: str, prefix: str, limit: int) -> list[tuple[int, str]]:
+        """(id, name) of the namespace's collections whose name starts with `prefix`."""
+        rows = self._conn().execute(
+            "SELECT id, name FROM collections WHERE namespace = ? AND name LIKE ? ESCAPE '\\' "
+            "ORDER BY name LIMIT ?",
+            (namespace, filter_sql.like_literal(prefix) + "%", limit),
+        )
+        return [(int(row[0]), str(row[1])) for row in rows]
+
     def text_fields(self, namespace: str, collection: str) -> list[str]:
         """The collection's text fields, in the order they first appeared (none if unknown)."""
         coll = self._collection(self._conn(), namespace, collection)
@@ -360,39 +383,3 @@ def _text(value: Any) -> str | None:
     if isinstance(value, list):
         return " ".join(item for item in value if isinstance(item, str))
     return None
-
-
-def _weight(field: str, ranked: Sequence[str]) -> float:
-    """The first search field weighs 10, the second 5, the third 3.33...; others nothing."""
-    return round(10.0 / (ranked.index(field) + 1), 3) if field in ranked else 0.0
-
-
-def _match_expression(text: str, columns: list[int]) -> str | None:
-    words = WORD.findall(text.lower())[:MAX_QUERY_WORDS]
-    if not words or not columns:
-        return None
-    terms = [f'"{word}"' for word in words]
-    terms[-1] += "*"
-    column_filter = " ".join(f"c{i}" for i in columns)
-    return "{" + column_filter + "} : (" + " AND ".join(terms) + ")"
-
-
-def _filter_sql(filters: Mapping[str, Any]) -> tuple[str, list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    for field, wanted in filters.items():
-        values = wanted if isinstance(wanted, list) else [wanted]
-        if not values:
-            continue
-        marks = ", ".join("?" for _ in values)
-        # json_each yields an array's items, or a scalar itself: one test covers both.
-        clauses.append(
-            f" AND EXISTS (SELECT 1 FROM json_each(d.body, ?) WHERE json_each.value IN ({marks}))"
-        )
-        params.append(_json_path(field))
-        params.extend(values)
-    return "".join(clauses), params
-
-
-def _json_path(field: str) -> str:
-    return '$."' + field.replace('"', "") + '"'

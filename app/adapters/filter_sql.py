@@ -1,4 +1,6 @@
-"""A filter tree (`app/schemas/filters.py`) as one SQLite boolean over a document row `d`.
+"""The embedded engine's SQL pieces: the full-text match expression and its field weights,
+the inputs' equality filters, and the filter tree (`app/schemas/filters.py`) as one SQLite
+boolean over a document row `d`.
 
 Each condition looks at the field's values through `json_each`, which yields an array's
 items or a scalar itself, so `{"field": "tags", "operator": "eq", "value": "red"}` matches a
@@ -10,12 +12,16 @@ text, never one with the other.
 
 from __future__ import annotations
 
+import re
 import sqlite3
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from app.schemas.filters import Condition, Filter, Group
 
 FOLD = "fold"
+MAX_QUERY_WORDS = 16
+WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def register(conn: sqlite3.Connection) -> None:
@@ -38,7 +44,7 @@ def where_sql(node: Filter) -> tuple[str, list[Any]]:
 
 
 def _condition(c: Condition) -> tuple[str, list[Any]]:
-    path = '$."' + c.field.replace('"', "") + '"'
+    path = json_path(c.field)
     value = _fold(c.value) if not c.case_sensitive else c.value
     column = "j.value" if c.case_sensitive else f"{FOLD}(j.value)"
     op = c.operator
@@ -74,5 +80,45 @@ def _condition(c: Condition) -> tuple[str, list[Any]]:
 
 def _any(path: str, predicate: str, params: list[Any]) -> tuple[str, list[Any]]:
     """Some value of the field (an array's items, or the scalar) meets the predicate."""
-    sql = f"EXISTS (SELECT 1 FROM json_each(d.body, ?) j WHERE {predicate})"  # noqa: S608
+    sql = f"EXISTS (SELECT 1 FROM json_each(d.body, ?) j WHERE {predicate})"
     return sql, [path, *params]  # (the predicate is fixed text from above; values are bound)
+
+
+def weight(field: str, ranked: Sequence[str]) -> float:
+    """The first search field weighs 10, the second 5, the third 3.33...; others nothing."""
+    return round(10.0 / (ranked.index(field) + 1), 3) if field in ranked else 0.0
+
+
+def match_expression(text: str, columns: list[int]) -> str | None:
+    words = WORD.findall(text.lower())[:MAX_QUERY_WORDS]
+    if not words or not columns:
+        return None
+    terms = [f'"{word}"' for word in words]
+    terms[-1] += "*"
+    column_filter = " ".join(f"c{i}" for i in columns)
+    return "{" + column_filter + "} : (" + " AND ".join(terms) + ")"
+
+
+def input_filters(filters: Mapping[str, Any]) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    for field, wanted in filters.items():
+        values = wanted if isinstance(wanted, list) else [wanted]
+        if not values:
+            continue
+        marks = ", ".join("?" for _ in values)
+        # json_each yields an array's items, or a scalar itself: one test covers both.
+        clauses.append(
+            f" AND EXISTS (SELECT 1 FROM json_each(d.body, ?) WHERE json_each.value IN ({marks}))"
+        )
+        params.append(json_path(field))
+        params.extend(values)
+    return "".join(clauses), params
+
+
+def like_literal(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def json_path(field: str) -> str:
+    return '$."' + field.replace('"', "") + '"'

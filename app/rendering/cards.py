@@ -22,6 +22,7 @@ from app.schemas.display import (
 PAGE_SIZE = 20
 THUMBNAIL_GUESSES = ("image_url", "thumbnail_url", "thumbnail", "image", "img", "cover")
 TITLE_GUESSES = ("title", "name", "headline", "label")
+DESCRIPTION_GUESSES = ("description", "summary", "snippet", "body", "text", "content")
 
 
 @dataclass
@@ -46,10 +47,15 @@ def _card_props(display: DisplayConfig) -> ResultCardProperties:
     return (components.result_card if components else None) or ResultCardProperties()
 
 
+def _mapped(display: DisplayConfig, slot: str) -> str | None:
+    mappings = {str(name): field for name, field in (display.field_mappings or {}).items()}
+    return mappings.get(slot)
+
+
 def title_field(display: DisplayConfig) -> str:
     card = _card_props(display)
-    if card.title_field:
-        return card.title_field
+    if card.title_field or _mapped(display, "title"):
+        return card.title_field or str(_mapped(display, "title"))
     exposed = display.exposed_fields
     return next((name for name in TITLE_GUESSES if name in exposed), exposed[0])
 
@@ -58,13 +64,21 @@ def thumbnail_field(display: DisplayConfig) -> str | None:
     card = _card_props(display)
     if not card.show_thumbnail:
         return None
-    if card.thumbnail_field:
-        return card.thumbnail_field
+    if card.thumbnail_field or _mapped(display, "thumbnail"):
+        return card.thumbnail_field or _mapped(display, "thumbnail")
     configs = display.field_config or {}
     for name in display.exposed_fields:
         if name in configs and configs[name].format == "image":
             return name
     return next((name for name in THUMBNAIL_GUESSES if name in display.exposed_fields), None)
+
+
+def description_field(display: DisplayConfig) -> str | None:
+    """The field `truncate_description` shortens: mapped, or the first that reads as one."""
+    mapped = _mapped(display, "description")
+    if mapped:
+        return mapped
+    return next((n for n in DESCRIPTION_GUESSES if n in display.exposed_fields), None)
 
 
 def card_fields(display: DisplayConfig) -> list[str]:
@@ -77,7 +91,8 @@ def card_fields(display: DisplayConfig) -> list[str]:
 def _description_config(
     config: FieldConfig | None, props: ResultCardProperties
 ) -> FieldConfig | None:
-    """`truncate_description` applies to `description` unless its own config truncates it."""
+    """`truncate_description` applies to the description field unless its own config
+    truncates it."""
     if not props.truncate_description or (
         config and config.format_options and config.format_options.truncate_chars
     ):
@@ -100,7 +115,10 @@ def cards(
     thumb_name = thumbnail_field(display)
     shown = card_fields(display)
     image_default = FieldConfig(format="image")
-    description = _description_config(configs.get("description"), props)
+    description_name = description_field(display)
+    description = _description_config(configs.get(description_name or ""), props)
+    title_options = configs[title_name].format_options if title_name in configs else None
+    title_limit = (title_options.truncate_chars if title_options else None) or props.truncate_title
     link_name = next(
         (n for n in display.exposed_fields if n in configs and configs[n].format == "url"),
         None,
@@ -109,8 +127,7 @@ def cards(
     for index, document in enumerate(documents):
         raw_title = document.get(title_name)
         title = truncate(
-            str(raw_title) if raw_title not in (None, "") else "Untitled",
-            props.truncate_title or 120,
+            str(raw_title) if raw_title not in (None, "") else "Untitled", title_limit or 120
         )
         thumbnail = None
         if thumb_name and document.get(thumb_name):
@@ -118,7 +135,7 @@ def cards(
             thumbnail = renderers.render(document[thumb_name], image_config, now)
         rendered = []
         for name in shown:
-            config = description if name == "description" else configs.get(name)
+            config = description if name == description_name else configs.get(name)
             value = renderers.render(document.get(name), config, now)
             if value is None:
                 continue

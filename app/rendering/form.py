@@ -39,6 +39,17 @@ class Control:
     def name(self) -> str:
         return self.config.field_name
 
+    @property
+    def placeholder(self) -> str:
+        """The input's placeholder, else its schema's first example."""
+        examples = self.config.field_schema.examples
+        return self.config.placeholder or (f"e.g. {examples[0]}" if examples else "")
+
+    @property
+    def help(self) -> str | None:
+        """The helper text, else the schema's description of the input."""
+        return self.config.helper_text or self.config.field_schema.description
+
     def selected(self, option: str) -> bool:
         if isinstance(self.value, list):
             return option in [str(v) for v in self.value]

@@ -35,3 +35,25 @@ class UpsertDocumentsResponse(Model):
     updated: int
     document_ids: list[str]
     total_documents: int
+
+
+class TypeaheadValue(Model):
+    field: str
+    value: str
+    count: int
+
+
+class TypeaheadCollection(Model):
+    collection_id: str
+    collection_name: str
+
+
+class TypeaheadResponse(Model):
+    """The SDK's `TypeaheadResponse`."""
+
+    query: str
+    suggestions: list[str]
+    values: list[TypeaheadValue]
+    collections: list[TypeaheadCollection]
+    recent_searches: list[str]
+    warnings: list[str]

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
+from app import jsonutil
 from app.schemas.base import (
     AspectRatio,
     CssLength,
@@ -32,6 +33,7 @@ from app.schemas.base import (
 from app.schemas.plugins import Parameters, Tag, Version
 
 MAX_INPUTS = 20
+MAX_STRUCTURED_DATA_BYTES = 8 * 1024
 MAX_EXPOSED_FIELDS = 100
 MAX_MARKDOWNS = 20
 MAX_LINKS = 20
@@ -95,6 +97,23 @@ class InputConfig(Model):
     order: int = Field(default=0, ge=0, le=10_000)
 
 
+class StructuredData(Model):
+    """`StructuredDataConfig`: the page's schema.org JSON-LD (`type`, and properties over the
+    ones the page fills in: name, description, url, logo)."""
+
+    type: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Za-z]{1,49}$")] = "WebApplication"
+    additional_properties: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _small(self) -> StructuredData:
+        if len(jsonutil.dumps(self.additional_properties or {})) > MAX_STRUCTURED_DATA_BYTES:
+            raise ValueError(
+                f"structured_data.additional_properties is over {MAX_STRUCTURED_DATA_BYTES} "
+                "bytes of JSON"
+            )
+        return self
+
+
 class SEOConfig(Model):
     meta_title: Annotated[str, StringConstraints(max_length=60)] | None = None
     meta_description: Annotated[str, StringConstraints(max_length=160)] | None = None
@@ -116,7 +135,7 @@ class SEOConfig(Model):
     )
     logo_url: ImageUrl | None = None
     favicon_url: ImageUrl | None = None
-    structured_data: dict[str, Any] | None = None
+    structured_data: StructuredData | None = None
 
 
 class MarkdownContent(Model):
@@ -159,6 +178,14 @@ class LayoutConfig(Model):
     full_width: bool = False
 
 
+# The SDK's presets and built-in templates; a custom name would be accepted and do nothing, so
+# it is refused (see the README's table of display-config fields).
+CardStyle = Literal["default", "portrait-discovery", "media-search", "document-search"]
+TemplateType = Literal["product-grid", "portrait-gallery", "media-search", "document-search"]
+# `field_mappings`: template slots and the field each shows.
+MappingSlot = Literal["title", "thumbnail", "description"]
+
+
 class ResultCardProperties(Model):
     layout: Literal["vertical", "horizontal"] = "vertical"
     show_thumbnail: bool = True
@@ -174,7 +201,7 @@ class ResultCardProperties(Model):
     title_field: FieldName | None = None
     card_fields: list[FieldName] | None = None
     modal_fields: list[FieldName] | None = None
-    card_style: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")] = "default"
+    card_style: CardStyle = "default"
 
 
 class ComponentsConfig(Model):
@@ -253,9 +280,14 @@ class DisplayConfig(OpenModel):
     field_config: dict[FieldName, FieldConfig] | None = None
     custom_cta: CustomCTA | None = None
     external_links: list[ExternalLink] | None = Field(default=None, max_length=MAX_LINKS)
-    template_type: Annotated[str, StringConstraints(max_length=50)] | None = None
-    field_mappings: dict[Annotated[str, StringConstraints(max_length=50)], FieldName] | None = None
+    og_image_url: ImageUrl | None = Field(
+        default=None, description="The social preview image, when seo.og_image_url is not set."
+    )
+    template_type: TemplateType | None = None
+    field_mappings: dict[MappingSlot, FieldName] | None = None
     extensions: dict[str, Any] | None = None
+    # Filled in by the server when published (the stages, without an upstream's details);
+    # a value sent is replaced.
     retriever_config: dict[str, Any] | None = None
 
     @model_validator(mode="after")

@@ -36,6 +36,21 @@ def stages_of(backend: dict[str, Any]) -> list[dict[str, Any]]:
     return [_stage(UPSTREAM_STAGE, "apply", parameters)]
 
 
+def public_stages(backend: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stages as the public may see them: an upstream's address, ids and key name are
+    the owner's, so its stage carries no parameters."""
+    stages = stages_of(backend)
+    if backend.get("type") != "local":
+        for stage in stages:
+            stage["config"]["parameters"] = stage["parameters"] = {}
+    return stages
+
+
+def retriever_config(backend: dict[str, Any]) -> dict[str, Any]:
+    """`display_config.retriever_config`, filled in when a retriever is published."""
+    return {"stages": public_stages(backend), "collection_identifiers": collections_of(backend)}
+
+
 def collections_of(backend: dict[str, Any]) -> list[str]:
     return [str(backend["collection"])] if backend.get("type") == "local" else []
 

@@ -32,6 +32,7 @@ from app.schemas.publishing import (
     ReconcileResponse,
     UpdatePublishedRetrieverRequest,
 )
+from app.schemas.stages import retriever_config
 from app.services.configs import check_display
 from app.services.retrievers import (
     Changed,
@@ -138,6 +139,10 @@ class Publishing:
             )
         display_config = dump_set(request.display_config) or retriever.display_config
         if display_config is not None:
+            display_config = {
+                **display_config,
+                "retriever_config": retriever_config(retriever.backend),
+            }
             check_searchable(retriever.backend, display_config["exposed_fields"])
             # The retriever's stored config too: a plugin it names may be a draft by now.
             effective = request.display_config or DisplayConfig.model_validate_json(
@@ -246,7 +251,10 @@ class Publishing:
         if request.display_config is not None:
             check_display(self.renderers, tx.conn, current.namespace, request.display_config)
             check_searchable(retriever.backend, request.display_config.exposed_fields)
-            changes["display_config"] = dump_set(request.display_config)
+            changes["display_config"] = {
+                **(dump_set(request.display_config) or {}),
+                "retriever_config": retriever_config(retriever.backend),
+            }
         if request.rate_limit_config is not None:
             changes["rate_limit_config"] = _merge_rate_limit(
                 current.rate_limit_config, request.rate_limit_config

@@ -24,7 +24,7 @@ from app.metrics import Metrics
 from app.schemas.filters import Filter, parse_filters
 from app.schemas.parsing import parse_json
 from app.schemas.public import ExecuteRequest, PublicRetrieverTemplate
-from app.schemas.stages import collections_of, stages_of
+from app.schemas.stages import collections_of, public_stages
 from app.services.access import Access, Caller
 from app.services.answers import AnswerCache
 from app.services.catalog import Catalog, PublicRetriever
@@ -101,10 +101,6 @@ class PublicQuery:
         """`PublicRetrieverTemplateResponse`, behind the same password as the config."""
         retriever = await self.open(public_name, caller)
         record, backend = retriever.record, retriever.backend.model_dump(mode="json")
-        stages = stages_of(backend)
-        if backend["type"] != "local":
-            for stage in stages:  # the upstream's address, ids and key name are the owner's
-                stage["config"]["parameters"] = stage["parameters"] = {}
         inputs = {
             i.field_name: i.field_schema.model_dump(exclude_none=True)
             for i in retriever.display.inputs
@@ -113,7 +109,7 @@ class PublicQuery:
             retriever_name=record.display_name or retriever.display.title,
             description=retriever.display.description or record.description,
             collection_identifiers=collections_of(backend),
-            stages=stages,
+            stages=public_stages(backend),
             input_schema=inputs,
             budget_limits={},
             tags=record.tags,

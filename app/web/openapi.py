@@ -42,6 +42,8 @@ _QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
     "name": {"type": "string"},
     "include_inactive": {"type": "boolean", "default": False},
     "dry_run": {"type": "boolean", "default": False},
+    "q": {"type": "string", "minLength": 1, "maxLength": 200},
+    "fields": {"type": "string", "maxLength": 1000, "pattern": "^[A-Za-z0-9_.,-]*$"},
 }
 _PATH_SCHEMAS: dict[str, dict[str, Any]] = {
     "public_name": {"type": "string", "pattern": f"^{PUBLIC_NAME.pattern}$"},

@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse
 from app.paths import TEMPLATES_DIR
 from app.rendering.markdown import render_markdown
 from app.rendering.plugins import PluginFrame, frame_sources
+from app.rendering.structured import ld_json, structured_data
 from app.services.catalog import PublicRetriever
 from app.web.requests import services_of
 
@@ -25,6 +26,8 @@ templates = Environment(
     auto_reload=False,  # templates ship with the release: no stat() of every file per page
 )
 templates.filters["markdown"] = render_markdown
+templates.filters["ld_json"] = ld_json
+templates.globals["structured_data"] = structured_data
 
 
 def frame_ancestors(retriever: PublicRetriever | None) -> list[str]:

@@ -442,3 +442,29 @@ def test_sdk_marketplace_catalog_of_published_retrievers(
             public_retriever, _headers={"X-Retriever-Password": "letmein"}
         )
         assert template["source_public_name"] == public_retriever
+
+
+def test_sdk_typeahead(api_client: mixpeek.ApiClient, live_server: LiveServer) -> None:
+    import httpx
+
+    documents = [
+        {"document_id": str(n), "title": t, "brand": b}
+        for n, (t, b) in enumerate(
+            [("Lamp", "Lumen"), ("Desk", "Lumen"), ("Kettle", "Lux"), ("Chair", "Oak & Co")]
+        )
+    ]
+    httpx.post(
+        f"{live_server.url}/v1/collections/lumber/documents",
+        headers={"Authorization": f"Bearer {OWNER_KEY}", "X-Namespace": NAMESPACE},
+        json={"documents": documents},
+    ).raise_for_status()
+    api = mixpeek.RetrieversApi(api_client)
+    found = api.typeahead_retrievers(q="lu", fields="brand", limit=5)
+    assert isinstance(found, mixpeek.TypeaheadResponse)
+    assert [(v.var_field, v.value, v.count) for v in found.values or []] == [
+        ("brand", "Lumen", 2),
+        ("brand", "Lux", 1),
+    ]
+    assert [c.collection_name for c in found.collections or []] == ["lumber"]
+    assert found.suggestions == ["Lumen", "Lux", "lumber"]
+    assert found.warnings  # no search history here, and it says so

@@ -87,7 +87,7 @@ def test_published_retriever_reads_back_with_defaults(
     body = client.get(f"/v1/retrievers/{retriever_id}/publish", headers=owner_headers()).json()
     assert body["public_name"] == "product-search"
     assert body["retriever_name"] == "products"
-    assert body["display_config"] == display_config()
+    assert _as_sent(body["display_config"]) == display_config()
     assert body["rate_limit_config"]["tier"] == "standard"
     assert body["rate_limit_config"]["max_results_per_query"] == 100
     assert body["is_active"] is True
@@ -206,7 +206,7 @@ def test_the_seed_patch_body_is_accepted_and_round_trips(
     )
     assert response.status_code == 200, response.text
     patched = response.json()
-    assert patched["display_config"] == body["display_config"]
+    assert _as_sent(patched["display_config"]) == body["display_config"]
     assert patched["password_protected"] is True
     assert patched["password_secret_name"] == "published_retriever_password"
     assert patched["rate_limit_config"]["max_results_per_query"] == 50
@@ -229,7 +229,7 @@ def test_patch_changes_only_the_fields_sent(
     # The rate limit's other keys were kept, not reset to defaults.
     assert body["rate_limit_config"]["enabled"] is True
     assert body["is_active"] is False
-    assert body["display_config"] == display_config()
+    assert _as_sent(body["display_config"]) == display_config()
     assert body["public_api_key"] == published["public_api_key"]
     assert body["updated_at"] > body["created_at"]
 
@@ -409,3 +409,40 @@ def test_the_directory_lists_switched_off_retrievers_only_when_asked(
         (published["public_name"], False)
     ]
     assert listed["stats"]["total_active"] == 0
+
+
+def _as_sent(stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored display config without what the server fills in when it is published."""
+    config = dict(stored)
+    filled = config.pop("retriever_config")
+    assert filled["stages"][0]["config"]["stage_id"] == "full_text_search"
+    return config
+
+
+def test_a_sent_retriever_config_is_replaced_by_the_servers(
+    client: TestClient, retriever_id: str
+) -> None:
+    response = client.post(
+        f"/v1/retrievers/{retriever_id}/publish",
+        headers=owner_headers(),
+        json={
+            "public_name": "filled-in",
+            "display_config": display_config(retriever_config={"stages": ["made up"]}),
+        },
+    )
+    assert response.status_code == 200, response.text
+    config = client.get("/v1/public/retrievers/filled-in/config").json()["display_config"]
+    assert config["retriever_config"] == {
+        "stages": [
+            {
+                "stage_name": "full_text_search",
+                "stage_type": "filter",
+                "config": {
+                    "stage_id": "full_text_search",
+                    "parameters": {"fields": ["title", "description"]},
+                },
+                "parameters": {"fields": ["title", "description"]},
+            }
+        ],
+        "collection_identifiers": ["products"],
+    }

@@ -212,3 +212,19 @@ def _publish(client: TestClient, rid: str, public_name: str, **more: Any) -> Any
 
 def _config() -> dict[str, Any]:
     return browse_config(exposed_fields=["title"], field_config={}, components={})
+
+
+def test_an_upstreams_details_never_reach_the_public(client: TestClient) -> None:
+    from tests.helpers import publish_over_upstream
+
+    base_url = "http://127.0.0.1:9/private-path"
+    publish_over_upstream(client, "hidden-upstream", base_url, _config(), "sk-upstream")
+    config = client.get("/v1/public/retrievers/hidden-upstream/config")
+    template = client.get("/v1/public/retrievers/hidden-upstream/template")
+    listing = client.get("/v1/marketplace/catalog/hidden-upstream")
+    for answer in (config, template, listing):
+        assert answer.status_code == 200, answer.text
+        for private in ("127.0.0.1", "private-path", "up-key", '"namespace":"n"'):
+            assert private not in answer.text, (answer.request.url, private)
+    stage = config.json()["display_config"]["retriever_config"]["stages"][0]
+    assert stage["config"] == {"stage_id": "mixpeek_retriever", "parameters": {}}

@@ -7,8 +7,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.errors import invalid
-from app.schemas.base import COLLECTION_NAME, COLLECTION_NAME_RULE
-from app.schemas.collections import UpsertDocumentsRequest, UpsertDocumentsResponse
+from app.schemas.base import COLLECTION_NAME, COLLECTION_NAME_RULE, FIELD_NAME
+from app.schemas.collections import (
+    TypeaheadResponse,
+    UpsertDocumentsRequest,
+    UpsertDocumentsResponse,
+)
 from app.schemas.parsing import parse_json
 from app.schemas.publishing import (
     GenericDeleteResponse,
@@ -38,6 +42,7 @@ from app.schemas.secrets import (
 from app.web.requests import (
     bool_param,
     call,
+    int_param,
     owner_namespace,
     paging,
     parse_body,
@@ -55,6 +60,8 @@ from app.web.routing import (
 )
 
 _WRITE = (*OWNER_ERRORS, *BODY_ERRORS)
+MAX_TYPEAHEAD_CHARS = 200
+MAX_TYPEAHEAD_FIELDS = 5
 
 
 _owner = owner_operation
@@ -83,6 +90,27 @@ async def list_retrievers(request: Request) -> Response:
     namespace = await owner_namespace(request)
     limit, offset = paging(request)
     return respond(await call(services_of(request).retrievers.list, namespace, limit, offset))
+
+
+@api(
+    _owner(
+        "Prefix suggestions for a search box",
+        "Retrievers",
+        TypeaheadResponse,
+        query=("q!", "fields", "limit"),
+    )
+)
+async def typeahead(request: Request) -> Response:
+    namespace = await owner_namespace(request)
+    prefix = request.query_params.get("q", "")
+    if not 1 <= len(prefix) <= MAX_TYPEAHEAD_CHARS:
+        raise invalid("q", f"1 to {MAX_TYPEAHEAD_CHARS} characters")
+    fields = [f.strip() for f in request.query_params.get("fields", "").split(",") if f.strip()]
+    if len(fields) > MAX_TYPEAHEAD_FIELDS or not all(FIELD_NAME.fullmatch(f) for f in fields):
+        raise invalid("fields", f"at most {MAX_TYPEAHEAD_FIELDS} comma-separated field names")
+    limit = int_param(request, "limit", 10, 1, 50)
+    collections = services_of(request).collections
+    return respond(await call(collections.typeahead, namespace, prefix, fields, limit))
 
 
 @api(_owner("Publish limit of this namespace", "Publishing", PublishStats))
@@ -307,6 +335,7 @@ routes = [
     # Literal paths before /v1/retrievers/{retriever_id}, which would swallow them.
     route("/v1/retrievers/published", get=list_published),
     route("/v1/retrievers/list", post=search_retrievers),
+    route("/v1/retrievers/typeahead", get=typeahead),
     route("/v1/retrievers/publish/stats", get=publish_stats),
     route("/v1/retrievers/{retriever_id}", get=get_retriever, delete=delete_retriever),
     route(
