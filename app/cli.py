@@ -43,14 +43,48 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     )
 
 
+def _port(text: str) -> int:
+    """An argparse type: a TCP port, 1 to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port: use 1 to 65535")
+    return port
+
+
+def _port_free(host: str, port: int) -> str | None:
+    """Why the server could not listen on host:port, or None if it can: asked before any
+    URL is printed, so that nobody is sent to a page this process will never serve."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            return f"cannot listen on {host}:{port}: {error.strerror or error}"
+    return None
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    problem = _port_free(args.host, args.port)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     _serve(settings, args.host, args.port, args.workers)
     return 0
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from app.services.demo import seed_demo
+    from app.services.demo import DEMO_KEY_FILE, seed_demo
 
+    problem = _port_free(args.host, args.port)
+    if problem:
+        print(f"error: {problem} (choose another with --port)", file=sys.stderr)
+        return 2
     public_url = settings.public_url
     if public_url == Settings.model_fields["public_url"].default:
         # The default names port 8000; follow the port actually chosen.
@@ -63,8 +97,10 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     print(f"Demo retriever: {seeded.page_url}")
     print(f"Public config:  {public_url}/v1/public/retrievers/{seeded.public_name}/config")
     print(f"Owner key:      {seeded.owner_key}  (namespace {seeded.namespace!r})")
-    if seeded.created:
-        print("                shown once; only its hash is stored.")
+    print(
+        f"                kept in {settings.data_dir / DEMO_KEY_FILE} (readable by you only) "
+        "so that the demo can show it again; the store keeps only its hash."
+    )
     sys.stdout.flush()
     _serve(settings, args.host, args.port, 1)
     return 0
@@ -79,8 +115,9 @@ def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
     key = services.keys.create_key(args.namespace, args.label, Role(args.role))
     print(key)
     print(
-        f"{args.role.capitalize()} key for namespace {args.namespace!r}. "
-        "It is shown once: only its hash is stored.",
+        f"{args.role.capitalize()} key for namespace {args.namespace!r}, stored (as its hash "
+        f"only) in {settings.effective_database_url.removeprefix('sqlite:///')}. "
+        "It is shown once.",
         file=sys.stderr,
     )
     return 0
@@ -176,12 +213,21 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         f"Imported {report.imported:,} rows into {args.namespace}/{args.collection} "
         f"in {elapsed:.1f}s ({total:,} documents in the collection)."
     )
+    if report.without_id:
+        print(
+            f"{report.without_id:,} rows had no document_id and were given new ids: importing "
+            "this file again adds them again (give each row a document_id to update in place).",
+            file=sys.stderr,
+        )
     if report.skipped:
         print(f"Skipped {report.skipped:,} rows that could not be read:", file=sys.stderr)
         for line, reason in report.errors:
             print(f"  line {line}: {reason}", file=sys.stderr)
         if report.skipped > len(report.errors):
             print(f"  ... and {report.skipped - len(report.errors):,} more", file=sys.stderr)
+        if not args.allow_skipped:
+            print("(exit status 1: pass --allow-skipped to accept skipped rows)", file=sys.stderr)
+            return 1
     return 0
 
 
@@ -206,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
             "--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST})"
         )
         sub.add_argument(
-            "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
+            "--port", type=_port, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
         )
 
     serve = commands.add_parser("serve", help="serve with the current settings")
@@ -248,6 +294,11 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("--namespace", required=True, help="the namespace it belongs to")
     importer.add_argument("--format", choices=["jsonl", "csv"], help="override the file suffix")
     importer.add_argument("--quiet", action="store_true", help="no progress line")
+    importer.add_argument(
+        "--allow-skipped",
+        action="store_true",
+        help="exit 0 even when some rows could not be read (they are listed either way)",
+    )
     importer.set_defaults(func=cmd_import)
 
     migrate = commands.add_parser("migrate", help="bring the store's schema up to date")

@@ -170,3 +170,67 @@ def test_the_demo_seeds_once_prints_its_url_and_key_and_serves(tmp_path: Path) -
     finally:
         again.terminate()
         again.wait(timeout=10)
+
+
+def test_keys_create_says_where_it_stored_the_key(tmp_path: Path) -> None:
+    created = run(tmp_path, "keys", "create", "--namespace", "shop")
+    assert f"stored (as its hash only) in {tmp_path / 'retriever-pages.db'}" in created.stderr
+
+
+@pytest.mark.parametrize("port", ["0", "70000", "-1", "http"])
+def test_a_port_that_is_no_port_is_refused(tmp_path: Path, port: str) -> None:
+    for command in ("serve", "demo"):
+        result = run(tmp_path, command, "--port", port)
+        assert result.returncode == 2
+        assert "port" in result.stderr
+        assert "Traceback" not in result.stderr
+        assert "Demo retriever" not in result.stdout
+
+
+def test_a_port_in_use_is_said_before_any_url(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        for command in ("serve", "demo"):
+            result = run(tmp_path / command, command, "--port", port)
+            assert result.returncode == 2, result.stderr
+            assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+            assert "http://" not in result.stdout  # no URL to a page nobody serves
+            assert "Traceback" not in result.stderr
+
+
+def test_a_data_directory_that_is_a_file_is_a_settings_error(tmp_path: Path) -> None:
+    a_file = tmp_path / "data"
+    a_file.write_text("not a directory")
+    result = run(a_file, "keys", "create", "--namespace", "shop")
+    assert result.returncode == 2
+    assert "RETRIEVER_PAGES_DATA_DIR" in result.stderr
+    assert "is a file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_import_fails_on_skipped_rows_unless_told_and_explains_missing_ids(
+    tmp_path: Path,
+) -> None:
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"document_id": "a", "title": "A"}\nnot json\n{"title": "no id"}\n')
+    strict = run(tmp_path, "import", str(rows), "--collection", "things", "--namespace", "shop")
+    assert strict.returncode == 1
+    assert "line 2" in strict.stderr
+    assert "--allow-skipped" in strict.stderr
+    assert "1 rows had no document_id" in strict.stderr
+    lenient = run(
+        tmp_path,
+        "import",
+        str(rows),
+        "--collection",
+        "things",
+        "--namespace",
+        "shop",
+        "--allow-skipped",
+    )
+    assert lenient.returncode == 0, lenient.stderr
+    assert "importing this file again adds them again" in lenient.stderr

@@ -357,7 +357,7 @@ def _create_fts(conn: sqlite3.Connection, coll: _Collection) -> None:
 def _split_id(document: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     body = dict(document)
     document_id = body.pop("document_id", None)
-    return (str(document_id) if document_id is not None else uuid.uuid4().hex), body
+    return (str(document_id) if document_id not in (None, "") else uuid.uuid4().hex), body
 
 
 def _is_text(value: Any) -> bool:

@@ -31,6 +31,7 @@ _DECIMAL = re.compile(r"-?\d+\.\d+")
 class ImportReport:
     imported: int = 0
     skipped: int = 0
+    without_id: int = 0  # rows given a new id: importing them again adds them again
     errors: list[tuple[int, str]] = field(default_factory=list)
 
     def skip(self, line: int, reason: str) -> None:
@@ -89,6 +90,8 @@ def import_file(
             if isinstance(row, str):
                 report.skip(line, row)
                 continue
+            if row.get("document_id") in (None, ""):
+                report.without_id += 1
             batch.append(row)
             if len(batch) >= BATCH_SIZE:
                 report.imported += _flush(engine, namespace, collection, batch)

@@ -7,6 +7,7 @@ exist, names are free) runs there too, so that a rejected request writes nothing
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -27,9 +28,7 @@ from app.schemas.publishing import (
     PublishedRetrieverResponse,
     PublishRetrieverRequest,
     PublishRetrieverResponse,
-    PublishStats,
     RateLimitConfig,
-    ReconcileResponse,
     UpdatePublishedRetrieverRequest,
 )
 from app.schemas.stages import retriever_config
@@ -54,9 +53,12 @@ class Publishing:
         renderers: Renderers,
         changed: Changed = lambda _: None,
         max_published: int = 100,
+        documents_in: Callable[[str, str], int] = lambda namespace, collection: 1,
     ) -> None:
         self.store = store
         self.max_published = max_published
+        # How many documents a collection of a namespace holds (the engine's count).
+        self.documents_in = documents_in
         self.public_url = public_url
         self.clock = clock
         self.renderers = renderers
@@ -90,35 +92,24 @@ class Publishing:
             short_url=url,
             public_api_key=record.public_api_key,
             password_protected=record.password_secret_name is not None,
-            warnings=_warnings(record.display_config),
+            warnings=_warnings(record.display_config) + self._collection_warnings(record),
         )
 
-    def stats(self, namespace: str) -> PublishStats:
-        """`OrganizationPublishStatsResponse`: how many this namespace has, and may have."""
+    def _collection_warnings(self, record: PublishedRecord) -> list[str]:
+        """A page over a collection with no documents finds nothing: say so when published."""
         with self.store.read() as tx:
-            count = tx.list_published(namespace, 1, 0)[1]
-        return PublishStats(
-            current_count=count,
-            max_allowed=self.max_published,
-            remaining=max(0, self.max_published - count),
-            at_limit=count >= self.max_published,
-        )
-
-    def reconcile(self, namespace: str, retriever_id: str, dry_run: bool) -> ReconcileResponse:
-        """Mixpeek keeps a published record and a marketplace listing that can drift apart;
-        here one record is both, so there is never anything to repair: this says which of
-        the seed's states it is in."""
-        with self.store.read() as tx:
-            retriever_or_404(tx, namespace, retriever_id)
-            published = tx.get_published(namespace, retriever_id)
-        return ReconcileResponse(
-            retriever_id=retriever_id,
-            state="consistent" if published else "not_published",
-            public_name=published.public_name if published else None,
-            dry_run=dry_run,
-            repaired=False,
-            actions=[],
-        )
+            retriever = tx.get_retriever(record.namespace, record.retriever_id)
+        backend = retriever.backend if retriever else {}
+        if backend.get("type") != "local":
+            return []
+        collection = backend["collection"]
+        if self.documents_in(record.namespace, collection) > 0:
+            return []
+        return [
+            f"The collection {collection!r} has no documents yet: the page will find nothing "
+            f"until some are added (POST /v1/collections/{collection}/documents, or "
+            "retriever-pages import)."
+        ]
 
     def _new_published(
         self, tx: Transaction, namespace: str, retriever_id: str, request: PublishRetrieverRequest

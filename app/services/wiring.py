@@ -32,6 +32,7 @@ from app.services.limits import RateLimiter
 from app.services.listings import Listings
 from app.services.marketplace import Marketplace
 from app.services.plugins import Plugins
+from app.services.publish_state import PublishState
 from app.services.publishing import Publishing
 from app.services.query import PublicQuery
 from app.services.readiness import Readiness
@@ -54,6 +55,7 @@ class Services:
     keys: OwnerKeys
     retrievers: Retrievers
     publishing: Publishing
+    publish_state: PublishState
     plugins: Plugins
     marketplace: Marketplace
     collections: Collections
@@ -114,7 +116,9 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
             renderers,
             catalog.forget,
             settings.max_published_per_namespace,
+            engine.count,
         ),
+        publish_state=PublishState(store, settings.max_published_per_namespace),
         plugins=Plugins(store, clock, catalog.forget),
         marketplace=Marketplace(store, clock),
         collections=Collections(engine),

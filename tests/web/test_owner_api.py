@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from starlette.testclient import TestClient
@@ -446,3 +447,54 @@ def test_a_sent_retriever_config_is_replaced_by_the_servers(
         ],
         "collection_identifiers": ["products"],
     }
+
+
+def test_every_owner_call_asks_for_x_namespace_the_same_way(client: TestClient) -> None:
+    """Only the organization-secret calls may go without it (as Mixpeek's SDK sends them)."""
+    from app.web.routing import MethodRoute
+
+    headers = {"Authorization": f"Bearer {owner_headers()['Authorization'].split()[1]}"}
+    checked = 0
+    for route in client.app.routes:  # type: ignore[attr-defined]
+        if not isinstance(route, MethodRoute):
+            continue
+        for method, operation in route.operations.items():
+            if not operation.owner or operation.namespace_optional:
+                continue
+            path = re.sub(r"\{[^}]+\}", "x-1", route.path)
+            answer = client.request(method, path, headers=headers, json={})
+            assert answer.status_code == 422, (method, path, answer.text)
+            assert answer.json()["error"]["details"]["errors"][0]["field"] == "X-Namespace"
+            checked += 1
+    assert checked >= 28  # every owner call there is
+
+
+def test_publishing_over_an_empty_collection_warns(client: TestClient) -> None:
+    rid = client.post(
+        "/v1/retrievers",
+        headers=owner_headers(),
+        json={"retriever_name": "empty", "backend": local_backend("nothing-yet")},
+    ).json()["retriever_id"]
+    published = client.post(
+        f"/v1/retrievers/{rid}/publish",
+        headers=owner_headers(),
+        json={"public_name": "empty-page", "display_config": display_config()},
+    )
+    assert published.status_code == 200
+    assert any("'nothing-yet' has no documents yet" in w for w in published.json()["warnings"])
+    client.post(
+        "/v1/collections/stocked/documents",
+        headers=owner_headers(),
+        json={"documents": [{"document_id": "a", "title": "A", "description": "B"}]},
+    )
+    rid = client.post(
+        "/v1/retrievers",
+        headers=owner_headers(),
+        json={"retriever_name": "stocked", "backend": local_backend("stocked")},
+    ).json()["retriever_id"]
+    stocked = client.post(
+        f"/v1/retrievers/{rid}/publish",
+        headers=owner_headers(),
+        json={"public_name": "stocked-page", "display_config": display_config()},
+    )
+    assert not any("no documents" in w for w in stocked.json()["warnings"])

@@ -116,7 +116,7 @@ async def typeahead(request: Request) -> Response:
 @api(_owner("Publish limit of this namespace", "Publishing", PublishStats))
 async def publish_stats(request: Request) -> Response:
     namespace = await owner_namespace(request)
-    return respond(await call(services_of(request).publishing.stats, namespace))
+    return respond(await call(services_of(request).publish_state.stats, namespace))
 
 
 @api(
@@ -131,9 +131,9 @@ async def publish_stats(request: Request) -> Response:
 async def reconcile(request: Request) -> Response:
     namespace = await owner_namespace(request, Role.EDITOR)
     dry_run = bool_param(request, "dry_run")
-    publishing = services_of(request).publishing
+    state = services_of(request).publish_state
     retriever_id = request.path_params["retriever_id"]
-    return respond(await call(publishing.reconcile, namespace, retriever_id, dry_run))
+    return respond(await call(state.reconcile, namespace, retriever_id, dry_run))
 
 
 @api(
