@@ -10,6 +10,7 @@ live server, compared with a JSON execute of the same query and with /healthz in
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import tempfile
 import time
@@ -56,15 +57,20 @@ def main() -> None:
                 json={"rate_limit_config": {"tier": "unlimited"}},
             ).raise_for_status()
             page = "/r/product-search?query=a"  # matches every product: a full page of 20
+            # The page and every stylesheet and script it links, as the server sends them.
+            html = client.get(page).text
+            assets = {
+                "HTML": [page],
+                "CSS": re.findall(r'<link rel="stylesheet" href="([^"]+)"', html),
+                "JavaScript": re.findall(r'<script src="([^"]+)"', html),
+            }
             weights = {}
-            for name, url in (
-                ("HTML", page),
-                ("CSS", "/static/app.css"),
-                ("JavaScript", "/static/app.js"),
-            ):
-                response = client.get(url)
-                raw = response.num_bytes_downloaded
-                weights[name] = (raw, len(response.content))
+            for name, urls in assets.items():
+                responses = [client.get(url) for url in urls]
+                weights[name] = (
+                    sum(r.num_bytes_downloaded for r in responses),
+                    sum(len(r.content) for r in responses),
+                )
             cards = client.get(page).text.count('<li class="card"')
             print(f"page weight of {seeded.public_name} with {cards} results (gzip as served):")
             for name, (compressed, plain) in weights.items():

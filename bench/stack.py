@@ -12,7 +12,6 @@ machine is shared and noisy.
 from __future__ import annotations
 
 import argparse
-import gzip
 import os
 import random
 import re
@@ -28,8 +27,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-
-import httpx
 
 from app.adapters.engine import ENGINE_FILE, Engine
 from app.schemas.publishing import PublishRetrieverRequest
@@ -321,11 +318,6 @@ def main() -> None:
             ]
             statm = Path(f"/proc/{server.pid}/statm").read_text().split()
             server_rss = int(statm[1]) * resource.getpagesize() / 1e6
-            with httpx.Client(base_url=base) as client:
-                html = client.get("/r/upstream?query=lamp").content
-                css = client.get("/static/app.css").content
-                js = client.get("/static/app.js").content
-            weight = sum(len(gzip.compress(part, 6)) for part in (html, css, js))
 
         aio, naive = rows[0], rows[1]
         print(
@@ -342,7 +334,7 @@ def main() -> None:
                 f"{row.rps / naive.rps:>8.2f}x {row.rps / aio.rps:>10.2f}x "
                 f"{row.p99 / aio.p99:>11.2f}x {row.errors:>7}"
             )
-        print(f"\npage weight (HTML + CSS + JS, gzip): {weight / 1024:.1f} KiB")
+        print("\n(page weight: python -m bench.pages, which measures the demo's page whole)")
         print(f"server resident memory after the runs: {server_rss:.0f} MB")
 
         engine = Engine(settings.data_dir / ENGINE_FILE)

@@ -19,7 +19,12 @@ from app.services.query import LOCKED_CONFIG_KEYS
 
 MAX_LIMIT = 100
 # The rate-limit tiers here, as the SDK's subscription tiers.
-_TIERS = {"free": "free", "basic": "basic", "pro": "pro", "enterprise": "enterprise"}
+_TIERS = {
+    "standard": "free",
+    "elevated": "pro",
+    "enterprise": "enterprise",
+    "unlimited": "enterprise",
+}
 
 
 class Listings:
