@@ -20,6 +20,13 @@ class OffsetPagination(Model):
     page_size: int = Field(default=10, ge=1, le=MAX_PAGE_SIZE)
 
 
+class ReadConsistency(Model):
+    """`ReadConsistencyOption`: every read here is strong, which meets either mode."""
+
+    mode: Literal["strong", "eventual"]
+    max_staleness_ms: int | None = Field(default=None, ge=0)
+
+
 class ExecuteRequest(OpenModel):
     """The SDK's `RetrieverExecutionRequest`. Keys the SDK always sends are accepted."""
 
@@ -40,6 +47,15 @@ class ExecuteRequest(OpenModel):
     # vectors), so it is refused rather than quietly ignored.
     return_presigned_urls: Literal[False] = False
     return_vectors: Literal[False] = False
+    expand: list[str] | None = Field(
+        default=None,
+        max_length=0,
+        description="Resolving referenced documents inline is not supported here; leave it out.",
+    )
+    # Every read of the embedded engine sees every write before it, and an upstream is asked
+    # as it is: both are met whatever is asked, so they are accepted.
+    write_token: Annotated[str, StringConstraints(max_length=500)] | None = None
+    consistency: ReadConsistency | None = None
 
 
 class VerifyPasswordRequest(Model):

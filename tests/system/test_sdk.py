@@ -321,6 +321,26 @@ def test_sdk_public_config_execute_verify_interactions(
         assert isinstance(listing, mixpeek.ListPublicRetrieversResponse)
         assert [r.public_name for r in listing.results] == ["sdk-public"]
         assert listing.results[0].password_protected is True
+        assert api.list_retrievers(include_inactive=True).total_count == 1
+
+        filtered = api.execute_retriever_name(
+            public_retriever,
+            mixpeek.RetrieverExecutionRequest(
+                inputs={"query": "lamp"},
+                filters={"OR": [{"field": "price", "operator": "lt", "value": 50}]},
+            ),
+            x_retriever_password="letmein",
+        )
+        assert [d["document_id"] for d in filtered["documents"]] == ["d2"]  # the $30 lamp
+        with pytest.raises(ApiException) as refused:  # Mongo's syntax is not Mixpeek's tree
+            api.execute_retriever_name(
+                public_retriever,
+                mixpeek.RetrieverExecutionRequest(
+                    inputs={"query": "lamp"}, filters={"price": {"$gt": 1}}
+                ),
+                x_retriever_password="letmein",
+            )
+        assert refused.value.status == 422
 
 
 def test_sdk_retrievers_create_get_list_delete(

@@ -537,3 +537,21 @@ def test_bad_document_batches(client: TestClient) -> None:
     )
     assert bad_name.status_code == 422
     assert client.post(url, json={"documents": [{"title": "x"}]}).status_code == 401
+
+
+def test_what_execute_cannot_do_is_refused_and_what_it_meets_is_accepted(
+    client: TestClient, public: str
+) -> None:
+    refused = execute(client, public, {}, expand=["related_id"])
+    assert refused.status_code == 422
+    assert "expand" in refused.text
+    for flag in ("return_vectors", "return_presigned_urls"):
+        answer = execute(client, public, {}, **{flag: True})
+        assert answer.status_code == 422
+        assert flag in answer.text
+    # Reads here always see earlier writes: both consistency modes and a write token are met.
+    met = execute(
+        client, public, {"query": "kettle"}, consistency={"mode": "strong"}, write_token="w1"
+    )
+    assert met.status_code == 200
+    assert execute(client, public, {}, consistency={"mode": "sloppy"}).status_code == 422
