@@ -30,6 +30,7 @@ class Card:
     document_id: str
     position: int
     title: str
+    title_label: str | None  # the title field's own label, for screen readers
     thumbnail: Markup | None
     fields: list[tuple[str, str, Markup]]  # (field name, label, value)
     score: float | None
@@ -152,6 +153,7 @@ def cards(
                 document_id=str(document.get("document_id", "")),
                 position=offset + index,
                 title=title,
+                title_label=title_options.label if title_options else None,
                 thumbnail=thumbnail,
                 fields=rendered,
                 score=document.get("score") if props.show_score else None,

@@ -142,3 +142,17 @@ def test_an_inputs_examples_and_description_guide_the_form(site: TestClient) -> 
     page = html.unescape(site.get("/r/things").text)
     assert 'placeholder="e.g. red lamp"' in page
     assert '<p class="help" id="in-query-help">Words from the name</p>' in page
+
+
+def test_the_title_fields_label_names_it_for_screen_readers(site: TestClient) -> None:
+    config = _config(
+        field_config={
+            "name": {
+                "format": "text",
+                "format_options": {"label": "Product Name", "truncate_chars": 60},
+            }
+        }
+    )
+    assert _publish(site, config).status_code == 200
+    page = site.get("/r/things").text
+    assert '<h2 class="title"><span class="visually-hidden">Product Name: </span>' in page
