@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from app import jsonutil
-from app.adapters import filter_sql
+from app.adapters import filter_sql, like
 from app.schemas.filters import Filter
 
 ENGINE_FILE = "engine.db"
@@ -312,7 +312,7 @@ class Engine:
     ) -> list[tuple[str, int]]:
         """Text values of `field` that start with `prefix` (case-folded), in any of the
         namespace's collections, with how many documents carry each, most first."""
-        pattern = filter_sql.like_literal(prefix.casefold()) + "%"
+        pattern = like.literal(prefix.casefold()) + "%"
         rows = self._conn().execute(
             f"SELECT j.value, count(DISTINCT d.id) AS n FROM documents d "
             "JOIN collections c ON c.id = d.collection_id, json_each(d.body, ?) j "
@@ -327,7 +327,7 @@ class Engine:
         rows = self._conn().execute(
             "SELECT id, name FROM collections WHERE namespace = ? AND name LIKE ? ESCAPE '\\' "
             "ORDER BY name LIMIT ?",
-            (namespace, filter_sql.like_literal(prefix) + "%", limit),
+            (namespace, like.literal(prefix) + "%", limit),
         )
         return [(int(row[0]), str(row[1])) for row in rows]
 

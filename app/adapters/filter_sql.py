@@ -116,9 +116,5 @@ def input_filters(filters: Mapping[str, Any]) -> tuple[str, list[Any]]:
     return "".join(clauses), params
 
 
-def like_literal(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def json_path(field: str) -> str:
     return '$."' + field.replace('"', "") + '"'

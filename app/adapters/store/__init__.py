@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy import event, exc
 
+from app.adapters import like
 from app.adapters.store import migrations
 from app.adapters.store.records import PublishedRecord, RetrieverRecord
 from app.adapters.store.tables import interactions, owner_keys, published, retrievers, secrets
@@ -219,9 +220,7 @@ class Transaction:
         """A page of retrievers; `search` is a substring of the id, name or description."""
         also = None
         if search:
-            pattern = (
-                "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            )
+            pattern = f"%{like.literal(search)}%"
             columns = [
                 retrievers.c.retriever_id,
                 retrievers.c.retriever_name,
@@ -233,7 +232,7 @@ class Transaction:
                 also = sa.or_(*(find(c, search) > 0 for c in columns))
             else:
                 also = sa.or_(
-                    *(sa.func.lower(c).like(pattern.lower(), escape="\\") for c in columns)
+                    *(sa.func.lower(c).like(pattern.lower(), escape=like.ESCAPE) for c in columns)
                 )
         return self._page(retrievers, RetrieverRecord, namespace, limit, offset, also)
 

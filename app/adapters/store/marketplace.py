@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from app import jsonutil
+from app.adapters import like
 from app.adapters.store.tables import plugin_installs, plugin_listings, plugins
 
 # The order of a public listing: official first, then verified, then the community's.
@@ -56,11 +57,11 @@ def search(
     where: list[sa.ColumnElement[bool]] = [_PUBLIC]
     if words:
         for word in words.lower().split()[:10]:
-            pattern = f"%{_literal(word)}%"
+            pattern = f"%{like.literal(word)}%"
             where.append(
                 sa.or_(
                     *(
-                        sa.func.lower(column).like(pattern, escape="\\")
+                        sa.func.lower(column).like(pattern, escape=like.ESCAPE)
                         for column in (
                             plugin_listings.c.public_name,
                             plugins.c.name,
@@ -74,9 +75,9 @@ def search(
     if category:
         where.append(sa.func.lower(plugin_listings.c.category) == category.lower())
     if tag:
-        # Tags are stored as a JSON list of plain words (checked on publish): match one whole.
-        # The tag as the stored JSON spells it, quotes and all: a whole tag, not part of one.
-        where.append(_TAGS_TEXT.like(f"%{_literal(jsonutil.dumps(tag).decode())}%", escape="\\"))
+        # The tag as the stored JSON list spells it, quotes and all: a whole tag, not a part.
+        spelled = like.literal(jsonutil.dumps(tag).decode())
+        where.append(_TAGS_TEXT.like(f"%{spelled}%", escape=like.ESCAPE))
     total = conn.execute(
         sa.select(sa.func.count())
         .select_from(
@@ -92,11 +93,6 @@ def search(
         .offset(offset)
     )
     return [dict(row._mapping) for row in rows], int(total)
-
-
-def _literal(text: str) -> str:
-    """`text` inside a LIKE pattern (escape character \\) as itself, not as wildcards."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def categories(conn: sa.Connection) -> list[tuple[str, int]]:
