@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from app import jsonutil
-from app.adapters import filter_sql, like
+from app.adapters import filter_sql, like, texts
 from app.schemas.filters import Filter
 
 ENGINE_FILE = "engine.db"
+T = TypeVar("T")
 MAX_TEXT_FIELDS = 32
 BUSY_TIMEOUT_SECONDS = 30
 
@@ -118,12 +118,49 @@ class Engine:
         self, namespace: str, collection: str, documents: Sequence[Mapping[str, Any]]
     ) -> UpsertResult:
         """Insert or replace documents by `document_id` (one is made up where missing)."""
-        rows = [_split_id(doc) for doc in documents]
+        rows = [texts.split_id(doc) for doc in documents]
+        return self._write(lambda conn: self._upsert(conn, namespace, collection, rows))
+
+    def delete(self, namespace: str, collection: str, document_id: str) -> bool:
+        """Remove one document (from the index too); False if it was not there."""
+
+        def work(conn: sqlite3.Connection) -> bool:
+            coll = self._collection(conn, namespace, collection)
+            row = None
+            if coll is not None:
+                row = conn.execute(
+                    "SELECT id FROM documents WHERE collection_id = ? AND document_id = ?",
+                    (coll.id, document_id),
+                ).fetchone()
+            if coll is None or row is None:
+                return False
+            conn.execute(f"DELETE FROM {coll.fts_table} WHERE rowid = ?", (row[0],))
+            conn.execute("DELETE FROM documents WHERE id = ?", (row[0],))
+            return True
+
+        return self._write(work)
+
+    def drop(self, namespace: str, collection: str) -> int | None:
+        """Remove a whole collection; how many documents it held, or None if none was there."""
+
+        def work(conn: sqlite3.Connection) -> int | None:
+            coll = self._collection(conn, namespace, collection)
+            if coll is None:
+                return None
+            cursor = conn.execute("DELETE FROM documents WHERE collection_id = ?", (coll.id,))
+            conn.execute(f"DROP TABLE {coll.fts_table}")
+            conn.execute("DELETE FROM collections WHERE id = ?", (coll.id,))
+            return int(cursor.rowcount)
+
+        return self._write(work)
+
+    def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """One write transaction at a time (BEGIN IMMEDIATE), rolled back on any error."""
         conn = self._conn()
         with self._write_lock:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                result = self._upsert(conn, namespace, collection, rows)
+                result = work(conn)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -139,7 +176,7 @@ class Engine:
     ) -> UpsertResult:
         coll = self._collection(conn, namespace, collection, create=True)
         assert coll is not None
-        new_fields = _text_fields_of(body for _, body in rows)
+        new_fields = texts.text_fields_of(body for _, body in rows)
         missing = [f for f in new_fields if f not in coll.fields]
         room = MAX_TEXT_FIELDS - len(coll.fields)
         if missing and room > 0:
@@ -169,7 +206,7 @@ class Engine:
             if coll.fields:  # no text yet, nothing to index: a later text field widens it
                 conn.execute(
                     f"INSERT INTO {coll.fts_table} (rowid, {columns}) VALUES ({marks})",
-                    (rowid, *(_text(body.get(f)) for f in coll.fields)),
+                    (rowid, *(texts.text_of(body.get(f)) for f in coll.fields)),
                 )
             ids.append(document_id)
         return UpsertResult(inserted=inserted, updated=updated, document_ids=ids)
@@ -203,7 +240,7 @@ class Engine:
         conn.executemany(
             f"INSERT INTO {wider.fts_table} (rowid, {columns}) VALUES ({marks})",
             (
-                (rowid, *(_text(body.get(f)) for f in fields))
+                (rowid, *(texts.text_of(body.get(f)) for f in fields))
                 for rowid, body in ((r[0], jsonutil.loads(r[1])) for r in stored)
             ),
         )
@@ -352,34 +389,3 @@ def _create_fts(conn: sqlite3.Connection, coll: _Collection) -> None:
         f"CREATE VIRTUAL TABLE {coll.fts_table} USING fts5({columns}, "
         "tokenize='unicode61 remove_diacritics 2', prefix='2 3')"
     )
-
-
-def _split_id(document: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-    body = dict(document)
-    document_id = body.pop("document_id", None)
-    return (str(document_id) if document_id not in (None, "") else uuid.uuid4().hex), body
-
-
-def _is_text(value: Any) -> bool:
-    if isinstance(value, str):
-        return bool(value) and not value.startswith(("http://", "https://", "data:", "/"))
-    if isinstance(value, list):
-        return any(isinstance(item, str) and _is_text(item) for item in value)
-    return False
-
-
-def _text_fields_of(bodies: Iterable[dict[str, Any]]) -> list[str]:
-    seen: dict[str, None] = {}
-    for body in bodies:
-        for key, value in body.items():
-            if key not in seen and _is_text(value):
-                seen[key] = None
-    return list(seen)
-
-
-def _text(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        return " ".join(item for item in value if isinstance(item, str))
-    return None

@@ -57,3 +57,16 @@ class TypeaheadResponse(Model):
     collections: list[TypeaheadCollection]
     recent_searches: list[str]
     warnings: list[str]
+
+
+class DeleteDocumentResponse(Model):
+    collection: str
+    document_id: str
+    deleted: bool
+    total_documents: int
+
+
+class DeleteCollectionResponse(Model):
+    collection: str
+    deleted: bool
+    documents_deleted: int

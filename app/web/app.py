@@ -31,6 +31,7 @@ from app.web.middleware.metrics import MetricsMiddleware
 from app.web.middleware.request_id import RequestIdMiddleware
 from app.web.views import (
     catalog,
+    collections,
     docs,
     health,
     marketplace,
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             *catalog.routes,
             *pages.routes,
             *owner.routes,
+            *collections.routes,
             *marketplace.routes,  # before plugins: /v1/plugins/install is not a tag
             *plugins.routes,
             *plugin_pages.routes,

@@ -175,3 +175,18 @@ def test_urls_are_not_indexed_as_text(engine: Engine) -> None:
         [{"document_id": "u", "title": "Plain", "image_url": "https://cdn.example/filler.png"}],
     )
     assert "u" not in [h.document_id for h in search(engine, "cdn", fields=["image_url"]).hits]
+
+
+def test_delete_and_drop(engine: Engine) -> None:
+    engine.upsert("ns", "products", [{"document_id": "x", "title": "Zebra lamp"}])
+    assert [h.document_id for h in search(engine, "zebra").hits] == ["x"]
+    assert engine.delete("ns", "products", "x") is True
+    assert search(engine, "zebra").hits == []
+    assert engine.delete("ns", "products", "x") is False
+    assert engine.delete("ns", "nowhere", "x") is False
+    before = engine.count("ns", "products")
+    assert engine.drop("ns", "products") == before
+    assert engine.count("ns", "products") == 0
+    assert engine.drop("ns", "products") is None
+    engine.upsert("ns", "products", [{"document_id": "y", "title": "Zebra rug"}])
+    assert [h.document_id for h in search(engine, "zebra").hits] == ["y"]

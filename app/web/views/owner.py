@@ -7,11 +7,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.errors import invalid
-from app.schemas.base import COLLECTION_NAME, COLLECTION_NAME_RULE, FIELD_NAME
+from app.schemas.base import FIELD_NAME
 from app.schemas.collections import (
     TypeaheadResponse,
-    UpsertDocumentsRequest,
-    UpsertDocumentsResponse,
 )
 from app.schemas.parsing import parse_json
 from app.schemas.publishing import (
@@ -259,30 +257,6 @@ async def list_interactions(request: Request) -> Response:
     return JSONResponse(await call(interactions.listing, namespace, retriever_id, limit, offset))
 
 
-# Documents of the embedded engine -----------------------------------------------------------
-
-
-@api(
-    _owner(
-        "Add or replace documents of the embedded engine",
-        "Collections",
-        UpsertDocumentsResponse,
-        UpsertDocumentsRequest,
-        _WRITE,
-    )
-)
-async def upsert_documents(request: Request) -> Response:
-    namespace = await owner_namespace(request, Role.EDITOR)
-    collection = request.path_params["collection"]
-    if not COLLECTION_NAME.fullmatch(collection):
-        raise invalid(
-            "collection", "invalid name", f"The collection name must be {COLLECTION_NAME_RULE}."
-        )
-    body = await parse_body(request, UpsertDocumentsRequest)
-    collections = services_of(request).collections
-    return respond(await call(collections.upsert, namespace, collection, body.documents))
-
-
 # Organization secrets -----------------------------------------------------------------------
 
 
@@ -348,7 +322,6 @@ routes = [
     route("/v1/retrievers/{retriever_id}/publish/availability", get=availability),
     route("/v1/retrievers/{retriever_id}/publish/reconcile", post=reconcile),
     route("/v1/retrievers/{retriever_id}/interactions", get=list_interactions),
-    route("/v1/collections/{collection}/documents", post=upsert_documents),
     route("/v1/organizations/secrets", post=create_secret, get=list_secrets),
     route("/v1/organizations/secrets/{secret_name}", put=replace_secret, delete=delete_secret),
 ]
