@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from app import jsonutil
-from app.adapters import filter_sql, like, texts
+from app.adapters import filter_sql, suggestions, texts
 from app.schemas.filters import Filter
 
 ENGINE_FILE = "engine.db"
@@ -345,28 +345,30 @@ class Engine:
         ]
 
     def prefix_values(
-        self, namespace: str, field: str, prefix: str, limit: int
+        self, namespace: str, field: str, prefix: str, limit: int, collection: str | None = None
     ) -> list[tuple[str, int]]:
-        """Text values of `field` that start with `prefix` (case-folded), in any of the
-        namespace's collections, with how many documents carry each, most first."""
-        pattern = like.literal(prefix.casefold()) + "%"
-        rows = self._conn().execute(
-            f"SELECT j.value, count(DISTINCT d.id) AS n FROM documents d "
-            "JOIN collections c ON c.id = d.collection_id, json_each(d.body, ?) j "
-            f"WHERE c.namespace = ? AND j.type = 'text' AND {filter_sql.FOLD}(j.value) "
-            "LIKE ? ESCAPE '\\' GROUP BY j.value ORDER BY n DESC, j.value LIMIT ?",
-            (filter_sql.json_path(field), namespace, pattern, limit),
-        )
-        return [(str(value), int(count)) for value, count in rows]
+        """Text values of `field` that start with `prefix` (case-folded), in one collection or
+        all of the namespace's, with how many documents carry each, most first."""
+        conn = self._conn()
+        coll = self._collection(conn, namespace, collection) if collection else None
+        if collection and coll is None:
+            return []
+        return suggestions.values(conn, namespace, field, prefix, limit, coll.id if coll else None)
+
+    def prefix_terms(
+        self, namespace: str, collection: str, fields: list[str], prefix: str, limit: int
+    ) -> list[tuple[str, int]]:
+        """Indexed words of `fields` that start with `prefix`, with their document counts."""
+        conn = self._conn()
+        coll = self._collection(conn, namespace, collection)
+        if coll is None:
+            return []
+        columns = [f"c{coll.fields.index(f)}" for f in fields if f in coll.fields]
+        return suggestions.terms(conn, coll.fts_table, columns, prefix, limit)
 
     def collection_names(self, namespace: str, prefix: str, limit: int) -> list[tuple[int, str]]:
         """(id, name) of the namespace's collections whose name starts with `prefix`."""
-        rows = self._conn().execute(
-            "SELECT id, name FROM collections WHERE namespace = ? AND name LIKE ? ESCAPE '\\' "
-            "ORDER BY name LIMIT ?",
-            (namespace, like.literal(prefix) + "%", limit),
-        )
-        return [(int(row[0]), str(row[1])) for row in rows]
+        return suggestions.collection_names(self._conn(), namespace, prefix, limit)
 
     def text_fields(self, namespace: str, collection: str) -> list[str]:
         """The collection's text fields, in the order they first appeared (none if unknown)."""

@@ -118,11 +118,9 @@ class PublicQuery:
             source_public_url=page_url,
         ).model_dump(mode="json")
 
-    async def run(
-        self, retriever: PublicRetriever, caller: Caller, request: ExecuteRequest | bytes
-    ) -> Answer:
-        """Count, parse, validate, search, expose. Every error after the count carries the
-        rate-limit headers, so a caller always learns how much is left."""
+    async def admit(self, retriever: PublicRetriever, caller: Caller) -> dict[str, str]:
+        """Count one query in the retriever's windows (429 when over); the RateLimit headers
+        that every answer after this carries."""
         windows = windows_for(retriever.rate_limit, retriever.record.retriever_id, caller.ip)
         decision = await self.limiter.hit(windows)
         if decision is not None and not decision.allowed:
@@ -131,7 +129,14 @@ class PublicQuery:
                 f"Too many searches ({decision.window.limit} per {decision.window.name}); "
                 f"try again in {decision.reset} s."
             )
-        headers = decision.headers() if decision else {}
+        return decision.headers() if decision else {}
+
+    async def run(
+        self, retriever: PublicRetriever, caller: Caller, request: ExecuteRequest | bytes
+    ) -> Answer:
+        """Count, parse, validate, search, expose. Every error after the count carries the
+        rate-limit headers, so a caller always learns how much is left."""
+        headers = await self.admit(retriever, caller)
         try:
             body = parse_json(ExecuteRequest, request) if isinstance(request, bytes) else request
             inputs = validate_inputs(retriever.display.inputs, body.inputs)

@@ -37,6 +37,7 @@ from app.services.publishing import Publishing
 from app.services.query import PublicQuery
 from app.services.readiness import Readiness
 from app.services.retrievers import Retrievers
+from app.services.typeahead import Typeahead
 from app.services.vault import Vault
 from app.settings import Settings
 
@@ -59,6 +60,7 @@ class Services:
     plugins: Plugins
     marketplace: Marketplace
     collections: Collections
+    typeahead: Typeahead
     catalog: Catalog
     access: Access
     query: PublicQuery
@@ -122,6 +124,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         plugins=Plugins(store, clock, catalog.forget),
         marketplace=Marketplace(store, clock),
         collections=Collections(engine, store),
+        typeahead=Typeahead(engine),
         catalog=catalog,
         access=access,
         query=PublicQuery(

@@ -16,8 +16,10 @@ class JSONResponse(_StarletteJSONResponse):
         return jsonutil.dumps(content)
 
 
-def respond(model: BaseModel, status_code: int = 200) -> JSONResponse:
-    return JSONResponse(model.model_dump(mode="json"), status_code=status_code)
+def respond(
+    model: BaseModel, status_code: int = 200, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(model.model_dump(mode="json"), status_code=status_code, headers=headers)
 
 
 def error_body(status: int, type_: str, message: str, details: dict[str, Any]) -> dict[str, Any]:

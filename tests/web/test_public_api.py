@@ -555,3 +555,28 @@ def test_what_execute_cannot_do_is_refused_and_what_it_meets_is_accepted(
     )
     assert met.status_code == 200
     assert execute(client, public, {}, consistency={"mode": "sloppy"}).status_code == 422
+
+
+def test_typeahead_suggests_from_exposed_fields_only(client: TestClient, public: str) -> None:
+    url = "/v1/public/retrievers/products/typeahead"
+    found = client.get(f"{url}?q=HEAD")
+    assert found.status_code == 200, found.text
+    body = found.json()
+    assert body["query"] == "HEAD"
+    assert body["suggestions"][0] == "headphones"  # the word, from the search fields
+    assert {"field": "category", "value": "Home", "count": 40} not in body["values"]
+    assert "r=9" in found.headers["RateLimit"]  # counted like a search
+    audio = client.get(f"{url}?q=aud").json()
+    assert {"field": "category", "value": "Audio", "count": 2} in audio["values"]
+    # secret_cost and internal.supplier are stored but hidden: never suggested.
+    assert client.get(f"{url}?q=acm").json()["suggestions"] == []
+    for bad in ("", "?q=", f"?q={'x' * 101}", "?q=a&limit=0", "?q=a&limit=21"):
+        assert client.get(url + bad).status_code == 422
+
+
+def test_typeahead_is_counted_and_locked_like_a_search(client: TestClient, public: str) -> None:
+    rid = client.get("/v1/retrievers", headers=owner_headers()).json()["results"][0]["retriever_id"]
+    protect(client, rid, "letmein")
+    url = "/v1/public/retrievers/products/typeahead?q=head"
+    assert client.get(url).status_code == 401
+    assert client.get(url, headers={"X-Retriever-Password": "letmein"}).status_code == 200

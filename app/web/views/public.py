@@ -5,7 +5,8 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.errors import invalid
+from app.errors import AppError, invalid
+from app.schemas.collections import TypeaheadResponse
 from app.schemas.public import (
     ExecuteRequest,
     ExecuteResponse,
@@ -20,12 +21,21 @@ from app.schemas.public import (
     VerifyPasswordResponse,
 )
 from app.services.cookies import UnlockCookies
-from app.web.requests import bool_param, caller_of, int_param, json_body, parse_body, services_of
+from app.web.requests import (
+    bool_param,
+    call,
+    caller_of,
+    int_param,
+    json_body,
+    parse_body,
+    services_of,
+)
 from app.web.responses import JSONResponse, respond
 from app.web.routing import PUBLIC_QUERY_ERRORS, Operation, api, route
 
 MAX_DIRECTORY_PAGE_SIZE = 100
 MAX_SEARCH_CHARS = 100
+MAX_TYPEAHEAD_CHARS = 100
 MAX_SESSION_ID_CHARS = 100  # as the body's own session_id
 _PUBLIC = "Public"
 
@@ -84,6 +94,34 @@ async def directory(request: Request) -> Response:
 async def config(request: Request) -> Response:
     query = services_of(request).query
     return JSONResponse(await query.config(request.path_params["public_name"], caller_of(request)))
+
+
+@api(
+    Operation(
+        "Search-box suggestions",
+        _PUBLIC,
+        TypeaheadResponse,
+        errors=(401, 403, 404, 422, 429, 503),
+        query=("q!", "limit"),
+        headers=("X-Public-API-Key", "X-Retriever-Password"),
+        query_schemas=(("limit", {"type": "integer", "minimum": 1, "maximum": 20, "default": 8}),),
+    )
+)
+async def typeahead(request: Request) -> Response:
+    services = services_of(request)
+    caller = caller_of(request)
+    retriever = await services.query.open(request.path_params["public_name"], caller)
+    headers = await services.query.admit(retriever, caller)  # counted like a search
+    try:
+        prefix = request.query_params.get("q", "").strip()
+        if not 1 <= len(prefix) <= MAX_TYPEAHEAD_CHARS:
+            raise invalid("q", f"1 to {MAX_TYPEAHEAD_CHARS} characters")
+        limit = int_param(request, "limit", 8, 1, 20)
+        suggestions = await call(services.typeahead.suggest, retriever, prefix, limit)
+    except AppError as error:
+        error.headers.update(headers)
+        raise
+    return respond(suggestions, headers=headers)
 
 
 @api(
@@ -200,6 +238,7 @@ routes = [
     route("/v1/public/retrievers/", get=directory),
     route("/v1/public/retrievers/{public_name}/config", get=config),
     route("/v1/public/retrievers/{public_name}/template", get=template),
+    route("/v1/public/retrievers/{public_name}/typeahead", get=typeahead),
     route("/v1/public/retrievers/{public_name}/execute", post=execute),
     route("/v1/public/retrievers/{public_name}/verify", post=verify),
     route("/v1/public/retrievers/{public_name}/interactions", post=interactions),
