@@ -1,0 +1,244 @@
+"""This server's search page and JSON execute against Datasette's, over the same real rows with
+SQLite FTS5 on the same fields, the same queries, one process each, in one run.
+
+The rows are Debian's package catalog (bench/debian.py). Datasette (installed into a virtual
+environment of its own, `.bench/datasette`, so that its pins never meet ours) serves them from a
+table with an FTS5 index on title, description and section (`?_search=`); this server serves them
+from the embedded engine through a published retriever. `wrk` asks both for the commonest words
+of the catalog, one a request, 20 results each.
+
+    python -m bench.peers [--seconds 5] [--connections 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+
+from bench import debian
+from bench.stack import Row, run_wrk
+from tests.servers import free_port
+
+ROOT = Path(__file__).parents[1]
+PEER_ENV = ROOT / ".bench" / "datasette"
+FIELDS = ["title", "description", "section"]
+WORD = re.compile(r"[a-z][a-z0-9]+")
+NAMESPACE, KEY = "bench", "bench-owner-key-0123456789abcdef"
+
+
+def datasette_binary() -> Path:
+    binary = PEER_ENV / "bin" / "datasette"
+    if not binary.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(PEER_ENV)], check=True)
+        subprocess.run(
+            [str(PEER_ENV / "bin" / "pip"), "install", "--quiet", "datasette>=0.65,<1"],
+            check=True,
+        )
+    return binary
+
+
+def build_sqlite(rows: list[dict[str, object]], path: Path) -> None:
+    """The rows as Datasette finds them searchable: a table and its FTS5 index (content=)."""
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "CREATE TABLE packages (document_id TEXT PRIMARY KEY, title TEXT, description TEXT, "
+        "section TEXT, priority TEXT, maintainer TEXT, tags TEXT, installed_size_kb INTEGER, "
+        "version TEXT, homepage TEXT)"
+    )
+    conn.executemany(
+        "INSERT INTO packages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                r["document_id"], r["title"], r["description"], r["section"], r["priority"],
+                r["maintainer"], json.dumps(r["tags"]), r["installed_size_kb"], r["version"],
+                r["homepage"],
+            )
+            for r in rows
+        ],
+    )  # fmt: skip
+    conn.execute(
+        "CREATE VIRTUAL TABLE [packages_fts] USING FTS5 ([title], [description], [section], "
+        "content=[packages])"
+    )
+    conn.execute(
+        "INSERT INTO packages_fts (rowid, title, description, section) "
+        "SELECT rowid, title, description, section FROM packages"
+    )
+    conn.commit()
+    conn.close()
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server for {url} stopped")
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer")
+
+
+def ours(rows_file: Path, data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    environment = {
+        **os.environ,
+        "RETRIEVER_PAGES_DATA_DIR": str(data_dir),
+        "RETRIEVER_PAGES_API_KEYS": f"{NAMESPACE}:{KEY}",
+        "RETRIEVER_PAGES_SECRET_KEY": "b" * 40,
+    }
+    cli = [sys.executable, "-m", "app.cli"]
+    subprocess.run(
+        [*cli, "import", str(rows_file), "--namespace", NAMESPACE, "--collection", "debian"],
+        env=environment,
+        check=True,
+        capture_output=True,
+    )
+    process = subprocess.Popen(
+        [*cli, "serve", "--port", str(port)],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_for(f"{base}/healthz", process)
+    headers = {"Authorization": f"Bearer {KEY}", "X-Namespace": NAMESPACE}
+    backend = {"type": "local", "collection": "debian", "search_fields": FIELDS}
+    rid = httpx.post(
+        f"{base}/v1/retrievers",
+        headers=headers,
+        json={"retriever_name": "debian", "backend": backend},
+    ).json()["retriever_id"]
+    config = {
+        "title": "Debian packages",
+        "inputs": [{"field_name": "query", "label": "Search", "field_schema": {"type": "string"}}],
+        "exposed_fields": ["title", "description", "section", "version", "homepage"],
+    }
+    httpx.post(
+        f"{base}/v1/retrievers/{rid}/publish",
+        headers=headers,
+        json={
+            "public_name": "debian",
+            "display_config": config,
+            "rate_limit_config": {"tier": "unlimited"},
+        },
+    ).raise_for_status()
+    return process
+
+
+def get_lua(path: Path, template: str, words: list[str]) -> Path:
+    listed = ", ".join(f'"{word}"' for word in words)
+    path.write_text(
+        f"local words = {{{listed}}}\n"
+        "request = function()\n"
+        "  local w = words[math.random(#words)]\n"
+        f'  return wrk.format("GET", "{template}")\n'
+        "end\n"
+    )
+    return path
+
+
+def post_lua(path: Path, words: list[str]) -> Path:
+    listed = ", ".join(f'"{word}"' for word in words)
+    path.write_text(
+        'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+        f"local words = {{{listed}}}\n"
+        "request = function()\n"
+        "  local w = words[math.random(#words)]\n"
+        "  return wrk.format(nil, nil, nil,\n"
+        '    \'{"inputs": {"query": "\' .. w .. \'"}, "limit": 20}\')\n'
+        "end\n"
+    )
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    binary = datasette_binary()
+    rows = list(debian.records())
+    frequency = Counter(w for r in rows for w in set(WORD.findall(str(r["description"]).lower())))
+    words = [w for w, _ in frequency.most_common(100)]
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        rows_file = work / "debian.jsonl"
+        rows_file.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        build_sqlite(rows, work / "debian.db")
+        peer_port, our_port = free_port(), free_port()
+        peer = subprocess.Popen(
+            [
+                str(binary), "serve", str(work / "debian.db"), "--port", str(peer_port),
+                "--setting", "default_page_size", "20", "--setting", "sql_time_limit_ms", "5000",
+                # At its best: no facet suggestions computed for every page (on by default).
+                "--setting", "suggest_facets", "off",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        server = ours(rows_file, work / "ours", our_port)
+        try:
+            wait_for(f"http://127.0.0.1:{peer_port}/debian/packages.json?_search=library", peer)
+            peer_base, our_base = f"http://127.0.0.1:{peer_port}", f"http://127.0.0.1:{our_port}"
+            word = '" .. w .. "'  # lua: the word this request asks for
+            plan = [
+                (
+                    "Datasette JSON",
+                    peer_base,
+                    get_lua(
+                        work / "dj.lua", f"/debian/packages.json?_search={word}&_size=20", words
+                    ),
+                ),
+                (
+                    "ours, JSON execute",
+                    f"{our_base}/v1/public/retrievers/debian/execute",
+                    post_lua(work / "oj.lua", words),
+                ),
+                (
+                    "Datasette search page",
+                    peer_base,
+                    get_lua(work / "dp.lua", f"/debian/packages?_search={word}&_size=20", words),
+                ),
+                (
+                    "ours, search page",
+                    our_base,
+                    get_lua(work / "op.lua", f"/r/debian?query={word}", words),
+                ),
+            ]
+            for _, url, script in plan:  # warm-up
+                run_wrk("warm-up", url, script, 1, args.connections)
+            rows_out: list[Row] = [
+                run_wrk(name, url, script, args.seconds, args.connections)
+                for name, url, script in plan
+            ]
+        finally:
+            peer.terminate()
+            server.terminate()
+            peer.wait(timeout=10)
+            server.wait(timeout=10)
+    print(f"\n{len(rows):,} Debian packages, FTS5 on {', '.join(FIELDS)}; the 100 commonest words;")
+    print(f"{args.connections} connections, {args.seconds} s each, one process each, 20 results\n")
+    print(f"{'scenario':<24} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for row in rows_out:
+        print(f"{row.name:<24} {row.rps:>8,.0f} {row.p50:>8.2f} {row.p99:>8.2f} {row.errors:>7}")
+    json_ratio = rows_out[1].rps / rows_out[0].rps
+    page_ratio = rows_out[3].rps / rows_out[2].rps
+    print(f"\nours / Datasette: JSON {json_ratio:.2f}x, page {page_ratio:.2f}x (req/s)")
+
+
+if __name__ == "__main__":
+    main()
