@@ -61,12 +61,15 @@ class Listings:
         ]
 
     async def detail(self, public_name: str) -> dict[str, Any]:
-        records = await in_thread(self._active)
-        for record in records:
-            if record.public_name == public_name:
-                detail = RetrieverListingDetail.model_validate(self._listing(record, detail=True))
-                return detail.model_dump(mode="json")
-        raise NotFound(f"No marketplace listing is named {public_name!r}.")
+        record = await in_thread(self._published, public_name)
+        if record is None or not record.is_active:
+            raise NotFound(f"No marketplace listing is named {public_name!r}.")
+        detail = RetrieverListingDetail.model_validate(self._listing(record, detail=True))
+        return detail.model_dump(mode="json")
+
+    def _published(self, public_name: str) -> PublishedRecord | None:
+        with self.store.read() as tx:
+            return tx.get_published_by_name(public_name)
 
     def _active(self) -> list[PublishedRecord]:
         with self.store.read() as tx:

@@ -31,10 +31,9 @@ from app.schemas.marketplace import (
     PublishedPluginList,
     PublishPluginRequest,
 )
-from app.schemas.plugins import PLUGIN_ID_PREFIX, PluginResponse
-from app.schemas.roles import Role
+from app.schemas.plugins import PluginResponse
 from app.services.keys import Owner
-from app.services.plugins import plugin_response, visible_plugin
+from app.services.plugins import add_plugin, new_plugin_row, plugin_response, visible_plugin
 
 PUBLIC_ID_PREFIX = "ppub_"
 _CHANGEABLE = (
@@ -192,35 +191,19 @@ class Marketplace:
                     )
                 body = plugin_queries.version(tx.conn, listing["plugin_id"], listing["version"])
                 assert body is not None  # versions are never deleted while the plugin lives
-                copy: dict[str, Any] = {
-                    "plugin_id": crypto.new_id(PLUGIN_ID_PREFIX),
-                    "namespace": owner.namespace,
-                    "tag": tag,
-                    "name": listing["name"],
-                    "description": listing["description"],
-                    "blob": body["blob"],
-                    "url": body["url"],
-                    "is_draft": False,
-                    "minimum_role_required": Role.VIEWER.value,
-                    "version": listing["version"],
-                    "icon_tag": None,
-                    "parameters": listing["parameters"],
-                    "permissions": listing["permissions"],
-                    "meta_version": 1,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                plugin_queries.insert(tx.conn, copy)
-                plugin_queries.add_version(
-                    tx.conn,
-                    {
-                        "plugin_id": copy["plugin_id"],
-                        "version": copy["version"],
-                        "blob": copy["blob"],
-                        "url": copy["url"],
-                        "created_at": now,
-                    },
+                copy = new_plugin_row(
+                    owner.namespace,
+                    now,
+                    tag=tag,
+                    name=listing["name"],
+                    description=listing["description"],
+                    blob=body["blob"],
+                    url=body["url"],
+                    version=listing["version"],
+                    parameters=listing["parameters"],
+                    permissions=listing["permissions"],
                 )
+                add_plugin(tx.conn, copy)
                 queries.add_install(
                     tx.conn,
                     {

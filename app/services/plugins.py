@@ -45,31 +45,26 @@ class Plugins:
         self.changed = changed
 
     def create(self, owner: Owner, request: CreatePluginRequest) -> PluginResponse:
-        now = stamp(self.clock())
-        row: dict[str, Any] = {
-            "plugin_id": crypto.new_id(PLUGIN_ID_PREFIX),
-            "namespace": owner.namespace,
-            "tag": request.tag,
-            "name": request.name,
-            "description": request.description,
-            "blob": request.blob,
-            "url": request.url,
-            "is_draft": bool(request.is_draft),
-            "minimum_role_required": (request.minimum_role_required or Role.VIEWER).value,
-            "version": request.version or DEFAULT_VERSION,
-            "icon_tag": request.icon_tag,
-            "parameters": request.parameters or {},
-            "permissions": request.permissions or [],
-            "meta_version": 1,
-            "created_at": now,
-            "updated_at": now,
-        }
+        row = new_plugin_row(
+            owner.namespace,
+            stamp(self.clock()),
+            tag=request.tag,
+            name=request.name,
+            description=request.description,
+            blob=request.blob,
+            url=request.url,
+            is_draft=bool(request.is_draft),
+            minimum_role_required=(request.minimum_role_required or Role.VIEWER).value,
+            version=request.version or DEFAULT_VERSION,
+            icon_tag=request.icon_tag,
+            parameters=request.parameters or {},
+            permissions=request.permissions or [],
+        )
         try:
             with self.store.write() as tx:
                 if queries.tag_taken(tx.conn, owner.namespace, request.tag):
                     raise _tag_taken(request.tag)
-                queries.insert(tx.conn, row)
-                queries.add_version(tx.conn, _version_row(row))
+                add_plugin(tx.conn, row)
         except UniqueViolation:
             raise _tag_taken(request.tag) from None
         return plugin_response(row)
@@ -207,6 +202,33 @@ def visible_plugin(conn: Any, owner: Owner, tag: str) -> dict[str, Any]:
     if row is None or not owner.role.allows(Role(row["minimum_role_required"])):
         raise NotFound(f"No plugin {tag!r} in this namespace.")
     return row
+
+
+def new_plugin_row(namespace: str, now: str, **fields: Any) -> dict[str, Any]:
+    """A new plugin's row: the fields given, over the defaults every new plugin has."""
+    return {
+        "plugin_id": crypto.new_id(PLUGIN_ID_PREFIX),
+        "namespace": namespace,
+        "description": None,
+        "blob": None,
+        "url": None,
+        "is_draft": False,
+        "minimum_role_required": Role.VIEWER.value,
+        "version": DEFAULT_VERSION,
+        "icon_tag": None,
+        "parameters": {},
+        "permissions": [],
+        "meta_version": 1,
+        "created_at": now,
+        "updated_at": now,
+        **fields,
+    }
+
+
+def add_plugin(conn: Any, row: dict[str, Any]) -> None:
+    """Store a new plugin with its first version, in the caller's transaction."""
+    queries.insert(conn, row)
+    queries.add_version(conn, _version_row(row))
 
 
 def _version_row(row: dict[str, Any]) -> dict[str, Any]:

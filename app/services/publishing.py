@@ -75,7 +75,7 @@ class Publishing:
     ) -> PublishRetrieverResponse:
         try:
             with self.store.write() as tx:
-                record = self._new_published(tx, namespace, retriever_id, request)
+                record, backend = self._new_published(tx, namespace, retriever_id, request)
                 tx.insert_published(record)
             self.changed(record.public_name)  # a name cached as unknown is known now
         except UniqueViolation:
@@ -92,18 +92,16 @@ class Publishing:
             short_url=url,
             public_api_key=record.public_api_key,
             password_protected=record.password_secret_name is not None,
-            warnings=_warnings(record.display_config) + self._collection_warnings(record),
+            warnings=_warnings(record.display_config)
+            + self._collection_warnings(namespace, backend),
         )
 
-    def _collection_warnings(self, record: PublishedRecord) -> list[str]:
+    def _collection_warnings(self, namespace: str, backend: dict[str, Any]) -> list[str]:
         """A page over a collection with no documents finds nothing: say so when published."""
-        with self.store.read() as tx:
-            retriever = tx.get_retriever(record.namespace, record.retriever_id)
-        backend = retriever.backend if retriever else {}
         if backend.get("type") != "local":
             return []
         collection = backend["collection"]
-        if self.documents_in(record.namespace, collection) > 0:
+        if self.documents_in(namespace, collection) > 0:
             return []
         return [
             f"The collection {collection!r} has no documents yet: the page will find nothing "
@@ -113,7 +111,8 @@ class Publishing:
 
     def _new_published(
         self, tx: Transaction, namespace: str, retriever_id: str, request: PublishRetrieverRequest
-    ) -> PublishedRecord:
+    ) -> tuple[PublishedRecord, dict[str, Any]]:
+        """The record to insert, and the backend of the retriever it publishes."""
         retriever = retriever_or_404(tx, namespace, retriever_id)
         existing = tx.get_published(namespace, retriever_id)
         published = tx.list_published(namespace, 1, 0)[1]
@@ -151,7 +150,7 @@ class Publishing:
         public_name = self._choose_public_name(tx, request, retriever.retriever_name)
         now = stamp(self.clock())
         rate_limit = request.rate_limit_config or RateLimitConfig()
-        return PublishedRecord(
+        record = PublishedRecord(
             retriever_id=retriever_id,
             namespace=namespace,
             public_id=crypto.new_id(crypto.PUBLIC_ID_PREFIX),
@@ -171,6 +170,7 @@ class Publishing:
             updated_at=now,
             version=1,
         )
+        return record, retriever.backend
 
     def _choose_public_name(
         self, tx: Transaction, request: PublishRetrieverRequest, retriever_name: str

@@ -56,6 +56,9 @@ async def parse_body(request: Request, model: type[M], *, public: bool = False) 
     return parse_json(model, await json_body(request, public=public))
 
 
+MAX_TEXT_PARAM_CHARS = 200
+
+
 def int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
     raw = request.query_params.get(name)
     if raw is None:
@@ -68,6 +71,16 @@ def int_param(request: Request, name: str, default: int, low: int, high: int) ->
             f"not {raw[:40]!r}.",
         )
     return int(raw)
+
+
+def text_param(request: Request, name: str, max_chars: int = MAX_TEXT_PARAM_CHARS) -> str | None:
+    """A free-text query parameter: None when absent or blank, 422 when too long."""
+    value = request.query_params.get(name, "").strip()
+    if len(value) > max_chars:
+        raise invalid(
+            name, "too long", f"Query parameter {name!r} is at most {max_chars} characters."
+        )
+    return value or None
 
 
 def bool_param(request: Request, name: str) -> bool:

@@ -9,13 +9,13 @@ from starlette.responses import Response
 from app.errors import invalid
 from app.schemas.listings import RetrieverCatalog, RetrieverListingDetail
 from app.services.listings import MAX_LIMIT
-from app.web.requests import int_param, services_of
+from app.web.requests import int_param, services_of, text_param
 from app.web.responses import JSONResponse
 from app.web.routing import Operation, api, route
 from app.web.views import public
-from app.web.views.marketplace import text_param
 
 _TAG = "Marketplace catalog"
+_TAG_TEXT = {"type": "string", "maxLength": 50}
 
 
 @api(
@@ -29,7 +29,10 @@ _TAG = "Marketplace catalog"
             ("category", {"type": "string", "maxLength": 200}),
             # No curated groups here: only an empty group is valid.
             ("group", {"type": "string", "maxLength": 0}),
-            ("tags", {"type": "array", "items": {"type": "string", "maxLength": 50}}),
+            (
+                "tags",
+                {"type": "array", "maxItems": 20, "items": {"type": "string", "maxLength": 50}},
+            ),
             ("search", {"type": "string", "maxLength": 200}),
             ("skip", {"type": "integer", "minimum": 0, "maximum": 100_000, "default": 0}),
             ("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 20}),
@@ -58,6 +61,7 @@ async def listing(request: Request) -> Response:
     return JSONResponse(await listings.detail(request.path_params["public_name"]))
 
 
+@api(public.execute.operation)  # type: ignore[attr-defined]
 async def execute(request: Request) -> Response:
     # The SDK sends these two as query parameters here; true asks for what no backend has.
     for name in ("return_presigned_urls", "return_vectors"):
@@ -69,8 +73,6 @@ async def execute(request: Request) -> Response:
             )
     return await public.execute(request)
 
-
-execute.operation = public.execute.operation  # type: ignore[attr-defined]
 
 routes = [
     route("/v1/marketplace/catalog", get=catalog),

@@ -6,7 +6,6 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.errors import invalid
 from app.schemas.marketplace import (
     InstallPluginRequest,
     ListingFields,
@@ -16,15 +15,22 @@ from app.schemas.marketplace import (
 )
 from app.schemas.plugins import PluginResponse
 from app.schemas.roles import Role
-from app.web.requests import call, int_param, owner_of, parse_body, services_of
+from app.web.requests import (
+    MAX_TEXT_PARAM_CHARS,
+    call,
+    int_param,
+    owner_of,
+    parse_body,
+    services_of,
+    text_param,
+)
 from app.web.responses import respond
 from app.web.routing import BODY_ERRORS, OWNER_ERRORS, Operation, api, owner_operation, route
 
 _TAG = "Plugin marketplace"
 _WRITE = (*OWNER_ERRORS, *BODY_ERRORS, 409)
-MAX_SEARCH_CHARS = 200
 MAX_PAGE_SIZE = 100
-_TEXT = {"type": "string", "maxLength": MAX_SEARCH_CHARS}
+_TEXT = {"type": "string", "maxLength": MAX_TEXT_PARAM_CHARS}
 
 
 @api(
@@ -111,16 +117,6 @@ async def marketplace(request: Request) -> Response:
 async def public_plugin(request: Request) -> Response:
     marketplace = services_of(request).marketplace
     return respond(await call(marketplace.public, request.path_params["public_name"]))
-
-
-def text_param(request: Request, name: str) -> str | None:
-    """A free-text query parameter: None when absent or blank, 422 when too long."""
-    value = request.query_params.get(name, "").strip()
-    if len(value) > MAX_SEARCH_CHARS:
-        raise invalid(
-            name, "too long", f"Query parameter {name!r} is at most {MAX_SEARCH_CHARS} characters."
-        )
-    return value or None
 
 
 routes = [

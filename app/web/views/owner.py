@@ -107,8 +107,8 @@ async def typeahead(request: Request) -> Response:
     if len(fields) > MAX_TYPEAHEAD_FIELDS or not all(FIELD_NAME.fullmatch(f) for f in fields):
         raise invalid("fields", f"at most {MAX_TYPEAHEAD_FIELDS} comma-separated field names")
     limit = int_param(request, "limit", 10, 1, 50)
-    collections = services_of(request).collections
-    return respond(await call(collections.typeahead, namespace, prefix, fields, limit))
+    typeahead = services_of(request).typeahead
+    return respond(await call(typeahead.namespace, namespace, prefix, fields, limit))
 
 
 @api(_owner("Publish limit of this namespace", "Publishing", PublishStats))

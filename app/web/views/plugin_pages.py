@@ -12,9 +12,8 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from app.rendering.plugins import plugin_field
-from app.web.requests import call, int_param, services_of
+from app.web.requests import call, int_param, services_of, text_param
 from app.web.templates import render
-from app.web.views.marketplace import text_param
 
 GALLERY_PAGE_SIZE = 24
 # What a listing without sample values is previewed on.
