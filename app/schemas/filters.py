@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from app.errors import invalid
+from app.errors import InvalidInput, invalid
 
 Operator = Literal[
     "eq", "ne", "gt", "gte", "lt", "lte", "in", "nin", "contains", "starts_with", "ends_with",
@@ -65,20 +65,29 @@ def _node(
     raw: Any, where: str, exposed: list[str], case: bool, depth: int, counter: list[int]
 ) -> Filter:
     if not isinstance(raw, dict):
-        raise invalid(where, "an object: a condition, or AND / OR / NOT of conditions")
+        raise _must(where, "an object: a condition, or AND / OR / NOT of conditions")
     if depth > MAX_DEPTH:
-        raise invalid(where, f"nested at most {MAX_DEPTH} deep")
+        raise invalid(
+            where,
+            f"nested at most {MAX_DEPTH} deep",
+            f"filters may be nested at most {MAX_DEPTH} deep.",
+        )
     case = _case(raw, where, case)
     groups = [key for key in _GROUPS if key in raw]
     if groups:
         extra = sorted(set(raw) - {*_GROUPS, "case_sensitive"})
         if extra:
-            raise invalid(f"{where}.{extra[0]}", "not a key of a logical operator")
+            raise invalid(
+                f"{where}.{extra[0]}",
+                "not a key of a logical operator",
+                f"{where}.{extra[0]} is not a key of a logical operator "
+                "(AND, OR, NOT, case_sensitive).",
+            )
         children: list[Filter] = []
         for kind in groups:
             items = raw[kind]
             if not isinstance(items, list) or not items:
-                raise invalid(f"{where}.{kind}", "a non-empty list of conditions")
+                raise _must(f"{where}.{kind}", "a non-empty list of conditions")
             parsed = tuple(
                 _node(item, f"{where}.{kind}[{i}]", exposed, case, depth + 1, counter)
                 for i, item in enumerate(items)
@@ -88,7 +97,12 @@ def _node(
     if "field" in raw and ("operator" in raw or "value" in raw):
         extra = sorted(set(raw) - {"field", "operator", "value", "case_sensitive"})
         if extra:
-            raise invalid(f"{where}.{extra[0]}", "not a key of a condition")
+            raise invalid(
+                f"{where}.{extra[0]}",
+                "not a key of a condition",
+                f"{where}.{extra[0]} is not a key of a condition "
+                "(field, operator, value, case_sensitive).",
+            )
         field = (raw["field"], f"{where}.field")
         return _condition(
             field, raw.get("operator", "eq"), raw.get("value"), where, exposed, case, counter
@@ -102,7 +116,7 @@ def _node(
         if field != "case_sensitive"
     )
     if not conditions:
-        raise invalid(where, "at least one condition")
+        raise invalid(where, "at least one condition", f"{where} must hold at least one condition.")
     return conditions[0] if len(conditions) == 1 else Group("AND", conditions)
 
 
@@ -118,7 +132,11 @@ def _condition(
     field, field_where = named
     counter[0] += 1
     if counter[0] > MAX_CONDITIONS:
-        raise invalid("filters", f"at most {MAX_CONDITIONS} conditions")
+        raise invalid(
+            "filters",
+            f"at most {MAX_CONDITIONS} conditions",
+            f"filters hold at most {MAX_CONDITIONS} conditions.",
+        )
     if not isinstance(field, str) or field not in exposed:
         shown = repr(field)[:60]
         raise invalid(
@@ -135,7 +153,7 @@ def _condition(
             f"operators are {', '.join(OPERATORS)}.",
         )
     if operator not in OPERATORS:
-        raise invalid(f"{where}.operator", f"one of {', '.join(OPERATORS)}")
+        raise _must(f"{where}.operator", f"one of {', '.join(OPERATORS)}")
     _check_value(operator, value, f"{where}.value")
     return Condition(field, operator, value, case)
 
@@ -143,19 +161,19 @@ def _condition(
 def _check_value(operator: str, value: Any, where: str) -> None:
     if operator in ("in", "nin"):
         if not isinstance(value, list) or not value or len(value) > MAX_LIST:
-            raise invalid(where, f"a list of 1 to {MAX_LIST} values")
+            raise _must(where, f"a list of 1 to {MAX_LIST} values")
         for item in value:
             _scalar(item, where)
     elif operator in ("exists", "is_null"):
         if not isinstance(value, bool):
-            raise invalid(where, "true or false")
+            raise _must(where, "true or false")
     elif operator in ("contains", "starts_with", "ends_with"):
         if operator != "contains" and (not isinstance(value, str) or not value):
-            raise invalid(where, "text of at least one character")
+            raise _must(where, "text of at least one character")
         _scalar(value, where)
     elif operator in ("gt", "gte", "lt", "lte"):
         if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise invalid(where, "a number, or text such as an ISO date")
+            raise _must(where, "a number, or text such as an ISO date")
         _scalar(value, where)
     else:
         if value is not None:
@@ -164,13 +182,18 @@ def _check_value(operator: str, value: Any, where: str) -> None:
 
 def _scalar(value: Any, where: str) -> None:
     if isinstance(value, str) and len(value) > MAX_TEXT:
-        raise invalid(where, f"text of at most {MAX_TEXT} characters")
+        raise _must(where, f"text of at most {MAX_TEXT} characters")
     if isinstance(value, float) and not math.isfinite(value):
-        raise invalid(where, "a finite number")
+        raise _must(where, "a finite number")
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**63:
-        raise invalid(where, "a number that fits in 64 bits")
+        raise _must(where, "a number that fits in 64 bits")
     if not isinstance(value, str | int | float | bool):
-        raise invalid(where, "a string, number or boolean")
+        raise _must(where, "a string, number or boolean")
+
+
+def _must(where: str, allowed: str) -> InvalidInput:
+    """A 422 naming the part of the tree and what it must be."""
+    return invalid(where, allowed, f"{where} must be {allowed}.")
 
 
 def _case(raw: dict[str, Any], where: str, inherited: bool) -> bool:
@@ -178,5 +201,5 @@ def _case(raw: dict[str, Any], where: str, inherited: bool) -> bool:
         return inherited
     value = raw["case_sensitive"]
     if not isinstance(value, bool):
-        raise invalid(f"{where}.case_sensitive", "true or false")
+        raise _must(f"{where}.case_sensitive", "true or false")
     return value
