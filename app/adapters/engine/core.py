@@ -1,0 +1,382 @@
+"""The embedded search engine: JSON documents in SQLite, their index in tantivy.
+
+SQLite (`engine.db`) keeps each collection's documents as JSON and its fields (`fields.py`);
+each collection's index lives in its own tantivy directory beside it (`index.py`). A write
+takes SQLite's write transaction first (`BEGIN IMMEDIATE`, one at a time across every process
+on the machine), then writes and commits the index, then commits SQLite: a failed index write
+rolls the documents back with it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import tantivy
+
+from app import jsonutil
+from app.adapters import suggestions, texts
+from app.adapters.engine import index, reading
+from app.adapters.engine.fields import Fields
+from app.adapters.engine.index import Indexes
+from app.adapters.engine.results import SearchResult, Sort, UpsertResult
+from app.schemas.filters import Filter
+
+ENGINE_FILE = "engine.db"
+INDEX_DIRECTORY = "indexes"
+T = TypeVar("T")
+BUSY_TIMEOUT_SECONDS = 30
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS collections (
+    id INTEGER PRIMARY KEY,
+    namespace TEXT NOT NULL,
+    name TEXT NOT NULL,
+    fields TEXT NOT NULL,
+    fts_version INTEGER NOT NULL,
+    UNIQUE (namespace, name)
+);
+CREATE TABLE IF NOT EXISTS documents (
+    id INTEGER PRIMARY KEY,
+    collection_id INTEGER NOT NULL REFERENCES collections (id),
+    document_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    UNIQUE (collection_id, document_id)
+);
+"""
+# Added when the index moved to tantivy: each collection's slots, and its index directory
+# (a fresh name per collection, so that a dropped collection's id reused never meets an old index).
+_COLUMNS = {"attributes": "TEXT", "index_name": "TEXT"}
+
+
+@dataclass(frozen=True)
+class Collection:
+    id: int
+    fields: Fields
+    index_name: str
+
+
+class Engine:
+    """One SQLite file and its indexes. Each thread reads through its own connection."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.indexes = Indexes(path.parent / INDEX_DIRECTORY)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._write_lock = threading.Lock()
+        self._connections_lock = threading.Lock()
+        self._migrate()
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                self.path,
+                timeout=BUSY_TIMEOUT_SECONDS,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            suggestions.register(conn)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+            with self._connections_lock:
+                self._connections.append(conn)
+        return conn
+
+    def _migrate(self) -> None:
+        """Create the tables; index any collection that has no index yet (a store from
+        before the indexes moved to tantivy, or an index directory that was lost)."""
+
+        self._conn().executescript(_SCHEMA)  # (executescript commits by itself: first, alone)
+
+        def work(conn: sqlite3.Connection) -> None:
+            present = {row[1] for row in conn.execute("PRAGMA table_info(collections)")}
+            for column, kind in _COLUMNS.items():
+                if column not in present:
+                    conn.execute(f"ALTER TABLE collections ADD COLUMN {column} {kind}")
+            for (table,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'fts_*'"
+            ).fetchall():
+                conn.execute(f"DROP TABLE IF EXISTS {table}")  # the FTS5 index before tantivy
+            rows = conn.execute("SELECT id, index_name FROM collections").fetchall()
+            for collection_id, name in rows:
+                if name is None or not self.indexes.exists(name):
+                    self._reindex(conn, collection_id)
+
+        self._write(work)
+
+    def close(self) -> None:
+        with self._connections_lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+        self.indexes.close()
+
+    # Writing ------------------------------------------------------------------------------
+
+    def upsert(
+        self, namespace: str, collection: str, documents: Sequence[Mapping[str, Any]]
+    ) -> UpsertResult:
+        """Insert or replace documents by `document_id` (one is made up where missing)."""
+        rows = [texts.split_id(doc) for doc in documents]
+        return self._write(lambda conn: self._upsert(conn, namespace, collection, rows))
+
+    def delete(self, namespace: str, collection: str, document_id: str) -> bool:
+        """Remove one document (from the index too); False if it was not there."""
+
+        def work(conn: sqlite3.Connection) -> bool:
+            coll = self._collection(conn, namespace, collection)
+            row = None
+            if coll is not None:
+                row = conn.execute(
+                    "SELECT id FROM documents WHERE collection_id = ? AND document_id = ?",
+                    (coll.id, document_id),
+                ).fetchone()
+            if coll is None or row is None:
+                return False
+            conn.execute("DELETE FROM documents WHERE id = ?", (row[0],))
+            with self.indexes.writer(coll.index_name) as writer:
+                writer.delete_documents_by_query(index.by_rowid(row[0]))
+            return True
+
+        return self._write(work)
+
+    def drop(self, namespace: str, collection: str) -> int | None:
+        """Remove a whole collection; how many documents it held, or None if none was there."""
+
+        def work(conn: sqlite3.Connection) -> tuple[int, str] | None:
+            coll = self._collection(conn, namespace, collection)
+            if coll is None:
+                return None
+            cursor = conn.execute("DELETE FROM documents WHERE collection_id = ?", (coll.id,))
+            conn.execute("DELETE FROM collections WHERE id = ?", (coll.id,))
+            return int(cursor.rowcount), coll.index_name
+
+        dropped = self._write(work)
+        if dropped is None:
+            return None
+        self.indexes.remove(dropped[1])  # after the commit: a reader may still hold it open
+        return dropped[0]
+
+    def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """One write transaction at a time (BEGIN IMMEDIATE), rolled back on any error."""
+        conn = self._conn()
+        with self._write_lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(conn)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return result
+
+    def _upsert(
+        self,
+        conn: sqlite3.Connection,
+        namespace: str,
+        collection: str,
+        rows: list[tuple[str, dict[str, Any]]],
+    ) -> UpsertResult:
+        coll = self._collection(conn, namespace, collection, create=True)
+        assert coll is not None
+        if coll.fields.learn(body for _, body in rows):
+            _save_fields(conn, coll)
+        existing = _rowids(conn, coll.id, [document_id for document_id, _ in rows])
+        inserted = updated = 0
+        schema = self.indexes.get(coll.index_name).schema
+        with self.indexes.writer(coll.index_name) as writer:
+            for document_id, body in rows:
+                encoded = jsonutil.dumps(body).decode()
+                rowid = existing.get(document_id)
+                if rowid is None:
+                    cursor = conn.execute(
+                        "INSERT INTO documents (collection_id, document_id, body) VALUES (?, ?, ?)",
+                        (coll.id, document_id, encoded),
+                    )
+                    rowid = existing[document_id] = int(cursor.lastrowid or 0)
+                    inserted += 1
+                else:
+                    conn.execute("UPDATE documents SET body = ? WHERE id = ?", (encoded, rowid))
+                    writer.delete_documents_by_query(index.by_rowid(rowid))
+                    updated += 1
+                writer.add_document(
+                    tantivy.Document.from_dict(coll.fields.document(rowid, body), schema)
+                )
+        return UpsertResult(inserted=inserted, updated=updated, document_ids=[d for d, _ in rows])
+
+    def _reindex(self, conn: sqlite3.Connection, collection_id: int) -> None:
+        """A new index for a collection, filled from its stored documents."""
+        fields = Fields()
+        stored = conn.execute(
+            "SELECT id, body FROM documents WHERE collection_id = ? ORDER BY id", (collection_id,)
+        ).fetchall()
+        bodies = [(rowid, jsonutil.loads(body)) for rowid, body in stored]
+        fields.learn(body for _, body in bodies)
+        coll = Collection(collection_id, fields, uuid.uuid4().hex)
+        schema = self.indexes.get(coll.index_name).schema
+        with self.indexes.writer(coll.index_name) as writer:
+            for rowid, body in bodies:
+                writer.add_document(
+                    tantivy.Document.from_dict(fields.document(rowid, body), schema)
+                )
+        _save_fields(conn, coll)
+
+    def _collection(
+        self, conn: sqlite3.Connection, namespace: str, name: str, *, create: bool = False
+    ) -> Collection | None:
+        row = conn.execute(
+            "SELECT id, attributes, fields, index_name FROM collections "
+            "WHERE namespace = ? AND name = ?",
+            (namespace, name),
+        ).fetchone()
+        if row is not None:
+            return Collection(row[0], Fields.load(row[1], row[2]), row[3])
+        if not create:
+            return None
+        coll = Collection(0, Fields(), uuid.uuid4().hex)
+        cursor = conn.execute(
+            "INSERT INTO collections (namespace, name, fields, fts_version, attributes, "
+            "index_name) VALUES (?, ?, '[]', 1, '{}', ?)",
+            (namespace, name, coll.index_name),
+        )
+        return Collection(int(cursor.lastrowid or 0), coll.fields, coll.index_name)
+
+    # Reading ------------------------------------------------------------------------------
+
+    def search(
+        self,
+        namespace: str,
+        collection: str,
+        *,
+        fields: Sequence[str],
+        text: str,
+        filters: Mapping[str, Any],
+        limit: int,
+        offset: int,
+        tree: Filter | None = None,
+        facets: Sequence[str] = (),
+        sort: Sort | None = None,
+        similar_to: str | None = None,
+        highlight: Sequence[str] = (),
+    ) -> SearchResult:
+        """One page of the documents that match `text` over `fields` (earlier fields weigh
+        more), whose fields equal `filters` (a list value: any of them) and that meet the
+        filter `tree`; ranked by relevance, or by `sort`; `similar_to` a document id keeps
+        (and ranks by) documents like that one, without it. With `facets`, counts of each
+        of those fields' values over every match; `highlight` names the fields whose text
+        comes back marked up. A `similar_to` that names no document raises `LookupError`."""
+        conn = self._conn()
+        coll = self._collection(conn, namespace, collection)
+        if coll is None:
+            if similar_to is not None:
+                raise LookupError(similar_to)
+            return SearchResult(hits=[], total=0)
+        like = None
+        if similar_to is not None:
+            like = _document(conn, coll.id, similar_to)
+            if like is None:
+                raise LookupError(similar_to)
+        searcher = self.indexes.get(coll.index_name).searcher()
+        plan = reading.Plan(coll.fields, searcher, fields, text, filters, tree, like)
+        hits = plan.page(limit, offset, sort)
+        bodies = _bodies(conn, [rowid for rowid, _ in hits])
+        return SearchResult(
+            hits=[
+                plan.hit(bodies[rowid], score, highlight)
+                for rowid, score in hits
+                if rowid in bodies
+            ],
+            total=plan.total,
+            facets=plan.facets(facets) if facets else {},
+        )
+
+    def prefix_values(
+        self, namespace: str, field: str, prefix: str, limit: int, collection: str | None = None
+    ) -> list[tuple[str, int]]:
+        """Text values of `field` that start with `prefix` (case-folded), in one collection or
+        all of the namespace's, with how many documents carry each, most first."""
+        conn = self._conn()
+        coll = self._collection(conn, namespace, collection) if collection else None
+        if collection and coll is None:
+            return []
+        return suggestions.values(conn, namespace, field, prefix, limit, coll.id if coll else None)
+
+    def prefix_terms(
+        self, namespace: str, collection: str, fields: list[str], prefix: str, limit: int
+    ) -> list[tuple[str, int]]:
+        """Indexed words of `fields` that start with `prefix`, with their document counts."""
+        coll = self._collection(self._conn(), namespace, collection)
+        if coll is None:
+            return []
+        searcher = self.indexes.get(coll.index_name).searcher()
+        return reading.terms(searcher, coll.fields, fields, prefix, limit)
+
+    def collection_names(self, namespace: str, prefix: str, limit: int) -> list[tuple[int, str]]:
+        """(id, name) of the namespace's collections whose name starts with `prefix`."""
+        return suggestions.collection_names(self._conn(), namespace, prefix, limit)
+
+    def text_fields(self, namespace: str, collection: str) -> list[str]:
+        """The collection's text fields, in the order they first appeared (none if unknown)."""
+        coll = self._collection(self._conn(), namespace, collection)
+        return list(coll.fields.text) if coll is not None else []
+
+    def count(self, namespace: str, collection: str) -> int:
+        conn = self._conn()
+        coll = self._collection(conn, namespace, collection)
+        if coll is None:
+            return 0
+        row = conn.execute("SELECT count(*) FROM documents WHERE collection_id = ?", (coll.id,))
+        return int(row.fetchone()[0])
+
+
+def _save_fields(conn: sqlite3.Connection, coll: Collection) -> None:
+    attributes, text = coll.fields.dump()
+    conn.execute(
+        "UPDATE collections SET attributes = ?, fields = ?, index_name = ? WHERE id = ?",
+        (attributes, text, coll.index_name, coll.id),
+    )
+
+
+def _rowids(conn: sqlite3.Connection, collection_id: int, ids: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        found.update(
+            conn.execute(
+                f"SELECT document_id, id FROM documents WHERE collection_id = ? "
+                f"AND document_id IN ({marks})",
+                (collection_id, *chunk),
+            ).fetchall()
+        )
+    return found
+
+
+def _document(conn: sqlite3.Connection, collection_id: int, document_id: str) -> Any:
+    row = conn.execute(
+        "SELECT id, body FROM documents WHERE collection_id = ? AND document_id = ?",
+        (collection_id, document_id),
+    ).fetchone()
+    return None if row is None else (int(row[0]), jsonutil.loads(row[1]))
+
+
+def _bodies(conn: sqlite3.Connection, rowids: list[int]) -> dict[int, tuple[str, dict[str, Any]]]:
+    if not rowids:
+        return {}
+    marks = ", ".join("?" for _ in rowids)
+    return {
+        row[0]: (row[1], jsonutil.loads(row[2]))
+        for row in conn.execute(
+            f"SELECT id, document_id, body FROM documents WHERE id IN ({marks})", rowids
+        )
+    }

@@ -1,0 +1,248 @@
+"""The embedded engine's instant-search features: typos, highlights, facets, sorting, similar
+documents, and what survives a restart or a store from before the index moved."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.adapters.engine import Engine, Sort
+
+PRODUCTS: list[dict[str, Any]] = [
+    {
+        "document_id": "p1",
+        "title": "Travel headphones",
+        "description": "Closed-back headphones that fold flat for a carry-on.",
+        "category": "Audio",
+        "price": 129,
+        "in_stock": True,
+        "tags": ["travel", "wireless"],
+        "released": "2025-03-01",
+    },
+    {
+        "document_id": "p2",
+        "title": "Studio headphones",
+        "description": "Open-back <b>reference</b> sound for mixing.",
+        "category": "Audio",
+        "price": 249.5,
+        "in_stock": False,
+        "tags": ["studio"],
+        "released": "2024-11-20",
+    },
+    {
+        "document_id": "p3",
+        "title": "Bluetooth speaker",
+        "description": "A waterproof speaker for travel and the beach.",
+        "category": "Audio",
+        "price": 59,
+        "in_stock": True,
+        "tags": ["travel", "outdoor"],
+        "released": "2025-06-15",
+    },
+    {
+        "document_id": "p4",
+        "title": "Espresso machine",
+        "description": "Fifteen bar pump, steam wand, café-style crema.",
+        "category": "Kitchen",
+        "price": 399,
+        "in_stock": True,
+        "tags": ["coffee"],
+    },
+    {
+        "document_id": "p5",
+        "title": "Travel mug",
+        "description": "Keeps coffee hot for six hours on the road.",
+        "category": "Kitchen",
+        "in_stock": True,
+        "tags": ["travel", "coffee"],
+        "released": "2023-01-09",
+    },
+]
+FIELDS = ["title", "description"]
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Engine:
+    engine = Engine(tmp_path / "engine.db")
+    engine.upsert("ns", "shop", PRODUCTS)
+    return engine
+
+
+def search(engine: Engine, text: str = "", **options: Any) -> Any:
+    values: dict[str, Any] = {"fields": FIELDS, "text": text, "filters": {}, "limit": 10}
+    values["offset"] = 0
+    values.update(options)
+    return engine.search("ns", "shop", **values)
+
+
+def ids(result: Any) -> list[str]:
+    return [hit.document_id for hit in result.hits]
+
+
+@pytest.mark.parametrize(
+    ("typed", "found"),
+    [
+        ("headphnes", {"p1", "p2"}),  # one letter missing, a 9-letter word
+        ("haedphones", {"p1", "p2"}),  # two letters swapped: one edit
+        ("speakr", {"p3"}),  # five letters and more: one typo
+        ("espreso machine", {"p4"}),
+        ("travle mug", {"p5"}),  # a swap in a 6-letter word
+        ("blutooth spea", {"p3"}),  # a typo, then a prefix
+    ],
+)
+def test_typos_are_forgiven_as_meilisearch_does(
+    engine: Engine, typed: str, found: set[str]
+) -> None:
+    assert set(ids(search(engine, typed))) == found
+
+
+def test_short_words_must_be_exact(engine: Engine) -> None:
+    # Under five letters no typo is allowed: "mig" is not "mug".
+    assert search(engine, "mig").hits == []
+    assert ids(search(engine, "mug")) == ["p5"]
+
+
+def test_exact_matches_rank_above_typos(engine: Engine) -> None:
+    engine.upsert(
+        "ns",
+        "shop",
+        [
+            {"document_id": "t1", "title": "Lantern", "description": "A camping lanterm."},
+            {"document_id": "t2", "title": "Lanterm", "description": "Spelt like the typo."},
+        ],
+    )
+    result = search(engine, "lanterm")
+    assert ids(result)[0] == "t2"
+    assert set(ids(result)) == {"t1", "t2"}
+    assert result.hits[0].score > result.hits[1].score
+
+
+def test_highlights_mark_each_match_and_escape_the_rest(engine: Engine) -> None:
+    result = search(engine, "studio referense", highlight=["title", "description"])
+    [hit] = result.hits
+    assert hit.highlights["title"] == "<mark>Studio</mark> headphones"
+    assert hit.highlights["description"] == (
+        "Open-back &lt;b&gt;<mark>reference</mark>&lt;/b&gt; sound for mixing."
+    )
+    # Only the fields asked for, and none without words to match.
+    assert search(engine, "studio", highlight=["title"]).hits[0].highlights.keys() == {"title"}
+    assert search(engine, "", highlight=["title"]).hits[0].highlights == {}
+
+
+def test_highlights_follow_prefixes_and_folding(engine: Engine) -> None:
+    [hit] = search(engine, "cafe crem", highlight=["description"]).hits
+    assert hit.highlights["description"] == (
+        "Fifteen bar pump, steam wand, <mark>café</mark>-style <mark>crema</mark>."
+    )
+
+
+def test_facets_count_every_match_not_only_the_page(engine: Engine) -> None:
+    result = search(engine, "travel", limit=1, facets=["category", "tags", "in_stock", "price"])
+    assert result.total == 3
+    assert len(result.hits) == 1
+    assert [(v.value, v.count) for v in result.facets["category"]] == [
+        ("Audio", 2),
+        ("Kitchen", 1),
+    ]
+    assert [(v.value, v.count) for v in result.facets["tags"]] == [
+        ("travel", 3),
+        ("outdoor", 1),
+        ("wireless", 1),
+    ]
+    assert {(v.value, v.count) for v in result.facets["in_stock"]} == {(True, 3)}
+    assert {(v.value, v.count) for v in result.facets["price"]} == {(129, 1), (59, 1)}
+
+
+def test_facets_follow_filters_and_unknown_fields(engine: Engine) -> None:
+    result = search(engine, "", filters={"category": "Kitchen"}, facets=["tags", "nowhere"])
+    assert [(v.value, v.count) for v in result.facets["tags"]] == [
+        ("coffee", 2),
+        ("travel", 1),
+    ]
+    assert result.facets["nowhere"] == []
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        (Sort("price", "asc"), ["p3", "p1", "p2", "p4", "p5"]),  # no price: last
+        (Sort("price", "desc"), ["p4", "p2", "p1", "p3", "p5"]),
+        (Sort("released", "desc"), ["p3", "p1", "p2", "p5", "p4"]),
+        (Sort("released", "asc"), ["p5", "p2", "p1", "p3", "p4"]),
+    ],
+)
+def test_sorting_by_a_number_or_a_date(engine: Engine, sort: Sort, expected: list[str]) -> None:
+    assert ids(search(engine, "", sort=sort)) == expected
+    # Paged: the same order, a page at a time, with the total of all matches.
+    pages = [search(engine, "", sort=sort, limit=2, offset=offset) for offset in (0, 2, 4)]
+    assert [i for page in pages for i in ids(page)] == expected
+    assert {page.total for page in pages} == {5}
+
+
+def test_sorting_keeps_the_query(engine: Engine) -> None:
+    assert ids(search(engine, "headphones", sort=Sort("price", "asc"))) == ["p1", "p2"]
+
+
+def test_similar_documents_exclude_the_document(engine: Engine) -> None:
+    result = search(engine, "", similar_to="p1")
+    assert "p1" not in ids(result)
+    assert ids(result)[0] == "p2"  # headphones, like p1
+    assert result.hits[0].score > 0
+    with pytest.raises(LookupError):
+        search(engine, "", similar_to="nope")
+
+
+def test_a_range_over_dates_and_numbers(engine: Engine) -> None:
+    from app.schemas.filters import parse_filters
+
+    exposed = ["price", "released"]
+    tree = parse_filters(
+        {"AND": [{"field": "released", "operator": "gte", "value": "2025-01-01"},
+                 {"field": "price", "operator": "lt", "value": 100.5}]},
+        exposed,
+    )  # fmt: skip
+    assert ids(search(engine, "", tree=tree)) == ["p3"]
+
+
+def test_the_index_survives_a_restart_and_a_lost_directory(tmp_path: Path) -> None:
+    engine = Engine(tmp_path / "engine.db")
+    engine.upsert("ns", "shop", PRODUCTS)
+    engine.close()
+    again = Engine(tmp_path / "engine.db")
+    assert set(ids(search(again, "travel"))) == {"p1", "p3", "p5"}
+    again.close()
+    for directory in (tmp_path / "indexes").iterdir():
+        for file in directory.iterdir():
+            file.unlink()
+    rebuilt = Engine(tmp_path / "engine.db")
+    assert set(ids(search(rebuilt, "travel"))) == {"p1", "p3", "p5"}
+
+
+def test_a_store_from_before_the_index_moved_is_indexed(tmp_path: Path) -> None:
+    """An engine.db with FTS5 tables and no index directory, as earlier versions left it."""
+    conn = sqlite3.connect(tmp_path / "engine.db")
+    conn.executescript(
+        """
+        CREATE TABLE collections (id INTEGER PRIMARY KEY, namespace TEXT NOT NULL,
+            name TEXT NOT NULL, fields TEXT NOT NULL, fts_version INTEGER NOT NULL,
+            UNIQUE (namespace, name));
+        CREATE TABLE documents (id INTEGER PRIMARY KEY, collection_id INTEGER NOT NULL,
+            document_id TEXT NOT NULL, body TEXT NOT NULL, UNIQUE (collection_id, document_id));
+        INSERT INTO collections VALUES (1, 'ns', 'shop', '["title"]', 2);
+        INSERT INTO documents VALUES (1, 1, 'old', '{"title": "Vintage kettle", "price": 20}');
+        CREATE VIRTUAL TABLE fts_1_2 USING fts5(c0);
+        """
+    )
+    conn.commit()
+    conn.close()
+    engine = Engine(tmp_path / "engine.db")
+    assert ids(engine.search("ns", "shop", fields=["title"], text="kettle", filters={},
+                             limit=5, offset=0)) == ["old"]  # fmt: skip
+    assert engine.text_fields("ns", "shop") == ["title"]
+    tables = sqlite3.connect(tmp_path / "engine.db").execute(
+        "SELECT name FROM sqlite_master WHERE name GLOB 'fts_*'"
+    )
+    assert tables.fetchall() == []
