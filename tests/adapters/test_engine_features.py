@@ -149,6 +149,7 @@ def test_facets_count_every_match_not_only_the_page(engine: Engine) -> None:
     ]
     assert [(v.value, v.count) for v in result.facets["tags"]] == [
         ("travel", 3),
+        ("coffee", 1),
         ("outdoor", 1),
         ("wireless", 1),
     ]
