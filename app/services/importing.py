@@ -18,7 +18,7 @@ import orjson
 
 from app.adapters.engine import Engine
 
-BATCH_SIZE = 2000
+BATCH_SIZE = 10_000
 MAX_REPORTED_ERRORS = 20
 Format = Literal["jsonl", "csv"]
 Progress = Callable[[int, int, int], None]  # (rows read, bytes read, total bytes)

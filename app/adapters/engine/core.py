@@ -189,8 +189,7 @@ class Engine:
     ) -> UpsertResult:
         coll = self._collection(conn, namespace, collection, create=True)
         assert coll is not None
-        if coll.fields.learn(body for _, body in rows):
-            _save_fields(conn, coll)
+        learnt = False
         existing = _rowids(conn, coll.id, [document_id for document_id, _ in rows])
         inserted = updated = 0
         schema = self.indexes.get(coll.index_name).schema
@@ -209,9 +208,11 @@ class Engine:
                     conn.execute("UPDATE documents SET body = ? WHERE id = ?", (encoded, rowid))
                     writer.delete_documents_by_query(index.by_rowid(rowid))
                     updated += 1
-                writer.add_document(
-                    tantivy.Document.from_dict(coll.fields.document(rowid, body), schema)
-                )
+                doc, changed = coll.fields.document(rowid, body)
+                learnt = learnt or changed
+                writer.add_document(tantivy.Document.from_dict(doc, schema))
+        if learnt:
+            _save_fields(conn, coll)
         return UpsertResult(inserted=inserted, updated=updated, document_ids=[d for d, _ in rows])
 
     def _reindex(self, conn: sqlite3.Connection, collection_id: int) -> None:
@@ -220,15 +221,12 @@ class Engine:
         stored = conn.execute(
             "SELECT id, body FROM documents WHERE collection_id = ? ORDER BY id", (collection_id,)
         ).fetchall()
-        bodies = [(rowid, jsonutil.loads(body)) for rowid, body in stored]
-        fields.learn(body for _, body in bodies)
         coll = Collection(collection_id, fields, uuid.uuid4().hex)
         schema = self.indexes.get(coll.index_name).schema
         with self.indexes.writer(coll.index_name) as writer:
-            for rowid, body in bodies:
-                writer.add_document(
-                    tantivy.Document.from_dict(fields.document(rowid, body), schema)
-                )
+            for rowid, body in stored:
+                doc, _ = fields.document(rowid, jsonutil.loads(body))
+                writer.add_document(tantivy.Document.from_dict(doc, schema))
         _save_fields(conn, coll)
 
     def _collection(

@@ -3,8 +3,9 @@ document as the index holds it.
 
 The index has the same fixed set of columns for every collection (`index.py`): slot `i` is
 `t{i}` (words, for full-text search), `s{i}` (each string value as it is, for exact filters),
-`k{i}` (the same case-folded), `f{i}` (short strings in a column, for facet counts), `n{i}`
-(numbers), `b{i}` (booleans) and `d{i}` (strings that are ISO dates). A field keeps its slot
+`k{i}` (the same, lower-cased by the index's `lower` tokenizer), `f{i}` (short strings in a
+column, for facet counts), `n{i}` (numbers), `b{i}` (booleans) and `d{i}` (strings that are
+ISO dates). A field keeps its slot
 for the collection's life, so a new field never rebuilds the index: older documents simply do
 not have it. `has` and `null` list which fields a document carries, and which of them are
 null, for `exists` and `is_null`.
@@ -13,7 +14,6 @@ null, for `exists` and `is_null`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -62,28 +62,6 @@ class Fields:
         stored = {name: [slot, *sorted(self.kinds[name])] for name, slot in self.slots.items()}
         return jsonutil.dumps(stored).decode(), jsonutil.dumps(self.text).decode()
 
-    def learn(self, bodies: Iterable[dict[str, Any]]) -> bool:
-        """Give new fields a slot (while there are slots) and note the kinds of values seen;
-        True when anything changed."""
-        changed = False
-        for body in bodies:
-            for name, value in body.items():
-                slot = self.slots.get(name)
-                if slot is None:
-                    if len(self.slots) >= MAX_FIELDS:
-                        continue
-                    slot = self.slots[name] = len(self.slots)
-                    self.kinds[name] = set()
-                    changed = True
-                kinds = _kinds(value)
-                if not kinds <= self.kinds[name]:
-                    self.kinds[name] |= kinds
-                    changed = True
-                if name not in self.text and texts.is_text(value):
-                    self.text.append(name)
-                    changed = True
-        return changed
-
     def sort_column(self, name: str) -> str | None:
         """The column a field sorts by: its numbers, else its dates; None if it has neither."""
         slot = self.slots.get(name)
@@ -93,28 +71,59 @@ class Fields:
             return f"n{slot}"
         return f"d{slot}" if DATE in self.kinds[name] else None
 
-    def document(self, rowid: int, body: dict[str, Any]) -> dict[str, Any]:
-        """The body as the index's columns (see the module's docstring)."""
-        doc: dict[str, Any] = {"rowid": rowid}
-        present: list[str] = []
+    def document(self, rowid: int, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """The body as the index's columns (see the module's docstring), and whether the
+        fields learnt something from it: a new field, a new kind of value, a new text field.
+        One pass over the body, since an import spends most of its Python time here."""
+        changed = False
+        doc: dict[str, Any] = {"rowid": rowid, "has": list(body)}
         nulls: list[str] = []
+        slots, text = self.slots, self.text
         for name, value in body.items():
-            slot = self.slots.get(name)
+            slot = slots.get(name)
             if slot is None:
-                continue
-            present.append(name)
-            if value is None:
+                if len(slots) >= MAX_FIELDS:
+                    continue
+                slot = slots[name] = len(slots)
+                self.kinds[name] = set()
+                changed = True
+            seen = self.kinds[name]
+            if type(value) is str:  # the common case, kept to a few checks
+                date = as_date(value) if value[:1].isdigit() else None
+                kind = STRING if date is None else DATE
+                if kind not in seen:
+                    seen.add(kind)
+                    changed = True
+                if name not in text and texts.is_text(value):
+                    text.append(name)
+                    changed = True
+                if name in text:
+                    doc[f"t{slot}"] = value
+                if len(value) <= MAX_VALUE_CHARS:
+                    doc[f"s{slot}"] = doc[f"k{slot}"] = value
+                    if len(value) <= MAX_FACET_CHARS:
+                        doc[f"f{slot}"] = value
+                    if date is not None:
+                        doc[f"d{slot}"] = date
+            elif value is None:
                 nulls.append(name)
-                continue
-            if name in self.text:
-                words = [item for item in _items(value) if isinstance(item, str)]
-                if words:
-                    doc[f"t{slot}"] = words
-            _values(doc, slot, _items(value))
-        doc["has"] = present
+            else:
+                kinds = _kinds(value)
+                if not kinds <= seen:
+                    seen |= kinds
+                    changed = True
+                if name not in text and texts.is_text(value):
+                    text.append(name)
+                    changed = True
+                items = value if isinstance(value, list) else [value]
+                if name in text:
+                    words = [item for item in items if isinstance(item, str)]
+                    if words:
+                        doc[f"t{slot}"] = words
+                _values(doc, slot, items)
         if nulls:
             doc["null"] = nulls
-        return doc
+        return doc, changed
 
 
 def _items(value: Any) -> list[Any]:
@@ -133,12 +142,10 @@ def _values(doc: dict[str, Any], slot: int, items: list[Any]) -> None:
             numbers.append(float(item))
         elif isinstance(item, str) and len(item) <= MAX_VALUE_CHARS:
             strings.append(item)
-            date = as_date(item)
-            if date is not None:
+            if item[:1].isdigit() and (date := as_date(item)) is not None:
                 dates.append(date)
     if strings:
-        doc[f"s{slot}"] = strings
-        doc[f"k{slot}"] = [item.casefold() for item in strings]
+        doc[f"s{slot}"] = doc[f"k{slot}"] = strings
         facets = [item for item in strings if len(item) <= MAX_FACET_CHARS]
         if facets:
             doc[f"f{slot}"] = facets
@@ -158,5 +165,5 @@ def _kinds(value: Any) -> set[str]:
         elif isinstance(item, int | float):
             kinds.add(NUMBER)
         elif isinstance(item, str):
-            kinds.add(DATE if as_date(item) is not None else STRING)
+            kinds.add(DATE if item[:1].isdigit() and as_date(item) is not None else STRING)
     return kinds

@@ -2,7 +2,7 @@
 columns (`fields.py`).
 
 A condition on a field with several values (an array) holds when any value meets it, as in
-Mixpeek's engines. Text is compared case-folded (`k` columns hold `casefold()`ed values)
+Mixpeek's engines. Text is compared case-insensitively (`k` columns hold lower-cased values)
 unless the tree says `case_sensitive` (`s` columns hold them as they are). Ranges compare
 numbers with numbers, and text with text, by code point, never one with the other; a text
 range over a field whose strings are all ISO dates compares them as dates.
@@ -65,7 +65,7 @@ def _condition(c: Condition, fields: Fields, searcher: tantivy.Searcher | None) 
     if not isinstance(c.value, str):  # contains 5: an array holding 5, or the value 5
         return _equal(slot, c.value, c.case_sensitive)
     column = f"s{slot}" if c.case_sensitive else f"k{slot}"
-    text = _REGEX_META.sub(r"\\\1", c.value if c.case_sensitive else c.value.casefold())
+    text = _REGEX_META.sub(r"\\\1", c.value if c.case_sensitive else c.value.lower())
     pattern = {"contains": f".*{text}.*", "starts_with": f"{text}.*"}.get(op, f".*{text}")
     return Query.regex_query(SCHEMA, column, pattern)
 
@@ -77,7 +77,7 @@ def _equal(slot: int, value: Any, case_sensitive: bool) -> Query:
         return Query.term_query(SCHEMA, f"n{slot}", float(value))
     if case_sensitive:
         return Query.term_query(SCHEMA, f"s{slot}", value)
-    return Query.term_query(SCHEMA, f"k{slot}", str(value).casefold())
+    return Query.term_query(SCHEMA, f"k{slot}", str(value).lower())
 
 
 def _range(c: Condition, slot: int, fields: Fields, searcher: tantivy.Searcher | None) -> Query:

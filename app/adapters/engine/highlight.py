@@ -1,6 +1,7 @@
 """Highlights: a field's text with every word the query matched wrapped in `<mark>`, and
 everything else HTML-escaped, by the same rules the query matched with (folded words, the last
-word as a prefix, typos as `words.typos` allows)."""
+word as a prefix, typos as `words.typos` allows, counted as tantivy counts them: optimal
+string alignment, where swapping two neighbours is one edit)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import html
 import re
 from functools import lru_cache
 from typing import Any
+
+from rapidfuzz.distance import OSA
 
 from app.adapters.engine.index import fold
 from app.adapters.engine.words import typos
@@ -53,27 +56,11 @@ def _near(piece: str, word: str, allowed: int, prefix: bool) -> bool:
     if prefix and len(piece) > len(word):
         # The word may be the start of this one, typed with typos: compare like lengths.
         return any(
-            _distance(piece[:length], word, allowed) <= allowed
+            OSA.distance(piece[:length], word, score_cutoff=allowed) <= allowed
             for length in range(len(word) - allowed, len(word) + allowed + 1)
             if 0 < length <= len(piece)
         )
-    return abs(len(piece) - len(word)) <= allowed and _distance(piece, word, allowed) <= allowed
-
-
-def _distance(a: str, b: str, bound: int) -> int:
-    """Edit distance where swapping two neighbours is one edit (optimal string alignment);
-    anything above `bound` comes back as bound + 1."""
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cost = ca != cb
-            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                value = min(value, previous2[j - 2] + 1)
-            current[j] = value
-        if min(current) > bound:
-            return bound + 1
-        previous2, previous = previous, current
-    return min(previous[-1], bound + 1)
+    return (
+        abs(len(piece) - len(word)) <= allowed
+        and OSA.distance(piece, word, score_cutoff=allowed) <= allowed
+    )

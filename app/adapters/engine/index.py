@@ -25,13 +25,19 @@ import tantivy
 from app.adapters.engine.fields import MAX_FIELDS
 
 FOLD = "fold"
-WRITER_HEAP_BYTES = 64_000_000
+LOWER = "lower"
+WRITER_HEAP_BYTES = 128_000_000
+WRITER_THREADS = 2  # each takes half the heap; more threads, more segments to merge
 _ANALYZER = (
     tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
     .filter(tantivy.Filter.remove_long(100))
     .filter(tantivy.Filter.lowercase())
     .filter(tantivy.Filter.ascii_fold())
     .build()
+)
+# A whole value as one term, lower-cased: what case-insensitive filters compare.
+_LOWER = (
+    tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.raw()).filter(tantivy.Filter.lowercase()).build()
 )
 
 
@@ -43,7 +49,7 @@ def _schema() -> tantivy.Schema:
     for slot in range(MAX_FIELDS):
         builder.add_text_field(f"t{slot}", tokenizer_name=FOLD, index_option="freq")
         builder.add_text_field(f"s{slot}", tokenizer_name="raw", index_option="basic")
-        builder.add_text_field(f"k{slot}", tokenizer_name="raw", index_option="basic")
+        builder.add_text_field(f"k{slot}", tokenizer_name=LOWER, index_option="basic")
         builder.add_text_field(f"f{slot}", tokenizer_name="raw", index_option="basic", fast=True)
         builder.add_float_field(f"n{slot}", indexed=True, fast=True)
         builder.add_boolean_field(f"b{slot}", indexed=True, fast=True)
@@ -89,6 +95,7 @@ class Indexes:
         path.mkdir(parents=True, exist_ok=True)
         index = tantivy.Index(SCHEMA, path=str(path), reuse=True)
         index.register_tokenizer(FOLD, _ANALYZER)
+        index.register_tokenizer(LOWER, _LOWER)
         index.config_reader(reload_policy="OnCommit")
         return index
 
@@ -98,7 +105,7 @@ class Indexes:
         let go, merges done, so that its lock is free. The caller holds the engine's write
         transaction, which every process takes first, so that lock is never contended."""
         index = self.get(name)
-        writer = index.writer(heap_size=WRITER_HEAP_BYTES, num_threads=1)
+        writer = index.writer(heap_size=WRITER_HEAP_BYTES, num_threads=WRITER_THREADS)
         try:
             yield writer
             writer.commit()

@@ -4,7 +4,8 @@ hit's highlights."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import tantivy
@@ -15,7 +16,14 @@ from app.adapters.engine.filters import equal_to_any, matching
 from app.adapters.engine.highlight import highlight
 from app.adapters.engine.index import by_rowid, fold
 from app.adapters.engine.results import FacetValue, Hit, Sort
-from app.adapters.engine.words import similar_query, text_query, weights, words_of
+from app.adapters.engine.words import (
+    TYPO_THRESHOLD,
+    similar_query,
+    text_query,
+    typos,
+    weights,
+    words_of,
+)
 from app.schemas.filters import Filter
 
 FACET_VALUES = 100
@@ -37,63 +45,89 @@ class Plan:
         self.searcher = searcher
         self.words = tuple(words_of(text))
         self.total = 0
-        columns = {
+        self.columns = {
             f"t{fields.slots[name]}": weight
             for name, weight in weights(search_fields).items()
             if name in fields.text
         }
-        must: list[Query] = []
-        must_not: list[Query] = []
-        self.ranked = bool(self.words and columns)
-        if self.ranked:
-            must.append(text_query(list(self.words), columns))
+        self.must: list[Query] = []
+        self.must_not: list[Query] = []
+        self.ranked = bool(self.words and self.columns) or like is not None
         if like is not None:
             rowid, body = like
-            must.append(_similar(fields, search_fields, body))
-            must_not.append(by_rowid(rowid))
-            self.ranked = True
+            self.must.append(_similar(fields, search_fields, body))
+            self.must_not.append(by_rowid(rowid))
         for name, wanted in filters.items():
             values = wanted if isinstance(wanted, list) else [wanted]
             if values:
-                must.append(equal_to_any(name, values, fields))
+                self.must.append(equal_to_any(name, values, fields))
         if tree is not None:
-            must.append(matching(tree, fields, searcher))
-        self.query = _all_of(must, must_not)
+            self.must.append(matching(tree, fields, searcher))
+        self.query = _all_of(self.must, self.must_not)  # every match: for totals and facets
 
     def page(self, limit: int, offset: int, sort: Sort | None) -> list[tuple[int, float]]:
-        """(rowid, score) of one page; sets `total`."""
+        """(rowid, score) of one page; sets `total`. Matches come in tiers, each whole before
+        the next: the words as typed, then (when those are few) the words with typos; or,
+        sorted, documents with a value, then those without."""
+        tiers: list[tuple[Query, Callable[..., Any]]] = []
         column = self.fields.sort_column(sort.field) if sort is not None else None
+        if self.words and self.columns:
+            tiers = self._text_tiers(max(1, limit), offset)
+        elif self.ranked:
+            tiers = [(self.query, self._by_score)]
         if sort is not None and column is not None:
-            return self._sorted(column, sort.direction, limit, offset)
-        if self.ranked:
-            result = self.searcher.search(self.query, limit, count=True, offset=offset)
-            self.total = _count(result)
-            return self._rowids(result.hits, scored=True)
-        return self._in_order(self.query, limit, offset)
+            matches = self.query
+            order = Order.Asc if sort.direction == "asc" else Order.Desc
+            valued = _all_of([matches, Query.exists_query(column)], [])
+            unvalued = _all_of([matches], [Query.exists_query(column)])
+            by_value = partial(self._by_field, column, order)
+            tiers = [(valued, by_value), (unvalued, self._in_order)]
+        if not tiers:
+            tiers = [(self.query, self._in_order)]
+        page: list[tuple[int, float]] = []
+        skip = offset
+        for query, read in tiers:
+            hits, count = read(query, max(1, limit - len(page)), skip)
+            if len(page) < limit and skip < count:
+                page.extend(hits[: limit - len(page)])
+            skip = max(0, skip - count)
+            self.total += count
+        return page
 
-    def _sorted(
-        self, column: str, direction: str, limit: int, offset: int
-    ) -> list[tuple[int, float]]:
-        """By the field's values; documents without one come after all that have one."""
-        order = Order.Asc if direction == "asc" else Order.Desc
-        valued = _all_of([self.query, Query.exists_query(column)], [])
-        result = self.searcher.search(
-            valued, limit, count=True, order_by_field=column, offset=offset, order=order
-        )
-        with_value = _count(result)
-        page = self._rowids(result.hits, scored=False)
-        rest = _all_of([self.query], [Query.exists_query(column)])
-        tail = self._in_order(rest, limit - len(page), max(0, offset - with_value))
-        self.total += with_value
-        return page + (tail if len(page) < limit else [])
+    def _text_tiers(self, limit: int, offset: int) -> list[tuple[Query, Callable[..., Any]]]:
+        """The words as typed, and, if they match fewer than TYPO_THRESHOLD documents, the
+        words with typos (that the first tier did not find). Sets `query` to all of them.
+        The first tier's page is read here, to count it, and handed back as read."""
+        words = list(self.words)
+        exact = text_query(words, self.columns, with_typos=False)
+        self.query = _all_of([*self.must, exact], self.must_not)
+        first = self._by_score(self.query, limit, offset)
+        tiers: list[tuple[Query, Callable[..., Any]]] = [(self.query, lambda *_: first)]
+        if first[1] >= TYPO_THRESHOLD or not any(typos(word) for word in words):
+            return tiers
+        typo = text_query(words, self.columns, with_typos=True)
+        typo_only = _all_of([*self.must, typo], [*self.must_not, exact])
+        self.query = _all_of([*self.must, typo], self.must_not)
+        return [*tiers, (typo_only, self._by_score)]
 
-    def _in_order(self, query: Query, limit: int, offset: int) -> list[tuple[int, float]]:
-        """In the order documents were first added (no words to rank by)."""
+    def _by_score(self, query: Query, limit: int, offset: int) -> tuple[list[Any], int]:
+        result = self.searcher.search(query, limit, count=True, offset=offset)
+        return self._rowids(result.hits, scored=True), _count(result)
+
+    def _by_field(
+        self, column: str, order: Order, query: Query, limit: int, offset: int
+    ) -> tuple[list[Any], int]:
         result = self.searcher.search(
-            query, max(limit, 1), count=True, order_by_field="rowid", offset=offset, order=Order.Asc
+            query, limit, count=True, order_by_field=column, offset=offset, order=order
         )
-        self.total += _count(result)
-        return self._rowids(result.hits[:limit], scored=False)
+        return self._rowids(result.hits, scored=False), _count(result)
+
+    def _in_order(self, query: Query, limit: int, offset: int) -> tuple[list[Any], int]:
+        """In the order documents were first added (nothing to rank by)."""
+        result = self.searcher.search(
+            query, limit, count=True, order_by_field="rowid", offset=offset, order=Order.Asc
+        )
+        return self._rowids(result.hits, scored=False), _count(result)
 
     def _rowids(self, hits: list[tuple[Any, Any]], *, scored: bool) -> list[tuple[int, float]]:
         if not hits:
