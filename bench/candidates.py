@@ -1,5 +1,6 @@
-"""Candidates for the embedded engine's index, measured on real text: SQLite FTS5 (the engine
-today: BM25 computed for every match, then sorted) against tantivy (BM25 with block-max WAND,
+"""Candidates for the embedded engine's index, measured on real text before choosing: SQLite
+FTS5 (the engine before, kept as `bench/fts5.py`: BM25 computed for every match, then sorted)
+against tantivy (BM25 with block-max WAND,
 which skips blocks that cannot reach the top k), on Debian's package catalog (bench/debian.py).
 
 Each kind of query is drawn from the catalog's own words: `common` are its 20 most frequent
@@ -28,8 +29,8 @@ from typing import Any
 
 import tantivy
 
-from app.adapters.engine import Engine
 from bench import debian
+from bench.fts5 import Fts5Engine
 
 FIELDS = ["title", "description", "section"]
 WORD = re.compile(r"[a-z][a-z0-9]+")
@@ -43,10 +44,10 @@ def catalog(scale: int) -> Iterator[dict[str, Any]]:
             yield {**row, "document_id": f"{row['document_id']}#{copy}"} if copy else row
 
 
-def build_fts5(rows: list[dict[str, Any]], where: Path) -> Engine:
-    engine = Engine(where / "engine.db")
+def build_fts5(rows: list[dict[str, Any]], where: Path) -> Fts5Engine:
+    engine = Fts5Engine(where / "fts5.db")
     for start in range(0, len(rows), 2000):
-        engine.upsert("bench", "debian", rows[start : start + 2000])
+        engine.upsert("debian", rows[start : start + 2000])
     return engine
 
 
@@ -139,15 +140,7 @@ def main() -> None:
         searcher = index.searcher()
 
         def fts5(words: list[str]) -> Any:
-            return engine.search(
-                "bench",
-                "debian",
-                fields=FIELDS,
-                text=" ".join(words),
-                filters={},
-                limit=TOP_K,
-                offset=0,
-            )
+            return engine.search("debian", FIELDS, " ".join(words), TOP_K)
 
         def top_k(kind: str, count: bool) -> Callable[[list[str]], Any]:
             def run(words: list[str]) -> Any:

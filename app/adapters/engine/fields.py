@@ -2,12 +2,11 @@
 document as the index holds it.
 
 The index has the same fixed set of columns for every collection (`index.py`): slot `i` is
-`t{i}` (words, for full-text search), `s{i}` (each string value as it is, for exact filters),
-`k{i}` (the same, lower-cased by the index's `lower` tokenizer), `f{i}` (short strings in a
-column, for facet counts), `n{i}` (numbers), `b{i}` (booleans) and `d{i}` (strings that are
-ISO dates). A field keeps its slot
-for the collection's life, so a new field never rebuilds the index: older documents simply do
-not have it. `has` and `null` list which fields a document carries, and which of them are
+`t{i}` (words, for full-text search), `s{i}` (each string value as it is, indexed for exact
+filters and in a column for facet counts), `k{i}` (the same, lower-cased by the index's
+`lower` tokenizer), `n{i}` (numbers), `b{i}` (booleans) and `d{i}` (strings that are ISO
+dates). A field keeps its slot for the collection's life, so a new field never rebuilds the
+index: older documents simply do not have it. `has` and `null` list which fields a document carries, and which of them are
 null, for `exists` and `is_null`.
 """
 
@@ -24,7 +23,6 @@ from app.adapters import texts
 MAX_FIELDS = 64
 # Longer strings are still searched word by word, but are not values to filter on or count.
 MAX_VALUE_CHARS = 1000
-MAX_FACET_CHARS = 100
 # The kinds of value a field has held; a string is a DATE when it is an ISO date, else a STRING.
 NUMBER, BOOL, DATE, STRING = "number", "bool", "date", "string"
 _ISO_DATE = re.compile(
@@ -101,8 +99,6 @@ class Fields:
                     doc[f"t{slot}"] = value
                 if len(value) <= MAX_VALUE_CHARS:
                     doc[f"s{slot}"] = doc[f"k{slot}"] = value
-                    if len(value) <= MAX_FACET_CHARS:
-                        doc[f"f{slot}"] = value
                     if date is not None:
                         doc[f"d{slot}"] = date
             elif value is None:
@@ -146,9 +142,6 @@ def _values(doc: dict[str, Any], slot: int, items: list[Any]) -> None:
                 dates.append(date)
     if strings:
         doc[f"s{slot}"] = doc[f"k{slot}"] = strings
-        facets = [item for item in strings if len(item) <= MAX_FACET_CHARS]
-        if facets:
-            doc[f"f{slot}"] = facets
     if numbers:
         doc[f"n{slot}"] = numbers
     if bools:

@@ -155,7 +155,7 @@ class Plan:
             slot, kinds = self.fields.slots.get(name), self.fields.kinds.get(name, set())
             if slot is None:
                 continue
-            for kind, column in ((STRING, "f"), (DATE, "f"), (BOOL, "b"), (NUMBER, "n")):
+            for kind, column in ((STRING, "s"), (DATE, "s"), (BOOL, "b"), (NUMBER, "n")):
                 if kind in kinds:
                     spec[f"{number}.{column}"] = {
                         "terms": {"field": f"{column}{slot}", "size": FACET_VALUES}
