@@ -6,8 +6,8 @@ The index has the same fixed set of columns for every collection (`index.py`): s
 filters and in a column for facet counts), `k{i}` (the same, lower-cased by the index's
 `lower` tokenizer), `n{i}` (numbers), `b{i}` (booleans) and `d{i}` (strings that are ISO
 dates). A field keeps its slot for the collection's life, so a new field never rebuilds the
-index: older documents simply do not have it. `has` and `null` list which fields a document carries, and which of them are
-null, for `exists` and `is_null`.
+index: older documents simply do not have it. `has` and `null` list which fields a document
+carries, and which of them are null, for `exists` and `is_null`.
 """
 
 from __future__ import annotations
