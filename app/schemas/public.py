@@ -7,17 +7,25 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 
-from app.schemas.base import Model, OpenModel
+from app.schemas.base import FieldName, Model, OpenModel
 from app.schemas.display import ExternalLink
 
 MAX_PAGE_NUMBER = 10_000
 MAX_PAGE_SIZE = 500
+MAX_FACETS = 10
 
 
 class OffsetPagination(Model):
     method: Literal["offset"] = "offset"
     page_number: int = Field(default=1, ge=1, le=MAX_PAGE_NUMBER)
     page_size: int = Field(default=10, ge=1, le=MAX_PAGE_SIZE)
+
+
+class SortField(Model):
+    """One field to order results by instead of relevance."""
+
+    field: FieldName = Field(description="An exposed field holding numbers or ISO dates.")
+    direction: Literal["asc", "desc"] = "desc"
 
 
 class ReadConsistency(Model):
@@ -42,6 +50,24 @@ class ExecuteRequest(OpenModel):
     stream: Literal[False] = False
     skip_cache: bool = Field(
         default=False, description="Answer from the backend, not from the query cache."
+    )
+    facets: list[FieldName] | None = Field(
+        default=None,
+        max_length=MAX_FACETS,
+        description="Exposed fields whose values to count over every match of the query and "
+        "filters; answered as `facets: {field: [{value, count}, ...]}`, most first. The "
+        "embedded engine only.",
+    )
+    sort: list[SortField] | None = Field(
+        default=None,
+        max_length=1,
+        description="Order by one exposed numeric or date field instead of relevance; "
+        "documents without a value come last. The embedded engine only.",
+    )
+    similar_to: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = Field(
+        default=None,
+        description="A document id: answer the documents most like it (it excluded), ranked "
+        "by the words of the search fields. The embedded engine only.",
     )
     # The SDK sends these as false; true asks for what no backend here has (stored blobs,
     # vectors), so it is refused rather than quietly ignored.

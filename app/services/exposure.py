@@ -1,4 +1,5 @@
-"""The one gate every result passes: only `exposed_fields` (plus id and score) leave."""
+"""The one gate every result passes: only `exposed_fields` (plus id, score, and the
+highlights of exposed fields) leave."""
 
 from __future__ import annotations
 
@@ -15,6 +16,11 @@ def expose(document: dict[str, Any], exposed_fields: Iterable[str]) -> dict[str,
         "document_id": str(document.get("document_id") or document.get("id") or ""),
         "score": _score(document.get("score")),
     }
+    highlights = document.get("highlights")
+    if highlights:
+        marked = {f: highlights[f] for f in exposed_fields if f in highlights}
+        if marked:
+            result["highlights"] = marked
     for field in exposed_fields:
         if field in document:  # the common case, kept cheap: this runs for every result
             result[field] = document[field]

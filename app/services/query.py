@@ -19,7 +19,7 @@ from typing import Any
 
 from app import crypto
 from app.adapters.backends import Backends, Query
-from app.errors import AppError, PasswordRequired
+from app.errors import AppError, PasswordRequired, invalid
 from app.metrics import Metrics
 from app.schemas.filters import Filter, parse_filters
 from app.schemas.parsing import parse_json
@@ -142,6 +142,7 @@ class PublicQuery:
             inputs = validate_inputs(retriever.display.inputs, body.inputs)
             tree = parse_filters(body.filters, retriever.display.exposed_fields)
             page_number, page_size = _page(body, retriever.rate_limit.max_results_per_query)
+            exposed = retriever.display.exposed_fields
             search = _Search(
                 inputs,
                 body.filters if tree else None,
@@ -149,6 +150,9 @@ class PublicQuery:
                 page_number,
                 page_size,
                 body.skip_cache,
+                facets=tuple(_exposed(body.facets or [], "facets", exposed)),
+                sort=_sort(body, exposed),
+                similar_to=body.similar_to,
             )
             return Answer(await self._page(retriever, search), headers)
         except AppError as error:
@@ -166,6 +170,9 @@ class PublicQuery:
             search.filters,
             search.page_number,
             search.page_size,
+            search.facets,
+            search.sort,
+            search.similar_to,
         )
         cached = None if search.skip_cache else self.answers.get(key)
         if cached is None:
@@ -187,6 +194,10 @@ class PublicQuery:
                 page_size=page_size,
                 filters=search.tree,
                 filters_as_sent=search.filters,
+                facets=search.facets,
+                sort=search.sort,
+                similar_to=search.similar_to,
+                exposed=tuple(retriever.display.exposed_fields),
             )
         )
         exposed = retriever.display.exposed_fields
@@ -196,7 +207,7 @@ class PublicQuery:
         has_next = (
             offset + len(documents) < total if total is not None else len(documents) == page_size
         )
-        return {
+        answer = {
             "execution_id": crypto.new_id(EXECUTION_ID_PREFIX),
             "status": "completed",
             "documents": documents,
@@ -210,6 +221,9 @@ class PublicQuery:
                 "has_next": has_next,
             },
         }
+        if page.facets is not None:
+            answer["facets"] = page.facets
+        return answer
 
 
 @dataclass(frozen=True)
@@ -222,6 +236,9 @@ class _Search:
     page_number: int
     page_size: int
     skip_cache: bool = False
+    facets: tuple[str, ...] = ()
+    sort: tuple[str, str] | None = None
+    similar_to: str | None = None
 
 
 def _config(retriever: PublicRetriever, display: dict[str, Any]) -> dict[str, Any]:
@@ -231,6 +248,27 @@ def _config(retriever: PublicRetriever, display: dict[str, Any]) -> dict[str, An
         "password_protected": retriever.password_protected,
         "retriever_metadata": retriever.record.retriever_metadata,
     }
+
+
+def _exposed(fields: list[str], where: str, exposed: list[str]) -> list[str]:
+    """The fields, each of them exposed (a 422 naming the first that is not)."""
+    for number, field_name in enumerate(fields):
+        if field_name not in exposed:
+            raise invalid(
+                f"{where}[{number}]",
+                "an exposed field",
+                f"{where}[{number}]: {field_name!r} is not an exposed field; use one of "
+                f"{', '.join(exposed)}.",
+            )
+    return fields
+
+
+def _sort(request: ExecuteRequest, exposed: list[str]) -> tuple[str, str] | None:
+    if not request.sort:
+        return None
+    [order] = request.sort
+    _exposed([order.field], "sort", exposed)
+    return order.field, order.direction
 
 
 def _cache_inputs(inputs: dict[str, Any]) -> dict[str, Any]:

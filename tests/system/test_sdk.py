@@ -286,7 +286,9 @@ def test_sdk_public_config_execute_verify_interactions(
             "description",
             "price",
             "image_url",
+            "highlights",
         }
+        assert result["documents"][0]["highlights"]["title"].count("<mark>") == 1
         assert result["pagination"]["total"] == 1
 
         tracked = api.track_interaction_retrievers_name(

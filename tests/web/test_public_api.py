@@ -115,7 +115,8 @@ def test_execute_returns_only_exposed_fields(client: TestClient, public: str) ->
     assert body["results"] == body["documents"]
     assert [d["document_id"] for d in body["documents"]][:2] == ["h1", "h2"]
     for document in body["documents"]:
-        assert set(document) <= {"document_id", "score", *EXPOSED}
+        assert set(document) <= {"document_id", "score", "highlights", *EXPOSED}
+        assert set(document.get("highlights", {})) <= set(EXPOSED)
     assert "secret_cost" not in response.text
     assert "supplier" not in response.text
     assert "in_stock" not in response.text  # a filter input, but not an exposed field

@@ -28,6 +28,17 @@ class Query:
     page_size: int
     filters: Filter | None = None  # the checked filter tree, for a backend that reads it
     filters_as_sent: dict[str, Any] | None = None  # the same, for one that passes it on
+    facets: tuple[str, ...] = ()  # exposed fields to count values of
+    sort: tuple[str, str] | None = None  # (exposed field, "asc" or "desc")
+    similar_to: str | None = None  # a document id
+    exposed: tuple[str, ...] = ()  # the only fields a backend may highlight
+
+    def asks_engine_only(self) -> str | None:
+        """The first option only the embedded engine answers, if this query uses one."""
+        for name in ("facets", "sort", "similar_to"):
+            if getattr(self, name):
+                return name
+        return None
 
     @property
     def offset(self) -> int:
@@ -40,6 +51,7 @@ class Page:
 
     documents: list[dict[str, Any]]
     total: int | None
+    facets: dict[str, list[dict[str, Any]]] | None = None  # {field: [{value, count}]}
 
 
 class Backend(Protocol):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.adapters.backends import Page, Query
-from app.adapters.engine import Engine
+from app.adapters.engine import Engine, Hit, Sort, Unsortable
 from app.adapters.threads import in_thread
 from app.errors import invalid
 from app.schemas.retrievers import LocalBackendConfig
@@ -28,20 +28,51 @@ class LocalBackend:
             for name, value in query.inputs.items()
             if name != QUERY_INPUT and _filters_on(value)
         }
-        result = self.engine.search(
-            query.namespace,
-            config.collection,
-            fields=config.search_fields,
-            text=text if isinstance(text, str) else "",
-            filters=filters,
-            limit=query.page_size,
-            offset=query.offset,
-            tree=query.filters,
+        sort = (
+            Sort(query.sort[0], "asc" if query.sort[1] == "asc" else "desc") if query.sort else None
         )
-        documents = [
-            {**hit.body, "document_id": hit.document_id, "score": hit.score} for hit in result.hits
-        ]
-        return Page(documents=documents, total=result.total)
+        try:
+            result = self.engine.search(
+                query.namespace,
+                config.collection,
+                fields=config.search_fields,
+                text=text if isinstance(text, str) else "",
+                filters=filters,
+                limit=query.page_size,
+                offset=query.offset,
+                tree=query.filters,
+                facets=query.facets,
+                sort=sort,
+                similar_to=query.similar_to,
+                highlight=[f for f in config.search_fields if f in query.exposed],
+            )
+        except LookupError:
+            raise invalid(
+                "similar_to",
+                "the id of a document in the collection",
+                f"similar_to: no document {query.similar_to!r} is in this retriever's collection.",
+            ) from None
+        except Unsortable as error:
+            raise invalid(
+                "sort[0].field",
+                "a field holding numbers or ISO dates",
+                f"sort[0].field: {error.field!r} holds no numbers or ISO dates to sort by.",
+            ) from None
+        documents = [_document(hit) for hit in result.hits]
+        facets = {
+            name: [{"value": v.value, "count": v.count} for v in values]
+            for name, values in result.facets.items()
+        }
+        return Page(
+            documents=documents, total=result.total, facets=facets if query.facets else None
+        )
+
+
+def _document(hit: Hit) -> dict[str, Any]:
+    document = {**hit.body, "document_id": hit.document_id, "score": hit.score}
+    if hit.highlights:
+        document["highlights"] = hit.highlights
+    return document
 
 
 def _filter_value(name: str, value: Any) -> Any:

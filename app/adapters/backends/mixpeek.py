@@ -20,7 +20,7 @@ import orjson
 from app import jsonutil
 from app.adapters.backends import Page, Query, SecretValues
 from app.adapters.destinations import DestinationPolicy, PolicyResolver, Refused
-from app.errors import BadGateway, GatewayTimeout
+from app.errors import BadGateway, GatewayTimeout, invalid
 from app.metrics import Metrics
 from app.schemas.retrievers import MixpeekBackendConfig
 
@@ -78,6 +78,14 @@ class MixpeekBackend:
 
     async def execute(self, query: Query) -> Page:
         config: MixpeekBackendConfig = query.backend
+        unsupported = query.asks_engine_only()
+        if unsupported:
+            raise invalid(
+                unsupported,
+                "left out for this retriever",
+                f"{unsupported} is answered by the embedded engine only; this retriever "
+                "searches a Mixpeek backend.",
+            )
         url = f"{config.base_url.rstrip('/')}/v1/retrievers/{config.retriever_id}/execute"
         if not self.client.policy.literal_allowed(config.base_url):
             # An address in the URL is never resolved, so the resolver cannot refuse it.

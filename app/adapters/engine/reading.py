@@ -15,7 +15,7 @@ from app.adapters.engine.fields import BOOL, DATE, NUMBER, STRING, Fields
 from app.adapters.engine.filters import equal_to_any, matching
 from app.adapters.engine.highlight import highlight
 from app.adapters.engine.index import by_rowid, fold
-from app.adapters.engine.results import FacetValue, Hit, Sort
+from app.adapters.engine.results import FacetValue, Hit, Sort, Unsortable
 from app.adapters.engine.words import (
     TYPO_THRESHOLD,
     similar_query,
@@ -71,6 +71,8 @@ class Plan:
         sorted, documents with a value, then those without."""
         tiers: list[tuple[Query, Callable[..., Any]]] = []
         column = self.fields.sort_column(sort.field) if sort is not None else None
+        if sort is not None and column is None:
+            raise Unsortable(sort.field)
         if self.words and self.columns:
             tiers = self._text_tiers(max(1, limit), offset)
         elif self.ranked:

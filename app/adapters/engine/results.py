@@ -40,3 +40,11 @@ class Sort:
 
     field: str
     direction: Literal["asc", "desc"] = "desc"
+
+
+class Unsortable(ValueError):
+    """Asked to sort by a field that holds no numbers or dates in the collection."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(field)
+        self.field = field
