@@ -56,9 +56,11 @@ class LiveServer:
 
 
 @contextmanager
-def server_process(data_dir: Path, **env: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`retriever-pages serve` in a process of its own, on a loopback port, until the block
-    ends (or the test kills it)."""
+def server_process(
+    data_dir: Path, *args: str, **env: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`retriever-pages serve [args]` in a process of its own, on a loopback port, until the
+    block ends (or the test kills it)."""
     port = free_port()
     environment = {
         **os.environ,
@@ -69,7 +71,7 @@ def server_process(data_dir: Path, **env: str) -> Iterator[tuple[str, subprocess
         **env,
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), *args],
         env=environment,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -1,0 +1,86 @@
+"""`serve --workers 2`: two processes share one engine. Writes from both at once all land (one
+writer at a time), and a document written through either is found through either."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+from tests.helpers import browse_config, local_backend, owner_headers
+from tests.servers import server_process
+
+# tantivy's readers look for new commits about twice a second; the issue asks for within one.
+VISIBLE_WITHIN_SECONDS = 1.0
+SLACK_SECONDS = 1.0  # for a loaded machine: the figure printed is what was measured
+
+
+def test_workers_share_writes_and_see_each_others(tmp_path: Path) -> None:
+    with server_process(tmp_path, "--workers", "2") as (url, _):
+        owner = owner_headers()
+
+        def add(batch: int) -> int:
+            documents = [
+                {"document_id": f"b{batch}-{n}", "title": f"Lamp {batch} {n}"} for n in range(25)
+            ]
+            with httpx.Client(base_url=url, timeout=30) as client:
+                answer = client.post(
+                    "/v1/collections/products/documents",
+                    headers=owner,
+                    json={"documents": documents},
+                )
+            return answer.status_code
+
+        with ThreadPoolExecutor(8) as pool:
+            assert list(pool.map(add, range(8))) == [200] * 8
+
+        with httpx.Client(base_url=url, timeout=30) as client:
+            rid = client.post(
+                "/v1/retrievers",
+                headers=owner,
+                json={"retriever_name": "lamps", "backend": local_backend()},
+            ).json()["retriever_id"]
+            config = browse_config(exposed_fields=["title", "description"], field_config={})
+            config["components"] = {}
+            published = client.post(
+                f"/v1/retrievers/{rid}/publish",
+                headers=owner,
+                json={
+                    "public_name": "lamps",
+                    "display_config": config,
+                    "rate_limit_config": {"tier": "unlimited"},
+                },
+            )
+            assert published.status_code == 200, published.text
+
+            def found(word: str) -> int:
+                # A new connection each time, so that either worker may answer.
+                answer = httpx.post(
+                    f"{url}/v1/public/retrievers/lamps/execute",
+                    json={"inputs": {"query": word}},
+                    timeout=30,
+                )
+                assert answer.status_code == 200, answer.text
+                return int(answer.json()["pagination"]["total"])
+
+            started = time.monotonic()
+            while not all(found("lamp") == 200 for _ in range(4)):  # every batch, both workers
+                assert time.monotonic() - started < VISIBLE_WITHIN_SECONDS + SLACK_SECONDS
+                time.sleep(0.02)
+            delays = []
+            for round_ in range(6):
+                word = f"zebra{round_}x"
+                client.post(
+                    "/v1/collections/products/documents",
+                    headers=owner,
+                    json={"documents": [{"document_id": word, "title": f"Lamp {word}"}]},
+                )
+                started = time.monotonic()
+                # Several reads in a row: the two workers answer at random.
+                while not all(found(word) == 1 for _ in range(4)):
+                    assert time.monotonic() - started < VISIBLE_WITHIN_SECONDS + SLACK_SECONDS
+                    time.sleep(0.02)
+                delays.append(time.monotonic() - started)
+            print(f"a write was visible to both workers after at most {max(delays):.2f} s")
