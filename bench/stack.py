@@ -34,7 +34,8 @@ from app.schemas.retrievers import CreateRetrieverRequest
 from app.services.importing import import_file
 from app.services.wiring import build_services
 from app.settings import Settings
-from bench.engine import KINDS, percentile, vocabulary, write_documents
+from bench.engine import percentile
+from bench.generated import KINDS, vocabulary, write_documents
 
 OWNER_KEY = "bench-owner-key-0123456789"
 NAMESPACE = "bench"
