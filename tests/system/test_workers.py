@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.helpers import browse_config, local_backend, owner_headers
+from tests.helpers import owner_headers, publish_local
 from tests.servers import server_process
 
 # tantivy's readers look for new commits about twice a second; the issue asks for within one.
@@ -37,23 +37,7 @@ def test_workers_share_writes_and_see_each_others(tmp_path: Path) -> None:
             assert list(pool.map(add, range(8))) == [200] * 8
 
         with httpx.Client(base_url=url, timeout=30) as client:
-            rid = client.post(
-                "/v1/retrievers",
-                headers=owner,
-                json={"retriever_name": "lamps", "backend": local_backend()},
-            ).json()["retriever_id"]
-            config = browse_config(exposed_fields=["title", "description"], field_config={})
-            config["components"] = {}
-            published = client.post(
-                f"/v1/retrievers/{rid}/publish",
-                headers=owner,
-                json={
-                    "public_name": "lamps",
-                    "display_config": config,
-                    "rate_limit_config": {"tier": "unlimited"},
-                },
-            )
-            assert published.status_code == 200, published.text
+            publish_local(client, "lamps", ["title", "description"])
 
             def found(word: str) -> int:
                 # A new connection each time, so that either worker may answer.

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from tests.helpers import browse_config, local_backend, owner_headers, publish_over_upstream
+from tests.helpers import browse_config, owner_headers, publish_local, publish_over_upstream
 
 EXPOSED = ["title", "description", "brand", "price", "tags"]
 DOCUMENTS = [
@@ -58,22 +58,7 @@ def shop(client: TestClient) -> TestClient:
         json={"documents": DOCUMENTS},
     )
     assert added.status_code == 200, added.text
-    rid = client.post(
-        "/v1/retrievers",
-        headers=owner_headers(),
-        json={"retriever_name": "s", "backend": local_backend()},
-    ).json()["retriever_id"]
-    config = browse_config(exposed_fields=EXPOSED, field_config={})
-    published = client.post(
-        f"/v1/retrievers/{rid}/publish",
-        headers=owner_headers(),
-        json={
-            "public_name": "shop",
-            "display_config": config,
-            "rate_limit_config": {"tier": "unlimited"},
-        },
-    )
-    assert published.status_code == 200, published.text
+    publish_local(client, "shop", EXPOSED)
     return client
 
 
