@@ -247,3 +247,35 @@ def test_a_store_from_before_the_index_moved_is_indexed(tmp_path: Path) -> None:
         "SELECT name FROM sqlite_master WHERE name GLOB 'fts_*'"
     )
     assert tables.fetchall() == []
+
+
+@pytest.mark.parametrize(
+    ("operator", "value", "expected"),
+    [
+        ("contains", "(x) [y]", ["odd"]),  # regex syntax is text
+        ("contains", "a*b", ["odd"]),
+        ("starts_with", "Lamp (", ["odd"]),
+        ("ends_with", "\\ z", ["odd"]),
+        ("contains", ".*", []),
+        ("contains", "é" * 1000, []),  # past the regex automaton's limit: read off the terms
+        ("contains", "crème " * 150, ["long"]),
+        ("starts_with", "crème " * 150, ["long"]),
+    ],
+)
+def test_substring_filters_take_any_text(
+    tmp_path: Path, operator: str, value: str, expected: list[str]
+) -> None:
+    from app.schemas.filters import parse_filters
+
+    engine = Engine(tmp_path / "engine.db")
+    engine.upsert(
+        "ns",
+        "shop",
+        [
+            {"document_id": "odd", "title": "Lamp (x) [y] a*b \\ z"},
+            {"document_id": "long", "title": "Crème " * 160},
+        ],
+    )
+    tree = parse_filters({"field": "title", "operator": operator, "value": value}, ["title"])
+    assert ids(engine.search("ns", "shop", fields=["title"], text="", filters={}, limit=5,
+                             offset=0, tree=tree)) == expected  # fmt: skip

@@ -11,6 +11,7 @@ range over a field whose strings are all ISO dates compares them as dates.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import tantivy
@@ -65,9 +66,14 @@ def _condition(c: Condition, fields: Fields, searcher: tantivy.Searcher | None) 
     if not isinstance(c.value, str):  # contains 5: an array holding 5, or the value 5
         return _equal(slot, c.value, c.case_sensitive)
     column = f"s{slot}" if c.case_sensitive else f"k{slot}"
-    text = _REGEX_META.sub(r"\\\1", c.value if c.case_sensitive else c.value.lower())
+    value = c.value if c.case_sensitive else c.value.lower()
+    text = _REGEX_META.sub(r"\\\1", value)
     pattern = {"contains": f".*{text}.*", "starts_with": f"{text}.*"}.get(op, f".*{text}")
-    return Query.regex_query(SCHEMA, column, pattern)
+    try:
+        return Query.regex_query(SCHEMA, column, pattern)
+    except ValueError:  # a long value compiles past tantivy's automaton limit (1,000 states)
+        test = {"contains": str.__contains__, "starts_with": str.startswith}.get(op, str.endswith)
+        return _terms_where(column, lambda term: bool(test(term, value)), searcher)
 
 
 def _equal(slot: int, value: Any, case_sensitive: bool) -> Query:
@@ -87,10 +93,17 @@ def _range(c: Condition, slot: int, fields: Fields, searcher: tantivy.Searcher |
     date = as_date(c.value)
     if date is not None and fields.kinds.get(c.field, set()) & {DATE, STRING} == {DATE}:
         return _between(f"d{slot}", FieldType.Date, date, lower, upper)
-    # Other text: the values of the field that fall in the range, read off its dictionary.
-    values = [term for term, _ in searcher.terms_with_prefix(f"s{slot}", "")] if searcher else []
-    wanted = [value for value in values if _in_range(value, c.operator, c.value)]
-    return Query.term_set_query(SCHEMA, f"s{slot}", wanted) if wanted else Query.empty_query()
+    return _terms_where(f"s{slot}", lambda term: _in_range(term, c.operator, c.value), searcher)
+
+
+def _terms_where(
+    column: str, keep: Callable[[str], bool], searcher: tantivy.Searcher | None
+) -> Query:
+    """The values of a column that `keep` accepts, read off its dictionary: for what no
+    tantivy query expresses (a text range, a substring too long for a regex)."""
+    values = [term for term, _ in searcher.terms_with_prefix(column, "")] if searcher else []
+    wanted = [value for value in values if keep(value)]
+    return Query.term_set_query(SCHEMA, column, wanted) if wanted else Query.empty_query()
 
 
 def _between(
