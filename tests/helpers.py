@@ -89,6 +89,14 @@ def publish_over_upstream(
         "namespace": "n",
         "api_key_secret_name": "up-key",
     }
+    return publish_backend(client, public_name, backend, config)
+
+
+def publish_backend(
+    client: Any, public_name: str, backend: dict[str, Any], config: dict[str, Any]
+) -> str:
+    """A retriever over `backend`, published with `config` and no rate limit. `client` is a
+    TestClient or an httpx client on a live server. Returns the retriever's id."""
     retriever_id: str = client.post(
         "/v1/retrievers",
         headers=owner_headers(),
@@ -113,26 +121,10 @@ def local_backend(collection: str = "products") -> dict[str, Any]:
 
 def publish_local(client: Any, public_name: str, exposed: list[str]) -> str:
     """A retriever over the "products" collection searching title and description, published
-    with these exposed fields, a browse config (no cards' extras) and no rate limit. `client`
-    is a TestClient or an httpx client on a live server. Returns the retriever's id."""
-    retriever_id: str = client.post(
-        "/v1/retrievers",
-        headers=owner_headers(),
-        json={"retriever_name": public_name, "backend": local_backend()},
-    ).json()["retriever_id"]
+    with these exposed fields and a browse config without card extras."""
     config = browse_config(exposed_fields=exposed, field_config={})
     config["components"] = {}
-    published = client.post(
-        f"/v1/retrievers/{retriever_id}/publish",
-        headers=owner_headers(),
-        json={
-            "public_name": public_name,
-            "display_config": config,
-            "rate_limit_config": {"tier": "unlimited"},
-        },
-    )
-    assert published.status_code == 200, published.text
-    return retriever_id
+    return publish_backend(client, public_name, local_backend(), config)
 
 
 class FakeClock:

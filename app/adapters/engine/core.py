@@ -192,7 +192,6 @@ class Engine:
         learnt = False
         existing = _rowids(conn, coll.id, [document_id for document_id, _ in rows])
         inserted = updated = 0
-        schema = self.indexes.get(coll.index_name).schema
         with self.indexes.writer(coll.index_name) as writer:
             for document_id, body in rows:
                 encoded = jsonutil.dumps(body).decode()
@@ -210,7 +209,7 @@ class Engine:
                     updated += 1
                 doc, changed = coll.fields.document(rowid, body)
                 learnt = learnt or changed
-                writer.add_document(tantivy.Document.from_dict(doc, schema))
+                writer.add_document(tantivy.Document.from_dict(doc, index.SCHEMA))
         if learnt:
             _save_fields(conn, coll)
         return UpsertResult(inserted=inserted, updated=updated, document_ids=[d for d, _ in rows])
@@ -222,11 +221,10 @@ class Engine:
             "SELECT id, body FROM documents WHERE collection_id = ? ORDER BY id", (collection_id,)
         ).fetchall()
         coll = Collection(collection_id, fields, uuid.uuid4().hex)
-        schema = self.indexes.get(coll.index_name).schema
         with self.indexes.writer(coll.index_name) as writer:
             for rowid, body in stored:
                 doc, _ = fields.document(rowid, jsonutil.loads(body))
-                writer.add_document(tantivy.Document.from_dict(doc, schema))
+                writer.add_document(tantivy.Document.from_dict(doc, index.SCHEMA))
         _save_fields(conn, coll)
 
     def _collection(

@@ -122,7 +122,8 @@ class Fields:
         return doc, changed
 
 
-def _items(value: Any) -> list[Any]:
+def items_of(value: Any) -> list[Any]:
+    """An array's items, or a scalar alone."""
     return value if isinstance(value, list) else [value]
 
 
@@ -152,7 +153,7 @@ def _values(doc: dict[str, Any], slot: int, items: list[Any]) -> None:
 
 def _kinds(value: Any) -> set[str]:
     kinds: set[str] = set()
-    for item in _items(value):
+    for item in items_of(value):
         if isinstance(item, bool):
             kinds.add(BOOL)
         elif isinstance(item, int | float):

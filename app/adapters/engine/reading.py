@@ -11,7 +11,7 @@ from typing import Any
 import tantivy
 from tantivy import Occur, Order, Query
 
-from app.adapters.engine.fields import BOOL, DATE, NUMBER, STRING, Fields
+from app.adapters.engine.fields import BOOL, DATE, NUMBER, STRING, Fields, items_of
 from app.adapters.engine.filters import equal_to_any, matching
 from app.adapters.engine.highlight import highlight
 from app.adapters.engine.index import by_rowid, fold
@@ -52,7 +52,7 @@ class Plan:
         }
         self.must: list[Query] = []
         self.must_not: list[Query] = []
-        self.ranked = bool(self.words and self.columns) or like is not None
+        self.similar = like is not None
         if like is not None:
             rowid, body = like
             self.must.append(_similar(fields, search_fields, body))
@@ -74,8 +74,9 @@ class Plan:
         if sort is not None and column is None:
             raise Unsortable(sort.field)
         if self.words and self.columns:
-            tiers = self._text_tiers(max(1, limit), offset)
-        elif self.ranked:
+            # Sorted, the text tiers only decide which documents match: count, read no page.
+            tiers = self._text_tiers(1, 0) if column else self._text_tiers(max(1, limit), offset)
+        elif self.similar:
             tiers = [(self.query, self._by_score)]
         if sort is not None and column is not None:
             matches = self.query
@@ -197,16 +198,14 @@ def terms(
 
 def _similar(fields: Fields, search_fields: Sequence[str], body: dict[str, Any]) -> Query:
     texts = {
-        f"t{fields.slots[name]}": [item for item in _items(body.get(name)) if isinstance(item, str)]
+        f"t{fields.slots[name]}": [
+            item for item in items_of(body.get(name)) if isinstance(item, str)
+        ]
         for name in search_fields
         if name in fields.text
     }
     texts = {column: values for column, values in texts.items() if values}
     return similar_query(texts) if texts else Query.empty_query()
-
-
-def _items(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 def _value(column: str, bucket: dict[str, Any]) -> str | int | float | bool:
