@@ -4,6 +4,7 @@ documents, and what survives a restart or a store from before the index moved.""
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -279,3 +280,19 @@ def test_substring_filters_take_any_text(
     tree = parse_filters({"field": "title", "operator": operator, "value": value}, ["title"])
     assert ids(engine.search("ns", "shop", fields=["title"], text="", filters={}, limit=5,
                              offset=0, tree=tree)) == expected  # fmt: skip
+
+
+def test_a_reader_sees_fields_another_connection_learnt(tmp_path: Path) -> None:
+    """Each connection keeps the collections it has read; a write by any other (another
+    worker, here another engine on the same file) is seen at the next query."""
+    reader = Engine(tmp_path / "engine.db")
+    reader.upsert("ns", "shop", PRODUCTS)
+    assert reader.text_fields("ns", "shop")[-1] != "maker"
+    writer = Engine(tmp_path / "engine.db")
+    writer.upsert("ns", "shop", [{"document_id": "p9", "maker": "Acme kettles"}])
+    assert "maker" in reader.text_fields("ns", "shop")
+    deadline = time.monotonic() + 3  # the index's readers follow its commits by themselves
+    while not ids(search(reader, "kettles", fields=["maker"])) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ids(search(reader, "kettles", fields=["maker"])) == ["p9"]
+    assert reader.count("ns", "shop") == len(PRODUCTS) + 1
