@@ -170,7 +170,8 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     import time
     from pathlib import Path
 
-    from app.adapters.engine import ENGINE_FILE, Engine
+    from app.adapters.engine import open_engine
+    from app.adapters.store import Store
     from app.schemas.base import COLLECTION_NAME, COLLECTION_NAME_RULE
     from app.services.importing import detect_format, import_file
     from app.services.keys import check_namespace
@@ -202,10 +203,12 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
                 flush=True,
             )
 
-    engine = Engine(settings.data_dir / ENGINE_FILE)
+    store = Store(settings.effective_database_url)
+    engine = open_engine(settings.data_dir, store)
     report = import_file(engine, args.namespace, args.collection, path, fmt=fmt, progress=progress)
     total = engine.count(args.namespace, args.collection)
     engine.close()
+    store.close()
     if show:
         print(file=sys.stderr)
     elapsed = time.monotonic() - started

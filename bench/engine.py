@@ -4,7 +4,10 @@ queries a search box sends, straight against it, with the page's highlights on. 
 it was before tantivy (bench/fts5.py) is built and timed beside it as the baseline
 (`--no-baseline` to skip it at scale).
 
-    python -m bench.engine [--scale 16] [--queries 300] [--no-baseline]
+`--postgresql` times the engine in PostgreSQL instead (what serves a PostgreSQL store), on a
+server of its own started for the run.
+
+    python -m bench.engine [--scale 16] [--queries 300] [--no-baseline] [--postgresql]
 """
 
 from __future__ import annotations
@@ -13,13 +16,16 @@ import argparse
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from app.adapters.engine import Engine
+from app.adapters.engine import Engine, PgEngine, SearchEngine
+from app.adapters.store import Store
 from bench.candidates import catalog, queries
 from bench.fts5 import Fts5Engine
+from tests.servers import PostgresServer, postgres_bin
 
 FIELDS = ["title", "description", "section"]
 FACETS = ["section", "priority", "tags"]
@@ -51,24 +57,48 @@ def imported(build: Callable[[list[dict[str, Any]]], None], rows: list[dict[str,
     return len(rows) / (time.perf_counter() - started)
 
 
+@contextmanager
+def engine_in(directory: Path, postgresql: bool) -> Iterator[SearchEngine]:
+    if not postgresql:
+        engine = Engine(directory / "engine.db")
+        yield engine
+        engine.close()
+        return
+    bindir = postgres_bin()
+    if bindir is None:
+        raise SystemExit("--postgresql needs PostgreSQL's server (scripts/system-packages)")
+    server = PostgresServer(bindir)
+    server.start()
+    store = Store(server.url)
+    try:
+        yield PgEngine(store.engine)
+    finally:
+        store.close()
+        server.stop()
+        server.remove()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=int, default=1)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--postgresql", action="store_true")
     args = parser.parse_args()
     rows = list(catalog(args.scale))
     cases = {
         kind: [" ".join(words) for words in texts]
         for kind, texts in queries(rows, args.queries).items()
     }
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = Engine(Path(tmp) / "engine.db")
+    with tempfile.TemporaryDirectory() as tmp, engine_in(Path(tmp), args.postgresql) as engine:
         rate = imported(lambda batch: engine.upsert("bench", "debian", batch) and None, rows)
         again = imported(lambda batch: engine.upsert("bench", "debian", batch) and None, rows)
         baseline = None if args.no_baseline else Fts5Engine(Path(tmp) / "fts5.db")
         base_rate = imported(lambda b: baseline.upsert("debian", b), rows) if baseline else 0.0
-        print(f"{len(rows):,} records (Debian's package catalog x{args.scale}); top {TOP_K}")
+        where = "PostgreSQL" if args.postgresql else "embedded"
+        print(
+            f"{len(rows):,} records (Debian's package catalog x{args.scale}); top {TOP_K}; {where}"
+        )
         print(
             f"import: engine {rate:,.0f} records/s, re-import of the same ids {again:,.0f}/s; "
             + (f"FTS5 before {base_rate:,.0f}/s ({rate / base_rate:.2f}x)" if baseline else "")
@@ -102,7 +132,6 @@ def main() -> None:
             else f"p99 < {LARGE_P99_TARGET} ms"
         )
         print(f"\ntarget at this size: {target}")
-        engine.close()
 
 
 if __name__ == "__main__":

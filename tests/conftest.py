@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from app.adapters.engine import Engine, PgEngine, SearchEngine
+from app.adapters.store import Store
 from app.settings import Settings
 from app.web.app import create_app
 from tests.helpers import (
@@ -145,6 +147,20 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'store.db'}"
     url: str = request.getfixturevalue("postgres_database")
     return url
+
+
+@pytest.fixture(params=["embedded", pytest.param("postgres", marks=pytest.mark.postgres)])
+def new_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SearchEngine]:
+    """Each engine test runs twice: on the embedded engine (SQLite and tantivy in the data
+    directory) and on the engine in a real PostgreSQL database."""
+    if request.param == "embedded":
+        engine: SearchEngine = Engine(tmp_path / "engine.db")
+        yield engine
+        engine.close()
+        return
+    store = Store(request.getfixturevalue("postgres_database"))
+    yield PgEngine(store.engine)
+    store.close()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.adapters.engine import Engine
+from app.adapters.engine import SearchEngine
 from app.adapters.store import Store
 from app.errors import Conflict, NotFound
 from app.schemas.collections import (
@@ -15,7 +15,7 @@ from app.schemas.collections import (
 
 
 class Collections:
-    def __init__(self, engine: Engine, store: Store) -> None:
+    def __init__(self, engine: SearchEngine, store: Store) -> None:
         self.engine = engine
         self.store = store
 

@@ -16,7 +16,7 @@ from typing import IO, Any, Literal
 
 import orjson
 
-from app.adapters.engine import Engine
+from app.adapters.engine import SearchEngine
 
 BATCH_SIZE = 10_000
 MAX_REPORTED_ERRORS = 20
@@ -67,7 +67,7 @@ def detect_format(path: Path) -> Format:
 
 
 def import_file(
-    engine: Engine,
+    engine: SearchEngine,
     namespace: str,
     collection: str,
     path: Path,
@@ -103,7 +103,9 @@ def import_file(
     return report
 
 
-def _flush(engine: Engine, namespace: str, collection: str, batch: list[dict[str, Any]]) -> int:
+def _flush(
+    engine: SearchEngine, namespace: str, collection: str, batch: list[dict[str, Any]]
+) -> int:
     if not batch:
         return 0
     engine.upsert(namespace, collection, batch)

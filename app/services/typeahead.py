@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from app.adapters.engine import Engine
+from app.adapters.engine import SearchEngine
 from app.errors import invalid
 from app.schemas.collections import TypeaheadCollection, TypeaheadResponse, TypeaheadValue
 from app.services.catalog import PublicRetriever
@@ -22,7 +22,7 @@ NO_HISTORY = "recent_searches: this server keeps no history of searches"
 
 
 class Typeahead:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: SearchEngine) -> None:
         self.engine = engine
 
     def suggest(self, retriever: PublicRetriever, prefix: str, limit: int) -> TypeaheadResponse:

@@ -13,7 +13,7 @@ from app.adapters.backends.mixpeek import MixpeekBackend, UpstreamClient
 from app.adapters.clock import Clock, system_clock
 from app.adapters.counters import Counters
 from app.adapters.destinations import DestinationPolicy
-from app.adapters.engine import ENGINE_FILE, Engine
+from app.adapters.engine import SearchEngine, open_engine
 from app.adapters.store import Store
 from app.crypto import SecretBox
 from app.metrics import Metrics
@@ -48,7 +48,7 @@ class Services:
     clock: Clock
     metrics: Metrics
     store: Store
-    engine: Engine
+    engine: SearchEngine
     upstream: UpstreamClient
     vault: Vault
     backends: Backends
@@ -82,7 +82,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         store, SecretBox(settings.effective_secret_key), clock, metrics.cache_counter("secrets")
     )
 
-    engine = Engine(settings.data_dir / ENGINE_FILE)
+    engine = open_engine(settings.data_dir, store)
     destinations = DestinationPolicy.parse(settings.upstream_allow)
     upstream = UpstreamClient(settings.upstream_timeout_seconds, destinations)
     backends = Backends()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from app.adapters.engine import Engine
+from app.adapters.engine import SearchEngine
 
 FILLER = [
     {"document_id": f"f{n}", "title": f"Filler item {n}", "description": "Nothing to see here"}
@@ -16,13 +15,13 @@ FILLER = [
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    engine = Engine(tmp_path / "engine.db")
+def engine(new_engine: SearchEngine) -> SearchEngine:
+    engine = new_engine
     engine.upsert("ns", "products", FILLER)
     return engine
 
 
-def search(engine: Engine, text: str = "", **options: Any) -> Any:
+def search(engine: SearchEngine, text: str = "", **options: Any) -> Any:
     values: dict[str, Any] = {
         "fields": ["title", "description"],
         "text": text,
@@ -34,7 +33,7 @@ def search(engine: Engine, text: str = "", **options: Any) -> Any:
     return engine.search("ns", "products", **values)
 
 
-def test_a_title_match_outranks_a_description_match(engine: Engine) -> None:
+def test_a_title_match_outranks_a_description_match(engine: SearchEngine) -> None:
     engine.upsert(
         "ns",
         "products",
@@ -51,7 +50,7 @@ def test_a_title_match_outranks_a_description_match(engine: Engine) -> None:
     assert [hit.document_id for hit in flipped.hits] == ["desc", "title"]
 
 
-def test_the_last_word_matches_as_a_prefix(engine: Engine) -> None:
+def test_the_last_word_matches_as_a_prefix(engine: SearchEngine) -> None:
     engine.upsert("ns", "products", [{"document_id": "h", "title": "Wireless headphones"}])
     for typed in ("head", "headph", "wireless head", "WIRELESS HEADPHONES"):
         assert [hit.document_id for hit in search(engine, typed).hits] == ["h"], typed
@@ -59,7 +58,7 @@ def test_the_last_word_matches_as_a_prefix(engine: Engine) -> None:
     assert search(engine, "wire head").hits == []
 
 
-def test_words_are_matched_without_accents_or_case(engine: Engine) -> None:
+def test_words_are_matched_without_accents_or_case(engine: SearchEngine) -> None:
     engine.upsert("ns", "products", [{"document_id": "c", "title": "Crème brûlée torch"}])
     assert [h.document_id for h in search(engine, "creme brulee").hits] == ["c"]
 
@@ -68,14 +67,14 @@ def test_words_are_matched_without_accents_or_case(engine: Engine) -> None:
     "hostile",
     ['"', 'a" OR "b', "NEAR(a b)", "title:x", "{c0}: x", "a AND", "*", "^x", "-x", "x'; DROP"],
 )
-def test_query_syntax_from_users_is_just_words(engine: Engine, hostile: str) -> None:
+def test_query_syntax_from_users_is_just_words(engine: SearchEngine, hostile: str) -> None:
     result = search(engine, hostile)  # no error, whatever is typed
     assert result.total <= len(FILLER)
     assert {h.document_id for h in result.hits} <= {d["document_id"] for d in FILLER}
     assert engine.count("ns", "products") == len(FILLER)
 
 
-def test_filters_on_exact_values(engine: Engine) -> None:
+def test_filters_on_exact_values(engine: SearchEngine) -> None:
     engine.upsert(
         "ns",
         "products",
@@ -112,14 +111,14 @@ def test_filters_on_exact_values(engine: Engine) -> None:
     assert ids(category="Kitchen", tags="iron") == []  # all filters at once
 
 
-def test_filters_alone_browse_in_insertion_order(engine: Engine) -> None:
+def test_filters_alone_browse_in_insertion_order(engine: SearchEngine) -> None:
     result = search(engine, "", filters={}, limit=5)
     assert [h.document_id for h in result.hits] == ["f0", "f1", "f2", "f3", "f4"]
     assert result.total == 30
     assert all(h.score == 0 for h in result.hits)
 
 
-def test_paging_and_totals(engine: Engine) -> None:
+def test_paging_and_totals(engine: SearchEngine) -> None:
     pages = [search(engine, "filler", limit=10, offset=offset) for offset in (0, 10, 20, 30)]
     assert [p.total for p in pages] == [30, 30, 30, 30]
     seen = [h.document_id for p in pages for h in p.hits]
@@ -128,7 +127,7 @@ def test_paging_and_totals(engine: Engine) -> None:
     assert pages[3].hits == []
 
 
-def test_upsert_replaces_a_document_and_its_index(engine: Engine) -> None:
+def test_upsert_replaces_a_document_and_its_index(engine: SearchEngine) -> None:
     first = engine.upsert("ns", "products", [{"document_id": "x", "title": "Old espresso"}])
     assert (first.inserted, first.updated) == (1, 0)
     again = engine.upsert("ns", "products", [{"document_id": "x", "title": "New grinder"}])
@@ -139,19 +138,19 @@ def test_upsert_replaces_a_document_and_its_index(engine: Engine) -> None:
     assert engine.count("ns", "products") == 31
 
 
-def test_a_new_text_field_widens_the_index_without_losing_documents(engine: Engine) -> None:
+def test_a_new_text_field_widens_the_index_without_losing_documents(engine: SearchEngine) -> None:
     engine.upsert("ns", "products", [{"document_id": "b", "title": "Boots", "brand": "Kestrel"}])
     assert [h.document_id for h in search(engine, "kestrel", fields=["brand"]).hits] == ["b"]
     assert search(engine, "filler").total == 30
 
 
-def test_documents_without_ids_get_one(engine: Engine) -> None:
+def test_documents_without_ids_get_one(engine: SearchEngine) -> None:
     result = engine.upsert("ns", "products", [{"title": "Anonymous"}, {"title": "Anonymous"}])
     assert result.inserted == 2
     assert len(set(result.document_ids)) == 2
 
 
-def test_namespaces_and_collections_are_separate(engine: Engine) -> None:
+def test_namespaces_and_collections_are_separate(engine: SearchEngine) -> None:
     engine.upsert("other", "products", [{"document_id": "o", "title": "Filler elsewhere"}])
     assert search(engine, "elsewhere").hits == []
     assert (
@@ -168,7 +167,7 @@ def test_namespaces_and_collections_are_separate(engine: Engine) -> None:
     )
 
 
-def test_urls_are_not_indexed_as_text(engine: Engine) -> None:
+def test_urls_are_not_indexed_as_text(engine: SearchEngine) -> None:
     engine.upsert(
         "ns",
         "products",
@@ -177,7 +176,7 @@ def test_urls_are_not_indexed_as_text(engine: Engine) -> None:
     assert "u" not in [h.document_id for h in search(engine, "cdn", fields=["image_url"]).hits]
 
 
-def test_delete_and_drop(engine: Engine) -> None:
+def test_delete_and_drop(engine: SearchEngine) -> None:
     engine.upsert("ns", "products", [{"document_id": "x", "title": "Zebra lamp"}])
     assert [h.document_id for h in search(engine, "zebra").hits] == ["x"]
     assert engine.delete("ns", "products", "x") is True

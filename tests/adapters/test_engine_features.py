@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from app.adapters.engine import Engine, Sort
+from app.adapters.engine import Engine, SearchEngine, Sort
 
 PRODUCTS: list[dict[str, Any]] = [
     {
@@ -66,13 +66,13 @@ FIELDS = ["title", "description"]
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    engine = Engine(tmp_path / "engine.db")
+def engine(new_engine: SearchEngine) -> SearchEngine:
+    engine = new_engine
     engine.upsert("ns", "shop", PRODUCTS)
     return engine
 
 
-def search(engine: Engine, text: str = "", **options: Any) -> Any:
+def search(engine: SearchEngine, text: str = "", **options: Any) -> Any:
     values: dict[str, Any] = {"fields": FIELDS, "text": text, "filters": {}, "limit": 10}
     values["offset"] = 0
     values.update(options)
@@ -100,13 +100,13 @@ def test_typos_are_forgiven_as_meilisearch_does(
     assert set(ids(search(engine, typed))) == found
 
 
-def test_short_words_must_be_exact(engine: Engine) -> None:
+def test_short_words_must_be_exact(engine: SearchEngine) -> None:
     # Under five letters no typo is allowed: "mig" is not "mug".
     assert search(engine, "mig").hits == []
     assert ids(search(engine, "mug")) == ["p5"]
 
 
-def test_exact_matches_rank_above_typos(engine: Engine) -> None:
+def test_exact_matches_rank_above_typos(engine: SearchEngine) -> None:
     engine.upsert(
         "ns",
         "shop",
@@ -121,7 +121,7 @@ def test_exact_matches_rank_above_typos(engine: Engine) -> None:
     assert result.hits[0].score > result.hits[1].score
 
 
-def test_highlights_mark_each_match_and_escape_the_rest(engine: Engine) -> None:
+def test_highlights_mark_each_match_and_escape_the_rest(engine: SearchEngine) -> None:
     result = search(engine, "studio referense", highlight=["title", "description"])
     [hit] = result.hits
     assert hit.highlights["title"] == "<mark>Studio</mark> headphones"
@@ -133,14 +133,14 @@ def test_highlights_mark_each_match_and_escape_the_rest(engine: Engine) -> None:
     assert search(engine, "", highlight=["title"]).hits[0].highlights == {}
 
 
-def test_highlights_follow_prefixes_and_folding(engine: Engine) -> None:
+def test_highlights_follow_prefixes_and_folding(engine: SearchEngine) -> None:
     [hit] = search(engine, "cafe crem", highlight=["description"]).hits
     assert hit.highlights["description"] == (
         "Fifteen bar pump, steam wand, <mark>café</mark>-style <mark>crema</mark>."
     )
 
 
-def test_facets_count_every_match_not_only_the_page(engine: Engine) -> None:
+def test_facets_count_every_match_not_only_the_page(engine: SearchEngine) -> None:
     result = search(engine, "travel", limit=1, facets=["category", "tags", "in_stock", "price"])
     assert result.total == 3
     assert len(result.hits) == 1
@@ -158,7 +158,7 @@ def test_facets_count_every_match_not_only_the_page(engine: Engine) -> None:
     assert {(v.value, v.count) for v in result.facets["price"]} == {(129, 1), (59, 1)}
 
 
-def test_facets_follow_filters_and_unknown_fields(engine: Engine) -> None:
+def test_facets_follow_filters_and_unknown_fields(engine: SearchEngine) -> None:
     result = search(engine, "", filters={"category": "Kitchen"}, facets=["tags", "nowhere"])
     assert [(v.value, v.count) for v in result.facets["tags"]] == [
         ("coffee", 2),
@@ -176,7 +176,9 @@ def test_facets_follow_filters_and_unknown_fields(engine: Engine) -> None:
         (Sort("released", "asc"), ["p5", "p2", "p1", "p3", "p4"]),
     ],
 )
-def test_sorting_by_a_number_or_a_date(engine: Engine, sort: Sort, expected: list[str]) -> None:
+def test_sorting_by_a_number_or_a_date(
+    engine: SearchEngine, sort: Sort, expected: list[str]
+) -> None:
     assert ids(search(engine, "", sort=sort)) == expected
     # Paged: the same order, a page at a time, with the total of all matches.
     pages = [search(engine, "", sort=sort, limit=2, offset=offset) for offset in (0, 2, 4)]
@@ -184,11 +186,11 @@ def test_sorting_by_a_number_or_a_date(engine: Engine, sort: Sort, expected: lis
     assert {page.total for page in pages} == {5}
 
 
-def test_sorting_keeps_the_query(engine: Engine) -> None:
+def test_sorting_keeps_the_query(engine: SearchEngine) -> None:
     assert ids(search(engine, "headphones", sort=Sort("price", "asc"))) == ["p1", "p2"]
 
 
-def test_similar_documents_exclude_the_document(engine: Engine) -> None:
+def test_similar_documents_exclude_the_document(engine: SearchEngine) -> None:
     result = search(engine, "", similar_to="p1")
     assert "p1" not in ids(result)
     assert ids(result)[0] == "p2"  # headphones, like p1
@@ -197,7 +199,7 @@ def test_similar_documents_exclude_the_document(engine: Engine) -> None:
         search(engine, "", similar_to="nope")
 
 
-def test_a_range_over_dates_and_numbers(engine: Engine) -> None:
+def test_a_range_over_dates_and_numbers(engine: SearchEngine) -> None:
     from app.schemas.filters import parse_filters
 
     exposed = ["price", "released"]
@@ -261,19 +263,22 @@ def test_a_store_from_before_the_index_moved_is_indexed(tmp_path: Path) -> None:
         ("contains", "é" * 1000, []),  # past the regex automaton's limit: read off the terms
         ("contains", "crème " * 150, ["long"]),
         ("starts_with", "crème " * 150, ["long"]),
+        ("contains", "nul\x00byte", ["nul"]),  # PostgreSQL's text cannot hold it: dropped
+        ("contains", "%_", ["odd"]),  # LIKE's wildcards are text too
     ],
 )
 def test_substring_filters_take_any_text(
-    tmp_path: Path, operator: str, value: str, expected: list[str]
+    new_engine: SearchEngine, operator: str, value: str, expected: list[str]
 ) -> None:
     from app.schemas.filters import parse_filters
 
-    engine = Engine(tmp_path / "engine.db")
+    engine = new_engine
     engine.upsert(
         "ns",
         "shop",
         [
-            {"document_id": "odd", "title": "Lamp (x) [y] a*b \\ z"},
+            {"document_id": "odd", "title": "Lamp (x) [y] %_ a*b \\ z"},
+            {"document_id": "nul", "title": "A nul\x00byte in a title"},
             {"document_id": "long", "title": "Crème " * 160},
         ],
     )
@@ -296,3 +301,15 @@ def test_a_reader_sees_fields_another_connection_learnt(tmp_path: Path) -> None:
         time.sleep(0.05)
     assert ids(search(reader, "kettles", fields=["maker"])) == ["p9"]
     assert reader.count("ns", "shop") == len(PRODUCTS) + 1
+
+
+def test_typeahead_words_follow_writes_and_deletes(engine: SearchEngine) -> None:
+    # Counted per field: p1 has the word in its title and its description, p2 in its title.
+    assert engine.prefix_terms("ns", "shop", FIELDS, "he", 5) == [("headphones", 3)]
+    engine.delete("ns", "shop", "p2")
+    assert engine.prefix_terms("ns", "shop", FIELDS, "he", 5) == [("headphones", 2)]
+    engine.upsert("ns", "shop", [{"document_id": "p1", "title": "Travel pillow"}])
+    assert engine.prefix_terms("ns", "shop", FIELDS, "he", 5) == []
+    assert engine.count("ns", "shop") == len(PRODUCTS) - 1
+    assert engine.drop("ns", "shop") == len(PRODUCTS) - 1
+    assert engine.prefix_terms("ns", "shop", FIELDS, "tr", 5) == []

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.adapters.engine import Engine
+from app.adapters.engine import SearchEngine
 from app.errors import InvalidInput
 from app.schemas.filters import Condition, Filter, Group, parse_filters
 
@@ -62,14 +62,14 @@ DOCUMENTS: list[dict[str, Any]] = [
 ]
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    engine = Engine(tmp_path_factory.mktemp("filters") / "engine.db")
+@pytest.fixture
+def engine(new_engine: SearchEngine) -> SearchEngine:
+    engine = new_engine
     engine.upsert("ns", "products", DOCUMENTS)
     return engine
 
 
-def ids(engine: Engine, filters: Any, text: str = "") -> list[str]:
+def ids(engine: SearchEngine, filters: Any, text: str = "") -> list[str]:
     tree = parse_filters(filters, EXPOSED)
     result = engine.search(
         "ns", "products", fields=["title"], text=text, filters={}, limit=50, offset=0, tree=tree
@@ -115,11 +115,13 @@ def ids(engine: Engine, filters: Any, text: str = "") -> list[str]:
         ),
     ],
 )
-def test_each_operator_and_the_logic(engine: Engine, filters: Any, expected: list[str]) -> None:
+def test_each_operator_and_the_logic(
+    engine: SearchEngine, filters: Any, expected: list[str]
+) -> None:
     assert ids(engine, filters) == expected
 
 
-def test_filters_narrow_a_ranked_search(engine: Engine) -> None:
+def test_filters_narrow_a_ranked_search(engine: SearchEngine) -> None:
     assert ids(engine, {"brand": "lumen"}, text="lamp") == ["a", "b"]
     assert ids(engine, {"field": "price", "operator": "gt", "value": 50}, text="lamp") == ["b"]
 
@@ -232,7 +234,7 @@ trees = st.recursive(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(tree=trees)
-def test_the_engine_agrees_with_a_plain_reading(engine: Engine, tree: Filter) -> None:
+def test_the_engine_agrees_with_a_plain_reading(engine: SearchEngine, tree: Filter) -> None:
     result = engine.search(
         "ns", "products", fields=["title"], text="", filters={}, limit=50, offset=0, tree=tree
     )

@@ -3,11 +3,15 @@ similar documents, each only over exposed fields, and refused by name where they
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
+from app.settings import Settings
+from app.web.app import create_app
 from tests.helpers import browse_config, owner_headers, publish_local, publish_over_upstream
 
 EXPOSED = ["title", "description", "brand", "price", "tags"]
@@ -48,6 +52,14 @@ DOCUMENTS = [
         "supplier": "Acme secret supplier",
     },
 ]
+
+
+@pytest.fixture
+def client(make_settings: Callable[..., Settings], database_url: str) -> Iterator[TestClient]:
+    """A server on each store: with PostgreSQL, its collections are in PostgreSQL too."""
+    settings = make_settings(database_url=database_url)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
+        yield test_client
 
 
 @pytest.fixture
@@ -147,3 +159,30 @@ def test_an_upstream_retriever_refuses_engine_only_options(client: TestClient, b
     )  # refused before any call upstream
     assert answer.status_code == 422, answer.text
     assert next(iter(body)) in answer.json()["error"]["message"]
+
+
+@pytest.mark.postgres
+def test_servers_on_one_postgresql_store_share_collections(
+    make_settings: Callable[..., Settings], postgres_database: str, tmp_path: Path
+) -> None:
+    """Documents posted to one server are found through another on the same store: nothing
+    lives in either one's data directory."""
+    first = make_settings(database_url=postgres_database, data_dir=tmp_path / "one")
+    second = make_settings(database_url=postgres_database, data_dir=tmp_path / "two")
+    with (
+        TestClient(create_app(first), raise_server_exceptions=False) as one,
+        TestClient(create_app(second), raise_server_exceptions=False) as two,
+    ):
+        added = one.post(
+            "/v1/collections/products/documents",
+            headers=owner_headers(),
+            json={"documents": DOCUMENTS},
+        )
+        assert added.status_code == 200, added.text
+        publish_local(two, "shop", EXPOSED)
+        assert set(ids(execute(two, inputs={"query": "travel"}))) == {"h1", "s1", "m1"}
+        gone = one.delete("/v1/collections/products/documents/s1", headers=owner_headers())
+        assert gone.status_code in (200, 204), gone.text
+        assert set(ids(execute(two, inputs={"query": "travel"}))) == {"h1", "m1"}
+        assert ids(execute(two, inputs={"query": "hedphones"}))[:1] in (["h1"], ["h2"])
+    assert not (tmp_path / "one" / "engine.db").exists()

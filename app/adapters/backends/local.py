@@ -5,27 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from app.adapters.backends import Page, Query
-from app.adapters.engine import Engine, Hit, Sort, Unsortable
+from app.adapters.engine import Hit, SearchEngine, Sort, Unsortable
 from app.adapters.threads import in_thread
 from app.errors import invalid
 from app.schemas.retrievers import LocalBackendConfig
 
 QUERY_INPUT = "query"
-# Up to this size a collection answers on the event loop. Each query takes under a millisecond
-# or two there (p99 under 5 ms at 64k real records), less than handing it to a thread costs:
-# the hop, and the fight for the GIL between the loop and up to 40 threads, took the Debian
-# catalog's JSON execute from 1,030 req/s to 430. Larger collections have queries long enough
-# (facets at 1M records: p99 36 ms) to stall every other request, so they go to a thread.
-INLINE_DOCUMENTS = 100_000
 
 
 class LocalBackend:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: SearchEngine) -> None:
         self.engine = engine
 
     async def execute(self, query: Query) -> Page:
         config: LocalBackendConfig = query.backend
-        if self.engine.count(query.namespace, config.collection) <= INLINE_DOCUMENTS:
+        if self.engine.quick(query.namespace, config.collection):
             return self._execute(query)
         return await in_thread(self._execute, query)
 

@@ -7,16 +7,23 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from rapidfuzz.distance import OSA
-
 from app.adapters.engine.index import fold
-from app.adapters.engine.words import typos
+from app.adapters.engine.words import near, typos
 
 _TOKEN = re.compile(r"[^\W_]+")
 MAX_HIGHLIGHT_CHARS = 20_000
+
+
+def highlights(
+    body: dict[str, Any], names: Sequence[str], words: tuple[str, ...]
+) -> dict[str, str]:
+    """The marked-up text of each of these fields that the words matched in."""
+    marked = {name: highlight(body.get(name), words) for name in names} if words else {}
+    return {name: text for name, text in marked.items() if text is not None}
 
 
 def highlight(value: Any, words: tuple[str, ...]) -> str | None:
@@ -47,20 +54,6 @@ def _matches(token: str, words: tuple[str, ...]) -> bool:
             if piece == word or (last and piece.startswith(word)):
                 return True
             allowed = typos(word)
-            if allowed and _near(piece, word, allowed, last):
+            if allowed and near(piece, word, allowed, last):
                 return True
     return False
-
-
-def _near(piece: str, word: str, allowed: int, prefix: bool) -> bool:
-    if prefix and len(piece) > len(word):
-        # The word may be the start of this one, typed with typos: compare like lengths.
-        return any(
-            OSA.distance(piece[:length], word, score_cutoff=allowed) <= allowed
-            for length in range(len(word) - allowed, len(word) + allowed + 1)
-            if 0 < length <= len(piece)
-        )
-    return (
-        abs(len(piece) - len(word)) <= allowed
-        and OSA.distance(piece, word, score_cutoff=allowed) <= allowed
-    )

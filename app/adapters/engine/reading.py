@@ -13,8 +13,8 @@ from tantivy import Occur, Order, Query
 
 from app.adapters.engine.fields import BOOL, DATE, NUMBER, STRING, Fields, items_of
 from app.adapters.engine.filters import equal_to_any, matching
-from app.adapters.engine.highlight import highlight
-from app.adapters.engine.index import by_rowid, fold
+from app.adapters.engine.highlight import highlights
+from app.adapters.engine.index import SCHEMA, by_rowid, fold
 from app.adapters.engine.results import FacetValue, Hit, Sort, Unsortable
 from app.adapters.engine.words import (
     TYPO_THRESHOLD,
@@ -143,13 +143,7 @@ class Plan:
 
     def hit(self, stored: Stored, score: float, marked: Sequence[str]) -> Hit:
         document_id, body = stored
-        highlights: dict[str, str] = {}
-        if self.words:
-            for name in marked:
-                text = highlight(body.get(name), self.words)
-                if text is not None:
-                    highlights[name] = text
-        return Hit(document_id, score, body, highlights)
+        return Hit(document_id, score, body, highlights(body, marked, self.words))
 
     def facets(self, names: Sequence[str]) -> dict[str, list[FacetValue]]:
         """Each field's values over every match, most first (at most FACET_VALUES)."""
@@ -182,18 +176,21 @@ def terms(
     searcher: tantivy.Searcher, fields: Fields, names: list[str], prefix: str, limit: int
 ) -> list[tuple[str, int]]:
     """Indexed words of these fields that start with `prefix`, with document counts (summed
-    over the fields), most first."""
+    over the fields), most first. The term dictionary's counts still hold deleted documents
+    until their segment merges, so each word is counted again by a search: a word whose
+    documents are all gone is not suggested."""
     words = fold(prefix)
     if len(words) != 1:
         return []
     counts: dict[str, int] = {}
     for name in names:
         if name in fields.text:
-            for term, count in searcher.terms_with_prefix(
-                f"t{fields.slots[name]}", words[0], limit=limit
-            ):
-                counts[term] = counts.get(term, 0) + int(count)
-    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
+            column = f"t{fields.slots[name]}"
+            for term, _ in searcher.terms_with_prefix(column, words[0], limit=limit):
+                query = Query.term_query(SCHEMA, column, term)
+                counts[term] = counts.get(term, 0) + _count(searcher.search(query, 1, count=True))
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [(term, count) for term, count in ranked if count][:limit]
 
 
 def _similar(fields: Fields, search_fields: Sequence[str], body: dict[str, Any]) -> Query:

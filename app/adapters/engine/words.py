@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from rapidfuzz.distance import OSA
 from tantivy import Occur, Query
 
 from app.adapters.engine.index import SCHEMA, fold
@@ -33,6 +34,22 @@ def words_of(text: str) -> list[str]:
 def typos(word: str) -> int:
     """How many edits a word may carry and still match."""
     return 2 if len(word) >= 9 else 1 if len(word) >= 5 else 0
+
+
+def near(piece: str, word: str, allowed: int, prefix: bool) -> bool:
+    """Whether `piece` is `word` typed with at most `allowed` edits (optimal string alignment,
+    as tantivy counts them); with `prefix`, whether some start of it is."""
+    if prefix and len(piece) > len(word):
+        # The word may be the start of this one, typed with typos: compare like lengths.
+        return any(
+            OSA.distance(piece[:length], word, score_cutoff=allowed) <= allowed
+            for length in range(len(word) - allowed, len(word) + allowed + 1)
+            if 0 < length <= len(piece)
+        )
+    return (
+        abs(len(piece) - len(word)) <= allowed
+        and OSA.distance(piece, word, score_cutoff=allowed) <= allowed
+    )
 
 
 def weights(fields: Sequence[str]) -> dict[str, float]:

@@ -1,0 +1,327 @@
+"""The engine in PostgreSQL, used when the store is PostgreSQL: every server behind a load
+balancer reads and writes the same collections.
+
+Documents are JSON text (key order kept) beside their search columns (`rows.py`): words in
+a GIN-indexed `tsvector`, exact values in a GIN-indexed `text[]`, numbers and dates in
+`jsonb`. `engine_terms` counts the documents holding each word of each field, for typos
+(pg_trgm's trigram index), typeahead (a prefix range) and similar documents (rarity). A write
+locks its collection's row (`FOR UPDATE`): one writer per collection at a time, across servers.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from app import jsonutil
+from app.adapters import like, texts
+from app.adapters.engine.fields import Fields
+from app.adapters.engine.highlight import highlights
+from app.adapters.engine.index import fold
+from app.adapters.engine.pg.reading import Plan
+from app.adapters.engine.pg.rows import row_of
+from app.adapters.engine.results import Hit, SearchResult, Sort, UpsertResult
+from app.schemas.filters import Filter
+
+SCHEMA_LOCK_ID = 0x454E_4731  # "ENG1": the advisory lock taken to create the tables
+BATCH = 1000
+_SCHEMA = [
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    """CREATE TABLE IF NOT EXISTS engine_collections (
+        id BIGSERIAL PRIMARY KEY,
+        namespace TEXT NOT NULL,
+        name TEXT NOT NULL,
+        attributes TEXT NOT NULL DEFAULT '{}',
+        fields TEXT NOT NULL DEFAULT '[]',
+        documents BIGINT NOT NULL DEFAULT 0,
+        UNIQUE (namespace, name))""",
+    """CREATE TABLE IF NOT EXISTS engine_documents (
+        id BIGSERIAL PRIMARY KEY,
+        collection_id BIGINT NOT NULL REFERENCES engine_collections (id) ON DELETE CASCADE,
+        document_id TEXT NOT NULL,
+        body TEXT NOT NULL,
+        words TSVECTOR NOT NULL,
+        terms TEXT[] NOT NULL,
+        numbers JSONB NOT NULL,
+        UNIQUE (collection_id, document_id))""",
+    "CREATE INDEX IF NOT EXISTS engine_documents_words ON engine_documents USING GIN (words)",
+    "CREATE INDEX IF NOT EXISTS engine_documents_terms ON engine_documents USING GIN (terms)",
+    """CREATE TABLE IF NOT EXISTS engine_terms (
+        collection_id BIGINT NOT NULL REFERENCES engine_collections (id) ON DELETE CASCADE,
+        slot INTEGER NOT NULL,
+        word TEXT COLLATE "C" NOT NULL,
+        documents BIGINT NOT NULL,
+        PRIMARY KEY (collection_id, slot, word))""",
+    "CREATE INDEX IF NOT EXISTS engine_terms_trigrams ON engine_terms "
+    "USING GIN (word gin_trgm_ops)",
+]
+
+
+@dataclass(frozen=True)
+class _Collection:
+    id: int
+    fields: Fields
+    documents: int
+
+
+class PgEngine:
+    def __init__(self, db: sa.Engine) -> None:
+        self.db = db
+        with db.begin() as conn:
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_ID,))
+            for statement in _SCHEMA:
+                conn.exec_driver_sql(statement)
+
+    def close(self) -> None:
+        """The connections belong to the store, which closes them."""
+
+    # Writing ------------------------------------------------------------------------------
+
+    def upsert(
+        self, namespace: str, collection: str, documents: Sequence[Mapping[str, Any]]
+    ) -> UpsertResult:
+        """Insert or replace documents by `document_id` (one is made up where missing)."""
+        rows = [texts.split_id(doc) for doc in documents]
+        latest = dict(rows)  # the last of a repeated id wins, as in order one after another
+        inserted = 0
+        with self.db.begin() as conn:
+            coll = self._locked(conn, namespace, collection)
+            learnt = False
+            ids = list(latest)
+            for start in range(0, len(ids), BATCH):
+                chunk = ids[start : start + BATCH]
+                delta, old = self._forget(conn, coll.id, chunk)
+                inserted += len(chunk) - old
+                values: list[list[str]] = [[], [], [], [], []]
+                for document_id in chunk:
+                    body = latest[document_id]
+                    row, changed = row_of(coll.fields, body)
+                    learnt = learnt or changed
+                    delta.update(dict.fromkeys(row.vocabulary, 1))
+                    for column, value in zip(values, (
+                        document_id, jsonutil.dumps(body).decode(), row.words,
+                        jsonutil.dumps(row.terms).decode(), jsonutil.dumps(row.numbers).decode(),
+                    ), strict=True):  # fmt: skip
+                        column.append(value)
+                conn.exec_driver_sql(
+                    "INSERT INTO engine_documents (collection_id, document_id, body, words, "
+                    "terms, numbers) SELECT %s, i, b, w::tsvector, "
+                    "ARRAY(SELECT jsonb_array_elements_text(t::jsonb)), n::jsonb "
+                    "FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[]) "
+                    "AS u (i, b, w, t, n) ON CONFLICT (collection_id, document_id) DO UPDATE "
+                    "SET body = excluded.body, words = excluded.words, terms = excluded.terms, "
+                    "numbers = excluded.numbers",
+                    (coll.id, *values),
+                )
+                _count_words(conn, coll.id, delta)
+            attributes, text = coll.fields.dump()
+            conn.exec_driver_sql(
+                "UPDATE engine_collections SET documents = documents + %s, attributes = %s, "
+                "fields = %s WHERE id = %s",
+                (inserted, attributes, text, coll.id),
+            )
+        return UpsertResult(
+            inserted=inserted,
+            updated=len(rows) - inserted,
+            document_ids=[document_id for document_id, _ in rows],
+        )
+
+    def delete(self, namespace: str, collection: str, document_id: str) -> bool:
+        """Remove one document; False if it was not there."""
+        with self.db.begin() as conn:
+            coll = self._collection(conn, namespace, collection, lock=True)
+            if coll is None:
+                return False
+            delta, old = self._forget(conn, coll.id, [document_id])
+            if not old:
+                return False
+            conn.exec_driver_sql(
+                "DELETE FROM engine_documents WHERE collection_id = %s AND document_id = %s",
+                (coll.id, document_id),
+            )
+            _count_words(conn, coll.id, delta)
+            conn.exec_driver_sql(
+                "UPDATE engine_collections SET documents = documents - 1 WHERE id = %s",
+                (coll.id,),
+            )
+        return True
+
+    def drop(self, namespace: str, collection: str) -> int | None:
+        """Remove a whole collection; how many documents it held, or None if none was there."""
+        with self.db.begin() as conn:
+            row = conn.exec_driver_sql(
+                "DELETE FROM engine_collections WHERE namespace = %s AND name = %s "
+                "RETURNING documents",
+                (namespace, collection),
+            ).first()
+        return None if row is None else int(row[0])
+
+    def _forget(
+        self, conn: sa.Connection, collection_id: int, ids: list[str]
+    ) -> tuple[Counter[tuple[int, str]], int]:
+        """The words these stored documents held, counted down, and how many are stored."""
+        delta: Counter[tuple[int, str]] = Counter()
+        rows = conn.exec_driver_sql(
+            "SELECT tsvector_to_array(words) FROM engine_documents "
+            "WHERE collection_id = %s AND document_id = ANY(%s)",
+            (collection_id, ids),
+        ).all()
+        for (lexemes,) in rows:
+            for lexeme in lexemes:
+                slot, word = lexeme.split(".", 1)
+                delta[(int(slot), word)] -= 1
+        return delta, len(rows)
+
+    def _locked(self, conn: sa.Connection, namespace: str, name: str) -> _Collection:
+        conn.exec_driver_sql(
+            "INSERT INTO engine_collections (namespace, name) VALUES (%s, %s) "
+            "ON CONFLICT (namespace, name) DO NOTHING",
+            (namespace, name),
+        )
+        coll = self._collection(conn, namespace, name, lock=True)
+        assert coll is not None
+        return coll
+
+    def _collection(
+        self, conn: sa.Connection, namespace: str, name: str, *, lock: bool = False
+    ) -> _Collection | None:
+        row = conn.exec_driver_sql(
+            "SELECT id, attributes, fields, documents FROM engine_collections "
+            f"WHERE namespace = %s AND name = %s{' FOR UPDATE' if lock else ''}",
+            (namespace, name),
+        ).first()
+        if row is None:
+            return None
+        return _Collection(int(row[0]), Fields.load(row[1], row[2]), int(row[3]))
+
+    # Reading ------------------------------------------------------------------------------
+
+    def search(
+        self,
+        namespace: str,
+        collection: str,
+        *,
+        fields: Sequence[str],
+        text: str,
+        filters: Mapping[str, Any],
+        limit: int,
+        offset: int,
+        tree: Filter | None = None,
+        facets: Sequence[str] = (),
+        sort: Sort | None = None,
+        similar_to: str | None = None,
+        highlight: Sequence[str] = (),
+    ) -> SearchResult:
+        """As `core.Engine.search`."""
+        with self.db.begin() as conn:  # (a transaction: the typo search sets pg_trgm's limits)
+            coll = self._collection(conn, namespace, collection)
+            if coll is None:
+                if similar_to is not None:
+                    raise LookupError(similar_to)
+                return SearchResult(hits=[], total=0)
+            like = None
+            if similar_to is not None:
+                row = conn.exec_driver_sql(
+                    "SELECT id, tsvector_to_array(words) FROM engine_documents "
+                    "WHERE collection_id = %s AND document_id = %s",
+                    (coll.id, similar_to),
+                ).first()
+                if row is None:
+                    raise LookupError(similar_to)
+                like = (int(row[0]), list(row[1]))
+            plan = Plan(conn, coll.id, coll.fields, fields, text, filters, tree, like)
+            rows = plan.page(limit, offset, sort)
+            counted = plan.facets(facets) if facets else {}
+        return SearchResult(
+            hits=[
+                Hit(document_id, score, body, highlights(body, highlight, plan.words))
+                for _, document_id, body, score in rows
+            ],
+            total=plan.total,
+            facets=counted,
+        )
+
+    def prefix_values(
+        self, namespace: str, field: str, prefix: str, limit: int, collection: str | None = None
+    ) -> list[tuple[str, int]]:
+        """Text values of `field` that start with `prefix` (lower-cased), in one collection or
+        all of the namespace's, with how many documents carry each, most first."""
+        scope = "c.name = %s" if collection else "TRUE"
+        with self.db.connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT v, count(DISTINCT d.id) AS n FROM engine_documents d "
+                "JOIN engine_collections c ON c.id = d.collection_id "
+                "CROSS JOIN LATERAL jsonb_array_elements(CASE jsonb_typeof(d.body::jsonb -> %s) "
+                "WHEN 'array' THEN d.body::jsonb -> %s ELSE jsonb_build_array(d.body::jsonb -> %s) "
+                "END) e CROSS JOIN LATERAL (SELECT e #>> '{}' AS v) x "
+                f"WHERE c.namespace = %s AND {scope} AND jsonb_typeof(e) = 'string' "
+                "AND lower(v) LIKE %s ESCAPE '\\' GROUP BY v ORDER BY n DESC, v LIMIT %s",
+                (field, field, field, namespace, *([collection] if collection else []),
+                 like.literal(prefix.lower()) + "%", limit),
+            )  # fmt: skip
+            return [(str(value), int(count)) for value, count in rows]
+
+    def prefix_terms(
+        self, namespace: str, collection: str, fields: list[str], prefix: str, limit: int
+    ) -> list[tuple[str, int]]:
+        """Indexed words of `fields` that start with `prefix`, with their document counts."""
+        words = fold(prefix)
+        with self.db.connect() as conn:
+            coll = self._collection(conn, namespace, collection)
+            if coll is None or len(words) != 1:
+                return []
+            slots = [coll.fields.slots[name] for name in fields if name in coll.fields.text]
+            rows = conn.exec_driver_sql(
+                "SELECT word, sum(documents) AS n FROM engine_terms WHERE collection_id = %s "
+                "AND slot = ANY(%s) AND word >= %s AND word < %s || chr(1114111) "
+                "GROUP BY word ORDER BY n DESC, word LIMIT %s",
+                (coll.id, slots, words[0], words[0], limit),
+            )
+            return [(str(word), int(count)) for word, count in rows]
+
+    def collection_names(self, namespace: str, prefix: str, limit: int) -> list[tuple[int, str]]:
+        """(id, name) of the namespace's collections whose name starts with `prefix`."""
+        with self.db.connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT id, name FROM engine_collections WHERE namespace = %s "
+                'AND starts_with(name, %s) ORDER BY name COLLATE "C" LIMIT %s',
+                (namespace, prefix, limit),
+            )
+            return [(int(row[0]), str(row[1])) for row in rows]
+
+    def text_fields(self, namespace: str, collection: str) -> list[str]:
+        """The collection's text fields, in the order they first appeared (none if unknown)."""
+        with self.db.connect() as conn:
+            coll = self._collection(conn, namespace, collection)
+        return list(coll.fields.text) if coll is not None else []
+
+    def quick(self, namespace: str, collection: str) -> bool:
+        return False  # every search waits on the network
+
+    def count(self, namespace: str, collection: str) -> int:
+        with self.db.connect() as conn:
+            coll = self._collection(conn, namespace, collection)
+        return coll.documents if coll is not None else 0
+
+
+def _count_words(conn: sa.Connection, collection_id: int, delta: Counter[tuple[int, str]]) -> None:
+    """Add to each word's document count; forget the words no document holds any more."""
+    changed = [(slot, word, n) for (slot, word), n in delta.items() if n]
+    if not changed:
+        return
+    slots, words, counts = (list(column) for column in zip(*changed, strict=True))
+    conn.exec_driver_sql(
+        "INSERT INTO engine_terms (collection_id, slot, word, documents) "
+        "SELECT %s, s, w, n FROM unnest(%s::int[], %s::text[], %s::bigint[]) AS u (s, w, n) "
+        "ON CONFLICT (collection_id, slot, word) "
+        "DO UPDATE SET documents = engine_terms.documents + excluded.documents",
+        (collection_id, slots, words, counts),
+    )
+    conn.exec_driver_sql(
+        "DELETE FROM engine_terms WHERE collection_id = %s AND documents <= 0 AND word = ANY(%s)",
+        (collection_id, [word for _, word, n in changed if n < 0]),
+    )

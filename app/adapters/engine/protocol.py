@@ -1,0 +1,61 @@
+"""What every engine does, whichever store holds it: the embedded one (`core.Engine`, SQLite and
+tantivy in the data directory) and the shared one (`pg.PgEngine`, PostgreSQL, used when the
+store is PostgreSQL so that every server behind a load balancer reads the same collections)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from app.adapters.engine.results import SearchResult, Sort, UpsertResult
+from app.schemas.filters import Filter
+
+
+class SearchEngine(Protocol):
+    def upsert(
+        self, namespace: str, collection: str, documents: Sequence[Mapping[str, Any]]
+    ) -> UpsertResult: ...
+
+    def delete(self, namespace: str, collection: str, document_id: str) -> bool: ...
+
+    def drop(self, namespace: str, collection: str) -> int | None: ...
+
+    def search(
+        self,
+        namespace: str,
+        collection: str,
+        *,
+        fields: Sequence[str],
+        text: str,
+        filters: Mapping[str, Any],
+        limit: int,
+        offset: int,
+        tree: Filter | None = None,
+        facets: Sequence[str] = (),
+        sort: Sort | None = None,
+        similar_to: str | None = None,
+        highlight: Sequence[str] = (),
+    ) -> SearchResult: ...
+
+    def prefix_values(
+        self, namespace: str, field: str, prefix: str, limit: int, collection: str | None = None
+    ) -> list[tuple[str, int]]: ...
+
+    def prefix_terms(
+        self, namespace: str, collection: str, fields: list[str], prefix: str, limit: int
+    ) -> list[tuple[str, int]]: ...
+
+    def collection_names(
+        self, namespace: str, prefix: str, limit: int
+    ) -> list[tuple[int, str]]: ...
+
+    def text_fields(self, namespace: str, collection: str) -> list[str]: ...
+
+    def count(self, namespace: str, collection: str) -> int: ...
+
+    def quick(self, namespace: str, collection: str) -> bool:
+        """Whether a search of this collection is sure to be quick enough to run on the
+        event loop (cheaper there than the hop to a thread), rather than in a thread."""
+        ...
+
+    def close(self) -> None: ...
