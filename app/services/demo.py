@@ -166,7 +166,7 @@ DEMO_DISPLAY_CONFIG: dict[str, Any] = {
         {
             "title": "How it works",
             "content": "This page searches a **sample catalog** with the embedded full-text "
-            "engine (SQLite FTS5, BM25 ranking).\n\n- Type a word or the start of one\n"
+            "engine (tantivy: BM25 ranking, typos forgiven).\n\n- Type a word or the start of one\n"
             "- Narrow by *category* or stock\n- Share the URL: the search is in it",
         },
         {

@@ -29,6 +29,10 @@ from app.schemas.filters import Filter
 
 SCHEMA_LOCK_ID = 0x454E_4731  # "ENG1": the advisory lock taken to create the tables
 BATCH = 1000
+# After a write this large the planner's statistics are read again at once, not when autovacuum
+# comes by: until then it takes a fresh collection for a few hundred rows and scans all of them
+# rather than use the words' index (a rare word: 35 ms, then 1 ms on the Debian catalog).
+ANALYZE_AFTER = 1000
 _SCHEMA = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     """CREATE TABLE IF NOT EXISTS engine_collections (
@@ -124,6 +128,9 @@ class PgEngine:
                 "fields = %s WHERE id = %s",
                 (inserted, attributes, text, coll.id),
             )
+        if inserted >= ANALYZE_AFTER:
+            with self.db.begin() as conn:
+                conn.exec_driver_sql("ANALYZE engine_documents, engine_terms")
         return UpsertResult(
             inserted=inserted,
             updated=len(rows) - inserted,
