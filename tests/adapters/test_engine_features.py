@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from app.adapters.engine import Engine, SearchEngine, Sort
+from app.adapters.engine import Engine, PgEngine, SearchEngine, Sort
 
 PRODUCTS: list[dict[str, Any]] = [
     {
@@ -313,3 +313,23 @@ def test_typeahead_words_follow_writes_and_deletes(engine: SearchEngine) -> None
     assert engine.count("ns", "shop") == len(PRODUCTS) - 1
     assert engine.drop("ns", "shop") == len(PRODUCTS) - 1
     assert engine.prefix_terms("ns", "shop", FIELDS, "tr", 5) == []
+
+
+def test_nul_characters_in_documents_and_queries(engine: SearchEngine) -> None:
+    """PostgreSQL's text cannot hold NUL: values keep theirs in the body and are matched
+    without it there; an id with one is refused by name. Neither engine fails."""
+    from app.errors import InvalidInput
+    from app.schemas.filters import parse_filters
+
+    engine.upsert("ns", "shop", [{"document_id": "n1", "title": "Nul\x00 lamp", "ma\x00ker": "x"}])
+    assert next(v for v, _ in engine.prefix_values("ns", "title", "nul", 5, "shop"))[:3] == "Nul"
+    engine.prefix_values("ns", "title", "n\x00", 5)  # (PostgreSQL reads it as "n"; no error)
+    tree = parse_filters({"field": "title", "operator": "contains", "value": "nul\x00"}, ["title"])
+    assert ids(search(engine, "", tree=tree)) == ["n1"]
+    assert ids(search(engine, "lamp\x00")) == ["n1"]
+    assert engine.delete("ns", "shop", "n1\x00") is False
+    with pytest.raises(LookupError):
+        search(engine, "", similar_to="p1\x00")
+    if isinstance(engine, PgEngine):
+        with pytest.raises(InvalidInput, match="document_id"):
+            engine.upsert("ns", "shop", [{"document_id": "a\x00b", "title": "x"}])

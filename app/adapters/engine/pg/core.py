@@ -23,8 +23,9 @@ from app.adapters.engine.fields import Fields
 from app.adapters.engine.highlight import highlights
 from app.adapters.engine.index import fold
 from app.adapters.engine.pg.reading import Plan
-from app.adapters.engine.pg.rows import row_of
+from app.adapters.engine.pg.rows import row_of, without_nul
 from app.adapters.engine.results import Hit, SearchResult, Sort, UpsertResult
+from app.errors import invalid
 from app.schemas.filters import Filter
 
 SCHEMA_LOCK_ID = 0x454E_4731  # "ENG1": the advisory lock taken to create the tables
@@ -90,6 +91,13 @@ class PgEngine:
     ) -> UpsertResult:
         """Insert or replace documents by `document_id` (one is made up where missing)."""
         rows = [texts.split_id(doc) for doc in documents]
+        for number, (document_id, _) in enumerate(rows):
+            if "\x00" in document_id:
+                raise invalid(
+                    f"documents[{number}].document_id",
+                    "text without NUL characters",
+                    f"documents[{number}].document_id: PostgreSQL cannot store a NUL character.",
+                )
         latest = dict(rows)  # the last of a repeated id wins, as in order one after another
         inserted = 0
         with self.db.begin() as conn:
@@ -139,6 +147,8 @@ class PgEngine:
 
     def delete(self, namespace: str, collection: str, document_id: str) -> bool:
         """Remove one document; False if it was not there."""
+        if "\x00" in document_id:
+            return False  # (none is stored: `upsert` refuses them)
         with self.db.begin() as conn:
             coll = self._collection(conn, namespace, collection, lock=True)
             if coll is None:
@@ -232,6 +242,8 @@ class PgEngine:
                 return SearchResult(hits=[], total=0)
             like = None
             if similar_to is not None:
+                if "\x00" in similar_to:
+                    raise LookupError(similar_to)
                 row = conn.exec_driver_sql(
                     "SELECT id, tsvector_to_array(words) FROM engine_documents "
                     "WHERE collection_id = %s AND document_id = %s",
@@ -257,18 +269,29 @@ class PgEngine:
     ) -> list[tuple[str, int]]:
         """Text values of `field` that start with `prefix` (lower-cased), in one collection or
         all of the namespace's, with how many documents carry each, most first."""
-        scope = "c.name = %s" if collection else "TRUE"
+        scope = " AND name = %s" if collection else ""
         with self.db.connect() as conn:
+            found = conn.exec_driver_sql(
+                "SELECT id, attributes, fields FROM engine_collections "
+                f"WHERE namespace = %s{scope}",
+                (namespace, *([collection] if collection else [])),
+            ).all()
+            # Each collection's exact values of the field, as its rows' `terms` tag them.
+            tags = [
+                (int(row[0]), f"s{fields.slots[field]}:")
+                for row in found
+                if field in (fields := Fields.load(row[1], row[2])).slots
+            ]
+            if not tags:
+                return []
             rows = conn.exec_driver_sql(
-                "SELECT v, count(DISTINCT d.id) AS n FROM engine_documents d "
-                "JOIN engine_collections c ON c.id = d.collection_id "
-                "CROSS JOIN LATERAL jsonb_array_elements(CASE jsonb_typeof(d.body::jsonb -> %s) "
-                "WHEN 'array' THEN d.body::jsonb -> %s ELSE jsonb_build_array(d.body::jsonb -> %s) "
-                "END) e CROSS JOIN LATERAL (SELECT e #>> '{}' AS v) x "
-                f"WHERE c.namespace = %s AND {scope} AND jsonb_typeof(e) = 'string' "
-                "AND lower(v) LIKE %s ESCAPE '\\' GROUP BY v ORDER BY n DESC, v LIMIT %s",
-                (field, field, field, namespace, *([collection] if collection else []),
-                 like.literal(prefix.lower()) + "%", limit),
+                "SELECT substr(t, length(g.tag) + 1) AS v, count(DISTINCT d.id) AS n "
+                "FROM unnest(%s::bigint[], %s::text[]) AS g (id, tag) "
+                "JOIN engine_documents d ON d.collection_id = g.id, unnest(d.terms) t "
+                "WHERE starts_with(t, g.tag) AND lower(substr(t, length(g.tag) + 1)) "
+                "LIKE %s ESCAPE '\\' GROUP BY v ORDER BY n DESC, v LIMIT %s",
+                ([i for i, _ in tags], [tag for _, tag in tags],
+                 like.literal(without_nul(prefix).lower()) + "%", limit),
             )  # fmt: skip
             return [(str(value), int(count)) for value, count in rows]
 
@@ -296,7 +319,7 @@ class PgEngine:
             rows = conn.exec_driver_sql(
                 "SELECT id, name FROM engine_collections WHERE namespace = %s "
                 'AND starts_with(name, %s) ORDER BY name COLLATE "C" LIMIT %s',
-                (namespace, prefix, limit),
+                (namespace, without_nul(prefix), limit),
             )
             return [(int(row[0]), str(row[1])) for row in rows]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.adapters.engine.fields import DATE, STRING, Fields, as_date
-from app.adapters.engine.pg.rows import term
+from app.adapters.engine.pg.rows import term, without_nul
 from app.schemas.filters import Condition, Filter, Group
 
 Sql = tuple[str, list[Any]]
@@ -39,10 +39,13 @@ def _condition(c: Condition, fields: Fields) -> Sql:
     if op in ("eq", "ne") and c.value is None:
         return _condition(Condition(c.field, "is_null", op == "eq"), fields)
     if op == "exists":
-        return _negated(_holds([f"has:{c.field}"]), not c.value)
+        return _negated(_holds([f"has:{without_nul(c.field)}"]), not c.value)
     if op == "is_null":
-        sql, params = _holds([f"has:{c.field}"])
-        present = (f"({sql} AND NOT d.terms && %s::text[])", [*params, [f"null:{c.field}"]])
+        sql, params = _holds([f"has:{without_nul(c.field)}"])
+        present = (
+            f"({sql} AND NOT d.terms && %s::text[])",
+            [*params, [f"null:{without_nul(c.field)}"]],
+        )
         return _negated(present, bool(c.value))
     if slot is None:  # no document has the field: only a negation holds
         return TRUE if op in ("ne", "nin") else FALSE
@@ -56,7 +59,7 @@ def _condition(c: Condition, fields: Fields) -> Sql:
     if not isinstance(c.value, str):  # contains 5: an array holding 5, or the value 5
         return _holds([term(slot, c.value, c.case_sensitive)])
     tag = f"s{slot}:" if c.case_sensitive else f"k{slot}:"
-    value = (c.value if c.case_sensitive else c.value.lower()).replace("\x00", "")  # as stored
+    value = without_nul(c.value if c.case_sensitive else c.value.lower())
     if op == "starts_with":
         return _some_term("starts_with(t, %s)", [tag + value])
     if op == "contains":
@@ -79,7 +82,7 @@ def _range(c: Condition, slot: int, fields: Fields) -> Sql:
     tag = f"s{slot}:"
     return _some_term(
         f'starts_with(t, %s) AND substr(t, %s) COLLATE "C" {sign} %s COLLATE "C"',
-        [tag, len(tag) + 1, c.value],
+        [tag, len(tag) + 1, without_nul(c.value)],
     )
 
 

@@ -38,8 +38,8 @@ class Row:
 def row_of(fields: Fields, body: dict[str, Any]) -> tuple[Row, bool]:
     """The row of a document, and whether `fields` learnt something from it."""
     doc, changed = fields.document(0, body)
-    terms = [f"has:{name}" for name in doc.pop("has")]
-    terms += [f"null:{name}" for name in doc.pop("null", [])]
+    terms = [f"has:{without_nul(name)}" for name in doc.pop("has")]
+    terms += [f"null:{without_nul(name)}" for name in doc.pop("null", [])]
     numbers: dict[str, list[float]] = {}
     positions: dict[str, list[int]] = {}
     vocabulary: set[tuple[int, str]] = set()
@@ -57,8 +57,6 @@ def row_of(fields: Fields, body: dict[str, Any]) -> tuple[Row, bool]:
                 numbers[column] = [float(item) for item in items]
         elif kind == "d":
             numbers[column] = [item.timestamp() for item in items if isinstance(item, datetime)]
-    # PostgreSQL's text holds no NUL: a value with one is kept (and matched) without it.
-    terms = [t.replace("\x00", "") for t in terms]
     return Row(_tsvector(positions), terms, numbers, vocabulary), changed
 
 
@@ -68,7 +66,13 @@ def term(slot: int, value: Any, case_sensitive: bool) -> str:
         return f"b{slot}:{'true' if value else 'false'}"
     if isinstance(value, int | float):
         return f"n{slot}:{float(value)!r}"
-    return f"s{slot}:{value}" if case_sensitive else f"k{slot}:{str(value).lower()}"
+    text = without_nul(str(value))
+    return f"s{slot}:{text}" if case_sensitive else f"k{slot}:{text.lower()}"
+
+
+def without_nul(text: str) -> str:
+    """PostgreSQL's text holds no NUL: a value with one is stored, and matched, without it."""
+    return text.replace("\x00", "")
 
 
 def _words(
