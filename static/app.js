@@ -2,9 +2,11 @@
 // The page works without this file: every control is a plain form field or link.
 (function () {
   "use strict";
+  document.documentElement.className += " js";
+  retryLater();
   var results = document.getElementById("results");
   if (!results) return;
-  var form = document.querySelector("form.search");
+  var form = document.getElementById("search");
   var name = results.getAttribute("data-public-name");
   var parentOrigin = results.getAttribute("data-parent-origin");
   var timer = null, controller = null, seen = {};
@@ -25,7 +27,7 @@
     fetch(url, {headers: {"X-Partial": "results"}, signal: controller.signal, credentials: "same-origin"})
       .then(function (response) {
         // Waits, passwords and errors get the full page, as without JavaScript.
-        if (response.status === 429 || response.status === 401) { location.href = url; return null; }
+        if (response.status === 429 || response.status === 401 || response.status >= 500) { location.href = url; return null; }
         return response.text();
       })
       .then(function (html) {
@@ -51,12 +53,18 @@
   }
 
   if (form) {
-    form.addEventListener("input", function () {
+    form.addEventListener("input", function (event) {
+      if (event.target.closest && event.target.closest(".range")) return;
       clearTimeout(timer);
       timer = setTimeout(function () { load(queryOf(form), true); }, 300);
     });
-    form.addEventListener("change", function (event) {
-      if (event.target.type !== "search" && event.target.type !== "text") load(queryOf(form), true);
+    // Filters and the sort menu belong to the form (form="search") from outside it, so their
+    // changes are heard on the document.
+    document.addEventListener("change", function (event) {
+      var el = event.target;
+      if (el.form !== form || el.type === "search" || el.type === "text") return;
+      if (el.type === "number" && el.closest(".range")) { clearTimeout(timer); timer = setTimeout(function () { load(queryOf(form), true); }, 300); return; }
+      load(queryOf(form), true);
     });
     form.addEventListener("submit", function (event) {
       event.preventDefault();
@@ -68,19 +76,50 @@
   document.addEventListener("click", function (event) {
     var link = event.target.closest("a");
     if (!link) return;
-    if (link.classList.contains("chip") && form) {
+    if (link.hasAttribute("data-field") && form) {
       event.preventDefault();
       var field = form.elements.namedItem(link.getAttribute("data-field"));
       if (field) { field.value = link.getAttribute("data-value"); field.focus(); }
       load(queryOf(form), true);
-    } else if (link.closest(".paging")) {
+    } else if (link.closest(".paging") || link.closest(".active") || link.classList.contains("clear")) {
       event.preventDefault();
+      fill(link.search);
       load(link.search.slice(1), true);
-      results.scrollIntoView({block: "start"});
+      if (link.closest(".paging")) results.scrollIntoView({block: "start"});
+    } else if (link.hasAttribute("data-detail") && !event.ctrlKey && !event.metaKey && !event.shiftKey && window.HTMLDialogElement) {
+      event.preventDefault();
+      track(link.closest(".card"), "click");
+      openDetail(link.href);
     } else if (link.closest(".card")) {
       track(link.closest(".card"), "click");
     }
   });
+
+  // A card's details in a dialog over the results; the link is still the detail page's URL.
+  var dialog = null, opener = null;
+  function openDetail(href) {
+    if (!dialog) {
+      dialog = document.createElement("dialog");
+      dialog.className = "detail-dialog";
+      dialog.setAttribute("aria-labelledby", "detail-title");
+      dialog.innerHTML = '<form method="dialog"><button class="close" aria-label="Close">\u00d7</button></form><div class="detail-body"></div>';
+      document.body.appendChild(dialog);
+      dialog.addEventListener("click", function (event) { if (event.target === dialog) dialog.close(); });
+      dialog.addEventListener("close", function () { if (opener) opener.focus(); });
+    }
+    opener = document.activeElement;
+    fetch(href, {headers: {"X-Partial": "detail"}, credentials: "same-origin"})
+      .then(function (response) {
+        if (!response.ok) { location.href = href; return null; }
+        return response.text();
+      })
+      .then(function (html) {
+        if (html === null) return;
+        dialog.querySelector(".detail-body").innerHTML = html;
+        dialog.showModal();
+      })
+      .catch(function () { location.href = href; });
+  }
 
   window.addEventListener("popstate", function () {
     fill(location.search);
@@ -129,5 +168,18 @@
       last = height;
       window.parent.postMessage({type: "retriever-pages:height", name: name, height: height}, parentOrigin);
     }).observe(document.body);
+  }
+
+  // The 429 page: count down to the moment the limit allows another search, then try again.
+  function retryLater() {
+    var note = document.querySelector("[data-retry-after]");
+    if (!note) return;
+    var left = Math.max(1, Number(note.getAttribute("data-retry-after")) || 1);
+    var shown = note.querySelector(".seconds");
+    var tick = setInterval(function () {
+      left -= 1;
+      if (shown) shown.textContent = String(Math.max(left, 0));
+      if (left <= 0) { clearInterval(tick); location.reload(); }
+    }, 1000);
   }
 })();

@@ -6,16 +6,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote, urlencode
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
-from app.rendering.formats import truncate
+from app.rendering.formats import MAX_TEXT, truncate
+from app.rendering.marks import marked
 from app.rendering.plugins import PluginFrame, plugin_field
 from app.rendering.registry import Renderers
 from app.schemas.display import (
     DisplayConfig,
     FieldConfig,
-    FieldFormatOptions,
     ResultCardProperties,
 )
 
@@ -26,15 +27,42 @@ DESCRIPTION_GUESSES = ("description", "summary", "snippet", "body", "text", "con
 
 
 @dataclass
+class CardField:
+    name: str
+    label: str
+    value: Markup
+    kind: str  # the format drawn: number, rating, boolean, badge, array, text, ...
+
+
+@dataclass
 class Card:
     document_id: str
     position: int
-    title: str
+    title: Markup  # the matched words marked
     title_label: str | None  # the title field's own label, for screen readers
     thumbnail: Markup | None
-    fields: list[tuple[str, str, Markup]]  # (field name, label, value)
+    description: Markup | None  # one or two lines, the matched words marked
+    fields: list[CardField]
     score: float | None
-    link: str | None
+    link: str | None  # where the title leads: the detail view, similar items, or the item's URL
+    external: bool  # whether `link` leaves this site (opened in a new tab)
+    similar: str | None  # the "find similar" link, when the config asks for one
+
+
+@dataclass(frozen=True)
+class Links:
+    """Where a card's links go: `base` is the page (`/r/{name}`), `query` its current query
+    string (kept by the detail view's way back)."""
+
+    base: str
+    query: str = ""
+
+    def detail(self, document_id: str) -> str:
+        path = f"{self.base}/d/{quote(document_id, safe='')}"
+        return path + ("?" + self.query if self.query else "")
+
+    def similar(self, document_id: str) -> str:
+        return f"{self.base}?{urlencode({'similar_to': document_id})}"
 
 
 def label_of(name: str, config: FieldConfig | None) -> str:
@@ -83,23 +111,15 @@ def description_field(display: DisplayConfig) -> str | None:
 
 
 def card_fields(display: DisplayConfig) -> list[str]:
+    """The fields a card shows: `card_fields` (in `field_order` when both are given), else
+    `field_order`, else every exposed field."""
     card = _card_props(display)
-    names = card.field_order or card.card_fields or display.exposed_fields
+    names = card.card_fields or card.field_order or display.exposed_fields
+    if card.card_fields and card.field_order:
+        rank = {name: number for number, name in enumerate(card.field_order)}
+        names = sorted(names, key=lambda name: rank.get(name, len(rank)))
     skip = {title_field(display), thumbnail_field(display)}
     return [name for name in names if name not in skip]
-
-
-def _description_config(
-    config: FieldConfig | None, props: ResultCardProperties
-) -> FieldConfig | None:
-    """`truncate_description` applies to the description field unless its own config
-    truncates it."""
-    if not props.truncate_description or (
-        config and config.format_options and config.format_options.truncate_chars
-    ):
-        return config
-    options = FieldFormatOptions(truncate_chars=props.truncate_description)
-    return FieldConfig(format=config.format if config else "text", format_options=options)
 
 
 def cards(
@@ -109,57 +129,105 @@ def cards(
     now: datetime,
     renderers: Renderers,
     frames: Mapping[str, PluginFrame] | None = None,
+    links: Links | None = None,
 ) -> list[Card]:
+    """The cards of one page. Without `links` (a page that cannot open details or similar
+    items), titles lead to the item's own URL field, as with `card_click_action: none`."""
     props = _card_props(display)
     configs = display.field_config or {}
     title_name = title_field(display)
     thumb_name = thumbnail_field(display)
-    shown = card_fields(display)
-    image_default = FieldConfig(format="image")
     description_name = description_field(display)
-    description = _description_config(configs.get(description_name or ""), props)
+    shown = [name for name in card_fields(display) if name != description_name]
+    image_default = FieldConfig(format="image")
+    description_config = configs.get(description_name or "")
+    description_options = description_config.format_options if description_config else None
+    description_limit = (
+        description_options.truncate_chars if description_options else None
+    ) or props.truncate_description
     title_options = configs[title_name].format_options if title_name in configs else None
     title_limit = (title_options.truncate_chars if title_options else None) or props.truncate_title
     link_name = next(
         (n for n in display.exposed_fields if n in configs and configs[n].format == "url"),
         None,
     )
+    describe = description_name in card_fields(display) if description_name else False
     result = []
     for index, document in enumerate(documents):
-        raw_title = document.get(title_name)
-        title = truncate(
-            str(raw_title) if raw_title not in (None, "") else "Untitled", title_limit or 120
-        )
+        marks: dict[str, str] = document.get("highlights") or {}
+        document_id = str(document.get("document_id", ""))
         thumbnail = None
         if thumb_name and document.get(thumb_name):
             image_config = configs.get(thumb_name) or image_default
             thumbnail = renderers.render(document[thumb_name], image_config, now)
         rendered = []
         for name in shown:
-            config = description if name == description_name else configs.get(name)
-            value = renderers.render(document.get(name), config, now)
-            if value is None:
+            config = configs.get(name)
+            value = document.get(name)
+            if name in marks and (config is None or config.format == "text"):
+                drawn: Markup | None = marked(marks[name], _limit(config) or MAX_TEXT)
+            else:
+                drawn = renderers.render(value, config, now)
+            if drawn is None:
                 continue
-            label = label_of(name, configs.get(name))
+            label = label_of(name, config)
             frame = frames.get(name) if frames else None
-            if frame is not None and document.get(name) is not None:
-                value = plugin_field(
-                    frame, label, document[name], value, document, display.exposed_fields, name
+            if frame is not None and value is not None:
+                drawn = plugin_field(
+                    frame, label, value, drawn, document, display.exposed_fields, name
                 )
-            rendered.append((name, label, value))
-        link = document.get(link_name) if link_name else None
+            kind = config.format if config else renderers.infer(value)
+            rendered.append(CardField(name, label, drawn, kind))
+        own = document.get(link_name) if link_name else None
+        own_link = (
+            own if isinstance(own, str) and renderers.infer(own) in ("url", "image") else None
+        )
+        link, external = own_link, own_link is not None
+        if links is not None and props.card_click_action == "viewDetails":
+            link, external = links.detail(document_id), False
+        elif links is not None and props.card_click_action == "findSimilar":
+            link, external = links.similar(document_id), False
         result.append(
             Card(
-                document_id=str(document.get("document_id", "")),
+                document_id=document_id,
                 position=offset + index,
-                title=title,
+                title=_text(document, title_name, marks, title_limit or 120, "Untitled")
+                or escape("Untitled"),
                 title_label=title_options.label if title_options else None,
                 thumbnail=thumbnail,
+                description=_text(document, description_name, marks, description_limit, None)
+                if describe and description_name
+                else None,
                 fields=rendered,
                 score=document.get("score") if props.show_score else None,
-                link=link
-                if isinstance(link, str) and renderers.infer(link) in ("url", "image")
+                link=link,
+                external=external,
+                similar=links.similar(document_id)
+                if links is not None and props.show_find_similar
                 else None,
             )
         )
     return result
+
+
+def _limit(config: FieldConfig | None) -> int | None:
+    return config.format_options.truncate_chars if config and config.format_options else None
+
+
+def _text(
+    document: dict[str, Any],
+    name: str | None,
+    marks: Mapping[str, str],
+    limit: int | None,
+    fallback: str | None,
+) -> Markup | None:
+    """A title or description: the engine's marked text when the query matched it."""
+    if name is None:
+        return None
+    if name in marks:
+        return marked(marks[name], limit)
+    raw = document.get(name)
+    if raw in (None, "", [], {}):
+        return None if fallback is None else escape(fallback)
+    text = raw if isinstance(raw, str) else str(raw)
+    return escape(truncate(text, limit or MAX_TEXT))

@@ -112,7 +112,30 @@ def render_boolean(value: Any, options: FieldFormatOptions, now: datetime) -> Ma
     if not isinstance(value, bool):
         return render_text(value, options, now)
     label = options.true_label if value else options.false_label
-    return Markup('<span class="bool bool--{}">{}</span>').format(str(value).lower(), label)
+    return Markup('<span class="badge bool bool--{}">{}</span>').format(str(value).lower(), label)
+
+
+def render_rating(value: Any, options: FieldFormatOptions, now: datetime) -> Markup | None:
+    """Stars out of five (to the nearest half), with the number beside them."""
+    number = _number(value)
+    if number is None or not 0 <= number <= 5:
+        return render_number(value, options, now)
+    halves = round(number * 2)
+    full, half = divmod(halves, 2)
+    shown = f"{number:.{options.decimals if options.decimals is not None else 1}f}"
+    return Markup(
+        '<span class="stars" role="img" aria-label="Rated {} out of 5">'
+        '<span class="on">{}</span><span class="half">{}</span><span class="off">{}</span>'
+        '</span> <span class="rating-n" aria-hidden="true">{}</span>'
+    ).format(shown, "★" * full, "★" * half, "★" * (5 - full - half), shown)
+
+
+def render_badge(value: Any, options: FieldFormatOptions, now: datetime) -> Markup | None:
+    """A status ("New", "Sale", "Draft") as a badge; a boolean says its true or false label."""
+    if isinstance(value, bool):
+        return render_boolean(value, options, now)
+    text = truncate(_plain(value), options.truncate_chars or 40)
+    return Markup('<span class="badge">{}</span>').format(text)
 
 
 def render_array(value: Any, options: FieldFormatOptions, now: datetime) -> Markup | None:
@@ -161,6 +184,8 @@ def register(renderers: Renderers) -> None:
     renderers.register("image", render_image)
     renderers.register("boolean", render_boolean)
     renderers.register("array", render_array)
+    renderers.register("rating", render_rating)
+    renderers.register("badge", render_badge)
     renderers.register("object", render_object)
 
 

@@ -14,6 +14,18 @@ from app.schemas.display import DisplayConfig, ThemeConfig
 AA_NORMAL_TEXT = 4.5
 LIGHT_BACKGROUND = "#FFFFFF"
 LIGHT_TEXT = "#1F2937"
+DARK_TEXT = "#111827"
+# The dark variant's colours (when the theme sets no background); links and chips are drawn
+# on the surface, the lighter of the two, so their colour is checked against it.
+DARK = {
+    "--bg": "#0F172A",
+    "--surface": "#1E293B",
+    "--text": "#E2E8F0",
+    "--muted": "#A3B1C6",
+    "--border": "#334155",
+    "--subtle": "#172033",
+}
+TARGET = 4.6  # a little over AA, so that rounding in a browser never drops below it
 
 
 def css_variables(config: DisplayConfig) -> str:
@@ -39,14 +51,55 @@ def css_variables(config: DisplayConfig) -> str:
         "--border": theme.border_color,
     }
     values.update({name: value for name, value in optional.items() if value})
+    # Links and buttons in the primary colour, made readable: a light primary is darkened for
+    # links on a light page, a dark one lightened on a dark page, and a button's text is
+    # white or near black, whichever reads on it.
+    background = theme.surface_color or theme.background_color or LIGHT_BACKGROUND
+    values["--link"] = readable(theme.primary_color, background)
+    accent, on_accent = button_colours(theme.primary_color)
+    values["--accent"], values["--on-accent"] = accent, on_accent
     rule = ":root{" + ";".join(f"{name}:{value}" for name, value in values.items()) + "}"
     if theme.background_color is None:
         # No background chosen: follow the reader's light or dark preference.
+        dark = {**DARK, "--link": readable(theme.primary_color, DARK["--surface"])}
         rule += (
-            "@media (prefers-color-scheme:dark){:root{--bg:#0F172A;--surface:#1E293B;"
-            "--text:#E2E8F0;--muted:#94A3B8;--border:#334155}}"
+            "@media (prefers-color-scheme:dark){:root{"
+            + ";".join(f"{name}:{value}" for name, value in dark.items())
+            + "}}"
         )
     return rule
+
+
+def readable(colour: str, background: str, target: float = TARGET) -> str:
+    """`colour`, mixed step by step toward black (on a light background) or white (on a dark
+    one) until it reaches `target` contrast against `background`."""
+    toward = "#000000" if _luminance(background) > 0.18 else "#FFFFFF"
+    for step in range(21):
+        mixed = _mix(colour, toward, step / 20)
+        if contrast(mixed, background) >= target:
+            return mixed
+    return toward
+
+
+def button_colours(primary: str) -> tuple[str, str]:
+    """(background, text) for a button in the primary colour."""
+    for text in ("#FFFFFF", DARK_TEXT):
+        if contrast(text, primary) >= TARGET:
+            return primary, text
+    return readable(primary, "#FFFFFF"), "#FFFFFF"
+
+
+def _mix(colour: str, other: str, share: float) -> str:
+    a, b = _rgb(colour), _rgb(other)
+    mixed = [round(x + (y - x) * share) for x, y in zip(a, b, strict=True)]
+    return "#" + "".join(f"{channel:02X}" for channel in mixed)
+
+
+def _rgb(colour: str) -> list[int]:
+    digits = colour.lstrip("#")
+    if len(digits) in (3, 4):
+        digits = "".join(c * 2 for c in digits[:3])
+    return [int(digits[i : i + 2], 16) for i in (0, 2, 4)]
 
 
 def field_css(config: DisplayConfig) -> str:
@@ -76,10 +129,7 @@ def page_css(config: DisplayConfig) -> Markup:
 
 
 def _luminance(colour: str) -> float:
-    digits = colour.lstrip("#")
-    if len(digits) in (3, 4):
-        digits = "".join(c * 2 for c in digits[:3])
-    channels = [int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    channels = [value / 255 for value in _rgb(colour)]
     linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 

@@ -40,6 +40,9 @@ MAX_LINKS = 20
 MAX_SUGGESTIONS = 20
 MARKDOWN_MAX_CHARS = 50_000
 MAX_FRAME_ANCESTORS = 20
+MAX_FILTERS = 20
+# What the search page's URL holds beside the inputs (filters are f.<field>).
+PAGE_PARAMETERS = ("page", "sort", "similar_to", "origin")
 FRAME_ORIGIN = re.compile(
     r"https?://(?:\*\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::(?:\d{1,5}|\*))?"
 )
@@ -321,6 +324,31 @@ class DisplayConfig(OpenModel):
         return self
 
     @model_validator(mode="after")
+    def _filters(self) -> DisplayConfig:
+        """`extensions.filters`: the exposed fields the filters panel offers, in order (without
+        it, the panel offers the exposed fields with few distinct values)."""
+        named = (self.extensions or {}).get("filters")
+        if named is None:
+            return self
+        if (
+            not isinstance(named, list)
+            or len(named) > MAX_FILTERS
+            or not all(isinstance(name, str) for name in named)
+            or len(set(named)) != len(named)
+        ):
+            raise ValueError(
+                f"extensions.filters must be a list of at most {MAX_FILTERS} different "
+                "exposed field names"
+            )
+        outside = [name for name in named if name not in self.exposed_fields]
+        if outside:
+            raise ValueError(
+                f"extensions.filters names {', '.join(outside)}, not in exposed_fields; only "
+                "exposed fields can be filtered on"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _fields_within_exposed(self) -> DisplayConfig:
         exposed = set(self.exposed_fields)
         if len(exposed) != len(self.exposed_fields):
@@ -328,6 +356,12 @@ class DisplayConfig(OpenModel):
         names = [i.field_name for i in self.inputs]
         if len(set(names)) != len(names):
             raise ValueError("inputs: two inputs share a field_name")
+        for number, name in enumerate(names):
+            if name in PAGE_PARAMETERS or name.startswith("f."):
+                raise ValueError(
+                    f"inputs[{number}].field_name {name!r} is a parameter of the search page's "
+                    f"own URL ({', '.join(PAGE_PARAMETERS)} and names starting f.); rename it"
+                )
 
         def check(where: str, fields: list[str] | None) -> None:
             outside = sorted(set(fields or ()) - exposed)

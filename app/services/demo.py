@@ -42,7 +42,6 @@ DEMO_DISPLAY_CONFIG: dict[str, Any] = {
         "primary_color": "#2563EB",
         "secondary_color": "#F97316",
         "font_family": "system-ui, -apple-system, 'Segoe UI', sans-serif",
-        "heading_font_family": "Georgia, serif",
         "border_radius": "12px",
         "card_style": "elevated",
         "card_hover_effect": "lift",
@@ -98,6 +97,7 @@ DEMO_DISPLAY_CONFIG: dict[str, Any] = {
         "show_search": True,
         "show_results_header": True,
         "result_layout": "grid",
+        "show_filters": True,
         "result_card": {
             "layout": "vertical",
             "show_thumbnail": True,
@@ -105,21 +105,24 @@ DEMO_DISPLAY_CONFIG: dict[str, Any] = {
             "thumbnail_aspect_ratio": "4/3",
             "thumbnail_fit": "cover",
             "title_field": "title",
-            "show_score": True,
+            "show_score": False,
             "truncate_title": 60,
             "truncate_description": 140,
-            "field_order": [
-                "title",
-                "description",
+            "card_fields": ["description", "price", "rating", "in_stock", "brand"],
+            "modal_fields": [
                 "price",
                 "brand",
+                "category",
                 "rating",
                 "in_stock",
+                "description",
                 "tags",
                 "released_at",
-                "url",
                 "specs",
+                "url",
             ],
+            "show_find_similar": True,
+            "card_click_action": "viewDetails",
         },
     },
     "field_config": {
@@ -182,7 +185,10 @@ DEMO_DISPLAY_CONFIG: dict[str, Any] = {
     },
     "external_links": [{"name": "Source code", "url": "https://example.com/retriever-pages"}],
     # Any page on this machine may embed the demo (see /embed.js).
-    "extensions": {"frame_ancestors": ["http://localhost:*", "http://127.0.0.1:*"]},
+    "extensions": {
+        "frame_ancestors": ["http://localhost:*", "http://127.0.0.1:*"],
+        "filters": ["brand", "price", "rating", "tags"],
+    },
 }
 
 

@@ -35,6 +35,7 @@ from app.schemas.stages import retriever_config
 from app.services.configs import check_display
 from app.services.retrievers import (
     Changed,
+    check_engine_features,
     check_searchable,
     dump_set,
     no_such_secret,
@@ -139,6 +140,7 @@ class Publishing:
                 jsonutil.dumps(display_config)
             )
             check_display(self.renderers, tx.conn, namespace, effective)
+            check_engine_features(retriever.backend, effective)
         if display_config is None:
             raise invalid(
                 "display_config",
@@ -242,6 +244,7 @@ class Publishing:
         if request.display_config is not None:
             check_display(self.renderers, tx.conn, current.namespace, request.display_config)
             check_searchable(retriever.backend, request.display_config.exposed_fields)
+            check_engine_features(retriever.backend, request.display_config)
             changes["display_config"] = {
                 **(dump_set(request.display_config) or {}),
                 "retriever_config": retriever_config(retriever.backend),

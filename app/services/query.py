@@ -19,7 +19,7 @@ from typing import Any
 
 from app import crypto
 from app.adapters.backends import Backends, Query
-from app.errors import AppError, PasswordRequired, invalid
+from app.errors import AppError, NotFound, PasswordRequired, invalid
 from app.metrics import Metrics
 from app.schemas.filters import Filter, parse_filters
 from app.schemas.parsing import parse_json
@@ -132,11 +132,18 @@ class PublicQuery:
         return decision.headers() if decision else {}
 
     async def run(
-        self, retriever: PublicRetriever, caller: Caller, request: ExecuteRequest | bytes
+        self,
+        retriever: PublicRetriever,
+        caller: Caller,
+        request: ExecuteRequest | bytes,
+        *,
+        counted: bool = True,
     ) -> Answer:
         """Count, parse, validate, search, expose. Every error after the count carries the
-        rate-limit headers, so a caller always learns how much is left."""
-        headers = await self.admit(retriever, caller)
+        rate-limit headers, so a caller always learns how much is left. `counted=False` for a
+        further read that one search of a page needs (its filters' counts), which was counted
+        once already."""
+        headers = await self.admit(retriever, caller) if counted else {}
         try:
             body = parse_json(ExecuteRequest, request) if isinstance(request, bytes) else request
             inputs = validate_inputs(retriever.display.inputs, body.inputs)
@@ -155,6 +162,33 @@ class PublicQuery:
                 similar_to=body.similar_to,
             )
             return Answer(await self._page(retriever, search), headers)
+        except AppError as error:
+            error.headers.update(headers)
+            raise
+
+    async def document(
+        self, retriever: PublicRetriever, caller: Caller, document_id: str, *, counted: bool = True
+    ) -> Answer:
+        """One document by its id, as a search shows it (exposed fields only), counted like a
+        search: `{"document": {...}}`, or a 404. `counted` as for `run`."""
+        headers = await self.admit(retriever, caller) if counted else {}
+        try:
+            backend = self.backends[retriever.backend.type].backend
+            exposed = retriever.display.exposed_fields
+            page = await backend.execute(
+                Query(
+                    namespace=retriever.record.namespace,
+                    backend=retriever.backend,
+                    inputs={},
+                    page_number=1,
+                    page_size=1,
+                    exposed=tuple(exposed),
+                    document_id=document_id,
+                )
+            )
+            if not page.documents:
+                raise NotFound(f"No result {document_id!r} in this search.")
+            return Answer({"document": expose(page.documents[0], exposed)}, headers)
         except AppError as error:
             error.headers.update(headers)
             raise

@@ -15,6 +15,7 @@ from app.adapters.destinations import DestinationPolicy
 from app.adapters.store import PublishedRecord, RetrieverRecord, Store, Transaction, UniqueViolation
 from app.errors import Conflict, InvalidInput, NotFound, from_validation_error, invalid
 from app.rendering.registry import Renderers
+from app.schemas.display import DisplayConfig
 from app.schemas.publishing import GenericDeleteResponse
 from app.schemas.retrievers import (
     BackendConfig,
@@ -55,6 +56,7 @@ class Retrievers:
             self.destinations.check_url(backend.base_url)
         if request.display_config is not None:
             check_searchable(backend.model_dump(), request.display_config.exposed_fields)
+            check_engine_features(backend.model_dump(), request.display_config)
             with self.store.read() as tx:
                 check_display(self.renderers, tx.conn, namespace, request.display_config)
         now = stamp(self.clock())
@@ -190,6 +192,31 @@ def check_searchable(backend: dict[str, Any], exposed_fields: list[str]) -> None
             "not list; only exposed fields may be searched (expose them, or search fewer "
             "fields).",
         )
+
+
+def check_engine_features(backend: dict[str, Any], display: DisplayConfig) -> None:
+    """The filters panel counts values, and similar items are found, by the embedded engine;
+    a page over an upstream cannot offer them, so a config asking for them is refused."""
+    if backend.get("type") == "local":
+        return
+    components = display.components
+    card = components.result_card if components else None
+    asked = [
+        ("components.show_filters", bool(components and components.show_filters)),
+        ("components.result_card.show_find_similar", bool(card and card.show_find_similar)),
+        (
+            "components.result_card.card_click_action",
+            bool(card and card.card_click_action == "findSimilar"),
+        ),
+    ]
+    for where, wanted in asked:
+        if wanted:
+            raise invalid(
+                f"display_config.{where}",
+                "off for a retriever over an upstream",
+                f"display_config.{where}: the filters panel and similar items need the "
+                "embedded engine; this retriever searches a Mixpeek upstream.",
+            )
 
 
 def dump_set(model: Any) -> Any:

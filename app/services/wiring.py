@@ -22,6 +22,7 @@ from app.rendering.registry import Renderers
 from app.schemas.retrievers import LocalBackendConfig, MixpeekBackendConfig
 from app.services.access import Access
 from app.services.answers import AnswerCache
+from app.services.browse import Browse
 from app.services.catalog import Catalog
 from app.services.collections import Collections
 from app.services.cookies import UnlockCookies
@@ -64,6 +65,7 @@ class Services:
     catalog: Catalog
     access: Access
     query: PublicQuery
+    browse: Browse
     interactions: Interactions
     directory: Directory
     listings: Listings
@@ -97,6 +99,14 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         settings.effective_secret_key, clock, settings.unlock_cookie_max_age_seconds
     )
     access = Access(vault, cookies, limiter, metrics)
+    query = PublicQuery(
+        catalog,
+        access,
+        limiter,
+        backends,
+        AnswerCache(settings.query_cache_max_bytes, metrics.cache_counter("queries")),
+        metrics,
+    )
     return Services(
         settings=settings,
         clock=clock,
@@ -127,14 +137,8 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         typeahead=Typeahead(engine),
         catalog=catalog,
         access=access,
-        query=PublicQuery(
-            catalog,
-            access,
-            limiter,
-            backends,
-            AnswerCache(settings.query_cache_max_bytes, metrics.cache_counter("queries")),
-            metrics,
-        ),
+        query=query,
+        browse=Browse(query, backends),
         interactions=Interactions(store, limiter, clock),
         directory=Directory(store, settings.public_url),
         listings=Listings(store, settings.public_url),

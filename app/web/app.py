@@ -32,6 +32,7 @@ from app.web.middleware.request_id import RequestIdMiddleware
 from app.web.views import (
     catalog,
     collections,
+    detail,
     docs,
     health,
     marketplace,
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             *public.routes,
             *catalog.routes,
             *pages.routes,
+            *detail.routes,
             *owner.routes,
             *collections.routes,
             *marketplace.routes,  # before plugins: /v1/plugins/install is not a tag

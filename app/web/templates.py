@@ -30,6 +30,16 @@ templates.filters["ld_json"] = ld_json
 templates.globals["structured_data"] = structured_data
 
 
+def _number(value: float | None) -> str:
+    """A bound as a placeholder: 4 rather than 4.0; nothing for no value."""
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+templates.filters["number"] = _number
+
+
 def frame_ancestors(retriever: PublicRetriever | None) -> list[str]:
     """The origins the publisher allows to frame the page (`extensions.frame_ancestors`)."""
     extensions = (retriever.display.extensions or {}) if retriever else {}

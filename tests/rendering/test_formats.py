@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,13 +13,25 @@ from hypothesis import strategies as st
 from app.errors import InvalidInput
 from app.rendering.formats import builtin_renderers, format_date, relative
 from app.rendering.markdown import render_markdown
-from app.rendering.theme import contrast, contrast_warnings, page_css
+from app.rendering.marks import marked
+from app.rendering.theme import contrast, contrast_warnings, css_variables, page_css
 from app.schemas.display import DisplayConfig, FieldConfig
 from tests.helpers import display_config
 
 NOW = datetime(2026, 3, 2, 12, 0, 0, tzinfo=UTC)
 RENDERERS = builtin_renderers()
-FORMATS = ["text", "number", "date", "url", "image", "boolean", "array", "object"]
+FORMATS = [
+    "text",
+    "number",
+    "date",
+    "url",
+    "image",
+    "boolean",
+    "array",
+    "object",
+    "rating",
+    "badge",
+]
 render_field = RENDERERS.render
 
 
@@ -124,7 +137,7 @@ def test_image() -> None:
 
 def test_boolean_array_object() -> None:
     assert field("boolean", True, true_label="In stock") == (
-        '<span class="bool bool--true">In stock</span>'
+        '<span class="badge bool bool--true">In stock</span>'
     )
     assert ">No</span>" in field("boolean", False)
     assert field("array", ["a", "b", "c", "d"], separator=" · ", max_items=2) == (
@@ -137,7 +150,7 @@ def test_boolean_array_object() -> None:
 
 
 def test_formats_are_inferred_when_not_configured() -> None:
-    assert str(render_field(True, None, NOW)).startswith('<span class="bool')
+    assert str(render_field(True, None, NOW)).startswith('<span class="badge bool')
     assert str(render_field(1500, None, NOW)) == "1,500"
     assert str(render_field("https://a.example/x.png", None, NOW)).startswith("<img")
     assert str(render_field("https://a.example/page", None, NOW)).startswith("<a href")
@@ -310,3 +323,51 @@ def test_contrast_is_checked_against_wcag_aa() -> None:
     warnings = contrast_warnings(bad)
     assert any(w.startswith("theme: text_color has a contrast of 1.") for w in warnings)
     assert any("primary_color (links)" in w for w in warnings)
+
+
+def test_a_rating_is_stars_to_the_nearest_half_with_the_number() -> None:
+    drawn = field("rating", 4.3)
+    assert 'role="img" aria-label="Rated 4.3 out of 5"' in drawn
+    assert (
+        '<span class="on">★★★★</span><span class="half">★</span><span class="off"></span>' in drawn
+    )
+    assert '<span class="on">★★★★</span><span class="half"></span><span class="off">★</span>' in (
+        field("rating", 4.2)
+    )
+    assert "Rated 3 out of 5" in field("rating", 3, decimals=0)
+    # Not a rating out of five: shown as the number it is, never as six stars.
+    assert field("rating", 7.5) == "7.5"
+    assert field("rating", "<b>") == "&lt;b&gt;"
+
+
+def test_a_badge_shows_a_status_and_escapes_it() -> None:
+    assert field("badge", "New") == '<span class="badge">New</span>'
+    assert field("badge", "<i>x</i>") == '<span class="badge">&lt;i&gt;x&lt;/i&gt;</span>'
+    assert field("badge", False, false_label="Sold out") == (
+        '<span class="badge bool bool--false">Sold out</span>'
+    )
+
+
+def test_marked_text_keeps_the_marks_and_escapes_everything_else() -> None:
+    text = "Warm &lt;b&gt; <mark>lamp</mark> for a <mark>desk</mark> and more words"
+    assert marked(text, None) == (
+        "Warm &lt;b&gt; <mark>lamp</mark> for a <mark>desk</mark> and more words"
+    )
+    # Shortened by what shows, never inside an entity, and an open mark is closed.
+    assert marked(text, 13) == "Warm &lt;b&gt; <mark>lamp</mark>…"
+    assert marked(text, 11) == "Warm &lt;b&gt; <mark>l…</mark>"
+    assert marked("<mark><script></mark>", None) == "<mark>&lt;script&gt;</mark>"
+
+
+@pytest.mark.parametrize("primary", ["#007AFF", "#FACC15", "#2563EB", "#000000", "#FFFFFF"])
+def test_links_and_buttons_are_readable_in_light_and_dark(primary: str) -> None:
+    css = css_variables(
+        DisplayConfig.model_validate(display_config(theme={"primary_color": primary}), strict=False)
+    )
+    light = dict(re.findall(r"(--[a-z-]+):(#[0-9A-F]{6})", css.split("@media")[0], re.I))
+    dark = dict(re.findall(r"(--[a-z-]+):(#[0-9A-F]{6})", css.split("@media")[1], re.I))
+    assert contrast(light["--link"], "#FFFFFF") >= 4.5
+    assert contrast(light["--on-accent"], light["--accent"]) >= 4.5
+    assert contrast(dark["--link"], dark["--surface"]) >= 4.5
+    assert contrast(dark["--link"], dark["--bg"]) >= 4.5
+    assert contrast(dark["--muted"], dark["--surface"]) >= 4.5

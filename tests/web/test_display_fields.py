@@ -94,9 +94,10 @@ def test_field_mappings_choose_the_title_thumbnail_and_description(site: TestCli
     page = site.get("/r/things").text
     title = re.search(r'<h2 class="title">(.*?)</h2>', page)
     assert title is not None
-    assert title.group(1) == "A very long product…"  # the title field's own truncate_chars
+    # the title field's own truncate_chars; the title opens the detail view
+    assert title.group(1) == '<a href="/r/things/d/a" data-detail>A very long product…</a>'
     assert '<div class="thumb"><img src="https://img.example.com/a.png"' in page
-    summary = re.search(r'<div class="f f-summary"><dt>Summary</dt><dd>(S+…)</dd>', page)
+    summary = re.search(r'<p class="desc">(S+…)</p>', page)
     assert summary is not None
     assert len(summary.group(1)) == 40  # truncate_description, on the mapped field
 

@@ -276,7 +276,9 @@ def test_a_rate_limited_page_says_how_long_to_wait(site: TestClient, clock: Fake
     assert site.get("/r/lamps").status_code == 200
     page = site.get("/r/lamps")
     assert page.status_code == 429
-    assert "Please wait 50 seconds" in page.text
+    assert 'Please wait <span class="seconds">50</span> seconds' in page.text
+    assert 'data-retry-after="50"' in page.text  # the script counts down and tries again
+    assert '<a href="/r/lamps">Back to the search</a>' in page.text
     assert page.headers["Retry-After"] == "50"
 
 
@@ -342,7 +344,8 @@ def test_the_directory_page(site: TestClient) -> None:
 def test_the_partial_results_fragment(site: TestClient) -> None:
     fragment = site.get("/r/lamps?query=lamp", headers={"X-Partial": "results"})
     assert fragment.status_code == 200
-    assert fragment.text.lstrip().startswith('<p class="status"')
+    assert fragment.text.lstrip().startswith('<section class="hits"')
+    assert '<p class="status" role="status"' in fragment.text
     assert "<html" not in fragment.text
 
 
@@ -391,7 +394,7 @@ def test_a_backend_that_is_down_gets_a_friendly_message(site: TestClient) -> Non
     assert page.status_code == 502
     assert "The search backend could not be reached." in page.text
     assert "sk_upstream" not in page.text
-    assert '<form class="search"' in page.text  # the form stays, to try again
+    assert '<form id="search" class="search"' in page.text  # the form stays, to try again
 
 
 def test_the_theme_css_is_served_as_validated_not_html_escaped(

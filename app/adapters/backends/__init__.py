@@ -32,6 +32,7 @@ class Query:
     sort: tuple[str, str] | None = None  # (exposed field, "asc" or "desc")
     similar_to: str | None = None  # a document id
     exposed: tuple[str, ...] = ()  # the only fields a backend may highlight
+    document_id: str | None = None  # one document by its id (a detail view) instead of a search
 
     def asks_engine_only(self) -> str | None:
         """The first option only the embedded engine answers, if this query uses one."""

@@ -25,6 +25,10 @@ class LocalBackend:
 
     def _execute(self, query: Query) -> Page:
         config: LocalBackendConfig = query.backend
+        if query.document_id is not None:
+            body = self.engine.document(query.namespace, config.collection, query.document_id)
+            found = [] if body is None else [{**body, "document_id": query.document_id}]
+            return Page(documents=found, total=len(found))
         text = query.inputs.get(QUERY_INPUT) or ""
         filters = {
             name: _filter_value(name, value)

@@ -103,6 +103,12 @@ class MixpeekBackend:
         }
         if query.filters_as_sent:
             request["filters"] = query.filters_as_sent  # checked here: exposed fields only
+        if query.document_id is not None:
+            request["filters"] = {
+                "field": "document_id",
+                "operator": "eq",
+                "value": query.document_id,
+            }
         body = jsonutil.dumps(request)
         headers = {**_JSON, "Authorization": f"Bearer {key}", "X-Namespace": config.namespace}
         started = time.perf_counter()
@@ -115,6 +121,13 @@ class MixpeekBackend:
             self.metrics.upstream_errors.labels("timeout").inc()
             raise
         self.metrics.upstream_latency.observe(time.perf_counter() - started)
+        if query.document_id is not None:  # whether or not the upstream filtered by id
+            found = [
+                d
+                for d in page.documents
+                if str(d.get("document_id") or d.get("id") or "") == query.document_id
+            ]
+            return Page(documents=found[:1], total=min(len(found), 1))
         return page
 
     async def _call(self, url: str, body: bytes, headers: dict[str, str]) -> Page:

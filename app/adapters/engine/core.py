@@ -321,6 +321,11 @@ class Engine:
             facets=plan.facets(facets) if facets else {},
         )
 
+    def document(self, namespace: str, collection: str, document_id: str) -> Any:
+        coll = self._known(namespace, collection)
+        found = stored.document(self._conn(), coll.id, document_id) if coll else None
+        return None if found is None else found[1]
+
     def prefix_values(
         self, namespace: str, field: str, prefix: str, limit: int, collection: str | None = None
     ) -> list[tuple[str, int]]:

@@ -37,6 +37,10 @@ class SearchEngine(Protocol):
         highlight: Sequence[str] = (),
     ) -> SearchResult: ...
 
+    def document(self, namespace: str, collection: str, document_id: str) -> Any:
+        """One stored document's body, or None when the collection does not hold it."""
+        ...
+
     def prefix_values(
         self, namespace: str, field: str, prefix: str, limit: int, collection: str | None = None
     ) -> list[tuple[str, int]]: ...

@@ -13,10 +13,22 @@ from starlette.routing import Route
 from app.crypto import derive_key
 from app.errors import AppError, BadRequest, Forbidden, PasswordRequired, TooManyRequests
 from app.paths import STATIC_DIR
-from app.rendering.cards import PAGE_SIZE, cards
+from app.rendering.cards import PAGE_SIZE, Links, cards, title_field
+from app.rendering.filters import (
+    Choices,
+    chips,
+    clear_url,
+    panel,
+    selection,
+    url,
+    value_labeller,
+)
 from app.rendering.form import form_state
-from app.schemas.public import ExecuteRequest, OffsetPagination
+from app.rendering.formats import truncate
+from app.rendering.page_kinds import result_layout, template_of
+from app.services.access import Caller
 from app.services.catalog import PublicRetriever
+from app.services.wiring import Services
 from app.web.requests import caller_of, services_of
 from app.web.templates import frame_ancestors, origin_allowed, render
 from app.web.views.public import set_unlock_cookie
@@ -37,61 +49,64 @@ def _page_url(request: Request, base: str, **changes: Any) -> str:
 
 async def search_page(request: Request) -> Response:
     services = services_of(request)
-    query = services.query
     name = request.path_params["public_name"]
     caller = caller_of(request, page=True)
     base = request.url.path
     try:
-        retriever = await query.open(name, caller)
+        retriever = await services.query.open(name, caller)
     except PasswordRequired:
-        retriever = await services.catalog.lookup(name)
-        token = _csrf(request).dumps(retriever.record.public_id)
-        return render(  # 200: a page asking for a password, not a refused API call
-            request,
-            "password.html",
-            200,
-            retriever,
-            token=token,
-            next=_page_url(request, base),
-            failed=False,
-        )
+        return await password_page(request, name, _page_url(request, base))
 
     display = retriever.display
     state = form_state(display, request.query_params)
+    wants_panel = bool(display.components and display.components.show_filters)
+    choices = await services.browse.choices(retriever)
+    if not wants_panel:
+        choices = Choices(sorts=choices.sorts)
+    chosen = selection(request.query_params, choices)
     result: dict[str, Any] | None = None
     problem: AppError | None = None
     headers: dict[str, str] = {}
-    if state.can_search and not any(c.error for c in state.controls):
+    counts: dict[str, list[tuple[Any, int]]] = {}
+    if (state.can_search or chosen.similar_to) and not any(c.error for c in state.controls):
         try:
-            answer = await query.run(
-                retriever,
-                caller,
-                ExecuteRequest(
-                    inputs=state.inputs,
-                    pagination=OffsetPagination(page_number=state.page, page_size=PAGE_SIZE),
-                ),
+            found = await services.browse.search(
+                retriever, caller, state.inputs, chosen, choices, state.page, PAGE_SIZE
             )
-            result, headers = answer.body, answer.headers
+            result, headers, counts = found.answer.body, found.answer.headers, found.counts
         except TooManyRequests:
             raise  # a whole page that says how long to wait
         except AppError as error:
             problem = error
     status = problem.status if problem else 200
-    found = result["documents"] if result else []
+    documents = result["documents"] if result else []
     paging = result["pagination"] if result else None
     page_size = paging["page_size"] if paging else PAGE_SIZE
+    items = request.query_params.multi_items()
+    links = Links(f"/r/{retriever.public_name}", request.url.query)
+    label = value_labeller(display)
     values: dict[str, Any] = {
         "state": state,
+        "selection": chosen,
         "result": result,
         "problem": problem,
         "cards": cards(
             display,
-            found,
+            documents,
             (state.page - 1) * page_size,
             services.clock(),
             services.renderers,
             retriever.frames,
+            links,
         ),
+        "panel": panel(choices, chosen, counts, label) if wants_panel else [],
+        "chips": chips(base, items, choices, chosen, label),
+        "clear_url": clear_url(base, items),
+        "unsimilar_url": url(base, items, drop_keys={"similar_to"}),
+        "similar_title": await _similar_title(services, retriever, caller, chosen.similar_to),
+        "sorts": choices.sorts,
+        "layout": result_layout(display),
+        "kind": template_of(display),
         "paging": paging,
         "prev_url": _page_url(request, base, page=state.page - 1 if state.page > 2 else None)
         if state.page > 1
@@ -113,6 +128,28 @@ async def search_page(request: Request) -> Response:
     return render(request, template, status, retriever, headers=headers, **values)
 
 
+async def password_page(request: Request, name: str, target: str) -> Response:
+    """The form that asks for a retriever's password (a 200: a page, not a refused call)."""
+    services = services_of(request)
+    retriever = await services.catalog.lookup(name)
+    token = _csrf(request).dumps(retriever.record.public_id)
+    return render(request, "password.html", 200, retriever, token=token, next=target, failed=False)
+
+
+async def _similar_title(
+    services: Services, retriever: PublicRetriever, caller: Caller, document_id: str | None
+) -> str | None:
+    """The title of the item whose similar items a page lists (None if it is gone)."""
+    if document_id is None:
+        return None
+    try:
+        answer = await services.query.document(retriever, caller, document_id, counted=False)
+    except AppError:
+        return None
+    title = answer.body["document"].get(title_field(retriever.display))
+    return truncate(str(title), 80) if title not in (None, "") else None
+
+
 def _parent_origin(request: Request, retriever: PublicRetriever) -> str | None:
     """The embedding site's origin, if the publisher allows that site to frame the page."""
     origin = request.query_params.get("origin", "")
@@ -131,7 +168,7 @@ async def unlock(request: Request) -> Response:
     form = await request.form()
     base = f"/r/{retriever.record.public_name}"
     target = str(form.get("next") or base)
-    if not (target == base or target.startswith((base + "?", base + "/embed"))):
+    if not (target == base or target.startswith((base + "?", base + "/embed", base + "/d/"))):
         target = base
     origin = request.headers.get("origin")
     own = urlsplit(services.settings.public_url)

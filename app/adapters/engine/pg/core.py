@@ -264,6 +264,18 @@ class PgEngine:
             facets=counted,
         )
 
+    def document(self, namespace: str, collection: str, document_id: str) -> Any:
+        if "\x00" in document_id:
+            return None  # PostgreSQL text never holds one, so no stored id does
+        with self.db.connect() as conn:
+            row = conn.exec_driver_sql(
+                "SELECT d.body FROM engine_documents d JOIN engine_collections c "
+                "ON c.id = d.collection_id WHERE c.namespace = %s AND c.name = %s "
+                "AND d.document_id = %s",
+                (namespace, collection, document_id),
+            ).first()
+        return None if row is None else jsonutil.loads(row[0])
+
     def prefix_values(
         self, namespace: str, field: str, prefix: str, limit: int, collection: str | None = None
     ) -> list[tuple[str, int]]:

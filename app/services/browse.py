@@ -1,0 +1,177 @@
+"""The searches behind a search page: what its filters panel and sort menu offer, and one page of
+results with the counts the panel shows.
+
+What a page offers is read from the collection itself: the values of each candidate field are
+counted once over every document (kept for a minute per retriever version), and each field is
+offered as values, as a range of numbers, or not at all (`rendering.filters.classify`). The
+counts beside each value are "disjunctive", as shoppers expect: a field's counts ignore that
+field's own picks, so ticking one brand still shows how many the others would add. That takes
+one more read per field with picks; the page counts as one search against the rate limits.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.adapters.backends import Backends, Query
+from app.errors import AppError
+from app.rendering.cards import description_field, label_of, thumbnail_field, title_field
+from app.rendering.filters import Choices, FilterField, Selection, classify, sort_options, tree
+from app.schemas.public import MAX_FACETS, ExecuteRequest, OffsetPagination, SortField
+from app.services.access import Caller
+from app.services.catalog import PublicRetriever
+from app.services.query import Answer, PublicQuery
+
+CHOICES_SECONDS = 60.0
+FILTERS_EXTENSION = "filters"
+
+
+@dataclass
+class PageResult:
+    answer: Answer
+    counts: dict[str, list[tuple[Any, int]]] = field(default_factory=dict)
+
+
+class Browse:
+    def __init__(
+        self,
+        query: PublicQuery,
+        backends: Backends,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.query = query
+        self.backends = backends
+        self.monotonic = monotonic
+        self._choices: dict[tuple[str, int], tuple[float, Choices]] = {}
+
+    async def choices(self, retriever: PublicRetriever) -> Choices:
+        """The filters and sort orders the page offers (none when the backend cannot count)."""
+        key = (retriever.record.retriever_id, retriever.record.version)
+        now = self.monotonic()
+        kept = self._choices.get(key)
+        if kept is not None and now - kept[0] < CHOICES_SECONDS:
+            return kept[1]
+        try:
+            found = await self._discover(retriever)
+        except AppError:  # a backend that cannot count values (an upstream) offers nothing
+            found = Choices()
+        if len(self._choices) > 1000:
+            self._choices.clear()
+        self._choices[key] = (now, found)
+        return found
+
+    async def _discover(self, retriever: PublicRetriever) -> Choices:
+        display = retriever.display
+        configs = display.field_config or {}
+        named: list[str] | None = (display.extensions or {}).get(FILTERS_EXTENSION)
+        shown = {title_field(display), thumbnail_field(display), description_field(display)}
+        inputs = {i.field_name for i in display.inputs}
+        candidates = [
+            name
+            for name in display.exposed_fields
+            if name not in inputs and (named is None or name in named) and name not in shown
+        ]
+        if named is not None:
+            candidates = [name for name in named if name in candidates]
+        counted: dict[str, list[tuple[Any, int]]] = {}
+        total = 0
+        for start in range(0, len(display.exposed_fields), MAX_FACETS):
+            chunk = tuple(display.exposed_fields[start : start + MAX_FACETS])
+            page = await self._read(retriever, facets=chunk)
+            total = page.total or 0
+            for name, values in (page.facets or {}).items():
+                counted[name] = [(v["value"], v["count"]) for v in values]
+        fields: list[FilterField] = []
+        numbers: list[tuple[str, str]] = []
+        dates: list[tuple[str, str]] = []
+        for name in display.exposed_fields:
+            label = label_of(name, configs.get(name))
+            offer, number, date = classify(
+                name, label, counted.get(name, []), total, named is not None
+            )
+            if number:
+                numbers.append((name, label))
+            if date:
+                dates.append((name, label))
+            if offer is not None and name in candidates:
+                if offer.kind == "range":
+                    offer = await self._bounds(retriever, offer)
+                fields.append(offer)
+        if named is not None:
+            fields.sort(key=lambda spec: named.index(spec.name))
+        return Choices(tuple(fields), sort_options(numbers, dates))
+
+    async def _bounds(self, retriever: PublicRetriever, spec: FilterField) -> FilterField:
+        """A range field with the lowest and highest values of the collection."""
+        ends = []
+        for direction in ("asc", "desc"):
+            page = await self._read(retriever, sort=(spec.name, direction))
+            value = page.documents[0].get(spec.name) if page.documents else None
+            ends.append(float(value) if isinstance(value, int | float) else None)
+        return FilterField(spec.name, spec.label, "range", low=ends[0], high=ends[1])
+
+    async def _read(self, retriever: PublicRetriever, **options: Any) -> Any:
+        backend = self.backends[retriever.backend.type].backend
+        return await backend.execute(
+            Query(
+                namespace=retriever.record.namespace,
+                backend=retriever.backend,
+                inputs={},
+                page_number=1,
+                page_size=1,
+                exposed=tuple(retriever.display.exposed_fields),
+                **options,
+            )
+        )
+
+    async def search(
+        self,
+        retriever: PublicRetriever,
+        caller: Caller,
+        inputs: dict[str, Any],
+        chosen: Selection,
+        choices: Choices,
+        page: int,
+        page_size: int,
+    ) -> PageResult:
+        """One page of results with the panel's counts (a 429 or any refusal raises)."""
+        values = [spec.name for spec in choices.fields if spec.kind == "values"]
+        sort = (
+            [SortField(field=chosen.sort.field, direction=chosen.sort.direction)]
+            if chosen.sort
+            else None
+        )
+        answer = await self.query.run(
+            retriever,
+            caller,
+            ExecuteRequest(
+                inputs=inputs,
+                filters=tree(chosen, choices),
+                pagination=OffsetPagination(page_number=page, page_size=page_size),
+                facets=values[:MAX_FACETS] or None,
+                sort=sort,
+                similar_to=chosen.similar_to,
+            ),
+        )
+        facets = answer.body.get("facets") or {}
+        counts = {name: [(v["value"], v["count"]) for v in found] for name, found in facets.items()}
+        for name in chosen.values:
+            if name not in counts:
+                continue
+            other = await self.query.run(
+                retriever,
+                caller,
+                ExecuteRequest(
+                    inputs=inputs,
+                    filters=tree(chosen, choices, without=name),
+                    pagination=OffsetPagination(page_number=1, page_size=1),
+                    facets=[name],
+                    similar_to=chosen.similar_to,
+                ),
+                counted=False,
+            )
+            counts[name] = [(v["value"], v["count"]) for v in other.body["facets"][name]]
+        return PageResult(answer, counts)

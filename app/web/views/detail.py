@@ -1,0 +1,56 @@
+"""A result's own page, `/r/{public_name}/d/{document_id}`: shareable, and what the search
+page's dialog shows when a card is opened (the same view, asked for as a fragment)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app.errors import PasswordRequired
+from app.rendering.cards import Links
+from app.rendering.detail import detail
+from app.rendering.page_kinds import template_of
+from app.web.requests import caller_of, services_of
+from app.web.templates import render
+from app.web.views.pages import password_page
+
+
+async def detail_page(request: Request) -> Response:
+    services = services_of(request)
+    name = request.path_params["public_name"]
+    caller = caller_of(request, page=True)
+    here = request.url.path + ("?" + request.url.query if request.url.query else "")
+    try:
+        retriever = await services.query.open(name, caller)
+    except PasswordRequired:
+        return await password_page(request, name, here)
+    answer = await services.query.document(retriever, caller, request.path_params["document_id"])
+    base = f"/r/{retriever.public_name}"
+    links = Links(base, request.url.query)
+    view = detail(
+        retriever.display,
+        answer.body["document"],
+        services.clock(),
+        services.renderers,
+        retriever.frames,
+        links,
+    )
+    partial = request.headers.get("x-partial") == "detail"
+    headers = {**answer.headers, "Vary": "X-Partial"}
+    if partial:
+        headers["Cache-Control"] = "no-store"
+    return render(
+        request,
+        "_detail.html" if partial else "detail.html",
+        200,
+        retriever,
+        headers=headers,
+        item=view,
+        back_url=base + ("?" + request.url.query if request.url.query else ""),
+        kind=template_of(retriever.display),
+        canonical=Links(services.settings.public_url + base).detail(view.document_id),
+    )
+
+
+routes = [Route("/r/{public_name}/d/{document_id:path}", detail_page, methods=["GET"])]

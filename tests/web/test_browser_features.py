@@ -1,0 +1,136 @@
+"""The shopper features in Chromium, with the script and without: the filters panel, sorting,
+the detail dialog and page, similar items, the dark variant; and the README's screenshots."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from tests.web import test_browser
+from tests.web.test_browser import SCREENSHOTS, card_titles
+
+# The same Chromium, demo server and page maker as the other browser tests.
+browser = test_browser.browser
+server = test_browser.server
+open_page = test_browser.open_page
+
+DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+
+def _settled(page: Any) -> None:
+    page.wait_for_selector("#results:not([aria-busy]) .card")
+
+
+def _seen(title: str) -> str:
+    """A card's title as it shows (without the label read out to screen readers)."""
+    return title.split("\n")[-1]
+
+
+def _query(page: Any) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(page.url).query)
+
+
+def test_filters_and_sorting_update_the_results_and_the_url(
+    server: str, open_page: Callable[..., Any]
+) -> None:
+    page = open_page(**DESKTOP)
+    page.goto(f"{server}/r/products?query=headphones")
+    page.evaluate("window.notReloaded = true")
+    assert not page.locator(".apply").is_visible()  # the script applies each change itself
+    brand = page.locator("input[name='f.brand']").first
+    picked = brand.get_attribute("value")
+    brand.check()
+    page.wait_for_url(f"**f.brand={picked}**")
+    _settled(page)
+    brands = page.locator(".card .f-brand").all_text_contents()
+    assert brands == [f"Brand: {picked}"] * page.locator(".card").count()
+    assert page.locator(f"input[name='f.brand'][value='{picked}']").is_checked()
+    page.select_option("#sort", "price")
+    page.wait_for_url("**sort=price**")
+    _settled(page)
+    prices = [
+        float(text.split("$")[1].replace(",", ""))
+        for text in page.locator(".card .f-price").all_inner_texts()
+    ]
+    assert prices == sorted(prices)
+    assert page.evaluate("window.notReloaded") is True
+    page.screenshot(path=str(SCREENSHOTS / "filters.png"))
+    # The chip of a filter removes it; the page forgets the box it ticked.
+    page.click(".active a.chip")
+    page.wait_for_url(lambda url: "f.brand" not in url)
+    _settled(page)
+    assert not page.locator("input[name='f.brand']:checked").count()
+    assert _query(page)["sort"] == ["price"]
+
+
+def test_filters_work_with_javascript_off(server: str, open_page: Callable[..., Any]) -> None:
+    page = open_page(java_script_enabled=False, **DESKTOP)
+    page.goto(f"{server}/r/products")
+    page.fill("input[name='f.price.max']", "50")
+    page.click(".apply")
+    page.wait_for_url("**f.price.max=50**")
+    prices = [
+        float(text.split("$")[1].replace(",", ""))
+        for text in page.locator(".card .f-price").all_inner_texts()
+    ]
+    assert prices
+    assert max(prices) <= 50
+    page.locator("input[name='f.rating.min']").fill("4.5")
+    page.click(".apply")
+    page.wait_for_url("**f.rating.min=4.5**")
+    assert _query(page)["f.price.max"] == ["50"]  # shareable: the whole state is in the URL
+    page.click("text=Clear all")
+    page.wait_for_url(lambda url: "f." not in url)
+    assert len(card_titles(page)) == 20
+
+
+def test_a_card_opens_its_details_in_a_dialog(server: str, open_page: Callable[..., Any]) -> None:
+    page = open_page(**DESKTOP)
+    page.goto(f"{server}/r/products?query=kettle")
+    title = _seen(card_titles(page)[0])
+    page.locator(".card .title a").first.click()
+    dialog = page.locator("dialog.detail-dialog[open]")
+    dialog.wait_for()
+    assert dialog.locator("h1").inner_text() == title
+    assert "Specs" in dialog.locator("dl.spec").inner_text()
+    assert "query=kettle" in page.url  # the page stayed where it was
+    page.wait_for_timeout(200)
+    page.screenshot(path=str(SCREENSHOTS / "detail.png"))
+    page.keyboard.press("Escape")
+    assert page.locator("dialog.detail-dialog[open]").count() == 0
+    assert page.evaluate("document.activeElement.closest('.card') !== null")  # focus returned
+
+
+def test_the_detail_page_and_similar_items_without_javascript(
+    server: str, open_page: Callable[..., Any]
+) -> None:
+    page = open_page(java_script_enabled=False, **DESKTOP)
+    page.goto(f"{server}/r/products?query=tent")
+    title = _seen(card_titles(page)[0])
+    page.locator(".card .title a").first.click()
+    page.wait_for_url("**/r/products/d/**")
+    assert page.locator("h1").inner_text() == title
+    page.click("text=Find similar")
+    page.wait_for_url("**similar_to=**")
+    assert f"Similar to {title}" in page.locator("[role=status]").inner_text()
+    assert title not in [_seen(t) for t in card_titles(page)]
+    page.go_back()
+    page.click("text=← Back to results")
+    page.wait_for_url("**/r/products?query=tent")
+
+
+def test_the_phone_and_dark_pages(server: str, open_page: Callable[..., Any]) -> None:
+    page = open_page(**PHONE)
+    page.goto(f"{server}/r/products?query=lamp")
+    first = page.locator(".card").first.bounding_box()
+    assert first is not None
+    assert first["y"] + 80 < 844
+    assert page.evaluate("document.documentElement.scrollWidth > window.innerWidth") is False
+    page.screenshot(path=str(SCREENSHOTS / "phone.png"))
+    dark = open_page(color_scheme="dark", **DESKTOP)
+    dark.goto(f"{server}/r/products?query=lamp")
+    background = dark.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(15, 23, 42)"
+    dark.screenshot(path=str(SCREENSHOTS / "dark.png"))

@@ -1,0 +1,275 @@
+"""The search page's shopper features, rendered on the server (JavaScript off): the filters
+panel with counts, sorting, highlighted matches, the detail view, similar items, page kinds."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from app.settings import Settings
+from app.web.app import create_app
+from tests.helpers import (
+    browse_config,
+    local_backend,
+    owner_headers,
+    publish_backend,
+    publish_over_upstream,
+)
+
+EXPOSED = ["title", "description", "brand", "price", "in_stock", "tags", "released_at", "url"]
+
+
+def _doc(n: int, title: str, brand: str, price: float, stock: bool, tags: list[str]) -> Any:
+    return {
+        "document_id": f"d{n}",
+        "title": title,
+        "description": f"{title}: a fine <i>thing</i> from {brand}",
+        "brand": brand,
+        "price": price,
+        "in_stock": stock,
+        "tags": tags,
+        "released_at": f"2025-0{1 + n % 9}-1{n % 10}",
+        "url": f"https://shop.example.com/{n}",
+        "supplier": "Secret Supplier Ltd",
+    }
+
+
+DOCUMENTS = [
+    _doc(1, "Travel headphones", "Lumen", 129, True, ["audio", "travel"]),
+    _doc(2, "Studio headphones", "Crema", 249, True, ["audio"]),
+    _doc(3, "Travel speaker", "Lumen", 59, False, ["audio", "travel"]),
+    _doc(4, "Travel mug", "Crema", 19.5, True, ["kitchen", "travel"]),
+    _doc(5, "Espresso grinder", "Kestrel", 310, True, ["kitchen"]),
+    _doc(6, "Desk lamp", "Lumen", 45, False, ["home"]),
+]
+
+
+@pytest.fixture
+def client(make_settings: Callable[..., Settings], database_url: str) -> Iterator[TestClient]:
+    settings = make_settings(database_url=database_url)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
+        added = test_client.post(
+            "/v1/collections/products/documents",
+            headers=owner_headers(),
+            json={"documents": DOCUMENTS},
+        )
+        assert added.status_code == 200, added.text
+        yield test_client
+
+
+def publish(client: TestClient, name: str = "shop", **changes: Any) -> None:
+    card = {"card_fields": ["description", "price", "in_stock", "brand"], **changes.pop("card", {})}
+    config = browse_config(
+        exposed_fields=EXPOSED,
+        field_config={
+            "price": {"format": "number", "format_options": {"prefix": "$", "decimals": 2}},
+            "in_stock": {
+                "format": "boolean",
+                "format_options": {"true_label": "In stock", "false_label": "Sold out"},
+            },
+        },
+        components={"show_filters": True, "result_card": card},
+        **changes,
+    )
+    publish_backend(client, name, local_backend(), config)
+
+
+def titles(html: str) -> list[str]:
+    found = re.findall(r'<h2 class="title">(?:<a [^>]*>)?(.*?)(?:</a>)?</h2>', html)
+    return [re.sub(r"</?mark>", "", title) for title in found]
+
+
+def options(html: str, field: str) -> dict[str, tuple[int, bool]]:
+    """The panel's checkboxes for a field: {label: (count, checked)}."""
+    found = re.findall(
+        rf'<input type="checkbox" name="f\.{field}" value="[^"]*" form="search"( checked)?> '
+        r'<span class="o-label">([^<]*)</span> <span class="count">(\d+)</span>',
+        html,
+    )
+    return {label: (int(count), bool(checked)) for checked, label, count in found}
+
+
+def test_the_panel_offers_fields_with_few_values_with_counts(client: TestClient) -> None:
+    publish(client)
+    page = client.get("/r/shop").text
+    legends = re.findall(r"<legend>([^<]*)</legend>", page)
+    # Strings, booleans and lists with repeating values, and numbers as a range; never the
+    # titles, descriptions, URLs or dates (each differs), nor a field that is not exposed.
+    assert legends == ["Brand", "Price", "In stock", "Tags"]
+    assert options(page, "brand") == {
+        "Lumen": (3, False),
+        "Crema": (2, False),
+        "Kestrel": (1, False),
+    }
+    assert options(page, "in_stock") == {"In stock": (4, False), "Sold out": (2, False)}
+    assert options(page, "tags")["travel"] == (3, False)
+    assert 'name="f.price.min" form="search" step="any" inputmode="decimal" value="" ' in page
+    assert 'placeholder="19.5"' in page
+    assert 'placeholder="310"' in page
+    assert "Supplier" not in page
+    assert "Secret" not in page
+    assert page.count('type="submit" form="search"') >= 1  # works as a plain GET form
+
+
+def test_picked_values_filter_and_keep_the_other_values_counted(client: TestClient) -> None:
+    publish(client)
+    page = client.get("/r/shop?f.brand=Lumen&f.brand=Kestrel&f.in_stock=true").text
+    assert sorted(titles(page)) == ["Espresso grinder", "Travel headphones"]
+    # A field's own picks do not narrow its counts: Crema still shows what it would add.
+    assert options(page, "brand") == {
+        "Lumen": (1, True),
+        "Kestrel": (1, True),
+        "Crema": (2, False),
+    }
+    assert options(page, "in_stock") == {"In stock": (2, True), "Sold out": (2, False)}
+    chips = re.findall(
+        r'<a class="chip chip--on" href="([^"]*)" aria-label="Remove filter ([^"]*)"', page
+    )
+    assert [label for _, label in chips] == ["Brand: Lumen", "Brand: Kestrel", "In stock: In stock"]
+    assert chips[0][0] == "/r/shop?f.brand=Kestrel&amp;f.in_stock=true"
+    assert '<a class="clear" href="/r/shop">Clear all</a>' in page
+    assert "3 results" not in page
+    assert "2 results" in page
+
+
+def test_a_price_range_and_its_bad_input(client: TestClient) -> None:
+    publish(client)
+    page = client.get("/r/shop?f.price.min=40&f.price.max=130").text
+    assert sorted(titles(page)) == ["Desk lamp", "Travel headphones", "Travel speaker"]
+    assert 'aria-label="Remove filter Price: 40 to 130"' in page
+    assert 'value="40"' in page
+    assert 'value="130"' in page
+    # Reversed ends are read the right way round.
+    assert sorted(titles(client.get("/r/shop?f.price.min=130&f.price.max=40").text)) == sorted(
+        titles(page)
+    )
+    bad = client.get("/r/shop?f.price.min=cheap&f.price.max=1e400")
+    assert bad.status_code == 200
+    assert "Price from must be a number; it is left out." in bad.text
+    assert "Price to must be a number between" in bad.text
+    assert len(titles(bad.text)) == 6
+
+
+def test_sorting_from_the_results_header(client: TestClient) -> None:
+    publish(client)
+    page = client.get("/r/shop").text
+    menu = re.findall(r'<option value="(-?[a-z_]+)"[^>]*>([^<]*)</option>', page)
+    assert ("price", "Price: low to high") in menu
+    assert ("-released_at", "Released at: newest first") in menu
+    cheap = titles(client.get("/r/shop?sort=price").text)
+    assert cheap[:2] == ["Travel mug", "Desk lamp"]
+    dear = client.get("/r/shop?sort=-price").text
+    assert titles(dear)[0] == "Espresso grinder"
+    assert '<option value="-price" selected>' in dear
+    assert titles(client.get("/r/shop?sort=supplier").text) == titles(page)  # not offered
+
+
+def test_matched_words_are_marked_and_everything_else_escaped(client: TestClient) -> None:
+    publish(client)
+    page = client.get("/r/shop?query=headphones").text
+    assert (
+        '<a href="/r/shop/d/d1?query=headphones" data-detail>Travel <mark>headphones</mark></a>'
+        in page
+    )
+    assert "a fine &lt;i&gt;thing&lt;/i&gt;" in page
+    assert "<i>thing" not in page
+
+
+def test_the_detail_view_has_its_own_url(client: TestClient) -> None:
+    publish(client, card={"modal_fields": ["price", "brand", "url"], "show_find_similar": True})
+    page = client.get("/r/shop/d/d1?query=travel")
+    assert page.status_code == 200
+    html = page.text
+    assert '<h1 id="detail-title">Travel headphones</h1>' in html
+    assert re.findall(r"<dt>([^<]*)</dt>", html) == ["Price", "Brand", "Url"]
+    assert '<a href="/r/shop?query=travel">← Back to results</a>' in html
+    assert '<a class="button" href="https://shop.example.com/1"' in html
+    assert '<a class="button button--quiet" href="/r/shop?similar_to=d1">Find similar</a>' in html
+    assert "Secret" not in html
+    assert "in_stock" not in html
+    fragment = client.get("/r/shop/d/d1", headers={"X-Partial": "detail"})
+    assert fragment.text.startswith('<article class="detail"')
+    assert "<html" not in fragment.text
+    missing = client.get("/r/shop/d/nope")
+    assert missing.status_code == 404
+    assert "No result &#39;nope&#39; in this search." in missing.text
+    assert 'action="/"' in missing.text  # a search box and a way back
+
+
+def test_find_similar_lists_the_items_most_like_one(client: TestClient) -> None:
+    publish(client, card={"show_find_similar": True})
+    page = client.get("/r/shop").text
+    assert '<a class="similar" href="/r/shop?similar_to=d1">Find similar' in page
+    similar = client.get("/r/shop?similar_to=d1").text
+    found = titles(similar)
+    assert "Travel headphones" not in found
+    assert found[0] in ("Studio headphones", "Travel speaker")
+    assert "Similar to <strong>Travel headphones</strong>" in similar
+    assert '<a class="chip chip--on" href="/r/shop">Similar items' in similar
+    unknown = client.get("/r/shop?similar_to=nothing-like-it")
+    assert unknown.status_code == 422
+    assert "similar_to: no document" in unknown.text
+
+
+@pytest.mark.parametrize(
+    ("action", "link"),
+    [
+        ("viewDetails", '<a href="/r/shop/d/d6" data-detail>Desk lamp</a>'),
+        ("findSimilar", '<a href="/r/shop?similar_to=d6" data-detail>Desk lamp</a>'),
+        ("none", '<h2 class="title">Desk lamp</h2>'),
+    ],
+)
+def test_what_a_card_click_does(client: TestClient, action: str, link: str) -> None:
+    publish(client, card={"card_click_action": action})
+    assert link in client.get("/r/shop").text
+
+
+def test_page_kinds_choose_the_look_and_layout(client: TestClient) -> None:
+    publish(client, template_type="document-search", layout=None)
+    page = client.get("/r/shop").text
+    assert 'class="page tpl--document-search"' in page
+    assert "results--list" in page
+    publish(client, "gallery", template_type="portrait-gallery", layout={"mode": "grid"})
+    gallery = client.get("/r/gallery").text
+    assert "tpl--portrait-gallery" in gallery
+    assert "results--grid" in gallery
+
+
+def test_named_filters_and_reserved_names_are_checked(client: TestClient) -> None:
+    publish(client, "named", extensions={"filters": ["tags", "brand"]})
+    page = client.get("/r/named").text
+    assert re.findall(r"<legend>([^<]*)</legend>", page) == ["Tags", "Brand"]
+    for extensions, words in (
+        ({"filters": ["supplier"]}, "extensions.filters names supplier, not in exposed_fields"),
+        ({"filters": "brand"}, "extensions.filters must be a list"),
+    ):
+        response = client.post(
+            "/v1/retrievers",
+            headers=owner_headers(),
+            json={
+                "retriever_name": "bad",
+                "backend": local_backend(),
+                "display_config": browse_config(exposed_fields=EXPOSED, extensions=extensions),
+            },
+        )
+        assert response.status_code == 422
+        assert words in response.text
+    config = browse_config(exposed_fields=EXPOSED)
+    config["inputs"][0]["field_name"] = "page"
+    response = client.post(
+        "/v1/retrievers",
+        headers=owner_headers(),
+        json={"retriever_name": "bad", "backend": local_backend(), "display_config": config},
+    )
+    assert response.status_code == 422
+    assert "inputs[0].field_name 'page' is a parameter of the search page" in response.text
+
+
+def test_a_page_over_an_upstream_cannot_ask_for_engine_features(client: TestClient) -> None:
+    config = browse_config(exposed_fields=EXPOSED, components={"show_filters": True})
+    with pytest.raises(AssertionError, match=r"components\.show_filters: the filters panel"):
+        publish_over_upstream(client, "upstream", "https://search.example.com", config, "sk_x")
