@@ -12,7 +12,6 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import ClientDisconnect
 from starlette.routing import Mount
-from starlette.staticfiles import StaticFiles
 
 from app.adapters.clock import Clock, system_clock
 from app.adapters.threads import in_thread
@@ -20,6 +19,7 @@ from app.errors import AppError
 from app.paths import STATIC_DIR
 from app.services.wiring import build_services
 from app.settings import Settings, load_settings
+from app.web.assets import Static
 from app.web.errors import (
     handle_app_error,
     handle_disconnect,
@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             *plugin_pages.routes,
             *health.routes,
             *docs.routes,
-            Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+            Mount("/static", Static(directory=STATIC_DIR), name="static"),
         ],
         middleware=[
             Middleware(RequestIdMiddleware, access_log=settings.access_log),

@@ -16,6 +16,7 @@ from app.rendering.markdown import render_markdown
 from app.rendering.plugins import PluginFrame, frame_sources
 from app.rendering.structured import ld_json, structured_data
 from app.services.catalog import PublicRetriever
+from app.web.assets import asset_url
 from app.web.requests import services_of
 
 templates = Environment(
@@ -38,6 +39,7 @@ def _number(value: float | None) -> str:
 
 
 templates.filters["number"] = _number
+templates.globals["asset"] = asset_url
 
 
 def frame_ancestors(retriever: PublicRetriever | None) -> list[str]:

@@ -12,6 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from app.web.app import create_app
+from app.web.assets import asset_url
 from tests.helpers import NAMESPACE, OTHER_KEY, OTHER_NAMESPACE, OWNER_KEY, owner_headers
 
 OPERATOR_KEY = "operator-key-0123456789abc"  # bound to no namespace, owner role
@@ -317,7 +318,7 @@ def test_the_gallery_and_a_plugins_page(site: TestClient) -> None:
     assert all('sandbox="allow-scripts"' in f and "allow-same-origin" not in f for f in frames)
     assert "&lt;b&gt;bold&lt;/b&gt;" in html  # the sample, escaped, as the fallback text
     assert "frame-src 'self'" in page.headers["content-security-policy"]
-    assert '<script src="/static/plugins.js" defer>' in html
+    assert f'<script src="{asset_url("plugins.js")}" defer>' in html
     assert site.get("/plugins/nope-nope").status_code == 404
 
 

@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 
 from app.settings import Settings
 from app.web.app import create_app
+from app.web.assets import asset_url
 from tests.helpers import NAMESPACE, OWNER_KEY, local_backend, owner_headers
 
 NASTY = st.sampled_from(
@@ -55,7 +56,7 @@ RID = client.post(
     headers=owner_headers(),
     json={"retriever_name": "props", "backend": local_backend()},
 ).json()["retriever_id"]
-OURS = {'<script src="/static/app.js" defer></script>'}
+OURS = {f'<script src="{asset_url("app.js")}" defer></script>'}
 
 
 def _config(title: str, label: str, helper: str, chip: str, panel: str, cta: str) -> dict[str, Any]:

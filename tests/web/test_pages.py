@@ -418,3 +418,19 @@ def test_the_theme_css_is_served_as_validated_not_html_escaped(
     assert "--font:'Helvetica Neue', \"Segoe UI\", Arial;" in style.group(1)
     assert "&#39;" not in style.group(1)
     assert "&#34;" not in style.group(1)
+
+
+def test_static_files_are_fingerprinted_and_cached_for_good(site: TestClient) -> None:
+    page = site.get("/r/lamps").text
+    css = re.search(r'<link rel="stylesheet" href="(/static/app\.[0-9a-f]{10}\.css)">', page)
+    assert css is not None
+    served = site.get(css.group(1))
+    assert served.status_code == 200
+    assert served.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert served.content == site.get("/static/app.css").content
+    assert site.get("/static/app.css").headers["Cache-Control"] == "public, max-age=3600"
+    # A stale fingerprint is not the file as it is now: not found, never cached for good.
+    stale = site.get("/static/app.0000000000.css")
+    assert stale.status_code == 404
+    assert "immutable" not in stale.headers.get("Cache-Control", "")
+    assert site.get("/static/..%2Fpyproject.0123456789.toml").status_code == 404

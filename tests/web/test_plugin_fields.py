@@ -13,6 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from app.web.app import create_app
+from app.web.assets import asset_url
 from tests.helpers import browse_config, local_backend, owner_headers
 
 STARS = "<!doctype html><p id=stars></p><script>/* draws stars */</script>"
@@ -107,7 +108,7 @@ def test_a_plugin_field_is_a_sandboxed_frame_over_its_text(site: TestClient) -> 
     }
     policy = page.headers["content-security-policy"]
     assert "frame-src 'self';" in policy
-    assert '<script src="/static/plugins.js" defer>' in page.text
+    assert f'<script src="{asset_url("plugins.js")}" defer>' in page.text
 
 
 def test_read_document_sends_only_the_cards_exposed_fields(site: TestClient) -> None:

@@ -1,0 +1,96 @@
+"""axe-core (from the npm registry, `scripts/node-packages`) run inside Chromium on every page
+and state a visitor meets, in light and dark: no violations of WCAG 2.2 A and AA or of axe's
+best practices."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import IN_CI
+from tests.web import test_browser
+from tests.web.test_browser import PASSWORD
+
+browser = test_browser.browser
+server = test_browser.server
+open_page = test_browser.open_page
+
+AXE = Path(__file__).parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+PAGES = {
+    "search page": "/r/products",
+    "results with filters picked": (
+        "/r/products?query=lamp&f.brand=Lumen&f.price.max=200&sort=-price"
+    ),
+    "detail page": "/r/products/d/p0001?query=lamp",
+    "password page": "/r/locked",
+    "embed": "/r/products/embed",
+    "directory": "/",
+    "not found": "/r/no-such-search",
+}
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    if not AXE.exists():
+        if IN_CI:
+            pytest.fail("axe-core is not installed; scripts/test installs it")
+        pytest.skip("axe-core is not installed (scripts/node-packages)")
+    return AXE.read_text()
+
+
+def violations(page: Any, source: str) -> list[str]:
+    page.add_script_tag(content=source)
+    found = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
+        ".then(r => r.violations.map(v => v.id + ': ' + v.help + ' ' + "
+        "v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')))",
+        TAGS,
+    )
+    return list(found)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("name", list(PAGES))
+def test_no_accessibility_violations(
+    server: str, open_page: Callable[..., Any], axe_source: str, name: str, scheme: str
+) -> None:
+    # The pages' CSP rightly refuses the inline script that injects axe: bypassed for the check.
+    page = open_page(bypass_csp=True, color_scheme=scheme, viewport={"width": 1280, "height": 900})
+    page.goto(server + PAGES[name])
+    page.wait_for_load_state("networkidle")
+    assert violations(page, axe_source) == []
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_detail_dialog_and_a_phone_have_no_violations(
+    server: str, open_page: Callable[..., Any], axe_source: str, scheme: str
+) -> None:
+    page = open_page(bypass_csp=True, color_scheme=scheme, viewport={"width": 1280, "height": 900})
+    page.goto(f"{server}/r/products?query=kettle")
+    page.locator(".card .title a").first.click()
+    page.locator("dialog.detail-dialog[open]").wait_for()
+    assert violations(page, axe_source) == []
+    phone = open_page(
+        bypass_csp=True,
+        color_scheme=scheme,
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+    )
+    phone.goto(f"{server}/r/products?query=kettle")
+    assert violations(phone, axe_source) == []
+
+
+def test_the_password_page_after_a_wrong_password(
+    server: str, open_page: Callable[..., Any], axe_source: str
+) -> None:
+    page = open_page(bypass_csp=True)
+    page.goto(f"{server}/r/locked")
+    page.fill("#password", PASSWORD + "?")
+    page.click("form.unlock button")
+    page.locator("#password-error").wait_for()
+    assert violations(page, axe_source) == []
