@@ -108,7 +108,9 @@ def field_css(config: DisplayConfig) -> str:
     card = config.components.result_card if config.components else None
     if card is not None:
         ratio = card.thumbnail_aspect_ratio
-        rules.append(f".thumb img{{aspect-ratio:{ratio};object-fit:{card.thumbnail_fit}}}")
+        rules.append(
+            f".thumb img,.detail-thumb img{{aspect-ratio:{ratio};object-fit:{card.thumbnail_fit}}}"
+        )
     for name, field in (config.field_config or {}).items():
         options = field.format_options
         if field.format != "image" or options is None:

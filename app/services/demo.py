@@ -27,6 +27,13 @@ DEMO_KEY_FILE = "demo_owner_key"
 DEMO_PLUGIN_TAG = "star-rating"
 DEMO_PLUGIN_DIR = EXAMPLES_DIR / "star-rating"
 
+# The rating drawn by the example plugin instead (a frame per card; "4.5" as text without
+# script): what the plugin tests publish.
+DEMO_PLUGIN_RATING: dict[str, Any] = {
+    "format": "plugin",
+    "format_options": {"label": "Rating", "plugin": DEMO_PLUGIN_TAG, "parameters": {"max": 5}},
+}
+
 DEMO_DISPLAY_CONFIG: dict[str, Any] = {
     "title": "Product Search",
     "description": "Search a sample catalog of products: try a word, a brand or a category.",
@@ -132,15 +139,9 @@ DEMO_DISPLAY_CONFIG: dict[str, Any] = {
             "format": "number",
             "format_options": {"label": "Price", "decimals": 2, "prefix": "$"},
         },
-        # Drawn by the example plugin (examples/star-rating); "4.5" as text without script.
-        "rating": {
-            "format": "plugin",
-            "format_options": {
-                "label": "Rating",
-                "plugin": DEMO_PLUGIN_TAG,
-                "parameters": {"max": 5},
-            },
-        },
+        # Stars drawn by the page itself. The example plugin (examples/star-rating, installed
+        # in the demo namespace) draws them too: DEMO_PLUGIN_RATING is the config for that.
+        "rating": {"format": "rating", "format_options": {"label": "Rating", "decimals": 1}},
         "brand": {"format": "text", "format_options": {"label": "Brand"}},
         "in_stock": {
             "format": "boolean",

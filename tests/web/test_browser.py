@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from app.paths import SAMPLE_CATALOG, STATIC_DIR
-from app.services.demo import DEMO_DISPLAY_CONFIG, DEMO_PLUGIN_DIR
+from app.services.demo import DEMO_DISPLAY_CONFIG, DEMO_PLUGIN_DIR, DEMO_PLUGIN_RATING
 from app.services.importing import import_file
 from app.settings import Settings
 from app.web.app import create_app
@@ -39,6 +39,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
+# The demo's page, with its rating drawn by the example renderer plugin.
+PLUGIN_CONFIG = copy.deepcopy(DEMO_DISPLAY_CONFIG)
+PLUGIN_CONFIG["field_config"]["rating"] = DEMO_PLUGIN_RATING
 PASSWORD = "open sesame"
 # A renderer plugin that tries everything it must not be able to do, and writes down what
 # happened in its own document (where the test reads it).
@@ -114,11 +117,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             },
         )
         assert listed.status_code == 201, listed.text
-        hostile_config = copy.deepcopy(DEMO_DISPLAY_CONFIG)
+        hostile_config = copy.deepcopy(PLUGIN_CONFIG)
         hostile_config["field_config"]["rating"]["format_options"]["plugin"] = "hostile"
         for name, password, config in (
-            ("products", None, DEMO_DISPLAY_CONFIG),
-            ("locked", PASSWORD, DEMO_DISPLAY_CONFIG),
+            ("products", None, PLUGIN_CONFIG),
+            ("locked", PASSWORD, PLUGIN_CONFIG),
             ("hostile", None, hostile_config),
         ):
             headers = owner_headers()
