@@ -107,9 +107,15 @@ def field_css(config: DisplayConfig) -> str:
     rules = []
     card = config.components.result_card if config.components else None
     if card is not None:
-        ratio = card.thumbnail_aspect_ratio
+        # A ratio the publisher set wins over the page kind's own (`.page` weighs as much as
+        # the kind's class, and this rule comes later); unset, the kind chooses.
+        ratio = (
+            f"aspect-ratio:{card.thumbnail_aspect_ratio};"
+            if "thumbnail_aspect_ratio" in card.model_fields_set
+            else ""
+        )
         rules.append(
-            f".thumb img,.detail-thumb img{{aspect-ratio:{ratio};object-fit:{card.thumbnail_fit}}}"
+            f".page .thumb img,.detail-thumb img{{{ratio}object-fit:{card.thumbnail_fit}}}"
         )
     for name, field in (config.field_config or {}).items():
         options = field.format_options

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.adapters.backends import Backends, Query
 from app.errors import AppError
 from app.rendering.cards import description_field, label_of, thumbnail_field, title_field
 from app.rendering.filters import Choices, FilterField, Selection, classify, sort_options, tree
@@ -36,14 +35,8 @@ class PageResult:
 
 
 class Browse:
-    def __init__(
-        self,
-        query: PublicQuery,
-        backends: Backends,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, query: PublicQuery, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.query = query
-        self.backends = backends
         self.monotonic = monotonic
         self._choices: dict[tuple[str, int], tuple[float, Choices]] = {}
 
@@ -80,7 +73,7 @@ class Browse:
         total = 0
         for start in range(0, len(display.exposed_fields), MAX_FACETS):
             chunk = tuple(display.exposed_fields[start : start + MAX_FACETS])
-            page = await self._read(retriever, facets=chunk)
+            page = await self.query.read_one(retriever, facets=chunk)
             total = page.total or 0
             for name, values in (page.facets or {}).items():
                 counted[name] = [(v["value"], v["count"]) for v in values]
@@ -108,24 +101,10 @@ class Browse:
         """A range field with the lowest and highest values of the collection."""
         ends = []
         for direction in ("asc", "desc"):
-            page = await self._read(retriever, sort=(spec.name, direction))
+            page = await self.query.read_one(retriever, sort=(spec.name, direction))
             value = page.documents[0].get(spec.name) if page.documents else None
             ends.append(float(value) if isinstance(value, int | float) else None)
         return FilterField(spec.name, spec.label, "range", low=ends[0], high=ends[1])
-
-    async def _read(self, retriever: PublicRetriever, **options: Any) -> Any:
-        backend = self.backends[retriever.backend.type].backend
-        return await backend.execute(
-            Query(
-                namespace=retriever.record.namespace,
-                backend=retriever.backend,
-                inputs={},
-                page_number=1,
-                page_size=1,
-                exposed=tuple(retriever.display.exposed_fields),
-                **options,
-            )
-        )
 
     async def search(
         self,

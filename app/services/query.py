@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app import crypto
-from app.adapters.backends import Backends, Query
+from app.adapters.backends import Backends, Page, Query
 from app.errors import AppError, NotFound, PasswordRequired, invalid
 from app.metrics import Metrics
 from app.schemas.filters import Filter, parse_filters
@@ -173,25 +173,30 @@ class PublicQuery:
         search: `{"document": {...}}`, or a 404. `counted` as for `run`."""
         headers = await self.admit(retriever, caller) if counted else {}
         try:
-            backend = self.backends[retriever.backend.type].backend
-            exposed = retriever.display.exposed_fields
-            page = await backend.execute(
-                Query(
-                    namespace=retriever.record.namespace,
-                    backend=retriever.backend,
-                    inputs={},
-                    page_number=1,
-                    page_size=1,
-                    exposed=tuple(exposed),
-                    document_id=document_id,
-                )
-            )
+            page = await self.read_one(retriever, document_id=document_id)
             if not page.documents:
                 raise NotFound(f"No result {document_id!r} in this search.")
+            exposed = retriever.display.exposed_fields
             return Answer({"document": expose(page.documents[0], exposed)}, headers)
         except AppError as error:
             error.headers.update(headers)
             raise
+
+    async def read_one(self, retriever: PublicRetriever, **options: Any) -> Page:
+        """The backend's first result for `options` (the fields of `Query`), as it has it: for
+        the server's own reads, which are neither counted nor exposed here."""
+        backend = self.backends[retriever.backend.type].backend
+        return await backend.execute(
+            Query(
+                namespace=retriever.record.namespace,
+                backend=retriever.backend,
+                inputs={},
+                page_number=1,
+                page_size=1,
+                exposed=tuple(retriever.display.exposed_fields),
+                **options,
+            )
+        )
 
     async def _page(self, retriever: PublicRetriever, search: _Search) -> dict[str, Any]:
         ttl = (retriever.display.extensions or {}).get("query_cache_seconds")

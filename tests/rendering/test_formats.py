@@ -293,7 +293,7 @@ def test_theme_css_is_built_from_validated_values() -> None:
     assert "--font:'Inter', sans-serif" in css
     assert "--columns:4;--gap:1rem" in css
     assert "prefers-color-scheme" not in css  # a background was chosen
-    assert ".thumb img,.detail-thumb img{aspect-ratio:4/3;object-fit:contain}" in css
+    assert ".page .thumb img,.detail-thumb img{aspect-ratio:4/3;object-fit:contain}" in css
     assert ".f-image_url img{aspect-ratio:1/1;object-fit:cover}" in css
     assert "</style" not in css
 

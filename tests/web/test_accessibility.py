@@ -21,13 +21,11 @@ open_page = test_browser.open_page
 AXE = Path(__file__).parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 PAGES = {
-    "search page": "/r/products",
-    "results with filters picked": (
-        "/r/products?query=lamp&f.brand=Lumen&f.price.max=200&sort=-price"
-    ),
-    "detail page": "/r/products/d/p0001?query=lamp",
+    "search page": "/r/shop",
+    "results with filters picked": ("/r/shop?query=lamp&f.brand=Lumen&f.price.max=200&sort=-price"),
+    "detail page": "/r/shop/d/p0001?query=lamp",
     "password page": "/r/locked",
-    "embed": "/r/products/embed",
+    "embed": "/r/shop/embed",
     "directory": "/",
     "not found": "/r/no-such-search",
 }
@@ -70,7 +68,7 @@ def test_the_detail_dialog_and_a_phone_have_no_violations(
     server: str, open_page: Callable[..., Any], axe_source: str, scheme: str
 ) -> None:
     page = open_page(bypass_csp=True, color_scheme=scheme, viewport={"width": 1280, "height": 900})
-    page.goto(f"{server}/r/products?query=kettle")
+    page.goto(f"{server}/r/shop?query=kettle")
     page.locator(".card .title a").first.click()
     page.locator("dialog.detail-dialog[open]").wait_for()
     assert violations(page, axe_source) == []
@@ -81,7 +79,7 @@ def test_the_detail_dialog_and_a_phone_have_no_violations(
         is_mobile=True,
         has_touch=True,
     )
-    phone.goto(f"{server}/r/products?query=kettle")
+    phone.goto(f"{server}/r/shop?query=kettle")
     assert violations(phone, axe_source) == []
 
 

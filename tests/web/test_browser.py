@@ -121,6 +121,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         hostile_config["field_config"]["rating"]["format_options"]["plugin"] = "hostile"
         for name, password, config in (
             ("products", None, PLUGIN_CONFIG),
+            ("shop", None, DEMO_DISPLAY_CONFIG),  # the demo's own page, as the README shows it
             ("locked", PASSWORD, PLUGIN_CONFIG),
             ("hostile", None, hostile_config),
         ):
@@ -214,8 +215,6 @@ def test_search_as_you_type_updates_results_and_url_without_reloading(
     assert all("Headphones" in title for title in card_titles(page))
     assert page.evaluate("window.notReloaded") is True
     assert "results" in page.locator("[role=status]").inner_text()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "desktop.png"))
 
 
 def test_paging_and_the_back_button(server: str, open_page: Callable[..., Any]) -> None:
@@ -365,7 +364,6 @@ def test_a_phone_sized_viewport(server: str, open_page: Callable[..., Any]) -> N
     assert len(columns.split()) == 1
     overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
     assert overflow is False
-    page.screenshot(path=str(SCREENSHOTS / "phone.png"))
 
 
 def test_the_password_flow(server: str, open_page: Callable[..., Any]) -> None:

@@ -7,6 +7,10 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
+
+from app.services.demo import DEMO_DISPLAY_CONFIG
+from tests.helpers import local_backend, owner_headers, publish_backend
 from tests.web import test_browser
 from tests.web.test_browser import SCREENSHOTS, card_titles
 
@@ -16,6 +20,10 @@ server = test_browser.server
 open_page = test_browser.open_page
 
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+SHOP_BACKEND = {
+    **local_backend(),
+    "search_fields": ["title", "description", "brand", "category", "tags"],
+}
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
@@ -36,7 +44,7 @@ def test_filters_and_sorting_update_the_results_and_the_url(
     server: str, open_page: Callable[..., Any]
 ) -> None:
     page = open_page(**DESKTOP)
-    page.goto(f"{server}/r/products?query=headphones")
+    page.goto(f"{server}/r/shop?query=headphones")
     page.evaluate("window.notReloaded = true")
     assert not page.locator(".apply").is_visible()  # the script applies each change itself
     brand = page.locator("input[name='f.brand']").first
@@ -67,7 +75,7 @@ def test_filters_and_sorting_update_the_results_and_the_url(
 
 def test_filters_work_with_javascript_off(server: str, open_page: Callable[..., Any]) -> None:
     page = open_page(java_script_enabled=False, **DESKTOP)
-    page.goto(f"{server}/r/products")
+    page.goto(f"{server}/r/shop")
     page.fill("input[name='f.price.max']", "50")
     page.click(".apply")
     page.wait_for_url("**f.price.max=50**")
@@ -88,7 +96,7 @@ def test_filters_work_with_javascript_off(server: str, open_page: Callable[..., 
 
 def test_a_card_opens_its_details_in_a_dialog(server: str, open_page: Callable[..., Any]) -> None:
     page = open_page(**DESKTOP)
-    page.goto(f"{server}/r/products?query=kettle")
+    page.goto(f"{server}/r/shop?query=kettle")
     title = _seen(card_titles(page)[0])
     page.locator(".card .title a").first.click()
     dialog = page.locator("dialog.detail-dialog[open]")
@@ -107,10 +115,10 @@ def test_the_detail_page_and_similar_items_without_javascript(
     server: str, open_page: Callable[..., Any]
 ) -> None:
     page = open_page(java_script_enabled=False, **DESKTOP)
-    page.goto(f"{server}/r/products?query=tent")
+    page.goto(f"{server}/r/shop?query=tent")
     title = _seen(card_titles(page)[0])
     page.locator(".card .title a").first.click()
-    page.wait_for_url("**/r/products/d/**")
+    page.wait_for_url("**/r/shop/d/**")
     assert page.locator("h1").inner_text() == title
     page.click("text=Find similar")
     page.wait_for_url("**similar_to=**")
@@ -118,19 +126,95 @@ def test_the_detail_page_and_similar_items_without_javascript(
     assert title not in [_seen(t) for t in card_titles(page)]
     page.go_back()
     page.click("text=← Back to results")
-    page.wait_for_url("**/r/products?query=tent")
+    page.wait_for_url("**/r/shop?query=tent")
 
 
 def test_the_phone_and_dark_pages(server: str, open_page: Callable[..., Any]) -> None:
     page = open_page(**PHONE)
-    page.goto(f"{server}/r/products?query=lamp")
+    page.goto(f"{server}/r/shop?query=lamp")
     first = page.locator(".card").first.bounding_box()
     assert first is not None
     assert first["y"] + 80 < 844
     assert page.evaluate("document.documentElement.scrollWidth > window.innerWidth") is False
     page.screenshot(path=str(SCREENSHOTS / "phone.png"))
+    light = open_page(**DESKTOP)
+    light.goto(f"{server}/r/shop?query=lamp")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    light.screenshot(path=str(SCREENSHOTS / "desktop.png"))
     dark = open_page(color_scheme="dark", **DESKTOP)
-    dark.goto(f"{server}/r/products?query=lamp")
+    dark.goto(f"{server}/r/shop?query=lamp")
     background = dark.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background == "rgb(15, 23, 42)"
     dark.screenshot(path=str(SCREENSHOTS / "dark.png"))
+
+
+def test_sorting_and_marks_without_and_with_javascript(
+    server: str, open_page: Callable[..., Any]
+) -> None:
+    page = open_page(java_script_enabled=False, **DESKTOP)
+    page.goto(f"{server}/r/shop?query=kettle")
+    page.select_option("#sort", "-price")
+    page.click(".sort button")  # the menu's own button, shown only without the script
+    page.wait_for_url("**sort=-price**")
+    prices = [
+        float(text.split("$")[1].replace(",", ""))
+        for text in page.locator(".card .f-price").all_inner_texts()
+    ]
+    assert prices == sorted(prices, reverse=True)
+    scripted = open_page(**DESKTOP)
+    scripted.goto(f"{server}/r/shop")
+    assert not scripted.locator(".sort button").count()
+    scripted.fill("#in-query", "espress")
+    scripted.wait_for_url("**query=espress**")
+    _settled(scripted)
+    marks = scripted.locator(".card .title mark").all_inner_texts()
+    assert marks
+    assert all(mark.lower().startswith("espress") for mark in marks)
+
+
+def test_page_kinds_in_the_browser(server: str, open_page: Callable[..., Any]) -> None:
+    for name, kind in (("docs-kind", "document-search"), ("gallery-kind", "portrait-gallery")):
+        config = {**DEMO_DISPLAY_CONFIG, "template_type": kind, "layout": None}
+        # No layout named: the kind's own (a list of documents, columns of tall pictures).
+        config["components"] = {
+            k: v for k, v in DEMO_DISPLAY_CONFIG["components"].items() if k != "result_layout"
+        }
+        card = config["components"]["result_card"]
+        config["components"]["result_card"] = {
+            k: v for k, v in card.items() if k != "thumbnail_aspect_ratio"
+        }
+        with httpx.Client(base_url=server) as client:
+            publish_backend(client, name, SHOP_BACKEND, config)
+    page = open_page(**DESKTOP)
+    page.goto(f"{server}/r/docs-kind?query=lamp")
+    boxes = [page.locator(".card").nth(i).bounding_box() for i in range(2)]
+    assert boxes[0] is not None
+    assert boxes[1] is not None
+    assert boxes[1]["y"] > boxes[0]["y"] + boxes[0]["height"] - 1  # one result a row: a list
+    gallery = open_page(**DESKTOP)
+    gallery.goto(f"{server}/r/gallery-kind?query=lamp")
+    picture = gallery.locator(".card .thumb img").first.bounding_box()
+    assert picture is not None
+    assert picture["height"] > picture["width"]  # tall pictures
+
+
+def test_the_429_page_counts_down_and_tries_again(
+    server: str, open_page: Callable[..., Any]
+) -> None:
+    config = {**DEMO_DISPLAY_CONFIG}
+    with httpx.Client(base_url=server) as client:
+        rid = publish_backend(client, "limited", SHOP_BACKEND, config)
+    httpx.patch(
+        f"{server}/v1/retrievers/{rid}/publish",
+        headers=owner_headers(),
+        json={"rate_limit_config": {"tier": "standard", "requests_per_minute": 1}},
+    ).raise_for_status()
+    page = open_page(**DESKTOP)
+    page.goto(f"{server}/r/limited")
+    page.goto(f"{server}/r/limited?query=lamp")
+    note = page.locator("[data-retry-after]")
+    first = int(note.locator(".seconds").inner_text())
+    page.wait_for_timeout(2100)
+    assert int(note.locator(".seconds").inner_text()) <= first - 2
+    assert page.locator("form[role=search] input[type=search]").count() == 1
+    assert page.locator("a[href='/r/limited']").inner_text() == "Back to the search"
