@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from starlette.testclient import TestClient
@@ -16,6 +17,7 @@ from tests.helpers import (
     browse_config,
     local_backend,
     owner_headers,
+    protect,
     publish_backend,
     publish_over_upstream,
 )
@@ -61,7 +63,7 @@ def client(make_settings: Callable[..., Settings], database_url: str) -> Iterato
         yield test_client
 
 
-def publish(client: TestClient, name: str = "shop", **changes: Any) -> None:
+def publish(client: TestClient, name: str = "shop", **changes: Any) -> str:
     card = {"card_fields": ["description", "price", "in_stock", "brand"], **changes.pop("card", {})}
     config = browse_config(
         exposed_fields=EXPOSED,
@@ -75,7 +77,7 @@ def publish(client: TestClient, name: str = "shop", **changes: Any) -> None:
         components={"show_filters": True, "result_card": card},
         **changes,
     )
-    publish_backend(client, name, local_backend(), config)
+    return publish_backend(client, name, local_backend(), config)
 
 
 def titles(html: str) -> list[str]:
@@ -273,3 +275,63 @@ def test_a_page_over_an_upstream_cannot_ask_for_engine_features(client: TestClie
     config = browse_config(exposed_fields=EXPOSED, components={"show_filters": True})
     with pytest.raises(AssertionError, match=r"components\.show_filters: the filters panel"):
         publish_over_upstream(client, "upstream", "https://search.example.com", config, "sk_x")
+
+
+HOSTILE = ["\x00", "a" * 5000, "<script>x</script>", "' OR 1=1 --", "1e308", "nan", "-inf"]
+HOSTILE += ["\uff11\uff12", "\\", "%", "_", "true", "[]", "f.brand", "../d1"]
+
+
+def test_hostile_page_parameters_never_break_the_page(client: TestClient) -> None:
+    publish(client, card={"show_find_similar": True})
+    for value in HOSTILE:
+        for params in (
+            {"f.brand": value},
+            {"f.price.min": value, "f.price.max": value},
+            {"sort": value},
+            {"similar_to": value},
+            {"f.in_stock": value, "f.tags": value, "page": value},
+            {"query": value, "f.brand": "Lumen", "sort": "-price"},
+            {value: value},
+        ):
+            response = client.get("/r/shop", params=params)
+            assert response.status_code in (200, 422), (params, response.text[:300])
+            assert "<script>x" not in response.text
+            if response.status_code == 422:
+                # Only a similar_to that names no document, or text past the 1,000 characters
+                # a value or query may have, each refused with what is wrong.
+                message = re.findall(r'<span class="error">([^<]*)</span>', response.text)
+                assert "similar_to" in params or value == "a" * 5000, message
+                assert message
+                assert "similar_to: no document" in message[0] or "1000 characters" in message[0]
+        detail = client.get("/r/shop/d/" + quote(value, safe=""))
+        assert detail.status_code == 404, (value, detail.text[:300])
+    many = client.get("/r/shop", params=[("f.brand", f"b{i}") for i in range(3000)])
+    assert many.status_code == 200
+    assert "No results for this search" in many.text
+
+
+def test_a_detail_view_behind_a_password_asks_for_it_and_comes_back(client: TestClient) -> None:
+    protect(client, publish(client), "open sesame")
+    asked = client.get("/r/shop/d/d1?query=lamp")
+    assert asked.status_code == 200
+    assert 'type="password"' in asked.text
+    assert "Travel headphones" not in asked.text
+    token = re.search(r'name="token" value="([^"]+)"', asked.text)
+    target = re.search(r'name="next" value="([^"]+)"', asked.text)
+    assert token is not None
+    assert target is not None
+    assert target.group(1) == "/r/shop/d/d1?query=lamp"
+    unlocked = client.post(
+        "/r/shop/unlock",
+        data={
+            "token": token.group(1),
+            "next": "/r/shop/d/d1?query=lamp",
+            "password": "open sesame",
+        },
+        follow_redirects=False,
+    )
+    assert unlocked.status_code == 303
+    assert unlocked.headers["location"] == "/r/shop/d/d1?query=lamp"
+    cookie = unlocked.headers["set-cookie"].split(";")[0]  # Secure: the test client is http
+    shown = client.get("/r/shop/d/d1?query=lamp", headers={"Cookie": cookie})
+    assert '<h1 id="detail-title">Travel headphones</h1>' in shown.text

@@ -228,3 +228,33 @@ def test_an_upstreams_details_never_reach_the_public(client: TestClient) -> None
             assert private not in answer.text, (answer.request.url, private)
     stage = config.json()["display_config"]["retriever_config"]["stages"][0]
     assert stage["config"] == {"stage_id": "mixpeek_retriever", "parameters": {}}
+
+
+def test_a_detail_view_over_an_upstream_asks_for_one_document(
+    make_settings: Callable[..., Settings],
+) -> None:
+    asked: list[Any] = []
+
+    async def execute(request: Request) -> Response:
+        asked.append(await request.json())
+        # An upstream that ignores the filter: the page still shows only the id it asked for.
+        documents = [
+            {"document_id": "d1", "title": "First", "secret": "internal"},
+            {"document_id": "d2", "title": "Second"},
+        ]
+        return JSONResponse({"documents": documents})
+
+    app = Starlette(routes=[Route("/v1/retrievers/{rid}/execute", execute, methods=["POST"])])
+    with (
+        LiveServer(app) as server,
+        TestClient(create_app(make_settings(upstream_allow=["127.0.0.1"]))) as client,
+    ):
+        _secret(client)
+        rid = _register(client, "details", base_url=server.url).json()["retriever_id"]
+        _publish(client, rid, "details")
+        page = client.get("/r/details/d/d2")
+        assert page.status_code == 200, page.text
+        assert '<h1 id="detail-title">Second</h1>' in page.text
+        assert asked[-1]["filters"] == {"field": "document_id", "operator": "eq", "value": "d2"}
+        assert "internal" not in client.get("/r/details/d/d1").text
+        assert client.get("/r/details/d/d3").status_code == 404
