@@ -71,7 +71,7 @@ def label_of(name: str, config: FieldConfig | None) -> str:
     return name.replace("_", " ").replace(".", " ").strip().capitalize()
 
 
-def _card_props(display: DisplayConfig) -> ResultCardProperties:
+def card_props(display: DisplayConfig) -> ResultCardProperties:
     components = display.components
     return (components.result_card if components else None) or ResultCardProperties()
 
@@ -82,7 +82,7 @@ def _mapped(display: DisplayConfig, slot: str) -> str | None:
 
 
 def title_field(display: DisplayConfig) -> str:
-    card = _card_props(display)
+    card = card_props(display)
     if card.title_field or _mapped(display, "title"):
         return card.title_field or str(_mapped(display, "title"))
     exposed = display.exposed_fields
@@ -90,7 +90,7 @@ def title_field(display: DisplayConfig) -> str:
 
 
 def thumbnail_field(display: DisplayConfig) -> str | None:
-    card = _card_props(display)
+    card = card_props(display)
     if not card.show_thumbnail:
         return None
     if card.thumbnail_field or _mapped(display, "thumbnail"):
@@ -113,7 +113,7 @@ def description_field(display: DisplayConfig) -> str | None:
 def card_fields(display: DisplayConfig) -> list[str]:
     """The fields a card shows: `card_fields` (in `field_order` when both are given), else
     `field_order`, else every exposed field."""
-    card = _card_props(display)
+    card = card_props(display)
     names = card.card_fields or card.field_order or display.exposed_fields
     if card.card_fields and card.field_order:
         rank = {name: number for number, name in enumerate(card.field_order)}
@@ -133,7 +133,7 @@ def cards(
 ) -> list[Card]:
     """The cards of one page. Without `links` (a page that cannot open details or similar
     items), titles lead to the item's own URL field, as with `card_click_action: none`."""
-    props = _card_props(display)
+    props = card_props(display)
     configs = display.field_config or {}
     title_name = title_field(display)
     thumb_name = thumbnail_field(display)

@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 from app.rendering.cards import (
     CardField,
     Links,
-    _card_props,
+    card_props,
     label_of,
     thumbnail_field,
     title_field,
@@ -42,7 +42,7 @@ def detail(
     frames: Mapping[str, PluginFrame] | None,
     links: Links,
 ) -> Detail:
-    props = _card_props(display)
+    props = card_props(display)
     configs = display.field_config or {}
     title_name = title_field(display)
     thumb_name = thumbnail_field(display)

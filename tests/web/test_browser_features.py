@@ -109,6 +109,12 @@ def test_a_card_opens_its_details_in_a_dialog(server: str, open_page: Callable[.
     page.keyboard.press("Escape")
     assert page.locator("dialog.detail-dialog[open]").count() == 0
     assert page.evaluate("document.activeElement.closest('.card') !== null")  # focus returned
+    # From the dialog, "Find similar" leads to the similar items' page.
+    page.locator(".card .title a").first.click()
+    dialog.wait_for()
+    dialog.locator("text=Find similar").click()
+    page.wait_for_url("**similar_to=**")
+    assert f"Similar to {title}" in page.locator("[role=status]").inner_text()
 
 
 def test_the_detail_page_and_similar_items_without_javascript(
@@ -153,6 +159,7 @@ def test_sorting_and_marks_without_and_with_javascript(
 ) -> None:
     page = open_page(java_script_enabled=False, **DESKTOP)
     page.goto(f"{server}/r/shop?query=kettle")
+    assert page.locator(".card .title mark").count() > 0  # matches marked by the server
     page.select_option("#sort", "-price")
     page.click(".sort button")  # the menu's own button, shown only without the script
     page.wait_for_url("**sort=-price**")
