@@ -24,6 +24,7 @@ PAGE_SIZE = 20
 THUMBNAIL_GUESSES = ("image_url", "thumbnail_url", "thumbnail", "image", "img", "cover")
 TITLE_GUESSES = ("title", "name", "headline", "label")
 DESCRIPTION_GUESSES = ("description", "summary", "snippet", "body", "text", "content")
+IMAGE = FieldConfig(format="image")
 
 
 @dataclass
@@ -138,8 +139,9 @@ def cards(
     title_name = title_field(display)
     thumb_name = thumbnail_field(display)
     description_name = description_field(display)
-    shown = [name for name in card_fields(display) if name != description_name]
-    image_default = FieldConfig(format="image")
+    listed = card_fields(display)
+    describe = description_name is not None and description_name in listed
+    shown = [name for name in listed if name != description_name]
     description_config = configs.get(description_name or "")
     description_options = description_config.format_options if description_config else None
     description_limit = (
@@ -151,33 +153,19 @@ def cards(
         (n for n in display.exposed_fields if n in configs and configs[n].format == "url"),
         None,
     )
-    describe = description_name in card_fields(display) if description_name else False
     result = []
     for index, document in enumerate(documents):
         marks: dict[str, str] = document.get("highlights") or {}
         document_id = str(document.get("document_id", ""))
-        thumbnail = None
-        if thumb_name and document.get(thumb_name):
-            image_config = configs.get(thumb_name) or image_default
-            thumbnail = renderers.render(document[thumb_name], image_config, now)
         rendered = []
         for name in shown:
             config = configs.get(name)
-            value = document.get(name)
             if name in marks and (config is None or config.format == "text"):
                 drawn: Markup | None = marked(marks[name], _limit(config) or MAX_TEXT)
             else:
-                drawn = renderers.render(value, config, now)
-            if drawn is None:
-                continue
-            label = label_of(name, config)
-            frame = frames.get(name) if frames else None
-            if frame is not None and value is not None:
-                drawn = plugin_field(
-                    frame, label, value, drawn, document, display.exposed_fields, name
-                )
-            kind = config.format if config else renderers.infer(value)
-            rendered.append(CardField(name, label, drawn, kind))
+                drawn = renderers.render(document.get(name), config, now)
+            if drawn is not None:
+                rendered.append(card_field(display, document, name, drawn, renderers, frames))
         own = document.get(link_name) if link_name else None
         own_link = (
             own if isinstance(own, str) and renderers.infer(own) in ("url", "image") else None
@@ -191,12 +179,11 @@ def cards(
             Card(
                 document_id=document_id,
                 position=offset + index,
-                title=_text(document, title_name, marks, title_limit or 120, "Untitled")
-                or escape("Untitled"),
+                title=title_of(document, title_name, marks, title_limit or 120),
                 title_label=title_options.label if title_options else None,
-                thumbnail=thumbnail,
-                description=_text(document, description_name, marks, description_limit, None)
-                if describe and description_name
+                thumbnail=thumbnail_of(display, thumb_name, document, now, renderers),
+                description=_text(document, description_name, marks, description_limit)
+                if describe
                 else None,
                 fields=rendered,
                 score=document.get("score") if props.show_score else None,
@@ -214,12 +201,47 @@ def _limit(config: FieldConfig | None) -> int | None:
     return config.format_options.truncate_chars if config and config.format_options else None
 
 
-def _text(
+def card_field(
+    display: DisplayConfig,
     document: dict[str, Any],
+    name: str,
+    drawn: Markup,
+    renderers: Renderers,
+    frames: Mapping[str, PluginFrame] | None,
+) -> CardField:
+    """A drawn field with its label and kind, in its plugin's frame when one draws it (a card
+    and the detail view show fields alike)."""
+    config = (display.field_config or {}).get(name)
+    value = document.get(name)
+    label = label_of(name, config)
+    frame = frames.get(name) if frames else None
+    if frame is not None and value is not None:
+        drawn = plugin_field(frame, label, value, drawn, document, display.exposed_fields, name)
+    kind = config.format if config else renderers.infer(value)
+    return CardField(name, label, drawn, kind)
+
+
+def thumbnail_of(
+    display: DisplayConfig,
     name: str | None,
-    marks: Mapping[str, str],
-    limit: int | None,
-    fallback: str | None,
+    document: dict[str, Any],
+    now: datetime,
+    renderers: Renderers,
+) -> Markup | None:
+    """The picture in the thumbnail field `name`, drawn by its format (an image unless
+    configured)."""
+    if not name or not document.get(name):
+        return None
+    config = (display.field_config or {}).get(name) or IMAGE
+    return renderers.render(document[name], config, now)
+
+
+def title_of(document: dict[str, Any], name: str, marks: Mapping[str, str], limit: int) -> Markup:
+    return _text(document, name, marks, limit) or escape("Untitled")
+
+
+def _text(
+    document: dict[str, Any], name: str | None, marks: Mapping[str, str], limit: int | None
 ) -> Markup | None:
     """A title or description: the engine's marked text when the query matched it."""
     if name is None:
@@ -228,6 +250,6 @@ def _text(
         return marked(marks[name], limit)
     raw = document.get(name)
     if raw in (None, "", [], {}):
-        return None if fallback is None else escape(fallback)
+        return None
     text = raw if isinstance(raw, str) else str(raw)
     return escape(truncate(text, limit or MAX_TEXT))

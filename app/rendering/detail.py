@@ -8,20 +8,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from app.rendering.cards import (
     CardField,
     Links,
+    card_field,
     card_props,
-    label_of,
     thumbnail_field,
+    thumbnail_of,
     title_field,
+    title_of,
 )
-from app.rendering.formats import truncate
-from app.rendering.plugins import PluginFrame, plugin_field
+from app.rendering.plugins import PluginFrame
 from app.rendering.registry import Renderers
-from app.schemas.display import DisplayConfig, FieldConfig
+from app.schemas.display import DisplayConfig
 
 
 @dataclass
@@ -44,38 +45,25 @@ def detail(
 ) -> Detail:
     props = card_props(display)
     configs = display.field_config or {}
-    title_name = title_field(display)
-    thumb_name = thumbnail_field(display)
-    names = props.modal_fields or display.exposed_fields
+    title_name, thumb_name = title_field(display), thumbnail_field(display)
     fields = []
-    link = None
-    for name in names:
+    link = None  # the first URL field, as the item's own page
+    for name in props.modal_fields or display.exposed_fields:
         if name in (title_name, thumb_name):
             continue
-        config = configs.get(name)
         value = document.get(name)
-        drawn = renderers.render(value, config, now)
+        drawn = renderers.render(value, configs.get(name), now)
         if drawn is None:
             continue
-        kind = config.format if config else renderers.infer(value)
-        if kind == "url" and link is None and isinstance(value, str) and value.startswith("http"):
-            link = value
-        label = label_of(name, config)
-        frame = frames.get(name) if frames else None
-        if frame is not None and value is not None:
-            drawn = plugin_field(frame, label, value, drawn, document, display.exposed_fields, name)
-        fields.append(CardField(name, label, drawn, kind))
-    raw_title = document.get(title_name)
-    title = truncate(str(raw_title), 300) if raw_title not in (None, "") else "Untitled"
-    thumbnail = None
-    if thumb_name and document.get(thumb_name):
-        image = configs.get(thumb_name) or FieldConfig(format="image")
-        thumbnail = renderers.render(document[thumb_name], image, now)
+        shown = card_field(display, document, name, drawn, renderers, frames)
+        if shown.kind == "url" and link is None and isinstance(value, str):
+            link = value if value.startswith("http") else None
+        fields.append(shown)
     document_id = str(document.get("document_id", ""))
     return Detail(
         document_id=document_id,
-        title=escape(title),
-        thumbnail=thumbnail,
+        title=title_of(document, title_name, {}, 300),
+        thumbnail=thumbnail_of(display, thumb_name, document, now, renderers),
         fields=fields,
         link=link,
         similar=links.similar(document_id) if props.show_find_similar else None,

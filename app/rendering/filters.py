@@ -41,6 +41,11 @@ class FilterField:
     low: float | None = None  # a range field's bounds over the whole collection
     high: float | None = None
 
+    def value_of(self, text: str) -> Any:
+        """A token from the URL as the value the collection stores (true, 3, "Lumen"); a
+        token the field never held stays as it is."""
+        return next((value for value in self.values if token(value) == text), text)
+
 
 @dataclass(frozen=True)
 class SortOption:
@@ -167,9 +172,8 @@ def tree(chosen: Selection, choices: Choices, without: str | None = None) -> dic
     specs = {spec.name: spec for spec in choices.fields}
     for name, tokens in chosen.values.items():
         if name != without:
-            conditions.append(
-                {"field": name, "operator": "in", "value": typed(specs[name], tokens)}
-            )
+            values = [specs[name].value_of(t) for t in tokens]
+            conditions.append({"field": name, "operator": "in", "value": values})
     for name, (low, high) in chosen.ranges.items():
         if name == without:
             continue
@@ -178,12 +182,6 @@ def tree(chosen: Selection, choices: Choices, without: str | None = None) -> dic
         if high is not None:
             conditions.append({"field": name, "operator": "lte", "value": high})
     return {"AND": conditions} if conditions else None
-
-
-def typed(spec: FilterField, tokens: list[str]) -> list[Any]:
-    """Tokens as the values the collection stores (true, 3, "Lumen")."""
-    known = {token(value): value for value in spec.values}
-    return [known.get(t, t) for t in tokens]
 
 
 # The panel, as the template draws it ---------------------------------------------------------
@@ -230,7 +228,7 @@ def panel(
     for spec in choices.fields:
         if spec.kind == "range":
             low, high = chosen.ranges.get(spec.name, (None, None))
-            drawn.append(PanelField(spec, low="" if low is None else token(low), high=_text(high)))
+            drawn.append(PanelField(spec, low=_text(low), high=_text(high)))
             continue
         picked = chosen.values.get(spec.name, [])
         counted = {token(value): (value, count) for value, count in counts.get(spec.name, [])}
@@ -238,9 +236,8 @@ def panel(
             Option(t, value_label(spec.name, value), count, t in picked)
             for t, (value, count) in counted.items()
         ]
-        known = {token(v): v for v in spec.values}
         options += [
-            Option(t, value_label(spec.name, known.get(t, t)), 0, True)
+            Option(t, value_label(spec.name, spec.value_of(t)), 0, True)
             for t in picked
             if t not in counted
         ]
@@ -267,9 +264,8 @@ def chips(
     specs = {spec.name: spec for spec in choices.fields}
     found = []
     for name, tokens in chosen.values.items():
-        known = {token(v): v for v in specs[name].values}
         for t in tokens:
-            text = f"{specs[name].label}: {value_label(name, known.get(t, t))}"
+            text = f"{specs[name].label}: {value_label(name, specs[name].value_of(t))}"
             found.append(Chip(text, url(base, items, drop={(PREFIX + name, t)})))
     for name, (low, high) in chosen.ranges.items():
         key = PREFIX + name
@@ -294,14 +290,13 @@ def url(
     *,
     drop: set[tuple[str, str]] | None = None,
     drop_keys: set[str] | None = None,
-    add: Sequence[tuple[str, str]] = (),
 ) -> str:
-    """`base` with the query parameters `items`, less those dropped, plus `add`; always back
-    to the first page (a filter change makes a new list)."""
+    """`base` with the query parameters `items`, less those dropped; always back to the first
+    page (a filter change makes a new list)."""
     gone = drop or set()
-    keys = (drop_keys or set()) | {"page"} | {k for k, _ in add}
+    keys = (drop_keys or set()) | {"page"}
     kept = [(k, v) for k, v in items if k not in keys and (k, v) not in gone and v != ""]
-    query = urlencode([*kept, *add])
+    query = urlencode(kept)
     return base + ("?" + query if query else "")
 
 

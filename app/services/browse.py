@@ -60,23 +60,18 @@ class Browse:
         display = retriever.display
         configs = display.field_config or {}
         named: list[str] | None = (display.extensions or {}).get(FILTERS_EXTENSION)
-        shown = {title_field(display), thumbnail_field(display), description_field(display)}
-        inputs = {i.field_name for i in display.inputs}
-        candidates = [
-            name
-            for name in display.exposed_fields
-            if name not in inputs and (named is None or name in named) and name not in shown
-        ]
-        if named is not None:
-            candidates = [name for name in named if name in candidates]
+        # Never the inputs' fields (the form has them), titles, pictures or descriptions.
+        left_out = {title_field(display), thumbnail_field(display), description_field(display)}
+        left_out |= {i.field_name for i in display.inputs}
+        offered = display.exposed_fields if named is None else named
+        candidates = [name for name in offered if name not in left_out]
         counted: dict[str, list[tuple[Any, int]]] = {}
         total = 0
         for start in range(0, len(display.exposed_fields), MAX_FACETS):
             chunk = tuple(display.exposed_fields[start : start + MAX_FACETS])
             page = await self.query.read_one(retriever, facets=chunk)
             total = page.total or 0
-            for name, values in (page.facets or {}).items():
-                counted[name] = [(v["value"], v["count"]) for v in values]
+            counted.update(_pairs(page.facets or {}))
         fields: list[FilterField] = []
         numbers: list[tuple[str, str]] = []
         dates: list[tuple[str, str]] = []
@@ -135,8 +130,7 @@ class Browse:
                 similar_to=chosen.similar_to,
             ),
         )
-        facets = answer.body.get("facets") or {}
-        counts = {name: [(v["value"], v["count"]) for v in found] for name, found in facets.items()}
+        counts = _pairs(answer.body.get("facets") or {})
         for name in chosen.values:
             if name not in counts:
                 continue
@@ -152,5 +146,10 @@ class Browse:
                 ),
                 counted=False,
             )
-            counts[name] = [(v["value"], v["count"]) for v in other.body["facets"][name]]
+            counts.update(_pairs(other.body["facets"]))
         return PageResult(answer, counts)
+
+
+def _pairs(facets: dict[str, list[dict[str, Any]]]) -> dict[str, list[tuple[Any, int]]]:
+    """An answer's `facets` as (value, count) pairs by field."""
+    return {name: [(v["value"], v["count"]) for v in found] for name, found in facets.items()}
