@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from app.adapters.engine import Engine, PgEngine, SearchEngine, Sort
+from app.adapters.engine.words import SIMILAR_RESULTS
 
 PRODUCTS: list[dict[str, Any]] = [
     {
@@ -97,7 +98,67 @@ def ids(result: Any) -> list[str]:
 def test_typos_are_forgiven_as_meilisearch_does(
     engine: Engine, typed: str, found: set[str]
 ) -> None:
-    assert set(ids(search(engine, typed))) == found
+    result = search(engine, typed)
+    # Those with every word first (others may follow with some of the words).
+    assert set(ids(result)[: len(found)]) == found
+    assert result.left_out == ()
+
+
+def test_typo_matches_follow_a_word_that_a_few_documents_misspell(engine: SearchEngine) -> None:
+    spelt = [
+        {"document_id": f"h{n}", "title": f"Wireless headphones {n}", "category": "Audio"}
+        for n in range(12)
+    ]
+    misspelt = {"document_id": "typo", "title": "Wireless headphnes", "category": "Audio"}
+    engine.upsert("ns", "shop", [*spelt, misspelt])
+    result = search(engine, "headphnes", limit=20)
+    # The one document that holds the word as typed comes first; the fourteen that spell it
+    # right (the shop's two and these twelve) follow, not hidden behind it.
+    assert ids(result)[0] == "typo"
+    assert result.total == 15
+    assert {f"h{n}" for n in range(12)} | {"p1", "p2"} <= set(ids(result))
+    assert result.hits[0].score > result.hits[1].score
+
+
+def test_a_word_two_documents_hold_still_finds_its_neighbours(engine: SearchEngine) -> None:
+    engine.upsert(
+        "ns",
+        "shop",
+        [
+            {"document_id": "z1", "title": "Zorblax kettle"},
+            {"document_id": "z2", "title": "Zorblax toaster"},
+            {"document_id": "near", "title": "Zorblex blender"},  # one letter off
+            {"document_id": "far", "title": "Zxrbqex grinder"},  # too far to be a typo
+        ],
+    )
+    result = search(engine, "zorblax")
+    assert set(ids(result)[:2]) == {"z1", "z2"}
+    assert ids(result)[2:] == ["near"]
+
+
+def test_a_phrase_finds_the_documents_with_most_of_its_words(engine: SearchEngine) -> None:
+    # No document is red: the headphones are found, and the page can say what was left out.
+    result = search(engine, "red headphones")
+    assert set(ids(result)) == {"p1", "p2"}
+    assert result.left_out == ("red",)
+    # A document with every word comes first, the ones with some of them after it.
+    result = search(engine, "studio headphones reference")
+    assert ids(result) == ["p2", "p1"]
+    assert result.left_out == ()
+
+
+def test_a_rare_word_counts_for_more_than_a_common_one(engine: SearchEngine) -> None:
+    # "travel" is in three products, "espresso" in one, and none has both: the espresso
+    # machine is what the query is most about.
+    result = search(engine, "travel espresso")
+    assert ids(result)[0] == "p4"
+    assert set(ids(result)) == {"p1", "p3", "p4", "p5"}
+    assert result.left_out == ("travel",)
+
+
+def test_sorted_the_documents_with_every_word_still_come_first(engine: SearchEngine) -> None:
+    result = search(engine, "studio headphones reference", sort=Sort("price", "asc"))
+    assert ids(result) == ["p2", "p1"]  # p1 is cheaper, but has fewer of the words
 
 
 def test_short_words_must_be_exact(engine: SearchEngine) -> None:
@@ -188,6 +249,88 @@ def test_sorting_by_a_number_or_a_date(
 
 def test_sorting_keeps_the_query(engine: SearchEngine) -> None:
     assert ids(search(engine, "headphones", sort=Sort("price", "asc"))) == ["p1", "p2"]
+
+
+PACKAGES: list[dict[str, Any]] = [
+    {
+        "document_id": "numpy",
+        "title": "python3-numpy",
+        "description": "Fast array facility to the Python 3 language",
+        "section": "python",
+    },
+    {
+        "document_id": "pamtester",
+        "title": "pamtester",
+        "description": "utility program to test the PAM facility",
+        "section": "admin",
+    },
+    {
+        "document_id": "asdf",
+        "title": "cl-asdf",
+        "description": "Another System Definition Facility",
+        "section": "lisp",
+    },
+    {
+        "document_id": "suffix",
+        "title": "libdivsufsort3",
+        "description": "fast suffix array construction",
+        "section": "libs",
+    },
+    {
+        "document_id": "bottleneck",
+        "title": "python3-bottleneck",
+        "description": "Fast NumPy array functions written in C (Python 3)",
+        "section": "python",
+    },
+    {
+        "document_id": "requests",
+        "title": "python3-requests",
+        "description": "elegant and simple HTTP library for Python 3",
+        "section": "python",
+    },
+    {
+        "document_id": "yaml",
+        "title": "python3-yaml",
+        "description": "YAML parser and emitter for Python 3",
+        "section": "python",
+    },
+]
+
+
+def test_similar_documents_are_about_the_same_things(new_engine: SearchEngine) -> None:
+    new_engine.upsert("ns", "debian", PACKAGES)
+    found = new_engine.search(
+        "ns", "debian", fields=["title", "description", "section"], text="", filters={},
+        limit=10, offset=0, similar_to="numpy",
+    )  # fmt: skip
+    # What python3-numpy is about: Python, NumPy, arrays; not the word "facility" that two
+    # unrelated packages happen to share with it.
+    assert ids(found)[0] == "bottleneck"
+    assert set(ids(found)[:3]) == {"bottleneck", "requests", "yaml"}
+
+
+def test_similar_documents_are_a_short_list(new_engine: SearchEngine) -> None:
+    lamps = [
+        {"document_id": f"l{n}", "title": f"Desk lamp {n}", "category": ["Office", "Home"][n % 2]}
+        for n in range(60)
+    ]
+    new_engine.upsert("ns", "lamps", lamps)
+    found = new_engine.search(
+        "ns", "lamps", fields=["title"], text="", filters={}, limit=50, offset=0, similar_to="l0"
+    )
+    assert found.total == len(found.hits) == SIMILAR_RESULTS
+    # Within the filters the page has picked, still a short list of the closest.
+    home = new_engine.search(
+        "ns", "lamps", fields=["title"], text="", filters={"category": "Home"}, limit=50,
+        offset=0, similar_to="l0",
+    )  # fmt: skip
+    assert home.total == SIMILAR_RESULTS
+    assert all(hit.body["category"] == "Home" for hit in home.hits)
+    second = new_engine.search(
+        "ns", "lamps", fields=["title"], text="", filters={}, limit=15, offset=15,
+        similar_to="l0",
+    )  # fmt: skip
+    assert len(second.hits) == SIMILAR_RESULTS - 15
 
 
 def test_similar_documents_exclude_the_document(engine: SearchEngine) -> None:

@@ -310,7 +310,9 @@ class Engine:
         searcher = self.indexes.get(coll.index_name).searcher()
         plan = reading.Plan(coll.fields, searcher, fields, text, filters, tree, like)
         hits = plan.page(limit, offset, sort)
-        bodies = stored.bodies(conn, [rowid for rowid, _ in hits])
+        wanted = [rowid for rowid, _ in hits]
+        bodies = stored.bodies(conn, [*wanted, plan.best] if plan.best else wanted)
+        best = bodies.get(plan.best) if plan.best else None
         return SearchResult(
             hits=[
                 plan.hit(bodies[rowid], score, highlight)
@@ -319,6 +321,7 @@ class Engine:
             ],
             total=plan.total,
             facets=plan.facets(facets) if facets else {},
+            left_out=plan.left_out(best[1]) if best else (),
         )
 
     def document(self, namespace: str, collection: str, document_id: str) -> Any:

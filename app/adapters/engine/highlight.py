@@ -46,14 +46,35 @@ def highlight(value: Any, words: tuple[str, ...]) -> str | None:
     return "".join(parts)
 
 
-@lru_cache(maxsize=65_536)
+def words_in(body: dict[str, Any], names: Sequence[str], words: tuple[str, ...]) -> set[str]:
+    """Which of the query's words these fields of a document hold, by the same rules."""
+    found: set[str] = set()
+    for name in names:
+        value = body.get(name)
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, str):
+                for token in _TOKEN.findall(item[:MAX_HIGHLIGHT_CHARS]):
+                    found.update(_matched(token, words))
+    return found
+
+
 def _matches(token: str, words: tuple[str, ...]) -> bool:
+    return bool(_matched(token, words))
+
+
+@lru_cache(maxsize=65_536)
+def _matched(token: str, words: tuple[str, ...]) -> frozenset[str]:
+    """The words that this token of a text stands for."""
+    found = set()
     for piece in fold(token):
         for position, word in enumerate(words):
             last = position == len(words) - 1
-            if piece == word or (last and piece.startswith(word)):
-                return True
             allowed = typos(word)
-            if allowed and near(piece, word, allowed, last):
-                return True
-    return False
+            if (
+                piece == word
+                or (last and piece.startswith(word))
+                or (allowed and near(piece, word, allowed, last))
+            ):
+                found.add(word)
+    return frozenset(found)

@@ -13,13 +13,17 @@ from tantivy import Occur, Order, Query
 
 from app.adapters.engine.fields import BOOL, DATE, NUMBER, STRING, Fields, items_of
 from app.adapters.engine.filters import equal_to_any, matching
-from app.adapters.engine.highlight import highlights
+from app.adapters.engine.highlight import highlights, words_in
 from app.adapters.engine.index import SCHEMA, by_rowid, fold
 from app.adapters.engine.results import FacetValue, Hit, Sort, Unsortable
 from app.adapters.engine.words import (
+    MOST_WORDS_THRESHOLD,
+    SIMILAR_RESULTS,
     TYPO_THRESHOLD,
+    all_words_query,
+    any_words_query,
     similar_query,
-    text_query,
+    telling_words,
     typos,
     weights,
     words_of,
@@ -28,6 +32,7 @@ from app.schemas.filters import Filter
 
 FACET_VALUES = 100
 Stored = tuple[str, dict[str, Any]]  # (document_id, body)
+Reader = Callable[[Query, int, int], tuple[list[tuple[int, float]], int]]
 
 
 class Plan:
@@ -45,6 +50,8 @@ class Plan:
         self.searcher = searcher
         self.words = tuple(words_of(text))
         self.total = 0
+        self.best: int | None = None  # the best match's rowid, when none has every word
+        self.search_fields = search_fields
         self.columns = {
             f"t{fields.slots[name]}": weight
             for name, weight in weights(search_fields).items()
@@ -52,66 +59,137 @@ class Plan:
         }
         self.must: list[Query] = []
         self.must_not: list[Query] = []
-        self.similar = like is not None
-        if like is not None:
-            rowid, body = like
-            self.must.append(_similar(fields, search_fields, body))
-            self.must_not.append(by_rowid(rowid))
         for name, wanted in filters.items():
             values = wanted if isinstance(wanted, list) else [wanted]
             if values:
                 self.must.append(equal_to_any(name, values, fields))
         if tree is not None:
             self.must.append(matching(tree, fields, searcher))
+        self.similar: list[tuple[int, float]] | None = None  # documents like one, best first
+        if like is not None:
+            self.similar = self._like(*like)
+            self.must.append(_any([by_rowid(rowid) for rowid, _ in self.similar]))
         self.query = _all_of(self.must, self.must_not)  # every match: for totals and facets
 
     def page(self, limit: int, offset: int, sort: Sort | None) -> list[tuple[int, float]]:
         """(rowid, score) of one page; sets `total`. Matches come in tiers, each whole before
-        the next: the words as typed, then (when those are few) the words with typos; or,
-        sorted, documents with a value, then those without."""
-        tiers: list[tuple[Query, Callable[..., Any]]] = []
-        column = self.fields.sort_column(sort.field) if sort is not None else None
-        if sort is not None and column is None:
-            raise Unsortable(sort.field)
-        if self.words and self.columns:
-            # Sorted, the text tiers only decide which documents match: count, read no page.
-            tiers = self._text_tiers(1, 0) if column else self._text_tiers(max(1, limit), offset)
-        elif self.similar:
-            tiers = [(self.query, self._by_score)]
-        if sort is not None and column is not None:
-            matches = self.query
+        the next (see `words`): every word as typed, every word with typos, then, when those
+        are few, most of the words; or, sorted, each of those tiers' documents with a value,
+        then those without."""
+        column = None
+        if sort is not None:
+            column = self.fields.sort_column(sort.field)
+            if column is None:
+                raise Unsortable(sort.field)
+        by: Reader | None = None
+        if column is not None and sort is not None:
             order = Order.Asc if sort.direction == "asc" else Order.Desc
-            valued = _all_of([matches, Query.exists_query(column)], [])
-            unvalued = _all_of([matches], [Query.exists_query(column)])
-            by_value = partial(self._by_field, column, order)
-            tiers = [(valued, by_value), (unvalued, self._in_order)]
-        if not tiers:
-            tiers = [(self.query, self._in_order)]
+            by = partial(self._by_field, column, order)
         page: list[tuple[int, float]] = []
-        skip = offset
+        if self.words and self.columns:
+            return self._text_page(limit, offset, column, by)
+        if self.similar is not None and by is None:
+            self._read([(self.query, self._by_similarity)], limit, offset, page)
+        else:
+            self._read(self._tiers(self.query, column, by, self._in_order), limit, offset, page)
+        return page
+
+    def _text_page(
+        self, limit: int, offset: int, column: str | None, by: Reader | None
+    ) -> list[tuple[int, float]]:
+        """Every word as typed; then, when those are few, a wider level: every word with
+        typos allowed, or, when they are fewer still, any of the words (`words`). A level
+        holds the one before and ranks it first (`word_query`'s scores), so that, unsorted,
+        one search reads it whole; sorted, the wider level's new documents follow apart."""
+        words, columns = self.words, self.columns
+        exact = all_words_query(words, columns, with_typos=False)
+        self.query = _all_of([*self.must, exact], self.must_not)
+        page: list[tuple[int, float]] = []
+        skip = self._read(self._tiers(self.query, column, by, self._by_score), limit, offset, page)
+        found = self.total
+        some = len(words) > 1 and found < MOST_WORDS_THRESHOLD
+        if some:
+            held = {word: self._frequency(word) for word in words}
+            level = any_words_query(words, columns, held, int(self.searcher.num_docs))
+        elif found < TYPO_THRESHOLD and any(typos(word) for word in words):
+            level = all_words_query(words, columns, with_typos=True)
+        else:
+            return page
+        self.query = _all_of([*self.must, level], self.must_not)
+        if by is None:
+            page, self.total = [], 0
+            self._read([(self.query, self._by_score)], limit, offset, page)
+        else:
+            new = _all_of([*self.must, level], [*self.must_not, exact])
+            self._read(self._tiers(new, column, by, self._by_score), limit, skip, page)
+        if some and found == 0 and self.total:
+            top = page if by is None and offset == 0 else self._by_score(self.query, 1, 0)[0]
+            self.best = top[0][0] if top else None
+        return page
+
+    def _tiers(
+        self, query: Query, column: str | None, by: Reader | None, otherwise: Reader
+    ) -> list[tuple[Query, Reader]]:
+        """A query's documents in `otherwise`'s order, or, sorted, those with a value in
+        `column` by it, then those without in the order they were added."""
+        if column is None or by is None:
+            return [(query, otherwise)]
+        valued = _all_of([query, Query.exists_query(column)], [])
+        unvalued = _all_of([query], [Query.exists_query(column)])
+        return [(valued, by), (unvalued, self._in_order)]
+
+    def _read(
+        self,
+        tiers: list[tuple[Query, Reader]],
+        limit: int,
+        skip: int,
+        page: list[tuple[int, float]],
+    ) -> int:
+        """Add the tiers' hits to `page` up to `limit`, past the first `skip`, counting every
+        match in `total`; how many are still to skip."""
         for query, read in tiers:
             hits, count = read(query, max(1, limit - len(page)), skip)
             if len(page) < limit and skip < count:
                 page.extend(hits[: limit - len(page)])
             skip = max(0, skip - count)
             self.total += count
-        return page
+        return skip
 
-    def _text_tiers(self, limit: int, offset: int) -> list[tuple[Query, Callable[..., Any]]]:
-        """The words as typed, and, if they match fewer than TYPO_THRESHOLD documents, the
-        words with typos (that the first tier did not find). Sets `query` to all of them.
-        The first tier's page is read here, to count it, and handed back as read."""
-        words = list(self.words)
-        exact = text_query(words, self.columns, with_typos=False)
-        self.query = _all_of([*self.must, exact], self.must_not)
-        first = self._by_score(self.query, limit, offset)
-        tiers: list[tuple[Query, Callable[..., Any]]] = [(self.query, lambda *_: first)]
-        if first[1] >= TYPO_THRESHOLD or not any(typos(word) for word in words):
-            return tiers
-        typo = text_query(words, self.columns, with_typos=True)
-        typo_only = _all_of([*self.must, typo], [*self.must_not, exact])
-        self.query = _all_of([*self.must, typo], self.must_not)
-        return [*tiers, (typo_only, self._by_score)]
+    def left_out(self, best: dict[str, Any]) -> tuple[str, ...]:
+        """The words of the query that the body of the best match (`best`) lacks."""
+        names = [name for name in self.search_fields if name in self.fields.text]
+        have = words_in(best, names, self.words)
+        return tuple(word for word in self.words if word not in have)
+
+    def _like(self, rowid: int, body: dict[str, Any]) -> list[tuple[int, float]]:
+        """The SIMILAR_RESULTS documents that share most of what this one is about (its
+        telling words over the search fields), within the filters."""
+        field_weights = weights(self.search_fields)
+        texts = [
+            (field_weights[name], item)
+            for name in self.search_fields
+            if name in self.fields.text
+            for item in items_of(body.get(name))
+            if isinstance(item, str)
+        ]
+
+        def frequencies(words: list[str]) -> dict[str, int]:
+            return {word: self._frequency(word) for word in words}
+
+        terms = telling_words(texts, frequencies, int(self.searcher.num_docs))
+        if not terms:
+            return []
+        like = similar_query(terms, self.columns)
+        query = _all_of([*self.must, like], [*self.must_not, by_rowid(rowid)])
+        return self._by_score(query, SIMILAR_RESULTS, 0)[0]
+
+    def _frequency(self, word: str) -> int:
+        """How many documents hold the word in the search field that holds it most."""
+        return max(self.searcher.doc_freq(column, word) for column in self.columns)
+
+    def _by_similarity(self, query: Query, limit: int, offset: int) -> tuple[list[Any], int]:
+        assert self.similar is not None
+        return self.similar[offset : offset + limit], len(self.similar)
 
     def _by_score(self, query: Query, limit: int, offset: int) -> tuple[list[Any], int]:
         result = self.searcher.search(query, limit, count=True, offset=offset)
@@ -193,18 +271,6 @@ def terms(
     return [(term, count) for term, count in ranked if count][:limit]
 
 
-def _similar(fields: Fields, search_fields: Sequence[str], body: dict[str, Any]) -> Query:
-    texts = {
-        f"t{fields.slots[name]}": [
-            item for item in items_of(body.get(name)) if isinstance(item, str)
-        ]
-        for name in search_fields
-        if name in fields.text
-    }
-    texts = {column: values for column, values in texts.items() if values}
-    return similar_query(texts) if texts else Query.empty_query()
-
-
 def _value(column: str, bucket: dict[str, Any]) -> str | int | float | bool:
     key = bucket["key"]
     if column == "b":
@@ -227,3 +293,9 @@ def _all_of(must: list[Query], must_not: list[Query]) -> Query:
     return Query.boolean_query(
         [*((Occur.Must, query) for query in must), *((Occur.MustNot, q) for q in must_not)]
     )
+
+
+def _any(queries: list[Query]) -> Query:
+    if not queries:
+        return Query.empty_query()
+    return Query.boolean_query([(Occur.Should, query) for query in queries])

@@ -25,6 +25,8 @@ class SearchResult:
     hits: list[Hit]
     total: int
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    # When no document has every word of the query: the words the best match lacks.
+    left_out: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,22 @@
 """What a search box's words become: a tantivy query with field weights, typo tolerance and a
-prefix for the last word; and the query for documents like a given one.
+prefix for the last word; the query for documents that match most of the words when none
+match them all; and the words a document is about, for documents like it.
 
-Typos follow Meilisearch's defaults: none for words under 5 letters, one edit (a swap counts
-as one) from 5, two from 9. An exact word scores BM25 times its field's weight; a word only
-reached by a prefix or a typo scores a small constant instead, so exact matches rank above the
-others. Typos are looked for only when the words as typed find fewer than TYPO_THRESHOLD
-documents (Typesense's `typo_tokens_threshold`, with its default of 1): typo matches never
-push an exact one down, and a query whose words are all found costs no fuzzy expansion (the
-median two-word query on the Debian catalog took 1.3 ms with a threshold of 20, 0.3 ms with
-1). Nothing a user types is query syntax: each word becomes a term.
+Matches come in tiers, each whole before the next (Meilisearch's ranking rules `words` then
+`typo`): documents with every word as typed (the last also as a prefix); then, when those are
+fewer than TYPO_THRESHOLD, those with every word where some are typed with typos; or, when
+they are fewer than MOST_WORDS_THRESHOLD, those and then documents with some of the words,
+most words first (Meilisearch's matching strategy, with the words a document lacks chosen by what
+it has rather than from the end of the query). Typos follow Meilisearch's defaults: none for
+words under 5 letters, one edit (a swap counts as one) from 5, two from 9. Nothing a user
+types is query syntax: each word becomes a term.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from rapidfuzz.distance import OSA
 from tantivy import Occur, Query
@@ -23,8 +26,24 @@ from app.adapters.engine.index import SCHEMA, fold
 MAX_QUERY_WORDS = 16
 PREFIX_WEIGHT = 0.3
 TYPO_WEIGHT = 0.1
-TYPO_THRESHOLD = 1
-SIMILAR_TERMS = 25
+# Documents with every word typed with typos are added after those with every word as typed
+# when these are fewer than this: five pages of twenty. Past it, typo matches would only start
+# after the fifth page, and looking them up is most of a query's cost (a typo's automaton over
+# each search field's words: a one-word query took 1.5 ms with it, 0.6 ms without, on the
+# Debian catalog). A misspelt word that a few documents happen to hold finds the hundreds
+# that spell it right after them.
+TYPO_THRESHOLD = 100
+# Documents with only some of the words are added after those with all of them when these are
+# fewer than this: half a page, so that a query with a page of full matches stays exact.
+MOST_WORDS_THRESHOLD = 10
+# A word's BM25 score is at most a few hundred (idf under 14, a saturated frequency under 2.2,
+# field weights summing to under 30), so a word as typed is worth more than any BM25 sum can
+# add, and a word at all more than every word as typed: documents rank by how much of the query
+# they have, then by how many of its words are as typed (not typos), then by BM25.
+EXACT_BONUS = 1_000.0
+WORD_BONUS = EXACT_BONUS * (MAX_QUERY_WORDS + 1)
+SIMILAR_TERMS = 25  # the words of a document that a search for documents like it uses
+SIMILAR_RESULTS = 20  # how many documents like one a search lists: a short list, not the rest
 
 
 def words_of(text: str) -> list[str]:
@@ -57,39 +76,129 @@ def weights(fields: Sequence[str]) -> dict[str, float]:
     return {field: round(10.0 / (rank + 1), 3) for rank, field in enumerate(fields)}
 
 
-def text_query(words: list[str], columns: Mapping[str, float], *, with_typos: bool) -> Query:
-    """Every word must match in some column (the last as a prefix too), as typed or, with
-    `with_typos`, within the typos it is allowed."""
-    must = []
-    for position, word in enumerate(words):
-        last = position == len(words) - 1
-        allowed = typos(word) if with_typos else 0
-        should: list[Query] = []
-        for column, weight in columns.items():
-            should.append(
-                Query.boost_query(
-                    Query.term_query(SCHEMA, column, word, index_option="freq"), weight
-                )
-            )
-            if last:
-                prefix = Query.fuzzy_term_query(SCHEMA, column, word, distance=0, prefix=True)
-                should.append(Query.boost_query(prefix, weight * PREFIX_WEIGHT))
-            if allowed:
-                typo = Query.fuzzy_term_query(SCHEMA, column, word, distance=allowed, prefix=last)
-                should.append(Query.boost_query(typo, weight * TYPO_WEIGHT))
-        must.append((Occur.Must, _any(should)))
-    return Query.boolean_query(must)
-
-
-def similar_query(texts: Mapping[str, list[str]]) -> Query:
-    """Documents sharing the most telling words of these column texts (more-like-this)."""
-    return Query.more_like_this_document_fields_query(
-        SCHEMA,
-        dict(texts),
-        min_doc_frequency=1,
-        min_term_frequency=1,
-        max_query_terms=SIMILAR_TERMS,
+def word_query(
+    word: str,
+    columns: Mapping[str, float],
+    *,
+    last: bool,
+    with_typos: bool = True,
+    worth: float = 1.0,
+) -> Query:
+    """One word in any of the columns, scored so that sums of them rank as the tiers say:
+    WORD_BONUS times the word's `worth` for having the word at all (as typed, as a prefix when
+    it is the last word, or within its typos), EXACT_BONUS more when as typed or as a prefix,
+    plus BM25 times the column's weight for the word as typed. Each form is looked up once per
+    column: a typo's automaton over a large column's words is most of a query's cost."""
+    allowed = typos(word) if with_typos else 0
+    exact: list[Query] = []
+    forms: list[Query] = []
+    scored: list[Query] = []
+    for column, weight in columns.items():
+        term = Query.term_query(SCHEMA, column, word, index_option="freq")
+        scored.append(Query.boost_query(term, weight))
+        exact.append(term)
+        if last:
+            exact.append(Query.fuzzy_term_query(SCHEMA, column, word, distance=0, prefix=True))
+        # Any form of the word in this column (a typo's automaton also takes it as typed).
+        form = (
+            Query.fuzzy_term_query(SCHEMA, column, word, distance=allowed, prefix=last)
+            if allowed
+            else exact[-1]
+        )
+        forms.append(Query.const_score_query(form, WORD_BONUS * worth + TYPO_WEIGHT * weight))
+    return _any(
+        [
+            Query.disjunction_max_query(forms),
+            Query.const_score_query(_any(exact), EXACT_BONUS),
+            *scored,
+        ]
     )
+
+
+def all_words_query(
+    words: Sequence[str], columns: Mapping[str, float], *, with_typos: bool
+) -> Query:
+    """Documents with every word (see `word_query`)."""
+    last = len(words) - 1
+    return Query.boolean_query(
+        [
+            (Occur.Must, word_query(word, columns, last=n == last, with_typos=with_typos))
+            for n, word in enumerate(words)
+        ]
+    )
+
+
+def any_words_query(
+    words: Sequence[str], columns: Mapping[str, float], frequencies: Mapping[str, int], total: int
+) -> Query:
+    """Documents with any of the words, those with most of the query first: each word is worth
+    its rarity (`rarity`), so a document lacking a common word ("for", "tool") ranks above one
+    lacking a rare one (Meilisearch's `frequency` matching strategy, which leaves out the
+    commonest words first). `frequencies` are the words' document frequencies as typed."""
+    last = len(words) - 1
+    return Query.boolean_query(
+        [
+            (
+                Occur.Should,
+                word_query(
+                    word, columns, last=n == last, worth=rarity(frequencies.get(word, 0), total)
+                ),
+            )
+            for n, word in enumerate(words)
+        ]
+    )
+
+
+def rarity(frequency: int, documents: int) -> float:
+    """How telling a word is: log(1 + N / df), as BM25's idf without its floor at one half."""
+    return math.log(1 + documents / max(1, frequency))
+
+
+def telling_words(
+    texts: Iterable[tuple[float, str]],
+    frequencies: Callable[[list[str]], Mapping[str, int]],
+    documents: int,
+) -> list[tuple[str, float]]:
+    """The words a document is about, with how much each says: a word counts its field's
+    weight each time it occurs (a word in the title and again in the description is what the
+    document is about), times its rarity in the collection (log(1 + N / df)). `texts` are the
+    document's (field weight, text) pairs; `frequencies` gives each word's document frequency.
+    A word no other document holds cannot find one, and is left out."""
+    counts: dict[str, float] = defaultdict(float)
+    for weight, text in texts:
+        for word in fold(text):
+            counts[word] += weight
+    if not counts:
+        return []
+    found = frequencies(list(counts))
+    scored = [
+        (word, weight * rarity(found[word], documents))
+        for word, weight in counts.items()
+        if found.get(word, 0) > 1
+    ]
+    scored.sort(key=lambda pair: (-pair[1], pair[0]))
+    return scored[:SIMILAR_TERMS]
+
+
+def similar_query(terms: Sequence[tuple[str, float]], columns: Mapping[str, float]) -> Query:
+    """Documents sharing the words of `telling_words`: each word found in any column scores
+    its own weight, times the weight of the best column it is in (relative to the first)."""
+    top = max(columns.values())
+    clauses = [
+        (
+            Occur.Should,
+            Query.disjunction_max_query(
+                [
+                    Query.const_score_query(
+                        Query.term_query(SCHEMA, column, word), score * weight / top
+                    )
+                    for column, weight in columns.items()
+                ]
+            ),
+        )
+        for word, score in terms
+    ]
+    return Query.boolean_query(clauses) if clauses else Query.empty_query()
 
 
 def _any(queries: list[Query]) -> Query:

@@ -245,13 +245,13 @@ class PgEngine:
                 if "\x00" in similar_to:
                     raise LookupError(similar_to)
                 row = conn.exec_driver_sql(
-                    "SELECT id, tsvector_to_array(words) FROM engine_documents "
+                    "SELECT id, body FROM engine_documents "
                     "WHERE collection_id = %s AND document_id = %s",
                     (coll.id, similar_to),
                 ).first()
                 if row is None:
                     raise LookupError(similar_to)
-                like = (int(row[0]), list(row[1]))
+                like = (int(row[0]), jsonutil.loads(row[1]))
             plan = Plan(conn, coll.id, coll.fields, fields, text, filters, tree, like)
             rows = plan.page(limit, offset, sort)
             counted = plan.facets(facets) if facets else {}
@@ -262,6 +262,7 @@ class PgEngine:
             ],
             total=plan.total,
             facets=counted,
+            left_out=plan.left_out(plan.best) if plan.best is not None else (),
         )
 
     def document(self, namespace: str, collection: str, document_id: str) -> Any:

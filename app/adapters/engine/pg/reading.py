@@ -1,32 +1,38 @@
 """One search over one collection in PostgreSQL: its WHERE clause, the page it reads (by
 relevance, by a field, or in the order documents were added), and its facet counts; the same
-tiers as the tantivy engine (`engine/reading.py`): the words as typed, then, only when those
-find nothing, the words with typos.
+levels and scores as the tantivy engine (`engine/words.py`): every word as typed; then, when
+those are few, every word with typos, or any of the words, most of the query first.
 
-A word matches the lexeme `{slot}.{word}` of a search field (the last word as a prefix too);
-its score is the field's weight, times one plus `ts_rank` (how often it occurs) when exact,
-0.3 of the weight when only a prefix, 0.1 when only a typo: exact matches rank first. Typos
-are read off the collection's words (`engine_terms`): those sharing trigrams with the typed
-word (pg_trgm's GIN index), kept when within Meilisearch's typo counts (`words.near`)."""
+A word matches the lexeme `{slot}.{word}` of a search field (the last word as a prefix too).
+A word's score is WORD_BONUS times its worth for being there at all, EXACT_BONUS more when
+as typed or as a prefix, plus the field's weight times one plus `ts_rank` (how often it
+occurs) for each field that holds it as typed. Typos are read off the collection's words
+(`engine_terms`): those sharing trigrams with the typed word (pg_trgm's GIN index), kept when
+within Meilisearch's typo counts (`words.near`)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from app import jsonutil
-from app.adapters.engine.fields import Fields
+from app.adapters.engine.fields import Fields, items_of
+from app.adapters.engine.highlight import words_in
 from app.adapters.engine.pg.filters import Sql, equal_to_any, matching
 from app.adapters.engine.pg.rows import quote
 from app.adapters.engine.results import FacetValue, Sort, Unsortable
 from app.adapters.engine.words import (
-    PREFIX_WEIGHT,
-    SIMILAR_TERMS,
+    EXACT_BONUS,
+    MOST_WORDS_THRESHOLD,
+    SIMILAR_RESULTS,
+    TYPO_THRESHOLD,
     TYPO_WEIGHT,
+    WORD_BONUS,
     near,
+    rarity,
+    telling_words,
     typos,
     weights,
     words_of,
@@ -38,6 +44,10 @@ TYPO_CANDIDATES = 200
 # Words within one or two edits of a five-letter word share at least 20% of its trigrams.
 TRIGRAM_THRESHOLD = 0.1
 Row = tuple[int, str, dict[str, Any], float]  # (rowid, document_id, body, score)
+Typos = dict[tuple[int, int], list[str]]  # (word's position, slot) → the words it may stand for
+_RANKED = (
+    "CASE WHEN d.words @@ %s::tsquery THEN %s * (1 + ts_rank(d.words, %s::tsquery)) ELSE 0 END"
+)
 
 
 class Plan:
@@ -50,11 +60,12 @@ class Plan:
         text: str,
         filters: Mapping[str, Any],
         tree: Filter | None,
-        like: tuple[int, list[str]] | None,
+        like: tuple[int, dict[str, Any]] | None,
     ) -> None:
         self.conn = conn
         self.collection_id = collection_id
         self.fields = fields
+        self.search_fields = search_fields
         self.words = tuple(words_of(text))
         self.columns = {
             fields.slots[name]: weight
@@ -62,6 +73,7 @@ class Plan:
             if name in fields.text
         }
         self.total = 0
+        self.best: dict[str, Any] | None = None  # the best match's body, when none has every word
         parts: list[Sql] = [("d.collection_id = %s", [collection_id])]
         for name, wanted in filters.items():
             values = wanted if isinstance(wanted, list) else [wanted]
@@ -71,15 +83,18 @@ class Plan:
             parts.append(matching(tree, fields))
         self.score: Sql = ("0", [])
         if like is not None:
-            rowid, lexemes = like
-            parts.append(("d.id <> %s", [rowid]))
-            match, self.score = self._similar(lexemes)
-            parts.append(("d.words @@ %s::tsquery", [match]))
+            similar = self._like(_joined(parts), *like)
+            ids, scores = [rowid for rowid, _ in similar], [score for _, score in similar]
+            parts.append(("d.id = ANY(%s)", [ids]))
+            self.score = (
+                "(SELECT s FROM unnest(%s::bigint[], %s::float8[]) AS u(i, s) WHERE u.i = d.id)",
+                [ids, scores],
+            )
         self.base = self.where = _joined(parts)
 
     def page(self, limit: int, offset: int, sort: Sort | None) -> list[Row]:
-        """One page; sets `total`. With words, those as typed, or, when they find nothing,
-        the words with typos."""
+        """One page; sets `total`. With words, the levels of `words`, each searched only when
+        the one before found few documents, and holding it first."""
         by: Sql | None = None
         if sort is not None:
             column = self.fields.sort_column(sort.field)
@@ -89,10 +104,29 @@ class Plan:
             by = (f"(d.numbers -> %s ->> 0)::float8 {direction} NULLS LAST, d.id", [column])
         if not (self.words and self.columns):
             return self._read(None, by, limit, offset)
-        rows = self._read(self._text(self.words, {}), by, limit, offset)
-        if self.total == 0 and any(typos(word) for word in self.words):
-            rows = self._read(self._text(self.words, self._typos()), by, limit, offset)
+        exact = self._text(self.words, {}, every=True)
+        rows = self._read(exact, by, limit, offset)
+        found = self.total
+        some = len(self.words) > 1 and found < MOST_WORDS_THRESHOLD
+        if some:
+            level = self._text(self.words, self._typos(), every=False, worth=self._worth())
+        elif found < TYPO_THRESHOLD and any(typos(word) for word in self.words):
+            level = self._text(self.words, self._typos(), every=True)
+        else:
+            return rows
+        if by is not None:  # the documents of the narrower level still come first
+            by = (f"d.words @@ %s::tsquery DESC, {by[0]}", [exact[0], *by[1]])
+        rows = self._read(level, by, limit, offset)
+        if some and found == 0 and rows:
+            best = rows[0] if by is None and offset == 0 else self._read(level, None, 1, 0)[0]
+            self.best = best[2]
         return rows
+
+    def left_out(self, best: dict[str, Any]) -> tuple[str, ...]:
+        """The words of the query that the body of the best match lacks."""
+        names = [name for name in self.search_fields if name in self.fields.text]
+        have = words_in(best, names, self.words)
+        return tuple(word for word in self.words if word not in have)
 
     def _read(
         self, text: tuple[str, Sql] | None, by: Sql | None, limit: int, offset: int
@@ -124,39 +158,48 @@ class Plan:
         ]
 
     def _text(
-        self, words: tuple[str, ...], typo: dict[tuple[int, int], list[str]]
+        self,
+        words: tuple[str, ...],
+        typo: Typos,
+        *,
+        every: bool,
+        worth: Mapping[str, float] | None = None,
     ) -> tuple[str, Sql]:
-        """The tsquery every match meets, and the score of a match."""
+        """The tsquery that matches hold (every word, or any), and the score of a match."""
         clauses: list[str] = []
         cases: list[str] = []
         params: list[Any] = []
         for position, word in enumerate(words):
             last = position == len(words) - 1
-            alternatives: list[str] = []
+            exact: list[str] = []
+            forms: list[str] = []
             for slot, weight in self.columns.items():
-                exact = quote(f"{slot}.{word}")
-                case = (
-                    "CASE WHEN d.words @@ %s::tsquery THEN %s * (1 + ts_rank(d.words, %s::tsquery))"
-                )
-                params += [exact, weight, exact]
-                alternatives.append(exact)
-                if last:
-                    case += " WHEN d.words @@ %s::tsquery THEN %s"
-                    params += [exact + ":*", weight * PREFIX_WEIGHT]
-                    alternatives.append(exact + ":*")
-                near_words = [quote(f"{slot}.{w}") for w in typo.get((position, slot), [])]
-                if near_words:
-                    case += " WHEN d.words @@ %s::tsquery THEN %s"
-                    params += [" | ".join(near_words), weight * TYPO_WEIGHT]
-                    alternatives += near_words
-                cases.append(case + " ELSE 0 END")
-            clauses.append("(" + " | ".join(alternatives) + ")")
-        return " & ".join(clauses), (" + ".join(cases), params)
+                lexeme = quote(f"{slot}.{word}")
+                cases.append(_RANKED)
+                params += [lexeme, weight, lexeme]
+                exact += [lexeme, lexeme + ":*"] if last else [lexeme]
+                forms += [quote(f"{slot}.{near}") for near in typo.get((position, slot), [])]
+            any_form = " | ".join([*exact, *forms])
+            bonus = WORD_BONUS * (worth or {}).get(word, 1.0) + TYPO_WEIGHT * max(
+                self.columns.values()
+            )
+            cases.append("CASE WHEN d.words @@ %s::tsquery THEN %s ELSE 0 END")
+            params += [any_form, bonus]
+            cases.append("CASE WHEN d.words @@ %s::tsquery THEN %s ELSE 0 END")
+            params += [" | ".join(exact), EXACT_BONUS]
+            clauses.append(f"({any_form})")
+        return (" & " if every else " | ").join(clauses), (" + ".join(cases), params)
 
-    def _typos(self) -> dict[tuple[int, int], list[str]]:
+    def _worth(self) -> dict[str, float]:
+        """Each word's rarity in the collection (`words.rarity`), as typed."""
+        held = self._frequencies(list(self.words))
+        total = self._documents()
+        return {word: rarity(held.get(word, 0), total) for word in self.words}
+
+    def _typos(self) -> Typos:
         """For each word that may carry typos, and each search field: the collection's words
         that it may stand for."""
-        found: dict[tuple[int, int], list[str]] = {}
+        found: Typos = {}
         self.conn.exec_driver_sql(
             "SELECT set_config('pg_trgm.similarity_threshold', %s, true), "
             "set_config('pg_trgm.word_similarity_threshold', %s, true)",
@@ -181,27 +224,50 @@ class Plan:
                     found.setdefault((position, int(slot)), []).append(str(candidate))
         return found
 
-    def _similar(self, lexemes: list[str]) -> tuple[str, Sql]:
-        """Documents sharing the most telling words of the document's search fields: up to
-        SIMILAR_TERMS of its words, the rarest in the collection first, each scoring its
-        inverse document frequency."""
-        own = [lexeme for lexeme in lexemes if _slot(lexeme) in self.columns]
-        if not own:
-            return "''", ("0", [])  # an empty tsquery: nothing is like a document without words
-        rows = self.conn.exec_driver_sql(
-            "SELECT slot::text || '.' || word, documents FROM engine_terms "
-            "WHERE collection_id = %s AND slot::text || '.' || word = ANY(%s) "
-            "ORDER BY documents, word LIMIT %s",
-            (self.collection_id, own, SIMILAR_TERMS),
-        ).all()
-        total = max(1, self._documents())
+    def _like(self, where: Sql, rowid: int, body: dict[str, Any]) -> list[tuple[int, float]]:
+        """The SIMILAR_RESULTS documents that share most of what this one is about (its
+        telling words over the search fields, `words.telling_words`), within the filters:
+        each word found in any search field scores its worth times the best field's weight
+        (relative to the first)."""
+        field_weights = weights(self.search_fields)
+        texts = [
+            (field_weights[name], item)
+            for name in self.search_fields
+            if name in self.fields.text
+            for item in items_of(body.get(name))
+            if isinstance(item, str)
+        ]
+        terms = telling_words(texts, self._frequencies, self._documents())
+        if not terms:
+            return []
+        top = max(self.columns.values())
         cases: list[str] = []
         params: list[Any] = []
-        for lexeme, documents in rows:
-            cases.append("CASE WHEN d.words @@ %s::tsquery THEN %s ELSE 0 END")
-            params += [quote(lexeme), math.log(1 + total / max(1, int(documents)))]
-        match = " | ".join(quote(lexeme) for lexeme, _ in rows)
-        return (match or "''"), (" + ".join(cases) or "0", params)
+        alternatives: list[str] = []
+        for word, score in terms:
+            case = "CASE"
+            for slot, weight in sorted(self.columns.items(), key=lambda pair: -pair[1]):
+                lexeme = quote(f"{slot}.{word}")
+                case += " WHEN d.words @@ %s::tsquery THEN %s"
+                params += [lexeme, score * weight / top]
+                alternatives.append(lexeme)
+            cases.append(case + " ELSE 0 END")
+        sql, where_params = where
+        rows = self.conn.exec_driver_sql(
+            f"SELECT d.id, {' + '.join(cases)} AS score FROM engine_documents d WHERE {sql} "
+            "AND d.id <> %s AND d.words @@ %s::tsquery ORDER BY score DESC, d.id LIMIT %s",
+            (*params, *where_params, rowid, " | ".join(alternatives), SIMILAR_RESULTS),
+        ).all()
+        return [(int(row[0]), round(float(row[1]), 6)) for row in rows]
+
+    def _frequencies(self, words: list[str]) -> dict[str, int]:
+        """Each word's document frequency in the search field that holds it most."""
+        rows = self.conn.exec_driver_sql(
+            "SELECT word, max(documents) FROM engine_terms WHERE collection_id = %s "
+            "AND slot = ANY(%s) AND word = ANY(%s) GROUP BY word",
+            (self.collection_id, list(self.columns), words),
+        ).all()
+        return {str(word): int(documents) for word, documents in rows}
 
     def _documents(self) -> int:
         return int(
@@ -244,10 +310,6 @@ def _value(kind: str, value: str) -> str | int | float | bool:
         number = float(value)
         return int(number) if number.is_integer() else number
     return value
-
-
-def _slot(lexeme: str) -> int:
-    return int(lexeme.split(".", 1)[0])
 
 
 def _joined(parts: list[Sql]) -> Sql:
