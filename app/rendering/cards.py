@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from markupsafe import Markup, escape
 
@@ -63,7 +63,14 @@ class Links:
         return path + ("?" + self.query if self.query else "")
 
     def similar(self, document_id: str) -> str:
-        return f"{self.base}?{urlencode({'similar_to': document_id})}"
+        """The documents like this one, with the search's query and filters kept for the way
+        back (the list itself is the document's neighbours within those filters)."""
+        kept = [
+            (key, value)
+            for key, value in parse_qsl(self.query, keep_blank_values=False)
+            if key not in ("similar_to", "page")
+        ]
+        return f"{self.base}?{urlencode([*kept, ('similar_to', document_id)])}"
 
 
 def label_of(name: str, config: FieldConfig | None) -> str:
@@ -140,9 +147,14 @@ def cards(
     thumb_name = thumbnail_field(display)
     description_name = description_field(display)
     listed = card_fields(display)
-    describe = description_name is not None and description_name in listed
-    shown = [name for name in listed if name != description_name]
     description_config = configs.get(description_name or "")
+    # The description is a card's line of text, marked where the query matched, unless its
+    # config draws it otherwise (a format, a plugin): then it is a field like any other.
+    plain = (description_config is None or description_config.format == "text") and not (
+        frames and description_name in frames
+    )
+    describe = plain and description_name is not None and description_name in listed
+    shown = [name for name in listed if name != description_name or not plain]
     description_options = description_config.format_options if description_config else None
     description_limit = (
         description_options.truncate_chars if description_options else None

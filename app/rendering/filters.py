@@ -18,7 +18,7 @@ from typing import Any, Literal
 from urllib.parse import urlencode
 
 from app.rendering.form import Params
-from app.schemas.display import DisplayConfig
+from app.schemas.display import PAGE_PARAMETERS, DisplayConfig
 
 PREFIX = "f."
 # A field is offered as values when it has at most this many, and some value repeats.
@@ -27,6 +27,7 @@ MAX_VALUE_CHARS = 60
 # Numbers with few distinct whole values (years of warranty, sizes) read better as boxes.
 MAX_NUMBER_VALUES = 10
 SHOWN_VALUES = 8  # the rest of a field's values sit behind "more"
+MAX_REPEATS = 100  # values of one input a page's links carry (a multiselect's, at most)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ][0-9:.+-Z]*)?")
 
 Kind = Literal["values", "range"]
@@ -129,13 +130,17 @@ class Selection:
 
 
 def selection(params: Params, choices: Choices) -> Selection:
+    """What the URL picks. Only values the panel offers are picks (at most the field's
+    values, however many a URL repeats): a page's work stays bounded, and a value that is not
+    there any more filters nothing rather than everything away."""
     chosen = Selection()
     for spec in choices.fields:
         key = PREFIX + spec.name
         if spec.kind == "values":
-            tokens = list(dict.fromkeys(t for t in params.getlist(key) if t != ""))
+            offered = {token(value) for value in spec.values}
+            tokens = [t for t in dict.fromkeys(params.getlist(key)) if t in offered]
             if tokens:
-                chosen.values[spec.name] = tokens[:100]
+                chosen.values[spec.name] = tokens
             continue
         low = _number(params.get(key + ".min", ""), key + ".min", chosen.errors)
         high = _number(params.get(key + ".max", ""), key + ".max", chosen.errors)
@@ -148,6 +153,27 @@ def selection(params: Params, choices: Choices) -> Selection:
     similar = params.get("similar_to", "").strip()
     chosen.similar_to = similar[:500] or None
     return chosen
+
+
+def canonical(
+    items: Sequence[tuple[str, str]], inputs: Iterable[str], chosen: Selection
+) -> list[tuple[str, str]]:
+    """The page's query parameters that mean something, in their order: the inputs' (each at
+    most MAX_REPEATS times), the page's own, and the picks, once each. Every link the page
+    writes is built from these, so a URL stuffed with parameters costs no more to answer."""
+    picked = {(PREFIX + name, t) for name, tokens in chosen.values.items() for t in tokens}
+    known = {*inputs, *PAGE_PARAMETERS}
+    known |= {PREFIX + name + end for name in chosen.ranges for end in (".min", ".max")}
+    kept: list[tuple[str, str]] = []
+    seen: dict[str, int] = {}
+    for key, value in items:
+        if (key, value) in picked:
+            picked.discard((key, value))
+        elif key not in known or seen.get(key, 0) >= MAX_REPEATS:
+            continue
+        seen[key] = seen.get(key, 0) + 1
+        kept.append((key, value))
+    return kept
 
 
 def _number(text: str, key: str, errors: dict[str, str]) -> float | None:

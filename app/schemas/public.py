@@ -66,8 +66,9 @@ class ExecuteRequest(OpenModel):
     )
     similar_to: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = Field(
         default=None,
-        description="A document id: answer the documents most like it (it excluded), ranked "
-        "by the words of the search fields. The embedded engine only.",
+        description="A document id: answer the documents most like it (it excluded, at most "
+        "20, within the filters), ranked by the words it is about over the search fields "
+        "(rare and repeated ones). No text input is needed. The embedded engine only.",
     )
     # The SDK sends these as false; true asks for what no backend here has (stored blobs,
     # vectors), so it is refused rather than quietly ignored.
@@ -196,14 +197,30 @@ class ExecutePagination(Model):
     has_next: bool
 
 
+class FacetCount(Model):
+    value: str | int | float | bool
+    count: int
+
+
 class ExecuteResponse(Model):
-    """What execute answers: each document holds document_id, score and the exposed fields."""
+    """What execute answers: each document holds document_id, score and the exposed fields
+    (and `highlights` of the search fields the query matched, when it has a text query)."""
 
     execution_id: str
     status: Literal["completed"] = "completed"
     documents: list[dict[str, Any]]
     results: list[dict[str, Any]]
     pagination: ExecutePagination
+    facets: dict[str, list[FacetCount]] | None = Field(
+        default=None,
+        description="With `facets` asked for: each field's values over every match, most first.",
+    )
+    words_left_out: list[str] | None = Field(
+        default=None,
+        description="When no document has every word of the text query: the words (as the "
+        "engine folds them) that the best match lacks. The documents answered have most of "
+        "the query, the rarer words counting for more.",
+    )
 
 
 class PublicRetrieverConfigResponse(Model):

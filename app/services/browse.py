@@ -22,7 +22,7 @@ from app.rendering.filters import Choices, FilterField, Selection, classify, sor
 from app.schemas.public import MAX_FACETS, ExecuteRequest, OffsetPagination, SortField
 from app.services.access import Caller
 from app.services.catalog import PublicRetriever
-from app.services.query import Answer, PublicQuery
+from app.services.query import FULL_TEXT_INPUT, Answer, PublicQuery
 
 CHOICES_SECONDS = 60.0
 FILTERS_EXTENSION = "filters"
@@ -111,7 +111,11 @@ class Browse:
         page: int,
         page_size: int,
     ) -> PageResult:
-        """One page of results with the panel's counts (a 429 or any refusal raises)."""
+        """One page of results with the panel's counts (a 429 or any refusal raises). A list
+        of documents like one is that document's neighbours within the filters: the text
+        query stays in the page's URL for the way back, and out of the search."""
+        if chosen.similar_to:
+            inputs = {name: value for name, value in inputs.items() if name != FULL_TEXT_INPUT}
         values = [spec.name for spec in choices.fields if spec.kind == "values"]
         sort = (
             [SortField(field=chosen.sort.field, direction=chosen.sort.direction)]

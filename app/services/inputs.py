@@ -18,11 +18,13 @@ _TEXTUAL = {InputType.STRING, InputType.TEXT, InputType.DOCUMENT_REFERENCE}
 _FILES = {InputType.IMAGE, InputType.AUDIO, InputType.VIDEO, InputType.PDF, InputType.EXCEL}
 
 
-def validate_inputs(configs: list[InputConfig], given: dict[str, Any]) -> dict[str, Any]:
+def validate_inputs(
+    configs: list[InputConfig], given: dict[str, Any], *, required: bool = True
+) -> dict[str, Any]:
     """The inputs to run, or a 422 naming the first wrong input and what it accepts.
 
     Unknown inputs are refused (a typo should not silently search everything); empty values
-    count as absent.
+    count as absent. `required=False` for a search that needs no input (documents like one).
     """
     known = {config.field_name: config for config in configs}
     unknown = sorted(set(given) - set(known))
@@ -36,7 +38,7 @@ def validate_inputs(configs: list[InputConfig], given: dict[str, Any]) -> dict[s
         if _empty(value):
             value = config.field_schema.default  # checked when the config was published
         if _empty(value):
-            if config.required or config.field_schema.required:
+            if required and (config.required or config.field_schema.required):
                 raise _invalid(name, "is required")
             continue
         accepted[name] = _check(name, config.field_schema, value)

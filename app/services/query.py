@@ -19,6 +19,7 @@ from typing import Any
 
 from app import crypto
 from app.adapters.backends import Backends, Page, Query
+from app.adapters.engine.words import words_of
 from app.errors import AppError, NotFound, PasswordRequired, invalid
 from app.metrics import Metrics
 from app.schemas.filters import Filter, parse_filters
@@ -146,7 +147,10 @@ class PublicQuery:
         headers = await self.admit(retriever, caller) if counted else {}
         try:
             body = parse_json(ExecuteRequest, request) if isinstance(request, bytes) else request
-            inputs = validate_inputs(retriever.display.inputs, body.inputs)
+            # Documents like one need no text: a required query input is not required then.
+            inputs = validate_inputs(
+                retriever.display.inputs, body.inputs, required=body.similar_to is None
+            )
             tree = parse_filters(body.filters, retriever.display.exposed_fields)
             page_number, page_size = _page(body, retriever.rate_limit.max_results_per_query)
             exposed = retriever.display.exposed_fields
@@ -262,6 +266,8 @@ class PublicQuery:
         }
         if page.facets is not None:
             answer["facets"] = page.facets
+        if page.left_out:
+            answer["words_left_out"] = list(page.left_out)
         return answer
 
 
@@ -278,6 +284,11 @@ class _Search:
     facets: tuple[str, ...] = ()
     sort: tuple[str, str] | None = None
     similar_to: str | None = None
+
+
+def words_kept(text: str, left_out: list[str]) -> list[str]:
+    """The words of a text query, as the engine reads them, less those `words_left_out`."""
+    return list(dict.fromkeys(word for word in words_of(text) if word not in left_out))
 
 
 def _config(retriever: PublicRetriever, display: dict[str, Any]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from app.settings import Settings
 from app.web.app import create_app
 from tests.helpers import (
     browse_config,
+    display_config,
     local_backend,
     owner_headers,
     protect,
@@ -81,6 +82,7 @@ def publish(client: TestClient, name: str = "shop", **changes: Any) -> str:
 
 
 def titles(html: str) -> list[str]:
+    html = re.sub(r'<span class="visually-hidden">[^<]*</span>', "", html)
     found = re.findall(r'<h2 class="title">(?:<a [^>]*>)?(.*?)(?:</a>)?</h2>', html)
     return [re.sub(r"</?mark>", "", title) for title in found]
 
@@ -190,7 +192,8 @@ def test_the_detail_view_has_its_own_url(client: TestClient) -> None:
     assert re.findall(r"<dt>([^<]*)</dt>", html) == ["Price", "Brand", "Url"]
     assert '<a href="/r/shop?query=travel">← Back to results</a>' in html
     assert '<a class="button" href="https://shop.example.com/1"' in html
-    assert '<a class="button button--quiet" href="/r/shop?similar_to=d1">Find similar</a>' in html
+    similar = "/r/shop?query=travel&amp;similar_to=d1"  # the search kept for the way back
+    assert f'<a class="button button--quiet" href="{similar}">Find similar</a>' in html
     assert "Secret" not in html
     assert "in_stock" not in html
     fragment = client.get("/r/shop/d/d1", headers={"X-Partial": "detail"})
@@ -215,6 +218,76 @@ def test_find_similar_lists_the_items_most_like_one(client: TestClient) -> None:
     unknown = client.get("/r/shop?similar_to=nothing-like-it")
     assert unknown.status_code == 422
     assert "similar_to: no document" in unknown.text
+
+
+def test_find_similar_needs_no_query_and_keeps_the_search(client: TestClient) -> None:
+    # The seed's config, as a publisher starts from it: the query input is required.
+    config = display_config(
+        exposed_fields=EXPOSED,
+        components={"show_filters": True, "result_card": {"show_find_similar": True}},
+    )
+    assert config["inputs"][0]["required"] is True
+    publish_backend(client, "shop", local_backend(), config)
+    search = client.get("/r/shop?query=travel&f.brand=Lumen").text
+    link = "/r/shop?query=travel&amp;f.brand=Lumen&amp;similar_to=d1"
+    assert f'<a class="similar" href="{link}">Find similar' in search
+    similar = client.get(link.replace("&amp;", "&"))
+    assert similar.status_code == 200, similar.text[:500]
+    # Like the travel headphones, within the Lumen filter; the query is not searched.
+    assert titles(similar.text) == ["Travel speaker", "Desk lamp"]
+    assert "Similar to <strong>Travel headphones</strong>" in similar.text
+    back = '<a class="chip chip--on" href="/r/shop?query=travel&amp;f.brand=Lumen">Similar items'
+    assert back in similar.text
+    # The detail view's similar items, and the API's, need no query either.
+    detail = client.get("/r/shop/d/d1")
+    assert detail.status_code == 200
+    assert client.get("/r/shop?similar_to=d1").status_code == 200
+    answer = client.post("/v1/public/retrievers/shop/execute", json={"similar_to": "d1"})
+    assert answer.status_code == 200, answer.text
+    assert "d1" not in [d["document_id"] for d in answer.json()["documents"]]
+    refused = client.post("/v1/public/retrievers/shop/execute", json={"inputs": {}})
+    assert refused.status_code == 422
+    assert "inputs.query" in refused.text
+
+
+def test_the_page_says_which_words_it_left_out(client: TestClient) -> None:
+    publish(client)
+    page = client.get("/r/shop", params={"query": "red lamp"}).text
+    assert titles(page) == ["Desk lamp"]
+    assert "No results for <strong>red lamp</strong>; showing <strong>lamp</strong>:" in page
+    answer = client.post(
+        "/v1/public/retrievers/shop/execute", json={"inputs": {"query": "red lamp"}}
+    ).json()
+    assert answer["words_left_out"] == ["red"]
+    assert [d["document_id"] for d in answer["documents"]] == ["d6"]
+    # Every word found: nothing is said, nothing left out.
+    whole = client.get("/r/shop", params={"query": "desk lamp"}).text
+    assert "No results for" not in whole
+    assert (
+        "words_left_out"
+        not in client.post(
+            "/v1/public/retrievers/shop/execute", json={"inputs": {"query": "desk lamp"}}
+        ).text
+    )
+
+
+def test_picks_the_panel_never_offered_cost_nothing(client: TestClient) -> None:
+    publish(client, card={"show_find_similar": True})
+    junk = [("f.brand", f"b{i}") for i in range(1000)] + [("f.tags", f"t{i}") for i in range(1000)]
+    page = client.get("/r/shop", params=[*junk, ("f.brand", "Lumen"), ("f.brand", "Lumen")])
+    assert page.status_code == 200
+    # Only the offered value is a pick: one chip, and every link the page writes carries it
+    # once and nothing of the rest.
+    assert titles(page.text) == ["Travel headphones", "Travel speaker", "Desk lamp"]
+    assert re.findall(r'aria-label="Remove filter ([^"]*)"', page.text) == ["Brand: Lumen"]
+    assert "b999" not in page.text
+    assert "t999" not in page.text
+    assert page.text.count("f.brand=Lumen&amp;similar_to=") == 3
+    assert len(page.text) < 60_000
+    # A page of junk alone filters nothing.
+    plain = client.get("/r/shop", params=junk)
+    assert titles(plain.text) == titles(client.get("/r/shop").text)
+    assert "Remove filter" not in plain.text
 
 
 @pytest.mark.parametrize(
@@ -307,7 +380,7 @@ def test_hostile_page_parameters_never_break_the_page(client: TestClient) -> Non
         assert detail.status_code == 404, (value, detail.text[:300])
     many = client.get("/r/shop", params=[("f.brand", f"b{i}") for i in range(3000)])
     assert many.status_code == 200
-    assert "No results for this search" in many.text
+    assert "Remove filter" not in many.text  # no brand is called that: nothing is picked
 
 
 def test_a_detail_view_behind_a_password_asks_for_it_and_comes_back(client: TestClient) -> None:

@@ -111,6 +111,23 @@ def test_a_plugin_field_is_a_sandboxed_frame_over_its_text(site: TestClient) -> 
     assert f'<script src="{asset_url("plugins.js")}" defer>' in page.text
 
 
+def test_a_plugin_draws_the_description_on_cards_too(site: TestClient) -> None:
+    _plugin(site)
+    config = _plain(
+        field_config={
+            "description": {"format": "plugin", "format_options": {"plugin": "star-rating"}}
+        }
+    )
+    assert _publish(site, config).status_code == 200
+    page = site.get("/r/lamps").text
+    # Each card's description is in the plugin's frame, as the detail view has it.
+    assert [m["field"] for m in _messages(page)] == ["description", "description"]
+    assert len(re.findall(r"<iframe[^>]*>", page)) == 2
+    assert '<p class="desc">' not in page
+    detail = site.get("/r/lamps/d/a").text
+    assert [m["field"] for m in _messages(detail)] == ["description"]
+
+
 def test_read_document_sends_only_the_cards_exposed_fields(site: TestClient) -> None:
     _plugin(site, permissions=["read_document"])
     _publish(site, _config())

@@ -53,6 +53,7 @@ class Page:
     documents: list[dict[str, Any]]
     total: int | None
     facets: dict[str, list[dict[str, Any]]] | None = None  # {field: [{value, count}]}
+    left_out: tuple[str, ...] = ()  # the query's words the best match lacks, when none has all
 
 
 class Backend(Protocol):

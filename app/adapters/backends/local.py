@@ -71,7 +71,10 @@ class LocalBackend:
             for name, values in result.facets.items()
         }
         return Page(
-            documents=documents, total=result.total, facets=facets if query.facets else None
+            documents=documents,
+            total=result.total,
+            facets=facets if query.facets else None,
+            left_out=result.left_out,
         )
 
 

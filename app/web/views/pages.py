@@ -16,6 +16,7 @@ from app.paths import STATIC_DIR
 from app.rendering.cards import PAGE_SIZE, Links, cards, title_field
 from app.rendering.filters import (
     Choices,
+    canonical,
     chips,
     clear_url,
     panel,
@@ -28,6 +29,7 @@ from app.rendering.formats import truncate
 from app.rendering.page_kinds import result_layout, template_of
 from app.services.access import Caller
 from app.services.catalog import PublicRetriever
+from app.services.query import FULL_TEXT_INPUT, words_kept
 from app.services.wiring import Services
 from app.web.requests import caller_of, services_of
 from app.web.templates import frame_ancestors, origin_allowed, render
@@ -41,8 +43,8 @@ def _csrf(request: Request) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(key, salt="unlock-form")
 
 
-def _page_url(request: Request, base: str, **changes: Any) -> str:
-    params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
+def _page_url(items: list[tuple[str, str]], base: str, **changes: Any) -> str:
+    params = [(k, v) for k, v in items if k not in changes]
     params += [(k, str(v)) for k, v in changes.items() if v is not None]
     return base + ("?" + urlencode(params) if params else "")
 
@@ -55,7 +57,8 @@ async def search_page(request: Request) -> Response:
     try:
         retriever = await services.query.open(name, caller)
     except PasswordRequired:
-        return await password_page(request, name, _page_url(request, base))
+        here = _page_url(request.query_params.multi_items(), base)
+        return await password_page(request, name, here)
 
     display = retriever.display
     state = form_state(display, request.query_params)
@@ -82,8 +85,10 @@ async def search_page(request: Request) -> Response:
     documents = result["documents"] if result else []
     paging = result["pagination"] if result else None
     page_size = paging["page_size"] if paging else PAGE_SIZE
-    items = request.query_params.multi_items()
-    links = Links(f"/r/{retriever.public_name}", request.url.query)
+    items = canonical(
+        request.query_params.multi_items(), [i.field_name for i in display.inputs], chosen
+    )
+    links = Links(f"/r/{retriever.public_name}", urlencode(items))
     label = value_labeller(display)
     values: dict[str, Any] = {
         "state": state,
@@ -104,14 +109,15 @@ async def search_page(request: Request) -> Response:
         "clear_url": clear_url(base, items),
         "unsimilar_url": url(base, items, drop_keys={"similar_to"}),
         "similar_title": await _similar_title(services, retriever, caller, chosen.similar_to),
+        "left_out": _left_out(state.inputs, result),
         "sorts": choices.sorts,
         "layout": result_layout(display),
         "kind": template_of(display),
         "paging": paging,
-        "prev_url": _page_url(request, base, page=state.page - 1 if state.page > 2 else None)
+        "prev_url": _page_url(items, base, page=state.page - 1 if state.page > 2 else None)
         if state.page > 1
         else None,
-        "next_url": _page_url(request, base, page=state.page + 1)
+        "next_url": _page_url(items, base, page=state.page + 1)
         if paging and paging["has_next"]
         else None,
         "canonical": (display.seo.canonical_url if display.seo else None)
@@ -148,6 +154,16 @@ async def _similar_title(
         return None
     title = answer.body["document"].get(title_field(retriever.display))
     return truncate(str(title), 80) if title not in (None, "") else None
+
+
+def _left_out(inputs: dict[str, Any], result: dict[str, Any] | None) -> dict[str, str] | None:
+    """What the results header says when no document had every word: the query as typed,
+    and the words the best results have."""
+    left_out = (result or {}).get("words_left_out")
+    text = inputs.get(FULL_TEXT_INPUT)
+    if not left_out or not isinstance(text, str):
+        return None
+    return {"query": text, "showing": " ".join(words_kept(text, left_out))}
 
 
 def _parent_origin(request: Request, retriever: PublicRetriever) -> str | None:
