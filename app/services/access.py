@@ -11,7 +11,8 @@ from app.errors import Forbidden, PasswordRequired
 from app.metrics import Metrics
 from app.services.catalog import PublicRetriever
 from app.services.cookies import UnlockCookies
-from app.services.limits import RateLimiter, Window, address_key
+from app.services.limits import Window, address_key
+from app.services.throttle import PasswordThrottle
 from app.services.vault import Vault
 
 MAX_FAILED_ATTEMPTS = 5
@@ -30,11 +31,11 @@ class Caller:
 
 class Access:
     def __init__(
-        self, vault: Vault, cookies: UnlockCookies, limiter: RateLimiter, metrics: Metrics
+        self, vault: Vault, cookies: UnlockCookies, throttle: PasswordThrottle, metrics: Metrics
     ) -> None:
         self.vault = vault
         self.cookies = cookies
-        self.limiter = limiter
+        self.throttle = throttle
         self.metrics = metrics
 
     async def check(
@@ -66,10 +67,9 @@ class Access:
     ) -> bool:
         """Check a guess, refusing with 429 once this address has guessed wrong too often.
 
-        Every guess is counted first, in one atomic increment, and checked only if it is
-        within the allowance, so concurrent guesses (from any number of processes sharing the
-        counters) can never check more than `MAX_FAILED_ATTEMPTS` passwords. A right password
-        gives its count back.
+        Every guess is counted first and checked only if it is within the allowance (see
+        `PasswordThrottle`, which also keeps the count through a Redis outage); a right
+        password gives its count back.
         """
         if not retriever.password_protected:
             return False  # no password to guess: nothing matches, and nothing is counted
@@ -79,18 +79,15 @@ class Access:
             FAILED_ATTEMPTS_WINDOW_SECONDS,
             f"{retriever.record.public_id}:{address_key(caller.ip)}",
         )
-        decision = await self.limiter.hit([window])
-        if decision is not None and not decision.allowed:
-            raise decision.refuse(
-                f"Too many wrong passwords from this address; try again in {decision.reset} s."
-            )
+        guess = await self.throttle.admit(window)
         if secret is None:
             secret = await self._password(retriever)
         # Compared in constant time; a missing secret matches nothing.
         if secret is not None and crypto.same(password, secret):
-            await self.limiter.give_back(window)
+            await self.throttle.right(guess)
             return True
         self.metrics.password_failures.inc()
+        await self.throttle.wrong(guess)
         return False
 
     async def unlock_cookie(self, retriever: PublicRetriever) -> str | None:
