@@ -4,7 +4,8 @@ the throttle on wrong passwords.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from app import crypto
 from app.errors import Forbidden, PasswordRequired
@@ -19,6 +20,10 @@ MAX_FAILED_ATTEMPTS = 5
 FAILED_ATTEMPTS_WINDOW_SECONDS = 15 * 60
 
 
+def _nothing() -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class Caller:
     """Who is asking, as far as access is concerned."""
@@ -27,6 +32,10 @@ class Caller:
     api_key: str | None = None
     password: str | None = None
     cookie: str | None = None
+    # Told when the answer concerns a password-protected retriever (it depends on the
+    # password or cookie sent, refusals and the password form included), so that the surface
+    # keeps it out of shared caches.
+    keep_private: Callable[[], None] = field(default=_nothing, compare=False, repr=False)
 
 
 class Access:
@@ -44,6 +53,8 @@ class Access:
         """The public key (when sent) and, unless told not to, the password (when set),
         before anything runs."""
         record = retriever.record
+        if retriever.password_protected:
+            caller.keep_private()
         if caller.api_key is not None and not crypto.same(caller.api_key, record.public_api_key):
             raise Forbidden("X-Public-API-Key is not this retriever's key.")
         if not retriever.password_protected or not password:
@@ -73,6 +84,7 @@ class Access:
         """
         if not retriever.password_protected:
             return False  # no password to guess: nothing matches, and nothing is counted
+        caller.keep_private()
         window = Window(
             "password-attempts",
             MAX_FAILED_ATTEMPTS,
