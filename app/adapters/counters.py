@@ -1,4 +1,5 @@
-"""Counters for the rate limits: a `limits` async storage (memory, or Redis through redis-py).
+"""Counters for the rate limits: a `limits` async storage (memory, or Redis through redis-py),
+or the store (`StoreCounters`, for counts that must outlive a Redis outage).
 
 The counting is `limits`', so that a Redis round trip never blocks the event loop; the window
 arithmetic is the rate limiter's own (`app/services/limits.py`).
@@ -13,6 +14,9 @@ from limits.aio.storage import MemoryStorage, Storage
 from limits.storage import storage_from_string
 
 from app.adapters.clock import Clock
+from app.adapters.store import Store
+from app.adapters.store import counts as queries
+from app.adapters.threads import in_thread
 from app.errors import LimitsUnavailable
 
 logger = logging.getLogger("retriever_pages")
@@ -71,6 +75,29 @@ class Counters:
 
     def _now(self) -> float:
         return self.clock().timestamp()
+
+
+class StoreCounters:
+    """Counters in the store, shared by every process that shares it. A write per count, so
+    only for counts that are few and must not be lost (wrong passwords)."""
+
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+
+    async def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        return await in_thread(self._incr, key, expiry, amount)
+
+    def _incr(self, key: str, expiry: int, amount: int) -> int:
+        now = self.clock().timestamp()
+        with self.store.write() as tx:
+            value = queries.add(tx.conn, key, amount, now + expiry, now)
+        if amount > 0 and value == amount:
+            # A new counter: a moment to drop the expired ones (in a transaction of its own, so
+            # that the delete's row locks are never held while waiting for another's).
+            with self.store.write() as tx:
+                queries.prune(tx.conn, now)
+        return value
 
 
 def _redis_storage(uri: str) -> Storage:

@@ -4,18 +4,24 @@ the throttle on wrong passwords.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from app import crypto
 from app.errors import Forbidden, PasswordRequired
 from app.metrics import Metrics
 from app.services.catalog import PublicRetriever
 from app.services.cookies import UnlockCookies
-from app.services.limits import RateLimiter, Window, address_key
+from app.services.limits import Window, address_key
+from app.services.throttle import PasswordThrottle
 from app.services.vault import Vault
 
 MAX_FAILED_ATTEMPTS = 5
 FAILED_ATTEMPTS_WINDOW_SECONDS = 15 * 60
+
+
+def _nothing() -> None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -26,15 +32,19 @@ class Caller:
     api_key: str | None = None
     password: str | None = None
     cookie: str | None = None
+    # Told when the answer concerns a password-protected retriever (it depends on the
+    # password or cookie sent, refusals and the password form included), so that the surface
+    # keeps it out of shared caches.
+    keep_private: Callable[[], None] = field(default=_nothing, compare=False, repr=False)
 
 
 class Access:
     def __init__(
-        self, vault: Vault, cookies: UnlockCookies, limiter: RateLimiter, metrics: Metrics
+        self, vault: Vault, cookies: UnlockCookies, throttle: PasswordThrottle, metrics: Metrics
     ) -> None:
         self.vault = vault
         self.cookies = cookies
-        self.limiter = limiter
+        self.throttle = throttle
         self.metrics = metrics
 
     async def check(
@@ -43,6 +53,8 @@ class Access:
         """The public key (when sent) and, unless told not to, the password (when set),
         before anything runs."""
         record = retriever.record
+        if retriever.password_protected:
+            caller.keep_private()
         if caller.api_key is not None and not crypto.same(caller.api_key, record.public_api_key):
             raise Forbidden("X-Public-API-Key is not this retriever's key.")
         if not retriever.password_protected or not password:
@@ -66,31 +78,28 @@ class Access:
     ) -> bool:
         """Check a guess, refusing with 429 once this address has guessed wrong too often.
 
-        Every guess is counted first, in one atomic increment, and checked only if it is
-        within the allowance, so concurrent guesses (from any number of processes sharing the
-        counters) can never check more than `MAX_FAILED_ATTEMPTS` passwords. A right password
-        gives its count back.
+        Every guess is counted first and checked only if it is within the allowance (see
+        `PasswordThrottle`, which also keeps the count through a Redis outage); a right
+        password gives its count back.
         """
         if not retriever.password_protected:
             return False  # no password to guess: nothing matches, and nothing is counted
+        caller.keep_private()
         window = Window(
             "password-attempts",
             MAX_FAILED_ATTEMPTS,
             FAILED_ATTEMPTS_WINDOW_SECONDS,
             f"{retriever.record.public_id}:{address_key(caller.ip)}",
         )
-        decision = await self.limiter.hit([window])
-        if decision is not None and not decision.allowed:
-            raise decision.refuse(
-                f"Too many wrong passwords from this address; try again in {decision.reset} s."
-            )
+        guess = await self.throttle.admit(window)
         if secret is None:
             secret = await self._password(retriever)
         # Compared in constant time; a missing secret matches nothing.
         if secret is not None and crypto.same(password, secret):
-            await self.limiter.give_back(window)
+            await self.throttle.right(guess)
             return True
         self.metrics.password_failures.inc()
+        await self.throttle.wrong(guess)
         return False
 
     async def unlock_cookie(self, retriever: PublicRetriever) -> str | None:

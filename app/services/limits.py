@@ -11,9 +11,9 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from app.adapters.clock import Clock
-from app.adapters.counters import Counters
 from app.errors import TooManyRequests
 from app.schemas.publishing import RateLimitConfig, RateLimitTier
 
@@ -88,8 +88,14 @@ def windows_for(config: RateLimitConfig, retriever: str, client_ip: str) -> list
     return windows
 
 
+class CountStorage(Protocol):
+    """Where counts live: `Counters` (memory or Redis) or `StoreCounters` (the store)."""
+
+    async def incr(self, key: str, expiry: int, amount: int = 1) -> int: ...
+
+
 class RateLimiter:
-    def __init__(self, counters: Counters, clock: Clock, prefix: str = "rp") -> None:
+    def __init__(self, counters: CountStorage, clock: Clock, prefix: str = "rp") -> None:
         self.counters = counters
         self.clock = clock
         self.prefix = prefix
@@ -99,8 +105,14 @@ class RateLimiter:
 
     async def give_back(self, window: Window) -> None:
         """Undo one count of `window` (a request that turned out not to count)."""
+        await self.add(window, -1)
+
+    async def add(self, window: Window, amount: int) -> int:
+        """Add `amount` to `window`'s count, deciding nothing; the new count."""
         now = self.clock().timestamp()
-        await self.counters.incr(self._key(window, now), _reset(now, window.seconds) + 1, -1)
+        return await self.counters.incr(
+            self._key(window, now), _reset(now, window.seconds) + 1, amount
+        )
 
     async def hit(self, windows: Sequence[Window], cost: int = 1) -> Decision | None:
         """Count `cost` requests in every window; refuse (giving them back) if any is over.

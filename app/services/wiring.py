@@ -11,7 +11,7 @@ from app.adapters.backends import Backends
 from app.adapters.backends.local import LocalBackend
 from app.adapters.backends.mixpeek import MixpeekBackend, UpstreamClient
 from app.adapters.clock import Clock, system_clock
-from app.adapters.counters import Counters
+from app.adapters.counters import Counters, StoreCounters
 from app.adapters.destinations import DestinationPolicy
 from app.adapters.engine import SearchEngine, open_engine
 from app.adapters.store import Store
@@ -38,6 +38,7 @@ from app.services.publishing import Publishing
 from app.services.query import PublicQuery
 from app.services.readiness import Readiness
 from app.services.retrievers import Retrievers
+from app.services.throttle import PasswordThrottle
 from app.services.typeahead import Typeahead
 from app.services.vault import Vault
 from app.settings import Settings
@@ -77,6 +78,17 @@ class Services:
         self.store.close()
 
 
+def _password_throttle(store: Store, counters: Counters, clock: Clock) -> PasswordThrottle:
+    """Wrong passwords count where the rate limits do, except that under Redis with `fallback`
+    they never fall back to process memory: the store keeps them (see `PasswordThrottle`)."""
+    if not counters.shared or counters.on_failure != "fallback":
+        return PasswordThrottle(RateLimiter(counters, clock))
+    redis_only = Counters(counters.uri, "refuse", clock)
+    return PasswordThrottle(
+        RateLimiter(redis_only, clock), RateLimiter(StoreCounters(store, clock), clock)
+    )
+
+
 def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
     metrics = Metrics()
     store = Store(settings.effective_database_url)
@@ -98,7 +110,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
     cookies = UnlockCookies(
         settings.effective_secret_key, clock, settings.unlock_cookie_max_age_seconds
     )
-    access = Access(vault, cookies, limiter, metrics)
+    access = Access(vault, cookies, _password_throttle(store, counters, clock), metrics)
     query = PublicQuery(
         catalog,
         access,

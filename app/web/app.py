@@ -28,6 +28,7 @@ from app.web.errors import (
 )
 from app.web.middleware.body_limit import BodyLimitMiddleware
 from app.web.middleware.metrics import MetricsMiddleware
+from app.web.middleware.private import PrivateAnswerMiddleware
 from app.web.middleware.request_id import RequestIdMiddleware
 from app.web.views import (
     catalog,
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             Middleware(RequestIdMiddleware, access_log=settings.access_log),
             Middleware(MetricsMiddleware, metrics=services.metrics),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(PrivateAnswerMiddleware),
             Middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES),
         ],
         exception_handlers={

@@ -17,6 +17,7 @@ from app.services.cookies import UnlockCookies
 from app.services.keys import Owner
 from app.services.wiring import Services
 from app.web.clientip import client_ip
+from app.web.middleware.private import mark_private
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -138,4 +139,5 @@ def caller_of(request: Request, *, page: bool = False) -> Caller:
         api_key=None if page else headers.get("x-public-api-key"),
         password=None if page else headers.get("x-retriever-password"),
         cookie=request.cookies.get(UnlockCookies.name(request.path_params["public_name"])),
+        keep_private=lambda: mark_private(request.scope),
     )

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import httpx
 
+from app.adapters.counters import RETRY_STORAGE_AFTER_SECONDS
+from app.services.access import MAX_FAILED_ATTEMPTS
 from tests.helpers import browse_config, local_backend, owner_headers
 from tests.servers import RedisServer, server_process
 
@@ -26,8 +28,14 @@ def server(data_dir: Path, redis_url: str, on_failure: str = "fallback") -> Iter
         yield url
 
 
-def publish(url: str, name: str, limits: dict[str, int]) -> None:
+def publish(url: str, name: str, limits: dict[str, int], password: str | None = None) -> None:
     headers = owner_headers()
+    if password is not None:
+        httpx.post(
+            f"{url}/v1/organizations/secrets",
+            headers=headers,
+            json={"secret_name": f"{name}-password", "secret_value": password},
+        ).raise_for_status()
     httpx.post(
         f"{url}/v1/collections/products/documents",
         headers=headers,
@@ -46,6 +54,7 @@ def publish(url: str, name: str, limits: dict[str, int]) -> None:
             "public_name": name,
             "display_config": config,
             "rate_limit_config": {**DAILY, **limits},
+            "password_secret_name": f"{name}-password" if password is not None else None,
         },
     ).raise_for_status()
 
@@ -97,3 +106,71 @@ def test_redis_stopped_with_refuse_answers_503(tmp_path: Path, redis_server: Red
         ready = httpx.get(f"{url}/readyz")
         assert ready.status_code == 503
         assert "rate_limits" in ready.json()["error"]["message"]
+
+
+PASSWORD = "open sesame"
+
+
+def guess(url: str, name: str, password: str) -> int | bool:
+    """A password sent to /verify: whether it was right, or the status that refused it."""
+    response = httpx.post(f"{url}/v1/public/retrievers/{name}/verify", json={"password": password})
+    if response.status_code != 200:
+        return response.status_code
+    valid: bool = response.json()["valid"]
+    return valid
+
+
+def test_an_address_throttled_before_redis_stops_stays_throttled_in_every_process(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    with server(tmp_path, redis_server.url) as first, server(tmp_path, redis_server.url) as second:
+        publish(first, "guarded", {}, PASSWORD)
+        assert [guess(first, "guarded", "wrong") for _ in range(MAX_FAILED_ATTEMPTS)] == [
+            False
+        ] * MAX_FAILED_ATTEMPTS
+        assert guess(second, "guarded", PASSWORD) == 429
+        redis_server.stop()
+        # Neither process starts this address over, not even with the right password.
+        for url in (first, second, first, second):
+            assert guess(url, "guarded", PASSWORD) == 429
+        execute = httpx.post(
+            f"{second}/v1/public/retrievers/guarded/execute",
+            json={"inputs": {}},
+            headers={"X-Retriever-Password": PASSWORD},
+        )
+        assert execute.status_code == 429
+        assert int(execute.headers["Retry-After"]) > 0
+
+
+def test_guesses_during_a_redis_outage_share_one_allowance_that_outlasts_it(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    with server(tmp_path, redis_server.url) as first, server(tmp_path, redis_server.url) as second:
+        publish(first, "outage", {}, PASSWORD)
+        redis_server.stop()
+        # The right password still opens the retriever, from either process, and costs nothing.
+        assert guess(first, "outage", PASSWORD) is True
+        assert guess(second, "outage", PASSWORD) is True
+        wrong = [guess(first if n % 2 else second, "outage", "wrong") for n in range(8)]
+        assert wrong == [False] * MAX_FAILED_ATTEMPTS + [429] * (8 - MAX_FAILED_ATTEMPTS)
+        assert guess(first, "outage", PASSWORD) == 429
+        assert guess(second, "outage", PASSWORD) == 429
+        redis_server.start()  # empty: it saves nothing
+        time.sleep(RETRY_STORAGE_AFTER_SECONDS + 0.5)  # until both processes ask Redis again
+        # Redis lets one more guess through; being wrong, it brings Redis level with the store.
+        assert guess(first, "outage", "wrong") is False
+        assert guess(second, "outage", PASSWORD) == 429
+        assert guess(first, "outage", PASSWORD) == 429
+
+
+def test_with_refuse_a_password_check_during_an_outage_is_a_503(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    with server(tmp_path, redis_server.url, on_failure="refuse") as url:
+        publish(url, "strict-password", {}, PASSWORD)
+        redis_server.stop()
+        response = httpx.post(
+            f"{url}/v1/public/retrievers/strict-password/verify", json={"password": PASSWORD}
+        )
+        assert response.status_code == 503
+        assert response.json()["error"]["type"] == "rate_limits_unavailable"

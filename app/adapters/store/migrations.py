@@ -154,7 +154,18 @@ def _v5(conn: sa.Connection) -> None:
         conn.exec_driver_sql(statement)
 
 
-MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v1, _v2, _v3, _v4, _v5]
+def _v6(conn: sa.Connection) -> None:
+    for statement in (
+        """CREATE TABLE counts (
+            counter_key VARCHAR(300) PRIMARY KEY,
+            value INTEGER NOT NULL,
+            expires_at FLOAT NOT NULL)""",
+        "CREATE INDEX ix_counts_expires_at ON counts (expires_at)",
+    ):
+        conn.exec_driver_sql(statement)
+
+
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
 LATEST = len(MIGRATIONS)
 
 

@@ -163,3 +163,12 @@ plugin_installs = sa.Table(
     sa.Column("plugin_id", sa.String(40), nullable=False),
     sa.Column("created_at", sa.String(40), nullable=False),
 )
+
+# Counters kept in the store, for the few counts that must outlive a Redis outage.
+counts = sa.Table(
+    "counts",
+    metadata,
+    sa.Column("counter_key", sa.String(300), primary_key=True),
+    sa.Column("value", sa.Integer, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+)
