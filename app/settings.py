@@ -20,6 +20,9 @@ SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 DATABASE_FILE = "retriever-pages.db"
 MIN_SECRET_KEY_LENGTH = 32
 DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
+# Unless told otherwise, one client address may hold 1/this of MAX_CONNECTIONS: enough for many
+# browsers behind one NAT, while it takes ten addresses at least to fill the server.
+CLIENT_SHARE_OF_CONNECTIONS = 10
 # A host name or address, with an optional port; or an address with a /prefix.
 UPSTREAM_ALLOW_ENTRY = re.compile(
     r"(?:[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?|[0-9A-Fa-f:.]+/\d{1,3}"
@@ -104,7 +107,8 @@ class Settings(BaseSettings):
         default=32 * 1024,
         ge=1024,
         le=1024 * 1024,
-        description="Largest request line and headers accepted, in bytes; more gets 431.",
+        description="Largest request line and headers accepted, in bytes; more gets 431 "
+        "(414 when the request line alone is longer).",
     )
     header_timeout_seconds: float = Field(
         default=10.0,
@@ -129,6 +133,14 @@ class Settings(BaseSettings):
         ge=1,
         le=1_000_000,
         description="Open connections per server process; one more gets 503 and is closed.",
+    )
+    max_connections_per_client: int | None = Field(
+        default=None,
+        ge=1,
+        le=1_000_000,
+        description="Open connections per client address (an IPv6 /64) per server process; "
+        "one more gets 429 and is closed. Behind a trusted proxy: requests in progress per "
+        "forwarded address. Default: a tenth of MAX_CONNECTIONS.",
     )
     keep_alive_seconds: int = Field(
         default=5,
@@ -253,6 +265,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / DATABASE_FILE}"
+
+    @cached_property
+    def effective_max_connections_per_client(self) -> int:
+        share = self.max_connections_per_client
+        if share is None:
+            share = max(1, self.max_connections // CLIENT_SHARE_OF_CONNECTIONS)
+        return min(share, self.max_connections)
 
     @cached_property
     def effective_secret_key(self) -> str:

@@ -64,3 +64,12 @@ def test_a_configured_secret_key_wins(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, secret_key="s" * 40)
     assert settings.effective_secret_key == "s" * 40
     assert not (tmp_path / "secret_key").exists()
+
+
+def test_one_client_share_of_the_connections() -> None:
+    assert Settings().effective_max_connections_per_client == 100  # a tenth of 1000
+    assert Settings(max_connections=5).effective_max_connections_per_client == 1
+    assert Settings(max_connections_per_client=30).effective_max_connections_per_client == 30
+    # A share larger than the whole is the whole.
+    settings = Settings(max_connections=20, max_connections_per_client=50)
+    assert settings.effective_max_connections_per_client == 20

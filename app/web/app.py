@@ -27,6 +27,7 @@ from app.web.errors import (
     handle_unexpected,
 )
 from app.web.middleware.body_limit import BodyLimitMiddleware
+from app.web.middleware.client_share import ClientShareMiddleware
 from app.web.middleware.metrics import MetricsMiddleware
 from app.web.middleware.private import PrivateAnswerMiddleware
 from app.web.middleware.request_id import RequestIdMiddleware
@@ -80,6 +81,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         middleware=[
             Middleware(RequestIdMiddleware, access_log=settings.access_log),
             Middleware(MetricsMiddleware, metrics=services.metrics),
+            Middleware(
+                ClientShareMiddleware,
+                share=settings.effective_max_connections_per_client,
+                trusted=settings.trusted_proxies,
+            ),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             Middleware(PrivateAnswerMiddleware),
             Middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES),
