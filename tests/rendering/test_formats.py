@@ -99,6 +99,32 @@ def test_number() -> None:
     assert field("number", 3, prefix="<b>") == "&lt;b&gt;3"
 
 
+def test_a_year_is_shown_without_thousands_separators() -> None:
+    def shown(name: str, value: Any, config: FieldConfig | None = None) -> str:
+        return str(render_field(value, config, NOW, name))
+
+    for name in ("year", "Year", "release_year", "model-year", "yearBuilt", "fiscal year"):
+        assert shown(name, 2019) == "2019", name
+    assert shown("year", "2019") == "2019"  # a CSV's year arrives as text when quoted
+    assert shown("year", 2019.0) == "2019"
+    number = FieldConfig.model_validate({"format": "number"}, strict=False)
+    assert shown("release_year", 2019, number) == "2019"  # configured as a number, still a year
+    # A count of years, and a number in a field that does not say year, are quantities.
+    assert shown("warranty_years", 2019) == "2,019"
+    assert shown("yearly_visitors", 12000) == "12,000"
+    assert shown("price", 2019) == "2,019"
+    # The publisher decides either way with format_options.thousands_separator.
+    grouped = FieldConfig.model_validate(
+        {"format": "number", "format_options": {"thousands_separator": True}}, strict=False
+    )
+    assert shown("year", 2019, grouped) == "2,019"
+    plain = FieldConfig.model_validate(
+        {"format": "number", "format_options": {"thousands_separator": False}}, strict=False
+    )
+    assert shown("founded", 1998, plain) == "1998"
+    assert field("number", 1234567.891, decimals=2, thousands_separator=False) == "1234567.89"
+
+
 def test_date_formats() -> None:
     assert field("date", "2024-12-20", date_format="MMM DD, YYYY") == (
         '<time datetime="2024-12-20T00:00:00+00:00">Dec 20, 2024</time>'
