@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from app.errors import AppError
-from app.settings import Settings, SettingsError, load_settings
+from app.settings import ENV_PREFIX, Settings, SettingsError, load_settings
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -22,6 +23,10 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     from app.web.server import PROTOCOL, ConnectionLimits, GuardedProtocol
 
     logs.configure(settings.log_level, settings.log_format)
+    settings = settings.served_at(host, port)
+    if workers > 1:
+        # Each worker reads its settings from the environment: hand it the URL served.
+        os.environ[f"{ENV_PREFIX}PUBLIC_URL"] = settings.public_url
 
     GuardedProtocol.configured = ConnectionLimits.of(settings)  # workers read their own
     # Migrate once here, before the workers start, so they do not race to do it.
@@ -85,12 +90,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     if problem:
         print(f"error: {problem} (choose another with --port)", file=sys.stderr)
         return 2
+    settings = settings.served_at(args.host, args.port)
     public_url = settings.public_url
-    if public_url == Settings.model_fields["public_url"].default:
-        # The default names port 8000; follow the port actually chosen.
-        host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host  # noqa: S104
-        public_url = f"http://{host}:{args.port}"
-        settings = settings.model_copy(update={"public_url": public_url})
     seeded = seed_demo(settings)
     if seeded.imported:
         print(f"Imported {seeded.imported} sample products into {settings.data_dir}.")
