@@ -259,6 +259,9 @@ def test_any_value_in_any_format_renders_no_executable_markup(fmt: str, value: A
             "height",
             "loading",
             "decoding",
+            "role",  # a rating's stars are one image to a screen reader
+            "aria-label",
+            "aria-hidden",
         }
     for url in re.findall(r'(?:href|src)="([^"]*)"', html):
         assert url.startswith(("https://", "http://", "/", "data:image/")), url
@@ -347,8 +350,51 @@ def test_contrast_is_checked_against_wcag_aa() -> None:
         strict=False,
     )
     warnings = contrast_warnings(bad)
-    assert any(w.startswith("theme: text_color has a contrast of 1.") for w in warnings)
-    assert any("primary_color (links)" in w for w in warnings)
+    assert any(w.startswith("theme: text_color #BBBBBB has a contrast of 1.") for w in warnings)
+    assert any(w.startswith("theme: links are drawn in #") for w in warnings)
+
+
+def _theme(**theme: str) -> DisplayConfig:
+    return DisplayConfig.model_validate(display_config(theme=theme), strict=False)
+
+
+@pytest.mark.parametrize("primary", ["#8A8A8A", "#FACC15", "#22C55E", "#FF6B6B", "#38BDF8"])
+def test_no_warning_about_buttons_the_page_draws_in_dark_text(primary: str) -> None:
+    light = dict(
+        re.findall(
+            r"(--[a-z-]+):(#[0-9A-F]{6})",
+            css_variables(_theme(primary_color=primary)).split("@media")[0],
+            re.I,
+        )
+    )
+    assert light["--accent"] == primary  # the button keeps the colour, with dark text on it
+    assert contrast(light["--on-accent"], primary) >= 4.5
+    assert not any("button" in w for w in contrast_warnings(_theme(primary_color=primary)))
+
+
+def test_contrast_warnings_name_the_colours_the_page_draws() -> None:
+    # Light text on a dark page, with the cards left at the stylesheet's white surface.
+    warnings = contrast_warnings(
+        _theme(primary_color="#2563EB", background_color="#0B1020", text_color="#F8FAFC")
+    )
+    assert any(
+        w.startswith(
+            "theme: text_color #F8FAFC has a contrast of 1.05:1 against the default "
+            "for surface_color #FFFFFF"
+        )
+        for w in warnings
+    )
+    assert any(w.startswith("theme: the default for muted_color #5B6472") for w in warnings)
+    # A primary on which neither white nor dark text reads: the buttons are darkened, and
+    # the page says so (its links, on white, are darkened too).
+    assert contrast_warnings(_theme(primary_color="#7A7A7A")) == [
+        "theme: links are drawn in #747474, not primary_color #7A7A7A, whose contrast against "
+        "#FFFFFF is 4.29:1 (WCAG AA asks for 4.5:1)",
+        "theme: buttons are drawn in #747474, not primary_color #7A7A7A, on which neither white "
+        "nor dark text reaches WCAG AA's 4.5:1",
+    ]
+    assert contrast_warnings(_theme(primary_color="#1D4ED8")) == []
+    assert contrast_warnings(_theme(primary_color="#767676")) == []  # AA, if only just
 
 
 def test_a_rating_is_stars_to_the_nearest_half_with_the_number() -> None:
