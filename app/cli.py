@@ -174,7 +174,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from app.adapters.engine import open_engine
     from app.adapters.store import Store
     from app.schemas.base import COLLECTION_NAME, COLLECTION_NAME_RULE
-    from app.services.importing import detect_format, import_file
+    from app.services.importing import ImportOptionsError, detect_format, import_file
     from app.services.keys import check_namespace
 
     path = Path(args.file)
@@ -206,10 +206,24 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
     store = Store(settings.effective_database_url)
     engine = open_engine(settings.data_dir, store)
-    report = import_file(engine, args.namespace, args.collection, path, fmt=fmt, progress=progress)
-    total = engine.count(args.namespace, args.collection)
-    engine.close()
-    store.close()
+    try:
+        report = import_file(
+            engine,
+            args.namespace,
+            args.collection,
+            path,
+            fmt=fmt,
+            progress=progress,
+            list_fields=args.list_field,
+            separator=args.separator,
+        )
+        total = engine.count(args.namespace, args.collection)
+    except ImportOptionsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.close()
+        store.close()
     if show:
         print(file=sys.stderr)
     elapsed = time.monotonic() - started
@@ -298,6 +312,18 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("--namespace", required=True, help="the namespace it belongs to")
     importer.add_argument("--format", choices=["jsonl", "csv"], help="override the file suffix")
     importer.add_argument("--quiet", action="store_true", help="no progress line")
+    importer.add_argument(
+        "--list-field",
+        action="append",
+        default=[],
+        metavar="COLUMN",
+        help="CSV: a column whose cells are lists of items between separators (repeatable); "
+        'a cell that is a JSON array, ["a", "b"], is a list in any column',
+    )
+    importer.add_argument(
+        "--separator",
+        help="what separates a list field's items in a cell (default |)",
+    )
     importer.add_argument(
         "--allow-skipped",
         action="store_true",
