@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from app.errors import AppError
-from app.settings import Settings, SettingsError, load_settings
+from app.settings import ENV_PREFIX, Settings, SettingsError, load_settings
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -22,6 +23,10 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     from app.web.server import PROTOCOL, ConnectionLimits, GuardedProtocol
 
     logs.configure(settings.log_level, settings.log_format)
+    settings = settings.served_at(host, port)
+    if workers > 1:
+        # Each worker reads its settings from the environment: hand it the URL served.
+        os.environ[f"{ENV_PREFIX}PUBLIC_URL"] = settings.public_url
 
     GuardedProtocol.configured = ConnectionLimits.of(settings)  # workers read their own
     # Migrate once here, before the workers start, so they do not race to do it.
@@ -85,12 +90,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     if problem:
         print(f"error: {problem} (choose another with --port)", file=sys.stderr)
         return 2
+    settings = settings.served_at(args.host, args.port)
     public_url = settings.public_url
-    if public_url == Settings.model_fields["public_url"].default:
-        # The default names port 8000; follow the port actually chosen.
-        host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host  # noqa: S104
-        public_url = f"http://{host}:{args.port}"
-        settings = settings.model_copy(update={"public_url": public_url})
     seeded = seed_demo(settings)
     if seeded.imported:
         print(f"Imported {seeded.imported} sample products into {settings.data_dir}.")
@@ -173,7 +174,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from app.adapters.engine import open_engine
     from app.adapters.store import Store
     from app.schemas.base import COLLECTION_NAME, COLLECTION_NAME_RULE
-    from app.services.importing import detect_format, import_file
+    from app.services.importing import ImportOptionsError, detect_format, import_file
     from app.services.keys import check_namespace
 
     path = Path(args.file)
@@ -205,10 +206,24 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
     store = Store(settings.effective_database_url)
     engine = open_engine(settings.data_dir, store)
-    report = import_file(engine, args.namespace, args.collection, path, fmt=fmt, progress=progress)
-    total = engine.count(args.namespace, args.collection)
-    engine.close()
-    store.close()
+    try:
+        report = import_file(
+            engine,
+            args.namespace,
+            args.collection,
+            path,
+            fmt=fmt,
+            progress=progress,
+            list_fields=args.list_field,
+            separator=args.separator,
+        )
+        total = engine.count(args.namespace, args.collection)
+    except ImportOptionsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.close()
+        store.close()
     if show:
         print(file=sys.stderr)
     elapsed = time.monotonic() - started
@@ -297,6 +312,18 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("--namespace", required=True, help="the namespace it belongs to")
     importer.add_argument("--format", choices=["jsonl", "csv"], help="override the file suffix")
     importer.add_argument("--quiet", action="store_true", help="no progress line")
+    importer.add_argument(
+        "--list-field",
+        action="append",
+        default=[],
+        metavar="COLUMN",
+        help="CSV: a column whose cells are lists of items between separators (repeatable); "
+        'a cell that is a JSON array, ["a", "b"], is a list in any column',
+    )
+    importer.add_argument(
+        "--separator",
+        help="what separates a list field's items in a cell (default |)",
+    )
     importer.add_argument(
         "--allow-skipped",
         action="store_true",

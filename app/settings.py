@@ -29,6 +29,7 @@ UPSTREAM_ALLOW_ENTRY = re.compile(
 )
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+ANY_OR_LOOPBACK = frozenset({"0.0.0.0", "127.0.0.1", "::", "::1", "localhost"})  # noqa: S104
 
 
 class SettingsError(Exception):
@@ -64,7 +65,9 @@ class Settings(BaseSettings):
     )
     public_url: str = Field(
         default="http://localhost:8000",
-        description="The server's public base URL, used for `public_url` and canonical links.",
+        description="The server's public base URL, used for `public_url` and canonical links. "
+        "Unset, it is the address served: `http://localhost:PORT` (`serve` and `demo` "
+        "`--port`, 8000 by default), or `--host` when that names one address.",
     )
     rate_limit_storage: str = Field(
         default="memory://",
@@ -260,6 +263,13 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite:/// or postgresql://")
         return value
 
+    def served_at(self, host: str, port: int) -> Settings:
+        """These settings for a server listening on host:port: a public URL that was not set
+        follows the address actually served, so links never name a port nobody listens on."""
+        if "public_url" in self.model_fields_set:
+            return self
+        return self.model_copy(update={"public_url": local_url(host, port)})
+
     @cached_property
     def effective_database_url(self) -> str:
         if self.database_url:
@@ -279,6 +289,16 @@ class Settings(BaseSettings):
         if self.secret_key:
             return self.secret_key
         return _load_or_create_secret_key(self.data_dir / SECRET_KEY_FILE)
+
+
+def local_url(host: str, port: int) -> str:
+    """`http://host:port` for a listening address; one that is every address (0.0.0.0, ::)
+    or loopback is reached on this machine as localhost."""
+    if host in ANY_OR_LOOPBACK:
+        host = "localhost"
+    elif ":" in host:
+        host = f"[{host}]"  # an IPv6 address in a URL
+    return f"http://{host}:{port}"
 
 
 def _load_or_create_secret_key(path: Path) -> str:

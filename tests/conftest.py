@@ -23,6 +23,7 @@ from tests.helpers import (
     OTHER_KEY,
     OTHER_NAMESPACE,
     OWNER_KEY,
+    SCREENSHOTS,
     FakeClock,
     display_config,
     local_backend,
@@ -182,3 +183,16 @@ def redis_server() -> Iterator[RedisServer]:
 def anyio_backend() -> str:
     """Async tests (`pytest.mark.anyio`) run on asyncio, as the server does."""
     return "asyncio"
+
+
+SESSION_START = time.time()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say where this run's screenshots are, when it took any."""
+    taken = [p for p in SCREENSHOTS.glob("*.png") if p.stat().st_mtime >= SESSION_START]
+    if taken:
+        terminalreporter.write_line(
+            f"{len(taken)} screenshots in {SCREENSHOTS}/ (scripts/screenshots copies the "
+            "README's into docs/screenshots)"
+        )

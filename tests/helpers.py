@@ -24,6 +24,11 @@ OTHER_NAMESPACE = "globex"
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+# Where the browser tests save what they saw: ignored by git, so a test run changes no tracked
+# file; scripts/screenshots copies the README's pictures from here into docs/screenshots.
+SCREENSHOTS = Path(__file__).parent.parent / ".screenshots"
+
+
 IN_CI = os.environ.get("CI") == "true"
 
 

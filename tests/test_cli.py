@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -15,7 +16,8 @@ from starlette.testclient import TestClient
 
 from app.settings import Settings
 from app.web.app import create_app
-from tests.servers import free_port
+from tests.helpers import owner_headers, publish_local
+from tests.servers import free_port, server_process
 
 CLI = [sys.executable, "-m", "app.cli"]
 
@@ -88,6 +90,30 @@ def test_a_bad_setting_stops_the_start(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "RETRIEVER_PAGES_PUBLIC_URL" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _public_urls(url: str) -> tuple[str, str]:
+    """A page published on the server at `url`: its `public_url` and the page's canonical link."""
+    with httpx.Client(base_url=url) as client:
+        retriever_id = publish_local(client, "lamps", ["title", "description"])
+        published = client.get(f"/v1/retrievers/{retriever_id}/publish", headers=owner_headers())
+        canonical = re.search(r'<link rel="canonical" href="([^"]+)">', client.get("/r/lamps").text)
+    assert canonical is not None
+    return published.json()["public_url"], canonical.group(1)
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_public_urls_name_the_port_served(tmp_path: Path, workers: str) -> None:
+    with server_process(tmp_path, "--workers", workers) as (url, _):
+        port = url.rsplit(":", 1)[1]
+        expected = f"http://localhost:{port}/r/lamps"
+        assert _public_urls(url) == (expected, expected)
+
+
+def test_a_public_url_that_is_set_is_kept_whatever_the_port(tmp_path: Path) -> None:
+    public = "http://localhost:8000"  # the default's value, set on purpose (a proxy forwards it)
+    with server_process(tmp_path, RETRIEVER_PAGES_PUBLIC_URL=public) as (url, _):
+        assert _public_urls(url) == (f"{public}/r/lamps", f"{public}/r/lamps")
 
 
 def _start_demo(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], dict[str, str]]:

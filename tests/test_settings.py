@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.settings import ENV_PREFIX, Settings, SettingsError, load_settings
+from app.settings import ENV_PREFIX, Settings, SettingsError, load_settings, local_url
 
 README = Path(__file__).parent.parent / "README.md"
 
@@ -73,3 +73,21 @@ def test_one_client_share_of_the_connections() -> None:
     # A share larger than the whole is the whole.
     settings = Settings(max_connections=20, max_connections_per_client=50)
     assert settings.effective_max_connections_per_client == 20
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("127.0.0.1", "http://localhost:9000"),
+        ("0.0.0.0", "http://localhost:9000"),  # noqa: S104 - every address, reached locally
+        ("::", "http://localhost:9000"),
+        ("192.168.1.20", "http://192.168.1.20:9000"),
+        ("fd00::20", "http://[fd00::20]:9000"),
+        ("search.internal", "http://search.internal:9000"),
+    ],
+)
+def test_an_unset_public_url_is_the_address_served(host: str, expected: str) -> None:
+    assert local_url(host, 9000) == expected
+    assert Settings().served_at(host, 9000).public_url == expected
+    chosen = Settings(public_url="https://search.example.test")
+    assert chosen.served_at(host, 9000).public_url == "https://search.example.test"

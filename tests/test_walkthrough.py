@@ -1,4 +1,6 @@
-"""The README's API walkthrough runs as written, against a real server."""
+"""The README's API walkthrough and SDK example run as written, against a real server: the
+walkthrough twice (a second run keeps the page and searches it), then the SDK example with the
+key the walkthrough printed."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -15,15 +18,32 @@ from tests.servers import server_process
 
 ROOT = Path(__file__).parents[1]
 SCRIPT = ROOT / "examples" / "walkthrough.sh"
+SDK_EXAMPLE = ROOT / "examples" / "sdk.py"
+KEY_LINE = re.compile(r"^Owner key for the namespace shop: (\S+)", re.M)
 
 
-def test_the_readme_shows_the_walkthrough_that_is_tested() -> None:
+def test_the_readme_shows_the_walkthrough_and_the_sdk_example_that_are_tested() -> None:
     readme = (ROOT / "README.md").read_text()
-    body = SCRIPT.read_text().split("\nBASE=", 1)[1]
-    assert "BASE=" + body in readme
+    script = SCRIPT.read_text().split("\nBASE=", 1)[1]
+    assert "```sh\nBASE=" + script + "```" in readme
+    example = SDK_EXAMPLE.read_text().split('"""\n\n', 1)[1]
+    assert "```python\n" + example + "```" in readme
 
 
-def test_the_walkthrough_runs_as_written(tmp_path: Path) -> None:
+def _run(command: list[str], environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command, env=environment, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def _search_answer(stdout: str) -> list[dict[str, Any]]:
+    documents: list[dict[str, Any]] = json.loads(re.findall(r"^\{.*\}$", stdout, re.M)[-1])[
+        "documents"
+    ]
+    return documents
+
+
+def test_the_walkthrough_and_the_sdk_example_run_as_written(tmp_path: Path) -> None:
     with server_process(tmp_path) as (url, _):
         port = url.rsplit(":", 1)[1]
         environment = {
@@ -33,19 +53,46 @@ def test_the_walkthrough_runs_as_written(tmp_path: Path) -> None:
             "RETRIEVER_PAGES_SECRET_KEY": "f" * 40,
             "RP": f"{sys.executable} -m app.cli",
         }
-        result = subprocess.run(
-            ["bash", str(SCRIPT)],
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert result.returncode == 0, result.stderr
-        answer = json.loads(re.findall(r"^\{.*\}$", result.stdout, re.M)[-1])
-        documents = answer["documents"]
+        first = _run(["bash", str(SCRIPT)], environment)
+        assert first.returncode == 0, first.stderr
+        key_shown = KEY_LINE.search(first.stdout)
+        assert key_shown is not None  # the key is shown, once, to be kept
+        key = key_shown.group(1)
+        assert key.startswith("sk_")
+        documents = _search_answer(first.stdout)
         assert documents
         assert all(d["price"] < 100 and d["in_stock"] is True for d in documents)
-        assert f"The page: http://localhost:{port}/r/shop-products" in result.stdout
-        page = httpx.get(f"{url}/r/shop-products?query=lamp")
-        assert page.status_code == 200
+        assert f"The page: http://localhost:{port}/r/shop-products" in first.stdout
+        assert httpx.get(f"{url}/r/shop-products?query=lamp").status_code == 200
+
+        # Run again: the page is there already, and is searched as it is.
+        second = _run(["bash", str(SCRIPT)], environment)
+        assert second.returncode == 0, second.stderr
+        assert "shop-products is published already" in second.stdout
+        assert _search_answer(second.stdout) == documents
+        assert "Traceback" not in second.stderr
+
+        # The SDK example, with the key the walkthrough printed: the page read, then searched.
+        sdk = _run([sys.executable, str(SDK_EXAMPLE)], {**environment, "KEY": key})
+        assert sdk.returncode == 0, sdk.stderr
+        lines = sdk.stdout.splitlines()
+        assert lines[0] == f"Shop products: http://localhost:{port}/r/shop-products (on)"
+        assert lines[1].startswith("  shows title, description, price")
+        total = re.fullmatch(r"(\d+) lamps under \$100, the first:", lines[2])
+        assert total is not None
+        assert int(total.group(1)) > 0
+        assert lines[3:]
+        assert all(re.fullmatch(r"  .+  \$\d+\.\d+", line) for line in lines[3:])
+        assert httpx.get(f"{url}/r/shop-products").status_code == 200  # still on
+
+        # A call that fails says what the server said, and stops: the page switched off, the
+        # retriever is still there, so creating it again is refused by name.
+        headers = {"Authorization": f"Bearer {key}", "X-Namespace": "shop"}
+        listed = httpx.get(f"{url}/v1/retrievers/published", headers=headers).json()
+        retriever_id = listed["results"][0]["retriever_id"]
+        httpx.delete(f"{url}/v1/retrievers/{retriever_id}/publish", headers=headers)
+        third = _run(["bash", str(SCRIPT)], environment)
+        assert third.returncode != 0
+        assert "A retriever named 'products' already exists in this namespace." in third.stderr
+        assert "Traceback" not in third.stderr
+        assert "The page:" not in third.stdout

@@ -175,7 +175,7 @@ def cards(
             if name in marks and (config is None or config.format == "text"):
                 drawn: Markup | None = marked(marks[name], _limit(config) or MAX_TEXT)
             else:
-                drawn = renderers.render(document.get(name), config, now)
+                drawn = renderers.render(document.get(name), config, now, name)
             if drawn is not None:
                 rendered.append(card_field(display, document, name, drawn, renderers, frames))
         own = document.get(link_name) if link_name else None

@@ -52,7 +52,7 @@ def detail(
         if name in (title_name, thumb_name):
             continue
         value = document.get(name)
-        drawn = renderers.render(value, configs.get(name), now)
+        drawn = renderers.render(value, configs.get(name), now, name)
         if drawn is None:
             continue
         shown = card_field(display, document, name, drawn, renderers, frames)

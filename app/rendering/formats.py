@@ -63,12 +63,13 @@ def render_number(value: Any, options: FieldFormatOptions, now: datetime) -> Mar
     number = _number(value)
     if number is None:
         return render_text(value, options, now)
+    group = "" if options.thousands_separator is False else ","
     if options.decimals is not None:
-        shown = f"{number:,.{options.decimals}f}"
+        shown = f"{number:{group}.{options.decimals}f}"
     elif isinstance(number, int) or number.is_integer():
-        shown = f"{int(number):,}"
+        shown = f"{int(number):{group}}"
     else:
-        shown = f"{number:,.6g}" if abs(number) < 1e15 else f"{number:.6g}"
+        shown = f"{number:{group}.6g}" if abs(number) < 1e15 else f"{number:.6g}"
     return escape(f"{options.prefix or ''}{shown}{options.suffix or ''}")
 
 

@@ -8,8 +8,10 @@ is registered (`check`, run when a config is published or changed).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from markupsafe import Markup
@@ -20,6 +22,10 @@ from app.schemas.display import DisplayConfig, FieldConfig, FieldFormatOptions
 Renderer = Callable[[Any, FieldFormatOptions, datetime], Markup | None]
 EMPTY = Markup('<span class="empty">—</span>')
 DEFAULT_OPTIONS = FieldFormatOptions()  # shared and never changed: built once, not per value
+YEAR_OPTIONS = FieldFormatOptions(thousands_separator=False)  # the defaults, for a year field
+# The words of a field name: `release_year`, `model-year`, `yearBuilt`, `Fiscal Year`.
+NAME_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+FIELD_NAMES_CACHED = 1024
 
 
 class Renderers:
@@ -38,10 +44,15 @@ class Renderers:
     def __contains__(self, name: object) -> bool:
         return name in self._renderers
 
-    def render(self, value: Any, config: FieldConfig | None, now: datetime) -> Markup | None:
+    def render(
+        self, value: Any, config: FieldConfig | None, now: datetime, name: str = ""
+    ) -> Markup | None:
+        """`value` of the field `name` drawn by its configured (or inferred) format."""
         options = (config.format_options if config else None) or DEFAULT_OPTIONS
         if value is None or value == "" or value == [] or value == {}:
             return EMPTY if options.show_empty else None
+        if options.thousands_separator is None and names_a_year(name):
+            options = _year_options(options)
         name = config.format if config else self.infer(value)
         return self._renderers[name](value, options, now)
 
@@ -56,3 +67,16 @@ class Renderers:
                     f"the formats are {allowed}",
                     details={"errors": [{"field": location, "message": f"one of {allowed}"}]},
                 )
+
+
+@lru_cache(maxsize=FIELD_NAMES_CACHED)
+def names_a_year(name: str) -> bool:
+    """A field whose name has the word "year" holds years (2019), which are no quantity to
+    group by thousands; "years" (`warranty_years`) counts them, and is one."""
+    return any(word.lower() == "year" for word in NAME_WORDS.findall(name))
+
+
+def _year_options(options: FieldFormatOptions) -> FieldFormatOptions:
+    if options is DEFAULT_OPTIONS:
+        return YEAR_OPTIONS
+    return options.model_copy(update={"thousands_separator": False})

@@ -12,9 +12,13 @@ from markupsafe import Markup
 from app.schemas.display import DisplayConfig, ThemeConfig
 
 AA_NORMAL_TEXT = 4.5
+# The light palette of static/app.css, drawn wherever the theme sets no colour of its own.
 LIGHT_BACKGROUND = "#FFFFFF"
+LIGHT_SURFACE = "#FFFFFF"
 LIGHT_TEXT = "#1F2937"
+LIGHT_MUTED = "#5B6472"
 DARK_TEXT = "#111827"
+BUTTON_TEXTS = ("#FFFFFF", DARK_TEXT)  # a button's text: white, or near black when white fails
 # The dark variant's colours (when the theme sets no background); links and chips are drawn
 # on the surface, the lighter of the two, so their colour is checked against it.
 DARK = {
@@ -51,13 +55,8 @@ def css_variables(config: DisplayConfig) -> str:
         "--border": theme.border_color,
     }
     values.update({name: value for name, value in optional.items() if value})
-    # Links and buttons in the primary colour, made readable: a light primary is darkened for
-    # links on a light page, a dark one lightened on a dark page, and a button's text is
-    # white or near black, whichever reads on it.
-    background = theme.surface_color or theme.background_color or LIGHT_BACKGROUND
-    values["--link"] = readable(theme.primary_color, background)
-    accent, on_accent = button_colours(theme.primary_color)
-    values["--accent"], values["--on-accent"] = accent, on_accent
+    values["--link"] = link_colour(theme)
+    values["--accent"], values["--on-accent"] = button_colours(theme.primary_color)
     rule = ":root{" + ";".join(f"{name}:{value}" for name, value in values.items()) + "}"
     if theme.background_color is None:
         # No background chosen: follow the reader's light or dark preference.
@@ -68,6 +67,16 @@ def css_variables(config: DisplayConfig) -> str:
             + "}}"
         )
     return rule
+
+
+def link_colour(theme: ThemeConfig) -> str:
+    """Links in the primary colour, made readable: a light primary is darkened for links on a
+    light page, a dark one lightened on a dark page."""
+    return readable(theme.primary_color, _link_ground(theme))
+
+
+def _link_ground(theme: ThemeConfig) -> str:
+    return theme.surface_color or theme.background_color or LIGHT_BACKGROUND
 
 
 def readable(colour: str, background: str, target: float = TARGET) -> str:
@@ -82,8 +91,9 @@ def readable(colour: str, background: str, target: float = TARGET) -> str:
 
 
 def button_colours(primary: str) -> tuple[str, str]:
-    """(background, text) for a button in the primary colour."""
-    for text in ("#FFFFFF", DARK_TEXT):
+    """(background, text) for a button in the primary colour: white or near-black text,
+    whichever reads on it, or white on a darker primary when neither does."""
+    for text in BUTTON_TEXTS:
         if contrast(text, primary) >= TARGET:
             return primary, text
     return readable(primary, "#FFFFFF"), "#FFFFFF"
@@ -148,28 +158,50 @@ def contrast(foreground: str, background: str) -> float:
 
 
 def contrast_warnings(config: DisplayConfig) -> list[str]:
-    """What fails WCAG AA (4.5:1 for text) in the theme, for the publisher to see."""
+    """What the page draws below WCAG AA (4.5:1 for text) with the theme, and where it draws
+    links or buttons in another colour than primary_color so that they read, for the publisher
+    to see. Each colour is the one the page uses: the theme's, the stylesheet's where the theme
+    sets none, and for links and buttons the readable ones above."""
     theme = config.theme
     if theme is None:
         return []
-    background = theme.background_color or LIGHT_BACKGROUND
-    checks = [
-        ("text_color", theme.text_color or LIGHT_TEXT, background),
-        ("primary_color (links)", theme.primary_color, background),
-        ("white text on primary_color (buttons)", "#FFFFFF", theme.primary_color),
+    grounds = [_named("background_color", theme.background_color, LIGHT_BACKGROUND)]
+    surface = _named("surface_color", theme.surface_color, LIGHT_SURFACE)
+    if surface[1] != grounds[0][1]:
+        grounds.append(surface)
+    link = link_colour(theme)
+    colours = [
+        _named("text_color", theme.text_color, LIGHT_TEXT),
+        _named("muted_color", theme.muted_color, LIGHT_MUTED),
+        ("link colour", link),
     ]
-    if theme.muted_color:
-        checks.append(("muted_color", theme.muted_color, background))
-    if theme.surface_color:
-        checks.append(
-            ("text_color on surface_color", theme.text_color or LIGHT_TEXT, theme.surface_color)
-        )
+    checks = [(colour, ground) for colour in colours for ground in grounds]
+    accent, on_accent = button_colours(theme.primary_color)
+    checks.append((("button text", on_accent), ("the buttons' colour", accent)))
     warnings = []
-    for name, fore, back in checks:
+    for (name, fore), (ground, back) in checks:
         ratio = contrast(fore, back)
         if ratio < AA_NORMAL_TEXT:
             warnings.append(
-                f"theme: {name} has a contrast of {ratio:.2f}:1 against {back}; "
+                f"theme: {name} {fore} has a contrast of {ratio:.2f}:1 against {ground} {back}; "
                 f"WCAG AA asks for at least {AA_NORMAL_TEXT}:1"
             )
+    primary, ground = theme.primary_color, _link_ground(theme)
+    if _rgb(link) != _rgb(primary) and contrast(primary, ground) < AA_NORMAL_TEXT:
+        warnings.append(
+            f"theme: links are drawn in {link}, not primary_color {primary}, whose contrast "
+            f"against {ground} is {contrast(primary, ground):.2f}:1 (WCAG AA asks for "
+            f"{AA_NORMAL_TEXT}:1)"
+        )
+    best_text = max(contrast(text, primary) for text in BUTTON_TEXTS)
+    if _rgb(accent) != _rgb(primary) and best_text < AA_NORMAL_TEXT:
+        warnings.append(
+            f"theme: buttons are drawn in {accent}, not primary_color {primary}, on which "
+            f"neither white nor dark text reaches WCAG AA's {AA_NORMAL_TEXT}:1"
+        )
     return warnings
+
+
+def _named(name: str, chosen: str | None, default: str) -> tuple[str, str]:
+    """A colour as the publisher knows it: by its setting, or as the page's default."""
+    return (name, chosen) if chosen else (f"the default for {name}", default)

@@ -227,6 +227,9 @@ class FieldFormatOptions(Model):
     object_fit: ObjectFit = "cover"
     date_format: DatePattern = "relative"
     decimals: int | None = Field(default=None, ge=0, le=10)
+    # Unset: numbers are grouped by thousands ("12,000") except in a field whose name says
+    # year ("2019"); true or false decides for the field whatever its name.
+    thousands_separator: bool | None = None
     prefix: Annotated[str, StringConstraints(max_length=10)] | None = None
     suffix: Annotated[str, StringConstraints(max_length=10)] | None = None
     open_in_new_tab: bool = True

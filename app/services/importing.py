@@ -1,7 +1,9 @@
 """Streaming import of JSONL and CSV files into the embedded engine.
 
 Rows that cannot be read are reported (line and reason) and skipped; the rest go in, in
-batches, so a file of any size imports in constant memory.
+batches, so a file of any size imports in constant memory. A CSV cell holds a list either as
+a JSON array (`["a", "b"]`) or, in a column named as a list field, as items between a
+separator (`a|b`).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -23,8 +25,14 @@ MAX_REPORTED_ERRORS = 20
 Format = Literal["jsonl", "csv"]
 Progress = Callable[[int, int, int], None]  # (rows read, bytes read, total bytes)
 
+DEFAULT_SEPARATOR = "|"  # a list field's items in one cell: a comma would be the CSV's own
+
 _INTEGER = re.compile(r"-?\d{1,18}")
 _DECIMAL = re.compile(r"-?\d+\.\d+")
+
+
+class ImportOptionsError(ValueError):
+    """The import was asked for something the file cannot give; the message says what."""
 
 
 @dataclass
@@ -74,8 +82,19 @@ def import_file(
     *,
     fmt: Format | None = None,
     progress: Progress | None = None,
+    list_fields: Collection[str] = (),
+    separator: str | None = None,
 ) -> ImportReport:
+    """Import `path` into the collection. `list_fields` (CSV only) names the columns whose
+    cells are lists of items between `separator`s (`|` unless told)."""
     fmt = fmt or detect_format(path)
+    if list_fields and fmt != "csv":
+        raise ImportOptionsError("--list-field is for CSV files: JSONL holds lists as they are")
+    if separator is not None and not list_fields:
+        raise ImportOptionsError("--separator goes with --list-field, the columns it splits")
+    separator = DEFAULT_SEPARATOR if separator is None else separator
+    if not separator.strip():
+        raise ImportOptionsError("--separator must be a character or more that is not a space")
     total_bytes = path.stat().st_size
     report = ImportReport()
     batch: list[dict[str, Any]] = []
@@ -85,7 +104,8 @@ def import_file(
         if fmt == "jsonl":
             rows = _jsonl_rows(buffered)
         else:
-            rows = _csv_rows(io.TextIOWrapper(buffered, encoding="utf-8", newline=""))
+            text = io.TextIOWrapper(buffered, encoding="utf-8", newline="")
+            rows = _csv_rows(text, frozenset(list_fields), separator)
         for line, row in rows:
             if isinstance(row, str):
                 report.skip(line, row)
@@ -127,7 +147,9 @@ def _jsonl_rows(lines: IO[bytes]) -> Iterator[tuple[int, dict[str, Any] | str]]:
         yield line, _checked(value)
 
 
-def _csv_rows(text: IO[str]) -> Iterator[tuple[int, dict[str, Any] | str]]:
+def _csv_rows(
+    text: IO[str], list_fields: frozenset[str], separator: str
+) -> Iterator[tuple[int, dict[str, Any] | str]]:
     reader = csv.reader(text)
     try:
         header = next(reader)
@@ -137,6 +159,12 @@ def _csv_rows(text: IO[str]) -> Iterator[tuple[int, dict[str, Any] | str]]:
         yield 1, f"the header cannot be read ({error})"
         return
     names = [name.strip() for name in header]
+    missing = sorted(list_fields - set(names))
+    if missing:
+        raise ImportOptionsError(
+            f"--list-field {missing[0]!r}: the header has no such column "
+            f"(its columns: {', '.join(names)})"
+        )
     while True:
         try:
             cells = next(reader)
@@ -150,12 +178,39 @@ def _csv_rows(text: IO[str]) -> Iterator[tuple[int, dict[str, Any] | str]]:
         if len(cells) != len(names):
             yield reader.line_num, f"{len(cells)} cells where the header has {len(names)}"
             continue
-        row = {name: _cell(cell) for name, cell in zip(names, cells, strict=True) if cell != ""}
+        row = {
+            name: _items(cell, separator) if name in list_fields else _cell(cell)
+            for name, cell in zip(names, cells, strict=True)
+            if cell != ""
+        }
         yield reader.line_num, _checked(row)
 
 
+def _items(cell: str, separator: str) -> list[Any]:
+    """A list field's cell: a JSON array as it is, else the items between separators, each
+    typed as a cell of its own."""
+    array = _json_array(cell)
+    if array is not None:
+        return array
+    return [_cell(item.strip()) for item in cell.split(separator) if item.strip()]
+
+
+def _json_array(cell: str) -> list[Any] | None:
+    if not (cell.startswith("[") and cell.endswith("]")):
+        return None
+    try:
+        value = orjson.loads(cell)
+    except orjson.JSONDecodeError:
+        return None  # "[draft]" is text
+    return value if isinstance(value, list) else None
+
+
 def _cell(cell: str) -> Any:
-    """CSV has only text: numbers and true/false become JSON numbers and booleans."""
+    """CSV has only text: numbers and true/false become JSON numbers and booleans, and a JSON
+    array (`["a", "b"]`) a list."""
+    array = _json_array(cell)
+    if array is not None:
+        return array
     if _INTEGER.fullmatch(cell):
         return int(cell)
     if _DECIMAL.fullmatch(cell):

@@ -99,6 +99,32 @@ def test_number() -> None:
     assert field("number", 3, prefix="<b>") == "&lt;b&gt;3"
 
 
+def test_a_year_is_shown_without_thousands_separators() -> None:
+    def shown(name: str, value: Any, config: FieldConfig | None = None) -> str:
+        return str(render_field(value, config, NOW, name))
+
+    for name in ("year", "Year", "release_year", "model-year", "yearBuilt", "fiscal year"):
+        assert shown(name, 2019) == "2019", name
+    assert shown("year", "2019") == "2019"  # a CSV's year arrives as text when quoted
+    assert shown("year", 2019.0) == "2019"
+    number = FieldConfig.model_validate({"format": "number"}, strict=False)
+    assert shown("release_year", 2019, number) == "2019"  # configured as a number, still a year
+    # A count of years, and a number in a field that does not say year, are quantities.
+    assert shown("warranty_years", 2019) == "2,019"
+    assert shown("yearly_visitors", 12000) == "12,000"
+    assert shown("price", 2019) == "2,019"
+    # The publisher decides either way with format_options.thousands_separator.
+    grouped = FieldConfig.model_validate(
+        {"format": "number", "format_options": {"thousands_separator": True}}, strict=False
+    )
+    assert shown("year", 2019, grouped) == "2,019"
+    plain = FieldConfig.model_validate(
+        {"format": "number", "format_options": {"thousands_separator": False}}, strict=False
+    )
+    assert shown("founded", 1998, plain) == "1998"
+    assert field("number", 1234567.891, decimals=2, thousands_separator=False) == "1234567.89"
+
+
 def test_date_formats() -> None:
     assert field("date", "2024-12-20", date_format="MMM DD, YYYY") == (
         '<time datetime="2024-12-20T00:00:00+00:00">Dec 20, 2024</time>'
@@ -233,6 +259,9 @@ def test_any_value_in_any_format_renders_no_executable_markup(fmt: str, value: A
             "height",
             "loading",
             "decoding",
+            "role",  # a rating's stars are one image to a screen reader
+            "aria-label",
+            "aria-hidden",
         }
     for url in re.findall(r'(?:href|src)="([^"]*)"', html):
         assert url.startswith(("https://", "http://", "/", "data:image/")), url
@@ -321,8 +350,51 @@ def test_contrast_is_checked_against_wcag_aa() -> None:
         strict=False,
     )
     warnings = contrast_warnings(bad)
-    assert any(w.startswith("theme: text_color has a contrast of 1.") for w in warnings)
-    assert any("primary_color (links)" in w for w in warnings)
+    assert any(w.startswith("theme: text_color #BBBBBB has a contrast of 1.") for w in warnings)
+    assert any(w.startswith("theme: links are drawn in #") for w in warnings)
+
+
+def _theme(**theme: str) -> DisplayConfig:
+    return DisplayConfig.model_validate(display_config(theme=theme), strict=False)
+
+
+@pytest.mark.parametrize("primary", ["#8A8A8A", "#FACC15", "#22C55E", "#FF6B6B", "#38BDF8"])
+def test_no_warning_about_buttons_the_page_draws_in_dark_text(primary: str) -> None:
+    light = dict(
+        re.findall(
+            r"(--[a-z-]+):(#[0-9A-F]{6})",
+            css_variables(_theme(primary_color=primary)).split("@media")[0],
+            re.I,
+        )
+    )
+    assert light["--accent"] == primary  # the button keeps the colour, with dark text on it
+    assert contrast(light["--on-accent"], primary) >= 4.5
+    assert not any("button" in w for w in contrast_warnings(_theme(primary_color=primary)))
+
+
+def test_contrast_warnings_name_the_colours_the_page_draws() -> None:
+    # Light text on a dark page, with the cards left at the stylesheet's white surface.
+    warnings = contrast_warnings(
+        _theme(primary_color="#2563EB", background_color="#0B1020", text_color="#F8FAFC")
+    )
+    assert any(
+        w.startswith(
+            "theme: text_color #F8FAFC has a contrast of 1.05:1 against the default "
+            "for surface_color #FFFFFF"
+        )
+        for w in warnings
+    )
+    assert any(w.startswith("theme: the default for muted_color #5B6472") for w in warnings)
+    # A primary on which neither white nor dark text reads: the buttons are darkened, and
+    # the page says so (its links, on white, are darkened too).
+    assert contrast_warnings(_theme(primary_color="#7A7A7A")) == [
+        "theme: links are drawn in #747474, not primary_color #7A7A7A, whose contrast against "
+        "#FFFFFF is 4.29:1 (WCAG AA asks for 4.5:1)",
+        "theme: buttons are drawn in #747474, not primary_color #7A7A7A, on which neither white "
+        "nor dark text reaches WCAG AA's 4.5:1",
+    ]
+    assert contrast_warnings(_theme(primary_color="#1D4ED8")) == []
+    assert contrast_warnings(_theme(primary_color="#767676")) == []  # AA, if only just
 
 
 def test_a_rating_is_stars_to_the_nearest_half_with_the_number() -> None:

@@ -75,7 +75,9 @@ def test_importing_again_updates_in_place(tmp_path: Path) -> None:
     assert [h.document_id for h in result.hits] == ["1"]
 
 
-def _import_command(path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _import_command(
+    path: Path, env: dict[str, str], *options: str
+) -> subprocess.CompletedProcess[str]:
     command = [
         sys.executable,
         "-m",
@@ -86,6 +88,7 @@ def _import_command(path: Path, env: dict[str, str]) -> subprocess.CompletedProc
         "catalog",
         "--namespace",
         "shop",
+        *options,
     ]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
 
@@ -103,3 +106,56 @@ def test_the_import_command_reports_what_it_skipped(tmp_path: Path) -> None:
     bad = _import_command(tmp_path / "missing.jsonl", env)
     assert bad.returncode == 2
     assert "no file" in bad.stderr
+
+
+def test_a_csv_carries_lists_as_json_arrays_or_between_separators(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.csv"
+    path.write_text(
+        "document_id,title,tags,sizes,note\n"
+        '1,Lamp,"[""home"", ""light""]",S|M| L ,[draft]\n'
+        "2,Kettle,[],40|42,\n"
+        '3,Boots,"[""outdoors""]",,"[1, 2]"\n'
+    )
+    data = tmp_path / "data"
+    env = {**os.environ, "RETRIEVER_PAGES_DATA_DIR": str(data)}
+    result = _import_command(path, env, "--list-field", "sizes", "--separator", "|")
+    assert result.returncode == 0, result.stderr
+    assert "Imported 3 rows into shop/catalog" in result.stdout
+    engine = Engine(data / "engine.db")
+    hits = engine.search(
+        "shop", "catalog", fields=["title"], text="", filters={}, limit=9, offset=0
+    )
+    bodies = {hit.document_id: hit.body for hit in hits.hits}
+    assert bodies == {
+        "1": {
+            "title": "Lamp",
+            "tags": ["home", "light"],
+            "sizes": ["S", "M", "L"],
+            "note": "[draft]",
+        },
+        "2": {"title": "Kettle", "tags": [], "sizes": [40, 42]},
+        "3": {"title": "Boots", "tags": ["outdoors"], "note": [1, 2]},
+    }
+    # A list field is filtered on by its items, as a JSONL import's would be.
+    found = engine.search(
+        "shop", "catalog", fields=["title"], text="", filters={"tags": "light"}, limit=9, offset=0
+    )
+    assert [hit.document_id for hit in found.hits] == ["1"]
+
+
+def test_list_field_options_that_do_not_fit_the_file_are_refused(tmp_path: Path) -> None:
+    env = {**os.environ, "RETRIEVER_PAGES_DATA_DIR": str(tmp_path / "data")}
+    csv_file = tmp_path / "catalog.csv"
+    csv_file.write_text("document_id,title\n1,Lamp\n")
+    jsonl_file = tmp_path / "catalog.jsonl"
+    jsonl_file.write_text('{"document_id": "1", "tags": ["a"]}\n')
+    for path, options, message in [
+        (csv_file, ["--list-field", "tags"], "--list-field 'tags': the header has no such column"),
+        (jsonl_file, ["--list-field", "tags"], "--list-field is for CSV files"),
+        (csv_file, ["--separator", ";"], "--separator goes with --list-field"),
+        (csv_file, ["--list-field", "title", "--separator", " "], "--separator must be"),
+    ]:
+        result = _import_command(path, env, *options)
+        assert result.returncode == 2, result.stderr
+        assert message in result.stderr
+        assert "Traceback" not in result.stderr

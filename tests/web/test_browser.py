@@ -23,7 +23,7 @@ from app.services.demo import DEMO_DISPLAY_CONFIG, DEMO_PLUGIN_DIR, DEMO_PLUGIN_
 from app.services.importing import import_file
 from app.settings import Settings
 from app.web.app import create_app
-from tests.helpers import IN_CI, local_backend, owner_headers
+from tests.helpers import IN_CI, SCREENSHOTS, local_backend, owner_headers
 from tests.servers import LiveServer, free_port
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -38,7 +38,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
 # The demo's page, with its rating drawn by the example renderer plugin.
 PLUGIN_CONFIG = copy.deepcopy(DEMO_DISPLAY_CONFIG)
 PLUGIN_CONFIG["field_config"]["rating"] = DEMO_PLUGIN_RATING

@@ -10,9 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from app.services.demo import DEMO_DISPLAY_CONFIG
-from tests.helpers import local_backend, owner_headers, publish_backend
+from tests.helpers import SCREENSHOTS, local_backend, owner_headers, publish_backend
 from tests.web import test_browser
-from tests.web.test_browser import SCREENSHOTS, card_titles
+from tests.web.test_browser import card_titles
 
 # The same Chromium, demo server and page maker as the other browser tests.
 browser = test_browser.browser

@@ -21,6 +21,8 @@ DOCUMENTS = [
         "name": "A very long product name that goes on and on",
         "summary": "S" * 300,
         "picture": "https://img.example.com/a.png",
+        "release_year": 2019,
+        "units_sold": 12000,
     }
 ]
 
@@ -157,3 +159,12 @@ def test_the_title_fields_label_names_it_for_screen_readers(site: TestClient) ->
     assert _publish(site, config).status_code == 200
     page = site.get("/r/things").text
     assert '<h2 class="title"><span class="visually-hidden">Product Name: </span>' in page
+
+
+def test_a_year_shows_as_a_year_on_cards_and_in_the_detail_view(site: TestClient) -> None:
+    config = _config(exposed_fields=["name", "summary", "picture", "release_year", "units_sold"])
+    assert _publish(site, config).status_code == 200
+    for page in (site.get("/r/things").text, site.get("/r/things/d/a").text):
+        assert re.search(r">2019<", page)
+        assert "2,019" not in page
+        assert re.search(r">12,000<", page)  # a quantity keeps its separators

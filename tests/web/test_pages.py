@@ -354,17 +354,22 @@ def test_pages_are_compressed(site: TestClient) -> None:
     assert page.headers["content-encoding"] == "gzip"
 
 
-def test_publish_warns_about_poor_contrast(site: TestClient) -> None:
+def test_publish_warns_about_poor_contrast_as_the_page_draws_it(site: TestClient) -> None:
     rid = site.headers["X-Test-Retriever"]
-    config: dict[str, Any] = {
-        **CONFIG,
-        "theme": {"primary_color": "#FFE066", "background_color": "#FFFFFF"},
-    }
+    theme = {"primary_color": "#FFE066", "background_color": "#FFFFFF", "text_color": "#AAAAAA"}
     response = site.patch(
-        f"/v1/retrievers/{rid}/publish", headers=owner_headers(), json={"display_config": config}
+        f"/v1/retrievers/{rid}/publish",
+        headers=owner_headers(),
+        json={"display_config": {**CONFIG, "theme": theme}},
     )
     assert response.status_code == 200
-    assert any("WCAG AA" in warning for warning in response.json()["warnings"])
+    warnings = response.json()["warnings"]
+    assert any(w.startswith("theme: text_color #AAAAAA has a contrast of") for w in warnings)
+    # The page draws its yellow buttons with dark text, and its links darker: no button
+    # warning, and a word on the links' colour.
+    assert "--accent:#FFE066;--on-accent:#111827" in site.get("/r/lamps").text
+    assert not any("button" in w for w in warnings)
+    assert any(w.startswith("theme: links are drawn in #") for w in warnings)
 
 
 @pytest.mark.parametrize(
