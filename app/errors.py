@@ -125,8 +125,17 @@ class BadGateway(AppError):
 
 
 class StoreUnavailable(AppError):
+    """The store, the engine or the disk under them cannot serve the request now: `reason`
+    says why (`app/adapters/outages.py` lists them), Retry-After when to ask again."""
+
     status = 503
     type = "store_unavailable"
+
+    def __init__(self, message: str, *, reason: str, retry_after: int) -> None:
+        super().__init__(
+            message, details={"reason": reason}, headers={"Retry-After": str(retry_after)}
+        )
+        self.reason = reason
 
 
 class LimitsUnavailable(AppError):

@@ -57,10 +57,10 @@ class LiveServer:
 
 @contextmanager
 def server_process(
-    data_dir: Path, *args: str, **env: str
+    data_dir: Path, *args: str, log: Path | None = None, **env: str
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`retriever-pages serve [args]` in a process of its own, on a loopback port, until the
-    block ends (or the test kills it)."""
+    block ends (or the test kills it); its log goes to the file `log`, if given."""
     port = free_port()
     environment = {
         **os.environ,
@@ -70,12 +70,14 @@ def server_process(
         "RETRIEVER_PAGES_UPSTREAM_ALLOW": "127.0.0.1",
         **env,
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), *args],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    with contextlib.ExitStack() as files:
+        stderr = files.enter_context(log.open("ab")) if log else subprocess.DEVNULL
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(port), *args],
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
     while True:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.errors import AppError
+from app.errors import AppError, StoreUnavailable
 from app.rendering.cards import description_field, label_of, thumbnail_field, title_field
 from app.rendering.filters import Choices, FilterField, Selection, classify, sort_options, tree
 from app.schemas.public import MAX_FACETS, ExecuteRequest, OffsetPagination, SortField
@@ -49,6 +49,8 @@ class Browse:
             return kept[1]
         try:
             found = await self._discover(retriever)
+        except StoreUnavailable:
+            return Choices()  # for now: not kept, so the panel is back as soon as the store is
         except AppError:  # a backend that cannot count values (an upstream) offers nothing
             found = Choices()
         if len(self._choices) > 1000:

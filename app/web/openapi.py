@@ -30,7 +30,9 @@ ERROR_TEXT = {
     422: "A field, parameter or header is missing or not allowed; details.errors names it.",
     429: "A rate limit or the wrong-password throttle refused the request (see Retry-After).",
     502: "The search backend failed or gave a bad answer.",
-    503: "The store or the rate-limit storage is not answering.",
+    503: "The store (or the disk under it) or the rate-limit storage cannot serve the request "
+    "now. For the store, details.reason says why (not_answering, disk_full, read_only, busy, "
+    "io_error) and Retry-After when to ask again.",
     504: "The search backend did not answer in time.",
 }
 _QUERY_SCHEMAS: dict[str, dict[str, Any]] = {

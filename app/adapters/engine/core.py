@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import tantivy
 
 from app import jsonutil
-from app.adapters import suggestions, texts
+from app.adapters import outages, suggestions, texts
 from app.adapters.engine import index, reading, stored
 from app.adapters.engine.fields import Fields
 from app.adapters.engine.index import Indexes
@@ -67,6 +67,7 @@ class Collection:
     index_name: str
 
 
+@outages.guarded
 class Engine:
     """One SQLite file and its indexes. Each thread reads through its own connection."""
 
@@ -184,7 +185,8 @@ class Engine:
                 result = work(conn)
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:  # (SQLite ends it itself when a disk-full COMMIT fails)
+                    conn.execute("ROLLBACK")
                 raise
             finally:
                 self._local.seen.clear()  # `data_version` counts only other connections' writes

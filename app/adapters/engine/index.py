@@ -13,6 +13,9 @@ write; the process that wrote also reloads at once, so it reads its own writes.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -30,6 +33,8 @@ WRITER_HEAP_BYTES = 128_000_000
 # One indexing thread: on two cores a second one (competing with the Python that feeds it)
 # imported the Debian catalog 8% slower, and made more segments to merge.
 WRITER_THREADS = 1
+# Less room than the smallest commit takes (a file per column, and the meta): a full disk.
+FULL_BELOW_BYTES = 1024 * 1024
 _ANALYZER = (
     tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
     .filter(tantivy.Filter.remove_long(100))
@@ -110,12 +115,24 @@ class Indexes:
         try:
             yield writer
             writer.commit()
-        except BaseException:
+        except BaseException as error:
+            full = isinstance(error, ValueError) and self._full()
             writer.rollback()
+            # A failed commit leaves its files behind, and a deletion's file (named after the
+            # last commit) would then refuse every later deletion: let them go at once.
+            with contextlib.suppress(ValueError):  # (best effort: on a full disk it may fail)
+                writer.garbage_collect_files()
+            if full:
+                # tantivy does not always say why ("An index writer was killed"): this is why.
+                raise OSError(errno.ENOSPC, "No room left for the index", str(self.root)) from error
             raise
         finally:
             writer.wait_merging_threads()
         index.reload()
+
+    def _full(self) -> bool:
+        disk = os.statvfs(self.root)
+        return disk.f_bavail * disk.f_frsize < FULL_BELOW_BYTES
 
     def remove(self, name: str) -> None:
         with self._lock:

@@ -16,11 +16,10 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy import event, exc
 
-from app.adapters import like
+from app.adapters import like, outages
 from app.adapters.store import migrations
 from app.adapters.store.records import PublishedRecord, RetrieverRecord
 from app.adapters.store.tables import interactions, owner_keys, published, retrievers, secrets
-from app.errors import StoreUnavailable
 from app.schemas.roles import ORGANIZATION
 
 __all__ = ["PublishedRecord", "RetrieverRecord", "Store", "Transaction", "UniqueViolation"]
@@ -100,16 +99,11 @@ class Store:
                     yield conn
         except exc.IntegrityError as error:
             raise UniqueViolation(str(error.orig)) from None
-        except exc.OperationalError as error:
-            if "readonly" in str(error.orig).replace("-", "").replace(" ", "").lower():
-                raise StoreUnavailable(
-                    "The store is read-only: nothing can be changed until it is writable again.",
-                    details={"reason": "read_only"},
-                ) from None
-            raise StoreUnavailable(
-                "The store is not answering; try again shortly.",
-                details={"reason": type(error.orig).__name__},
-            ) from None
+        except Exception as error:
+            failure = outages.unavailable(error)
+            if failure is None:
+                raise
+            raise failure from None
 
     @contextmanager
     def read(self) -> Iterator[Transaction]:

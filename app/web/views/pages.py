@@ -80,7 +80,7 @@ async def search_page(request: Request) -> Response:
         except TooManyRequests:
             raise  # a whole page that says how long to wait
         except AppError as error:
-            problem = error
+            problem, headers = error, dict(error.headers)  # (Retry-After, RateLimit)
     status = problem.status if problem else 200
     documents = result["documents"] if result else []
     paging = result["pagination"] if result else None

@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from app import jsonutil
-from app.adapters import like, texts
+from app.adapters import like, outages, texts
 from app.adapters.engine.fields import Fields
 from app.adapters.engine.highlight import highlights
 from app.adapters.engine.index import fold
@@ -73,6 +73,7 @@ class _Collection:
     documents: int
 
 
+@outages.guarded
 class PgEngine:
     def __init__(self, db: sa.Engine) -> None:
         self.db = db
