@@ -29,6 +29,7 @@ from app.schemas.plugins import (
     PluginResponse,
     PluginVersion,
     PluginVersionList,
+    entry_origin,
 )
 from app.schemas.roles import Role
 from app.services.keys import Owner
@@ -316,7 +317,8 @@ def plugin_frames(conn: Any, namespace: str, display: DisplayConfig) -> dict[str
             if version == plugin["version"]
             else queries.version(conn, plugin["plugin_id"], version)
         )
-        if body is None:
+        if body is None or (body["url"] is not None and entry_origin(body["url"]) is None):
+            # Gone, or an entry point stored before URLs were checked as they are now: text.
             continue
         frames[name] = PluginFrame(
             tag=plugin["tag"],

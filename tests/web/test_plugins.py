@@ -216,6 +216,36 @@ def test_bad_plugins_are_refused_and_nothing_is_stored(
     assert site.get("/v1/plugins?include_drafts=true", headers=owner_headers()).json()["total"] == 0
 
 
+# Each would reach a page's Content-Security-Policy as more than one origin.
+BAD_ENTRY_URLS = [
+    "https://evil.example,script-src",
+    "https://evil.example;script-src 'unsafe-inline'",
+    "https://evil.example/x'y",
+    'https://evil.example/x"y',
+    "https://user:secret@evil.example/x",
+    "https://evil.example/a b",
+    "https://evil.example:99999/x",
+    "http://evil.example/x",
+    "javascript:alert(1)",
+]
+
+
+@pytest.mark.parametrize("url", BAD_ENTRY_URLS)
+def test_an_entry_point_is_an_https_origin_and_a_path(site: TestClient, url: str) -> None:
+    editor = owner_headers(EDITOR_KEY)
+    created = _create(site, blob=None, url=url)
+    assert created.status_code == 422, created.text
+    assert created.json()["error"]["details"]["errors"][0]["field"] == "url"
+    _create(site, blob=None, url="https://plugins.example:8443/stars/index.html?v=2#top")
+    replace = {"name": "Stars", "url": url, "is_draft": False, "minimum_role_required": "viewer"}
+    for method, body in (("PUT", replace), ("PATCH", {"url": url})):
+        refused = site.request(method, "/v1/plugins/star-rating", headers=editor, json=body)
+        assert refused.status_code == 422, (method, refused.text)
+        assert refused.json()["error"]["details"]["errors"][0]["field"] == "url"
+    kept = site.get("/v1/plugins/star-rating", headers=editor).json()
+    assert kept["url"] == "https://plugins.example:8443/stars/index.html?v=2#top"
+
+
 @pytest.mark.parametrize(
     "query", ["page=-1", "page_size=0", "page_size=1001", "include_drafts=maybe"]
 )
