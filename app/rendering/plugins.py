@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
 from app import jsonutil
+from app.schemas.plugins import entry_origin
 
 MAX_HEIGHT = 600  # px, for a frame that sizes itself
 
@@ -40,12 +40,15 @@ class PluginFrame:
         return "allow-scripts"
 
     @property
+    def is_blob(self) -> bool:
+        """Framed from this server's own /plugins/frame/... document."""
+        return self.src.startswith("/")
+
+    @property
     def origin(self) -> str | None:
-        """The entry point's origin, for the page's `frame-src`; None for a blob."""
-        if self.src.startswith("/"):
-            return None
-        parts = urlsplit(self.src)
-        return f"{parts.scheme}://{parts.netloc}"
+        """The entry point's origin, rebuilt from its parsed scheme, host and port, for the
+        page's `frame-src`; None for a blob, or a URL that is not a plain https entry point."""
+        return None if self.is_blob else entry_origin(self.src)
 
 
 def frame_path(plugin_id: str, version: str) -> str:
@@ -90,7 +93,8 @@ def plugin_field(
 
 
 def frame_sources(frames: list[PluginFrame]) -> list[str]:
-    """What a page's CSP `frame-src` must allow for these frames."""
-    sources = {"'self'"} if any(f.origin is None for f in frames) else set()
-    sources.update(f.origin for f in frames if f.origin)
-    return sorted(sources)
+    """What a page's CSP `frame-src` must allow for these frames: never anything but
+    `'self'` and origins, so that no stored URL can add to or end the directive."""
+    sources = {"'self'"} if any(f.is_blob for f in frames) else set()
+    sources.update(origin for f in frames if (origin := f.origin))
+    return sorted(sources) or ["'none'"]

@@ -25,8 +25,17 @@ MAX_PARAMETERS_BYTES = 16 * 1024
 PLUGIN_ID_PREFIX = "plg_"
 TAG = re.compile(r"[a-z0-9][a-z0-9-]*[a-z0-9]")
 SEMVER = re.compile(r"(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})")
-ORIGIN = re.compile(r"https://[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::\d{1,5})?")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+ORIGIN = re.compile(rf"https://(?P<host>{_LABEL}(?:\.{_LABEL})*)(?::(?P<port>\d{{1,5}}))?")
+# After the origin, a path, query and fragment in the characters a URL needs: never a space,
+# quote, comma, semicolon or backslash, which could end a CSP source or an HTML attribute.
+_URL_REST = re.compile(r"(?:[/?#][A-Za-z0-9\-._~!$&()*+=:@/%?#]*)?")
+MAX_PORT = 65535
 PERMISSIONS_RULE = "read_document, open_links or network:<https origin>"
+ENTRY_URL_RULE = (
+    "an https:// URL with a host name, an optional port and a path, without credentials, "
+    "spaces, quotes, commas or semicolons"
+)
 
 Tag = Annotated[
     str,
@@ -34,11 +43,37 @@ Tag = Annotated[
     matching(TAG, "3 to 50 lowercase letters, digits and hyphens, not starting or ending with -"),
 ]
 Version = Annotated[str, matching(SEMVER, "a version such as 1.0.0")]
-EntryUrl = Annotated[
-    str,
-    StringConstraints(max_length=2048),
-    matching(re.compile(r"https://[^\s\\\\]+"), "an https:// URL"),
-]
+
+
+def origin_of(value: str) -> str | None:
+    """`https://host[:port]` of an https origin, or None if `value` is not exactly one."""
+    match = ORIGIN.fullmatch(value)
+    return _origin(match) if match else None
+
+
+def entry_origin(url: str) -> str | None:
+    """The origin of a plugin's entry point, rebuilt from its parts (what a page's CSP
+    `frame-src` names), or None if `url` is not an entry point this server accepts."""
+    match = ORIGIN.match(url)
+    if match is None or not _URL_REST.fullmatch(url, match.end()):
+        return None
+    return _origin(match)
+
+
+def _origin(match: re.Match[str]) -> str | None:
+    port = match["port"]
+    if port is not None and not 1 <= int(port) <= MAX_PORT:
+        return None
+    return f"https://{match['host'].lower()}" + (f":{int(port)}" if port else "")
+
+
+def _entry_url(url: str) -> str:
+    if entry_origin(url) is None:
+        raise ValueError(f"{url[:80]!r} is not allowed; expected {ENTRY_URL_RULE}")
+    return url
+
+
+EntryUrl = Annotated[str, StringConstraints(max_length=2048), AfterValidator(_entry_url)]
 
 
 def _parameters_bytes(parameters: dict[str, Any]) -> dict[str, Any]:
@@ -55,7 +90,7 @@ Blob = Annotated[str, StringConstraints(min_length=1, max_length=MAX_BLOB_BYTES)
 def _permission(value: str) -> str:
     if value in ("read_document", "open_links"):
         return value
-    if value.startswith("network:") and ORIGIN.fullmatch(value.removeprefix("network:")):
+    if value.startswith("network:") and origin_of(value.removeprefix("network:")):
         return value
     raise ValueError(f"{value[:80]!r} is not a permission; permissions are {PERMISSIONS_RULE}")
 

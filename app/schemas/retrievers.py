@@ -22,6 +22,8 @@ from app.schemas.base import (
 from app.schemas.display import DisplayConfig, FieldSchema
 from app.schemas.secrets import SecretName
 
+MAX_SEARCH_FIELDS = 20
+
 RetrieverName = Annotated[
     str,
     StringConstraints(min_length=1, max_length=100),
@@ -37,7 +39,10 @@ class LocalBackendConfig(Model):
 
     type: Literal["local"]
     collection: CollectionName
-    search_fields: list[FieldName] = Field(min_length=1, max_length=20)
+    search_fields: list[FieldName] = Field(min_length=1, max_length=MAX_SEARCH_FIELDS)
+    # True when the server chose search_fields (a stage that named none): they are then the
+    # collection's text fields that the page exposes, chosen again when those change.
+    default_search_fields: bool = False
 
 
 class MixpeekBackendConfig(Model):
@@ -87,6 +92,14 @@ UNSUPPORTED_CREATE_FIELDS = {
 }
 
 
+def refuse_unsupported(request: Any) -> None:
+    """A 422 for the first SDK field set that no backend here can honour."""
+    for name, harmless in UNSUPPORTED_CREATE_FIELDS.items():
+        value = getattr(request, name, None)
+        if value is not None and value not in harmless:
+            raise ValueError(f"{name} is not supported by this server; leave it out")
+
+
 class CreateRetrieverRequest(Model):
     """Either this server's `backend`, or the SDK's `collection_identifiers` and `stages`
     (mapped to a backend, see `app/schemas/stages.py`)."""
@@ -107,15 +120,59 @@ class CreateRetrieverRequest(Model):
 
     @model_validator(mode="after")
     def _one_backend(self) -> CreateRetrieverRequest:
-        for name, harmless in UNSUPPORTED_CREATE_FIELDS.items():
-            value = getattr(self, name)
-            if value is not None and value not in harmless:
-                raise ValueError(f"{name} is not supported by this server; leave it out")
+        refuse_unsupported(self)
         if self.backend is None and self.stages is None:
             raise ValueError("send backend, or stages (with collection_identifiers)")
         if self.backend is not None and (self.stages is not None or self.collection_identifiers):
             raise ValueError("send backend, or stages with collection_identifiers, not both")
         return self
+
+
+class UpdateRetrieverRequest(StrictModel):
+    """The SDK's `PatchRetrieverRequest`: only the fields sent (not null) change. The fields
+    searched change with `backend`, or with `stages` and `collection_identifiers` (the
+    current ones when one of the two is left out), each checked as on create."""
+
+    retriever_name: RetrieverName | None = None
+    description: Text | None = None  # "" removes it
+    input_schema: dict[FieldName, FieldSchema] | None = None
+    display_config: DisplayConfig | None = None
+    backend: BackendConfig | None = None
+    collection_identifiers: list[CollectionName] | None = Field(default=None, max_length=20)
+    stages: list[StageConfig] | None = Field(default=None, min_length=1, max_length=20)
+    visibility: Any = None
+    marketplace_listing_id: Any = None
+    requires_subscription: Any = None
+    tags: Any = None
+    metadata: Any = None
+
+    @model_validator(mode="after")
+    def _something(self) -> UpdateRetrieverRequest:
+        refuse_unsupported(self)
+        if all(getattr(self, name) is None for name in UPDATABLE_RETRIEVER_FIELDS):
+            raise ValueError(f"send at least one of {', '.join(UPDATABLE_RETRIEVER_FIELDS)}")
+        if self.backend is not None and (
+            self.stages is not None or self.collection_identifiers is not None
+        ):
+            raise ValueError("send backend, or stages and collection_identifiers, not both")
+        return self
+
+    @property
+    def changes_backend(self) -> bool:
+        return any(
+            value is not None for value in (self.backend, self.stages, self.collection_identifiers)
+        )
+
+
+UPDATABLE_RETRIEVER_FIELDS = (
+    "retriever_name",
+    "description",
+    "input_schema",
+    "display_config",
+    "backend",
+    "stages",
+    "collection_identifiers",
+)
 
 
 class RetrieverResponse(Model):
@@ -137,6 +194,12 @@ class RetrieverResponse(Model):
     namespace_id: str
     created_at: datetime
     updated_at: datetime
+
+
+class UpdateRetrieverResponse(Model):
+    """The SDK's `PatchRetrieverResponse`."""
+
+    retriever: RetrieverResponse
 
 
 class RetrieverList(Model):

@@ -6,7 +6,7 @@ shape maps back to a backend when its stages are ones this server can run:
 
 - `full_text_search` (or Mixpeek's `feature_search`): the `local` backend, the embedded engine
   over the one collection in `collection_identifiers`, searching `parameters.fields` (by
-  default, the collection's text fields);
+  default, the collection's text fields that the page exposes: `default_search_fields`);
 - `mixpeek_retriever`: the `mixpeek` backend, a Mixpeek-compatible upstream (`parameters`:
   `base_url`, `retriever_id`, `namespace`, `api_key_secret_name`).
 
@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from app.errors import invalid
+from app.schemas.retrievers import MAX_SEARCH_FIELDS
 
 SEARCH_STAGE = "full_text_search"
 SEARCH_STAGE_ALIASES = (SEARCH_STAGE, "feature_search")
@@ -49,6 +50,22 @@ def public_stages(backend: dict[str, Any]) -> list[dict[str, Any]]:
 def retriever_config(backend: dict[str, Any]) -> dict[str, Any]:
     """`display_config.retriever_config`, filled in when a retriever is published."""
     return {"stages": public_stages(backend), "collection_identifiers": collections_of(backend)}
+
+
+def retriever_metadata(backend: dict[str, Any]) -> dict[str, Any]:
+    """What the public may know of how the retriever works (`include_metadata`): never URLs
+    or secret names."""
+    metadata: dict[str, Any] = {
+        "stages": [],
+        "capabilities": {"backend": backend["type"]},
+        "collections": [],
+    }
+    if backend["type"] == "local":
+        metadata["collections"] = [
+            {"collection_name": backend["collection"], "search_fields": backend["search_fields"]}
+        ]
+        metadata["capabilities"].update(full_text_search=True, prefix_search=True)
+    return metadata
 
 
 def collections_of(backend: dict[str, Any]) -> list[str]:
@@ -108,8 +125,8 @@ def backend_of(
             "collection_identifiers: full_text_search runs over exactly one collection.",
         )
     fields = parameters.get("fields") or parameters.get("search_fields")
-    if fields is None:
-        fields = text_fields(collections[0])[:20]
+    if not fields:
+        fields = text_fields(collections[0])[:MAX_SEARCH_FIELDS]
         if not fields:
             raise invalid(
                 "stages[0].config.parameters.fields",
@@ -117,4 +134,20 @@ def backend_of(
                 f"stages[0].config.parameters.fields: the collection {collections[0]!r} has no "
                 "text fields yet to search by default; name them, or add documents first.",
             )
+        # Narrowed to the exposed ones when the page's exposed fields are known.
+        return {
+            "type": "local",
+            "collection": collections[0],
+            "search_fields": fields,
+            "default_search_fields": True,
+        }
     return {"type": "local", "collection": collections[0], "search_fields": fields}
+
+
+def kept_stages(backend: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stages an update that sends none keeps: the current ones, with the fields that the
+    server chose left out, to be chosen again."""
+    stages = stages_of(backend)
+    if backend.get("default_search_fields"):
+        stages[0]["config"]["parameters"] = {}
+    return stages

@@ -29,12 +29,26 @@ from app.schemas.plugins import (
     PluginResponse,
     PluginVersion,
     PluginVersionList,
+    ReplacePluginRequest,
+    entry_origin,
 )
 from app.schemas.roles import Role
 from app.services.keys import Owner
 
 DEFAULT_VERSION = "1.0.0"
-_FIELDS = ("name", "description", "is_draft", "minimum_role_required", "icon_tag")
+# What a request may set on a plugin (its tag is set once, by a create).
+_STORED = (
+    "name",
+    "description",
+    "blob",
+    "url",
+    "is_draft",
+    "minimum_role_required",
+    "version",
+    "icon_tag",
+    "parameters",
+    "permissions",
+)
 
 
 class Plugins:
@@ -45,21 +59,8 @@ class Plugins:
         self.changed = changed
 
     def create(self, owner: Owner, request: CreatePluginRequest) -> PluginResponse:
-        row = new_plugin_row(
-            owner.namespace,
-            stamp(self.clock()),
-            tag=request.tag,
-            name=request.name,
-            description=request.description,
-            blob=request.blob,
-            url=request.url,
-            is_draft=bool(request.is_draft),
-            minimum_role_required=(request.minimum_role_required or Role.VIEWER).value,
-            version=request.version or DEFAULT_VERSION,
-            icon_tag=request.icon_tag,
-            parameters=request.parameters or {},
-            permissions=request.permissions or [],
-        )
+        now = stamp(self.clock())
+        row = new_plugin_row(owner.namespace, now, tag=request.tag, **_sent(request))
         try:
             with self.store.write() as tx:
                 if queries.tag_taken(tx.conn, owner.namespace, request.tag):
@@ -91,8 +92,25 @@ class Plugins:
     def update(
         self, owner: Owner, tag: str, fields: PluginFields, expected_version: int | None = None
     ) -> PluginResponse:
-        """Change the fields sent (a replace sends them all). A new blob or URL is a new
-        version: the one sent, or the next patch version."""
+        """Change the fields sent; the others stay as they are (PATCH, DatoCMS's update)."""
+        return self._change(owner, tag, fields, expected_version, replace=False)
+
+    def replace(self, owner: Owner, tag: str, request: ReplacePluginRequest) -> PluginResponse:
+        """Cortex's replace: the fields sent, and every other one back to what a new plugin
+        has, so that a replace without `permissions` takes them away."""
+        return self._change(owner, tag, request, None, replace=True)
+
+    def _change(
+        self,
+        owner: Owner,
+        tag: str,
+        fields: PluginFields,
+        expected_version: int | None,
+        *,
+        replace: bool,
+    ) -> PluginResponse:
+        """A new blob or URL is a new version: the one sent, or the next patch version.
+        Either way `meta.version` moves on."""
         with self.store.write() as tx:
             row = visible_plugin(tx.conn, owner, tag)
             if expected_version is not None and expected_version != row["meta_version"]:
@@ -101,19 +119,13 @@ class Plugins:
                     f"{expected_version}: read it again and resend the change.",
                     details={"current_version": row["meta_version"]},
                 )
-            changed = dict(row)
-            for name in _FIELDS:
-                value = getattr(fields, name)
-                if value is not None:
-                    changed[name] = value.value if isinstance(value, Role) else value
-            for name in ("parameters", "permissions"):
-                if getattr(fields, name) is not None:
-                    changed[name] = getattr(fields, name)
-            new_body = (fields.blob is not None and fields.blob != row["blob"]) or (
-                fields.url is not None and fields.url != row["url"]
-            )
+            sent = _sent(fields)
+            changed = {**row, **(plugin_defaults() if replace else {}), **sent}
+            changed["version"] = row["version"]
+            if "blob" in sent or "url" in sent:  # a body replaces the other kind of body
+                changed["blob"], changed["url"] = sent.get("blob"), sent.get("url")
+            new_body = (changed["blob"], changed["url"]) != (row["blob"], row["url"])
             if new_body:
-                changed["blob"], changed["url"] = fields.blob, fields.url
                 changed["version"] = fields.version or _next_patch(row["version"])
                 if queries.version_exists(tx.conn, row["plugin_id"], changed["version"]):
                     raise Conflict(
@@ -204,25 +216,37 @@ def visible_plugin(conn: Any, owner: Owner, tag: str) -> dict[str, Any]:
     return row
 
 
-def new_plugin_row(namespace: str, now: str, **fields: Any) -> dict[str, Any]:
-    """A new plugin's row: the fields given, over the defaults every new plugin has."""
+def plugin_defaults() -> dict[str, Any]:
+    """What a plugin holds where a create, or a replace, does not say (a fresh copy)."""
     return {
-        "plugin_id": crypto.new_id(PLUGIN_ID_PREFIX),
-        "namespace": namespace,
         "description": None,
         "blob": None,
         "url": None,
         "is_draft": False,
         "minimum_role_required": Role.VIEWER.value,
-        "version": DEFAULT_VERSION,
         "icon_tag": None,
         "parameters": {},
         "permissions": [],
+    }
+
+
+def new_plugin_row(namespace: str, now: str, **fields: Any) -> dict[str, Any]:
+    """A new plugin's row: the fields given, over the defaults every new plugin has."""
+    return {
+        "plugin_id": crypto.new_id(PLUGIN_ID_PREFIX),
+        "namespace": namespace,
+        **plugin_defaults(),
+        "version": DEFAULT_VERSION,
         "meta_version": 1,
         "created_at": now,
         "updated_at": now,
         **fields,
     }
+
+
+def _sent(fields: PluginFields) -> dict[str, Any]:
+    """The fields a request sent (not null), as a plugin's row holds them."""
+    return fields.model_dump(mode="json", include=set(_STORED), exclude_none=True)
 
 
 def add_plugin(conn: Any, row: dict[str, Any]) -> None:
@@ -316,7 +340,8 @@ def plugin_frames(conn: Any, namespace: str, display: DisplayConfig) -> dict[str
             if version == plugin["version"]
             else queries.version(conn, plugin["plugin_id"], version)
         )
-        if body is None:
+        if body is None or (body["url"] is not None and entry_origin(body["url"]) is None):
+            # Gone, or an entry point stored before URLs were checked as they are now: text.
             continue
         frames[name] = PluginFrame(
             tag=plugin["tag"],

@@ -31,16 +31,15 @@ from app.schemas.publishing import (
     RateLimitConfig,
     UpdatePublishedRetrieverRequest,
 )
-from app.schemas.stages import retriever_config
-from app.services.configs import check_display
-from app.services.retrievers import (
-    Changed,
+from app.schemas.stages import retriever_config, retriever_metadata
+from app.services.backend_checks import (
+    TextFields,
     check_engine_features,
-    check_searchable,
-    dump_set,
     no_such_secret,
-    retriever_or_404,
+    texts_of,
 )
+from app.services.configs import check_display
+from app.services.retrievers import Changed, dump_set, retriever_or_404, searching_only
 
 MAX_NAME_SUFFIX = 100
 
@@ -55,11 +54,14 @@ class Publishing:
         changed: Changed = lambda _: None,
         max_published: int = 100,
         documents_in: Callable[[str, str], int] = lambda namespace, collection: 1,
+        text_fields: Callable[[str, str], list[str]] = lambda namespace, collection: [],
     ) -> None:
         self.store = store
         self.max_published = max_published
-        # How many documents a collection of a namespace holds (the engine's count).
+        # How many documents a collection of a namespace holds, and its text fields (the
+        # engine's): the fields a retriever searches by default are the exposed ones of those.
         self.documents_in = documents_in
+        self.text_fields = text_fields
         self.public_url = public_url
         self.clock = clock
         self.renderers = renderers
@@ -74,9 +76,10 @@ class Publishing:
     def publish(
         self, namespace: str, retriever_id: str, request: PublishRetrieverRequest
     ) -> PublishRetrieverResponse:
+        texts = self._texts(namespace, retriever_id)
         try:
             with self.store.write() as tx:
-                record, backend = self._new_published(tx, namespace, retriever_id, request)
+                record, backend = self._new_published(tx, namespace, retriever_id, request, texts)
                 tx.insert_published(record)
             self.changed(record.public_name)  # a name cached as unknown is known now
         except UniqueViolation:
@@ -110,8 +113,20 @@ class Publishing:
             "retriever-pages import)."
         ]
 
+    def _texts(self, namespace: str, retriever_id: str) -> TextFields:
+        """The text fields the retriever's default search fields are chosen from, read before
+        the write transaction."""
+        with self.store.read() as tx:
+            backend = retriever_or_404(tx, namespace, retriever_id).backend
+        return texts_of(backend, lambda collection: self.text_fields(namespace, collection))
+
     def _new_published(
-        self, tx: Transaction, namespace: str, retriever_id: str, request: PublishRetrieverRequest
+        self,
+        tx: Transaction,
+        namespace: str,
+        retriever_id: str,
+        request: PublishRetrieverRequest,
+        texts: TextFields,
     ) -> tuple[PublishedRecord, dict[str, Any]]:
         """The record to insert, and the backend of the retriever it publishes."""
         retriever = retriever_or_404(tx, namespace, retriever_id)
@@ -129,18 +144,17 @@ class Publishing:
                 "change it with PATCH or unpublish it with DELETE first."
             )
         display_config = dump_set(request.display_config) or retriever.display_config
+        backend = retriever.backend
         if display_config is not None:
-            display_config = {
-                **display_config,
-                "retriever_config": retriever_config(retriever.backend),
-            }
-            check_searchable(retriever.backend, display_config["exposed_fields"])
+            exposed = display_config["exposed_fields"]
+            backend = searching_only(tx, retriever, exposed, texts, stamp(self.clock()))
+            display_config = {**display_config, "retriever_config": retriever_config(backend)}
             # The retriever's stored config too: a plugin it names may be a draft by now.
             effective = request.display_config or DisplayConfig.model_validate_json(
                 jsonutil.dumps(display_config)
             )
             check_display(self.renderers, tx.conn, namespace, effective)
-            check_engine_features(retriever.backend, effective)
+            check_engine_features(backend, effective)
         if display_config is None:
             raise invalid(
                 "display_config",
@@ -167,12 +181,12 @@ class Publishing:
             is_active=True,
             tags=request.tags,
             category=request.category,
-            retriever_metadata=_metadata(retriever) if request.include_metadata else None,
+            retriever_metadata=retriever_metadata(backend) if request.include_metadata else None,
             created_at=now,
             updated_at=now,
             version=1,
         )
-        return record, retriever.backend
+        return record, backend
 
     def _choose_public_name(
         self, tx: Transaction, request: PublishRetrieverRequest, retriever_name: str
@@ -215,10 +229,11 @@ class Publishing:
     def update_published(
         self, namespace: str, retriever_id: str, request: UpdatePublishedRetrieverRequest
     ) -> PublishedRetrieverResponse:
+        texts = self._texts(namespace, retriever_id)
         with self.store.write() as tx:
             retriever = retriever_or_404(tx, namespace, retriever_id)
             current = _published_or_404(tx, namespace, retriever_id, for_update=True)
-            changes = self._changes(tx, current, retriever, request)
+            changes = self._changes(tx, current, retriever, request, texts)
             updated = current.replace(
                 **changes, updated_at=stamp(self.clock()), version=current.version + 1
             )
@@ -232,6 +247,7 @@ class Publishing:
         current: PublishedRecord,
         retriever: RetrieverRecord,
         request: UpdatePublishedRetrieverRequest,
+        texts: TextFields,
     ) -> dict[str, Any]:
         """What the request changes. A field absent or null stays as it is."""
         if request.public_name is not None and request.public_name != current.public_name:
@@ -243,12 +259,15 @@ class Publishing:
         changes: dict[str, Any] = {}
         if request.display_config is not None:
             check_display(self.renderers, tx.conn, current.namespace, request.display_config)
-            check_searchable(retriever.backend, request.display_config.exposed_fields)
-            check_engine_features(retriever.backend, request.display_config)
+            exposed = request.display_config.exposed_fields
+            backend = searching_only(tx, retriever, exposed, texts, stamp(self.clock()))
+            check_engine_features(backend, request.display_config)
             changes["display_config"] = {
                 **(dump_set(request.display_config) or {}),
-                "retriever_config": retriever_config(retriever.backend),
+                "retriever_config": retriever_config(backend),
             }
+            if current.retriever_metadata is not None:
+                changes["retriever_metadata"] = retriever_metadata(backend)
         if request.rate_limit_config is not None:
             changes["rate_limit_config"] = _merge_rate_limit(
                 current.rate_limit_config, request.rate_limit_config
@@ -346,22 +365,6 @@ def _warnings(display_config: dict[str, Any]) -> list[str]:
     """What the publisher should fix but may keep: today, theme contrast below WCAG AA."""
     config = DisplayConfig.model_validate_json(jsonutil.dumps(display_config))
     return contrast_warnings(config)
-
-
-def _metadata(retriever: RetrieverRecord) -> dict[str, Any]:
-    """What the public may know of how the retriever works: never URLs or secret names."""
-    backend = retriever.backend
-    metadata: dict[str, Any] = {
-        "stages": [],
-        "capabilities": {"backend": backend["type"]},
-        "collections": [],
-    }
-    if backend["type"] == "local":
-        metadata["collections"] = [
-            {"collection_name": backend["collection"], "search_fields": backend["search_fields"]}
-        ]
-        metadata["capabilities"].update(full_text_search=True, prefix_search=True)
-    return metadata
 
 
 def _published_or_404(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
@@ -13,7 +12,8 @@ from app import crypto, jsonutil
 from app.adapters.clock import Clock, stamp
 from app.adapters.destinations import DestinationPolicy
 from app.adapters.store import PublishedRecord, RetrieverRecord, Store, Transaction, UniqueViolation
-from app.errors import Conflict, InvalidInput, NotFound, from_validation_error, invalid
+from app.adapters.store.updates import update_retriever
+from app.errors import Conflict, NotFound, from_validation_error
 from app.rendering.registry import Renderers
 from app.schemas.display import DisplayConfig
 from app.schemas.publishing import GenericDeleteResponse
@@ -24,11 +24,34 @@ from app.schemas.retrievers import (
     MixpeekBackendConfig,
     RetrieverList,
     RetrieverResponse,
+    UpdateRetrieverRequest,
+    UpdateRetrieverResponse,
 )
-from app.schemas.stages import backend_of, collections_of, stages_of
+from app.schemas.stages import (
+    backend_of,
+    collections_of,
+    kept_stages,
+    retriever_config,
+    retriever_metadata,
+    stages_of,
+)
+from app.services.backend_checks import (
+    EXPOSED_FIELDS,
+    TextFields,
+    check_engine_features,
+    check_upstream_key,
+    searching_exposed,
+    texts_of,
+)
 from app.services.configs import check_display
 
 Changed = Callable[[str | None], None]
+# A searched field that the display config sent with the retriever does not expose.
+EXPOSE_OR_SEARCH_FEWER_NOW = "expose them, or search fewer fields"
+# A searched field that the retriever's published page does not expose.
+SEARCH_FEWER_OR_EXPOSE = (
+    "search fewer fields, or expose them first with PATCH /v1/retrievers/{retriever_id}/publish"
+)
 
 
 class Retrievers:
@@ -45,18 +68,19 @@ class Retrievers:
         self.clock = clock
         self.renderers = renderers
         self.destinations = destinations
-        # Told the public name of a published retriever that goes away (None: maybe any).
+        # Told the public name of a published retriever that changes or goes away.
         self.changed = changed
         # A collection's text fields (namespace, collection): what a stage searches by default.
         self.text_fields = text_fields
 
     def create(self, namespace: str, request: CreateRetrieverRequest) -> RetrieverResponse:
-        backend = request.backend or self._from_stages(namespace, request)
-        if isinstance(backend, MixpeekBackendConfig):
-            self.destinations.check_url(backend.base_url)
+        stages = [stage.model_dump() for stage in request.stages or []]
+        backend = self._backend(namespace, request.backend, request.collection_identifiers, stages)
         if request.display_config is not None:
-            check_searchable(backend.model_dump(), request.display_config.exposed_fields)
-            check_engine_features(backend.model_dump(), request.display_config)
+            exposed = request.display_config.exposed_fields
+            texts = self.texts_for(namespace, backend)
+            backend = searching_exposed(backend, exposed, texts, how=EXPOSE_OR_SEARCH_FEWER_NOW)
+            check_engine_features(backend, request.display_config)
             with self.store.read() as tx:
                 check_display(self.renderers, tx.conn, namespace, request.display_config)
         now = stamp(self.clock())
@@ -66,7 +90,7 @@ class Retrievers:
             retriever_name=request.retriever_name,
             description=request.description,
             input_schema=dump_set(request.input_schema),
-            backend=backend.model_dump(mode="json"),
+            backend=backend,
             display_config=dump_set(request.display_config),
             created_at=now,
             updated_at=now,
@@ -75,19 +99,105 @@ class Retrievers:
             with self.store.write() as tx:
                 if tx.retriever_name_taken(namespace, request.retriever_name):
                     raise _name_taken(request.retriever_name)
-                if isinstance(backend, MixpeekBackendConfig):
-                    _check_upstream_key(tx, namespace, backend)
+                check_upstream_key(tx, namespace, backend)
                 tx.insert_retriever(record)
         except UniqueViolation:
             raise _name_taken(request.retriever_name) from None
         return retriever_response(record, None)
 
-    def _from_stages(self, namespace: str, request: CreateRetrieverRequest) -> BackendConfig:
+    def update(
+        self, namespace: str, retriever_id: str, request: UpdateRetrieverRequest
+    ) -> UpdateRetrieverResponse:
+        """Change the fields sent, checked as on create; a published retriever keeps
+        searching only its page's exposed fields, and its page shows the change at once."""
+        with self.store.read() as tx:
+            before = retriever_or_404(tx, namespace, retriever_id)
+        backend = before.backend
+        if request.changes_backend:
+            # The collections or stages left out are the current ones.
+            collections = request.collection_identifiers
+            sent = request.stages
+            backend = self._backend(
+                namespace,
+                request.backend,
+                collections_of(backend) if collections is None else collections,
+                kept_stages(backend) if sent is None else [s.model_dump() for s in sent],
+            )
+        texts = self.texts_for(namespace, backend)
+        try:
+            with self.store.write() as tx:
+                current = retriever_or_404(tx, namespace, retriever_id)
+                if current.backend != before.backend:
+                    raise Conflict("The retriever changed meanwhile: read it and try again.")
+                updated, published = self._apply(tx, current, request, backend, texts)
+        except UniqueViolation:
+            raise _name_taken(str(request.retriever_name)) from None
+        if published is not None:
+            self.changed(published.public_name)
+        return UpdateRetrieverResponse(retriever=retriever_response(updated, published))
+
+    def _apply(
+        self,
+        tx: Transaction,
+        current: RetrieverRecord,
+        request: UpdateRetrieverRequest,
+        backend: dict[str, Any],
+        texts: TextFields,
+    ) -> tuple[RetrieverRecord, PublishedRecord | None]:
+        """The update inside its transaction: every check that needs the store, then the
+        writes (the published page's copy of the stages too)."""
+        namespace, now = current.namespace, stamp(self.clock())
+        changes: dict[str, Any] = {"updated_at": now}
+        name = request.retriever_name
+        if name is not None and name != current.retriever_name:
+            if tx.retriever_name_taken(namespace, name):
+                raise _name_taken(name)
+            changes["retriever_name"] = name
+        if request.description is not None:
+            changes["description"] = request.description or None
+        if request.input_schema is not None:
+            changes["input_schema"] = dump_set(request.input_schema)
+        display = request.display_config
+        if display is not None:
+            check_display(self.renderers, tx.conn, namespace, display)
+            check_engine_features(backend, display)
+            changes["display_config"] = dump_set(display)
+        published = tx.get_published(namespace, current.retriever_id, for_update=True)
+        backend = _searching(current, published, request, backend, texts)
+        if backend != current.backend:
+            check_upstream_key(tx, namespace, backend)
+            changes["backend"] = backend
+            if published is not None:
+                published = _with_backend(published, backend, now)
+                tx.update_published(published)
+        updated = current.replace(**changes)
+        update_retriever(tx.conn, updated)
+        return updated, published
+
+    def texts_for(self, namespace: str, backend: dict[str, Any]) -> TextFields:
+        return texts_of(backend, lambda collection: self.text_fields(namespace, collection))
+
+    def _backend(
+        self,
+        namespace: str,
+        backend: BackendConfig | None,
+        collections: list[str] | None,
+        stages: list[dict[str, Any]],
+    ) -> dict[str, Any]:
+        """The backend a request describes (this server's shape, or the SDK's stages),
+        checked as far as it can be without the store."""
+        if backend is None:
+            backend = self._from_stages(namespace, collections, stages)
+        if isinstance(backend, MixpeekBackendConfig):
+            self.destinations.check_url(backend.base_url)
+        return backend.model_dump(mode="json")
+
+    def _from_stages(
+        self, namespace: str, collections: list[str] | None, stages: list[dict[str, Any]]
+    ) -> BackendConfig:
         """The backend the SDK's `stages` and `collection_identifiers` describe."""
         raw = backend_of(
-            request.collection_identifiers,
-            [stage.model_dump() for stage in request.stages or []],
-            lambda collection: self.text_fields(namespace, collection),
+            collections, stages, lambda collection: self.text_fields(namespace, collection)
         )
         model = LocalBackendConfig if raw["type"] == "local" else MixpeekBackendConfig
         fields = {key: value for key, value in raw.items() if value is not None}
@@ -147,76 +257,60 @@ def retriever_response(
     )
 
 
-def _check_upstream_key(tx: Transaction, namespace: str, backend: MixpeekBackendConfig) -> None:
-    """A secret is sent only to the upstream that first named it, and never if it is a
-    password: so that no key holder can have a secret's value sent to a host of their own."""
-    name = backend.api_key_secret_name
-    field = "backend.api_key_secret_name"
-    scope = tx.secret_scope(namespace, name)
-    if scope is None:
-        raise no_such_secret(field, name)
-    # An organization secret is checked against every namespace that uses it: a key is sent
-    # to one upstream only, whoever names it.
-    if tx.published_using_secret(scope, name):
-        raise invalid(
-            field,
-            "a secret that is not a page password",
-            f"{field}: the secret {name!r} is a page password; it is never sent anywhere.",
-        )
-    origin = _origin(backend.base_url)
-    for _, other_url in tx.retrievers_using_secret(scope, name):
-        if _origin(other_url) != origin:
-            raise invalid(
-                field,
-                "a secret used with this upstream only",
-                f"{field}: the secret {name!r} is the key of another upstream; a secret is "
-                "sent only to the upstream it was first used with (create another secret).",
-            )
+def searching_only(
+    tx: Transaction, retriever: RetrieverRecord, exposed: list[str], texts: TextFields, now: str
+) -> dict[str, Any]:
+    """The retriever's backend searching only `exposed` fields, stored if that changed it
+    (fields the server chose are chosen again; a named field not exposed is a 422)."""
+    backend = searching_exposed(retriever.backend, exposed, texts)
+    if backend != retriever.backend:
+        update_retriever(tx.conn, retriever.replace(backend=backend, updated_at=now))
+    return backend
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{(parts.netloc or '').lower()}"
+def _searching(
+    current: RetrieverRecord,
+    published: PublishedRecord | None,
+    request: UpdateRetrieverRequest,
+    backend: dict[str, Any],
+    texts: TextFields,
+) -> dict[str, Any]:
+    """The updated backend, searching only the fields its page exposes: the published page's,
+    or before it is published, the display config a publish will use."""
+    by_stages = request.stages is not None or request.collection_identifiers is not None
+    field = "stages[0].config.parameters.fields" if by_stages else "backend.search_fields"
+    page: DisplayConfig | None
+    if published is not None:
+        if not request.changes_backend:
+            return backend
+        page = DisplayConfig.model_validate_json(jsonutil.dumps(published.display_config))
+        exposed_as = "the published display_config.exposed_fields"
+        how = SEARCH_FEWER_OR_EXPOSE
+    else:
+        page = request.display_config or _display(current.display_config)
+        if page is None or not (request.changes_backend or request.display_config):
+            return backend
+        exposed_as, how = EXPOSED_FIELDS, EXPOSE_OR_SEARCH_FEWER_NOW
+    check_engine_features(backend, page)
+    return searching_exposed(
+        backend, page.exposed_fields, texts, field=field, exposed_as=exposed_as, how=how
+    )
 
 
-def check_searchable(backend: dict[str, Any], exposed_fields: list[str]) -> None:
-    """Only exposed fields may be searched: a hidden field that can be matched can be read,
-    one query at a time."""
-    hidden = [name for name in backend.get("search_fields") or () if name not in exposed_fields]
-    if hidden:
-        names = ", ".join(hidden)
-        raise invalid(
-            "backend.search_fields",
-            f"{names} not in display_config.exposed_fields",
-            f"backend.search_fields names {names}, which display_config.exposed_fields does "
-            "not list; only exposed fields may be searched (expose them, or search fewer "
-            "fields).",
-        )
+def _display(stored: dict[str, Any] | None) -> DisplayConfig | None:
+    return None if stored is None else DisplayConfig.model_validate_json(jsonutil.dumps(stored))
 
 
-def check_engine_features(backend: dict[str, Any], display: DisplayConfig) -> None:
-    """The filters panel counts values, and similar items are found, by the embedded engine;
-    a page over an upstream cannot offer them, so a config asking for them is refused."""
-    if backend.get("type") == "local":
-        return
-    components = display.components
-    card = components.result_card if components else None
-    asked = [
-        ("components.show_filters", bool(components and components.show_filters)),
-        ("components.result_card.show_find_similar", bool(card and card.show_find_similar)),
-        (
-            "components.result_card.card_click_action",
-            bool(card and card.card_click_action == "findSimilar"),
-        ),
-    ]
-    for where, wanted in asked:
-        if wanted:
-            raise invalid(
-                f"display_config.{where}",
-                "off for a retriever over an upstream",
-                f"display_config.{where}: the filters panel and similar items need the "
-                "embedded engine; this retriever searches a Mixpeek upstream.",
-            )
+def _with_backend(published: PublishedRecord, backend: dict[str, Any], now: str) -> PublishedRecord:
+    """The published record over a changed backend: the stages its page and metadata show,
+    and a new version (answers cached for the old one are not served again)."""
+    metadata = published.retriever_metadata
+    return published.replace(
+        display_config={**published.display_config, "retriever_config": retriever_config(backend)},
+        retriever_metadata=None if metadata is None else retriever_metadata(backend),
+        updated_at=now,
+        version=published.version + 1,
+    )
 
 
 def dump_set(model: Any) -> Any:
@@ -242,12 +336,3 @@ def retriever_not_found(retriever_id: str) -> NotFound:
 
 def _name_taken(name: str) -> Conflict:
     return Conflict(f"A retriever named {name!r} already exists in this namespace.")
-
-
-def no_such_secret(field: str, name: str) -> InvalidInput:
-    return invalid(
-        field,
-        f"secret {name!r} does not exist",
-        f"{field}: no secret named {name!r} exists in this namespace; "
-        "create it first with POST /v1/organizations/secrets.",
-    )

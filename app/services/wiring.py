@@ -141,6 +141,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
             catalog.forget,
             settings.max_published_per_namespace,
             engine.count,
+            engine.text_fields,
         ),
         publish_state=PublishState(store, settings.max_published_per_namespace),
         plugins=Plugins(store, clock, catalog.forget),

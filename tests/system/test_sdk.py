@@ -490,3 +490,87 @@ def test_sdk_typeahead(api_client: mixpeek.ApiClient, live_server: LiveServer) -
     assert [c.collection_name for c in found.collections or []] == ["lumber"]
     assert found.suggestions == ["Lumen", "Lux", "lumber"]
     assert found.warnings  # no search history here, and it says so
+
+
+def test_sdk_retriever_over_a_private_field_publishes_and_changes_its_fields(
+    api_client: mixpeek.ApiClient, live_server: LiveServer
+) -> None:
+    import httpx
+
+    documents = [
+        {
+            "document_id": "a",
+            "title": "Brass lamp",
+            "description": "Warm light",
+            "notes": "zanzibar",
+        },
+        {"document_id": "b", "title": "Oak desk", "description": "Plain", "notes": "late"},
+    ]
+    httpx.post(
+        f"{live_server.url}/v1/collections/stock/documents",
+        headers={"Authorization": f"Bearer {OWNER_KEY}", "X-Namespace": NAMESPACE},
+        json={"documents": documents},
+    ).raise_for_status()
+    retrievers = mixpeek.RetrieversApi(api_client)
+    created = retrievers.create_retriever(
+        mixpeek.CreateRetrieverRequest(
+            retriever_name="stock",
+            collection_identifiers=["stock"],
+            stages=[
+                mixpeek.StageConfigInput(
+                    stage_name="search", config={"stage_id": "feature_search", "parameters": {}}
+                )
+            ],
+        )
+    )
+    retriever_id = created.retriever_id
+    assert retriever_id is not None
+    config = display_config(
+        exposed_fields=["title", "description"], components=None, field_config={}
+    )
+    published = mixpeek.PublishedRetrieversApi(api_client).publish_retriever(
+        retriever_id,
+        mixpeek.PublishRetrieverRequest(
+            public_name="stock",
+            display_config=mixpeek.DisplayConfigInput.from_dict(config),
+            rate_limit_config=mixpeek.RateLimitConfig(tier=mixpeek.RateLimitTier.UNLIMITED),
+        ),
+    )
+    assert published.public_url.endswith("/r/stock")
+
+    with mixpeek.ApiClient(mixpeek.Configuration(host=live_server.url)) as public_client:
+        public = mixpeek.PublicRetrieverAPIApi(public_client)
+
+        def found(query: str) -> list[str]:
+            request = mixpeek.RetrieverExecutionRequest(inputs={"query": query})
+            answer = public.execute_retriever_name("stock", request)
+            return [d["document_id"] for d in answer["documents"]]
+
+        assert found("zanzibar") == []  # only in the field the page does not expose
+        assert found("warm") == ["a"]
+
+        stage = {"stage_id": "full_text_search", "parameters": {"fields": ["title"]}}
+        patched = retrievers.patch_retriever(
+            retriever_id,
+            mixpeek.PatchRetrieverRequest(
+                description="Stock, by title",
+                stages=[mixpeek.StageConfigInput(stage_name="search", config=stage)],
+            ),
+        )
+        assert isinstance(patched, mixpeek.PatchRetrieverResponse)
+        assert patched.retriever.description == "Stock, by title"
+        assert patched.retriever.stages[0].config["parameters"] == {"fields": ["title"]}
+        assert found("warm") == []
+        assert found("brass") == ["a"]
+
+        hidden = {"stage_id": "full_text_search", "parameters": {"fields": ["notes"]}}
+        with pytest.raises(ApiException) as raised:
+            retrievers.patch_retriever(
+                retriever_id,
+                mixpeek.PatchRetrieverRequest(
+                    stages=[mixpeek.StageConfigInput(stage_name="search", config=hidden)]
+                ),
+            )
+        assert raised.value.status == 422
+        assert "stages[0].config.parameters.fields" in str(raised.value.body)
+        assert found("zanzibar") == []

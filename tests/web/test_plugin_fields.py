@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from app.adapters.store import plugins as plugin_rows
 from app.web.app import create_app
 from app.web.assets import asset_url
-from tests.helpers import browse_config, local_backend, owner_headers
+from tests.helpers import NAMESPACE, browse_config, local_backend, owner_headers
+from tests.web.test_plugins import BAD_ENTRY_URLS
 
 STARS = "<!doctype html><p id=stars></p><script>/* draws stars */</script>"
 DOCUMENTS = [
@@ -225,6 +227,52 @@ def test_an_entry_point_plugin_is_framed_from_its_origin(site: TestClient) -> No
     assert 'src="https://plugins.example.com/stars/index.html"' in page.text
     assert 'data-height="40"' in page.text
     assert "frame-src https://plugins.example.com;" in page.headers["content-security-policy"]
+
+
+def _policy(header: str) -> dict[str, list[str]]:
+    """A Content-Security-Policy header as the browser reads it: its directives by name."""
+    assert "," not in header  # a comma would start a second policy
+    directives: dict[str, list[str]] = {}
+    for part in header.split(";"):
+        name, *sources = part.split()
+        assert name not in directives, f"{name} twice in {header}"
+        directives[name] = sources
+    return directives
+
+
+@pytest.mark.parametrize("url", [u for u in BAD_ENTRY_URLS if u.startswith("https://")])
+def test_an_odd_stored_entry_point_cannot_change_the_pages_policy(
+    site: TestClient, url: str
+) -> None:
+    _plugin(site)
+    _plugin(site, tag="odd-one", name="Odd", blob=None, url="https://plugins.example.com/odd")
+    # As if stored before entry points were checked as they are now.
+    with site.app.state.services.store.write() as tx:  # type: ignore[attr-defined]
+        row = plugin_rows.get(tx.conn, NAMESPACE, "odd-one")
+        assert row is not None
+        plugin_rows.update(tx.conn, {**row, "url": url})
+    odd = {"format": "plugin", "format_options": {"plugin": "odd-one", "label": "About"}}
+    config = _config()
+    config["field_config"]["description"] = odd
+    assert _publish(site, config).status_code == 200
+    page = site.get("/r/lamps")
+    policy = _policy(page.headers["content-security-policy"])
+    assert list(policy) == [
+        "default-src",
+        "script-src",
+        "style-src",
+        "img-src",
+        "connect-src",
+        "frame-src",
+        "form-action",
+        "base-uri",
+        "frame-ancestors",
+    ]
+    assert policy["script-src"] == ["'self'"]
+    assert policy["frame-src"] == ["'self'"]  # the star plugin's frames; no other origin
+    assert len(re.findall("<iframe", page.text)) == 2  # the odd one shows its text
+    assert '<div class="plugin-text">Warm</div>' not in page.text
+    assert "Warm" in page.text
 
 
 def test_a_plugin_made_a_draft_later_leaves_the_text(site: TestClient) -> None:

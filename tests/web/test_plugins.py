@@ -161,6 +161,45 @@ def test_cortex_replace_needs_its_fields(site: TestClient) -> None:
     assert replaced.json()["version"] == "1.0.1"
 
 
+def test_a_cortex_replace_sets_what_it_does_not_send_back_to_a_creates_defaults(
+    site: TestClient,
+) -> None:
+    editor = owner_headers(EDITOR_KEY)
+    plugin = _create(
+        site,
+        description="Stars that fetch reviews",
+        icon_tag="star",
+        parameters={"max": 5},
+        permissions=["network:https://api.example.com", "read_document", "open_links"],
+    ).json()
+    frame = f"/plugins/frame/{plugin['plugin_id']}/1.0.0"
+    assert (
+        "connect-src https://api.example.com;" in site.get(frame).headers["content-security-policy"]
+    )
+    body = {"name": "Stars", "blob": STARS, "isDraft": False, "minimumRoleRequired": "viewer"}
+    replaced = site.put("/v1/plugins/star-rating", headers=editor, json=body)
+    assert replaced.status_code == 200, replaced.text
+    plugin = replaced.json()
+    # What a create of the same body has, field for field.
+    fresh = _create(site, tag="fresh-one", name="Stars").json()
+    defaulted = ("description", "icon_tag", "parameters", "permissions", "is_draft")
+    assert {k: plugin[k] for k in defaulted} == {k: fresh[k] for k in defaulted}
+    assert plugin["permissions"] == []
+    assert (plugin["version"], plugin["meta"]) == ("1.0.0", {"version": 2})  # the same body
+    policy = site.get(frame).headers["content-security-policy"]
+    assert "connect-src 'none'" in policy  # its network access is gone
+    assert "allow-popups" not in policy
+    # A new body is a new version, as with a create or an update.
+    newer = site.put("/v1/plugins/star-rating", headers=editor, json={**body, "blob": "<p>2</p>"})
+    assert (newer.json()["version"], newer.json()["meta"]) == ("1.0.1", {"version": 3})
+    versions = site.get("/v1/plugins/star-rating/versions", headers=editor).json()["versions"]
+    assert [v["version"] for v in versions] == ["1.0.0", "1.0.1"]
+    # PATCH stays the partial update.
+    site.patch("/v1/plugins/star-rating", headers=editor, json={"permissions": ["open_links"]})
+    kept = site.patch("/v1/plugins/star-rating", headers=editor, json={"name": "Star rating"})
+    assert kept.json()["permissions"] == ["open_links"]
+
+
 def test_the_datocms_json_api_update(site: TestClient) -> None:
     plugin = _create(site).json()
     headers = {**owner_headers(EDITOR_KEY), "Content-Type": "application/vnd.api+json"}
@@ -214,6 +253,36 @@ def test_bad_plugins_are_refused_and_nothing_is_stored(
     assert refused.status_code == 422, refused.text
     assert field in refused.text
     assert site.get("/v1/plugins?include_drafts=true", headers=owner_headers()).json()["total"] == 0
+
+
+# Each would reach a page's Content-Security-Policy as more than one origin.
+BAD_ENTRY_URLS = [
+    "https://evil.example,script-src",
+    "https://evil.example;script-src 'unsafe-inline'",
+    "https://evil.example/x'y",
+    'https://evil.example/x"y',
+    "https://user:secret@evil.example/x",
+    "https://evil.example/a b",
+    "https://evil.example:99999/x",
+    "http://evil.example/x",
+    "javascript:alert(1)",
+]
+
+
+@pytest.mark.parametrize("url", BAD_ENTRY_URLS)
+def test_an_entry_point_is_an_https_origin_and_a_path(site: TestClient, url: str) -> None:
+    editor = owner_headers(EDITOR_KEY)
+    created = _create(site, blob=None, url=url)
+    assert created.status_code == 422, created.text
+    assert created.json()["error"]["details"]["errors"][0]["field"] == "url"
+    _create(site, blob=None, url="https://plugins.example:8443/stars/index.html?v=2#top")
+    replace = {"name": "Stars", "url": url, "is_draft": False, "minimum_role_required": "viewer"}
+    for method, body in (("PUT", replace), ("PATCH", {"url": url})):
+        refused = site.request(method, "/v1/plugins/star-rating", headers=editor, json=body)
+        assert refused.status_code == 422, (method, refused.text)
+        assert refused.json()["error"]["details"]["errors"][0]["field"] == "url"
+    kept = site.get("/v1/plugins/star-rating", headers=editor).json()
+    assert kept["url"] == "https://plugins.example:8443/stars/index.html?v=2#top"
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,8 @@ from app.schemas.retrievers import (
     ListRetrieversRequest,
     RetrieverList,
     RetrieverResponse,
+    UpdateRetrieverRequest,
+    UpdateRetrieverResponse,
 )
 from app.schemas.roles import Role
 from app.schemas.secrets import (
@@ -159,6 +161,23 @@ async def get_retriever(request: Request) -> Response:
     namespace = await owner_namespace(request)
     retriever_id = request.path_params["retriever_id"]
     return respond(await call(services_of(request).retrievers.get, namespace, retriever_id))
+
+
+@api(
+    _owner(
+        "Change a retriever (what it searches, its name, description or stored display config)",
+        "Retrievers",
+        UpdateRetrieverResponse,
+        UpdateRetrieverRequest,
+        (*_WRITE, 409),
+    )
+)
+async def update_retriever(request: Request) -> Response:
+    namespace = await owner_namespace(request, Role.EDITOR)
+    body = await parse_body(request, UpdateRetrieverRequest)
+    retriever_id = request.path_params["retriever_id"]
+    retrievers = services_of(request).retrievers
+    return respond(await call(retrievers.update, namespace, retriever_id, body))
 
 
 @api(_owner("Delete a retriever (and unpublish it)", "Retrievers", GenericDeleteResponse))
@@ -311,7 +330,12 @@ routes = [
     route("/v1/retrievers/list", post=search_retrievers),
     route("/v1/retrievers/typeahead", get=typeahead),
     route("/v1/retrievers/publish/stats", get=publish_stats),
-    route("/v1/retrievers/{retriever_id}", get=get_retriever, delete=delete_retriever),
+    route(
+        "/v1/retrievers/{retriever_id}",
+        get=get_retriever,
+        patch=update_retriever,
+        delete=delete_retriever,
+    ),
     route(
         "/v1/retrievers/{retriever_id}/publish",
         post=publish,

@@ -145,7 +145,7 @@ async def replace_plugin(request: Request) -> Response:
         plugin = await call(plugins.update, owner, tag, fields, expected)
         return _json_api(plugin)
     body = await parse_body(request, ReplacePluginRequest)
-    return respond(await call(plugins.update, owner, tag, body))
+    return respond(await call(plugins.replace, owner, tag, body))
 
 
 @api(_op("Change some of a plugin's fields", PluginResponse, PluginFields, _WRITE))
