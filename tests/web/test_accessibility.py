@@ -8,9 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-from tests.helpers import IN_CI
+from app.services.demo import DEMO_DISPLAY_CONFIG
+from tests.helpers import IN_CI, local_backend, owner_headers, publish_backend
 from tests.web import test_browser
 from tests.web.test_browser import PASSWORD
 
@@ -91,4 +93,43 @@ def test_the_password_page_after_a_wrong_password(
     page.fill("#password", PASSWORD + "?")
     page.click("form.unlock button")
     page.locator("#password-error").wait_for()
+    assert violations(page, axe_source) == []
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_filters_sheet_on_a_phone_has_no_violations(
+    server: str, open_page: Callable[..., Any], axe_source: str, scheme: str
+) -> None:
+    page = open_page(
+        bypass_csp=True,
+        color_scheme=scheme,
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+    )
+    page.goto(f"{server}/r/shop?query=lamp")
+    page.click(".filters-button")
+    page.locator("dialog.sheet[open]").wait_for()
+    assert violations(page, axe_source) == []
+
+
+def test_a_page_over_its_rate_limit_has_no_violations(
+    server: str, open_page: Callable[..., Any], axe_source: str
+) -> None:
+    config = {**DEMO_DISPLAY_CONFIG, "logo_url": None, "custom_cta": None}
+    with httpx.Client(base_url=server) as client:
+        rid = publish_backend(client, "busy", local_backend(), config)
+        client.patch(
+            f"/v1/retrievers/{rid}/publish",
+            headers=owner_headers(),
+            json={"rate_limit_config": {"tier": "standard", "requests_per_minute": 1}},
+        ).raise_for_status()
+    page = open_page(bypass_csp=True, viewport={"width": 1280, "height": 900})
+    status = 200
+    for _ in range(3):  # (a minute may end between the two)
+        httpx.get(f"{server}/r/busy")
+        status = page.goto(f"{server}/r/busy?query=lamp").status
+        if status == 429:
+            break
+    assert status == 429
     assert violations(page, axe_source) == []

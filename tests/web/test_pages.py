@@ -266,7 +266,9 @@ def test_friendly_error_pages(site: TestClient) -> None:
     assert site.get("/v1/no/such").headers["content-type"].startswith("application/json")
 
 
-def test_a_rate_limited_page_says_how_long_to_wait(site: TestClient, clock: FakeClock) -> None:
+def test_a_rate_limited_page_is_the_publishers_page_saying_how_long_to_wait(
+    site: TestClient, clock: FakeClock
+) -> None:
     rid = site.headers["X-Test-Retriever"]
     site.patch(
         f"/v1/retrievers/{rid}/publish",
@@ -274,12 +276,23 @@ def test_a_rate_limited_page_says_how_long_to_wait(site: TestClient, clock: Fake
         json={"rate_limit_config": {"tier": "standard", "requests_per_minute": 1}},
     )
     assert site.get("/r/lamps").status_code == 200
-    page = site.get("/r/lamps")
+    page = site.get("/r/lamps?query=desk")
     assert page.status_code == 429
-    assert 'Please wait <span class="seconds">50</span> seconds' in page.text
-    assert 'data-retry-after="50"' in page.text  # the script counts down and tries again
-    assert '<a href="/r/lamps">Back to the search</a>' in page.text
     assert page.headers["Retry-After"] == "50"
+    assert "RateLimit" in page.headers
+    # The publisher's page, themed, with its own search box and the words searched...
+    assert "<title>Lamps</title>" in page.text
+    assert "--primary:#007AFF" in page.text
+    assert '<form id="search" class="search" role="search" method="get" action="/r/lamps">' in (
+        page.text
+    )
+    assert re.search(r'<input id="in-query" name="query" type="search" value="desk"', page.text)
+    # ...saying how long to wait (the script counts down and searches again).
+    assert "Too many searches just now." in page.text
+    assert 'data-retry-after="50"' in page.text
+    assert '<span class="seconds">50</span>' in page.text
+    assert '<a href="/r/lamps?query=desk">search again</a>' in page.text
+    assert "Find a search" not in page.text  # not the directory's box
 
 
 def _form_token(html: str) -> str:

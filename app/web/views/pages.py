@@ -11,7 +11,7 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from app.crypto import derive_key
-from app.errors import AppError, BadRequest, Forbidden, PasswordRequired, TooManyRequests
+from app.errors import AppError, BadRequest, Forbidden, PasswordRequired
 from app.paths import STATIC_DIR
 from app.rendering.cards import PAGE_SIZE, Links, cards, title_field
 from app.rendering.filters import (
@@ -77,10 +77,11 @@ async def search_page(request: Request) -> Response:
                 retriever, caller, state.inputs, chosen, choices, state.page, PAGE_SIZE
             )
             result, headers, counts = found.answer.body, found.answer.headers, found.counts
-        except TooManyRequests:
-            raise  # a whole page that says how long to wait
         except AppError as error:
-            problem, headers = error, dict(error.headers)  # (Retry-After, RateLimit)
+            # The publisher's own page, its form and query kept, saying what went wrong (a 429
+            # says how long to wait; a store outage when to come back: their Retry-After and
+            # RateLimit headers go out with it).
+            problem, headers = error, dict(error.headers)
     status = problem.status if problem else 200
     documents = result["documents"] if result else []
     paging = result["pagination"] if result else None
