@@ -55,7 +55,7 @@ def test_workers_share_writes_and_see_each_others(tmp_path: Path) -> None:
                 time.sleep(0.02)
             delays = []
             for round_ in range(6):
-                word = f"zebra{round_}x"
+                word = f"zb{round_}x"  # four letters: no typo of it finds another round's
                 client.post(
                     "/v1/collections/products/documents",
                     headers=owner,
