@@ -12,6 +12,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from app.errors import invalid
+
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 OWNER_ERRORS = (401, 403, 404, 422, 503)
@@ -88,9 +90,26 @@ class MethodRoute(Route):
 
         async def dispatch(request: Request) -> Response:
             method = "GET" if request.method == "HEAD" else request.method
+            operation = self.operations.get(method.lower())
+            if operation is not None and request.query_params:
+                _known_parameters(operation, request)
             return await self.handlers[method](request)
 
         super().__init__(path, dispatch, methods=list(self.handlers))
+
+
+def _known_parameters(operation: Operation, request: Request) -> None:
+    """A 422 naming a query parameter the call does not take: one that is accepted and
+    ignored would let a misspelt `limit` or `q` go unnoticed."""
+    known = [name.rstrip("!") for name in operation.query]
+    unknown = sorted(set(request.query_params) - set(known))
+    if unknown:
+        takes = ", ".join(known) if known else "none"
+        raise invalid(
+            unknown[0][:100],
+            "a query parameter this call takes",
+            f"{unknown[0][:100]!r} is not a query parameter of this call; it takes {takes}.",
+        )
 
 
 def route(path: str, **handlers: Endpoint) -> MethodRoute:

@@ -346,3 +346,17 @@ def test_hostile_strings_are_stored_as_data(
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
     assert client.get(url, headers=owner_headers()).json()["display_config"]["title"] == hostile
+
+
+def test_a_query_parameter_a_call_does_not_take_is_named(client: TestClient) -> None:
+    # A misspelt `limit` would otherwise be accepted and ignored.
+    listed = client.get("/v1/retrievers?limt=5", headers=owner_headers())
+    assert listed.status_code == 422
+    assert listed.json()["error"]["message"] == (
+        "'limt' is not a query parameter of this call; it takes limit, offset, page, page_size."
+    )
+    assert listed.json()["error"]["details"]["errors"][0]["field"] == "limt"
+    typeahead = client.get("/v1/public/retrievers/nobody/typeahead?q=la&\x82=b")
+    assert typeahead.status_code == 422
+    assert "it takes q, limit" in typeahead.text
+    assert client.get("/v1/retrievers?limit=5", headers=owner_headers()).status_code == 200
