@@ -24,8 +24,9 @@ from app.adapters.engine.words import (
     any_words_query,
     similar_query,
     telling_words,
-    typos,
+    typed_query,
     weights,
+    with_typos,
     words_of,
 )
 from app.schemas.filters import Filter
@@ -102,17 +103,19 @@ class Plan:
         holds the one before and ranks it first (`word_query`'s scores), so that, unsorted,
         one search reads it whole; sorted, the wider level's new documents follow apart."""
         words, columns = self.words, self.columns
-        exact = all_words_query(words, columns, with_typos=False)
+        exact = typed_query(words, columns)
         self.query = _all_of([*self.must, exact], self.must_not)
         page: list[tuple[int, float]] = []
         skip = self._read(self._tiers(self.query, column, by, self._by_score), limit, offset, page)
         found = self.total
         some = len(words) > 1 and found < MOST_WORDS_THRESHOLD
+        if not some and found >= TYPO_THRESHOLD:
+            return page
+        held = {word: self._frequency(word) for word in words}
         if some:
-            held = {word: self._frequency(word) for word in words}
             level = any_words_query(words, columns, held, int(self.searcher.num_docs))
-        elif found < TYPO_THRESHOLD and any(typos(word) for word in words):
-            level = all_words_query(words, columns, with_typos=True)
+        elif any(with_typos(word, held[word]) for word in words):
+            level = all_words_query(words, columns, held)
         else:
             return page
         self.query = _all_of([*self.must, level], self.must_not)

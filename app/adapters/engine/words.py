@@ -27,10 +27,11 @@ MAX_QUERY_WORDS = 16
 PREFIX_WEIGHT = 0.3
 TYPO_WEIGHT = 0.1
 # Documents with every word typed with typos are added after those with every word as typed
-# when these are fewer than this: five pages of twenty. Past it, typo matches would only start
-# after the fifth page, and looking them up is most of a query's cost (a typo's automaton over
-# each search field's words: a one-word query took 1.5 ms with it, 0.6 ms without, on the
-# Debian catalog). A misspelt word that a few documents happen to hold finds the hundreds
+# when these are fewer than this (five pages of twenty), and a word is looked up with typos
+# when fewer documents than this hold it as typed. Past it, typo matches would only start
+# after the fifth page, and looking them up is most of a query's cost (a typo's automaton
+# walks each search field's words: a one-word query took 1.5 ms with it, 0.6 ms without, on
+# the Debian catalog). A misspelt word that a few documents happen to hold finds the hundreds
 # that spell it right after them.
 TYPO_THRESHOLD = 100
 # Documents with only some of the words are added after those with all of them when these are
@@ -76,19 +77,39 @@ def weights(fields: Sequence[str]) -> dict[str, float]:
     return {field: round(10.0 / (rank + 1), 3) for rank, field in enumerate(fields)}
 
 
+def typed_query(words: Sequence[str], columns: Mapping[str, float]) -> Query:
+    """Documents with every word as typed (the last also as a prefix), by BM25 times each
+    column's weight; a prefix scores PREFIX_WEIGHT of the weight. The first level, and the
+    query most searches are: nothing but term and prefix scorers, which tantivy's block-max
+    WAND skips through."""
+    last = len(words) - 1
+    must = []
+    for n, word in enumerate(words):
+        should: list[Query] = []
+        for column, weight in columns.items():
+            term = Query.term_query(SCHEMA, column, word, index_option="freq")
+            should.append(Query.boost_query(term, weight))
+            if n == last:
+                prefix = Query.fuzzy_term_query(SCHEMA, column, word, distance=0, prefix=True)
+                should.append(Query.boost_query(prefix, weight * PREFIX_WEIGHT))
+        must.append((Occur.Must, _any(should)))
+    return Query.boolean_query(must)
+
+
 def word_query(
     word: str,
     columns: Mapping[str, float],
     *,
     last: bool,
-    with_typos: bool = True,
+    with_typos: bool,
     worth: float = 1.0,
 ) -> Query:
-    """One word in any of the columns, scored so that sums of them rank as the tiers say:
+    """One word in any of the columns, scored so that sums of them rank as the levels say:
     WORD_BONUS times the word's `worth` for having the word at all (as typed, as a prefix when
-    it is the last word, or within its typos), EXACT_BONUS more when as typed or as a prefix,
-    plus BM25 times the column's weight for the word as typed. Each form is looked up once per
-    column: a typo's automaton over a large column's words is most of a query's cost."""
+    it is the last word, or, `with_typos`, within its typos), EXACT_BONUS more when as typed
+    or as a prefix, plus BM25 times the column's weight for the word as typed. Each form is
+    looked up once per column: a typo's automaton over a large column's words is most of a
+    query's cost."""
     allowed = typos(word) if with_typos else 0
     exact: list[Query] = []
     forms: list[Query] = []
@@ -115,14 +136,30 @@ def word_query(
     )
 
 
+def with_typos(word: str, frequency: int) -> bool:
+    """Whether a word is also looked up with typos: when it may carry some (`typos`), and
+    fewer than TYPO_THRESHOLD documents hold it as typed. A word that many documents hold is
+    most likely meant as typed, and its typo matches would come after all of those."""
+    return typos(word) > 0 and frequency < TYPO_THRESHOLD
+
+
 def all_words_query(
-    words: Sequence[str], columns: Mapping[str, float], *, with_typos: bool
+    words: Sequence[str], columns: Mapping[str, float], frequencies: Mapping[str, int]
 ) -> Query:
-    """Documents with every word (see `word_query`)."""
+    """Documents with every word, as typed or with typos (see `word_query`, `with_typos`):
+    those with them as typed first. `frequencies` are the words' document frequencies."""
     last = len(words) - 1
     return Query.boolean_query(
         [
-            (Occur.Must, word_query(word, columns, last=n == last, with_typos=with_typos))
+            (
+                Occur.Must,
+                word_query(
+                    word,
+                    columns,
+                    last=n == last,
+                    with_typos=with_typos(word, frequencies.get(word, 0)),
+                ),
+            )
             for n, word in enumerate(words)
         ]
     )
@@ -131,22 +168,23 @@ def all_words_query(
 def any_words_query(
     words: Sequence[str], columns: Mapping[str, float], frequencies: Mapping[str, int], total: int
 ) -> Query:
-    """Documents with any of the words, those with most of the query first: each word is worth
-    its rarity (`rarity`), so a document lacking a common word ("for", "tool") ranks above one
-    lacking a rare one (Meilisearch's `frequency` matching strategy, which leaves out the
-    commonest words first). `frequencies` are the words' document frequencies as typed."""
+    """Documents with any of the words (typos as `all_words_query`), those with most of the
+    query first: each word is worth its rarity (`rarity`), so a document lacking a common
+    word ("for", "tool") ranks above one lacking a rare one (Meilisearch's `frequency`
+    matching strategy, which leaves out the commonest words first)."""
     last = len(words) - 1
-    return Query.boolean_query(
-        [
-            (
-                Occur.Should,
-                word_query(
-                    word, columns, last=n == last, worth=rarity(frequencies.get(word, 0), total)
-                ),
-            )
-            for n, word in enumerate(words)
-        ]
-    )
+    clauses = []
+    for n, word in enumerate(words):
+        held = frequencies.get(word, 0)
+        one = word_query(
+            word,
+            columns,
+            last=n == last,
+            with_typos=with_typos(word, held),
+            worth=rarity(held, total),
+        )
+        clauses.append((Occur.Should, one))
+    return Query.boolean_query(clauses)
 
 
 def rarity(frequency: int, documents: int) -> float:

@@ -35,6 +35,7 @@ from app.adapters.engine.words import (
     telling_words,
     typos,
     weights,
+    with_typos,
     words_of,
 )
 from app.schemas.filters import Filter
@@ -108,10 +109,16 @@ class Plan:
         rows = self._read(exact, by, limit, offset)
         found = self.total
         some = len(self.words) > 1 and found < MOST_WORDS_THRESHOLD
+        if not some and found >= TYPO_THRESHOLD:
+            return rows
+        held = self._frequencies(list(self.words))
+        typed = {word for word in self.words if with_typos(word, held.get(word, 0))}
         if some:
-            level = self._text(self.words, self._typos(), every=False, worth=self._worth())
-        elif found < TYPO_THRESHOLD and any(typos(word) for word in self.words):
-            level = self._text(self.words, self._typos(), every=True)
+            total = self._documents()
+            worth = {word: rarity(held.get(word, 0), total) for word in self.words}
+            level = self._text(self.words, self._typos(typed), every=False, worth=worth)
+        elif typed:
+            level = self._text(self.words, self._typos(typed), every=True)
         else:
             return rows
         if by is not None:  # the documents of the narrower level still come first
@@ -190,15 +197,9 @@ class Plan:
             clauses.append(f"({any_form})")
         return (" & " if every else " | ").join(clauses), (" + ".join(cases), params)
 
-    def _worth(self) -> dict[str, float]:
-        """Each word's rarity in the collection (`words.rarity`), as typed."""
-        held = self._frequencies(list(self.words))
-        total = self._documents()
-        return {word: rarity(held.get(word, 0), total) for word in self.words}
-
-    def _typos(self) -> Typos:
-        """For each word that may carry typos, and each search field: the collection's words
-        that it may stand for."""
+    def _typos(self, words: set[str]) -> Typos:
+        """For each of these words, and each search field: the collection's words that it may
+        stand for."""
         found: Typos = {}
         self.conn.exec_driver_sql(
             "SELECT set_config('pg_trgm.similarity_threshold', %s, true), "
@@ -208,7 +209,7 @@ class Plan:
         slots = list(self.columns)
         for position, word in enumerate(self.words):
             allowed = typos(word)
-            if not allowed:
+            if word not in words or not allowed:
                 continue
             last = position == len(self.words) - 1
             # The last word may be the start of a longer one: compare it with the best part.
