@@ -59,6 +59,12 @@ def words_in(body: dict[str, Any], names: Sequence[str], words: tuple[str, ...])
     return found
 
 
+def lacking(body: dict[str, Any], names: Sequence[str], words: tuple[str, ...]) -> tuple[str, ...]:
+    """The words of a query that these fields of a document do not hold."""
+    have = words_in(body, names, words)
+    return tuple(word for word in words if word not in have)
+
+
 def _matches(token: str, words: tuple[str, ...]) -> bool:
     return bool(_matched(token, words))
 

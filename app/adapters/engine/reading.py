@@ -11,9 +11,9 @@ from typing import Any
 import tantivy
 from tantivy import Occur, Order, Query
 
-from app.adapters.engine.fields import BOOL, DATE, NUMBER, STRING, Fields, items_of
+from app.adapters.engine.fields import BOOL, DATE, NUMBER, STRING, Fields
 from app.adapters.engine.filters import equal_to_any, matching
-from app.adapters.engine.highlight import highlights, words_in
+from app.adapters.engine.highlight import highlights, lacking
 from app.adapters.engine.index import SCHEMA, by_rowid, fold
 from app.adapters.engine.results import FacetValue, Hit, Sort, Unsortable
 from app.adapters.engine.words import (
@@ -25,6 +25,7 @@ from app.adapters.engine.words import (
     similar_query,
     telling_words,
     typed_query,
+    weighted_texts,
     weights,
     with_typos,
     words_of,
@@ -159,22 +160,14 @@ class Plan:
         return skip
 
     def left_out(self, best: dict[str, Any]) -> tuple[str, ...]:
-        """The words of the query that the body of the best match (`best`) lacks."""
+        """The words of the query that the body of the best match lacks."""
         names = [name for name in self.search_fields if name in self.fields.text]
-        have = words_in(best, names, self.words)
-        return tuple(word for word in self.words if word not in have)
+        return lacking(best, names, self.words)
 
     def _like(self, rowid: int, body: dict[str, Any]) -> list[tuple[int, float]]:
         """The SIMILAR_RESULTS documents that share most of what this one is about (its
         telling words over the search fields), within the filters."""
-        field_weights = weights(self.search_fields)
-        texts = [
-            (field_weights[name], item)
-            for name in self.search_fields
-            if name in self.fields.text
-            for item in items_of(body.get(name))
-            if isinstance(item, str)
-        ]
+        texts = weighted_texts(body, self.search_fields, self.fields.text)
 
         def frequencies(words: list[str]) -> dict[str, int]:
             return {word: self._frequency(word) for word in words}

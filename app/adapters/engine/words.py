@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
+from typing import Any
 
 from rapidfuzz.distance import OSA
 from tantivy import Occur, Query
 
+from app.adapters.engine.fields import items_of
 from app.adapters.engine.index import SCHEMA, fold
 
 MAX_QUERY_WORDS = 16
@@ -190,6 +192,21 @@ def any_words_query(
 def rarity(frequency: int, documents: int) -> float:
     """How telling a word is: log(1 + N / df), as BM25's idf without its floor at one half."""
     return math.log(1 + documents / max(1, frequency))
+
+
+def weighted_texts(
+    body: Mapping[str, Any], search_fields: Sequence[str], text_fields: Container[str]
+) -> list[tuple[float, str]]:
+    """A document's texts in its search fields, each with its field's weight (`weights`):
+    what `telling_words` reads."""
+    field_weights = weights(search_fields)
+    return [
+        (field_weights[name], item)
+        for name in search_fields
+        if name in text_fields
+        for item in items_of(body.get(name))
+        if isinstance(item, str)
+    ]
 
 
 def telling_words(

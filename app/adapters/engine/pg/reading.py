@@ -18,8 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from app import jsonutil
-from app.adapters.engine.fields import Fields, items_of
-from app.adapters.engine.highlight import words_in
+from app.adapters.engine.fields import Fields
+from app.adapters.engine.highlight import lacking
 from app.adapters.engine.pg.filters import Sql, equal_to_any, matching
 from app.adapters.engine.pg.rows import quote
 from app.adapters.engine.results import FacetValue, Sort, Unsortable
@@ -34,6 +34,7 @@ from app.adapters.engine.words import (
     rarity,
     telling_words,
     typos,
+    weighted_texts,
     weights,
     with_typos,
     words_of,
@@ -132,8 +133,7 @@ class Plan:
     def left_out(self, best: dict[str, Any]) -> tuple[str, ...]:
         """The words of the query that the body of the best match lacks."""
         names = [name for name in self.search_fields if name in self.fields.text]
-        have = words_in(best, names, self.words)
-        return tuple(word for word in self.words if word not in have)
+        return lacking(best, names, self.words)
 
     def _read(
         self, text: tuple[str, Sql] | None, by: Sql | None, limit: int, offset: int
@@ -230,14 +230,7 @@ class Plan:
         telling words over the search fields, `words.telling_words`), within the filters:
         each word found in any search field scores its worth times the best field's weight
         (relative to the first)."""
-        field_weights = weights(self.search_fields)
-        texts = [
-            (field_weights[name], item)
-            for name in self.search_fields
-            if name in self.fields.text
-            for item in items_of(body.get(name))
-            if isinstance(item, str)
-        ]
+        texts = weighted_texts(body, self.search_fields, self.fields.text)
         terms = telling_words(texts, self._frequencies, self._documents())
         if not terms:
             return []
