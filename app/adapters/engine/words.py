@@ -45,6 +45,9 @@ MOST_WORDS_THRESHOLD = 10
 # they have, then by how many of its words are as typed (not typos), then by BM25.
 EXACT_BONUS = 1_000.0
 WORD_BONUS = EXACT_BONUS * (MAX_QUERY_WORDS + 1)
+# In documents with some of the words, a word only found with typos counts for this share of
+# it found as typed.
+TYPO_SHARE = 0.5
 SIMILAR_TERMS = 25  # the words of a document that a search for documents like it uses
 SIMILAR_RESULTS = 20  # how many documents like one a search lists: a short list, not the rest
 
@@ -104,18 +107,21 @@ def word_query(
     *,
     last: bool,
     with_typos: bool,
-    worth: float = 1.0,
+    worth: float | None = None,
 ) -> Query:
     """One word in any of the columns, scored so that sums of them rank as the levels say:
-    WORD_BONUS times the word's `worth` for having the word at all (as typed, as a prefix when
-    it is the last word, or, `with_typos`, within its typos), EXACT_BONUS more when as typed
-    or as a prefix, plus BM25 times the column's weight for the word as typed. Each form is
+    WORD_BONUS for having the word at all (as typed, as a prefix when it is the last word, or,
+    `with_typos`, within its typos), EXACT_BONUS more when as typed or as a prefix, plus BM25
+    times the column's weight for the word as typed. With a `worth`, the first bonus is
+    WORD_BONUS times the worth times the weight of the best column holding the word (relative
+    to the first): a rare word in a title says more than a common one in a description. Each form is
     looked up once per column: a typo's automaton over a large column's words is most of a
     query's cost."""
     allowed = typos(word) if with_typos else 0
     exact: list[Query] = []
     forms: list[Query] = []
     scored: list[Query] = []
+    top = max(columns.values())
     for column, weight in columns.items():
         term = Query.term_query(SCHEMA, column, word, index_option="freq")
         scored.append(Query.boost_query(term, weight))
@@ -128,7 +134,13 @@ def word_query(
             if allowed
             else exact[-1]
         )
-        forms.append(Query.const_score_query(form, WORD_BONUS * worth + TYPO_WEIGHT * weight))
+        if worth is None:
+            forms.append(Query.const_score_query(form, WORD_BONUS + TYPO_WEIGHT * weight))
+            continue
+        bonus = WORD_BONUS * worth * (1 + weight / top) / 2
+        forms.append(Query.const_score_query(_any(exact[-2:] if last else exact[-1:]), bonus))
+        if allowed:
+            forms.append(Query.const_score_query(form, bonus * TYPO_SHARE))
     return _any(
         [
             Query.disjunction_max_query(forms),
@@ -171,9 +183,10 @@ def any_words_query(
     words: Sequence[str], columns: Mapping[str, float], frequencies: Mapping[str, int], total: int
 ) -> Query:
     """Documents with any of the words (typos as `all_words_query`), those with most of the
-    query first: each word is worth its rarity (`rarity`), so a document lacking a common
-    word ("for", "tool") ranks above one lacking a rare one (Meilisearch's `frequency`
-    matching strategy, which leaves out the commonest words first)."""
+    query first: each word is worth its rarity (`rarity`) in the best field that holds it, so
+    a document lacking a common word ("for", "tool") ranks above one lacking a rare one
+    (Meilisearch's `frequency` matching strategy, which leaves out the commonest words first),
+    and one with a word in its title above one with a word as rare in its description."""
     last = len(words) - 1
     clauses = []
     for n, word in enumerate(words):

@@ -4,7 +4,7 @@ levels and scores as the tantivy engine (`engine/words.py`): every word as typed
 those are few, every word with typos, or any of the words, most of the query first.
 
 A word matches the lexeme `{slot}.{word}` of a search field (the last word as a prefix too).
-A word's score is WORD_BONUS times its worth for being there at all, EXACT_BONUS more when
+A word's score is a bonus for being there at all (`words.word_query`), EXACT_BONUS more when
 as typed or as a prefix, plus the field's weight times one plus `ts_rank` (how often it
 occurs) for each field that holds it as typed. Typos are read off the collection's words
 (`engine_terms`): those sharing trigrams with the typed word (pg_trgm's GIN index), kept when
@@ -27,6 +27,7 @@ from app.adapters.engine.words import (
     EXACT_BONUS,
     MOST_WORDS_THRESHOLD,
     SIMILAR_RESULTS,
+    TYPO_SHARE,
     TYPO_THRESHOLD,
     TYPO_WEIGHT,
     WORD_BONUS,
@@ -180,21 +181,34 @@ class Plan:
             last = position == len(words) - 1
             exact: list[str] = []
             forms: list[str] = []
+            bonuses: list[tuple[float, str]] = []  # (bonus, the forms that earn it)
+            top = max(self.columns.values())
             for slot, weight in self.columns.items():
                 lexeme = quote(f"{slot}.{word}")
                 cases.append(_RANKED)
                 params += [lexeme, weight, lexeme]
-                exact += [lexeme, lexeme + ":*"] if last else [lexeme]
-                forms += [quote(f"{slot}.{near}") for near in typo.get((position, slot), [])]
-            any_form = " | ".join([*exact, *forms])
-            bonus = WORD_BONUS * (worth or {}).get(word, 1.0) + TYPO_WEIGHT * max(
-                self.columns.values()
-            )
-            cases.append("CASE WHEN d.words @@ %s::tsquery THEN %s ELSE 0 END")
-            params += [any_form, bonus]
+                own = [lexeme, lexeme + ":*"] if last else [lexeme]
+                near_words = [quote(f"{slot}.{w}") for w in typo.get((position, slot), [])]
+                exact += own
+                forms += [*own, *near_words]
+                # The word's bonus, from its best form and field (`words.word_query`).
+                if worth is None:
+                    bonuses.append(
+                        (WORD_BONUS + TYPO_WEIGHT * weight, " | ".join(own + near_words))
+                    )
+                    continue
+                bonus = WORD_BONUS * worth[word] * (1 + weight / top) / 2
+                bonuses.append((bonus, " | ".join(own)))
+                if near_words:
+                    bonuses.append((bonus * TYPO_SHARE, " | ".join(near_words)))
+            case = "CASE"
+            for bonus, earned_by in sorted(bonuses, key=lambda pair: -pair[0]):
+                case += " WHEN d.words @@ %s::tsquery THEN %s"
+                params += [earned_by, bonus]
+            cases.append(case + " ELSE 0 END")
             cases.append("CASE WHEN d.words @@ %s::tsquery THEN %s ELSE 0 END")
             params += [" | ".join(exact), EXACT_BONUS]
-            clauses.append(f"({any_form})")
+            clauses.append("(" + " | ".join(forms) + ")")
         return (" & " if every else " | ").join(clauses), (" + ".join(cases), params)
 
     def _typos(self, words: set[str]) -> Typos:
