@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tantivy
 
-from app.adapters.engine import Engine, PgEngine, SearchEngine, Sort
+from app.adapters.engine import Engine, PgEngine, SearchEngine, Sort, index
+from app.adapters.engine.fields import Fields
 from app.adapters.engine.words import SIMILAR_RESULTS
 
 PRODUCTS: list[dict[str, Any]] = [
@@ -366,6 +368,29 @@ def test_the_index_survives_a_restart_and_a_lost_directory(tmp_path: Path) -> No
             file.unlink()
     rebuilt = Engine(tmp_path / "engine.db")
     assert set(ids(search(rebuilt, "travel"))) == {"p1", "p3", "p5"}
+
+
+@pytest.mark.parametrize("ahead", [True, False], ids=["ahead", "behind"])
+def test_an_index_that_does_not_count_its_documents_is_rebuilt_at_start(
+    tmp_path: Path, ahead: bool
+) -> None:
+    """An index with a document SQLite does not have, or without one it has, as a process
+    that stopped before it put back a refused write may leave it."""
+    engine = Engine(tmp_path / "engine.db")
+    engine.upsert("ns", "shop", PRODUCTS)
+    (directory,) = (tmp_path / "indexes").iterdir()
+    with engine.indexes.writer(directory.name) as writer:
+        if ahead:
+            ghost, _ = Fields().document(len(PRODUCTS) + 1, {"title": "Travel pillow"})
+            writer.add_document(tantivy.Document.from_dict(ghost, index.SCHEMA))
+        else:
+            writer.delete_documents_by_query(index.by_rowid(1))  # p1, the first stored
+    assert engine.count("ns", "shop") != len(PRODUCTS)
+    engine.close()
+    again = Engine(tmp_path / "engine.db")
+    assert again.count("ns", "shop") == len(PRODUCTS)
+    travel = search(again, "travel")
+    assert (sorted(ids(travel)), travel.total) == (["p1", "p3", "p5"], 3)
 
 
 def test_a_store_from_before_the_index_moved_is_indexed(tmp_path: Path) -> None:

@@ -7,8 +7,10 @@ from __future__ import annotations
 import errno
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -217,3 +219,125 @@ def test_a_full_disk_refuses_writes_with_503_keeps_serving_and_loses_nothing(
         dropped = client.delete("/v1/collections/spare", headers=owner_headers())
         assert dropped.json()["documents_deleted"] == len(STORED)
     _logged(log, "disk_full")
+
+
+# A disk with room for the index's commit of a BIG batch and not for SQLite's after it: the
+# index holds few words, SQLite every byte (measured: 150-500 KiB left do that, for BIG as new
+# documents and as updates alike).
+ROOM_FOR_THE_INDEX_ONLY = 300 * 1024
+BIG_WORDS = 4000  # 20 KB a document
+# Tries at most this long for another process's index reader to see a commit (it looks
+# about twice a second).
+FOLLOW_WITHIN_SECONDS = 5.0
+
+
+def _big(word: str) -> list[dict[str, str]]:
+    return [
+        {"document_id": f"big-{n}", "title": word, "description": f"{word}{n} " * BIG_WORDS}
+        for n in range(20)
+    ]
+
+
+BIG = _big("pear")
+# Sent with BIG, an update that is refused with it: "a" must stay the apple it was.
+QUINCE = {"document_id": "a", "title": "Quince", "description": "A yellow fruit", "color": "yellow"}
+KIWI = {"document_id": "kiwi", "title": "Kiwi", "description": "A green fruit"}
+
+
+def _leave(disk: Path, room: int) -> Path:
+    """A file that takes all but `room` bytes of `disk`."""
+    filler = disk / "filler"
+    stats = os.statvfs(disk)
+    filler.write_bytes(bytes(stats.f_bavail * stats.f_frsize - room))
+    return filler
+
+
+def _upload(client: httpx.Client, documents: list[dict[str, str]]) -> httpx.Response:
+    return client.post(
+        "/v1/collections/products/documents", headers=owner_headers(), json={"documents": documents}
+    )
+
+
+def _found(client: httpx.Client, query: str) -> tuple[list[str], int]:
+    """The ids the page "shop" shows for `query` (its first page), and the total it gives."""
+    answer = client.post("/v1/public/retrievers/shop/execute", json={"inputs": {"query": query}})
+    assert answer.status_code == 200, answer.text
+    found = answer.json()
+    return sorted(d["document_id"] for d in found["documents"]), found["pagination"]["total"]
+
+
+def _refused_after_the_index(client: httpx.Client, disk: Path, batch: list[Any]) -> Path:
+    """`batch` uploaded onto a disk with room for the index's commit only: refused. The
+    filler, to free the room."""
+    filler = _leave(disk, ROOM_FOR_THE_INDEX_ONLY)
+    _assert_unavailable("upload", _upload(client, batch), "disk_full")
+    return filler
+
+
+def test_a_write_refused_after_its_index_committed_leaves_nothing_half_written(
+    tmp_path: Path, small_disk: Path
+) -> None:
+    log = tmp_path / "server.log"
+    with (
+        server_process(small_disk, log=log) as (url, _),
+        httpx.Client(base_url=url, timeout=30) as client,
+    ):
+        _shop(client)
+        filler = _refused_after_the_index(client, small_disk, [*BIG, QUINCE])
+        # The index cannot be put back on a disk this full: rather than show documents that
+        # were never stored (and miss the apple), the collection is refused too.
+        search = client.post("/v1/public/retrievers/shop/execute", json={"inputs": {}})
+        _assert_unavailable("execute", search, "disk_full")
+        filler.unlink()
+        assert _found(client, "") == (["a", "b", "c"], len(STORED))
+        assert _found(client, "apple") == (["a"], 1)  # the refused update left the apple
+        assert _found(client, "quince") == ([], 0)
+        assert _found(client, "pear") == ([], 0)
+        # A new document takes a row id that BIG had: it is found for its own words only.
+        upload = _upload(client, [KIWI])
+        assert upload.status_code == 200, upload.text
+        assert upload.json()["total_documents"] == len(STORED) + 1
+        assert _found(client, "pear") == ([], 0)
+        assert _found(client, "kiwi") == (["kiwi"], 1)
+    _logged(log, "disk_full")
+
+
+def test_a_process_stopped_before_it_put_its_index_back_is_mended_at_the_next_start(
+    small_disk: Path,
+) -> None:
+    # Updates only: the index counts as many documents as SQLite, and still differs.
+    with (
+        server_process(small_disk) as (url, _),
+        httpx.Client(base_url=url, timeout=30) as client,
+    ):
+        _shop(client)
+        assert _upload(client, BIG).status_code == 200
+        filler = _refused_after_the_index(client, small_disk, _big("plum"))
+    filler.unlink()
+    with (
+        server_process(small_disk) as (url, _),
+        httpx.Client(base_url=url, timeout=30) as client,
+    ):
+        assert _found(client, "plum") == ([], 0)
+        assert _found(client, "pear")[1] == len(BIG)
+
+
+def test_another_process_follows_once_the_writer_puts_its_index_back(small_disk: Path) -> None:
+    """Two servers on one data directory, as the workers of `serve --workers 2` are."""
+    with (
+        server_process(small_disk) as (writer_url, _),
+        server_process(small_disk) as (reader_url, _),
+        httpx.Client(base_url=writer_url, timeout=30) as writer,
+        httpx.Client(base_url=reader_url, timeout=30) as reader,
+    ):
+        _shop(writer)
+        _refused_after_the_index(writer, small_disk, [*BIG, QUINCE]).unlink()
+        # The writer puts its index back before its next write; the reader follows.
+        assert _upload(writer, [KIWI]).status_code == 200
+        expected = (["a", "b", "c", "kiwi"], len(STORED) + 1)
+        deadline = time.monotonic() + FOLLOW_WITHIN_SECONDS
+        while _found(reader, "") != expected and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _found(reader, "") == expected
+        assert _found(reader, "apple") == (["a"], 1)
+        assert _found(reader, "pear") == ([], 0)

@@ -4,11 +4,14 @@ SQLite (`engine.db`) keeps each collection's documents as JSON and its fields (`
 each collection's index lives in its own tantivy directory beside it (`index.py`). A write
 takes SQLite's write transaction first (`BEGIN IMMEDIATE`, one at a time across every process
 on the machine), then writes and commits the index, then commits SQLite: a failed index write
-rolls the documents back with it.
+rolls the documents back with it. When SQLite's commit fails after the index's (a disk with room
+for one and not the other), the index is put back as SQLite has it (`_put_back`), and a process
+that stopped before it could is mended at the next start (`_migrate`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import uuid
@@ -37,27 +40,6 @@ BUSY_TIMEOUT_SECONDS = 30
 # catalog's JSON execute from 1,030 req/s to 430. Larger collections have queries long enough
 # (facets at 1M records: p99 36 ms) to stall every other request, so they go to a thread.
 INLINE_DOCUMENTS = 100_000
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS collections (
-    id INTEGER PRIMARY KEY,
-    namespace TEXT NOT NULL,
-    name TEXT NOT NULL,
-    fields TEXT NOT NULL,
-    fts_version INTEGER NOT NULL,
-    UNIQUE (namespace, name)
-);
-CREATE TABLE IF NOT EXISTS documents (
-    id INTEGER PRIMARY KEY,
-    collection_id INTEGER NOT NULL REFERENCES collections (id),
-    document_id TEXT NOT NULL,
-    body TEXT NOT NULL,
-    UNIQUE (collection_id, document_id)
-);
-"""
-# Added when the index moved to tantivy: each collection's slots, and its index directory
-# (a fresh name per collection, so that a dropped collection's id reused never meets an old index).
-_COLUMNS = {"attributes": "TEXT", "index_name": "TEXT"}
 
 
 @dataclass(frozen=True)
@@ -101,26 +83,33 @@ class Engine:
         return conn
 
     def _migrate(self) -> None:
-        """Create the tables; index any collection that has no index yet (a store from
-        before the indexes moved to tantivy, or an index directory that was lost)."""
+        """Create the tables; index again any collection whose index is missing (a store
+        from before the indexes moved to tantivy, or a directory lost) or may differ from
+        SQLite (a process stopped between the two commits, or before `_put_back`)."""
 
-        self._conn().executescript(_SCHEMA)  # (executescript commits by itself: first, alone)
+        self._conn().executescript(stored.SCHEMA)  # (executescript commits by itself: first, alone)
 
-        def work(conn: sqlite3.Connection) -> None:
+        def work(conn: sqlite3.Connection) -> list[str]:
             present = {row[1] for row in conn.execute("PRAGMA table_info(collections)")}
-            for column, kind in _COLUMNS.items():
+            for column, kind in stored.COLUMNS.items():
                 if column not in present:
                     conn.execute(f"ALTER TABLE collections ADD COLUMN {column} {kind}")
             for (table,) in conn.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'fts_*'"
             ).fetchall():
                 conn.execute(f"DROP TABLE IF EXISTS {table}")  # the FTS5 index before tantivy
+            counts = dict(conn.execute("SELECT collection_id, count(*) FROM documents GROUP BY 1"))
+            replaced = []
             rows = conn.execute("SELECT id, index_name FROM collections").fetchall()
             for collection_id, name in rows:
-                if name is None or not self.indexes.exists(name):
+                if name is None or not self.indexes.agrees(name, counts.get(collection_id, 0)):
                     self._reindex(conn, collection_id)
+                    replaced.append(name)
+            return replaced
 
-        self._write(work)
+        for name in self._write(work):
+            if name is not None:
+                self.indexes.remove(name)  # (a reader of another process follows the new one)
 
     def close(self) -> None:
         with self._connections_lock:
@@ -153,7 +142,7 @@ class Engine:
             if coll is None or row is None:
                 return False
             conn.execute("DELETE FROM documents WHERE id = ?", (row[0],))
-            with self.indexes.writer(coll.index_name) as writer:
+            with self.indexes.writer(coll.index_name, [row[0]]) as writer:
                 writer.delete_documents_by_query(index.by_rowid(row[0]))
             return True
 
@@ -177,9 +166,12 @@ class Engine:
         return dropped[0]
 
     def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """One write transaction at a time (BEGIN IMMEDIATE), rolled back on any error."""
+        """One write transaction at a time (BEGIN IMMEDIATE), rolled back on any error,
+        indexes that it had committed then put back; any left from before, first."""
         conn = self._conn()
         with self._write_lock:
+            for name in list(self.indexes.unsynced):
+                self._put_back(name)
             conn.execute("BEGIN IMMEDIATE")
             try:
                 result = work(conn)
@@ -187,10 +179,30 @@ class Engine:
             except BaseException:
                 if conn.in_transaction:  # (SQLite ends it itself when a disk-full COMMIT fails)
                     conn.execute("ROLLBACK")
+                for name in self.indexes.failed():
+                    with contextlib.suppress(Exception):  # (tried again before the next use)
+                        self._put_back(name)
                 raise
             finally:
                 self._local.seen.clear()  # `data_version` counts only other connections' writes
+            self.indexes.settled()
         return result
+
+    def _put_back(self, name: str) -> None:
+        """An index that a failed write had committed, put back as SQLite has its rows. It
+        takes a write transaction (for tantivy's writer lock) and a little room: on a disk still
+        full it fails, and a read of the collection with it, rather than show what is not stored."""
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = conn.execute(
+                "SELECT id, attributes, fields FROM collections WHERE index_name = ?", (name,)
+            ).fetchone()
+            fields = Fields.load(row[1], row[2]) if row else None
+            held = stored.held(conn, row[0], self.indexes.unsynced[name]) if row else {}
+            self.indexes.put_back(name, fields, held)
+        finally:
+            conn.execute("ROLLBACK")  # (only read)
 
     def _upsert(
         self,
@@ -204,7 +216,7 @@ class Engine:
         learnt = False
         existing = stored.rowids(conn, coll.id, [document_id for document_id, _ in rows])
         inserted = updated = 0
-        with self.indexes.writer(coll.index_name) as writer:
+        with self.indexes.writer(coll.index_name, existing.values()) as writer:
             for document_id, body in rows:
                 encoded = jsonutil.dumps(body).decode()
                 rowid = existing.get(document_id)
@@ -233,7 +245,7 @@ class Engine:
             "SELECT id, body FROM documents WHERE collection_id = ? ORDER BY id", (collection_id,)
         ).fetchall()
         coll = Collection(collection_id, fields, uuid.uuid4().hex)
-        with self.indexes.writer(coll.index_name) as writer:
+        with self.indexes.writer(coll.index_name, ()) as writer:
             for rowid, body in stored:
                 doc, _ = fields.document(rowid, jsonutil.loads(body))
                 writer.add_document(tantivy.Document.from_dict(doc, index.SCHEMA))
@@ -252,7 +264,12 @@ class Engine:
         key = (namespace, name)
         if key not in seen:
             seen[key] = self._collection(conn, namespace, name)
-        return seen[key]
+        coll = seen[key]
+        if coll is not None and coll.index_name in self.indexes.unsynced:
+            with self._write_lock:
+                if coll.index_name in self.indexes.unsynced:
+                    self._put_back(coll.index_name)
+        return coll
 
     def _collection(
         self, conn: sqlite3.Connection, namespace: str, name: str, *, create: bool = False
