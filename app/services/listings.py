@@ -32,7 +32,7 @@ class Listings:
         self.store = store
         self.public_url = public_url
 
-    async def catalog(
+    async def listed(
         self,
         category: str | None,
         group: str | None,

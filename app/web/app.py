@@ -32,11 +32,11 @@ from app.web.middleware.metrics import MetricsMiddleware
 from app.web.middleware.private import PrivateAnswerMiddleware
 from app.web.middleware.request_id import RequestIdMiddleware
 from app.web.views import (
-    catalog,
     collections,
     detail,
     docs,
     health,
+    listings,
     marketplace,
     owner,
     pages,
@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         routes=[
             # The public API first: it is what is hit hardest.
             *public.routes,
-            *catalog.routes,
+            *listings.routes,
             *pages.routes,
             *detail.routes,
             *owner.routes,

@@ -1,5 +1,5 @@
-"""Mixpeek's marketplace catalog calls for published retrievers (`MarketplaceApi`): the list, a
-listing, and its config, execute, verify and template, which are the public API's own."""
+"""Published retrievers listed as in Mixpeek's marketplace catalog (`MarketplaceApi`): the list,
+a listing, and its config, execute, verify and template, which are the public API's own."""
 
 from __future__ import annotations
 
@@ -39,12 +39,12 @@ _TAG_TEXT = {"type": "string", "maxLength": 50}
         ),
     )
 )
-async def catalog(request: Request) -> Response:
+async def listed(request: Request) -> Response:
     tags = request.query_params.getlist("tags")
     if len(tags) > 20 or any(len(tag) > 50 for tag in tags):
         raise invalid("tags", "at most 20 tags of at most 50 characters")
     listings = services_of(request).listings
-    found = await listings.catalog(
+    found = await listings.listed(
         text_param(request, "category"),
         text_param(request, "group"),
         tags,
@@ -75,7 +75,7 @@ async def execute(request: Request) -> Response:
 
 
 routes = [
-    route("/v1/marketplace/catalog", get=catalog),
+    route("/v1/marketplace/catalog", get=listed),
     route("/v1/marketplace/catalog/{public_name}", get=listing),
     route("/v1/marketplace/catalog/{public_name}/config", get=public.config),
     route("/v1/marketplace/catalog/{public_name}/execute", post=execute),
