@@ -6,12 +6,12 @@ import math
 from datetime import datetime
 
 from app.adapters.store import PublishedRecord, Store
-from app.adapters.threads import in_thread
 from app.schemas.public import (
     ListPublicRetrieversResponse,
     PublicRetrieverListItem,
     PublicRetrieverListStats,
 )
+from app.services.published_lists import find_published
 
 
 class Directory:
@@ -24,34 +24,33 @@ class Directory:
     ) -> ListPublicRetrieversResponse:
         """Published retrievers (also those switched off, when asked: their pages are 404s,
         and `is_active` says so), searched by name, title and description."""
-        records = await in_thread(self._published, include_inactive)
-        items = [self._item(record) for record in records]
-        if search:
-            needle = search.lower()
-            items = [
-                item
-                for item in items
-                if needle in f"{item.public_name} {item.title} {item.description or ''}".lower()
-            ]
-        protected = sum(1 for item in items if item.password_protected)
-        active = sum(1 for item in items if item.is_active)
-        start = (page - 1) * page_size
+        needle = search.lower() if search else None
+
+        def keep(record: PublishedRecord) -> bool:
+            if needle is None:
+                return True
+            config = record.display_config
+            description = config.get("description") or record.description or ""
+            return needle in f"{record.public_name} {config['title']} {description}".lower()
+
+        found = await find_published(
+            self.store, keep, (page - 1) * page_size, page_size, include_inactive=include_inactive
+        )
+        total = len(found.matched)
+        protected = sum(1 for record in found.matched if record.password_secret_name is not None)
+        active = sum(1 for record in found.matched if record.is_active)
         return ListPublicRetrieversResponse(
-            results=items[start : start + page_size],
-            total_count=len(items),
+            results=[self._item(record) for record in found.page],
+            total_count=total,
             page=page,
             page_size=page_size,
-            total_pages=math.ceil(len(items) / page_size),
+            total_pages=math.ceil(total / page_size),
             stats=PublicRetrieverListStats(
                 total_active=active,
                 total_password_protected=protected,
-                total_open=len(items) - protected,
+                total_open=total - protected,
             ),
         )
-
-    def _published(self, include_inactive: bool) -> list[PublishedRecord]:
-        with self.store.read() as tx:
-            return tx.list_active_published(include_inactive)
 
     def _item(self, record: PublishedRecord) -> PublicRetrieverListItem:
         config = record.display_config

@@ -15,6 +15,7 @@ from app.adapters.store import PublishedRecord, Store
 from app.adapters.threads import in_thread
 from app.errors import NotFound, invalid
 from app.schemas.listings import RetrieverListing, RetrieverListingDetail
+from app.services.published_lists import find_published
 from app.services.query import LOCKED_CONFIG_KEYS
 
 MAX_LIMIT = 100
@@ -48,16 +49,14 @@ class Listings:
                 "no group: this server has no curated groups",
                 "Query parameter 'group': this server has no curated groups; leave it out.",
             )
-        records = await in_thread(self._active)
         wanted = {tag.casefold() for tag in tags}
-        found = [
-            record
-            for record in records
-            if _matches(record, category, wanted, search.casefold() if search else None)
-        ]
+        words = search.casefold() if search else None
+        found = await find_published(
+            self.store, lambda record: _matches(record, category, wanted, words), skip, limit
+        )
         return [
             RetrieverListing.model_validate(self._listing(record)).model_dump(mode="json")
-            for record in found[skip : skip + limit]
+            for record in found.page
         ]
 
     async def detail(self, public_name: str) -> dict[str, Any]:
@@ -70,10 +69,6 @@ class Listings:
     def _published(self, public_name: str) -> PublishedRecord | None:
         with self.store.read() as tx:
             return tx.get_published_by_name(public_name)
-
-    def _active(self) -> list[PublishedRecord]:
-        with self.store.read() as tx:
-            return tx.list_active_published()
 
     def _listing(self, record: PublishedRecord, *, detail: bool = False) -> dict[str, Any]:
         config = record.display_config

@@ -14,6 +14,8 @@ the `Answer` back into HTTP; they decide nothing else.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -132,6 +134,19 @@ class PublicQuery:
             )
         return decision.headers() if decision else {}
 
+    @asynccontextmanager
+    async def counting(
+        self, retriever: PublicRetriever, caller: Caller, *, counted: bool = True
+    ) -> AsyncIterator[dict[str, str]]:
+        """`admit` (unless not `counted`), giving its RateLimit headers for the answer; an error
+        raised inside carries them as well, so a caller always learns how much is left."""
+        headers = await self.admit(retriever, caller) if counted else {}
+        try:
+            yield headers
+        except AppError as error:
+            error.headers.update(headers)
+            raise
+
     async def run(
         self,
         retriever: PublicRetriever,
@@ -144,8 +159,7 @@ class PublicQuery:
         rate-limit headers, so a caller always learns how much is left. `counted=False` for a
         further read that one search of a page needs (its filters' counts), which was counted
         once already."""
-        headers = await self.admit(retriever, caller) if counted else {}
-        try:
+        async with self.counting(retriever, caller, counted=counted) as headers:
             body = parse_json(ExecuteRequest, request) if isinstance(request, bytes) else request
             # Documents like one need no text: a required query input is not required then.
             inputs = validate_inputs(
@@ -166,25 +180,18 @@ class PublicQuery:
                 similar_to=body.similar_to,
             )
             return Answer(await self._page(retriever, search), headers)
-        except AppError as error:
-            error.headers.update(headers)
-            raise
 
     async def document(
         self, retriever: PublicRetriever, caller: Caller, document_id: str, *, counted: bool = True
     ) -> Answer:
         """One document by its id, as a search shows it (exposed fields only), counted like a
         search: `{"document": {...}}`, or a 404. `counted` as for `run`."""
-        headers = await self.admit(retriever, caller) if counted else {}
-        try:
+        async with self.counting(retriever, caller, counted=counted) as headers:
             page = await self.read_one(retriever, document_id=document_id)
             if not page.documents:
                 raise NotFound(f"No result {document_id!r} in this search.")
             exposed = retriever.display.exposed_fields
             return Answer({"document": expose(page.documents[0], exposed)}, headers)
-        except AppError as error:
-            error.headers.update(headers)
-            raise
 
     async def read_one(self, retriever: PublicRetriever, **options: Any) -> Page:
         """The backend's first result for `options` (the fields of `Query`), as it has it: for

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.errors import AppError, invalid
+from app.errors import invalid
 from app.schemas.collections import TypeaheadResponse
 from app.schemas.public import (
     ExecuteRequest,
@@ -111,16 +111,12 @@ async def typeahead(request: Request) -> Response:
     services = services_of(request)
     caller = caller_of(request)
     retriever = await services.query.open(request.path_params["public_name"], caller)
-    headers = await services.query.admit(retriever, caller)  # counted like a search
-    try:
+    async with services.query.counting(retriever, caller) as headers:  # like a search
         prefix = request.query_params.get("q", "").strip()
         if not 1 <= len(prefix) <= MAX_TYPEAHEAD_CHARS:
             raise invalid("q", f"1 to {MAX_TYPEAHEAD_CHARS} characters")
         limit = int_param(request, "limit", 8, 1, 20)
         suggestions = await call(services.typeahead.suggest, retriever, prefix, limit)
-    except AppError as error:
-        error.headers.update(headers)
-        raise
     return respond(suggestions, headers=headers)
 
 
