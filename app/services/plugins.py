@@ -17,6 +17,7 @@ from app import crypto
 from app.adapters.clock import Clock, stamp
 from app.adapters.store import Store, UniqueViolation
 from app.adapters.store import plugins as queries
+from app.adapters.store.records import PluginRecord, PluginVersionRecord
 from app.errors import Conflict, NotFound, invalid
 from app.rendering.plugins import PluginFrame, frame_path
 from app.schemas.display import DisplayConfig, FieldFormatOptions
@@ -60,20 +61,20 @@ class Plugins:
 
     def create(self, owner: Owner, request: CreatePluginRequest) -> PluginResponse:
         now = stamp(self.clock())
-        row = new_plugin_row(owner.namespace, now, tag=request.tag, **_sent(request))
+        record = new_plugin(owner.namespace, now, tag=request.tag, **_sent(request))
         try:
             with self.store.write() as tx:
                 if queries.tag_taken(tx.conn, owner.namespace, request.tag):
                     raise _tag_taken(request.tag)
-                add_plugin(tx.conn, row)
+                add_plugin(tx.conn, record)
         except UniqueViolation:
             raise _tag_taken(request.tag) from None
-        return plugin_response(row)
+        return plugin_response(record)
 
     def list(self, owner: Owner, page: int, page_size: int, include_drafts: bool) -> PluginList:
         roles = [role.value for role in Role if owner.role.allows(role)]
         with self.store.read() as tx:
-            rows, total = queries.listing(
+            records, total = queries.listing(
                 tx.conn, owner.namespace, include_drafts, roles, page_size, page * page_size
             )
         return PluginList(
@@ -81,13 +82,13 @@ class Plugins:
             page_size=page_size,
             total=total,
             total_pages=math.ceil(total / page_size),
-            plugins=[plugin_response(row) for row in rows],
+            plugins=[plugin_response(record) for record in records],
         )
 
     def get(self, owner: Owner, tag: str, include_blob: bool = False) -> PluginResponse:
         with self.store.read() as tx:
-            row = visible_plugin(tx.conn, owner, tag)
-        return plugin_response(row, include_blob=include_blob)
+            record = visible_plugin(tx.conn, owner, tag)
+        return plugin_response(record, include_blob=include_blob)
 
     def update(
         self, owner: Owner, tag: str, fields: PluginFields, expected_version: int | None = None
@@ -112,108 +113,107 @@ class Plugins:
         """A new blob or URL is a new version: the one sent, or the next patch version.
         Either way `meta.version` moves on."""
         with self.store.write() as tx:
-            row = visible_plugin(tx.conn, owner, tag)
-            if expected_version is not None and expected_version != row["meta_version"]:
+            record = visible_plugin(tx.conn, owner, tag)
+            if expected_version is not None and expected_version != record.meta_version:
                 raise Conflict(
-                    f"The plugin is at meta.version {row['meta_version']}, not "
+                    f"The plugin is at meta.version {record.meta_version}, not "
                     f"{expected_version}: read it again and resend the change.",
-                    details={"current_version": row["meta_version"]},
+                    details={"current_version": record.meta_version},
                 )
             sent = _sent(fields)
-            changed = {**row, **(plugin_defaults() if replace else {}), **sent}
-            changed["version"] = row["version"]
+            changes = {**(plugin_defaults() if replace else {}), **sent, "version": record.version}
             if "blob" in sent or "url" in sent:  # a body replaces the other kind of body
-                changed["blob"], changed["url"] = sent.get("blob"), sent.get("url")
-            new_body = (changed["blob"], changed["url"]) != (row["blob"], row["url"])
+                changes["blob"], changes["url"] = sent.get("blob"), sent.get("url")
+            changed = record.replace(**changes)
+            new_body = (changed.blob, changed.url) != (record.blob, record.url)
             if new_body:
-                changed["version"] = fields.version or _next_patch(row["version"])
-                if queries.version_exists(tx.conn, row["plugin_id"], changed["version"]):
+                changed = changed.replace(version=fields.version or _next_patch(record.version))
+                if queries.version_exists(tx.conn, record.plugin_id, changed.version):
                     raise Conflict(
-                        f"Version {changed['version']} of this plugin exists already; versions "
+                        f"Version {changed.version} of this plugin exists already; versions "
                         "are immutable: send another version."
                     )
-            elif fields.version is not None and fields.version != row["version"]:
+            elif fields.version is not None and fields.version != record.version:
                 # No new body: go back (or forth) to a version that exists, body and all.
-                earlier = {v["version"]: v for v in queries.versions(tx.conn, row["plugin_id"])}
+                earlier = {v.version: v for v in queries.versions(tx.conn, record.plugin_id)}
                 if fields.version not in earlier:
                     raise NotFound(f"This plugin has no version {fields.version}.")
                 chosen = earlier[fields.version]
-                changed.update(version=fields.version, blob=chosen["blob"], url=chosen["url"])
-            changed["meta_version"] = row["meta_version"] + 1
-            changed["updated_at"] = stamp(self.clock())
+                changed = changed.replace(version=chosen.version, blob=chosen.blob, url=chosen.url)
+            changed = changed.replace(
+                meta_version=record.meta_version + 1, updated_at=stamp(self.clock())
+            )
             queries.update(tx.conn, changed)
             if new_body:
-                queries.add_version(tx.conn, _version_row(changed))
+                queries.add_version(tx.conn, _current_version(changed))
         self.changed()
         return plugin_response(changed)
 
     def delete(self, owner: Owner, tag: str) -> None:
         with self.store.write() as tx:
-            row = visible_plugin(tx.conn, owner, tag)
+            plugin = visible_plugin(tx.conn, owner, tag)
             users = [
                 record.public_name
                 for record in tx.list_published(owner.namespace, 10_000, 0)[0]
-                if _uses(record.display_config, row["tag"])
+                if _uses(record.display_config, plugin.tag)
             ]
             if users:
                 raise Conflict(
-                    f"The plugin {row['tag']!r} is used by published retrievers "
+                    f"The plugin {plugin.tag!r} is used by published retrievers "
                     f"{', '.join(repr(u) for u in users)}; change their field_config first.",
                     details={"used_by": users},
                 )
-            queries.delete(tx.conn, row["plugin_id"])
+            queries.delete(tx.conn, plugin.plugin_id)
 
     def frame(self, plugin_id: str, version: str) -> tuple[str, Sequence[str]]:
         """The HTML and permissions of a version a page may frame: a blob of a plugin that is
         not a draft. (An entry-point plugin is framed from its own URL.)"""
         with self.store.read() as tx:
-            row = queries.public_version(tx.conn, plugin_id, version)
-        if row is None or row["blob"] is None:
+            found = queries.public_version(tx.conn, plugin_id, version)
+        if found is None or found[0] is None:
             raise NotFound(f"No plugin frame {plugin_id}/{version}.")
-        return row["blob"], row["permissions"]
+        return found[0], found[1]
 
     def versions(self, owner: Owner, tag: str) -> PluginVersionList:
         with self.store.read() as tx:
-            row = visible_plugin(tx.conn, owner, tag)
-            rows = queries.versions(tx.conn, row["plugin_id"])
+            plugin = visible_plugin(tx.conn, owner, tag)
+            versions = queries.versions(tx.conn, plugin.plugin_id)
         return PluginVersionList(
-            plugin_id=row["plugin_id"],
+            plugin_id=plugin.plugin_id,
             versions=[
                 PluginVersion(
-                    version=v["version"],
-                    url=v["url"],
-                    created_at=datetime.fromisoformat(v["created_at"]),
+                    version=v.version, url=v.url, created_at=datetime.fromisoformat(v.created_at)
                 )
-                for v in rows
+                for v in versions
             ],
         )
 
 
-def plugin_response(row: dict[str, Any], *, include_blob: bool = False) -> PluginResponse:
+def plugin_response(record: PluginRecord, *, include_blob: bool = False) -> PluginResponse:
     return PluginResponse(
-        plugin_id=row["plugin_id"],
-        tag=row["tag"],
-        name=row["name"],
-        description=row["description"],
-        url=row["url"],
-        blob=row["blob"] if include_blob else None,
-        is_draft=row["is_draft"],
-        minimum_role_required=Role(row["minimum_role_required"]),
-        version=row["version"],
-        icon_tag=row["icon_tag"],
-        parameters=row["parameters"],
-        permissions=row["permissions"],
-        created_at=datetime.fromisoformat(row["created_at"]),
-        last_updated=datetime.fromisoformat(row["updated_at"]),
-        meta=PluginMeta(version=row["meta_version"]),
+        plugin_id=record.plugin_id,
+        tag=record.tag,
+        name=record.name,
+        description=record.description,
+        url=record.url,
+        blob=record.blob if include_blob else None,
+        is_draft=record.is_draft,
+        minimum_role_required=Role(record.minimum_role_required),
+        version=record.version,
+        icon_tag=record.icon_tag,
+        parameters=record.parameters,
+        permissions=record.permissions,
+        created_at=datetime.fromisoformat(record.created_at),
+        last_updated=datetime.fromisoformat(record.updated_at),
+        meta=PluginMeta(version=record.meta_version),
     )
 
 
-def visible_plugin(conn: Any, owner: Owner, tag: str) -> dict[str, Any]:
-    row = queries.get(conn, owner.namespace, tag)
-    if row is None or not owner.role.allows(Role(row["minimum_role_required"])):
+def visible_plugin(conn: Any, owner: Owner, tag: str) -> PluginRecord:
+    record = queries.get(conn, owner.namespace, tag)
+    if record is None or not owner.role.allows(Role(record.minimum_role_required)):
         raise NotFound(f"No plugin {tag!r} in this namespace.")
-    return row
+    return record
 
 
 def plugin_defaults() -> dict[str, Any]:
@@ -230,18 +230,20 @@ def plugin_defaults() -> dict[str, Any]:
     }
 
 
-def new_plugin_row(namespace: str, now: str, **fields: Any) -> dict[str, Any]:
-    """A new plugin's row: the fields given, over the defaults every new plugin has."""
-    return {
-        "plugin_id": crypto.new_id(PLUGIN_ID_PREFIX),
-        "namespace": namespace,
-        **plugin_defaults(),
-        "version": DEFAULT_VERSION,
-        "meta_version": 1,
-        "created_at": now,
-        "updated_at": now,
-        **fields,
-    }
+def new_plugin(namespace: str, now: str, **fields: Any) -> PluginRecord:
+    """A new plugin: the fields given, over the defaults every new plugin has."""
+    return PluginRecord(
+        **{
+            "plugin_id": crypto.new_id(PLUGIN_ID_PREFIX),
+            "namespace": namespace,
+            **plugin_defaults(),
+            "version": DEFAULT_VERSION,
+            "meta_version": 1,
+            "created_at": now,
+            "updated_at": now,
+            **fields,
+        }
+    )
 
 
 def _sent(fields: PluginFields) -> dict[str, Any]:
@@ -249,20 +251,21 @@ def _sent(fields: PluginFields) -> dict[str, Any]:
     return fields.model_dump(mode="json", include=set(_STORED), exclude_none=True)
 
 
-def add_plugin(conn: Any, row: dict[str, Any]) -> None:
+def add_plugin(conn: Any, record: PluginRecord) -> None:
     """Store a new plugin with its first version, in the caller's transaction."""
-    queries.insert(conn, row)
-    queries.add_version(conn, _version_row(row))
+    queries.insert(conn, record)
+    queries.add_version(conn, _current_version(record))
 
 
-def _version_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "plugin_id": row["plugin_id"],
-        "version": row["version"],
-        "blob": row["blob"],
-        "url": row["url"],
-        "created_at": row["updated_at"],
-    }
+def _current_version(record: PluginRecord) -> PluginVersionRecord:
+    """The version its body is now, dated by the change that made it."""
+    return PluginVersionRecord(
+        plugin_id=record.plugin_id,
+        version=record.version,
+        blob=record.blob,
+        url=record.url,
+        created_at=record.updated_at,
+    )
 
 
 def _next_patch(version: str) -> str:
@@ -304,16 +307,14 @@ def check_plugin_fields(conn: Any, namespace: str, display: DisplayConfig, where
                 "a plugin of this namespace",
                 f"{location}.plugin: there is no plugin {options.plugin!r} in this namespace.",
             )
-        if plugin["is_draft"]:
+        if plugin.is_draft:
             raise invalid(
                 f"{location}.plugin",
                 "a plugin that is not a draft",
                 f"{location}.plugin: the plugin {options.plugin!r} is a draft; a page cannot "
                 "show a draft.",
             )
-        if options.version and not queries.version_exists(
-            conn, plugin["plugin_id"], options.version
-        ):
+        if options.version and not queries.version_exists(conn, plugin.plugin_id, options.version):
             raise invalid(
                 f"{location}.version",
                 "a version of the plugin",
@@ -332,23 +333,23 @@ def plugin_frames(conn: Any, namespace: str, display: DisplayConfig) -> dict[str
     frames = {}
     for name, options in wanted.items():
         plugin = found.get(options.plugin or "")
-        if plugin is None or plugin["is_draft"]:
+        if plugin is None or plugin.is_draft:
             continue
-        version = options.version or plugin["version"]
-        body = (
+        version = options.version or plugin.version
+        body: PluginRecord | PluginVersionRecord | None = (
             plugin
-            if version == plugin["version"]
-            else queries.version(conn, plugin["plugin_id"], version)
+            if version == plugin.version
+            else queries.version(conn, plugin.plugin_id, version)
         )
-        if body is None or (body["url"] is not None and entry_origin(body["url"]) is None):
+        if body is None or (body.url is not None and entry_origin(body.url) is None):
             # Gone, or an entry point stored before URLs were checked as they are now: text.
             continue
         frames[name] = PluginFrame(
-            tag=plugin["tag"],
-            name=plugin["name"],
-            src=body["url"] or frame_path(plugin["plugin_id"], version),
-            permissions=tuple(plugin["permissions"]),
-            parameters={**plugin["parameters"], **(options.parameters or {})},
+            tag=plugin.tag,
+            name=plugin.name,
+            src=body.url or frame_path(plugin.plugin_id, version),
+            permissions=tuple(plugin.permissions),
+            parameters={**plugin.parameters, **(options.parameters or {})},
             height=options.height,
         )
     return frames

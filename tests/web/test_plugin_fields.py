@@ -250,7 +250,7 @@ def test_an_odd_stored_entry_point_cannot_change_the_pages_policy(
     with site.app.state.services.store.write() as tx:  # type: ignore[attr-defined]
         row = plugin_rows.get(tx.conn, NAMESPACE, "odd-one")
         assert row is not None
-        plugin_rows.update(tx.conn, {**row, "url": url})
+        plugin_rows.update(tx.conn, row.replace(url=url))
     odd = {"format": "plugin", "format_options": {"plugin": "odd-one", "label": "About"}}
     config = _config()
     config["field_config"]["description"] = odd

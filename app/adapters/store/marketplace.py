@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import sqlalchemy as sa
 
 from app import jsonutil
 from app.adapters import like
+from app.adapters.store.records import InstallRecord, ListedPluginRecord, ListingRecord
 from app.adapters.store.tables import plugin_installs, plugin_listings, plugins
 
 # The order of a public listing: official first, then verified, then the community's.
@@ -34,16 +36,16 @@ def _joined() -> sa.Select[Any]:
     ).select_from(_WITH_PLUGIN)
 
 
-def of_plugin(conn: sa.Connection, plugin_id: str) -> dict[str, Any] | None:
+def of_plugin(conn: sa.Connection, plugin_id: str) -> ListedPluginRecord | None:
     row = conn.execute(_joined().where(plugin_listings.c.plugin_id == plugin_id)).one_or_none()
-    return None if row is None else dict(row._mapping)
+    return None if row is None else ListedPluginRecord.from_row(row._mapping)
 
 
-def public(conn: sa.Connection, public_name: str) -> dict[str, Any] | None:
+def public(conn: sa.Connection, public_name: str) -> ListedPluginRecord | None:
     """An active listing of a plugin that is not a draft, by its public name."""
     query = _joined().where(plugin_listings.c.public_name == public_name, _PUBLIC)
     row = conn.execute(query).one_or_none()
-    return None if row is None else dict(row._mapping)
+    return None if row is None else ListedPluginRecord.from_row(row._mapping)
 
 
 def search(
@@ -53,7 +55,7 @@ def search(
     tag: str | None,
     limit: int,
     offset: int,
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[ListedPluginRecord], int]:
     where: list[sa.ColumnElement[bool]] = [_PUBLIC]
     if words:
         for word in words.lower().split()[:10]:
@@ -92,7 +94,7 @@ def search(
         .limit(limit)
         .offset(offset)
     )
-    return [dict(row._mapping) for row in rows], int(total)
+    return [ListedPluginRecord.from_row(row._mapping) for row in rows], int(total)
 
 
 def categories(conn: sa.Connection) -> list[tuple[str, int]]:
@@ -114,14 +116,17 @@ def name_taken(conn: sa.Connection, public_name: str) -> bool:
     return conn.execute(query).first() is not None
 
 
-def insert(conn: sa.Connection, row: dict[str, Any]) -> None:
-    conn.execute(plugin_listings.insert().values(**row))
+def insert(conn: sa.Connection, record: ListingRecord) -> None:
+    conn.execute(plugin_listings.insert().values(**record.as_row()))
 
 
-def update(conn: sa.Connection, public_id: str, changes: dict[str, Any]) -> None:
-    conn.execute(
-        plugin_listings.update().where(plugin_listings.c.public_id == public_id).values(**changes)
-    )
+def update(conn: sa.Connection, record: ListingRecord) -> None:
+    """Write a listing back: every column but its install count, which only installs move (so
+    that one made meanwhile is not lost)."""
+    row = {field.name: getattr(record, field.name) for field in dataclasses.fields(ListingRecord)}
+    del row["install_count"]
+    query = plugin_listings.update().where(plugin_listings.c.public_id == record.public_id)
+    conn.execute(query.values(**row))
 
 
 def delete(conn: sa.Connection, public_id: str) -> None:
@@ -135,11 +140,11 @@ def installed(conn: sa.Connection, public_id: str, namespace: str) -> bool:
     return conn.execute(query).first() is not None
 
 
-def add_install(conn: sa.Connection, row: dict[str, Any]) -> None:
+def add_install(conn: sa.Connection, record: InstallRecord) -> None:
     """Record an install and count it, in the caller's transaction."""
-    conn.execute(plugin_installs.insert().values(**row))
+    conn.execute(plugin_installs.insert().values(**record.as_row()))
     conn.execute(
         plugin_listings.update()
-        .where(plugin_listings.c.public_id == row["public_id"])
+        .where(plugin_listings.c.public_id == record.public_id)
         .values(install_count=plugin_listings.c.install_count + 1)
     )

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 
+from app.adapters.store.records import PluginRecord, PluginVersionRecord
 from app.adapters.store.tables import plugin_installs, plugin_listings, plugin_versions, plugins
 
 
@@ -16,9 +15,9 @@ def _match(namespace: str, tag_or_id: str) -> sa.ColumnElement[bool]:
     )
 
 
-def get(conn: sa.Connection, namespace: str, tag_or_id: str) -> dict[str, Any] | None:
+def get(conn: sa.Connection, namespace: str, tag_or_id: str) -> PluginRecord | None:
     row = conn.execute(sa.select(plugins).where(_match(namespace, tag_or_id))).one_or_none()
-    return None if row is None else dict(row._mapping)
+    return None if row is None else PluginRecord.from_row(row._mapping)
 
 
 def tag_taken(conn: sa.Connection, namespace: str, tag: str) -> bool:
@@ -30,7 +29,7 @@ def tag_taken(conn: sa.Connection, namespace: str, tag: str) -> bool:
 
 def listing(
     conn: sa.Connection, namespace: str, drafts: bool, roles: list[str], limit: int, offset: int
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[PluginRecord], int]:
     where = [plugins.c.namespace == namespace, plugins.c.minimum_role_required.in_(roles)]
     if not drafts:
         where.append(plugins.c.is_draft.is_(False))
@@ -42,15 +41,16 @@ def listing(
         .limit(limit)
         .offset(offset)
     )
-    return [dict(row._mapping) for row in rows], int(total.scalar_one())
+    return [PluginRecord.from_row(row._mapping) for row in rows], int(total.scalar_one())
 
 
-def insert(conn: sa.Connection, row: dict[str, Any]) -> None:
-    conn.execute(plugins.insert().values(**row))
+def insert(conn: sa.Connection, record: PluginRecord) -> None:
+    conn.execute(plugins.insert().values(**record.as_row()))
 
 
-def update(conn: sa.Connection, row: dict[str, Any]) -> None:
-    conn.execute(plugins.update().where(plugins.c.plugin_id == row["plugin_id"]).values(**row))
+def update(conn: sa.Connection, record: PluginRecord) -> None:
+    query = plugins.update().where(plugins.c.plugin_id == record.plugin_id)
+    conn.execute(query.values(**record.as_row()))
 
 
 def delete(conn: sa.Connection, plugin_id: str) -> None:
@@ -61,8 +61,8 @@ def delete(conn: sa.Connection, plugin_id: str) -> None:
     conn.execute(plugins.delete().where(plugins.c.plugin_id == plugin_id))
 
 
-def add_version(conn: sa.Connection, row: dict[str, Any]) -> None:
-    conn.execute(plugin_versions.insert().values(**row))
+def add_version(conn: sa.Connection, record: PluginVersionRecord) -> None:
+    conn.execute(plugin_versions.insert().values(**record.as_row()))
 
 
 def version_exists(conn: sa.Connection, plugin_id: str, version: str) -> bool:
@@ -72,29 +72,31 @@ def version_exists(conn: sa.Connection, plugin_id: str, version: str) -> bool:
     return conn.execute(query).first() is not None
 
 
-def versions(conn: sa.Connection, plugin_id: str) -> list[dict[str, Any]]:
+def versions(conn: sa.Connection, plugin_id: str) -> list[PluginVersionRecord]:
     rows = conn.execute(
         sa.select(plugin_versions)
         .where(plugin_versions.c.plugin_id == plugin_id)
         .order_by(plugin_versions.c.created_at)
     )
-    return [dict(row._mapping) for row in rows]
+    return [PluginVersionRecord.from_row(row._mapping) for row in rows]
 
 
-def version(conn: sa.Connection, plugin_id: str, version: str) -> dict[str, Any] | None:
+def version(conn: sa.Connection, plugin_id: str, version: str) -> PluginVersionRecord | None:
     row = conn.execute(
         sa.select(plugin_versions).where(
             plugin_versions.c.plugin_id == plugin_id, plugin_versions.c.version == version
         )
     ).one_or_none()
-    return None if row is None else dict(row._mapping)
+    return None if row is None else PluginVersionRecord.from_row(row._mapping)
 
 
-def public_version(conn: sa.Connection, plugin_id: str, version: str) -> dict[str, Any] | None:
-    """A version's body with its plugin's permissions, if the plugin is not a draft: what a
+def public_version(
+    conn: sa.Connection, plugin_id: str, version: str
+) -> tuple[str | None, list[str]] | None:
+    """A version's blob with its plugin's permissions, if the plugin is not a draft: what a
     page's frame may load."""
     row = conn.execute(
-        sa.select(plugin_versions.c.blob, plugin_versions.c.url, plugins.c.permissions)
+        sa.select(plugin_versions.c.blob, plugins.c.permissions)
         .join(plugins, plugins.c.plugin_id == plugin_versions.c.plugin_id)
         .where(
             plugin_versions.c.plugin_id == plugin_id,
@@ -102,11 +104,11 @@ def public_version(conn: sa.Connection, plugin_id: str, version: str) -> dict[st
             plugins.c.is_draft.is_(False),
         )
     ).one_or_none()
-    return None if row is None else dict(row._mapping)
+    return None if row is None else (row.blob, list(row.permissions))
 
 
-def by_tags(conn: sa.Connection, namespace: str, tags: list[str]) -> dict[str, dict[str, Any]]:
+def by_tags(conn: sa.Connection, namespace: str, tags: list[str]) -> dict[str, PluginRecord]:
     rows = conn.execute(
         sa.select(plugins).where(plugins.c.namespace == namespace, plugins.c.tag.in_(tags))
     )
-    return {row.tag: dict(row._mapping) for row in rows}
+    return {row.tag: PluginRecord.from_row(row._mapping) for row in rows}

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Self
 
+from app.schemas.marketplace import TrustTier
+
 
 @dataclass(frozen=True, slots=True)
 class _Record:
@@ -54,3 +56,77 @@ class PublishedRecord(_Record):
     created_at: str
     updated_at: str
     version: int
+
+
+@dataclass(frozen=True, slots=True)
+class PluginRecord(_Record):
+    plugin_id: str
+    namespace: str
+    tag: str
+    name: str
+    description: str | None
+    blob: str | None
+    url: str | None
+    is_draft: bool
+    minimum_role_required: str
+    version: str
+    icon_tag: str | None
+    parameters: dict[str, Any]
+    permissions: list[str]
+    meta_version: int
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class PluginVersionRecord(_Record):
+    plugin_id: str
+    version: str
+    blob: str | None
+    url: str | None
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListingRecord(_Record):
+    """A plugin's listing in the marketplace."""
+
+    public_id: str
+    plugin_id: str
+    namespace: str
+    public_name: str
+    version: str
+    trust_tier: TrustTier
+    description: str | None
+    icon: str | None
+    readme_markdown: str | None
+    tags: list[str]
+    category: str | None
+    model_dependencies: list[dict[str, Any]]
+    sample_values: list[Any]
+    is_active: bool
+    install_count: int
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListedPluginRecord(ListingRecord):
+    """A listing with its plugin's name, tag, entry point, permissions and parameters beside
+    it: what the marketplace shows."""
+
+    name: str
+    tag: str
+    url: str | None
+    permissions: list[str]
+    parameters: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class InstallRecord(_Record):
+    """A listed plugin installed in a namespace (as the plugin `plugin_id` there)."""
+
+    public_id: str
+    namespace: str
+    plugin_id: str
+    created_at: str
