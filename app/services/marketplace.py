@@ -14,13 +14,13 @@ import math
 from datetime import datetime
 from typing import Any
 
-from app import crypto
+from app import crypto, urls
 from app.adapters.clock import Clock, stamp
 from app.adapters.store import Store, UniqueViolation
 from app.adapters.store import marketplace as queries
 from app.adapters.store import plugins as plugin_queries
 from app.errors import Conflict, Forbidden, NotFound
-from app.rendering.plugins import PluginFrame, frame_path
+from app.rendering.plugins import PluginFrame
 from app.schemas.marketplace import (
     CAPABILITIES,
     Category,
@@ -157,7 +157,7 @@ class Marketplace:
         frame = PluginFrame(
             tag=row["tag"],
             name=row["name"],
-            src=body["url"] or frame_path(row["plugin_id"], row["version"]),
+            src=body["url"] or urls.plugin_frame(row["plugin_id"], row["version"]),
             permissions=tuple(row["permissions"]),
             parameters=row["parameters"],
         )
@@ -237,7 +237,7 @@ def published_plugin(row: dict[str, Any]) -> PublishedPlugin:
         category=row["category"],
         install_count=row["install_count"],
         is_active=row["is_active"],
-        icon_url=f"/plugins/{row['public_name']}/icon" if row["icon"] else None,
+        icon_url=urls.plugin_icon(row["public_name"]) if row["icon"] else None,
         readme_markdown=row["readme_markdown"],
         model_dependencies=[ModelDependency(**d) for d in row["model_dependencies"]],
         permissions=row["permissions"],
