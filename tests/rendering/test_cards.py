@@ -62,7 +62,7 @@ def test_the_engines_marks_are_kept_and_nothing_else_is_markup() -> None:
 
 
 def test_what_the_title_leads_to() -> None:
-    links = Links("/r/shop", "query=lamp")
+    links = Links("shop", "query=lamp")
     [details] = draw(display(card_click_action="viewDetails"), LAMP, links=links)
     assert details.link == "/r/shop/d/d%2F1?query=lamp"
     assert not details.external
@@ -76,7 +76,7 @@ def test_what_the_title_leads_to() -> None:
 
 
 def test_find_similar_and_the_score_only_when_asked() -> None:
-    links = Links("/r/shop", "query=lamp&page=3")
+    links = Links("shop", "query=lamp&page=3")
     [card] = draw(display(), LAMP, links=links)
     assert card.similar is None
     assert card.score is None
