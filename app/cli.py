@@ -262,7 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="retriever-pages",
         description="Public search pages for retrievers. Settings come from "
-        "RETRIEVER_PAGES_* environment variables (see the README).",
+        "RETRIEVER_PAGES_* environment variables (see docs/operations.md).",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
