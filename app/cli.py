@@ -84,6 +84,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from app import urls
     from app.services.demo import DEMO_KEY_FILE, seed_demo
 
     problem = _port_free(args.host, args.port)
@@ -96,7 +97,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     if seeded.imported:
         print(f"Imported {seeded.imported} sample products into {settings.data_dir}.")
     print(f"Demo retriever: {seeded.page_url}")
-    print(f"Public config:  {public_url}/v1/public/retrievers/{seeded.public_name}/config")
+    print(f"Public config:  {urls.absolute(public_url, urls.public_config(seeded.public_name))}")
     print(f"Owner key:      {seeded.owner_key}  (namespace {seeded.namespace!r})")
     print(
         f"                kept in {settings.data_dir / DEMO_KEY_FILE} (readable by you only) "
@@ -261,7 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="retriever-pages",
         description="Public search pages for retrievers. Settings come from "
-        "RETRIEVER_PAGES_* environment variables (see the README).",
+        "RETRIEVER_PAGES_* environment variables (see docs/operations.md).",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -37,7 +37,8 @@ class SettingsError(Exception):
 
 
 class Settings(BaseSettings):
-    """Everything an operator can set. Each field is one row of the README's settings table."""
+    """Everything an operator can set. Each field is one row of the settings table in
+    docs/operations.md."""
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", frozen=True

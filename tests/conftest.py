@@ -194,5 +194,5 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if taken:
         terminalreporter.write_line(
             f"{len(taken)} screenshots in {SCREENSHOTS}/ (scripts/screenshots copies the "
-            "README's into docs/screenshots)"
+            "ones the docs show into docs/screenshots)"
         )

@@ -25,7 +25,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 # Where the browser tests save what they saw: ignored by git, so a test run changes no tracked
-# file; scripts/screenshots copies the README's pictures from here into docs/screenshots.
+# file; scripts/screenshots copies the pictures the docs show from here into docs/screenshots.
 SCREENSHOTS = Path(__file__).parent.parent / ".screenshots"
 
 

@@ -97,6 +97,39 @@ def server_process(
             process.wait(timeout=10)
 
 
+def start_demo(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """`retriever-pages demo` in a process of its own, and what it printed up to the owner key."""
+    environment = {**os.environ, "RETRIEVER_PAGES_DATA_DIR": str(data_dir)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "demo", "--port", str(port)],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    printed: dict[str, str] = {}
+    assert process.stdout is not None
+    while "Owner key" not in printed:
+        line = process.stdout.readline()
+        if not line:
+            break
+        label, _, value = line.partition(":")
+        printed[label.strip()] = value.strip()
+    return process, printed
+
+
+def wait_ready(url: str) -> None:
+    """Until the server at `url` answers /readyz with 200 (20 s at most)."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/readyz").status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError("the demo server did not become ready")
+
+
 def postgres_bin() -> Path | None:
     for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
         if (candidate / "initdb").exists():

@@ -6,7 +6,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from starlette.testclient import TestClient
 from app.settings import Settings
 from app.web.app import create_app
 from tests.helpers import owner_headers, publish_local
-from tests.servers import free_port, server_process
+from tests.servers import free_port, server_process, start_demo, wait_ready
 
 CLI = [sys.executable, "-m", "app.cli"]
 
@@ -116,37 +115,6 @@ def test_a_public_url_that_is_set_is_kept_whatever_the_port(tmp_path: Path) -> N
         assert _public_urls(url) == (f"{public}/r/lamps", f"{public}/r/lamps")
 
 
-def _start_demo(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    environment = {**os.environ, "RETRIEVER_PAGES_DATA_DIR": str(data_dir)}
-    process = subprocess.Popen(
-        [*CLI, "demo", "--port", str(port)],
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    printed: dict[str, str] = {}
-    assert process.stdout is not None
-    while "Owner key" not in printed:
-        line = process.stdout.readline()
-        if not line:
-            break
-        label, _, value = line.partition(":")
-        printed[label.strip()] = value.strip()
-    return process, printed
-
-
-def _wait_ready(url: str) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/readyz").status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError("the demo server did not become ready")
-
-
 def _published(url: str, key: str) -> Any:
     headers = {"Authorization": f"Bearer {key}", "X-Namespace": "demo"}
     return httpx.get(f"{url}/v1/retrievers/published", headers=headers).json()
@@ -155,11 +123,11 @@ def _published(url: str, key: str) -> Any:
 def test_the_demo_seeds_once_prints_its_url_and_key_and_serves(tmp_path: Path) -> None:
     port = free_port()
     base = f"http://localhost:{port}"
-    process, printed = _start_demo(tmp_path, port)
+    process, printed = start_demo(tmp_path, port)
     try:
         assert printed["Demo retriever"] == f"{base}/r/product-search"
         key = printed["Owner key"].split()[0]
-        _wait_ready(base)
+        wait_ready(base)
         listing = _published(base, key)
         assert [r["public_name"] for r in listing["results"]] == ["product-search"]
         assert listing["results"][0]["public_url"] == f"{base}/r/product-search"
@@ -187,10 +155,10 @@ def test_the_demo_seeds_once_prints_its_url_and_key_and_serves(tmp_path: Path) -
         process.terminate()
         process.wait(timeout=10)
 
-    again, printed_again = _start_demo(tmp_path, port)
+    again, printed_again = start_demo(tmp_path, port)
     try:
         assert printed_again["Owner key"].split()[0] == key
-        _wait_ready(base)
+        wait_ready(base)
         assert _published(base, key)["total"] == 1
     finally:
         again.terminate()

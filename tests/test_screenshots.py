@@ -1,5 +1,6 @@
 """A test run changes no tracked file: the browser tests save their screenshots in a folder
-git ignores, and scripts/screenshots copies the README's pictures from there into docs/."""
+git ignores, and scripts/screenshots copies the pictures the README and docs/ show from there
+into docs/screenshots."""
 
 from __future__ import annotations
 
@@ -36,8 +37,18 @@ def test_every_screenshot_a_test_takes_is_saved_there() -> None:
         assert len(SAVED.findall(text)) == calls, f"{module.name} saves a screenshot elsewhere"
 
 
-def test_every_picture_the_readme_shows_is_one_a_browser_test_takes() -> None:
-    shown = set(re.findall(r"docs/screenshots/([\w-]+\.png)", (ROOT / "README.md").read_text()))
+def _shown() -> set[str]:
+    """The pictures the README and the pages under docs/ show."""
+    pages = [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]
+    return {
+        name
+        for page in pages
+        for name in re.findall(r"\]\((?:docs/)?screenshots/([\w-]+\.png)\)", page.read_text())
+    }
+
+
+def test_every_picture_the_docs_show_is_one_a_browser_test_takes() -> None:
+    shown = _shown()
     taken = {name for module in _test_modules() for name in SAVED.findall(module.read_text())}
     assert shown
     assert shown <= taken, f"scripts/screenshots could not refresh {sorted(shown - taken)}"

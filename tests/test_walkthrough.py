@@ -1,4 +1,4 @@
-"""The README's API walkthrough and SDK example run as written, against a real server: the
+"""The API walkthrough and SDK example (docs/api.md) run as written, against a real server: the
 walkthrough twice (a second run keeps the page and searches it), then the SDK example with the
 key the walkthrough printed."""
 
@@ -22,12 +22,12 @@ SDK_EXAMPLE = ROOT / "examples" / "sdk.py"
 KEY_LINE = re.compile(r"^Owner key for the namespace shop: (\S+)", re.M)
 
 
-def test_the_readme_shows_the_walkthrough_and_the_sdk_example_that_are_tested() -> None:
-    readme = (ROOT / "README.md").read_text()
+def test_the_api_page_shows_the_walkthrough_and_the_sdk_example_that_are_tested() -> None:
+    page = (ROOT / "docs" / "api.md").read_text()
     script = SCRIPT.read_text().split("\nBASE=", 1)[1]
-    assert "```sh\nBASE=" + script + "```" in readme
+    assert "```sh\nBASE=" + script + "```" in page
     example = SDK_EXAMPLE.read_text().split('"""\n\n', 1)[1]
-    assert "```python\n" + example + "```" in readme
+    assert "```python\n" + example + "```" in page
 
 
 def _run(command: list[str], environment: dict[str, str]) -> subprocess.CompletedProcess[str]:

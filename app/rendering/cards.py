@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode
 
 from markupsafe import Markup, escape
 
+from app import urls
 from app.rendering.formats import MAX_TEXT, truncate
 from app.rendering.marks import marked
 from app.rendering.plugins import PluginFrame, plugin_field
@@ -52,25 +52,19 @@ class Card:
 
 @dataclass(frozen=True)
 class Links:
-    """Where a card's links go: `base` is the page (`/r/{name}`), `query` its current query
-    string (kept by the detail view's way back)."""
+    """Where a card's links go: the page of the retriever `public_name`, and `query` its
+    current query string (kept by the detail view's way back)."""
 
-    base: str
+    public_name: str
     query: str = ""
 
     def detail(self, document_id: str) -> str:
-        path = f"{self.base}/d/{quote(document_id, safe='')}"
-        return path + ("?" + self.query if self.query else "")
+        return urls.detail(self.public_name, document_id, self.query)
 
     def similar(self, document_id: str) -> str:
         """The documents like this one, with the search's query and filters kept for the way
         back (the list itself is the document's neighbours within those filters)."""
-        kept = [
-            (key, value)
-            for key, value in parse_qsl(self.query, keep_blank_values=False)
-            if key not in ("similar_to", "page")
-        ]
-        return f"{self.base}?{urlencode([*kept, ('similar_to', document_id)])}"
+        return urls.similar(self.public_name, document_id, self.query)
 
 
 def label_of(name: str, config: FieldConfig | None) -> str:

@@ -15,8 +15,8 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from urllib.parse import urlencode
 
+from app import urls
 from app.rendering.form import Params
 from app.schemas.display import PAGE_PARAMETERS, DisplayConfig
 
@@ -322,8 +322,7 @@ def url(
     gone = drop or set()
     keys = (drop_keys or set()) | {"page"}
     kept = [(k, v) for k, v in items if k not in keys and (k, v) not in gone and v != ""]
-    query = urlencode(kept)
-    return base + ("?" + query if query else "")
+    return urls.with_query(base, kept)
 
 
 def value_labeller(display: DisplayConfig) -> Callable[[str, Any], str]:

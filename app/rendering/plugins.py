@@ -51,10 +51,6 @@ class PluginFrame:
         return None if self.is_blob else entry_origin(self.src)
 
 
-def frame_path(plugin_id: str, version: str) -> str:
-    return f"/plugins/frame/{plugin_id}/{version}"
-
-
 def plugin_field(
     frame: PluginFrame,
     label: str,

@@ -182,7 +182,7 @@ class LayoutConfig(Model):
 
 
 # The SDK's presets and built-in templates; a custom name would be accepted and do nothing, so
-# it is refused (see the README's table of display-config fields).
+# it is refused (see the table of display-config fields in docs/pages.md).
 CardStyle = Literal["default", "portrait-discovery", "media-search", "document-search"]
 TemplateType = Literal["product-grid", "portrait-gallery", "media-search", "document-search"]
 # `field_mappings`: template slots and the field each shows.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
+from app import urls
 from app.adapters.store import PublishedRecord, Store
 from app.schemas.public import (
     ListPublicRetrieversResponse,
@@ -57,7 +58,7 @@ class Directory:
         seo = config.get("seo") or {}
         return PublicRetrieverListItem(
             public_name=record.public_name,
-            public_url=f"{self.public_url}/r/{record.public_name}",
+            public_url=urls.absolute(self.public_url, urls.page(record.public_name)),
             title=config["title"],
             description=config.get("description") or record.description,
             logo_url=config.get("logo_url"),

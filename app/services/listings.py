@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app import urls
 from app.adapters.store import PublishedRecord, Store
 from app.adapters.threads import in_thread
 from app.errors import NotFound, invalid
@@ -91,7 +92,7 @@ class Listings:
             "groups": [],
             "tags": record.tags or [],
             "logo_url": config.get("logo_url"),
-            "app_url": f"{self.public_url}/r/{record.public_name}",
+            "app_url": urls.absolute(self.public_url, urls.page(record.public_name)),
             "icon_base64": config.get("icon_base64") or record.icon_base64,
             "available_tiers": [{"tier": _TIERS.get(tier, "enterprise"), "price_per_month": 0}],
             "display_config": shown,

@@ -14,7 +14,7 @@ import math
 from datetime import datetime
 from typing import Any
 
-from app import crypto
+from app import crypto, urls
 from app.adapters.clock import Clock, stamp
 from app.adapters.store import Store, UniqueViolation
 from app.adapters.store import marketplace as queries
@@ -26,7 +26,7 @@ from app.adapters.store.records import (
     PluginRecord,
 )
 from app.errors import Conflict, Forbidden, NotFound
-from app.rendering.plugins import PluginFrame, frame_path
+from app.rendering.plugins import PluginFrame
 from app.schemas.marketplace import (
     CAPABILITIES,
     Category,
@@ -163,7 +163,7 @@ class Marketplace:
         frame = PluginFrame(
             tag=listed.tag,
             name=listed.name,
-            src=body.url or frame_path(listed.plugin_id, listed.version),
+            src=body.url or urls.plugin_frame(listed.plugin_id, listed.version),
             permissions=tuple(listed.permissions),
             parameters=listed.parameters,
         )
@@ -243,7 +243,7 @@ def published_plugin(listed: ListedPluginRecord) -> PublishedPlugin:
         category=listed.category,
         install_count=listed.install_count,
         is_active=listed.is_active,
-        icon_url=f"/plugins/{listed.public_name}/icon" if listed.icon else None,
+        icon_url=urls.plugin_icon(listed.public_name) if listed.icon else None,
         readme_markdown=listed.readme_markdown,
         model_dependencies=[ModelDependency(**d) for d in listed.model_dependencies],
         permissions=listed.permissions,

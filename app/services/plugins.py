@@ -13,13 +13,13 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from app import crypto
+from app import crypto, urls
 from app.adapters.clock import Clock, stamp
 from app.adapters.store import Store, UniqueViolation
 from app.adapters.store import plugins as queries
 from app.adapters.store.records import PluginRecord, PluginVersionRecord
 from app.errors import Conflict, NotFound, invalid
-from app.rendering.plugins import PluginFrame, frame_path
+from app.rendering.plugins import PluginFrame
 from app.schemas.display import DisplayConfig, FieldFormatOptions
 from app.schemas.plugins import (
     PLUGIN_ID_PREFIX,
@@ -347,7 +347,7 @@ def plugin_frames(conn: Any, namespace: str, display: DisplayConfig) -> dict[str
         frames[name] = PluginFrame(
             tag=plugin.tag,
             name=plugin.name,
-            src=body.url or frame_path(plugin.plugin_id, version),
+            src=body.url or urls.plugin_frame(plugin.plugin_id, version),
             permissions=tuple(plugin.permissions),
             parameters={**plugin.parameters, **(options.parameters or {})},
             height=options.height,

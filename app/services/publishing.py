@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from app import crypto, jsonutil
+from app import crypto, jsonutil, urls
 from app.adapters.clock import Clock, stamp
 from app.adapters.store import PublishedRecord, RetrieverRecord, Store, Transaction, UniqueViolation
 from app.errors import Conflict, NotFound, from_validation_error, invalid
@@ -69,7 +69,7 @@ class Publishing:
         self.changed = changed
 
     def page_url(self, public_name: str) -> str:
-        return f"{self.public_url}/r/{public_name}"
+        return urls.absolute(self.public_url, urls.page(public_name))
 
     # Publishing ---------------------------------------------------------------------------
 

@@ -13,8 +13,8 @@ sends too much, or too slowly, or opens too many connections.
   (app/web/middleware/client_share.py), since only the headers name that address;
 - idle keep-alive connections close after uvicorn's `timeout_keep_alive`.
 
-httptools (llhttp) stays the parser: it is what `scripts/bench` measured fastest here (README,
-design notes).
+httptools (llhttp) stays the parser: it is what `scripts/bench` measured fastest here
+(docs/design.md).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from app import urls
 from app.paths import TEMPLATES_DIR
 from app.rendering.markdown import render_markdown
 from app.rendering.plugins import PluginFrame, frame_sources
@@ -40,6 +41,8 @@ def _number(value: float | None) -> str:
 
 templates.filters["number"] = _number
 templates.globals["asset"] = asset_url
+# Pages link to each other through the one URL builder, never by formatting paths.
+templates.globals["urls"] = urls
 
 
 def frame_ancestors(retriever: PublicRetriever | None) -> list[str]:

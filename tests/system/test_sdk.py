@@ -142,7 +142,7 @@ def test_sdk_secrets(api_client: mixpeek.ApiClient) -> None:
 
 
 def test_sdk_secrets_with_a_plain_key_are_the_organizations(make_settings: Any) -> None:
-    """The README's simplest setup: one key of every namespace, and no namespace sent."""
+    """The simplest setup (docs/api.md): one key of every namespace, and no namespace sent."""
     plain = "plain-key-0123456789abcdef"
     with LiveServer(create_app(make_settings(api_keys=[plain]))) as server:
         configuration = mixpeek.Configuration(host=server.url, access_token=plain)

@@ -120,7 +120,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         hostile_config["field_config"]["rating"]["format_options"]["plugin"] = "hostile"
         for name, password, config in (
             ("products", None, PLUGIN_CONFIG),
-            ("shop", None, DEMO_DISPLAY_CONFIG),  # the demo's own page, as the README shows it
+            ("shop", None, DEMO_DISPLAY_CONFIG),  # the demo's own page, as the docs show it
             ("locked", PASSWORD, PLUGIN_CONFIG),
             ("hostile", None, hostile_config),
         ):

@@ -1,5 +1,5 @@
 """The shopper features in Chromium, with the script and without: the filters panel, sorting,
-the detail dialog and page, similar items, the dark variant; and the README's screenshots."""
+the detail dialog and page, similar items, the dark variant; and the screenshots the docs show."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ the upstream's address.
 
 The call goes through one aiohttp `ClientSession` per process. httpx (default transport, or
 httpx's API over aiohttp's transport) was measured and profiled first: its own request and
-header handling took half of the event loop under load (README, design notes).
+header handling took half of the event loop under load (docs/design.md).
 """
 
 from __future__ import annotations

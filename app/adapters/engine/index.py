@@ -2,7 +2,7 @@
 collection (see `fields.py`), opened once per process and kept.
 
 tantivy ranks with BM25 and block-max WAND, so the cost of a top-k query follows k and the
-blocks it cannot skip, not the number of matches (the README's design notes have the figures).
+blocks it cannot skip, not the number of matches (docs/performance.md has the figures).
 Words are split on anything not a letter or digit, lower-cased and folded to ASCII, at index
 time and for a query alike (`fold`).
 

@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from app import urls
 from app.errors import PasswordRequired
 from app.rendering.cards import Links
 from app.rendering.detail import detail
@@ -20,14 +21,13 @@ async def detail_page(request: Request) -> Response:
     services = services_of(request)
     name = request.path_params["public_name"]
     caller = caller_of(request, page=True)
-    here = request.url.path + ("?" + request.url.query if request.url.query else "")
+    here = urls.with_query(request.url.path, request.url.query)
     try:
         retriever = await services.query.open(name, caller)
     except PasswordRequired:
         return await password_page(request, name, here)
     answer = await services.query.document(retriever, caller, request.path_params["document_id"])
-    base = f"/r/{retriever.public_name}"
-    links = Links(base, request.url.query)
+    links = Links(retriever.public_name, request.url.query)
     view = detail(
         retriever.display,
         answer.body["document"],
@@ -47,9 +47,11 @@ async def detail_page(request: Request) -> Response:
         retriever,
         headers=headers,
         item=view,
-        back_url=base + ("?" + request.url.query if request.url.query else ""),
+        back_url=urls.with_query(urls.page(retriever.public_name), request.url.query),
         kind=template_of(retriever.display),
-        canonical=Links(services.settings.public_url + base).detail(view.document_id),
+        canonical=urls.absolute(
+            services.settings.public_url, urls.detail(retriever.public_name, view.document_id)
+        ),
     )
 
 

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from app import urls
 from app.crypto import derive_key
 from app.errors import AppError, BadRequest, Forbidden, PasswordRequired
 from app.paths import STATIC_DIR
@@ -46,7 +47,7 @@ def _csrf(request: Request) -> URLSafeTimedSerializer:
 def _page_url(items: list[tuple[str, str]], base: str, **changes: Any) -> str:
     params = [(k, v) for k, v in items if k not in changes]
     params += [(k, str(v)) for k, v in changes.items() if v is not None]
-    return base + ("?" + urlencode(params) if params else "")
+    return urls.with_query(base, params)
 
 
 async def search_page(request: Request) -> Response:
@@ -89,7 +90,7 @@ async def search_page(request: Request) -> Response:
     items = canonical(
         request.query_params.multi_items(), [i.field_name for i in display.inputs], chosen
     )
-    links = Links(f"/r/{retriever.public_name}", urlencode(items))
+    links = Links(retriever.public_name, urlencode(items))
     label = value_labeller(display)
     values: dict[str, Any] = {
         "state": state,
@@ -122,7 +123,7 @@ async def search_page(request: Request) -> Response:
         if paging and paging["has_next"]
         else None,
         "canonical": (display.seo.canonical_url if display.seo else None)
-        or f"{services.settings.public_url}/r/{retriever.public_name}",
+        or urls.absolute(services.settings.public_url, urls.page(retriever.public_name)),
         "parent_origin": _parent_origin(request, retriever),
     }
     partial = request.headers.get("x-partial") == "results"
@@ -183,9 +184,9 @@ async def unlock(request: Request) -> Response:
     services = services_of(request)
     retriever = await services.catalog.lookup(request.path_params["public_name"])
     form = await request.form()
-    base = f"/r/{retriever.record.public_name}"
+    base = urls.page(retriever.record.public_name)
     target = str(form.get("next") or base)
-    if not (target == base or target.startswith((base + "?", base + "/embed", base + "/d/"))):
+    if not urls.is_page_target(retriever.record.public_name, target):
         target = base
     origin = request.headers.get("origin")
     own = urlsplit(services.settings.public_url)

@@ -1,0 +1,94 @@
+"""Every public URL this server hands out, built in one place.
+
+Routes are declared in `app/web/views/`; this module is what services, rendering, templates
+and the command line use to point at them, so that a path is never formatted by hand twice.
+Each path segment is quoted whole (a `/`, `?`, `#` or space in a document id stays inside its
+segment); a query string is kept as given or encoded from pairs. `absolute` puts a path under
+the server's public base URL (the `public_url` setting) for links that leave this server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import parse_qsl, quote, urlencode
+
+SIMILAR_TO = "similar_to"  # the page's parameter naming the document whose neighbours it lists
+PAGE = "page"  # the page's paging parameter (a new list starts back at the first)
+
+
+def _segment(value: str) -> str:
+    return quote(value, safe="")
+
+
+def with_query(path: str, query: str | Sequence[tuple[str, str]] = "") -> str:
+    """`path` with a query string: one already encoded, or pairs to encode (none: no `?`)."""
+    encoded = query if isinstance(query, str) else urlencode(query)
+    return path + ("?" + encoded if encoded else "")
+
+
+def absolute(public_url: str, path: str) -> str:
+    """`path` (one of this module's) under the server's public base URL."""
+    return public_url.rstrip("/") + path
+
+
+def page(public_name: str) -> str:
+    """A published retriever's search page."""
+    return f"/r/{_segment(public_name)}"
+
+
+def embed(public_name: str) -> str:
+    """The search page as another site frames it."""
+    return page(public_name) + "/embed"
+
+
+def unlock(public_name: str) -> str:
+    """Where the password form posts."""
+    return page(public_name) + "/unlock"
+
+
+def detail(public_name: str, document_id: str, query: str = "") -> str:
+    """A result's own page; `query` is the search's, kept for the way back."""
+    return with_query(f"{page(public_name)}/d/{_segment(document_id)}", query)
+
+
+def similar(public_name: str, document_id: str, query: str = "") -> str:
+    """The search page listing the documents like this one, with the search's query and
+    filters kept (less any earlier similar-to and the page number)."""
+    kept = [
+        (key, value)
+        for key, value in parse_qsl(query, keep_blank_values=False)
+        if key not in (SIMILAR_TO, PAGE)
+    ]
+    return with_query(page(public_name), [*kept, (SIMILAR_TO, document_id)])
+
+
+def is_page_target(public_name: str, target: str) -> bool:
+    """Whether `target` is one of this retriever's own pages (where an unlocked form may lead
+    back to): the search page with or without a query, its embed, or a detail view."""
+    base = page(public_name)
+    return target == base or target.startswith((base + "?", embed(public_name), base + "/d/"))
+
+
+def public_config(public_name: str) -> str:
+    """The public API's display config of a retriever."""
+    return f"/v1/public/retrievers/{_segment(public_name)}/config"
+
+
+def plugins(**params: str | int | None) -> str:
+    """The plugin gallery, with its search, category, tag or page (empty ones left out)."""
+    kept = [(key, str(value)) for key, value in params.items() if value not in (None, "")]
+    return with_query("/plugins", kept)
+
+
+def plugin(public_name: str) -> str:
+    """A renderer plugin's page in the gallery."""
+    return f"/plugins/{_segment(public_name)}"
+
+
+def plugin_icon(public_name: str) -> str:
+    return plugin(public_name) + "/icon"
+
+
+def plugin_frame(plugin_id: str, version: str) -> str:
+    """The document a page frames for a plugin version whose body this server keeps."""
+    return f"/plugins/frame/{_segment(plugin_id)}/{_segment(version)}"

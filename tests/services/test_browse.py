@@ -1,0 +1,91 @@
+"""The searches behind a search page (`services/browse.py`), asked directly: what the panel
+and the sort menu offer, and a page of results with the panel's disjunctive counts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import anyio
+import pytest
+from starlette.testclient import TestClient
+
+from app.rendering.filters import Selection
+from app.services.access import Caller
+from app.services.browse import Browse
+from app.settings import Settings
+from app.web.app import create_app
+from tests.helpers import browse_config, local_backend, owner_headers, publish_backend
+
+DOCUMENTS = [
+    {"document_id": "1", "title": "Desk lamp", "brand": "Lumen", "price": 45, "tags": ["home"]},
+    {"document_id": "2", "title": "Floor lamp", "brand": "Lumen", "price": 120, "tags": ["home"]},
+    {"document_id": "3", "title": "Desk fan", "brand": "Kestrel", "price": 60, "tags": ["home"]},
+    {"document_id": "4", "title": "Oak desk", "brand": "Fjord", "price": 300, "tags": ["office"]},
+    {"document_id": "5", "title": "Lamp shade", "brand": "Fjord", "price": 15, "tags": []},
+]
+CALLER = Caller(ip="192.0.2.9")
+
+
+@pytest.fixture
+def browse(settings: Settings) -> Iterator[tuple[Browse, Any]]:
+    with TestClient(create_app(settings)) as client:
+        client.post(
+            "/v1/collections/products/documents",
+            headers=owner_headers(),
+            json={"documents": DOCUMENTS},
+        )
+        config = browse_config(
+            exposed_fields=["title", "brand", "price", "tags"],
+            field_config={},
+            components={"show_filters": True},
+        )
+        backend = {**local_backend(), "search_fields": ["title"]}
+        publish_backend(client, "shop", backend, config)
+        services = client.app.state.services  # type: ignore[attr-defined]
+        retriever = anyio.run(services.catalog.lookup, "shop")
+        yield services.browse, retriever
+
+
+def test_the_panel_and_sort_menu_are_read_off_the_collection(browse: tuple[Browse, Any]) -> None:
+    service, retriever = browse
+    choices = anyio.run(service.choices, retriever)
+    offered = {spec.name: spec for spec in choices.fields}
+    assert set(offered) == {"brand", "price", "tags"}  # never the title
+    assert offered["brand"].kind == "values"
+    assert set(offered["brand"].values) == {"Lumen", "Kestrel", "Fjord"}
+    assert (offered["price"].kind, offered["price"].low, offered["price"].high) == (
+        "range",
+        15,
+        300,
+    )
+    assert [option.key for option in choices.sorts] == ["price", "-price"]
+
+
+def test_counts_of_a_picked_field_ignore_its_own_picks(browse: tuple[Browse, Any]) -> None:
+    service, retriever = browse
+    choices = anyio.run(service.choices, retriever)
+    chosen = Selection(values={"brand": ["Lumen"]})
+
+    async def search() -> Any:
+        return await service.search(retriever, CALLER, {"query": "lamp"}, chosen, choices, 1, 20)
+
+    result = anyio.run(search)
+    assert [d["document_id"] for d in result.answer.body["documents"]] == ["1", "2"]
+    # Brand counts as if no brand were picked (what ticking another would add), the other
+    # fields' counts within the pick.
+    assert dict(result.counts["brand"]) == {"Lumen": 2, "Fjord": 1}
+    assert dict(result.counts["tags"]) == {"home": 2}
+
+
+def test_a_similar_list_leaves_the_text_out(browse: tuple[Browse, Any]) -> None:
+    service, retriever = browse
+    choices = anyio.run(service.choices, retriever)
+    chosen = Selection(similar_to="1")
+
+    async def search() -> Any:
+        return await service.search(retriever, CALLER, {"query": "oak"}, chosen, choices, 1, 20)
+
+    found = [d["document_id"] for d in anyio.run(search).answer.body["documents"]]
+    assert "4" not in found[:1]  # "oak" is not what the list is about: desk lamp's kin are
+    assert found[0] in ("2", "3")
