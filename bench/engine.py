@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from app.adapters.engine import Engine, PgEngine, SearchEngine
+from app.adapters.engine import Engine, PgEngine, Search, SearchEngine
 from app.adapters.store import Store
 from bench.candidates import catalog, queries
 from bench.fts5 import Fts5Engine
@@ -108,8 +108,8 @@ def main() -> None:
         def search(**options: Any) -> Callable[[str], Any]:
             def run(text: str) -> Any:
                 return engine.search(
-                    "bench", "debian", fields=FIELDS, text=text, filters={}, limit=TOP_K,
-                    offset=0, highlight=["title", "description"], **options,
+                    "bench", "debian", Search(fields=FIELDS, text=text, filters={}, limit=TOP_K,
+                    offset=0, highlight=["title", "description"], **options)
                 )  # fmt: skip
 
             return run

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.adapters.engine import ENGINE_FILE, Engine
+from app.adapters.engine import ENGINE_FILE, Engine, Search
 from app.schemas.publishing import PublishRetrieverRequest
 from app.schemas.retrievers import CreateRetrieverRequest
 from app.services.importing import import_file
@@ -351,11 +351,9 @@ def main() -> None:
                 engine.search(
                     NAMESPACE,
                     "docs",
-                    fields=["title", "description"],
-                    text=text,
-                    filters={},
-                    limit=20,
-                    offset=0,
+                    Search(
+                        fields=["title", "description"], text=text, filters={}, limit=20, offset=0
+                    ),
                 )
                 timings.append((time.perf_counter() - start) * 1000)
             print(

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from app.adapters.engine import SearchEngine
+from app.adapters.engine import Search, SearchEngine
 
 FILLER = [
     {"document_id": f"f{n}", "title": f"Filler item {n}", "description": "Nothing to see here"}
@@ -30,7 +30,7 @@ def search(engine: SearchEngine, text: str = "", **options: Any) -> Any:
         "offset": 0,
     }
     values.update(options)
-    return engine.search("ns", "products", **values)
+    return engine.search("ns", "products", Search(**values))
 
 
 def test_a_title_match_outranks_a_description_match(engine: SearchEngine) -> None:
@@ -159,13 +159,15 @@ def test_namespaces_and_collections_are_separate(engine: SearchEngine) -> None:
     assert search(engine, "elsewhere").hits == []
     assert (
         engine.search(
-            "other", "products", fields=["title"], text="filler", filters={}, limit=10, offset=0
+            "other",
+            "products",
+            Search(fields=["title"], text="filler", filters={}, limit=10, offset=0),
         ).total
         == 1
     )
     assert (
         engine.search(
-            "ns", "nothing-here", fields=["title"], text="x", filters={}, limit=10, offset=0
+            "ns", "nothing-here", Search(fields=["title"], text="x", filters={}, limit=10, offset=0)
         ).total
         == 0
     )

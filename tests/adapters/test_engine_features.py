@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import tantivy
 
-from app.adapters.engine import Engine, PgEngine, SearchEngine, Sort, index
+from app.adapters.engine import Engine, PgEngine, Search, SearchEngine, Sort, index
 from app.adapters.engine.fields import Fields
 from app.adapters.engine.words import SIMILAR_RESULTS
 
@@ -79,7 +79,7 @@ def search(engine: SearchEngine, text: str = "", **options: Any) -> Any:
     values: dict[str, Any] = {"fields": FIELDS, "text": text, "filters": {}, "limit": 10}
     values["offset"] = 0
     values.update(options)
-    return engine.search("ns", "shop", **values)
+    return engine.search("ns", "shop", Search(**values))
 
 
 def ids(result: Any) -> list[str]:
@@ -302,8 +302,8 @@ PACKAGES: list[dict[str, Any]] = [
 def test_similar_documents_are_about_the_same_things(new_engine: SearchEngine) -> None:
     new_engine.upsert("ns", "debian", PACKAGES)
     found = new_engine.search(
-        "ns", "debian", fields=["title", "description", "section"], text="", filters={},
-        limit=10, offset=0, similar_to="numpy",
+        "ns", "debian", Search(fields=["title", "description", "section"], text="", filters={},
+        limit=10, offset=0, similar_to="numpy")
     )  # fmt: skip
     # What python3-numpy is about: Python, NumPy, arrays; not the word "facility" that two
     # unrelated packages happen to share with it.
@@ -318,19 +318,21 @@ def test_similar_documents_are_a_short_list(new_engine: SearchEngine) -> None:
     ]
     new_engine.upsert("ns", "lamps", lamps)
     found = new_engine.search(
-        "ns", "lamps", fields=["title"], text="", filters={}, limit=50, offset=0, similar_to="l0"
+        "ns",
+        "lamps",
+        Search(fields=["title"], text="", filters={}, limit=50, offset=0, similar_to="l0"),
     )
     assert found.total == len(found.hits) == SIMILAR_RESULTS
     # Within the filters the page has picked, still a short list of the closest.
     home = new_engine.search(
-        "ns", "lamps", fields=["title"], text="", filters={"category": "Home"}, limit=50,
-        offset=0, similar_to="l0",
+        "ns", "lamps", Search(fields=["title"], text="", filters={"category": "Home"}, limit=50,
+        offset=0, similar_to="l0")
     )  # fmt: skip
     assert home.total == SIMILAR_RESULTS
     assert all(hit.body["category"] == "Home" for hit in home.hits)
     second = new_engine.search(
-        "ns", "lamps", fields=["title"], text="", filters={}, limit=15, offset=15,
-        similar_to="l0",
+        "ns", "lamps", Search(fields=["title"], text="", filters={}, limit=15, offset=15,
+        similar_to="l0")
     )  # fmt: skip
     assert len(second.hits) == SIMILAR_RESULTS - 15
 
@@ -411,8 +413,8 @@ def test_a_store_from_before_the_index_moved_is_indexed(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     engine = Engine(tmp_path / "engine.db")
-    assert ids(engine.search("ns", "shop", fields=["title"], text="kettle", filters={},
-                             limit=5, offset=0)) == ["old"]  # fmt: skip
+    assert ids(engine.search("ns", "shop", Search(fields=["title"], text="kettle", filters={},
+                             limit=5, offset=0))) == ["old"]  # fmt: skip
     assert engine.text_fields("ns", "shop") == ["title"]
     tables = sqlite3.connect(tmp_path / "engine.db").execute(
         "SELECT name FROM sqlite_master WHERE name GLOB 'fts_*'"
@@ -451,8 +453,8 @@ def test_substring_filters_take_any_text(
         ],
     )
     tree = parse_filters({"field": "title", "operator": operator, "value": value}, ["title"])
-    assert ids(engine.search("ns", "shop", fields=["title"], text="", filters={}, limit=5,
-                             offset=0, tree=tree)) == expected  # fmt: skip
+    assert ids(engine.search("ns", "shop", Search(fields=["title"], text="", filters={}, limit=5,
+                             offset=0, tree=tree))) == expected  # fmt: skip
 
 
 def test_a_reader_sees_fields_another_connection_learnt(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.adapters.engine import SearchEngine
+from app.adapters.engine import Search, SearchEngine
 from app.errors import InvalidInput
 from app.schemas.filters import Condition, Filter, Group, parse_filters
 
@@ -72,7 +72,9 @@ def engine(new_engine: SearchEngine) -> SearchEngine:
 def ids(engine: SearchEngine, filters: Any, text: str = "") -> list[str]:
     tree = parse_filters(filters, EXPOSED)
     result = engine.search(
-        "ns", "products", fields=["title"], text=text, filters={}, limit=50, offset=0, tree=tree
+        "ns",
+        "products",
+        Search(fields=["title"], text=text, filters={}, limit=50, offset=0, tree=tree),
     )
     return sorted(hit.document_id for hit in result.hits)
 
@@ -236,7 +238,9 @@ trees = st.recursive(
 @given(tree=trees)
 def test_the_engine_agrees_with_a_plain_reading(engine: SearchEngine, tree: Filter) -> None:
     result = engine.search(
-        "ns", "products", fields=["title"], text="", filters={}, limit=50, offset=0, tree=tree
+        "ns",
+        "products",
+        Search(fields=["title"], text="", filters={}, limit=50, offset=0, tree=tree),
     )
     found = sorted(hit.document_id for hit in result.hits)
     expected = sorted(d["document_id"] for d in DOCUMENTS if reference(tree, d))

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from app.adapters.engine import Engine
+from app.adapters.engine import Engine, Search
 from app.services.importing import import_file
 
 
@@ -49,7 +49,9 @@ def test_csv_types_and_bad_rows(tmp_path: Path) -> None:
     report = import_file(engine, "ns", "items", path)
     assert (report.imported, report.skipped) == (3, 1)
     assert report.errors == [(4, "6 cells where the header has 5")]
-    hits = engine.search("ns", "items", fields=["title"], text="", filters={}, limit=10, offset=0)
+    hits = engine.search(
+        "ns", "items", Search(fields=["title"], text="", filters={}, limit=10, offset=0)
+    )
     bodies = {hit.document_id: hit.body for hit in hits.hits}
     assert bodies["1"] == {
         "title": "Quoted, title",
@@ -70,7 +72,7 @@ def test_importing_again_updates_in_place(tmp_path: Path) -> None:
     import_file(engine, "ns", "items", path)
     assert engine.count("ns", "items") == 1
     result = engine.search(
-        "ns", "items", fields=["title"], text="new", filters={}, limit=5, offset=0
+        "ns", "items", Search(fields=["title"], text="new", filters={}, limit=5, offset=0)
     )
     assert [h.document_id for h in result.hits] == ["1"]
 
@@ -123,7 +125,7 @@ def test_a_csv_carries_lists_as_json_arrays_or_between_separators(tmp_path: Path
     assert "Imported 3 rows into shop/catalog" in result.stdout
     engine = Engine(data / "engine.db")
     hits = engine.search(
-        "shop", "catalog", fields=["title"], text="", filters={}, limit=9, offset=0
+        "shop", "catalog", Search(fields=["title"], text="", filters={}, limit=9, offset=0)
     )
     bodies = {hit.document_id: hit.body for hit in hits.hits}
     assert bodies == {
@@ -138,7 +140,9 @@ def test_a_csv_carries_lists_as_json_arrays_or_between_separators(tmp_path: Path
     }
     # A list field is filtered on by its items, as a JSONL import's would be.
     found = engine.search(
-        "shop", "catalog", fields=["title"], text="", filters={"tags": "light"}, limit=9, offset=0
+        "shop",
+        "catalog",
+        Search(fields=["title"], text="", filters={"tags": "light"}, limit=9, offset=0),
     )
     assert [hit.document_id for hit in found.hits] == ["1"]
 

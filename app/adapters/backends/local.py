@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.adapters.backends import Page, Query
-from app.adapters.engine import Hit, SearchEngine, Sort, Unsortable
+from app.adapters.engine import Hit, Search, SearchEngine, Sort, Unsortable
 from app.adapters.threads import in_thread
 from app.errors import invalid
 from app.schemas.retrievers import LocalBackendConfig
@@ -39,9 +39,7 @@ class LocalBackend:
             Sort(query.sort[0], "asc" if query.sort[1] == "asc" else "desc") if query.sort else None
         )
         try:
-            result = self.engine.search(
-                query.namespace,
-                config.collection,
+            search = Search(
                 fields=config.search_fields,
                 text=text if isinstance(text, str) else "",
                 filters=filters,
@@ -53,6 +51,7 @@ class LocalBackend:
                 similar_to=query.similar_to,
                 highlight=[f for f in config.search_fields if f in query.exposed],
             )
+            result = self.engine.search(query.namespace, config.collection, search)
         except LookupError:
             raise invalid(
                 "similar_to",

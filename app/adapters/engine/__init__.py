@@ -9,6 +9,7 @@ from app.adapters.engine.protocol import SearchEngine
 from app.adapters.engine.results import (
     FacetValue,
     Hit,
+    Search,
     SearchResult,
     Sort,
     Unsortable,
@@ -31,6 +32,7 @@ __all__ = [
     "FacetValue",
     "Hit",
     "PgEngine",
+    "Search",
     "SearchEngine",
     "SearchResult",
     "Sort",

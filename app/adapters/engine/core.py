@@ -27,8 +27,7 @@ from app.adapters import outages, suggestions, texts
 from app.adapters.engine import index, reading, stored
 from app.adapters.engine.fields import Fields
 from app.adapters.engine.index import Indexes
-from app.adapters.engine.results import SearchResult, Sort, UpsertResult
-from app.schemas.filters import Filter
+from app.adapters.engine.results import Search, SearchResult, UpsertResult
 
 ENGINE_FILE = "engine.db"
 INDEX_DIRECTORY = "indexes"
@@ -293,30 +292,11 @@ class Engine:
 
     # Reading ------------------------------------------------------------------------------
 
-    def search(
-        self,
-        namespace: str,
-        collection: str,
-        *,
-        fields: Sequence[str],
-        text: str,
-        filters: Mapping[str, Any],
-        limit: int,
-        offset: int,
-        tree: Filter | None = None,
-        facets: Sequence[str] = (),
-        sort: Sort | None = None,
-        similar_to: str | None = None,
-        highlight: Sequence[str] = (),
-    ) -> SearchResult:
-        """One page of the documents that match `text` over `fields` (earlier fields weigh
-        more), whose fields equal `filters` (a list value: any of them) and that meet the
-        filter `tree`; ranked by relevance, or by `sort`; `similar_to` a document id keeps
-        (and ranks by) documents like that one, without it. With `facets`, counts of each
-        of those fields' values over every match; `highlight` names the fields whose text
-        comes back marked up. A `similar_to` that names no document raises `LookupError`."""
+    def search(self, namespace: str, collection: str, search: Search) -> SearchResult:
+        """As `SearchEngine.search`."""
         conn = self._conn()
         coll = self._known(namespace, collection)
+        similar_to = search.similar_to
         if coll is None:
             if similar_to is not None:
                 raise LookupError(similar_to)
@@ -327,19 +307,19 @@ class Engine:
             if like is None:
                 raise LookupError(similar_to)
         searcher = self.indexes.get(coll.index_name).searcher()
-        plan = reading.Plan(coll.fields, searcher, fields, text, filters, tree, like)
-        hits = plan.page(limit, offset, sort)
+        plan = reading.Plan(coll.fields, searcher, search, like)
+        hits = plan.page(search.limit, search.offset, search.sort)
         wanted = [rowid for rowid, _ in hits]
         bodies = stored.bodies(conn, [*wanted, plan.best] if plan.best else wanted)
         best = bodies.get(plan.best) if plan.best else None
         return SearchResult(
             hits=[
-                plan.hit(bodies[rowid], score, highlight)
+                plan.hit(bodies[rowid], score, search.highlight)
                 for rowid, score in hits
                 if rowid in bodies
             ],
             total=plan.total,
-            facets=plan.facets(facets) if facets else {},
+            facets=plan.facets(search.facets) if search.facets else {},
             left_out=plan.left_out(best[1]) if best else (),
         )
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from app.adapters.engine.results import SearchResult, Sort, UpsertResult
-from app.schemas.filters import Filter
+from app.adapters.engine.results import Search, SearchResult, UpsertResult
 
 
 class SearchEngine(Protocol):
@@ -20,22 +19,11 @@ class SearchEngine(Protocol):
 
     def drop(self, namespace: str, collection: str) -> int | None: ...
 
-    def search(
-        self,
-        namespace: str,
-        collection: str,
-        *,
-        fields: Sequence[str],
-        text: str,
-        filters: Mapping[str, Any],
-        limit: int,
-        offset: int,
-        tree: Filter | None = None,
-        facets: Sequence[str] = (),
-        sort: Sort | None = None,
-        similar_to: str | None = None,
-        highlight: Sequence[str] = (),
-    ) -> SearchResult: ...
+    def search(self, namespace: str, collection: str, search: Search) -> SearchResult:
+        """One page of `search` over the collection (see `Search`). A `similar_to` that names
+        no document raises `LookupError`; a sort by a field without numbers or dates,
+        `Unsortable`."""
+        ...
 
     def document(self, namespace: str, collection: str, document_id: str) -> Any:
         """One stored document's body, or None when the collection does not hold it."""

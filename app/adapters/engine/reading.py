@@ -4,7 +4,7 @@ hit's highlights."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
@@ -15,7 +15,7 @@ from app.adapters.engine.fields import BOOL, DATE, NUMBER, STRING, Fields
 from app.adapters.engine.filters import equal_to_any, matching
 from app.adapters.engine.highlight import highlights, lacking
 from app.adapters.engine.index import SCHEMA, by_rowid, fold
-from app.adapters.engine.results import FacetValue, Hit, Sort, Unsortable
+from app.adapters.engine.results import FacetValue, Hit, Search, Sort, Unsortable
 from app.adapters.engine.words import (
     MOST_WORDS_THRESHOLD,
     SIMILAR_RESULTS,
@@ -30,7 +30,6 @@ from app.adapters.engine.words import (
     with_typos,
     words_of,
 )
-from app.schemas.filters import Filter
 
 FACET_VALUES = 100
 Stored = tuple[str, dict[str, Any]]  # (document_id, body)
@@ -42,15 +41,13 @@ class Plan:
         self,
         fields: Fields,
         searcher: tantivy.Searcher,
-        search_fields: Sequence[str],
-        text: str,
-        filters: Mapping[str, Any],
-        tree: Filter | None,
+        search: Search,
         like: tuple[int, dict[str, Any]] | None,
     ) -> None:
+        search_fields, filters, tree = search.fields, search.filters, search.tree
         self.fields = fields
         self.searcher = searcher
-        self.words = tuple(words_of(text))
+        self.words = tuple(words_of(search.text))
         self.total = 0
         self.best: int | None = None  # the best match's rowid, when none has every word
         self.search_fields = search_fields

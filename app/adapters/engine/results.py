@@ -1,9 +1,13 @@
-"""What the embedded engine answers: hits, pages, facet counts, and what an upsert did."""
+"""What an engine is asked (`Search`) and what it answers: hits, pages, facet counts, and
+what an upsert did."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from app.schemas.filters import Filter
 
 
 @dataclass(frozen=True)
@@ -50,3 +54,24 @@ class Unsortable(ValueError):
     def __init__(self, field: str) -> None:
         super().__init__(field)
         self.field = field
+
+
+@dataclass(frozen=True)
+class Search:
+    """One page of one search of a collection: the documents that match `text` over `fields`
+    (earlier fields weigh more), whose fields equal `filters` (a list value: any of them) and
+    that meet the filter `tree`; ranked by relevance, or by `sort`. `similar_to`, a document
+    id, keeps (and ranks by) the documents most like that one, without it. With `facets`,
+    counts of each of those fields' values over every match; `highlight` names the fields
+    whose text comes back marked up."""
+
+    fields: Sequence[str] = ()
+    text: str = ""
+    filters: Mapping[str, Any] = field(default_factory=dict)
+    limit: int = 10
+    offset: int = 0
+    tree: Filter | None = None
+    facets: Sequence[str] = ()
+    sort: Sort | None = None
+    similar_to: str | None = None
+    highlight: Sequence[str] = ()

@@ -24,9 +24,8 @@ from app.adapters.engine.highlight import highlights
 from app.adapters.engine.index import fold
 from app.adapters.engine.pg.reading import Plan
 from app.adapters.engine.pg.rows import row_of, without_nul
-from app.adapters.engine.results import Hit, SearchResult, Sort, UpsertResult
+from app.adapters.engine.results import Hit, Search, SearchResult, UpsertResult
 from app.errors import invalid
-from app.schemas.filters import Filter
 
 SCHEMA_LOCK_ID = 0x454E_4731  # "ENG1": the advisory lock taken to create the tables
 BATCH = 1000
@@ -218,23 +217,9 @@ class PgEngine:
 
     # Reading ------------------------------------------------------------------------------
 
-    def search(
-        self,
-        namespace: str,
-        collection: str,
-        *,
-        fields: Sequence[str],
-        text: str,
-        filters: Mapping[str, Any],
-        limit: int,
-        offset: int,
-        tree: Filter | None = None,
-        facets: Sequence[str] = (),
-        sort: Sort | None = None,
-        similar_to: str | None = None,
-        highlight: Sequence[str] = (),
-    ) -> SearchResult:
-        """As `core.Engine.search`."""
+    def search(self, namespace: str, collection: str, search: Search) -> SearchResult:
+        """As `SearchEngine.search`."""
+        similar_to = search.similar_to
         with self.db.begin() as conn:  # (a transaction: the typo search sets pg_trgm's limits)
             coll = self._collection(conn, namespace, collection)
             if coll is None:
@@ -253,12 +238,12 @@ class PgEngine:
                 if row is None:
                     raise LookupError(similar_to)
                 like = (int(row[0]), jsonutil.loads(row[1]))
-            plan = Plan(conn, coll.id, coll.fields, fields, text, filters, tree, like)
-            rows = plan.page(limit, offset, sort)
-            counted = plan.facets(facets) if facets else {}
+            plan = Plan(conn, coll.id, coll.fields, search, like)
+            rows = plan.page(search.limit, search.offset, search.sort)
+            counted = plan.facets(search.facets) if search.facets else {}
         return SearchResult(
             hits=[
-                Hit(document_id, score, body, highlights(body, highlight, plan.words))
+                Hit(document_id, score, body, highlights(body, search.highlight, plan.words))
                 for _, document_id, body, score in rows
             ],
             total=plan.total,

@@ -22,7 +22,7 @@ from app.adapters.engine.fields import Fields
 from app.adapters.engine.highlight import lacking
 from app.adapters.engine.pg.filters import Sql, equal_to_any, matching
 from app.adapters.engine.pg.rows import quote
-from app.adapters.engine.results import FacetValue, Sort, Unsortable
+from app.adapters.engine.results import FacetValue, Search, Sort, Unsortable
 from app.adapters.engine.words import (
     EXACT_BONUS,
     MOST_WORDS_THRESHOLD,
@@ -40,7 +40,6 @@ from app.adapters.engine.words import (
     with_typos,
     words_of,
 )
-from app.schemas.filters import Filter
 
 FACET_VALUES = 100
 TYPO_CANDIDATES = 200
@@ -59,17 +58,15 @@ class Plan:
         conn: sa.Connection,
         collection_id: int,
         fields: Fields,
-        search_fields: Sequence[str],
-        text: str,
-        filters: Mapping[str, Any],
-        tree: Filter | None,
+        search: Search,
         like: tuple[int, dict[str, Any]] | None,
     ) -> None:
+        search_fields, filters, tree = search.fields, search.filters, search.tree
         self.conn = conn
         self.collection_id = collection_id
         self.fields = fields
         self.search_fields = search_fields
-        self.words = tuple(words_of(text))
+        self.words = tuple(words_of(search.text))
         self.columns = {
             fields.slots[name]: weight
             for name, weight in weights(search_fields).items()
