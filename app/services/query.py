@@ -187,17 +187,20 @@ class PublicQuery:
         """One document by its id, as a search shows it (exposed fields only), counted like a
         search: `{"document": {...}}`, or a 404. `counted` as for `run`."""
         async with self.counting(retriever, caller, counted=counted) as headers:
-            page = await self.read_one(retriever, document_id=document_id)
-            if not page.documents:
+            backend = self.backends[retriever.backend.type].backend
+            found = await backend.document(
+                retriever.record.namespace, retriever.backend, document_id
+            )
+            if found is None:
                 raise NotFound(f"No result {document_id!r} in this search.")
             exposed = retriever.display.exposed_fields
-            return Answer({"document": expose(page.documents[0], exposed)}, headers)
+            return Answer({"document": expose(found, exposed)}, headers)
 
     async def read_one(self, retriever: PublicRetriever, **options: Any) -> Page:
         """The backend's first result for `options` (the fields of `Query`), as it has it: for
         the server's own reads, which are neither counted nor exposed here."""
         backend = self.backends[retriever.backend.type].backend
-        return await backend.execute(
+        return await backend.search(
             Query(
                 namespace=retriever.record.namespace,
                 backend=retriever.backend,
@@ -235,7 +238,7 @@ class PublicQuery:
     async def _search(self, retriever: PublicRetriever, search: _Search) -> dict[str, Any]:
         backend = self.backends[retriever.backend.type].backend
         page_number, page_size = search.page_number, search.page_size
-        page = await backend.execute(
+        page = await backend.search(
             Query(
                 namespace=retriever.record.namespace,
                 backend=retriever.backend,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from app.adapters.backends import Backends, Page, Query
@@ -10,8 +12,11 @@ from app.schemas.retrievers import LocalBackendConfig
 
 
 class Answering:
-    async def execute(self, query: Query) -> Page:
+    async def search(self, query: Query) -> Page:
         return Page(documents=[], total=0)
+
+    async def document(self, namespace: str, backend: Any, document_id: str) -> None:
+        return None
 
 
 def test_a_stored_backend_is_parsed_by_its_kind() -> None:

@@ -1,4 +1,5 @@
-"""Retrieval backends behind one small protocol: run a query, get a page of documents.
+"""Retrieval backends behind one small protocol: search (a query, a page of documents), and
+read one document by its id.
 
 `Backends` is the registry the rest of the server reads: a retriever's `backend.type` names
 an entry, whose config model parses the stored `backend` object and whose backend runs the
@@ -32,7 +33,6 @@ class Query:
     sort: tuple[str, str] | None = None  # (exposed field, "asc" or "desc")
     similar_to: str | None = None  # a document id
     exposed: tuple[str, ...] = ()  # the only fields a backend may highlight
-    document_id: str | None = None  # one document by its id (a detail view) instead of a search
 
     def asks_engine_only(self) -> str | None:
         """The first option only the embedded engine answers, if this query uses one."""
@@ -57,7 +57,15 @@ class Page:
 
 
 class Backend(Protocol):
-    async def execute(self, query: Query) -> Page: ...
+    async def search(self, query: Query) -> Page:
+        """One page of documents for the query, as the backend has them."""
+        ...
+
+    async def document(
+        self, namespace: str, backend: Any, document_id: str
+    ) -> dict[str, Any] | None:
+        """One document by its id (with its `document_id`), as the backend has it, or None."""
+        ...
 
 
 class SecretValues(Protocol):

@@ -17,18 +17,21 @@ class LocalBackend:
     def __init__(self, engine: SearchEngine) -> None:
         self.engine = engine
 
-    async def execute(self, query: Query) -> Page:
+    async def search(self, query: Query) -> Page:
         config: LocalBackendConfig = query.backend
         if self.engine.quick(query.namespace, config.collection):
-            return self._execute(query)
-        return await in_thread(self._execute, query)
+            return self._search(query)
+        return await in_thread(self._search, query)
 
-    def _execute(self, query: Query) -> Page:
+    async def document(
+        self, namespace: str, backend: Any, document_id: str
+    ) -> dict[str, Any] | None:
+        config: LocalBackendConfig = backend
+        body = self.engine.document(namespace, config.collection, document_id)
+        return None if body is None else {**body, "document_id": document_id}
+
+    def _search(self, query: Query) -> Page:
         config: LocalBackendConfig = query.backend
-        if query.document_id is not None:
-            body = self.engine.document(query.namespace, config.collection, query.document_id)
-            found = [] if body is None else [{**body, "document_id": query.document_id}]
-            return Page(documents=found, total=len(found))
         text = query.inputs.get(QUERY_INPUT) or ""
         filters = {
             name: _filter_value(name, value)

@@ -76,8 +76,7 @@ class MixpeekBackend:
         self.secrets = secrets
         self.metrics = metrics
 
-    async def execute(self, query: Query) -> Page:
-        config: MixpeekBackendConfig = query.backend
+    async def search(self, query: Query) -> Page:
         unsupported = query.asks_engine_only()
         if unsupported:
             raise invalid(
@@ -86,13 +85,6 @@ class MixpeekBackend:
                 f"{unsupported} is answered by the embedded engine only; this retriever "
                 "searches a Mixpeek backend.",
             )
-        url = f"{config.base_url.rstrip('/')}/v1/retrievers/{config.retriever_id}/execute"
-        if not self.client.policy.literal_allowed(config.base_url):
-            # An address in the URL is never resolved, so the resolver cannot refuse it.
-            raise BadGateway("The search backend could not be reached.", kind="refused")
-        key = await self.secrets.value(query.namespace, config.api_key_secret_name)
-        if key is None:
-            raise BadGateway("The search backend is not configured: its key secret is missing.")
         request: dict[str, Any] = {
             "inputs": query.inputs,
             "pagination": {
@@ -103,12 +95,36 @@ class MixpeekBackend:
         }
         if query.filters_as_sent:
             request["filters"] = query.filters_as_sent  # checked here: exposed fields only
-        if query.document_id is not None:
-            request["filters"] = {
-                "field": "document_id",
-                "operator": "eq",
-                "value": query.document_id,
-            }
+        return await self._execute(query.namespace, query.backend, request)
+
+    async def document(
+        self, namespace: str, backend: Any, document_id: str
+    ) -> dict[str, Any] | None:
+        """The upstream's search for the one document with this id (kept only if it is that
+        one, whether or not the upstream filtered by id)."""
+        request = {
+            "inputs": {},
+            "filters": {"field": "document_id", "operator": "eq", "value": document_id},
+            "pagination": {"method": "offset", "page_number": 1, "page_size": 1},
+        }
+        page = await self._execute(namespace, backend, request)
+        found = (
+            d
+            for d in page.documents
+            if str(d.get("document_id") or d.get("id") or "") == document_id
+        )
+        return next(found, None)
+
+    async def _execute(self, namespace: str, backend: Any, request: dict[str, Any]) -> Page:
+        """POST one execute body to the upstream with its key, timed and counted."""
+        config: MixpeekBackendConfig = backend
+        url = f"{config.base_url.rstrip('/')}/v1/retrievers/{config.retriever_id}/execute"
+        if not self.client.policy.literal_allowed(config.base_url):
+            # An address in the URL is never resolved, so the resolver cannot refuse it.
+            raise BadGateway("The search backend could not be reached.", kind="refused")
+        key = await self.secrets.value(namespace, config.api_key_secret_name)
+        if key is None:
+            raise BadGateway("The search backend is not configured: its key secret is missing.")
         body = jsonutil.dumps(request)
         headers = {**_JSON, "Authorization": f"Bearer {key}", "X-Namespace": config.namespace}
         started = time.perf_counter()
@@ -121,13 +137,6 @@ class MixpeekBackend:
             self.metrics.upstream_errors.labels("timeout").inc()
             raise
         self.metrics.upstream_latency.observe(time.perf_counter() - started)
-        if query.document_id is not None:  # whether or not the upstream filtered by id
-            found = [
-                d
-                for d in page.documents
-                if str(d.get("document_id") or d.get("id") or "") == query.document_id
-            ]
-            return Page(documents=found[:1], total=min(len(found), 1))
         return page
 
     async def _call(self, url: str, body: bytes, headers: dict[str, str]) -> Page:
