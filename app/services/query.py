@@ -24,7 +24,7 @@ from app.adapters.backends import Backends, Page, Query
 from app.adapters.engine.words import words_of
 from app.errors import AppError, NotFound, PasswordRequired, invalid
 from app.metrics import Metrics
-from app.schemas.filters import Filter, parse_filters
+from app.schemas.filters import parse_filters
 from app.schemas.parsing import parse_json
 from app.schemas.public import ExecuteRequest, PublicRetrieverTemplate
 from app.schemas.stages import collections_of, public_stages
@@ -168,18 +168,20 @@ class PublicQuery:
             tree = parse_filters(body.filters, retriever.display.exposed_fields)
             page_number, page_size = _page(body, retriever.rate_limit.max_results_per_query)
             exposed = retriever.display.exposed_fields
-            search = _Search(
-                inputs,
-                body.filters if tree else None,
-                tree,
-                page_number,
-                page_size,
-                body.skip_cache,
+            query = Query(
+                namespace=retriever.record.namespace,
+                backend=retriever.backend,
+                inputs=inputs,
+                page_number=page_number,
+                page_size=page_size,
+                filters=tree,
+                filters_as_sent=body.filters if tree else None,
                 facets=tuple(_exposed(body.facets or [], "facets", exposed)),
                 sort=_sort(body, exposed),
                 similar_to=body.similar_to,
+                exposed=tuple(exposed),
             )
-            return Answer(await self._page(retriever, search), headers)
+            return Answer(await self._page(retriever, query, body.skip_cache), headers)
 
     async def document(
         self, retriever: PublicRetriever, caller: Caller, document_id: str, *, counted: bool = True
@@ -212,47 +214,35 @@ class PublicQuery:
             )
         )
 
-    async def _page(self, retriever: PublicRetriever, search: _Search) -> dict[str, Any]:
+    async def _page(
+        self, retriever: PublicRetriever, query: Query, skip_cache: bool
+    ) -> dict[str, Any]:
         ttl = (retriever.display.extensions or {}).get("query_cache_seconds")
         if not ttl:
-            return await self._search(retriever, search)
+            return await self._search(retriever, query)
         key = (
             retriever.record.retriever_id,
             retriever.record.version,
-            _cache_inputs(search.inputs),
-            search.filters,
-            search.page_number,
-            search.page_size,
-            search.facets,
-            search.sort,
-            search.similar_to,
+            _cache_inputs(query.inputs),
+            query.filters_as_sent,
+            query.page_number,
+            query.page_size,
+            query.facets,
+            query.sort,
+            query.similar_to,
         )
-        cached = None if search.skip_cache else self.answers.get(key)
+        cached = None if skip_cache else self.answers.get(key)
         if cached is None:
-            answer = await self._search(retriever, search)
+            answer = await self._search(retriever, query)
             self.answers.put(key, answer, ttl)
             return answer
         # Each answer is its own execution, even when its documents come from memory.
         return {**cached, "execution_id": crypto.new_id(EXECUTION_ID_PREFIX)}
 
-    async def _search(self, retriever: PublicRetriever, search: _Search) -> dict[str, Any]:
+    async def _search(self, retriever: PublicRetriever, query: Query) -> dict[str, Any]:
         backend = self.backends[retriever.backend.type].backend
-        page_number, page_size = search.page_number, search.page_size
-        page = await backend.search(
-            Query(
-                namespace=retriever.record.namespace,
-                backend=retriever.backend,
-                inputs=search.inputs,
-                page_number=page_number,
-                page_size=page_size,
-                filters=search.tree,
-                filters_as_sent=search.filters,
-                facets=search.facets,
-                sort=search.sort,
-                similar_to=search.similar_to,
-                exposed=tuple(retriever.display.exposed_fields),
-            )
-        )
+        page_number, page_size = query.page_number, query.page_size
+        page = await backend.search(query)
         exposed = retriever.display.exposed_fields
         documents = [expose(doc, exposed) for doc in page.documents[:page_size]]
         total = page.total
@@ -279,21 +269,6 @@ class PublicQuery:
         if page.left_out:
             answer["words_left_out"] = list(page.left_out)
         return answer
-
-
-@dataclass(frozen=True)
-class _Search:
-    """One page of one query, as checked: inputs, the filter tree (and as it was sent)."""
-
-    inputs: dict[str, Any]
-    filters: dict[str, Any] | None
-    tree: Filter | None
-    page_number: int
-    page_size: int
-    skip_cache: bool = False
-    facets: tuple[str, ...] = ()
-    sort: tuple[str, str] | None = None
-    similar_to: str | None = None
 
 
 def words_kept(text: str, left_out: list[str]) -> list[str]:
