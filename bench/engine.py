@@ -31,7 +31,7 @@ FIELDS = ["title", "description", "section"]
 FACETS = ["section", "priority", "tags"]
 TOP_K = 20
 BATCH = 10_000
-# Targets of issue 14, milliseconds: (median, p99) at 60,000+ records, p99 at 1,000,000.
+# The targets, milliseconds: (median, p99) at 60,000+ records, p99 at 1,000,000.
 SMALL_TARGET = (1.0, 5.0)
 LARGE_P99_TARGET = 20.0
 

@@ -12,7 +12,7 @@ import httpx
 from tests.helpers import owner_headers, publish_local
 from tests.servers import server_process
 
-# tantivy's readers look for new commits about twice a second; the issue asks for within one.
+# tantivy's readers look for new commits about twice a second; a write is to be seen within one.
 VISIBLE_WITHIN_SECONDS = 1.0
 SLACK_SECONDS = 1.0  # for a loaded machine: the figure printed is what was measured
 
