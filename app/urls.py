@@ -10,6 +10,7 @@ the server's public base URL (the `public_url` setting) for links that leave thi
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote, urlencode
 
 SIMILAR_TO = "similar_to"  # the page's parameter naming the document whose neighbours it lists
@@ -54,12 +55,21 @@ def detail(public_name: str, document_id: str, query: str = "") -> str:
 def similar(public_name: str, document_id: str, query: str = "") -> str:
     """The search page listing the documents like this one, with the search's query and
     filters kept (less any earlier similar-to and the page number)."""
-    kept = [
-        (key, value)
-        for key, value in parse_qsl(query, keep_blank_values=False)
-        if key not in (SIMILAR_TO, PAGE)
-    ]
-    return with_query(page(public_name), [*kept, (SIMILAR_TO, document_id)])
+    kept = _without_similar_to(query)
+    asked = urlencode([(SIMILAR_TO, document_id)])
+    return with_query(page(public_name), f"{kept}&{asked}" if kept else asked)
+
+
+@lru_cache(maxsize=256)
+def _without_similar_to(query: str) -> str:
+    """A query string less its similar-to and page number: read once for a page's cards."""
+    return urlencode(
+        [
+            (key, value)
+            for key, value in parse_qsl(query, keep_blank_values=False)
+            if key not in (SIMILAR_TO, PAGE)
+        ]
+    )
 
 
 def is_page_target(public_name: str, target: str) -> bool:
