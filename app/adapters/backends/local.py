@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.adapters.backends import Page, Query
-from app.adapters.engine import Hit, Search, SearchEngine, Sort, Unsortable
+from app.adapters.engine import Hit, Search, SearchEngine, Unsortable
 from app.adapters.threads import in_thread
 from app.errors import invalid
 from app.schemas.retrievers import LocalBackendConfig
@@ -32,26 +32,24 @@ class LocalBackend:
 
     def _search(self, query: Query) -> Page:
         config: LocalBackendConfig = query.backend
-        text = query.inputs.get(QUERY_INPUT) or ""
+        asked = query.search
+        text = asked.inputs.get(QUERY_INPUT) or ""
         filters = {
             name: _filter_value(name, value)
-            for name, value in query.inputs.items()
+            for name, value in asked.inputs.items()
             if name != QUERY_INPUT and _filters_on(value)
         }
-        sort = (
-            Sort(query.sort[0], "asc" if query.sort[1] == "asc" else "desc") if query.sort else None
-        )
         try:
             search = Search(
                 fields=config.search_fields,
                 text=text if isinstance(text, str) else "",
                 filters=filters,
-                limit=query.page_size,
-                offset=query.offset,
-                tree=query.filters,
-                facets=query.facets,
-                sort=sort,
-                similar_to=query.similar_to,
+                limit=asked.page_size,
+                offset=asked.offset,
+                tree=asked.filters,
+                facets=asked.facets,
+                sort=asked.sort,
+                similar_to=asked.similar_to,
                 highlight=[f for f in config.search_fields if f in query.exposed],
             )
             result = self.engine.search(query.namespace, config.collection, search)
@@ -59,7 +57,7 @@ class LocalBackend:
             raise invalid(
                 "similar_to",
                 "the id of a document in the collection",
-                f"similar_to: no document {query.similar_to!r} is in this retriever's collection.",
+                f"similar_to: no document {asked.similar_to!r} is in this retriever's collection.",
             ) from None
         except Unsortable as error:
             raise invalid(
@@ -67,15 +65,10 @@ class LocalBackend:
                 "a field holding numbers or ISO dates",
                 f"sort[0].field: {error.field!r} holds no numbers or ISO dates to sort by.",
             ) from None
-        documents = [_document(hit) for hit in result.hits]
-        facets = {
-            name: [{"value": v.value, "count": v.count} for v in values]
-            for name, values in result.facets.items()
-        }
         return Page(
-            documents=documents,
+            documents=[_document(hit) for hit in result.hits],
             total=result.total,
-            facets=facets if query.facets else None,
+            facets=result.facets if asked.facets else None,
             left_out=result.left_out,
         )
 

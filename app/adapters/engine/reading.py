@@ -15,7 +15,7 @@ from app.adapters.engine.fields import BOOL, DATE, NUMBER, STRING, Fields
 from app.adapters.engine.filters import equal_to_any, matching
 from app.adapters.engine.highlight import highlights, lacking
 from app.adapters.engine.index import SCHEMA, by_rowid, fold
-from app.adapters.engine.results import FacetValue, Hit, Search, Sort, Unsortable
+from app.adapters.engine.results import Hit, Search, Unsortable
 from app.adapters.engine.words import (
     MOST_WORDS_THRESHOLD,
     SIMILAR_RESULTS,
@@ -30,6 +30,7 @@ from app.adapters.engine.words import (
     with_typos,
     words_of,
 )
+from app.schemas.search import FacetCount, Sort
 
 FACET_VALUES = 100
 Stored = tuple[str, dict[str, Any]]  # (document_id, body)
@@ -216,7 +217,7 @@ class Plan:
         document_id, body = stored
         return Hit(document_id, score, body, highlights(body, marked, self.words))
 
-    def facets(self, names: Sequence[str]) -> dict[str, list[FacetValue]]:
+    def facets(self, names: Sequence[str]) -> dict[str, list[FacetCount]]:
         """Each field's values over every match, most first (at most FACET_VALUES)."""
         spec: dict[str, Any] = {}
         for number, name in enumerate(names):
@@ -229,10 +230,10 @@ class Plan:
                         "terms": {"field": f"{column}{slot}", "size": FACET_VALUES}
                     }
         counted = self.searcher.aggregate(self.query, spec) if spec else {}
-        answer: dict[str, list[FacetValue]] = {}
+        answer: dict[str, list[FacetCount]] = {}
         for number, name in enumerate(names):
             values = [
-                FacetValue(_value(column, bucket), int(bucket["doc_count"]))
+                FacetCount(_value(column, bucket), int(bucket["doc_count"]))
                 for key, result in counted.items()
                 if key.split(".")[0] == str(number)
                 for column in [key.split(".")[1]]

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from app.schemas.filters import Filter
+from app.schemas.search import FacetCount, Sort
 
 
 @dataclass(frozen=True)
@@ -19,16 +20,10 @@ class Hit:
 
 
 @dataclass(frozen=True)
-class FacetValue:
-    value: str | int | float | bool
-    count: int
-
-
-@dataclass(frozen=True)
 class SearchResult:
     hits: list[Hit]
     total: int
-    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    facets: dict[str, list[FacetCount]] = field(default_factory=dict)
     # When no document has every word of the query: the words the best match lacks.
     left_out: tuple[str, ...] = ()
 
@@ -38,14 +33,6 @@ class UpsertResult:
     inserted: int
     updated: int
     document_ids: list[str]
-
-
-@dataclass(frozen=True)
-class Sort:
-    """Order by one numeric or date field instead of relevance."""
-
-    field: str
-    direction: Literal["asc", "desc"] = "desc"
 
 
 class Unsortable(ValueError):
