@@ -57,9 +57,12 @@ class HttpEmbedderConfig(StrictModel):
             "an http(s) URL such as https://api.openai.com/v1/embeddings",
         ),
     ] = Field(description="The endpoint's full URL, such as http://ollama:11434/v1/embeddings.")
-    model: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
-        description="The model the endpoint is asked for, such as nomic-embed-text."
-    )
+    # Part of the embedder's name, in messages and logs: no control characters.
+    model: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=200),
+        matching(re.compile(r"[^\x00-\x1f\x7f]+"), "a model name without control characters"),
+    ] = Field(description="The model the endpoint is asked for, such as nomic-embed-text.")
     dimensions: Dimensions
     api_key_secret_name: SecretName | None = Field(
         default=None,

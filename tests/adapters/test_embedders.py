@@ -238,6 +238,10 @@ def test_an_embedder_that_is_not_an_object_is_a_422(embedders: Embedders) -> Non
             "embedder.url",
         ),
         (
+            {"type": "http", "url": "https://x/", "model": "m\nforged line", "dimensions": 8},
+            "embedder.model",
+        ),
+        (
             {
                 "type": "http",
                 "url": "https://x/",

@@ -30,8 +30,8 @@ class Embedder(Protocol):
     dimensions: int
 
     async def embed(self, texts: Sequence[str], kind: Kind) -> Vectors:
-        """One float32 row a text, of unit length (so an inner product is the cosine); a
-        text with nothing to embed gets a row of zeros."""
+        """One float32 row a text, of length 1 (so an inner product is the cosine), or of
+        zeros where the model finds nothing to embed (the built-in one, in blank text)."""
         ...
 
 
