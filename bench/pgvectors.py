@@ -110,7 +110,8 @@ def main() -> None:
                 for i in range(start, min(start + BATCH, args.documents))
             ])  # fmt: skip
         with db.begin() as conn:
-            version = ".".join(map(str, vectors.enable(conn)))
+            enabled = vectors.enable(conn)
+            version = ".".join(map(str, enabled))
             server_version = conn.exec_driver_sql("SHOW server_version").scalar()
             row = conn.exec_driver_sql(
                 "SELECT id, attributes, fields FROM engine_collections WHERE name = %s",
@@ -154,11 +155,13 @@ def main() -> None:
         answers: dict[str, Answer] = {
             "exact": lambda c, q, w: vectors.exact(c, collection_id, q, TOP_K, w),
         }
+        # (Before 0.8 pgvector has no iterative scan, nor a setting to turn it off.)
+        iterative = enabled >= vectors.ITERATIVE_SCAN_SINCE
         for ef in EF_SEARCH:
             answers[f"hnsw ef_search={ef}"] = lambda c, q, w, ef=ef: vectors.approximate(
-                c, collection_id, q, TOP_K, w, ef, False
+                c, collection_id, q, TOP_K, w, ef, False if iterative else None
             )
-        for ef in ITERATIVE_EF_SEARCH:
+        for ef in ITERATIVE_EF_SEARCH if iterative else ():
             answers[f"iterative ef_search={ef}"] = lambda c, q, w, ef=ef: vectors.approximate(
                 c, collection_id, q, TOP_K, w, ef, True
             )

@@ -240,7 +240,7 @@ def delete(conn: sa.Connection, collection_id: int, document_ids: Sequence[str])
 @dataclass(frozen=True)
 class Tuning:
     """How `nearest` goes about it. The defaults are the measured choice; `iterative` None
-    uses pgvector's iterative scan where it has one."""
+    or True uses pgvector's iterative scan where it has one (0.8 on), False does not."""
 
     exact_limit: int = EXACT_LIMIT
     ef_search: int = EF_SEARCH
@@ -264,9 +264,9 @@ def nearest(
     query = literal(vector, size, "vector")
     if counted(conn, collection_id, where, tuning.exact_limit) <= tuning.exact_limit:
         return exact(conn, collection_id, query, limit, where)
-    iterative = tuning.iterative
-    if iterative is None:
-        iterative = (version(conn) or ()) >= ITERATIVE_SCAN_SINCE
+    iterative = None  # (a pgvector without the setting refuses to hear of it)
+    if (version(conn) or ()) >= ITERATIVE_SCAN_SINCE:
+        iterative = tuning.iterative is not False
     found = approximate(conn, collection_id, query, limit, where, tuning.ef_search, iterative)
     if len(found) < limit:  # the graph held fewer of them than the filter lets through
         return exact(conn, collection_id, query, limit, where)
@@ -315,15 +315,18 @@ def approximate(
     limit: int,
     where: Sql,
     ef_search: int,
-    iterative: bool,
+    iterative: bool | None,
 ) -> list[Neighbour]:
     """The nearest documents that meet `where` as the HNSW index finds them, looking at
-    `ef_search` candidates at a time (and, if `iterative`, on until `limit` are found)."""
-    conn.exec_driver_sql(
-        "SELECT set_config('hnsw.ef_search', %s, true), "
-        "set_config('hnsw.iterative_scan', %s, true)",
-        (str(ef_search), "relaxed_order" if iterative else "off"),
-    )
+    `ef_search` candidates (and, if `iterative`, on until `limit` are found; None for a
+    pgvector before 0.8, which has no such setting: from 0.5 on it reserves the `hnsw.`
+    prefix, so that naming one it does not know is an error)."""
+    conn.exec_driver_sql("SELECT set_config('hnsw.ef_search', %s, true)", (str(ef_search),))
+    if iterative is not None:
+        conn.exec_driver_sql(
+            "SELECT set_config('hnsw.iterative_scan', %s, true)",
+            ("relaxed_order" if iterative else "off",),
+        )
     sql, params = where
     rows = conn.exec_driver_sql(
         "WITH m AS MATERIALIZED (SELECT d.document_id, v.embedding <=> %s::vector AS distance "
