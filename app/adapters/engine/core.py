@@ -21,13 +21,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import tantivy
+from numpy.typing import ArrayLike
 
 from app import jsonutil
 from app.adapters import outages, suggestions, texts
-from app.adapters.engine import index, reading, stored
+from app.adapters.engine import hybrid, index, reading, stored, vectorsets
 from app.adapters.engine.fields import Fields
 from app.adapters.engine.index import Indexes
 from app.adapters.engine.results import Search, SearchResult, UpsertResult
+from app.adapters.engine.vectors import VectorIndex
+from app.adapters.engine.vectorsets import VectorSets
 
 ENGINE_FILE = "engine.db"
 INDEX_DIRECTORY = "indexes"
@@ -46,6 +49,9 @@ class Collection:
     id: int
     fields: Fields
     index_name: str
+    embedding: dict[str, Any] | None = None  # as the services set it (`set_embedding`)
+    vector_seq: int = 0  # the number of its last write of vectors (`vectorsets.py`)
+    vector_base: int = 0  # the number at which its vectors were last all cleared
 
 
 @outages.guarded
@@ -56,6 +62,7 @@ class Engine:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self.indexes = Indexes(path.parent / INDEX_DIRECTORY)
+        self.vectors = VectorSets()
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._write_lock = threading.Lock()
@@ -86,11 +93,12 @@ class Engine:
         from before the indexes moved to tantivy, or a directory lost) or may differ from
         SQLite (a process stopped between the two commits, or before `_put_back`)."""
 
-        self._conn().executescript(stored.SCHEMA)  # (executescript commits by itself: first, alone)
+        # (executescript commits by itself: first, alone)
+        self._conn().executescript(stored.SCHEMA + vectorsets.SCHEMA)
 
         def work(conn: sqlite3.Connection) -> list[str]:
             present = {row[1] for row in conn.execute("PRAGMA table_info(collections)")}
-            for column, kind in stored.COLUMNS.items():
+            for column, kind in {**stored.COLUMNS, **vectorsets.COLUMNS}.items():
                 if column not in present:
                     conn.execute(f"ALTER TABLE collections ADD COLUMN {column} {kind}")
             for (table,) in conn.execute(
@@ -121,11 +129,91 @@ class Engine:
     # Writing ------------------------------------------------------------------------------
 
     def upsert(
-        self, namespace: str, collection: str, documents: Sequence[Mapping[str, Any]]
+        self,
+        namespace: str,
+        collection: str,
+        documents: Sequence[Mapping[str, Any]],
+        vectors: Sequence[ArrayLike | None] | None = None,
+        model: str | None = None,
     ) -> UpsertResult:
-        """Insert or replace documents by `document_id` (one is made up where missing)."""
+        """Insert or replace documents by `document_id` (one is made up where missing). With
+        `vectors` (one a document, None for one that has none), made by `model`: their vectors
+        too, unless the collection's embedder has changed since (then they are left for the
+        collection's own embedding to make again). A replaced document's old vector goes."""
         rows = [texts.split_id(doc) for doc in documents]
-        return self._write(lambda conn: self._upsert(conn, namespace, collection, rows))
+        if vectors is not None and len(vectors) != len(rows):
+            raise ValueError(f"{len(vectors)} vectors for {len(rows)} documents")
+
+        def work(conn: sqlite3.Connection) -> UpsertResult:
+            result, rowids = self._upsert(conn, namespace, collection, rows)
+            coll = self._collection(conn, namespace, collection)
+            assert coll is not None
+            if coll.embedding is None and vectors is None:
+                return result
+            current = coll.embedding is not None and coll.embedding.get("model") == model
+            given = zip(rowids, vectors or [None] * len(rowids), strict=True)
+            kept = [(rowid, v) for rowid, v in given if v is not None] if current else []
+            set_now = {rowid for rowid, _ in kept}
+            gone = [rowid for rowid in rowids if rowid not in set_now]
+            vectorsets.write(conn, coll.id, kept, gone)
+            return result
+
+        return self._write(work)
+
+    def set_embedding(
+        self, namespace: str, collection: str, embedding: dict[str, Any] | None
+    ) -> None:
+        """Keep the collection's embedding settings (None: none). Another `model` or
+        `dimensions` than before clears its vectors, for them to be made again."""
+
+        def work(conn: sqlite3.Connection) -> None:
+            coll = self._collection(conn, namespace, collection, create=True)
+            assert coll is not None
+            before = coll.embedding or {}
+            after = embedding or {}
+            same = all(before.get(k) == after.get(k) for k in ("model", "dimensions"))
+            encoded = None if embedding is None else jsonutil.dumps(embedding).decode()
+            conn.execute("UPDATE collections SET embedding = ? WHERE id = ?", (encoded, coll.id))
+            if not same:
+                vectorsets.clear(conn, coll.id)
+
+        self._write(work)
+
+    def embedding(self, namespace: str, collection: str) -> dict[str, Any] | None:
+        coll = self._known(namespace, collection)
+        return None if coll is None else coll.embedding
+
+    def vector_count(self, namespace: str, collection: str) -> int:
+        coll = self._known(namespace, collection)
+        return 0 if coll is None else vectorsets.count(self._conn(), coll.id)
+
+    def without_vectors(
+        self, namespace: str, collection: str, limit: int
+    ) -> tuple[str | None, list[tuple[int, dict[str, Any]]]]:
+        """The collection's embedding model and up to `limit` (row id, body) of its documents
+        that have no vector yet, for its embedding to make."""
+        coll = self._known(namespace, collection)
+        if coll is None or coll.embedding is None:
+            return None, []
+        found = vectorsets.without(self._conn(), coll.id, limit)
+        return coll.embedding.get("model"), [(r, jsonutil.loads(b)) for r, b in found]
+
+    def put_vectors(
+        self, namespace: str, collection: str, model: str, vectors: Sequence[tuple[int, ArrayLike]]
+    ) -> int:
+        """Set vectors made by `model` for documents that still have none and whose
+        collection still embeds with `model`; how many were set."""
+
+        def work(conn: sqlite3.Connection) -> int:
+            coll = self._collection(conn, namespace, collection)
+            if coll is None or coll.embedding is None or coll.embedding.get("model") != model:
+                return 0
+            missing = vectorsets.lacking(conn, coll.id, [rowid for rowid, _ in vectors])
+            kept = [(rowid, vector) for rowid, vector in vectors if rowid in missing]
+            vectorsets.write(conn, coll.id, kept)
+            return len(kept)
+
+        return self._write(work)
 
     def delete(self, namespace: str, collection: str, document_id: str) -> bool:
         """Remove one document (from the index too); False if it was not there."""
@@ -141,6 +229,7 @@ class Engine:
             if coll is None or row is None:
                 return False
             conn.execute("DELETE FROM documents WHERE id = ?", (row[0],))
+            vectorsets.write(conn, coll.id, [], gone=[row[0]])
             with self.indexes.writer(coll.index_name, [row[0]]) as writer:
                 writer.delete_documents_by_query(index.by_rowid(row[0]))
             return True
@@ -155,7 +244,9 @@ class Engine:
             if coll is None:
                 return None
             cursor = conn.execute("DELETE FROM documents WHERE collection_id = ?", (coll.id,))
+            vectorsets.clear(conn, coll.id)
             conn.execute("DELETE FROM collections WHERE id = ?", (coll.id,))
+            self.vectors.forget(coll.id)
             return int(cursor.rowcount), coll.index_name
 
         dropped = self._write(work)
@@ -209,7 +300,7 @@ class Engine:
         namespace: str,
         collection: str,
         rows: list[tuple[str, dict[str, Any]]],
-    ) -> UpsertResult:
+    ) -> tuple[UpsertResult, list[int]]:
         coll = self._collection(conn, namespace, collection, create=True)
         assert coll is not None
         learnt = False
@@ -235,7 +326,8 @@ class Engine:
                 writer.add_document(tantivy.Document.from_dict(doc, index.SCHEMA))
         if learnt:
             _save_fields(conn, coll)
-        return UpsertResult(inserted=inserted, updated=updated, document_ids=[d for d, _ in rows])
+        result = UpsertResult(inserted=inserted, updated=updated, document_ids=[d for d, _ in rows])
+        return result, [existing[document_id] for document_id, _ in rows]
 
     def _reindex(self, conn: sqlite3.Connection, collection_id: int) -> None:
         """A new index for a collection, filled from its stored documents."""
@@ -274,12 +366,13 @@ class Engine:
         self, conn: sqlite3.Connection, namespace: str, name: str, *, create: bool = False
     ) -> Collection | None:
         row = conn.execute(
-            "SELECT id, attributes, fields, index_name FROM collections "
-            "WHERE namespace = ? AND name = ?",
+            "SELECT id, attributes, fields, index_name, embedding, vector_seq, vector_base "
+            "FROM collections WHERE namespace = ? AND name = ?",
             (namespace, name),
         ).fetchone()
         if row is not None:
-            return Collection(row[0], Fields.load(row[1], row[2]), row[3])
+            embedding = jsonutil.loads(row[4]) if row[4] else None
+            return Collection(row[0], Fields.load(row[1], row[2]), row[3], embedding, *row[5:])
         if not create:
             return None
         coll = Collection(0, Fields(), uuid.uuid4().hex)
@@ -307,8 +400,17 @@ class Engine:
             if like is None:
                 raise LookupError(similar_to)
         searcher = self.indexes.get(coll.index_name).searcher()
-        plan = reading.Plan(coll.fields, searcher, search, like)
-        hits = plan.page(search.limit, search.offset, search.sort)
+        vectors = self._vectors(conn, coll)
+        by_meaning = vectors is not None and (search.vector is not None or like is not None)
+        plan = reading.Plan(coll.fields, searcher, search, None if by_meaning else like)
+        if vectors is not None and like is not None:
+            hits = hybrid.similar(plan, vectors, like[0], search)
+        elif vectors is not None and search.vector is not None:
+            if len(search.vector) != vectors.dimensions:
+                raise ValueError(f"a query vector of {vectors.dimensions} numbers was expected")
+            hits = hybrid.page(plan, vectors, search)
+        else:
+            hits = plan.page(search.limit, search.offset, search.sort)
         wanted = [rowid for rowid, _ in hits]
         bodies = stored.bodies(conn, [*wanted, plan.best] if plan.best else wanted)
         best = bodies.get(plan.best) if plan.best else None
@@ -322,6 +424,14 @@ class Engine:
             facets=plan.facets(search.facets) if search.facets else {},
             left_out=plan.left_out(best[1]) if best else (),
         )
+
+    def _vectors(self, conn: sqlite3.Connection, coll: Collection) -> VectorIndex | None:
+        """The collection's vectors in this process, when it has any."""
+        dimensions = (coll.embedding or {}).get("dimensions")
+        if not isinstance(dimensions, int) or coll.vector_seq == coll.vector_base == 0:
+            return None
+        vectors = self.vectors.index(conn, coll.id, dimensions, coll.vector_seq, coll.vector_base)
+        return vectors if len(vectors) else None
 
     def document(self, namespace: str, collection: str, document_id: str) -> Any:
         coll = self._known(namespace, collection)

@@ -50,7 +50,8 @@ class Search:
     that meet the filter `tree`; ranked by relevance, or by `sort`. `similar_to`, a document
     id, keeps (and ranks by) the documents most like that one, without it. With `facets`,
     counts of each of those fields' values over every match; `highlight` names the fields
-    whose text comes back marked up."""
+    whose text comes back marked up. With a `vector`, documents near in meaning are found too
+    (`hybrid.py`), and `similar_to` finds the documents nearest to that one's vector."""
 
     fields: Sequence[str] = ()
     text: str = ""
@@ -62,3 +63,8 @@ class Search:
     sort: Sort | None = None
     similar_to: str | None = None
     highlight: Sequence[str] = ()
+    # By meaning: the query's vector (made by the collection's embedder), and how much meaning
+    # weighs against words, from 0 (words only) to 1 (meaning only). A collection without
+    # vectors of that length searches by words.
+    vector: Sequence[float] | None = None
+    semantic_ratio: float = 0.5
