@@ -43,6 +43,20 @@ class LocalBackendConfig(Model):
     # True when the server chose search_fields (a stage that named none): they are then the
     # collection's text fields that the page exposes, chosen again when those change.
     default_search_fields: bool = False
+    mode: Literal["keyword", "semantic", "hybrid"] = Field(
+        default="hybrid",
+        description="How the text query finds documents: by its words (keyword), by meaning "
+        "(semantic: the documents nearest to the query's vector), or both, fused (hybrid). "
+        "Meaning needs a collection that embeds (PUT /v1/collections/{name}/embedding); "
+        "until it does, every mode searches by words.",
+    )
+    semantic_ratio: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="In hybrid mode, how much meaning weighs against words: 0 is words "
+        "only, 1 meaning only.",
+    )
 
 
 class MixpeekBackendConfig(Model):

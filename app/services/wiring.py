@@ -13,6 +13,7 @@ from app.adapters.backends.mixpeek import MixpeekBackend, UpstreamClient
 from app.adapters.clock import Clock, system_clock
 from app.adapters.counters import Counters, StoreCounters
 from app.adapters.destinations import DestinationPolicy
+from app.adapters.embedders.builtin import builtin_embedders
 from app.adapters.engine import SearchEngine, open_engine
 from app.adapters.store import Store
 from app.crypto import SecretBox
@@ -100,7 +101,8 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
     destinations = DestinationPolicy.parse(settings.upstream_allow)
     upstream = UpstreamClient(settings.upstream_timeout_seconds, destinations)
     backends = Backends()
-    backends.register("local", LocalBackendConfig, LocalBackend(engine))
+    embedders = builtin_embedders(upstream, vault)
+    backends.register("local", LocalBackendConfig, LocalBackend(engine, embedders))
     backends.register("mixpeek", MixpeekBackendConfig, MixpeekBackend(upstream, vault, metrics))
 
     renderers = builtin_renderers()

@@ -5,23 +5,41 @@ from __future__ import annotations
 from typing import Any
 
 from app.adapters.backends import Page, Query
+from app.adapters.embedders import Embedders
 from app.adapters.engine import Hit, Search, SearchEngine, Unsortable
 from app.adapters.threads import in_thread
 from app.errors import invalid
 from app.schemas.retrievers import LocalBackendConfig
 
 QUERY_INPUT = "query"
+PROVIDED = "provided"  # an embedder that makes no vector from text
 
 
 class LocalBackend:
-    def __init__(self, engine: SearchEngine) -> None:
+    def __init__(self, engine: SearchEngine, embedders: Embedders) -> None:
         self.engine = engine
+        self.embedders = embedders
 
     async def search(self, query: Query) -> Page:
         config: LocalBackendConfig = query.backend
+        meaning = await self._meaning(query)
         if self.engine.quick(query.namespace, config.collection):
-            return self._search(query)
-        return await in_thread(self._search, query)
+            return self._search(query, meaning)
+        return await in_thread(self._search, query, meaning)
+
+    async def _meaning(self, query: Query) -> tuple[Any, float] | None:
+        """The text query's vector and the weight of meaning, when the retriever searches by
+        meaning and its collection embeds with a model that reads text."""
+        config: LocalBackendConfig = query.backend
+        text = query.search.inputs.get(QUERY_INPUT)
+        if config.mode == "keyword" or not isinstance(text, str) or not text.strip():
+            return None
+        stored = self.engine.embedding(query.namespace, config.collection)
+        if stored is None or stored.get("embedder", {}).get("type") == PROVIDED:
+            return None
+        embedder = self.embedders.of(stored["embedder"], query.namespace)
+        [vector] = await embedder.embed([text], "query")
+        return vector, 1.0 if config.mode == "semantic" else config.semantic_ratio
 
     async def document(
         self, namespace: str, backend: Any, document_id: str
@@ -30,7 +48,7 @@ class LocalBackend:
         body = self.engine.document(namespace, config.collection, document_id)
         return None if body is None else {**body, "document_id": document_id}
 
-    def _search(self, query: Query) -> Page:
+    def _search(self, query: Query, meaning: tuple[Any, float] | None = None) -> Page:
         config: LocalBackendConfig = query.backend
         asked = query.search
         text = asked.inputs.get(QUERY_INPUT) or ""
@@ -51,6 +69,8 @@ class LocalBackend:
                 sort=asked.sort,
                 similar_to=asked.similar_to,
                 highlight=[f for f in config.search_fields if f in query.exposed],
+                vector=meaning[0] if meaning else None,
+                semantic_ratio=meaning[1] if meaning else 0.0,
             )
             result = self.engine.search(query.namespace, config.collection, search)
         except LookupError:

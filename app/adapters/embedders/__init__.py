@@ -15,11 +15,13 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ValidationError
 
+from app import jsonutil
 from app.errors import from_validation_error, invalid
 
 Kind = Literal["query", "document"]
 Vectors = npt.NDArray[np.float32]
 FIELD = "embedder"
+MAX_BUILT = 1000  # embedders kept built, by namespace and config
 
 ConfigT = TypeVar("ConfigT", bound=BaseModel)
 
@@ -49,6 +51,7 @@ class EmbedderKind:
 class Embedders(Mapping[str, EmbedderKind]):
     def __init__(self) -> None:
         self._kinds: dict[str, EmbedderKind] = {}
+        self._built: dict[tuple[str, bytes], Embedder] = {}
 
     def register(
         self,
@@ -97,3 +100,13 @@ class Embedders(Mapping[str, EmbedderKind]):
         """The embedder a parsed config describes, for a collection of `namespace`."""
         kind: str = getattr(config, "type")  # noqa: B009 (every config model has its type)
         return self._kinds[kind].factory(config, namespace)
+
+    def of(self, stored: Mapping[str, Any], namespace: str) -> Embedder:
+        """The embedder of a stored config (as a collection keeps it), built once."""
+        key = (namespace, jsonutil.dumps(dict(stored)))
+        built = self._built.get(key)
+        if built is None:
+            if len(self._built) > MAX_BUILT:
+                self._built.clear()
+            built = self._built[key] = self.build(self.parse(stored), namespace)
+        return built

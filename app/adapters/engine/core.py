@@ -16,7 +16,6 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,8 +27,9 @@ from app.adapters import outages, suggestions, texts
 from app.adapters.engine import hybrid, index, reading, stored, vectorsets
 from app.adapters.engine.fields import Fields
 from app.adapters.engine.index import Indexes
+from app.adapters.engine.meaning import CollectionVectors
 from app.adapters.engine.results import Search, SearchResult, UpsertResult
-from app.adapters.engine.vectors import VectorIndex
+from app.adapters.engine.stored import Collection
 from app.adapters.engine.vectorsets import VectorSets
 
 ENGINE_FILE = "engine.db"
@@ -44,18 +44,8 @@ BUSY_TIMEOUT_SECONDS = 30
 INLINE_DOCUMENTS = 100_000
 
 
-@dataclass(frozen=True)
-class Collection:
-    id: int
-    fields: Fields
-    index_name: str
-    embedding: dict[str, Any] | None = None  # as the services set it (`set_embedding`)
-    vector_seq: int = 0  # the number of its last write of vectors (`vectorsets.py`)
-    vector_base: int = 0  # the number at which its vectors were last all cleared
-
-
 @outages.guarded
-class Engine:
+class Engine(CollectionVectors):
     """One SQLite file and its indexes. Each thread reads through its own connection."""
 
     def __init__(self, path: Path) -> None:
@@ -146,72 +136,10 @@ class Engine:
 
         def work(conn: sqlite3.Connection) -> UpsertResult:
             result, rowids = self._upsert(conn, namespace, collection, rows)
-            coll = self._collection(conn, namespace, collection)
+            coll = stored.collection(conn, namespace, collection)
             assert coll is not None
-            if coll.embedding is None and vectors is None:
-                return result
-            current = coll.embedding is not None and coll.embedding.get("model") == model
-            given = zip(rowids, vectors or [None] * len(rowids), strict=True)
-            kept = [(rowid, v) for rowid, v in given if v is not None] if current else []
-            set_now = {rowid for rowid, _ in kept}
-            gone = [rowid for rowid in rowids if rowid not in set_now]
-            vectorsets.write(conn, coll.id, kept, gone)
+            self._keep_vectors(conn, coll, rowids, vectors, model)
             return result
-
-        return self._write(work)
-
-    def set_embedding(
-        self, namespace: str, collection: str, embedding: dict[str, Any] | None
-    ) -> None:
-        """Keep the collection's embedding settings (None: none). Another `model` or
-        `dimensions` than before clears its vectors, for them to be made again."""
-
-        def work(conn: sqlite3.Connection) -> None:
-            coll = self._collection(conn, namespace, collection, create=True)
-            assert coll is not None
-            before = coll.embedding or {}
-            after = embedding or {}
-            same = all(before.get(k) == after.get(k) for k in ("model", "dimensions"))
-            encoded = None if embedding is None else jsonutil.dumps(embedding).decode()
-            conn.execute("UPDATE collections SET embedding = ? WHERE id = ?", (encoded, coll.id))
-            if not same:
-                vectorsets.clear(conn, coll.id)
-
-        self._write(work)
-
-    def embedding(self, namespace: str, collection: str) -> dict[str, Any] | None:
-        coll = self._known(namespace, collection)
-        return None if coll is None else coll.embedding
-
-    def vector_count(self, namespace: str, collection: str) -> int:
-        coll = self._known(namespace, collection)
-        return 0 if coll is None else vectorsets.count(self._conn(), coll.id)
-
-    def without_vectors(
-        self, namespace: str, collection: str, limit: int
-    ) -> tuple[str | None, list[tuple[int, dict[str, Any]]]]:
-        """The collection's embedding model and up to `limit` (row id, body) of its documents
-        that have no vector yet, for its embedding to make."""
-        coll = self._known(namespace, collection)
-        if coll is None or coll.embedding is None:
-            return None, []
-        found = vectorsets.without(self._conn(), coll.id, limit)
-        return coll.embedding.get("model"), [(r, jsonutil.loads(b)) for r, b in found]
-
-    def put_vectors(
-        self, namespace: str, collection: str, model: str, vectors: Sequence[tuple[int, ArrayLike]]
-    ) -> int:
-        """Set vectors made by `model` for documents that still have none and whose
-        collection still embeds with `model`; how many were set."""
-
-        def work(conn: sqlite3.Connection) -> int:
-            coll = self._collection(conn, namespace, collection)
-            if coll is None or coll.embedding is None or coll.embedding.get("model") != model:
-                return 0
-            missing = vectorsets.lacking(conn, coll.id, [rowid for rowid, _ in vectors])
-            kept = [(rowid, vector) for rowid, vector in vectors if rowid in missing]
-            vectorsets.write(conn, coll.id, kept)
-            return len(kept)
 
         return self._write(work)
 
@@ -219,7 +147,7 @@ class Engine:
         """Remove one document (from the index too); False if it was not there."""
 
         def work(conn: sqlite3.Connection) -> bool:
-            coll = self._collection(conn, namespace, collection)
+            coll = stored.collection(conn, namespace, collection)
             row = None
             if coll is not None:
                 row = conn.execute(
@@ -240,7 +168,7 @@ class Engine:
         """Remove a whole collection; how many documents it held, or None if none was there."""
 
         def work(conn: sqlite3.Connection) -> tuple[int, str] | None:
-            coll = self._collection(conn, namespace, collection)
+            coll = stored.collection(conn, namespace, collection)
             if coll is None:
                 return None
             cursor = conn.execute("DELETE FROM documents WHERE collection_id = ?", (coll.id,))
@@ -301,7 +229,7 @@ class Engine:
         collection: str,
         rows: list[tuple[str, dict[str, Any]]],
     ) -> tuple[UpsertResult, list[int]]:
-        coll = self._collection(conn, namespace, collection, create=True)
+        coll = stored.collection(conn, namespace, collection, create=True)
         assert coll is not None
         learnt = False
         existing = stored.rowids(conn, coll.id, [document_id for document_id, _ in rows])
@@ -325,22 +253,22 @@ class Engine:
                 learnt = learnt or changed
                 writer.add_document(tantivy.Document.from_dict(doc, index.SCHEMA))
         if learnt:
-            _save_fields(conn, coll)
+            stored.save_fields(conn, coll)
         result = UpsertResult(inserted=inserted, updated=updated, document_ids=[d for d, _ in rows])
         return result, [existing[document_id] for document_id, _ in rows]
 
     def _reindex(self, conn: sqlite3.Connection, collection_id: int) -> None:
         """A new index for a collection, filled from its stored documents."""
         fields = Fields()
-        stored = conn.execute(
+        rows = conn.execute(
             "SELECT id, body FROM documents WHERE collection_id = ? ORDER BY id", (collection_id,)
         ).fetchall()
         coll = Collection(collection_id, fields, uuid.uuid4().hex)
         with self.indexes.writer(coll.index_name, ()) as writer:
-            for rowid, body in stored:
+            for rowid, body in rows:
                 doc, _ = fields.document(rowid, jsonutil.loads(body))
                 writer.add_document(tantivy.Document.from_dict(doc, index.SCHEMA))
-        _save_fields(conn, coll)
+        stored.save_fields(conn, coll)
 
     def _known(self, namespace: str, name: str) -> Collection | None:
         """A collection as last read by this thread's connection, read again once any
@@ -354,34 +282,13 @@ class Engine:
             self._local.version = version
         key = (namespace, name)
         if key not in seen:
-            seen[key] = self._collection(conn, namespace, name)
+            seen[key] = stored.collection(conn, namespace, name)
         coll = seen[key]
         if coll is not None and coll.index_name in self.indexes.unsynced:
             with self._write_lock:
                 if coll.index_name in self.indexes.unsynced:
                     self._put_back(coll.index_name)
         return coll
-
-    def _collection(
-        self, conn: sqlite3.Connection, namespace: str, name: str, *, create: bool = False
-    ) -> Collection | None:
-        row = conn.execute(
-            "SELECT id, attributes, fields, index_name, embedding, vector_seq, vector_base "
-            "FROM collections WHERE namespace = ? AND name = ?",
-            (namespace, name),
-        ).fetchone()
-        if row is not None:
-            embedding = jsonutil.loads(row[4]) if row[4] else None
-            return Collection(row[0], Fields.load(row[1], row[2]), row[3], embedding, *row[5:])
-        if not create:
-            return None
-        coll = Collection(0, Fields(), uuid.uuid4().hex)
-        cursor = conn.execute(
-            "INSERT INTO collections (namespace, name, fields, fts_version, attributes, "
-            "index_name) VALUES (?, ?, '[]', 1, '{}', ?)",
-            (namespace, name, coll.index_name),
-        )
-        return Collection(int(cursor.lastrowid or 0), coll.fields, coll.index_name)
 
     # Reading ------------------------------------------------------------------------------
 
@@ -424,14 +331,6 @@ class Engine:
             facets=plan.facets(search.facets) if search.facets else {},
             left_out=plan.left_out(best[1]) if best else (),
         )
-
-    def _vectors(self, conn: sqlite3.Connection, coll: Collection) -> VectorIndex | None:
-        """The collection's vectors in this process, when it has any."""
-        dimensions = (coll.embedding or {}).get("dimensions")
-        if not isinstance(dimensions, int) or coll.vector_seq == coll.vector_base == 0:
-            return None
-        vectors = self.vectors.index(conn, coll.id, dimensions, coll.vector_seq, coll.vector_base)
-        return vectors if len(vectors) else None
 
     def document(self, namespace: str, collection: str, document_id: str) -> Any:
         coll = self._known(namespace, collection)
@@ -478,11 +377,3 @@ class Engine:
         if coll is None:
             return 0
         return int(self.indexes.get(coll.index_name).searcher().num_docs)
-
-
-def _save_fields(conn: sqlite3.Connection, coll: Collection) -> None:
-    attributes, text = coll.fields.dump()
-    conn.execute(
-        "UPDATE collections SET attributes = ?, fields = ?, index_name = ? WHERE id = ?",
-        (attributes, text, coll.index_name, coll.id),
-    )
