@@ -55,6 +55,7 @@ class Publishing:
         max_published: int = 100,
         documents_in: Callable[[str, str], int] = lambda namespace, collection: 1,
         text_fields: Callable[[str, str], list[str]] = lambda namespace, collection: [],
+        embedding_of: Callable[[str, str], dict[str, Any] | None] = lambda n, c: None,
     ) -> None:
         self.store = store
         self.max_published = max_published
@@ -62,6 +63,7 @@ class Publishing:
         # engine's): the fields a retriever searches by default are the exposed ones of those.
         self.documents_in = documents_in
         self.text_fields = text_fields
+        self.embedding_of = embedding_of  # a collection's embedding settings, if it embeds
         self.public_url = public_url
         self.clock = clock
         self.renderers = renderers
@@ -97,7 +99,8 @@ class Publishing:
             public_api_key=record.public_api_key,
             password_protected=record.password_secret_name is not None,
             warnings=_warnings(record.display_config)
-            + self._collection_warnings(namespace, backend),
+            + self._collection_warnings(namespace, backend)
+            + self._meaning_warnings(namespace, backend, record.display_config),
         )
 
     def _collection_warnings(self, namespace: str, backend: dict[str, Any]) -> list[str]:
@@ -111,6 +114,25 @@ class Publishing:
             f"The collection {collection!r} has no documents yet: the page will find nothing "
             f"until some are added (POST /v1/collections/{collection}/documents, or "
             "retriever-pages import)."
+        ]
+
+    def _meaning_warnings(
+        self, namespace: str, backend: dict[str, Any], display_config: dict[str, Any]
+    ) -> list[str]:
+        """A retriever that would search by meaning over fields its page hides searches by
+        words (a hidden field must never shape a result): say so, and how to change it."""
+        if backend.get("type") != "local" or backend.get("mode") == "keyword":
+            return []
+        embedding = self.embedding_of(namespace, backend["collection"])
+        if embedding is None or embedding["embedder"].get("type") == "provided":
+            return []
+        hidden = [f for f in embedding["fields"] if f not in display_config["exposed_fields"]]
+        if not hidden:
+            return []
+        return [
+            f"The collection {backend['collection']!r} embeds {', '.join(hidden)}, which the "
+            "page does not expose, so this retriever searches by words only: expose them, or "
+            "embed fewer fields (PUT /v1/collections/{name}/embedding)."
         ]
 
     def _texts(self, namespace: str, retriever_id: str) -> TextFields:

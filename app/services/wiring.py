@@ -28,6 +28,7 @@ from app.services.catalog import Catalog
 from app.services.collections import Collections
 from app.services.cookies import UnlockCookies
 from app.services.directory import Directory
+from app.services.embedding import Embedding
 from app.services.interactions import Interactions
 from app.services.keys import OwnerKeys
 from app.services.limits import RateLimiter
@@ -63,6 +64,7 @@ class Services:
     plugins: Plugins
     marketplace: Marketplace
     collections: Collections
+    embedding: Embedding
     typeahead: Typeahead
     catalog: Catalog
     access: Access
@@ -74,6 +76,7 @@ class Services:
     readiness: Readiness
 
     async def aclose(self) -> None:
+        await self.embedding.aclose()
         await self.upstream.aclose()
         self.engine.close()
         self.store.close()
@@ -144,11 +147,13 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
             settings.max_published_per_namespace,
             engine.count,
             engine.text_fields,
+            engine.embedding,
         ),
         publish_state=PublishState(store, settings.max_published_per_namespace),
         plugins=Plugins(store, clock, catalog.forget),
         marketplace=Marketplace(store, clock),
         collections=Collections(engine, store),
+        embedding=Embedding(engine, embedders),
         typeahead=Typeahead(engine),
         catalog=catalog,
         access=access,

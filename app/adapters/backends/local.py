@@ -37,6 +37,8 @@ class LocalBackend:
         stored = self.engine.embedding(query.namespace, config.collection)
         if stored is None or stored.get("embedder", {}).get("type") == PROVIDED:
             return None
+        if not set(stored["fields"]) <= set(query.exposed):
+            return None  # a hidden field never shapes a result (publishing says so)
         embedder = self.embedders.of(stored["embedder"], query.namespace)
         [vector] = await embedder.embed([text], "query")
         return vector, 1.0 if config.mode == "semantic" else config.semantic_ratio
