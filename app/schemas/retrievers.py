@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from app.schemas.base import (
     NAMESPACE,
@@ -57,6 +57,18 @@ class LocalBackendConfig(Model):
         description="In hybrid mode, how much meaning weighs against words: 0 is words "
         "only, 1 meaning only.",
     )
+    semantic_ratio_bounds: list[float] | None = Field(
+        default=None,
+        description="[lowest, highest]: lets a search choose its own semantic_ratio within "
+        "these bounds (execute's `semantic_ratio`); without them a search may not.",
+    )
+
+    @field_validator("semantic_ratio_bounds")
+    @classmethod
+    def _bounds(cls, bounds: list[float] | None) -> list[float] | None:
+        if bounds is not None and (len(bounds) != 2 or not 0 <= bounds[0] <= bounds[1] <= 1):
+            raise ValueError("semantic_ratio_bounds must be [lowest, highest], from 0 to 1")
+        return bounds
 
 
 class MixpeekBackendConfig(Model):

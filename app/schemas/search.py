@@ -39,6 +39,7 @@ class SearchRequest:
     page_number: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
     similar_to: str | None = None  # a document id: its neighbours, ranked by likeness
+    semantic_ratio: float | None = None  # the search's own weight of meaning, where allowed
     skip_cache: bool = False
 
     @property

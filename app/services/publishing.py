@@ -32,6 +32,7 @@ from app.schemas.publishing import (
     UpdatePublishedRetrieverRequest,
 )
 from app.schemas.stages import retriever_config, retriever_metadata
+from app.services import publish_warnings as warnings
 from app.services.backend_checks import (
     TextFields,
     check_engine_features,
@@ -99,41 +100,22 @@ class Publishing:
             public_api_key=record.public_api_key,
             password_protected=record.password_secret_name is not None,
             warnings=_warnings(record.display_config)
-            + self._collection_warnings(namespace, backend)
-            + self._meaning_warnings(namespace, backend, record.display_config),
+            + self._backend_warnings(namespace, backend, record.display_config),
         )
 
-    def _collection_warnings(self, namespace: str, backend: dict[str, Any]) -> list[str]:
-        """A page over a collection with no documents finds nothing: say so when published."""
+    def _backend_warnings(
+        self, namespace: str, backend: dict[str, Any], display_config: dict[str, Any]
+    ) -> list[str]:
         if backend.get("type") != "local":
             return []
         collection = backend["collection"]
-        if self.documents_in(namespace, collection) > 0:
-            return []
-        return [
-            f"The collection {collection!r} has no documents yet: the page will find nothing "
-            f"until some are added (POST /v1/collections/{collection}/documents, or "
-            "retriever-pages import)."
-        ]
-
-    def _meaning_warnings(
-        self, namespace: str, backend: dict[str, Any], display_config: dict[str, Any]
-    ) -> list[str]:
-        """A retriever that would search by meaning over fields its page hides searches by
-        words (a hidden field must never shape a result): say so, and how to change it."""
-        if backend.get("type") != "local" or backend.get("mode") == "keyword":
-            return []
-        embedding = self.embedding_of(namespace, backend["collection"])
-        if embedding is None or embedding["embedder"].get("type") == "provided":
-            return []
-        hidden = [f for f in embedding["fields"] if f not in display_config["exposed_fields"]]
-        if not hidden:
-            return []
-        return [
-            f"The collection {backend['collection']!r} embeds {', '.join(hidden)}, which the "
-            "page does not expose, so this retriever searches by words only: expose them, or "
-            "embed fewer fields (PUT /v1/collections/{name}/embedding)."
-        ]
+        return warnings.of_collection(
+            collection,
+            self.documents_in(namespace, collection),
+            backend,
+            self.embedding_of(namespace, collection),
+            display_config["exposed_fields"],
+        )
 
     def _texts(self, namespace: str, retriever_id: str) -> TextFields:
         """The text fields the retriever's default search fields are chosen from, read before

@@ -269,8 +269,29 @@ def search_request(retriever: PublicRetriever, body: ExecuteRequest | bytes) -> 
         page_number=page_number,
         page_size=page_size,
         similar_to=body.similar_to,
+        semantic_ratio=_semantic_ratio(body, retriever.backend),
         skip_cache=body.skip_cache,
     )
+
+
+def _semantic_ratio(body: ExecuteRequest, backend: Any) -> float | None:
+    """A search's own `semantic_ratio`, within the bounds its publisher allows (a 422
+    otherwise, saying why)."""
+    ratio = body.semantic_ratio
+    if ratio is None:
+        return None
+    bounds = getattr(backend, "semantic_ratio_bounds", None)
+    if bounds is None or getattr(backend, "mode", "keyword") == "keyword":
+        raise invalid(
+            "semantic_ratio",
+            "left out for this retriever",
+            "semantic_ratio: this retriever does not let a search choose how much meaning "
+            "weighs (its publisher allows it with backend.semantic_ratio_bounds).",
+        )
+    low, high = bounds
+    if not low <= ratio <= high:
+        raise invalid("semantic_ratio", f"a number from {low} to {high}")
+    return ratio
 
 
 def words_kept(text: str, left_out: list[str]) -> list[str]:

@@ -176,3 +176,44 @@ def test_collections_in_postgresql_refuse_to_embed_by_name(
         response = client.put(EMBEDDING, headers=owner_headers(), json={"fields": ["title"]})
         assert response.status_code == 422, response.text
         assert "embedding" in response.json()["error"]["message"]
+
+
+def _ask(client: TestClient, name: str, **body: Any) -> Any:
+    return client.post(
+        f"/v1/public/retrievers/{name}/execute", json={"inputs": {"query": "couch"}, **body}
+    )
+
+
+def test_a_search_chooses_its_weight_of_meaning_only_within_the_publishers_bounds(
+    client: TestClient,
+) -> None:
+    client.put(EMBEDDING, headers=owner_headers(), json={"fields": ["title", "description"]})
+    _ready(client)
+    _publish(client, "fixed", ["title", "description"])
+    _publish(client, "free", ["title", "description"], semantic_ratio_bounds=[0, 1])
+    _publish(client, "narrow", ["title", "description"], semantic_ratio_bounds=[0.2, 0.8])
+    refused = _ask(client, "fixed", semantic_ratio=0.3)
+    assert refused.status_code == 422, refused.text
+    assert "semantic_ratio_bounds" in refused.json()["error"]["message"]
+    words_only = _ask(client, "free", semantic_ratio=0)
+    assert words_only.json()["documents"] == []
+    by_meaning = _ask(client, "free", semantic_ratio=1)
+    assert by_meaning.json()["documents"][0]["document_id"] == "sofa"
+    outside = _ask(client, "narrow", semantic_ratio=0.9)
+    assert outside.status_code == 422, outside.text
+    assert "0.2 to 0.8" in outside.text
+    assert _ask(client, "narrow", semantic_ratio=1.5).status_code == 422
+
+
+def test_publisher_bounds_on_the_weight_of_meaning_are_checked(client: TestClient) -> None:
+    for bounds in ([0.5], [0.8, 0.2], [0, 2]):
+        response = client.post(
+            "/v1/retrievers",
+            headers=owner_headers(),
+            json={
+                "retriever_name": "odd",
+                "backend": {**local_backend(), "semantic_ratio_bounds": bounds},
+            },
+        )
+        assert response.status_code == 422, response.text
+        assert "semantic_ratio_bounds" in response.text

@@ -41,6 +41,8 @@ class LocalBackend:
             return None  # a hidden field never shapes a result (publishing says so)
         embedder = self.embedders.of(stored["embedder"], query.namespace)
         [vector] = await embedder.embed([text], "query")
+        if query.search.semantic_ratio is not None:
+            return vector, query.search.semantic_ratio
         return vector, 1.0 if config.mode == "semantic" else config.semantic_ratio
 
     async def document(
