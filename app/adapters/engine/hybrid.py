@@ -18,8 +18,8 @@ import numpy as np
 import numpy.typing as npt
 from tantivy import Occur, Query
 
-from app.adapters.engine.index import by_rowid
-from app.adapters.engine.reading import Plan, all_of, any_of
+from app.adapters.engine.index import SCHEMA
+from app.adapters.engine.reading import Plan, all_of
 from app.adapters.engine.results import Search
 from app.adapters.engine.vectors import VectorIndex
 from app.adapters.engine.words import SIMILAR_RESULTS
@@ -45,12 +45,19 @@ def page(plan: Plan, index: VectorIndex, search: Search) -> list[tuple[int, floa
         return plan.ranked_within(found, nearest, search.limit, search.offset, search.sort)
     wanted = search.offset + search.limit + MEANING_RESULTS
     by_words = plan.page(wanted, 0, None)
-    matched = plan.query  # the words' matches within the filters
+    matched, by_words_total = plan.query, plan.total  # the words' matches within the filters
+    near_ids = [rowid for rowid, _ in nearest]
     together = Query.boolean_query(
-        [(Occur.Should, matched), (Occur.Should, _one_of(filters, [r for r, _ in nearest]))]
+        [(Occur.Should, matched), (Occur.Should, _one_of(filters, near_ids))]
     )
     fused = fuse(by_words, nearest, ratio)
-    return plan.ranked_within(together, fused, search.limit, search.offset, search.sort)
+    if search.sort is not None:
+        return plan.ranked_within(together, fused, search.limit, search.offset, search.sort)
+    # The total without counting the union's every match again (all the words' ones): those
+    # near in meaning that are not among them, counted within the hundred.
+    both = plan.count(all_of([matched, _one_of(filters, near_ids)], [])) if near_ids else 0
+    plan.query, plan.total = together, by_words_total + len(near_ids) - both
+    return fused[search.offset : search.offset + search.limit]
 
 
 def similar(plan: Plan, index: VectorIndex, rowid: int, search: Search) -> list[tuple[int, float]]:
@@ -94,7 +101,7 @@ def _one_of(filters: Query, rowids: list[int]) -> Query:
     """Exactly these documents (which the filters let through already)."""
     if not rowids:
         return Query.empty_query()
-    return all_of([filters, any_of([by_rowid(rowid) for rowid in rowids])], [])
+    return all_of([filters, Query.term_set_query(SCHEMA, "rowid", rowids)], [])
 
 
 def _pairs(

@@ -141,7 +141,7 @@ class Plan:
         exactly them, for the total and the facets; `ranked` is their order, unless `sort`."""
         self.query, self.total = query, 0
         if sort is None:
-            self.total = _count(self.searcher.search(query, 1, count=True))
+            self.total = self.count(query)
             return ranked[offset : offset + limit]
         column = self.fields.sort_column(sort.field)
         if column is None:
@@ -151,6 +151,9 @@ class Plan:
         page: list[tuple[int, float]] = []
         self._read(self._tiers(query, column, by, self._in_order), limit, offset, page)
         return page
+
+    def count(self, query: Query) -> int:
+        return _count(self.searcher.search(query, 1, count=True))
 
     def rowids(self, query: Query) -> list[int]:
         """Every document the query matches, by row id."""
