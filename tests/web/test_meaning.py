@@ -217,3 +217,24 @@ def test_publisher_bounds_on_the_weight_of_meaning_are_checked(client: TestClien
         )
         assert response.status_code == 422, response.text
         assert "semantic_ratio_bounds" in response.text
+
+
+def test_find_similar_is_by_meaning_only_where_every_embedded_field_is_exposed(
+    client: TestClient,
+) -> None:
+    client.put(EMBEDDING, headers=owner_headers(), json={"fields": ["title", "description"]})
+    _upload(client, [{"document_id": "chair", "title": "Armchair", "description": "Soft seat."}])
+    _ready(client)
+    _publish(client, "shop", ["title", "description"])
+    backend = {**local_backend(), "search_fields": ["title"]}
+    publish_backend(client, "titles", backend, _config(["title"]))
+
+    def similar(name: str) -> list[str]:
+        response = client.post(
+            f"/v1/public/retrievers/{name}/execute", json={"inputs": {}, "similar_to": "sofa"}
+        )
+        assert response.status_code == 200, response.text
+        return [document["document_id"] for document in response.json()["documents"]]
+
+    assert similar("shop")[0] == "chair"  # nearest in meaning
+    assert similar("titles") == []  # by the title's words: no other title shares one

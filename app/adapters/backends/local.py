@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from app.adapters.backends import Page, Query
@@ -13,6 +14,13 @@ from app.schemas.retrievers import LocalBackendConfig
 
 QUERY_INPUT = "query"
 PROVIDED = "provided"  # an embedder that makes no vector from text
+
+
+@dataclass(frozen=True)
+class Meaning:
+    allowed: bool = False  # the collection's vectors may rank results (find similar too)
+    vector: Any = None  # the text query's, when there is one
+    ratio: float = 0.0
 
 
 class LocalBackend:
@@ -27,23 +35,27 @@ class LocalBackend:
             return self._search(query, meaning)
         return await in_thread(self._search, query, meaning)
 
-    async def _meaning(self, query: Query) -> tuple[Any, float] | None:
-        """The text query's vector and the weight of meaning, when the retriever searches by
-        meaning and its collection embeds with a model that reads text."""
+    async def _meaning(self, query: Query) -> Meaning:
+        """Whether the collection's vectors may rank this search (the retriever searches by
+        meaning, and its page exposes every field they were made from: a hidden field never
+        shapes a result, publishing says so), and the text query's vector when there is one
+        and a model that reads text."""
         config: LocalBackendConfig = query.backend
-        text = query.search.inputs.get(QUERY_INPUT)
-        if config.mode == "keyword" or not isinstance(text, str) or not text.strip():
-            return None
         stored = self.engine.embedding(query.namespace, config.collection)
-        if stored is None or stored.get("embedder", {}).get("type") == PROVIDED:
-            return None
-        if not set(stored["fields"]) <= set(query.exposed):
-            return None  # a hidden field never shapes a result (publishing says so)
+        if config.mode == "keyword" or stored is None:
+            return Meaning()
+        provided = stored["embedder"].get("type") == PROVIDED
+        if not provided and not set(stored["fields"]) <= set(query.exposed):
+            return Meaning()
+        text = query.search.inputs.get(QUERY_INPUT)
+        if provided or not isinstance(text, str) or not text.strip():
+            return Meaning(allowed=True)
         embedder = self.embedders.of(stored["embedder"], query.namespace)
         [vector] = await embedder.embed([text], "query")
-        if query.search.semantic_ratio is not None:
-            return vector, query.search.semantic_ratio
-        return vector, 1.0 if config.mode == "semantic" else config.semantic_ratio
+        ratio = query.search.semantic_ratio
+        if ratio is None:
+            ratio = 1.0 if config.mode == "semantic" else config.semantic_ratio
+        return Meaning(allowed=True, vector=vector, ratio=ratio)
 
     async def document(
         self, namespace: str, backend: Any, document_id: str
@@ -52,7 +64,7 @@ class LocalBackend:
         body = self.engine.document(namespace, config.collection, document_id)
         return None if body is None else {**body, "document_id": document_id}
 
-    def _search(self, query: Query, meaning: tuple[Any, float] | None = None) -> Page:
+    def _search(self, query: Query, meaning: Meaning) -> Page:
         config: LocalBackendConfig = query.backend
         asked = query.search
         text = asked.inputs.get(QUERY_INPUT) or ""
@@ -73,8 +85,9 @@ class LocalBackend:
                 sort=asked.sort,
                 similar_to=asked.similar_to,
                 highlight=[f for f in config.search_fields if f in query.exposed],
-                vector=meaning[0] if meaning else None,
-                semantic_ratio=meaning[1] if meaning else 0.0,
+                meaning=meaning.allowed,
+                vector=meaning.vector,
+                semantic_ratio=meaning.ratio,
             )
             result = self.engine.search(query.namespace, config.collection, search)
         except LookupError:

@@ -307,7 +307,7 @@ class Engine(CollectionVectors):
             if like is None:
                 raise LookupError(similar_to)
         searcher = self.indexes.get(coll.index_name).searcher()
-        vectors = self._vectors(conn, coll)
+        vectors = self._vectors(conn, coll) if search.meaning else None
         by_meaning = vectors is not None and (search.vector is not None or like is not None)
         plan = reading.Plan(coll.fields, searcher, search, None if by_meaning else like)
         if vectors is not None and like is not None:

@@ -68,3 +68,4 @@ class Search:
     # vectors of that length searches by words.
     vector: Sequence[float] | None = None
     semantic_ratio: float = 0.5
+    meaning: bool = True  # whether the collection's vectors may rank at all (find similar too)
