@@ -13,7 +13,7 @@ asks). Milliseconds, one query at a time, one thread each.
 
 `--quick` takes the first 16,384 vectors only (under a minute); the full run adds the million,
 whose index is built once (11.5 minutes on two shared cores) and kept in `.bench/vectors` for
-the runs after (`--rebuild` to build it again): then a full run takes about six minutes. A cell
+the runs after (`--rebuild` to build it again): then a full run takes about five minutes. A cell
 too slow to time every query (the exact scan at a million) stops after 10 s. `--wide` also
 builds the other graphs at a million (an hour more).
 """
