@@ -6,9 +6,13 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from app.errors import AppError
 from app.settings import ENV_PREFIX, Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from app.services.wiring import Services
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -168,15 +172,40 @@ def cmd_keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _embed(services: Services, namespace: str, collection: str, show: bool) -> None:
+    """Make the vectors a collection's documents lack, with progress."""
+    import time
+
+    import anyio
+
+    started = time.monotonic()
+
+    def progress(done: int, total: int) -> None:
+        if show:
+            rate = done / max(time.monotonic() - started, 1e-6)
+            print(
+                f"\r{collection}: embedded {done:,} of {total:,}  {rate:,.0f} documents/s",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    made = anyio.run(services.embedding.fill, namespace, collection, progress)
+    if show:
+        print(file=sys.stderr)
+    print(f"Embedded {made:,} documents in {time.monotonic() - started:.1f}s.")
+
+
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     import time
     from pathlib import Path
 
-    from app.adapters.engine import open_engine
-    from app.adapters.store import Store
+    import anyio
+
     from app.schemas.base import COLLECTION_NAME, COLLECTION_NAME_RULE
     from app.services.importing import ImportOptionsError, detect_format, import_file
     from app.services.keys import check_namespace
+    from app.services.wiring import build_services
 
     path = Path(args.file)
     if not path.is_file():
@@ -205,8 +234,8 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
                 flush=True,
             )
 
-    store = Store(settings.effective_database_url)
-    engine = open_engine(settings.data_dir, store)
+    services = build_services(settings)
+    engine = services.engine
     try:
         report = import_file(
             engine,
@@ -219,19 +248,20 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
             separator=args.separator,
         )
         total = engine.count(args.namespace, args.collection)
+        if show:
+            print(file=sys.stderr)
+        elapsed = time.monotonic() - started
+        print(
+            f"Imported {report.imported:,} rows into {args.namespace}/{args.collection} "
+            f"in {elapsed:.1f}s ({total:,} documents in the collection)."
+        )
+        if engine.embedding(args.namespace, args.collection) is not None:
+            _embed(services, args.namespace, args.collection, show)
     except ImportOptionsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     finally:
-        engine.close()
-        store.close()
-    if show:
-        print(file=sys.stderr)
-    elapsed = time.monotonic() - started
-    print(
-        f"Imported {report.imported:,} rows into {args.namespace}/{args.collection} "
-        f"in {elapsed:.1f}s ({total:,} documents in the collection)."
-    )
+        anyio.run(services.aclose)
     if report.without_id:
         print(
             f"{report.without_id:,} rows had no document_id and were given new ids: importing "

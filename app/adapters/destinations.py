@@ -85,34 +85,35 @@ class DestinationPolicy:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         return self.allows(address, parts.hostname or "", port)
 
-    def check_url(self, url: str) -> None:
-        """Refuse (422) an upstream URL that is not a plain http(s) URL to an allowed place."""
+    def check_url(self, url: str, field: str = FIELD) -> None:
+        """Refuse (422, naming `field`) an upstream URL that is not a plain http(s) URL to an
+        allowed place."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise invalid(FIELD, "an http(s) URL", f"{FIELD} must be an http(s) URL with a host.")
+            raise invalid(field, "an http(s) URL", f"{field} must be an http(s) URL with a host.")
         if parts.username is not None or parts.password is not None:
-            raise invalid(FIELD, "no user:password@", f"{FIELD} must not carry a user or password.")
+            raise invalid(field, "no user:password@", f"{field} must not carry a user or password.")
         if parts.query or parts.fragment:
-            raise invalid(FIELD, "no query or fragment", f"{FIELD} must not carry ?query or #.")
+            raise invalid(field, "no query or fragment", f"{field} must not carry ?query or #.")
         host = parts.hostname
         try:
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError:
-            raise invalid(FIELD, "a valid port", f"{FIELD} has a port out of range.") from None
+            raise invalid(field, "a valid port", f"{field} has a port out of range.") from None
         literal = _literal(host)
         if literal is None and (not HOST_NAME.fullmatch(host) or NUMERIC_HOST.fullmatch(host)):
             # Decimal, octal or hex forms of an address (2130706433, 0x7f000001) and the like.
             raise invalid(
-                FIELD, "a host name or a plain IP address", f"{FIELD} has a host ({host[:60]!r}) "
+                field, "a host name or a plain IP address", f"{field} has a host ({host[:60]!r}) "
                 "that is neither a host name nor a plain IP address.",
             )  # fmt: skip
         addresses = [literal] if literal is not None else _resolve(host, port)
         for address in addresses:
             if not self.allows(address, host, port):
                 raise invalid(
-                    FIELD,
+                    field,
                     "a public address, or one in RETRIEVER_PAGES_UPSTREAM_ALLOW",
-                    f"{FIELD} reaches {address}, an internal address (loopback, private, "
+                    f"{field} reaches {address}, an internal address (loopback, private, "
                     "link-local or reserved); an operator can allow it with "
                     "RETRIEVER_PAGES_UPSTREAM_ALLOW.",
                 )

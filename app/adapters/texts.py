@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 
@@ -36,3 +36,9 @@ def text_of(value: Any) -> str | None:
     if isinstance(value, list):
         return " ".join(item for item in value if isinstance(item, str))
     return None
+
+
+def joined(body: Mapping[str, Any], fields: Sequence[str]) -> str:
+    """The text of these fields of a document, in order, as one passage (what is embedded)."""
+    parts = (text_of(body.get(name)) for name in fields)
+    return ". ".join(part for part in parts if part)

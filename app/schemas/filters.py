@@ -203,3 +203,11 @@ def _case(raw: dict[str, Any], where: str, inherited: bool) -> bool:
     if not isinstance(value, bool):
         raise _must(f"{where}.case_sensitive", "true or false")
     return value
+
+
+def as_mixpeek(node: Filter) -> dict[str, Any]:
+    """The tree as Mixpeek's JSON, in its long form, for a backend that passes it on."""
+    if isinstance(node, Group):
+        return {node.kind: [as_mixpeek(child) for child in node.children]}
+    written = {"field": node.field, "operator": node.operator, "value": node.value}
+    return {**written, "case_sensitive": True} if node.case_sensitive else written

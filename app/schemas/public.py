@@ -67,8 +67,17 @@ class ExecuteRequest(OpenModel):
     similar_to: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = Field(
         default=None,
         description="A document id: answer the documents most like it (it excluded, at most "
-        "20, within the filters), ranked by the words it is about over the search fields "
-        "(rare and repeated ones). No text input is needed. The embedded engine only.",
+        "20, within the filters): nearest in meaning when its collection embeds, else ranked "
+        "by the words it is about over the search fields (rare and repeated ones). No text "
+        "input is needed. The embedded engine only.",
+    )
+    semantic_ratio: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="How much meaning weighs against words in this search (0: words only, "
+        "1: meaning only), for a retriever whose publisher lets a search choose "
+        "(`backend.semantic_ratio_bounds`), within those bounds; refused otherwise.",
     )
     # The SDK sends these as false; true asks for what no backend here has (stored blobs,
     # vectors), so it is refused rather than quietly ignored.

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from app.schemas.base import (
     NAMESPACE,
@@ -43,6 +43,32 @@ class LocalBackendConfig(Model):
     # True when the server chose search_fields (a stage that named none): they are then the
     # collection's text fields that the page exposes, chosen again when those change.
     default_search_fields: bool = False
+    mode: Literal["keyword", "semantic", "hybrid"] = Field(
+        default="hybrid",
+        description="How the text query finds documents: by its words (keyword), by meaning "
+        "(semantic: the documents nearest to the query's vector), or both, fused (hybrid). "
+        "Meaning needs a collection that embeds (PUT /v1/collections/{name}/embedding); "
+        "until it does, every mode searches by words.",
+    )
+    semantic_ratio: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="In hybrid mode, how much meaning weighs against words: 0 is words "
+        "only, 1 meaning only.",
+    )
+    semantic_ratio_bounds: list[float] | None = Field(
+        default=None,
+        description="[lowest, highest]: lets a search choose its own semantic_ratio within "
+        "these bounds (execute's `semantic_ratio`); without them a search may not.",
+    )
+
+    @field_validator("semantic_ratio_bounds")
+    @classmethod
+    def _bounds(cls, bounds: list[float] | None) -> list[float] | None:
+        if bounds is not None and (len(bounds) != 2 or not 0 <= bounds[0] <= bounds[1] <= 1):
+            raise ValueError("semantic_ratio_bounds must be [lowest, highest], from 0 to 1")
+        return bounds
 
 
 class MixpeekBackendConfig(Model):

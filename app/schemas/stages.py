@@ -4,9 +4,12 @@ A retriever here is one backend; Mixpeek's SDK describes a retriever as `collect
 plus a pipeline of `stages`. Each backend reads as one stage, and a create request in the SDK's
 shape maps back to a backend when its stages are ones this server can run:
 
-- `full_text_search` (or Mixpeek's `feature_search`): the `local` backend, the embedded engine
-  over the one collection in `collection_identifiers`, searching `parameters.fields` (by
+- `full_text_search`: the `local` backend, the embedded engine over the one collection in
+  `collection_identifiers`, searching `parameters.fields` by their words (`mode: keyword`; by
   default, the collection's text fields that the page exposes: `default_search_fields`);
+- `feature_search` (Mixpeek's search over embeddings): the same, searching by meaning and by
+  words (`parameters.mode`: `hybrid`, the default, or `semantic`; `parameters.semantic_ratio`,
+  0.5 unless given; `parameters.fusion`: `rrf`, the only one);
 - `mixpeek_retriever`: the `mixpeek` backend, a Mixpeek-compatible upstream (`parameters`:
   `base_url`, `retriever_id`, `namespace`, `api_key_secret_name`).
 
@@ -22,7 +25,10 @@ from app.errors import invalid
 from app.schemas.retrievers import MAX_SEARCH_FIELDS
 
 SEARCH_STAGE = "full_text_search"
-SEARCH_STAGE_ALIASES = (SEARCH_STAGE, "feature_search")
+MEANING_STAGE = "feature_search"
+SEARCH_STAGE_ALIASES = (SEARCH_STAGE, MEANING_STAGE)
+MEANING_MODES = ("hybrid", "semantic")
+FUSIONS = ("rrf",)
 UPSTREAM_STAGE = "mixpeek_retriever"
 SUPPORTED_STAGES = (*SEARCH_STAGE_ALIASES, UPSTREAM_STAGE)
 _UPSTREAM_KEYS = ("base_url", "retriever_id", "namespace", "api_key_secret_name")
@@ -32,7 +38,11 @@ def stages_of(backend: dict[str, Any]) -> list[dict[str, Any]]:
     """The backend as the SDK's `StageConfigOutput` list (one stage)."""
     if backend.get("type") == "local":
         parameters: dict[str, Any] = {"fields": list(backend.get("search_fields") or [])}
-        return [_stage(SEARCH_STAGE, "filter", parameters)]
+        mode = backend.get("mode", "hybrid")
+        if mode == "keyword":
+            return [_stage(SEARCH_STAGE, "filter", parameters)]
+        parameters.update(mode=mode, semantic_ratio=backend.get("semantic_ratio", 0.5))
+        return [_stage(MEANING_STAGE, "filter", {**parameters, "fusion": "rrf"})]
     parameters = {key: backend.get(key) for key in _UPSTREAM_KEYS}
     return [_stage(UPSTREAM_STAGE, "apply", parameters)]
 
@@ -64,7 +74,11 @@ def retriever_metadata(backend: dict[str, Any]) -> dict[str, Any]:
         metadata["collections"] = [
             {"collection_name": backend["collection"], "search_fields": backend["search_fields"]}
         ]
-        metadata["capabilities"].update(full_text_search=True, prefix_search=True)
+        metadata["capabilities"].update(
+            full_text_search=True,
+            prefix_search=True,
+            semantic_search=backend.get("mode", "hybrid") != "keyword",
+        )
     return metadata
 
 
@@ -124,6 +138,7 @@ def backend_of(
             "exactly one collection of this server",
             "collection_identifiers: full_text_search runs over exactly one collection.",
         )
+    how = _mode(stage_id, parameters)
     fields = parameters.get("fields") or parameters.get("search_fields")
     if not fields:
         fields = text_fields(collections[0])[:MAX_SEARCH_FIELDS]
@@ -140,8 +155,32 @@ def backend_of(
             "collection": collections[0],
             "search_fields": fields,
             "default_search_fields": True,
+            **how,
         }
-    return {"type": "local", "collection": collections[0], "search_fields": fields}
+    return {"type": "local", "collection": collections[0], "search_fields": fields, **how}
+
+
+def _mode(stage_id: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """How a search stage finds documents: by words (`full_text_search`), or by meaning and
+    words (`feature_search`); a 422 naming a parameter this server cannot honour."""
+    where = "stages[0].config.parameters"
+    if stage_id == SEARCH_STAGE:
+        return {"mode": "keyword"}
+    mode = parameters.get("mode", "hybrid")
+    if mode not in MEANING_MODES:
+        raise invalid(f"{where}.mode", f"one of {', '.join(MEANING_MODES)}")
+    fusion = parameters.get("fusion", "rrf")
+    if fusion not in FUSIONS:
+        raise invalid(
+            f"{where}.fusion",
+            "rrf",
+            f"{where}.fusion: {str(fusion)[:40]!r} is not a fusion this server runs; "
+            "results by meaning and by words are fused by reciprocal rank (rrf).",
+        )
+    ratio = parameters.get("semantic_ratio", 0.5)
+    if isinstance(ratio, bool) or not isinstance(ratio, int | float) or not 0 <= ratio <= 1:
+        raise invalid(f"{where}.semantic_ratio", "a number from 0 to 1")
+    return {"mode": mode, "semantic_ratio": float(ratio)}
 
 
 def kept_stages(backend: dict[str, Any]) -> list[dict[str, Any]]:
@@ -149,5 +188,6 @@ def kept_stages(backend: dict[str, Any]) -> list[dict[str, Any]]:
     server chose left out, to be chosen again."""
     stages = stages_of(backend)
     if backend.get("default_search_fields"):
-        stages[0]["config"]["parameters"] = {}
+        parameters = stages[0]["config"]["parameters"]
+        stages[0]["config"]["parameters"] = {k: v for k, v in parameters.items() if k != "fields"}
     return stages

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from app import jsonutil
+from app.schemas.search import Results
 
 SWEEP_SECONDS = 1.0
 
@@ -30,13 +31,13 @@ class AnswerCache:
         self.counter = counter  # told hit (True) or miss (False), for the metrics
         self.now = now
         self.bytes = 0
-        self._answers: OrderedDict[bytes, tuple[float, int, dict[str, Any]]] = OrderedDict()
+        self._answers: OrderedDict[bytes, tuple[float, int, Results]] = OrderedDict()
         self._swept = now()
 
     def __len__(self) -> int:
         return len(self._answers)
 
-    def get(self, key: Any) -> dict[str, Any] | None:
+    def get(self, key: Any) -> Results | None:
         """The answer stored under `key` (any JSON-able value), unless it has expired."""
         name = _normalised(key)
         entry = self._answers.get(name)
@@ -49,7 +50,7 @@ class AnswerCache:
         self._answers.move_to_end(name)
         return entry[2]
 
-    def put(self, key: Any, answer: dict[str, Any], ttl: float) -> None:
+    def put(self, key: Any, answer: Results, ttl: float) -> None:
         name = _normalised(key)
         size = len(jsonutil.dumps(answer))
         if name in self._answers:

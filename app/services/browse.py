@@ -3,7 +3,7 @@ results with the counts the panel shows.
 
 What a page offers is read from the collection itself: the values of each candidate field are
 counted once over every document (kept for a minute per retriever version), and each field is
-offered as values, as a range of numbers, or not at all (`rendering.filters.classify`). The
+offered as values, as a range of numbers, or not at all (`rendering.facets.classify`). The
 counts beside each value are "disjunctive", as shoppers expect: a field's counts ignore that
 field's own picks, so ticking one brand still shows how many the others would add. That takes
 one more read per field with picks; the page counts as one search against the rate limits.
@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app.errors import AppError, StoreUnavailable
 from app.rendering.cards import description_field, label_of, thumbnail_field, title_field
-from app.rendering.filters import Choices, FilterField, Selection, classify, sort_options, tree
-from app.schemas.public import MAX_FACETS, ExecuteRequest, OffsetPagination, SortField
+from app.rendering.facets import Choices, RangeFacet, Selection, ValuesFacet, classify, sort_options
+from app.schemas.public import MAX_FACETS
+from app.schemas.search import FacetCount, SearchRequest, Sort
 from app.services.access import Caller
 from app.services.catalog import PublicRetriever
 from app.services.query import FULL_TEXT_INPUT, Answer, PublicQuery
@@ -28,10 +29,10 @@ CHOICES_SECONDS = 60.0
 FILTERS_EXTENSION = "filters"
 
 
-@dataclass
+@dataclass(frozen=True)
 class PageResult:
     answer: Answer
-    counts: dict[str, list[tuple[Any, int]]] = field(default_factory=dict)
+    counts: dict[str, list[FacetCount]] = field(default_factory=dict)  # the panel's
 
 
 class Browse:
@@ -67,14 +68,14 @@ class Browse:
         left_out |= {i.field_name for i in display.inputs}
         offered = display.exposed_fields if named is None else named
         candidates = [name for name in offered if name not in left_out]
-        counted: dict[str, list[tuple[Any, int]]] = {}
+        counted: dict[str, list[FacetCount]] = {}
         total = 0
         for start in range(0, len(display.exposed_fields), MAX_FACETS):
             chunk = tuple(display.exposed_fields[start : start + MAX_FACETS])
             page = await self.query.read_one(retriever, facets=chunk)
             total = page.total or 0
-            counted.update(_pairs(page.facets or {}))
-        fields: list[FilterField] = []
+            counted.update(page.facets or {})
+        facets: list[ValuesFacet | RangeFacet] = []
         numbers: list[tuple[str, str]] = []
         dates: list[tuple[str, str]] = []
         for name in display.exposed_fields:
@@ -87,21 +88,21 @@ class Browse:
             if date:
                 dates.append((name, label))
             if offer is not None and name in candidates:
-                if offer.kind == "range":
+                if isinstance(offer, RangeFacet):
                     offer = await self._bounds(retriever, offer)
-                fields.append(offer)
+                facets.append(offer)
         if named is not None:
-            fields.sort(key=lambda spec: named.index(spec.name))
-        return Choices(tuple(fields), sort_options(numbers, dates))
+            facets.sort(key=lambda facet: named.index(facet.name))
+        return Choices(tuple(facets), sort_options(numbers, dates))
 
-    async def _bounds(self, retriever: PublicRetriever, spec: FilterField) -> FilterField:
-        """A range field with the lowest and highest values of the collection."""
+    async def _bounds(self, retriever: PublicRetriever, facet: RangeFacet) -> RangeFacet:
+        """A range facet with the lowest and highest values of the collection."""
         ends = []
         for direction in ("asc", "desc"):
-            page = await self.query.read_one(retriever, sort=(spec.name, direction))
-            value = page.documents[0].get(spec.name) if page.documents else None
+            page = await self.query.read_one(retriever, sort=Sort(facet.name, direction))
+            value = page.documents[0].get(facet.name) if page.documents else None
             ends.append(float(value) if isinstance(value, int | float) else None)
-        return FilterField(spec.name, spec.label, "range", low=ends[0], high=ends[1])
+        return RangeFacet(facet.name, facet.label, low=ends[0], high=ends[1])
 
     async def search(
         self,
@@ -118,44 +119,29 @@ class Browse:
         query stays in the page's URL for the way back, and out of the search."""
         if chosen.similar_to:
             inputs = {name: value for name, value in inputs.items() if name != FULL_TEXT_INPUT}
-        values = [spec.name for spec in choices.fields if spec.kind == "values"]
-        sort = (
-            [SortField(field=chosen.sort.field, direction=chosen.sort.direction)]
-            if chosen.sort
-            else None
+        request = SearchRequest(
+            inputs=inputs,
+            filters=chosen.tree(),
+            facets=choices.counted[:MAX_FACETS],
+            sort=chosen.sort.sort if chosen.sort else None,
+            page_number=page,
+            page_size=page_size,
+            similar_to=chosen.similar_to,
         )
-        answer = await self.query.run(
-            retriever,
-            caller,
-            ExecuteRequest(
-                inputs=inputs,
-                filters=tree(chosen, choices),
-                pagination=OffsetPagination(page_number=page, page_size=page_size),
-                facets=values[:MAX_FACETS] or None,
-                sort=sort,
-                similar_to=chosen.similar_to,
-            ),
-        )
-        counts = _pairs(answer.body.get("facets") or {})
-        for name in chosen.values:
-            if name not in counts:
+        answer = await self.query.run(retriever, caller, request)
+        counts = dict(answer.results.facets or {})
+        for name in chosen.picks:
+            if name not in counts:  # a range: nothing counted
                 continue
-            other = await self.query.run(
-                retriever,
-                caller,
-                ExecuteRequest(
-                    inputs=inputs,
-                    filters=tree(chosen, choices, without=name),
-                    pagination=OffsetPagination(page_number=1, page_size=1),
-                    facets=[name],
-                    similar_to=chosen.similar_to,
-                ),
-                counted=False,
+            # Disjunctive: this field's values counted as if none of them were picked.
+            alone = replace(
+                request,
+                filters=chosen.tree(without=name),
+                facets=(name,),
+                sort=None,
+                page_number=1,
+                page_size=1,
             )
-            counts.update(_pairs(other.body["facets"]))
+            other = await self.query.run(retriever, caller, alone, counted=False)
+            counts.update(other.results.facets or {})
         return PageResult(answer, counts)
-
-
-def _pairs(facets: dict[str, list[dict[str, Any]]]) -> dict[str, list[tuple[Any, int]]]:
-    """An answer's `facets` as (value, count) pairs by field."""
-    return {name: [(v["value"], v["count"]) for v in found] for name, found in facets.items()}

@@ -53,10 +53,16 @@ class Collections:
         )
 
     def upsert(
-        self, namespace: str, collection: str, documents: list[dict[str, Any]]
+        self,
+        namespace: str,
+        collection: str,
+        documents: list[dict[str, Any]],
+        vectors: list[Any] | None = None,
+        model: str | None = None,
     ) -> UpsertDocumentsResponse:
-        """Add documents, replacing those whose `document_id` is there already."""
-        result = self.engine.upsert(namespace, collection, documents)
+        """Add documents, replacing those whose `document_id` is there already; with their
+        vectors, made by `model`, when the collection embeds."""
+        result = self.engine.upsert(namespace, collection, documents, vectors, model)
         return UpsertDocumentsResponse(
             collection=collection,
             inserted=result.inserted,

@@ -7,9 +7,12 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
+
 from app import jsonutil
 from app.errors import Conflict, NotFound
 from app.paths import EXAMPLES_DIR, SAMPLE_CATALOG
+from app.schemas.collections import CollectionEmbedding
 from app.schemas.marketplace import PublishPluginRequest
 from app.schemas.plugins import CreatePluginRequest
 from app.schemas.publishing import PublishRetrieverRequest
@@ -23,6 +26,7 @@ from app.settings import Settings
 DEMO_NAMESPACE = "demo"
 DEMO_PUBLIC_NAME = "product-search"
 DEMO_COLLECTION = "catalog"
+DEMO_EMBEDDED_FIELDS = ["title", "description"]
 DEMO_KEY_FILE = "demo_owner_key"
 DEMO_PLUGIN_TAG = "star-rating"
 DEMO_PLUGIN_DIR = EXAMPLES_DIR / "star-rating"
@@ -169,8 +173,9 @@ DEMO_DISPLAY_CONFIG: dict[str, Any] = {
     "markdowns": [
         {
             "title": "How it works",
-            "content": "This page searches a **sample catalog** with the embedded full-text "
-            "engine (tantivy: BM25 ranking, typos forgiven).\n\n- Type a word or the start of one\n"
+            "content": "This page searches a **sample catalog** by its words (BM25 ranking, "
+            "typos forgiven) and by their meaning (a built-in model, offline), together."
+            "\n\n- Type a word or the start of one, or say what it is for\n"
             "- Narrow by *category* or stock\n- Share the URL: the search is in it",
         },
         {
@@ -240,6 +245,8 @@ def seed_demo(settings: Settings) -> SeededDemo:
     if ctx.engine.count(DEMO_NAMESPACE, DEMO_COLLECTION) == 0:
         imported = import_file(ctx.engine, DEMO_NAMESPACE, DEMO_COLLECTION, SAMPLE_CATALOG).imported
 
+    if ctx.engine.embedding(DEMO_NAMESPACE, DEMO_COLLECTION) is None:
+        anyio.run(_embed, ctx)
     _seed_plugin(ctx)
     with ctx.store.read() as tx:
         existing = tx.get_published_by_name(DEMO_PUBLIC_NAME)
@@ -261,6 +268,16 @@ def seed_demo(settings: Settings) -> SeededDemo:
         created=created,
         imported=imported,
     )
+
+
+async def _embed(ctx: Services) -> None:
+    """The catalog searched by meaning too, with the built-in model: "couch" finds sofas."""
+    try:
+        settings = CollectionEmbedding(fields=DEMO_EMBEDDED_FIELDS)
+        await ctx.embedding.configure(DEMO_NAMESPACE, DEMO_COLLECTION, settings, background=False)
+        await ctx.embedding.fill(DEMO_NAMESPACE, DEMO_COLLECTION)
+    finally:
+        await ctx.upstream.aclose()
 
 
 def _seed_plugin(ctx: Services) -> None:

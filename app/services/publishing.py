@@ -32,6 +32,7 @@ from app.schemas.publishing import (
     UpdatePublishedRetrieverRequest,
 )
 from app.schemas.stages import retriever_config, retriever_metadata
+from app.services import publish_warnings as warnings
 from app.services.backend_checks import (
     TextFields,
     check_engine_features,
@@ -55,6 +56,7 @@ class Publishing:
         max_published: int = 100,
         documents_in: Callable[[str, str], int] = lambda namespace, collection: 1,
         text_fields: Callable[[str, str], list[str]] = lambda namespace, collection: [],
+        embedding_of: Callable[[str, str], dict[str, Any] | None] = lambda n, c: None,
     ) -> None:
         self.store = store
         self.max_published = max_published
@@ -62,6 +64,7 @@ class Publishing:
         # engine's): the fields a retriever searches by default are the exposed ones of those.
         self.documents_in = documents_in
         self.text_fields = text_fields
+        self.embedding_of = embedding_of  # a collection's embedding settings, if it embeds
         self.public_url = public_url
         self.clock = clock
         self.renderers = renderers
@@ -97,21 +100,22 @@ class Publishing:
             public_api_key=record.public_api_key,
             password_protected=record.password_secret_name is not None,
             warnings=_warnings(record.display_config)
-            + self._collection_warnings(namespace, backend),
+            + self._backend_warnings(namespace, backend, record.display_config),
         )
 
-    def _collection_warnings(self, namespace: str, backend: dict[str, Any]) -> list[str]:
-        """A page over a collection with no documents finds nothing: say so when published."""
+    def _backend_warnings(
+        self, namespace: str, backend: dict[str, Any], display_config: dict[str, Any]
+    ) -> list[str]:
         if backend.get("type") != "local":
             return []
         collection = backend["collection"]
-        if self.documents_in(namespace, collection) > 0:
-            return []
-        return [
-            f"The collection {collection!r} has no documents yet: the page will find nothing "
-            f"until some are added (POST /v1/collections/{collection}/documents, or "
-            "retriever-pages import)."
-        ]
+        return warnings.of_collection(
+            collection,
+            self.documents_in(namespace, collection),
+            backend,
+            self.embedding_of(namespace, collection),
+            display_config["exposed_fields"],
+        )
 
     def _texts(self, namespace: str, retriever_id: str) -> TextFields:
         """The text fields the retriever's default search fields are chosen from, read before

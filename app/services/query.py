@@ -14,9 +14,9 @@ the `Answer` back into HTTP; they decide nothing else.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app import crypto
@@ -27,6 +27,7 @@ from app.metrics import Metrics
 from app.schemas.filters import parse_filters
 from app.schemas.parsing import parse_json
 from app.schemas.public import ExecuteRequest, PublicRetrieverTemplate
+from app.schemas.search import DEFAULT_PAGE_SIZE, Results, SearchRequest, Sort
 from app.schemas.stages import collections_of, public_stages
 from app.services.access import Access, Caller
 from app.services.answers import AnswerCache
@@ -35,7 +36,6 @@ from app.services.exposure import expose
 from app.services.inputs import validate_inputs
 from app.services.limits import RateLimiter, windows_for
 
-DEFAULT_PAGE_SIZE = 10
 FULL_TEXT_INPUT = "query"
 LOCKED_CONFIG_KEYS = (
     "title",
@@ -50,9 +50,22 @@ EXECUTION_ID_PREFIX = "exe_"
 
 @dataclass(frozen=True)
 class Answer:
-    """One page of results (`ExecuteResponse`), and the rate-limit headers it carries."""
+    """One page of results, and the rate-limit headers it carries."""
 
-    body: dict[str, Any]
+    results: Results
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def body(self) -> dict[str, Any]:
+        """As `ExecuteResponse`."""
+        return self.results.body()
+
+
+@dataclass(frozen=True)
+class Found:
+    """One document as a search shows it (exposed fields only), and the rate-limit headers."""
+
+    document: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -151,43 +164,35 @@ class PublicQuery:
         self,
         retriever: PublicRetriever,
         caller: Caller,
-        request: ExecuteRequest | bytes,
+        request: SearchRequest | ExecuteRequest | bytes,
         *,
         counted: bool = True,
     ) -> Answer:
-        """Count, parse, validate, search, expose. Every error after the count carries the
-        rate-limit headers, so a caller always learns how much is left. `counted=False` for a
-        further read that one search of a page needs (its filters' counts), which was counted
-        once already."""
+        """Count, check, search, expose. A request the server built itself (the page's) is a
+        `SearchRequest` already; an `ExecuteRequest` or raw JSON is checked after the count,
+        so every error carries the rate-limit headers and a caller always learns how much is
+        left. `counted=False` for a further read that one search of a page needs (its
+        filters' counts), which was counted once already."""
         async with self.counting(retriever, caller, counted=counted) as headers:
-            body = parse_json(ExecuteRequest, request) if isinstance(request, bytes) else request
+            if not isinstance(request, SearchRequest):
+                request = search_request(retriever, request)
             # Documents like one need no text: a required query input is not required then.
             inputs = validate_inputs(
-                retriever.display.inputs, body.inputs, required=body.similar_to is None
+                retriever.display.inputs, dict(request.inputs), required=not request.similar_to
             )
-            tree = parse_filters(body.filters, retriever.display.exposed_fields)
-            page_number, page_size = _page(body, retriever.rate_limit.max_results_per_query)
-            exposed = retriever.display.exposed_fields
             query = Query(
                 namespace=retriever.record.namespace,
                 backend=retriever.backend,
-                inputs=inputs,
-                page_number=page_number,
-                page_size=page_size,
-                filters=tree,
-                filters_as_sent=body.filters if tree else None,
-                facets=tuple(_exposed(body.facets or [], "facets", exposed)),
-                sort=_sort(body, exposed),
-                similar_to=body.similar_to,
-                exposed=tuple(exposed),
+                search=replace(request, inputs=inputs),
+                exposed=tuple(retriever.display.exposed_fields),
             )
-            return Answer(await self._page(retriever, query, body.skip_cache), headers)
+            return Answer(await self._results(retriever, query), headers)
 
     async def document(
         self, retriever: PublicRetriever, caller: Caller, document_id: str, *, counted: bool = True
-    ) -> Answer:
+    ) -> Found:
         """One document by its id, as a search shows it (exposed fields only), counted like a
-        search: `{"document": {...}}`, or a 404. `counted` as for `run`."""
+        search, or a 404. `counted` as for `run`."""
         async with self.counting(retriever, caller, counted=counted) as headers:
             backend = self.backends[retriever.backend.type].backend
             found = await backend.document(
@@ -195,80 +200,98 @@ class PublicQuery:
             )
             if found is None:
                 raise NotFound(f"No result {document_id!r} in this search.")
-            exposed = retriever.display.exposed_fields
-            return Answer({"document": expose(found, exposed)}, headers)
+            return Found(expose(found, retriever.display.exposed_fields), headers)
 
     async def read_one(self, retriever: PublicRetriever, **options: Any) -> Page:
-        """The backend's first result for `options` (the fields of `Query`), as it has it: for
-        the server's own reads, which are neither counted nor exposed here."""
+        """The backend's first result for `options` (the fields of `SearchRequest`), as it has
+        it: for the server's own reads, which are neither counted nor exposed here."""
         backend = self.backends[retriever.backend.type].backend
         return await backend.search(
             Query(
                 namespace=retriever.record.namespace,
                 backend=retriever.backend,
-                inputs={},
-                page_number=1,
-                page_size=1,
+                search=SearchRequest(inputs={}, page_size=1, **options),
                 exposed=tuple(retriever.display.exposed_fields),
-                **options,
             )
         )
 
-    async def _page(
-        self, retriever: PublicRetriever, query: Query, skip_cache: bool
-    ) -> dict[str, Any]:
+    async def _results(self, retriever: PublicRetriever, query: Query) -> Results:
         ttl = (retriever.display.extensions or {}).get("query_cache_seconds")
         if not ttl:
             return await self._search(retriever, query)
+        search = query.search
         key = (
             retriever.record.retriever_id,
             retriever.record.version,
-            _cache_inputs(query.inputs),
-            query.filters_as_sent,
-            query.page_number,
-            query.page_size,
-            query.facets,
-            query.sort,
-            query.similar_to,
+            replace(search, inputs=_cache_inputs(search.inputs), skip_cache=False),
         )
-        cached = None if skip_cache else self.answers.get(key)
+        cached = None if search.skip_cache else self.answers.get(key)
         if cached is None:
-            answer = await self._search(retriever, query)
-            self.answers.put(key, answer, ttl)
-            return answer
+            results = await self._search(retriever, query)
+            self.answers.put(key, results, ttl)
+            return results
         # Each answer is its own execution, even when its documents come from memory.
-        return {**cached, "execution_id": crypto.new_id(EXECUTION_ID_PREFIX)}
+        return replace(cached, execution_id=crypto.new_id(EXECUTION_ID_PREFIX))
 
-    async def _search(self, retriever: PublicRetriever, query: Query) -> dict[str, Any]:
+    async def _search(self, retriever: PublicRetriever, query: Query) -> Results:
         backend = self.backends[retriever.backend.type].backend
-        page_number, page_size = query.page_number, query.page_size
         page = await backend.search(query)
+        search = query.search
         exposed = retriever.display.exposed_fields
-        documents = [expose(doc, exposed) for doc in page.documents[:page_size]]
-        total = page.total
-        offset = (page_number - 1) * page_size
-        has_next = (
-            offset + len(documents) < total if total is not None else len(documents) == page_size
+        documents = [expose(doc, exposed) for doc in page.documents[: search.page_size]]
+        seen = search.offset + len(documents)
+        return Results(
+            execution_id=crypto.new_id(EXECUTION_ID_PREFIX),
+            documents=documents,
+            page_number=search.page_number,
+            page_size=search.page_size,
+            total=page.total if page.total is not None else seen,
+            has_next=seen < page.total
+            if page.total is not None
+            else len(documents) == search.page_size,
+            facets=page.facets,
+            words_left_out=page.left_out,
         )
-        answer = {
-            "execution_id": crypto.new_id(EXECUTION_ID_PREFIX),
-            "status": "completed",
-            "documents": documents,
-            "results": documents,
-            "pagination": {
-                "method": "offset",
-                "page_number": page_number,
-                "page_size": page_size,
-                "returned": len(documents),
-                "total": total if total is not None else offset + len(documents),
-                "has_next": has_next,
-            },
-        }
-        if page.facets is not None:
-            answer["facets"] = page.facets
-        if page.left_out:
-            answer["words_left_out"] = list(page.left_out)
-        return answer
+
+
+def search_request(retriever: PublicRetriever, body: ExecuteRequest | bytes) -> SearchRequest:
+    """An execute body as one checked search: its filter tree parsed, every field it names
+    exposed (a 422 naming the first that is not), its page within the retriever's limit."""
+    if isinstance(body, bytes):
+        body = parse_json(ExecuteRequest, body)
+    exposed = retriever.display.exposed_fields
+    page_number, page_size = _page(body, retriever.rate_limit.max_results_per_query)
+    return SearchRequest(
+        inputs=body.inputs,
+        filters=parse_filters(body.filters, exposed),
+        facets=tuple(_exposed(body.facets or [], "facets", exposed)),
+        sort=_sort(body, exposed),
+        page_number=page_number,
+        page_size=page_size,
+        similar_to=body.similar_to,
+        semantic_ratio=_semantic_ratio(body, retriever.backend),
+        skip_cache=body.skip_cache,
+    )
+
+
+def _semantic_ratio(body: ExecuteRequest, backend: Any) -> float | None:
+    """A search's own `semantic_ratio`, within the bounds its publisher allows (a 422
+    otherwise, saying why)."""
+    ratio = body.semantic_ratio
+    if ratio is None:
+        return None
+    bounds = getattr(backend, "semantic_ratio_bounds", None)
+    if bounds is None or getattr(backend, "mode", "keyword") == "keyword":
+        raise invalid(
+            "semantic_ratio",
+            "left out for this retriever",
+            "semantic_ratio: this retriever does not let a search choose how much meaning "
+            "weighs (its publisher allows it with backend.semantic_ratio_bounds).",
+        )
+    low, high = bounds
+    if not low <= ratio <= high:
+        raise invalid("semantic_ratio", f"a number from {low} to {high}")
+    return ratio
 
 
 def words_kept(text: str, left_out: list[str]) -> list[str]:
@@ -298,21 +321,21 @@ def _exposed(fields: list[str], where: str, exposed: list[str]) -> list[str]:
     return fields
 
 
-def _sort(request: ExecuteRequest, exposed: list[str]) -> tuple[str, str] | None:
+def _sort(request: ExecuteRequest, exposed: list[str]) -> Sort | None:
     if not request.sort:
         return None
     [order] = request.sort
     _exposed([order.field], "sort", exposed)
-    return order.field, order.direction
+    return Sort(order.field, order.direction)
 
 
-def _cache_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
+def _cache_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
     """The inputs as the answer cache keys them: the full-text query with case and spacing
     folded ("Desk  Lamp" and "desk lamp" search alike), every other input exactly (a filter
     may well tell "Audio" from "audio")."""
     text = inputs.get(FULL_TEXT_INPUT)
     if not isinstance(text, str):
-        return inputs
+        return dict(inputs)
     return {**inputs, FULL_TEXT_INPUT: " ".join(text.split()).casefold()}
 
 

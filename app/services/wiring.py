@@ -13,6 +13,7 @@ from app.adapters.backends.mixpeek import MixpeekBackend, UpstreamClient
 from app.adapters.clock import Clock, system_clock
 from app.adapters.counters import Counters, StoreCounters
 from app.adapters.destinations import DestinationPolicy
+from app.adapters.embedders.builtin import builtin_embedders
 from app.adapters.engine import SearchEngine, open_engine
 from app.adapters.store import Store
 from app.crypto import SecretBox
@@ -27,6 +28,7 @@ from app.services.catalog import Catalog
 from app.services.collections import Collections
 from app.services.cookies import UnlockCookies
 from app.services.directory import Directory
+from app.services.embedding import Embedding
 from app.services.interactions import Interactions
 from app.services.keys import OwnerKeys
 from app.services.limits import RateLimiter
@@ -62,6 +64,7 @@ class Services:
     plugins: Plugins
     marketplace: Marketplace
     collections: Collections
+    embedding: Embedding
     typeahead: Typeahead
     catalog: Catalog
     access: Access
@@ -73,6 +76,7 @@ class Services:
     readiness: Readiness
 
     async def aclose(self) -> None:
+        await self.embedding.aclose()
         await self.upstream.aclose()
         self.engine.close()
         self.store.close()
@@ -100,7 +104,8 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
     destinations = DestinationPolicy.parse(settings.upstream_allow)
     upstream = UpstreamClient(settings.upstream_timeout_seconds, destinations)
     backends = Backends()
-    backends.register("local", LocalBackendConfig, LocalBackend(engine))
+    embedders = builtin_embedders(upstream, vault)
+    backends.register("local", LocalBackendConfig, LocalBackend(engine, embedders))
     backends.register("mixpeek", MixpeekBackendConfig, MixpeekBackend(upstream, vault, metrics))
 
     renderers = builtin_renderers()
@@ -142,11 +147,13 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
             settings.max_published_per_namespace,
             engine.count,
             engine.text_fields,
+            engine.embedding,
         ),
         publish_state=PublishState(store, settings.max_published_per_namespace),
         plugins=Plugins(store, clock, catalog.forget),
         marketplace=Marketplace(store, clock),
         collections=Collections(engine, store),
+        embedding=Embedding(engine, embedders),
         typeahead=Typeahead(engine),
         catalog=catalog,
         access=access,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.schemas.search import Results
 from app.services.answers import AnswerCache
 
 
@@ -15,8 +16,12 @@ class Clock:
         return self.now
 
 
-def _answer(size: int, tag: str = "") -> dict[str, Any]:
-    return {"documents": [{"text": tag + "x" * size}]}
+def _answer(size: int, tag: str = "") -> Results:
+    return _results([{"text": tag + "x" * size}])
+
+
+def _results(documents: list[dict[str, Any]]) -> Results:
+    return Results("exe_1", documents, 1, 10, len(documents), has_next=False)
 
 
 def test_bytes_stay_within_the_budget() -> None:
@@ -31,7 +36,7 @@ def test_bytes_stay_within_the_budget() -> None:
 
 def test_an_answer_is_given_back_as_it_was_put() -> None:
     cache = AnswerCache(10_000, now=Clock())
-    answer = {"documents": [{"title": "Lamp", "price": 2**70}], "pagination": {"total": 1}}
+    answer = _results([{"title": "Lamp", "price": 2**70}])
     cache.put("k", answer, ttl=60)
     assert cache.get("k") == answer
 
@@ -47,7 +52,7 @@ def test_expired_answers_are_not_served_and_are_swept() -> None:
     assert cache.get(1) is None
     cache.put("fresh", _answer(10), ttl=10)  # a put sweeps what has expired
     assert len(cache) == 1
-    assert cache.bytes < 100
+    assert cache.bytes < 1000  # the fresh one alone, not the 50 kB that expired
 
 
 def test_the_least_recently_used_goes_first() -> None:

@@ -10,7 +10,8 @@ import anyio
 import pytest
 from starlette.testclient import TestClient
 
-from app.rendering.filters import Selection
+from app.rendering.facets import RangeFacet, Selection, ValuesFacet, ValuesPick
+from app.schemas.search import FacetCount
 from app.services.access import Caller
 from app.services.browse import Browse
 from app.settings import Settings
@@ -50,32 +51,32 @@ def browse(settings: Settings) -> Iterator[tuple[Browse, Any]]:
 def test_the_panel_and_sort_menu_are_read_off_the_collection(browse: tuple[Browse, Any]) -> None:
     service, retriever = browse
     choices = anyio.run(service.choices, retriever)
-    offered = {spec.name: spec for spec in choices.fields}
+    offered = {facet.name: facet for facet in choices.facets}
     assert set(offered) == {"brand", "price", "tags"}  # never the title
-    assert offered["brand"].kind == "values"
-    assert set(offered["brand"].values) == {"Lumen", "Kestrel", "Fjord"}
-    assert (offered["price"].kind, offered["price"].low, offered["price"].high) == (
-        "range",
-        15,
-        300,
-    )
+    brand, price = offered["brand"], offered["price"]
+    assert isinstance(brand, ValuesFacet)
+    assert set(brand.values) == {"Lumen", "Kestrel", "Fjord"}
+    assert isinstance(price, RangeFacet)
+    assert (price.low, price.high) == (15, 300)
     assert [option.key for option in choices.sorts] == ["price", "-price"]
 
 
 def test_counts_of_a_picked_field_ignore_its_own_picks(browse: tuple[Browse, Any]) -> None:
     service, retriever = browse
     choices = anyio.run(service.choices, retriever)
-    chosen = Selection(values={"brand": ["Lumen"]})
+    [brand] = [facet for facet in choices.facets if facet.name == "brand"]
+    assert isinstance(brand, ValuesFacet)
+    chosen = Selection({"brand": ValuesPick(brand, ("Lumen",))})
 
     async def search() -> Any:
         return await service.search(retriever, CALLER, {"query": "lamp"}, chosen, choices, 1, 20)
 
     result = anyio.run(search)
-    assert [d["document_id"] for d in result.answer.body["documents"]] == ["1", "2"]
+    assert [d["document_id"] for d in result.answer.results.documents] == ["1", "2"]
     # Brand counts as if no brand were picked (what ticking another would add), the other
     # fields' counts within the pick.
-    assert dict(result.counts["brand"]) == {"Lumen": 2, "Fjord": 1}
-    assert dict(result.counts["tags"]) == {"home": 2}
+    assert _counts(result.counts["brand"]) == {"Lumen": 2, "Fjord": 1}
+    assert _counts(result.counts["tags"]) == {"home": 2}
 
 
 def test_a_similar_list_leaves_the_text_out(browse: tuple[Browse, Any]) -> None:
@@ -86,6 +87,10 @@ def test_a_similar_list_leaves_the_text_out(browse: tuple[Browse, Any]) -> None:
     async def search() -> Any:
         return await service.search(retriever, CALLER, {"query": "oak"}, chosen, choices, 1, 20)
 
-    found = [d["document_id"] for d in anyio.run(search).answer.body["documents"]]
+    found = [d["document_id"] for d in anyio.run(search).answer.results.documents]
     assert "4" not in found[:1]  # "oak" is not what the list is about: desk lamp's kin are
     assert found[0] in ("2", "3")
+
+
+def _counts(counted: list[FacetCount]) -> dict[Any, int]:
+    return {c.value: c.count for c in counted}

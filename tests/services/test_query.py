@@ -157,7 +157,7 @@ def test_one_document_by_id_exposed_or_not_found(site: tuple[TestClient, PublicQ
         return await query.document(retriever, CALLER, document_id)
 
     found = anyio.run(document, "c")
-    assert found.body["document"] == {
+    assert found.document == {
         "document_id": "c",
         "title": "Oak desk",
         "description": "Solid oak",

@@ -372,13 +372,18 @@ def test_sdk_retrievers_create_get_list_delete(
     assert isinstance(created, mixpeek.RetrieverConfig)
     retriever_id = created.retriever_id
     assert retriever_id is not None
-    # A local retriever over the collection, searching its text fields.
+    # A local retriever over the collection, searching its text fields by meaning and words.
     assert created.collection_identifiers == ["catalog"]
-    assert created.stages[0].config["parameters"] == {"fields": ["title", "description"]}
+    assert created.stages[0].config["parameters"] == {
+        "fields": ["title", "description"],
+        "mode": "hybrid",
+        "semantic_ratio": 0.5,
+        "fusion": "rrf",
+    }
     read = api.get_retriever(retriever_id)
     assert isinstance(read, mixpeek.RetrieverModelOutput)
     assert read.collection_identifiers == ["catalog"]
-    assert read.stages[0].config["stage_id"] == "full_text_search"
+    assert read.stages[0].config["stage_id"] == "feature_search"
     listed = api.list_retrievers_get(limit=10)
     assert isinstance(listed, mixpeek.ListRetrieversResponse)
     assert [r.retriever_name for r in listed.results or []] == ["from-the-sdk"]
@@ -574,3 +579,54 @@ def test_sdk_retriever_over_a_private_field_publishes_and_changes_its_fields(
         assert raised.value.status == 422
         assert "stages[0].config.parameters.fields" in str(raised.value.body)
         assert found("zanzibar") == []
+
+
+def test_sdk_feature_search_finds_by_meaning_and_full_text_search_by_words(
+    api_client: mixpeek.ApiClient, live_server: LiveServer
+) -> None:
+    import httpx
+
+    owner = {"Authorization": f"Bearer {OWNER_KEY}", "X-Namespace": NAMESPACE}
+    documents = [
+        {"document_id": "sofa", "title": "Three-seat sofa", "description": "Grey linen"},
+        {"document_id": "lamp", "title": "Desk lamp", "description": "Warm light"},
+    ]
+    base = f"{live_server.url}/v1/collections/rooms"
+    httpx.put(f"{base}/embedding", headers=owner, json={"fields": ["title", "description"]})
+    httpx.post(f"{base}/documents", headers=owner, json={"documents": documents})
+    retrievers = mixpeek.RetrieversApi(api_client)
+    published = mixpeek.PublishedRetrieversApi(api_client)
+    config = display_config(
+        exposed_fields=["title", "description"], components=None, field_config={}
+    )
+    for name, stage_id in (("by-meaning", "feature_search"), ("by-words", "full_text_search")):
+        created = retrievers.create_retriever(
+            mixpeek.CreateRetrieverRequest(
+                retriever_name=name,
+                collection_identifiers=["rooms"],
+                stages=[
+                    mixpeek.StageConfigInput(
+                        stage_name="search", config={"stage_id": stage_id, "parameters": {}}
+                    )
+                ],
+            )
+        )
+        assert created.retriever_id is not None
+        published.publish_retriever(
+            created.retriever_id,
+            mixpeek.PublishRetrieverRequest(
+                public_name=name,
+                display_config=mixpeek.DisplayConfigInput.from_dict(config),
+                rate_limit_config=mixpeek.RateLimitConfig(tier=mixpeek.RateLimitTier.UNLIMITED),
+            ),
+        )
+    with mixpeek.ApiClient(mixpeek.Configuration(host=live_server.url)) as public_client:
+        public = mixpeek.PublicRetrieverAPIApi(public_client)
+
+        def found(name: str) -> list[str]:
+            request = mixpeek.RetrieverExecutionRequest(inputs={"query": "couch"})
+            answer = public.execute_retriever_name(name, request)
+            return [d["document_id"] for d in answer["documents"]]
+
+        assert found("by-meaning")[0] == "sofa"
+        assert found("by-words") == []

@@ -94,10 +94,10 @@ def test_a_stage_without_fields_publishes_with_a_private_field_left_out(
     assert _found(site, "brass") == ["a"]
     read = site.get(f"/v1/retrievers/{rid}", headers=owner_headers()).json()
     assert read["backend"]["search_fields"] == ["title", "description"]
-    assert read["stages"][0]["config"]["parameters"] == {"fields": ["title", "description"]}
+    assert read["stages"][0]["config"]["parameters"]["fields"] == ["title", "description"]
     public = site.get("/v1/public/retrievers/notes/config").json()
     stages = public["display_config"]["retriever_config"]["stages"]
-    assert stages[0]["parameters"] == {"fields": ["title", "description"]}
+    assert stages[0]["parameters"]["fields"] == ["title", "description"]
     # The page's exposed fields change: the fields searched follow, the private one never.
     publish = f"/v1/retrievers/{rid}/publish"
     narrowed = site.patch(
@@ -135,9 +135,9 @@ def test_patch_changes_the_fields_a_published_retriever_searches(site: TestClien
     assert changed.json()["retriever"]["backend"]["search_fields"] == ["title"]
     assert _found(site, "warm") == []  # the page sees it at once
     public = site.get("/v1/public/retrievers/notes/config").json()
-    assert public["display_config"]["retriever_config"]["stages"][0]["parameters"] == {
-        "fields": ["title"]
-    }
+    assert public["display_config"]["retriever_config"]["stages"][0]["parameters"]["fields"] == [
+        "title"
+    ]
 
     # The SDK's shape: the collection stays when only the stages are sent.
     stage = {

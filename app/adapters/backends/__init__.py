@@ -15,35 +15,24 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from app.errors import BadGateway
-from app.schemas.filters import Filter
+from app.schemas.search import FacetCount, SearchRequest
 
 
 @dataclass(frozen=True)
 class Query:
-    """What a backend is asked: validated inputs and one page."""
+    """What a backend is asked: one checked search of one retriever's backend."""
 
     namespace: str
     backend: Any  # the retriever's backend config, parsed by its kind's model
-    inputs: dict[str, Any]
-    page_number: int
-    page_size: int
-    filters: Filter | None = None  # the checked filter tree, for a backend that reads it
-    filters_as_sent: dict[str, Any] | None = None  # the same, for one that passes it on
-    facets: tuple[str, ...] = ()  # exposed fields to count values of
-    sort: tuple[str, str] | None = None  # (exposed field, "asc" or "desc")
-    similar_to: str | None = None  # a document id
+    search: SearchRequest  # its inputs validated against the display config
     exposed: tuple[str, ...] = ()  # the only fields a backend may highlight
 
     def asks_engine_only(self) -> str | None:
         """The first option only the embedded engine answers, if this query uses one."""
         for name in ("facets", "sort", "similar_to"):
-            if getattr(self, name):
+            if getattr(self.search, name):
                 return name
         return None
-
-    @property
-    def offset(self) -> int:
-        return (self.page_number - 1) * self.page_size
 
 
 @dataclass(frozen=True)
@@ -52,7 +41,7 @@ class Page:
 
     documents: list[dict[str, Any]]
     total: int | None
-    facets: dict[str, list[dict[str, Any]]] | None = None  # {field: [{value, count}]}
+    facets: dict[str, list[FacetCount]] | None = None  # when asked for
     left_out: tuple[str, ...] = ()  # the query's words the best match lacks, when none has all
 
 

@@ -22,6 +22,7 @@ from app.adapters.backends import Page, Query, SecretValues
 from app.adapters.destinations import DestinationPolicy, PolicyResolver, Refused
 from app.errors import BadGateway, GatewayTimeout, invalid
 from app.metrics import Metrics
+from app.schemas.filters import as_mixpeek
 from app.schemas.retrievers import MixpeekBackendConfig
 
 CONNECT_TIMEOUT_SECONDS = 3.0
@@ -85,16 +86,17 @@ class MixpeekBackend:
                 f"{unsupported} is answered by the embedded engine only; this retriever "
                 "searches a Mixpeek backend.",
             )
+        search = query.search
         request: dict[str, Any] = {
-            "inputs": query.inputs,
+            "inputs": dict(search.inputs),
             "pagination": {
                 "method": "offset",
-                "page_number": query.page_number,
-                "page_size": query.page_size,
+                "page_number": search.page_number,
+                "page_size": search.page_size,
             },
         }
-        if query.filters_as_sent:
-            request["filters"] = query.filters_as_sent  # checked here: exposed fields only
+        if search.filters:
+            request["filters"] = as_mixpeek(search.filters)  # checked: exposed fields only
         return await self._execute(query.namespace, query.backend, request)
 
     async def document(

@@ -6,16 +6,9 @@ from pathlib import Path
 from app.adapters.engine.core import ENGINE_FILE, Engine
 from app.adapters.engine.pg import PgEngine
 from app.adapters.engine.protocol import SearchEngine
-from app.adapters.engine.results import (
-    FacetValue,
-    Hit,
-    Search,
-    SearchResult,
-    Sort,
-    Unsortable,
-    UpsertResult,
-)
+from app.adapters.engine.results import Hit, Search, SearchResult, Unsortable, UpsertResult
 from app.adapters.store import Store
+from app.schemas.search import FacetCount, Sort
 
 
 def open_engine(data_dir: Path, store: Store) -> SearchEngine:
@@ -29,7 +22,7 @@ def open_engine(data_dir: Path, store: Store) -> SearchEngine:
 __all__ = [
     "ENGINE_FILE",
     "Engine",
-    "FacetValue",
+    "FacetCount",
     "Hit",
     "PgEngine",
     "Search",

@@ -16,18 +16,21 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import tantivy
+from numpy.typing import ArrayLike
 
 from app import jsonutil
 from app.adapters import outages, suggestions, texts
-from app.adapters.engine import index, reading, stored
+from app.adapters.engine import hybrid, index, reading, stored, vectorsets
 from app.adapters.engine.fields import Fields
 from app.adapters.engine.index import Indexes
+from app.adapters.engine.meaning import CollectionVectors
 from app.adapters.engine.results import Search, SearchResult, UpsertResult
+from app.adapters.engine.stored import Collection
+from app.adapters.engine.vectorsets import VectorSets
 
 ENGINE_FILE = "engine.db"
 INDEX_DIRECTORY = "indexes"
@@ -41,21 +44,15 @@ BUSY_TIMEOUT_SECONDS = 30
 INLINE_DOCUMENTS = 100_000
 
 
-@dataclass(frozen=True)
-class Collection:
-    id: int
-    fields: Fields
-    index_name: str
-
-
 @outages.guarded
-class Engine:
+class Engine(CollectionVectors):
     """One SQLite file and its indexes. Each thread reads through its own connection."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self.indexes = Indexes(path.parent / INDEX_DIRECTORY)
+        self.vectors = VectorSets()
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._write_lock = threading.Lock()
@@ -86,11 +83,12 @@ class Engine:
         from before the indexes moved to tantivy, or a directory lost) or may differ from
         SQLite (a process stopped between the two commits, or before `_put_back`)."""
 
-        self._conn().executescript(stored.SCHEMA)  # (executescript commits by itself: first, alone)
+        # (executescript commits by itself: first, alone)
+        self._conn().executescript(stored.SCHEMA + vectorsets.SCHEMA)
 
         def work(conn: sqlite3.Connection) -> list[str]:
             present = {row[1] for row in conn.execute("PRAGMA table_info(collections)")}
-            for column, kind in stored.COLUMNS.items():
+            for column, kind in {**stored.COLUMNS, **vectorsets.COLUMNS}.items():
                 if column not in present:
                     conn.execute(f"ALTER TABLE collections ADD COLUMN {column} {kind}")
             for (table,) in conn.execute(
@@ -121,17 +119,35 @@ class Engine:
     # Writing ------------------------------------------------------------------------------
 
     def upsert(
-        self, namespace: str, collection: str, documents: Sequence[Mapping[str, Any]]
+        self,
+        namespace: str,
+        collection: str,
+        documents: Sequence[Mapping[str, Any]],
+        vectors: Sequence[ArrayLike | None] | None = None,
+        model: str | None = None,
     ) -> UpsertResult:
-        """Insert or replace documents by `document_id` (one is made up where missing)."""
+        """Insert or replace documents by `document_id` (one is made up where missing). With
+        `vectors` (one a document, None for one that has none), made by `model`: their vectors
+        too, unless the collection's embedder has changed since (then they are left for the
+        collection's own embedding to make again). A replaced document's old vector goes."""
         rows = [texts.split_id(doc) for doc in documents]
-        return self._write(lambda conn: self._upsert(conn, namespace, collection, rows))
+        if vectors is not None and len(vectors) != len(rows):
+            raise ValueError(f"{len(vectors)} vectors for {len(rows)} documents")
+
+        def work(conn: sqlite3.Connection) -> UpsertResult:
+            result, rowids = self._upsert(conn, namespace, collection, rows)
+            coll = stored.collection(conn, namespace, collection)
+            assert coll is not None
+            self._keep_vectors(conn, coll, rowids, vectors, model)
+            return result
+
+        return self._write(work)
 
     def delete(self, namespace: str, collection: str, document_id: str) -> bool:
         """Remove one document (from the index too); False if it was not there."""
 
         def work(conn: sqlite3.Connection) -> bool:
-            coll = self._collection(conn, namespace, collection)
+            coll = stored.collection(conn, namespace, collection)
             row = None
             if coll is not None:
                 row = conn.execute(
@@ -141,6 +157,7 @@ class Engine:
             if coll is None or row is None:
                 return False
             conn.execute("DELETE FROM documents WHERE id = ?", (row[0],))
+            vectorsets.write(conn, coll.id, [], gone=[row[0]])
             with self.indexes.writer(coll.index_name, [row[0]]) as writer:
                 writer.delete_documents_by_query(index.by_rowid(row[0]))
             return True
@@ -151,11 +168,13 @@ class Engine:
         """Remove a whole collection; how many documents it held, or None if none was there."""
 
         def work(conn: sqlite3.Connection) -> tuple[int, str] | None:
-            coll = self._collection(conn, namespace, collection)
+            coll = stored.collection(conn, namespace, collection)
             if coll is None:
                 return None
             cursor = conn.execute("DELETE FROM documents WHERE collection_id = ?", (coll.id,))
+            vectorsets.clear(conn, coll.id)
             conn.execute("DELETE FROM collections WHERE id = ?", (coll.id,))
+            self.vectors.forget(coll.id)
             return int(cursor.rowcount), coll.index_name
 
         dropped = self._write(work)
@@ -209,8 +228,8 @@ class Engine:
         namespace: str,
         collection: str,
         rows: list[tuple[str, dict[str, Any]]],
-    ) -> UpsertResult:
-        coll = self._collection(conn, namespace, collection, create=True)
+    ) -> tuple[UpsertResult, list[int]]:
+        coll = stored.collection(conn, namespace, collection, create=True)
         assert coll is not None
         learnt = False
         existing = stored.rowids(conn, coll.id, [document_id for document_id, _ in rows])
@@ -234,21 +253,22 @@ class Engine:
                 learnt = learnt or changed
                 writer.add_document(tantivy.Document.from_dict(doc, index.SCHEMA))
         if learnt:
-            _save_fields(conn, coll)
-        return UpsertResult(inserted=inserted, updated=updated, document_ids=[d for d, _ in rows])
+            stored.save_fields(conn, coll)
+        result = UpsertResult(inserted=inserted, updated=updated, document_ids=[d for d, _ in rows])
+        return result, [existing[document_id] for document_id, _ in rows]
 
     def _reindex(self, conn: sqlite3.Connection, collection_id: int) -> None:
         """A new index for a collection, filled from its stored documents."""
         fields = Fields()
-        stored = conn.execute(
+        rows = conn.execute(
             "SELECT id, body FROM documents WHERE collection_id = ? ORDER BY id", (collection_id,)
         ).fetchall()
         coll = Collection(collection_id, fields, uuid.uuid4().hex)
         with self.indexes.writer(coll.index_name, ()) as writer:
-            for rowid, body in stored:
+            for rowid, body in rows:
                 doc, _ = fields.document(rowid, jsonutil.loads(body))
                 writer.add_document(tantivy.Document.from_dict(doc, index.SCHEMA))
-        _save_fields(conn, coll)
+        stored.save_fields(conn, coll)
 
     def _known(self, namespace: str, name: str) -> Collection | None:
         """A collection as last read by this thread's connection, read again once any
@@ -262,33 +282,13 @@ class Engine:
             self._local.version = version
         key = (namespace, name)
         if key not in seen:
-            seen[key] = self._collection(conn, namespace, name)
+            seen[key] = stored.collection(conn, namespace, name)
         coll = seen[key]
         if coll is not None and coll.index_name in self.indexes.unsynced:
             with self._write_lock:
                 if coll.index_name in self.indexes.unsynced:
                     self._put_back(coll.index_name)
         return coll
-
-    def _collection(
-        self, conn: sqlite3.Connection, namespace: str, name: str, *, create: bool = False
-    ) -> Collection | None:
-        row = conn.execute(
-            "SELECT id, attributes, fields, index_name FROM collections "
-            "WHERE namespace = ? AND name = ?",
-            (namespace, name),
-        ).fetchone()
-        if row is not None:
-            return Collection(row[0], Fields.load(row[1], row[2]), row[3])
-        if not create:
-            return None
-        coll = Collection(0, Fields(), uuid.uuid4().hex)
-        cursor = conn.execute(
-            "INSERT INTO collections (namespace, name, fields, fts_version, attributes, "
-            "index_name) VALUES (?, ?, '[]', 1, '{}', ?)",
-            (namespace, name, coll.index_name),
-        )
-        return Collection(int(cursor.lastrowid or 0), coll.fields, coll.index_name)
 
     # Reading ------------------------------------------------------------------------------
 
@@ -307,8 +307,17 @@ class Engine:
             if like is None:
                 raise LookupError(similar_to)
         searcher = self.indexes.get(coll.index_name).searcher()
-        plan = reading.Plan(coll.fields, searcher, search, like)
-        hits = plan.page(search.limit, search.offset, search.sort)
+        vectors = self._vectors(conn, coll)
+        by_meaning = vectors is not None and (search.vector is not None or like is not None)
+        plan = reading.Plan(coll.fields, searcher, search, None if by_meaning else like)
+        if vectors is not None and like is not None:
+            hits = hybrid.similar(plan, vectors, like[0], search)
+        elif vectors is not None and search.vector is not None:
+            if len(search.vector) != vectors.dimensions:
+                raise ValueError(f"a query vector of {vectors.dimensions} numbers was expected")
+            hits = hybrid.page(plan, vectors, search)
+        else:
+            hits = plan.page(search.limit, search.offset, search.sort)
         wanted = [rowid for rowid, _ in hits]
         bodies = stored.bodies(conn, [*wanted, plan.best] if plan.best else wanted)
         best = bodies.get(plan.best) if plan.best else None
@@ -368,11 +377,3 @@ class Engine:
         if coll is None:
             return 0
         return int(self.indexes.get(coll.index_name).searcher().num_docs)
-
-
-def _save_fields(conn: sqlite3.Connection, coll: Collection) -> None:
-    attributes, text = coll.fields.dump()
-    conn.execute(
-        "UPDATE collections SET attributes = ?, fields = ?, index_name = ? WHERE id = ?",
-        (attributes, text, coll.index_name, coll.id),
-    )

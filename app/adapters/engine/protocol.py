@@ -7,13 +7,46 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
+from numpy.typing import ArrayLike
+
 from app.adapters.engine.results import Search, SearchResult, UpsertResult
 
 
 class SearchEngine(Protocol):
     def upsert(
-        self, namespace: str, collection: str, documents: Sequence[Mapping[str, Any]]
-    ) -> UpsertResult: ...
+        self,
+        namespace: str,
+        collection: str,
+        documents: Sequence[Mapping[str, Any]],
+        vectors: Sequence[ArrayLike | None] | None = None,
+        model: str | None = None,
+    ) -> UpsertResult:
+        """Insert or replace documents by `document_id`; with `vectors` (one a document, or
+        None), made by the embedder `model`, their vectors too."""
+        ...
+
+    def set_embedding(
+        self, namespace: str, collection: str, embedding: dict[str, Any] | None
+    ) -> None:
+        """Keep a collection's embedding settings (`fields`, `embedder`, `model`,
+        `dimensions`; None: none). Another model clears its vectors, to be made again."""
+        ...
+
+    def embedding(self, namespace: str, collection: str) -> dict[str, Any] | None: ...
+
+    def vector_count(self, namespace: str, collection: str) -> int: ...
+
+    def without_vectors(
+        self, namespace: str, collection: str, limit: int
+    ) -> tuple[str | None, list[tuple[int, dict[str, Any]]]]:
+        """The collection's embedding model and some of its documents without a vector."""
+        ...
+
+    def put_vectors(
+        self, namespace: str, collection: str, model: str, vectors: Sequence[tuple[int, ArrayLike]]
+    ) -> int:
+        """Set vectors `model` made, for documents still without one; how many were set."""
+        ...
 
     def delete(self, namespace: str, collection: str, document_id: str) -> bool: ...
 

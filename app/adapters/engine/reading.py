@@ -15,7 +15,7 @@ from app.adapters.engine.fields import BOOL, DATE, NUMBER, STRING, Fields
 from app.adapters.engine.filters import equal_to_any, matching
 from app.adapters.engine.highlight import highlights, lacking
 from app.adapters.engine.index import SCHEMA, by_rowid, fold
-from app.adapters.engine.results import FacetValue, Hit, Search, Sort, Unsortable
+from app.adapters.engine.results import Hit, Search, Unsortable
 from app.adapters.engine.words import (
     MOST_WORDS_THRESHOLD,
     SIMILAR_RESULTS,
@@ -30,6 +30,7 @@ from app.adapters.engine.words import (
     with_typos,
     words_of,
 )
+from app.schemas.search import FacetCount, Sort
 
 FACET_VALUES = 100
 Stored = tuple[str, dict[str, Any]]  # (document_id, body)
@@ -67,8 +68,8 @@ class Plan:
         self.similar: list[tuple[int, float]] | None = None  # documents like one, best first
         if like is not None:
             self.similar = self._like(*like)
-            self.must.append(_any([by_rowid(rowid) for rowid, _ in self.similar]))
-        self.query = _all_of(self.must, self.must_not)  # every match: for totals and facets
+            self.must.append(any_of([by_rowid(rowid) for rowid, _ in self.similar]))
+        self.query = all_of(self.must, self.must_not)  # every match: for totals and facets
 
     def page(self, limit: int, offset: int, sort: Sort | None) -> list[tuple[int, float]]:
         """(rowid, score) of one page; sets `total`. Matches come in tiers, each whole before
@@ -102,7 +103,7 @@ class Plan:
         one search reads it whole; sorted, the wider level's new documents follow apart."""
         words, columns = self.words, self.columns
         exact = typed_query(words, columns)
-        self.query = _all_of([*self.must, exact], self.must_not)
+        self.query = all_of([*self.must, exact], self.must_not)
         page: list[tuple[int, float]] = []
         skip = self._read(self._tiers(self.query, column, by, self._by_score), limit, offset, page)
         found = self.total
@@ -116,17 +117,48 @@ class Plan:
             level = all_words_query(words, columns, held)
         else:
             return page
-        self.query = _all_of([*self.must, level], self.must_not)
+        self.query = all_of([*self.must, level], self.must_not)
         if by is None:
             page, self.total = [], 0
             self._read([(self.query, self._by_score)], limit, offset, page)
         else:
-            new = _all_of([*self.must, level], [*self.must_not, exact])
+            new = all_of([*self.must, level], [*self.must_not, exact])
             self._read(self._tiers(new, column, by, self._by_score), limit, skip, page)
         if some and found == 0 and self.total:
             top = page if by is None and offset == 0 else self._by_score(self.query, 1, 0)[0]
             self.best = top[0][0] if top else None
         return page
+
+    def ranked_within(
+        self,
+        query: Query,
+        ranked: list[tuple[int, float]],
+        limit: int,
+        offset: int,
+        sort: Sort | None,
+    ) -> list[tuple[int, float]]:
+        """One page of a set of documents found some other way (by meaning): `query` matches
+        exactly them, for the total and the facets; `ranked` is their order, unless `sort`."""
+        self.query, self.total = query, 0
+        if sort is None:
+            self.total = self.count(query)
+            return ranked[offset : offset + limit]
+        column = self.fields.sort_column(sort.field)
+        if column is None:
+            raise Unsortable(sort.field)
+        order = Order.Asc if sort.direction == "asc" else Order.Desc
+        by = partial(self._by_field, column, order)
+        page: list[tuple[int, float]] = []
+        self._read(self._tiers(query, column, by, self._in_order), limit, offset, page)
+        return page
+
+    def count(self, query: Query) -> int:
+        return _count(self.searcher.search(query, 1, count=True))
+
+    def rowids(self, query: Query) -> list[int]:
+        """Every document the query matches, by row id."""
+        result = self.searcher.search(query, max(1, int(self.searcher.num_docs)), count=False)
+        return [rowid for rowid, _ in self._rowids(result.hits, scored=False)]
 
     def _tiers(
         self, query: Query, column: str | None, by: Reader | None, otherwise: Reader
@@ -135,8 +167,8 @@ class Plan:
         `column` by it, then those without in the order they were added."""
         if column is None or by is None:
             return [(query, otherwise)]
-        valued = _all_of([query, Query.exists_query(column)], [])
-        unvalued = _all_of([query], [Query.exists_query(column)])
+        valued = all_of([query, Query.exists_query(column)], [])
+        unvalued = all_of([query], [Query.exists_query(column)])
         return [(valued, by), (unvalued, self._in_order)]
 
     def _read(
@@ -173,7 +205,7 @@ class Plan:
         if not terms:
             return []
         like = similar_query(terms, self.columns)
-        query = _all_of([*self.must, like], [*self.must_not, by_rowid(rowid)])
+        query = all_of([*self.must, like], [*self.must_not, by_rowid(rowid)])
         return self._by_score(query, SIMILAR_RESULTS, 0)[0]
 
     def _frequency(self, word: str) -> int:
@@ -216,7 +248,7 @@ class Plan:
         document_id, body = stored
         return Hit(document_id, score, body, highlights(body, marked, self.words))
 
-    def facets(self, names: Sequence[str]) -> dict[str, list[FacetValue]]:
+    def facets(self, names: Sequence[str]) -> dict[str, list[FacetCount]]:
         """Each field's values over every match, most first (at most FACET_VALUES)."""
         spec: dict[str, Any] = {}
         for number, name in enumerate(names):
@@ -229,10 +261,10 @@ class Plan:
                         "terms": {"field": f"{column}{slot}", "size": FACET_VALUES}
                     }
         counted = self.searcher.aggregate(self.query, spec) if spec else {}
-        answer: dict[str, list[FacetValue]] = {}
+        answer: dict[str, list[FacetCount]] = {}
         for number, name in enumerate(names):
             values = [
-                FacetValue(_value(column, bucket), int(bucket["doc_count"]))
+                FacetCount(_value(column, bucket), int(bucket["doc_count"]))
                 for key, result in counted.items()
                 if key.split(".")[0] == str(number)
                 for column in [key.split(".")[1]]
@@ -278,7 +310,7 @@ def _count(result: tantivy.SearchResult) -> int:
     return int(getattr(result, "count", None) or 0)
 
 
-def _all_of(must: list[Query], must_not: list[Query]) -> Query:
+def all_of(must: list[Query], must_not: list[Query]) -> Query:
     if not must:
         must = [Query.all_query()]
     if len(must) == 1 and not must_not:
@@ -288,7 +320,7 @@ def _all_of(must: list[Query], must_not: list[Query]) -> Query:
     )
 
 
-def _any(queries: list[Query]) -> Query:
+def any_of(queries: list[Query]) -> Query:
     if not queries:
         return Query.empty_query()
     return Query.boolean_query([(Occur.Should, query) for query in queries])

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from app.schemas.filters import Filter
+from app.schemas.search import FacetCount, Sort
 
 
 @dataclass(frozen=True)
@@ -19,16 +20,10 @@ class Hit:
 
 
 @dataclass(frozen=True)
-class FacetValue:
-    value: str | int | float | bool
-    count: int
-
-
-@dataclass(frozen=True)
 class SearchResult:
     hits: list[Hit]
     total: int
-    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    facets: dict[str, list[FacetCount]] = field(default_factory=dict)
     # When no document has every word of the query: the words the best match lacks.
     left_out: tuple[str, ...] = ()
 
@@ -38,14 +33,6 @@ class UpsertResult:
     inserted: int
     updated: int
     document_ids: list[str]
-
-
-@dataclass(frozen=True)
-class Sort:
-    """Order by one numeric or date field instead of relevance."""
-
-    field: str
-    direction: Literal["asc", "desc"] = "desc"
 
 
 class Unsortable(ValueError):
@@ -63,7 +50,8 @@ class Search:
     that meet the filter `tree`; ranked by relevance, or by `sort`. `similar_to`, a document
     id, keeps (and ranks by) the documents most like that one, without it. With `facets`,
     counts of each of those fields' values over every match; `highlight` names the fields
-    whose text comes back marked up."""
+    whose text comes back marked up. With a `vector`, documents near in meaning are found too
+    (`hybrid.py`), and `similar_to` finds the documents nearest to that one's vector."""
 
     fields: Sequence[str] = ()
     text: str = ""
@@ -75,3 +63,8 @@ class Search:
     sort: Sort | None = None
     similar_to: str | None = None
     highlight: Sequence[str] = ()
+    # By meaning: the query's vector (made by the collection's embedder), and how much meaning
+    # weighs against words, from 0 (words only) to 1 (meaning only). A collection without
+    # vectors of that length searches by words.
+    vector: Sequence[float] | None = None
+    semantic_ratio: float = 0.5

@@ -4,12 +4,16 @@ bodies by row id."""
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from app import jsonutil
+from app.adapters.engine.fields import Fields
 
-CHUNK = 500  # ids per query, well under SQLite's limit on bound parameters
+CHUNK = 500
+# ids per query, well under SQLite's limit on bound parameters
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS collections (
     id INTEGER PRIMARY KEY,
@@ -30,6 +34,47 @@ CREATE TABLE IF NOT EXISTS documents (
 # Added when the index moved to tantivy: each collection's slots, and its index directory
 # (a fresh name per collection, so that a dropped collection's id reused never meets an old index).
 COLUMNS = {"attributes": "TEXT", "index_name": "TEXT"}
+
+
+@dataclass(frozen=True)
+class Collection:
+    id: int
+    fields: Fields
+    index_name: str
+    embedding: dict[str, Any] | None = None  # as the services set it (`set_embedding`)
+    vector_seq: int = 0  # the number of its last write of vectors (`vectorsets.py`)
+    vector_base: int = 0  # the number at which its vectors were last all cleared
+
+
+def collection(
+    conn: sqlite3.Connection, namespace: str, name: str, *, create: bool = False
+) -> Collection | None:
+    """A collection's row, or None; with `create`, a new empty one when there is none."""
+    row = conn.execute(
+        "SELECT id, attributes, fields, index_name, embedding, vector_seq, vector_base "
+        "FROM collections WHERE namespace = ? AND name = ?",
+        (namespace, name),
+    ).fetchone()
+    if row is not None:
+        embedding = jsonutil.loads(row[4]) if row[4] else None
+        return Collection(row[0], Fields.load(row[1], row[2]), row[3], embedding, *row[5:])
+    if not create:
+        return None
+    index_name = uuid.uuid4().hex
+    cursor = conn.execute(
+        "INSERT INTO collections (namespace, name, fields, fts_version, attributes, "
+        "index_name) VALUES (?, ?, '[]', 1, '{}', ?)",
+        (namespace, name, index_name),
+    )
+    return Collection(int(cursor.lastrowid or 0), Fields(), index_name)
+
+
+def save_fields(conn: sqlite3.Connection, coll: Collection) -> None:
+    attributes, text = coll.fields.dump()
+    conn.execute(
+        "UPDATE collections SET attributes = ?, fields = ?, index_name = ? WHERE id = ?",
+        (attributes, text, coll.index_name, coll.id),
+    )
 
 
 def rowids(conn: sqlite3.Connection, collection_id: int, ids: list[str]) -> dict[str, int]:

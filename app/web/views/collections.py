@@ -9,6 +9,8 @@ from starlette.responses import Response
 from app.errors import invalid
 from app.schemas.base import COLLECTION_NAME, COLLECTION_NAME_RULE
 from app.schemas.collections import (
+    CollectionEmbedding,
+    CollectionInfo,
     DeleteCollectionResponse,
     DeleteDocumentResponse,
     UpsertDocumentsRequest,
@@ -45,8 +47,46 @@ async def upsert_documents(request: Request) -> Response:
     namespace = await owner_namespace(request, Role.EDITOR)
     collection = _collection(request)
     body = await parse_body(request, UpsertDocumentsRequest)
-    collections = services_of(request).collections
-    return respond(await call(collections.upsert, namespace, collection, body.documents))
+    services = services_of(request)
+    vectors, model = await services.embedding.vectors(namespace, collection, body.documents)
+    answer = await call(
+        services.collections.upsert, namespace, collection, body.documents, vectors, model
+    )
+    if vectors is None and services.engine.embedding(namespace, collection) is not None:
+        services.embedding.fill_later(namespace, collection)  # it began embedding meanwhile
+    return respond(answer)
+
+
+@api(
+    owner_operation("Read a collection: its documents, fields and embedding", _TAG, CollectionInfo)
+)
+async def read_collection(request: Request) -> Response:
+    namespace = await owner_namespace(request, Role.VIEWER)
+    collection = _collection(request)
+    return respond(await services_of(request).embedding.info(namespace, collection))
+
+
+@api(
+    owner_operation(
+        "Embed a collection's documents, for search by meaning",
+        _TAG,
+        CollectionInfo,
+        CollectionEmbedding,
+        (*OWNER_ERRORS, *BODY_ERRORS),
+    )
+)
+async def set_embedding(request: Request) -> Response:
+    namespace = await owner_namespace(request, Role.EDITOR)
+    collection = _collection(request)
+    body = await parse_body(request, CollectionEmbedding)
+    return respond(await services_of(request).embedding.configure(namespace, collection, body))
+
+
+@api(owner_operation("Stop embedding a collection; its vectors go", _TAG, CollectionInfo))
+async def remove_embedding(request: Request) -> Response:
+    namespace = await owner_namespace(request, Role.EDITOR)
+    collection = _collection(request)
+    return respond(await services_of(request).embedding.configure(namespace, collection, None))
 
 
 @api(owner_operation("Delete a document", _TAG, DeleteDocumentResponse))
@@ -76,7 +116,8 @@ async def delete_collection(request: Request) -> Response:
 
 
 routes = [
-    route("/v1/collections/{collection}", delete=delete_collection),
+    route("/v1/collections/{collection}", get=read_collection, delete=delete_collection),
+    route("/v1/collections/{collection}/embedding", put=set_embedding, delete=remove_embedding),
     route("/v1/collections/{collection}/documents", post=upsert_documents),
     route("/v1/collections/{collection}/documents/{document_id}", delete=delete_document),
 ]

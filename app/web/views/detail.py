@@ -26,18 +26,18 @@ async def detail_page(request: Request) -> Response:
         retriever = await services.query.open(name, caller)
     except PasswordRequired:
         return await password_page(request, name, here)
-    answer = await services.query.document(retriever, caller, request.path_params["document_id"])
+    found = await services.query.document(retriever, caller, request.path_params["document_id"])
     links = Links(retriever.public_name, request.url.query)
     view = detail(
         retriever.display,
-        answer.body["document"],
+        found.document,
         services.clock(),
         services.renderers,
         retriever.frames,
         links,
     )
     partial = request.headers.get("x-partial") == "detail"
-    headers = {**answer.headers, "Vary": "X-Partial"}
+    headers = {**found.headers, "Vary": "X-Partial"}
     if partial:
         headers["Cache-Control"] = "no-store"
     return render(

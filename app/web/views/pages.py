@@ -15,19 +15,12 @@ from app.crypto import derive_key
 from app.errors import AppError, BadRequest, Forbidden, PasswordRequired
 from app.paths import STATIC_DIR
 from app.rendering.cards import PAGE_SIZE, Links, cards, title_field
-from app.rendering.filters import (
-    Choices,
-    canonical,
-    chips,
-    clear_url,
-    panel,
-    selection,
-    url,
-    value_labeller,
-)
+from app.rendering.facets import Choices, select
+from app.rendering.filters import canonical, chips, clear_url, panel, url, value_labeller
 from app.rendering.form import form_state
 from app.rendering.formats import truncate
 from app.rendering.page_kinds import result_layout, template_of
+from app.schemas.search import FacetCount, Results
 from app.services.access import Caller
 from app.services.catalog import PublicRetriever
 from app.services.query import FULL_TEXT_INPUT, words_kept
@@ -67,26 +60,24 @@ async def search_page(request: Request) -> Response:
     choices = await services.browse.choices(retriever)
     if not wants_panel:
         choices = Choices(sorts=choices.sorts)
-    chosen = selection(request.query_params, choices)
-    result: dict[str, Any] | None = None
+    chosen = select(request.query_params, choices)
+    results: Results | None = None
     problem: AppError | None = None
     headers: dict[str, str] = {}
-    counts: dict[str, list[tuple[Any, int]]] = {}
+    counts: dict[str, list[FacetCount]] = {}
     if (state.can_search or chosen.similar_to) and not any(c.error for c in state.controls):
         try:
             found = await services.browse.search(
                 retriever, caller, state.inputs, chosen, choices, state.page, PAGE_SIZE
             )
-            result, headers, counts = found.answer.body, found.answer.headers, found.counts
+            results, headers, counts = found.answer.results, found.answer.headers, found.counts
         except AppError as error:
             # The publisher's own page, its form and query kept, saying what went wrong (a 429
             # says how long to wait; a store outage when to come back: their Retry-After and
             # RateLimit headers go out with it).
             problem, headers = error, dict(error.headers)
     status = problem.status if problem else 200
-    documents = result["documents"] if result else []
-    paging = result["pagination"] if result else None
-    page_size = paging["page_size"] if paging else PAGE_SIZE
+    page_size = results.page_size if results else PAGE_SIZE
     items = canonical(
         request.query_params.multi_items(), [i.field_name for i in display.inputs], chosen
     )
@@ -95,11 +86,11 @@ async def search_page(request: Request) -> Response:
     values: dict[str, Any] = {
         "state": state,
         "selection": chosen,
-        "result": result,
+        "result": results,
         "problem": problem,
         "cards": cards(
             display,
-            documents,
+            results.documents if results else [],
             (state.page - 1) * page_size,
             services.clock(),
             services.renderers,
@@ -107,20 +98,19 @@ async def search_page(request: Request) -> Response:
             links,
         ),
         "panel": panel(choices, chosen, counts, label) if wants_panel else [],
-        "chips": chips(base, items, choices, chosen, label),
-        "clear_url": clear_url(base, items),
-        "unsimilar_url": url(base, items, drop_keys={"similar_to"}),
+        "chips": chips(base, items, chosen, label),
+        "clear_url": clear_url(base, items, chosen),
+        "unsimilar_url": url(base, items, frozenset({("similar_to", None)})),
         "similar_title": await _similar_title(services, retriever, caller, chosen.similar_to),
-        "left_out": _left_out(state.inputs, result),
+        "left_out": _left_out(state.inputs, results),
         "sorts": choices.sorts,
         "layout": result_layout(display),
         "kind": template_of(display),
-        "paging": paging,
         "prev_url": _page_url(items, base, page=state.page - 1 if state.page > 2 else None)
         if state.page > 1
         else None,
         "next_url": _page_url(items, base, page=state.page + 1)
-        if paging and paging["has_next"]
+        if results and results.has_next
         else None,
         "canonical": (display.seo.canonical_url if display.seo else None)
         or urls.absolute(services.settings.public_url, urls.page(retriever.public_name)),
@@ -151,17 +141,17 @@ async def _similar_title(
     if document_id is None:
         return None
     try:
-        answer = await services.query.document(retriever, caller, document_id, counted=False)
+        found = await services.query.document(retriever, caller, document_id, counted=False)
     except AppError:
         return None
-    title = answer.body["document"].get(title_field(retriever.display))
+    title = found.document.get(title_field(retriever.display))
     return truncate(str(title), 80) if title not in (None, "") else None
 
 
-def _left_out(inputs: dict[str, Any], result: dict[str, Any] | None) -> dict[str, str] | None:
+def _left_out(inputs: dict[str, Any], results: Results | None) -> dict[str, str] | None:
     """What the results header says when no document had every word: the query as typed,
     and the words the best results have."""
-    left_out = (result or {}).get("words_left_out")
+    left_out = list(results.words_left_out) if results else []
     text = inputs.get(FULL_TEXT_INPUT)
     if not left_out or not isinstance(text, str):
         return None

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from numpy.typing import ArrayLike
 
 from app import jsonutil
 from app.adapters import like, outages, texts
@@ -87,9 +88,15 @@ class PgEngine:
     # Writing ------------------------------------------------------------------------------
 
     def upsert(
-        self, namespace: str, collection: str, documents: Sequence[Mapping[str, Any]]
+        self,
+        namespace: str,
+        collection: str,
+        documents: Sequence[Mapping[str, Any]],
+        vectors: Sequence[ArrayLike | None] | None = None,
+        model: str | None = None,
     ) -> UpsertResult:
-        """Insert or replace documents by `document_id` (one is made up where missing)."""
+        """Insert or replace documents by `document_id` (one is made up where missing). No
+        collection here embeds (`set_embedding`), so there are never `vectors` to keep."""
         rows = [texts.split_id(doc) for doc in documents]
         for number, (document_id, _) in enumerate(rows):
             if "\x00" in document_id:
@@ -144,6 +151,35 @@ class PgEngine:
             updated=len(rows) - inserted,
             document_ids=[document_id for document_id, _ in rows],
         )
+
+    # Search by meaning: not in PostgreSQL yet, refused by name rather than ignored.
+
+    def set_embedding(
+        self, namespace: str, collection: str, embedding: dict[str, Any] | None
+    ) -> None:
+        if embedding is not None:
+            raise invalid(
+                "embedding",
+                "none, with the engine in PostgreSQL",
+                "embedding: collections in PostgreSQL are searched by words only; search by "
+                "meaning needs the embedded engine (an SQLite store).",
+            )
+
+    def embedding(self, namespace: str, collection: str) -> dict[str, Any] | None:
+        return None
+
+    def vector_count(self, namespace: str, collection: str) -> int:
+        return 0
+
+    def without_vectors(
+        self, namespace: str, collection: str, limit: int
+    ) -> tuple[str | None, list[tuple[int, dict[str, Any]]]]:
+        return None, []
+
+    def put_vectors(
+        self, namespace: str, collection: str, model: str, vectors: Sequence[tuple[int, ArrayLike]]
+    ) -> int:
+        return 0
 
     def delete(self, namespace: str, collection: str, document_id: str) -> bool:
         """Remove one document; False if it was not there."""

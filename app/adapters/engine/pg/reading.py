@@ -22,7 +22,7 @@ from app.adapters.engine.fields import Fields
 from app.adapters.engine.highlight import lacking
 from app.adapters.engine.pg.filters import Sql, equal_to_any, matching
 from app.adapters.engine.pg.rows import quote
-from app.adapters.engine.results import FacetValue, Search, Sort, Unsortable
+from app.adapters.engine.results import Search, Unsortable
 from app.adapters.engine.words import (
     EXACT_BONUS,
     MOST_WORDS_THRESHOLD,
@@ -40,6 +40,7 @@ from app.adapters.engine.words import (
     with_typos,
     words_of,
 )
+from app.schemas.search import FacetCount, Sort
 
 FACET_VALUES = 100
 TYPO_CANDIDATES = 200
@@ -281,14 +282,14 @@ class Plan:
             ).scalar_one()
         )
 
-    def facets(self, names: Sequence[str]) -> dict[str, list[FacetValue]]:
+    def facets(self, names: Sequence[str]) -> dict[str, list[FacetCount]]:
         """Each field's values over every match, most first (at most FACET_VALUES)."""
         tags: dict[str, str] = {}
         for name in names:
             slot = self.fields.slots.get(name)
             if slot is not None:
                 tags.update({f"{column}{slot}": name for column in "snb"})
-        answer: dict[str, list[FacetValue]] = {name: [] for name in names}
+        answer: dict[str, list[FacetCount]] = {name: [] for name in names}
         if not tags:
             return answer
         where, params = self.where
@@ -301,7 +302,7 @@ class Plan:
         )
         for tagged, count in rows:
             column, value = str(tagged).split(":", 1)
-            answer[tags[column]].append(FacetValue(_value(column[0], value), int(count)))
+            answer[tags[column]].append(FacetCount(_value(column[0], value), int(count)))
         for values in answer.values():
             values.sort(key=lambda v: (-v.count, str(v.value)))
             del values[FACET_VALUES:]

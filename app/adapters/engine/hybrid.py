@@ -1,0 +1,110 @@
+"""Search by meaning beside search by words, in the embedded engine.
+
+A search with a query vector finds the `MEANING_RESULTS` documents nearest to it (among those
+the filters let through, exactly: `VectorIndex.search` never returns a document outside the
+set it is given) and, unless it searches by meaning alone, the documents that match its words
+as a search by words would. Its results are both sets together; they are ranked by reciprocal
+rank fusion, each list weighed by the `semantic_ratio` (Meilisearch's idea: 0 is words only,
+1 is meaning only), or sorted by a field. The total and the facets count both sets.
+
+Find similar, in a collection with vectors, is the nearest documents to that one's vector.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+from tantivy import Occur, Query
+
+from app.adapters.engine.index import SCHEMA
+from app.adapters.engine.reading import Plan, all_of
+from app.adapters.engine.results import Search
+from app.adapters.engine.vectors import VectorIndex
+from app.adapters.engine.words import SIMILAR_RESULTS
+
+# The nearest documents by meaning that a search adds to those matching its words: past the
+# first hundred, a document near in meaning is seldom what a shopper wanted.
+MEANING_RESULTS = 100
+# Reciprocal rank fusion's constant (Cormack et al.): a document's share is 1 / (K + rank).
+RRF_K = 60
+
+
+def page(plan: Plan, index: VectorIndex, search: Search) -> list[tuple[int, float]]:
+    """(rowid, score) of one page of a search by meaning, or by meaning and words; sets the
+    plan's `total` and its `query` (what the facets count)."""
+    assert search.vector is not None
+    filters = plan.query  # every document the filters let through, before any words
+    allowed = _allowed(plan, filters)
+    ratio = search.semantic_ratio
+    near = index.search(search.vector, MEANING_RESULTS, allowed) if ratio > 0 else None
+    nearest = _pairs(near.keys, near.scores) if near is not None else []
+    if ratio >= 1 or not plan.words:
+        found = _one_of(filters, [rowid for rowid, _ in nearest])
+        return plan.ranked_within(found, nearest, search.limit, search.offset, search.sort)
+    wanted = search.offset + search.limit + MEANING_RESULTS
+    by_words = plan.page(wanted, 0, None)
+    matched, by_words_total = plan.query, plan.total  # the words' matches within the filters
+    near_ids = [rowid for rowid, _ in nearest]
+    together = Query.boolean_query(
+        [(Occur.Should, matched), (Occur.Should, _one_of(filters, near_ids))]
+    )
+    fused = fuse(by_words, nearest, ratio)
+    if search.sort is not None:
+        return plan.ranked_within(together, fused, search.limit, search.offset, search.sort)
+    # The total without counting the union's every match again (all the words' ones): those
+    # near in meaning that are not among them, counted within the hundred.
+    both = plan.count(all_of([matched, _one_of(filters, near_ids)], [])) if near_ids else 0
+    plan.query, plan.total = together, by_words_total + len(near_ids) - both
+    return fused[search.offset : search.offset + search.limit]
+
+
+def similar(plan: Plan, index: VectorIndex, rowid: int, search: Search) -> list[tuple[int, float]]:
+    """The documents nearest in meaning to one (never itself), within the filters."""
+    vector = index.vector(rowid)
+    filters = plan.query
+    if vector is None:
+        return plan.ranked_within(Query.empty_query(), [], search.limit, search.offset, None)
+    allowed = _allowed(plan, filters)
+    if allowed is None:
+        near = index.search(vector, SIMILAR_RESULTS + 1)
+    else:
+        near = index.search(vector, SIMILAR_RESULTS, allowed[allowed != rowid])
+    nearest = [pair for pair in _pairs(near.keys, near.scores) if pair[0] != rowid]
+    nearest = nearest[:SIMILAR_RESULTS]
+    found = _one_of(filters, [r for r, _ in nearest])
+    return plan.ranked_within(found, nearest, search.limit, search.offset, search.sort)
+
+
+def fuse(
+    by_words: Sequence[tuple[int, float]], by_meaning: Sequence[tuple[int, float]], ratio: float
+) -> list[tuple[int, float]]:
+    """Both rankings as one, by weighted reciprocal rank: a document's score is
+    (1 - ratio) / (K + its rank by words) + ratio / (K + its rank by meaning)."""
+    scores: dict[int, float] = {}
+    for weight, ranked in ((1 - ratio, by_words), (ratio, by_meaning)):
+        for rank, (rowid, _) in enumerate(ranked, start=1):
+            scores[rowid] = scores.get(rowid, 0.0) + weight / (RRF_K + rank)
+    ordered = sorted(scores.items(), key=lambda item: -item[1])
+    return [(rowid, round(score, 6)) for rowid, score in ordered]
+
+
+def _allowed(plan: Plan, filters: Query) -> npt.NDArray[np.uint64] | None:
+    """The row ids the filters let through, or None when there are no filters."""
+    if not plan.must and not plan.must_not:
+        return None
+    return np.asarray(plan.rowids(filters), dtype=np.uint64)
+
+
+def _one_of(filters: Query, rowids: list[int]) -> Query:
+    """Exactly these documents (which the filters let through already)."""
+    if not rowids:
+        return Query.empty_query()
+    return all_of([filters, Query.term_set_query(SCHEMA, "rowid", rowids)], [])
+
+
+def _pairs(
+    keys: npt.NDArray[np.uint64], scores: npt.NDArray[np.float32]
+) -> list[tuple[int, float]]:
+    return [(int(key), round(float(score), 6)) for key, score in zip(keys, scores, strict=True)]
