@@ -5,20 +5,27 @@ Keys are row numbers plus one, so that a filter's keys and rows are the same set
 
 from __future__ import annotations
 
+import json
 import math
+import time
+from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 import numpy.typing as npt
+import usearch
 from usearch.index import Index
 
+from app.adapters.engine import vectors
+from app.adapters.engine.vectorfile import VectorFileError
 from app.adapters.engine.vectors import VectorIndex
 
 Keys = npt.NDArray[np.uint64]
 Matrix = npt.NDArray[np.float32]
-GRAPH_LINKS = 16  # HNSW's M, the same for every graph measured
-EXPANSION_ADD = 128
-EXPANSION_SEARCH = 128
+# Every graph measured has the engine's settings (HNSW's M, efConstruction and ef).
+GRAPH_LINKS = vectors.CONNECTIVITY
+EXPANSION_ADD = vectors.EXPANSION_ADD
+EXPANSION_SEARCH = vectors.EXPANSION_SEARCH
 OVERFETCH = 2.0
 MAX_CANDIDATES = 4096
 
@@ -145,14 +152,37 @@ class Faiss:
         return int(self.faiss.serialize_index(self.index).nbytes)
 
 
+def graph_settings() -> tuple[Any, ...]:
+    return (vectors.GRAPH_DTYPE, GRAPH_LINKS, EXPANSION_ADD, usearch.__version__)
+
+
 class Product:
-    """`app.adapters.engine.vectors.VectorIndex`, as the engine will use it."""
+    """`app.adapters.engine.vectors.VectorIndex`, as the engine will use it; with `cache`, loaded
+    from there when a run before built it (and saved there when not)."""
 
     name = "VectorIndex (the engine's)"
 
-    def build(self, vectors: Matrix) -> None:
-        self.index = VectorIndex(vectors.shape[1])
-        self.index.upsert(np.arange(1, len(vectors) + 1, dtype=np.uint64), vectors)
+    def __init__(self, cache: Path | None = None) -> None:
+        self.cache = cache
+        self.built_before: float | None = None
+
+    def build(self, matrix: Matrix) -> None:
+        note = self.cache.with_suffix(".json") if self.cache else None
+        if self.cache and note and note.exists():
+            try:
+                self.index = VectorIndex.load(self.cache, matrix.shape[1])
+                self.built_before = json.loads(note.read_text())["build_seconds"]
+                return
+            except (VectorFileError, KeyError, ValueError):
+                pass  # (built again below)
+        started = time.perf_counter()
+        self.index = VectorIndex(matrix.shape[1])
+        self.index.upsert(np.arange(1, len(matrix) + 1, dtype=np.uint64), matrix)
+        took = time.perf_counter() - started
+        if self.cache and note:
+            self.cache.parent.mkdir(parents=True, exist_ok=True)
+            self.index.save(self.cache)
+            note.write_text(json.dumps({"build_seconds": took}))
 
     def search(self, query: Matrix, k: int) -> Keys:
         return self.index.search(query, k).keys
