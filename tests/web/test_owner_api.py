@@ -416,7 +416,7 @@ def _as_sent(stored: dict[str, Any]) -> dict[str, Any]:
     """A stored display config without what the server fills in when it is published."""
     config = dict(stored)
     filled = config.pop("retriever_config")
-    assert filled["stages"][0]["config"]["stage_id"] == "full_text_search"
+    assert filled["stages"][0]["config"]["stage_id"] == "feature_search"  # hybrid, the default
     return config
 
 
@@ -433,16 +433,19 @@ def test_a_sent_retriever_config_is_replaced_by_the_servers(
     )
     assert response.status_code == 200, response.text
     config = client.get("/v1/public/retrievers/filled-in/config").json()["display_config"]
+    parameters = {
+        "fields": ["title", "description"],
+        "mode": "hybrid",
+        "semantic_ratio": 0.5,
+        "fusion": "rrf",
+    }
     assert config["retriever_config"] == {
         "stages": [
             {
-                "stage_name": "full_text_search",
+                "stage_name": "feature_search",
                 "stage_type": "filter",
-                "config": {
-                    "stage_id": "full_text_search",
-                    "parameters": {"fields": ["title", "description"]},
-                },
-                "parameters": {"fields": ["title", "description"]},
+                "config": {"stage_id": "feature_search", "parameters": parameters},
+                "parameters": parameters,
             }
         ],
         "collection_identifiers": ["products"],
