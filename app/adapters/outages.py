@@ -87,9 +87,13 @@ def unavailable(error: BaseException) -> StoreUnavailable | None:
 
 def guarded(cls: C) -> C:
     """`cls` with each public method raising `StoreUnavailable` for the store's or the disk's
-    failures: an engine's entry points, mapped where they are called."""
-    for name, member in list(vars(cls).items()):
-        if not name.startswith("_") and callable(member):
+    failures: an engine's entry points, mapped where they are called (its own methods and
+    those it inherits alike)."""
+    members: dict[str, object] = {}
+    for klass in reversed(cls.__mro__[:-1]):  # (not `object`'s)
+        members.update(vars(klass))
+    for name, member in members.items():
+        if not name.startswith("_") and callable(member) and not isinstance(member, type):
             setattr(cls, name, _guard(member))
     return cls
 

@@ -1,0 +1,124 @@
+"""Search by meaning on the Debian catalog: import with the built-in embedder, then keyword,
+hybrid and semantic searches and find-similar, through the embedded engine in process (the
+query's embedding included), p50 and p99 of each, in one run.
+
+    .venv/bin/python -m bench.meaning [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from app.adapters.embedders import Embedders
+from app.adapters.embedders.wordllama import EMBEDDER
+from app.adapters.engine import Engine, Search
+from app.schemas.collections import CollectionEmbedding
+from app.schemas.embedders import WordLlamaConfig
+from app.services.embedding import Embedding
+from app.services.importing import import_file
+from bench import debian
+
+FIELDS = ["title", "description"]
+NAMESPACE, COLLECTION = "bench", "debian"
+
+
+def _percentiles(times: list[float]) -> tuple[float, float]:
+    times = sorted(times)
+    return times[len(times) // 2], times[min(len(times) - 1, int(len(times) * 0.99))]
+
+
+def _timed(run: Callable[[int], object], count: int) -> tuple[float, float]:
+    times = []
+    for number in range(count):
+        started = time.perf_counter()
+        run(number)
+        times.append((time.perf_counter() - started) * 1000)
+    return _percentiles(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer records and queries")
+    args = parser.parse_args()
+    queries_count = 100 if args.quick else 500
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "debian.jsonl"
+        records = debian.write(source)
+        if args.quick:
+            lines = source.read_text().splitlines()[:10_000]
+            source.write_text("\n".join(lines) + "\n")
+            records = len(lines)
+        engine = Engine(Path(tmp) / "engine.db")
+        embedders = Embedders()  # the built-in one alone: nothing here reaches out
+        embedders.register("wordllama", WordLlamaConfig, lambda config, namespace: EMBEDDER)
+        embedding = Embedding(engine, embedders)
+        settings = CollectionEmbedding(fields=FIELDS)
+        anyio.run(_configure, embedding, settings)
+        started = time.perf_counter()
+        import_file(engine, NAMESPACE, COLLECTION, source)
+        words_seconds = time.perf_counter() - started
+        anyio.run(embedding.fill, NAMESPACE, COLLECTION)
+        seconds = time.perf_counter() - started
+        print(f"{records:,} Debian packages, embedded fields {', '.join(FIELDS)}")
+        print(
+            f"import: {records / seconds:,.0f} records/s with vectors "
+            f"({records / words_seconds:,.0f} records/s words alone)"
+        )
+        _searches(engine, queries_count)
+        engine.close()
+
+
+async def _configure(embedding: Embedding, settings: CollectionEmbedding) -> None:
+    await embedding.configure(NAMESPACE, COLLECTION, settings, background=False)
+
+
+def _searches(engine: Engine, count: int) -> None:
+    rng = random.Random(7)
+    words = [
+        word
+        for record in debian.records()
+        for word in str(record.get("description", "")).lower().split()
+        if word.isalpha() and len(word) > 3
+    ][:50_000]
+    texts = [" ".join(rng.sample(words, rng.choice((1, 2)))) for _ in range(count)]
+    some = engine.search(NAMESPACE, COLLECTION, Search(fields=FIELDS, limit=1000))
+    ids = [hit.document_id for hit in some.hits]
+
+    def search(ratio: float, **options: Any) -> Callable[[int], object]:
+        def run(number: int) -> object:
+            text = texts[number]
+            vector = anyio.run(EMBEDDER.embed, [text], "query")[0] if ratio else None
+            asked = Search(
+                fields=FIELDS, text=text, limit=20, vector=vector, semantic_ratio=ratio, **options
+            )
+            return engine.search(NAMESPACE, COLLECTION, asked)
+
+        return run
+
+    def similar(number: int) -> object:
+        asked = Search(fields=FIELDS, similar_to=ids[number % len(ids)], limit=20)
+        return engine.search(NAMESPACE, COLLECTION, asked)
+
+    search(0.5)(0)  # the first search by meaning reads the vectors in
+    print("searches (ms, in process, the query's embedding included):")
+    for name, run in (
+        ("keyword", search(0)),
+        ("hybrid 0.5", search(0.5)),
+        ("semantic", search(1.0)),
+        ("hybrid, filter section=libs", search(0.5, filters={"section": "libs"})),
+        ("find similar", similar),
+    ):
+        p50, p99 = _timed(run, count)
+        print(f"  {name:30} p50 {p50:6.2f}  p99 {p99:6.2f}")
+
+
+if __name__ == "__main__":
+    main()
