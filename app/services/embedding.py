@@ -102,10 +102,10 @@ class Embedding:
 
     async def fill(self, namespace: str, collection: str, progress: Progress | None = None) -> int:
         """Make the vectors the collection's documents lack, a batch at a time; how many."""
-        made = 0
+        made = after = 0
         while True:
             model, missing = await in_thread(
-                self.engine.without_vectors, namespace, collection, FILL_BATCH
+                self.engine.without_vectors, namespace, collection, FILL_BATCH, after
             )
             stored = self.engine.embedding(namespace, collection)
             if not missing or model is None or stored is None or stored["model"] != model:
@@ -113,10 +113,10 @@ class Embedding:
             embedder = self.embedders.of(stored["embedder"], namespace)
             vectors = await _embed(embedder, stored, [body for _, body in missing])
             pairs = list(zip([rowid for rowid, _ in missing], vectors, strict=True))
-            written = await in_thread(self.engine.put_vectors, namespace, collection, model, pairs)
-            if not written:
-                return made  # (the settings changed meanwhile: their own fill takes over)
-            made += written
+            after = missing[-1][0]
+            # (none written: another write gave them theirs, or the settings changed meanwhile,
+            # which the next round sees)
+            made += await in_thread(self.engine.put_vectors, namespace, collection, model, pairs)
             if progress:
                 total = self.engine.count(namespace, collection)
                 progress(self.engine.vector_count(namespace, collection), total)

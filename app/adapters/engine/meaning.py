@@ -78,14 +78,14 @@ class CollectionVectors:
         return 0 if coll is None else vectorsets.count(self._conn(), coll.id)
 
     def without_vectors(
-        self, namespace: str, collection: str, limit: int
+        self, namespace: str, collection: str, limit: int, after: int = 0
     ) -> tuple[str | None, list[tuple[int, dict[str, Any]]]]:
         """The collection's embedding model and up to `limit` (row id, body) of its documents
         that have no vector yet, for its embedding to make."""
         coll = self._known(namespace, collection)
         if coll is None or coll.embedding is None:
             return None, []
-        found = vectorsets.without(self._conn(), coll.id, limit)
+        found = vectorsets.without(self._conn(), coll.id, limit, after)
         return coll.embedding.get("model"), [(r, jsonutil.loads(b)) for r, b in found]
 
     def put_vectors(

@@ -37,7 +37,7 @@ class SearchEngine(Protocol):
     def vector_count(self, namespace: str, collection: str) -> int: ...
 
     def without_vectors(
-        self, namespace: str, collection: str, limit: int
+        self, namespace: str, collection: str, limit: int, after: int = 0
     ) -> tuple[str | None, list[tuple[int, dict[str, Any]]]]:
         """The collection's embedding model and some of its documents without a vector."""
         ...

@@ -107,12 +107,16 @@ def count(conn: sqlite3.Connection, collection_id: int) -> int:
     return int(row[0])
 
 
-def without(conn: sqlite3.Connection, collection_id: int, limit: int) -> list[tuple[int, str]]:
-    """Up to `limit` (row id, body) of documents that have no vector yet, oldest first."""
+def without(
+    conn: sqlite3.Connection, collection_id: int, limit: int, after: int = 0
+) -> list[tuple[int, str]]:
+    """Up to `limit` (row id, body) of documents that have no vector yet, oldest first, from
+    row id `after` on (so that a fill reads on from where its last batch ended, rather than
+    through every document it embedded already)."""
     return conn.execute(
         "SELECT d.id, d.body FROM documents d LEFT JOIN vectors v ON v.id = d.id "
-        "WHERE d.collection_id = ? AND v.id IS NULL ORDER BY d.id LIMIT ?",
-        (collection_id, limit),
+        "WHERE d.collection_id = ? AND d.id > ? AND v.id IS NULL ORDER BY d.id LIMIT ?",
+        (collection_id, after, limit),
     ).fetchall()
 
 

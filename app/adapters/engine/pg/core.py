@@ -172,7 +172,7 @@ class PgEngine:
         return 0
 
     def without_vectors(
-        self, namespace: str, collection: str, limit: int
+        self, namespace: str, collection: str, limit: int, after: int = 0
     ) -> tuple[str | None, list[tuple[int, dict[str, Any]]]]:
         return None, []
 
