@@ -17,6 +17,7 @@ from typing import Any
 
 import anyio
 
+from app.adapters.destinations import DestinationPolicy
 from app.adapters.embedders import Embedders
 from app.adapters.embedders.wordllama import EMBEDDER
 from app.adapters.engine import Engine, Search
@@ -60,7 +61,7 @@ def main() -> None:
         engine = Engine(Path(tmp) / "engine.db")
         embedders = Embedders()  # the built-in one alone: nothing here reaches out
         embedders.register("wordllama", WordLlamaConfig, lambda config, namespace: EMBEDDER)
-        embedding = Embedding(engine, embedders)
+        embedding = Embedding(engine, embedders, DestinationPolicy.parse([]))
         settings = CollectionEmbedding(fields=FIELDS)
         anyio.run(_configure, embedding, settings)
         started = time.perf_counter()

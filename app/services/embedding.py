@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from app.adapters import texts
+from app.adapters.destinations import DestinationPolicy
 from app.adapters.embedders import Embedder, Embedders
 from app.adapters.engine import SearchEngine
 from app.adapters.threads import in_thread
@@ -29,9 +30,12 @@ Progress = Callable[[int, int], None]  # (vectors made so far, documents in all)
 
 
 class Embedding:
-    def __init__(self, engine: SearchEngine, embedders: Embedders) -> None:
+    def __init__(
+        self, engine: SearchEngine, embedders: Embedders, destinations: DestinationPolicy
+    ) -> None:
         self.engine = engine
         self.embedders = embedders
+        self.destinations = destinations  # where an endpoint embedder may be
         self._filling: dict[tuple[str, str], asyncio.Task[int]] = {}
 
     async def configure(
@@ -47,6 +51,9 @@ class Embedding:
         stored: dict[str, Any] | None = None
         if settings is not None:
             config = self.embedders.parse(settings.embedder)
+            url = getattr(config, "url", None)
+            if isinstance(url, str):  # an endpoint: refused now, as an upstream is, not later
+                await in_thread(self.destinations.check_url, url, "embedder.url")
             embedder = self.embedders.build(config, namespace)
             stored = {
                 "fields": settings.fields,

@@ -142,6 +142,18 @@ def test_turning_embedding_off_takes_the_vectors_away(client: TestClient) -> Non
         ({"fields": ["title"], "embedder": {"type": "word2vec"}}, "embedder.type"),
         ({"fields": ["title"], "embedder": {"type": "http", "url": "ftp://x"}}, "embedder.url"),
         ({"fields": ["title"], "surprise": 1}, "surprise"),
+        (  # the cloud's metadata address: never an embedder's
+            {
+                "fields": ["title"],
+                "embedder": {
+                    "type": "http",
+                    "url": "http://169.254.169.254/v1/embeddings",
+                    "model": "m",
+                    "dimensions": 8,
+                },
+            },
+            "embedder.url",
+        ),
     ],
 )
 def test_bad_embedding_settings_are_refused_by_name(
