@@ -8,6 +8,7 @@ arithmetic is the rate limiter's own (`app/services/limits.py`).
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Literal
 
 from limits.aio.storage import MemoryStorage, Storage
@@ -43,24 +44,31 @@ class Counters:
         self._down_since: float | None = None
 
     async def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        return await self._counted(lambda storage: storage.incr(key, expiry, amount))
+
+    async def get(self, key: str) -> int:
+        return await self._counted(lambda storage: storage.get(key))
+
+    async def _counted(self, operation: Callable[[Storage], Awaitable[int]]) -> int:
+        """`operation` on the storage; on this process's memory (or refused) while it is down."""
         storage = self._storage
         if self._down_since is not None:
             if self._now() - self._down_since < RETRY_STORAGE_AFTER_SECONDS:
-                return await self._failed(key, expiry, amount)
+                return await self._failed(operation)
             self._down_since = None
         try:
-            return await storage.incr(key, expiry, amount)
+            return await operation(storage)
         except Exception:
             if storage is self._memory:
                 raise
             logger.warning("rate-limit storage is not answering; on_failure=%s", self.on_failure)
             self._down_since = self._now()
-            return await self._failed(key, expiry, amount)
+            return await self._failed(operation)
 
-    async def _failed(self, key: str, expiry: int, amount: int) -> int:
+    async def _failed(self, operation: Callable[[Storage], Awaitable[int]]) -> int:
         if self.on_failure == "refuse":
             raise LimitsUnavailable("Rate limits cannot be checked right now; try again shortly.")
-        return await self._memory.incr(key, expiry, amount)
+        return await operation(self._memory)
 
     async def check(self) -> bool:
         """Whether the storage answers (always, for memory)."""
@@ -98,6 +106,13 @@ class StoreCounters:
             with self.store.write() as tx:
                 queries.prune(tx.conn, now)
         return value
+
+    async def get(self, key: str) -> int:
+        return await in_thread(self._get, key)
+
+    def _get(self, key: str) -> int:
+        with self.store.read() as tx:
+            return queries.value(tx.conn, key, self.clock().timestamp())
 
 
 def _redis_storage(uri: str) -> Storage:

@@ -93,6 +93,8 @@ class CountStorage(Protocol):
 
     async def incr(self, key: str, expiry: int, amount: int = 1) -> int: ...
 
+    async def get(self, key: str) -> int: ...
+
 
 class RateLimiter:
     def __init__(self, counters: CountStorage, clock: Clock, prefix: str = "rp") -> None:
@@ -102,6 +104,14 @@ class RateLimiter:
 
     def _key(self, window: Window, now: float) -> str:
         return f"{self.prefix}:{window.name}:{window.scope}:{int(now // window.seconds)}"
+
+    async def count(self, window: Window) -> int:
+        """`window`'s count now, deciding nothing."""
+        return await self.counters.get(self._key(window, self.clock().timestamp()))
+
+    def refusal(self, window: Window) -> Decision:
+        """The decision that refuses `window` until it starts over."""
+        return Decision(False, window, 0, _reset(self.clock().timestamp(), window.seconds))
 
     async def give_back(self, window: Window) -> None:
         """Undo one count of `window` (a request that turned out not to count)."""

@@ -7,29 +7,30 @@ while Redis is down: a blip would then lock new visitors out of every password p
 every API call that sends X-Retriever-Password, which is the outage `fallback` is chosen to
 avoid. So the throttle counts in Redis while it answers, and writes each wrong guess to the
 store as well (the database that every worker shares); while Redis is down, it counts every
-guess in the store. The store sees one write per wrong guess, which the throttle itself keeps
-few, and, only during an outage, two per right one (its count, then its give-back).
+guess in the store. Every guess counted in Redis is also held to the store's count, so that
+what Redis forgets (a restart, a write that failed) never buys a guess. The store sees one
+read per guess and one write per wrong one, which the throttle itself keeps few, and, only
+during an outage, two writes per right one (its count, then its give-back).
 """
 
 from __future__ import annotations
 
 import logging
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.errors import LimitsUnavailable, StoreUnavailable
-from app.services.limits import RateLimiter, Window
+from app.services.limits import Decision, RateLimiter, Window
 
 logger = logging.getLogger("retriever_pages")
 
 
 @dataclass(frozen=True)
 class Guess:
-    """A guess let through to be checked: where it was counted, and the count with it."""
+    """A guess let through to be checked, and where it was counted."""
 
     window: Window
     counted_in: RateLimiter
-    count: int
 
 
 class PasswordThrottle:
@@ -44,7 +45,10 @@ class PasswordThrottle:
         """Count a guess before it is checked; 429 once the window is used up.
 
         Counted first, in one atomic increment, so that concurrent guesses (from any number
-        of processes sharing the counts) never check more than the window's limit."""
+        of processes sharing the counts) never check more than the window's limit. A guess
+        counted in Redis is held to the store's count of wrong ones as well: Redis may have
+        forgotten some (it restarted empty, or guesses were counted in the store while it was
+        down, or bringing it level failed), and the store never does."""
         try:
             counted_in = self.limiter
             decision = await counted_in.hit([window])
@@ -54,11 +58,13 @@ class PasswordThrottle:
             counted_in = self.store
             decision = await counted_in.hit([window])
         assert decision is not None  # one window given, one decision
+        if decision.allowed and counted_in is not self.store:
+            decision = await self._level(window, decision)
         if not decision.allowed:
             raise decision.refuse(
                 f"Too many wrong passwords from this address; try again in {decision.reset} s."
             )
-        return Guess(window, counted_in, window.limit - decision.remaining)
+        return Guess(window, counted_in)
 
     async def right(self, guess: Guess) -> None:
         """A right password gives its count back."""
@@ -69,12 +75,30 @@ class PasswordThrottle:
         if self.store is None or guess.counted_in is self.store:
             return
         try:
-            kept = await self.store.add(guess.window, 1)
+            await self.store.add(guess.window, 1)
         except StoreUnavailable:
             logger.warning("a wrong password was counted in Redis only: the store is down")
-            return
-        if kept > guess.count:
-            # Redis has fewer than the store: it restarted empty, or guesses were counted in
-            # the store while it was down. Bring it level, so that it refuses as the store would.
-            with suppress(LimitsUnavailable):
-                await self.limiter.add(guess.window, kept - guess.count)
+
+    async def _level(self, window: Window, decision: Decision) -> Decision:
+        """A guess Redis let through, decided again with the store's wrong guesses: when the
+        store has more than Redis, Redis is brought level (this guess with them), and the
+        guess is refused if that is over the limit."""
+        if self.store is None:
+            return decision
+        counted = window.limit - decision.remaining  # this guess included
+        try:
+            kept = await self.store.count(window)
+        except StoreUnavailable:
+            logger.warning("a password guess was counted in Redis only: the store is down")
+            return decision
+        if kept + 1 <= counted:
+            return decision
+        try:
+            counted = await self.limiter.add(window, kept + 1 - counted)
+        except LimitsUnavailable:
+            counted = kept + 1
+        if counted <= window.limit:
+            return replace(decision, remaining=window.limit - counted)
+        with suppress(LimitsUnavailable):
+            await self.limiter.give_back(window)
+        return self.limiter.refusal(window)

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import redis
 
 from app.adapters.counters import RETRY_STORAGE_AFTER_SECONDS
 from app.services.access import MAX_FAILED_ATTEMPTS
@@ -142,6 +143,21 @@ def test_an_address_throttled_before_redis_stops_stays_throttled_in_every_proces
         assert int(execute.headers["Retry-After"]) > 0
 
 
+def test_counts_redis_loses_without_an_outage_are_still_refused(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    """Redis emptied while both processes see it answer (a restart between two guesses, a
+    failover to an empty replica) gives no address its guesses back."""
+    with server(tmp_path, redis_server.url) as first, server(tmp_path, redis_server.url) as second:
+        publish(first, "forgotten", {}, PASSWORD)
+        for n in range(MAX_FAILED_ATTEMPTS):
+            assert guess(first if n % 2 else second, "forgotten", "wrong") is False
+        redis.Redis.from_url(redis_server.url).flushall()
+        assert guess(first, "forgotten", PASSWORD) == 429
+        assert guess(second, "forgotten", "wrong") == 429
+        assert guess(second, "forgotten", PASSWORD) == 429
+
+
 def test_guesses_during_a_redis_outage_share_one_allowance_that_outlasts_it(
     tmp_path: Path, redis_server: RedisServer
 ) -> None:
@@ -157,8 +173,9 @@ def test_guesses_during_a_redis_outage_share_one_allowance_that_outlasts_it(
         assert guess(second, "outage", PASSWORD) == 429
         redis_server.start()  # empty: it saves nothing
         time.sleep(RETRY_STORAGE_AFTER_SECONDS + 0.5)  # until both processes ask Redis again
-        # Redis lets one more guess through; being wrong, it brings Redis level with the store.
-        assert guess(first, "outage", "wrong") is False
+        # Redis has forgotten the outage's guesses, the store has not: no guess more, from
+        # either process, right or wrong.
+        assert guess(first, "outage", "wrong") == 429
         assert guess(second, "outage", PASSWORD) == 429
         assert guess(first, "outage", PASSWORD) == 429
 

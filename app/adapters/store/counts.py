@@ -31,6 +31,12 @@ def add(conn: sa.Connection, key: str, amount: int, expires_at: float, now: floa
     return int(conn.execute(query).scalar_one())
 
 
+def value(conn: sa.Connection, key: str, now: float) -> int:
+    """A counter's value; 0 when it is missing or has expired."""
+    query = sa.select(counts.c.value).where(counts.c.counter_key == key, counts.c.expires_at > now)
+    return int(conn.execute(query).scalar() or 0)
+
+
 def prune(conn: sa.Connection, now: float) -> int:
     """Delete the counters that have expired; how many."""
     return conn.execute(counts.delete().where(counts.c.expires_at <= now)).rowcount
