@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import pty
 import re
 import subprocess
 import sys
@@ -15,7 +17,13 @@ from starlette.testclient import TestClient
 
 from app.settings import Settings
 from app.web.app import create_app
-from tests.helpers import owner_headers, publish_local
+from tests.helpers import (
+    browse_config,
+    local_backend,
+    owner_headers,
+    publish_backend,
+    publish_local,
+)
 from tests.servers import free_port, server_process, start_demo, wait_ready
 
 CLI = [sys.executable, "-m", "app.cli"]
@@ -29,7 +37,18 @@ def run(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[s
 
 
 @pytest.mark.parametrize(
-    "args", [[], ["serve"], ["demo"], ["keys"], ["keys", "create"], ["keys", "revoke"], ["migrate"]]
+    "args",
+    [
+        [],
+        ["serve"],
+        ["demo"],
+        ["keys"],
+        ["keys", "create"],
+        ["keys", "revoke"],
+        ["import"],
+        ["embed"],
+        ["migrate"],
+    ],
 )
 def test_every_command_has_help(tmp_path: Path, args: list[str]) -> None:
     result = run(tmp_path, *args, "--help")
@@ -227,3 +246,94 @@ def test_import_fails_on_skipped_rows_unless_told_and_explains_missing_ids(
     )
     assert lenient.returncode == 0, lenient.stderr
     assert "importing this file again adds them again" in lenient.stderr
+
+
+ROOMS = [
+    {"document_id": "sofa", "title": "Three-seat sofa", "description": "Deep, in grey linen."},
+    {"document_id": "flask", "title": "Vacuum flask", "description": "Keeps coffee hot all day."},
+    {"document_id": "lamp", "title": "Desk lamp", "description": "A warm light for reading."},
+]
+
+
+def _rooms(tmp_path: Path) -> None:
+    rows = tmp_path / "rooms.jsonl"
+    rows.write_text("".join(json.dumps(row) + "\n" for row in ROOMS))
+    imported = run(tmp_path, "import", str(rows), "--collection", "products", "--namespace", "acme")
+    assert imported.returncode == 0, imported.stderr
+
+
+def test_embed_sets_a_collections_embedding_once_and_turns_it_off(tmp_path: Path) -> None:
+    _rooms(tmp_path)
+    embedded = run(tmp_path, "embed", "acme", "products", "--fields", "title,description")
+    assert embedded.returncode == 0, embedded.stderr
+    assert "title, description embedded by wordllama:" in embedded.stdout
+    assert "Embedded 3 documents" in embedded.stdout
+    again = run(tmp_path, "embed", "acme", "products", "--fields", "title, description")
+    assert again.returncode == 0, again.stderr
+    assert "Embedded 0 documents" in again.stdout  # nothing to do twice
+    assert "3 of 3 documents have their vector." in again.stdout
+    settings = Settings(data_dir=tmp_path, api_keys=["acme:test-owner-key-0123456789"])
+    with TestClient(create_app(settings)) as client:
+        config = browse_config(
+            exposed_fields=["title", "description"], field_config={}, components={}
+        )
+        publish_backend(client, "rooms", local_backend(), config)
+        answer = client.post(
+            "/v1/public/retrievers/rooms/execute", json={"inputs": {"query": "couch"}}
+        )
+        assert answer.json()["documents"][0]["document_id"] == "sofa"  # by meaning
+    off = run(tmp_path, "embed", "acme", "products", "--off")
+    assert off.returncode == 0, off.stderr
+    assert "acme/products stopped embedding" in off.stdout
+    assert "was not embedding" in run(tmp_path, "embed", "acme", "products", "--off").stdout
+    with TestClient(create_app(settings)) as client:
+        info = client.get("/v1/collections/products", headers=owner_headers()).json()
+        assert (info["documents"], info["embedding"]) == (3, None)
+
+
+def test_embed_shows_its_progress_on_a_terminal(tmp_path: Path) -> None:
+    _rooms(tmp_path)
+    leader, follower = pty.openpty()
+    environment = {**os.environ, "RETRIEVER_PAGES_DATA_DIR": str(tmp_path)}
+    command = [*CLI, "embed", "acme", "products", "--fields", "title", "--embedder", "wordllama"]
+    result = subprocess.run(
+        command, env=environment, stdout=subprocess.PIPE, stderr=follower, timeout=60, check=False
+    )
+    os.close(follower)
+    shown = b""
+    try:
+        while chunk := os.read(leader, 4096):
+            shown += chunk
+    except OSError:  # the terminal's other end is closed: all of it was read
+        pass
+    os.close(leader)
+    assert result.returncode == 0, shown
+    assert "products: embedded 3 of 3" in shown.decode()
+
+
+# What `embed` refuses: the exit status (2 for the command line's own mistakes, 1 for what
+# the server refuses) and the words that name the problem.
+EMBED_REFUSALS = [
+    (["acme", "nothing", "--fields", "title"], 1, "No collection 'nothing'"),
+    (["acme", "products", "--fields", "title", "--embedder", "word2vec"], 1, "embedder.type"),
+    (["acme", "products", "--fields", "title", "--embedder", "{bad"], 2, "not a JSON object"),
+    (
+        ["acme", "products", "--fields", "title", "--embedder", '{"type": "provided"}'],
+        1,
+        "embedder.field",
+    ),
+    (["acme", "products", "--fields", "a b"], 1, "fields[0]"),
+    (["acme", "products"], 2, "--fields"),
+    (["acme", "products", "--off", "--fields", "title"], 2, "--off"),
+    (["acme", "Products", "--off"], 2, "COLLECTION must be"),
+]
+
+
+def test_embed_refuses_what_it_cannot_do_by_name(tmp_path: Path) -> None:
+    _rooms(tmp_path)
+    for args, status, said in EMBED_REFUSALS:
+        result = run(tmp_path, "embed", *args)
+        assert (result.returncode, said in result.stderr) == (status, True), (args, result.stderr)
+        assert "Traceback" not in result.stderr
+    kept = run(tmp_path, "embed", "acme", "products", "--off")
+    assert "was not embedding" in kept.stdout  # nothing refused was kept

@@ -19,6 +19,7 @@ from app.schemas.display import (
     FieldConfig,
     ResultCardProperties,
 )
+from app.schemas.search import BY_MEANING
 
 PAGE_SIZE = 20
 THUMBNAIL_GUESSES = ("image_url", "thumbnail_url", "thumbnail", "image", "img", "cover")
@@ -48,6 +49,8 @@ class Card:
     link: str | None  # where the title leads: the detail view, similar items, or the item's URL
     external: bool  # whether `link` leaves this site (opened in a new tab)
     similar: str | None  # the "find similar" link, when the config asks for one
+    # Found by meaning alone (none of the query's words in it), when the config asks to say so.
+    by_meaning: bool = False
 
 
 @dataclass(frozen=True)
@@ -198,6 +201,7 @@ def cards(
                 similar=links.similar(document_id)
                 if links is not None and props.show_find_similar
                 else None,
+                by_meaning=props.show_meaning_hint and document.get(BY_MEANING) is True,
             )
         )
     return result

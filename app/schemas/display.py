@@ -205,6 +205,12 @@ class ResultCardProperties(Model):
     card_fields: list[FieldName] | None = None
     modal_fields: list[FieldName] | None = None
     card_style: CardStyle = "default"
+    show_meaning_hint: bool = Field(
+        default=False,
+        description="Mark each result that holds none of the query's words (found by meaning "
+        "alone, by a retriever that searches by meaning) with a small 'Matched by meaning' "
+        "note, so that a shopper sees why it is there. Off by default.",
+    )
 
 
 class ComponentsConfig(Model):

@@ -38,7 +38,13 @@ class ReadConsistency(Model):
 class ExecuteRequest(OpenModel):
     """The SDK's `RetrieverExecutionRequest`. Keys the SDK always sends are accepted."""
 
-    inputs: dict[str, Any] = Field(default_factory=dict)
+    inputs: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The values of the display config's inputs, by field_name. `embedding` "
+        "(unless an input has that name): the query's own vector, a list of numbers as long "
+        "as the collection's, for a retriever that searches by meaning over a collection "
+        "whose documents bring their vectors (embedder type provided); refused elsewhere.",
+    )
     filters: dict[str, Any] | None = Field(
         default=None,
         description="Mixpeek's logical filter tree (AND / OR / NOT of {field, operator, value}, "
@@ -217,7 +223,12 @@ class ExecuteResponse(Model):
 
     execution_id: str
     status: Literal["completed"] = "completed"
-    documents: list[dict[str, Any]]
+    documents: list[dict[str, Any]] = Field(
+        description="document_id, score and the exposed fields; `highlights` ({field: text "
+        "with the matched words in <mark>}) where the query's words matched, or "
+        "`matched_by_meaning: true` where a search by meaning found a document that holds "
+        "none of them (what a page's `show_meaning_hint` marks)."
+    )
     results: list[dict[str, Any]]
     pagination: ExecutePagination
     facets: dict[str, list[FacetCount]] | None = Field(

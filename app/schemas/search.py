@@ -17,6 +17,10 @@ from typing import Any, Literal
 from app.schemas.filters import Filter
 
 DEFAULT_PAGE_SIZE = 10
+# The input that carries a query's own vector, as Mixpeek's execute names a pre-computed one.
+QUERY_VECTOR_INPUT = "embedding"
+# What marks a document found by meaning alone: none of the query's words are in it.
+BY_MEANING = "matched_by_meaning"
 
 
 @dataclass(frozen=True)
@@ -29,8 +33,8 @@ class Sort:
 
 @dataclass(frozen=True)
 class SearchRequest:
-    """What to find (`inputs`, `filters`, `similar_to`), what to count (`facets`), in which
-    order (`sort`, relevance when None), and which page of it."""
+    """What to find (`inputs`, `vector`, `filters`, `similar_to`), what to count
+    (`facets`), in which order (`sort`, relevance when None), and which page of it."""
 
     inputs: Mapping[str, Any]
     filters: Filter | None = None
@@ -39,6 +43,8 @@ class SearchRequest:
     page_number: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
     similar_to: str | None = None  # a document id: its neighbours, ranked by likeness
+    # The query's own vector (`inputs.embedding`), for a collection whose documents bring theirs.
+    vector: tuple[float, ...] | None = None
     semantic_ratio: float | None = None  # the search's own weight of meaning, where allowed
     skip_cache: bool = False
 

@@ -1,10 +1,12 @@
-"""The one gate every result passes: only `exposed_fields` (plus id, score, and the
-highlights of exposed fields) leave."""
+"""The one gate every result passes: only `exposed_fields` (plus id, score, the highlights of
+exposed fields, and whether it was found by meaning alone) leave."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
+
+from app.schemas.search import BY_MEANING
 
 # Mixpeek documents keep their fields at the top level, under `payload`, or under `metadata`.
 _CONTAINERS = ("payload", "metadata")
@@ -21,6 +23,8 @@ def expose(document: dict[str, Any], exposed_fields: Iterable[str]) -> dict[str,
         marked = {f: highlights[f] for f in exposed_fields if f in highlights}
         if marked:
             result["highlights"] = marked
+    if document.get(BY_MEANING) is True:
+        result[BY_MEANING] = True
     for field in exposed_fields:
         if field in document:  # the common case, kept cheap: this runs for every result
             result[field] = document[field]

@@ -1,13 +1,17 @@
-"""Checking a query's inputs against the display config's `inputs[].field_schema`."""
+"""Checking a query's inputs against the display config's `inputs[].field_schema`, and taking
+out the query's own vector."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
 from app.errors import InvalidInput, invalid
 from app.schemas.display import FieldSchema, InputConfig, InputType
+from app.schemas.embedders import MAX_DIMENSIONS
+from app.schemas.search import QUERY_VECTOR_INPUT
 
 MAX_TEXT_CHARS = 1000
 MAX_LIST_ITEMS = 100
@@ -43,6 +47,31 @@ def validate_inputs(
             continue
         accepted[name] = _check(name, config.field_schema, value)
     return accepted
+
+
+def split_vector(
+    configs: list[InputConfig], given: Mapping[str, Any]
+) -> tuple[dict[str, Any], tuple[float, ...] | None]:
+    """The inputs without the query's own vector (`inputs.embedding`, the name Mixpeek's
+    execute gives a pre-computed one), and that vector: a 422 naming it when it is not a list
+    of finite numbers. Whether the retriever can search with it is its backend's to say. An
+    input the display config declares under that name is that input, not a vector."""
+    if QUERY_VECTOR_INPUT not in given or any(c.field_name == QUERY_VECTOR_INPUT for c in configs):
+        return dict(given), None
+    rest = {name: value for name, value in given.items() if name != QUERY_VECTOR_INPUT}
+    value = given[QUERY_VECTOR_INPUT]
+    if _empty(value):
+        return rest, None
+    problem = f"must be the query's vector: a list of at most {MAX_DIMENSIONS:,} finite numbers"
+    if not isinstance(value, list) or len(value) > MAX_DIMENSIONS:
+        raise _invalid(QUERY_VECTOR_INPUT, problem)
+    try:  # bool is no number here; an integer past float's range is no vector
+        numbers = tuple(float(n) for n in value if type(n) in (int, float))
+    except OverflowError:
+        raise _invalid(QUERY_VECTOR_INPUT, problem) from None
+    if len(numbers) != len(value) or not all(math.isfinite(n) for n in numbers):
+        raise _invalid(QUERY_VECTOR_INPUT, problem)
+    return rest, numbers
 
 
 def check_defaults(configs: list[InputConfig], where: str) -> None:

@@ -27,13 +27,19 @@ from app.metrics import Metrics
 from app.schemas.filters import parse_filters
 from app.schemas.parsing import parse_json
 from app.schemas.public import ExecuteRequest, PublicRetrieverTemplate
-from app.schemas.search import DEFAULT_PAGE_SIZE, Results, SearchRequest, Sort
+from app.schemas.search import (
+    DEFAULT_PAGE_SIZE,
+    QUERY_VECTOR_INPUT,
+    Results,
+    SearchRequest,
+    Sort,
+)
 from app.schemas.stages import collections_of, public_stages
 from app.services.access import Access, Caller
 from app.services.answers import AnswerCache
 from app.services.catalog import Catalog, PublicRetriever
 from app.services.exposure import expose
-from app.services.inputs import validate_inputs
+from app.services.inputs import split_vector, validate_inputs
 from app.services.limits import RateLimiter, windows_for
 
 FULL_TEXT_INPUT = "query"
@@ -176,9 +182,12 @@ class PublicQuery:
         async with self.counting(retriever, caller, counted=counted) as headers:
             if not isinstance(request, SearchRequest):
                 request = search_request(retriever, request)
-            # Documents like one need no text: a required query input is not required then.
+            # Documents like one, or near a vector, need no text: a required query input is
+            # not required then.
             inputs = validate_inputs(
-                retriever.display.inputs, dict(request.inputs), required=not request.similar_to
+                retriever.display.inputs,
+                dict(request.inputs),
+                required=not (request.similar_to or request.vector),
             )
             query = Query(
                 namespace=retriever.record.namespace,
@@ -256,13 +265,23 @@ class PublicQuery:
 
 def search_request(retriever: PublicRetriever, body: ExecuteRequest | bytes) -> SearchRequest:
     """An execute body as one checked search: its filter tree parsed, every field it names
-    exposed (a 422 naming the first that is not), its page within the retriever's limit."""
+    exposed (a 422 naming the first that is not), its page within the retriever's limit, the
+    query's own vector taken out of its inputs."""
     if isinstance(body, bytes):
         body = parse_json(ExecuteRequest, body)
     exposed = retriever.display.exposed_fields
     page_number, page_size = _page(body, retriever.rate_limit.max_results_per_query)
+    inputs, vector = split_vector(retriever.display.inputs, body.inputs)
+    if vector is not None and body.similar_to:
+        raise invalid(
+            f"inputs.{QUERY_VECTOR_INPUT}",
+            "left out with similar_to",
+            f"inputs.{QUERY_VECTOR_INPUT}: documents like one (similar_to) are found by that "
+            "document's vector; send one or the other.",
+        )
     return SearchRequest(
-        inputs=body.inputs,
+        inputs=inputs,
+        vector=vector,
         filters=parse_filters(body.filters, exposed),
         facets=tuple(_exposed(body.facets or [], "facets", exposed)),
         sort=_sort(body, exposed),

@@ -102,3 +102,12 @@ def test_a_description_with_a_format_is_a_field() -> None:
     [card] = draw(config, {"document_id": "t", "title": "Tags", "description": ["a", "b"]})
     assert card.description is None
     assert [f.name for f in card.fields] == ["description"]
+
+
+def test_a_card_says_it_was_matched_by_meaning_only_when_the_config_asks() -> None:
+    by_meaning = {**LAMP, "matched_by_meaning": True}
+    by_words = {**LAMP, "document_id": "d/2", "highlights": {"title": "Desk <mark>lamp</mark>"}}
+    hinted, plain = draw(display(show_meaning_hint=True), by_meaning, by_words)
+    assert (hinted.by_meaning, plain.by_meaning) == (True, False)
+    [off] = draw(display(), by_meaning)  # off by default
+    assert off.by_meaning is False

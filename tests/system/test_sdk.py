@@ -630,3 +630,46 @@ def test_sdk_feature_search_finds_by_meaning_and_full_text_search_by_words(
 
         assert found("by-meaning")[0] == "sofa"
         assert found("by-words") == []
+
+
+def test_sdk_execute_with_a_query_vector(live_server: LiveServer) -> None:
+    """A query's own vector goes in `inputs.embedding`, as Mixpeek's execute takes a
+    pre-computed one; a bad one is an error the SDK reads."""
+    import httpx
+
+    owner = {"Authorization": f"Bearer {OWNER_KEY}", "X-Namespace": NAMESPACE}
+    base = f"{live_server.url}/v1/collections/shapes"
+    embedder = {"type": "provided", "field": "vector", "dimensions": 3}
+    httpx.put(f"{base}/embedding", headers=owner, json={"fields": ["title"], "embedder": embedder})
+    documents = [
+        {"document_id": "round", "title": "Ball", "vector": [1, 0, 0]},
+        {"document_id": "square", "title": "Box", "vector": [0, 1, 0]},
+    ]
+    httpx.post(f"{base}/documents", headers=owner, json={"documents": documents})
+    config = display_config(exposed_fields=["title"], components=None, field_config={})
+    config["inputs"][0]["required"] = False
+    backend = {**local_backend("shapes"), "search_fields": ["title"]}
+    created = httpx.post(
+        f"{live_server.url}/v1/retrievers",
+        headers=owner,
+        json={"retriever_name": "shapes", "backend": backend},
+    ).json()
+    published = httpx.post(
+        f"{live_server.url}/v1/retrievers/{created['retriever_id']}/publish",
+        headers=owner,
+        json={"public_name": "shapes", "display_config": config},
+    )
+    assert published.status_code == 200, published.text
+    with mixpeek.ApiClient(mixpeek.Configuration(host=live_server.url)) as public_client:
+        public = mixpeek.PublicRetrieverAPIApi(public_client)
+        request = mixpeek.RetrieverExecutionRequest(inputs={"embedding": [0.1, 0.9, 0.0]})
+        answer = public.execute_retriever_name("shapes", request)
+        assert [d["document_id"] for d in answer["documents"]] == ["square", "round"]
+        assert answer["documents"][0]["matched_by_meaning"] is True
+        assert "vector" not in answer["documents"][0]
+        with pytest.raises(ApiException) as raised:
+            public.execute_retriever_name(
+                "shapes", mixpeek.RetrieverExecutionRequest(inputs={"embedding": [1, 0]})
+            )
+        assert raised.value.status == 422
+        assert "inputs.embedding must be a list of 3 numbers" in str(raised.value.body)

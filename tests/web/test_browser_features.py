@@ -1,23 +1,30 @@
 """The shopper features in Chromium, with the script and without: the filters panel, sorting,
-the detail dialog and page, similar items, the dark variant; and the screenshots the docs show."""
+the detail dialog and page, similar items, the dark variant, the hint on results found by
+meaning; and the screenshots the docs show."""
 
 from __future__ import annotations
 
+import copy
+import json
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from app.paths import SAMPLE_CATALOG
 from app.services.demo import DEMO_DISPLAY_CONFIG
-from tests.helpers import SCREENSHOTS, local_backend, publish_backend
-from tests.web import test_browser
+from tests.helpers import SCREENSHOTS, local_backend, owner_headers, publish_backend
+from tests.web import test_accessibility, test_browser
+from tests.web.test_accessibility import violations
 from tests.web.test_browser import card_titles
 
-# The same Chromium, demo server and page maker as the other browser tests.
+# The same Chromium, demo server and page maker as the other browser tests, and axe-core.
 browser = test_browser.browser
 server = test_browser.server
 open_page = test_browser.open_page
+axe_source = test_accessibility.axe_source
 
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 SHOP_BACKEND = {
@@ -204,3 +211,35 @@ def test_page_kinds_in_the_browser(server: str, open_page: Callable[..., Any]) -
     picture = gallery.locator(".card .thumb img").first.bounding_box()
     assert picture is not None
     assert picture["height"] > picture["width"]  # tall pictures
+
+
+def test_a_result_found_by_meaning_alone_says_so(
+    server: str, open_page: Callable[..., Any], axe_source: str
+) -> None:
+    # The demo's catalog again, in a collection of its own that the built-in model embeds.
+    rows = [json.loads(line) for line in SAMPLE_CATALOG.read_text().splitlines()]
+    with httpx.Client(base_url=server, headers=owner_headers(), timeout=30) as client:
+        base = "/v1/collections/catalog"
+        assert client.post(f"{base}/documents", json={"documents": rows}).status_code == 200
+        client.put(f"{base}/embedding", json={"fields": ["title", "description"]})
+        deadline = time.monotonic() + 30
+        while not client.get(base).json()["embedding"]["ready"]:
+            assert time.monotonic() < deadline, "the catalog was not embedded in 30 s"
+            time.sleep(0.05)
+        config = copy.deepcopy(DEMO_DISPLAY_CONFIG)
+        config["components"]["result_card"]["show_meaning_hint"] = True
+        publish_backend(client, "by-meaning", {**SHOP_BACKEND, "collection": "catalog"}, config)
+    for scheme in ("dark", "light"):  # (axe's script is let past the page's CSP)
+        page = open_page(bypass_csp=True, color_scheme=scheme, **DESKTOP)
+        page.goto(f"{server}/r/by-meaning?query=thermos")  # no product says thermos: kettles do
+        card = page.locator(".card").first
+        assert "Kettle" in card.locator(".title").inner_text()
+        hint = card.locator(".by-meaning")
+        assert hint.is_visible()
+        assert hint.inner_text().startswith("≈ Matched by meaning")
+        assert card.locator("mark").count() == 0
+        assert violations(page, axe_source) == []
+    card.screenshot(path=str(SCREENSHOTS / "meaning-hint.png"))
+    page.goto(f"{server}/r/by-meaning?query=kettle")  # its words: marked, and no hint
+    assert page.locator(".card .title mark").count() > 0
+    assert page.locator(".card .by-meaning").count() == 0

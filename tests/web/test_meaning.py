@@ -250,3 +250,35 @@ def test_find_similar_is_by_meaning_only_where_every_embedded_field_is_exposed(
 
     assert similar("shop")[0] == "chair"  # nearest in meaning
     assert similar("titles") == []  # by the title's words: no other title shares one
+
+
+def _cards(html: str) -> dict[str, str]:
+    """Each card's markup by its document id."""
+    parts = html.split('<li class="card" data-document-id="')[1:]
+    return {part.split('"', 1)[0]: part.split("</li>\n", 1)[0] for part in parts}
+
+
+def test_the_page_can_say_which_results_were_found_by_meaning_alone(client: TestClient) -> None:
+    client.put(EMBEDDING, headers=owner_headers(), json={"fields": ["title", "description"]})
+    _ready(client)
+    hinted = browse_config(
+        exposed_fields=["title", "description"],
+        field_config={},
+        components={"result_card": {"show_meaning_hint": True}},
+    )
+    publish_backend(client, "hinted", local_backend(), hinted)
+    _publish(client, "plain", ["title", "description"])  # the hint is off by default
+    # The API says it of each result found by meaning alone, whatever the page shows.
+    answer = client.post("/v1/public/retrievers/plain/execute", json={"inputs": {"query": "couch"}})
+    sofa = answer.json()["documents"][0]
+    assert (sofa["document_id"], sofa["matched_by_meaning"]) == ("sofa", True)
+    assert "highlights" not in sofa
+    for path in ("/r/hinted?query=couch", "/r/hinted/embed?query=couch"):
+        card = _cards(client.get(path).text)["sofa"]
+        assert "Matched by meaning" in card
+        assert "<mark>" not in card  # it shares no word with the query: plain text
+    words = _cards(client.get("/r/hinted?query=desk+lamp").text)["lamp"]
+    assert "<mark>lamp</mark>" in words
+    assert "Matched by meaning" not in words
+    assert "Matched by meaning" not in client.get("/r/plain?query=couch").text
+    assert "Matched by meaning" not in client.get("/r/hinted").text  # browsing: no query

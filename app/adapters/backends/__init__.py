@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from app.errors import BadGateway
-from app.schemas.search import FacetCount, SearchRequest
+from app.schemas.search import QUERY_VECTOR_INPUT, FacetCount, SearchRequest
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,8 @@ class Query:
         for name in ("facets", "sort", "similar_to"):
             if getattr(self.search, name):
                 return name
+        if self.search.vector is not None:
+            return f"inputs.{QUERY_VECTOR_INPUT}"
         return None
 
 

@@ -1,4 +1,5 @@
-"""The embedded engine as a backend: one input is the full-text query, the others filter."""
+"""The embedded engine as a backend: one input is the full-text query, the others filter; a
+query may bring its own vector where the collection's documents bring theirs."""
 
 from __future__ import annotations
 
@@ -6,21 +7,27 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.adapters.backends import Page, Query
-from app.adapters.embedders import Embedders
+from app.adapters.embedders import Embedders, Vectors
+from app.adapters.embedders.provided import ProvidedVectors
 from app.adapters.engine import Hit, Search, SearchEngine, Unsortable
 from app.adapters.threads import in_thread
 from app.errors import invalid
 from app.schemas.retrievers import LocalBackendConfig
+from app.schemas.search import BY_MEANING, QUERY_VECTOR_INPUT, SearchRequest
 
 QUERY_INPUT = "query"
 PROVIDED = "provided"  # an embedder that makes no vector from text
+VECTOR_FIELD = f"inputs.{QUERY_VECTOR_INPUT}"
 
 
 @dataclass(frozen=True)
 class Meaning:
     allowed: bool = False  # the collection's vectors may rank results (find similar too)
-    vector: Any = None  # the text query's, when there is one
+    vector: Any = None  # the query's: its text's, or its own
     ratio: float = 0.0
+    # The field where the collection's documents bring their vectors: numbers for the engine,
+    # never a field of a result.
+    held: str | None = None
 
 
 class LocalBackend:
@@ -38,31 +45,64 @@ class LocalBackend:
     async def _meaning(self, query: Query) -> Meaning:
         """Whether the collection's vectors may rank this search (the retriever searches by
         meaning, and its page exposes every field they were made from: a hidden field never
-        shapes a result, publishing says so), and the text query's vector when there is one
-        and a model that reads text."""
+        shapes a result, publishing says so), and the query's vector when there is one: its
+        own, or its text's when a model reads text."""
         config: LocalBackendConfig = query.backend
+        asked = query.search
         stored = self.engine.embedding(query.namespace, config.collection)
+        held = _held(stored)
+        if asked.vector is not None:
+            vector = self._given(query, stored, asked.vector)
+            return Meaning(allowed=True, vector=vector, ratio=_ratio(asked, config), held=held)
         if config.mode == "keyword" or stored is None:
+            return Meaning(held=held)
+        if held is None and not set(stored["fields"]) <= set(query.exposed):
             return Meaning()
-        provided = stored["embedder"].get("type") == PROVIDED
-        if not provided and not set(stored["fields"]) <= set(query.exposed):
-            return Meaning()
-        text = query.search.inputs.get(QUERY_INPUT)
-        if provided or not isinstance(text, str) or not text.strip():
-            return Meaning(allowed=True)
+        text = asked.inputs.get(QUERY_INPUT)
+        if held is not None or not isinstance(text, str) or not text.strip():
+            return Meaning(allowed=True, held=held)
         embedder = self.embedders.of(stored["embedder"], query.namespace)
         [vector] = await embedder.embed([text], "query")
-        ratio = query.search.semantic_ratio
-        if ratio is None:
-            ratio = 1.0 if config.mode == "semantic" else config.semantic_ratio
-        return Meaning(allowed=True, vector=vector, ratio=ratio)
+        return Meaning(allowed=True, vector=vector, ratio=_ratio(asked, config))
+
+    def _given(
+        self, query: Query, stored: dict[str, Any] | None, vector: tuple[float, ...]
+    ) -> Vectors:
+        """The query's own vector checked against the collection's (its length, as a unit
+        vector), or a 422 naming it where this retriever cannot search with one: never
+        taken and left unused."""
+        config: LocalBackendConfig = query.backend
+        collection = repr(config.collection)
+        if config.mode == "keyword":
+            reason = "this retriever searches by words only (its mode is keyword)"
+        elif stored is None:
+            reason = f"the collection {collection} has no vectors"
+        elif _held(stored) is None:
+            reason = (
+                f"the collection {collection} makes its vectors from text ({stored['model']}), "
+                "so the query's words are embedded the same way"
+            )
+        else:
+            embedder = self.embedders.of(stored["embedder"], query.namespace)
+            assert isinstance(embedder, ProvidedVectors)
+            return embedder.vector(list(vector), VECTOR_FIELD)
+        raise invalid(
+            VECTOR_FIELD,
+            "left out for this retriever",
+            f"{VECTOR_FIELD}: {reason}. A query brings its own vector only to a retriever "
+            "that searches by meaning over a collection whose documents bring theirs (its "
+            "embedder's type is provided).",
+        )
 
     async def document(
         self, namespace: str, backend: Any, document_id: str
     ) -> dict[str, Any] | None:
         config: LocalBackendConfig = backend
         body = self.engine.document(namespace, config.collection, document_id)
-        return None if body is None else {**body, "document_id": document_id}
+        if body is None:
+            return None
+        held = _held(self.engine.embedding(namespace, config.collection))
+        return {**_without(body, held), "document_id": document_id}
 
     def _search(self, query: Query, meaning: Meaning) -> Page:
         config: LocalBackendConfig = query.backend
@@ -102,19 +142,47 @@ class LocalBackend:
                 "a field holding numbers or ISO dates",
                 f"sort[0].field: {error.field!r} holds no numbers or ISO dates to sort by.",
             ) from None
+        facets = result.facets if asked.facets else None
+        if facets and meaning.held in facets:
+            facets = {**facets, str(meaning.held): []}  # a vector's numbers are no values
         return Page(
-            documents=[_document(hit) for hit in result.hits],
+            documents=[_document(hit, meaning) for hit in result.hits],
             total=result.total,
-            facets=result.facets if asked.facets else None,
+            facets=facets,
             left_out=result.left_out,
         )
 
 
-def _document(hit: Hit) -> dict[str, Any]:
-    document = {**hit.body, "document_id": hit.document_id, "score": hit.score}
+def _document(hit: Hit, meaning: Meaning) -> dict[str, Any]:
+    """A hit as a result: without the vector its document brought; marked when found by
+    meaning alone (none of the query's words are in its search fields: no highlights)."""
+    document = {**_without(hit.body, meaning.held), "document_id": hit.document_id}
+    document["score"] = hit.score
     if hit.highlights:
         document["highlights"] = hit.highlights
+    elif meaning.vector is not None and meaning.ratio > 0:
+        document[BY_MEANING] = True
     return document
+
+
+def _held(stored: dict[str, Any] | None) -> str | None:
+    """The field where a collection's documents bring their own vectors, if they do."""
+    embedder = (stored or {}).get("embedder") or {}
+    return str(embedder["field"]) if embedder.get("type") == PROVIDED else None
+
+
+def _without(body: dict[str, Any], held: str | None) -> dict[str, Any]:
+    if held is None or held not in body:
+        return body
+    return {name: value for name, value in body.items() if name != held}
+
+
+def _ratio(asked: SearchRequest, config: LocalBackendConfig) -> float:
+    """How much meaning weighs: the search's own choice (within the publisher's bounds,
+    checked), else all of it in semantic mode and the retriever's ratio in hybrid."""
+    if asked.semantic_ratio is not None:
+        return asked.semantic_ratio
+    return 1.0 if config.mode == "semantic" else config.semantic_ratio
 
 
 def _filter_value(name: str, value: Any) -> Any:
