@@ -1,5 +1,6 @@
 """What publishing a retriever over a collection warns of: a page that will find nothing, and
-one that searches by words where it was meant to search by meaning too."""
+one that searches by words where it was meant to search by meaning too, and one that shows a
+field of vectors."""
 
 from __future__ import annotations
 
@@ -29,7 +30,21 @@ def of_collection(
             "not expose, so this retriever searches by words only: expose them, or embed "
             f"fewer fields (PUT /v1/collections/{collection}/embedding)."
         )
+    shown_vectors = _exposed_vector_field(embedding, exposed)
+    if shown_vectors:
+        # Its numbers are never answered, so a page that shows it shows an empty field.
+        found.append(
+            f"The field {shown_vectors!r} holds the documents' own vectors, which are never "
+            "shown or answered: leave it out of exposed_fields."
+        )
     return found
+
+
+def _exposed_vector_field(embedding: dict[str, Any] | None, exposed: list[str]) -> str | None:
+    if embedding is None or embedding["embedder"].get("type") != "provided":
+        return None
+    field = str(embedding["embedder"].get("field"))
+    return field if field in exposed else None
 
 
 def _hidden_embedded(

@@ -194,3 +194,28 @@ def test_the_vector_a_document_brings_never_leaves_as_a_field(client: TestClient
         assert "Armchair" in shown
         assert "0.8" not in shown
         assert "0.3" not in shown
+
+
+def test_publishing_a_page_that_exposes_the_vectors_field_warns_of_it(
+    client: TestClient,
+) -> None:
+    backend = {**local_backend("rooms"), "search_fields": ["title"]}
+
+    def warnings(name: str, exposed: list[str]) -> list[str]:
+        retriever_id = client.post(
+            "/v1/retrievers",
+            headers=owner_headers(),
+            json={"retriever_name": name, "backend": backend},
+        ).json()["retriever_id"]
+        config = browse_config(exposed_fields=exposed, field_config={}, components={})
+        response = client.post(
+            f"/v1/retrievers/{retriever_id}/publish",
+            headers=owner_headers(),
+            json={"public_name": name, "display_config": config},
+        )
+        assert response.status_code == 200, response.text
+        return list(response.json().get("warnings") or [])
+
+    shown = warnings("shown", ["title", "vec"])
+    assert any("'vec' holds the documents' own vectors" in warning for warning in shown)
+    assert not any("vectors" in warning for warning in warnings("left-out", ["title"]))
