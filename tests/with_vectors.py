@@ -32,8 +32,9 @@ class WithVectors:
     """A real engine whose every collection embeds its documents' title and description with
     the built-in model: each write carries its documents' vectors, as a write through the API
     does (`services/embedding.py`), and each search with text its query's vector, as a hybrid
-    retriever's does (`backends/local.py`), at the search's own `semantic_ratio`. The rest is
-    the engine's own."""
+    retriever's does (`backends/local.py`), at the search's own `semantic_ratio`, unless its
+    vectors may not rank it (`meaning` false, as a keyword retriever's). The rest is the
+    engine's own."""
 
     def __init__(self, engine: SearchEngine) -> None:
         self.engine = engine
@@ -52,7 +53,7 @@ class WithVectors:
         return self.engine.upsert(namespace, collection, documents, list(made), MODEL)
 
     def search(self, namespace: str, collection: str, search: Search) -> SearchResult:
-        if search.vector is None and search.text.strip():
+        if search.vector is None and search.meaning and search.text.strip():
             search = dataclasses.replace(search, vector=embed([search.text], "query")[0])
         return self.engine.search(namespace, collection, search)
 
@@ -63,3 +64,9 @@ class WithVectors:
 def hybrid(engine: Any) -> bool:
     """Whether a test's engine searches by meaning too (the variant with vectors)."""
     return isinstance(engine, WithVectors)
+
+
+def unwrapped(engine: Any) -> SearchEngine:
+    """The engine itself, with vectors or without."""
+    inner: SearchEngine = engine.engine if hybrid(engine) else engine
+    return inner
