@@ -191,6 +191,31 @@ def test_vectors_are_set_replaced_and_removed_with_their_documents(store: Store)
     assert nearest(db, coll, [1, 0.1, 0], 3) == []
 
 
+def test_a_collection_filled_with_vectors_is_indexed_once_they_are_all_there(
+    store: Store,
+) -> None:
+    """Filled in batches (`services/embedding.fill`), its vectors go in without the graph,
+    which is built over all of them at once when no more than EXACT_LIMIT wait for one."""
+    engine = PgEngine(store.engine)
+    engine.set_embedding(NS, COLLECTION, embedding(SIZE))
+    count = vectors.EXACT_LIMIT * 2
+    engine.upsert(NS, COLLECTION, [{"document_id": f"d{n}"} for n in range(count)])
+    coll = collection_id(store.engine)
+    rng = random.Random(2)
+    after = 0
+    while True:
+        _, missing = engine.without_vectors(NS, COLLECTION, 1000, after)
+        if not missing:
+            break
+        made = [(rowid, unit([rng.gauss(0, 1) for _ in range(SIZE)])) for rowid, _ in missing]
+        assert engine.put_vectors(NS, COLLECTION, MODEL, made) == len(made)
+        after = missing[-1][0]
+        with store.engine.connect() as conn:
+            held = engine.vector_count(NS, COLLECTION)
+            assert vectors.indexed(conn, coll) == (count - held <= vectors.EXACT_LIMIT < held)
+    assert engine.vector_count(NS, COLLECTION) == count
+
+
 def test_bad_vectors_are_refused_naming_which_and_why(store: Store) -> None:
     engine = PgEngine(store.engine)
     engine.set_embedding(NS, COLLECTION, embedding(3))
