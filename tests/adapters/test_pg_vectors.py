@@ -132,6 +132,17 @@ def test_the_extension_is_found_and_enabled(store: Store) -> None:
         assert vectors.enable(conn) == enabled  # enabling again changes nothing
 
 
+def test_tables_from_before_search_by_meaning_gain_the_embedding_column(store: Store) -> None:
+    PgEngine(store.engine).upsert(NS, COLLECTION, [{"document_id": "a", "title": "Sofa"}])
+    with store.engine.begin() as conn:  # as the engine left them before
+        conn.exec_driver_sql("ALTER TABLE engine_collections DROP COLUMN embedding")
+    engine = PgEngine(store.engine)  # (a server of the new version starting)
+    assert engine.embedding(NS, COLLECTION) is None
+    engine.set_embedding(NS, COLLECTION, embedding(2))
+    assert engine.embedding(NS, COLLECTION) == embedding(2)
+    assert engine.document(NS, COLLECTION, "a") == {"title": "Sofa"}
+
+
 def test_a_server_without_pgvector_refuses_to_embed_by_name_and_searches_by_words(
     postgres_database: str, caplog: pytest.LogCaptureFixture
 ) -> None:

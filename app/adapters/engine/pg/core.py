@@ -47,8 +47,14 @@ _SCHEMA = [
         documents BIGINT NOT NULL DEFAULT 0,
         UNIQUE (namespace, name))""",
     # Added with search by meaning: the collection's embedding settings (JSON, as the services
-    # wrote them; the engine reads only `model` and `dimensions`).
-    "ALTER TABLE engine_collections ADD COLUMN IF NOT EXISTS embedding TEXT",
+    # wrote them; the engine reads only `model` and `dimensions`). Only when it is missing: an
+    # ALTER locks the table whole, behind every query on it, even to change nothing.
+    """DO $$ BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'engine_collections'::regclass
+                       AND attname = 'embedding' AND NOT attisdropped) THEN
+            ALTER TABLE engine_collections ADD COLUMN embedding TEXT;
+        END IF;
+    END $$""",
     """CREATE TABLE IF NOT EXISTS engine_documents (
         id BIGSERIAL PRIMARY KEY,
         collection_id BIGINT NOT NULL REFERENCES engine_collections (id) ON DELETE CASCADE,
