@@ -175,6 +175,39 @@ def test_a_server_without_pgvector_refuses_to_embed_by_name_and_searches_by_word
     store.close()
 
 
+def test_a_user_who_may_not_enable_pgvector_is_told_what_the_operator_runs(
+    pgvector_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """pgvector is for superusers to enable: a database's owner who is not one is refused."""
+    admin = sa.create_engine(
+        pgvector_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
+    name = f"owner_{random.randrange(10**9)}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE ROLE {name} LOGIN")
+        conn.exec_driver_sql(f"CREATE DATABASE {name} OWNER {name}")
+    url = pgvector_url.replace("postgres@", f"{name}@").rsplit("/", 1)[0] + f"/{name}"
+    store = Store(url)
+    try:
+        engine = PgEngine(store.engine)  # (its tables, and pg_trgm, are the owner's to make)
+        engine.upsert(NS, COLLECTION, [{"document_id": "a", "title": "Sofa"}])
+        with (
+            caplog.at_level(logging.WARNING, "retriever_pages"),
+            pytest.raises(InvalidInput) as raised,
+        ):
+            engine.set_embedding(NS, COLLECTION, embedding(2))
+        assert "may not enable" in raised.value.message
+        assert "`CREATE EXTENSION vector`" in raised.value.message
+        assert "as a superuser" in caplog.text
+        assert engine.embedding(NS, COLLECTION) is None
+    finally:
+        store.close()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
+            conn.exec_driver_sql(f"DROP ROLE {name}")
+        admin.dispose()
+
+
 def test_vectors_are_set_replaced_and_removed_with_their_documents(store: Store) -> None:
     engine = PgEngine(store.engine)
     engine.set_embedding(NS, COLLECTION, embedding(3))
