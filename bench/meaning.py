@@ -1,17 +1,20 @@
 """Search by meaning on the Debian catalog: import with the built-in embedder, then keyword,
 hybrid and semantic searches and find-similar, through the embedded engine in process (the
-query's embedding included), p50 and p99 of each, in one run.
+query's embedding included), p50 and p99 of each, in one run. `--engine postgres` runs the same
+through the engine in PostgreSQL, on the test extra's PostgreSQL with pgvector (started for the
+run, as bench.pgvectors does).
 
-    .venv/bin/python -m bench.meaning [--quick]
+    .venv/bin/python -m bench.meaning [--quick] [--engine embedded|postgres]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +23,12 @@ import anyio
 from app.adapters.destinations import DestinationPolicy
 from app.adapters.embedders import Embedders
 from app.adapters.embedders.wordllama import EMBEDDER
-from app.adapters.engine import Engine, Search
+from app.adapters.engine import Engine, PgEngine, Search, SearchEngine
 from app.schemas.collections import CollectionEmbedding
 from app.schemas.embedders import WordLlamaConfig
 from app.services.embedding import Embedding
 from app.services.importing import import_file
-from bench import debian
+from bench import debian, pgvectors
 
 FIELDS = ["title", "description"]
 NAMESPACE, COLLECTION = "bench", "debian"
@@ -49,16 +52,17 @@ async def _timed(run: Callable[[int], Awaitable[object]], count: int) -> tuple[f
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer records and queries")
+    parser.add_argument("--engine", choices=("embedded", "postgres"), default="embedded")
     args = parser.parse_args()
     queries_count = 100 if args.quick else 500
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         source = Path(tmp) / "debian.jsonl"
         records = debian.write(source)
         if args.quick:
             lines = source.read_text().splitlines()[:10_000]
             source.write_text("\n".join(lines) + "\n")
             records = len(lines)
-        engine = Engine(Path(tmp) / "engine.db")
+        engine = stack.enter_context(_engine(args.engine, Path(tmp)))
         embedders = Embedders()  # the built-in one alone: nothing here reaches out
         embedders.register("wordllama", WordLlamaConfig, lambda config, namespace: EMBEDDER)
         embedding = Embedding(engine, embedders, DestinationPolicy.parse([]))
@@ -69,20 +73,31 @@ def main() -> None:
         words_seconds = time.perf_counter() - started
         anyio.run(embedding.fill, NAMESPACE, COLLECTION)
         seconds = time.perf_counter() - started
-        print(f"{records:,} Debian packages, embedded fields {', '.join(FIELDS)}")
+        print(f"{records:,} Debian packages, embedded fields {', '.join(FIELDS)}; {args.engine}")
         print(
             f"import: {records / seconds:,.0f} records/s with vectors "
             f"({records / words_seconds:,.0f} records/s words alone)"
         )
         _searches(engine, queries_count)
+
+
+@contextlib.contextmanager
+def _engine(kind: str, directory: Path) -> Iterator[SearchEngine]:
+    engine: SearchEngine
+    if kind == "embedded":
+        engine = Engine(directory / "engine.db")
+        yield engine
         engine.close()
+        return
+    with pgvectors.server(None) as store:
+        yield PgEngine(store.engine)
 
 
 async def _configure(embedding: Embedding, settings: CollectionEmbedding) -> None:
     await embedding.configure(NAMESPACE, COLLECTION, settings, background=False)
 
 
-def _searches(engine: Engine, count: int) -> None:
+def _searches(engine: SearchEngine, count: int) -> None:
     rng = random.Random(7)
     words = [
         word

@@ -1,14 +1,13 @@
 """Vectors in the engine in PostgreSQL (app/adapters/engine/pg/vectors.py), on the pgvector
 of the test extra's PostgreSQL (tests/servers.py starts it for the run): 65,536 documents with
-random unit vectors of 256 numbers, written through the engine and `vectors.upsert` (a batch
-into a new table, its HNSW index built after it; a batch into the index as it grows; the rest
-with the index dropped, then built over all of them at once, and again, timed alone), and the
-10 nearest
-documents to random unit vectors with no filter and with filters keeping 50%, 5% and 0.1% of
-the documents: milliseconds p50 / p99, recall@10 against the exact answer, and how many
-answers came back short of 10, for each way of answering (every distance computed; the HNSW
-index at several `ef_search`; with pgvector's iterative scan) and for `vectors.nearest`, which
-picks one.
+random unit vectors of 256 numbers, the documents written through the engine and their vectors
+through `vectors.write` (a batch into a new table, its HNSW index built after it; a batch into
+the index as it grows; the rest with the index dropped, then built over all of them at once,
+and again, timed alone), and the 10 nearest documents to random unit vectors with no filter
+and with filters keeping 50%, 5% and 0.1% of the documents: milliseconds p50 / p99, recall@10
+against the exact answer, and how many answers came back short of 10, for each way of
+answering (every distance computed; the HNSW index at several `ef_search`; with pgvector's
+iterative scan) and for `nearest.nearest`, which picks one.
 
     python -m bench.pgvectors [--documents 65536] [--dimensions 256] [--queries 100]
                               [--clusters 0] [--bindir DIR]
@@ -32,7 +31,7 @@ import sqlalchemy as sa
 
 from app.adapters.engine import PgEngine
 from app.adapters.engine.fields import Fields
-from app.adapters.engine.pg import vectors
+from app.adapters.engine.pg import nearest, vectors
 from app.adapters.engine.pg.filters import TRUE, Sql, matching
 from app.adapters.store import Store
 from app.schemas.filters import Condition
@@ -50,6 +49,7 @@ ITERATIVE_EF_SEARCH = (40, 100)
 SPREAD = 0.5  # how far, relative to a unit centre, a clustered vector lies from its centre
 
 Answer = Callable[[sa.Connection, str, Sql], list[vectors.Neighbour]]
+MODEL = "bench"
 
 
 def unit(numbers: list[float]) -> list[float]:
@@ -104,6 +104,8 @@ def main() -> None:
     with server(args.bindir) as store:
         db = store.engine
         engine = PgEngine(db)
+        settings = {"fields": [], "model": MODEL, "dimensions": args.dimensions}
+        engine.set_embedding(NAMESPACE, COLLECTION, settings)
         for start in range(0, args.documents, BATCH):
             engine.upsert(NAMESPACE, COLLECTION, [
                 {"document_id": f"d{i}", **{f: i % every == 0 for f, every in FILTERS.items()}}
@@ -117,20 +119,26 @@ def main() -> None:
                 "SELECT id, attributes, fields FROM engine_collections WHERE name = %s",
                 (COLLECTION,),
             ).one()
+            rowids = dict(
+                conn.exec_driver_sql(
+                    "SELECT document_id, id FROM engine_documents WHERE collection_id = %s",
+                    (int(row[0]),),
+                ).all()
+            )
         collection_id, fields = int(row[0]), Fields.load(row[1], row[2])
-        pairs = [(f"d{i}", vector) for i, vector in enumerate(data)]
+        pairs = [(int(rowids[f"d{i}"]), vector) for i, vector in enumerate(data)]
 
         name = vectors.table(collection_id)
         first, second, rest = pairs[:BATCH], pairs[BATCH : 2 * BATCH], pairs[2 * BATCH :]
         with db.begin() as conn:  # into a new table, its index built after them
-            at_once = timed(lambda: vectors.upsert(conn, collection_id, first))
+            at_once = timed(lambda: vectors.write(conn, collection_id, first))
         with db.begin() as conn:  # into the index as it grows
-            grown = timed(lambda: vectors.upsert(conn, collection_id, second))
+            grown = timed(lambda: vectors.write(conn, collection_id, second))
         with db.begin() as conn:  # the rest without it, then the index over all at once
-            conn.exec_driver_sql(f"DROP INDEX {name}_hnsw")
-            loaded = timed(lambda: vectors.upsert(conn, collection_id, rest))
+            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}_hnsw")
+            loaded = timed(lambda: vectors.write(conn, collection_id, rest))
         with db.begin() as conn:  # that index again, timed alone
-            conn.exec_driver_sql(f"DROP INDEX {name}_hnsw")
+            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}_hnsw")
             built = timed(lambda: vectors.build(conn, collection_id))
             conn.exec_driver_sql(f"ANALYZE {name}, engine_documents")
             size = conn.exec_driver_sql(
@@ -153,16 +161,16 @@ def main() -> None:
         for field, every in FILTERS.items():
             wheres[f"{100 / every:g}%"] = matching(Condition(field, "eq", True), fields)
         answers: dict[str, Answer] = {
-            "exact": lambda c, q, w: vectors.exact(c, collection_id, q, TOP_K, w),
+            "exact": lambda c, q, w: nearest.exact(c, collection_id, q, TOP_K, w),
         }
         # (Before 0.8 pgvector has no iterative scan, nor a setting to turn it off.)
-        iterative = enabled >= vectors.ITERATIVE_SCAN_SINCE
+        iterative = enabled >= nearest.ITERATIVE_SCAN_SINCE
         for ef in EF_SEARCH:
-            answers[f"hnsw ef_search={ef}"] = lambda c, q, w, ef=ef: vectors.approximate(
+            answers[f"hnsw ef_search={ef}"] = lambda c, q, w, ef=ef: nearest.approximate(
                 c, collection_id, q, TOP_K, w, ef, False if iterative else None
             )
         for ef in ITERATIVE_EF_SEARCH if iterative else ():
-            answers[f"iterative ef_search={ef}"] = lambda c, q, w, ef=ef: vectors.approximate(
+            answers[f"iterative ef_search={ef}"] = lambda c, q, w, ef=ef: nearest.approximate(
                 c, collection_id, q, TOP_K, w, ef, True
             )
         texts = [vectors.literal(q, args.dimensions) for q in queries]
@@ -171,7 +179,7 @@ def main() -> None:
         for label, where in wheres.items():
             with db.begin() as conn:
                 truth = [
-                    {n.document_id for n in vectors.exact(conn, collection_id, q, TOP_K, where)}
+                    {n.document_id for n in nearest.exact(conn, collection_id, q, TOP_K, where)}
                     for q in texts
                 ]  # fmt: skip
             rows: dict[str, Answer] = {**answers, "nearest (picks)": lambda c, q, w: []}
@@ -182,7 +190,7 @@ def main() -> None:
                     with db.begin() as conn:
                         started = time.perf_counter()
                         if kind == "nearest (picks)":
-                            got = vectors.nearest(conn, collection_id, vector, TOP_K, where)
+                            got = nearest.nearest(conn, collection_id, vector, TOP_K, where)
                         else:
                             got = answer(conn, text, where)
                         samples.append((time.perf_counter() - started) * 1000)

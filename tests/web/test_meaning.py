@@ -180,14 +180,38 @@ def test_a_retriever_mode_outside_the_three_is_refused(client: TestClient) -> No
 
 
 @pytest.mark.postgres
-def test_collections_in_postgresql_refuse_to_embed_by_name(
+def test_collections_in_postgresql_without_pgvector_refuse_to_embed_by_name(
     make_settings: Callable[..., Settings], postgres_url: str
 ) -> None:
+    """Debian's PostgreSQL has no pgvector: the owner is told so, and words still answer."""
     with TestClient(create_app(make_settings(database_url=postgres_url))) as client:
         _upload(client, DOCUMENTS)
         response = client.put(EMBEDDING, headers=owner_headers(), json={"fields": ["title"]})
         assert response.status_code == 422, response.text
-        assert "embedding" in response.json()["error"]["message"]
+        error = response.json()["error"]
+        assert error["details"]["errors"][0]["field"] == "embedding"
+        assert "pgvector extension (`vector`)" in error["message"]
+        assert "installs pgvector" in error["message"]
+        assert _info(client)["embedding"] is None
+        _publish(client, "words", ["title", "description"])
+        found = client.post(
+            "/v1/public/retrievers/words/execute", json={"inputs": {"query": "sofa"}}
+        )
+        assert [d["document_id"] for d in found.json()["documents"]] == ["sofa"]
+
+
+@pytest.mark.postgres
+def test_collections_in_postgresql_with_pgvector_search_by_meaning(
+    make_settings: Callable[..., Settings], pgvector_database: str
+) -> None:
+    with TestClient(create_app(make_settings(database_url=pgvector_database))) as client:
+        _upload(client, DOCUMENTS)
+        response = client.put(EMBEDDING, headers=owner_headers(), json={"fields": ["title"]})
+        assert response.status_code == 200, response.text
+        assert _ready(client)["embedding"]["vectors"] == len(DOCUMENTS)
+        _publish(client, "meaning", ["title", "description"])
+        found = _ask(client, "meaning")
+        assert found.json()["documents"][0]["document_id"] == "sofa"
 
 
 def _ask(client: TestClient, name: str, **body: Any) -> Any:

@@ -1,4 +1,5 @@
-"""The engine in PostgreSQL (`core.PgEngine`), for a PostgreSQL store."""
+"""The engine in PostgreSQL (`core.PgEngine`), for a PostgreSQL store; it searches by meaning
+with pgvector where the server has it (`meaning.py`, `hybrid.py`)."""
 
 from app.adapters.engine.pg.core import PgEngine
 

@@ -3,7 +3,8 @@ balancer reads and writes the same collections.
 
 Documents are JSON text (key order kept) beside their search columns (`rows.py`): words in
 a GIN-indexed `tsvector`, exact values in a GIN-indexed `text[]`, numbers and dates in
-`jsonb`. `engine_terms` counts the documents holding each word of each field, for typos
+`jsonb`; their vectors, for search by meaning, in pgvector (`meaning.py`, `hybrid.py`).
+`engine_terms` counts the documents holding each word of each field, for typos
 (pg_trgm's trigram index), typeahead (a prefix range) and similar documents (rarity). A write
 locks its collection's row (`FOR UPDATE`): one writer per collection at a time, across servers.
 """
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +23,8 @@ from app.adapters import like, outages, texts
 from app.adapters.engine.fields import Fields
 from app.adapters.engine.highlight import highlights
 from app.adapters.engine.index import fold
+from app.adapters.engine.pg import hybrid, stored, vectors
+from app.adapters.engine.pg.meaning import CollectionVectors
 from app.adapters.engine.pg.reading import Plan
 from app.adapters.engine.pg.rows import row_of, without_nul
 from app.adapters.engine.results import Hit, Search, SearchResult, UpsertResult
@@ -44,6 +46,15 @@ _SCHEMA = [
         fields TEXT NOT NULL DEFAULT '[]',
         documents BIGINT NOT NULL DEFAULT 0,
         UNIQUE (namespace, name))""",
+    # Added with search by meaning: the collection's embedding settings (JSON, as the services
+    # wrote them; the engine reads only `model` and `dimensions`). Only when it is missing: an
+    # ALTER locks the table whole, behind every query on it, even to change nothing.
+    """DO $$ BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'engine_collections'::regclass
+                       AND attname = 'embedding' AND NOT attisdropped) THEN
+            ALTER TABLE engine_collections ADD COLUMN embedding TEXT;
+        END IF;
+    END $$""",
     """CREATE TABLE IF NOT EXISTS engine_documents (
         id BIGSERIAL PRIMARY KEY,
         collection_id BIGINT NOT NULL REFERENCES engine_collections (id) ON DELETE CASCADE,
@@ -66,15 +77,8 @@ _SCHEMA = [
 ]
 
 
-@dataclass(frozen=True)
-class _Collection:
-    id: int
-    fields: Fields
-    documents: int
-
-
 @outages.guarded
-class PgEngine:
+class PgEngine(CollectionVectors):
     def __init__(self, db: sa.Engine) -> None:
         self.db = db
         with db.begin() as conn:
@@ -95,9 +99,13 @@ class PgEngine:
         vectors: Sequence[ArrayLike | None] | None = None,
         model: str | None = None,
     ) -> UpsertResult:
-        """Insert or replace documents by `document_id` (one is made up where missing). No
-        collection here embeds (`set_embedding`), so there are never `vectors` to keep."""
+        """Insert or replace documents by `document_id` (one is made up where missing). With
+        `vectors` (one a document, None for one that has none), made by `model`: their vectors
+        too, unless the collection's embedder has changed since (then they are left for the
+        collection's own embedding to make again). A replaced document's old vector goes."""
         rows = [texts.split_id(doc) for doc in documents]
+        if vectors is not None and len(vectors) != len(rows):
+            raise ValueError(f"{len(vectors)} vectors for {len(rows)} documents")
         for number, (document_id, _) in enumerate(rows):
             if "\x00" in document_id:
                 raise invalid(
@@ -106,9 +114,13 @@ class PgEngine:
                     f"documents[{number}].document_id: PostgreSQL cannot store a NUL character.",
                 )
         latest = dict(rows)  # the last of a repeated id wins, as in order one after another
+        given = None  # each document's vector, the last given for its id
+        if vectors is not None:
+            given = {document_id: v for (document_id, _), v in zip(rows, vectors, strict=True)}
         inserted = 0
+        rowids: dict[str, int] = {}
         with self.db.begin() as conn:
-            coll = self._locked(conn, namespace, collection)
+            coll = stored.locked(conn, namespace, collection)
             learnt = False
             ids = list(latest)
             for start in range(0, len(ids), BATCH):
@@ -126,16 +138,17 @@ class PgEngine:
                         jsonutil.dumps(row.terms).decode(), jsonutil.dumps(row.numbers).decode(),
                     ), strict=True):  # fmt: skip
                         column.append(value)
-                conn.exec_driver_sql(
+                written = conn.exec_driver_sql(
                     "INSERT INTO engine_documents (collection_id, document_id, body, words, "
                     "terms, numbers) SELECT %s, i, b, w::tsvector, "
                     "ARRAY(SELECT jsonb_array_elements_text(t::jsonb)), n::jsonb "
                     "FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[]) "
                     "AS u (i, b, w, t, n) ON CONFLICT (collection_id, document_id) DO UPDATE "
                     "SET body = excluded.body, words = excluded.words, terms = excluded.terms, "
-                    "numbers = excluded.numbers",
+                    "numbers = excluded.numbers RETURNING document_id, id",
                     (coll.id, *values),
                 )
+                rowids.update((str(document_id), int(rowid)) for document_id, rowid in written)
                 _count_words(conn, coll.id, delta)
             attributes, text = coll.fields.dump()
             conn.exec_driver_sql(
@@ -143,6 +156,7 @@ class PgEngine:
                 "fields = %s WHERE id = %s",
                 (inserted, attributes, text, coll.id),
             )
+            self._keep_vectors(conn, coll, rowids, given, model)
         if inserted >= ANALYZE_AFTER:
             with self.db.begin() as conn:
                 conn.exec_driver_sql("ANALYZE engine_documents, engine_terms")
@@ -152,41 +166,12 @@ class PgEngine:
             document_ids=[document_id for document_id, _ in rows],
         )
 
-    # Search by meaning: not in PostgreSQL yet, refused by name rather than ignored.
-
-    def set_embedding(
-        self, namespace: str, collection: str, embedding: dict[str, Any] | None
-    ) -> None:
-        if embedding is not None:
-            raise invalid(
-                "embedding",
-                "none, with the engine in PostgreSQL",
-                "embedding: collections in PostgreSQL are searched by words only; search by "
-                "meaning needs the embedded engine (an SQLite store).",
-            )
-
-    def embedding(self, namespace: str, collection: str) -> dict[str, Any] | None:
-        return None
-
-    def vector_count(self, namespace: str, collection: str) -> int:
-        return 0
-
-    def without_vectors(
-        self, namespace: str, collection: str, limit: int, after: int = 0
-    ) -> tuple[str | None, list[tuple[int, dict[str, Any]]]]:
-        return None, []
-
-    def put_vectors(
-        self, namespace: str, collection: str, model: str, vectors: Sequence[tuple[int, ArrayLike]]
-    ) -> int:
-        return 0
-
     def delete(self, namespace: str, collection: str, document_id: str) -> bool:
         """Remove one document; False if it was not there."""
         if "\x00" in document_id:
             return False  # (none is stored: `upsert` refuses them)
         with self.db.begin() as conn:
-            coll = self._collection(conn, namespace, collection, lock=True)
+            coll = stored.collection(conn, namespace, collection, lock=True)
             if coll is None:
                 return False
             delta, old = self._forget(conn, coll.id, [document_id])
@@ -206,12 +191,12 @@ class PgEngine:
     def drop(self, namespace: str, collection: str) -> int | None:
         """Remove a whole collection; how many documents it held, or None if none was there."""
         with self.db.begin() as conn:
-            row = conn.exec_driver_sql(
-                "DELETE FROM engine_collections WHERE namespace = %s AND name = %s "
-                "RETURNING documents",
-                (namespace, collection),
-            ).first()
-        return None if row is None else int(row[0])
+            coll = stored.collection(conn, namespace, collection, lock=True)
+            if coll is None:
+                return None
+            vectors.drop(conn, coll.id)  # (its rows would go with the documents, one by one)
+            conn.exec_driver_sql("DELETE FROM engine_collections WHERE id = %s", (coll.id,))
+        return coll.documents
 
     def _forget(
         self, conn: sa.Connection, collection_id: int, ids: list[str]
@@ -229,35 +214,13 @@ class PgEngine:
                 delta[(int(slot), word)] -= 1
         return delta, len(rows)
 
-    def _locked(self, conn: sa.Connection, namespace: str, name: str) -> _Collection:
-        conn.exec_driver_sql(
-            "INSERT INTO engine_collections (namespace, name) VALUES (%s, %s) "
-            "ON CONFLICT (namespace, name) DO NOTHING",
-            (namespace, name),
-        )
-        coll = self._collection(conn, namespace, name, lock=True)
-        assert coll is not None
-        return coll
-
-    def _collection(
-        self, conn: sa.Connection, namespace: str, name: str, *, lock: bool = False
-    ) -> _Collection | None:
-        row = conn.exec_driver_sql(
-            "SELECT id, attributes, fields, documents FROM engine_collections "
-            f"WHERE namespace = %s AND name = %s{' FOR UPDATE' if lock else ''}",
-            (namespace, name),
-        ).first()
-        if row is None:
-            return None
-        return _Collection(int(row[0]), Fields.load(row[1], row[2]), int(row[3]))
-
     # Reading ------------------------------------------------------------------------------
 
     def search(self, namespace: str, collection: str, search: Search) -> SearchResult:
         """As `SearchEngine.search`."""
         similar_to = search.similar_to
         with self.db.begin() as conn:  # (a transaction: the typo search sets pg_trgm's limits)
-            coll = self._collection(conn, namespace, collection)
+            coll = stored.collection(conn, namespace, collection)
             if coll is None:
                 if similar_to is not None:
                     raise LookupError(similar_to)
@@ -274,8 +237,18 @@ class PgEngine:
                 if row is None:
                     raise LookupError(similar_to)
                 like = (int(row[0]), jsonutil.loads(row[1]))
-            plan = Plan(conn, coll.id, coll.fields, search, like)
-            rows = plan.page(search.limit, search.offset, search.sort)
+            # The size of the collection's vectors, when they may rank this search.
+            size = vectors.present(conn, coll.id) if search.meaning and coll.embedding else None
+            by_meaning = size is not None and (search.vector is not None or like is not None)
+            plan = Plan(conn, coll.id, coll.fields, search, None if by_meaning else like)
+            if by_meaning and like is not None:
+                rows = hybrid.similar(plan, like[0], search)
+            elif by_meaning and search.vector is not None:
+                if len(search.vector) != size:
+                    raise ValueError(f"a query vector of {size} numbers was expected")
+                rows = hybrid.page(plan, search)
+            else:
+                rows = plan.page(search.limit, search.offset, search.sort)
             counted = plan.facets(search.facets) if search.facets else {}
         return SearchResult(
             hits=[
@@ -336,7 +309,7 @@ class PgEngine:
         """Indexed words of `fields` that start with `prefix`, with their document counts."""
         words = fold(prefix)
         with self.db.connect() as conn:
-            coll = self._collection(conn, namespace, collection)
+            coll = stored.collection(conn, namespace, collection)
             if coll is None or len(words) != 1:
                 return []
             slots = [coll.fields.slots[name] for name in fields if name in coll.fields.text]
@@ -361,7 +334,7 @@ class PgEngine:
     def text_fields(self, namespace: str, collection: str) -> list[str]:
         """The collection's text fields, in the order they first appeared (none if unknown)."""
         with self.db.connect() as conn:
-            coll = self._collection(conn, namespace, collection)
+            coll = stored.collection(conn, namespace, collection)
         return list(coll.fields.text) if coll is not None else []
 
     def quick(self, namespace: str, collection: str) -> bool:
@@ -369,7 +342,7 @@ class PgEngine:
 
     def count(self, namespace: str, collection: str) -> int:
         with self.db.connect() as conn:
-            coll = self._collection(conn, namespace, collection)
+            coll = stored.collection(conn, namespace, collection)
         return coll.documents if coll is not None else 0
 
 

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from app import jsonutil
 from app.adapters.engine.fields import Fields
 from app.adapters.engine.highlight import lacking
-from app.adapters.engine.pg.filters import Sql, equal_to_any, matching
+from app.adapters.engine.pg.filters import TRUE, Sql, equal_to_any, matching
 from app.adapters.engine.pg.rows import quote
 from app.adapters.engine.results import Search, Unsortable
 from app.adapters.engine.words import (
@@ -82,6 +82,9 @@ class Plan:
                 parts.append(equal_to_any(name, values, fields))
         if tree is not None:
             parts.append(matching(tree, fields))
+        # The filters alone, without the collection (TRUE when none): what a search by
+        # meaning keeps to (`nearest.nearest`).
+        self.filters: Sql = _joined(parts[1:]) if len(parts) > 1 else TRUE
         self.score: Sql = ("0", [])
         if like is not None:
             similar = self._like(_joined(parts), *like)
@@ -96,13 +99,7 @@ class Plan:
     def page(self, limit: int, offset: int, sort: Sort | None) -> list[Row]:
         """One page; sets `total`. With words, the levels of `words`, each searched only when
         the one before found few documents, and holding it first."""
-        by: Sql | None = None
-        if sort is not None:
-            column = self.fields.sort_column(sort.field)
-            if column is None:
-                raise Unsortable(sort.field)
-            direction = "ASC" if sort.direction == "asc" else "DESC"
-            by = (f"(d.numbers -> %s ->> 0)::float8 {direction} NULLS LAST, d.id", [column])
+        by = None if sort is None else self._by(sort)
         if not (self.words and self.columns):
             return self._read(None, by, limit, offset)
         exact = self._text(self.words, {}, every=True)
@@ -129,6 +126,25 @@ class Plan:
             self.best = best[2]
         return rows
 
+    def within(self, where: Sql, limit: int, offset: int, sort: Sort) -> list[Row]:
+        """One page, sorted, of a set of documents found some other way (by meaning): `where`
+        matches exactly them, for the total and the facets."""
+        self.where, self.score = where, ("0", [])
+        return self._read(None, self._by(sort), limit, offset)
+
+    def count(self, where: Sql) -> int:
+        sql, params = where
+        query = f"SELECT count(*) FROM engine_documents d WHERE {sql}"
+        return int(self.conn.exec_driver_sql(query, tuple(params)).scalar_one())
+
+    def _by(self, sort: Sort) -> Sql:
+        """The order of a sort: documents with a value by it, then the others as added."""
+        column = self.fields.sort_column(sort.field)
+        if column is None:
+            raise Unsortable(sort.field)
+        direction = "ASC" if sort.direction == "asc" else "DESC"
+        return f"(d.numbers -> %s ->> 0)::float8 {direction} NULLS LAST, d.id", [column]
+
     def left_out(self, best: dict[str, Any]) -> tuple[str, ...]:
         """The words of the query that the body of the best match lacks."""
         names = [name for name in self.search_fields if name in self.fields.text]
@@ -150,14 +166,7 @@ class Plan:
             f"FROM engine_documents d WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s",
             (*score_params, *params, *order_params, limit, offset),
         ).all()
-        if result:
-            self.total = int(result[0][4])
-        else:
-            self.total = int(
-                self.conn.exec_driver_sql(
-                    f"SELECT count(*) FROM engine_documents d WHERE {where}", tuple(params)
-                ).scalar_one()
-            )
+        self.total = int(result[0][4]) if result else self.count(self.where)
         return [
             (int(row[0]), str(row[1]), jsonutil.loads(row[2]), round(float(row[3]), 6))
             for row in result

@@ -1,35 +1,33 @@
-"""Document vectors in the engine in PostgreSQL, with pgvector, for search by meaning.
+"""Document vectors in the engine in PostgreSQL, with pgvector, for search by meaning
+(`nearest.py` searches them).
 
 Each collection that has vectors keeps them in a table of its own, `engine_vectors_{id}`: one
 row a stored document (`engine_documents.id`, so that a deleted document takes its vector
 along) and its vector, under an HNSW index for cosine distance once the collection has more
 than EXACT_LIMIT vectors (built then at once, which is several times faster than row by row).
 A table each lets collections have vectors of different sizes, and gives each its own graph.
-
-`nearest` answers the documents nearest a vector among those that meet the same filters as any
-other search (`filters.py`), exactly: a filter is a WHERE clause over the document's row, never
-a check after the fact, so no document outside it is ever returned, and when fewer than `limit`
-documents meet it, all of them are. An HNSW index scan stops after `hnsw.ef_search` candidates
-and leaves out the ones the filter refuses, so it can find fewer than `limit` when the filter
-keeps few: a filter that keeps at most EXACT_LIMIT documents is answered by computing each
-one's distance; one that keeps more goes through the index (from pgvector 0.8, with its
-iterative scan), and an answer still short of `limit` is computed exactly. The figures behind
-the choice are in docs/design.md ("Vectors in PostgreSQL").
+The table is made when a collection starts to embed (`meaning.py`), which enables pgvector in
+the database: a server without it refuses that, by name (`VectorsUnavailable`).
 
 The engine calls these inside its own transactions, holding its collection's row lock while it
-writes (`core.PgEngine._locked`)."""
+writes (`stored.locked`)."""
 
 from __future__ import annotations
 
+import logging
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import sqlalchemy as sa
+from numpy.typing import ArrayLike
 from sqlalchemy import exc
 
 from app.adapters.engine.pg.filters import TRUE, Sql
-from app.errors import invalid
+from app.errors import InvalidInput, invalid
+
+logger = logging.getLogger("retriever_pages")
 
 EXTENSION = "vector"
 # The advisory lock taken to create the extension, so that servers starting at once do not
@@ -43,28 +41,31 @@ BATCH = 1000
 # computed: about as fast as the index there (16 ms against 15 ms for 2,048 documents of
 # 65,536, vectors of 256 numbers), which finds 93% of the nearest ten (docs/design.md). A
 # collection with no more vectors than this needs no index at all: it is built when one more
-# is written.
+# is written and no more than this many documents wait for theirs. (While a collection is
+# filled, its vectors go in without the index, which is then built over all of them at once:
+# several times faster than each going into the graph.)
 EXACT_LIMIT = 3000
 # The memory the index is built in, at least: past it pgvector builds on disk, about 3 times
 # slower (126 s against 43 s for 65,536 vectors of 256 numbers, an 85 MB index).
 BUILD_MEMORY = "256MB"
-# Candidates an index scan keeps (pgvector's `hnsw.ef_search`: 40 by default, 1,000 at most).
-# More finds more of the true nearest documents, more slowly.
-EF_SEARCH = 100
-# Since 0.8, pgvector goes on scanning the graph until the filter has let `limit` documents
-# through (or `hnsw.max_scan_tuples` were visited): `relaxed_order` may return them slightly
-# out of order, and the query sorts them again.
-ITERATIVE_SCAN_SINCE = (0, 8, 0)
 INSUFFICIENT_PRIVILEGE = "42501"
 
 
-class VectorsUnavailable(Exception):
+class VectorsUnavailable(InvalidInput):
     """The PostgreSQL server cannot hold vectors: it has no pgvector, or this user may not
-    enable it. The message says which server (no user or password) and what to do."""
+    enable it. A 422 for whoever asked a collection to embed, saying what the server's
+    operator can do; the server itself is named in the log only (`enable`)."""
+
+    def __init__(self, problem: str, advice: str) -> None:
+        super().__init__(
+            f"embedding: {problem}: {advice}",
+            details={"errors": [{"field": "embedding", "message": problem}]},
+        )
 
 
 @dataclass(frozen=True)
 class Neighbour:
+    rowid: int  # the document's row (`engine_documents.id`)
     document_id: str
     score: float  # cosine similarity, 1 for the same direction, -1 for the opposite
 
@@ -103,16 +104,22 @@ def version(conn: sa.Connection) -> tuple[int, ...] | None:
 
 def enable(conn: sa.Connection) -> tuple[int, ...]:
     """Enable pgvector in the database, if it is not yet; its version. Raises
-    `VectorsUnavailable` when the server has none, or this user may not enable it."""
+    `VectorsUnavailable` when the server has none, or this user may not enable it (and logs
+    which server, for its operator)."""
     enabled = version(conn)
     if enabled is not None:
         return enabled
     if not available(conn):
+        logger.warning(
+            "The PostgreSQL server at %s has no pgvector extension (`%s`): collections there "
+            "cannot embed until it is installed.", server(conn), EXTENSION
+        )  # fmt: skip
         raise VectorsUnavailable(
-            f"The PostgreSQL server at {server(conn)} has no pgvector extension "
-            f"(`{EXTENSION}`): install pgvector on it (Debian and Ubuntu package it as "
-            "postgresql-NN-pgvector), or keep this collection in the embedded engine "
-            "(an SQLite store)."
+            f"search by meaning in PostgreSQL needs the pgvector extension (`{EXTENSION}`), "
+            "which this server's database does not have",
+            "its operator installs pgvector on the PostgreSQL server (Debian and Ubuntu "
+            "package it as postgresql-NN-pgvector), or keeps collections in the embedded "
+            "engine (an SQLite store). Until then the collection is searched by words.",
         )
     try:
         with conn.begin_nested():
@@ -121,9 +128,15 @@ def enable(conn: sa.Connection) -> tuple[int, ...]:
     except exc.DBAPIError as error:
         if getattr(error.orig, "sqlstate", None) != INSUFFICIENT_PRIVILEGE:
             raise
+        logger.warning(
+            "The PostgreSQL server at %s has pgvector, but its user may not enable it: run "
+            "`CREATE EXTENSION %s` in that database as a superuser.", server(conn), EXTENSION
+        )  # fmt: skip
         raise VectorsUnavailable(
-            f"The PostgreSQL server at {server(conn)} has pgvector, but this database user may "
-            f"not enable it: run `CREATE EXTENSION {EXTENSION}` in that database as a superuser."
+            f"search by meaning in PostgreSQL needs the pgvector extension (`{EXTENSION}`), "
+            "which this server's database user may not enable",
+            f"its operator runs `CREATE EXTENSION {EXTENSION}` in that database as a "
+            "superuser. Until then the collection is searched by words.",
         ) from None
     return version(conn) or ()
 
@@ -138,24 +151,31 @@ def dimensions(conn: sa.Connection, collection_id: int) -> int | None:
     return None if found is None else int(found)
 
 
-def create(conn: sa.Connection, collection_id: int, size: int) -> None:
-    """The collection's vector table, for vectors of `size` numbers (nothing to do if it has
-    one, for vectors of that size). Its index comes later (`upsert`)."""
+def present(conn: sa.Connection, collection_id: int) -> int | None:
+    """The size of the collection's vectors, when it has at least one; else None."""
+    size = dimensions(conn, collection_id)
+    if size is None:
+        return None
+    held = conn.exec_driver_sql(f"SELECT EXISTS (SELECT 1 FROM {table(collection_id)})").scalar()
+    return size if held else None
+
+
+def create(conn: sa.Connection, collection_id: int, size: int, field: str) -> int:
+    """The collection's vector table, for vectors of `size` numbers, unless it has one (its
+    index comes later: `write`); the size of the collection's vectors. `field` names what
+    asked for that size, for the 422 when it is out of pgvector's bounds."""
     held = dimensions(conn, collection_id)
     if held is not None:
-        if held != size:
-            raise invalid(
-                "vector", f"a list of {held} numbers, the size of the collection's vectors"
-            )
-        return
+        return held
     if not 1 <= size <= MAX_DIMENSIONS:
-        raise invalid("vector", f"a list of 1 to {MAX_DIMENSIONS} numbers")
+        raise invalid(field, f"vectors of 1 to {MAX_DIMENSIONS} numbers (what pgvector indexes)")
     enable(conn)
     conn.exec_driver_sql(
         f"CREATE TABLE {table(collection_id)} ("
         "document BIGINT PRIMARY KEY REFERENCES engine_documents (id) ON DELETE CASCADE, "
         f"embedding vector({size}) NOT NULL)"
     )
+    return size
 
 
 def indexed(conn: sa.Connection, collection_id: int) -> bool:
@@ -183,94 +203,90 @@ def drop(conn: sa.Connection, collection_id: int) -> None:
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table(collection_id)}")
 
 
-def upsert(
-    conn: sa.Connection, collection_id: int, vectors: Sequence[tuple[str, Sequence[float]]]
+def write(
+    conn: sa.Connection,
+    collection_id: int,
+    vectors: Sequence[tuple[int, ArrayLike]],
+    field: str = "vectors",
 ) -> int:
-    """Set the vectors of stored documents, by document id (the last of a repeated id wins),
-    creating the collection's table, sized by the first vector, when it has none. How many
-    documents' vectors were set; `LookupError(document_id)` for a document not stored."""
+    """Set the vectors of stored documents of the collection, by row id (the last of a
+    repeated one wins), creating its table, sized by the first vector, when it has none; the
+    index is built when the collection passes EXACT_LIMIT vectors. How many were set. A vector
+    of zeros (a document without text to embed) is kept, but has no direction: no search
+    finds it, nor finds anything near it. A bad vector is a 422 naming `field[n]`."""
     if not vectors:
         return 0
-    create(conn, collection_id, len(vectors[0][1]))
-    size = dimensions(conn, collection_id) or 0
+    size = create(conn, collection_id, len(numbers_of(vectors[0][1])), f"{field}[0]")
     texts = {
-        document_id: literal(vector, size, f"vectors[{number}]")
-        for number, (document_id, vector) in enumerate(vectors)
+        rowid: literal(vector, size, f"{field}[{number}]")
+        for number, (rowid, vector) in enumerate(vectors)
     }
-    rows = {
-        str(document_id): int(rowid)
-        for document_id, rowid in conn.exec_driver_sql(
-            "SELECT document_id, id FROM engine_documents "
-            "WHERE collection_id = %s AND document_id = ANY(%s)",
-            (collection_id, _storable(texts)),
-        )
-    }
-    for document_id in texts:
-        if document_id not in rows:
-            raise LookupError(document_id)
-    ids = list(texts)
-    for start in range(0, len(ids), BATCH):
-        chunk = ids[start : start + BATCH]
+    rowids = list(texts)
+    for start in range(0, len(rowids), BATCH):
+        chunk = rowids[start : start + BATCH]
         conn.exec_driver_sql(
             f"INSERT INTO {table(collection_id)} (document, embedding) "
             f"SELECT r, v::vector({size}) FROM unnest(%s::bigint[], %s::text[]) AS u (r, v) "
             "ON CONFLICT (document) DO UPDATE SET embedding = excluded.embedding",
-            ([rows[i] for i in chunk], [texts[i] for i in chunk]),
+            (chunk, [texts[rowid] for rowid in chunk]),
         )
     if (
         not indexed(conn, collection_id)
         and counted(conn, collection_id, TRUE, EXACT_LIMIT) > EXACT_LIMIT
+        and _waiting(conn, collection_id) <= EXACT_LIMIT
     ):
         build(conn, collection_id)
-    return len(ids)
+    return len(rowids)
 
 
-def delete(conn: sa.Connection, collection_id: int, document_ids: Sequence[str]) -> int:
+def remove(conn: sa.Connection, collection_id: int, rowids: Sequence[int]) -> int:
     """Forget these documents' vectors (the documents stay); how many there were."""
-    if dimensions(conn, collection_id) is None:
+    if not rowids or dimensions(conn, collection_id) is None:
         return 0
     result = conn.exec_driver_sql(
-        f"DELETE FROM {table(collection_id)} v USING engine_documents d "
-        "WHERE v.document = d.id AND d.collection_id = %s AND d.document_id = ANY(%s)",
-        (collection_id, _storable(document_ids)),
+        f"DELETE FROM {table(collection_id)} WHERE document = ANY(%s)", (list(rowids),)
     )
     return int(result.rowcount)
 
 
-@dataclass(frozen=True)
-class Tuning:
-    """How `nearest` goes about it. The defaults are the measured choice; `iterative` None
-    or True uses pgvector's iterative scan where it has one (0.8 on), False does not."""
-
-    exact_limit: int = EXACT_LIMIT
-    ef_search: int = EF_SEARCH
-    iterative: bool | None = None
+def count(conn: sa.Connection, collection_id: int) -> int:
+    """How many of the collection's documents have a vector."""
+    if dimensions(conn, collection_id) is None:
+        return 0
+    return int(conn.exec_driver_sql(f"SELECT count(*) FROM {table(collection_id)}").scalar_one())
 
 
-def nearest(
-    conn: sa.Connection,
-    collection_id: int,
-    vector: Sequence[float],
-    limit: int,
-    where: Sql = TRUE,
-    tuning: Tuning = Tuning(),
-) -> list[Neighbour]:
-    """The `limit` documents whose vectors are nearest `vector` (by cosine distance, the
-    nearest first), among those that meet `where` (a condition on the row `d` of
-    `engine_documents`, as `filters.matching` writes it); all of them when fewer do."""
-    size = dimensions(conn, collection_id)
-    if size is None or limit < 1:
-        return []
-    query = literal(vector, size, "vector")
-    if counted(conn, collection_id, where, tuning.exact_limit) <= tuning.exact_limit:
-        return exact(conn, collection_id, query, limit, where)
-    iterative = None  # (a pgvector without the setting refuses to hear of it)
-    if (version(conn) or ()) >= ITERATIVE_SCAN_SINCE:
-        iterative = tuning.iterative is not False
-    found = approximate(conn, collection_id, query, limit, where, tuning.ef_search, iterative)
-    if len(found) < limit:  # the graph held fewer of them than the filter lets through
-        return exact(conn, collection_id, query, limit, where)
-    return found
+def without(
+    conn: sa.Connection, collection_id: int, limit: int, after: int = 0
+) -> list[tuple[int, str]]:
+    """Up to `limit` (row id, body) of the collection's documents without a vector, oldest
+    first, from row id `after` on (a fill reads on from where its last batch ended)."""
+    rows = conn.exec_driver_sql(
+        f"SELECT d.id, d.body FROM engine_documents d WHERE d.collection_id = %s AND d.id > %s "
+        f"{_without_one(conn, collection_id)} ORDER BY d.id LIMIT %s",
+        (collection_id, after, limit),
+    ).all()
+    return [(int(row[0]), str(row[1])) for row in rows]
+
+
+def lacking(conn: sa.Connection, collection_id: int, rowids: Sequence[int]) -> set[int]:
+    """Those of `rowids` that are documents of the collection without a vector."""
+    rows = conn.exec_driver_sql(
+        "SELECT d.id FROM engine_documents d WHERE d.collection_id = %s AND d.id = ANY(%s) "
+        + _without_one(conn, collection_id),
+        (collection_id, list(rowids)),
+    )
+    return {int(row[0]) for row in rows}
+
+
+def vector(conn: sa.Connection, collection_id: int, rowid: int) -> list[float] | None:
+    """One document's vector; None when it has none."""
+    if dimensions(conn, collection_id) is None:
+        return None
+    found = conn.exec_driver_sql(
+        f"SELECT embedding::text FROM {table(collection_id)} WHERE document = %s", (rowid,)
+    ).scalar()
+    return None if found is None else [float(n) for n in str(found).strip("[]").split(",")]
 
 
 def counted(conn: sa.Connection, collection_id: int, where: Sql, at_most: int) -> int:
@@ -291,69 +307,40 @@ def counted(conn: sa.Connection, collection_id: int, where: Sql, at_most: int) -
     )
 
 
-def exact(
-    conn: sa.Connection, collection_id: int, query: str, limit: int, where: Sql
-) -> list[Neighbour]:
-    """The nearest documents that meet `where`, by the distance of every one of them."""
-    sql, params = where
-    # The distances are computed in a CTE of their own: ordered outside it, they cannot be
-    # read off the HNSW index, which would stop short.
-    rows = conn.exec_driver_sql(
-        "WITH m AS MATERIALIZED (SELECT d.document_id, v.embedding <=> %s::vector AS distance "
-        f"FROM {table(collection_id)} v JOIN engine_documents d ON d.id = v.document "
-        f"WHERE d.collection_id = %s AND ({sql})) "
-        "SELECT document_id, distance FROM m ORDER BY distance, document_id LIMIT %s",
-        (query, collection_id, *params, limit),
-    ).all()
-    return [Neighbour(str(row[0]), 1 - float(row[1])) for row in rows]
-
-
-def approximate(
-    conn: sa.Connection,
-    collection_id: int,
-    query: str,
-    limit: int,
-    where: Sql,
-    ef_search: int,
-    iterative: bool | None,
-) -> list[Neighbour]:
-    """The nearest documents that meet `where` as the HNSW index finds them, looking at
-    `ef_search` candidates (and, if `iterative`, on until `limit` are found; None for a
-    pgvector before 0.8, which has no such setting: from 0.5 on it reserves the `hnsw.`
-    prefix, so that naming one it does not know is an error)."""
-    conn.exec_driver_sql("SELECT set_config('hnsw.ef_search', %s, true)", (str(ef_search),))
-    if iterative is not None:
-        conn.exec_driver_sql(
-            "SELECT set_config('hnsw.iterative_scan', %s, true)",
-            ("relaxed_order" if iterative else "off",),
-        )
-    sql, params = where
-    rows = conn.exec_driver_sql(
-        "WITH m AS MATERIALIZED (SELECT d.document_id, v.embedding <=> %s::vector AS distance "
-        f"FROM {table(collection_id)} v JOIN engine_documents d ON d.id = v.document "
-        f"WHERE d.collection_id = %s AND ({sql}) ORDER BY v.embedding <=> %s::vector LIMIT %s) "
-        "SELECT document_id, distance FROM m ORDER BY distance, document_id",
-        (query, collection_id, *params, query, limit),
-    ).all()
-    return [Neighbour(str(row[0]), 1 - float(row[1])) for row in rows]
-
-
-def literal(vector: Sequence[float], size: int, field: str = "vector") -> str:
-    """A vector as pgvector's text, once it is `size` finite numbers, not all zero (a zero
-    vector has no direction, so no cosine distance to any other)."""
-    if len(vector) != size:
+def literal(vector: ArrayLike, size: int, field: str = "vector") -> str:
+    """A vector as pgvector's text, once it is `size` finite numbers."""
+    numbers = numbers_of(vector)
+    if len(numbers) != size:
         raise invalid(field, f"a list of {size} numbers, the size of the collection's vectors")
-    if not all(isinstance(n, int | float) and not isinstance(n, bool) for n in vector):
+    floats = [float(n) for n in numbers if isinstance(n, int | float) and not isinstance(n, bool)]
+    if len(floats) != len(numbers):
         raise invalid(field, "a list of numbers")
-    numbers = [float(number) for number in vector]
-    if not all(math.isfinite(number) and abs(number) <= FLOAT4_MAX for number in numbers):
+    if not all(math.isfinite(number) and abs(number) <= FLOAT4_MAX for number in floats):
         raise invalid(field, f"finite numbers of at most {FLOAT4_MAX:g} either way")
-    if not any(numbers):
-        raise invalid(field, "a vector with a direction: not every number zero")
-    return "[" + ",".join(map(repr, numbers)) + "]"
+    return "[" + ",".join(map(repr, floats)) + "]"
 
 
-def _storable(document_ids: Iterable[str]) -> list[str]:
-    """The ids a stored document may have: PostgreSQL text holds no NUL (`core.upsert`
-    refuses such ids), so one with it names none."""
-    return [document_id for document_id in document_ids if "\x00" not in document_id]
+def numbers_of(vector: ArrayLike) -> list[object]:
+    """A vector's numbers as Python's (an embedder's are a numpy array's)."""
+    if isinstance(vector, np.ndarray):
+        listed: list[object] = vector.tolist()
+        return listed
+    return list(vector) if isinstance(vector, Sequence) else [vector]
+
+
+def _waiting(conn: sa.Connection, collection_id: int) -> int:
+    """How many of the collection's documents have no vector yet."""
+    return int(
+        conn.exec_driver_sql(
+            f"SELECT c.documents - (SELECT count(*) FROM {table(collection_id)}) "
+            "FROM engine_collections c WHERE c.id = %s",
+            (collection_id,),
+        ).scalar_one()
+    )
+
+
+def _without_one(conn: sa.Connection, collection_id: int) -> str:
+    """The condition on a document row `d` that it has no vector (every one, without a table)."""
+    if dimensions(conn, collection_id) is None:
+        return ""
+    return f"AND NOT EXISTS (SELECT 1 FROM {table(collection_id)} v WHERE v.document = d.id)"
