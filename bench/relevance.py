@@ -45,7 +45,8 @@ list; equal scores are ordered by id):
 - hybrids, per embedder, fused here: reciprocal rank fusion (k = 60); a convex combination of
   min-max normalised scores with semantic_ratio 0.25, 0.5 and 0.75 ((1 - r) x keyword +
   r x semantic); and by the engine itself ("engine r": its `Search` with the query's vector
-  and semantic_ratio r, reciprocal rank fusion weighted by r, app/adapters/engine/hybrid.py).
+  and semantic_ratio r, reciprocal rank fusion weighted by r, app/adapters/engine/fusion.py;
+  "engine dbsf r": the same with the retriever setting `fusion: dbsf`, normalised scores).
   Each of those also with "exact first": the keyword hits holding every word of the query on
   top, in keyword order.
 
@@ -105,6 +106,8 @@ def methods(lists: Lists) -> dict[str, list[str]]:
             fused[f"convex {ratio}"] = ranking.convex(lists.keyword, semantic, ratio)
         for ratio in RATIOS:
             fused[f"engine {ratio}"] = lists.engine[f"engine {ratio} ({model})"]
+        for ratio in RATIOS:
+            fused[f"engine dbsf {ratio}"] = lists.engine[f"engine dbsf {ratio} ({model})"]
         ranked[f"semantic ({model})"] = meaning
         ranked[f"semantic, engine's index ({model})"] = lists.engine[
             f"engine {MEANING_ONLY} ({model})"
@@ -246,6 +249,10 @@ def main() -> None:
                     for ratio in (*RATIOS, MEANING_ONLY):
                         found = searches.hybrid(engine, model, text, vector, ratio)
                         fused[name][n][f"engine {ratio} ({model})"] = [doc for doc, _ in found]
+                    for ratio in RATIOS:
+                        found = searches.hybrid(engine, model, text, vector, ratio, "dbsf")
+                        key = f"engine dbsf {ratio} ({model})"
+                        fused[name][n][key] = [doc for doc, _ in found]
         timed("engine: searched", started)
 
     held = {doc.id: judged.words_of(doc) for doc in documents}

@@ -16,6 +16,7 @@ import numpy as np
 
 from app.adapters.embedders import Vectors
 from app.adapters.engine import ENGINE_FILE, Engine, Hit, Search
+from app.adapters.engine.results import Fusion
 from bench import embedding
 from bench.judged import Document
 from bench.ranking import Scored
@@ -65,11 +66,23 @@ def keyword(engine: Engine, text: str) -> Scored:
     )
 
 
-def hybrid(engine: Engine, model: str, text: str, vector: Vectors, ratio: float) -> Scored:
-    """The engine's search by meaning (`ratio` 1) or by meaning and words (its fusion, with
+def hybrid(
+    engine: Engine,
+    model: str,
+    text: str,
+    vector: Vectors,
+    ratio: float,
+    fusion: Fusion = "rrf",
+) -> Scored:
+    """The engine's search by meaning (`ratio` 1) or by meaning and words (by `fusion`, with
     `ratio` the semantic ratio), over the collection holding `model`'s vectors."""
     search = Search(
-        fields=FIELDS, text=text, limit=DEPTH, vector=vector.tolist(), semantic_ratio=ratio
+        fields=FIELDS,
+        text=text,
+        limit=DEPTH,
+        vector=vector.tolist(),
+        semantic_ratio=ratio,
+        fusion=fusion,
     )
     return _ordered(engine.search(NAMESPACE, collection(model), search).hits)
 

@@ -57,6 +57,12 @@ class LocalBackendConfig(Model):
         description="In hybrid mode, how much meaning weighs against words: 0 is words "
         "only, 1 meaning only.",
     )
+    fusion: Literal["rrf", "dbsf"] = Field(
+        default="rrf",
+        description="In hybrid mode, how the two rankings become one: by reciprocal rank "
+        "(rrf: each document's rank in each, weighed by semantic_ratio) or by normalised "
+        "scores (dbsf: each ranking's scores scaled to 0..1, then weighed and added).",
+    )
     semantic_ratio_bounds: list[float] | None = Field(
         default=None,
         description="[lowest, highest]: lets a search choose its own semantic_ratio within "

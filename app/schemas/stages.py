@@ -9,7 +9,7 @@ shape maps back to a backend when its stages are ones this server can run:
   default, the collection's text fields that the page exposes: `default_search_fields`);
 - `feature_search` (Mixpeek's search over embeddings): the same, searching by meaning and by
   words (`parameters.mode`: `hybrid`, the default, or `semantic`; `parameters.semantic_ratio`,
-  0.5 unless given; `parameters.fusion`: `rrf`, the only one);
+  0.5 unless given; `parameters.fusion`: `rrf`, the default, or `dbsf`, Mixpeek's two);
 - `mixpeek_retriever`: the `mixpeek` backend, a Mixpeek-compatible upstream (`parameters`:
   `base_url`, `retriever_id`, `namespace`, `api_key_secret_name`).
 
@@ -28,7 +28,7 @@ SEARCH_STAGE = "full_text_search"
 MEANING_STAGE = "feature_search"
 SEARCH_STAGE_ALIASES = (SEARCH_STAGE, MEANING_STAGE)
 MEANING_MODES = ("hybrid", "semantic")
-FUSIONS = ("rrf",)
+FUSIONS = ("rrf", "dbsf")
 UPSTREAM_STAGE = "mixpeek_retriever"
 SUPPORTED_STAGES = (*SEARCH_STAGE_ALIASES, UPSTREAM_STAGE)
 _UPSTREAM_KEYS = ("base_url", "retriever_id", "namespace", "api_key_secret_name")
@@ -41,8 +41,12 @@ def stages_of(backend: dict[str, Any]) -> list[dict[str, Any]]:
         mode = backend.get("mode", "hybrid")
         if mode == "keyword":
             return [_stage(SEARCH_STAGE, "filter", parameters)]
-        parameters.update(mode=mode, semantic_ratio=backend.get("semantic_ratio", 0.5))
-        return [_stage(MEANING_STAGE, "filter", {**parameters, "fusion": "rrf"})]
+        parameters.update(
+            mode=mode,
+            semantic_ratio=backend.get("semantic_ratio", 0.5),
+            fusion=backend.get("fusion", "rrf"),
+        )
+        return [_stage(MEANING_STAGE, "filter", parameters)]
     parameters = {key: backend.get(key) for key in _UPSTREAM_KEYS}
     return [_stage(UPSTREAM_STAGE, "apply", parameters)]
 
@@ -173,14 +177,15 @@ def _mode(stage_id: str, parameters: dict[str, Any]) -> dict[str, Any]:
     if fusion not in FUSIONS:
         raise invalid(
             f"{where}.fusion",
-            "rrf",
+            " or ".join(FUSIONS),
             f"{where}.fusion: {str(fusion)[:40]!r} is not a fusion this server runs; "
-            "results by meaning and by words are fused by reciprocal rank (rrf).",
+            "results by meaning and by words are fused by reciprocal rank (rrf) or by "
+            "normalised scores (dbsf).",
         )
     ratio = parameters.get("semantic_ratio", 0.5)
     if isinstance(ratio, bool) or not isinstance(ratio, int | float) or not 0 <= ratio <= 1:
         raise invalid(f"{where}.semantic_ratio", "a number from 0 to 1")
-    return {"mode": mode, "semantic_ratio": float(ratio)}
+    return {"mode": mode, "semantic_ratio": float(ratio), "fusion": fusion}
 
 
 def kept_stages(backend: dict[str, Any]) -> list[dict[str, Any]]:

@@ -68,6 +68,18 @@ def test_a_document_that_has_the_words_stays_first(engine: SearchEngine) -> None
     assert ids(search(engine, "bluetooth speaker"))[0] == "p3"
 
 
+def test_fused_by_normalised_scores_the_same_documents_lead(engine: SearchEngine) -> None:
+    """dbsf (Mixpeek's score fusion): each ranking's scores scaled to 0..1, weighed, added."""
+    for text, first in (("couch", "p6"), ("espresso machine", "p4"), ("bluetooth speaker", "p3")):
+        assert ids(search(engine, text, fusion="dbsf"))[0] == first
+    by_scores = search(engine, "espresso machine", fusion="dbsf").hits
+    by_ranks = search(engine, "espresso machine").hits
+    # The best of the words' matches scores at least its weight, 0.5, by scores; a place in
+    # a ranking is worth 1/61 at most, by ranks.
+    assert by_scores[0].score >= 0.5 > 2 / 61 >= by_ranks[0].score
+    assert all(0 <= hit.score <= 1 for hit in by_scores)
+
+
 def test_results_by_meaning_keep_to_the_filters_and_are_counted_in_facets(
     engine: SearchEngine,
 ) -> None:

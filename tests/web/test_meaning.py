@@ -306,3 +306,34 @@ def test_the_page_can_say_which_results_were_found_by_meaning_alone(client: Test
     assert "Matched by meaning" not in words
     assert "Matched by meaning" not in client.get("/r/plain?query=couch").text
     assert "Matched by meaning" not in client.get("/r/hinted").text  # browsing: no query
+
+
+def test_a_feature_search_stage_chooses_its_fusion_of_mixpeeks_two(client: TestClient) -> None:
+    def create(fusion: object) -> Any:
+        parameters = {"fields": ["title", "description"], "fusion": fusion}
+        stage = {
+            "stage_name": "s",
+            "config": {"stage_id": "feature_search", "parameters": parameters},
+        }
+        return client.post(
+            "/v1/retrievers",
+            headers=owner_headers(),
+            json={
+                "retriever_name": f"fused-{fusion}",
+                "collection_identifiers": ["products"],
+                "stages": [stage],
+            },
+        )
+
+    created = create("dbsf")
+    assert created.status_code == 200, created.text
+    [stage] = created.json()["stages"]
+    assert stage["config"]["parameters"]["fusion"] == "dbsf"
+    assert created.json()["backend"]["fusion"] == "dbsf"
+    for unknown in ("max", "learned", 3):
+        refused = create(unknown)
+        assert refused.status_code == 422, refused.text
+        error = refused.json()["error"]
+        assert error["details"]["errors"][0]["field"] == "stages[0].config.parameters.fusion"
+        assert "(rrf)" in error["message"]
+        assert "(dbsf)" in error["message"]

@@ -128,6 +128,7 @@ class LocalBackend:
                 meaning=meaning.allowed,
                 vector=meaning.vector,
                 semantic_ratio=meaning.ratio,
+                fusion=config.fusion,
             )
             result = self.engine.search(query.namespace, config.collection, search)
         except LookupError:

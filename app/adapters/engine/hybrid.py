@@ -3,21 +3,20 @@
 A search with a query vector finds the `MEANING_RESULTS` documents nearest to it (among those
 the filters let through, exactly: `VectorIndex.search` never returns a document outside the
 set it is given) and, unless it searches by meaning alone, the documents that match its words
-as a search by words would. Its results are both sets together; they are ranked by reciprocal
-rank fusion, each list weighed by the `semantic_ratio` (Meilisearch's idea: 0 is words only,
-1 is meaning only), or sorted by a field. The total and the facets count both sets.
+as a search by words would. Its results are both sets together; they are ranked by the
+retriever's fusion (`fusion.fuse`), each list weighed by the `semantic_ratio`, or sorted by a
+field. The total and the facets count both sets.
 
 Find similar, in a collection with vectors, is the nearest documents to that one's vector.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import numpy.typing as npt
 from tantivy import Occur, Query
 
+from app.adapters.engine.fusion import fuse
 from app.adapters.engine.index import SCHEMA
 from app.adapters.engine.reading import Plan, all_of
 from app.adapters.engine.results import Search
@@ -27,8 +26,6 @@ from app.adapters.engine.words import SIMILAR_RESULTS
 # The nearest documents by meaning that a search adds to those matching its words: past the
 # first hundred, a document near in meaning is seldom what a shopper wanted.
 MEANING_RESULTS = 100
-# Reciprocal rank fusion's constant (Cormack et al.): a document's share is 1 / (K + rank).
-RRF_K = 60
 
 
 def page(plan: Plan, index: VectorIndex, search: Search) -> list[tuple[int, float]]:
@@ -50,7 +47,7 @@ def page(plan: Plan, index: VectorIndex, search: Search) -> list[tuple[int, floa
     together = Query.boolean_query(
         [(Occur.Should, matched), (Occur.Should, _one_of(filters, near_ids))]
     )
-    fused = fuse(by_words, nearest, ratio)
+    fused = fuse(by_words, nearest, ratio, search.fusion)
     if search.sort is not None:
         return plan.ranked_within(together, fused, search.limit, search.offset, search.sort)
     # The total without counting the union's every match again (all the words' ones): those
@@ -75,19 +72,6 @@ def similar(plan: Plan, index: VectorIndex, rowid: int, search: Search) -> list[
     nearest = nearest[:SIMILAR_RESULTS]
     found = _one_of(filters, [r for r, _ in nearest])
     return plan.ranked_within(found, nearest, search.limit, search.offset, search.sort)
-
-
-def fuse(
-    by_words: Sequence[tuple[int, float]], by_meaning: Sequence[tuple[int, float]], ratio: float
-) -> list[tuple[int, float]]:
-    """Both rankings as one, by weighted reciprocal rank: a document's score is
-    (1 - ratio) / (K + its rank by words) + ratio / (K + its rank by meaning)."""
-    scores: dict[int, float] = {}
-    for weight, ranked in ((1 - ratio, by_words), (ratio, by_meaning)):
-        for rank, (rowid, _) in enumerate(ranked, start=1):
-            scores[rowid] = scores.get(rowid, 0.0) + weight / (RRF_K + rank)
-    ordered = sorted(scores.items(), key=lambda item: -item[1])
-    return [(rowid, round(score, 6)) for rowid, score in ordered]
 
 
 def _allowed(plan: Plan, filters: Query) -> npt.NDArray[np.uint64] | None:

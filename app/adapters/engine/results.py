@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from app.schemas.filters import Filter
 from app.schemas.search import FacetCount, Sort
+
+Fusion = Literal["rrf", "dbsf"]
 
 
 @dataclass(frozen=True)
@@ -68,4 +70,5 @@ class Search:
     # vectors of that length searches by words.
     vector: Sequence[float] | None = None
     semantic_ratio: float = 0.5
+    fusion: Fusion = "rrf"  # by reciprocal rank, or by normalised scores (dbsf)
     meaning: bool = True  # whether the collection's vectors may rank at all (find similar too)

@@ -4,8 +4,8 @@ engine's `engine/hybrid.py` does, with its number of nearest documents and its f
 A search with a query vector finds the `MEANING_RESULTS` documents nearest to it among those
 the filters let through (exactly: `nearest.nearest` keeps to the filters in its WHERE clause)
 and, unless it searches by meaning alone, the documents that match its words as a search by
-words would. Its results are both sets together, ranked by weighted reciprocal rank fusion
-(`fuse`), or sorted by a field; the total and the facets count both sets.
+words would. Its results are both sets together, ranked by the retriever's fusion
+(`fusion.fuse`), or sorted by a field; the total and the facets count both sets.
 
 Find similar, in a collection with vectors, is the nearest documents to that one's vector.
 """
@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from app import jsonutil
-from app.adapters.engine.hybrid import MEANING_RESULTS, fuse
+from app.adapters.engine.fusion import fuse
+from app.adapters.engine.hybrid import MEANING_RESULTS
 from app.adapters.engine.pg import nearest as neighbours
 from app.adapters.engine.pg import vectors
 from app.adapters.engine.pg.filters import TRUE, Sql
@@ -39,7 +40,7 @@ def page(plan: Plan, search: Search) -> list[Row]:
     matched, by_words_total = plan.where, plan.total  # the words' matches within the filters
     near_ids = [rowid for rowid, _ in nearest]
     together = _either(matched, _one_of(plan, near_ids))
-    fused = fuse([(row[0], row[3]) for row in by_words], nearest, ratio)
+    fused = fuse([(row[0], row[3]) for row in by_words], nearest, ratio, search.fusion)
     if search.sort is not None:
         return plan.within(together, search.limit, search.offset, search.sort)
     # The total without counting the union's every match again (all the words' ones): those
