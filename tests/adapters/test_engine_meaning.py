@@ -14,7 +14,7 @@ import pytest
 
 from app.adapters import texts
 from app.adapters.embedders.wordllama import EMBEDDER
-from app.adapters.engine import Engine, Search, SearchEngine
+from app.adapters.engine import Search, SearchEngine
 from app.adapters.engine.hybrid import MEANING_RESULTS
 from tests.adapters.test_engine_features import FIELDS, PRODUCTS
 
@@ -189,18 +189,8 @@ def test_a_query_vector_of_another_size_is_an_error(engine: SearchEngine) -> Non
         engine.search("ns", "shop", Search(fields=FIELDS, text="couch", vector=[1.0, 0.0]))
 
 
-def test_a_document_without_text_to_embed_is_kept_and_never_near(
-    engine: SearchEngine, request: pytest.FixtureRequest
-) -> None:
+def test_a_document_without_text_to_embed_is_kept_and_never_near(engine: SearchEngine) -> None:
     """Its vector is zeros (the embedder's answer for no text), which has no direction."""
-    if isinstance(engine, Engine):
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="the embedded engine's VectorIndex refuses a vector of zeros when it "
-                "reads the collection's vectors, so every search by meaning there fails",
-            )
-        )
     blank = {"document_id": "p7", "category": "Furniture", "price": 5}
     [zeros] = embed([texts.joined(blank, FIELDS)])
     assert not zeros.any()

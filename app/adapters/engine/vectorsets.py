@@ -191,5 +191,11 @@ def _catch_up(conn: sqlite3.Connection, collection_id: int, held: _Held) -> None
     if rows:
         keys = np.fromiter((rowid for rowid, _ in rows), dtype=np.uint64, count=len(rows))
         matrix = np.frombuffer(b"".join(blob for _, blob in rows), dtype=np.float32)
-        held.index.upsert(keys, matrix.reshape(len(rows), -1))
+        matrix = matrix.reshape(len(rows), -1)
+        # A document with no text to embed has a vector of zeros: it counts as embedded, but
+        # has no direction, so it is near nothing and never in the index (nor its old vector).
+        blank = ~matrix.any(axis=1)
+        if blank.any():
+            held.index.remove(keys[blank])
+        held.index.upsert(keys[~blank], matrix[~blank])
     held.seq = int(now)
