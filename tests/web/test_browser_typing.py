@@ -200,7 +200,8 @@ def test_the_429_page_is_the_publishers_and_searches_again_after_the_wait(
     seconds = page.locator("[data-retry-after] .seconds")
     first = int(seconds.inner_text())
     page.clock.run_for(2000)
-    assert int(seconds.inner_text()) == first - 2
+    # The installed clock also runs on in real time, so a loaded machine may add a second.
+    assert first - 3 <= int(seconds.inner_text()) <= first - 2
     clock.advance(60)
     page.clock.run_for(first * 1000)
     page.wait_for_selector("#results:not([aria-busy]) .card")
