@@ -159,6 +159,21 @@ class Settings(BaseSettings):
         description="Memory for answers of retrievers that turn the query cache on, in bytes "
         "of JSON; the oldest answers go first (0: no query cache).",
     )
+    search_log_retention_days: int = Field(
+        default=90,
+        ge=1,
+        le=3650,
+        description="How long the search log keeps a search for the insights; older ones are "
+        "deleted once an hour.",
+    )
+    search_log_buffer: int = Field(
+        default=10_000,
+        ge=100,
+        le=1_000_000,
+        description="Searches each worker holds in memory between writes to the search log "
+        "(once a second); past it a search is left out of the log and counted in "
+        "searches_dropped_total, never kept waiting.",
+    )
     max_published_per_namespace: int = Field(
         default=100,
         ge=1,

@@ -14,10 +14,11 @@ the `Answer` back into HTTP; they decide nothing else.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 from app import crypto
 from app.adapters.backends import Backends, Page, Query
@@ -29,6 +30,7 @@ from app.schemas.parsing import parse_json
 from app.schemas.public import ExecuteRequest, PublicRetrieverTemplate
 from app.schemas.search import (
     DEFAULT_PAGE_SIZE,
+    FULL_TEXT_INPUT,
     QUERY_VECTOR_INPUT,
     Results,
     SearchRequest,
@@ -41,16 +43,9 @@ from app.services.catalog import Catalog, PublicRetriever
 from app.services.exposure import expose
 from app.services.inputs import split_vector, validate_inputs
 from app.services.limits import RateLimiter, windows_for
+from app.services.searchlog import Outcome, Searched, SearchLog, Surface, fold
 
-FULL_TEXT_INPUT = "query"
-LOCKED_CONFIG_KEYS = (
-    "title",
-    "description",
-    "logo_url",
-    "icon_base64",
-    "theme",
-    "seo",
-)  # the input the engine, the page and Mixpeek search text with
+LOCKED_CONFIG_KEYS = ("title", "description", "logo_url", "icon_base64", "theme", "seo")
 EXECUTION_ID_PREFIX = "exe_"
 
 
@@ -84,6 +79,7 @@ class PublicQuery:
         backends: Backends,
         answers: AnswerCache,
         metrics: Metrics,
+        log: SearchLog,
     ) -> None:
         self.catalog = catalog
         self.access = access
@@ -91,6 +87,7 @@ class PublicQuery:
         self.backends = backends
         self.answers = answers
         self.metrics = metrics
+        self.log = log
 
     async def open(
         self, public_name: str, caller: Caller, *, password: bool = True
@@ -173,29 +170,58 @@ class PublicQuery:
         request: SearchRequest | ExecuteRequest | bytes,
         *,
         counted: bool = True,
+        surface: Surface = "execute",
     ) -> Answer:
-        """Count, check, search, expose. A request the server built itself (the page's) is a
-        `SearchRequest` already; an `ExecuteRequest` or raw JSON is checked after the count,
-        so every error carries the rate-limit headers and a caller always learns how much is
-        left. `counted=False` for a further read that one search of a page needs (its
-        filters' counts), which was counted once already."""
-        async with self.counting(retriever, caller, counted=counted) as headers:
-            if not isinstance(request, SearchRequest):
-                request = search_request(retriever, request)
-            # Documents like one, or near a vector, need no text: a required query input is
-            # not required then.
-            inputs = validate_inputs(
-                retriever.display.inputs,
-                dict(request.inputs),
-                required=not (request.similar_to or request.vector),
+        """Count, check, search, expose, and log the search (`surface` says where it was
+        asked). A request the server built itself (the page's) is a `SearchRequest` already;
+        an `ExecuteRequest` or raw JSON is checked after the count, so every error carries the
+        rate-limit headers and a caller always learns how much is left. `counted=False` for a
+        further read that one search of a page needs (its filters' counts), which was counted
+        and logged once already."""
+        started = time.perf_counter()
+        parsed = request if isinstance(request, SearchRequest) else None
+        outcome: Outcome | None = None
+        results, cached = None, False
+        try:
+            async with self.counting(retriever, caller, counted=counted) as headers:
+                if parsed is None:
+                    parsed = search_request(retriever, cast(ExecuteRequest | bytes, request))
+                # Documents like one, or near a vector, need no text: a required query
+                # input is not required then.
+                inputs = validate_inputs(
+                    retriever.display.inputs,
+                    dict(parsed.inputs),
+                    required=not (parsed.similar_to or parsed.vector),
+                )
+                query = Query(
+                    namespace=retriever.record.namespace,
+                    backend=retriever.backend,
+                    search=replace(parsed, inputs=inputs),
+                    exposed=tuple(retriever.display.exposed_fields),
+                )
+                results, cached = await self._results(retriever, query)
+                outcome = "ok"
+                return Answer(results, headers)
+        except AppError as error:
+            outcome = (
+                "refused" if error.status == 429 else "failed" if error.status >= 500 else None
             )
-            query = Query(
-                namespace=retriever.record.namespace,
-                backend=retriever.backend,
-                search=replace(request, inputs=inputs),
-                exposed=tuple(retriever.display.exposed_fields),
-            )
-            return Answer(await self._results(retriever, query), headers)
+            raise
+        finally:
+            if counted and outcome is not None:
+                self.log.record(
+                    Searched(
+                        retriever,
+                        "similar" if parsed and parsed.similar_to else surface,
+                        outcome,
+                        (time.perf_counter() - started) * 1000,
+                        parsed,
+                        results.total if results else None,
+                        cached,
+                        results.execution_id if results else None,
+                        caller.session_id,
+                    )
+                )
 
     async def document(
         self, retriever: PublicRetriever, caller: Caller, document_id: str, *, counted: bool = True
@@ -224,10 +250,11 @@ class PublicQuery:
             )
         )
 
-    async def _results(self, retriever: PublicRetriever, query: Query) -> Results:
+    async def _results(self, retriever: PublicRetriever, query: Query) -> tuple[Results, bool]:
+        """The results, and whether they came from the answer cache."""
         ttl = (retriever.display.extensions or {}).get("query_cache_seconds")
         if not ttl:
-            return await self._search(retriever, query)
+            return await self._search(retriever, query), False
         search = query.search
         key = (
             retriever.record.retriever_id,
@@ -238,9 +265,9 @@ class PublicQuery:
         if cached is None:
             results = await self._search(retriever, query)
             self.answers.put(key, results, ttl)
-            return results
+            return results, False
         # Each answer is its own execution, even when its documents come from memory.
-        return replace(cached, execution_id=crypto.new_id(EXECUTION_ID_PREFIX))
+        return replace(cached, execution_id=crypto.new_id(EXECUTION_ID_PREFIX)), True
 
     async def _search(self, retriever: PublicRetriever, query: Query) -> Results:
         backend = self.backends[retriever.backend.type].backend
@@ -355,7 +382,7 @@ def _cache_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
     text = inputs.get(FULL_TEXT_INPUT)
     if not isinstance(text, str):
         return dict(inputs)
-    return {**inputs, FULL_TEXT_INPUT: " ".join(text.split()).casefold()}
+    return {**inputs, FULL_TEXT_INPUT: fold(text)}
 
 
 def _page(request: ExecuteRequest, max_results: int) -> tuple[int, int]:

@@ -22,6 +22,7 @@ from app.rendering.formats import builtin_renderers
 from app.rendering.registry import Renderers
 from app.schemas.retrievers import LocalBackendConfig, MixpeekBackendConfig
 from app.services.access import Access
+from app.services.analytics import Analytics
 from app.services.answers import AnswerCache
 from app.services.browse import Browse
 from app.services.catalog import Catalog
@@ -40,6 +41,7 @@ from app.services.publishing import Publishing
 from app.services.query import PublicQuery
 from app.services.readiness import Readiness
 from app.services.retrievers import Retrievers
+from app.services.searchlog import SearchLog
 from app.services.throttle import PasswordThrottle
 from app.services.typeahead import Typeahead
 from app.services.vault import Vault
@@ -71,11 +73,13 @@ class Services:
     query: PublicQuery
     browse: Browse
     interactions: Interactions
+    analytics: Analytics
     directory: Directory
     listings: Listings
     readiness: Readiness
 
     async def aclose(self) -> None:
+        await self.query.log.aclose()
         await self.embedding.aclose()
         await self.upstream.aclose()
         self.engine.close()
@@ -123,6 +127,13 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         backends,
         AnswerCache(settings.query_cache_max_bytes, metrics.cache_counter("queries")),
         metrics,
+        SearchLog(
+            store,
+            clock,
+            metrics,
+            settings.search_log_retention_days,
+            settings.search_log_buffer,
+        ),
     )
     return Services(
         settings=settings,
@@ -160,6 +171,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         query=query,
         browse=Browse(query),
         interactions=Interactions(store, limiter, clock),
+        analytics=Analytics(store, clock),
         directory=Directory(store, settings.public_url),
         listings=Listings(store, settings.public_url),
         readiness=Readiness(store, counters),

@@ -32,6 +32,7 @@ from app.web.middleware.metrics import MetricsMiddleware
 from app.web.middleware.private import PrivateAnswerMiddleware
 from app.web.middleware.request_id import RequestIdMiddleware
 from app.web.views import (
+    analytics,
     collections,
     detail,
     docs,
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             *pages.routes,
             *detail.routes,
             *owner.routes,
+            *analytics.routes,
             *collections.routes,
             *marketplace.routes,  # before plugins: /v1/plugins/install is not a tag
             *plugins.routes,

@@ -165,7 +165,33 @@ def _v6(conn: sa.Connection) -> None:
         conn.exec_driver_sql(statement)
 
 
-MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
+def _v7(conn: sa.Connection) -> None:
+    for statement in (
+        """CREATE TABLE search_log (
+            retriever_id VARCHAR(40) NOT NULL,
+            namespace VARCHAR(200) NOT NULL,
+            surface VARCHAR(20) NOT NULL,
+            outcome VARCHAR(20) NOT NULL,
+            query VARCHAR(500),
+            filters TEXT,
+            facets TEXT,
+            sort VARCHAR(210),
+            page_number INTEGER,
+            page_size INTEGER,
+            results INTEGER,
+            latency_ms FLOAT NOT NULL,
+            mode VARCHAR(20),
+            cached BOOLEAN NOT NULL,
+            execution_id VARCHAR(40),
+            session_id VARCHAR(100),
+            created_at VARCHAR(40) NOT NULL)""",
+        "CREATE INDEX ix_search_log_retriever ON search_log (retriever_id, created_at)",
+        "CREATE INDEX ix_search_log_created_at ON search_log (created_at)",
+    ):
+        conn.exec_driver_sql(statement)
+
+
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
 LATEST = len(MIGRATIONS)
 
 

@@ -102,6 +102,31 @@ interactions = sa.Table(
     sa.Column("created_at", sa.String(40), nullable=False),
 )
 
+# One row per public search (and per typeahead request, kept apart by `surface`): what a
+# publisher's insights read. Only what was searched, never who: no address, key, password
+# or cookie, and only exposed fields in `filters`, `facets` and `sort`.
+search_log = sa.Table(
+    "search_log",
+    metadata,
+    sa.Column("retriever_id", sa.String(40), nullable=False),
+    sa.Column("namespace", sa.String(200), nullable=False),
+    sa.Column("surface", sa.String(20), nullable=False),
+    sa.Column("outcome", sa.String(20), nullable=False),
+    sa.Column("query", sa.String(500)),
+    sa.Column("filters", JSONText),
+    sa.Column("facets", JSONText),
+    sa.Column("sort", sa.String(210)),
+    sa.Column("page_number", sa.Integer),
+    sa.Column("page_size", sa.Integer),
+    sa.Column("results", sa.Integer),
+    sa.Column("latency_ms", sa.Float, nullable=False),
+    sa.Column("mode", sa.String(20)),
+    sa.Column("cached", sa.Boolean, nullable=False),
+    sa.Column("execution_id", sa.String(40)),
+    sa.Column("session_id", sa.String(100)),
+    sa.Column("created_at", sa.String(40), nullable=False),
+)
+
 plugins = sa.Table(
     "plugins",
     metadata,

@@ -20,10 +20,11 @@ from app.rendering.filters import canonical, chips, clear_url, panel, url, value
 from app.rendering.form import form_state
 from app.rendering.formats import truncate
 from app.rendering.page_kinds import result_layout, template_of
-from app.schemas.search import FacetCount, Results
+from app.schemas.search import FULL_TEXT_INPUT, FacetCount, Results
 from app.services.access import Caller
 from app.services.catalog import PublicRetriever
-from app.services.query import FULL_TEXT_INPUT, words_kept
+from app.services.query import words_kept
+from app.services.searchlog import Surface
 from app.services.wiring import Services
 from app.web.requests import caller_of, services_of
 from app.web.templates import frame_ancestors, origin_allowed, render
@@ -67,8 +68,9 @@ async def search_page(request: Request) -> Response:
     counts: dict[str, list[FacetCount]] = {}
     if (state.can_search or chosen.similar_to) and not any(c.error for c in state.controls):
         try:
+            surface: Surface = "embed" if base.endswith("/embed") else "page"
             found = await services.browse.search(
-                retriever, caller, state.inputs, chosen, choices, state.page, PAGE_SIZE
+                retriever, caller, state.inputs, chosen, choices, state.page, PAGE_SIZE, surface
             )
             results, headers, counts = found.answer.results, found.answer.headers, found.counts
         except AppError as error:

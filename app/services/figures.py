@@ -1,0 +1,47 @@
+"""The arithmetic of the insights: windows of time, buckets, averages, rates, percentiles."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True)
+class Window:
+    """From `start` up to (not including) `end`, both in UTC."""
+
+    start: datetime
+    end: datetime
+
+    def body(self) -> dict[str, str]:
+        """Mixpeek's `TimeRange`."""
+        return {"start": self.start.isoformat(), "end": self.end.isoformat()}
+
+
+def bucket_start(moment: datetime, group_by: str) -> datetime:
+    """The start of the hour, day or week (from Monday) that holds `moment`."""
+    hour = moment.replace(minute=0, second=0, microsecond=0)
+    if group_by == "hour":
+        return hour
+    day = hour.replace(hour=0)
+    return day if group_by == "day" else day - timedelta(days=day.weekday())
+
+
+def average(values: list[float] | list[int]) -> float:
+    """The mean, to three decimals; 0 when there is nothing."""
+    return round(sum(values) / len(values), 3) if values else 0.0
+
+
+def rate(part: int, whole: int) -> float:
+    """`part` of `whole`, from 0 to 1; 0 when the whole is nothing."""
+    return round(part / whole, 4) if whole else 0.0
+
+
+def percentile(values: list[float], rank: float) -> float:
+    """The nearest-rank percentile: the smallest value that `rank` percent of the values
+    are at or below; 0 when there is nothing."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[max(math.ceil(rank / 100 * len(ordered)) - 1, 0)]

@@ -1,0 +1,234 @@
+"""Mixpeek's analytics calls, answered from a known search log: each figure against one
+computed by hand; clicks joined by execution id; a viewer reads; another namespace sees
+nothing; bad parameters are refused by name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from app.adapters.clock import stamp
+from app.adapters.store import searchlog
+from app.web.app import create_app
+from tests.helpers import (
+    NAMESPACE,
+    OTHER_KEY,
+    OTHER_NAMESPACE,
+    OWNER_KEY,
+    FakeClock,
+    local_backend,
+    owner_headers,
+)
+
+VIEWER_KEY = "viewer-key-0123456789abcdef"
+NOW = datetime(2026, 3, 2, 12, 0, 10, tzinfo=UTC)
+# (minute of the day, outcome, latency, results, cached, surface)
+LOG = [
+    ("10:05", "ok", 10.0, 5, False, "execute"),
+    ("10:20", "ok", 20.0, 0, False, "page"),
+    ("10:30", "ok", 30.0, 3, True, "execute"),
+    ("10:45", "ok", 40.0, 0, False, "embed"),
+    ("11:10", "ok", 100.0, 1, False, "execute"),
+    ("11:20", "ok", 200.0, 1, False, "similar"),
+    ("11:30", "refused", 0.5, None, False, "execute"),
+    ("11:40", "failed", 3.0, None, False, "execute"),
+    ("11:50", "ok", 1.0, 4, False, "typeahead"),  # counted nowhere here
+]
+
+
+@pytest.fixture
+def app_client(make_settings: Any) -> Iterator[tuple[TestClient, str]]:
+    settings = make_settings(
+        api_keys=[
+            f"{NAMESPACE}:{OWNER_KEY}",
+            f"{NAMESPACE}:{VIEWER_KEY}@viewer",
+            f"{OTHER_NAMESPACE}:{OTHER_KEY}",
+        ]
+    )
+    with TestClient(create_app(settings, clock=FakeClock(NOW)), raise_server_exceptions=False) as c:
+        retriever_id = c.post(
+            "/v1/retrievers",
+            headers=owner_headers(),
+            json={"retriever_name": "shop", "backend": {**local_backend(), "mode": "keyword"}},
+        ).json()["retriever_id"]
+        rows = [_row(retriever_id, n, *entry) for n, entry in enumerate(LOG)]
+        store = c.app.state.services.store  # type: ignore[attr-defined]
+        with store.write() as tx:
+            searchlog.insert(tx.conn, rows)
+            for n, position in ((0, 0), (4, 2)):  # clicks on two of the six searches
+                tx.insert_interaction(
+                    {
+                        "interaction_id": f"int_{n}",
+                        "retriever_id": retriever_id,
+                        "namespace": NAMESPACE,
+                        "document_id": f"doc{n}",
+                        "interaction_types": ["click"],
+                        "position": position,
+                        "execution_id": f"exe_{n}",
+                        "session_id": None,
+                        "details": None,
+                        "created_at": stamp(NOW.replace(minute=0, second=0)),
+                    }
+                )
+        yield c, retriever_id
+
+
+def _row(
+    retriever_id: str,
+    n: int,
+    at: str,
+    outcome: str,
+    latency: float,
+    results: int | None,
+    cached: bool,
+    surface: str,
+) -> dict[str, Any]:
+    hour, minute = map(int, at.split(":"))
+    return {
+        "retriever_id": retriever_id,
+        "namespace": NAMESPACE,
+        "surface": surface,
+        "outcome": outcome,
+        "query": f"query {n % 3}",
+        "filters": None,
+        "facets": None,
+        "sort": None,
+        "page_number": 1,
+        "page_size": 10,
+        "results": results,
+        "latency_ms": latency,
+        "mode": "keyword",
+        "cached": cached,
+        "execution_id": f"exe_{n}" if outcome == "ok" else None,
+        "session_id": None,
+        "created_at": stamp(NOW.replace(hour=hour, minute=minute, second=0)),
+    }
+
+
+def _get(client: TestClient, path: str, key: str = OWNER_KEY, **params: Any) -> Any:
+    namespace = OTHER_NAMESPACE if key == OTHER_KEY else NAMESPACE
+    response = client.get(path, headers=owner_headers(key, namespace), params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_performance_by_hour_against_figures_computed_by_hand(
+    app_client: tuple[TestClient, str],
+) -> None:
+    client, retriever_id = app_client
+    body = _get(client, f"/v1/analytics/retrievers/{retriever_id}/performance")
+    assert body["time_range"] == {
+        "start": "2026-03-01T12:00:10+00:00",
+        "end": "2026-03-02T12:00:10+00:00",
+    }
+    summary = body["summary"]
+    assert summary["query_count"] == 6
+    assert summary["avg_latency_ms"] == pytest.approx(400 / 6, abs=0.001)
+    assert (summary["p50_latency_ms"], summary["p95_latency_ms"]) == (30.0, 200.0)
+    assert (summary["no_results_count"], summary["no_results_rate"]) == (2, 0.3333)
+    assert summary["cache_hit_rate"] == 0.1667
+    assert (summary["rate_limited_count"], summary["error_count"]) == (1, 1)
+    # 25 hours: from the hour the window starts in to the one it ends in, every one listed.
+    assert len(body["metrics"]) == 25
+    ten = next(m for m in body["metrics"] if m["timestamp"] == "2026-03-02T10:00:00+00:00")
+    assert (ten["query_count"], ten["p50_latency_ms"], ten["avg_results_returned"]) == (
+        4,
+        20.0,
+        2.0,
+    )
+    assert sum(m["query_count"] for m in body["metrics"]) == 6
+
+    by_day = _get(
+        client,
+        f"/v1/analytics/retrievers/{retriever_id}/performance",
+        group_by="day",
+        start_date="2026-03-02T00:00:00.000000+0000",
+        end_date="2026-03-03T00:00:00",
+    )
+    assert [m["query_count"] for m in by_day["metrics"]] == [6]
+
+
+def test_cache_stages_slow_queries_and_signals(app_client: tuple[TestClient, str]) -> None:
+    client, retriever_id = app_client
+    base = f"/v1/analytics/retrievers/{retriever_id}"
+    cache = _get(client, f"{base}/cache-performance")
+    assert (cache["total_cache_hits"], cache["total_cache_misses"]) == (1, 5)
+    assert (cache["avg_cache_hit_latency_ms"], cache["avg_cache_miss_latency_ms"]) == (30.0, 74.0)
+    assert cache["cache_hit_rate"] == 0.1667
+
+    stages = _get(client, f"{base}/stages")
+    [stage] = stages["stages"]
+    assert stage["stage_name"] == "full_text_search"
+    assert (stage["execution_count"], stage["avg_latency_ms"], stage["p95_latency_ms"]) == (
+        5,
+        74.0,
+        200.0,
+    )
+    assert stage["avg_documents_in"] == 1.4
+
+    slow = _get(client, f"{base}/slow-queries", limit=2)
+    assert [(q["latency_ms"], q["surface"]) for q in slow] == [
+        (200.0, "similar"),
+        (100.0, "execute"),
+    ]
+
+    signals = _get(client, f"{base}/signals", signal_type="no_results")
+    assert [s["execution_id"] for s in signals] == ["exe_3", "exe_1"]  # newest first
+    assert _get(client, f"{base}/signals", limit=1)[0]["execution_id"] == "exe_5"
+
+
+def test_tuning_joins_clicks_by_execution_and_waits_for_enough_searches(
+    app_client: tuple[TestClient, str],
+) -> None:
+    client, retriever_id = app_client
+    response = client.post(
+        f"/v1/analytics/retrievers/{retriever_id}/analyze-tuning", headers=owner_headers()
+    )
+    assert response.status_code == 200, response.text
+    current = response.json()["current_performance"]
+    assert (current["click_through_rate"], current["avg_click_position"]) == (0.3333, 2.0)
+    assert response.json()["recommendations"] == []  # six searches are too few to advise
+
+
+def test_a_viewer_reads_and_another_namespace_sees_nothing(
+    app_client: tuple[TestClient, str],
+) -> None:
+    client, retriever_id = app_client
+    path = f"/v1/analytics/retrievers/{retriever_id}/performance"
+    assert _get(client, path, VIEWER_KEY)["summary"]["query_count"] == 6
+    other = client.get(path, headers=owner_headers(OTHER_KEY, OTHER_NAMESPACE))
+    assert other.status_code == 404
+    assert client.get(path).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "named"),
+    [
+        ("performance", {"group_by": "month"}, "group_by"),
+        ("performance", {"start_date": "yesterday"}, "start_date"),
+        (
+            "performance",
+            {"start_date": "2026-03-02T00:00:00", "end_date": "2026-03-01"},
+            "start_date",
+        ),
+        ("performance", {"group_by": "hour", "start_date": "2020-01-01"}, "start_date"),
+        ("signals", {"signal_type": "rerank_scores"}, "signal_type"),
+        ("signals", {"limit": "1001"}, "limit"),
+        ("slow-queries", {"hours": "0"}, "hours"),
+        ("stages", {"hours": "721"}, "hours"),
+        ("cache-performance", {"hours": "1e3"}, "hours"),
+    ],
+)
+def test_bad_parameters_are_refused_by_name(
+    app_client: tuple[TestClient, str], path: str, params: dict[str, str], named: str
+) -> None:
+    client, retriever_id = app_client
+    response = client.get(
+        f"/v1/analytics/retrievers/{retriever_id}/{path}", headers=owner_headers(), params=params
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["details"]["errors"][0]["field"] == named
