@@ -127,11 +127,10 @@ def seed(settings: Settings, upstream: str, docs: int) -> None:
     }
     publish("upstream", mixpeek, {})
     publish("cached", mixpeek, {"query_cache_seconds": 60})
-    publish(
-        "engine",
-        {"type": "local", "collection": "docs", "search_fields": ["title", "description"]},
-        {},
-    )
+    publish("unlogged", mixpeek, {"search_log": False})
+    local = {"type": "local", "collection": "docs", "search_fields": ["title", "description"]}
+    publish("engine", local, {})
+    publish("engine-unlogged", local, {"search_log": False})
     source = settings.data_dir / "docs.jsonl"
     write_documents(source, docs, random.Random(7), vocabulary(random.Random(7)))
     import_file(ctx.engine, NAMESPACE, "docs", source)
@@ -168,6 +167,24 @@ def run_wrk(name: str, url: str, script: Path, seconds: int, connections: int) -
     failed = re.search(r"Socket errors:.*?timeout (\d+)", output)
     errors = (int(bad.group(1)) if bad else 0) + (int(failed.group(1)) if failed else 0)
     return Row(name, rps, p50, p99, errors)
+
+
+def _counter(base: str, name: str) -> float:
+    """A counter's value off the server's /metrics."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    address = urlsplit(base)
+    connection = http.client.HTTPConnection(address.hostname or "", address.port, timeout=10)
+    connection.request("GET", "/metrics")
+    text = connection.getresponse().read().decode()
+    connection.close()
+    found = re.search(rf"^{name} ([0-9.e+]+)$", text, flags=re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+def _share(on: Row, off: Row) -> str:
+    return f"{on.rps / off.rps:.1%}"
 
 
 def lua(path: Path, method: str, body: str | None = None, words: list[str] | None = None) -> Path:
@@ -310,6 +327,16 @@ def main() -> None:
                     f"{base}/v1/public/retrievers/cached/execute",
                     post,
                 ),
+                (
+                    "public execute, search log off",
+                    f"{base}/v1/public/retrievers/unlogged/execute",
+                    post,
+                ),
+                (
+                    "engine execute, search log off",
+                    f"{base}/v1/public/retrievers/engine-unlogged/execute",
+                    engine_post,
+                ),
             ]
             # A warm-up for every target, so that no row pays for first connections.
             for _, url, script in plan:
@@ -317,6 +344,8 @@ def main() -> None:
             rows = [
                 run_wrk(name, url, script, seconds, args.connections) for name, url, script in plan
             ]
+            logged = _counter(base, "searches_logged_total")
+            dropped = _counter(base, "searches_dropped_total")
             statm = Path(f"/proc/{server.pid}/statm").read_text().split()
             server_rss = int(statm[1]) * resource.getpagesize() / 1e6
 
@@ -335,6 +364,17 @@ def main() -> None:
                 f"{row.rps / naive.rps:>8.2f}x {row.rps / aio.rps:>10.2f}x "
                 f"{row.p99 / aio.p99:>11.2f}x {row.errors:>7}"
             )
+        off = {row.name: row for row in rows}
+        execute_off = off["public execute, search log off"]
+        engine_off = off["engine execute, search log off"]
+        print(
+            f"\nsearch log: execute with it on {_share(rows[2], execute_off)} of the "
+            f"throughput with it off; engine execute {_share(rows[4], engine_off)}; "
+            f"{logged:,.0f} searches "
+            f"written ({logged / (seconds * len(rows)):,.0f} a second over the runs, the busiest "
+            f"{max(row.rps for row in rows if 'passthrough' not in row.name):,.0f}), "
+            f"{dropped:,.0f} dropped"
+        )
         print("\n(page weight: python -m bench.pages, which measures the demo's page whole)")
         print(f"server resident memory after the runs: {server_rss:.0f} MB")
 

@@ -97,3 +97,46 @@ class InteractionTuningResponse(Model):
     analysis_period: TimeRange
     recommendations: list[InteractionTuningRecommendation]
     current_performance: dict[str, Any]
+
+
+class QueryFigures(Model):
+    query: str
+    searches: int
+    sessions: int = Field(description="Distinct X-Session-ID values that searched it.")
+    no_results: int = Field(description="Its searches that found nothing.")
+    click_through_rate: Rate = Field(description="Its searches with a click, of all of them.")
+    avg_click_position: float | None = Field(description="From 1; null without a click.")
+    avg_latency_ms: float
+    few: bool = Field(description="Fewer than 10 searches: a count, not yet a rate to act on.")
+
+
+class DocumentFigures(Model):
+    document_id: str
+    clicks: int
+    avg_click_position: float = Field(description="From 1.")
+    few: bool = Field(description="Fewer than 10 clicks.")
+
+
+class FilterFigures(Model):
+    field: str
+    value: Any
+    searches: int = Field(description="Searches that picked this value of this field.")
+
+
+class _Report(Model):
+    time_range: TimeRange
+    total: int
+    limit: int
+    offset: int
+
+
+class QueryReport(_Report):
+    results: list[QueryFigures]
+
+
+class DocumentReport(_Report):
+    results: list[DocumentFigures]
+
+
+class FilterReport(_Report):
+    results: list[FilterFigures]

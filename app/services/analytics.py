@@ -15,13 +15,13 @@ from typing import Any, Literal
 from app.adapters.clock import Clock, stamp
 from app.adapters.store import Store
 from app.adapters.store import searchlog as queries
+from app.adapters.store.searchlog import SEARCHES
 from app.errors import invalid
 from app.schemas.stages import stages_of
-from app.services.figures import Window, average, bucket_start, percentile, rate
+from app.services.figures import Window, average, bucket_start, percentile, rate, window_of
 from app.services.retrievers import retriever_or_404
 from app.services.tuning import recommendations
 
-SEARCHES = ("execute", "page", "embed", "similar")
 GroupBy = Literal["hour", "day", "week"]
 GROUPS: dict[str, timedelta] = {
     "hour": timedelta(hours=1),
@@ -197,11 +197,7 @@ class Analytics:
         return self._span(timedelta(hours=hours))
 
     def _dates(self, start: datetime | None, end: datetime | None, span: timedelta) -> Window:
-        end = _aware(end) if end else self.clock().astimezone(UTC)
-        start = _aware(start) if start else end - span
-        if start >= end:
-            raise invalid("start_date", "a time before end_date")
-        return Window(start, end)
+        return window_of(self.clock(), start, end, span)
 
     def _backend(self, namespace: str, retriever_id: str) -> dict[str, Any]:
         with self.store.read() as tx:
@@ -281,11 +277,6 @@ def _shown(row: dict[str, Any]) -> int:
     size = row["page_size"] or 0
     before = ((row["page_number"] or 1) - 1) * size
     return max(min((row["results"] or 0) - before, size), 0)
-
-
-def _aware(moment: datetime) -> datetime:
-    """A date the caller sent, in UTC (a date without a zone is taken as UTC)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _utc(stamped: str) -> str:

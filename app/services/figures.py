@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+
+from app.errors import invalid
 
 
 @dataclass(frozen=True)
@@ -45,3 +47,19 @@ def percentile(values: list[float], rank: float) -> float:
         return 0.0
     ordered = sorted(values)
     return ordered[max(math.ceil(rank / 100 * len(ordered)) - 1, 0)]
+
+
+def window_of(
+    now: datetime, start: datetime | None, end: datetime | None, span: timedelta
+) -> Window:
+    """The range a caller asked for (a date without a zone is UTC), by default the `span`
+    before now; a 422 when it starts after it ends."""
+    end = _aware(end) if end else now.astimezone(UTC)
+    start = _aware(start) if start else end - span
+    if start >= end:
+        raise invalid("start_date", "a time before end_date")
+    return Window(start, end)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

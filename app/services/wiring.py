@@ -40,6 +40,7 @@ from app.services.publish_state import PublishState
 from app.services.publishing import Publishing
 from app.services.query import PublicQuery
 from app.services.readiness import Readiness
+from app.services.reports import Reports
 from app.services.retrievers import Retrievers
 from app.services.searchlog import SearchLog
 from app.services.throttle import PasswordThrottle
@@ -74,6 +75,7 @@ class Services:
     browse: Browse
     interactions: Interactions
     analytics: Analytics
+    reports: Reports
     directory: Directory
     listings: Listings
     readiness: Readiness
@@ -172,6 +174,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         browse=Browse(query),
         interactions=Interactions(store, limiter, clock),
         analytics=Analytics(store, clock),
+        reports=Reports(store, clock),
         directory=Directory(store, settings.public_url),
         listings=Listings(store, settings.public_url),
         readiness=Readiness(store, counters),

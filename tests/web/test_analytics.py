@@ -39,6 +39,11 @@ LOG = [
     ("11:50", "ok", 1.0, 4, False, "typeahead"),  # counted nowhere here
 ]
 
+FILTERS = {
+    0: [{"field": "category", "operator": "in", "value": ["light", "seating"]}],
+    1: [{"field": "category", "operator": "eq", "value": "light"}],
+}
+
 
 @pytest.fixture
 def app_client(make_settings: Any) -> Iterator[tuple[TestClient, str]]:
@@ -94,7 +99,7 @@ def _row(
         "surface": surface,
         "outcome": outcome,
         "query": f"query {n % 3}",
-        "filters": None,
+        "filters": FILTERS.get(n),
         "facets": None,
         "sort": None,
         "page_number": 1,
@@ -232,3 +237,78 @@ def test_bad_parameters_are_refused_by_name(
     )
     assert response.status_code == 422, response.text
     assert response.json()["error"]["details"]["errors"][0]["field"] == named
+
+
+def test_top_queries_with_their_click_through_and_those_that_found_nothing(
+    app_client: tuple[TestClient, str],
+) -> None:
+    client, retriever_id = app_client
+    base = f"/v1/analytics/retrievers/{retriever_id}"
+    report = _get(client, f"{base}/queries")
+    assert report["total"] == 3
+    figures = [
+        (
+            q["query"],
+            q["searches"],
+            q["no_results"],
+            q["click_through_rate"],
+            q["avg_click_position"],
+        )
+        for q in report["results"]
+    ]
+    assert figures == [
+        ("query 0", 2, 1, 0.5, 1.0),
+        ("query 1", 2, 1, 0.5, 3.0),
+        ("query 2", 2, 0, 0.0, None),
+    ]
+    assert all(q["few"] for q in report["results"])
+    paged = _get(client, f"{base}/queries", limit=1, offset=1)
+    assert ([q["query"] for q in paged["results"]], paged["total"]) == (["query 1"], 3)
+
+    empty = _get(client, f"{base}/queries", no_results="true")
+    assert [(q["query"], q["searches"]) for q in empty["results"]] == [
+        ("query 0", 1),
+        ("query 1", 1),
+    ]
+
+    documents = _get(client, f"{base}/documents")
+    assert [
+        (d["document_id"], d["clicks"], d["avg_click_position"]) for d in documents["results"]
+    ] == [
+        ("doc0", 1, 1.0),
+        ("doc4", 1, 3.0),
+    ]
+    filters = _get(client, f"{base}/filters")
+    assert [(f["field"], f["value"], f["searches"]) for f in filters["results"]] == [
+        ("category", "light", 2),
+        ("category", "seating", 1),
+    ]
+    outside = _get(client, f"{base}/queries", start_date="2026-01-01", end_date="2026-02-01")
+    assert (outside["results"], outside["total"]) == ([], 0)
+
+
+def test_a_report_as_csv_defuses_formulas(app_client: tuple[TestClient, str]) -> None:
+    client, retriever_id = app_client
+    store = client.app.state.services.store  # type: ignore[attr-defined]
+    hostile = _row(retriever_id, 9, "11:55", "ok", 5.0, 1, False, "execute")
+    hostile["query"] = '=HYPERLINK("http://evil.example","x")'
+    with store.write() as tx:
+        searchlog.insert(tx.conn, [hostile])
+    response = client.get(
+        f"/v1/analytics/retrievers/{retriever_id}/queries",
+        headers=owner_headers(),
+        params={"format": "csv"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    lines = response.text.splitlines()
+    assert lines[0].startswith("query,searches,sessions,no_results,click_through_rate")
+    assert len(lines) == 5
+    assert any(line.startswith("\"'=HYPERLINK(") for line in lines)
+    assert not any(line.startswith("=") for line in lines)
+    bad = client.get(
+        f"/v1/analytics/retrievers/{retriever_id}/queries",
+        headers=owner_headers(),
+        params={"format": "xlsx"},
+    )
+    assert bad.status_code == 422

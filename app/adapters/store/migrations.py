@@ -187,6 +187,7 @@ def _v7(conn: sa.Connection) -> None:
             created_at VARCHAR(40) NOT NULL)""",
         "CREATE INDEX ix_search_log_retriever ON search_log (retriever_id, created_at)",
         "CREATE INDEX ix_search_log_created_at ON search_log (created_at)",
+        "CREATE INDEX ix_search_log_execution ON search_log (execution_id)",
     ):
         conn.exec_driver_sql(statement)
 

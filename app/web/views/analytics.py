@@ -3,22 +3,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
+from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
 from app.errors import invalid
 from app.schemas.analytics import (
     CachePerformanceResponse,
+    DocumentFigures,
+    DocumentReport,
+    FilterFigures,
+    FilterReport,
     InteractionTuningResponse,
+    QueryFigures,
+    QueryReport,
     RetrieverPerformanceResponse,
     RetrieverSignals,
     SlowQueries,
     StageBreakdownResponse,
 )
-from app.web.requests import call, int_param, owner_namespace, services_of, text_param
-from app.web.responses import JSONResponse
+from app.web.requests import (
+    bool_param,
+    call,
+    int_param,
+    owner_namespace,
+    paging,
+    services_of,
+    text_param,
+)
+from app.web.responses import JSONResponse, csv_text
 from app.web.routing import api, owner_operation, route
 
 _TAG = "Analytics"
@@ -164,6 +181,90 @@ def _date(request: Request, name: str) -> datetime | None:
         ) from None
 
 
+# Our own reports, where Mixpeek has no call: a page at a time, as JSON or CSV.
+
+_REPORT_QUERY = ("start_date", "end_date", "limit", "offset", "format")
+_REPORT_SCHEMAS = (
+    ("start_date", _DATE),
+    ("end_date", _DATE),
+    ("format", {"type": "string", "enum": ["json", "csv"], "default": "json"}),
+)
+
+
+@api(
+    owner_operation(
+        "Top queries, with their click-through",
+        _TAG,
+        QueryReport,
+        query=(*_REPORT_QUERY, "no_results"),
+        query_schemas=(*_REPORT_SCHEMAS, ("no_results", {"type": "boolean", "default": False})),
+    )
+)
+async def top_queries(request: Request) -> Response:
+    namespace, retriever_id = await _target(request)
+    empty_only = bool_param(request, "no_results")
+    reports = services_of(request).reports
+
+    def read(*args: Any) -> dict[str, Any]:
+        return reports.queries(*args, empty_only=empty_only)
+
+    return await _report(request, read, QueryFigures, namespace, retriever_id)
+
+
+@api(
+    owner_operation(
+        "The documents clicked most",
+        _TAG,
+        DocumentReport,
+        query=_REPORT_QUERY,
+        query_schemas=_REPORT_SCHEMAS,
+    )
+)
+async def top_documents(request: Request) -> Response:
+    namespace, retriever_id = await _target(request)
+    reports = services_of(request).reports
+    return await _report(request, reports.documents, DocumentFigures, namespace, retriever_id)
+
+
+@api(
+    owner_operation(
+        "The filters picked most",
+        _TAG,
+        FilterReport,
+        query=_REPORT_QUERY,
+        query_schemas=_REPORT_SCHEMAS,
+    )
+)
+async def top_filters(request: Request) -> Response:
+    namespace, retriever_id = await _target(request)
+    reports = services_of(request).reports
+    return await _report(request, reports.filters, FilterFigures, namespace, retriever_id)
+
+
+async def _report(
+    request: Request,
+    read: Callable[..., dict[str, Any]],
+    row: type[BaseModel],
+    namespace: str,
+    retriever_id: str,
+) -> Response:
+    """A report's page as JSON, or its rows as CSV (`format=csv`)."""
+    as_csv = request.query_params.get("format", "json")
+    if as_csv not in ("json", "csv"):
+        raise invalid("format", "json or csv")
+    limit, offset = paging(request)
+    start, end = _date(request, "start_date"), _date(request, "end_date")
+    body = await call(read, namespace, retriever_id, start, end, limit, offset)
+    if as_csv == "json":
+        return JSONResponse(body)
+    name = request.url.path.rsplit("/", 1)[-1]
+    return Response(
+        csv_text(body["results"], list(row.model_fields)),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
 _BASE = "/v1/analytics/retrievers/{retriever_id}"
 routes = [
     route(f"{_BASE}/performance", get=performance),
@@ -172,4 +273,7 @@ routes = [
     route(f"{_BASE}/stages", get=stages),
     route(f"{_BASE}/cache-performance", get=cache_performance),
     route(f"{_BASE}/analyze-tuning", post=analyze_tuning),
+    route(f"{_BASE}/queries", get=top_queries),
+    route(f"{_BASE}/documents", get=top_documents),
+    route(f"{_BASE}/filters", get=top_filters),
 ]
