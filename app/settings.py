@@ -174,6 +174,13 @@ class Settings(BaseSettings):
         "(once a second); past it a search is left out of the log and counted in "
         "searches_dropped_total, never kept waiting.",
     )
+    suggest_after_sessions: int = Field(
+        default=5,
+        ge=1,
+        le=1_000_000,
+        description="A past query is suggested as people type only once this many distinct "
+        "sessions (or visitors, a day each) searched it, and its searches found something.",
+    )
     max_published_per_namespace: int = Field(
         default=100,
         ge=1,

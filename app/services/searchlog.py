@@ -16,11 +16,13 @@ No address, key, password or cookie; a publisher turns a retriever's log off wit
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any, Literal
 
 from app.adapters.clock import Clock, stamp
@@ -96,10 +98,12 @@ class SearchLog:
         clock: Clock,
         metrics: Metrics,
         retention_days: int,
+        secret: str,
         buffer_size: int = 10_000,
         interval: float = 1.0,
     ) -> None:
         self.store = store
+        self._secret = hashlib.sha256(b"visitor:" + secret.encode()).digest()
         self.clock = clock
         self.metrics = metrics
         self.retention = timedelta(days=retention_days)
@@ -109,6 +113,14 @@ class SearchLog:
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._swept = 0.0
+
+    def visitor(self, ip: str) -> str:
+        """A visitor's pseudonym for the day, when the client sends no session id: a keyed
+        hash of its address and the date, so that distinct visitors can be counted while the
+        address is never kept, and one day's visitor is not the next day's."""
+        day = self.clock().astimezone(UTC).date().isoformat()
+        digest = hmac.new(self._secret, f"{day}|{ip}".encode(), hashlib.sha256)
+        return "v-" + digest.hexdigest()[:20]
 
     def record(self, searched: Searched) -> None:
         """Keep the search for the next write; never waits, never raises."""

@@ -134,6 +134,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
             clock,
             metrics,
             settings.search_log_retention_days,
+            settings.effective_secret_key,
             settings.search_log_buffer,
         ),
     )
@@ -167,7 +168,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         marketplace=Marketplace(store, clock),
         collections=Collections(engine, store),
         embedding=Embedding(engine, embedders, destinations),
-        typeahead=Typeahead(engine),
+        typeahead=Typeahead(engine, store, settings.suggest_after_sessions),
         catalog=catalog,
         access=access,
         query=query,

@@ -223,7 +223,7 @@ async def test_a_full_buffer_drops_and_counts_and_never_waits(tmp_path: Any) -> 
     store = Store(f"sqlite:///{tmp_path}/log.db")
     store.migrate()
     metrics = Metrics()
-    log = SearchLog(store, FakeClock(), metrics, retention_days=90, buffer_size=2)
+    log = SearchLog(store, FakeClock(), metrics, 90, "s" * 40, buffer_size=2)
     retriever = _retriever()
     for _ in range(5):
         log.record(Searched(retriever, "execute", "ok", 1.0))

@@ -188,6 +188,14 @@ def _v7(conn: sa.Connection) -> None:
         "CREATE INDEX ix_search_log_retriever ON search_log (retriever_id, created_at)",
         "CREATE INDEX ix_search_log_created_at ON search_log (created_at)",
         "CREATE INDEX ix_search_log_execution ON search_log (execution_id)",
+        """CREATE TABLE query_sessions (
+            retriever_id VARCHAR(40) NOT NULL,
+            query VARCHAR(500) NOT NULL,
+            session_id VARCHAR(100) NOT NULL,
+            found BOOLEAN NOT NULL,
+            created_at VARCHAR(40) NOT NULL,
+            PRIMARY KEY (retriever_id, query, session_id))""",
+        "CREATE INDEX ix_query_sessions_created_at ON query_sessions (created_at)",
     ):
         conn.exec_driver_sql(statement)
 

@@ -6,20 +6,79 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
-from app.adapters.store.tables import interactions, search_log
+from app.adapters.store.tables import interactions, query_sessions, search_log
 
 # The surfaces whose rows are searches (typeahead's are kept apart).
 SEARCHES = ("execute", "page", "embed", "similar")
 
 
 def insert(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
+    """The rows into the log, and each search's session into `query_sessions`."""
     conn.execute(search_log.insert(), rows)
+    seen = {
+        (row["retriever_id"], row["query"], row["session_id"]): row
+        for row in rows
+        if row["surface"] in SEARCHES
+        and row["outcome"] == "ok"
+        and row["query"]
+        and row["session_id"]
+    }
+    if not seen:
+        return
+    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    query = dialect.insert(query_sessions)
+    conn.execute(
+        query.on_conflict_do_update(
+            index_elements=[
+                query_sessions.c.retriever_id,
+                query_sessions.c.query,
+                query_sessions.c.session_id,
+            ],
+            set_={"found": query.excluded.found, "created_at": query.excluded.created_at},
+        ),
+        [
+            {
+                "retriever_id": retriever_id,
+                "query": text,
+                "session_id": session,
+                "found": bool(row["results"]),
+                "created_at": row["created_at"],
+            }
+            for (retriever_id, text, session), row in seen.items()
+        ],
+    )
 
 
 def delete_before(conn: sa.Connection, cutoff: str) -> int:
     deleted = conn.execute(search_log.delete().where(search_log.c.created_at < cutoff))
+    conn.execute(query_sessions.delete().where(query_sessions.c.created_at < cutoff))
     return int(deleted.rowcount or 0)
+
+
+def learned(
+    conn: sa.Connection, retriever_id: str, prefix: str, sessions: int, limit: int
+) -> list[str]:
+    """Queries starting with `prefix` (folded) that at least `sessions` distinct sessions
+    searched, each of whose last search found something; most sessions first."""
+    many = sa.func.count().label("many")
+    where = [
+        query_sessions.c.retriever_id == retriever_id,
+        query_sessions.c.query.startswith(prefix, autoescape=True),
+    ]
+    if conn.dialect.name == "sqlite":  # text order is byte order there: a range on the key
+        where += [query_sessions.c.query >= prefix, query_sessions.c.query < prefix + "\U0010ffff"]
+    query = (
+        sa.select(query_sessions.c.query, many)
+        .where(*where)
+        .group_by(query_sessions.c.query)
+        .having(many >= sessions)
+        .having(sa.func.min(sa.case((query_sessions.c.found, 1), else_=0)) == 1)
+        .order_by(many.desc(), query_sessions.c.query)
+        .limit(limit)
+    )
+    return [row[0] for row in conn.execute(query)]
 
 
 def rows(

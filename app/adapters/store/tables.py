@@ -127,6 +127,18 @@ search_log = sa.Table(
     sa.Column("created_at", sa.String(40), nullable=False),
 )
 
+# Who searched a query, as the distinct sessions (or daily visitor pseudonyms) that did, and
+# whether its last search by that session found anything: what learned suggestions rest on.
+query_sessions = sa.Table(
+    "query_sessions",
+    metadata,
+    sa.Column("retriever_id", sa.String(40), primary_key=True),
+    sa.Column("query", sa.String(500), primary_key=True),
+    sa.Column("session_id", sa.String(100), primary_key=True),
+    sa.Column("found", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+)
+
 plugins = sa.Table(
     "plugins",
     metadata,

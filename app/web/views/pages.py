@@ -26,7 +26,7 @@ from app.services.catalog import PublicRetriever
 from app.services.query import words_kept
 from app.services.searchlog import Surface
 from app.services.wiring import Services
-from app.web.requests import caller_of, services_of
+from app.web.requests import call, caller_of, services_of
 from app.web.templates import frame_ancestors, origin_allowed, render
 from app.web.views.public import set_unlock_cookie
 
@@ -105,6 +105,9 @@ async def search_page(request: Request) -> Response:
         "unsimilar_url": url(base, items, frozenset({("similar_to", None)})),
         "similar_title": await _similar_title(services, retriever, caller, chosen.similar_to),
         "left_out": _left_out(state.inputs, results),
+        "did_you_mean": await _did_you_mean(
+            services, retriever, state.inputs, results, items, base
+        ),
         "sorts": choices.sorts,
         "layout": result_layout(display),
         "kind": template_of(display),
@@ -148,6 +151,28 @@ async def _similar_title(
         return None
     title = found.document.get(title_field(retriever.display))
     return truncate(str(title), 80) if title not in (None, "") else None
+
+
+async def _did_you_mean(
+    services: Services,
+    retriever: PublicRetriever,
+    inputs: dict[str, Any],
+    results: Results | None,
+    items: list[tuple[str, str]],
+    base: str,
+) -> dict[str, str] | None:
+    """When the query found nothing: a query near it that finds something, and the page's
+    URL with it instead (filters kept)."""
+    text = inputs.get(FULL_TEXT_INPUT)
+    if results is None or results.total or not isinstance(text, str) or not text.strip():
+        return None
+    better = await call(services.typeahead.did_you_mean, retriever, text)
+    if better is None:
+        return None
+    return {
+        "query": better,
+        "url": _page_url(items, base, **{FULL_TEXT_INPUT: better, "page": None}),
+    }
 
 
 def _left_out(inputs: dict[str, Any], results: Results | None) -> dict[str, str] | None:

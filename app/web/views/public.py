@@ -129,7 +129,7 @@ async def typeahead(request: Request) -> Response:
                 (time.perf_counter() - started) * 1000,
                 SearchRequest(inputs={FULL_TEXT_INPUT: prefix}, page_size=limit),
                 len(suggestions.suggestions),
-                session_id=caller.session_id,
+                session_id=caller.session_id or services.query.log.visitor(caller.ip),
             )
         )
     return respond(suggestions, headers=headers)
