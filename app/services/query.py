@@ -189,11 +189,14 @@ class PublicQuery:
                 dict(request.inputs),
                 required=not (request.similar_to or request.vector),
             )
+            exposed = tuple(retriever.display.exposed_fields)
+            rules = retriever.rules
             query = Query(
                 namespace=retriever.record.namespace,
                 backend=retriever.backend,
                 search=replace(request, inputs=inputs),
-                exposed=tuple(retriever.display.exposed_fields),
+                exposed=exposed,
+                relevance=rules.for_search(inputs.get(FULL_TEXT_INPUT), exposed) if rules else None,
             )
             return Answer(await self._results(retriever, query), headers)
 
@@ -232,6 +235,7 @@ class PublicQuery:
         key = (
             retriever.record.retriever_id,
             retriever.record.version,
+            retriever.rules.version if retriever.rules else 0,  # a change of rules: new answers
             replace(search, inputs=_cache_inputs(search.inputs), skip_cache=False),
         )
         cached = None if search.skip_cache else self.answers.get(key)

@@ -43,6 +43,7 @@ from app.web.views import (
     plugin_pages,
     plugins,
     public,
+    relevance,
 )
 
 logger = logging.getLogger("retriever_pages")
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             *pages.routes,
             *detail.routes,
             *owner.routes,
+            *relevance.routes,
             *collections.routes,
             *marketplace.routes,  # before plugins: /v1/plugins/install is not a tag
             *plugins.routes,

@@ -165,7 +165,29 @@ def _v6(conn: sa.Connection) -> None:
         conn.exec_driver_sql(statement)
 
 
-MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
+def _relevance_rules(conn: sa.Connection) -> None:
+    """Each retriever's relevance rules (synonyms, curations, boosts, stop words), one JSON
+    document a retriever, gone with it."""
+    conn.exec_driver_sql(
+        """CREATE TABLE relevance_rules (
+            retriever_id VARCHAR(40) PRIMARY KEY
+                REFERENCES retrievers (retriever_id) ON DELETE CASCADE,
+            namespace VARCHAR(200) NOT NULL,
+            rules TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            updated_at VARCHAR(40) NOT NULL)"""
+    )
+
+
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [
+    _v1,
+    _v2,
+    _v3,
+    _v4,
+    _v5,
+    _v6,
+    _relevance_rules,
+]
 LATEST = len(MIGRATIONS)
 
 
