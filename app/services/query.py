@@ -23,26 +23,22 @@ from typing import Any, cast
 from app import crypto
 from app.adapters.backends import Backends, Page, Query
 from app.adapters.engine.words import words_of
-from app.errors import AppError, NotFound, PasswordRequired, invalid
+from app.errors import AppError, NotFound, PasswordRequired
 from app.metrics import Metrics
-from app.schemas.filters import parse_filters
-from app.schemas.parsing import parse_json
 from app.schemas.public import ExecuteRequest, PublicRetrieverTemplate
 from app.schemas.search import (
-    DEFAULT_PAGE_SIZE,
     FULL_TEXT_INPUT,
-    QUERY_VECTOR_INPUT,
     Results,
     SearchRequest,
-    Sort,
 )
 from app.schemas.stages import collections_of, public_stages
 from app.services.access import Access, Caller
 from app.services.answers import AnswerCache
 from app.services.catalog import Catalog, PublicRetriever
 from app.services.exposure import expose
-from app.services.inputs import split_vector, validate_inputs
+from app.services.inputs import validate_inputs
 from app.services.limits import RateLimiter, windows_for
+from app.services.search_requests import search_request
 from app.services.searchlog import Outcome, Searched, SearchLog, Surface, fold
 
 LOCKED_CONFIG_KEYS = ("title", "description", "logo_url", "icon_base64", "theme", "seo")
@@ -193,11 +189,15 @@ class PublicQuery:
                     dict(parsed.inputs),
                     required=not (parsed.similar_to or parsed.vector),
                 )
+                exposed = tuple(retriever.display.exposed_fields)
+                rules = retriever.rules
+                text = inputs.get(FULL_TEXT_INPUT)
                 query = Query(
                     namespace=retriever.record.namespace,
                     backend=retriever.backend,
                     search=replace(parsed, inputs=inputs),
-                    exposed=tuple(retriever.display.exposed_fields),
+                    exposed=exposed,
+                    relevance=rules.for_search(text, exposed) if rules else None,
                 )
                 results, cached = await self._results(retriever, query)
                 outcome = "ok"
@@ -259,6 +259,7 @@ class PublicQuery:
         key = (
             retriever.record.retriever_id,
             retriever.record.version,
+            retriever.rules.version if retriever.rules else 0,  # a change of rules: new answers
             replace(search, inputs=_cache_inputs(search.inputs), skip_cache=False),
         )
         cached = None if search.skip_cache else self.answers.get(key)
@@ -290,56 +291,6 @@ class PublicQuery:
         )
 
 
-def search_request(retriever: PublicRetriever, body: ExecuteRequest | bytes) -> SearchRequest:
-    """An execute body as one checked search: its filter tree parsed, every field it names
-    exposed (a 422 naming the first that is not), its page within the retriever's limit, the
-    query's own vector taken out of its inputs."""
-    if isinstance(body, bytes):
-        body = parse_json(ExecuteRequest, body)
-    exposed = retriever.display.exposed_fields
-    page_number, page_size = _page(body, retriever.rate_limit.max_results_per_query)
-    inputs, vector = split_vector(retriever.display.inputs, body.inputs)
-    if vector is not None and body.similar_to:
-        raise invalid(
-            f"inputs.{QUERY_VECTOR_INPUT}",
-            "left out with similar_to",
-            f"inputs.{QUERY_VECTOR_INPUT}: documents like one (similar_to) are found by that "
-            "document's vector; send one or the other.",
-        )
-    return SearchRequest(
-        inputs=inputs,
-        vector=vector,
-        filters=parse_filters(body.filters, exposed),
-        facets=tuple(_exposed(body.facets or [], "facets", exposed)),
-        sort=_sort(body, exposed),
-        page_number=page_number,
-        page_size=page_size,
-        similar_to=body.similar_to,
-        semantic_ratio=_semantic_ratio(body, retriever.backend),
-        skip_cache=body.skip_cache,
-    )
-
-
-def _semantic_ratio(body: ExecuteRequest, backend: Any) -> float | None:
-    """A search's own `semantic_ratio`, within the bounds its publisher allows (a 422
-    otherwise, saying why)."""
-    ratio = body.semantic_ratio
-    if ratio is None:
-        return None
-    bounds = getattr(backend, "semantic_ratio_bounds", None)
-    if bounds is None or getattr(backend, "mode", "keyword") == "keyword":
-        raise invalid(
-            "semantic_ratio",
-            "left out for this retriever",
-            "semantic_ratio: this retriever does not let a search choose how much meaning "
-            "weighs (its publisher allows it with backend.semantic_ratio_bounds).",
-        )
-    low, high = bounds
-    if not low <= ratio <= high:
-        raise invalid("semantic_ratio", f"a number from {low} to {high}")
-    return ratio
-
-
 def words_kept(text: str, left_out: list[str]) -> list[str]:
     """The words of a text query, as the engine reads them, less those `words_left_out`."""
     return list(dict.fromkeys(word for word in words_of(text) if word not in left_out))
@@ -354,27 +305,6 @@ def _config(retriever: PublicRetriever, display: dict[str, Any]) -> dict[str, An
     }
 
 
-def _exposed(fields: list[str], where: str, exposed: list[str]) -> list[str]:
-    """The fields, each of them exposed (a 422 naming the first that is not)."""
-    for number, field_name in enumerate(fields):
-        if field_name not in exposed:
-            raise invalid(
-                f"{where}[{number}]",
-                "an exposed field",
-                f"{where}[{number}]: {field_name!r} is not an exposed field; use one of "
-                f"{', '.join(exposed)}.",
-            )
-    return fields
-
-
-def _sort(request: ExecuteRequest, exposed: list[str]) -> Sort | None:
-    if not request.sort:
-        return None
-    [order] = request.sort
-    _exposed([order.field], "sort", exposed)
-    return Sort(order.field, order.direction)
-
-
 def _cache_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
     """The inputs as the answer cache keys them: the full-text query with case and spacing
     folded ("Desk  Lamp" and "desk lamp" search alike), every other input exactly (a filter
@@ -383,14 +313,3 @@ def _cache_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(text, str):
         return dict(inputs)
     return {**inputs, FULL_TEXT_INPUT: fold(text)}
-
-
-def _page(request: ExecuteRequest, max_results: int) -> tuple[int, int]:
-    """(page number, page size); the size never exceeds the retriever's max_results_per_query."""
-    if request.pagination is not None:
-        number, size = request.pagination.page_number, request.pagination.page_size
-        if "page_size" not in request.pagination.model_fields_set:
-            size = request.limit or request.page_size or DEFAULT_PAGE_SIZE
-    else:
-        number, size = 1, request.limit or request.page_size or DEFAULT_PAGE_SIZE
-    return number, min(size, max_results)

@@ -40,6 +40,7 @@ from app.services.publish_state import PublishState
 from app.services.publishing import Publishing
 from app.services.query import PublicQuery
 from app.services.readiness import Readiness
+from app.services.relevance import RelevanceRulesService
 from app.services.reports import Reports
 from app.services.retrievers import Retrievers
 from app.services.searchlog import SearchLog
@@ -62,6 +63,7 @@ class Services:
     renderers: Renderers
     keys: OwnerKeys
     retrievers: Retrievers
+    relevance: RelevanceRulesService
     publishing: Publishing
     publish_state: PublishState
     plugins: Plugins
@@ -152,6 +154,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         retrievers=Retrievers(
             store, clock, renderers, destinations, catalog.forget, engine.text_fields
         ),
+        relevance=RelevanceRulesService(store, clock, catalog.forget),
         publishing=Publishing(
             store,
             settings.public_url,

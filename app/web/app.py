@@ -44,6 +44,7 @@ from app.web.views import (
     plugin_pages,
     plugins,
     public,
+    relevance,
 )
 
 logger = logging.getLogger("retriever_pages")
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             *detail.routes,
             *owner.routes,
             *analytics.routes,
+            *relevance.routes,
             *collections.routes,
             *marketplace.routes,  # before plugins: /v1/plugins/install is not a tag
             *plugins.routes,

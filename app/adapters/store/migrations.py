@@ -200,7 +200,21 @@ def _v7(conn: sa.Connection) -> None:
         conn.exec_driver_sql(statement)
 
 
-MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
+def _v8(conn: sa.Connection) -> None:
+    """Each retriever's relevance rules (synonyms, curations, boosts, stop words), one JSON
+    document a retriever, gone with it."""
+    conn.exec_driver_sql(
+        """CREATE TABLE relevance_rules (
+            retriever_id VARCHAR(40) PRIMARY KEY
+                REFERENCES retrievers (retriever_id) ON DELETE CASCADE,
+            namespace VARCHAR(200) NOT NULL,
+            rules TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            updated_at VARCHAR(40) NOT NULL)"""
+    )
+
+
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
 LATEST = len(MIGRATIONS)
 
 

@@ -209,3 +209,14 @@ counts = sa.Table(
     sa.Column("value", sa.Integer, nullable=False),
     sa.Column("expires_at", sa.Float, nullable=False),
 )
+
+# Each retriever's relevance rules, one JSON document a retriever (`store/relevance.py`).
+relevance_rules = sa.Table(
+    "relevance_rules",
+    metadata,
+    sa.Column("retriever_id", sa.String(40), primary_key=True),
+    sa.Column("namespace", sa.String(200), nullable=False),
+    sa.Column("rules", JSONText, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_at", sa.String(40), nullable=False),
+)
