@@ -13,14 +13,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from app.adapters.clock import Clock, stamp
-from app.adapters.store import Store
+from app.adapters.store import Store, rollups
 from app.adapters.store import searchlog as queries
-from app.adapters.store.searchlog import SEARCHES
 from app.errors import invalid
 from app.schemas.stages import stages_of
-from app.services.figures import Window, average, bucket_start, percentile, rate, window_of
+from app.services.figures import Window, bucket_start, rate, ratio, spread_percentile, window_of
 from app.services.retrievers import retriever_or_404
-from app.services.tuning import recommendations
+from app.services.tuning import Evidence, recommendations
 
 GroupBy = Literal["hour", "day", "week"]
 GROUPS: dict[str, timedelta] = {
@@ -32,6 +31,7 @@ GROUPS: dict[str, timedelta] = {
 DEFAULT_SPANS = {"hour": timedelta(days=1), "day": timedelta(days=7), "week": timedelta(weeks=4)}
 MAX_BUCKETS = 24 * 92
 SIGNAL_TYPES = ("cache_hit", "cache_miss", "no_results")
+TOP_EMPTY = 5  # the queries that found nothing a recommendation names
 
 
 class Analytics:
@@ -47,7 +47,8 @@ class Analytics:
         end: datetime | None,
         group_by: str,
     ) -> dict[str, Any]:
-        """`RetrieverPerformanceResponse`: searches, latency, results and cache per bucket."""
+        """`RetrieverPerformanceResponse`: searches, latency, results and cache per bucket,
+        read off the hourly totals (a range is counted in whole hours)."""
         if group_by not in GROUPS:
             raise invalid("group_by", "hour, day or week")
         window = self._dates(start, end, DEFAULT_SPANS[group_by])
@@ -59,21 +60,26 @@ class Analytics:
                 f"start_date: at most {MAX_BUCKETS} {group_by}s before end_date; group by a "
                 "longer period or ask for less.",
             )
-        rows = self._rows(namespace, retriever_id, window, _PERFORMANCE)
+        hours, latencies = self._totals(namespace, retriever_id, window)
         buckets: dict[datetime, list[dict[str, Any]]] = {}
         moment = bucket_start(window.start, group_by)
         while moment < window.end:
             buckets[moment] = []
             moment += step
-        for row in rows:
-            at = bucket_start(datetime.fromisoformat(row["created_at"]), group_by)
-            buckets.setdefault(at, []).append(row)
-        metrics = [{"timestamp": at.isoformat(), **_summary(rows)} for at, rows in buckets.items()]
+        for row in hours:
+            buckets.setdefault(bucket_start(_hour(row["hour"]), group_by), []).append(row)
+        spread: dict[datetime, list[dict[str, Any]]] = {}
+        for row in latencies:
+            spread.setdefault(bucket_start(_hour(row["hour"]), group_by), []).append(row)
+        metrics = [
+            {"timestamp": at.isoformat(), **_summary(rows, spread.get(at, []))}
+            for at, rows in buckets.items()
+        ]
         return {
             "retriever_id": retriever_id,
             "time_range": window.body(),
             "metrics": metrics,
-            "summary": _summary(rows),
+            "summary": _summary(hours, latencies),
         }
 
     def signals(
@@ -83,26 +89,19 @@ class Analytics:
         (`cache_hit`) or not (`cache_miss`), and each that found nothing (`no_results`)."""
         if signal_type is not None and signal_type not in SIGNAL_TYPES:
             raise invalid("signal_type", ", ".join(SIGNAL_TYPES))
-        rows = self._rows(namespace, retriever_id, self._hours(hours), _SIGNALS)
+        rows = self._rows(namespace, retriever_id, hours, limit, only=signal_type)
         signals: list[dict[str, Any]] = []
-        for row in reversed(rows):
-            if row["outcome"] != "ok" or not row["execution_id"]:
-                continue
+        for row in rows:
             kinds = ["cache_hit" if row["cached"] else "cache_miss"]
             if row["results"] == 0:
                 kinds.append("no_results")
             signals += [_signal(row, kind) for kind in kinds if signal_type in (None, kind)]
-            if len(signals) >= limit:
-                break
         return signals[:limit]
 
     def slow_queries(
         self, namespace: str, retriever_id: str, limit: int, hours: int
     ) -> list[dict[str, Any]]:
         """The slowest searches, slowest first."""
-        rows = self._rows(namespace, retriever_id, self._hours(hours), _SIGNALS)
-        done = [row for row in rows if row["outcome"] == "ok"]
-        done.sort(key=lambda row: row["latency_ms"], reverse=True)
         return [
             {
                 "execution_id": row["execution_id"],
@@ -114,7 +113,7 @@ class Analytics:
                 "cached": row["cached"],
                 "timestamp": _utc(row["created_at"]),
             }
-            for row in done[:limit]
+            for row in self._rows(namespace, retriever_id, hours, limit, slowest=True)
         ]
 
     def stages(self, namespace: str, retriever_id: str, hours: int) -> dict[str, Any]:
@@ -122,64 +121,80 @@ class Analytics:
         did not come from the cache."""
         window = self._hours(hours)
         backend = self._backend(namespace, retriever_id)
-        rows = self._rows(namespace, retriever_id, window, _PERFORMANCE)
-        searched = [row for row in rows if row["outcome"] == "ok" and not row["cached"]]
-        latencies = [row["latency_ms"] for row in searched]
+        rows, latencies = self._totals(namespace, retriever_id, window)
+        total = _sum(rows)
+        searched = total["searches"] - total["cached"]
+        missed = total["latency_sum"] - total["cached_latency_sum"]
+        uncached = [row for row in latencies if not row["cached"]]
         stages = [
             {
                 "stage_name": stage["stage_name"],
                 "stage_type": stage["stage_type"],
-                "execution_count": len(searched),
-                "avg_latency_ms": average(latencies),
-                "p95_latency_ms": percentile(latencies, 95),
-                "avg_documents_in": average([row["results"] or 0 for row in searched]),
-                "avg_documents_out": average([_shown(row) for row in searched]),
+                "execution_count": searched,
+                "avg_latency_ms": ratio(missed, searched),
+                "p95_latency_ms": spread_percentile(uncached, 95),
+                "avg_documents_in": ratio(total["results_sum"], searched),
+                "avg_documents_out": ratio(total["shown_sum"], total["searches"]),
             }
             for stage in stages_of(backend)
         ]
         return {
             "retriever_id": retriever_id,
             "stages": stages,
-            "total_latency_ms": average(latencies),
+            "total_latency_ms": ratio(missed, searched),
         }
 
     def cache_performance(self, namespace: str, retriever_id: str, hours: int) -> dict[str, Any]:
         """`CachePerformanceResponse`, with an hourly breakdown."""
         window = self._hours(hours)
-        rows = self._rows(namespace, retriever_id, window, _PERFORMANCE)
-        done = [row for row in rows if row["outcome"] == "ok"]
-        hits = [row["latency_ms"] for row in done if row["cached"]]
-        misses = [row["latency_ms"] for row in done if not row["cached"]]
-        hourly: dict[str, list[bool]] = {}
-        for row in done:
-            at = bucket_start(datetime.fromisoformat(row["created_at"]), "hour").isoformat()
-            hourly.setdefault(at, []).append(bool(row["cached"]))
+        rows, _ = self._totals(namespace, retriever_id, window)
+        total = _sum(rows)
+        hits, misses = total["cached"], total["searches"] - total["cached"]
         return {
             "retriever_id": retriever_id,
             "time_range": window.body(),
-            "cache_hit_rate": rate(len(hits), len(done)),
-            "total_cache_hits": len(hits),
-            "total_cache_misses": len(misses),
-            "avg_cache_hit_latency_ms": average(hits),
-            "avg_cache_miss_latency_ms": average(misses),
+            "cache_hit_rate": rate(hits, total["searches"]),
+            "total_cache_hits": hits,
+            "total_cache_misses": misses,
+            "avg_cache_hit_latency_ms": ratio(total["cached_latency_sum"], hits),
+            "avg_cache_miss_latency_ms": ratio(
+                total["latency_sum"] - total["cached_latency_sum"], misses
+            ),
             "hourly_breakdown": [
                 {
-                    "hour": at,
-                    "hits": sum(flags),
-                    "misses": len(flags) - sum(flags),
-                    "hit_rate": rate(sum(flags), len(flags)),
+                    "hour": _hour(row["hour"]).isoformat(),
+                    "hits": row["cached"],
+                    "misses": row["searches"] - row["cached"],
+                    "hit_rate": rate(row["cached"], row["searches"]),
                 }
-                for at, flags in hourly.items()
+                for row in sorted(rows, key=lambda row: str(row["hour"]))
+                if row["searches"]
             ],
         }
 
     def tuning(self, namespace: str, retriever_id: str, days: int) -> dict[str, Any]:
-        """`InteractionTuningResponse`: what the log and the clicks suggest changing."""
+        """`InteractionTuningResponse`: what the totals and the clicks suggest changing."""
         window = self._span(timedelta(days=days))
         backend = self._backend(namespace, retriever_id)
-        rows = self._rows(namespace, retriever_id, window, _SIGNALS)
-        clicks = self._clicks(namespace, retriever_id, window)
-        current, advice = recommendations(backend, rows, clicks)
+        rows, latencies = self._totals(namespace, retriever_id, window)
+        first, last = stamp(window.start), stamp(window.end)
+        with self.store.read() as tx:
+            empty, _ = rollups.top_queries(
+                tx.conn, retriever_id, first, last, TOP_EMPTY, 0, empty_only=True
+            )
+            repeats = rollups.repeats(tx.conn, retriever_id, first, last)
+            clicks = queries.click_figures(tx.conn, namespace, retriever_id, first, last)
+        summary = _summary(rows, latencies)
+        evidence = Evidence(
+            searches=summary["query_count"],
+            no_results=summary["no_results_count"],
+            empty_queries=[(row["query"], int(row["searches"])) for row in empty],
+            repeats=repeats,
+            clicks=clicks,
+            p95_latency_ms=summary["p95_latency_ms"],
+            cache_hit_rate=summary["cache_hit_rate"],
+        )
+        current, advice = recommendations(backend, evidence)
         return {
             "retriever_id": retriever_id,
             "analysis_period": window.body(),
@@ -204,8 +219,9 @@ class Analytics:
             return retriever_or_404(tx, namespace, retriever_id).backend
 
     def _rows(
-        self, namespace: str, retriever_id: str, window: Window, columns: tuple[str, ...]
+        self, namespace: str, retriever_id: str, hours: int, limit: int, **order: Any
     ) -> list[dict[str, Any]]:
+        window = self._hours(hours)
         with self.store.read() as tx:
             retriever_or_404(tx, namespace, retriever_id)
             return queries.rows(
@@ -214,48 +230,65 @@ class Analytics:
                 retriever_id,
                 stamp(window.start),
                 stamp(window.end),
-                columns,
-                surfaces=SEARCHES,
+                _SIGNALS,
+                limit,
+                **order,
             )
 
-    def _clicks(self, namespace: str, retriever_id: str, window: Window) -> list[dict[str, Any]]:
+    def _totals(
+        self, namespace: str, retriever_id: str, window: Window
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The hourly totals and latency buckets of the window's hours."""
+        first, last = stamp(window.start), stamp(window.end)
         with self.store.read() as tx:
-            return queries.clicks(
-                tx.conn, namespace, retriever_id, stamp(window.start), stamp(window.end)
+            retriever_or_404(tx, namespace, retriever_id)
+            return (
+                rollups.hours(tx.conn, namespace, retriever_id, first, last),
+                rollups.latency_buckets(tx.conn, retriever_id, first, last),
             )
 
 
-_PERFORMANCE = (
+_SIGNALS = (
     "created_at",
-    "outcome",
     "results",
     "latency_ms",
     "cached",
-    "page_number",
-    "page_size",
+    "execution_id",
+    "query",
+    "surface",
+    "mode",
 )
-_SIGNALS = (*_PERFORMANCE, "execution_id", "query", "surface", "mode")
 
 
-def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """The figures of one bucket (or the whole window)."""
-    done = [row for row in rows if row["outcome"] == "ok"]
-    latencies = [row["latency_ms"] for row in done]
-    empty = sum(1 for row in done if row["results"] == 0)
-    cached = sum(1 for row in done if row["cached"])
+def _summary(rows: list[dict[str, Any]], latencies: list[dict[str, Any]]) -> dict[str, Any]:
+    """The figures of one bucket (or the whole window), from its hours' totals."""
+    total = _sum(rows)
+    searches = total["searches"]
     return {
-        "query_count": len(done),
-        "avg_latency_ms": average(latencies),
-        "p50_latency_ms": percentile(latencies, 50),
-        "p95_latency_ms": percentile(latencies, 95),
-        "p99_latency_ms": percentile(latencies, 99),
-        "no_results_count": empty,
-        "no_results_rate": rate(empty, len(done)),
-        "cache_hit_rate": rate(cached, len(done)),
-        "rate_limited_count": sum(1 for row in rows if row["outcome"] == "refused"),
-        "error_count": sum(1 for row in rows if row["outcome"] == "failed"),
-        "avg_results_returned": average([_shown(row) for row in done]),
+        "query_count": searches,
+        "avg_latency_ms": ratio(total["latency_sum"], searches),
+        "p50_latency_ms": spread_percentile(latencies, 50),
+        "p95_latency_ms": spread_percentile(latencies, 95),
+        "p99_latency_ms": spread_percentile(latencies, 99),
+        "no_results_count": total["no_results"],
+        "no_results_rate": rate(total["no_results"], searches),
+        "cache_hit_rate": rate(total["cached"], searches),
+        "rate_limited_count": total["refused"],
+        "error_count": total["failed"],
+        "avg_results_returned": ratio(total["shown_sum"], searches),
     }
+
+
+def _sum(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    names = ("searches", "no_results", "cached", "refused", "failed", "results_sum", "shown_sum")
+    total: dict[str, Any] = {name: sum(int(row[name]) for row in rows) for name in names}
+    for name in ("latency_sum", "cached_latency_sum"):
+        total[name] = sum(float(row[name]) for row in rows)
+    return total
+
+
+def _hour(hour: str) -> datetime:
+    return datetime.fromisoformat(f"{hour}:00:00+00:00")
 
 
 def _signal(row: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -270,13 +303,6 @@ def _signal(row: dict[str, Any], kind: str) -> dict[str, Any]:
         },
         "metadata": {"surface": row["surface"], "mode": row["mode"]},
     }
-
-
-def _shown(row: dict[str, Any]) -> int:
-    """How many results the search's page showed (its size, or fewer on the last page)."""
-    size = row["page_size"] or 0
-    before = ((row["page_number"] or 1) - 1) * size
-    return max(min((row["results"] or 0) - before, size), 0)
 
 
 def _utc(stamped: str) -> str:

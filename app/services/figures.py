@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from app.errors import invalid
 
@@ -63,3 +64,29 @@ def window_of(
 
 def _aware(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def ratio(total: float, count: int) -> float:
+    """`total` over `count`, to three decimals; 0 when the count is nothing."""
+    return round(total / count, 3) if count else 0.0
+
+
+def spread_percentile(buckets: list[dict[str, Any]], rank: float) -> float:
+    """The nearest-rank percentile of latencies kept as buckets (`bucket`, `count`,
+    `total`, each spanning 9% of its latency): the mean of the bucket that holds it, exact
+    where a bucket holds one value; 0 when there is nothing."""
+    merged: dict[int, list[float]] = {}
+    for row in buckets:
+        into = merged.setdefault(int(row["bucket"]), [0, 0.0])
+        into[0] += int(row["count"])
+        into[1] += float(row["total"])
+    count = sum(int(n) for n, _ in merged.values())
+    if not count:
+        return 0.0
+    wanted, seen = max(math.ceil(rank / 100 * count), 1), 0
+    for bucket in sorted(merged):
+        n, total = merged[bucket]
+        seen += int(n)
+        if seen >= wanted:
+            return round(total / n, 3)
+    return 0.0  # not reached: the counts add up to `count`

@@ -8,15 +8,13 @@ read, not yet a figure to act on.
 
 from __future__ import annotations
 
-import json
-from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
 from app.adapters.clock import Clock, stamp
-from app.adapters.store import Store
+from app.adapters.store import Store, rollups
 from app.adapters.store import searchlog as queries
-from app.services.figures import Window, rate, window_of
+from app.services.figures import Window, rate, ratio, window_of
 from app.services.retrievers import retriever_or_404
 
 FEW = 10
@@ -46,32 +44,26 @@ class Reports:
         first, last = stamp(window.start), stamp(window.end)
         with self.store.read() as tx:
             retriever_or_404(tx, namespace, retriever_id)
-            rows, total = queries.top_queries(
-                tx.conn,
-                namespace,
-                retriever_id,
-                first,
-                last,
-                limit,
-                offset,
-                empty_only=empty_only,
+            rows, total = rollups.top_queries(
+                tx.conn, retriever_id, first, last, limit, offset, empty_only=empty_only
             )
-            clicked = queries.clicks_by_query(
-                tx.conn, namespace, retriever_id, first, last, [row["query"] for row in rows]
-            )
+            texts = [row["query"] for row in rows]
+            clicked = queries.clicks_by_query(tx.conn, namespace, retriever_id, first, last, texts)
+            sessions = queries.sessions_by_query(tx.conn, retriever_id, first, last, texts)
         results = []
         for row in rows:
             searched, position = clicked.get(row["query"], (0, None))
+            every = int(row["all_searches"])
             results.append(
                 {
                     "query": row["query"],
                     "searches": int(row["searches"]),
-                    "sessions": int(row["sessions"]),
+                    "sessions": sessions.get(row["query"], 0),
                     "no_results": int(row["no_results"] or 0),
-                    "click_through_rate": rate(searched, int(row["searches"])),
+                    "click_through_rate": rate(searched, every),
                     "avg_click_position": None if position is None else round(position + 1, 2),
-                    "avg_latency_ms": round(float(row["avg_latency_ms"]), 3),
-                    "few": int(row["searches"]) < FEW,
+                    "avg_latency_ms": ratio(float(row["latency_sum"]), every),
+                    "few": every < FEW,
                 }
             )
         return _page(window, results, total, limit, offset)
@@ -122,26 +114,10 @@ class Reports:
         window = window_of(self.clock(), start, end, DEFAULT_SPAN)
         with self.store.read() as tx:
             retriever_or_404(tx, namespace, retriever_id)
-            picked = queries.picked_filters(
-                tx.conn, namespace, retriever_id, stamp(window.start), stamp(window.end)
+            results, total = rollups.top_filters(
+                tx.conn, retriever_id, stamp(window.start), stamp(window.end), limit, offset
             )
-        counts: Counter[tuple[str, str]] = Counter()
-        for conditions in picked:
-            seen = set()
-            for condition in conditions:
-                values = (
-                    condition["value"]
-                    if isinstance(condition["value"], list)
-                    else [condition["value"]]
-                )
-                seen |= {(condition["field"], json.dumps(value)) for value in values}
-            counts.update(seen)
-        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-        results = [
-            {"field": field, "value": json.loads(value), "searches": searches}
-            for (field, value), searches in ranked[offset : offset + limit]
-        ]
-        return _page(window, results, len(ranked), limit, offset)
+        return _page(window, results, total, limit, offset)
 
 
 def _page(

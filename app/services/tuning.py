@@ -7,10 +7,10 @@ reads as a verdict.
 
 from __future__ import annotations
 
-from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
-from app.services.figures import average, percentile, rate
+from app.services.figures import rate
 
 MIN_SEARCHES = 20  # below it, no recommendation at all
 NO_RESULTS_RATE = 0.1
@@ -20,69 +20,86 @@ SLOW_P95_MS = 300.0
 TOP = 5
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """What the recommendations rest on, over the period analysed."""
+
+    searches: int
+    no_results: int
+    empty_queries: list[tuple[str, int]]  # the queries that found nothing most often
+    repeats: int  # searches that repeated a query searched before that day
+    clicks: dict[str, Any]  # clicks, clicked_searches, position (from 0), deep
+    p95_latency_ms: float
+    cache_hit_rate: float
+
+
 def recommendations(
-    backend: dict[str, Any], rows: list[dict[str, Any]], clicks: list[dict[str, Any]]
+    backend: dict[str, Any], evidence: Evidence
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The current figures, and the recommendations they support (most confident first)."""
-    done = [row for row in rows if row["outcome"] == "ok"]
-    by_execution = {row["execution_id"]: row for row in done if row["execution_id"]}
-    clicked = [
-        click
-        for click in clicks
-        if "click" in click["interaction_types"] and click["execution_id"] in by_execution
-    ]
-    empty = [row["query"] for row in done if row["results"] == 0 and row["query"]]
-    queries = [row["query"] for row in done if row["query"]]
-    latencies = [row["latency_ms"] for row in done]
+    clicks = evidence.clicks
+    position = clicks["position"]
     current = {
-        "query_count": len(done),
-        "no_results_rate": rate(len(empty), len(done)),
-        "click_through_rate": rate(len({c["execution_id"] for c in clicked}), len(by_execution)),
-        "click_count": len(clicked),
+        "query_count": evidence.searches,
+        "no_results_rate": rate(evidence.no_results, evidence.searches),
+        "click_through_rate": rate(clicks["clicked_searches"], evidence.searches),
+        "click_count": clicks["clicks"],
         # Interactions count positions from 0; people count them from 1.
-        "avg_click_position": average([c["position"] + 1 for c in clicked]),
-        "p95_latency_ms": percentile(latencies, 95),
-        "cache_hit_rate": rate(sum(1 for row in done if row["cached"]), len(done)),
+        "avg_click_position": 0.0 if position is None else round(position + 1, 3),
+        "p95_latency_ms": evidence.p95_latency_ms,
+        "cache_hit_rate": evidence.cache_hit_rate,
     }
-    if len(done) < MIN_SEARCHES:
+    if evidence.searches < MIN_SEARCHES:
         return current, []
     advice: list[dict[str, Any]] = []
     if current["no_results_rate"] >= NO_RESULTS_RATE:
-        advice += _no_results(backend, empty, len(done))
-    repeats = len(queries) - len(set(queries))
-    if rate(repeats, len(queries)) >= REPEAT_SHARE and current["cache_hit_rate"] == 0:
+        advice += _no_results(backend, evidence)
+    if rate(evidence.repeats, evidence.searches) >= REPEAT_SHARE and not evidence.cache_hit_rate:
         advice.append(
             _advice(
                 "query_cache",
                 None,
                 60,
                 "repeated searches answered from memory, in microseconds",
-                repeats,
-                f"{repeats} of {len(queries)} searches repeated an earlier query and none was "
-                "answered from the cache; set display_config.extensions.query_cache_seconds.",
+                evidence.repeats,
+                f"{evidence.repeats} of {evidence.searches} searches repeated a query searched "
+                "earlier that day and none was answered from the cache; set "
+                "display_config.extensions.query_cache_seconds.",
             )
         )
-    if len(clicked) >= MIN_SEARCHES and current["avg_click_position"] > DEEP_CLICK_POSITION:
-        advice.append(_deep_clicks(clicked, by_execution, current["avg_click_position"]))
-    if current["p95_latency_ms"] > SLOW_P95_MS:
+    if clicks["clicks"] >= MIN_SEARCHES and current["avg_click_position"] > DEEP_CLICK_POSITION:
+        pins = [{"query": q, "document_id": d} for q, d in clicks["deep"]]
+        advice.append(
+            _advice(
+                "curation",
+                None,
+                pins,
+                "the results people choose, higher on the page",
+                clicks["clicks"],
+                f"People click at position {current['avg_click_position']:.1f} on average over "
+                f"{clicks['clicks']} clicks; pin the documents they reach for most far down "
+                "the page for those queries.",
+            )
+        )
+    if evidence.p95_latency_ms > SLOW_P95_MS:
         advice.append(
             _advice(
                 "latency",
-                current["p95_latency_ms"],
+                evidence.p95_latency_ms,
                 SLOW_P95_MS,
                 "faster answers for the slowest searches",
-                len(done),
-                f"One search in twenty took {current['p95_latency_ms']:.0f} ms or more; see "
-                "the slow queries for which, and turn the query cache on for repeated ones.",
+                evidence.searches,
+                f"One search in twenty took {evidence.p95_latency_ms:.0f} ms or more; see the "
+                "slow queries for which, and turn the query cache on for repeated ones.",
             )
         )
     advice.sort(key=lambda item: item["confidence"], reverse=True)
     return current, advice
 
 
-def _no_results(backend: dict[str, Any], empty: list[str], searches: int) -> list[dict[str, Any]]:
-    top = [query for query, _ in Counter(empty).most_common(TOP)]
-    share = f"{len(empty)} of {searches} searches found nothing"
+def _no_results(backend: dict[str, Any], evidence: Evidence) -> list[dict[str, Any]]:
+    top = [query for query, _ in evidence.empty_queries[:TOP]]
+    share = f"{evidence.no_results} of {evidence.searches} searches found nothing"
     found: list[dict[str, Any]] = []
     if backend.get("type") == "local" and backend.get("mode", "hybrid") == "keyword":
         found.append(
@@ -91,7 +108,7 @@ def _no_results(backend: dict[str, Any], empty: list[str], searches: int) -> lis
                 "keyword",
                 "hybrid",
                 "fewer searches that find nothing",
-                len(empty),
+                evidence.no_results,
                 f"{share}; hybrid search also finds documents near in meaning to the query "
                 "(embed the collection first).",
             )
@@ -102,32 +119,12 @@ def _no_results(backend: dict[str, Any], empty: list[str], searches: int) -> lis
             None,
             top,
             "fewer searches that find nothing",
-            len(empty),
+            evidence.no_results,
             f"{share}; the most frequent were {', '.join(repr(q) for q in top)}. Add "
             "synonyms that lead them to documents that exist.",
         )
     )
     return found
-
-
-def _deep_clicks(
-    clicked: list[dict[str, Any]], by_execution: dict[str, dict[str, Any]], position: float
-) -> dict[str, Any]:
-    deep = Counter(
-        (by_execution[c["execution_id"]]["query"], c["document_id"])
-        for c in clicked
-        if c["position"] + 1 > DEEP_CLICK_POSITION and by_execution[c["execution_id"]]["query"]
-    )
-    pins = [{"query": q, "document_id": d} for (q, d), _ in deep.most_common(TOP)]
-    return _advice(
-        "curation",
-        None,
-        pins,
-        "the results people choose, higher on the page",
-        len(clicked),
-        f"People click at position {position:.1f} on average over {len(clicked)} clicks; "
-        "pin the documents they reach for most for those queries.",
-    )
 
 
 def _advice(

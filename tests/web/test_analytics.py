@@ -46,13 +46,14 @@ FILTERS = {
 
 
 @pytest.fixture
-def app_client(make_settings: Any) -> Iterator[tuple[TestClient, str]]:
+def app_client(make_settings: Any, database_url: str) -> Iterator[tuple[TestClient, str]]:
     settings = make_settings(
+        database_url=database_url,
         api_keys=[
             f"{NAMESPACE}:{OWNER_KEY}",
             f"{NAMESPACE}:{VIEWER_KEY}@viewer",
             f"{OTHER_NAMESPACE}:{OTHER_KEY}",
-        ]
+        ],
     )
     with TestClient(create_app(settings, clock=FakeClock(NOW)), raise_server_exceptions=False) as c:
         retriever_id = c.post(
@@ -312,3 +313,29 @@ def test_a_report_as_csv_defuses_formulas(app_client: tuple[TestClient, str]) ->
         params={"format": "xlsx"},
     )
     assert bad.status_code == 422
+
+
+def test_tuning_advises_from_enough_searches_with_its_evidence(
+    app_client: tuple[TestClient, str],
+) -> None:
+    client, retriever_id = app_client
+    store = client.app.state.services.store  # type: ignore[attr-defined]
+    rows = []
+    for n in range(50):  # 30 of 50 find nothing; every query is searched ten times
+        row = _row(retriever_id, 100 + n, "09:00", "ok", 12.0, 0 if n < 30 else 4, False, "page")
+        row["query"] = f"wanted {n % 5}"
+        rows.append(row)
+    with store.write() as tx:
+        searchlog.insert(tx.conn, rows)
+    response = client.post(
+        f"/v1/analytics/retrievers/{retriever_id}/analyze-tuning", headers=owner_headers()
+    )
+    assert response.status_code == 200, response.text
+    advice = {r["recommendation_type"]: r for r in response.json()["recommendations"]}
+    # Repeated queries, but the known log's one answer from the cache shows it is on.
+    assert set(advice) == {"retrieval_mode", "synonyms"}
+    # 32 of the 56 searches found nothing (30 here, two in the known log).
+    assert advice["retrieval_mode"]["recommended_value"] == "hybrid"
+    assert advice["retrieval_mode"]["confidence"] == round(32 / 82, 3)
+    assert advice["synonyms"]["recommended_value"][:3] == ["wanted 0", "wanted 1", "wanted 2"]
+    assert "32 of 56 searches found nothing" in advice["synonyms"]["reasoning"]

@@ -196,6 +196,43 @@ def _v7(conn: sa.Connection) -> None:
             created_at VARCHAR(40) NOT NULL,
             PRIMARY KEY (retriever_id, query, session_id))""",
         "CREATE INDEX ix_query_sessions_created_at ON query_sessions (created_at)",
+        """CREATE TABLE search_hours (
+            retriever_id VARCHAR(40) NOT NULL,
+            hour VARCHAR(13) NOT NULL,
+            namespace VARCHAR(200) NOT NULL,
+            searches INTEGER NOT NULL,
+            no_results INTEGER NOT NULL,
+            cached INTEGER NOT NULL,
+            refused INTEGER NOT NULL,
+            failed INTEGER NOT NULL,
+            latency_sum FLOAT NOT NULL,
+            cached_latency_sum FLOAT NOT NULL,
+            results_sum INTEGER NOT NULL,
+            shown_sum INTEGER NOT NULL,
+            PRIMARY KEY (retriever_id, hour))""",
+        """CREATE TABLE latency_hours (
+            retriever_id VARCHAR(40) NOT NULL,
+            hour VARCHAR(13) NOT NULL,
+            cached BOOLEAN NOT NULL,
+            bucket INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            total FLOAT NOT NULL,
+            PRIMARY KEY (retriever_id, hour, cached, bucket))""",
+        """CREATE TABLE query_days (
+            retriever_id VARCHAR(40) NOT NULL,
+            day VARCHAR(10) NOT NULL,
+            query VARCHAR(500) NOT NULL,
+            searches INTEGER NOT NULL,
+            no_results INTEGER NOT NULL,
+            latency_sum FLOAT NOT NULL,
+            PRIMARY KEY (retriever_id, day, query))""",
+        """CREATE TABLE filter_days (
+            retriever_id VARCHAR(40) NOT NULL,
+            day VARCHAR(10) NOT NULL,
+            field VARCHAR(200) NOT NULL,
+            value VARCHAR(210) NOT NULL,
+            searches INTEGER NOT NULL,
+            PRIMARY KEY (retriever_id, day, field, value))""",
     ):
         conn.exec_driver_sql(statement)
 

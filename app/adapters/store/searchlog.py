@@ -8,15 +8,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from app.adapters.store import rollups
+from app.adapters.store.rollups import SEARCHES
 from app.adapters.store.tables import interactions, query_sessions, search_log
 
-# The surfaces whose rows are searches (typeahead's are kept apart).
-SEARCHES = ("execute", "page", "embed", "similar")
+DEEP_POSITION = 3  # from 0: the fourth result on
 
 
 def insert(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
     """The rows into the log, and each search's session into `query_sessions`."""
     conn.execute(search_log.insert(), rows)
+    rollups.add(conn, rows)
     seen = {
         (row["retriever_id"], row["query"], row["session_id"]): row
         for row in rows
@@ -54,6 +56,7 @@ def insert(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
 def delete_before(conn: sa.Connection, cutoff: str) -> int:
     deleted = conn.execute(search_log.delete().where(search_log.c.created_at < cutoff))
     conn.execute(query_sessions.delete().where(query_sessions.c.created_at < cutoff))
+    rollups.delete_before(conn, cutoff)
     return int(deleted.rowcount or 0)
 
 
@@ -88,42 +91,30 @@ def rows(
     start: str,
     end: str,
     columns: Sequence[str],
+    limit: int,
     *,
-    surfaces: Sequence[str] | None = None,
+    slowest: bool = False,
+    only: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The retriever's logged searches from `start` up to (not including) `end`, oldest
-    first, with only the columns asked for."""
+    """The retriever's searches from `start` up to (not including) `end` that found an
+    answer, newest first (or `slowest` first), with only the columns asked for; `only`
+    keeps those answered from the cache (`cache_hit`), not (`cache_miss`), or that found
+    nothing (`no_results`)."""
+    where = [*_searched(namespace, retriever_id, start, end)]
+    if only is not None:
+        where.append(
+            {
+                "cache_hit": search_log.c.cached.is_(True),
+                "cache_miss": search_log.c.cached.is_(False),
+                "no_results": search_log.c.results == 0,
+            }[only]
+        )
+    order = search_log.c.latency_ms if slowest else search_log.c.created_at
     query = (
         sa.select(*(search_log.c[name] for name in columns))
-        .where(
-            search_log.c.namespace == namespace,
-            search_log.c.retriever_id == retriever_id,
-            search_log.c.created_at >= start,
-            search_log.c.created_at < end,
-        )
-        .order_by(search_log.c.created_at)
-    )
-    if surfaces is not None:
-        query = query.where(search_log.c.surface.in_(surfaces))
-    return [dict(row._mapping) for row in conn.execute(query)]
-
-
-def clicks(
-    conn: sa.Connection, namespace: str, retriever_id: str, start: str, end: str
-) -> list[dict[str, Any]]:
-    """The retriever's recorded interactions from `start` up to `end` that name the search
-    they came from (its execution id)."""
-    query = sa.select(
-        interactions.c.execution_id,
-        interactions.c.document_id,
-        interactions.c.position,
-        interactions.c.interaction_types,
-    ).where(
-        interactions.c.namespace == namespace,
-        interactions.c.retriever_id == retriever_id,
-        interactions.c.created_at >= start,
-        interactions.c.created_at < end,
-        interactions.c.execution_id.is_not(None),
+        .where(*where)
+        .order_by(order.desc())
+        .limit(limit)
     )
     return [dict(row._mapping) for row in conn.execute(query)]
 
@@ -139,42 +130,24 @@ def _searched(namespace: str, retriever_id: str, start: str, end: str) -> list[A
     ]
 
 
-def top_queries(
-    conn: sa.Connection,
-    namespace: str,
-    retriever_id: str,
-    start: str,
-    end: str,
-    limit: int,
-    offset: int,
-    *,
-    empty_only: bool = False,
-) -> tuple[list[dict[str, Any]], int]:
-    """Queries by how often they were searched (only their searches that found nothing,
-    with `empty_only`), with the sessions that searched them; and how many queries there are."""
-    where = [*_searched(namespace, retriever_id, start, end), search_log.c.query.is_not(None)]
-    if empty_only:
-        where.append(search_log.c.results == 0)
-    searches = sa.func.count().label("searches")
+def sessions_by_query(
+    conn: sa.Connection, retriever_id: str, start: str, end: str, texts: list[str]
+) -> dict[str, int]:
+    """For each query: the distinct sessions whose last search of it fell from `start` up to
+    `end`."""
+    if not texts:
+        return {}
     query = (
-        sa.select(
-            search_log.c.query,
-            searches,
-            sa.func.count(sa.distinct(search_log.c.session_id)).label("sessions"),
-            sa.func.sum(sa.case((search_log.c.results == 0, 1), else_=0)).label("no_results"),
-            sa.func.avg(search_log.c.latency_ms).label("avg_latency_ms"),
+        sa.select(query_sessions.c.query, sa.func.count())
+        .where(
+            query_sessions.c.retriever_id == retriever_id,
+            query_sessions.c.query.in_(texts),
+            query_sessions.c.created_at >= start,
+            query_sessions.c.created_at < end,
         )
-        .where(*where)
-        .group_by(search_log.c.query)
-        .order_by(searches.desc(), search_log.c.query)
-        .limit(limit)
-        .offset(offset)
+        .group_by(query_sessions.c.query)
     )
-    rows = [dict(row._mapping) for row in conn.execute(query)]
-    total = conn.execute(
-        sa.select(sa.func.count(sa.distinct(search_log.c.query))).where(*where)
-    ).scalar_one()
-    return rows, int(total)
+    return {row[0]: int(row[1]) for row in conn.execute(query)}
 
 
 def clicks_by_query(
@@ -242,11 +215,41 @@ def top_documents(
     return rows, int(total)
 
 
-def picked_filters(
+def click_figures(
     conn: sa.Connection, namespace: str, retriever_id: str, start: str, end: str
-) -> list[Any]:
-    """The filters of every search that picked any."""
-    query = sa.select(search_log.c.filters).where(
-        *_searched(namespace, retriever_id, start, end), search_log.c.filters.is_not(None)
+) -> dict[str, Any]:
+    """The clicks recorded from `start` up to `end` under a search's execution id: how many,
+    on how many searches, their mean position (from 0), and the (query, document) pairs
+    clicked most far down the page (position 3 on, from 0)."""
+    where = [
+        interactions.c.namespace == namespace,
+        interactions.c.retriever_id == retriever_id,
+        interactions.c.created_at >= start,
+        interactions.c.created_at < end,
+        interactions.c.execution_id.is_not(None),
+        sa.cast(interactions.c.interaction_types, sa.Text).like('%"click"%'),
+    ]
+    clicks, searches, position = conn.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.count(sa.distinct(interactions.c.execution_id)),
+            sa.func.avg(interactions.c.position),
+        ).where(*where)
+    ).one()
+    many = sa.func.count().label("many")
+    deep = conn.execute(
+        sa.select(search_log.c.query, interactions.c.document_id, many)
+        .select_from(
+            interactions.join(search_log, interactions.c.execution_id == search_log.c.execution_id)
+        )
+        .where(*where, interactions.c.position >= DEEP_POSITION, search_log.c.query.is_not(None))
+        .group_by(search_log.c.query, interactions.c.document_id)
+        .order_by(many.desc(), search_log.c.query, interactions.c.document_id)
+        .limit(5)
     )
-    return [row[0] for row in conn.execute(query)]
+    return {
+        "clicks": int(clicks),
+        "clicked_searches": int(searches),
+        "position": None if position is None else float(position),
+        "deep": [(row[0], row[1]) for row in deep],
+    }

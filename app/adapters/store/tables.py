@@ -139,6 +139,56 @@ query_sessions = sa.Table(
     sa.Column("created_at", sa.String(40), nullable=False),
 )
 
+# The search log's running totals (store/rollups.py).
+search_hours = sa.Table(
+    "search_hours",
+    metadata,
+    sa.Column("retriever_id", sa.String(40), primary_key=True),
+    sa.Column("hour", sa.String(13), primary_key=True),
+    sa.Column("namespace", sa.String(200), nullable=False),
+    sa.Column("searches", sa.Integer, nullable=False),
+    sa.Column("no_results", sa.Integer, nullable=False),
+    sa.Column("cached", sa.Integer, nullable=False),
+    sa.Column("refused", sa.Integer, nullable=False),
+    sa.Column("failed", sa.Integer, nullable=False),
+    sa.Column("latency_sum", sa.Float, nullable=False),
+    sa.Column("cached_latency_sum", sa.Float, nullable=False),
+    sa.Column("results_sum", sa.Integer, nullable=False),
+    sa.Column("shown_sum", sa.Integer, nullable=False),
+)
+
+latency_hours = sa.Table(
+    "latency_hours",
+    metadata,
+    sa.Column("retriever_id", sa.String(40), primary_key=True),
+    sa.Column("hour", sa.String(13), primary_key=True),
+    sa.Column("cached", sa.Boolean, primary_key=True),
+    sa.Column("bucket", sa.Integer, primary_key=True),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("total", sa.Float, nullable=False),
+)
+
+query_days = sa.Table(
+    "query_days",
+    metadata,
+    sa.Column("retriever_id", sa.String(40), primary_key=True),
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("query", sa.String(500), primary_key=True),
+    sa.Column("searches", sa.Integer, nullable=False),
+    sa.Column("no_results", sa.Integer, nullable=False),
+    sa.Column("latency_sum", sa.Float, nullable=False),
+)
+
+filter_days = sa.Table(
+    "filter_days",
+    metadata,
+    sa.Column("retriever_id", sa.String(40), primary_key=True),
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("field", sa.String(200), primary_key=True),
+    sa.Column("value", sa.String(210), primary_key=True),  # as JSON
+    sa.Column("searches", sa.Integer, nullable=False),
+)
+
 plugins = sa.Table(
     "plugins",
     metadata,
