@@ -31,6 +31,7 @@ GROUPS: dict[str, timedelta] = {
 DEFAULT_SPANS = {"hour": timedelta(days=1), "day": timedelta(days=7), "week": timedelta(weeks=4)}
 MAX_BUCKETS = 24 * 92
 SIGNAL_TYPES = ("cache_hit", "cache_miss", "no_results")
+HOURLY_LATENCIES = timedelta(days=2)
 TOP_EMPTY = 5  # the queries that found nothing a recommendation names
 
 
@@ -66,11 +67,18 @@ class Analytics:
         while moment < window.end:
             buckets[moment] = []
             moment += step
+        starts: dict[str, datetime] = {}  # an hour's bucket, worked out once
+
+        def start_of(hour: str) -> datetime:
+            if hour not in starts:
+                starts[hour] = bucket_start(_hour(hour), group_by)
+            return starts[hour]
+
         for row in hours:
-            buckets.setdefault(bucket_start(_hour(row["hour"]), group_by), []).append(row)
+            buckets.setdefault(start_of(row["hour"]), []).append(row)
         spread: dict[datetime, list[dict[str, Any]]] = {}
         for row in latencies:
-            spread.setdefault(bucket_start(_hour(row["hour"]), group_by), []).append(row)
+            spread.setdefault(start_of(row["hour"]), []).append(row)
         metrics = [
             {"timestamp": at.isoformat(), **_summary(rows, spread.get(at, []))}
             for at, rows in buckets.items()
@@ -147,7 +155,7 @@ class Analytics:
     def cache_performance(self, namespace: str, retriever_id: str, hours: int) -> dict[str, Any]:
         """`CachePerformanceResponse`, with an hourly breakdown."""
         window = self._hours(hours)
-        rows, _ = self._totals(namespace, retriever_id, window)
+        rows, _ = self._totals(namespace, retriever_id, window, latencies=False)
         total = _sum(rows)
         hits, misses = total["cached"], total["searches"] - total["cached"]
         return {
@@ -236,16 +244,18 @@ class Analytics:
             )
 
     def _totals(
-        self, namespace: str, retriever_id: str, window: Window
+        self, namespace: str, retriever_id: str, window: Window, *, latencies: bool = True
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """The hourly totals and latency buckets of the window's hours."""
+        """The hourly totals of the window's hours, and its latency buckets: by hour up to
+        two days, by whole day past that (where an hour's buckets would be many thousands)."""
         first, last = stamp(window.start), stamp(window.end)
+        by_day = window.end - window.start > HOURLY_LATENCIES
         with self.store.read() as tx:
             retriever_or_404(tx, namespace, retriever_id)
-            return (
-                rollups.hours(tx.conn, namespace, retriever_id, first, last),
-                rollups.latency_buckets(tx.conn, retriever_id, first, last),
-            )
+            hours = rollups.hours(tx.conn, namespace, retriever_id, first, last)
+            if not latencies:
+                return hours, []
+            return hours, rollups.latency_buckets(tx.conn, retriever_id, first, last, by_day=by_day)
 
 
 _SIGNALS = (

@@ -188,6 +188,7 @@ def _v7(conn: sa.Connection) -> None:
         "CREATE INDEX ix_search_log_retriever ON search_log (retriever_id, created_at)",
         "CREATE INDEX ix_search_log_created_at ON search_log (created_at)",
         "CREATE INDEX ix_search_log_execution ON search_log (execution_id)",
+        "CREATE INDEX ix_interactions_execution ON interactions (execution_id)",
         """CREATE TABLE query_sessions (
             retriever_id VARCHAR(40) NOT NULL,
             query VARCHAR(500) NOT NULL,
@@ -196,6 +197,8 @@ def _v7(conn: sa.Connection) -> None:
             created_at VARCHAR(40) NOT NULL,
             PRIMARY KEY (retriever_id, query, session_id))""",
         "CREATE INDEX ix_query_sessions_created_at ON query_sessions (created_at)",
+        # Counts a query's sessions within a range from the index alone.
+        "CREATE INDEX ix_query_sessions_query ON query_sessions (retriever_id, query, created_at)",
         """CREATE TABLE search_hours (
             retriever_id VARCHAR(40) NOT NULL,
             hour VARCHAR(13) NOT NULL,
@@ -218,6 +221,14 @@ def _v7(conn: sa.Connection) -> None:
             count INTEGER NOT NULL,
             total FLOAT NOT NULL,
             PRIMARY KEY (retriever_id, hour, cached, bucket))""",
+        """CREATE TABLE latency_days (
+            retriever_id VARCHAR(40) NOT NULL,
+            day VARCHAR(10) NOT NULL,
+            cached BOOLEAN NOT NULL,
+            bucket INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            total FLOAT NOT NULL,
+            PRIMARY KEY (retriever_id, day, cached, bucket))""",
         """CREATE TABLE query_days (
             retriever_id VARCHAR(40) NOT NULL,
             day VARCHAR(10) NOT NULL,

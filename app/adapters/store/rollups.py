@@ -15,7 +15,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.adapters.store.tables import filter_days, latency_hours, query_days, search_hours
+from app.adapters.store.tables import (
+    filter_days,
+    latency_days,
+    latency_hours,
+    query_days,
+    search_hours,
+)
 
 SEARCHES = ("execute", "page", "embed", "similar")  # typeahead's rows are kept apart
 BUCKETS_PER_DOUBLING = 8  # a bucket spans 9% of its latency
@@ -89,6 +95,20 @@ def add(conn: sa.Connection, rows: Iterable[dict[str, Any]]) -> None:
             for (r, h, c, b), (n, t) in latencies.items()
         ],
     )
+    days: dict[tuple[str, str, bool, int], list[float]] = defaultdict(lambda: [0, 0.0])
+    for (r, h, c, b), (n, t) in latencies.items():
+        into = days[(r, h[:10], c, b)]
+        into[0] += n
+        into[1] += t
+    _upsert(
+        conn,
+        latency_days,
+        ("retriever_id", "day", "cached", "bucket"),
+        [
+            {"retriever_id": r, "day": d, "cached": c, "bucket": b, "count": n, "total": t}
+            for (r, d, c, b), (n, t) in days.items()
+        ],
+    )
     _upsert(
         conn,
         query_days,
@@ -153,6 +173,7 @@ def top_filters(
 def delete_before(conn: sa.Connection, cutoff: str) -> None:
     conn.execute(search_hours.delete().where(search_hours.c.hour < hour_of(cutoff)))
     conn.execute(latency_hours.delete().where(latency_hours.c.hour < hour_of(cutoff)))
+    conn.execute(latency_days.delete().where(latency_days.c.day < day_of(cutoff)))
     conn.execute(query_days.delete().where(query_days.c.day < day_of(cutoff)))
     conn.execute(filter_days.delete().where(filter_days.c.day < day_of(cutoff)))
 
@@ -172,14 +193,29 @@ def hours(
 
 
 def latency_buckets(
-    conn: sa.Connection, retriever_id: str, start: str, end: str
+    conn: sa.Connection, retriever_id: str, start: str, end: str, *, by_day: bool = False
 ) -> list[dict[str, Any]]:
-    query = sa.select(latency_hours).where(
-        latency_hours.c.retriever_id == retriever_id,
-        latency_hours.c.hour >= hour_of(start),
-        latency_hours.c.hour <= hour_of(end),
+    """The latency buckets of the hours (or, `by_day`, the whole days) the range covers,
+    each with its `hour` (the day's first hour, by day)."""
+    table, column = (latency_days, "day") if by_day else (latency_hours, "hour")
+    cut = day_of if by_day else hour_of
+    query = sa.select(
+        table.c[column], table.c.cached, table.c.bucket, table.c.count, table.c.total
+    ).where(
+        table.c.retriever_id == retriever_id,
+        table.c[column] >= cut(start),
+        table.c[column] <= cut(end),
     )
-    return [dict(row._mapping) for row in conn.execute(query)]
+    return [
+        {
+            "hour": f"{at}T00" if by_day else at,
+            "cached": cached,
+            "bucket": bucket,
+            "count": count,
+            "total": total,
+        }
+        for at, cached, bucket, count, total in conn.execute(query)
+    ]
 
 
 def top_queries(

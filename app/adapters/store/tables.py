@@ -168,6 +168,17 @@ latency_hours = sa.Table(
     sa.Column("total", sa.Float, nullable=False),
 )
 
+latency_days = sa.Table(
+    "latency_days",
+    metadata,
+    sa.Column("retriever_id", sa.String(40), primary_key=True),
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("cached", sa.Boolean, primary_key=True),
+    sa.Column("bucket", sa.Integer, primary_key=True),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("total", sa.Float, nullable=False),
+)
+
 query_days = sa.Table(
     "query_days",
     metadata,
