@@ -157,27 +157,23 @@ search_hours = sa.Table(
     sa.Column("shown_sum", sa.Integer, nullable=False),
 )
 
-latency_hours = sa.Table(
-    "latency_hours",
-    metadata,
-    sa.Column("retriever_id", sa.String(40), primary_key=True),
-    sa.Column("hour", sa.String(13), primary_key=True),
-    sa.Column("cached", sa.Boolean, primary_key=True),
-    sa.Column("bucket", sa.Integer, primary_key=True),
-    sa.Column("count", sa.Integer, nullable=False),
-    sa.Column("total", sa.Float, nullable=False),
-)
 
-latency_days = sa.Table(
-    "latency_days",
-    metadata,
-    sa.Column("retriever_id", sa.String(40), primary_key=True),
-    sa.Column("day", sa.String(10), primary_key=True),
-    sa.Column("cached", sa.Boolean, primary_key=True),
-    sa.Column("bucket", sa.Integer, primary_key=True),
-    sa.Column("count", sa.Integer, nullable=False),
-    sa.Column("total", sa.Float, nullable=False),
-)
+def _latencies(name: str, period: str, width: int) -> sa.Table:
+    """Searches by latency bucket, and their total time, per retriever and `period`."""
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("retriever_id", sa.String(40), primary_key=True),
+        sa.Column(period, sa.String(width), primary_key=True),
+        sa.Column("cached", sa.Boolean, primary_key=True),
+        sa.Column("bucket", sa.Integer, primary_key=True),
+        sa.Column("count", sa.Integer, nullable=False),
+        sa.Column("total", sa.Float, nullable=False),
+    )
+
+
+latency_hours = _latencies("latency_hours", "hour", 13)
+latency_days = _latencies("latency_days", "day", 10)
 
 query_days = sa.Table(
     "query_days",
