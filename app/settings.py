@@ -179,7 +179,8 @@ class Settings(BaseSettings):
         ge=1,
         le=1_000_000,
         description="A past query is suggested as people type only once this many distinct "
-        "sessions (or visitors, a day each) searched it, and its searches found something.",
+        "visitors (addresses, an IPv6 /64 each, a day each) searched it, and its searches "
+        "found something.",
     )
     max_published_per_namespace: int = Field(
         default=100,

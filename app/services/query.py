@@ -219,7 +219,8 @@ class PublicQuery:
                         results.total if results else None,
                         cached,
                         results.execution_id if results else None,
-                        caller.session_id or self.log.visitor(caller.ip),
+                        caller.session_id,
+                        self.log.visitor(caller.ip),
                     )
                 )
 

@@ -34,6 +34,7 @@ from app.schemas.extensions import search_log_on
 from app.schemas.filters import Condition, Filter
 from app.schemas.search import FULL_TEXT_INPUT, QUERY_VECTOR_INPUT, SearchRequest
 from app.services.catalog import PublicRetriever
+from app.services.limits import address_key
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +64,8 @@ class Searched:
     results: int | None = None
     cached: bool = False
     execution_id: str | None = None
-    session_id: str | None = None
+    session_id: str | None = None  # the client's, when it sent one
+    visitor: str | None = None  # the address's pseudonym for the day (`SearchLog.visitor`)
 
     def row(self, now: str) -> dict[str, Any]:
         record, request = self.retriever.record, self.request
@@ -86,7 +88,10 @@ class Searched:
             "mode": _mode(self.retriever.backend),
             "cached": self.cached,
             "execution_id": self.execution_id,
-            "session_id": self.session_id,
+            "session_id": self.session_id or self.visitor,
+            # Not a column: whom learned suggestions count (a client picks its own session
+            # ids, so they could plant a suggestion; an address is harder to come by).
+            "visitor": self.visitor,
             "created_at": now,
         }
 
@@ -117,9 +122,10 @@ class SearchLog:
     def visitor(self, ip: str) -> str:
         """A visitor's pseudonym for the day, when the client sends no session id: a keyed
         hash of its address and the date, so that distinct visitors can be counted while the
-        address is never kept, and one day's visitor is not the next day's."""
+        address is never kept, and one day's visitor is not the next day's. An IPv6 client is
+        its /64, as for the rate limits."""
         day = self.clock().astimezone(UTC).date().isoformat()
-        digest = hmac.new(self._secret, f"{day}|{ip}".encode(), hashlib.sha256)
+        digest = hmac.new(self._secret, f"{day}|{address_key(ip)}".encode(), hashlib.sha256)
         return "v-" + digest.hexdigest()[:20]
 
     def record(self, searched: Searched) -> None:

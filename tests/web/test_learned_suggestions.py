@@ -22,8 +22,11 @@ DOCUMENTS = [
 
 @pytest.fixture
 def client(make_settings: Any, database_url: str) -> Iterator[TestClient]:
-    settings = make_settings(database_url=database_url, suggest_after_sessions=3)
-    with TestClient(create_app(settings), raise_server_exceptions=False) as c:
+    settings = make_settings(
+        database_url=database_url, suggest_after_sessions=3, trusted_proxies=["127.0.0.1/32"]
+    )
+    app = create_app(settings)
+    with TestClient(app, raise_server_exceptions=False, client=("127.0.0.1", 50000)) as c:
         c.post(
             "/v1/collections/products/documents",
             headers=owner_headers(),
@@ -37,11 +40,13 @@ def client(make_settings: Any, database_url: str) -> Iterator[TestClient]:
         yield c
 
 
-def _search(client: TestClient, text: str, session: str, name: str = "shop") -> None:
+def _search(client: TestClient, text: str, visitor: str, name: str = "shop") -> None:
+    """A search from the address named `visitor` (through the trusted proxy)."""
+    address = f"203.0.113.{sum(map(ord, visitor)) % 250}"
     response = client.post(
         f"/v1/public/retrievers/{name}/execute",
         json={"inputs": {"query": text}},
-        headers={"X-Session-ID": session},
+        headers={"X-Forwarded-For": address, "X-Session-ID": f"session-of-{visitor}"},
     )
     assert response.status_code == 200, response.text
 
@@ -54,9 +59,9 @@ def _suggested(client: TestClient, prefix: str, name: str = "shop") -> list[str]
     return suggestions
 
 
-def test_a_query_is_suggested_once_enough_sessions_searched_it(client: TestClient) -> None:
+def test_a_query_is_suggested_once_enough_visitors_searched_it(client: TestClient) -> None:
     for _ in range(4):
-        _search(client, "Desk  Lamp", "s1")  # one session, however often
+        _search(client, "Desk  Lamp", "s1")  # one visitor, however often
     _search(client, "desk lamp", "s2")
     assert "desk lamp" not in _suggested(client, "de")
     _search(client, "DESK LAMP", "s3")
@@ -80,6 +85,19 @@ def test_nothing_is_learned_where_the_log_is_off(client: TestClient) -> None:
     for session in ("s1", "s2", "s3"):
         _search(client, "floor lamp", session, "quiet")
     assert "floor lamp" not in _suggested(client, "fl", "quiet")
+
+
+def test_one_address_cannot_plant_a_suggestion_with_session_ids_of_its_own(
+    client: TestClient,
+) -> None:
+    for session in range(10):
+        response = client.post(
+            "/v1/public/retrievers/shop/execute",
+            json={"inputs": {"query": "desk lamp spam"}},
+            headers={"X-Forwarded-For": "198.51.100.9", "X-Session-ID": f"fake-{session}"},
+        )
+        assert response.status_code == 200, response.text
+    assert "desk lamp spam" not in _suggested(client, "desk")
 
 
 def test_page_visitors_count_once_a_day_each(client: TestClient) -> None:

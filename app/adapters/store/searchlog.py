@@ -16,16 +16,16 @@ DEEP_POSITION = 3  # from 0: the fourth result on
 
 
 def insert(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
-    """The rows into the log, and each search's session into `query_sessions`."""
-    conn.execute(search_log.insert(), rows)
+    """The rows into the log, and each search's visitor into `query_sessions`."""
+    conn.execute(search_log.insert(), [_logged(row) for row in rows])
     rollups.add(conn, rows)
     seen = {
-        (row["retriever_id"], row["query"], row["session_id"]): row
+        (row["retriever_id"], row["query"], row.get("visitor")): row
         for row in rows
         if row["surface"] in SEARCHES
         and row["outcome"] == "ok"
         and row["query"]
-        and row["session_id"]
+        and row.get("visitor")
     }
     if not seen:
         return
@@ -51,6 +51,10 @@ def insert(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
             for (retriever_id, text, session), row in seen.items()
         ],
     )
+
+
+def _logged(row: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in row.items() if key != "visitor"}
 
 
 def delete_before(conn: sa.Connection, cutoff: str) -> int:

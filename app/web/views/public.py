@@ -129,7 +129,8 @@ async def typeahead(request: Request) -> Response:
                 (time.perf_counter() - started) * 1000,
                 SearchRequest(inputs={FULL_TEXT_INPUT: prefix}, page_size=limit),
                 len(suggestions.suggestions),
-                session_id=caller.session_id or services.query.log.visitor(caller.ip),
+                session_id=caller.session_id,
+                visitor=services.query.log.visitor(caller.ip),
             )
         )
     return respond(suggestions, headers=headers)
