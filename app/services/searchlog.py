@@ -26,7 +26,7 @@ from datetime import UTC, timedelta
 from typing import Any, Literal
 
 from app.adapters.clock import Clock, stamp
-from app.adapters.store import Store
+from app.adapters.store import Store, rollups
 from app.adapters.store import searchlog as queries
 from app.adapters.threads import in_thread
 from app.metrics import Metrics
@@ -154,12 +154,16 @@ class SearchLog:
         return len(rows)
 
     async def sweep(self) -> int:
-        """Delete rows older than the retention; how many."""
-        cutoff = stamp(self.clock() - self.retention)
+        """Delete rows older than the retention, and the long tail of past days' query
+        totals; the log rows deleted."""
+        now = self.clock()
+        cutoff = stamp(now - self.retention)
 
         def delete() -> int:
             with self.store.write() as tx:
-                return queries.delete_before(tx.conn, cutoff)
+                deleted = queries.delete_before(tx.conn, cutoff)
+                rollups.compact(tx.conn, stamp(now))
+                return deleted
 
         return await in_thread(delete)
 

@@ -12,7 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from app.adapters.clock import stamp
-from app.adapters.store import searchlog
+from app.adapters.store import rollups, searchlog
 from app.web.app import create_app
 from tests.helpers import (
     NAMESPACE,
@@ -339,3 +339,32 @@ def test_tuning_advises_from_enough_searches_with_its_evidence(
     assert advice["retrieval_mode"]["confidence"] == round(32 / 82, 3)
     assert advice["synonyms"]["recommended_value"][:3] == ["wanted 0", "wanted 1", "wanted 2"]
     assert "32 of 56 searches found nothing" in advice["synonyms"]["reasoning"]
+
+
+def test_past_days_keep_their_most_searched_queries_and_those_that_found_nothing(
+    app_client: tuple[TestClient, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, retriever_id = app_client
+    monkeypatch.setattr(rollups, "KEPT_QUERIES", 2)
+    store = client.app.state.services.store  # type: ignore[attr-defined]
+    rows = []
+    for n, (text, times, found) in enumerate(
+        [("popular", 5, 3), ("second", 4, 3), ("empty", 1, 0), ("tail a", 1, 2), ("tail b", 1, 2)]
+    ):
+        for k in range(times):
+            row = _row(retriever_id, 200 + 10 * n + k, "08:00", "ok", 5.0, found, False, "page")
+            rows.append({**row, "query": text, "created_at": "2026-02-20T08:00:00.000000+00:00"})
+    with store.write() as tx:
+        searchlog.insert(tx.conn, rows)
+        assert rollups.compact(tx.conn, stamp(NOW)) == 2  # the two tail queries
+    report = _get(
+        client,
+        f"/v1/analytics/retrievers/{retriever_id}/queries",
+        start_date="2026-02-20T00:00:00",
+        end_date="2026-02-21T00:00:00",
+    )
+    assert [(q["query"], q["searches"]) for q in report["results"]] == [
+        ("popular", 5),
+        ("second", 4),
+        ("empty", 1),
+    ]

@@ -26,6 +26,7 @@ from app.adapters.store.tables import (
 SEARCHES = ("execute", "page", "embed", "similar")  # typeahead's rows are kept apart
 BUCKETS_PER_DOUBLING = 8  # a bucket spans 9% of its latency
 LOWEST_BUCKET = -8 * BUCKETS_PER_DOUBLING  # about 4 µs
+KEPT_QUERIES = 1_000  # a past day's most searched queries kept, and as many that found nothing
 MAX_VALUE_CHARS = 210  # a filter value longer than this (as JSON) is not counted
 
 
@@ -168,6 +169,34 @@ def top_filters(
     pairs = sa.select(filter_days.c.field, filter_days.c.value).where(*where).distinct()
     total = conn.execute(sa.select(sa.func.count()).select_from(pairs.subquery())).scalar_one()
     return rows, int(total)
+
+
+def compact(conn: sa.Connection, today: str) -> int:
+    """Keep, of each past day's queries, the `KEPT_QUERIES` most searched and the
+    `KEPT_QUERIES` most often without a result (a day's long tail of queries searched once
+    or twice is what makes a week's top queries slow to add up); the rows deleted."""
+    days = conn.execute(
+        sa.select(query_days.c.retriever_id, query_days.c.day)
+        .where(query_days.c.day < day_of(today))
+        .group_by(query_days.c.retriever_id, query_days.c.day)
+        .having(sa.func.count() > 2 * KEPT_QUERIES)
+    ).all()
+    deleted = 0
+    for retriever_id, day in days:
+        same = [query_days.c.retriever_id == retriever_id, query_days.c.day == day]
+        kept = [
+            query_days.c.query.not_in(
+                sa.select(query_days.c.query)
+                .where(*same)
+                .order_by(column.desc(), query_days.c.query)
+                .limit(KEPT_QUERIES)
+                .scalar_subquery()
+            )
+            for column in (query_days.c.searches, query_days.c.no_results)
+        ]
+        result = conn.execute(query_days.delete().where(*same, *kept))
+        deleted += int(result.rowcount or 0)
+    return deleted
 
 
 def delete_before(conn: sa.Connection, cutoff: str) -> None:
