@@ -121,6 +121,7 @@
   box.addEventListener("keydown", function (event) {
     var key = event.key, open = !list.hidden;
     if (!/^(Shift|Control|Alt|AltGraph|Meta|CapsLock)$/.test(key)) held[event.code || key] = true;
+    if (event.isComposing) return; // the keys belong to the input method until it is done
     if (key === "ArrowDown" || key === "ArrowUp") {
       var step = key === "ArrowDown" ? 1 : -1, q = words();
       if (!open && answers[q]) show(q, answers[q]);
