@@ -84,6 +84,11 @@ def public_config(public_name: str) -> str:
     return f"/v1/public/retrievers/{_segment(public_name)}/config"
 
 
+def public_typeahead(public_name: str) -> str:
+    """The public API's search-box suggestions for a retriever (the page adds `?q=`)."""
+    return f"/v1/public/retrievers/{_segment(public_name)}/typeahead"
+
+
 def plugins(**params: str | int | None) -> str:
     """The plugin gallery, with its search, category, tag or page (empty ones left out)."""
     kept = [(key, str(value)) for key, value in params.items() if value not in (None, "")]

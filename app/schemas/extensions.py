@@ -21,12 +21,19 @@ def check_extensions(extensions: dict[str, Any] | None, exposed: Sequence[str]) 
     _frame_ancestors(extensions.get("frame_ancestors"))
     _filters(extensions.get("filters"), exposed)
     _search_log(extensions.get("search_log"))
+    _typeahead(extensions.get("typeahead"))
 
 
 def search_log_on(extensions: dict[str, Any] | None) -> bool:
     """`extensions.search_log`: whether this retriever's searches are logged for its insights
     (on unless set to false)."""
     return (extensions or {}).get("search_log") is not False
+
+
+def typeahead_on(extensions: dict[str, Any] | None) -> bool:
+    """`extensions.typeahead`: whether the page's search box suggests as one types (on unless
+    set to false)."""
+    return (extensions or {}).get("typeahead") is not False
 
 
 def _query_cache(seconds: Any) -> None:
@@ -82,4 +89,12 @@ def _search_log(value: Any) -> None:
         raise ValueError(
             "extensions.search_log must be true (searches are logged for the retriever's "
             "insights, the default) or false (they are not)"
+        )
+
+
+def _typeahead(value: Any) -> None:
+    if value is not None and not isinstance(value, bool):
+        raise ValueError(
+            "extensions.typeahead must be true (the search box suggests as one types, the "
+            "default) or false (it does not)"
         )

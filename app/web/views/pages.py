@@ -17,9 +17,10 @@ from app.paths import STATIC_DIR
 from app.rendering.cards import PAGE_SIZE, Links, cards, title_field
 from app.rendering.facets import Choices, select
 from app.rendering.filters import canonical, chips, clear_url, panel, url, value_labeller
-from app.rendering.form import form_state
+from app.rendering.form import FormState, form_state
 from app.rendering.formats import truncate
 from app.rendering.page_kinds import result_layout, template_of
+from app.schemas.extensions import typeahead_on
 from app.schemas.search import FULL_TEXT_INPUT, FacetCount, Results
 from app.services.access import Caller
 from app.services.catalog import PublicRetriever
@@ -120,6 +121,7 @@ async def search_page(request: Request) -> Response:
         "canonical": (display.seo.canonical_url if display.seo else None)
         or urls.absolute(services.settings.public_url, urls.page(retriever.public_name)),
         "parent_origin": _parent_origin(request, retriever),
+        "typeahead_url": _typeahead_url(retriever, state),
     }
     partial = request.headers.get("x-partial") == "results"
     template = "_results.html" if partial else "search.html"
@@ -183,6 +185,19 @@ def _left_out(inputs: dict[str, Any], results: Results | None) -> dict[str, str]
     if not left_out or not isinstance(text, str):
         return None
     return {"query": text, "showing": " ".join(words_kept(text, left_out))}
+
+
+def _typeahead_url(retriever: PublicRetriever, state: FormState) -> str | None:
+    """Where the search box asks for suggestions as one types: the public typeahead, over this
+    server's engine (an upstream has none), unless the publisher turned it off or the page
+    shows no search box."""
+    components = retriever.display.components
+    shown = not components or components.show_search
+    has_box = any(c.name == FULL_TEXT_INPUT and c.widget == "text" for c in state.controls)
+    local = retriever.backend.type == "local"
+    if not (shown and has_box and local and typeahead_on(retriever.display.extensions)):
+        return None
+    return urls.public_typeahead(retriever.public_name)
 
 
 def _parent_origin(request: Request, retriever: PublicRetriever) -> str | None:
