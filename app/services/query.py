@@ -37,12 +37,13 @@ from app.services.answers import AnswerCache
 from app.services.catalog import Catalog, PublicRetriever
 from app.services.exposure import expose
 from app.services.inputs import validate_inputs
-from app.services.limits import RateLimiter, windows_for
+from app.services.limits import RateLimiter, Window, address_key, windows_for
 from app.services.search_requests import search_request
 from app.services.searchlog import Outcome, Searched, SearchLog, Surface, fold
 
 LOCKED_CONFIG_KEYS = ("title", "description", "logo_url", "icon_base64", "theme", "seo")
 EXECUTION_ID_PREFIX = "exe_"
+TYPEAHEAD_PER_MINUTE = 120  # suggestions an address may ask for a minute, per retriever
 
 
 @dataclass(frozen=True)
@@ -133,26 +134,39 @@ class PublicQuery:
             source_public_url=page_url,
         ).model_dump(mode="json")
 
-    async def admit(self, retriever: PublicRetriever, caller: Caller) -> dict[str, str]:
+    async def admit(
+        self, retriever: PublicRetriever, caller: Caller, *, typing: bool = False
+    ) -> dict[str, str]:
         """Count one query in the retriever's windows (429 when over); the RateLimit headers
-        that every answer after this carries."""
-        windows = windows_for(retriever.rate_limit, retriever.record.retriever_id, caller.ip)
+        that every answer after this carries. Suggestions while `typing` count in a window
+        of their own per address, so that a shopper typing never spends the searches the
+        retriever's tier allows."""
+        if typing:
+            scope = f"{retriever.record.retriever_id}:{address_key(caller.ip)}"
+            windows = [Window("typeahead", TYPEAHEAD_PER_MINUTE, 60, scope)]
+        else:
+            windows = windows_for(retriever.rate_limit, retriever.record.retriever_id, caller.ip)
         decision = await self.limiter.hit(windows)
         if decision is not None and not decision.allowed:
             self.metrics.rate_limited.labels(decision.window.name).inc()
             raise decision.refuse(
-                f"Too many searches ({decision.window.limit} per {decision.window.name}); "
-                f"try again in {decision.reset} s."
+                f"Too many {'suggestions' if typing else 'searches'} ({decision.window.limit} "
+                f"per {decision.window.name}); try again in {decision.reset} s."
             )
         return decision.headers() if decision else {}
 
     @asynccontextmanager
     async def counting(
-        self, retriever: PublicRetriever, caller: Caller, *, counted: bool = True
+        self,
+        retriever: PublicRetriever,
+        caller: Caller,
+        *,
+        counted: bool = True,
+        typing: bool = False,
     ) -> AsyncIterator[dict[str, str]]:
         """`admit` (unless not `counted`), giving its RateLimit headers for the answer; an error
         raised inside carries them as well, so a caller always learns how much is left."""
-        headers = await self.admit(retriever, caller) if counted else {}
+        headers = await self.admit(retriever, caller, typing=typing) if counted else {}
         try:
             yield headers
         except AppError as error:

@@ -34,7 +34,7 @@ def client(make_settings: Any, database_url: str) -> Iterator[TestClient]:
         ).raise_for_status()
         config = browse_config(exposed_fields=["title"], field_config={}, components={})
         backend = {**local_backend(), "search_fields": ["title"], "mode": "keyword"}
-        publish_backend(c, "shop", backend, config)
+        c.shop_id = publish_backend(c, "shop", backend, config)  # type: ignore[attr-defined]
         quiet = {**config, "extensions": {"search_log": False}}
         publish_backend(c, "quiet", backend, quiet)
         yield c
@@ -135,3 +135,28 @@ def test_did_you_mean_offers_a_popular_query_or_the_collection_s_own_words(
 
     found = client.get("/r/shop", params={"query": "lamp"})
     assert "did-you-mean" not in found.text
+
+
+def test_suggestions_have_a_window_of_their_own_beside_the_tier(client: TestClient) -> None:
+    """Typing never spends the searches a retriever's tier allows: suggestions count in a
+    window of their own, per address."""
+    retriever_id = client.shop_id  # type: ignore[attr-defined]
+    patched = client.patch(
+        f"/v1/retrievers/{retriever_id}/publish",
+        headers=owner_headers(),
+        json={"rate_limit_config": {"requests_per_minute": 2}},
+    )
+    assert patched.status_code == 200, patched.text
+    for _ in range(5):
+        typed = client.get("/v1/public/retrievers/shop/typeahead", params={"q": "de"})
+        assert typed.status_code == 200, typed.text
+    assert "r=115" in typed.headers["RateLimit"]  # 120 a minute, 5 spent
+    for _ in range(2):
+        _search(client, "desk", "one")
+    refused = client.post("/v1/public/retrievers/shop/execute", json={"inputs": {"query": "x"}})
+    assert refused.status_code == 429
+    for _ in range(115):
+        assert client.get("/v1/public/retrievers/shop/typeahead", params={"q": "de"}).is_success
+    over = client.get("/v1/public/retrievers/shop/typeahead", params={"q": "de"})
+    assert over.status_code == 429
+    assert "Too many suggestions" in over.text

@@ -114,7 +114,7 @@ async def typeahead(request: Request) -> Response:
     services = services_of(request)
     caller = caller_of(request)
     retriever = await services.query.open(request.path_params["public_name"], caller)
-    async with services.query.counting(retriever, caller) as headers:  # like a search
+    async with services.query.counting(retriever, caller, typing=True) as headers:
         prefix = request.query_params.get("q", "").strip()
         if not 1 <= len(prefix) <= MAX_TYPEAHEAD_CHARS:
             raise invalid("q", f"1 to {MAX_TYPEAHEAD_CHARS} characters")
