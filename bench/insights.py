@@ -25,7 +25,7 @@ from typing import Any
 
 from app.adapters.clock import stamp
 from app.adapters.store import Store, rollups, searchlog
-from app.adapters.store.records import RetrieverRecord
+from app.adapters.store.records import PublishedRecord, RetrieverRecord
 from app.adapters.store.tables import interactions
 from app.services.analytics import Analytics
 from app.services.reports import Reports
@@ -206,6 +206,63 @@ def postgres() -> Iterator[str]:
         server.remove()
 
 
+def request_path(url: str) -> None:
+    """What one search pays for its row: `SearchLog.record` on the request path, and the
+    writer's work per row (the batch's insert with its totals), in CPU time."""
+    import asyncio
+    import json
+
+    from app.metrics import Metrics
+    from app.schemas.display import DisplayConfig
+    from app.schemas.search import SearchRequest
+    from app.services.catalog import PublicRetriever
+    from app.services.searchlog import Searched, SearchLog
+
+    store = Store(url)
+    store.migrate()
+    display = DisplayConfig.model_validate_json(
+        json.dumps(
+            {
+                "title": "Bench",
+                "inputs": [
+                    {"field_name": "query", "label": "Q", "field_schema": {"type": "string"}}
+                ],
+                "exposed_fields": ["title", "category"],
+            }
+        )
+    )
+    fields = dict.fromkeys(PublishedRecord.__dataclass_fields__)
+    fields.update(retriever_id=RETRIEVER, namespace=NAMESPACE)
+    retriever = PublicRetriever(PublishedRecord(**fields), None, display, None, {})  # type: ignore[arg-type]
+    log = SearchLog(store, datetime.now, Metrics(), 90, "s" * 40, buffer_size=10**7)
+    request = SearchRequest(inputs={"query": "Desk  Lamp"}, page_size=20)
+    searches = 100_000
+
+    async def run() -> tuple[float, float]:
+        started = time.process_time()
+        for n in range(searches):
+            log.record(
+                Searched(retriever, "page", "ok", 1.5, request, 12, False, f"exe_{n}", None, "v-1")
+            )
+        recorded = time.process_time() - started
+        assert log._task is not None
+        log._task.cancel()
+        started = time.process_time()
+        while log._rows:
+            batch, log._rows = log._rows[:BATCH], log._rows[BATCH:]
+            with store.write() as tx:
+                searchlog.insert(tx.conn, batch)
+        return recorded, time.process_time() - started
+
+    recorded, written = asyncio.run(run())
+    print(
+        f"a search's row: {recorded / searches * 1e6:.1f} µs on the request path (record), "
+        f"{written / searches * 1e6:.1f} µs of CPU in the writer (insert and totals, "
+        f"batches of {BATCH:,})"
+    )
+    store.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="one million searches")
@@ -213,6 +270,8 @@ def main() -> None:
     parser.add_argument("--store", choices=("sqlite", "postgres", "both"), default="both")
     args = parser.parse_args()
     searches = 1_000_000 if args.quick else args.searches
+    with tempfile.TemporaryDirectory() as tmp:
+        request_path(f"sqlite:///{Path(tmp) / 'cost.db'}")
     if args.store in ("sqlite", "both"):
         with tempfile.TemporaryDirectory() as tmp:
             measure("SQLite", f"sqlite:///{Path(tmp) / 'store.db'}", searches)
