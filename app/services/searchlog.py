@@ -116,7 +116,6 @@ class SearchLog:
         self.interval = interval
         self._rows: list[dict[str, Any]] = []
         self._task: asyncio.Task[None] | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._swept = 0.0
 
     def visitor(self, ip: str) -> str:
@@ -178,11 +177,9 @@ class SearchLog:
             queries.insert(tx.conn, rows)
 
     def _start(self) -> None:
-        loop = asyncio.get_running_loop()
-        if self._task is not None and not self._task.done() and self._loop is loop:
-            return
-        self._loop = loop
-        self._task = loop.create_task(self._run())
+        if self._task is not None and not self._task.done():
+            return  # (aclose, at the app's shutdown, ends it and lets the next loop start one)
+        self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def _run(self) -> None:
         while True:
