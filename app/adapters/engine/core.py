@@ -84,7 +84,7 @@ class Engine(CollectionVectors):
         SQLite (a process stopped between the two commits, or before `_put_back`)."""
 
         # (executescript commits by itself: first, alone)
-        self._conn().executescript(stored.SCHEMA + vectorsets.SCHEMA)
+        self._conn().executescript(stored.SCHEMA + vectorsets.SCHEMA + stored.INDEXES)
 
         def work(conn: sqlite3.Connection) -> list[str]:
             present = {row[1] for row in conn.execute("PRAGMA table_info(collections)")}
