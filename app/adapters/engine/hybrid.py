@@ -5,7 +5,8 @@ the filters let through, exactly: `VectorIndex.search` never returns a document 
 set it is given) and, unless it searches by meaning alone, the documents that match its words
 as a search by words would. Its results are both sets together; they are ranked by the
 retriever's fusion (`fusion.fuse`), each list weighed by the `semantic_ratio`, or sorted by a
-field. The total and the facets count both sets.
+field. The facets count both sets; so does the total, from the words' own count and the
+nearest beside their page (`_beside`).
 
 Find similar, in a collection with vectors, is the nearest documents to that one's vector.
 """
@@ -50,11 +51,19 @@ def page(plan: Plan, index: VectorIndex, search: Search) -> list[tuple[int, floa
     fused = fuse(by_words, nearest, ratio, search.fusion)
     if search.sort is not None:
         return plan.ranked_within(together, fused, search.limit, search.offset, search.sort)
-    # The total without counting the union's every match again (all the words' ones): those
-    # near in meaning that are not among them, counted within the hundred.
-    both = plan.count(all_of([matched, _one_of(filters, near_ids)], [])) if near_ids else 0
-    plan.query, plan.total = together, by_words_total + len(near_ids) - both
+    plan.query, plan.total = together, by_words_total + _beside(near_ids, by_words, by_words_total)
     return fused[search.offset : search.offset + search.limit]
+
+
+def _beside(near_ids: list[int], by_words: list[tuple[int, float]], by_words_total: int) -> int:
+    """How many of the nearest in meaning the words did not match, for the total: those not on
+    the words' page. That is exact when the page holds every match of the words; past it, a
+    near document that the words match further down is counted twice, so a total of more than
+    `wanted` may be up to `MEANING_RESULTS` over. Counting the words' query again within the
+    nearest cost as much as the words' search itself (its typo and most-words levels built
+    again): 3.5 ms of a 7 ms hybrid search on the Debian catalog."""
+    on_page = {rowid for rowid, _ in by_words}
+    return sum(1 for rowid in near_ids if rowid not in on_page)
 
 
 def similar(plan: Plan, index: VectorIndex, rowid: int, search: Search) -> list[tuple[int, float]]:
