@@ -52,7 +52,7 @@ class Engine(CollectionVectors):
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self.indexes = Indexes(path.parent / INDEX_DIRECTORY)
-        self.vectors = VectorSets()
+        self.vectors = VectorSets(self.indexes.root)
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._write_lock = threading.Lock()
@@ -114,6 +114,7 @@ class Engine(CollectionVectors):
                 conn.close()
             self._connections.clear()
         self._local = threading.local()
+        self.vectors.close()  # (saved in their index directories, which close leaves)
         self.indexes.close()
 
     # Writing ------------------------------------------------------------------------------
