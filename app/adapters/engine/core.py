@@ -53,7 +53,7 @@ class Engine(CollectionVectors):
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self.indexes = Indexes(path.parent / INDEX_DIRECTORY)
-        self.vectors = VectorSets()
+        self.vectors = VectorSets(self.indexes.root)
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._write_lock = threading.Lock()
@@ -85,7 +85,7 @@ class Engine(CollectionVectors):
         SQLite (a process stopped between the two commits, or before `_put_back`)."""
 
         # (executescript commits by itself: first, alone)
-        self._conn().executescript(stored.SCHEMA + vectorsets.SCHEMA)
+        self._conn().executescript(stored.SCHEMA + vectorsets.SCHEMA + stored.INDEXES)
 
         def work(conn: sqlite3.Connection) -> list[str]:
             present = {row[1] for row in conn.execute("PRAGMA table_info(collections)")}
@@ -115,6 +115,7 @@ class Engine(CollectionVectors):
                 conn.close()
             self._connections.clear()
         self._local = threading.local()
+        self.vectors.close()  # (saved in their index directories, which close leaves)
         self.indexes.close()
 
     # Writing ------------------------------------------------------------------------------

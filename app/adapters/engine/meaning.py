@@ -110,5 +110,7 @@ class CollectionVectors:
         dimensions = (coll.embedding or {}).get("dimensions")
         if not isinstance(dimensions, int) or coll.vector_seq == coll.vector_base == 0:
             return None
-        vectors = self.vectors.index(conn, coll.id, dimensions, coll.vector_seq, coll.vector_base)
+        vectors = self.vectors.index(
+            conn, coll.id, dimensions, coll.vector_seq, coll.vector_base, coll.index_name
+        )
         return vectors if len(vectors) else None

@@ -144,12 +144,14 @@ class Plan:
         limit: int,
         offset: int,
         sort: Sort | None,
+        total: int | None = None,
     ) -> list[tuple[int, float]]:
         """One page of a set of documents found some other way (by meaning): `query` matches
-        exactly them, for the total and the facets; `ranked` is their order, unless `sort`."""
+        exactly them, for the total (unless it is given) and the facets; `ranked` is their
+        order, unless `sort`."""
         self.query, self.total = query, 0
         if sort is None:
-            self.total = self.count(query)
+            self.total = self.count(query) if total is None else total
             return ranked[offset : offset + limit]
         column = self.fields.sort_column(sort.field)
         if column is None:

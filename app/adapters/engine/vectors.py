@@ -8,11 +8,12 @@ the unsigned 64-bit integer the engine gives each document. Two structures hold 
   a recall@10 of 0.96 to 0.98 (docs/design.md, "Vector index", has the measurements);
 - the same vectors as rows of a matrix (`vectorrows.py`), which scores exactly any set of keys.
 
-A search without filters, or whose filters keep many documents, asks the graph for enough
-candidates that `k` of them should pass, keeps those that do, and asks again for more when too
-few did. Filters that keep few documents (up to `EXACT_UP_TO`, or fewer than the graph would
-have to walk past) are scored exactly, every one of them. Either way a key outside `allowed` is
-never returned, and when fewer than `k` allowed keys have vectors, every one of them is.
+A search without filters asks the graph for `k`. One whose filters keep many documents asks
+it for enough candidates that `k` of them should pass, keeps those that do, and asks again for
+more when too few did. Filters that keep few documents (up to `EXACT_UP_TO`, or fewer than the
+graph would have to walk past) are scored exactly, every one of them. Either way a key outside
+`allowed` is never returned, and when fewer than `k` allowed keys have vectors, every one of
+them is.
 
 One writer and many readers at once: searches share a lock that a write takes alone.
 """
@@ -173,6 +174,13 @@ class VectorIndex:
         walked = max(wanted, EXPANSION_SEARCH)
         if share <= self._exact_up_to or share <= walked * self._rows_per_candidate:
             return self._exact(query, k, allowed)
+        if allowed is None:
+            # Nothing to drop: the graph's k nearest, as it scores them (the rows hold the same
+            # half-precision vectors, so scoring them again changed nothing but the time).
+            found = self._graph.search(query, k, threads=1)
+            if len(found.keys) >= min(k, count):
+                return Matches(found.keys, (1 - found.distances).astype(np.float32))
+            return self._exact(query, k, None)  # (a walk that missed some: score them all)
         while True:
             found = self._graph.search(query, wanted, threads=1)
             keys = found.keys if allowed is None else found.keys[_among(found.keys, allowed)]

@@ -7,18 +7,33 @@ collection's `VectorIndex` with the number it has read up to, and catches up on 
 search by reading only what changed since: the vectors set after it (which are current, since
 a row is replaced when its vector is) and the row ids gone after it. So several processes, and
 a process that imports beside the one that serves, agree without sharing memory.
+
+Each index is also saved to a file in its collection's index directory (`indexes/<name>/vectors`,
+`vectorfile.py`), with the number it was read up to: a process that starts loads it and catches
+up from that number, instead of building the graph again from every vector (a million: seconds
+against minutes). A file that is missing, damaged, of other dimensions, or whose number is not
+between the collection's last clearing and its last write is not trusted: the index is built
+from SQLite as before. It is saved in a background thread once a quarter of it changed since
+the last save (so after a first build too), and when the engine closes; a lock file beside it
+keeps two processes from writing it at once (the second skips: the first's file is as good).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import logging
+import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+from app.adapters.engine.vectorfile import VectorFileError
 from app.adapters.engine.vectors import VectorIndex
 
 SCHEMA = """
@@ -47,12 +62,21 @@ COLUMNS = {
 }
 CHUNK = 500
 Floats = npt.NDArray[np.float32]
+VECTOR_FILE = "vectors"  # in the collection's index directory (tantivy minds only its own files)
+LOCK_FILE = "vectors.lock"
+# Saved again once this share of its vectors were set or removed since the last save: a save
+# of a million takes seconds of a background thread (design.md, "Vector index").
+SAVE_SHARE = 0.25
+log = logging.getLogger(__name__)
 
 
 @dataclass
 class _Held:
     index: VectorIndex
     seq: int
+    name: str | None = None  # the collection's index directory, where its file is kept
+    changed: int = 0  # vectors set or removed since it was last saved (or loaded)
+    saving: threading.Thread | None = None
 
 
 def as_blob(vector: npt.ArrayLike) -> bytes:
@@ -138,17 +162,25 @@ def lacking(conn: sqlite3.Connection, collection_id: int, rowids: list[int]) -> 
 
 
 class VectorSets:
-    """Each collection's index in this process, caught up with SQLite before each use."""
+    """Each collection's index in this process, caught up with SQLite before each use, and
+    saved under `directory` (none: never saved)."""
 
-    def __init__(self) -> None:
+    def __init__(self, directory: Path | None = None) -> None:
+        self._directory = directory
         self._held: dict[int, _Held] = {}
         self._lock = threading.Lock()
 
     def index(
-        self, conn: sqlite3.Connection, collection_id: int, dimensions: int, seq: int, base: int
+        self,
+        conn: sqlite3.Connection,
+        collection_id: int,
+        dimensions: int,
+        seq: int,
+        base: int,
+        name: str | None = None,
     ) -> VectorIndex:
         """The collection's vectors as of its write number `seq`, cleared last at `base` (both
-        read from its row with the rest of the collection)."""
+        read from its row with the rest of the collection), kept in its index directory `name`."""
         held = self._held.get(collection_id)
         if held is not None and held.seq == seq and held.index.dimensions == dimensions:
             return held.index
@@ -156,21 +188,89 @@ class VectorSets:
             held = self._held.get(collection_id)
             stale = held is None or held.seq < base or held.seq > seq
             if held is None or stale or held.index.dimensions != dimensions:
-                held = _Held(VectorIndex(dimensions), 0)
+                held = self._opened(name, dimensions, seq, base)
             if held.seq < seq:
-                _catch_up(conn, collection_id, held)
+                held.changed += _catch_up(conn, collection_id, held)
             self._held[collection_id] = held
+            if held.changed > SAVE_SHARE * max(1, len(held.index)) and held.saving is None:
+                held.saving = threading.Thread(target=self._save, args=(held,), daemon=True)
+                held.saving.start()
             return held.index
 
     def forget(self, collection_id: int) -> None:
         with self._lock:
             self._held.pop(collection_id, None)
 
+    def close(self) -> None:
+        """Save each index that changed since its last save (after any save under way)."""
+        with self._lock:
+            held = list(self._held.values())
+            self._held.clear()
+        for one in held:
+            if one.saving is not None:
+                one.saving.join()
+            if one.changed:
+                self._save(one)
 
-def _catch_up(conn: sqlite3.Connection, collection_id: int, held: _Held) -> None:
+    def _path(self, name: str | None) -> Path | None:
+        if self._directory is None or name is None:
+            return None
+        return self._directory / name / VECTOR_FILE
+
+    def _opened(self, name: str | None, dimensions: int, seq: int, base: int) -> _Held:
+        """The index as saved, when its file can be trusted for these numbers; else empty."""
+        path = self._path(name)
+        if path is not None and path.exists():
+            try:
+                saved = VectorIndex.load(path, dimensions)
+            except VectorFileError as error:
+                log.warning("building the vector index again: %s", error)
+            else:
+                if base <= saved.version <= seq:
+                    return _Held(saved, saved.version, name)
+                log.warning("building the vector index again: %s is out of step", path)
+        return _Held(VectorIndex(dimensions), 0, name)
+
+    def _save(self, held: _Held) -> None:
+        path = self._path(held.name)
+        try:
+            if path is None or not path.parent.is_dir():
+                return  # (never saved, or the collection's directory is gone)
+            with _locked(path.parent / LOCK_FILE) as mine:
+                if mine:
+                    # The number first: the index only moves past it, and a file ahead of
+                    # its number is caught up again harmlessly (a write applied twice is one).
+                    seq, changed = held.seq, held.changed
+                    held.index.save(path, seq)
+                    with self._lock:
+                        held.changed -= changed
+        except OSError as error:  # (a full disk: the next start builds it from SQLite)
+            log.warning("the vector index could not be saved: %s", error)
+        finally:
+            held.saving = None
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[bool]:
+    """Whether this process holds the lock file at `path`, for as long as the block runs
+    (False at once when another holds it)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)  # (which lets the lock go)
+
+
+def _catch_up(conn: sqlite3.Connection, collection_id: int, held: _Held) -> int:
     """Apply what was written after `held.seq`: the row ids gone first, then the vectors set
-    (a vector removed and set again after it is current, so set last)."""
+    (a vector removed and set again after it is current, so set last); how many changed."""
     since = held.seq
+    changed = 0
     (now,) = conn.execute(
         "SELECT vector_seq FROM collections WHERE id = ?", (collection_id,)
     ).fetchone()
@@ -183,7 +283,7 @@ def _catch_up(conn: sqlite3.Connection, collection_id: int, held: _Held) -> None
             )
         ]
         if gone:
-            held.index.remove(gone)
+            changed += held.index.remove(gone)
     rows = conn.execute(
         "SELECT id, vector FROM vectors WHERE collection_id = ? AND seq > ?",
         (collection_id, since),
@@ -196,6 +296,8 @@ def _catch_up(conn: sqlite3.Connection, collection_id: int, held: _Held) -> None
         # has no direction, so it is near nothing and never in the index (nor its old vector).
         blank = ~matrix.any(axis=1)
         if blank.any():
-            held.index.remove(keys[blank])
+            changed += held.index.remove(keys[blank])
         held.index.upsert(keys[~blank], matrix[~blank])
+        changed += int((~blank).sum())
     held.seq = int(now)
+    return changed
