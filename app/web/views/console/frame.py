@@ -44,7 +44,7 @@ def page(
         context["csrf"] = console.csrf_token(seat)
         context["namespaces"] = console.namespaces(seat)
     context.update(values)
-    return render(
+    response = render(
         request,
         template,
         status,
@@ -53,6 +53,11 @@ def page(
         ancestors="'none'",
         **context,
     )
+    if b"\x00" in response.body:
+        # A NUL in a stored value is shown as a browser would show it, and never sent raw.
+        response.body = response.body.replace(b"\x00", "\ufffd".encode())
+        response.headers["content-length"] = str(len(response.body))
+    return response
 
 
 def problem(request: Request, seat: Seat | None, error: AppError) -> Response:
