@@ -53,9 +53,10 @@ def page(
         ancestors="'none'",
         **context,
     )
-    if b"\x00" in response.body:
+    body = bytes(response.body)
+    if b"\x00" in body:
         # A NUL in a stored value is shown as a browser would show it, and never sent raw.
-        response.body = response.body.replace(b"\x00", "\ufffd".encode())
+        response.body = body.replace(b"\x00", "\ufffd".encode())
         response.headers["content-length"] = str(len(response.body))
     return response
 
