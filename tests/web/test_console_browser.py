@@ -164,18 +164,25 @@ def test_no_accessibility_violations_on_any_console_page(
         assert violations(phone, axe_source) == [], path
 
 
-@pytest.mark.parametrize(("size", "options"), [("phone", PHONE), ("desktop", DESKTOP)])
-def test_screenshots(
-    server: str, open_page: Callable[..., Any], size: str, options: dict[str, Any]
-) -> None:
+def test_screenshots(server: str, open_page: Callable[..., Any]) -> None:
     SCREENSHOTS.mkdir(exist_ok=True)
-    page = open_page(**options)
+    key = OWNER.split(":", 1)[1]
+    page = open_page(**DESKTOP)
     page.goto(f"{server}/console/sign-in")
-    page.screenshot(path=str(SCREENSHOTS / f"console-sign-in-{size}.png"), full_page=True)
-    page = signed_in(open_page, server, OWNER.split(":", 1)[1], **options)
-    page.screenshot(path=str(SCREENSHOTS / f"console-collections-{size}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "console-sign-in.png"))
+    page = signed_in(open_page, server, key, **DESKTOP)
+    page.screenshot(path=str(SCREENSHOTS / "console-collections.png"), full_page=True)
     page.goto(f"{server}/console/retrievers")
-    page.screenshot(path=str(SCREENSHOTS / f"console-retrievers-{size}.png"), full_page=True)
-    dark = open_page(color_scheme="dark", **options)
-    dark.goto(f"{server}/console/sign-in")
-    dark.screenshot(path=str(SCREENSHOTS / f"console-sign-in-{size}-dark.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "console-retrievers.png"), full_page=True)
+    page.goto(f"{server}/console/retrievers/new?collection=catalog")
+    page.screenshot(path=str(SCREENSHOTS / "console-new-retriever.png"), full_page=True)
+    phone = open_page(**PHONE)
+    phone.goto(f"{server}/console/sign-in")
+    phone.screenshot(path=str(SCREENSHOTS / "console-sign-in-phone.png"), full_page=True)
+    phone = signed_in(open_page, server, key, **PHONE)
+    phone.screenshot(path=str(SCREENSHOTS / "console-collections-phone.png"), full_page=True)
+    phone.goto(f"{server}/console/retrievers")
+    phone.screenshot(path=str(SCREENSHOTS / "console-retrievers-phone.png"), full_page=True)
+    dark = signed_in(open_page, server, key, color_scheme="dark", **DESKTOP)
+    dark.goto(f"{server}/console/retrievers")
+    dark.screenshot(path=str(SCREENSHOTS / "console-retrievers-dark.png"), full_page=True)
