@@ -69,7 +69,7 @@ def test_a_jsonl_upload_reports_its_bad_row_and_imports_the_rest(console: TestCl
     assert "<strong>Row 2</strong>: not JSON" in page
     assert "<strong>Row 4</strong>: not a JSON object" in page
     listing = console.get("/console/collections").text
-    assert re.search(r"products</a></th>\s*<td class=\"num\">3</td>", listing)
+    assert re.search(r"products</a></th>\s*<td class=\"num\"[^>]*>3</td>", listing)
     for field in ("title", "price"):
         assert f">{field}</li>" in listing
 
@@ -179,7 +179,7 @@ def test_a_published_retriever_shows_its_state(console: TestClient) -> None:
     assert "Published" in page
     assert 'href="/r/shop-page"' in page
     assert "elevated" in page
-    assert re.search(r"<td>Yes</td>", page)
+    assert re.search(r"<td[^>]*>Yes</td>", page)
     everything = page + console.get("/console/collections").text
     everything += console.get("/console/collections/products").text
     everything += console.get("/console/retrievers/new").text
