@@ -96,6 +96,12 @@ class Settings(BaseSettings):
         le=30 * 86_400,
         description="How long the password form's cookie keeps a retriever unlocked.",
     )
+    console_session_max_age_seconds: int = Field(
+        default=12 * 3600,
+        ge=300,
+        le=30 * 86_400,
+        description="How long a console session lasts after signing in with an owner key.",
+    )
     max_body_bytes: int = Field(
         default=DEFAULT_MAX_BODY_BYTES,
         ge=1024,

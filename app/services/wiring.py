@@ -27,6 +27,9 @@ from app.services.answers import AnswerCache
 from app.services.browse import Browse
 from app.services.catalog import Catalog
 from app.services.collections import Collections
+from app.services.console import ConsoleSessions
+from app.services.console_collections import ConsoleCollections
+from app.services.console_retrievers import ConsoleRetrievers
 from app.services.cookies import UnlockCookies
 from app.services.directory import Directory
 from app.services.embedding import Embedding
@@ -48,6 +51,15 @@ from app.services.throttle import PasswordThrottle
 from app.services.typeahead import Typeahead
 from app.services.vault import Vault
 from app.settings import Settings
+
+
+@dataclass(frozen=True)
+class Console:
+    """The publisher's console: its sessions, and its views of collections and retrievers."""
+
+    sessions: ConsoleSessions
+    collections: ConsoleCollections
+    retrievers: ConsoleRetrievers
 
 
 @dataclass(frozen=True)
@@ -81,6 +93,7 @@ class Services:
     directory: Directory
     listings: Listings
     readiness: Readiness
+    console: Console
 
     async def aclose(self) -> None:
         await self.query.log.aclose()
@@ -123,7 +136,8 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
     cookies = UnlockCookies(
         settings.effective_secret_key, clock, settings.unlock_cookie_max_age_seconds
     )
-    access = Access(vault, cookies, _password_throttle(store, counters, clock), metrics)
+    throttle = _password_throttle(store, counters, clock)
+    access = Access(vault, cookies, throttle, metrics)
     query = PublicQuery(
         catalog,
         access,
@@ -140,6 +154,10 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
             settings.search_log_buffer,
         ),
     )
+    keys = OwnerKeys(store, settings.api_keys, clock)
+    retrievers = Retrievers(
+        store, clock, renderers, destinations, catalog.forget, engine.text_fields
+    )
     return Services(
         settings=settings,
         clock=clock,
@@ -150,10 +168,8 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         vault=vault,
         backends=backends,
         renderers=renderers,
-        keys=OwnerKeys(store, settings.api_keys, clock),
-        retrievers=Retrievers(
-            store, clock, renderers, destinations, catalog.forget, engine.text_fields
-        ),
+        keys=keys,
+        retrievers=retrievers,
         relevance=RelevanceRulesService(store, clock, catalog.forget),
         publishing=Publishing(
             store,
@@ -182,4 +198,16 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         directory=Directory(store, settings.public_url),
         listings=Listings(store, settings.public_url),
         readiness=Readiness(store, counters),
+        console=Console(
+            sessions=ConsoleSessions(
+                keys,
+                throttle,
+                store,
+                settings.effective_secret_key,
+                clock,
+                settings.console_session_max_age_seconds,
+            ),
+            collections=ConsoleCollections(engine),
+            retrievers=ConsoleRetrievers(store, retrievers),
+        ),
     )

@@ -34,6 +34,7 @@ from app.web.middleware.request_id import RequestIdMiddleware
 from app.web.views import (
     analytics,
     collections,
+    console,
     detail,
     docs,
     health,
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             *plugin_pages.routes,
             *health.routes,
             *docs.routes,
+            *console.routes,
             Mount("/static", Static(directory=STATIC_DIR), name="static"),
         ],
         middleware=[
