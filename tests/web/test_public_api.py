@@ -566,7 +566,8 @@ def test_typeahead_suggests_from_exposed_fields_only(client: TestClient, public:
     assert body["query"] == "HEAD"
     assert body["suggestions"][0] == "headphones"  # the word, from the search fields
     assert {"field": "category", "value": "Home", "count": 40} not in body["values"]
-    assert "r=9" in found.headers["RateLimit"]  # counted like a search
+    # Counted in the suggestions' own window, never in the searches the tier allows.
+    assert found.headers["RateLimit"].startswith('"typeahead";r=119;')
     audio = client.get(f"{url}?q=aud").json()
     assert {"field": "category", "value": "Audio", "count": 2} in audio["values"]
     # secret_cost and internal.supplier are stored but hidden: never suggested.
