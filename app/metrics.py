@@ -49,6 +49,14 @@ class Metrics:
             ["cache", "outcome"],
             registry=r,
         )
+        self.searches_logged = Counter(
+            "searches_logged_total", "Searches written to the search log.", registry=r
+        )
+        self.searches_dropped = Counter(
+            "searches_dropped_total",
+            "Searches left out of the search log: its buffer was full or the store failed.",
+            registry=r,
+        )
 
     def cache_counter(self, name: str) -> CacheCounter:
         return CacheCounter(self, name)

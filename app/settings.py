@@ -96,6 +96,12 @@ class Settings(BaseSettings):
         le=30 * 86_400,
         description="How long the password form's cookie keeps a retriever unlocked.",
     )
+    console_session_max_age_seconds: int = Field(
+        default=12 * 3600,
+        ge=300,
+        le=30 * 86_400,
+        description="How long a console session lasts after signing in with an owner key.",
+    )
     max_body_bytes: int = Field(
         default=DEFAULT_MAX_BODY_BYTES,
         ge=1024,
@@ -158,6 +164,29 @@ class Settings(BaseSettings):
         le=16 * 1024**3,
         description="Memory for answers of retrievers that turn the query cache on, in bytes "
         "of JSON; the oldest answers go first (0: no query cache).",
+    )
+    search_log_retention_days: int = Field(
+        default=90,
+        ge=1,
+        le=3650,
+        description="How long the search log keeps a search for the insights; older ones are "
+        "deleted once an hour.",
+    )
+    search_log_buffer: int = Field(
+        default=10_000,
+        ge=100,
+        le=1_000_000,
+        description="Searches each worker holds in memory between writes to the search log "
+        "(once a second); past it a search is left out of the log and counted in "
+        "searches_dropped_total, never kept waiting.",
+    )
+    suggest_after_sessions: int = Field(
+        default=5,
+        ge=1,
+        le=1_000_000,
+        description="A past query is suggested as people type only once this many distinct "
+        "visitors (addresses, an IPv6 /64 each, a day each) searched it, and its searches "
+        "found something.",
     )
     max_published_per_namespace: int = Field(
         default=100,

@@ -84,6 +84,11 @@ def public_config(public_name: str) -> str:
     return f"/v1/public/retrievers/{_segment(public_name)}/config"
 
 
+def public_typeahead(public_name: str) -> str:
+    """The public API's search-box suggestions for a retriever (the page adds `?q=`)."""
+    return f"/v1/public/retrievers/{_segment(public_name)}/typeahead"
+
+
 def plugins(**params: str | int | None) -> str:
     """The plugin gallery, with its search, category, tag or page (empty ones left out)."""
     kept = [(key, str(value)) for key, value in params.items() if value not in (None, "")]
@@ -102,3 +107,25 @@ def plugin_icon(public_name: str) -> str:
 def plugin_frame(plugin_id: str, version: str) -> str:
     """The document a page frames for a plugin version whose body this server keeps."""
     return f"/plugins/frame/{_segment(plugin_id)}/{_segment(version)}"
+
+
+# The publisher's console (app/web/views/console/): its pages, and where its forms post.
+CONSOLE = "/console"
+
+
+def console(part: str = "", query: str | Sequence[tuple[str, str]] = "") -> str:
+    """A console page: `part` is one of its fixed paths ("sign-in", "collections", ...)."""
+    return with_query(f"{CONSOLE}/{part}" if part else CONSOLE, query)
+
+
+def console_collection(
+    collection: str, action: str = "", query: str | Sequence[tuple[str, str]] = ""
+) -> str:
+    """A collection's console page (its documents), or one of its actions ("delete")."""
+    path = f"{CONSOLE}/collections/{_segment(collection)}"
+    return with_query(f"{path}/{action}" if action else path, query)
+
+
+def is_console_target(target: str) -> bool:
+    """Whether `target` is a console page on this server (where a console form may lead back)."""
+    return (target == CONSOLE or target.startswith(CONSOLE + "/")) and "\\" not in target

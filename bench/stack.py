@@ -39,6 +39,7 @@ from bench.generated import KINDS, vocabulary, write_documents
 
 OWNER_KEY = "bench-owner-key-0123456789"
 NAMESPACE = "bench"
+LOG_ROUNDS = 5
 HIGH = {"requests_per_minute": 10**9, "requests_per_hour": 10**9, "requests_per_day": 10**9}
 DISPLAY = {
     "title": "Bench",
@@ -127,11 +128,10 @@ def seed(settings: Settings, upstream: str, docs: int) -> None:
     }
     publish("upstream", mixpeek, {})
     publish("cached", mixpeek, {"query_cache_seconds": 60})
-    publish(
-        "engine",
-        {"type": "local", "collection": "docs", "search_fields": ["title", "description"]},
-        {},
-    )
+    publish("unlogged", mixpeek, {"search_log": False})
+    local = {"type": "local", "collection": "docs", "search_fields": ["title", "description"]}
+    publish("engine", local, {})
+    publish("engine-unlogged", local, {"search_log": False})
     source = settings.data_dir / "docs.jsonl"
     write_documents(source, docs, random.Random(7), vocabulary(random.Random(7)))
     import_file(ctx.engine, NAMESPACE, "docs", source)
@@ -168,6 +168,20 @@ def run_wrk(name: str, url: str, script: Path, seconds: int, connections: int) -
     failed = re.search(r"Socket errors:.*?timeout (\d+)", output)
     errors = (int(bad.group(1)) if bad else 0) + (int(failed.group(1)) if failed else 0)
     return Row(name, rps, p50, p99, errors)
+
+
+def _counter(base: str, name: str) -> float:
+    """A counter's value off the server's /metrics."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    address = urlsplit(base)
+    connection = http.client.HTTPConnection(address.hostname or "", address.port, timeout=10)
+    connection.request("GET", "/metrics")
+    text = connection.getresponse().read().decode()
+    connection.close()
+    found = re.search(rf"^{name} ([0-9.e+]+)$", text, flags=re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
 
 
 def lua(path: Path, method: str, body: str | None = None, words: list[str] | None = None) -> Path:
@@ -317,6 +331,32 @@ def main() -> None:
             rows = [
                 run_wrk(name, url, script, seconds, args.connections) for name, url, script in plan
             ]
+            # The search log's cost: the same retriever with its log on and off, in turn, so
+            # that the machine's other work weighs on both alike.
+            pairs = {
+                "execute": ("upstream", "unlogged", post),
+                "engine execute": ("engine", "engine-unlogged", engine_post),
+            }
+            shares: dict[str, list[float]] = {}
+            for label, (on, off, script) in pairs.items():
+                for _ in range(LOG_ROUNDS):
+                    logged_on = run_wrk(
+                        "on",
+                        f"{base}/v1/public/retrievers/{on}/execute",
+                        script,
+                        seconds,
+                        args.connections,
+                    )
+                    logged_off = run_wrk(
+                        "off",
+                        f"{base}/v1/public/retrievers/{off}/execute",
+                        script,
+                        seconds,
+                        args.connections,
+                    )
+                    shares.setdefault(label, []).append(logged_on.rps / logged_off.rps)
+            logged = _counter(base, "searches_logged_total")
+            dropped = _counter(base, "searches_dropped_total")
             statm = Path(f"/proc/{server.pid}/statm").read_text().split()
             server_rss = int(statm[1]) * resource.getpagesize() / 1e6
 
@@ -335,6 +375,19 @@ def main() -> None:
                 f"{row.rps / naive.rps:>8.2f}x {row.rps / aio.rps:>10.2f}x "
                 f"{row.p99 / aio.p99:>11.2f}x {row.errors:>7}"
             )
+        print(f"\nsearch log on against off, in turn, {LOG_ROUNDS} rounds of {seconds} s each:")
+        for label, ratios in shares.items():
+            print(
+                f"  {label}: {statistics.median(ratios):.1%} of the throughput with it off "
+                f"(rounds {min(ratios):.1%} to {max(ratios):.1%})"
+            )
+        print(
+            f"search log: {logged:,.0f} searches "
+            f"written ({logged / (seconds * (len(rows) + 4 * LOG_ROUNDS)):,.0f} a second over "
+            "the runs, the busiest "
+            f"{max(row.rps for row in rows if 'passthrough' not in row.name):,.0f}), "
+            f"{dropped:,.0f} dropped"
+        )
         print("\n(page weight: python -m bench.pages, which measures the demo's page whole)")
         print(f"server resident memory after the runs: {server_rss:.0f} MB")
 

@@ -52,6 +52,7 @@ def test_a_page_and_its_siblings() -> None:
     assert urls.embed("shop") == "/r/shop/embed"
     assert urls.unlock("shop") == "/r/shop/unlock"
     assert urls.public_config("shop") == "/v1/public/retrievers/shop/config"
+    assert urls.public_typeahead("shop") == "/v1/public/retrievers/shop/typeahead"
     assert urls.plugin("stars") == "/plugins/stars"
     assert urls.plugin_icon("stars") == "/plugins/stars/icon"
     assert urls.plugin_frame("plg_1", "1.0.0") == "/plugins/frame/plg_1/1.0.0"
@@ -87,6 +88,9 @@ def test_each_sibling_is_a_route() -> None:
     assert _served(urls.embed("shop"))[0] == "/r/{public_name}/embed"
     assert _served(urls.unlock("shop"), "POST")[0] == "/r/{public_name}/unlock"
     assert _served(urls.public_config("shop"))[0] == "/v1/public/retrievers/{public_name}/config"
+    assert _served(urls.public_typeahead("shop"))[0] == (
+        "/v1/public/retrievers/{public_name}/typeahead"
+    )
     assert _served(urls.plugin("stars"))[0] == "/plugins/{public_name}"
     assert _served(urls.plugin_icon("stars"))[0] == "/plugins/{public_name}/icon"
     assert _served(urls.plugin_frame("plg_1", "1.0.0")) == (

@@ -30,6 +30,7 @@ from app.schemas.base import (
     Text,
     matching,
 )
+from app.schemas.extensions import check_extensions
 from app.schemas.plugins import Parameters, Tag, Version
 
 MAX_INPUTS = 20
@@ -39,13 +40,8 @@ MAX_MARKDOWNS = 20
 MAX_LINKS = 20
 MAX_SUGGESTIONS = 20
 MARKDOWN_MAX_CHARS = 50_000
-MAX_FRAME_ANCESTORS = 20
-MAX_FILTERS = 20
 # What the search page's URL holds beside the inputs (filters are f.<field>).
 PAGE_PARAMETERS = ("page", "sort", "similar_to", "origin")
-FRAME_ORIGIN = re.compile(
-    r"https?://(?:\*\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::(?:\d{1,5}|\*))?"
-)
 
 Suggestion = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 ObjectFit = Literal["cover", "contain", "fill", "none", "scale-down"]
@@ -303,58 +299,8 @@ class DisplayConfig(OpenModel):
     retriever_config: dict[str, Any] | None = None
 
     @model_validator(mode="after")
-    def _query_cache(self) -> DisplayConfig:
-        """`extensions.query_cache_seconds`: how long identical public queries may be answered
-        from memory (off unless set)."""
-        seconds = (self.extensions or {}).get("query_cache_seconds")
-        if seconds is not None and (
-            isinstance(seconds, bool) or not isinstance(seconds, int) or not 1 <= seconds <= 300
-        ):
-            raise ValueError("extensions.query_cache_seconds must be a whole number from 1 to 300")
-        return self
-
-    @model_validator(mode="after")
-    def _frame_ancestors(self) -> DisplayConfig:
-        """`extensions.frame_ancestors`: the sites allowed to embed the page in an iframe."""
-        allowed = (self.extensions or {}).get("frame_ancestors")
-        if allowed is None:
-            return self
-        if not isinstance(allowed, list) or len(allowed) > MAX_FRAME_ANCESTORS:
-            raise ValueError(
-                "extensions.frame_ancestors must be a list of at most "
-                f"{MAX_FRAME_ANCESTORS} origins"
-            )
-        for origin in allowed:
-            if not isinstance(origin, str) or not (origin == "*" or FRAME_ORIGIN.fullmatch(origin)):
-                raise ValueError(
-                    f"extensions.frame_ancestors: {str(origin)[:60]!r} is not an origin such as "
-                    "https://example.com, https://*.example.com or http://localhost:*"
-                )
-        return self
-
-    @model_validator(mode="after")
-    def _filters(self) -> DisplayConfig:
-        """`extensions.filters`: the exposed fields the filters panel offers, in order (without
-        it, the panel offers the exposed fields with few distinct values)."""
-        named = (self.extensions or {}).get("filters")
-        if named is None:
-            return self
-        if (
-            not isinstance(named, list)
-            or len(named) > MAX_FILTERS
-            or not all(isinstance(name, str) for name in named)
-            or len(set(named)) != len(named)
-        ):
-            raise ValueError(
-                f"extensions.filters must be a list of at most {MAX_FILTERS} different "
-                "exposed field names"
-            )
-        outside = [name for name in named if name not in self.exposed_fields]
-        if outside:
-            raise ValueError(
-                f"extensions.filters names {', '.join(outside)}, not in exposed_fields; only "
-                "exposed fields can be filtered on"
-            )
+    def _extensions(self) -> DisplayConfig:
+        check_extensions(self.extensions, self.exposed_fields)
         return self
 
     @model_validator(mode="after")

@@ -19,6 +19,8 @@ from app.schemas.filters import Filter
 DEFAULT_PAGE_SIZE = 10
 # The input that carries a query's own vector, as Mixpeek's execute names a pre-computed one.
 QUERY_VECTOR_INPUT = "embedding"
+# The input the engine, the page and Mixpeek search text with.
+FULL_TEXT_INPUT = "query"
 # What marks a document found by meaning alone: none of the query's words are in it.
 BY_MEANING = "matched_by_meaning"
 

@@ -32,6 +32,9 @@ class Caller:
     api_key: str | None = None
     password: str | None = None
     cookie: str | None = None
+    # The id the client gives its visit (X-Session-ID), for the search log's counts of
+    # sessions; never an address or a cookie.
+    session_id: str | None = None
     # Told when the answer concerns a password-protected retriever (it depends on the
     # password or cookie sent, refusals and the password form included), so that the surface
     # keeps it out of shared caches.

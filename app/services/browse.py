@@ -20,10 +20,11 @@ from app.errors import AppError, StoreUnavailable
 from app.rendering.cards import description_field, label_of, thumbnail_field, title_field
 from app.rendering.facets import Choices, RangeFacet, Selection, ValuesFacet, classify, sort_options
 from app.schemas.public import MAX_FACETS
-from app.schemas.search import FacetCount, SearchRequest, Sort
+from app.schemas.search import FULL_TEXT_INPUT, FacetCount, SearchRequest, Sort
 from app.services.access import Caller
 from app.services.catalog import PublicRetriever
-from app.services.query import FULL_TEXT_INPUT, Answer, PublicQuery
+from app.services.query import Answer, PublicQuery
+from app.services.searchlog import Surface
 
 CHOICES_SECONDS = 60.0
 FILTERS_EXTENSION = "filters"
@@ -113,6 +114,7 @@ class Browse:
         choices: Choices,
         page: int,
         page_size: int,
+        surface: Surface = "page",
     ) -> PageResult:
         """One page of results with the panel's counts (a 429 or any refusal raises). A list
         of documents like one is that document's neighbours within the filters: the text
@@ -128,7 +130,7 @@ class Browse:
             page_size=page_size,
             similar_to=chosen.similar_to,
         )
-        answer = await self.query.run(retriever, caller, request)
+        answer = await self.query.run(retriever, caller, request, surface=surface)
         counts = dict(answer.results.facets or {})
         for name in chosen.picks:
             if name not in counts:  # a range: nothing counted

@@ -1,7 +1,8 @@
 """The published retrievers as the public side reads them: parsed once, cached briefly.
 
-A change in this process clears the cache at once (publishing tells it); other processes'
-changes reach it within `CACHE_SECONDS`.
+A change in this process clears the cache at once (publishing, and a change of the
+retriever's relevance rules, tell it); other processes' changes reach it within
+`CACHE_SECONDS`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from app.rendering.plugins import PluginFrame
 from app.rendering.theme import page_css
 from app.schemas.display import DisplayConfig
 from app.schemas.publishing import RateLimitConfig
+from app.services import relevance
 from app.services.plugins import plugin_frames
+from app.services.relevance import LOCAL, Rules
 
 CACHE_SECONDS = 0.9
 MAX_CACHED = 10_000
@@ -38,6 +41,7 @@ class PublicRetriever:
     display: DisplayConfig
     rate_limit: RateLimitConfig
     frames: dict[str, PluginFrame]  # the fields drawn by a plugin, and their frames
+    rules: Rules | None = None  # its relevance rules (a local backend's only)
 
     @property
     def public_name(self) -> str:
@@ -80,6 +84,9 @@ class Catalog:
                 raise NotFound(f"No published retriever is named {public_name!r}.")
             display = DisplayConfig.model_validate_json(jsonutil.dumps(record.display_config))
             frames = plugin_frames(tx.conn, record.namespace, display)
+            rules = None
+            if retriever.backend.get("type") == LOCAL:
+                rules = relevance.load(tx, record.namespace, record.retriever_id)
         return PublicRetriever(
             record=record,
             backend=self.backends.parse(retriever.backend),
@@ -88,4 +95,5 @@ class Catalog:
                 jsonutil.dumps(record.rate_limit_config)
             ),
             frames=frames,
+            rules=rules,
         )

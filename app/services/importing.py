@@ -22,7 +22,7 @@ from app.adapters.engine import SearchEngine
 
 BATCH_SIZE = 10_000
 MAX_REPORTED_ERRORS = 20
-Format = Literal["jsonl", "csv"]
+Format = Literal["jsonl", "csv", "json"]
 Progress = Callable[[int, int, int], None]  # (rows read, bytes read, total bytes)
 
 DEFAULT_SEPARATOR = "|"  # a list field's items in one cell: a comma would be the CSV's own
@@ -88,6 +88,35 @@ def import_file(
     """Import `path` into the collection. `list_fields` (CSV only) names the columns whose
     cells are lists of items between `separator`s (`|` unless told)."""
     fmt = fmt or detect_format(path)
+    with path.open("rb") as raw:
+        return import_stream(
+            engine,
+            namespace,
+            collection,
+            raw,
+            fmt,
+            total_bytes=path.stat().st_size,
+            progress=progress,
+            list_fields=list_fields,
+            separator=separator,
+        )
+
+
+def import_stream(
+    engine: SearchEngine,
+    namespace: str,
+    collection: str,
+    raw: IO[bytes],
+    fmt: Format,
+    *,
+    total_bytes: int = 0,
+    progress: Progress | None = None,
+    list_fields: Collection[str] = (),
+    separator: str | None = None,
+) -> ImportReport:
+    """Import a file already open (an upload, say) in the format given. A `json` file is
+    one array of documents (or `{"documents": [...]}`), read whole: its rows are numbered
+    from 1 by their place in the array."""
     if list_fields and fmt != "csv":
         raise ImportOptionsError("--list-field is for CSV files: JSONL holds lists as they are")
     if separator is not None and not list_fields:
@@ -95,29 +124,30 @@ def import_file(
     separator = DEFAULT_SEPARATOR if separator is None else separator
     if not separator.strip():
         raise ImportOptionsError("--separator must be a character or more that is not a space")
-    total_bytes = path.stat().st_size
     report = ImportReport()
     batch: list[dict[str, Any]] = []
-    with path.open("rb") as raw:
-        counter = _CountingReader(raw)
-        buffered = io.BufferedReader(counter)
-        if fmt == "jsonl":
-            rows = _jsonl_rows(buffered)
-        else:
-            text = io.TextIOWrapper(buffered, encoding="utf-8", newline="")
-            rows = _csv_rows(text, frozenset(list_fields), separator)
-        for line, row in rows:
-            if isinstance(row, str):
-                report.skip(line, row)
-                continue
-            if row.get("document_id") in (None, ""):
-                report.without_id += 1
-            batch.append(row)
-            if len(batch) >= BATCH_SIZE:
-                report.imported += _flush(engine, namespace, collection, batch)
-                if progress:
-                    progress(report.imported + report.skipped, counter.count, total_bytes)
-        report.imported += _flush(engine, namespace, collection, batch)
+    counter = _CountingReader(raw)
+    buffered = io.BufferedReader(counter)
+    rows: Iterator[tuple[int, dict[str, Any] | str]]
+    if fmt == "jsonl":
+        rows = _jsonl_rows(buffered)
+    elif fmt == "json":
+        rows = _json_rows(buffered.read())
+    else:
+        text = io.TextIOWrapper(buffered, encoding="utf-8", newline="")
+        rows = _csv_rows(text, frozenset(list_fields), separator)
+    for line, row in rows:
+        if isinstance(row, str):
+            report.skip(line, row)
+            continue
+        if row.get("document_id") in (None, ""):
+            report.without_id += 1
+        batch.append(row)
+        if len(batch) >= BATCH_SIZE:
+            report.imported += _flush(engine, namespace, collection, batch)
+            if progress:
+                progress(report.imported + report.skipped, counter.count, total_bytes)
+    report.imported += _flush(engine, namespace, collection, batch)
     if progress:
         progress(report.imported + report.skipped, total_bytes, total_bytes)
     return report
@@ -145,6 +175,23 @@ def _jsonl_rows(lines: IO[bytes]) -> Iterator[tuple[int, dict[str, Any] | str]]:
             yield line, reason
             continue
         yield line, _checked(value)
+
+
+def _json_rows(data: bytes) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        yield 1, f"the file is not JSON ({error.msg})"
+        return
+    if isinstance(value, dict) and isinstance(value.get("documents"), list):
+        value = value["documents"]
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list):
+        yield 1, "the file holds neither a list of documents nor one document"
+        return
+    for number, item in enumerate(value, start=1):
+        yield number, _checked(item)
 
 
 def _csv_rows(

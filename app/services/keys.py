@@ -112,6 +112,15 @@ class OwnerKeys:
             raise Forbidden(f"This owner key is not valid for namespace {namespace!r}.")
         return Owner(namespace, role, operator)
 
+    def grant(self, key_hash: str) -> tuple[str, Role] | None:
+        """(namespace, role) of a key by its hash, configured or stored; None when no such
+        key is (still) there. The namespace is `ANY_NAMESPACE` for a key of every one."""
+        return self._key(key_hash)
+
+    def configured_namespaces(self) -> list[str]:
+        """The namespaces that configured keys are bound to."""
+        return sorted({c.namespace for c in self._configured} - {ANY_NAMESPACE})
+
     def _key(self, key_hash: str) -> tuple[str, Role] | None:
         """(namespace, role) of a key, configured or stored."""
         found = None

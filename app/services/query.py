@@ -14,44 +14,36 @@ the `Answer` back into HTTP; they decide nothing else.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 from app import crypto
 from app.adapters.backends import Backends, Page, Query
 from app.adapters.engine.words import words_of
-from app.errors import AppError, NotFound, PasswordRequired, invalid
+from app.errors import AppError, NotFound, PasswordRequired
 from app.metrics import Metrics
-from app.schemas.filters import parse_filters
-from app.schemas.parsing import parse_json
 from app.schemas.public import ExecuteRequest, PublicRetrieverTemplate
 from app.schemas.search import (
-    DEFAULT_PAGE_SIZE,
-    QUERY_VECTOR_INPUT,
+    FULL_TEXT_INPUT,
     Results,
     SearchRequest,
-    Sort,
 )
 from app.schemas.stages import collections_of, public_stages
 from app.services.access import Access, Caller
 from app.services.answers import AnswerCache
 from app.services.catalog import Catalog, PublicRetriever
 from app.services.exposure import expose
-from app.services.inputs import split_vector, validate_inputs
-from app.services.limits import RateLimiter, windows_for
+from app.services.inputs import validate_inputs
+from app.services.limits import RateLimiter, Window, address_key, windows_for
+from app.services.search_requests import search_request
+from app.services.searchlog import Outcome, Searched, SearchLog, Surface, fold
 
-FULL_TEXT_INPUT = "query"
-LOCKED_CONFIG_KEYS = (
-    "title",
-    "description",
-    "logo_url",
-    "icon_base64",
-    "theme",
-    "seo",
-)  # the input the engine, the page and Mixpeek search text with
+LOCKED_CONFIG_KEYS = ("title", "description", "logo_url", "icon_base64", "theme", "seo")
 EXECUTION_ID_PREFIX = "exe_"
+TYPEAHEAD_PER_MINUTE = 120  # suggestions an address may ask for a minute, per retriever
 
 
 @dataclass(frozen=True)
@@ -84,6 +76,7 @@ class PublicQuery:
         backends: Backends,
         answers: AnswerCache,
         metrics: Metrics,
+        log: SearchLog,
     ) -> None:
         self.catalog = catalog
         self.access = access
@@ -91,6 +84,7 @@ class PublicQuery:
         self.backends = backends
         self.answers = answers
         self.metrics = metrics
+        self.log = log
 
     async def open(
         self, public_name: str, caller: Caller, *, password: bool = True
@@ -140,26 +134,39 @@ class PublicQuery:
             source_public_url=page_url,
         ).model_dump(mode="json")
 
-    async def admit(self, retriever: PublicRetriever, caller: Caller) -> dict[str, str]:
+    async def admit(
+        self, retriever: PublicRetriever, caller: Caller, *, typing: bool = False
+    ) -> dict[str, str]:
         """Count one query in the retriever's windows (429 when over); the RateLimit headers
-        that every answer after this carries."""
-        windows = windows_for(retriever.rate_limit, retriever.record.retriever_id, caller.ip)
+        that every answer after this carries. Suggestions while `typing` count in a window
+        of their own per address, so that a shopper typing never spends the searches the
+        retriever's tier allows."""
+        if typing:
+            scope = f"{retriever.record.retriever_id}:{address_key(caller.ip)}"
+            windows = [Window("typeahead", TYPEAHEAD_PER_MINUTE, 60, scope)]
+        else:
+            windows = windows_for(retriever.rate_limit, retriever.record.retriever_id, caller.ip)
         decision = await self.limiter.hit(windows)
         if decision is not None and not decision.allowed:
             self.metrics.rate_limited.labels(decision.window.name).inc()
             raise decision.refuse(
-                f"Too many searches ({decision.window.limit} per {decision.window.name}); "
-                f"try again in {decision.reset} s."
+                f"Too many {'suggestions' if typing else 'searches'} ({decision.window.limit} "
+                f"per {decision.window.name}); try again in {decision.reset} s."
             )
         return decision.headers() if decision else {}
 
     @asynccontextmanager
     async def counting(
-        self, retriever: PublicRetriever, caller: Caller, *, counted: bool = True
+        self,
+        retriever: PublicRetriever,
+        caller: Caller,
+        *,
+        counted: bool = True,
+        typing: bool = False,
     ) -> AsyncIterator[dict[str, str]]:
         """`admit` (unless not `counted`), giving its RateLimit headers for the answer; an error
         raised inside carries them as well, so a caller always learns how much is left."""
-        headers = await self.admit(retriever, caller) if counted else {}
+        headers = await self.admit(retriever, caller, typing=typing) if counted else {}
         try:
             yield headers
         except AppError as error:
@@ -173,29 +180,63 @@ class PublicQuery:
         request: SearchRequest | ExecuteRequest | bytes,
         *,
         counted: bool = True,
+        surface: Surface = "execute",
     ) -> Answer:
-        """Count, check, search, expose. A request the server built itself (the page's) is a
-        `SearchRequest` already; an `ExecuteRequest` or raw JSON is checked after the count,
-        so every error carries the rate-limit headers and a caller always learns how much is
-        left. `counted=False` for a further read that one search of a page needs (its
-        filters' counts), which was counted once already."""
-        async with self.counting(retriever, caller, counted=counted) as headers:
-            if not isinstance(request, SearchRequest):
-                request = search_request(retriever, request)
-            # Documents like one, or near a vector, need no text: a required query input is
-            # not required then.
-            inputs = validate_inputs(
-                retriever.display.inputs,
-                dict(request.inputs),
-                required=not (request.similar_to or request.vector),
+        """Count, check, search, expose, and log the search (`surface` says where it was
+        asked). A request the server built itself (the page's) is a `SearchRequest` already;
+        an `ExecuteRequest` or raw JSON is checked after the count, so every error carries the
+        rate-limit headers and a caller always learns how much is left. `counted=False` for a
+        further read that one search of a page needs (its filters' counts), which was counted
+        and logged once already."""
+        started = time.perf_counter()
+        parsed = request if isinstance(request, SearchRequest) else None
+        outcome: Outcome | None = None
+        results, cached = None, False
+        try:
+            async with self.counting(retriever, caller, counted=counted) as headers:
+                if parsed is None:
+                    parsed = search_request(retriever, cast(ExecuteRequest | bytes, request))
+                # Documents like one, or near a vector, need no text: a required query
+                # input is not required then.
+                inputs = validate_inputs(
+                    retriever.display.inputs,
+                    dict(parsed.inputs),
+                    required=not (parsed.similar_to or parsed.vector),
+                )
+                exposed = tuple(retriever.display.exposed_fields)
+                rules = retriever.rules
+                text = inputs.get(FULL_TEXT_INPUT)
+                query = Query(
+                    namespace=retriever.record.namespace,
+                    backend=retriever.backend,
+                    search=replace(parsed, inputs=inputs),
+                    exposed=exposed,
+                    relevance=rules.for_search(text, exposed) if rules else None,
+                )
+                results, cached = await self._results(retriever, query)
+                outcome = "ok"
+                return Answer(results, headers)
+        except AppError as error:
+            outcome = (
+                "refused" if error.status == 429 else "failed" if error.status >= 500 else None
             )
-            query = Query(
-                namespace=retriever.record.namespace,
-                backend=retriever.backend,
-                search=replace(request, inputs=inputs),
-                exposed=tuple(retriever.display.exposed_fields),
-            )
-            return Answer(await self._results(retriever, query), headers)
+            raise
+        finally:
+            if counted and outcome is not None:
+                self.log.record(
+                    Searched(
+                        retriever,
+                        "similar" if parsed and parsed.similar_to else surface,
+                        outcome,
+                        (time.perf_counter() - started) * 1000,
+                        parsed,
+                        results.total if results else None,
+                        cached,
+                        results.execution_id if results else None,
+                        caller.session_id,
+                        self.log.visitor(caller.ip),
+                    )
+                )
 
     async def document(
         self, retriever: PublicRetriever, caller: Caller, document_id: str, *, counted: bool = True
@@ -224,23 +265,25 @@ class PublicQuery:
             )
         )
 
-    async def _results(self, retriever: PublicRetriever, query: Query) -> Results:
+    async def _results(self, retriever: PublicRetriever, query: Query) -> tuple[Results, bool]:
+        """The results, and whether they came from the answer cache."""
         ttl = (retriever.display.extensions or {}).get("query_cache_seconds")
         if not ttl:
-            return await self._search(retriever, query)
+            return await self._search(retriever, query), False
         search = query.search
         key = (
             retriever.record.retriever_id,
             retriever.record.version,
+            retriever.rules.version if retriever.rules else 0,  # a change of rules: new answers
             replace(search, inputs=_cache_inputs(search.inputs), skip_cache=False),
         )
         cached = None if search.skip_cache else self.answers.get(key)
         if cached is None:
             results = await self._search(retriever, query)
             self.answers.put(key, results, ttl)
-            return results
+            return results, False
         # Each answer is its own execution, even when its documents come from memory.
-        return replace(cached, execution_id=crypto.new_id(EXECUTION_ID_PREFIX))
+        return replace(cached, execution_id=crypto.new_id(EXECUTION_ID_PREFIX)), True
 
     async def _search(self, retriever: PublicRetriever, query: Query) -> Results:
         backend = self.backends[retriever.backend.type].backend
@@ -263,56 +306,6 @@ class PublicQuery:
         )
 
 
-def search_request(retriever: PublicRetriever, body: ExecuteRequest | bytes) -> SearchRequest:
-    """An execute body as one checked search: its filter tree parsed, every field it names
-    exposed (a 422 naming the first that is not), its page within the retriever's limit, the
-    query's own vector taken out of its inputs."""
-    if isinstance(body, bytes):
-        body = parse_json(ExecuteRequest, body)
-    exposed = retriever.display.exposed_fields
-    page_number, page_size = _page(body, retriever.rate_limit.max_results_per_query)
-    inputs, vector = split_vector(retriever.display.inputs, body.inputs)
-    if vector is not None and body.similar_to:
-        raise invalid(
-            f"inputs.{QUERY_VECTOR_INPUT}",
-            "left out with similar_to",
-            f"inputs.{QUERY_VECTOR_INPUT}: documents like one (similar_to) are found by that "
-            "document's vector; send one or the other.",
-        )
-    return SearchRequest(
-        inputs=inputs,
-        vector=vector,
-        filters=parse_filters(body.filters, exposed),
-        facets=tuple(_exposed(body.facets or [], "facets", exposed)),
-        sort=_sort(body, exposed),
-        page_number=page_number,
-        page_size=page_size,
-        similar_to=body.similar_to,
-        semantic_ratio=_semantic_ratio(body, retriever.backend),
-        skip_cache=body.skip_cache,
-    )
-
-
-def _semantic_ratio(body: ExecuteRequest, backend: Any) -> float | None:
-    """A search's own `semantic_ratio`, within the bounds its publisher allows (a 422
-    otherwise, saying why)."""
-    ratio = body.semantic_ratio
-    if ratio is None:
-        return None
-    bounds = getattr(backend, "semantic_ratio_bounds", None)
-    if bounds is None or getattr(backend, "mode", "keyword") == "keyword":
-        raise invalid(
-            "semantic_ratio",
-            "left out for this retriever",
-            "semantic_ratio: this retriever does not let a search choose how much meaning "
-            "weighs (its publisher allows it with backend.semantic_ratio_bounds).",
-        )
-    low, high = bounds
-    if not low <= ratio <= high:
-        raise invalid("semantic_ratio", f"a number from {low} to {high}")
-    return ratio
-
-
 def words_kept(text: str, left_out: list[str]) -> list[str]:
     """The words of a text query, as the engine reads them, less those `words_left_out`."""
     return list(dict.fromkeys(word for word in words_of(text) if word not in left_out))
@@ -327,27 +320,6 @@ def _config(retriever: PublicRetriever, display: dict[str, Any]) -> dict[str, An
     }
 
 
-def _exposed(fields: list[str], where: str, exposed: list[str]) -> list[str]:
-    """The fields, each of them exposed (a 422 naming the first that is not)."""
-    for number, field_name in enumerate(fields):
-        if field_name not in exposed:
-            raise invalid(
-                f"{where}[{number}]",
-                "an exposed field",
-                f"{where}[{number}]: {field_name!r} is not an exposed field; use one of "
-                f"{', '.join(exposed)}.",
-            )
-    return fields
-
-
-def _sort(request: ExecuteRequest, exposed: list[str]) -> Sort | None:
-    if not request.sort:
-        return None
-    [order] = request.sort
-    _exposed([order.field], "sort", exposed)
-    return Sort(order.field, order.direction)
-
-
 def _cache_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
     """The inputs as the answer cache keys them: the full-text query with case and spacing
     folded ("Desk  Lamp" and "desk lamp" search alike), every other input exactly (a filter
@@ -355,15 +327,4 @@ def _cache_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
     text = inputs.get(FULL_TEXT_INPUT)
     if not isinstance(text, str):
         return dict(inputs)
-    return {**inputs, FULL_TEXT_INPUT: " ".join(text.split()).casefold()}
-
-
-def _page(request: ExecuteRequest, max_results: int) -> tuple[int, int]:
-    """(page number, page size); the size never exceeds the retriever's max_results_per_query."""
-    if request.pagination is not None:
-        number, size = request.pagination.page_number, request.pagination.page_size
-        if "page_size" not in request.pagination.model_fields_set:
-            size = request.limit or request.page_size or DEFAULT_PAGE_SIZE
-    else:
-        number, size = 1, request.limit or request.page_size or DEFAULT_PAGE_SIZE
-    return number, min(size, max_results)
+    return {**inputs, FULL_TEXT_INPUT: fold(text)}

@@ -22,10 +22,14 @@ from app.rendering.formats import builtin_renderers
 from app.rendering.registry import Renderers
 from app.schemas.retrievers import LocalBackendConfig, MixpeekBackendConfig
 from app.services.access import Access
+from app.services.analytics import Analytics
 from app.services.answers import AnswerCache
 from app.services.browse import Browse
 from app.services.catalog import Catalog
 from app.services.collections import Collections
+from app.services.console import ConsoleSessions
+from app.services.console_collections import ConsoleCollections
+from app.services.console_retrievers import ConsoleRetrievers
 from app.services.cookies import UnlockCookies
 from app.services.directory import Directory
 from app.services.embedding import Embedding
@@ -39,11 +43,23 @@ from app.services.publish_state import PublishState
 from app.services.publishing import Publishing
 from app.services.query import PublicQuery
 from app.services.readiness import Readiness
+from app.services.relevance import RelevanceRulesService
+from app.services.reports import Reports
 from app.services.retrievers import Retrievers
+from app.services.searchlog import SearchLog
 from app.services.throttle import PasswordThrottle
 from app.services.typeahead import Typeahead
 from app.services.vault import Vault
 from app.settings import Settings
+
+
+@dataclass(frozen=True)
+class Console:
+    """The publisher's console: its sessions, and its views of collections and retrievers."""
+
+    sessions: ConsoleSessions
+    collections: ConsoleCollections
+    retrievers: ConsoleRetrievers
 
 
 @dataclass(frozen=True)
@@ -59,6 +75,7 @@ class Services:
     renderers: Renderers
     keys: OwnerKeys
     retrievers: Retrievers
+    relevance: RelevanceRulesService
     publishing: Publishing
     publish_state: PublishState
     plugins: Plugins
@@ -71,11 +88,15 @@ class Services:
     query: PublicQuery
     browse: Browse
     interactions: Interactions
+    analytics: Analytics
+    reports: Reports
     directory: Directory
     listings: Listings
     readiness: Readiness
+    console: Console
 
     async def aclose(self) -> None:
+        await self.query.log.aclose()
         await self.embedding.aclose()
         await self.upstream.aclose()
         self.engine.close()
@@ -115,7 +136,8 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
     cookies = UnlockCookies(
         settings.effective_secret_key, clock, settings.unlock_cookie_max_age_seconds
     )
-    access = Access(vault, cookies, _password_throttle(store, counters, clock), metrics)
+    throttle = _password_throttle(store, counters, clock)
+    access = Access(vault, cookies, throttle, metrics)
     query = PublicQuery(
         catalog,
         access,
@@ -123,6 +145,18 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         backends,
         AnswerCache(settings.query_cache_max_bytes, metrics.cache_counter("queries")),
         metrics,
+        SearchLog(
+            store,
+            clock,
+            metrics,
+            settings.search_log_retention_days,
+            settings.effective_secret_key,
+            settings.search_log_buffer,
+        ),
+    )
+    keys = OwnerKeys(store, settings.api_keys, clock)
+    retrievers = Retrievers(
+        store, clock, renderers, destinations, catalog.forget, engine.text_fields
     )
     return Services(
         settings=settings,
@@ -134,10 +168,9 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         vault=vault,
         backends=backends,
         renderers=renderers,
-        keys=OwnerKeys(store, settings.api_keys, clock),
-        retrievers=Retrievers(
-            store, clock, renderers, destinations, catalog.forget, engine.text_fields
-        ),
+        keys=keys,
+        retrievers=retrievers,
+        relevance=RelevanceRulesService(store, clock, catalog.forget),
         publishing=Publishing(
             store,
             settings.public_url,
@@ -154,13 +187,27 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         marketplace=Marketplace(store, clock),
         collections=Collections(engine, store),
         embedding=Embedding(engine, embedders, destinations),
-        typeahead=Typeahead(engine),
+        typeahead=Typeahead(engine, store, settings.suggest_after_sessions),
         catalog=catalog,
         access=access,
         query=query,
         browse=Browse(query),
         interactions=Interactions(store, limiter, clock),
+        analytics=Analytics(store, clock),
+        reports=Reports(store, clock),
         directory=Directory(store, settings.public_url),
         listings=Listings(store, settings.public_url),
         readiness=Readiness(store, counters),
+        console=Console(
+            sessions=ConsoleSessions(
+                keys,
+                throttle,
+                store,
+                settings.effective_secret_key,
+                clock,
+                settings.console_session_max_age_seconds,
+            ),
+            collections=ConsoleCollections(engine),
+            retrievers=ConsoleRetrievers(store, retrievers),
+        ),
     )

@@ -32,7 +32,9 @@ from app.web.middleware.metrics import MetricsMiddleware
 from app.web.middleware.private import PrivateAnswerMiddleware
 from app.web.middleware.request_id import RequestIdMiddleware
 from app.web.views import (
+    analytics,
     collections,
+    console,
     detail,
     docs,
     health,
@@ -43,6 +45,7 @@ from app.web.views import (
     plugin_pages,
     plugins,
     public,
+    relevance,
 )
 
 logger = logging.getLogger("retriever_pages")
@@ -70,12 +73,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             *pages.routes,
             *detail.routes,
             *owner.routes,
+            *analytics.routes,
+            *relevance.routes,
             *collections.routes,
             *marketplace.routes,  # before plugins: /v1/plugins/install is not a tag
             *plugins.routes,
             *plugin_pages.routes,
             *health.routes,
             *docs.routes,
+            *console.routes,
             Mount("/static", Static(directory=STATIC_DIR), name="static"),
         ],
         middleware=[

@@ -24,6 +24,7 @@ T = TypeVar("T")
 
 DEFAULT_PAGE_LIMIT = 20
 MAX_PAGE_LIMIT = 100
+MAX_SESSION_ID_CHARS = 100  # as an interaction body's own session_id
 
 
 def services_of(request: Request) -> Services:
@@ -139,5 +140,19 @@ def caller_of(request: Request, *, page: bool = False) -> Caller:
         api_key=None if page else headers.get("x-public-api-key"),
         password=None if page else headers.get("x-retriever-password"),
         cookie=request.cookies.get(UnlockCookies.name(request.path_params["public_name"])),
+        session_id=None if page else session_id(request),
         keep_private=lambda: mark_private(request.scope),
     )
+
+
+def session_id(request: Request) -> str | None:
+    """The visit's id a client sends in X-Session-ID (a 422 when longer than the body's own
+    session_id may be)."""
+    value = request.headers.get("x-session-id")
+    if value is not None and len(value) > MAX_SESSION_ID_CHARS:
+        raise invalid(
+            "X-Session-ID",
+            f"at most {MAX_SESSION_ID_CHARS} characters",
+            f"X-Session-ID is at most {MAX_SESSION_ID_CHARS} characters.",
+        )
+    return value or None

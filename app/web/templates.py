@@ -74,9 +74,12 @@ def origin_allowed(pattern: str, origin: str) -> bool:
 
 
 def _security_headers(
-    nonce: str, retriever: PublicRetriever | None, frames: list[PluginFrame]
+    nonce: str,
+    retriever: PublicRetriever | None,
+    frames: list[PluginFrame],
+    ancestors: str | None = None,
 ) -> dict[str, str]:
-    ancestors = " ".join(["'self'", *frame_ancestors(retriever)])
+    ancestors = ancestors or " ".join(["'self'", *frame_ancestors(retriever)])
     # Plugin frames only: this server's sandboxed frames, and each entry point's own origin.
     frame_src = f"frame-src {' '.join(frame_sources(frames))}; " if frames else ""
     policy = (
@@ -99,9 +102,11 @@ def render(
     retriever: PublicRetriever | None = None,
     headers: dict[str, str] | None = None,
     frames: list[PluginFrame] | None = None,
+    ancestors: str | None = None,
     **values: Any,
 ) -> HTMLResponse:
-    """A page. `frames` are the plugin frames it may hold (a retriever's, unless given)."""
+    """A page. `frames` are the plugin frames it may hold (a retriever's, unless given);
+    `ancestors`, who may frame it (this site and the publisher's origins, unless given)."""
     nonce = secrets.token_urlsafe(16)
     if frames is None:
         frames = list(retriever.frames.values()) if retriever else []
@@ -120,5 +125,5 @@ def render(
     return HTMLResponse(
         html,
         status_code=status,
-        headers={**_security_headers(nonce, retriever, frames), **(headers or {})},
+        headers={**_security_headers(nonce, retriever, frames, ancestors), **(headers or {})},
     )

@@ -68,3 +68,42 @@ def test_workers_share_writes_and_see_each_others(tmp_path: Path) -> None:
                     time.sleep(0.02)
                 delays.append(time.monotonic() - started)
             print(f"a write was visible to both workers after at most {max(delays):.2f} s")
+
+
+def test_workers_log_every_search_once(tmp_path: Path) -> None:
+    """Each worker buffers its own searches and writes them to the one store: the log holds
+    every search, once, whichever worker answered it."""
+    searches = 30
+    with server_process(tmp_path, "--workers", "2") as (url, _):
+        owner = owner_headers()
+        with httpx.Client(base_url=url, timeout=30) as client:
+            client.post(
+                "/v1/collections/products/documents",
+                headers=owner,
+                json={"documents": [{"document_id": "d1", "title": "Desk lamp"}]},
+            ).raise_for_status()
+            retriever_id = publish_local(client, "logged", ["title", "description"])
+
+        def search(n: int) -> int:
+            # A new connection each time, so that either worker may answer.
+            answer = httpx.post(
+                f"{url}/v1/public/retrievers/logged/execute",
+                json={"inputs": {"query": f"lamp {n}"}},
+                timeout=30,
+            )
+            return answer.status_code
+
+        with ThreadPoolExecutor(4) as pool:
+            assert list(pool.map(search, range(searches))) == [200] * searches
+
+        started = time.monotonic()
+        path = f"{url}/v1/analytics/retrievers/{retriever_id}/performance"
+        while True:
+            summary = httpx.get(path, headers=owner, timeout=30).json()["summary"]
+            if summary["query_count"] >= searches:
+                break
+            assert time.monotonic() - started < 10, summary
+            time.sleep(0.2)
+        time.sleep(1.5)  # a second write from either worker would show now
+        summary = httpx.get(path, headers=owner, timeout=30).json()["summary"]
+        assert summary["query_count"] == searches

@@ -56,7 +56,7 @@ RID = client.post(
     headers=owner_headers(),
     json={"retriever_name": "props", "backend": local_backend()},
 ).json()["retriever_id"]
-OURS = {f'<script src="{asset_url("app.js")}" defer></script>'}
+OURS = {f'<script src="{asset_url(name)}" defer></script>' for name in ("app.js", "typeahead.js")}
 
 
 def _config(title: str, label: str, helper: str, chip: str, panel: str, cta: str) -> dict[str, Any]:

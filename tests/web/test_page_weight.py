@@ -1,5 +1,6 @@
-"""The search page's budget: the demo's page of 20 results, with its filters panel and sort menu,
-and every stylesheet and script it links weigh at most 16 KiB gzip, as the server sends them."""
+"""The search page's budget: the demo's page of 20 results, with its filters panel, sort menu and
+the search box's suggestions, and every stylesheet and script it links weigh at most 18 KiB gzip,
+as the server sends them (the performance target is 25 KiB)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from app.services.demo import DEMO_PUBLIC_NAME, seed_demo
 from app.settings import Settings
 from app.web.app import create_app
 
-BUDGET = 16 * 1024
+BUDGET = 18 * 1024
 
 
 def test_the_demo_page_stays_within_its_weight_budget(

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
+from app.adapters.engine.results import Relevance
 from app.errors import BadGateway
 from app.schemas.search import QUERY_VECTOR_INPUT, FacetCount, SearchRequest
 
@@ -26,6 +27,7 @@ class Query:
     backend: Any  # the retriever's backend config, parsed by its kind's model
     search: SearchRequest  # its inputs validated against the display config
     exposed: tuple[str, ...] = ()  # the only fields a backend may highlight
+    relevance: Relevance | None = None  # the retriever's rules for this search (local only)
 
     def asks_engine_only(self) -> str | None:
         """The first option only the embedded engine answers, if this query uses one."""

@@ -129,6 +129,7 @@ class LocalBackend:
                 vector=meaning.vector,
                 semantic_ratio=meaning.ratio,
                 fusion=config.fusion,
+                relevance=query.relevance,
             )
             result = self.engine.search(query.namespace, config.collection, search)
         except LookupError:

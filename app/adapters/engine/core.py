@@ -16,6 +16,7 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,7 +25,7 @@ from numpy.typing import ArrayLike
 
 from app import jsonutil
 from app.adapters import outages, suggestions, texts
-from app.adapters.engine import hybrid, index, reading, stored, vectorsets
+from app.adapters.engine import hybrid, index, reading, relevance, stored, vectorsets
 from app.adapters.engine.fields import Fields
 from app.adapters.engine.index import Indexes
 from app.adapters.engine.meaning import CollectionVectors
@@ -294,7 +295,10 @@ class Engine(CollectionVectors):
     # Reading ------------------------------------------------------------------------------
 
     def search(self, namespace: str, collection: str, search: Search) -> SearchResult:
-        """As `SearchEngine.search`."""
+        """As `SearchEngine.search`, the retriever's relevance rules applied."""
+        return relevance.search(partial(self._search, namespace, collection), search)
+
+    def _search(self, namespace: str, collection: str, search: Search) -> SearchResult:
         conn = self._conn()
         coll = self._known(namespace, collection)
         similar_to = search.similar_to
@@ -310,7 +314,8 @@ class Engine(CollectionVectors):
         searcher = self.indexes.get(coll.index_name).searcher()
         vectors = self._vectors(conn, coll) if search.meaning else None
         by_meaning = vectors is not None and (search.vector is not None or like is not None)
-        plan = reading.Plan(coll.fields, searcher, search, None if by_meaning else like)
+        ids = stored.only(conn, coll.id, search.ids), stored.only(conn, coll.id, search.excluded)
+        plan = reading.Plan(coll.fields, searcher, search, None if by_meaning else like, ids)
         if vectors is not None and like is not None:
             hits = hybrid.similar(plan, vectors, like[0], search)
         elif vectors is not None and search.vector is not None:

@@ -17,6 +17,7 @@ from app.adapters.engine.fields import BOOL, DATE, NUMBER, STRING, Fields
 from app.adapters.engine.filters import equal_to_any, matching
 from app.adapters.engine.highlight import highlights, lacking
 from app.adapters.engine.index import SCHEMA, by_rowid, fold
+from app.adapters.engine.relevance import marked, query_words
 from app.adapters.engine.results import Hit, Search, Unsortable
 from app.adapters.engine.words import (
     MOST_WORDS_THRESHOLD,
@@ -30,7 +31,6 @@ from app.adapters.engine.words import (
     weighted_texts,
     weights,
     with_typos,
-    words_of,
 )
 from app.schemas.search import FacetCount, Sort
 
@@ -46,11 +46,14 @@ class Plan:
         searcher: tantivy.Searcher,
         search: Search,
         like: tuple[int, dict[str, Any]] | None,
+        ids: tuple[Sequence[int] | None, Sequence[int] | None] = (None, None),
     ) -> None:
+        """`ids`: the search's only documents (None: any) and those it excludes, by row id."""
         search_fields, filters, tree = search.fields, search.filters, search.tree
         self.fields = fields
         self.searcher = searcher
-        self.words = tuple(words_of(search.text))
+        self.words, self.synonyms = query_words(search.text, search.relevance)
+        self.marked = marked(self.words, self.synonyms)
         self.total = 0
         self.best: int | None = None  # the best match's rowid, when none has every word
         self.search_fields = search_fields
@@ -67,6 +70,10 @@ class Plan:
                 self.must.append(equal_to_any(name, values, fields))
         if tree is not None:
             self.must.append(matching(tree, fields, searcher))
+        only, excluded = ids
+        if only is not None:
+            self.must.append(any_of([by_rowid(rowid) for rowid in only]))
+        self.must_not.extend(by_rowid(rowid) for rowid in excluded or ())
         self.similar: list[tuple[int, float]] | None = None  # documents like one, best first
         if like is not None:
             self.similar = self._like(*like)
@@ -104,7 +111,7 @@ class Plan:
         holds the one before and ranks it first (`word_query`'s scores), so that, unsorted,
         one search reads it whole; sorted, the wider level's new documents follow apart."""
         words, columns = self.words, self.columns
-        exact = typed_query(words, columns)
+        exact = typed_query(words, columns, self.synonyms)
         self.query = all_of([*self.must, exact], self.must_not)
         page: list[tuple[int, float]] = []
         skip = self._read(self._tiers(self.query, column, by, self._by_score), limit, offset, page)
@@ -114,9 +121,10 @@ class Plan:
             return page
         held = {word: self._frequency(word) for word in words}
         if some:
-            level = any_words_query(words, columns, held, int(self.searcher.num_docs))
+            total = int(self.searcher.num_docs)
+            level = any_words_query(words, columns, held, total, self.synonyms)
         elif any(with_typos(word, held[word]) for word in words):
-            level = all_words_query(words, columns, held)
+            level = all_words_query(words, columns, held, self.synonyms)
         else:
             return page
         self.query = all_of([*self.must, level], self.must_not)
@@ -252,9 +260,9 @@ class Plan:
             for rowid, (key, _) in zip(rowids, hits, strict=True)
         ]
 
-    def hit(self, stored: Stored, score: float, marked: Sequence[str]) -> Hit:
+    def hit(self, stored: Stored, score: float, names: Sequence[str]) -> Hit:
         document_id, body = stored
-        return Hit(document_id, score, body, highlights(body, marked, self.words))
+        return Hit(document_id, score, body, highlights(body, names, self.marked))
 
     def facets(self, names: Sequence[str]) -> dict[str, list[FacetCount]]:
         """Each field's values over every match, most first (at most FACET_VALUES)."""

@@ -46,6 +46,33 @@ class Unsortable(ValueError):
 
 
 @dataclass(frozen=True)
+class Boost:
+    """Results with more in `field` (a number) rank higher, by `weight` (see `relevance`)."""
+
+    field: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class Relevance:
+    """A retriever's relevance rules, as one search applies them (`relevance.py`):
+    `synonyms` maps a phrase of folded words (as `index.fold` makes them) to the phrases that
+    count as it; `stop_words` are left out of a query; this query's `pinned` documents
+    (id, position from 1) and `hidden` ones; and the `boosts` that reorder its results."""
+
+    synonyms: Mapping[tuple[str, ...], tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+    stop_words: frozenset[str] = frozenset()
+    pinned: tuple[tuple[str, int], ...] = ()
+    hidden: tuple[str, ...] = ()
+    boosts: tuple[Boost, ...] = ()
+
+    @property
+    def longest(self) -> int:
+        """The most words of a phrase with synonyms."""
+        return max((len(key) for key in self.synonyms), default=0)
+
+
+@dataclass(frozen=True)
 class Search:
     """One page of one search of a collection: the documents that match `text` over `fields`
     (earlier fields weigh more), whose fields equal `filters` (a list value: any of them) and
@@ -72,3 +99,6 @@ class Search:
     semantic_ratio: float = 0.5
     fusion: Fusion = "rrf"  # by reciprocal rank, or by normalised scores (dbsf)
     meaning: bool = True  # whether the collection's vectors may rank at all (find similar too)
+    relevance: Relevance | None = None  # the retriever's rules
+    ids: Sequence[str] | None = None  # only these documents (by id), when given
+    excluded: Sequence[str] = ()  # never these documents (by id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,6 +97,15 @@ def rowids(conn: sqlite3.Connection, collection_id: int, ids: list[str]) -> dict
             ).fetchall()
         )
     return found
+
+
+def only(
+    conn: sqlite3.Connection, collection_id: int, ids: Sequence[str] | None
+) -> list[int] | None:
+    """These documents' row ids (those the collection holds), or None for no ids at all."""
+    if ids is None:
+        return None
+    return list(rowids(conn, collection_id, list(ids)).values()) if ids else []
 
 
 def document(conn: sqlite3.Connection, collection_id: int, document_id: str) -> Any:

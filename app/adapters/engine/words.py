@@ -26,6 +26,13 @@ from app.adapters.engine.fields import items_of
 from app.adapters.engine.index import SCHEMA, fold
 
 MAX_QUERY_WORDS = 16
+# A synonym's match scores this share of the word's as typed (BM25): otherwise alike, a
+# document with the word itself comes first (Meilisearch calls it a mistake that its synonyms
+# rank as the word, meilisearch#3410).
+SYNONYM_SHARE = 0.5
+# For each word of a query, the other words that count as it (`relevance.query_words`): each
+# a tuple, all of whose words one field holds.
+Alternatives = tuple[tuple[tuple[str, ...], ...], ...]
 PREFIX_WEIGHT = 0.3
 TYPO_WEIGHT = 0.1
 # Documents with every word typed with typos are added after those with every word as typed
@@ -82,11 +89,13 @@ def weights(fields: Sequence[str]) -> dict[str, float]:
     return {field: round(10.0 / (rank + 1), 3) for rank, field in enumerate(fields)}
 
 
-def typed_query(words: Sequence[str], columns: Mapping[str, float]) -> Query:
-    """Documents with every word as typed (the last also as a prefix), by BM25 times each
-    column's weight; a prefix scores PREFIX_WEIGHT of the weight. The first level, and the
-    query most searches are: nothing but term and prefix scorers, which tantivy's block-max
-    WAND skips through."""
+def typed_query(
+    words: Sequence[str], columns: Mapping[str, float], synonyms: Alternatives = ()
+) -> Query:
+    """Documents with every word as typed (the last also as a prefix) or one of its
+    `synonyms`, by BM25 times each column's weight; a prefix scores PREFIX_WEIGHT of the
+    weight. The first level, and the query most searches are: nothing but term and prefix
+    scorers, which tantivy's block-max WAND skips through."""
     last = len(words) - 1
     must = []
     for n, word in enumerate(words):
@@ -97,8 +106,18 @@ def typed_query(words: Sequence[str], columns: Mapping[str, float]) -> Query:
             if n == last:
                 prefix = Query.fuzzy_term_query(SCHEMA, column, word, distance=0, prefix=True)
                 should.append(Query.boost_query(prefix, weight * PREFIX_WEIGHT))
+            for phrase in synonyms[n] if n < len(synonyms) else ():
+                should.append(Query.boost_query(together(phrase, column), weight * SYNONYM_SHARE))
         must.append((Occur.Must, _any(should)))
     return Query.boolean_query(must)
+
+
+def together(phrase: Sequence[str], column: str) -> Query:
+    """A synonym in one column: its word, or every word of it."""
+    terms = [Query.term_query(SCHEMA, column, word, index_option="freq") for word in phrase]
+    if len(terms) == 1:
+        return terms[0]
+    return Query.boolean_query([(Occur.Must, term) for term in terms])
 
 
 def word_query(
@@ -108,15 +127,16 @@ def word_query(
     last: bool,
     with_typos: bool,
     worth: float | None = None,
+    synonyms: Sequence[Sequence[str]] = (),
 ) -> Query:
     """One word in any of the columns, scored so that sums of them rank as the levels say:
     WORD_BONUS for having the word at all (as typed, as a prefix when it is the last word, or,
     `with_typos`, within its typos), EXACT_BONUS more when as typed or as a prefix, plus BM25
     times the column's weight for the word as typed. With a `worth`, the first bonus is
     WORD_BONUS times the worth times the weight of the best column holding the word (relative
-    to the first): a rare word in a title says more than a common one in a description. Each form is
-    looked up once per column: a typo's automaton over a large column's words is most of a
-    query's cost."""
+    to the first): a rare word in a title says more than a common one in a description. Its
+    `synonyms` count as the word as typed. Each form is looked up once per column: a typo's
+    automaton over a large column's words is most of a query's cost."""
     allowed = typos(word) if with_typos else 0
     exact: list[Query] = []
     forms: list[Query] = []
@@ -124,21 +144,27 @@ def word_query(
     top = max(columns.values())
     for column, weight in columns.items():
         term = Query.term_query(SCHEMA, column, word, index_option="freq")
-        scored.append(Query.boost_query(term, weight))
-        exact.append(term)
+        own = [term]
         if last:
-            exact.append(Query.fuzzy_term_query(SCHEMA, column, word, distance=0, prefix=True))
+            own.append(Query.fuzzy_term_query(SCHEMA, column, word, distance=0, prefix=True))
+        others = [together(phrase, column) for phrase in synonyms]
+        scored.append(Query.boost_query(term, weight))
+        scored += [Query.boost_query(other, weight * SYNONYM_SHARE) for other in others]
+        exact += [*own, *others]
         # Any form of the word in this column (a typo's automaton also takes it as typed).
         form = (
             Query.fuzzy_term_query(SCHEMA, column, word, distance=allowed, prefix=last)
             if allowed
-            else exact[-1]
+            else own[-1]
         )
         if worth is None:
-            forms.append(Query.const_score_query(form, WORD_BONUS + TYPO_WEIGHT * weight))
+            forms += [
+                Query.const_score_query(query, WORD_BONUS + TYPO_WEIGHT * weight)
+                for query in [form, *others]
+            ]
             continue
         bonus = WORD_BONUS * worth * (1 + weight / top) / 2
-        forms.append(Query.const_score_query(_any(exact[-2:] if last else exact[-1:]), bonus))
+        forms.append(Query.const_score_query(_any([*own, *others]), bonus))
         if allowed:
             forms.append(Query.const_score_query(form, bonus * TYPO_SHARE))
     return _any(
@@ -158,10 +184,14 @@ def with_typos(word: str, frequency: int) -> bool:
 
 
 def all_words_query(
-    words: Sequence[str], columns: Mapping[str, float], frequencies: Mapping[str, int]
+    words: Sequence[str],
+    columns: Mapping[str, float],
+    frequencies: Mapping[str, int],
+    synonyms: Alternatives = (),
 ) -> Query:
-    """Documents with every word, as typed or with typos (see `word_query`, `with_typos`):
-    those with them as typed first. `frequencies` are the words' document frequencies."""
+    """Documents with every word, as typed or with typos (see `word_query`, `with_typos`),
+    or one of its synonyms: those with them as typed first. `frequencies` are the words'
+    document frequencies."""
     last = len(words) - 1
     return Query.boolean_query(
         [
@@ -172,6 +202,7 @@ def all_words_query(
                     columns,
                     last=n == last,
                     with_typos=with_typos(word, frequencies.get(word, 0)),
+                    synonyms=synonyms[n] if n < len(synonyms) else (),
                 ),
             )
             for n, word in enumerate(words)
@@ -180,7 +211,11 @@ def all_words_query(
 
 
 def any_words_query(
-    words: Sequence[str], columns: Mapping[str, float], frequencies: Mapping[str, int], total: int
+    words: Sequence[str],
+    columns: Mapping[str, float],
+    frequencies: Mapping[str, int],
+    total: int,
+    synonyms: Alternatives = (),
 ) -> Query:
     """Documents with any of the words (typos as `all_words_query`), those with most of the
     query first: each word is worth its rarity (`rarity`) in the best field that holds it, so
@@ -197,6 +232,7 @@ def any_words_query(
             last=n == last,
             with_typos=with_typos(word, held),
             worth=rarity(held, total),
+            synonyms=synonyms[n] if n < len(synonyms) else (),
         )
         clauses.append((Occur.Should, one))
     return Query.boolean_query(clauses)

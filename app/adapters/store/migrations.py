@@ -165,7 +165,104 @@ def _v6(conn: sa.Connection) -> None:
         conn.exec_driver_sql(statement)
 
 
-MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
+def _v7(conn: sa.Connection) -> None:
+    for statement in (
+        """CREATE TABLE search_log (
+            retriever_id VARCHAR(40) NOT NULL,
+            namespace VARCHAR(200) NOT NULL,
+            surface VARCHAR(20) NOT NULL,
+            outcome VARCHAR(20) NOT NULL,
+            query VARCHAR(500),
+            filters TEXT,
+            facets TEXT,
+            sort VARCHAR(210),
+            page_number INTEGER,
+            page_size INTEGER,
+            results INTEGER,
+            latency_ms FLOAT NOT NULL,
+            mode VARCHAR(20),
+            cached BOOLEAN NOT NULL,
+            execution_id VARCHAR(40),
+            session_id VARCHAR(100),
+            created_at VARCHAR(40) NOT NULL)""",
+        "CREATE INDEX ix_search_log_retriever ON search_log (retriever_id, created_at)",
+        "CREATE INDEX ix_search_log_created_at ON search_log (created_at)",
+        "CREATE INDEX ix_search_log_execution ON search_log (execution_id)",
+        "CREATE INDEX ix_interactions_execution ON interactions (execution_id)",
+        """CREATE TABLE query_sessions (
+            retriever_id VARCHAR(40) NOT NULL,
+            query VARCHAR(500) NOT NULL,
+            session_id VARCHAR(100) NOT NULL,
+            found BOOLEAN NOT NULL,
+            created_at VARCHAR(40) NOT NULL,
+            PRIMARY KEY (retriever_id, query, session_id))""",
+        "CREATE INDEX ix_query_sessions_created_at ON query_sessions (created_at)",
+        # Counts a query's sessions within a range from the index alone.
+        "CREATE INDEX ix_query_sessions_query ON query_sessions (retriever_id, query, created_at)",
+        """CREATE TABLE search_hours (
+            retriever_id VARCHAR(40) NOT NULL,
+            hour VARCHAR(13) NOT NULL,
+            namespace VARCHAR(200) NOT NULL,
+            searches INTEGER NOT NULL,
+            no_results INTEGER NOT NULL,
+            cached INTEGER NOT NULL,
+            refused INTEGER NOT NULL,
+            failed INTEGER NOT NULL,
+            latency_sum FLOAT NOT NULL,
+            cached_latency_sum FLOAT NOT NULL,
+            results_sum INTEGER NOT NULL,
+            shown_sum INTEGER NOT NULL,
+            PRIMARY KEY (retriever_id, hour))""",
+        """CREATE TABLE latency_hours (
+            retriever_id VARCHAR(40) NOT NULL,
+            hour VARCHAR(13) NOT NULL,
+            cached BOOLEAN NOT NULL,
+            bucket INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            total FLOAT NOT NULL,
+            PRIMARY KEY (retriever_id, hour, cached, bucket))""",
+        """CREATE TABLE latency_days (
+            retriever_id VARCHAR(40) NOT NULL,
+            day VARCHAR(10) NOT NULL,
+            cached BOOLEAN NOT NULL,
+            bucket INTEGER NOT NULL,
+            count INTEGER NOT NULL,
+            total FLOAT NOT NULL,
+            PRIMARY KEY (retriever_id, day, cached, bucket))""",
+        """CREATE TABLE query_days (
+            retriever_id VARCHAR(40) NOT NULL,
+            day VARCHAR(10) NOT NULL,
+            query VARCHAR(500) NOT NULL,
+            searches INTEGER NOT NULL,
+            no_results INTEGER NOT NULL,
+            latency_sum FLOAT NOT NULL,
+            PRIMARY KEY (retriever_id, day, query))""",
+        """CREATE TABLE filter_days (
+            retriever_id VARCHAR(40) NOT NULL,
+            day VARCHAR(10) NOT NULL,
+            field VARCHAR(200) NOT NULL,
+            value VARCHAR(210) NOT NULL,
+            searches INTEGER NOT NULL,
+            PRIMARY KEY (retriever_id, day, field, value))""",
+    ):
+        conn.exec_driver_sql(statement)
+
+
+def _v8(conn: sa.Connection) -> None:
+    """Each retriever's relevance rules (synonyms, curations, boosts, stop words), one JSON
+    document a retriever, gone with it."""
+    conn.exec_driver_sql(
+        """CREATE TABLE relevance_rules (
+            retriever_id VARCHAR(40) PRIMARY KEY
+                REFERENCES retrievers (retriever_id) ON DELETE CASCADE,
+            namespace VARCHAR(200) NOT NULL,
+            rules TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            updated_at VARCHAR(40) NOT NULL)"""
+    )
+
+
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
 LATEST = len(MIGRATIONS)
 
 

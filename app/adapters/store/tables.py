@@ -102,6 +102,100 @@ interactions = sa.Table(
     sa.Column("created_at", sa.String(40), nullable=False),
 )
 
+# One row per public search (and per typeahead request, kept apart by `surface`): what a
+# publisher's insights read. Only what was searched, never who: no address, key, password
+# or cookie, and only exposed fields in `filters`, `facets` and `sort`.
+search_log = sa.Table(
+    "search_log",
+    metadata,
+    sa.Column("retriever_id", sa.String(40), nullable=False),
+    sa.Column("namespace", sa.String(200), nullable=False),
+    sa.Column("surface", sa.String(20), nullable=False),
+    sa.Column("outcome", sa.String(20), nullable=False),
+    sa.Column("query", sa.String(500)),
+    sa.Column("filters", JSONText),
+    sa.Column("facets", JSONText),
+    sa.Column("sort", sa.String(210)),
+    sa.Column("page_number", sa.Integer),
+    sa.Column("page_size", sa.Integer),
+    sa.Column("results", sa.Integer),
+    sa.Column("latency_ms", sa.Float, nullable=False),
+    sa.Column("mode", sa.String(20)),
+    sa.Column("cached", sa.Boolean, nullable=False),
+    sa.Column("execution_id", sa.String(40)),
+    sa.Column("session_id", sa.String(100)),
+    sa.Column("created_at", sa.String(40), nullable=False),
+)
+
+# Who searched a query, as the distinct sessions (or daily visitor pseudonyms) that did, and
+# whether its last search by that session found anything: what learned suggestions rest on.
+query_sessions = sa.Table(
+    "query_sessions",
+    metadata,
+    sa.Column("retriever_id", sa.String(40), primary_key=True),
+    sa.Column("query", sa.String(500), primary_key=True),
+    sa.Column("session_id", sa.String(100), primary_key=True),
+    sa.Column("found", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+)
+
+# The search log's running totals (store/rollups.py).
+search_hours = sa.Table(
+    "search_hours",
+    metadata,
+    sa.Column("retriever_id", sa.String(40), primary_key=True),
+    sa.Column("hour", sa.String(13), primary_key=True),
+    sa.Column("namespace", sa.String(200), nullable=False),
+    sa.Column("searches", sa.Integer, nullable=False),
+    sa.Column("no_results", sa.Integer, nullable=False),
+    sa.Column("cached", sa.Integer, nullable=False),
+    sa.Column("refused", sa.Integer, nullable=False),
+    sa.Column("failed", sa.Integer, nullable=False),
+    sa.Column("latency_sum", sa.Float, nullable=False),
+    sa.Column("cached_latency_sum", sa.Float, nullable=False),
+    sa.Column("results_sum", sa.Integer, nullable=False),
+    sa.Column("shown_sum", sa.Integer, nullable=False),
+)
+
+
+def _latencies(name: str, period: str, width: int) -> sa.Table:
+    """Searches by latency bucket, and their total time, per retriever and `period`."""
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("retriever_id", sa.String(40), primary_key=True),
+        sa.Column(period, sa.String(width), primary_key=True),
+        sa.Column("cached", sa.Boolean, primary_key=True),
+        sa.Column("bucket", sa.Integer, primary_key=True),
+        sa.Column("count", sa.Integer, nullable=False),
+        sa.Column("total", sa.Float, nullable=False),
+    )
+
+
+latency_hours = _latencies("latency_hours", "hour", 13)
+latency_days = _latencies("latency_days", "day", 10)
+
+query_days = sa.Table(
+    "query_days",
+    metadata,
+    sa.Column("retriever_id", sa.String(40), primary_key=True),
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("query", sa.String(500), primary_key=True),
+    sa.Column("searches", sa.Integer, nullable=False),
+    sa.Column("no_results", sa.Integer, nullable=False),
+    sa.Column("latency_sum", sa.Float, nullable=False),
+)
+
+filter_days = sa.Table(
+    "filter_days",
+    metadata,
+    sa.Column("retriever_id", sa.String(40), primary_key=True),
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("field", sa.String(200), primary_key=True),
+    sa.Column("value", sa.String(210), primary_key=True),  # as JSON
+    sa.Column("searches", sa.Integer, nullable=False),
+)
+
 plugins = sa.Table(
     "plugins",
     metadata,
@@ -171,4 +265,15 @@ counts = sa.Table(
     sa.Column("counter_key", sa.String(300), primary_key=True),
     sa.Column("value", sa.Integer, nullable=False),
     sa.Column("expires_at", sa.Float, nullable=False),
+)
+
+# Each retriever's relevance rules, one JSON document a retriever (`store/relevance.py`).
+relevance_rules = sa.Table(
+    "relevance_rules",
+    metadata,
+    sa.Column("retriever_id", sa.String(40), primary_key=True),
+    sa.Column("namespace", sa.String(200), nullable=False),
+    sa.Column("rules", JSONText, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_at", sa.String(40), nullable=False),
 )

@@ -17,15 +17,17 @@ from app.paths import STATIC_DIR
 from app.rendering.cards import PAGE_SIZE, Links, cards, title_field
 from app.rendering.facets import Choices, select
 from app.rendering.filters import canonical, chips, clear_url, panel, url, value_labeller
-from app.rendering.form import form_state
+from app.rendering.form import FormState, form_state
 from app.rendering.formats import truncate
 from app.rendering.page_kinds import result_layout, template_of
-from app.schemas.search import FacetCount, Results
+from app.schemas.extensions import typeahead_on
+from app.schemas.search import FULL_TEXT_INPUT, FacetCount, Results
 from app.services.access import Caller
 from app.services.catalog import PublicRetriever
-from app.services.query import FULL_TEXT_INPUT, words_kept
+from app.services.query import words_kept
+from app.services.searchlog import Surface
 from app.services.wiring import Services
-from app.web.requests import caller_of, services_of
+from app.web.requests import call, caller_of, services_of
 from app.web.templates import frame_ancestors, origin_allowed, render
 from app.web.views.public import set_unlock_cookie
 
@@ -67,8 +69,9 @@ async def search_page(request: Request) -> Response:
     counts: dict[str, list[FacetCount]] = {}
     if (state.can_search or chosen.similar_to) and not any(c.error for c in state.controls):
         try:
+            surface: Surface = "embed" if base.endswith("/embed") else "page"
             found = await services.browse.search(
-                retriever, caller, state.inputs, chosen, choices, state.page, PAGE_SIZE
+                retriever, caller, state.inputs, chosen, choices, state.page, PAGE_SIZE, surface
             )
             results, headers, counts = found.answer.results, found.answer.headers, found.counts
         except AppError as error:
@@ -103,6 +106,9 @@ async def search_page(request: Request) -> Response:
         "unsimilar_url": url(base, items, frozenset({("similar_to", None)})),
         "similar_title": await _similar_title(services, retriever, caller, chosen.similar_to),
         "left_out": _left_out(state.inputs, results),
+        "did_you_mean": await _did_you_mean(
+            services, retriever, state.inputs, results, items, base
+        ),
         "sorts": choices.sorts,
         "layout": result_layout(display),
         "kind": template_of(display),
@@ -115,6 +121,7 @@ async def search_page(request: Request) -> Response:
         "canonical": (display.seo.canonical_url if display.seo else None)
         or urls.absolute(services.settings.public_url, urls.page(retriever.public_name)),
         "parent_origin": _parent_origin(request, retriever),
+        "typeahead_url": _typeahead_url(retriever, state),
     }
     partial = request.headers.get("x-partial") == "results"
     template = "_results.html" if partial else "search.html"
@@ -148,6 +155,28 @@ async def _similar_title(
     return truncate(str(title), 80) if title not in (None, "") else None
 
 
+async def _did_you_mean(
+    services: Services,
+    retriever: PublicRetriever,
+    inputs: dict[str, Any],
+    results: Results | None,
+    items: list[tuple[str, str]],
+    base: str,
+) -> dict[str, str] | None:
+    """When the query found nothing: a query near it that finds something, and the page's
+    URL with it instead (filters kept)."""
+    text = inputs.get(FULL_TEXT_INPUT)
+    if results is None or results.total or not isinstance(text, str) or not text.strip():
+        return None
+    better = await call(services.typeahead.did_you_mean, retriever, text)
+    if better is None:
+        return None
+    return {
+        "query": better,
+        "url": _page_url(items, base, **{FULL_TEXT_INPUT: better, "page": None}),
+    }
+
+
 def _left_out(inputs: dict[str, Any], results: Results | None) -> dict[str, str] | None:
     """What the results header says when no document had every word: the query as typed,
     and the words the best results have."""
@@ -156,6 +185,19 @@ def _left_out(inputs: dict[str, Any], results: Results | None) -> dict[str, str]
     if not left_out or not isinstance(text, str):
         return None
     return {"query": text, "showing": " ".join(words_kept(text, left_out))}
+
+
+def _typeahead_url(retriever: PublicRetriever, state: FormState) -> str | None:
+    """Where the search box asks for suggestions as one types: the public typeahead, over this
+    server's engine (an upstream has none), unless the publisher turned it off or the page
+    shows no search box."""
+    components = retriever.display.components
+    shown = not components or components.show_search
+    has_box = any(c.name == FULL_TEXT_INPUT and c.widget == "text" for c in state.controls)
+    local = retriever.backend.type == "local"
+    if not (shown and has_box and local and typeahead_on(retriever.display.extensions)):
+        return None
+    return urls.public_typeahead(retriever.public_name)
 
 
 def _parent_origin(request: Request, retriever: PublicRetriever) -> str | None:

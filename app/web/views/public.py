@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -20,7 +22,9 @@ from app.schemas.public import (
     VerifyPasswordRequest,
     VerifyPasswordResponse,
 )
+from app.schemas.search import FULL_TEXT_INPUT, SearchRequest
 from app.services.cookies import UnlockCookies
+from app.services.searchlog import Searched
 from app.web.requests import (
     bool_param,
     call,
@@ -36,7 +40,6 @@ from app.web.routing import PUBLIC_QUERY_ERRORS, Operation, api, route
 MAX_DIRECTORY_PAGE_SIZE = 100
 MAX_SEARCH_CHARS = 100
 MAX_TYPEAHEAD_CHARS = 100
-MAX_SESSION_ID_CHARS = 100  # as the body's own session_id
 _PUBLIC = "Public"
 
 
@@ -111,12 +114,25 @@ async def typeahead(request: Request) -> Response:
     services = services_of(request)
     caller = caller_of(request)
     retriever = await services.query.open(request.path_params["public_name"], caller)
-    async with services.query.counting(retriever, caller) as headers:  # like a search
+    async with services.query.counting(retriever, caller, typing=True) as headers:
         prefix = request.query_params.get("q", "").strip()
         if not 1 <= len(prefix) <= MAX_TYPEAHEAD_CHARS:
             raise invalid("q", f"1 to {MAX_TYPEAHEAD_CHARS} characters")
         limit = int_param(request, "limit", 8, 1, 20)
+        started = time.perf_counter()
         suggestions = await call(services.typeahead.suggest, retriever, prefix, limit)
+        services.query.log.record(
+            Searched(
+                retriever,
+                "typeahead",
+                "ok",
+                (time.perf_counter() - started) * 1000,
+                SearchRequest(inputs={FULL_TEXT_INPUT: prefix}, page_size=limit),
+                len(suggestions.suggestions),
+                session_id=caller.session_id,
+                visitor=services.query.log.visitor(caller.ip),
+            )
+        )
     return respond(suggestions, headers=headers)
 
 
@@ -214,17 +230,10 @@ async def _interactions(
     retriever = await services.query.open(
         request.path_params["public_name"], caller, password=False
     )
-    session_id = request.headers.get("x-session-id")
-    if session_id is not None and len(session_id) > MAX_SESSION_ID_CHARS:
-        raise invalid(
-            "X-Session-ID",
-            f"at most {MAX_SESSION_ID_CHARS} characters",
-            f"X-Session-ID is at most {MAX_SESSION_ID_CHARS} characters.",
-        )
     body = await parse_body(request, model, public=True)
     items = body.interactions if isinstance(body, InteractionBatchRequest) else [body]
     await services.interactions.admit(retriever, caller, len(items))
-    ids = await services.interactions.record(retriever, items, session_id)
+    ids = await services.interactions.record(retriever, items, caller.session_id)
     if isinstance(body, InteractionBatchRequest):
         return InteractionBatchResponse(count=len(ids), interaction_ids=ids)
     return InteractionResponse(interaction_id=ids[0])

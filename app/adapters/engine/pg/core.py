@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +21,7 @@ from numpy.typing import ArrayLike
 
 from app import jsonutil
 from app.adapters import like, outages, texts
+from app.adapters.engine import relevance
 from app.adapters.engine.fields import Fields
 from app.adapters.engine.highlight import highlights
 from app.adapters.engine.index import fold
@@ -217,7 +219,10 @@ class PgEngine(CollectionVectors):
     # Reading ------------------------------------------------------------------------------
 
     def search(self, namespace: str, collection: str, search: Search) -> SearchResult:
-        """As `SearchEngine.search`."""
+        """As `SearchEngine.search`, the retriever's relevance rules applied."""
+        return relevance.search(partial(self._search, namespace, collection), search)
+
+    def _search(self, namespace: str, collection: str, search: Search) -> SearchResult:
         similar_to = search.similar_to
         with self.db.begin() as conn:  # (a transaction: the typo search sets pg_trgm's limits)
             coll = stored.collection(conn, namespace, collection)
@@ -252,7 +257,7 @@ class PgEngine(CollectionVectors):
             counted = plan.facets(search.facets) if search.facets else {}
         return SearchResult(
             hits=[
-                Hit(document_id, score, body, highlights(body, search.highlight, plan.words))
+                Hit(document_id, score, body, highlights(body, search.highlight, plan.marked))
                 for _, document_id, body, score in rows
             ],
             total=plan.total,

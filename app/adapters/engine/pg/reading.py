@@ -22,11 +22,13 @@ from app.adapters.engine.fields import Fields
 from app.adapters.engine.highlight import lacking
 from app.adapters.engine.pg.filters import TRUE, Sql, equal_to_any, matching
 from app.adapters.engine.pg.rows import quote
+from app.adapters.engine.relevance import marked, query_words
 from app.adapters.engine.results import Search, Unsortable
 from app.adapters.engine.words import (
     EXACT_BONUS,
     MOST_WORDS_THRESHOLD,
     SIMILAR_RESULTS,
+    SYNONYM_SHARE,
     TYPO_SHARE,
     TYPO_THRESHOLD,
     TYPO_WEIGHT,
@@ -38,7 +40,6 @@ from app.adapters.engine.words import (
     weighted_texts,
     weights,
     with_typos,
-    words_of,
 )
 from app.schemas.search import FacetCount, Sort
 
@@ -67,7 +68,8 @@ class Plan:
         self.collection_id = collection_id
         self.fields = fields
         self.search_fields = search_fields
-        self.words = tuple(words_of(search.text))
+        self.words, self.synonyms = query_words(search.text, search.relevance)
+        self.marked = marked(self.words, self.synonyms)
         self.columns = {
             fields.slots[name]: weight
             for name, weight in weights(search_fields).items()
@@ -82,6 +84,10 @@ class Plan:
                 parts.append(equal_to_any(name, values, fields))
         if tree is not None:
             parts.append(matching(tree, fields))
+        if search.ids is not None:
+            parts.append(("d.document_id = ANY(%s)", [_storable(search.ids)]))
+        if search.excluded:
+            parts.append(("d.document_id <> ALL(%s)", [_storable(search.excluded)]))
         # The filters alone, without the collection (TRUE when none): what a search by
         # meaning keeps to (`nearest.nearest`).
         self.filters: Sql = _joined(parts[1:]) if len(parts) > 1 else TRUE
@@ -190,11 +196,14 @@ class Plan:
             forms: list[str] = []
             bonuses: list[tuple[float, str]] = []  # (bonus, the forms that earn it)
             top = max(self.columns.values())
+            synonyms = self.synonyms[position] if position < len(self.synonyms) else ()
             for slot, weight in self.columns.items():
                 lexeme = quote(f"{slot}.{word}")
-                cases.append(_RANKED)
-                params += [lexeme, weight, lexeme]
-                own = [lexeme, lexeme + ":*"] if last else [lexeme]
+                others = [_together(slot, phrase) for phrase in synonyms]
+                for ranked, share in [(lexeme, 1), *((other, SYNONYM_SHARE) for other in others)]:
+                    cases.append(_RANKED)
+                    params += [ranked, weight * share, ranked]
+                own = [lexeme, lexeme + ":*", *others] if last else [lexeme, *others]
                 near_words = [quote(f"{slot}.{w}") for w in typo.get((position, slot), [])]
                 exact += own
                 forms += [*own, *near_words]
@@ -329,3 +338,14 @@ def _value(kind: str, value: str) -> str | int | float | bool:
 
 def _joined(parts: list[Sql]) -> Sql:
     return " AND ".join(sql for sql, _ in parts), [p for _, params in parts for p in params]
+
+
+def _together(slot: int, phrase: Sequence[str]) -> str:
+    """A synonym in one field, as a tsquery: its word, or every word of it."""
+    lexemes = [quote(f"{slot}.{word}") for word in phrase]
+    return lexemes[0] if len(lexemes) == 1 else "(" + " & ".join(lexemes) + ")"
+
+
+def _storable(ids: Sequence[str]) -> list[str]:
+    """Document ids PostgreSQL can hold (none holds a NUL: `upsert` refuses them)."""
+    return [document_id for document_id in ids if "\x00" not in document_id]

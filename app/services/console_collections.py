@@ -1,0 +1,127 @@
+"""The console's view of a namespace's collections: each with its documents and fields, a
+page of its documents (searched or not), and a file uploaded into one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import IO, Any
+
+import orjson
+
+from app.adapters.engine import SearchEngine
+from app.adapters.engine.results import Search
+from app.errors import NotFound, invalid
+from app.schemas.base import COLLECTION_NAME, COLLECTION_NAME_RULE
+from app.services.importing import Format, ImportOptionsError, ImportReport, import_stream
+
+MAX_COLLECTIONS = 500
+FIELD_SAMPLE = 50  # documents read to name a collection's fields
+DOCUMENTS_PAGE = 20
+MAX_SEARCH_CHARS = 200
+SUFFIXES: dict[str, Format] = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".json": "json",
+}
+
+
+@dataclass(frozen=True)
+class CollectionSummary:
+    name: str
+    documents: int
+    fields: list[str]  # every field seen in its first documents, text fields first
+    text_fields: list[str]
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    document_id: str
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DocumentPage:
+    rows: list[DocumentRow]
+    total: int
+    page: int
+    size: int
+
+    @property
+    def has_next(self) -> bool:
+        return self.page * self.size < self.total
+
+
+class ConsoleCollections:
+    def __init__(self, engine: SearchEngine) -> None:
+        self.engine = engine
+
+    def names(self, namespace: str) -> list[str]:
+        return [name for _, name in self.engine.collection_names(namespace, "", MAX_COLLECTIONS)]
+
+    def overview(self, namespace: str) -> list[CollectionSummary]:
+        return [self.summary(namespace, name) for name in self.names(namespace)]
+
+    def summary(self, namespace: str, collection: str) -> CollectionSummary:
+        text = self.engine.text_fields(namespace, collection)
+        sample = self.engine.search(namespace, collection, Search(limit=FIELD_SAMPLE))
+        seen = dict.fromkeys(text)
+        for hit in sample.hits:
+            seen.update(dict.fromkeys(key for key in hit.body if key != "document_id"))
+        return CollectionSummary(
+            collection, self.engine.count(namespace, collection), list(seen), text
+        )
+
+    def existing(self, namespace: str, collection: str) -> CollectionSummary:
+        """The collection's summary; 404 when the namespace has none of that name."""
+        if collection not in self.names(namespace):
+            raise NotFound(f"No collection {collection!r} in this namespace.")
+        return self.summary(namespace, collection)
+
+    def documents(
+        self, namespace: str, collection: str, text: str, page: int, size: int = DOCUMENTS_PAGE
+    ) -> DocumentPage:
+        """A page of the collection's documents: those matching `text` over its text
+        fields, best first, or all of them when `text` is empty."""
+        text = text.strip()[:MAX_SEARCH_CHARS]
+        fields = self.engine.text_fields(namespace, collection) if text else []
+        search = Search(fields=fields, text=text, limit=size, offset=(page - 1) * size)
+        found = self.engine.search(namespace, collection, search)
+        rows = [DocumentRow(hit.document_id, hit.body) for hit in found.hits]
+        return DocumentPage(rows, found.total, page, size)
+
+    def upload(
+        self, namespace: str, collection: str, filename: str, data: IO[bytes], size: int
+    ) -> ImportReport:
+        """Import an uploaded JSONL, CSV or JSON file, its format told by its name (a `.json`
+        file holding one document a line is read as JSONL). Rows that cannot be read are
+        reported by number; the rest go in."""
+        check_collection_name(collection)
+        fmt = SUFFIXES.get(PurePath(filename).suffix.lower())
+        if fmt is None:
+            raise invalid("file", "not JSONL, CSV or JSON", "Upload a .jsonl, .csv or .json file.")
+        if fmt == "json" and _one_per_line(data):
+            fmt = "jsonl"
+        try:
+            return import_stream(self.engine, namespace, collection, data, fmt, total_bytes=size)
+        except ImportOptionsError as error:
+            raise invalid("file", str(error)) from None
+
+
+def _one_per_line(data: IO[bytes]) -> bool:
+    """Whether a `.json` file is JSONL in fact: not one JSON value, but one on each line."""
+    content = data.read()
+    data.seek(0)
+    if not content.strip().startswith(b"{"):
+        return False
+    try:
+        orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return True
+    return False
+
+
+def check_collection_name(collection: str) -> None:
+    if not COLLECTION_NAME.fullmatch(collection):
+        raise invalid("collection", "invalid name", f"A collection name is {COLLECTION_NAME_RULE}.")

@@ -1,0 +1,26 @@
+"""The publisher's console at /console: server-rendered pages over the same services as the
+owner API, behind a session opened with an owner key (see docs/console.md)."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from app.web.views.console import collections, retrievers, session
+
+routes = [
+    Route("/console", session.home, methods=["GET"]),
+    Route("/console/sign-in", session.sign_in_form, methods=["GET"]),
+    Route("/console/sign-in", session.sign_in, methods=["POST"]),
+    Route("/console/sign-out", session.sign_out, methods=["POST"]),
+    Route("/console/namespace", session.switch_namespace, methods=["POST"]),
+    Route("/console/collections", collections.collections, methods=["GET"]),
+    Route("/console/collections/upload", collections.upload, methods=["POST"]),
+    Route("/console/collections/{collection}", collections.documents, methods=["GET"]),
+    Route(
+        "/console/collections/{collection}/delete",
+        collections.delete_collection,
+        methods=["GET", "POST"],
+    ),
+    Route("/console/retrievers", retrievers.retrievers, methods=["GET"]),
+    Route("/console/retrievers/new", retrievers.new_retriever, methods=["GET", "POST"]),
+]
