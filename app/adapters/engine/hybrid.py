@@ -93,7 +93,7 @@ def _allowed(plan: Plan, filters: Query) -> npt.NDArray[np.uint64] | None:
     """The row ids the filters let through, or None when there are no filters."""
     if not plan.must and not plan.must_not:
         return None
-    return np.asarray(plan.rowids(filters), dtype=np.uint64)
+    return plan.rowids(filters)
 
 
 def _one_of(filters: Query, rowids: list[int]) -> Query:
