@@ -167,8 +167,9 @@ def sessions_by_query(
 def clicks_by_query(
     conn: sa.Connection, namespace: str, retriever_id: str, start: str, end: str, texts: list[str]
 ) -> dict[str, tuple[int, float]]:
-    """For each query: the searches of it that got a click, and their clicks' mean position
-    (from 0)."""
+    """For each query: its searches that got a click from `start` up to `end`, and their
+    clicks' mean position (from 0). The clicks of the range lead (their index holds the
+    retriever and the time), each finding its search by execution id."""
     if not texts:
         return {}
     query = (
@@ -181,11 +182,13 @@ def clicks_by_query(
             interactions.join(search_log, interactions.c.execution_id == search_log.c.execution_id)
         )
         .where(
-            *_searched(namespace, retriever_id, start, end),
-            search_log.c.query.in_(texts),
             interactions.c.namespace == namespace,
             interactions.c.retriever_id == retriever_id,
+            interactions.c.created_at >= start,
+            interactions.c.created_at < end,
             sa.cast(interactions.c.interaction_types, sa.Text).like('%"click"%'),
+            search_log.c.retriever_id == retriever_id,
+            search_log.c.query.in_(texts),
         )
         .group_by(search_log.c.query)
     )
