@@ -65,7 +65,10 @@ def int_param(request: Request, name: str, default: int, low: int, high: int) ->
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if not raw.lstrip("-").isdigit() or not low <= int(raw) <= high:
+    # A number too long to be in range is refused before it is read (Python refuses to read
+    # one past 4,300 digits, with an error of its own).
+    digits = raw.lstrip("-")
+    if not digits.isdigit() or len(digits) > len(str(high)) or not low <= int(raw) <= high:
         raise invalid(
             name,
             f"integer {low}..{high}",

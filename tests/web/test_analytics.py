@@ -368,3 +368,17 @@ def test_past_days_keep_their_most_searched_queries_and_those_that_found_nothing
         ("second", 4),
         ("empty", 1),
     ]
+
+
+def test_a_number_thousands_of_digits_long_is_refused_by_name(
+    app_client: tuple[TestClient, str],
+) -> None:
+    client, retriever_id = app_client
+    for path, name in (("filters", "offset"), ("filters", "limit"), ("stages", "hours")):
+        response = client.get(
+            f"/v1/analytics/retrievers/{retriever_id}/{path}",
+            headers=owner_headers(),
+            params={name: "9" * 5000},
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["error"]["details"]["errors"][0]["field"] == name
