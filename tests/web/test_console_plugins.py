@@ -14,7 +14,7 @@ from app.settings import Settings
 from app.web.app import create_app
 from tests.helpers import NAMESPACE, OTHER_KEY, OTHER_NAMESPACE, OWNER_KEY, owner_headers
 from tests.web.test_console import EDITOR_KEY, VIEWER_KEY, csrf, sign_in
-from tests.web.test_console_pages import inert
+from tests.web.test_console_pages import HOSTILE, inert
 
 STARS = "<!doctype html><p id=stars></p><script>/* draws stars */</script>"
 
@@ -199,3 +199,19 @@ def test_a_hostile_listing_is_inert(console: TestClient) -> None:
     install(console, "hostile")
     inert(console.get("/console/plugins").text)
     inert(console.get("/console/plugins/hostile/uninstall").text)
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_a_hostile_tag_is_refused_beside_its_listing_and_inert(
+    console: TestClient, hostile: str
+) -> None:
+    listed(console)
+    console.post(
+        "/v1/plugins",
+        headers=owner_headers(),
+        json={"tag": "star-rating", "name": "Mine", "blob": STARS},
+    )
+    refused = install(console, "star-rating", tag=hostile)
+    assert refused.status_code in (409, 422)
+    assert 'id="tag-error"' in refused.text
+    inert(refused.text)
