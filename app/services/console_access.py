@@ -153,7 +153,7 @@ class ConsoleAccess:
     def new_password(self, namespace: str, retriever_id: str, name: str, value: str) -> None:
         """The password typed, kept as the secret `name`: a new secret, or a new value for
         the secret that is the password now. (The secrets calls are the owner's.)"""
-        self.state_or_404(namespace, retriever_id)
+        current = self.state_or_404(namespace, retriever_id).password_secret
         if not SECRET_NAME.fullmatch(name.strip()):
             raise invalid("secret_name", "1 to 100 letters, digits, '_', '.' or '-'")
         if not value or CONTROL.search(value):
@@ -162,7 +162,6 @@ class ConsoleAccess:
             request = CreateSecretRequest(secret_name=name.strip(), secret_value=value)
         except ValidationError as error:
             raise from_validation_error(error) from None
-        current = self.state(namespace, retriever_id).password_secret
         if request.secret_name == current:
             self.vault.replace(namespace, request.secret_name, request.secret_value)
             return

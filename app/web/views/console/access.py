@@ -26,7 +26,7 @@ from app.services.console_retrievers import field_errors
 from app.web.requests import call, services_of
 from app.web.views.console.frame import NO_STORE, console_view, page, text
 
-PARTS = ("limits", "secret", "password", "clear-password", "origins")
+# What each part of the page says once saved (the form names its part).
 SAVED = {
     "limits": "Saved the rate limits.",
     "secret": "The page now asks for the password.",
