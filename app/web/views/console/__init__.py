@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from app.web.views.console import collections, retrievers, session
+from app.web.views.console import access, collections, plugins, retrievers, session
 
 routes = [
     Route("/console", session.home, methods=["GET"]),
@@ -23,4 +23,13 @@ routes = [
     ),
     Route("/console/retrievers", retrievers.retrievers, methods=["GET"]),
     Route("/console/retrievers/new", retrievers.new_retriever, methods=["GET", "POST"]),
+    Route("/console/retrievers/{retriever_id}/access", access.access, methods=["GET", "POST"]),
+    Route(
+        "/console/retrievers/{retriever_id}/access/rotate-key",
+        access.rotate_key,
+        methods=["GET", "POST"],
+    ),
+    Route("/console/plugins", plugins.plugins, methods=["GET"]),
+    Route("/console/plugins/install", plugins.install, methods=["POST"]),
+    Route("/console/plugins/{tag}/uninstall", plugins.uninstall, methods=["GET", "POST"]),
 ]
