@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from app.adapters.clock import stamp
-from app.adapters.store import Store, rollups, searchlog
+from app.adapters.store import Store, clicks, rollups, searchlog
 from app.adapters.store.records import PublishedRecord, RetrieverRecord
 from app.adapters.store.tables import interactions
 from app.services.analytics import Analytics
@@ -174,9 +174,10 @@ def measure(label: str, url: str, searches: int) -> None:
     started = time.perf_counter()
     with store.write() as tx:  # what the hourly sweep does
         compacted = rollups.compact(tx.conn, stamp(now))
+        rolled = clicks.roll_up(tx.conn, stamp(now))
     print(
-        f"{label}: past days' long tails compacted ({compacted:,} query totals) in "
-        f"{time.perf_counter() - started:.1f} s"
+        f"{label}: past days' long tails compacted ({compacted:,} query totals) and "
+        f"{rolled} days of clicks rolled up in {time.perf_counter() - started:.1f} s"
     )
     clock = lambda: now  # noqa: E731 - the log's own "now"
     analytics, reports = Analytics(store, clock), Reports(store, clock)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from app.adapters.clock import Clock, stamp
-from app.adapters.store import Store, rollups
+from app.adapters.store import Store, clicks, rollups
 from app.adapters.store import searchlog as queries
 from app.services.figures import Window, rate, ratio, window_of
 from app.services.retrievers import retriever_or_404
@@ -48,7 +48,7 @@ class Reports:
                 tx.conn, retriever_id, first, last, limit, offset, empty_only=empty_only
             )
             texts = [row["query"] for row in rows]
-            clicked = queries.clicks_by_query(tx.conn, namespace, retriever_id, first, last, texts)
+            clicked = clicks.by_query(tx.conn, namespace, retriever_id, first, last, texts)
             sessions = queries.sessions_by_query(tx.conn, retriever_id, first, last, texts)
         results = []
         for row in rows:

@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from app.adapters.clock import Clock, stamp
-from app.adapters.store import Store, rollups
+from app.adapters.store import Store, clicks, rollups
 from app.adapters.store import searchlog as queries
 from app.adapters.threads import in_thread
 from app.metrics import Metrics
@@ -167,7 +167,7 @@ class SearchLog:
 
     async def sweep(self) -> int:
         """Delete rows older than the retention, and the long tail of past days' query
-        totals; the log rows deleted."""
+        totals; roll the clicks of past days up by query; the log rows deleted."""
         now = self.clock()
         cutoff = stamp(now - self.retention)
 
@@ -175,6 +175,7 @@ class SearchLog:
             with self.store.write() as tx:
                 deleted = queries.delete_before(tx.conn, cutoff)
                 rollups.compact(tx.conn, stamp(now))
+                clicks.roll_up(tx.conn, stamp(now))
                 return deleted
 
         return await in_thread(delete)

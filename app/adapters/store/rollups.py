@@ -274,6 +274,8 @@ def top_queries(
             sa.func.sum(query_days.c.no_results).label("no_results"),
             sa.func.sum(query_days.c.latency_sum).label("latency_sum"),
             sa.func.sum(query_days.c.searches).label("all_searches"),
+            # How many queries there are, from the same pass over the days' rows.
+            sa.func.count().over().label("total"),
         )
         .where(*where)
         .group_by(query_days.c.query)
@@ -282,9 +284,14 @@ def top_queries(
         .offset(offset)
     )
     rows = [dict(row._mapping) for row in conn.execute(query)]
-    total = conn.execute(
-        sa.select(sa.func.count(sa.distinct(query_days.c.query))).where(*where)
-    ).scalar_one()
+    if rows:
+        total = rows[0]["total"]
+    elif offset:  # a page past the end: count them on their own
+        total = conn.execute(
+            sa.select(sa.func.count(sa.distinct(query_days.c.query))).where(*where)
+        ).scalar_one()
+    else:
+        total = 0
     return rows, int(total)
 
 

@@ -8,11 +8,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from app import jsonutil
-from app.adapters.store import bulk, rollups
+from app.adapters.store import bulk, clicks, rollups
 from app.adapters.store.rollups import SEARCHES
 from app.adapters.store.tables import interactions, query_sessions, search_log
-
-DEEP_POSITION = 3  # from 0: the fourth result on
 
 
 def insert(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
@@ -61,6 +59,7 @@ def delete_before(conn: sa.Connection, cutoff: str) -> int:
     deleted = conn.execute(search_log.delete().where(search_log.c.created_at < cutoff))
     conn.execute(query_sessions.delete().where(query_sessions.c.created_at < cutoff))
     rollups.delete_before(conn, cutoff)
+    clicks.delete_before(conn, cutoff)
     return int(deleted.rowcount or 0)
 
 
@@ -154,37 +153,6 @@ def sessions_by_query(
     return {row[0]: int(row[1]) for row in conn.execute(query)}
 
 
-def clicks_by_query(
-    conn: sa.Connection, namespace: str, retriever_id: str, start: str, end: str, texts: list[str]
-) -> dict[str, tuple[int, float]]:
-    """For each query: its searches that got a click from `start` up to `end`, and their
-    clicks' mean position (from 0). The clicks of the range lead (their index holds the
-    retriever and the time), each finding its search by execution id."""
-    if not texts:
-        return {}
-    query = (
-        sa.select(
-            search_log.c.query,
-            sa.func.count(sa.distinct(interactions.c.execution_id)),
-            sa.func.avg(interactions.c.position),
-        )
-        .select_from(
-            interactions.join(search_log, interactions.c.execution_id == search_log.c.execution_id)
-        )
-        .where(
-            interactions.c.namespace == namespace,
-            interactions.c.retriever_id == retriever_id,
-            interactions.c.created_at >= start,
-            interactions.c.created_at < end,
-            sa.cast(interactions.c.interaction_types, sa.Text).like('%"click"%'),
-            search_log.c.retriever_id == retriever_id,
-            search_log.c.query.in_(texts),
-        )
-        .group_by(search_log.c.query)
-    )
-    return {row[0]: (int(row[1]), float(row[2])) for row in conn.execute(query)}
-
-
 def top_documents(
     conn: sa.Connection,
     namespace: str,
@@ -220,43 +188,3 @@ def top_documents(
         sa.select(sa.func.count(sa.distinct(interactions.c.document_id))).where(*where)
     ).scalar_one()
     return rows, int(total)
-
-
-def click_figures(
-    conn: sa.Connection, namespace: str, retriever_id: str, start: str, end: str
-) -> dict[str, Any]:
-    """The clicks recorded from `start` up to `end` under a search's execution id: how many,
-    on how many searches, their mean position (from 0), and the (query, document) pairs
-    clicked most far down the page (position 3 on, from 0)."""
-    where = [
-        interactions.c.namespace == namespace,
-        interactions.c.retriever_id == retriever_id,
-        interactions.c.created_at >= start,
-        interactions.c.created_at < end,
-        interactions.c.execution_id.is_not(None),
-        sa.cast(interactions.c.interaction_types, sa.Text).like('%"click"%'),
-    ]
-    clicks, searches, position = conn.execute(
-        sa.select(
-            sa.func.count(),
-            sa.func.count(sa.distinct(interactions.c.execution_id)),
-            sa.func.avg(interactions.c.position),
-        ).where(*where)
-    ).one()
-    many = sa.func.count().label("many")
-    deep = conn.execute(
-        sa.select(search_log.c.query, interactions.c.document_id, many)
-        .select_from(
-            interactions.join(search_log, interactions.c.execution_id == search_log.c.execution_id)
-        )
-        .where(*where, interactions.c.position >= DEEP_POSITION, search_log.c.query.is_not(None))
-        .group_by(search_log.c.query, interactions.c.document_id)
-        .order_by(many.desc(), search_log.c.query, interactions.c.document_id)
-        .limit(5)
-    )
-    return {
-        "clicks": int(clicks),
-        "clicked_searches": int(searches),
-        "position": None if position is None else float(position),
-        "deep": [(row[0], row[1]) for row in deep],
-    }
