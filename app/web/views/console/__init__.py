@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from app.web.views.console import collections, retrievers, session
+from app.web.views.console import collections, insights, relevance, retrievers, session
 
 routes = [
     Route("/console", session.home, methods=["GET"]),
@@ -23,4 +23,12 @@ routes = [
     ),
     Route("/console/retrievers", retrievers.retrievers, methods=["GET"]),
     Route("/console/retrievers/new", retrievers.new_retriever, methods=["GET", "POST"]),
+    Route("/console/retrievers/{retriever_id}/insights", insights.insights, methods=["GET"]),
+    Route("/console/retrievers/{retriever_id}/insights.csv", insights.export, methods=["GET"]),
+    Route("/console/retrievers/{retriever_id}/relevance", relevance.rules, methods=["GET"]),
+    Route(
+        "/console/retrievers/{retriever_id}/relevance/{kind}",
+        relevance.change,
+        methods=["POST"],
+    ),
 ]
