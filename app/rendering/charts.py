@@ -31,7 +31,7 @@ class Series:
     """One line: its name (for the legend and the table) and a class suffix for its colour."""
 
     name: str
-    values: Sequence[float]
+    values: Sequence[float | None]  # None: nothing to draw there (a gap in the line)
     kind: str
 
 
@@ -83,27 +83,39 @@ def bars(labels: Sequence[str], values: Sequence[float], kind: str = "count") ->
 
 
 def lines(labels: Sequence[str], series: Sequence[Series]) -> Markup:
-    """One line per series over the same labels; a lone point is drawn as a dot."""
+    """One line per series over the same labels, broken where a value is None; a point
+    alone is drawn as a dot."""
     count = max((len(s.values) for s in series), default=0)
     if not count:
         return Markup("")
-    top = top_of(max((clean(v) for s in series for v in s.values), default=0.0))
+    top = top_of(max((clean(v) for s in series for v in s.values if v is not None), default=0))
     xs = _spread(count)
     shapes = []
     for each in series:
-        points = [
-            (xs[n], TOP + _plot_height() * (1 - clean(v) / top)) for n, v in enumerate(each.values)
-        ]
         kind = escape(each.kind)
-        if len(points) > 1:
-            path = " ".join(f"{x:.2f},{y:.2f}" for x, y in points)
-            shapes.append(f'<polyline class="chart-line chart-line--{kind}" points="{path}"/>')
-        if len(points) <= MAX_DOTS:
+        dots = count <= MAX_DOTS
+        for run in _runs(each.values):
+            points = [(xs[n], TOP + _plot_height() * (1 - clean(v) / top)) for n, v in run]
+            if len(points) > 1:
+                path = " ".join(f"{x:.2f},{y:.2f}" for x, y in points)
+                shapes.append(f'<polyline class="chart-line chart-line--{kind}" points="{path}"/>')
             shapes += [
                 f'<circle class="chart-dot chart-dot--{kind}" cx="{x:.2f}" cy="{y:.2f}" r="3"/>'
                 for x, y in points
+                if dots or len(points) == 1
             ]
     return _svg(top, labels, xs, "".join(shapes))
+
+
+def _runs(values: Sequence[float | None]) -> list[list[tuple[int, float]]]:
+    """The stretches of values without a None between them, each value with its index."""
+    runs: list[list[tuple[int, float]]] = [[]]
+    for n, value in enumerate(values):
+        if value is None:
+            runs.append([])
+        else:
+            runs[-1].append((n, value))
+    return [run for run in runs if run]
 
 
 def _plot_width() -> float:

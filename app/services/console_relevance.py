@@ -14,10 +14,11 @@ from pydantic import ValidationError
 
 from app import crypto
 from app.errors import InvalidInput, from_validation_error, invalid
-from app.schemas.relevance import Boost, Curation, RelevanceRules, SynonymRule
+from app.schemas.relevance import MAX_INCLUDES, Boost, Curation, RelevanceRules, SynonymRule
 from app.services.relevance import RelevanceRulesService
 
-PIN_ROWS = 4  # pinned documents one curation form holds
+PIN_ROWS = 4  # rows for pinned documents a new curation's form shows
+MAX_PIN_ROWS = MAX_INCLUDES  # rows a form may send (a curation being edited shows all its pins)
 KINDS = ("synonyms", "curations", "boosts", "stop-words")
 _TERMS = re.compile(r"[,\n]")
 _WORDS = re.compile(r"[,\s]+")
@@ -35,6 +36,25 @@ class Sent:
 
     def get(self, name: str) -> str:
         return self.values.get(name, "")
+
+    def pin_rows(self) -> list[int]:
+        """The rows of a curation's form that name a pinned document or a position."""
+        return [
+            row
+            for row in range(MAX_PIN_ROWS)
+            if self.get(f"pin_id_{row}").strip() or self.get(f"pin_position_{row}").strip()
+        ]
+
+
+def pin_rows(sent: Sent) -> int:
+    """How many pin rows a curation's form shows: the last one filled in, and at least
+    `PIN_ROWS`."""
+    filled = [
+        r + 1
+        for r in range(MAX_PIN_ROWS)
+        if sent.get(f"pin_id_{r}") or sent.get(f"pin_position_{r}")
+    ]
+    return max([PIN_ROWS, *filled])
 
 
 def terms_of(text: str) -> list[str]:
@@ -77,10 +97,8 @@ class ConsoleRelevance:
 
     def _curation(self, namespace: str, retriever_id: str, sent: Sent) -> None:
         includes = []
-        for row in range(PIN_ROWS):
+        for row in sent.pin_rows():
             document, position = sent.get(f"pin_id_{row}"), sent.get(f"pin_position_{row}")
-            if not document.strip() and not position.strip():
-                continue
             if not _POSITION.fullmatch(position.strip()):
                 raise invalid(f"pin_position_{row}", "A position is a whole number from 1.")
             includes.append({"id": document.strip(), "position": int(position.strip())})
@@ -143,7 +161,11 @@ def form_errors(error: InvalidInput, sent: Sent) -> dict[str, str]:
     """An `InvalidInput`'s messages by the field of the form they belong beside (`form` for
     the rest, such as a limit on the whole set)."""
     # The n-th pinned document is on the n-th row that names one (empty rows are skipped).
-    rows = [r for r in range(PIN_ROWS) if sent.get(f"pin_id_{r}") or sent.get(f"pin_position_{r}")]
+    rows = [
+        r
+        for r in range(MAX_PIN_ROWS)
+        if sent.get(f"pin_id_{r}").strip() or sent.get(f"pin_position_{r}").strip()
+    ]
     found: dict[str, str] = {}
     items = error.details.get("errors", [])
     for item in items:

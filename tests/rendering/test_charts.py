@@ -105,3 +105,10 @@ def test_labels_and_classes_are_escaped() -> None:
     assert "<script" not in svg
     assert "&lt;script&gt;" in svg
     assert '"><x' not in svg
+
+
+def test_a_line_breaks_where_there_is_nothing_to_draw() -> None:
+    svg = str(charts.lines(list("abcde"), [Series("p50", [5, 6, None, None, 9], "p50")]))
+    assert svg.count("<polyline") == 1  # a, b joined; e alone, a dot
+    assert len(_numbers(svg, "circle", "cx")) == 3
+    assert charts.lines(["a"], [Series("p50", [None], "p50")]).count("<circle") == 0

@@ -274,3 +274,21 @@ def test_hostile_values_are_stored_as_text_and_shown_inert(
     page = client.get(f"/console/retrievers/{retriever_id}/relevance").text
     assert "&lt;script&gt;" in page
     inert(page)
+
+
+def test_editing_a_curation_keeps_every_pin(console: tuple[TestClient, str]) -> None:
+    client, retriever_id = console
+    pins = [{"id": f"d{n}", "position": n + 1} for n in range(6)]
+    body = {"curations": [{"id": "many", "rule": {"query": "lamp"}, "includes": pins}]}
+    client.put(
+        f"/v1/retrievers/{retriever_id}/relevance", headers=owner_headers(), json=body
+    ).raise_for_status()
+    page = client.get(f"/console/retrievers/{retriever_id}/relevance", params={"edit": "many"})
+    assert 'name="pin_id_5" value="d5"' in page.text
+    fields = {f"pin_id_{n}": f"d{n}" for n in range(6)}
+    fields |= {f"pin_position_{n}": str(n + 1) for n in range(6)}
+    saved = _post(client, retriever_id, "curations", rule_id="many", query="desk lamp", **fields)
+    assert saved.status_code == 303
+    (rule,) = _rules(client, retriever_id)["curations"]
+    assert rule["includes"] == pins
+    assert rule["rule"]["query"] == "desk lamp"

@@ -90,13 +90,18 @@ async def insights(request: Request, seat: Seat, form: FormData | None) -> Respo
 def _charts(found: Insights, labels: list[str]) -> dict[str, Any]:
     searches = [float(b["query_count"]) for b in found.buckets]
     latency = [
-        charts.Series(name, [float(b[f"{name}_latency_ms"]) for b in found.buckets], name)
+        charts.Series(name, [_latency(b, name) for b in found.buckets], name)
         for name in ("p50", "p95", "p99")
     ]
     return {
         "searches": charts.bars(labels, searches) if any(searches) else None,
         "latency": charts.lines(labels, latency) if any(searches) else None,
     }
+
+
+def _latency(bucket: dict[str, Any], name: str) -> float | None:
+    """A bucket's latency percentile, or None where nothing was searched (not 0 ms)."""
+    return float(bucket[f"{name}_latency_ms"]) if bucket["query_count"] else None
 
 
 def _paging(request: Request, retriever_id: str, found: Insights) -> dict[str, dict[str, str]]:

@@ -21,7 +21,13 @@ from app.schemas.relevance import (
 from app.schemas.roles import Role
 from app.services.console import Seat
 from app.services.console_insights import about
-from app.services.console_relevance import PIN_ROWS, ConsoleRelevance, Sent, form_errors
+from app.services.console_relevance import (
+    MAX_PIN_ROWS,
+    ConsoleRelevance,
+    Sent,
+    form_errors,
+    pin_rows,
+)
 from app.web.requests import call, services_of
 from app.web.views.console.frame import NO_STORE, console_view, page, text
 
@@ -36,7 +42,7 @@ FIELDS = (
     "field",
     "weight",
     "words",
-    *(f"pin_{part}_{row}" for row in range(PIN_ROWS) for part in ("id", "position")),
+    *(f"pin_{part}_{row}" for row in range(MAX_PIN_ROWS) for part in ("id", "position")),
 )
 # A form's longest value: the stop words, each up to 50 characters and a separator.
 MAX_SENT_CHARS = MAX_STOP_WORDS * (MAX_STOP_WORD_CHARS + 1)
@@ -75,7 +81,7 @@ async def _page(
         sent=sent,
         errors=errors or {},
         saved=SAVED.get(request.query_params.get("saved", ""), ""),
-        pin_rows=range(PIN_ROWS),
+        pin_rows=range(pin_rows(sent)),
         limits={
             "term": MAX_TERM_CHARS,
             "terms": MAX_SYNONYM_TERMS,
@@ -105,7 +111,7 @@ def _editing(request: Request, rules: RelevanceResponse) -> Sent:
                 "match": curation.rule.match,
                 "hidden": "\n".join(hidden.id for hidden in curation.excludes),
             }
-            for row, pin in enumerate(curation.includes[:PIN_ROWS]):
+            for row, pin in enumerate(curation.includes):
                 values |= {f"pin_id_{row}": pin.id, f"pin_position_{row}": str(pin.position)}
             return Sent("curations", values)
     return Sent("", {"words": "\n".join(rules.stop_words)})
