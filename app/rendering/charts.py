@@ -151,10 +151,13 @@ def _svg(top: float, labels: Sequence[str], xs: Sequence[float], shapes: str) ->
             f'<text class="chart-axis" x="{LEFT - 6}" y="{y + 4:.2f}" text-anchor="end">'
             f"{compact(top * share)}</text>"
         )
+    shown = _shown(min(len(xs), len(labels)))
     ticks = [
-        f'<text class="chart-axis" x="{xs[n]:.2f}" y="{HEIGHT - 8}" text-anchor="{_anchor(n, xs)}">'
+        # Labels between the first and the last are "inner": a narrow screen may leave them out.
+        f'<text class="chart-axis{"" if n in (shown[0], shown[-1]) else " chart-axis--inner"}" '
+        f'x="{xs[n]:.2f}" y="{HEIGHT - 8}" text-anchor="{_anchor(n, xs)}">'
         f"{escape(labels[n])}</text>"
-        for n in _shown(min(len(xs), len(labels)))
+        for n in shown
     ]
     svg = (
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" aria-hidden="true" '
