@@ -4,6 +4,7 @@ as the API's CSV."""
 
 from __future__ import annotations
 
+from datetime import UTC, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -32,6 +33,7 @@ from app.web.responses import csv_text
 from app.web.views.console.frame import NO_STORE, console_view, page
 
 EXPORT_ROWS = 1000
+PRESETS = (("Today", 1), ("7 days", 7), ("30 days", 30), ("90 days", 90), ("A year", 365))
 MAX_DATE_CHARS = 40
 COLUMNS: dict[str, type[BaseModel]] = {
     "queries": QueryFigures,
@@ -78,6 +80,7 @@ async def insights(request: Request, seat: Seat, form: FormData | None) -> Respo
         charts=_charts(found, labels),
         labels=labels,
         paging=_paging(request, subject.retriever_id, found),
+        presets=_presets(request, subject.retriever_id, span),
         exports={
             name: urls.console_retriever(
                 subject.retriever_id, "insights.csv", [("report", name), *span.query()]
@@ -85,6 +88,18 @@ async def insights(request: Request, seat: Seat, form: FormData | None) -> Respo
             for name in REPORTS
         },
     )
+
+
+def _presets(request: Request, retriever_id: str, span: DateRange) -> list[tuple[str, str, bool]]:
+    """The usual ranges, each ending today: label, link, and whether it is the one shown."""
+    today = services_of(request).clock().astimezone(UTC).date()
+    found = []
+    for label, days in PRESETS:
+        first = today - timedelta(days=days - 1)
+        query = [("from", first.isoformat()), ("to", today.isoformat())]
+        link = urls.console_retriever(retriever_id, "insights", query)
+        found.append((label, link, (span.first, span.last) == (first, today)))
+    return found
 
 
 def _charts(found: Insights, labels: list[str]) -> dict[str, Any]:
