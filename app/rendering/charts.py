@@ -21,7 +21,7 @@ LEFT = 52  # room for the value labels
 RIGHT = 12
 TOP = 12
 BOTTOM = 28  # room for the time labels
-MAX_X_LABELS = 6
+MAX_X_LABELS = 8  # a week by day shows every day
 MAX_DOTS = 60  # past this, a line's points are not marked one by one
 BAR_SHARE = 0.8  # of each slot, the bar; the rest is the gap
 

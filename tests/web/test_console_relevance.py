@@ -17,8 +17,10 @@ from tests.helpers import (
     OTHER_KEY,
     OTHER_NAMESPACE,
     OWNER_KEY,
+    browse_config,
     owner_headers,
     publish_local,
+    publish_over_upstream,
 )
 from tests.web.test_console import VIEWER_KEY, csrf, sign_in
 from tests.web.test_console_pages import HOSTILE, inert
@@ -292,3 +294,16 @@ def test_editing_a_curation_keeps_every_pin(console: tuple[TestClient, str]) -> 
     (rule,) = _rules(client, retriever_id)["curations"]
     assert rule["includes"] == pins
     assert rule["rule"]["query"] == "desk lamp"
+
+
+def test_a_retriever_over_an_upstream_offers_no_form(console: tuple[TestClient, str]) -> None:
+    client, _ = console
+    config = browse_config(exposed_fields=["title"], field_config={}, components={})
+    retriever = publish_over_upstream(client, "upstream", "http://127.0.0.1:9", config, "k")
+    page = client.get(f"/console/retrievers/{retriever}/relevance")
+    assert page.status_code == 200
+    assert "Mixpeek upstream" in page.text
+    assert "<textarea" not in page.text
+    refused = _post(client, retriever, "stop-words", words="the")
+    assert refused.status_code == 422
+    assert "Nothing was changed: " in refused.text
