@@ -59,14 +59,15 @@ def test_a_search_shows_in_the_insights_and_a_synonym_finds_it(
     assert page.locator(".badge--few").count() > 0
     page.screenshot(path=str(SCREENSHOTS / "console-insights.png"), full_page=True)
 
-    page.click("nav.subtabs a:text-is('Relevance')")
-    page.fill("#syn-terms", "sofa")
+    # From the query that found nothing to a synonym set started with it.
+    page.locator("#no-results ~ * tr", has_text="couch").locator("text=Add a synonym").click()
+    assert page.input_value("#syn-terms") == "couch"
     page.click("text=Add synonyms")
-    page.locator("#terms-error").wait_for()
-    page.fill("#syn-terms", "sofa, couch")
+    page.locator("#terms-error").wait_for()  # one word alone is no set
+    page.fill("#syn-terms", "couch, sofa")
     page.click("text=Add synonyms")
     page.locator("[role=status]", has_text="Saved the synonyms.").wait_for()
-    assert page.locator("#synonyms ~ ul.rules li", has_text="sofa, couch").count() == 1
+    assert page.locator("#synonyms ~ ul.rules li", has_text="couch, sofa").count() == 1
     page.screenshot(path=str(SCREENSHOTS / "console-relevance.png"), full_page=True)
 
     public.goto(f"{server}/r/catalog?query=couch")

@@ -125,7 +125,11 @@ def test_the_figures_of_the_log_with_charts_and_their_tables(
     cells = re.findall(r">([^<>]+)</td>", row[1])
     assert cells == ["12", "0", "0", "25%", "2.0"]
     assert re.search(r"rare 00<span class=\"badge badge--few\">few</span>|rare 00 <span", html)
-    assert "unicorn" in html.split('id="no-results"')[1].split("</section>")[0]
+    empty = html.split('id="no-results"')[1].split("</section>")[0]
+    assert "unicorn" in empty
+    start = f"/console/retrievers/{retriever_id}/relevance?synonym=unicorn#synonyms"
+    assert f'href="{start}"' in empty
+    assert ">unicorn</textarea>" in client.get(start).text
     assert "<code>lamp-1</code>" in html
     assert '<code>brand</code></th><td data-label="Value">Lumen</td>' in html
     assert "Insights" in client.get("/console/retrievers").text
@@ -207,7 +211,10 @@ def test_a_viewer_reads_and_another_namespace_sees_nothing(
 ) -> None:
     client, retriever_id = console
     sign_in(client, VIEWER_KEY)
-    assert client.get(_path(retriever_id)).status_code == 200
+    page = client.get(_path(retriever_id))
+    assert page.status_code == 200
+    assert "unicorn" in page.text
+    assert "Add a synonym" not in page.text
     assert client.get(_path(retriever_id, "insights.csv")).status_code == 200
     sign_in(client, OTHER_KEY)
     assert client.get(_path(retriever_id)).status_code == 404

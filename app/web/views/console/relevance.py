@@ -92,8 +92,14 @@ async def _page(
 
 
 def _editing(request: Request, rules: RelevanceResponse) -> Sent:
-    """The form of the rule `?edit=` names, filled in with it (none: the forms empty)."""
+    """The form of the rule `?edit=` names, filled in with it; or a new synonym set or
+    curation started from a query (`?synonym=` or `?curate=`, as the insights link them);
+    none: the forms empty."""
     wanted = request.query_params.get("edit", "")
+    for kind, name, field in (("synonyms", "synonym", "terms"), ("curations", "curate", "query")):
+        started = request.query_params.get(name, "")[:MAX_QUERY_CHARS]
+        if started:
+            return Sent(kind, {field: started, "words": "\n".join(rules.stop_words)})
     for synonym in rules.synonyms:
         if synonym.id == wanted:
             values = {
