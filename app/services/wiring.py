@@ -28,7 +28,9 @@ from app.services.browse import Browse
 from app.services.catalog import Catalog
 from app.services.collections import Collections
 from app.services.console import ConsoleSessions
+from app.services.console_access import ConsoleAccess
 from app.services.console_collections import ConsoleCollections
+from app.services.console_plugins import ConsolePlugins
 from app.services.console_retrievers import ConsoleRetrievers
 from app.services.cookies import UnlockCookies
 from app.services.directory import Directory
@@ -60,6 +62,8 @@ class Console:
     sessions: ConsoleSessions
     collections: ConsoleCollections
     retrievers: ConsoleRetrievers
+    access: ConsoleAccess
+    plugins: ConsolePlugins
 
 
 @dataclass(frozen=True)
@@ -158,6 +162,17 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
     retrievers = Retrievers(
         store, clock, renderers, destinations, catalog.forget, engine.text_fields
     )
+    publishing = Publishing(
+        store,
+        settings.public_url,
+        clock,
+        renderers,
+        catalog.forget,
+        settings.max_published_per_namespace,
+        engine.count,
+        engine.text_fields,
+        engine.embedding,
+    )
     return Services(
         settings=settings,
         clock=clock,
@@ -171,17 +186,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         keys=keys,
         retrievers=retrievers,
         relevance=RelevanceRulesService(store, clock, catalog.forget),
-        publishing=Publishing(
-            store,
-            settings.public_url,
-            clock,
-            renderers,
-            catalog.forget,
-            settings.max_published_per_namespace,
-            engine.count,
-            engine.text_fields,
-            engine.embedding,
-        ),
+        publishing=publishing,
         publish_state=PublishState(store, settings.max_published_per_namespace),
         plugins=Plugins(store, clock, catalog.forget),
         marketplace=Marketplace(store, clock),
@@ -209,5 +214,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
             ),
             collections=ConsoleCollections(engine),
             retrievers=ConsoleRetrievers(store, retrievers),
+            access=ConsoleAccess(store, publishing, vault, clock),
+            plugins=ConsolePlugins(store),
         ),
     )

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
+from app.adapters.store import bulk
 from app.adapters.store.tables import (
     filter_days,
     latency_days,
@@ -304,18 +304,14 @@ def repeats(conn: sa.Connection, retriever_id: str, start: str, end: str) -> int
 def _upsert(
     conn: sa.Connection, table: sa.Table, keys: tuple[str, ...], rows: list[dict[str, Any]]
 ) -> None:
-    if not rows:
-        return
-    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
-    insert = dialect.insert(table)
-    added = {
-        column.name: table.c[column.name] + insert.excluded[column.name]
-        for column in table.columns
-        if column.name not in keys and column.name != "namespace"
-    }
-    conn.execute(
-        insert.on_conflict_do_update(index_elements=[table.c[k] for k in keys], set_=added),
-        rows,
+    """Add each row's totals to the table's row of the same keys (made when missing)."""
+    added = [c.name for c in table.columns if c.name not in keys and c.name != "namespace"]
+    bulk.insert(
+        conn,
+        table,
+        map(bulk.values_of(table), rows),
+        keys=keys,
+        updates={name: f"{table.name}.{name} + excluded.{name}" for name in added},
     )
 
 

@@ -6,10 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app import jsonutil
-from app.adapters.store import rollups
+from app.adapters.store import bulk, rollups
 from app.adapters.store.rollups import SEARCHES
 from app.adapters.store.tables import interactions, query_sessions, search_log
 
@@ -18,15 +17,9 @@ DEEP_POSITION = 3  # from 0: the fourth result on
 
 def insert(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
     """The rows into the log, and each search's visitor into `query_sessions`."""
-    # Straight to the driver, a tuple a row: the log is the store's busiest write, and
-    # building each row's statement parameters cost more than the insert itself.
-    columns = [column.name for column in search_log.columns]
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    statement = (
-        f"INSERT INTO search_log ({', '.join(columns)}) "  # noqa: S608 - our own column names
-        f"VALUES ({', '.join([mark] * len(columns))})"
-    )
-    conn.exec_driver_sql(statement, [tuple(_value(row[name]) for name in columns) for row in rows])
+    values = bulk.values_of(search_log)
+    encoded = [index for index, c in enumerate(search_log.columns) if c.name in _JSON_COLUMNS]
+    bulk.insert(conn, search_log, (_encoded(values(row), encoded) for row in rows))
     rollups.add(conn, rows)
     seen = {
         (row["retriever_id"], row["query"], row.get("visitor")): row
@@ -38,33 +31,30 @@ def insert(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
     }
     if not seen:
         return
-    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
-    query = dialect.insert(query_sessions)
-    conn.execute(
-        query.on_conflict_do_update(
-            index_elements=[
-                query_sessions.c.retriever_id,
-                query_sessions.c.query,
-                query_sessions.c.session_id,
-            ],
-            set_={"found": query.excluded.found, "created_at": query.excluded.created_at},
-        ),
-        [
-            {
-                "retriever_id": retriever_id,
-                "query": text,
-                "session_id": session,
-                "found": bool(row["results"]),
-                "created_at": row["created_at"],
-            }
+    bulk.insert(
+        conn,
+        query_sessions,
+        (
+            (retriever_id, text, session, bool(row["results"]), row["created_at"])
             for (retriever_id, text, session), row in seen.items()
-        ],
+        ),
+        keys=("retriever_id", "query", "session_id"),
+        updates={"found": "excluded.found", "created_at": "excluded.created_at"},
     )
 
 
-def _value(value: Any) -> Any:
-    """A value as the driver takes it (the JSON columns as text)."""
-    return jsonutil.dumps(value).decode() if isinstance(value, list | dict) else value
+_JSON_COLUMNS = ("filters", "facets")
+
+
+def _encoded(values: tuple[Any, ...], encoded: list[int]) -> tuple[Any, ...]:
+    """A row's values as the driver takes them: the JSON columns as text."""
+    if all(values[index] is None for index in encoded):
+        return values
+    listed = list(values)
+    for index in encoded:
+        if listed[index] is not None:
+            listed[index] = jsonutil.dumps(listed[index]).decode()
+    return tuple(listed)
 
 
 def delete_before(conn: sa.Connection, cutoff: str) -> int:

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from app.web.views.console import collections, insights, relevance, retrievers, session
+from app.web.views.console import (
+    access,
+    collections,
+    insights,
+    plugins,
+    relevance,
+    retrievers,
+    session,
+)
 
 routes = [
     Route("/console", session.home, methods=["GET"]),
@@ -23,6 +31,15 @@ routes = [
     ),
     Route("/console/retrievers", retrievers.retrievers, methods=["GET"]),
     Route("/console/retrievers/new", retrievers.new_retriever, methods=["GET", "POST"]),
+    Route("/console/retrievers/{retriever_id}/access", access.access, methods=["GET", "POST"]),
+    Route(
+        "/console/retrievers/{retriever_id}/access/rotate-key",
+        access.rotate_key,
+        methods=["GET", "POST"],
+    ),
+    Route("/console/plugins", plugins.plugins, methods=["GET"]),
+    Route("/console/plugins/install", plugins.install, methods=["POST"]),
+    Route("/console/plugins/{tag}/uninstall", plugins.uninstall, methods=["GET", "POST"]),
     Route("/console/retrievers/{retriever_id}/insights", insights.insights, methods=["GET"]),
     Route("/console/retrievers/{retriever_id}/insights.csv", insights.export, methods=["GET"]),
     Route("/console/retrievers/{retriever_id}/relevance", relevance.rules, methods=["GET"]),
