@@ -144,3 +144,12 @@ def console_plugin(tag: str, action: str) -> str:
 def is_console_target(target: str) -> bool:
     """Whether `target` is a console page on this server (where a console form may lead back)."""
     return (target == CONSOLE or target.startswith(CONSOLE + "/")) and "\\" not in target
+
+
+def console_retriever(
+    retriever_id: str, part: str = "", query: str | Sequence[tuple[str, str]] = ""
+) -> str:
+    """One of a retriever's console pages ("insights", "relevance") or where its forms post
+    ("relevance/synonyms", ...)."""
+    path = f"{CONSOLE}/retrievers/{_segment(retriever_id)}"
+    return with_query(f"{path}/{part}" if part else path, query)

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from app.web.views.console import access, collections, plugins, retrievers, session
+from app.web.views.console import (
+    access,
+    collections,
+    insights,
+    plugins,
+    relevance,
+    retrievers,
+    session,
+)
 
 routes = [
     Route("/console", session.home, methods=["GET"]),
@@ -32,4 +40,12 @@ routes = [
     Route("/console/plugins", plugins.plugins, methods=["GET"]),
     Route("/console/plugins/install", plugins.install, methods=["POST"]),
     Route("/console/plugins/{tag}/uninstall", plugins.uninstall, methods=["GET", "POST"]),
+    Route("/console/retrievers/{retriever_id}/insights", insights.insights, methods=["GET"]),
+    Route("/console/retrievers/{retriever_id}/insights.csv", insights.export, methods=["GET"]),
+    Route("/console/retrievers/{retriever_id}/relevance", relevance.rules, methods=["GET"]),
+    Route(
+        "/console/retrievers/{retriever_id}/relevance/{kind}",
+        relevance.change,
+        methods=["POST"],
+    ),
 ]
