@@ -112,11 +112,11 @@ CATEGORIES = ("audio", "books", "garden", "kitchen", "lighting", "office", "toys
 def fill(store: Store, searches: int, now: datetime) -> float:
     """Write the log; rows a second."""
     started = time.perf_counter()
-    for number, (rows, clicks) in enumerate(generate(searches, now)):
+    for number, (rows, clicked) in enumerate(generate(searches, now)):
         with store.write() as tx:
             searchlog.insert(tx.conn, rows)
-            if clicks:
-                tx.conn.execute(interactions.insert(), clicks)
+            if clicked:
+                tx.conn.execute(interactions.insert(), clicked)
         if number % 500 == 0:
             done = (number + 1) * BATCH
             rate = done / (time.perf_counter() - started)
