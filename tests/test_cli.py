@@ -152,6 +152,9 @@ def test_the_demo_seeds_once_prints_its_url_and_key_and_serves(tmp_path: Path) -
         assert listing["results"][0]["public_url"] == f"{base}/r/product-search"
         config = httpx.get(printed["Public config"]).json()
         assert config["display_config"]["title"] == "Product Search"
+        console = printed["Console"].split()[0]
+        assert console == f"{base}/console"
+        assert "Sign in" in httpx.get(console, follow_redirects=True).text
         found = httpx.post(
             f"{base}/v1/public/retrievers/product-search/execute",
             json={"inputs": {"query": "headphones", "category": "Audio"}},

@@ -97,6 +97,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         print(f"Imported {seeded.imported} sample products into {settings.data_dir}.")
     print(f"Demo retriever: {seeded.page_url}")
     print(f"Public config:  {urls.absolute(public_url, urls.public_config(seeded.public_name))}")
+    print(f"Console:        {urls.absolute(public_url, urls.console())}  (sign in with the key)")
     print(f"Owner key:      {seeded.owner_key}  (namespace {seeded.namespace!r})")
     print(
         f"                kept in {settings.data_dir / DEMO_KEY_FILE} (readable by you only) "
