@@ -126,6 +126,15 @@ def console_collection(
     return with_query(f"{path}/{action}" if action else path, query)
 
 
+def console_retriever(
+    retriever_id: str, action: str = "", query: str | Sequence[tuple[str, str]] = ""
+) -> str:
+    """A retriever's page editor in the console, or one of its parts ("preview", "publish",
+    "versions", "versions/3")."""
+    path = f"{CONSOLE}/retrievers/{_segment(retriever_id)}"
+    return with_query(f"{path}/{action}" if action else path, query)
+
+
 def is_console_target(target: str) -> bool:
     """Whether `target` is a console page on this server (where a console form may lead back)."""
     return (target == CONSOLE or target.startswith(CONSOLE + "/")) and "\\" not in target

@@ -29,6 +29,7 @@ from app.services.catalog import Catalog
 from app.services.collections import Collections
 from app.services.console import ConsoleSessions
 from app.services.console_collections import ConsoleCollections
+from app.services.console_editor import ConsoleEditor
 from app.services.console_retrievers import ConsoleRetrievers
 from app.services.cookies import UnlockCookies
 from app.services.directory import Directory
@@ -50,6 +51,7 @@ from app.services.searchlog import SearchLog
 from app.services.throttle import PasswordThrottle
 from app.services.typeahead import Typeahead
 from app.services.vault import Vault
+from app.services.versions import PageVersions
 from app.settings import Settings
 
 
@@ -60,6 +62,7 @@ class Console:
     sessions: ConsoleSessions
     collections: ConsoleCollections
     retrievers: ConsoleRetrievers
+    editor: ConsoleEditor
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ class Services:
     retrievers: Retrievers
     relevance: RelevanceRulesService
     publishing: Publishing
+    versions: PageVersions
     publish_state: PublishState
     plugins: Plugins
     marketplace: Marketplace
@@ -158,6 +162,17 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
     retrievers = Retrievers(
         store, clock, renderers, destinations, catalog.forget, engine.text_fields
     )
+    publishing = Publishing(
+        store,
+        settings.public_url,
+        clock,
+        renderers,
+        catalog.forget,
+        settings.max_published_per_namespace,
+        engine.count,
+        engine.text_fields,
+        engine.embedding,
+    )
     return Services(
         settings=settings,
         clock=clock,
@@ -171,17 +186,8 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         keys=keys,
         retrievers=retrievers,
         relevance=RelevanceRulesService(store, clock, catalog.forget),
-        publishing=Publishing(
-            store,
-            settings.public_url,
-            clock,
-            renderers,
-            catalog.forget,
-            settings.max_published_per_namespace,
-            engine.count,
-            engine.text_fields,
-            engine.embedding,
-        ),
+        publishing=publishing,
+        versions=PageVersions(store, publishing),
         publish_state=PublishState(store, settings.max_published_per_namespace),
         plugins=Plugins(store, clock, catalog.forget),
         marketplace=Marketplace(store, clock),
@@ -209,5 +215,6 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
             ),
             collections=ConsoleCollections(engine),
             retrievers=ConsoleRetrievers(store, retrievers),
+            editor=ConsoleEditor(store, renderers, backends, clock),
         ),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from app.web.views.console import collections, retrievers, session
+from app.web.views.console import collections, editor, retrievers, session, versions
 
 routes = [
     Route("/console", session.home, methods=["GET"]),
@@ -23,4 +23,18 @@ routes = [
     ),
     Route("/console/retrievers", retrievers.retrievers, methods=["GET"]),
     Route("/console/retrievers/new", retrievers.new_retriever, methods=["GET", "POST"]),
+    Route("/console/retrievers/{retriever_id}", editor.editor, methods=["GET"]),
+    Route("/console/retrievers/{retriever_id}", editor.save, methods=["POST"]),
+    Route("/console/retrievers/{retriever_id}/preview", editor.preview, methods=["GET"]),
+    Route("/console/retrievers/{retriever_id}/publish", editor.publish, methods=["POST"]),
+    Route("/console/retrievers/{retriever_id}/discard", editor.discard, methods=["POST"]),
+    Route("/console/retrievers/{retriever_id}/versions", versions.versions, methods=["GET"]),
+    Route(
+        "/console/retrievers/{retriever_id}/versions/{number}", versions.version, methods=["GET"]
+    ),
+    Route(
+        "/console/retrievers/{retriever_id}/versions/{number}/rollback",
+        versions.rollback,
+        methods=["POST"],
+    ),
 ]
