@@ -62,7 +62,7 @@ async def _editor_page(
 ) -> Response:
     shown = config if config is not None else draft.config
     renderers = services_of(request).renderers
-    return page(
+    response = page(
         request,
         "console/editor.html",
         seat,
@@ -79,6 +79,12 @@ async def _editor_page(
         schemes=SCHEMES,
         note=request.query_params.get("done", "")[:20],
     )
+    # The one console page that frames anything: its previews, from this server only.
+    policy = response.headers["content-security-policy"]
+    response.headers["content-security-policy"] = policy.replace(
+        "form-action", "frame-src 'self'; form-action", 1
+    )
+    return response
 
 
 def _pretty(config: dict[str, Any]) -> str:
