@@ -17,14 +17,9 @@ from app.rendering.theme import Scheme
 from app.schemas.roles import Role
 from app.services.access import Caller
 from app.services.console import Seat
-from app.services.console_editor import (
-    MAX_JSON_CHARS,
-    Draft,
-    form_errors,
-    from_form,
-    from_json,
-)
+from app.services.console_editor import Draft
 from app.services.editor_form import GROUPS, Field
+from app.services.editor_input import MAX_JSON_CHARS, form_errors, from_form, from_json
 from app.web.requests import call, services_of
 from app.web.views.console.frame import NO_STORE, address, console_view, page, text
 from app.web.views.pages import page_response
