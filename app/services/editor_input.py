@@ -75,7 +75,7 @@ def _value(field: Field, raw: str | None, name: str, errors: dict[str, str]) -> 
         return None
     if field.kind == "int":
         if not re.fullmatch(r"-?\d{1,9}", text):
-            errors[name] = "Type a whole number."
+            errors[name] = "Type a whole number (at most 9 digits)."
             return None
         return int(text)
     return text

@@ -370,3 +370,22 @@ def test_discarding_the_draft_returns_to_the_page(console: TestClient) -> None:
 def test_a_retriever_of_another_namespace_is_not_found(console: TestClient) -> None:
     assert console.get(editor_url("ret_nope")).status_code == 404
     assert console.get(editor_url("ret_nope", "preview")).status_code == 404
+
+
+GARBAGE = ["<script>alert(1)</script>", "x" * 3000, "-1", "9" * 40, "\x00", "🔍", " "]
+
+
+def test_no_value_in_any_field_makes_a_500(console: TestClient) -> None:
+    retriever_id = new_retriever(console)
+    values = form_of(console.get(editor_url(retriever_id)).text)
+    names = [n for n in values if n not in ("csrf", "mode") and not n.endswith(".count")]
+    for name in names:
+        for garbage in GARBAGE:
+            response = console.post(
+                editor_url(retriever_id), data={**values, name: garbage}, follow_redirects=False
+            )
+            assert response.status_code in (303, 422), (name, garbage[:20], response.status_code)
+            assert "<script>alert" not in response.text
+    counts = {"inputs.count": "999", "markdowns.count": "-4", "field_config.count": "x"}
+    response = console.post(editor_url(retriever_id), data={**values, **counts})
+    assert response.status_code in (200, 422)
