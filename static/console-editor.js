@@ -18,6 +18,25 @@
     });
   });
 
+  // The groups a publisher opened stay open after a save reloads the page.
+  var KEPT = "rp-editor-open:" + location.pathname;
+  var groups = document.querySelectorAll("details.group");
+  try {
+    var open = JSON.parse(sessionStorage.getItem(KEPT) || "null");
+    if (Array.isArray(open)) {
+      groups.forEach(function (group) {
+        if (open.indexOf(group.id) >= 0) group.open = true;
+      });
+    }
+  } catch (ignored) { /* storage off: the server's choice stands */ }
+  groups.forEach(function (group) {
+    group.addEventListener("toggle", function () {
+      var ids = [];
+      groups.forEach(function (g) { if (g.open) ids.push(g.id); });
+      try { sessionStorage.setItem(KEPT, JSON.stringify(ids)); } catch (ignored) { /* off */ }
+    });
+  });
+
   var changed = false;
   document.querySelectorAll("form.editor, .json-view form").forEach(function (form) {
     form.addEventListener("input", function () { changed = true; });

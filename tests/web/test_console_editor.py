@@ -306,6 +306,7 @@ def test_dark_and_light_previews_force_their_colours(console: TestClient) -> Non
     assert "prefers-color-scheme" not in dark
     assert "--bg:#0F172A" not in light
     assert "@media (prefers-color-scheme:dark)" in auto
+    assert '<input type="hidden" name="scheme" value="dark">' in dark  # a search keeps it
 
 
 HOSTILE_TEXT = "</textarea><script>alert(1)</script><img src=x onerror=alert(1)>"
