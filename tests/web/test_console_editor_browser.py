@@ -108,6 +108,7 @@ def test_a_publisher_changes_the_colour_previews_publishes_and_rolls_back(
     page.fill("#f-theme-primary_color", PINK)
     page.click("text=Save the draft")
     page.locator("[role=status]", has_text="Saved the draft").wait_for()
+    assert page.locator("#group-theme").get_attribute("open") is not None  # still open
     assert preview_primary(page, "Preview on a phone, light") == PINK
     assert preview_primary(page, "Preview on a phone, dark") == PINK
     assert not public_primary(url), "the public page changed before publishing"

@@ -4,10 +4,13 @@ and when, the difference between a version and the page now, and rollback (a new
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from starlette.testclient import TestClient
 
-from tests.helpers import owner_headers
+from app.settings import Settings
+from app.web.app import create_app
+from tests.helpers import OWNER_KEY, owner_headers
 from tests.web import test_console_editor
 from tests.web.test_console import VIEWER_KEY, form_value, sign_in
 from tests.web.test_console_editor import csrf_of, editor_url, new_retriever, save
@@ -166,3 +169,27 @@ def test_versions_of_an_unknown_version_or_retriever_are_not_found(console: Test
     assert "Nothing published yet" in console.get(editor_url(retriever_id, "versions")).text
     api = console.get("/v1/retrievers/ret_none/versions", headers=owner_headers())
     assert api.status_code == 404
+
+
+def test_versions_and_rollback_on_postgresql(
+    make_settings: Callable[..., Settings], postgres_database: str
+) -> None:
+    settings = make_settings(database_url=postgres_database)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        client.post(
+            "/v1/collections/products/documents",
+            headers=owner_headers(),
+            json={"documents": test_console_editor.DOCUMENTS},
+        ).raise_for_status()
+        sign_in(client, OWNER_KEY)
+        retriever_id = new_retriever(client)
+        publish(client, retriever_id, title="One")
+        publish(client, retriever_id, title="Two", **{"theme.primary_color": "#C2185B"})
+        assert "theme" in client.get(editor_url(retriever_id, "versions/1")).text
+        rolled = client.post(
+            f"/v1/retrievers/{retriever_id}/versions/1/rollback", headers=owner_headers()
+        )
+        assert rolled.status_code == 200, rolled.text
+        assert [v["number"] for v in versions_of(client, retriever_id)] == [3, 2, 1]
+        deleted = client.delete(f"/v1/retrievers/{retriever_id}", headers=owner_headers())
+        assert deleted.status_code == 200, deleted.text
