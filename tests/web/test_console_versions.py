@@ -193,3 +193,20 @@ def test_versions_and_rollback_on_postgresql(
         assert [v["number"] for v in versions_of(client, retriever_id)] == [3, 2, 1]
         deleted = client.delete(f"/v1/retrievers/{retriever_id}", headers=owner_headers())
         assert deleted.status_code == 200, deleted.text
+
+
+def test_hostile_values_are_inert_in_the_versions_and_their_difference(
+    console: TestClient,
+) -> None:
+    retriever_id = new_retriever(console)
+    hostile = "<script>alert(1)</script><img src=x onerror=alert(1)>"
+    publish(console, retriever_id, title=hostile, description=hostile)
+    publish(console, retriever_id, title="Plain")
+    for path in ("versions", "versions/1"):
+        page = console.get(editor_url(retriever_id, path)).text
+        assert "<script>alert" not in page
+        assert "<img src=x" not in page
+    assert (
+        "&lt;script&gt;alert(1)&lt;/script&gt;"
+        in console.get(editor_url(retriever_id, "versions/1")).text
+    )
