@@ -97,6 +97,14 @@ class ConsoleEditor:
             saved_at=saved.saved_at if saved else None,
         )
 
+    def who(self, key_hash: str, role: str, namespace: str) -> str:
+        """Who saves or publishes, as the versions list shows it: the key's label if it has
+        one, its role and namespace; never the key or its hash."""
+        with self.store.read() as tx:
+            label = stored.key_label(tx.conn, key_hash)
+        named = f"{label}, " if label else ""
+        return f"{named}{role} key ({namespace}, console)"
+
     def check(self, namespace: str, config: dict[str, Any]) -> DisplayConfig:
         """The config as the publish call would take it, or `InvalidInput` naming each field."""
         try:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from starlette.testclient import TestClient
 
+from app.schemas.roles import Role
 from app.settings import Settings
 from app.web.app import create_app
 from tests.helpers import OWNER_KEY, owner_headers
@@ -210,3 +211,14 @@ def test_hostile_values_are_inert_in_the_versions_and_their_difference(
         "&lt;script&gt;alert(1)&lt;/script&gt;"
         in console.get(editor_url(retriever_id, "versions/1")).text
     )
+
+
+def test_a_stored_key_is_named_by_its_label(console: TestClient) -> None:
+    services = console.app.state.services  # type: ignore[attr-defined]
+    key = services.keys.create_key("acme", "Ada's laptop", Role.EDITOR)
+    retriever_id = new_retriever(console)
+    sign_in(console, key)
+    publish(console, retriever_id, title="One")
+    (version,) = versions_of(console, retriever_id)
+    assert version["published_by"] == "Ada's laptop, editor key (acme, console)"
+    assert key not in console.get(editor_url(retriever_id, "versions")).text

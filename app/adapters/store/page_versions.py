@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.adapters.store.records import PublishedRecord
-from app.adapters.store.tables import page_drafts, page_versions
+from app.adapters.store.tables import owner_keys, page_drafts, page_versions
 
 NOTE_MAX_CHARS = 200
 AUTHOR_MAX_CHARS = 200
@@ -152,3 +152,10 @@ def version(
         )
     ).one_or_none()
     return None if row is None else VersionRecord(**row._mapping)
+
+
+def key_label(conn: sa.Connection, key_hash: str) -> str | None:
+    """The label a stored key was given (`keys create --label`), to say who published."""
+    query = sa.select(owner_keys.c.label).where(owner_keys.c.key_hash == key_hash)
+    label = conn.execute(query).scalar_one_or_none()
+    return str(label) if label else None

@@ -28,9 +28,10 @@ MAX_EDITOR_FIELDS = 2000  # every field of the form, with a row for each of 100 
 SCHEMES: tuple[Scheme, ...] = ("light", "dark")
 
 
-def who(seat: Seat) -> str:
-    """Who saved or published, as the versions list shows it: never the key."""
-    return f"{seat.role.value} key ({seat.namespace}, console)"
+async def who(request: Request, seat: Seat) -> str:
+    """Who saves or publishes, as the versions list shows it."""
+    editor = services_of(request).console.editor
+    return await call(editor.who, seat.key_hash, seat.role.value, seat.namespace)
 
 
 def value_of(config: dict[str, Any], field: Field) -> Any:
@@ -118,7 +119,7 @@ async def save(request: Request, seat: Seat, form: FormData | None) -> Response:
         sent_json = text(form, "config_json", MAX_JSON_CHARS)
         try:
             config = from_json(sent_json)
-            await call(editor.save, seat.namespace, retriever_id, config, who(seat))
+            await call(editor.save, seat.namespace, retriever_id, config, await who(request, seat))
         except InvalidInput as error:
             listed = [
                 f"{item.get('field', 'config')}: {item.get('message', error.message)}"
@@ -132,7 +133,7 @@ async def save(request: Request, seat: Seat, form: FormData | None) -> Response:
     if sent.errors:
         return await _editor_page(request, seat, draft, sent.config, 422, sent.errors)
     try:
-        await call(editor.save, seat.namespace, retriever_id, sent.config, who(seat))
+        await call(editor.save, seat.namespace, retriever_id, sent.config, await who(request, seat))
     except InvalidInput as error:
         errors = form_errors(error, sent.numbers)
         return await _editor_page(request, seat, draft, sent.config, 422, errors)
@@ -148,7 +149,11 @@ async def publish(request: Request, seat: Seat, form: FormData | None) -> Respon
     try:
         model = await call(services.console.editor.check, seat.namespace, draft.config)
         await call(
-            services.versions.publish, seat.namespace, retriever_id, model, Byline(who(seat))
+            services.versions.publish,
+            seat.namespace,
+            retriever_id,
+            model,
+            Byline(await who(request, seat)),
         )
     except InvalidInput as error:
         return await _editor_page(request, seat, draft, status=422, errors=form_errors(error))

@@ -85,7 +85,11 @@ async def rollback(request: Request, seat: Seat, form: FormData | None) -> Respo
     services = services_of(request)
     try:
         made = await call(
-            services.versions.rollback, seat.namespace, retriever_id, number, who(seat)
+            services.versions.rollback,
+            seat.namespace,
+            retriever_id,
+            number,
+            await who(request, seat),
         )
     except InvalidInput as error:
         # A version the retriever can no longer show (a field format or plugin gone).
