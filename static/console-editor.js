@@ -8,14 +8,18 @@
     var field = document.getElementById(picker.getAttribute("data-for"));
     if (!field) return;
     picker.hidden = false;
-    if (HEX6.test(field.value)) picker.value = field.value;
+    // A colour not set (or not a #RRGGBB) is shown faded: the picker itself cannot be empty.
+    function follow() {
+      var set = HEX6.test(field.value);
+      if (set) picker.value = field.value;
+      picker.classList.toggle("colour-pick--unset", !set);
+    }
+    follow();
     picker.addEventListener("input", function () {
       field.value = picker.value.toUpperCase();
       field.dispatchEvent(new Event("input", {bubbles: true}));
     });
-    field.addEventListener("input", function () {
-      if (HEX6.test(field.value)) picker.value = field.value;
-    });
+    field.addEventListener("input", follow);
   });
 
   // The groups a publisher opened stay open after a save reloads the page.

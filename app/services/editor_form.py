@@ -114,7 +114,7 @@ GROUPS: tuple[Group, ...] = (
                 Field("placeholder", "Placeholder"),
                 Field("helper_text", "Help text"),
                 Field("suggestions", "Suggestions", "lines", "One a line."),
-                Field("required", "Required", "bool", default=True),
+                Field("required", "Needed to search", "bool", default=True),
                 Field("order", "Order", "int", default=0),
             ),
             20,
