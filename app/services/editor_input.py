@@ -16,6 +16,7 @@ from app.errors import InvalidInput, invalid
 from app.services.editor_form import FIELDS, ROWS, Field, Rows
 
 MAX_JSON_CHARS = 500_000
+MAX_SHOWN_CHARS = 10_000  # of a value that could not be read, shown again as typed
 Form = dict[str, list[str]]  # a form's values by name, as sent
 # Which row of the form each item of a list came from (rows removed or left empty go), and
 # for `field_config`, the field each row formats: how an error finds its row.
@@ -91,6 +92,8 @@ def _apply(
 ) -> None:
     value = _value(field, _first(form, name), name, errors)
     if name in errors:
+        # Shown again as typed, beside its error; a config with errors is never saved.
+        _put(config, field.path, (_first(form, name) or "")[:MAX_SHOWN_CHARS])
         return
     if value == field.default and not field.always and not _has(base, field.path):
         return  # a default left alone is not written into the config
@@ -172,6 +175,14 @@ def _field_formats(sent: Sent, base: dict[str, Any], rows: Rows, form: Form) -> 
         for field in rows.fields:
             _apply(item, before, field, f"{prefix}.{field.path}", form, sent.errors)
         if item.get("format"):
+            formats[name] = item
+        elif any(
+            (_first(form, f"{prefix}.{f.path}") or "").strip()
+            for f in rows.fields
+            if f.path != "format"
+        ):
+            # Options without a format would be dropped without a word: say so instead.
+            sent.errors[f"{prefix}.format"] = "Choose a format for the options given here."
             formats[name] = item
         sent.numbers.setdefault("field_config", []).append(name)
     _put(sent.config, "field_config", formats or None)

@@ -191,6 +191,16 @@ def test_a_format_that_does_not_exist_is_told_beside_its_field(console: TestClie
     assert "one of" in error_beside(response.text, "field_config.0.format")
 
 
+def test_format_options_without_a_format_are_not_dropped_silently(console: TestClient) -> None:
+    retriever_id = new_retriever(console)
+    response = save(console, retriever_id, **{"field_config.0.format_options.label": "Name"})
+    assert response.status_code == 422
+    assert "Choose a format" in error_beside(response.text, "field_config.0.format")
+    assert form_of(response.text)["field_config.0.format_options.label"] == "Name"  # kept
+    typed = save(console, retriever_id, **{"layout.columns": "three"})
+    assert form_of(typed.text)["layout.columns"] == "three"
+
+
 def test_rows_are_added_changed_and_removed(console: TestClient) -> None:
     retriever_id = new_retriever(console)
     response = save(
