@@ -126,15 +126,30 @@ def console_collection(
     return with_query(f"{path}/{action}" if action else path, query)
 
 
-def console_retriever(
-    retriever_id: str, action: str = "", query: str | Sequence[tuple[str, str]] = ""
-) -> str:
-    """A retriever's page editor in the console, or one of its parts ("preview", "publish",
-    "versions", "versions/3")."""
-    path = f"{CONSOLE}/retrievers/{_segment(retriever_id)}"
-    return with_query(f"{path}/{action}" if action else path, query)
+def console_access(retriever_id: str, query: str | Sequence[tuple[str, str]] = "") -> str:
+    """A retriever's access settings in the console."""
+    return with_query(f"{CONSOLE}/retrievers/{_segment(retriever_id)}/access", query)
+
+
+def console_rotate_key(retriever_id: str) -> str:
+    """Where the console rotates a retriever's public key (after a confirmation)."""
+    return f"{CONSOLE}/retrievers/{_segment(retriever_id)}/access/rotate-key"
+
+
+def console_plugin(tag: str, action: str) -> str:
+    """A plugin's console action ("uninstall")."""
+    return f"{CONSOLE}/plugins/{_segment(tag)}/{action}"
 
 
 def is_console_target(target: str) -> bool:
     """Whether `target` is a console page on this server (where a console form may lead back)."""
     return (target == CONSOLE or target.startswith(CONSOLE + "/")) and "\\" not in target
+
+
+def console_retriever(
+    retriever_id: str, part: str = "", query: str | Sequence[tuple[str, str]] = ""
+) -> str:
+    """One of a retriever's console pages ("insights", "relevance", "versions"; none: its page
+    editor) or where its forms post ("relevance/synonyms", "publish", ...)."""
+    path = f"{CONSOLE}/retrievers/{_segment(retriever_id)}"
+    return with_query(f"{path}/{part}" if part else path, query)

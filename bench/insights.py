@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from app.adapters.clock import stamp
-from app.adapters.store import Store, rollups, searchlog
+from app.adapters.store import Store, clicks, rollups, searchlog
 from app.adapters.store.records import PublishedRecord, RetrieverRecord
 from app.adapters.store.tables import interactions
 from app.services.analytics import Analytics
@@ -112,11 +112,11 @@ CATEGORIES = ("audio", "books", "garden", "kitchen", "lighting", "office", "toys
 def fill(store: Store, searches: int, now: datetime) -> float:
     """Write the log; rows a second."""
     started = time.perf_counter()
-    for number, (rows, clicks) in enumerate(generate(searches, now)):
+    for number, (rows, clicked) in enumerate(generate(searches, now)):
         with store.write() as tx:
             searchlog.insert(tx.conn, rows)
-            if clicks:
-                tx.conn.execute(interactions.insert(), clicks)
+            if clicked:
+                tx.conn.execute(interactions.insert(), clicked)
         if number % 500 == 0:
             done = (number + 1) * BATCH
             rate = done / (time.perf_counter() - started)
@@ -174,9 +174,10 @@ def measure(label: str, url: str, searches: int) -> None:
     started = time.perf_counter()
     with store.write() as tx:  # what the hourly sweep does
         compacted = rollups.compact(tx.conn, stamp(now))
+        rolled = clicks.roll_up(tx.conn, stamp(now))
     print(
-        f"{label}: past days' long tails compacted ({compacted:,} query totals) in "
-        f"{time.perf_counter() - started:.1f} s"
+        f"{label}: past days' long tails compacted ({compacted:,} query totals) and "
+        f"{rolled} days of clicks rolled up in {time.perf_counter() - started:.1f} s"
     )
     clock = lambda: now  # noqa: E731 - the log's own "now"
     analytics, reports = Analytics(store, clock), Reports(store, clock)
@@ -235,29 +236,40 @@ def request_path(url: str) -> None:
     fields.update(retriever_id=RETRIEVER, namespace=NAMESPACE)
     retriever = PublicRetriever(PublishedRecord(**fields), None, display, None, {})  # type: ignore[arg-type]
     log = SearchLog(store, datetime.now, Metrics(), 90, "s" * 40, buffer_size=10**7)
-    request = SearchRequest(inputs={"query": "Desk  Lamp"}, page_size=20)
+    rng = random.Random(7)
+    requests = [SearchRequest(inputs={"query": q}, page_size=20) for q in queries(rng, 2_000)]
+    addresses = [f"10.0.{n // 250}.{n % 250}" for n in range(1_000)]
     searches = 100_000
 
     async def run() -> tuple[float, float]:
         started = time.process_time()
         for n in range(searches):
-            log.record(
-                Searched(retriever, "page", "ok", 1.5, request, 12, False, f"exe_{n}", None, "v-1")
+            searched = Searched(
+                retriever,
+                "page",
+                "ok",
+                1.5,
+                requests[n % len(requests)],
+                12,
+                False,
+                f"exe_{n}",
+                None,
+                addresses[n % len(addresses)],
             )
+            log.record(searched)
         recorded = time.process_time() - started
         assert log._task is not None
         log._task.cancel()
         started = time.process_time()
         while log._rows:
             batch, log._rows = log._rows[:BATCH], log._rows[BATCH:]
-            with store.write() as tx:
-                searchlog.insert(tx.conn, batch)
+            log._write(batch)
         return recorded, time.process_time() - started
 
     recorded, written = asyncio.run(run())
     print(
         f"a search's row: {recorded / searches * 1e6:.1f} µs on the request path (record), "
-        f"{written / searches * 1e6:.1f} µs of CPU in the writer (insert and totals, "
+        f"{written / searches * 1e6:.1f} µs of CPU in the writer (the row, its insert and totals, "
         f"batches of {BATCH:,})"
     )
     store.close()

@@ -1,6 +1,8 @@
-"""Lighthouse's four scores for the demo's pages, as a phone (Lighthouse's default: a mid-range
-phone on a throttled network) and as a desktop, in Debian's Chromium. Run by
-`scripts/lighthouse`, which installs Lighthouse from the npm registry.
+"""Lighthouse's four scores for the demo's pages and the console's, as a phone (Lighthouse's
+default: a mid-range phone on a throttled network) and as a desktop, in Debian's Chromium. Run
+by `scripts/lighthouse`, which installs Lighthouse from the npm registry. The console's pages
+past its sign-in are audited signed in with the demo's owner key (the session's cookie sent
+with every request).
 
     python -m bench.lighthouse [--lighthouse PATH]
 """
@@ -8,10 +10,14 @@ phone on a throttled network) and as a desktop, in Debian's Chromium. Run by
 from __future__ import annotations
 
 import argparse
+import html
 import json
+import re
 import subprocess
 import tempfile
 from pathlib import Path
+
+import httpx
 
 from app.services.demo import seed_demo
 from app.settings import Settings
@@ -25,10 +31,17 @@ PAGES = {
     "filters picked": "/r/product-search?query=lamp&f.brand=Lumen&sort=price",
     "detail page": "/r/product-search/d/p0001",
     "directory": "/",
+    "console: sign in": "/console/sign-in",
+}
+SIGNED_IN = {
+    "console: retrievers": "/console/retrievers",
+    "console: collections": "/console/collections",
 }
 
 
-def audit(lighthouse: Path, url: str, desktop: bool) -> dict[str, object]:
+def audit(
+    lighthouse: Path, url: str, desktop: bool, cookie: str | None = None
+) -> dict[str, object]:
     command = [
         str(lighthouse),
         url,
@@ -41,6 +54,8 @@ def audit(lighthouse: Path, url: str, desktop: bool) -> dict[str, object]:
     ]
     if desktop:
         command.append("--preset=desktop")
+    if cookie:
+        command.append(f"--extra-headers={json.dumps({'Cookie': cookie})}")
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=True)
     report: dict[str, object] = json.loads(done.stdout)
     return report
@@ -53,12 +68,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
         settings = Settings(data_dir=Path(tmp), public_url=f"http://127.0.0.1:{port}")
-        seed_demo(settings)
+        demo = seed_demo(settings)
         with LiveServer(create_app(settings), port=port) as server:
+            cookie = sign_in(server.url, demo.owner_key)
+            pages = [(name, path, None) for name, path in PAGES.items()]
+            pages += [(name, path, cookie) for name, path in SIGNED_IN.items()]
             print(f"{'page':<26} {'device':<8} " + " ".join(f"{c[:13]:>14}" for c in CATEGORIES))
-            for name, path in PAGES.items():
+            for name, path, sent in pages:
                 for desktop in (False, True):
-                    report = audit(args.lighthouse, server.url + path, desktop)
+                    report = audit(args.lighthouse, server.url + path, desktop, sent)
                     categories = report["categories"]
                     assert isinstance(categories, dict)
                     scores = [round(categories[c]["score"] * 100) for c in CATEGORIES]
@@ -70,6 +88,19 @@ def main() -> None:
                         failing = found.get("score") is not None and found["score"] < 0.9
                         if failing and found.get("scoreDisplayMode") in ("binary", "numeric"):
                             print(f"    below 90: {key}: {found.get('displayValue', '')}")
+
+
+def sign_in(base: str, key: str) -> str:
+    """The console's session cookie (`name=value`) for an owner key."""
+    with httpx.Client(base_url=base, headers={"Origin": base}) as client:
+        form = client.get("/console/sign-in").text
+        token = re.search(r'name="token" value="([^"]+)"', form)
+        assert token is not None, "the sign-in form has no token"
+        signed = client.post(
+            "/console/sign-in", data={"token": html.unescape(token[1]), "key": key}
+        )
+        assert signed.status_code in (200, 303), signed.text
+        return f"rp_console={client.cookies['rp_console']}"
 
 
 if __name__ == "__main__":

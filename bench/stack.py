@@ -129,6 +129,7 @@ def seed(settings: Settings, upstream: str, docs: int) -> None:
     publish("upstream", mixpeek, {})
     publish("cached", mixpeek, {"query_cache_seconds": 60})
     publish("unlogged", mixpeek, {"search_log": False})
+    publish("cached-unlogged", mixpeek, {"query_cache_seconds": 60, "search_log": False})
     local = {"type": "local", "collection": "docs", "search_fields": ["title", "description"]}
     publish("engine", local, {})
     publish("engine-unlogged", local, {"search_log": False})
@@ -336,6 +337,7 @@ def main() -> None:
             pairs = {
                 "execute": ("upstream", "unlogged", post),
                 "engine execute": ("engine", "engine-unlogged", engine_post),
+                "cached execute": ("cached", "cached-unlogged", post),
             }
             shares: dict[str, list[float]] = {}
             for label, (on, off, script) in pairs.items():
@@ -381,9 +383,10 @@ def main() -> None:
                 f"  {label}: {statistics.median(ratios):.1%} of the throughput with it off "
                 f"(rounds {min(ratios):.1%} to {max(ratios):.1%})"
             )
+        runs = len(rows) + 2 * len(pairs) * LOG_ROUNDS
         print(
             f"search log: {logged:,.0f} searches "
-            f"written ({logged / (seconds * (len(rows) + 4 * LOG_ROUNDS)):,.0f} a second over "
+            f"written ({logged / (seconds * runs):,.0f} a second over "
             "the runs, the busiest "
             f"{max(row.rps for row in rows if 'passthrough' not in row.name):,.0f}), "
             f"{dropped:,.0f} dropped"

@@ -156,3 +156,10 @@ def test_no_module_or_template_formats_a_public_path_by_hand() -> None:
         if by_hand.search(line)
     ]
     assert found == []
+
+
+def test_a_retriever_console_page_quotes_its_id_and_keeps_its_query() -> None:
+    assert urls.console_retriever("ret_1") == "/console/retrievers/ret_1"
+    assert urls.console_retriever("a/b?c", "insights") == "/console/retrievers/a%2Fb%3Fc/insights"
+    path = urls.console_retriever("ret_1", "relevance", [("synonym", "a&b")])
+    assert path == "/console/retrievers/ret_1/relevance?synonym=a%26b"

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from app.adapters.clock import Clock, stamp
-from app.adapters.store import Store, rollups
+from app.adapters.store import Store, clicks, rollups
 from app.adapters.store import searchlog as queries
 from app.errors import invalid
 from app.schemas.stages import stages_of
@@ -191,14 +191,14 @@ class Analytics:
                 tx.conn, retriever_id, first, last, TOP_EMPTY, 0, empty_only=True
             )
             repeats = rollups.repeats(tx.conn, retriever_id, first, last)
-            clicks = queries.click_figures(tx.conn, namespace, retriever_id, first, last)
+            clicked = clicks.figures(tx.conn, namespace, retriever_id, first, last)
         summary = _summary(rows, latencies)
         evidence = Evidence(
             searches=summary["query_count"],
             no_results=summary["no_results_count"],
             empty_queries=[(row["query"], int(row["searches"])) for row in empty],
             repeats=repeats,
-            clicks=clicks,
+            clicks=clicked,
             p95_latency_ms=summary["p95_latency_ms"],
             cache_hit_rate=summary["cache_hit_rate"],
         )

@@ -108,15 +108,16 @@ class ConsoleRetrievers:
         return created.retriever_id
 
 
-def field_errors(error: InvalidInput) -> dict[str, str]:
+def field_errors(error: InvalidInput, fields: dict[str, str] | None = None) -> dict[str, str]:
     """An `InvalidInput`'s messages by the form field they belong beside (`form` for the
-    rest)."""
+    rest): `fields` maps the API's field to the form's (by default the new retriever's)."""
+    fields = _FORM_FIELDS if fields is None else fields
     found: dict[str, str] = {}
     for item in error.details.get("errors", []):
         # A backend's errors are located under its kind too: backend.local.mode.
         where = str(item.get("field", "")).replace("backend.local.", "backend.", 1)
         name = next(
-            (form for api, form in _FORM_FIELDS.items() if where == api or where.startswith(api)),
+            (form for api, form in fields.items() if where == api or where.startswith(api)),
             "form",
         )
         found.setdefault(name, str(item.get("message", error.message)))

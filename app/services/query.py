@@ -234,7 +234,7 @@ class PublicQuery:
                         cached,
                         results.execution_id if results else None,
                         caller.session_id,
-                        self.log.visitor(caller.ip),
+                        caller.ip,
                     )
                 )
 

@@ -180,6 +180,16 @@ class RelevanceRulesService:
         self._change(namespace, retriever_id, lambda old: _with(old, "curations", rule_id, rule))
         return rule
 
+    def update(
+        self,
+        namespace: str,
+        retriever_id: str,
+        change: Callable[[RelevanceRules], RelevanceRules],
+    ) -> RelevanceResponse:
+        """The rules changed by `change` (given the stored ones), checked whole and stored
+        as every other change is (the console's boosts and stop words)."""
+        return self._change(namespace, retriever_id, change)
+
     def delete_rule(
         self, namespace: str, retriever_id: str, kind: str, rule_id: str
     ) -> DeletedRule:

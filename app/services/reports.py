@@ -8,11 +8,12 @@ read, not yet a figure to act on.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from app.adapters.clock import Clock, stamp
-from app.adapters.store import Store, rollups
+from app.adapters.store import Store, Transaction, clicks, rollups
 from app.adapters.store import searchlog as queries
 from app.services.figures import Window, rate, ratio, window_of
 from app.services.retrievers import retriever_or_404
@@ -48,7 +49,7 @@ class Reports:
                 tx.conn, retriever_id, first, last, limit, offset, empty_only=empty_only
             )
             texts = [row["query"] for row in rows]
-            clicked = queries.clicks_by_query(tx.conn, namespace, retriever_id, first, last, texts)
+            clicked = clicks.by_query(tx.conn, namespace, retriever_id, first, last, texts)
             sessions = queries.sessions_by_query(tx.conn, retriever_id, first, last, texts)
         results = []
         for row in rows:
@@ -78,18 +79,15 @@ class Reports:
         offset: int,
     ) -> dict[str, Any]:
         """The documents clicked most, with their clicks' mean position (from 1)."""
-        window = window_of(self.clock(), start, end, DEFAULT_SPAN)
-        with self.store.read() as tx:
-            retriever_or_404(tx, namespace, retriever_id)
-            rows, total = queries.top_documents(
-                tx.conn,
-                namespace,
-                retriever_id,
-                stamp(window.start),
-                stamp(window.end),
-                limit,
-                offset,
-            )
+        window, rows, total = self._read(
+            namespace,
+            retriever_id,
+            start,
+            end,
+            lambda tx, first, last: queries.top_documents(
+                tx.conn, namespace, retriever_id, first, last, limit, offset
+            ),
+        )
         results = [
             {
                 "document_id": row["document_id"],
@@ -111,13 +109,32 @@ class Reports:
         offset: int,
     ) -> dict[str, Any]:
         """The filters picked most: each field and value, and the searches that picked it."""
+        window, results, total = self._read(
+            namespace,
+            retriever_id,
+            start,
+            end,
+            lambda tx, first, last: rollups.top_filters(
+                tx.conn, retriever_id, first, last, limit, offset
+            ),
+        )
+        return _page(window, results, total, limit, offset)
+
+    def _read(
+        self,
+        namespace: str,
+        retriever_id: str,
+        start: datetime | None,
+        end: datetime | None,
+        read: Callable[[Transaction, str, str], tuple[list[dict[str, Any]], int]],
+    ) -> tuple[Window, list[dict[str, Any]], int]:
+        """A report's rows and their total over the range (the last week unless given), of a
+        retriever of the namespace (404 otherwise)."""
         window = window_of(self.clock(), start, end, DEFAULT_SPAN)
         with self.store.read() as tx:
             retriever_or_404(tx, namespace, retriever_id)
-            results, total = rollups.top_filters(
-                tx.conn, retriever_id, stamp(window.start), stamp(window.end), limit, offset
-            )
-        return _page(window, results, total, limit, offset)
+            rows, total = read(tx, stamp(window.start), stamp(window.end))
+        return window, rows, total
 
 
 def _page(

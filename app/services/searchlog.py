@@ -22,11 +22,11 @@ import logging
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from app.adapters.clock import Clock, stamp
-from app.adapters.store import Store, rollups
+from app.adapters.store import Store, clicks, rollups
 from app.adapters.store import searchlog as queries
 from app.adapters.threads import in_thread
 from app.metrics import Metrics
@@ -44,6 +44,7 @@ MAX_QUERY_CHARS = 500
 MAX_FILTERS_LOGGED = 20
 MAX_VALUE_CHARS = 100
 SWEEP_SECONDS = 3600.0
+MAX_VISITORS_KNOWN = 50_000
 
 
 def fold(text: str) -> str:
@@ -65,9 +66,11 @@ class Searched:
     cached: bool = False
     execution_id: str | None = None
     session_id: str | None = None  # the client's, when it sent one
-    visitor: str | None = None  # the address's pseudonym for the day (`SearchLog.visitor`)
+    # The caller's address, held only until the writer turns it into the day's pseudonym
+    # (`SearchLog.visitor`); never written.
+    address: str | None = None
 
-    def row(self, now: str) -> dict[str, Any]:
+    def row(self, now: str, visitor: str | None) -> dict[str, Any]:
         record, request = self.retriever.record, self.request
         exposed = self.retriever.display.exposed_fields
         return {
@@ -88,10 +91,10 @@ class Searched:
             "mode": _mode(self.retriever.backend),
             "cached": self.cached,
             "execution_id": self.execution_id,
-            "session_id": self.session_id or self.visitor,
+            "session_id": self.session_id or visitor,
             # Not a column: whom learned suggestions count (a client picks its own session
             # ids, so they could plant a suggestion; an address is harder to come by).
-            "visitor": self.visitor,
+            "visitor": visitor,
             "created_at": now,
         }
 
@@ -114,27 +117,37 @@ class SearchLog:
         self.retention = timedelta(days=retention_days)
         self.buffer_size = buffer_size
         self.interval = interval
-        self._rows: list[dict[str, Any]] = []
+        self._rows: list[tuple[Searched, datetime]] = []
         self._task: asyncio.Task[None] | None = None
         self._swept = 0.0
+        # Pseudonyms made, by day and address: a visitor searches many times a day, and
+        # reading an address costs more than writing its row. Only the writer's thread
+        # touches it.
+        self._visitors: dict[tuple[str, str], str] = {}
 
-    def visitor(self, ip: str) -> str:
+    def visitor(self, ip: str, moment: datetime) -> str:
         """A visitor's pseudonym for the day, when the client sends no session id: a keyed
         hash of its address and the date, so that distinct visitors can be counted while the
         address is never kept, and one day's visitor is not the next day's. An IPv6 client is
         its /64, as for the rate limits."""
-        day = self.clock().astimezone(UTC).date().isoformat()
-        digest = hmac.new(self._secret, f"{day}|{address_key(ip)}".encode(), hashlib.sha256)
-        return "v-" + digest.hexdigest()[:20]
+        day = moment.astimezone(UTC).date().isoformat()
+        known = self._visitors.get((day, ip))
+        if known is None:
+            if len(self._visitors) >= MAX_VISITORS_KNOWN:
+                self._visitors.clear()  # (yesterday's with today's: cheaper than an LRU)
+            digest = hmac.new(self._secret, f"{day}|{address_key(ip)}".encode(), hashlib.sha256)
+            known = self._visitors[(day, ip)] = "v-" + digest.hexdigest()[:20]
+        return known
 
     def record(self, searched: Searched) -> None:
-        """Keep the search for the next write; never waits, never raises."""
+        """Keep the search for the next write; never waits, never raises. The request pays
+        for an append: the row is made by the writer, in its thread."""
         if not search_log_on(searched.retriever.display.extensions):
             return
         if len(self._rows) >= self.buffer_size:
             self.metrics.searches_dropped.inc()
             return
-        self._rows.append(searched.row(stamp(self.clock())))
+        self._rows.append((searched, self.clock()))
         self._start()
 
     async def flush(self) -> int:
@@ -154,7 +167,7 @@ class SearchLog:
 
     async def sweep(self) -> int:
         """Delete rows older than the retention, and the long tail of past days' query
-        totals; the log rows deleted."""
+        totals; roll the clicks of past days up by query; the log rows deleted."""
         now = self.clock()
         cutoff = stamp(now - self.retention)
 
@@ -162,6 +175,7 @@ class SearchLog:
             with self.store.write() as tx:
                 deleted = queries.delete_before(tx.conn, cutoff)
                 rollups.compact(tx.conn, stamp(now))
+                clicks.roll_up(tx.conn, stamp(now))
                 return deleted
 
         return await in_thread(delete)
@@ -172,7 +186,14 @@ class SearchLog:
             self._task = None
         await self.flush()
 
-    def _write(self, rows: list[dict[str, Any]]) -> None:
+    def _write(self, searches: list[tuple[Searched, datetime]]) -> None:
+        rows = [
+            searched.row(
+                stamp(moment),
+                self.visitor(searched.address, moment) if searched.address else None,
+            )
+            for searched, moment in searches
+        ]
         with self.store.write() as tx:
             queries.insert(tx.conn, rows)
 

@@ -28,8 +28,10 @@ from app.services.browse import Browse
 from app.services.catalog import Catalog
 from app.services.collections import Collections
 from app.services.console import ConsoleSessions
+from app.services.console_access import ConsoleAccess
 from app.services.console_collections import ConsoleCollections
 from app.services.console_editor import ConsoleEditor
+from app.services.console_plugins import ConsolePlugins
 from app.services.console_retrievers import ConsoleRetrievers
 from app.services.cookies import UnlockCookies
 from app.services.directory import Directory
@@ -63,6 +65,8 @@ class Console:
     collections: ConsoleCollections
     retrievers: ConsoleRetrievers
     editor: ConsoleEditor
+    access: ConsoleAccess
+    plugins: ConsolePlugins
 
 
 @dataclass(frozen=True)
@@ -216,5 +220,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
             collections=ConsoleCollections(engine),
             retrievers=ConsoleRetrievers(store, retrievers),
             editor=ConsoleEditor(store, renderers, backends, clock),
+            access=ConsoleAccess(store, publishing, vault, clock),
+            plugins=ConsolePlugins(store),
         ),
     )

@@ -258,7 +258,7 @@ def test_a_viewer_reads_the_editor_but_cannot_save_publish_or_discard(console: T
     sign_in(console, VIEWER_KEY)
     page = console.get(editor_url(retriever_id))
     assert page.status_code == 200
-    assert '<fieldset class="plain" disabled>' in page.text
+    assert '<fieldset class="editor-fields" disabled>' in page.text
     assert "Save the draft" not in page.text
     assert "Publish" not in page.text.split("<main")[1].split("Preview")[0]
     token = form_value(page.text, "csrf")

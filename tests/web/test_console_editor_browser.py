@@ -117,7 +117,7 @@ def test_a_publisher_changes_the_colour_previews_publishes_and_rolls_back(
     page.locator("[role=status]", has_text="Published").wait_for()
     assert public_primary(url)
 
-    page.click("a.button:text-is('Versions')")
+    page.click("nav.subtabs a:text-is('Versions')")
     page.click("a:has-text('Compare with now')")
     page.locator("code", has_text="theme").first.wait_for()
     page.click("text=Roll back to version 1")

@@ -263,6 +263,33 @@ def _v8(conn: sa.Connection) -> None:
 
 
 def _v9(conn: sa.Connection) -> None:
+    """Clicks rolled up by day and query (store/clicks.py), and the mark of how far."""
+    for statement in (
+        """CREATE TABLE click_days (
+            retriever_id VARCHAR(40) NOT NULL,
+            day VARCHAR(10) NOT NULL,
+            query VARCHAR(500) NOT NULL,
+            searches INTEGER NOT NULL,
+            clicks INTEGER NOT NULL,
+            position_sum INTEGER NOT NULL,
+            PRIMARY KEY (retriever_id, day, query))""",
+        """CREATE TABLE deep_click_days (
+            retriever_id VARCHAR(40) NOT NULL,
+            day VARCHAR(10) NOT NULL,
+            query VARCHAR(500) NOT NULL,
+            document_id VARCHAR(200) NOT NULL,
+            clicks INTEGER NOT NULL,
+            PRIMARY KEY (retriever_id, day, query, document_id))""",
+        """CREATE TABLE rollup_marks (
+            name VARCHAR(40) PRIMARY KEY,
+            value VARCHAR(40) NOT NULL)""",
+        # There from the start, so that two sweeps lock it in turn ("": nothing rolled yet).
+        "INSERT INTO rollup_marks (name, value) VALUES ('clicks', '')",
+    ):
+        conn.exec_driver_sql(statement)
+
+
+def _v10(conn: sa.Connection) -> None:
     """A retriever's page draft (saved in the console, not yet public) and the snapshot of
     each published version of its page, both gone with the retriever."""
     for statement in (
@@ -297,6 +324,7 @@ MIGRATIONS: list[Callable[[sa.Connection], None]] = [
     _v7,
     _v8,
     _v9,
+    _v10,
 ]
 LATEST = len(MIGRATIONS)
 

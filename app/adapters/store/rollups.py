@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
+from app.adapters.store import bulk
 from app.adapters.store.tables import (
     filter_days,
     latency_days,
@@ -274,6 +274,8 @@ def top_queries(
             sa.func.sum(query_days.c.no_results).label("no_results"),
             sa.func.sum(query_days.c.latency_sum).label("latency_sum"),
             sa.func.sum(query_days.c.searches).label("all_searches"),
+            # How many queries there are, from the same pass over the days' rows.
+            sa.func.count().over().label("total"),
         )
         .where(*where)
         .group_by(query_days.c.query)
@@ -282,9 +284,14 @@ def top_queries(
         .offset(offset)
     )
     rows = [dict(row._mapping) for row in conn.execute(query)]
-    total = conn.execute(
-        sa.select(sa.func.count(sa.distinct(query_days.c.query))).where(*where)
-    ).scalar_one()
+    if rows:
+        total = rows[0]["total"]
+    elif offset:  # a page past the end: count them on their own
+        total = conn.execute(
+            sa.select(sa.func.count(sa.distinct(query_days.c.query))).where(*where)
+        ).scalar_one()
+    else:
+        total = 0
     return rows, int(total)
 
 
@@ -304,18 +311,14 @@ def repeats(conn: sa.Connection, retriever_id: str, start: str, end: str) -> int
 def _upsert(
     conn: sa.Connection, table: sa.Table, keys: tuple[str, ...], rows: list[dict[str, Any]]
 ) -> None:
-    if not rows:
-        return
-    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
-    insert = dialect.insert(table)
-    added = {
-        column.name: table.c[column.name] + insert.excluded[column.name]
-        for column in table.columns
-        if column.name not in keys and column.name != "namespace"
-    }
-    conn.execute(
-        insert.on_conflict_do_update(index_elements=[table.c[k] for k in keys], set_=added),
-        rows,
+    """Add each row's totals to the table's row of the same keys (made when missing)."""
+    added = [c.name for c in table.columns if c.name not in keys and c.name != "namespace"]
+    bulk.insert(
+        conn,
+        table,
+        map(bulk.values_of(table), rows),
+        keys=keys,
+        updates={name: f"{table.name}.{name} + excluded.{name}" for name in added},
     )
 
 

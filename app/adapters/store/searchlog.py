@@ -6,27 +6,18 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app import jsonutil
-from app.adapters.store import rollups
+from app.adapters.store import bulk, clicks, rollups
 from app.adapters.store.rollups import SEARCHES
 from app.adapters.store.tables import interactions, query_sessions, search_log
-
-DEEP_POSITION = 3  # from 0: the fourth result on
 
 
 def insert(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
     """The rows into the log, and each search's visitor into `query_sessions`."""
-    # Straight to the driver, a tuple a row: the log is the store's busiest write, and
-    # building each row's statement parameters cost more than the insert itself.
-    columns = [column.name for column in search_log.columns]
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    statement = (
-        f"INSERT INTO search_log ({', '.join(columns)}) "  # noqa: S608 - our own column names
-        f"VALUES ({', '.join([mark] * len(columns))})"
-    )
-    conn.exec_driver_sql(statement, [tuple(_value(row[name]) for name in columns) for row in rows])
+    values = bulk.values_of(search_log)
+    encoded = [index for index, c in enumerate(search_log.columns) if c.name in _JSON_COLUMNS]
+    bulk.insert(conn, search_log, (_encoded(values(row), encoded) for row in rows))
     rollups.add(conn, rows)
     seen = {
         (row["retriever_id"], row["query"], row.get("visitor")): row
@@ -38,39 +29,37 @@ def insert(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
     }
     if not seen:
         return
-    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
-    query = dialect.insert(query_sessions)
-    conn.execute(
-        query.on_conflict_do_update(
-            index_elements=[
-                query_sessions.c.retriever_id,
-                query_sessions.c.query,
-                query_sessions.c.session_id,
-            ],
-            set_={"found": query.excluded.found, "created_at": query.excluded.created_at},
-        ),
-        [
-            {
-                "retriever_id": retriever_id,
-                "query": text,
-                "session_id": session,
-                "found": bool(row["results"]),
-                "created_at": row["created_at"],
-            }
+    bulk.insert(
+        conn,
+        query_sessions,
+        (
+            (retriever_id, text, session, bool(row["results"]), row["created_at"])
             for (retriever_id, text, session), row in seen.items()
-        ],
+        ),
+        keys=("retriever_id", "query", "session_id"),
+        updates={"found": "excluded.found", "created_at": "excluded.created_at"},
     )
 
 
-def _value(value: Any) -> Any:
-    """A value as the driver takes it (the JSON columns as text)."""
-    return jsonutil.dumps(value).decode() if isinstance(value, list | dict) else value
+_JSON_COLUMNS = ("filters", "facets")
+
+
+def _encoded(values: tuple[Any, ...], encoded: list[int]) -> tuple[Any, ...]:
+    """A row's values as the driver takes them: the JSON columns as text."""
+    if all(values[index] is None for index in encoded):
+        return values
+    listed = list(values)
+    for index in encoded:
+        if listed[index] is not None:
+            listed[index] = jsonutil.dumps(listed[index]).decode()
+    return tuple(listed)
 
 
 def delete_before(conn: sa.Connection, cutoff: str) -> int:
     deleted = conn.execute(search_log.delete().where(search_log.c.created_at < cutoff))
     conn.execute(query_sessions.delete().where(query_sessions.c.created_at < cutoff))
     rollups.delete_before(conn, cutoff)
+    clicks.delete_before(conn, cutoff)
     return int(deleted.rowcount or 0)
 
 
@@ -164,37 +153,6 @@ def sessions_by_query(
     return {row[0]: int(row[1]) for row in conn.execute(query)}
 
 
-def clicks_by_query(
-    conn: sa.Connection, namespace: str, retriever_id: str, start: str, end: str, texts: list[str]
-) -> dict[str, tuple[int, float]]:
-    """For each query: its searches that got a click from `start` up to `end`, and their
-    clicks' mean position (from 0). The clicks of the range lead (their index holds the
-    retriever and the time), each finding its search by execution id."""
-    if not texts:
-        return {}
-    query = (
-        sa.select(
-            search_log.c.query,
-            sa.func.count(sa.distinct(interactions.c.execution_id)),
-            sa.func.avg(interactions.c.position),
-        )
-        .select_from(
-            interactions.join(search_log, interactions.c.execution_id == search_log.c.execution_id)
-        )
-        .where(
-            interactions.c.namespace == namespace,
-            interactions.c.retriever_id == retriever_id,
-            interactions.c.created_at >= start,
-            interactions.c.created_at < end,
-            sa.cast(interactions.c.interaction_types, sa.Text).like('%"click"%'),
-            search_log.c.retriever_id == retriever_id,
-            search_log.c.query.in_(texts),
-        )
-        .group_by(search_log.c.query)
-    )
-    return {row[0]: (int(row[1]), float(row[2])) for row in conn.execute(query)}
-
-
 def top_documents(
     conn: sa.Connection,
     namespace: str,
@@ -230,43 +188,3 @@ def top_documents(
         sa.select(sa.func.count(sa.distinct(interactions.c.document_id))).where(*where)
     ).scalar_one()
     return rows, int(total)
-
-
-def click_figures(
-    conn: sa.Connection, namespace: str, retriever_id: str, start: str, end: str
-) -> dict[str, Any]:
-    """The clicks recorded from `start` up to `end` under a search's execution id: how many,
-    on how many searches, their mean position (from 0), and the (query, document) pairs
-    clicked most far down the page (position 3 on, from 0)."""
-    where = [
-        interactions.c.namespace == namespace,
-        interactions.c.retriever_id == retriever_id,
-        interactions.c.created_at >= start,
-        interactions.c.created_at < end,
-        interactions.c.execution_id.is_not(None),
-        sa.cast(interactions.c.interaction_types, sa.Text).like('%"click"%'),
-    ]
-    clicks, searches, position = conn.execute(
-        sa.select(
-            sa.func.count(),
-            sa.func.count(sa.distinct(interactions.c.execution_id)),
-            sa.func.avg(interactions.c.position),
-        ).where(*where)
-    ).one()
-    many = sa.func.count().label("many")
-    deep = conn.execute(
-        sa.select(search_log.c.query, interactions.c.document_id, many)
-        .select_from(
-            interactions.join(search_log, interactions.c.execution_id == search_log.c.execution_id)
-        )
-        .where(*where, interactions.c.position >= DEEP_POSITION, search_log.c.query.is_not(None))
-        .group_by(search_log.c.query, interactions.c.document_id)
-        .order_by(many.desc(), search_log.c.query, interactions.c.document_id)
-        .limit(5)
-    )
-    return {
-        "clicks": int(clicks),
-        "clicked_searches": int(searches),
-        "position": None if position is None else float(position),
-        "deep": [(row[0], row[1]) for row in deep],
-    }

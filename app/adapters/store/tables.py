@@ -196,6 +196,36 @@ filter_days = sa.Table(
     sa.Column("searches", sa.Integer, nullable=False),
 )
 
+# Clicks by the query of their search, whole past days at a time (store/clicks.py).
+click_days = sa.Table(
+    "click_days",
+    metadata,
+    sa.Column("retriever_id", sa.String(40), primary_key=True),
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("query", sa.String(500), primary_key=True),  # "" for a search without one
+    sa.Column("searches", sa.Integer, nullable=False),
+    sa.Column("clicks", sa.Integer, nullable=False),
+    sa.Column("position_sum", sa.Integer, nullable=False),
+)
+
+deep_click_days = sa.Table(
+    "deep_click_days",
+    metadata,
+    sa.Column("retriever_id", sa.String(40), primary_key=True),
+    sa.Column("day", sa.String(10), primary_key=True),
+    sa.Column("query", sa.String(500), primary_key=True),
+    sa.Column("document_id", sa.String(200), primary_key=True),
+    sa.Column("clicks", sa.Integer, nullable=False),
+)
+
+# Up to where a rollup has gone (`clicks`: the first day not rolled up yet).
+rollup_marks = sa.Table(
+    "rollup_marks",
+    metadata,
+    sa.Column("name", sa.String(40), primary_key=True),
+    sa.Column("value", sa.String(40), nullable=False),
+)
+
 plugins = sa.Table(
     "plugins",
     metadata,

@@ -120,10 +120,7 @@ async def slow_queries(request: Request) -> Response:
     )
 )
 async def stages(request: Request) -> Response:
-    namespace, retriever_id = await _target(request)
-    hours = int_param(request, "hours", 24, 1, MAX_HOURS)
-    analytics = services_of(request).analytics
-    return JSONResponse(await call(analytics.stages, namespace, retriever_id, hours))
+    return await _over_hours(request, services_of(request).analytics.stages)
 
 
 @api(
@@ -136,10 +133,16 @@ async def stages(request: Request) -> Response:
     )
 )
 async def cache_performance(request: Request) -> Response:
+    return await _over_hours(request, services_of(request).analytics.cache_performance)
+
+
+async def _over_hours(
+    request: Request, read: Callable[[str, str, int], dict[str, Any]]
+) -> Response:
+    """A figure over the last `hours` (24 unless asked)."""
     namespace, retriever_id = await _target(request)
     hours = int_param(request, "hours", 24, 1, MAX_HOURS)
-    analytics = services_of(request).analytics
-    return JSONResponse(await call(analytics.cache_performance, namespace, retriever_id, hours))
+    return JSONResponse(await call(read, namespace, retriever_id, hours))
 
 
 @api(

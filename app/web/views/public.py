@@ -130,7 +130,7 @@ async def typeahead(request: Request) -> Response:
                 SearchRequest(inputs={FULL_TEXT_INPUT: prefix}, page_size=limit),
                 len(suggestions.suggestions),
                 session_id=caller.session_id,
-                visitor=services.query.log.visitor(caller.ip),
+                address=caller.ip,
             )
         )
     return respond(suggestions, headers=headers)

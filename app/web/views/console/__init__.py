@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from app.web.views.console import collections, editor, retrievers, session, versions
+from app.web.views.console import (
+    access,
+    collections,
+    editor,
+    insights,
+    plugins,
+    relevance,
+    retrievers,
+    session,
+    versions,
+)
 
 routes = [
     Route("/console", session.home, methods=["GET"]),
@@ -35,6 +45,23 @@ routes = [
     Route(
         "/console/retrievers/{retriever_id}/versions/{number}/rollback",
         versions.rollback,
+        methods=["POST"],
+    ),
+    Route("/console/retrievers/{retriever_id}/access", access.access, methods=["GET", "POST"]),
+    Route(
+        "/console/retrievers/{retriever_id}/access/rotate-key",
+        access.rotate_key,
+        methods=["GET", "POST"],
+    ),
+    Route("/console/plugins", plugins.plugins, methods=["GET"]),
+    Route("/console/plugins/install", plugins.install, methods=["POST"]),
+    Route("/console/plugins/{tag}/uninstall", plugins.uninstall, methods=["GET", "POST"]),
+    Route("/console/retrievers/{retriever_id}/insights", insights.insights, methods=["GET"]),
+    Route("/console/retrievers/{retriever_id}/insights.csv", insights.export, methods=["GET"]),
+    Route("/console/retrievers/{retriever_id}/relevance", relevance.rules, methods=["GET"]),
+    Route(
+        "/console/retrievers/{retriever_id}/relevance/{kind}",
+        relevance.change,
         methods=["POST"],
     ),
 ]
