@@ -149,7 +149,7 @@ def is_console_target(target: str) -> bool:
 def console_retriever(
     retriever_id: str, part: str = "", query: str | Sequence[tuple[str, str]] = ""
 ) -> str:
-    """One of a retriever's console pages ("insights", "relevance") or where its forms post
-    ("relevance/synonyms", ...)."""
+    """One of a retriever's console pages ("insights", "relevance", "versions"; none: its page
+    editor) or where its forms post ("relevance/synonyms", "publish", ...)."""
     path = f"{CONSOLE}/retrievers/{_segment(retriever_id)}"
     return with_query(f"{path}/{part}" if part else path, query)

@@ -282,6 +282,7 @@
   function track(card, kind) {
     var list = card.closest(".results");
     if (!list || !navigator.sendBeacon) return;
+    if (results.hasAttribute("data-preview")) return;  // the console's preview of a draft
     var body = JSON.stringify({
       document_id: card.getAttribute("data-document-id"),
       interaction_type: [kind],

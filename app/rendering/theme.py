@@ -7,6 +7,8 @@ CSS built here cannot break out of its declarations.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from markupsafe import Markup
 
 from app.schemas.display import DisplayConfig, ThemeConfig
@@ -29,11 +31,14 @@ DARK = {
     "--border": "#334155",
     "--subtle": "#172033",
 }
+Scheme = Literal["auto", "light", "dark"]
 TARGET = 4.6  # a little over AA, so that rounding in a browser never drops below it
 
 
-def css_variables(config: DisplayConfig) -> str:
-    """One `:root{...}` rule (and a dark variant when the theme sets no background)."""
+def css_variables(config: DisplayConfig, scheme: Scheme = "auto") -> str:
+    """One `:root{...}` rule (and a dark variant when the theme sets no background). A
+    `scheme` other than auto draws that variant whatever the reader prefers (the console's
+    preview shows both)."""
     theme = config.theme or ThemeConfig()
     layout = config.layout
     columns = layout.columns if layout else 3
@@ -58,13 +63,12 @@ def css_variables(config: DisplayConfig) -> str:
     values["--link"] = link_colour(theme)
     values["--accent"], values["--on-accent"] = button_colours(theme.primary_color)
     rule = ":root{" + ";".join(f"{name}:{value}" for name, value in values.items()) + "}"
-    if theme.background_color is None:
+    if theme.background_color is None and scheme != "light":
         # No background chosen: follow the reader's light or dark preference.
         dark = {**DARK, "--link": readable(theme.primary_color, DARK["--surface"])}
+        variant = ":root{" + ";".join(f"{name}:{value}" for name, value in dark.items()) + "}"
         rule += (
-            "@media (prefers-color-scheme:dark){:root{"
-            + ";".join(f"{name}:{value}" for name, value in dark.items())
-            + "}}"
+            variant if scheme == "dark" else "@media (prefers-color-scheme:dark){" + variant + "}"
         )
     return rule
 
@@ -137,12 +141,12 @@ def field_css(config: DisplayConfig) -> str:
     return "".join(rules)
 
 
-def page_css(config: DisplayConfig) -> Markup:
+def page_css(config: DisplayConfig, scheme: Scheme = "auto") -> Markup:
     """The page's CSS, for a `<style>` element as it is: HTML-escaping it would turn the quotes
     of `'Segoe UI'` into entities, which CSS does not read, and drop the whole font stack. The
     grammars above keep every value inside its declaration; a `<` (which none of them allows)
     is still written as a CSS escape, so that nothing could ever close the element."""
-    css = (css_variables(config) + field_css(config)).replace("<", "\\3C ")
+    css = (css_variables(config, scheme) + field_css(config)).replace("<", "\\3C ")
     return Markup(css)  # noqa: S704 - built from validated grammars, "<" escaped above
 
 

@@ -115,6 +115,7 @@ class Browse:
         page: int,
         page_size: int,
         surface: Surface = "page",
+        counted: bool = True,
     ) -> PageResult:
         """One page of results with the panel's counts (a 429 or any refusal raises). A list
         of documents like one is that document's neighbours within the filters: the text
@@ -130,7 +131,8 @@ class Browse:
             page_size=page_size,
             similar_to=chosen.similar_to,
         )
-        answer = await self.query.run(retriever, caller, request, surface=surface)
+        # Not `counted`: the console's preview, which neither spends nor logs a search.
+        answer = await self.query.run(retriever, caller, request, surface=surface, counted=counted)
         counts = dict(answer.results.facets or {})
         for name in chosen.picks:
             if name not in counts:  # a range: nothing counted

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from app import crypto, jsonutil, urls
 from app.adapters.clock import Clock, stamp
 from app.adapters.store import PublishedRecord, RetrieverRecord, Store, Transaction, UniqueViolation
+from app.adapters.store.page_versions import API, Byline, snapshot
 from app.errors import Conflict, NotFound, from_validation_error, invalid
 from app.rendering.registry import Renderers
 from app.rendering.theme import contrast_warnings
@@ -77,13 +78,14 @@ class Publishing:
     # Publishing ---------------------------------------------------------------------------
 
     def publish(
-        self, namespace: str, retriever_id: str, request: PublishRetrieverRequest
+        self, namespace: str, retriever_id: str, request: PublishRetrieverRequest, by: Byline = API
     ) -> PublishRetrieverResponse:
         texts = self._texts(namespace, retriever_id)
         try:
             with self.store.write() as tx:
                 record, backend = self._new_published(tx, namespace, retriever_id, request, texts)
                 tx.insert_published(record)
+                snapshot(tx.conn, record, by)  # each publish is a version of the page
             self.changed(record.public_name)  # a name cached as unknown is known now
         except UniqueViolation:
             # Another publisher took the name between our check and our insert.
@@ -231,7 +233,11 @@ class Publishing:
             )
 
     def update_published(
-        self, namespace: str, retriever_id: str, request: UpdatePublishedRetrieverRequest
+        self,
+        namespace: str,
+        retriever_id: str,
+        request: UpdatePublishedRetrieverRequest,
+        by: Byline = API,
     ) -> PublishedRetrieverResponse:
         texts = self._texts(namespace, retriever_id)
         with self.store.write() as tx:
@@ -242,6 +248,8 @@ class Publishing:
                 **changes, updated_at=stamp(self.clock()), version=current.version + 1
             )
             tx.update_published(updated)
+            if "display_config" in changes:
+                snapshot(tx.conn, updated, by)
         self.changed(updated.public_name)
         return self._published_response(updated, retriever)
 

@@ -30,6 +30,7 @@ from app.services.collections import Collections
 from app.services.console import ConsoleSessions
 from app.services.console_access import ConsoleAccess
 from app.services.console_collections import ConsoleCollections
+from app.services.console_editor import ConsoleEditor
 from app.services.console_plugins import ConsolePlugins
 from app.services.console_retrievers import ConsoleRetrievers
 from app.services.cookies import UnlockCookies
@@ -52,6 +53,7 @@ from app.services.searchlog import SearchLog
 from app.services.throttle import PasswordThrottle
 from app.services.typeahead import Typeahead
 from app.services.vault import Vault
+from app.services.versions import PageVersions
 from app.settings import Settings
 
 
@@ -62,6 +64,7 @@ class Console:
     sessions: ConsoleSessions
     collections: ConsoleCollections
     retrievers: ConsoleRetrievers
+    editor: ConsoleEditor
     access: ConsoleAccess
     plugins: ConsolePlugins
 
@@ -81,6 +84,7 @@ class Services:
     retrievers: Retrievers
     relevance: RelevanceRulesService
     publishing: Publishing
+    versions: PageVersions
     publish_state: PublishState
     plugins: Plugins
     marketplace: Marketplace
@@ -187,6 +191,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         retrievers=retrievers,
         relevance=RelevanceRulesService(store, clock, catalog.forget),
         publishing=publishing,
+        versions=PageVersions(store, publishing),
         publish_state=PublishState(store, settings.max_published_per_namespace),
         plugins=Plugins(store, clock, catalog.forget),
         marketplace=Marketplace(store, clock),
@@ -214,6 +219,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
             ),
             collections=ConsoleCollections(engine),
             retrievers=ConsoleRetrievers(store, retrievers),
+            editor=ConsoleEditor(store, renderers, backends, clock),
             access=ConsoleAccess(store, publishing, vault, clock),
             plugins=ConsolePlugins(store),
         ),

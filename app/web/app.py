@@ -47,6 +47,7 @@ from app.web.views import (
     public,
     relevance,
 )
+from app.web.views import versions as page_versions
 
 logger = logging.getLogger("retriever_pages")
 GZIP_MINIMUM_BYTES = 600
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             *owner.routes,
             *analytics.routes,
             *relevance.routes,
+            *page_versions.routes,
             *collections.routes,
             *marketplace.routes,  # before plugins: /v1/plugins/install is not a tag
             *plugins.routes,

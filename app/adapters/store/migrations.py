@@ -289,6 +289,31 @@ def _v9(conn: sa.Connection) -> None:
         conn.exec_driver_sql(statement)
 
 
+def _v10(conn: sa.Connection) -> None:
+    """A retriever's page draft (saved in the console, not yet public) and the snapshot of
+    each published version of its page, both gone with the retriever."""
+    for statement in (
+        """CREATE TABLE page_drafts (
+            retriever_id VARCHAR(40) PRIMARY KEY
+                REFERENCES retrievers (retriever_id) ON DELETE CASCADE,
+            namespace VARCHAR(200) NOT NULL,
+            display_config TEXT NOT NULL,
+            saved_by VARCHAR(200) NOT NULL,
+            saved_at VARCHAR(40) NOT NULL)""",
+        """CREATE TABLE page_versions (
+            retriever_id VARCHAR(40) NOT NULL
+                REFERENCES retrievers (retriever_id) ON DELETE CASCADE,
+            number INTEGER NOT NULL,
+            namespace VARCHAR(200) NOT NULL,
+            display_config TEXT NOT NULL,
+            published_by VARCHAR(200) NOT NULL,
+            published_at VARCHAR(40) NOT NULL,
+            note VARCHAR(200),
+            PRIMARY KEY (retriever_id, number))""",
+    ):
+        conn.exec_driver_sql(statement)
+
+
 MIGRATIONS: list[Callable[[sa.Connection], None]] = [
     _v1,
     _v2,
@@ -299,6 +324,7 @@ MIGRATIONS: list[Callable[[sa.Connection], None]] = [
     _v7,
     _v8,
     _v9,
+    _v10,
 ]
 LATEST = len(MIGRATIONS)
 

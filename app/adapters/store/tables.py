@@ -307,3 +307,25 @@ relevance_rules = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("updated_at", sa.String(40), nullable=False),
 )
+
+page_drafts = sa.Table(
+    "page_drafts",
+    metadata,
+    sa.Column("retriever_id", sa.String(40), primary_key=True),
+    sa.Column("namespace", sa.String(200), nullable=False),
+    sa.Column("display_config", JSONText, nullable=False),
+    sa.Column("saved_by", sa.String(200), nullable=False),
+    sa.Column("saved_at", sa.String(40), nullable=False),
+)
+
+page_versions = sa.Table(
+    "page_versions",
+    metadata,
+    sa.Column("retriever_id", sa.String(40), primary_key=True),
+    sa.Column("number", sa.Integer, primary_key=True),
+    sa.Column("namespace", sa.String(200), nullable=False),
+    sa.Column("display_config", JSONText, nullable=False),
+    sa.Column("published_by", sa.String(200), nullable=False),
+    sa.Column("published_at", sa.String(40), nullable=False),
+    sa.Column("note", sa.String(200)),
+)

@@ -55,7 +55,21 @@ async def search_page(request: Request) -> Response:
     except PasswordRequired:
         here = _page_url(request.query_params.multi_items(), base)
         return await password_page(request, name, here)
+    return await page_response(request, retriever, caller)
 
+
+async def page_response(
+    request: Request,
+    retriever: PublicRetriever,
+    caller: Caller,
+    *,
+    preview: bool = False,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The search page of `retriever` for this request's query. A `preview` (the console's,
+    of a draft) is neither counted nor logged, and only the console may frame it."""
+    services = services_of(request)
+    base = request.url.path
     display = retriever.display
     state = form_state(display, request.query_params)
     wants_panel = bool(display.components and display.components.show_filters)
@@ -65,20 +79,30 @@ async def search_page(request: Request) -> Response:
     chosen = select(request.query_params, choices)
     results: Results | None = None
     problem: AppError | None = None
-    headers: dict[str, str] = {}
+    headers = dict(headers or {})
     counts: dict[str, list[FacetCount]] = {}
     if (state.can_search or chosen.similar_to) and not any(c.error for c in state.controls):
         try:
             surface: Surface = "embed" if base.endswith("/embed") else "page"
             found = await services.browse.search(
-                retriever, caller, state.inputs, chosen, choices, state.page, PAGE_SIZE, surface
+                retriever,
+                caller,
+                state.inputs,
+                chosen,
+                choices,
+                state.page,
+                PAGE_SIZE,
+                surface,
+                counted=not preview,
             )
-            results, headers, counts = found.answer.results, found.answer.headers, found.counts
+            results, counts = found.answer.results, found.counts
+            headers.update(found.answer.headers)
         except AppError as error:
             # The publisher's own page, its form and query kept, saying what went wrong (a 429
             # says how long to wait; a store outage when to come back: their Retry-After and
             # RateLimit headers go out with it).
-            problem, headers = error, dict(error.headers)
+            problem = error
+            headers.update(error.headers)
     status = problem.status if problem else 200
     page_size = results.page_size if results else PAGE_SIZE
     items = canonical(
@@ -121,7 +145,8 @@ async def search_page(request: Request) -> Response:
         "canonical": (display.seo.canonical_url if display.seo else None)
         or urls.absolute(services.settings.public_url, urls.page(retriever.public_name)),
         "parent_origin": _parent_origin(request, retriever),
-        "typeahead_url": _typeahead_url(retriever, state),
+        "typeahead_url": None if preview else _typeahead_url(retriever, state),
+        "preview": preview,
     }
     partial = request.headers.get("x-partial") == "results"
     template = "_results.html" if partial else "search.html"
@@ -130,7 +155,8 @@ async def search_page(request: Request) -> Response:
     headers["Vary"] = "X-Partial"
     if partial:
         headers["Cache-Control"] = "no-store"
-    return render(request, template, status, retriever, headers=headers, **values)
+    ancestors = "'self'" if preview else None
+    return render(request, template, status, retriever, headers, None, ancestors, **values)
 
 
 async def password_page(request: Request, name: str, target: str) -> Response:

@@ -8,11 +8,13 @@ from starlette.routing import Route
 from app.web.views.console import (
     access,
     collections,
+    editor,
     insights,
     plugins,
     relevance,
     retrievers,
     session,
+    versions,
 )
 
 routes = [
@@ -31,6 +33,20 @@ routes = [
     ),
     Route("/console/retrievers", retrievers.retrievers, methods=["GET"]),
     Route("/console/retrievers/new", retrievers.new_retriever, methods=["GET", "POST"]),
+    Route("/console/retrievers/{retriever_id}", editor.editor, methods=["GET"]),
+    Route("/console/retrievers/{retriever_id}", editor.save, methods=["POST"]),
+    Route("/console/retrievers/{retriever_id}/preview", editor.preview, methods=["GET"]),
+    Route("/console/retrievers/{retriever_id}/publish", editor.publish, methods=["POST"]),
+    Route("/console/retrievers/{retriever_id}/discard", editor.discard, methods=["POST"]),
+    Route("/console/retrievers/{retriever_id}/versions", versions.versions, methods=["GET"]),
+    Route(
+        "/console/retrievers/{retriever_id}/versions/{number}", versions.version, methods=["GET"]
+    ),
+    Route(
+        "/console/retrievers/{retriever_id}/versions/{number}/rollback",
+        versions.rollback,
+        methods=["POST"],
+    ),
     Route("/console/retrievers/{retriever_id}/access", access.access, methods=["GET", "POST"]),
     Route(
         "/console/retrievers/{retriever_id}/access/rotate-key",

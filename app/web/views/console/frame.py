@@ -118,11 +118,13 @@ def check_origin(request: Request) -> None:
         raise Forbidden("This form was sent from another site.")
 
 
-async def read_form(request: Request) -> FormData:
-    return await request.form(max_files=MAX_FORM_FILES, max_fields=MAX_FORM_FIELDS)
+async def read_form(request: Request, max_fields: int = MAX_FORM_FIELDS) -> FormData:
+    return await request.form(max_files=MAX_FORM_FILES, max_fields=max_fields)
 
 
-def console_view(needs: Role = Role.VIEWER) -> Callable[[View], Callable[[Request], Any]]:
+def console_view(
+    needs: Role = Role.VIEWER, max_fields: int = MAX_FORM_FIELDS
+) -> Callable[[View], Callable[[Request], Any]]:
     """A console endpoint: signed in (else the sign-in page, or 401 for a form), its form
     checked (the session's token and this site's origin, else 403), its role enough (else
     403); an `AppError` it raises is shown as a console page."""
@@ -141,7 +143,7 @@ def console_view(needs: Role = Role.VIEWER) -> Callable[[View], Callable[[Reques
             try:
                 if request.method == "POST":
                     check_origin(request)
-                    form = await read_form(request)
+                    form = await read_form(request, max_fields)
                     token = form.get("csrf")
                     sessions = services_of(request).console.sessions
                     if not isinstance(token, str) or not sessions.csrf_valid(seat, token):

@@ -1,0 +1,195 @@
+"""The console's page editor: a retriever's draft display config, read from the editor's
+form or its JSON (see `editor_input`), checked by the models and checks the owner API's
+publish call uses, kept in the store until it is published, and the retriever that renders
+it for the preview (the public page's own renderer, with the draft in place of the page).
+
+A draft is only ever saved valid: the form's errors come back by field name instead."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from markupsafe import Markup
+from pydantic import ValidationError
+
+from app import crypto, jsonutil
+from app.adapters.backends import Backends
+from app.adapters.clock import Clock, stamp
+from app.adapters.store import PublishedRecord, Store
+from app.adapters.store import page_versions as stored
+from app.adapters.store.page_versions import DraftRecord
+from app.errors import from_validation_error
+from app.rendering.registry import Renderers
+from app.rendering.theme import Scheme, page_css
+from app.schemas.display import DisplayConfig
+from app.schemas.publishing import RateLimitConfig
+from app.schemas.search import FULL_TEXT_INPUT
+from app.services.catalog import PublicRetriever
+from app.services.configs import check_display
+from app.services.plugins import plugin_frames
+from app.services.publishing import slugify
+from app.services.retrievers import retriever_or_404
+from app.services.versions import edited
+
+STARTER_FIELDS = 20
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What the editor starts from: the draft if one is saved, else the page as published,
+    else the retriever's own config, else a starter."""
+
+    retriever_id: str
+    retriever_name: str
+    config: dict[str, Any]
+    published: dict[str, Any] | None  # what the page shows now
+    public_name: str | None
+    saved_by: str | None
+    saved_at: str | None
+
+    @property
+    def pending(self) -> bool:
+        """Whether the draft differs from the page published."""
+        return self.saved_at is not None and self.config != self.published
+
+
+@dataclass(frozen=True)
+class PreviewRetriever(PublicRetriever):
+    """A draft as the page renders it, in the reader's colours or forced light or dark."""
+
+    scheme: Scheme = "auto"
+
+    @cached_property
+    def theme_css(self) -> Markup:
+        return page_css(self.display, self.scheme)
+
+
+class ConsoleEditor:
+    def __init__(
+        self, store: Store, renderers: Renderers, backends: Backends, clock: Clock
+    ) -> None:
+        self.store = store
+        self.renderers = renderers
+        self.backends = backends
+        self.clock = clock
+
+    def draft(self, namespace: str, retriever_id: str) -> Draft:
+        with self.store.read() as tx:
+            retriever = retriever_or_404(tx, namespace, retriever_id)
+            published = tx.get_published(namespace, retriever_id)
+            saved = stored.draft(tx.conn, namespace, retriever_id)
+        now = edited(published.display_config) if published else None
+        config = (
+            (saved.display_config if saved else None)
+            or now
+            or (edited(retriever.display_config) if retriever.display_config else None)
+            or _starter(retriever.retriever_name, retriever.backend)
+        )
+        return Draft(
+            retriever_id=retriever_id,
+            retriever_name=retriever.retriever_name,
+            config=config,
+            published=now,
+            public_name=published.public_name if published else None,
+            saved_by=saved.saved_by if saved else None,
+            saved_at=saved.saved_at if saved else None,
+        )
+
+    def who(self, key_hash: str, role: str, namespace: str) -> str:
+        """Who saves or publishes, as the versions list shows it: the key's label if it has
+        one, its role and namespace; never the key or its hash."""
+        with self.store.read() as tx:
+            label = stored.key_label(tx.conn, key_hash)
+        named = f"{label}, " if label else ""
+        return f"{named}{role} key ({namespace}, console)"
+
+    def check(self, namespace: str, config: dict[str, Any]) -> DisplayConfig:
+        """The config as the publish call would take it, or `InvalidInput` naming each field."""
+        try:
+            model = DisplayConfig.model_validate_json(jsonutil.dumps(config))
+        except ValidationError as error:
+            raise from_validation_error(error) from None
+        with self.store.read() as tx:
+            check_display(self.renderers, tx.conn, namespace, model)
+        return model
+
+    def save(self, namespace: str, retriever_id: str, config: dict[str, Any], who: str) -> None:
+        """Check and keep the draft (nothing public changes)."""
+        model = self.check(namespace, config)
+        kept = model.model_dump(mode="json", exclude_unset=True)
+        with self.store.write() as tx:
+            retriever_or_404(tx, namespace, retriever_id)
+            record = DraftRecord(retriever_id, namespace, edited(kept), who, stamp(self.clock()))
+            stored.put_draft(tx.conn, record)
+
+    def discard(self, namespace: str, retriever_id: str) -> None:
+        with self.store.write() as tx:
+            retriever_or_404(tx, namespace, retriever_id)
+            stored.drop_draft(tx.conn, namespace, retriever_id)
+
+    def preview(
+        self, namespace: str, retriever_id: str, scheme: Scheme = "auto"
+    ) -> PreviewRetriever:
+        """The retriever as the public page would render it with the draft published."""
+        draft = self.draft(namespace, retriever_id)
+        config = dict(draft.config)
+        # Answers kept in memory are the public page's: a preview neither reads nor adds any.
+        config["extensions"] = {
+            k: v for k, v in (config.get("extensions") or {}).items() if k != "query_cache_seconds"
+        }
+        display = DisplayConfig.model_validate_json(jsonutil.dumps(config))
+        with self.store.read() as tx:
+            retriever = retriever_or_404(tx, namespace, retriever_id)
+            published = tx.get_published(namespace, retriever_id)
+            frames = plugin_frames(tx.conn, namespace, display)
+        record = published or _unpublished(retriever_id, namespace, retriever.retriever_name)
+        return PreviewRetriever(
+            record=record.replace(display_config=config, version=0),
+            backend=self.backends.parse(retriever.backend),
+            display=display,
+            rate_limit=RateLimitConfig(),  # a preview is never counted
+            frames=frames,
+            scheme=scheme,
+        )
+
+
+def _starter(name: str, backend: dict[str, Any]) -> dict[str, Any]:
+    fields = list(backend.get("search_fields") or ["title"])[:STARTER_FIELDS]
+    return {
+        "title": name,
+        "inputs": [
+            {
+                "field_name": FULL_TEXT_INPUT,
+                "label": "Search",
+                "input_type": "text",
+                "field_schema": {"type": "text"},
+                "required": False,  # an empty query lists everything, so the page shows cards
+            }
+        ],
+        "exposed_fields": fields,
+    }
+
+
+def _unpublished(retriever_id: str, namespace: str, name: str) -> PublishedRecord:
+    return PublishedRecord(
+        retriever_id=retriever_id,
+        namespace=namespace,
+        public_id=crypto.new_id(crypto.PUBLIC_ID_PREFIX),
+        public_name=slugify(name),
+        public_api_key="",
+        display_name=None,
+        description=None,
+        icon_base64=None,
+        display_config={},
+        rate_limit_config={},
+        password_secret_name=None,
+        is_active=False,
+        tags=None,
+        category=None,
+        retriever_metadata=None,
+        created_at="",
+        updated_at="",
+        version=0,
+    )

@@ -1,0 +1,183 @@
+"""The console's page editor: a retriever's display config as a form (and as JSON), saved as
+a draft, previewed by the public page's own renderer, and published."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from app import urls
+from app.adapters.store.page_versions import Byline
+from app.errors import InvalidInput
+from app.rendering.theme import Scheme
+from app.schemas.roles import Role
+from app.services.access import Caller
+from app.services.console import Seat
+from app.services.console_editor import Draft
+from app.services.editor_form import GROUPS, Field
+from app.services.editor_input import MAX_JSON_CHARS, form_errors, from_form, from_json
+from app.web.requests import call, services_of
+from app.web.views.console.frame import NO_STORE, address, console_view, page, text
+from app.web.views.pages import page_response
+
+MAX_EDITOR_FIELDS = 2000  # every field of the form, with a row for each of 100 fields
+SCHEMES: tuple[Scheme, ...] = ("light", "dark")
+
+
+async def who(request: Request, seat: Seat) -> str:
+    """Who saves or publishes, as the versions list shows it."""
+    editor = services_of(request).console.editor
+    return await call(editor.who, seat.key_hash, seat.role.value, seat.namespace)
+
+
+def value_of(config: dict[str, Any], field: Field) -> Any:
+    """A field's value as its control shows it ('' for not set)."""
+    value: Any = config
+    for part in field.path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    if value is None:
+        return field.default if field.kind in ("bool", "select") else ""
+    if field.kind == "lines" and isinstance(value, list):
+        return "\n".join(str(v) for v in value)
+    return value
+
+
+async def _editor_page(
+    request: Request,
+    seat: Seat,
+    draft: Draft,
+    config: dict[str, Any] | None = None,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    json_text: str | None = None,
+    json_errors: list[str] | None = None,
+) -> Response:
+    shown = config if config is not None else draft.config
+    renderers = services_of(request).renderers
+    response = page(
+        request,
+        "console/editor.html",
+        seat,
+        status,
+        nav="retrievers",
+        draft=draft,
+        config=shown,
+        groups=GROUPS,
+        value_of=value_of,
+        formats=renderers.names(),
+        errors=errors or {},
+        json_text=_pretty(draft.config) if json_text is None else json_text,
+        json_errors=json_errors or [],
+        schemes=SCHEMES,
+        note=request.query_params.get("done", "")[:20],
+    )
+    # The one console page that frames anything: its previews, from this server only.
+    policy = response.headers["content-security-policy"]
+    response.headers["content-security-policy"] = policy.replace(
+        "form-action", "frame-src 'self'; form-action", 1
+    )
+    return response
+
+
+def _pretty(config: dict[str, Any]) -> str:
+    return json.dumps(config, indent=2, ensure_ascii=False)
+
+
+def _form_values(form: FormData) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for name, value in form.multi_items():
+        if isinstance(value, str):
+            found.setdefault(name[:200], []).append(value[:MAX_JSON_CHARS])
+    return found
+
+
+def _back(retriever_id: str, done: str) -> Response:
+    target = urls.console_retriever(retriever_id, query=[("done", done)])
+    return RedirectResponse(target, status_code=303, headers=NO_STORE)
+
+
+@console_view()
+async def editor(request: Request, seat: Seat, form: FormData | None) -> Response:
+    retriever_id = request.path_params["retriever_id"]
+    draft = await call(services_of(request).console.editor.draft, seat.namespace, retriever_id)
+    return await _editor_page(request, seat, draft)
+
+
+@console_view(Role.EDITOR, MAX_EDITOR_FIELDS)
+async def save(request: Request, seat: Seat, form: FormData | None) -> Response:
+    """The form, or the JSON view, saved as the draft once every check passes; each error
+    beside its field otherwise (422)."""
+    assert form is not None
+    retriever_id = request.path_params["retriever_id"]
+    editor = services_of(request).console.editor
+    draft = await call(editor.draft, seat.namespace, retriever_id)
+    if text(form, "mode", 10) == "json":
+        sent_json = text(form, "config_json", MAX_JSON_CHARS)
+        try:
+            config = from_json(sent_json)
+            await call(editor.save, seat.namespace, retriever_id, config, await who(request, seat))
+        except InvalidInput as error:
+            listed = [
+                f"{item.get('field', 'config')}: {item.get('message', error.message)}"
+                for item in error.details.get("errors", [])
+            ] or [error.message]
+            return await _editor_page(
+                request, seat, draft, status=422, json_text=sent_json, json_errors=listed
+            )
+        return _back(retriever_id, "saved")
+    sent = from_form(draft.config, _form_values(form))
+    if sent.errors:
+        return await _editor_page(request, seat, draft, sent.config, 422, sent.errors)
+    try:
+        await call(editor.save, seat.namespace, retriever_id, sent.config, await who(request, seat))
+    except InvalidInput as error:
+        errors = form_errors(error, sent.numbers)
+        return await _editor_page(request, seat, draft, sent.config, 422, errors)
+    return _back(retriever_id, "saved")
+
+
+@console_view(Role.EDITOR)
+async def publish(request: Request, seat: Seat, form: FormData | None) -> Response:
+    """The saved draft made the public page, by the call the owner API's publish makes."""
+    retriever_id = request.path_params["retriever_id"]
+    services = services_of(request)
+    draft = await call(services.console.editor.draft, seat.namespace, retriever_id)
+    try:
+        model = await call(services.console.editor.check, seat.namespace, draft.config)
+        await call(
+            services.versions.publish,
+            seat.namespace,
+            retriever_id,
+            model,
+            Byline(await who(request, seat)),
+        )
+    except InvalidInput as error:
+        return await _editor_page(request, seat, draft, status=422, errors=form_errors(error))
+    return _back(retriever_id, "published")
+
+
+@console_view(Role.EDITOR)
+async def discard(request: Request, seat: Seat, form: FormData | None) -> Response:
+    retriever_id = request.path_params["retriever_id"]
+    await call(services_of(request).console.editor.discard, seat.namespace, retriever_id)
+    return _back(retriever_id, "discarded")
+
+
+@console_view()
+async def preview(request: Request, seat: Seat, form: FormData | None) -> Response:
+    """The public page, rendered from the draft: only for a session, framed only by the
+    console, never counted or logged as a search."""
+    retriever_id = request.path_params["retriever_id"]
+    asked = request.query_params.get("scheme", "auto")
+    scheme: Scheme = "light" if asked == "light" else "dark" if asked == "dark" else "auto"
+    editor = services_of(request).console.editor
+    retriever = await call(editor.preview, seat.namespace, retriever_id, scheme)
+    headers = {"Cache-Control": "no-store", "X-Frame-Options": "SAMEORIGIN"}
+    caller = Caller(ip=address(request))  # the page's own checks never run for a preview
+    response = await page_response(request, retriever, caller, preview=True, headers=headers)
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response

@@ -1,0 +1,52 @@
+// The page editor, a little nicer with JavaScript: a colour picker beside each colour field
+// (the text field stays the value sent), and a warning before leaving with unsaved changes.
+(function () {
+  "use strict";
+  var HEX6 = /^#[0-9a-fA-F]{6}$/;
+
+  document.querySelectorAll(".colour-pick").forEach(function (picker) {
+    var field = document.getElementById(picker.getAttribute("data-for"));
+    if (!field) return;
+    picker.hidden = false;
+    // A colour not set (or not a #RRGGBB) is shown faded: the picker itself cannot be empty.
+    function follow() {
+      var set = HEX6.test(field.value);
+      if (set) picker.value = field.value;
+      picker.classList.toggle("colour-pick--unset", !set);
+    }
+    follow();
+    picker.addEventListener("input", function () {
+      field.value = picker.value.toUpperCase();
+      field.dispatchEvent(new Event("input", {bubbles: true}));
+    });
+    field.addEventListener("input", follow);
+  });
+
+  // The groups a publisher opened stay open after a save reloads the page.
+  var KEPT = "rp-editor-open:" + location.pathname;
+  var groups = document.querySelectorAll("details.group");
+  try {
+    var open = JSON.parse(sessionStorage.getItem(KEPT) || "null");
+    if (Array.isArray(open)) {
+      groups.forEach(function (group) {
+        if (open.indexOf(group.id) >= 0) group.open = true;
+      });
+    }
+  } catch (ignored) { /* storage off: the server's choice stands */ }
+  groups.forEach(function (group) {
+    group.addEventListener("toggle", function () {
+      var ids = [];
+      groups.forEach(function (g) { if (g.open) ids.push(g.id); });
+      try { sessionStorage.setItem(KEPT, JSON.stringify(ids)); } catch (ignored) { /* off */ }
+    });
+  });
+
+  var changed = false;
+  document.querySelectorAll("form.editor, .json-view form").forEach(function (form) {
+    form.addEventListener("input", function () { changed = true; });
+    form.addEventListener("submit", function () { changed = false; });
+  });
+  window.addEventListener("beforeunload", function (event) {
+    if (changed) event.preventDefault();
+  });
+})();
