@@ -19,7 +19,8 @@ from pathlib import Path
 
 import httpx
 
-from app.services.demo import seed_demo
+from app import urls
+from app.services.demo import DEMO_NAMESPACE, seed_demo
 from app.settings import Settings
 from app.web.app import create_app
 from tests.servers import LiveServer, free_port
@@ -64,6 +65,7 @@ def audit(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--lighthouse", type=Path, default=LIGHTHOUSE)
+    parser.add_argument("--only", default="", help="only the pages whose name has this text")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
@@ -73,8 +75,10 @@ def main() -> None:
             cookie = sign_in(server.url, demo.owner_key)
             pages = [(name, path, None) for name, path in PAGES.items()]
             pages += [(name, path, cookie) for name, path in SIGNED_IN.items()]
+            editor = urls.console_retriever(retriever_id(server.url, demo.owner_key))
+            pages.append(("console: page editor", editor, cookie))
             print(f"{'page':<26} {'device':<8} " + " ".join(f"{c[:13]:>14}" for c in CATEGORIES))
-            for name, path, sent in pages:
+            for name, path, sent in [page for page in pages if args.only in page[0]]:
                 for desktop in (False, True):
                     report = audit(args.lighthouse, server.url + path, desktop, sent)
                     categories = report["categories"]
@@ -88,6 +92,16 @@ def main() -> None:
                         failing = found.get("score") is not None and found["score"] < 0.9
                         if failing and found.get("scoreDisplayMode") in ("binary", "numeric"):
                             print(f"    below 90: {key}: {found.get('displayValue', '')}")
+
+
+def retriever_id(base: str, key: str) -> str:
+    """The demo's retriever, as the owner API lists it."""
+    listed = httpx.get(
+        f"{base}/v1/retrievers/published",
+        headers={"Authorization": f"Bearer {key}", "X-Namespace": DEMO_NAMESPACE},
+    ).json()
+    found: str = listed["results"][0]["retriever_id"]
+    return found
 
 
 def sign_in(base: str, key: str) -> str:
