@@ -1,0 +1,137 @@
+"""A publisher's whole way through the console in Chromium, from an empty namespace to a
+themed public page: sign in, upload a JSONL file with one bad row, create a retriever, change
+its colour and see the preview change before anything is public, publish, search the public
+page, see that search in the insights, then roll a later version back. Screenshots of each
+step land in .screenshots/ (publisher-*.png)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from app.settings import Settings
+from app.web.app import create_app
+from tests.helpers import SCREENSHOTS
+from tests.servers import LiveServer, free_port
+from tests.web import test_browser, test_console_browser, test_console_editor_browser
+
+browser = test_browser.browser
+open_page = test_browser.open_page
+signed_in = test_console_browser.signed_in
+preview_primary = test_console_editor_browser.preview_primary
+OWNER, DESKTOP = test_console_browser.OWNER, test_console_browser.DESKTOP
+KEY = OWNER.split(":", 1)[1]
+PINK = test_console_editor_browser.PINK
+ROWS = [
+    {"document_id": "k1", "title": "Brass desk lamp", "brand": "Lumen", "price": 89},
+    {"document_id": "k2", "title": "Stoneware kettle", "brand": "Hearth", "price": 45},
+    {"document_id": "k3", "title": "Linen tea towel", "brand": "Nordic", "price": 12},
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server whose namespace holds nothing yet, and its owner's key."""
+    port = free_port()
+    url = f"http://localhost:{port}"
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("publisher"), public_url=url, api_keys=[OWNER]
+    )
+    with LiveServer(create_app(settings), port=port, host="localhost"):
+        yield url
+
+
+def shot(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"publisher-{name}.png"), full_page=True)
+
+
+def test_from_a_file_to_a_themed_public_page_and_back_a_version(
+    server: str, open_page: Callable[..., Any], tmp_path: Path
+) -> None:
+    started = time.monotonic()
+    page = signed_in(open_page, server, KEY, **DESKTOP)
+
+    # Upload: the good rows go in, the bad one is told by its number.
+    lines = [json.dumps(ROWS[0]), '{"document_id": "k9", "title": ', json.dumps(ROWS[1])]
+    lines.append(json.dumps(ROWS[2]))
+    file = tmp_path / "kitchen.jsonl"
+    file.write_text("\n".join(lines) + "\n")
+    page.fill("#upload-collection", "kitchen")
+    page.set_input_files("#upload-file", str(file))
+    page.click("#upload-title ~ form button[type=submit]")
+    report = page.locator("[role=status]", has_text="Imported 3 documents into kitchen")
+    report.wait_for()
+    assert "Row 2" in report.inner_text()
+    shot(page, "1-upload")
+
+    # A retriever over it, searched by its words.
+    page.click("nav.tabs a:text-is('Retrievers')")
+    page.click("text=New retriever")
+    page.select_option("#pick-collection", "kitchen")
+    page.click("form[method=get] button")
+    page.fill("#retriever_name", "kitchen search")
+    page.check("input[name=mode][value=keyword]")
+    page.click("text=Create retriever")
+    page.locator("[role=status]", has_text="Created the retriever kitchen search").wait_for()
+
+    # The editor: a new colour, seen in the preview while nothing is public.
+    page.click("tbody th a:text-is('kitchen search')")
+    page.wait_for_url(f"{server}/console/retrievers/ret_*")
+    editor = page.url
+    page.click("#group-theme summary")
+    page.fill("#f-theme-primary_color", PINK)
+    page.click("text=Save the draft")
+    page.locator("[role=status]", has_text="Saved the draft").wait_for()
+    assert preview_primary(page, "Preview on a desktop, light") == PINK
+    public = page.locator("text=Not published yet")
+    assert public.count() == 1
+    shot(page, "2-preview")
+
+    page.click("text=Publish the page")
+    page.locator("[role=status]", has_text="Published").wait_for()
+    link = page.locator("a[href^='/r/']").first.get_attribute("href")
+    assert link is not None
+    assert PINK in httpx.get(server + link).text
+
+    # A shopper searches the page.
+    shopper = open_page(**DESKTOP)
+    shopper.goto(server + link)
+    shopper.fill("input[name=query]", "kettle")
+    shopper.press("input[name=query]", "Enter")
+    shopper.locator(".card", has_text="Stoneware kettle").wait_for()
+    shot(shopper, "3-public-page")
+
+    # The publisher sees that search in the insights (the log is written once a second).
+    page.goto(editor + "/insights")
+    queries = page.locator("table", has_text="kettle")
+    for _ in range(20):
+        if queries.count():
+            break
+        time.sleep(0.5)
+        page.reload()
+    assert queries.count() == 1, "the search is not in the insights"
+    shot(page, "4-insights")
+
+    # A second version with a new title, rolled back to the first.
+    page.goto(editor)
+    page.fill("#f-title", "Everything for the kitchen")
+    page.click("text=Save the draft")
+    page.locator("[role=status]", has_text="Saved the draft").wait_for()
+    page.click("text=Publish the draft")
+    page.locator("[role=status]", has_text="Published").wait_for()
+    assert "Everything for the kitchen" in httpx.get(server + link).text
+    page.goto(editor + "/versions/1")
+    page.click("text=Roll back to version 1")
+    page.locator("[role=status]", has_text="Rolled back").wait_for()
+    shot(page, "5-rolled-back")
+    shown = httpx.get(server + link).text
+    assert "Everything for the kitchen" not in shown
+    assert PINK in shown
+    print(f"the whole way, scripted: {time.monotonic() - started:.1f} s")
