@@ -5,6 +5,7 @@ from lives in `tests/helpers.py` and `tests/servers.py`."""
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from app.adapters.engine import Engine, PgEngine, SearchEngine
+from app.adapters.engine.typesense import TypesenseEngine
 from app.adapters.store import Store
-from app.settings import Settings
+from app.settings import Settings, TypesenseAddress
 from app.web.app import create_app
 from tests.helpers import (
     IN_CI,
@@ -32,6 +34,7 @@ from tests.servers import (
     LiveServer,
     PostgresServer,
     RedisServer,
+    TypesenseServer,
     fresh_database,
     pgvector_bin,
     postgres_bin,
@@ -174,19 +177,48 @@ ENGINES = [
     pytest.param("postgres", marks=pytest.mark.postgres),
     "embedded-vectors",
     pytest.param("postgres-vectors", marks=pytest.mark.postgres),
+    pytest.param("typesense", marks=pytest.mark.typesense),
 ]
+
+
+@pytest.fixture(scope="session")
+def typesense_server() -> Iterator[TypesenseServer]:
+    """One Typesense node for the whole session (it takes a few seconds to elect itself leader);
+    each test keeps to collections of a prefix of its own (`typesense_engine`)."""
+    server = TypesenseServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def typesense_engine(typesense_server: TypesenseServer) -> Iterator[TypesenseEngine]:
+    """The Typesense engine over the session's node, its collections named for this test alone
+    and dropped at its end."""
+    engine = TypesenseEngine(
+        TypesenseAddress.parse(typesense_server.url), prefix=f"t{uuid.uuid4().hex[:12]}_"
+    )
+    yield engine
+    for entry in engine.client.collections.retrieve():
+        if entry["name"].startswith(engine.prefix):
+            engine.client.collections[entry["name"]].delete()
 
 
 @pytest.fixture(params=ENGINES)
 def new_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SearchEngine]:
-    """Each engine test runs four times: on the embedded engine (SQLite and tantivy in the data
+    """Each engine test runs five times: on the embedded engine (SQLite and tantivy in the data
     directory) and on the engine in a real PostgreSQL database, each by words alone and with
     vectors (`tests/with_vectors.py`: every collection embeds, every write carries vectors, every
-    search with text runs by meaning too). PostgreSQL with vectors is the one with pgvector."""
+    search with text runs by meaning too), and on a real Typesense node by words (what it cannot
+    do yet skips, by `skip_on_typesense`). PostgreSQL with vectors is the one with pgvector."""
     kind = str(request.param)
     engine: SearchEngine
     store = None
-    if kind.startswith("embedded"):
+    if kind == "typesense":
+        engine = request.getfixturevalue("typesense_engine")
+    elif kind.startswith("embedded"):
         engine = Engine(tmp_path / "engine.db")
     else:
         database = "pgvector_database" if kind.endswith("vectors") else "postgres_database"

@@ -1,0 +1,109 @@
+"""Mixpeek's filter tree (`app/schemas/filters.py`) and the inputs' exact filters as one
+Typesense `filter_by` expression over a collection's columns (`names.py`).
+
+As in the other engines: a condition on an array holds when any value meets it; text compares
+case-insensitively unless `case_sensitive` (by the hex columns, since Typesense's own string
+filters fold case); ranges compare numbers, or ISO dates over a field of dates. A field that no
+document has makes a condition false, and its negation true. What Typesense cannot express yet
+(NOT over a group, substrings, ranges of text) is refused by name, never dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from app.adapters.engine.fields import as_date
+from app.adapters.engine.typesense.documents import HAS, NULL, SEQ
+from app.adapters.engine.typesense.names import column, hexed
+from app.errors import InvalidInput, invalid
+from app.schemas.filters import Condition, Filter, Group
+
+TRUE, FALSE = f"{SEQ}:>=0", f"{SEQ}:<0"  # every document has a `_seq` of 0 or more
+_BOUNDS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+
+
+def refused(what: str, where: str = "filters") -> InvalidInput:
+    """A feature this engine does not carry yet, refused by name."""
+    return invalid(where, "a feature the Typesense engine has", f"{where}: {what} is not "
+                   "supported by the Typesense engine yet.")  # fmt: skip
+
+
+def filter_by(
+    tree: Filter | None, exact: Mapping[str, Any], columns: Collection[str]
+) -> str | None:
+    """The expression for the tree and the exact filters together; None when there is none."""
+    parts = [
+        _condition(Condition(name, "in" if isinstance(value, list) else "eq", value, True), columns)
+        for name, value in exact.items()
+    ]
+    if tree is not None:
+        parts.append(_node(tree, columns))
+    return " && ".join(f"({part})" for part in parts) or None
+
+
+def _node(node: Filter, columns: Collection[str]) -> str:
+    if isinstance(node, Group):
+        if node.kind == "NOT":
+            raise refused("NOT over conditions")
+        joined = f" {'&&' if node.kind == 'AND' else '||'} "
+        return joined.join(f"({_node(child, columns)})" for child in node.children)
+    return _condition(node, columns)
+
+
+def _condition(c: Condition, columns: Collection[str]) -> str:
+    op, name = c.operator, hexed(c.field)
+    if op in ("eq", "ne") and c.value is None:
+        return _condition(Condition(c.field, "is_null", op == "eq"), columns)
+    if op == "exists":
+        return f"{HAS}:{'=' if c.value else '!='}[{name}]"
+    if op == "is_null":
+        return f"{NULL}:{'=' if c.value else '!='}[{name}]"
+    if op in ("eq", "in"):
+        values = c.value if op == "in" else [c.value]
+        return " || ".join(_equal(c.field, v, c.case_sensitive, columns) for v in values) or FALSE
+    if op in ("ne", "nin"):
+        values = c.value if op == "nin" else [c.value]
+        return _none_of(c.field, values, c.case_sensitive, columns)
+    if op in _BOUNDS:
+        return _range(c, columns)
+    raise refused(f"the operator {op!r}")
+
+
+def _equal(field: str, value: Any, case_sensitive: bool, columns: Collection[str]) -> str:
+    kind, cell = _cell(value, case_sensitive)
+    name = column(kind, field)
+    return f"{name}:={cell}" if name in columns else FALSE
+
+
+def _none_of(field: str, values: list[Any], case_sensitive: bool, columns: Collection[str]) -> str:
+    """None of the values: Typesense's `!=` holds on documents without the column too, as a
+    negation should. (Its filters have no NOT of an expression, so each value is negated.)"""
+    parts = []
+    for item in values:
+        kind, cell = _cell(item, case_sensitive)
+        name = column(kind, field)
+        if name in columns:
+            parts.append(f"{name}:!={cell}")
+    return " && ".join(parts) or TRUE
+
+
+def _cell(value: Any, case_sensitive: bool) -> tuple[str, str]:
+    if isinstance(value, bool):
+        return "b", "true" if value else "false"
+    if isinstance(value, int | float):
+        return "n", repr(float(value))
+    text = str(value)
+    return ("x", hexed(text)) if case_sensitive else ("l", hexed(text.lower()))
+
+
+def _range(c: Condition, columns: Collection[str]) -> str:
+    sign = _BOUNDS[c.operator]
+    if not isinstance(c.value, str):
+        name = column("n", c.field)
+        return f"{name}:{sign}{float(c.value)!r}" if name in columns else FALSE
+    date = as_date(c.value)
+    if date is None:
+        raise refused("a range over text")
+    name = column("d", c.field)
+    return f"{name}:{sign}{date.timestamp()!r}" if name in columns else FALSE
