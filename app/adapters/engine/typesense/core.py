@@ -14,6 +14,7 @@ import contextlib
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import httpx
@@ -23,6 +24,7 @@ from typesense import exceptions
 
 from app import jsonutil
 from app.adapters import outages, texts
+from app.adapters.engine import relevance
 from app.adapters.engine.results import Search, SearchResult, UpsertResult
 from app.adapters.engine.typesense import query
 from app.adapters.engine.typesense.documents import schema, to_typesense
@@ -145,7 +147,11 @@ class TypesenseEngine:
     # Reading ------------------------------------------------------------------------------
 
     def search(self, namespace: str, collection: str, search: Search) -> SearchResult:
+        """As `SearchEngine.search`, the retriever's pins, hidden documents and boosts applied."""
         query.refuse_unsupported(search)
+        return relevance.search(partial(self._search, namespace, collection), search)
+
+    def _search(self, namespace: str, collection: str, search: Search) -> SearchResult:
         name = collection_name(self.prefix, namespace, collection)
         with _reached():
             columns = self._columns(name)

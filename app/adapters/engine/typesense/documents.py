@@ -1,8 +1,9 @@
 """A document as Typesense holds it (see `names.py` for its columns), and the collection schema
 that takes any field: each kind of column is a Typesense field pattern, made concrete the first
 time a document carries it. `_body` keeps the document as it came (JSON, key order kept, never
-indexed); `_seq` the order of writing, for browsing without words; `_has` and `_null` the fields
-a document carries, and which of them are null, for `exists` and `is_null`."""
+indexed); `_seq` the order of writing, for browsing without words and among equal matches;
+`_key` the id again (Typesense filters its `id` by `=` but not by `!=`); `_has` and `_null` the
+fields a document carries, and which of them are null, for `exists` and `is_null`."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from app.adapters import texts
 from app.adapters.engine.fields import MAX_VALUE_CHARS, as_date
 from app.adapters.engine.typesense.names import column, hexed
 
-BODY, SEQ, HAS, NULL = "_body", "_seq", "_has", "_null"
+BODY, SEQ, HAS, NULL, KEY = "_body", "_seq", "_has", "_null", "_key"
 
 
 def schema(name: str) -> dict[str, Any]:
@@ -28,14 +29,15 @@ def schema(name: str) -> dict[str, Any]:
             pattern("s", "string[]", facet=True),
             pattern("x", "string[]"),
             pattern("l", "string[]"),
-            pattern("n", "float[]"),
-            pattern("b", "bool[]"),
+            pattern("n", "float[]", facet=True),
+            pattern("b", "bool[]", facet=True),
             pattern("d", "float[]"),
             pattern("o", "float", sort=True),
             {"name": BODY, "type": "string", "index": False, "optional": True},
             {"name": SEQ, "type": "int64"},
             {"name": HAS, "type": "string[]"},
             {"name": NULL, "type": "string[]"},
+            {"name": KEY, "type": "string"},
         ],
     }
 
@@ -46,6 +48,7 @@ def to_typesense(document_id: str, body: dict[str, Any], seq: int) -> dict[str, 
         "id": hexed(document_id),
         BODY: jsonutil.dumps(body).decode(),
         SEQ: seq,
+        KEY: hexed(document_id),
         HAS: [hexed(name) for name in body],
         NULL: [hexed(name) for name, value in body.items() if value is None],
     }

@@ -1,4 +1,5 @@
-"""One `Search` as Typesense's search parameters, and its answer as a `SearchResult`.
+"""One `Search` as Typesense's search parameters, and its answer as a `SearchResult` (pinned and
+hidden documents and boosts are applied around it by `relevance.search`, as in the other engines).
 
 Words: the query's folded words (so that no character a user types is Typesense syntax) over the
 search fields' word columns, earlier fields weighing more; typos as Meilisearch forgives them (one
@@ -14,15 +15,17 @@ from typing import Any
 
 from app import jsonutil
 from app.adapters.engine.highlight import highlight, highlights
-from app.adapters.engine.index import fold
+from app.adapters.engine.relevance import query_words
 from app.adapters.engine.results import Hit, Search, SearchResult, Unsortable
-from app.adapters.engine.typesense.documents import BODY, SEQ
+from app.adapters.engine.typesense.documents import BODY, KEY, SEQ
 from app.adapters.engine.typesense.filters import filter_by, refused
 from app.adapters.engine.typesense.names import column, field_of, hexed, unhexed
 from app.schemas.search import FacetCount
 
 MAX_FACET_VALUES = 100
 MAX_PER_PAGE = 250
+MAX_MATCHES = 1_000_000
+FACETED = ("s", "n", "b")  # the columns counted as a field's values: text, numbers, booleans
 
 
 def refuse_unsupported(search: Search) -> None:
@@ -31,16 +34,13 @@ def refuse_unsupported(search: Search) -> None:
         raise refused("find similar", "similar_to")
     if search.vector is not None and search.meaning:
         raise refused("search by meaning", "vector")
-    rules = search.relevance
-    if rules is not None and (
-        rules.synonyms or rules.stop_words or rules.pinned or rules.hidden or rules.boosts
-    ):
-        raise refused("relevance rules", "relevance")
+    if search.relevance is not None and search.relevance.synonyms:
+        raise refused("synonyms", "relevance")
 
 
 def parameters(search: Search, columns: Collection[str]) -> dict[str, Any] | None:
     """Typesense's parameters; None when nothing can match (words over no field with words)."""
-    words = fold(search.text)
+    words = query_words(search.text, search.relevance)[0]  # (its stop words left out)
     searched = [name for f in search.fields if (name := column("t", f)) in columns]
     if words and not searched:
         return None
@@ -58,6 +58,10 @@ def parameters(search: Search, columns: Collection[str]) -> dict[str, Any] | Non
             num_typos=2,
             min_len_1typo=5,
             min_len_2typo=9,
+            # Typos are tried, and words left out, however many documents have the words as
+            # typed (by default only when none has): the others rank after them, as elsewhere.
+            typo_tokens_threshold=MAX_MATCHES,
+            drop_tokens_threshold=MAX_MATCHES,
         )
     else:
         del params["query_by"]
@@ -65,7 +69,7 @@ def parameters(search: Search, columns: Collection[str]) -> dict[str, Any] | Non
     if search.ids is not None and not search.ids:
         return None
     if search.excluded:
-        clauses.append(f"id:!=[{','.join(hexed(i) for i in search.excluded)}]")
+        clauses.append(f"{KEY}:!=[{','.join(hexed(i) for i in search.excluded)}]")
     expression = filter_by(search.tree, search.filters, columns)
     if expression is not None:
         clauses.append(expression)
@@ -76,9 +80,11 @@ def parameters(search: Search, columns: Collection[str]) -> dict[str, Any] | Non
         if name not in columns:
             raise Unsortable(search.sort.field)
         params["sort_by"] = f"{name}:{search.sort.direction},{SEQ}:asc"
-    elif not words:
-        params["sort_by"] = f"{SEQ}:asc"  # without words: in the order written
-    counted = [name for f in search.facets if (name := column("s", f)) in columns]
+    else:  # without words, or among equal matches: in the order written
+        params["sort_by"] = f"_text_match:desc,{SEQ}:asc" if words else f"{SEQ}:asc"
+    counted = [
+        name for f in search.facets for kind in FACETED if (name := column(kind, f)) in columns
+    ]
     if counted:
         params.update(facet_by=",".join(counted), max_facet_values=MAX_FACET_VALUES)
     return params
@@ -96,7 +102,7 @@ def _page(offset: int, limit: int) -> dict[str, int]:
 
 
 def result(search: Search, answer: dict[str, Any]) -> SearchResult:
-    words = tuple(fold(search.text))
+    words = query_words(search.text, search.relevance)[0]
     total = int(answer.get("found", 0))
     hits = []
     page = _page(search.offset, search.limit)
@@ -112,16 +118,30 @@ def result(search: Search, answer: dict[str, Any]) -> SearchResult:
         field: [] for field in search.facets
     }  # (a field no document has: no values)
     for counts in answer.get("facet_counts", []):
-        facets[field_of(counts["field_name"])] = [
-            FacetCount(value=entry["value"], count=int(entry["count"]))
+        kind = counts["field_name"][0]
+        facets[field_of(counts["field_name"])] += [
+            FacetCount(value=_facet_value(kind, entry["value"]), count=int(entry["count"]))
             for entry in counts["counts"]
         ]
+    for values in facets.values():  # most first, then by value (a field's kinds merged)
+        values.sort(key=lambda v: (-v.count, str(v.value)))
+        del values[MAX_FACET_VALUES:]
     return SearchResult(
         hits=hits,
         total=total,
         facets=facets,
         left_out=_left_out(hits[0].body, search.fields, words) if hits and words else (),
     )
+
+
+def _facet_value(kind: str, value: str) -> str | int | float | bool:
+    """Typesense counts every value as text: numbers and booleans as they were given."""
+    if kind == "b":
+        return value == "true"
+    if kind == "n":
+        number = float(value)
+        return int(number) if number.is_integer() else number
+    return value
 
 
 def _left_out(
