@@ -1,0 +1,174 @@
+"""The Typesense engine's own behaviour, beyond the engine tests it shares with the others: its
+address setting, names that Typesense's syntax must never see, what it refuses by name, a
+cluster that does not answer, and a collection imported and searched through the server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from app.adapters.engine import Search, open_engine
+from app.adapters.engine.results import Relevance
+from app.adapters.engine.typesense import TypesenseEngine
+from app.adapters.store import Store
+from app.errors import InvalidInput, StoreUnavailable
+from app.schemas.filters import Condition, Group
+from app.settings import Settings, SettingsError, TypesenseAddress, load_settings
+from app.web.app import create_app
+from tests.helpers import owner_headers, publish_local
+from tests.servers import TypesenseServer, free_port
+
+pytestmark = pytest.mark.typesense
+
+
+def test_the_address_names_the_key_the_nodes_and_tls() -> None:
+    address = TypesenseAddress.parse("typesense://k3y@10.0.0.1:8108,ts-2.internal:8108,[::1]:9")
+    assert address.api_key == "k3y"
+    assert address.nodes == (("10.0.0.1", 8108), ("ts-2.internal", 8108), ("::1", 9))
+    assert address.tls is False
+    assert TypesenseAddress.parse("typesenses://k@h:443").tls is True
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://key@host:8108",
+        "typesense://host:8108",  # no key
+        "typesense://@host:8108",
+        "typesense://secret-key@host",  # no port
+        "typesense://secret-key@host:0",
+        "typesense://secret-key@host:70000",
+        "typesense://secret-key@host:8108,",
+        "typesense://secret-key@ho st:8108",
+    ],
+)
+def test_a_bad_engine_url_stops_the_start_naming_the_setting(url: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        load_settings(engine_url=url, data_dir="/tmp/unused")
+    assert "RETRIEVER_PAGES_ENGINE_URL" in str(raised.value)
+    assert "secret-key" not in str(raised.value)  # the key is never repeated back
+
+
+def test_the_engine_url_picks_typesense_whatever_the_store(tmp_path: Any) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        address = TypesenseAddress.parse(f"typesense://k@127.0.0.1:{free_port()}")
+        assert isinstance(open_engine(tmp_path, store, address), TypesenseEngine)
+    finally:
+        store.close()
+
+
+def _search(**options: Any) -> Search:
+    return Search(**{"fields": ["title"], "text": "lamp", **options})
+
+
+REFUSED = [
+    ("find similar", {"similar_to": "a"}),
+    ("search by meaning", {"vector": [0.1, 0.2]}),
+    ("synonyms", {"relevance": Relevance(synonyms={("lamp",): (("light",),)})}),
+    ("'contains'", {"tree": Condition("title", "contains", "am")}),
+    ("'starts_with'", {"tree": Condition("title", "starts_with", "La")}),
+    ("NOT over conditions", {"tree": Group("NOT", [Condition("title", "eq", "x")])}),
+    ("a range over text", {"tree": Condition("title", "gt", "m")}),
+]
+
+
+@pytest.mark.parametrize(("feature", "options"), REFUSED, ids=[f for f, _ in REFUSED])
+def test_what_typesense_cannot_do_yet_is_refused_by_name(
+    typesense_engine: TypesenseEngine, feature: str, options: dict[str, Any]
+) -> None:
+    typesense_engine.upsert("ns", "c", [{"document_id": "a", "title": "Lamp"}])
+    with pytest.raises(InvalidInput) as raised:
+        typesense_engine.search("ns", "c", _search(**options))
+    assert feature in str(raised.value)
+    assert "Typesense" in str(raised.value)
+
+
+def test_vectors_and_typeahead_are_refused_by_name(typesense_engine: TypesenseEngine) -> None:
+    engine = typesense_engine
+    with pytest.raises(InvalidInput, match="vectors"):
+        engine.upsert("ns", "c", [{"title": "Lamp"}], vectors=[[0.1, 0.2]], model="m")
+    with pytest.raises(InvalidInput, match="search by meaning"):
+        engine.set_embedding("ns", "c", {"fields": ["title"], "model": "m", "dimensions": 2})
+    engine.set_embedding("ns", "c", None)  # (none to clear is fine)
+    with pytest.raises(InvalidInput, match="typeahead"):
+        engine.prefix_terms("ns", "c", ["title"], "la", 5)
+    with pytest.raises(InvalidInput, match="typeahead"):
+        engine.prefix_values("ns", "title", "la", 5)
+
+
+ODD = ["a.b", "x/y z", "_41", "Ünï", "a,b]`&&"]
+
+
+def test_odd_names_ids_and_values_stay_apart_and_come_back(
+    typesense_engine: TypesenseEngine,
+) -> None:
+    engine = typesense_engine
+    for n, name in enumerate(ODD):
+        engine.upsert(name, name, [{"document_id": name, name: name, "title": f"Lamp {n}"}])
+    for n, name in enumerate(ODD):
+        assert engine.collection_names(name, "", 10) == [
+            (engine.collection_names(name, "", 10)[0][0], name)
+        ]
+        assert engine.document(name, name, name) == {name: name, "title": f"Lamp {n}"}
+        found = engine.search(
+            name, name, _search(filters={name: name}, facets=[name], highlight=["title"])
+        )
+        assert [hit.document_id for hit in found.hits] == [name]
+        assert found.hits[0].highlights == {"title": f"<mark>Lamp</mark> {n}"}
+        assert [(v.value, v.count) for v in found.facets[name]] == [(name, 1)]
+        assert engine.text_fields(name, name) == [name, "title"]
+        assert engine.delete(name, name, name) is True
+        assert engine.count(name, name) == 0
+
+
+def test_a_cluster_that_does_not_answer_is_unavailable_not_an_error() -> None:
+    engine = TypesenseEngine(TypesenseAddress.parse(f"typesense://k@127.0.0.1:{free_port()}"))
+    with pytest.raises(StoreUnavailable) as raised:
+        engine.search("ns", "c", _search())
+    assert raised.value.status == 503
+    assert "Typesense" in str(raised.value)
+    with pytest.raises(StoreUnavailable):
+        engine.upsert("ns", "c", [{"title": "Lamp"}])
+
+
+@pytest.fixture
+def typesense_client(
+    typesense_server: TypesenseServer, make_settings: Callable[..., Settings]
+) -> Iterator[TestClient]:
+    settings = make_settings(engine_url=typesense_server.url)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        yield client
+    engine = TypesenseEngine(TypesenseAddress.parse(typesense_server.url))
+    for entry in engine.client.collections.retrieve():
+        if entry["name"].startswith(engine.prefix):
+            engine.client.collections[entry["name"]].delete()
+
+
+def test_a_collection_imported_through_the_server_is_searched_in_typesense(
+    typesense_client: TestClient,
+) -> None:
+    client = typesense_client
+    documents = [
+        {"document_id": "a", "title": "Desk lamp", "category": "Lighting"},
+        {"document_id": "b", "title": "Floor lamp", "category": "Lighting"},
+        {"document_id": "c", "title": "Kettle", "category": "Kitchen"},
+    ]
+    added = client.post(
+        "/v1/collections/products/documents", headers=owner_headers(), json={"documents": documents}
+    )
+    assert added.status_code == 200, added.text
+    publish_local(client, "lamps", ["title", "description", "category"])
+    answer = client.post(
+        "/v1/public/retrievers/lamps/execute",
+        json={"inputs": {"query": "lamps"}},  # a plural: one letter more, a typo forgiven
+    )
+    assert answer.status_code == 200, answer.text
+    assert sorted(d["document_id"] for d in answer.json()["documents"]) == ["a", "b"]
+    gone = client.delete("/v1/collections/products/documents/a", headers=owner_headers())
+    assert gone.status_code == 200, gone.text
+    again = client.post("/v1/public/retrievers/lamps/execute", json={"inputs": {"query": "lamp"}})
+    assert [d["document_id"] for d in again.json()["documents"]] == ["b"]
