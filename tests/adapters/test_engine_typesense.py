@@ -4,7 +4,12 @@ cluster that does not answer, and a collection imported and searched through the
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -136,16 +141,50 @@ def test_a_cluster_that_does_not_answer_is_unavailable_not_an_error() -> None:
 
 
 @pytest.fixture
+def served_engine(typesense_server: TypesenseServer) -> Iterator[TypesenseEngine]:
+    """The engine as the server opens it (its own prefix), emptied after the test."""
+    engine = TypesenseEngine(TypesenseAddress.parse(typesense_server.url))
+    yield engine
+    for entry in engine.client.collections.retrieve():
+        if entry["name"].startswith(engine.prefix):
+            engine.client.collections[entry["name"]].delete()
+
+
+@pytest.fixture
 def typesense_client(
-    typesense_server: TypesenseServer, make_settings: Callable[..., Settings]
+    typesense_server: TypesenseServer,
+    served_engine: TypesenseEngine,
+    make_settings: Callable[..., Settings],
 ) -> Iterator[TestClient]:
     settings = make_settings(engine_url=typesense_server.url)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         yield client
-    engine = TypesenseEngine(TypesenseAddress.parse(typesense_server.url))
-    for entry in engine.client.collections.retrieve():
-        if entry["name"].startswith(engine.prefix):
-            engine.client.collections[entry["name"]].delete()
+
+
+def test_the_command_line_import_writes_to_typesense(
+    typesense_server: TypesenseServer, served_engine: TypesenseEngine, tmp_path: Path
+) -> None:
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(
+        "".join(
+            json.dumps({"document_id": f"d{n}", "title": f"Lamp {n}", "watts": n}) + "\n"
+            for n in range(2500)  # three batches
+        )
+    )
+    imported = subprocess.run(
+        [sys.executable, "-m", "app.cli", "import", str(rows), "--collection", "lamps",
+         "--namespace", "shop"],
+        env={**os.environ, "RETRIEVER_PAGES_DATA_DIR": str(tmp_path / "data"),
+             "RETRIEVER_PAGES_ENGINE_URL": typesense_server.url},
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert imported.returncode == 0, imported.stderr
+    assert served_engine.count("shop", "lamps") == 2500
+    assert not (tmp_path / "data" / "engine.db").exists()  # nothing went to the embedded engine
+    found = served_engine.search(
+        "shop", "lamps", _search(text="lamp", tree=Condition("watts", "gte", 2498))
+    )
+    assert sorted(hit.document_id for hit in found.hits) == ["d2498", "d2499"]
 
 
 def test_a_collection_imported_through_the_server_is_searched_in_typesense(
