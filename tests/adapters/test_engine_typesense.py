@@ -78,6 +78,10 @@ REFUSED = [
     ("'starts_with'", {"tree": Condition("title", "starts_with", "La")}),
     ("NOT over conditions", {"tree": Group("NOT", [Condition("title", "eq", "x")])}),
     ("a range over text", {"tree": Condition("title", "gt", "m")}),
+    (
+        "more than 24 conditions",
+        {"tree": Group("OR", [Condition("title", "eq", f"t{n}") for n in range(25)])},
+    ),
 ]
 
 
@@ -128,6 +132,33 @@ def test_odd_names_ids_and_values_stay_apart_and_come_back(
         assert engine.text_fields(name, name) == [name, "title"]
         assert engine.delete(name, name, name) is True
         assert engine.count(name, name) == 0
+
+
+def test_long_ids_and_many_filter_values_pass_typesenses_query_limit(
+    typesense_engine: TypesenseEngine,
+) -> None:
+    # Typesense takes 4,000 characters of query string at most: searches go in the body.
+    engine = typesense_engine
+    long_id = "z" * 3000
+    tags = [f"tag-{n:03}" for n in range(100)]
+    assert engine.upsert("ns", "c", [{"document_id": long_id, "title": "Lamp", "tag": "x"}])
+    again = engine.upsert("ns", "c", [{"document_id": long_id, "title": "Long lamp", "tag": "x"}])
+    assert (again.inserted, again.updated) == (0, 1)
+    found = engine.search("ns", "c", _search(filters={"tag": [*tags, "x"]}, ids=[long_id]))
+    assert [hit.document_id for hit in found.hits] == [long_id]
+    assert engine.search("ns", "c", _search(excluded=[long_id])).hits == []
+    assert engine.delete("ns", "c", long_id) is True
+
+
+def test_a_filter_of_24_conditions_is_the_most_typesense_takes(
+    typesense_engine: TypesenseEngine,
+) -> None:
+    engine = typesense_engine
+    engine.upsert("ns", "c", [{"document_id": "a", "title": "Lamp", "n": 3, "tag": "t23"}])
+    either = Group("OR", [Condition("tag", "eq", f"t{n}") for n in range(24)])
+    assert engine.search("ns", "c", _search(tree=either)).total == 1
+    numbers = Condition("n", "nin", list(range(4, 104)))  # one field's values: one condition
+    assert engine.search("ns", "c", _search(tree=numbers)).total == 1
 
 
 def test_a_cluster_that_does_not_answer_is_unavailable_not_an_error() -> None:

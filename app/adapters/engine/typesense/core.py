@@ -158,8 +158,8 @@ class TypesenseEngine:
             params = query.parameters(search, columns) if columns is not None else None
             if params is None:
                 return SearchResult(hits=[], total=0, facets={f: [] for f in search.facets})
-            answer = self._documents(name).search(params)
-        return query.result(search, dict(answer))
+            answer = self._search_one(name, params)
+        return query.result(search, answer)
 
     def document(self, namespace: str, collection: str, document_id: str) -> Any:
         name = collection_name(self.prefix, namespace, collection)
@@ -237,12 +237,23 @@ class TypesenseEngine:
         stored: set[str] = set()
         for start in range(0, len(ids), ID_BATCH):
             chunk = [hexed(i) for i in ids[start : start + ID_BATCH]]
-            answer = self._documents(name).search({
+            answer = self._search_one(name, {
                 "q": "*", "filter_by": f"id:=[{','.join(chunk)}]", "include_fields": "id",
                 "per_page": ID_BATCH,
             })  # fmt: skip
             stored.update(hit["document"]["id"] for hit in answer["hits"])
         return stored
+
+    def _search_one(self, name: str, params: dict[str, Any]) -> dict[str, Any]:
+        """One search, sent in the body (`multi_search`): as a query string, Typesense takes
+        4,000 characters at most, which long ids or many filter values pass."""
+        answer = self.client.multi_search.perform(
+            {"searches": [{"collection": name, **params}]}  # type: ignore[typeddict-item]
+        )
+        found: dict[str, Any] = dict(answer["results"][0])
+        if "error" in found:
+            raise RuntimeError(f"Typesense refused a search: {found['error']}")
+        return found
 
     def _learn(self, name: str, bodies: list[dict[str, Any]]) -> None:
         """Keep the collection's text fields, any new one after those known."""

@@ -2,7 +2,7 @@
 that takes any field: each kind of column is a Typesense field pattern, made concrete the first
 time a document carries it. `_body` keeps the document as it came (JSON, key order kept, never
 indexed); `_seq` the order of writing, for browsing without words and among equal matches;
-`_key` the id again (Typesense filters its `id` by `=` but not by `!=`); `_has` and `_null` the
+`_key` the id as a token (Typesense filters its `id` by `=` but not by `!=`); `_has` and `_null` the
 fields a document carries, and which of them are null, for `exists` and `is_null`."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 from app import jsonutil
 from app.adapters import texts
 from app.adapters.engine.fields import MAX_VALUE_CHARS, as_date
-from app.adapters.engine.typesense.names import column, hexed
+from app.adapters.engine.typesense.names import column, hexed, token
 
 BODY, SEQ, HAS, NULL, KEY = "_body", "_seq", "_has", "_null", "_key"
 
@@ -29,6 +29,7 @@ def schema(name: str) -> dict[str, Any]:
             pattern("s", "string[]", facet=True),
             pattern("x", "string[]"),
             pattern("l", "string[]"),
+            pattern("v", "string[]"),
             pattern("n", "float[]", facet=True),
             pattern("b", "bool[]", facet=True),
             pattern("d", "float[]"),
@@ -48,7 +49,7 @@ def to_typesense(document_id: str, body: dict[str, Any], seq: int) -> dict[str, 
         "id": hexed(document_id),
         BODY: jsonutil.dumps(body).decode(),
         SEQ: seq,
-        KEY: hexed(document_id),
+        KEY: token(document_id),
         HAS: [hexed(name) for name in body],
         NULL: [hexed(name) for name, value in body.items() if value is None],
     }
@@ -65,6 +66,12 @@ def to_typesense(document_id: str, body: dict[str, Any], seq: int) -> dict[str, 
     return doc
 
 
+def exact(value: bool | int | float) -> str:
+    """A number or boolean as an exact value to filter on, as text: Typesense 0.24 compares
+    numbers by `=` and ranges but not by `!=`, and lists of text by both."""
+    return token(f"b{value}" if isinstance(value, bool) else repr(float(value)))
+
+
 def _values(value: Any) -> Iterator[Any]:
     if isinstance(value, list):
         yield from (item for item in value if not isinstance(item, list | dict))
@@ -73,6 +80,8 @@ def _values(value: Any) -> Iterator[Any]:
 
 
 def _cells(value: Any) -> Iterator[tuple[str, Any]]:
+    if isinstance(value, bool | int | float):
+        yield "v", exact(value)
     if isinstance(value, bool):
         yield "b", value
     elif isinstance(value, int | float):
@@ -82,8 +91,8 @@ def _cells(value: Any) -> Iterator[tuple[str, Any]]:
             yield "t", value
         if len(value) <= MAX_VALUE_CHARS:
             yield "s", value
-            yield "x", hexed(value)
-            yield "l", hexed(value.lower())
+            yield "x", token(value)
+            yield "l", token(value.lower())
         date = as_date(value)
         if date is not None:
             yield "d", date.timestamp()

@@ -2,7 +2,7 @@
 Typesense `filter_by` expression over a collection's columns (`names.py`).
 
 As in the other engines: a condition on an array holds when any value meets it; text compares
-case-insensitively unless `case_sensitive` (by the hex columns, since Typesense's own string
+case-insensitively unless `case_sensitive` (by the token columns, since Typesense's own string
 filters fold case); ranges compare numbers, or ISO dates over a field of dates. A field that no
 document has makes a condition false, and its negation true. What Typesense cannot express yet
 (NOT over a group, substrings, ranges of text) is refused by name, never dropped.
@@ -14,8 +14,8 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from app.adapters.engine.fields import as_date
-from app.adapters.engine.typesense.documents import HAS, NULL, SEQ
-from app.adapters.engine.typesense.names import column, hexed
+from app.adapters.engine.typesense.documents import HAS, NULL, SEQ, exact
+from app.adapters.engine.typesense.names import column, hexed, token
 from app.errors import InvalidInput, invalid
 from app.schemas.filters import Condition, Filter, Group
 
@@ -59,42 +59,36 @@ def _condition(c: Condition, columns: Collection[str]) -> str:
         return f"{HAS}:{'=' if c.value else '!='}[{name}]"
     if op == "is_null":
         return f"{NULL}:{'=' if c.value else '!='}[{name}]"
-    if op in ("eq", "in"):
-        values = c.value if op == "in" else [c.value]
-        return " || ".join(_equal(c.field, v, c.case_sensitive, columns) for v in values) or FALSE
-    if op in ("ne", "nin"):
-        values = c.value if op == "nin" else [c.value]
-        return _none_of(c.field, values, c.case_sensitive, columns)
+    if op in ("eq", "in", "ne", "nin"):
+        values = c.value if op in ("in", "nin") else [c.value]
+        lists = _lists(c.field, values, c.case_sensitive, columns)
+        if op in ("eq", "in"):
+            return " || ".join(f"{name}:=[{cells}]" for name, cells in lists) or FALSE
+        # None of them: Typesense's `!=` holds on documents without the column too, as a
+        # negation should.
+        return " && ".join(f"{name}:!=[{cells}]" for name, cells in lists) or TRUE
     if op in _BOUNDS:
         return _range(c, columns)
     raise refused(f"the operator {op!r}")
 
 
-def _equal(field: str, value: Any, case_sensitive: bool, columns: Collection[str]) -> str:
-    kind, cell = _cell(value, case_sensitive)
-    name = column(kind, field)
-    return f"{name}:={cell}" if name in columns else FALSE
-
-
-def _none_of(field: str, values: list[Any], case_sensitive: bool, columns: Collection[str]) -> str:
-    """None of the values: Typesense's `!=` holds on documents without the column too, as a
-    negation should. (Its filters have no NOT of an expression, so each value is negated.)"""
-    parts = []
-    for item in values:
-        kind, cell = _cell(item, case_sensitive)
-        name = column(kind, field)
-        if name in columns:
-            parts.append(f"{name}:!={cell}")
-    return " && ".join(parts) or TRUE
+def _lists(
+    field: str, values: list[Any], case_sensitive: bool, columns: Collection[str]
+) -> list[tuple[str, str]]:
+    """The values by the column that holds their kind, each column's as one list (one clause a
+    column: Typesense refuses an expression of many clauses), columns no document has left out."""
+    cells: dict[str, list[str]] = {}
+    for value in values:
+        kind, cell = _cell(value, case_sensitive)
+        cells.setdefault(column(kind, field), []).append(cell)
+    return [(name, ",".join(items)) for name, items in cells.items() if name in columns]
 
 
 def _cell(value: Any, case_sensitive: bool) -> tuple[str, str]:
-    if isinstance(value, bool):
-        return "b", "true" if value else "false"
-    if isinstance(value, int | float):
-        return "n", repr(float(value))
+    if isinstance(value, bool | int | float):
+        return "v", exact(value)
     text = str(value)
-    return ("x", hexed(text)) if case_sensitive else ("l", hexed(text.lower()))
+    return ("x", token(text)) if case_sensitive else ("l", token(text.lower()))
 
 
 def _range(c: Condition, columns: Collection[str]) -> str:

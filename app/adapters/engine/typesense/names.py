@@ -4,13 +4,15 @@ Typesense's filter syntax or a URL path, and each decoded back.
 
 A field `name` of a document becomes several columns, each named by a kind letter and the
 name in hex (`t_7469746c65` for `title`): `t_` its words (searched), `s_` its text values as
-they are (counted as facets), `x_` those values in hex (exact, case-sensitive filters: Typesense
-folds case in its own string filters), `l_` the same lower-cased, `n_` its numbers, `b_` its
+they are (counted as facets), `x_` those values as tokens (`token`: exact, case-sensitive
+filters, since Typesense folds case in its own string filters), `l_` the same lower-cased, `v_`
+its numbers and booleans as exact tokens (`documents.exact`), `n_` its numbers, `b_` its
 booleans, `d_` its ISO dates as seconds since 1970, and `o_` one number or date to sort by.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 # Kept as they are in a collection's name; any other character is `_` and its UTF-8 in hex.
@@ -33,6 +35,12 @@ def collection_name(prefix: str, namespace: str, collection: str) -> str:
 
 def hexed(text: str) -> str:
     return text.encode().hex()
+
+
+def token(text: str) -> str:
+    """An exact value as one short token to filter on: Typesense compares long strings by their
+    beginning only, so values are compared by a 128-bit hash."""
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def unhexed(text: str) -> str:

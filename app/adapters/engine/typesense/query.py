@@ -19,12 +19,13 @@ from app.adapters.engine.relevance import query_words
 from app.adapters.engine.results import Hit, Search, SearchResult, Unsortable
 from app.adapters.engine.typesense.documents import BODY, KEY, SEQ
 from app.adapters.engine.typesense.filters import filter_by, refused
-from app.adapters.engine.typesense.names import column, field_of, hexed, unhexed
+from app.adapters.engine.typesense.names import column, field_of, hexed, token, unhexed
 from app.schemas.search import FacetCount
 
 MAX_FACET_VALUES = 100
 MAX_PER_PAGE = 250
 MAX_MATCHES = 1_000_000
+MAX_CLAUSES = 24  # Typesense 0.24 finds an expression of more "not valid" (measured)
 FACETED = ("s", "n", "b")  # the columns counted as a field's values: text, numbers, booleans
 
 
@@ -69,12 +70,16 @@ def parameters(search: Search, columns: Collection[str]) -> dict[str, Any] | Non
     if search.ids is not None and not search.ids:
         return None
     if search.excluded:
-        clauses.append(f"{KEY}:!=[{','.join(hexed(i) for i in search.excluded)}]")
+        clauses.append(f"{KEY}:!=[{','.join(token(i) for i in search.excluded)}]")
     expression = filter_by(search.tree, search.filters, columns)
     if expression is not None:
         clauses.append(expression)
     if clauses:
         params["filter_by"] = " && ".join(f"({clause})" for clause in clauses)
+        # Each clause is one `:` (columns and values are hex or numbers, never holding one).
+        if params["filter_by"].count(":") > MAX_CLAUSES:
+            raise refused(f"a filter of more than {MAX_CLAUSES} conditions (values of one field "
+                          "in one condition count once)")  # fmt: skip
     if search.sort is not None:
         name = column("o", search.sort.field)
         if name not in columns:
