@@ -113,15 +113,19 @@ ODD = ["a.b", "x/y z", "_41", "Ünï", "a,b]`&&"]
 
 
 def test_odd_names_ids_and_values_stay_apart_and_come_back(
-    typesense_engine: TypesenseEngine,
+    typesense_engine: TypesenseEngine, typesense_server: TypesenseServer
 ) -> None:
     engine = typesense_engine
     for n, name in enumerate(ODD):
         engine.upsert(name, name, [{"document_id": name, name: name, "title": f"Lamp {n}"}])
+    # Each collection is listed under its name, with a number of its own that every server
+    # (here, another engine over the same cluster) gives it too.
+    other = TypesenseEngine(TypesenseAddress.parse(typesense_server.url), prefix=engine.prefix)
+    listed = [engine.collection_names(name, "", 10) for name in ODD]
+    assert [[name for _, name in names] for names in listed] == [[name] for name in ODD]
+    assert len({names[0][0] for names in listed}) == len(ODD)
+    assert [other.collection_names(name, "", 10) for name in ODD] == listed
     for n, name in enumerate(ODD):
-        assert engine.collection_names(name, "", 10) == [
-            (engine.collection_names(name, "", 10)[0][0], name)
-        ]
         assert engine.document(name, name, name) == {name: name, "title": f"Lamp {n}"}
         found = engine.search(
             name, name, _search(filters={name: name}, facets=[name], highlight=["title"])

@@ -34,9 +34,10 @@ from app.adapters.engine.typesense.names import (
     collection_name,
     escape,
     hexed,
+    token,
     unescape,
 )
-from app.errors import StoreUnavailable
+from app.errors import StoreUnavailable, invalid
 from app.settings import TypesenseAddress
 
 BATCH = 1000  # documents a request when importing
@@ -78,6 +79,7 @@ class TypesenseEngine:
             raise refused("vectors", "vectors")
         rows = [texts.split_id(doc) for doc in documents]
         latest = dict(rows)  # the last of a repeated id wins, as in order one after another
+        rows_of = {document_id: n for n, (document_id, _) in enumerate(rows)}  # (the last)
         name = collection_name(self.prefix, namespace, collection)
         with _reached():
             self._create(name)
@@ -90,9 +92,11 @@ class TypesenseEngine:
                     for n, document_id in enumerate(ids[start : start + BATCH])
                 ]
                 answers = self._documents(name).import_(batch, {"action": "upsert"})
-                failed = [answer for answer in answers if not answer.get("success")]
-                if failed:
-                    raise RuntimeError(f"Typesense refused a document: {failed[0].get('error')}")
+                for number, answer in enumerate(answers, start=start):
+                    if not answer.get("success"):  # (those before it are written)
+                        where = f"documents[{rows_of[ids[number]]}]"
+                        raise invalid(where, "a document Typesense takes", f"{where}: Typesense "
+                                      f"refused it: {answer.get('error')}")  # fmt: skip
             self._learn(name, [doc for _, doc in rows])
         inserted = len(latest) - len(stored)
         return UpsertResult(
@@ -181,17 +185,22 @@ class TypesenseEngine:
         raise refused("typeahead over words", "typeahead")
 
     def collection_names(self, namespace: str, prefix: str, limit: int) -> list[tuple[int, str]]:
-        """(creation time, name) of the namespace's collections whose name starts with
-        `prefix`, by name."""
+        """(number, name) of the namespace's collections whose name starts with `prefix`, by
+        name. The number is the same from every server for the collection's life (Typesense
+        numbers none): from its name."""
         start = f"{self.prefix}{escape(namespace)}{SEPARATOR}"
         with _reached():
             listed = self.client.collections.retrieve()
         found = sorted(
-            (unescape(entry["name"][len(start) :]), int(entry.get("created_at", 0)))
+            unescape(entry["name"][len(start) :])
             for entry in listed
             if entry["name"].startswith(start)
         )
-        named = [(created, name) for name, created in found if name.startswith(prefix)]
+        named = [
+            (int(token(collection_name(self.prefix, namespace, name))[:15], 16), name)
+            for name in found
+            if name.startswith(prefix)
+        ]
         return named[:limit]
 
     def text_fields(self, namespace: str, collection: str) -> list[str]:
