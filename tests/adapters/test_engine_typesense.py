@@ -76,7 +76,7 @@ REFUSED = [
     ("synonyms", {"relevance": Relevance(synonyms={("lamp",): (("light",),)})}),
     ("'contains'", {"tree": Condition("title", "contains", "am")}),
     ("'starts_with'", {"tree": Condition("title", "starts_with", "La")}),
-    ("NOT over conditions", {"tree": Group("NOT", [Condition("title", "eq", "x")])}),
+    ("NOT over the operator 'gt'", {"tree": Group("NOT", (Condition("price", "gt", 5),))}),
     ("a range over text", {"tree": Condition("title", "gt", "m")}),
     (
         "more than 24 conditions",

@@ -4,20 +4,22 @@ Typesense `filter_by` expression over a collection's columns (`names.py`).
 As in the other engines: a condition on an array holds when any value meets it; text compares
 case-insensitively unless `case_sensitive` (by the token columns, since Typesense's own string
 filters fold case); ranges compare numbers, or ISO dates over a field of dates. A field that no
-document has makes a condition false, and its negation true. What Typesense cannot express yet
-(NOT over a group, substrings, ranges of text) is refused by name, never dropped.
+document has makes a condition false, and its negation true. NOT is pushed down to the
+conditions (Typesense has none). What Typesense cannot express yet (NOT over a range,
+substrings, ranges of text) is refused by name, never dropped.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from dataclasses import replace
 from typing import Any
 
 from app.adapters.engine.fields import as_date
 from app.adapters.engine.typesense.documents import HAS, NULL, SEQ, exact
 from app.adapters.engine.typesense.names import column, hexed, token
 from app.errors import InvalidInput, invalid
-from app.schemas.filters import Condition, Filter, Group
+from app.schemas.filters import Condition, Filter, Group, Operator
 
 TRUE, FALSE = f"{SEQ}:>=0", f"{SEQ}:<0"  # every document has a `_seq` of 0 or more
 _BOUNDS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
@@ -44,11 +46,29 @@ def filter_by(
 
 def _node(node: Filter, columns: Collection[str]) -> str:
     if isinstance(node, Group):
-        if node.kind == "NOT":
-            raise refused("NOT over conditions")
+        if node.kind == "NOT":  # none of them: Typesense has no NOT, so it is pushed down
+            return _node(Group("AND", tuple(_negated(child) for child in node.children)), columns)
         joined = f" {'&&' if node.kind == 'AND' else '||'} "
         return joined.join(f"({_node(child, columns)})" for child in node.children)
     return _condition(node, columns)
+
+
+_OPPOSITE: dict[str, Operator] = {"eq": "ne", "ne": "eq", "in": "nin", "nin": "in"}
+
+
+def _negated(node: Filter) -> Filter:
+    """The node's negation without NOT (De Morgan; each condition its opposite). A range has
+    none that Typesense can say of an array ("no value above"), so it is refused."""
+    if isinstance(node, Group):
+        if node.kind == "NOT":
+            return Group("OR", node.children)
+        negated = tuple(_negated(child) for child in node.children)
+        return Group("OR", negated) if node.kind == "AND" else Group("AND", negated)
+    if node.operator in _OPPOSITE:
+        return replace(node, operator=_OPPOSITE[node.operator])
+    if node.operator in ("exists", "is_null"):
+        return replace(node, value=not node.value)
+    raise refused(f"NOT over the operator {node.operator!r}")
 
 
 def _condition(c: Condition, columns: Collection[str]) -> str:
@@ -57,8 +77,10 @@ def _condition(c: Condition, columns: Collection[str]) -> str:
         return _condition(Condition(c.field, "is_null", op == "eq"), columns)
     if op == "exists":
         return f"{HAS}:{'=' if c.value else '!='}[{name}]"
-    if op == "is_null":
-        return f"{NULL}:{'=' if c.value else '!='}[{name}]"
+    if op == "is_null":  # missing or null, as in the other engines; or present and not null
+        if c.value:
+            return f"{HAS}:!=[{name}] || {NULL}:=[{name}]"
+        return f"{HAS}:=[{name}] && {NULL}:!=[{name}]"
     if op in ("eq", "in", "ne", "nin"):
         values = c.value if op in ("in", "nin") else [c.value]
         lists = _lists(c.field, values, c.case_sensitive, columns)
