@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from app.adapters.engine import Search, open_engine
@@ -20,9 +22,10 @@ from app.adapters.engine.results import Relevance
 from app.adapters.engine.typesense import TypesenseEngine
 from app.adapters.store import Store
 from app.errors import InvalidInput, StoreUnavailable
-from app.schemas.filters import Condition, Group
+from app.schemas.filters import Condition, Filter, Group
 from app.settings import Settings, SettingsError, TypesenseAddress, load_settings
 from app.web.app import create_app
+from tests.adapters import test_filters as filter_tests
 from tests.helpers import owner_headers, publish_local
 from tests.servers import TypesenseServer, free_port
 
@@ -246,3 +249,54 @@ def test_a_collection_imported_through_the_server_is_searched_in_typesense(
     assert gone.status_code == 200, gone.text
     again = client.post("/v1/public/retrievers/lamps/execute", json={"inputs": {"query": "lamp"}})
     assert [d["document_id"] for d in again.json()["documents"]] == ["b"]
+
+
+# What Typesense carries of test_filters.py's plain reading: exact values under any logic, and
+# number ranges outside NOT (text ranges and NOT over a range are refused, above).
+_exact = st.builds(
+    Condition,
+    field=st.sampled_from(["brand", "price", "tags"]),
+    operator=st.sampled_from(["eq", "ne"]),
+    value=st.one_of(st.sampled_from(["lumen", "Lumen", "home", "crema"]), st.integers(0, 300)),
+    case_sensitive=st.booleans(),
+)
+_logic = st.recursive(
+    _exact,
+    lambda children: st.builds(
+        Group,
+        kind=st.sampled_from(["AND", "OR", "NOT"]),
+        children=st.lists(children, min_size=1, max_size=3).map(tuple),
+    ),
+    max_leaves=6,
+)
+_range = st.builds(
+    Condition,
+    field=st.sampled_from(["price"]),
+    operator=st.sampled_from(["gt", "lt"]),
+    value=st.integers(0, 300),
+)
+_trees = st.one_of(
+    _logic,
+    st.builds(
+        Group,
+        kind=st.sampled_from(["AND", "OR"]),
+        children=st.tuples(_logic, _range),
+    ),
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(tree=_trees)
+def test_typesense_agrees_with_a_plain_reading_of_what_it_carries(
+    typesense_engine: TypesenseEngine, tree: Filter
+) -> None:
+    if typesense_engine.count("ns", "products") == 0:
+        typesense_engine.upsert("ns", "products", filter_tests.DOCUMENTS)
+    result = typesense_engine.search(
+        "ns", "products", Search(fields=["title"], text="", limit=50, tree=tree)
+    )
+    found = sorted(hit.document_id for hit in result.hits)
+    wanted = [d["document_id"] for d in filter_tests.DOCUMENTS if filter_tests.reference(tree, d)]
+    assert found == sorted(wanted)
