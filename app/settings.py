@@ -6,6 +6,7 @@ import ipaddress
 import os
 import re
 import secrets
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
@@ -27,6 +28,9 @@ CLIENT_SHARE_OF_CONNECTIONS = 10
 UPSTREAM_ALLOW_ENTRY = re.compile(
     r"(?:[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?|[0-9A-Fa-f:.]+/\d{1,3}"
 )
+
+# typesense://KEY@HOST:PORT[,HOST:PORT...] (typesenses:// for TLS): a Typesense cluster's nodes.
+_TYPESENSE_NODE = re.compile(r"(?P<host>[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\]):(?P<port>\d{1,5})")
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 ANY_OR_LOOPBACK = frozenset({"0.0.0.0", "127.0.0.1", "::", "::1", "localhost"})  # noqa: S104
@@ -52,6 +56,13 @@ class Settings(BaseSettings):
         default=None,
         description="`sqlite:///path` or `postgresql://user:pass@host/db`. "
         "Default: a SQLite file in the data directory.",
+    )
+    engine_url: str | None = Field(
+        default=None,
+        description="Where collections live, when not beside the store: "
+        "`typesense://API_KEY@HOST:PORT[,HOST:PORT...]` names a Typesense cluster "
+        "(`typesenses://` for TLS). Default: the embedded engine with a SQLite store, "
+        "PostgreSQL with a PostgreSQL store.",
     )
     api_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
@@ -293,6 +304,18 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite:/// or postgresql://")
         return value
 
+    @field_validator("engine_url")
+    @classmethod
+    def _check_engine_url(cls, value: str | None) -> str | None:
+        if value:
+            TypesenseAddress.parse(value)  # (raises ValueError, which names what is wrong)
+        return value or None
+
+    @cached_property
+    def typesense(self) -> TypesenseAddress | None:
+        """The Typesense cluster that `engine_url` names, if it names one."""
+        return TypesenseAddress.parse(self.engine_url) if self.engine_url else None
+
     def served_at(self, host: str, port: int) -> Settings:
         """These settings for a server listening on host:port: a public URL that was not set
         follows the address actually served, so links never name a port nobody listens on."""
@@ -329,6 +352,34 @@ def local_url(host: str, port: int) -> str:
     elif ":" in host:
         host = f"[{host}]"  # an IPv6 address in a URL
     return f"http://{host}:{port}"
+
+
+@dataclass(frozen=True)
+class TypesenseAddress:
+    """A Typesense cluster: its nodes (host, port), the API key, and whether it speaks TLS."""
+
+    api_key: str
+    nodes: tuple[tuple[str, int], ...]
+    tls: bool
+
+    @classmethod
+    def parse(cls, url: str) -> TypesenseAddress:
+        scheme, found, rest = url.partition("://")
+        if not found or scheme not in ("typesense", "typesenses"):
+            raise ValueError(
+                "must be typesense://API_KEY@HOST:PORT[,HOST:PORT...] or typesenses://"
+            )
+        key, at, hosts = rest.rpartition("@")
+        if not at or not key:
+            raise ValueError("must name the API key: typesense://API_KEY@HOST:PORT")
+        nodes = []
+        for entry in hosts.rstrip("/").split(","):
+            match = _TYPESENSE_NODE.fullmatch(entry.strip())
+            port = int(match["port"]) if match else 0
+            if match is None or not 0 < port < 65536:
+                raise ValueError(f"{entry.strip()!r} is not HOST:PORT (a port from 1 to 65535)")
+            nodes.append((match["host"].strip("[]"), port))
+        return cls(api_key=key, nodes=tuple(nodes), tls=scheme == "typesenses")
 
 
 def _load_or_create_secret_key(path: Path) -> str:

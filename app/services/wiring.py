@@ -129,7 +129,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         store, SecretBox(settings.effective_secret_key), clock, metrics.cache_counter("secrets")
     )
 
-    engine = open_engine(settings.data_dir, store)
+    engine = open_engine(settings.data_dir, store, settings.typesense)
     destinations = DestinationPolicy.parse(settings.upstream_allow)
     upstream = UpstreamClient(settings.upstream_timeout_seconds, destinations)
     backends = Backends()

@@ -1,5 +1,6 @@
-"""The search engines (`core.Engine`, embedded; `pg.PgEngine`, in PostgreSQL) and what they
-answer. `open_engine` picks the one that goes with the store."""
+"""The search engines (`core.Engine`, embedded; `pg.PgEngine`, in PostgreSQL;
+`typesense.TypesenseEngine`, in a Typesense cluster) and what they answer. `open_engine` picks
+the one the settings name, else the one that goes with the store."""
 
 from pathlib import Path
 
@@ -7,13 +8,20 @@ from app.adapters.engine.core import ENGINE_FILE, Engine
 from app.adapters.engine.pg import PgEngine
 from app.adapters.engine.protocol import SearchEngine
 from app.adapters.engine.results import Hit, Search, SearchResult, Unsortable, UpsertResult
+from app.adapters.engine.typesense import TypesenseEngine
 from app.adapters.store import Store
 from app.schemas.search import FacetCount, Sort
+from app.settings import TypesenseAddress
 
 
-def open_engine(data_dir: Path, store: Store) -> SearchEngine:
-    """The embedded engine in the data directory beside an SQLite store; with a PostgreSQL
-    store, collections in PostgreSQL too, so that every server shares them."""
+def open_engine(
+    data_dir: Path, store: Store, typesense: TypesenseAddress | None = None
+) -> SearchEngine:
+    """The Typesense cluster's engine when the settings name one (`engine_url`); else the
+    embedded engine in the data directory beside an SQLite store, and with a PostgreSQL store,
+    collections in PostgreSQL too, so that every server shares them."""
+    if typesense is not None:
+        return TypesenseEngine(typesense)
     if store.is_sqlite:
         return Engine(data_dir / ENGINE_FILE)
     return PgEngine(store.engine)
@@ -29,6 +37,7 @@ __all__ = [
     "SearchEngine",
     "SearchResult",
     "Sort",
+    "TypesenseEngine",
     "Unsortable",
     "UpsertResult",
     "open_engine",

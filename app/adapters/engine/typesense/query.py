@@ -1,0 +1,162 @@
+"""One `Search` as Typesense's search parameters, and its answer as a `SearchResult` (pinned and
+hidden documents and boosts are applied around it by `relevance.search`, as in the other engines).
+
+Words: the query's folded words (so that no character a user types is Typesense syntax) over the
+search fields' word columns, earlier fields weighing more; typos as Meilisearch forgives them (one
+from 5 letters, two from 9), the last word as a prefix, and words left out from the end when no
+document has them all (Typesense's `drop_tokens_threshold`). Highlights are made here from the
+stored body by the other engines' rules (`highlight.py`), so that every engine marks text alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from app import jsonutil
+from app.adapters.engine.highlight import highlight, highlights
+from app.adapters.engine.relevance import query_words
+from app.adapters.engine.results import Hit, Search, SearchResult, Unsortable
+from app.adapters.engine.typesense.documents import BODY, KEY, SEQ
+from app.adapters.engine.typesense.filters import filter_by, refused
+from app.adapters.engine.typesense.names import column, field_of, hexed, token, unhexed
+from app.schemas.search import FacetCount
+
+MAX_FACET_VALUES = 100
+MAX_PER_PAGE = 250
+MAX_MATCHES = 1_000_000
+MAX_CLAUSES = 24  # Typesense 0.24 finds an expression of more "not valid" (measured)
+FACETED = ("s", "n", "b")  # the columns counted as a field's values: text, numbers, booleans
+
+
+def refuse_unsupported(search: Search) -> None:
+    """What this engine cannot do yet raises, naming it, rather than answer something else."""
+    if search.similar_to is not None:
+        raise refused("find similar", "similar_to")
+    if search.vector is not None and search.meaning:
+        raise refused("search by meaning", "vector")
+    if search.relevance is not None and search.relevance.synonyms:
+        raise refused("synonyms", "relevance")
+
+
+def parameters(search: Search, columns: Collection[str]) -> dict[str, Any] | None:
+    """Typesense's parameters; None when nothing can match (words over no field with words)."""
+    words = query_words(search.text, search.relevance)[0]  # (its stop words left out)
+    searched = [name for f in search.fields if (name := column("t", f)) in columns]
+    if words and not searched:
+        return None
+    params: dict[str, Any] = {
+        "q": " ".join(words) if words else "*",
+        "query_by": ",".join(searched) if words else "",
+        **_page(search.offset, search.limit),
+        "include_fields": f"id,{BODY}",
+        "highlight_fields": "none",
+    }
+    if words:
+        params.update(
+            query_by_weights=",".join(str(max(1, 15 - n)) for n in range(len(searched))),
+            prefix="true",
+            num_typos=2,
+            min_len_1typo=5,
+            min_len_2typo=9,
+            # Typos are tried, and words left out, however many documents have the words as
+            # typed (by default only when none has): the others rank after them, as elsewhere.
+            typo_tokens_threshold=MAX_MATCHES,
+            drop_tokens_threshold=MAX_MATCHES,
+        )
+    else:
+        del params["query_by"]
+    clauses = [f"id:=[{','.join(hexed(i) for i in search.ids)}]"] if search.ids is not None else []
+    if search.ids is not None and not search.ids:
+        return None
+    if search.excluded:
+        clauses.append(f"{KEY}:!=[{','.join(token(i) for i in search.excluded)}]")
+    expression = filter_by(search.tree, search.filters, columns)
+    if expression is not None:
+        clauses.append(expression)
+    if clauses:
+        params["filter_by"] = " && ".join(f"({clause})" for clause in clauses)
+        # Each clause is one `:` (columns and values are hex or numbers, never holding one).
+        if params["filter_by"].count(":") > MAX_CLAUSES:
+            raise refused(f"a filter of more than {MAX_CLAUSES} conditions (values of one field "
+                          "in one condition count once)")  # fmt: skip
+    if search.sort is not None:
+        name = column("o", search.sort.field)
+        if name not in columns:
+            raise Unsortable(search.sort.field)
+        params["sort_by"] = f"{name}:{search.sort.direction},{SEQ}:asc"
+    else:  # without words, or among equal matches: in the order written
+        params["sort_by"] = f"_text_match:desc,{SEQ}:asc" if words else f"{SEQ}:asc"
+    counted = [
+        name for f in search.facets for kind in FACETED if (name := column(kind, f)) in columns
+    ]
+    if counted:
+        params.update(facet_by=",".join(counted), max_facet_values=MAX_FACET_VALUES)
+    return params
+
+
+def _page(offset: int, limit: int) -> dict[str, int]:
+    """Typesense 0.24 pages by `page` and `per_page` (250 at most): the smallest page size that
+    holds the whole slice in one page (`result` cuts the slice out of it)."""
+    if limit == 0:
+        return {"page": 1, "per_page": 0}
+    for size in range(limit, MAX_PER_PAGE + 1):
+        if offset // size == (offset + limit - 1) // size:
+            return {"page": offset // size + 1, "per_page": size}
+    raise refused(f"a page of {limit} results from {offset}", "offset")
+
+
+def result(search: Search, answer: dict[str, Any]) -> SearchResult:
+    words = query_words(search.text, search.relevance)[0]
+    total = int(answer.get("found", 0))
+    hits = []
+    page = _page(search.offset, search.limit)
+    skip = search.offset - (page["page"] - 1) * page["per_page"]
+    for position, found in enumerate(answer.get("hits", [])[skip : skip + search.limit]):
+        body = jsonutil.loads(found["document"][BODY])
+        # Typesense's order is the ranking, but its `text_match` ties where only the weight of
+        # the field that matched differs: the score is the rank, counted down from the total.
+        score = float(total - search.offset - position) if words else 0.0
+        marked = highlights(body, search.highlight, words)
+        hits.append(Hit(unhexed(found["document"]["id"]), score, body, marked))
+    facets: dict[str, list[FacetCount]] = {
+        field: [] for field in search.facets
+    }  # (a field no document has: no values)
+    for counts in answer.get("facet_counts", []):
+        kind = counts["field_name"][0]
+        facets[field_of(counts["field_name"])] += [
+            FacetCount(value=_facet_value(kind, entry["value"]), count=int(entry["count"]))
+            for entry in counts["counts"]
+        ]
+    for values in facets.values():  # most first, then by value (a field's kinds merged)
+        values.sort(key=lambda v: (-v.count, str(v.value)))
+        del values[MAX_FACET_VALUES:]
+    return SearchResult(
+        hits=hits,
+        total=total,
+        facets=facets,
+        left_out=_left_out(hits[0].body, search.fields, words) if hits and words else (),
+    )
+
+
+def _facet_value(kind: str, value: str) -> str | int | float | bool:
+    """Typesense counts every value as text: numbers and booleans as they were given."""
+    if kind == "b":
+        return value == "true"
+    if kind == "n":
+        number = float(value)
+        return int(number) if number.is_integer() else number
+    return value
+
+
+def _left_out(
+    body: dict[str, Any], fields: Collection[str], words: tuple[str, ...]
+) -> tuple[str, ...]:
+    """The query's words the best match lacks (Typesense left them out to find anything)."""
+    lacking = []
+    for position, word in enumerate(words):
+        # A word matches as the others do: the last as a prefix, typos forgiven (`highlight`).
+        alone = (word,) if position == len(words) - 1 else (word, "\x00")
+        if not any(highlight(body.get(name), alone) is not None for name in fields):
+            lacking.append(word)
+    return tuple(lacking)
