@@ -187,16 +187,15 @@ class Analytics:
         rows, latencies = self._totals(namespace, retriever_id, window)
         first, last = stamp(window.start), stamp(window.end)
         with self.store.read() as tx:
-            empty, _ = rollups.top_queries(
-                tx.conn, retriever_id, first, last, TOP_EMPTY, 0, empty_only=True
+            empty, repeats = rollups.empty_and_repeats(
+                tx.conn, retriever_id, first, last, TOP_EMPTY
             )
-            repeats = rollups.repeats(tx.conn, retriever_id, first, last)
             clicked = clicks.figures(tx.conn, namespace, retriever_id, first, last)
         summary = _summary(rows, latencies)
         evidence = Evidence(
             searches=summary["query_count"],
             no_results=summary["no_results_count"],
-            empty_queries=[(row["query"], int(row["searches"])) for row in empty],
+            empty_queries=empty,
             repeats=repeats,
             clicks=clicked,
             p95_latency_ms=summary["p95_latency_ms"],

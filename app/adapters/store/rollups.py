@@ -295,17 +295,34 @@ def top_queries(
     return rows, int(total)
 
 
-def repeats(conn: sa.Connection, retriever_id: str, start: str, end: str) -> int:
-    """Searches over the days from `start`'s to `end`'s that repeated a query searched
-    before on the same day."""
-    where = [
-        query_days.c.retriever_id == retriever_id,
-        query_days.c.day >= day_of(start),
-        query_days.c.day <= day_of(end),
-    ]
-    query = sa.select(sa.func.sum(query_days.c.searches), sa.func.count()).where(*where)
-    searches, rows = conn.execute(query).one()
-    return int(searches or 0) - int(rows or 0)
+def empty_and_repeats(
+    conn: sa.Connection, retriever_id: str, start: str, end: str, limit: int
+) -> tuple[list[tuple[str, int]], int]:
+    """Over the days from `start`'s to `end`'s, in one pass over their query totals: the
+    `limit` queries most often searched without a result (with those searches), and the
+    searches that repeated a query searched before on the same day."""
+    empty = sa.func.sum(query_days.c.no_results)
+    query = (
+        sa.select(
+            query_days.c.query,
+            empty.label("empty"),
+            sa.func.sum(sa.func.sum(query_days.c.searches)).over().label("searches"),
+            sa.func.sum(sa.func.count()).over().label("rows"),
+        )
+        .where(
+            query_days.c.retriever_id == retriever_id,
+            query_days.c.day >= day_of(start),
+            query_days.c.day <= day_of(end),
+        )
+        .group_by(query_days.c.query)
+        .order_by(empty.desc(), query_days.c.query)
+        .limit(limit)
+    )
+    rows = conn.execute(query).all()
+    if not rows:
+        return [], 0
+    repeats = int(rows[0].searches or 0) - int(rows[0].rows or 0)
+    return [(row.query, int(row.empty)) for row in rows if row.empty], repeats
 
 
 def _upsert(
