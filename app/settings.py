@@ -6,7 +6,6 @@ import ipaddress
 import os
 import re
 import secrets
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
@@ -15,6 +14,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.schemas.roles import parse_key_entry
+from app.typesense_address import TypesenseAddress
 
 ENV_PREFIX = "RETRIEVER_PAGES_"
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
@@ -30,7 +30,6 @@ UPSTREAM_ALLOW_ENTRY = re.compile(
 )
 
 # typesense://KEY@HOST:PORT[,HOST:PORT...] (typesenses:// for TLS): a Typesense cluster's nodes.
-_TYPESENSE_NODE = re.compile(r"(?P<host>[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\]):(?P<port>\d{1,5})")
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 ANY_OR_LOOPBACK = frozenset({"0.0.0.0", "127.0.0.1", "::", "::1", "localhost"})  # noqa: S104
@@ -352,34 +351,6 @@ def local_url(host: str, port: int) -> str:
     elif ":" in host:
         host = f"[{host}]"  # an IPv6 address in a URL
     return f"http://{host}:{port}"
-
-
-@dataclass(frozen=True)
-class TypesenseAddress:
-    """A Typesense cluster: its nodes (host, port), the API key, and whether it speaks TLS."""
-
-    api_key: str
-    nodes: tuple[tuple[str, int], ...]
-    tls: bool
-
-    @classmethod
-    def parse(cls, url: str) -> TypesenseAddress:
-        scheme, found, rest = url.partition("://")
-        if not found or scheme not in ("typesense", "typesenses"):
-            raise ValueError(
-                "must be typesense://API_KEY@HOST:PORT[,HOST:PORT...] or typesenses://"
-            )
-        key, at, hosts = rest.rpartition("@")
-        if not at or not key:
-            raise ValueError("must name the API key: typesense://API_KEY@HOST:PORT")
-        nodes = []
-        for entry in hosts.rstrip("/").split(","):
-            match = _TYPESENSE_NODE.fullmatch(entry.strip())
-            port = int(match["port"]) if match else 0
-            if match is None or not 0 < port < 65536:
-                raise ValueError(f"{entry.strip()!r} is not HOST:PORT (a port from 1 to 65535)")
-            nodes.append((match["host"].strip("[]"), port))
-        return cls(api_key=key, nodes=tuple(nodes), tls=scheme == "typesenses")
 
 
 def _load_or_create_secret_key(path: Path) -> str:

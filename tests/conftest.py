@@ -16,7 +16,8 @@ from starlette.testclient import TestClient
 from app.adapters.engine import Engine, PgEngine, SearchEngine
 from app.adapters.engine.typesense import TypesenseEngine
 from app.adapters.store import Store
-from app.settings import Settings, TypesenseAddress
+from app.settings import Settings
+from app.typesense_address import TypesenseAddress
 from app.web.app import create_app
 from tests.helpers import (
     IN_CI,

@@ -23,7 +23,8 @@ from app.adapters.engine.typesense import TypesenseEngine
 from app.adapters.store import Store
 from app.errors import InvalidInput, StoreUnavailable
 from app.schemas.filters import Condition, Filter, Group
-from app.settings import Settings, SettingsError, TypesenseAddress, load_settings
+from app.settings import Settings, SettingsError, load_settings
+from app.typesense_address import TypesenseAddress
 from app.web.app import create_app
 from tests.adapters import test_filters as filter_tests
 from tests.helpers import owner_headers, publish_local

@@ -47,15 +47,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-def shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"publisher-{name}.png"), full_page=True)
-
-
 def test_from_a_file_to_a_themed_public_page_and_back_a_version(
     server: str, open_page: Callable[..., Any], tmp_path: Path
 ) -> None:
     started = time.monotonic()
+    SCREENSHOTS.mkdir(exist_ok=True)
     page = signed_in(open_page, server, KEY, **DESKTOP)
 
     # Upload: the good rows go in, the bad one is told by its number.
@@ -69,7 +65,7 @@ def test_from_a_file_to_a_themed_public_page_and_back_a_version(
     report = page.locator("[role=status]", has_text="Imported 3 documents into kitchen")
     report.wait_for()
     assert "Row 2" in report.inner_text()
-    shot(page, "1-upload")
+    page.screenshot(path=str(SCREENSHOTS / "publisher-upload.png"), full_page=True)
 
     # A retriever over it, searched by its words.
     page.click("nav.tabs a:text-is('Retrievers')")
@@ -92,7 +88,7 @@ def test_from_a_file_to_a_themed_public_page_and_back_a_version(
     assert preview_primary(page, "Preview on a desktop, light") == PINK
     public = page.locator("text=Not published yet")
     assert public.count() == 1
-    shot(page, "2-preview")
+    page.screenshot(path=str(SCREENSHOTS / "publisher-preview.png"), full_page=True)
 
     page.click("text=Publish the page")
     page.locator("[role=status]", has_text="Published").wait_for()
@@ -106,7 +102,7 @@ def test_from_a_file_to_a_themed_public_page_and_back_a_version(
     shopper.fill("input[name=query]", "kettle")
     shopper.press("input[name=query]", "Enter")
     shopper.locator(".card", has_text="Stoneware kettle").wait_for()
-    shot(shopper, "3-public-page")
+    shopper.screenshot(path=str(SCREENSHOTS / "publisher-public-page.png"), full_page=True)
 
     # The publisher sees that search in the insights (the log is written once a second).
     page.goto(editor + "/insights")
@@ -117,7 +113,7 @@ def test_from_a_file_to_a_themed_public_page_and_back_a_version(
         time.sleep(0.5)
         page.reload()
     assert queries.count() == 1, "the search is not in the insights"
-    shot(page, "4-insights")
+    page.screenshot(path=str(SCREENSHOTS / "publisher-insights.png"), full_page=True)
 
     # A second version with a new title, rolled back to the first.
     page.goto(editor)
@@ -130,7 +126,7 @@ def test_from_a_file_to_a_themed_public_page_and_back_a_version(
     page.goto(editor + "/versions/1")
     page.click("text=Roll back to version 1")
     page.locator("[role=status]", has_text="Rolled back").wait_for()
-    shot(page, "5-rolled-back")
+    page.screenshot(path=str(SCREENSHOTS / "publisher-rolled-back.png"), full_page=True)
     shown = httpx.get(server + link).text
     assert "Everything for the kitchen" not in shown
     assert PINK in shown

@@ -11,7 +11,7 @@ from app.adapters.engine.results import Hit, Search, SearchResult, Unsortable, U
 from app.adapters.engine.typesense import TypesenseEngine
 from app.adapters.store import Store
 from app.schemas.search import FacetCount, Sort
-from app.settings import TypesenseAddress
+from app.typesense_address import TypesenseAddress
 
 
 def open_engine(

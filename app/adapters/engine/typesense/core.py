@@ -38,7 +38,7 @@ from app.adapters.engine.typesense.names import (
     unescape,
 )
 from app.errors import StoreUnavailable, invalid
-from app.settings import TypesenseAddress
+from app.typesense_address import TypesenseAddress
 
 BATCH = 1000  # documents a request when importing
 ID_BATCH = 200  # ids a lookup of which are already stored
