@@ -53,7 +53,7 @@ def _colour(path: str, label: str, help: str = "") -> Field:
 
 
 INPUT_TYPES = ("text", "textarea", "number", "checkbox", "select", "multiselect", "date", "file")
-FIELD_FORMATS_HELP = "Empty: chosen from the values (text, number, date, link, image)."
+FIELD_FORMATS_HELP = "Automatic: chosen from the values (text, number, date, link, image)."
 
 GROUPS: tuple[Group, ...] = (
     Group(
@@ -137,10 +137,16 @@ GROUPS: tuple[Group, ...] = (
             "Format",
             (
                 Field("format", "Format", "select", FIELD_FORMATS_HELP),
-                Field("format_options.label", "Label"),
+                Field("format_options.label", "Label", help="Shown instead of the field's name."),
                 Field("format_options.truncate_chars", "Cut after (characters)", "int"),
-                Field("format_options.prefix", "Before the value"),
-                Field("format_options.suffix", "After the value"),
+                Field(
+                    "format_options.decimals",
+                    "Decimals (0 to 10)",
+                    "int",
+                    "Numbers: 2 with $ before shows a price as $18.50.",
+                ),
+                Field("format_options.prefix", "Before the value", help="$, €…"),
+                Field("format_options.suffix", "After the value", help="kg, %…"),
                 Field("format_options.date_format", "Date format", help="relative, or a pattern"),
             ),
             100,
@@ -341,3 +347,23 @@ GROUPS: tuple[Group, ...] = (
 # Every field's form name: the top-level ones, and each row's, without its number.
 FIELDS: dict[str, Field] = {f.path: f for g in GROUPS for f in g.fields}
 ROWS: dict[str, Rows] = {g.rows.path: g.rows for g in GROUPS if g.rows is not None}
+
+
+def error_label(name: str, row_fields: list[str]) -> str:
+    """A form field's name in words, as the list of errors above the form says it: "year →
+    Format", "Input 2 → Label", "Theme → Main colour". `row_fields` are the fields the
+    format rows are about, in order."""
+    if name in FIELDS:
+        group = next(g for g in GROUPS if any(f.path == name for f in g.fields))
+        return f"{group.title} → {FIELDS[name].label}"
+    head, _, rest = name.partition(".")
+    number, _, inner = rest.partition(".")
+    rows = ROWS.get(head)
+    if rows is None or not number.isdigit():
+        return name
+    if head == "field_config":
+        row = row_fields[int(number)] if int(number) < len(row_fields) else number
+    else:
+        row = f"{rows.label} {int(number) + 1}"
+    field = next((f for f in rows.fields if f.path == inner), None)
+    return f"{row} → {field.label}" if field else row

@@ -14,11 +14,12 @@ from app import urls
 from app.adapters.store.page_versions import Byline
 from app.errors import InvalidInput
 from app.rendering.theme import Scheme
+from app.schemas.display import MAX_EXPOSED_FIELDS
 from app.schemas.roles import Role
 from app.services.access import Caller
 from app.services.console import Seat
 from app.services.console_editor import Draft
-from app.services.editor_form import GROUPS, Field
+from app.services.editor_form import GROUPS, Field, error_label
 from app.services.editor_input import MAX_JSON_CHARS, form_errors, from_form, from_json
 from app.web.requests import call, services_of
 from app.web.views.console.frame import NO_STORE, address, console_view, page, text
@@ -57,6 +58,7 @@ async def _editor_page(
     json_errors: list[str] | None = None,
 ) -> Response:
     shown = config if config is not None else draft.config
+    row_fields = _row_fields(draft, shown)
     renderers = services_of(request).renderers
     response = page(
         request,
@@ -68,6 +70,10 @@ async def _editor_page(
         config=shown,
         groups=GROUPS,
         value_of=value_of,
+        row_fields=row_fields,
+        listed=draft.collection is not None,
+        exposed=set(_exposed(shown)),
+        error_label=error_label,
         formats=renderers.names(),
         errors=errors or {},
         json_text=_pretty(draft.config) if json_text is None else json_text,
@@ -81,6 +87,20 @@ async def _editor_page(
         "form-action", "frame-src 'self'; form-action", 1
     )
     return response
+
+
+def _exposed(config: dict[str, Any]) -> list[str]:
+    found = config.get("exposed_fields")
+    return [f for f in found if isinstance(f, str)] if isinstance(found, list) else []
+
+
+def _row_fields(draft: Draft, config: dict[str, Any]) -> list[str]:
+    """The fields the form offers a row for: those shown, then (over a collection of this
+    server) the collection's others, to tick; an upstream's fields are typed instead."""
+    exposed = _exposed(config)
+    if draft.collection is None:
+        return exposed
+    return (exposed + [f for f in draft.fields if f not in exposed])[:MAX_EXPOSED_FIELDS]
 
 
 def _pretty(config: dict[str, Any]) -> str:
