@@ -10,7 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from app.schemas.display import InputType
+from app.rendering.theme import (
+    DARK,
+    LIGHT_BACKGROUND,
+    LIGHT_BORDER,
+    LIGHT_MUTED,
+    LIGHT_SURFACE,
+    LIGHT_TEXT,
+)
+from app.schemas.display import InputType, ThemeConfig
 
 Kind = Literal["text", "textarea", "bool", "int", "select", "lines", "colour"]
 
@@ -25,6 +33,7 @@ class Field:
     default: Any = None  # the model's: sent unchanged for a field absent, it stays absent
     wide: bool = False
     always: bool = False  # written even when it is the default (a row's required parts)
+    unset: str = ""  # what the page draws when it is left empty (a colour's placeholder)
 
 
 @dataclass(frozen=True)
@@ -46,12 +55,13 @@ class Group:
     rows: Rows | None = None
 
 
-def _colour(path: str, label: str, help: str = "") -> Field:
+def _colour(path: str, label: str, unset: str, help: str = "") -> Field:
     return Field(
-        path, label, "colour", help or "A hex colour such as #1F6FEB; empty for the default."
+        path, label, "colour", help or f"A hex colour; empty: the page's own, {unset}.", unset=unset
     )
 
 
+PRIMARY = ThemeConfig().primary_color
 INPUT_TYPES = ("text", "textarea", "number", "checkbox", "select", "multiselect", "date", "file")
 FIELD_FORMATS_HELP = "Automatic: chosen from the values (text, number, date, link, image)."
 
@@ -244,15 +254,18 @@ GROUPS: tuple[Group, ...] = (
         "Colours and type. Leave the background empty for a page that follows the visitor's "
         "light or dark setting; set it for fixed colours.",
         (
-            _colour("theme.primary_color", "Main colour", "Buttons and links. Default #007AFF."),
-            _colour("theme.secondary_color", "Second colour"),
+            _colour("theme.primary_color", "Main colour", PRIMARY, "Buttons and links."),
+            _colour("theme.secondary_color", "Second colour", PRIMARY, "Empty: the main colour."),
             _colour(
-                "theme.background_color", "Background", "Empty: light or dark, as the visitor's."
+                "theme.background_color",
+                "Background",
+                LIGHT_BACKGROUND,
+                f"Empty: {LIGHT_BACKGROUND}, or {DARK['--bg']} for a visitor who prefers dark.",
             ),
-            _colour("theme.text_color", "Text"),
-            _colour("theme.surface_color", "Cards"),
-            _colour("theme.muted_color", "Muted text"),
-            _colour("theme.border_color", "Borders"),
+            _colour("theme.text_color", "Text", LIGHT_TEXT),
+            _colour("theme.surface_color", "Cards", LIGHT_SURFACE),
+            _colour("theme.muted_color", "Muted text", LIGHT_MUTED),
+            _colour("theme.border_color", "Borders", LIGHT_BORDER),
             Field("theme.font_family", "Font", help="Font names, comma-separated"),
             Field("theme.heading_font_family", "Heading font"),
             Field(

@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 
 from app import urls
 from app.adapters.store.page_versions import Byline
-from app.errors import InvalidInput
+from app.errors import Conflict, InvalidInput
 from app.rendering.theme import Scheme
 from app.schemas.display import MAX_EXPOSED_FIELDS
 from app.schemas.roles import Role
@@ -21,6 +21,7 @@ from app.services.console import Seat
 from app.services.console_editor import Draft
 from app.services.editor_form import GROUPS, Field, error_label
 from app.services.editor_input import MAX_JSON_CHARS, form_errors, from_form, from_json
+from app.services.publishing import slugify
 from app.web.requests import call, services_of
 from app.web.views.console.frame import NO_STORE, address, console_view, page, text
 from app.web.views.pages import page_response
@@ -56,6 +57,7 @@ async def _editor_page(
     errors: dict[str, str] | None = None,
     json_text: str | None = None,
     json_errors: list[str] | None = None,
+    public_name: str | None = None,
 ) -> Response:
     shown = config if config is not None else draft.config
     row_fields = _row_fields(draft, shown)
@@ -80,6 +82,7 @@ async def _editor_page(
         json_errors=json_errors or [],
         schemes=SCHEMES,
         note=request.query_params.get("done", "")[:20],
+        public_name=public_name if public_name is not None else slugify(draft.retriever_name),
     )
     # The one console page that frames anything: its previews, from this server only.
     policy = response.headers["content-security-policy"]
@@ -166,6 +169,8 @@ async def publish(request: Request, seat: Seat, form: FormData | None) -> Respon
     retriever_id = request.path_params["retriever_id"]
     services = services_of(request)
     draft = await call(services.console.editor.draft, seat.namespace, retriever_id)
+    # The public address, chosen before the first publish (empty: made from the name).
+    typed = text(form, "public_name", 200).strip() or None
     try:
         model = await call(services.console.editor.check, seat.namespace, draft.config)
         await call(
@@ -174,9 +179,23 @@ async def publish(request: Request, seat: Seat, form: FormData | None) -> Respon
             retriever_id,
             model,
             Byline(await who(request, seat)),
+            None if draft.published else typed,
         )
     except InvalidInput as error:
-        return await _editor_page(request, seat, draft, status=422, errors=form_errors(error))
+        named = [e for e in error.details.get("errors", []) if e.get("field") == "public_name"]
+        errors = (
+            {"public_name": str(named[0].get("message", error.message))}
+            if named
+            else form_errors(error)
+        )
+        return await _editor_page(
+            request, seat, draft, status=422, errors=errors, public_name=typed
+        )
+    except Conflict as error:  # the address is taken
+        errors = {"public_name": error.message}
+        return await _editor_page(
+            request, seat, draft, status=409, errors=errors, public_name=typed
+        )
     return _back(retriever_id, "published")
 
 
