@@ -184,7 +184,7 @@ def test_the_retrievers_list_keeps_words_whole(
     page.goto(f"{server}/console/retrievers")
     assert page.evaluate(BROKEN_WORDS) == []
     if width == 390:
-        page.screenshot(path=str(SCREENSHOTS / "console-retrievers-phone.png"), full_page=True)
+        page.screenshot(path=str(SCREENSHOTS / "console-retrievers-long-phone.png"), full_page=True)
 
 
 def test_phone_screenshots(server: str, open_page: Callable[..., Any]) -> None:

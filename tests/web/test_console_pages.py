@@ -235,7 +235,7 @@ def test_a_published_retriever_shows_its_state(console: TestClient) -> None:
     assert "Published" in page
     assert 'href="/r/shop-page"' in page
     assert "elevated" in page
-    assert re.search(r"<td[^>]*>Yes</td>", page)
+    assert re.search(r"<td data-label=\"Password\"><span class=\"cell\">Yes</span></td>", page)
     everything = page + console.get("/console/collections").text
     everything += console.get("/console/collections/products").text
     everything += console.get("/console/retrievers/new").text
