@@ -52,6 +52,7 @@ class Draft:
     # The collection searched (None for an upstream) and its fields, offered as checkboxes.
     collection: str | None = None
     fields: tuple[str, ...] = ()
+    searched: tuple[str, ...] = ()  # the fields it searches, which a page must show
 
     @property
     def pending(self) -> bool:
@@ -110,6 +111,7 @@ class ConsoleEditor:
             saved_at=saved.saved_at if saved else None,
             collection=collection,
             fields=tuple(fields),
+            searched=tuple(str(f) for f in backend.get("search_fields") or ()),
         )
 
     def _fields(self, namespace: str, collection: Any) -> list[str]:

@@ -104,15 +104,6 @@ def save_json(client: TestClient, retriever_id: str, text: str) -> Any:
     return client.post(editor_url(retriever_id), data=data, follow_redirects=False)
 
 
-def saved_config(client: TestClient, retriever_id: str) -> dict[str, Any]:
-    """The draft as the JSON view shows it."""
-    page = client.get(editor_url(retriever_id)).text
-    found = re.search(r'<textarea id="config_json"[^>]*>(.*?)</textarea>', page, re.S)
-    assert found
-    config: dict[str, Any] = json.loads(_unescape(found[1]))
-    return config
-
-
 def ticked(values: dict[str, Any]) -> list[str]:
     """The fields the form shows as ticked, in order."""
     count = int(values["field_config.count"])
@@ -121,13 +112,6 @@ def ticked(values: dict[str, Any]) -> list[str]:
         for n in range(count)
         if f"field_config.{n}.shown" in values
     ]
-
-
-def row_of(values: dict[str, Any], field: str) -> str:
-    """The form name prefix of a field's row: `field_config.2`."""
-    count = int(values["field_config.count"])
-    number = next(n for n in range(count) if values[f"field_config.{n}.field"] == field)
-    return f"field_config.{number}"
 
 
 def error_beside(html: str, name: str) -> str:
@@ -151,6 +135,8 @@ def test_a_new_retriever_starts_from_a_config_that_previews(console: TestClient)
     # Every field of the collection is offered, and shown to start with.
     assert ticked(values) == ["title", "description", "price"]
     assert "exposed_fields" not in values  # checkboxes, not a box of names to type
+    assert 'Show title on the page <span class="muted">(searched: a page shows it)' in page.text
+    assert "Show price on the page</span>" in page.text
     preview = console.get(editor_url(retriever_id, "preview"))
     assert preview.status_code == 200
     assert "Desk lamp" in preview.text  # the page lists everything before a search
@@ -223,91 +209,6 @@ def test_a_format_that_does_not_exist_is_told_beside_its_field(console: TestClie
     response = save(console, retriever_id, **{"field_config.0.format": "sparkles"})
     assert response.status_code == 422
     assert "one of" in error_beside(response.text, "field_config.0.format")
-
-
-def test_a_label_alone_is_kept_with_the_format_chosen_from_the_values(
-    console: TestClient,
-) -> None:
-    retriever_id = new_retriever(console)
-    response = save(console, retriever_id, **{"field_config.2.format_options.label": "Cost"})
-    assert response.status_code == 303, response.text[:2000]
-    values = form_of(console.get(editor_url(retriever_id)).text)
-    assert values["field_config.2.format_options.label"] == "Cost"
-    assert values["field_config.2.format"] == ""  # still Automatic
-    preview = console.get(editor_url(retriever_id, "preview")).text
-    assert "Cost" in preview
-    typed = save(console, retriever_id, **{"layout.columns": "three"})
-    assert form_of(typed.text)["layout.columns"] == "three"
-
-
-def test_a_price_shows_with_its_decimals(console: TestClient) -> None:
-    retriever_id = new_retriever(console)
-    price = row_of(form_of(console.get(editor_url(retriever_id)).text), "price")
-    changes = {
-        f"{price}.format": "number",
-        f"{price}.format_options.decimals": "2",
-        f"{price}.format_options.prefix": "$",
-    }
-    assert save(console, retriever_id, **changes).status_code == 303
-    assert (
-        form_of(console.get(editor_url(retriever_id)).text)[f"{price}.format_options.decimals"]
-        == "2"
-    )
-    assert "$20.00" in console.get(editor_url(retriever_id, "preview")).text
-
-
-@pytest.mark.parametrize(
-    ("value", "says"),
-    [("11", "less than or equal to 10"), ("-1", "greater than"), ("two", "whole number")],
-)
-def test_bad_decimals_are_told_beside_the_field_by_its_name(
-    console: TestClient, value: str, says: str
-) -> None:
-    retriever_id = new_retriever(console)
-    price = row_of(form_of(console.get(editor_url(retriever_id)).text), "price")
-    response = save(console, retriever_id, **{f"{price}.format_options.decimals": value})
-    assert response.status_code == 422
-    assert says in error_beside(response.text, f"{price}.format_options.decimals")
-    assert "price → Decimals (0 to 10)</a>" in response.text  # the list above, in words
-    assert f">{price}.format_options" not in response.text
-
-
-def test_a_field_ticked_is_shown_and_formatted_in_the_same_save(console: TestClient) -> None:
-    retriever_id = new_retriever(console)
-    values = form_of(console.get(editor_url(retriever_id)).text)
-    price = row_of(values, "price")
-    values.pop(f"{price}.shown")  # price kept back
-    response = console.post(editor_url(retriever_id), data=values, follow_redirects=False)
-    assert response.status_code == 303
-    page = console.get(editor_url(retriever_id)).text
-    assert ticked(form_of(page)) == ["title", "description"]
-    assert "price" in page  # still offered, to tick again
-    assert "$" not in console.get(editor_url(retriever_id, "preview")).text
-    price = row_of(form_of(page), "price")
-    again = {
-        f"{price}.shown": "on",
-        f"{price}.format": "number",
-        f"{price}.format_options.prefix": "$",
-    }
-    assert save(console, retriever_id, **again).status_code == 303
-    assert ticked(form_of(console.get(editor_url(retriever_id)).text)) == [
-        "title",
-        "description",
-        "price",
-    ]
-    assert "$20" in console.get(editor_url(retriever_id, "preview")).text
-
-
-def test_a_format_of_a_field_not_shown_is_not_kept(console: TestClient) -> None:
-    retriever_id = new_retriever(console)
-    values = form_of(console.get(editor_url(retriever_id)).text)
-    price = row_of(values, "price")
-    values.pop(f"{price}.shown")
-    values[f"{price}.format"] = "number"
-    response = console.post(editor_url(retriever_id), data=values, follow_redirects=False)
-    assert response.status_code == 303  # no "not in exposed_fields" for a row left hidden
-    assert saved_config(console, retriever_id)["exposed_fields"] == ["title", "description"]
-    assert "field_config" not in saved_config(console, retriever_id)
 
 
 def test_rows_are_added_changed_and_removed(console: TestClient) -> None:

@@ -1,6 +1,6 @@
 """The first publish from the page editor: the public address chosen (checked as the API's
 publish checks it, each error beside the field with what was typed kept), and the page
-opened from the editor once it is published."""
+opened from the editor once it is published; over an upstream, the fields shown typed."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from tests.helpers import owner_headers
+from tests.helpers import browse_config, owner_headers, publish_over_upstream
 from tests.web.test_console_editor import console, csrf_of, editor_url, new_retriever, save
 
 __all__ = ["console"]  # the fixture, shared
@@ -87,3 +87,17 @@ def test_an_address_taken_is_told_beside_its_field(console: TestClient) -> None:
     assert error
     assert "is taken" in error[1]
     assert 'name="public_name" value="lamps"' in html
+
+
+def test_an_upstream_retriever_keeps_its_fields_typed(console: TestClient) -> None:
+    config = browse_config(exposed_fields=["title", "year"], field_config={}, components={})
+    retriever_id = publish_over_upstream(console, "upstream", "http://127.0.0.1:9", config, "k")
+    page = console.get(editor_url(retriever_id)).text
+    assert 'name="exposed_fields.listed"' not in page
+    found = re.search(r'<textarea id="f-exposed_fields" name="exposed_fields"[^>]*>([^<]*)<', page)
+    assert found
+    assert found[1] == "title\nyear"
+    assert "<legend>year</legend>" in page  # a format row for each field shown
+    response = save(console, retriever_id, **{"field_config.1.format_options.label": "Year"})
+    assert response.status_code == 303, response.text[:2000]
+    assert "Open the page" in console.get(editor_url(retriever_id)).text
