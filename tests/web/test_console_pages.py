@@ -205,7 +205,7 @@ def test_a_retriever_is_created_over_a_collection(console: TestClient) -> None:
     assert "<h1>Page of shop</h1>" in page
     assert "Not published yet" in page
     for field in ("title", "brand", "price"):
-        assert f"<span>Show {field} on the page</span>" in page
+        assert f"<span>Show {field} on the page" in page
     found = console.get("/v1/retrievers", headers=owner_headers()).json()["results"]
     assert found[0]["backend"]["search_fields"] == ["title", "brand"]
     assert found[0]["backend"]["mode"] == "hybrid"
