@@ -8,11 +8,13 @@
     var field = document.getElementById(picker.getAttribute("data-for"));
     if (!field) return;
     picker.hidden = false;
-    // A colour not set (or not a #RRGGBB) is shown faded: the picker itself cannot be empty.
+    // A colour not set shows the page's own (the placeholder): the picker cannot be empty.
+    var unset = HEX6.test(field.placeholder) ? field.placeholder : null;
     function follow() {
       var set = HEX6.test(field.value);
       if (set) picker.value = field.value;
-      picker.classList.toggle("colour-pick--unset", !set);
+      else if (unset) picker.value = unset;
+      picker.classList.toggle("colour-pick--unset", !set && !unset);
     }
     follow();
     picker.addEventListener("input", function () {

@@ -147,7 +147,7 @@ def cards(
     description_config = configs.get(description_name or "")
     # The description is a card's line of text, marked where the query matched, unless its
     # config draws it otherwise (a format, a plugin): then it is a field like any other.
-    plain = (description_config is None or description_config.format == "text") and not (
+    plain = (description_config is None or description_config.format in (None, "text")) and not (
         frames and description_name in frames
     )
     describe = plain and description_name is not None and description_name in listed
@@ -169,7 +169,7 @@ def cards(
         rendered = []
         for name in shown:
             config = configs.get(name)
-            if name in marks and (config is None or config.format == "text"):
+            if name in marks and (config is None or config.format in (None, "text")):
                 drawn: Markup | None = marked(marks[name], _limit(config) or MAX_TEXT)
             else:
                 drawn = renderers.render(document.get(name), config, now, name)
@@ -227,7 +227,7 @@ def card_field(
     frame = frames.get(name) if frames else None
     if frame is not None and value is not None:
         drawn = plugin_field(frame, label, value, drawn, document, display.exposed_fields, name)
-    kind = config.format if config else renderers.infer(value)
+    kind = config.format if config and config.format else renderers.infer(value)
     return CardField(name, label, drawn, kind)
 
 

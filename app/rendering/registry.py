@@ -53,13 +53,13 @@ class Renderers:
             return EMPTY if options.show_empty else None
         if options.thousands_separator is None and names_a_year(name):
             options = _year_options(options)
-        name = config.format if config else self.infer(value)
+        name = config.format if config and config.format else self.infer(value)
         return self._renderers[name](value, options, now)
 
     def check(self, display: DisplayConfig, where: str) -> None:
         """A 422 naming the first `field_config` entry whose format is not registered."""
         for field, config in (display.field_config or {}).items():
-            if config.format not in self._renderers:
+            if config.format is not None and config.format not in self._renderers:
                 location = f"{where}.field_config.{field}.format"
                 allowed = ", ".join(self.names())
                 raise InvalidInput(

@@ -19,6 +19,7 @@ LIGHT_BACKGROUND = "#FFFFFF"
 LIGHT_SURFACE = "#FFFFFF"
 LIGHT_TEXT = "#1F2937"
 LIGHT_MUTED = "#5B6472"
+LIGHT_BORDER = "#D8DEE6"
 DARK_TEXT = "#111827"
 BUTTON_TEXTS = ("#FFFFFF", DARK_TEXT)  # a button's text: white, or near black when white fails
 # The dark variant's colours (when the theme sets no background); links and chips are drawn

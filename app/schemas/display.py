@@ -256,9 +256,11 @@ FormatName = Annotated[
 
 
 class FieldConfig(Model):
-    """How one field is shown: `format` names a registered renderer (checked on publish)."""
+    """How one field is shown: `format` names a registered renderer (checked on publish);
+    without one, the format is chosen from each value, as for a field not configured, and
+    the options (a label, a prefix…) still apply."""
 
-    format: FormatName
+    format: FormatName | None = None
     format_options: FieldFormatOptions | None = None
 
     @model_validator(mode="after")

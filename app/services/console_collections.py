@@ -3,6 +3,7 @@ page of its documents (searched or not), and a file uploaded into one."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import IO, Any
@@ -123,5 +124,17 @@ def _one_per_line(data: IO[bytes]) -> bool:
 
 
 def check_collection_name(collection: str) -> None:
+    """`InvalidInput` for a name a collection cannot have, saying what it may be with a name
+    made from the one typed ("My Books": "my-books")."""
     if not COLLECTION_NAME.fullmatch(collection):
-        raise invalid("collection", "invalid name", f"A collection name is {COLLECTION_NAME_RULE}.")
+        rule = f"A collection name is {COLLECTION_NAME_RULE}"
+        example = suggested_name(collection)
+        problem = f"{rule}: {example}, for example." if example else f"{rule}."
+        raise invalid("collection", problem, problem)
+
+
+def suggested_name(typed: str) -> str:
+    """A collection name close to `typed` (lowercase, runs of other characters as `-`), or
+    '' when nothing of it is left."""
+    name = re.sub(r"[^a-z0-9_-]+", "-", typed.strip().lower()).strip("-_")
+    return name[:63].rstrip("-_")

@@ -23,11 +23,12 @@ from app.adapters.store.page_versions import DraftRecord
 from app.errors import from_validation_error
 from app.rendering.registry import Renderers
 from app.rendering.theme import Scheme, page_css
-from app.schemas.display import DisplayConfig
+from app.schemas.display import MAX_EXPOSED_FIELDS, DisplayConfig
 from app.schemas.publishing import RateLimitConfig
 from app.schemas.search import FULL_TEXT_INPUT
 from app.services.catalog import PublicRetriever
 from app.services.configs import check_display
+from app.services.console_collections import ConsoleCollections
 from app.services.plugins import plugin_frames
 from app.services.publishing import slugify
 from app.services.retrievers import retriever_or_404
@@ -48,6 +49,10 @@ class Draft:
     public_name: str | None
     saved_by: str | None
     saved_at: str | None
+    # The collection searched (None for an upstream) and its fields, offered as checkboxes.
+    collection: str | None = None
+    fields: tuple[str, ...] = ()
+    searched: tuple[str, ...] = ()  # the fields it searches, which a page must show
 
     @property
     def pending(self) -> bool:
@@ -68,12 +73,18 @@ class PreviewRetriever(PublicRetriever):
 
 class ConsoleEditor:
     def __init__(
-        self, store: Store, renderers: Renderers, backends: Backends, clock: Clock
+        self,
+        store: Store,
+        renderers: Renderers,
+        backends: Backends,
+        clock: Clock,
+        collections: ConsoleCollections,
     ) -> None:
         self.store = store
         self.renderers = renderers
         self.backends = backends
         self.clock = clock
+        self.collections = collections
 
     def draft(self, namespace: str, retriever_id: str) -> Draft:
         with self.store.read() as tx:
@@ -81,11 +92,14 @@ class ConsoleEditor:
             published = tx.get_published(namespace, retriever_id)
             saved = stored.draft(tx.conn, namespace, retriever_id)
         now = edited(published.display_config) if published else None
+        backend = retriever.backend
+        collection = backend.get("collection") if backend.get("type") == "local" else None
+        fields = self._fields(namespace, collection)
         config = (
             (saved.display_config if saved else None)
             or now
             or (edited(retriever.display_config) if retriever.display_config else None)
-            or _starter(retriever.retriever_name, retriever.backend)
+            or _starter(retriever.retriever_name, backend, fields)
         )
         return Draft(
             retriever_id=retriever_id,
@@ -95,7 +109,17 @@ class ConsoleEditor:
             public_name=published.public_name if published else None,
             saved_by=saved.saved_by if saved else None,
             saved_at=saved.saved_at if saved else None,
+            collection=collection,
+            fields=tuple(fields),
+            searched=tuple(str(f) for f in backend.get("search_fields") or ()),
         )
+
+    def _fields(self, namespace: str, collection: Any) -> list[str]:
+        """The fields of a collection of this server (those of its first documents), at
+        most as many as a page may show; none for an upstream or a collection gone."""
+        if not isinstance(collection, str) or collection not in self.collections.names(namespace):
+            return []
+        return self.collections.summary(namespace, collection).fields[:MAX_EXPOSED_FIELDS]
 
     def who(self, key_hash: str, role: str, namespace: str) -> str:
         """Who saves or publishes, as the versions list shows it: the key's label if it has
@@ -155,8 +179,9 @@ class ConsoleEditor:
         )
 
 
-def _starter(name: str, backend: dict[str, Any]) -> dict[str, Any]:
-    fields = list(backend.get("search_fields") or ["title"])[:STARTER_FIELDS]
+def _starter(name: str, backend: dict[str, Any], fields: list[str]) -> dict[str, Any]:
+    # Every field of the collection to start with: a publisher unticks what stays private.
+    fields = fields or list(backend.get("search_fields") or ["title"])[:STARTER_FIELDS]
     return {
         "title": name,
         "inputs": [

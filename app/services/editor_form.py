@@ -10,7 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from app.schemas.display import InputType
+from app.rendering.theme import (
+    DARK,
+    LIGHT_BACKGROUND,
+    LIGHT_BORDER,
+    LIGHT_MUTED,
+    LIGHT_SURFACE,
+    LIGHT_TEXT,
+)
+from app.schemas.display import InputType, ThemeConfig
 
 Kind = Literal["text", "textarea", "bool", "int", "select", "lines", "colour"]
 
@@ -25,6 +33,7 @@ class Field:
     default: Any = None  # the model's: sent unchanged for a field absent, it stays absent
     wide: bool = False
     always: bool = False  # written even when it is the default (a row's required parts)
+    unset: str = ""  # what the page draws when it is left empty (a colour's placeholder)
 
 
 @dataclass(frozen=True)
@@ -46,14 +55,15 @@ class Group:
     rows: Rows | None = None
 
 
-def _colour(path: str, label: str, help: str = "") -> Field:
+def _colour(path: str, label: str, unset: str, help: str = "") -> Field:
     return Field(
-        path, label, "colour", help or "A hex colour such as #1F6FEB; empty for the default."
+        path, label, "colour", help or f"A hex colour; empty: the page's own, {unset}.", unset=unset
     )
 
 
+PRIMARY = ThemeConfig().primary_color
 INPUT_TYPES = ("text", "textarea", "number", "checkbox", "select", "multiselect", "date", "file")
-FIELD_FORMATS_HELP = "Empty: chosen from the values (text, number, date, link, image)."
+FIELD_FORMATS_HELP = "Automatic: chosen from the values (text, number, date, link, image)."
 
 GROUPS: tuple[Group, ...] = (
     Group(
@@ -137,10 +147,16 @@ GROUPS: tuple[Group, ...] = (
             "Format",
             (
                 Field("format", "Format", "select", FIELD_FORMATS_HELP),
-                Field("format_options.label", "Label"),
+                Field("format_options.label", "Label", help="Shown instead of the field's name."),
                 Field("format_options.truncate_chars", "Cut after (characters)", "int"),
-                Field("format_options.prefix", "Before the value"),
-                Field("format_options.suffix", "After the value"),
+                Field(
+                    "format_options.decimals",
+                    "Decimals (0 to 10)",
+                    "int",
+                    "Numbers: 2 with $ before shows a price as $18.50.",
+                ),
+                Field("format_options.prefix", "Before the value", help="$, €…"),
+                Field("format_options.suffix", "After the value", help="kg, %…"),
                 Field("format_options.date_format", "Date format", help="relative, or a pattern"),
             ),
             100,
@@ -238,15 +254,18 @@ GROUPS: tuple[Group, ...] = (
         "Colours and type. Leave the background empty for a page that follows the visitor's "
         "light or dark setting; set it for fixed colours.",
         (
-            _colour("theme.primary_color", "Main colour", "Buttons and links. Default #007AFF."),
-            _colour("theme.secondary_color", "Second colour"),
+            _colour("theme.primary_color", "Main colour", PRIMARY, "Buttons and links."),
+            _colour("theme.secondary_color", "Second colour", PRIMARY, "Empty: the main colour."),
             _colour(
-                "theme.background_color", "Background", "Empty: light or dark, as the visitor's."
+                "theme.background_color",
+                "Background",
+                LIGHT_BACKGROUND,
+                f"Empty: {LIGHT_BACKGROUND}, or {DARK['--bg']} for a visitor who prefers dark.",
             ),
-            _colour("theme.text_color", "Text"),
-            _colour("theme.surface_color", "Cards"),
-            _colour("theme.muted_color", "Muted text"),
-            _colour("theme.border_color", "Borders"),
+            _colour("theme.text_color", "Text", LIGHT_TEXT),
+            _colour("theme.surface_color", "Cards", LIGHT_SURFACE),
+            _colour("theme.muted_color", "Muted text", LIGHT_MUTED),
+            _colour("theme.border_color", "Borders", LIGHT_BORDER),
             Field("theme.font_family", "Font", help="Font names, comma-separated"),
             Field("theme.heading_font_family", "Heading font"),
             Field(
@@ -341,3 +360,23 @@ GROUPS: tuple[Group, ...] = (
 # Every field's form name: the top-level ones, and each row's, without its number.
 FIELDS: dict[str, Field] = {f.path: f for g in GROUPS for f in g.fields}
 ROWS: dict[str, Rows] = {g.rows.path: g.rows for g in GROUPS if g.rows is not None}
+
+
+def error_label(name: str, row_fields: list[str]) -> str:
+    """A form field's name in words, as the list of errors above the form says it: "year →
+    Format", "Input 2 → Label", "Theme → Main colour". `row_fields` are the fields the
+    format rows are about, in order."""
+    if name in FIELDS:
+        group = next(g for g in GROUPS if any(f.path == name for f in g.fields))
+        return f"{group.title} → {FIELDS[name].label}"
+    head, _, rest = name.partition(".")
+    number, _, inner = rest.partition(".")
+    rows = ROWS.get(head)
+    if rows is None or not number.isdigit():
+        return name
+    if head == "field_config":
+        row = row_fields[int(number)] if int(number) < len(row_fields) else number
+    else:
+        row = f"{rows.label} {int(number) + 1}"
+    field = next((f for f in rows.fields if f.path == inner), None)
+    return f"{row} → {field.label}" if field else row

@@ -21,6 +21,7 @@ Form = dict[str, list[str]]  # a form's values by name, as sent
 # Which row of the form each item of a list came from (rows removed or left empty go), and
 # for `field_config`, the field each row formats: how an error finds its row.
 Numbers = dict[str, list[Any]]
+LISTED = "exposed_fields.listed"  # sent when the fields shown are checkboxes
 
 
 def from_json(text: str) -> dict[str, Any]:
@@ -50,6 +51,7 @@ def from_form(base: dict[str, Any], form: Form) -> Sent:
     """The config the form describes, over `base`, so that what the form does not show (an
     input's enum, plugin parameters, extensions) stays as it was."""
     sent = Sent(copy.deepcopy(base), {}, {})
+    form = _ticked_fields(form)
     for name, field in FIELDS.items():
         _apply(sent.config, base, field, name, form, sent.errors)
     for rows in ROWS.values():
@@ -58,6 +60,20 @@ def from_form(base: dict[str, Any], form: Form) -> Sent:
         else:
             _list_rows(sent, base, rows, form)
     return sent
+
+
+def _ticked_fields(form: Form) -> Form:
+    """With the collection's fields offered as checkboxes (`exposed_fields.listed`), the
+    fields shown are those ticked, in the order of the rows; else the text box's lines."""
+    if _first(form, LISTED) is None:
+        return form
+    count = row_count(form, "field_config", ROWS["field_config"].most)
+    ticked = [
+        (_first(form, f"field_config.{n}.field") or "").strip()
+        for n in range(count)
+        if _first(form, f"field_config.{n}.shown") is not None
+    ]
+    return {**form, "exposed_fields": ["\n".join(name for name in ticked if name)]}
 
 
 def _first(form: Form, name: str) -> str | None:
@@ -164,27 +180,22 @@ def _field_formats(sent: Sent, base: dict[str, Any], rows: Rows, form: Form) -> 
     old = base.get("field_config") if isinstance(base.get("field_config"), dict) else {}
     assert isinstance(old, dict)
     formats: dict[str, Any] = {}
+    listed = _first(form, LISTED) is not None
     for number in range(row_count(form, rows.path, rows.most)):
         prefix = f"field_config.{number}"
         name = (_first(form, f"{prefix}.field") or "").strip()
-        if not name:
-            continue
+        sent.numbers.setdefault("field_config", []).append(name)
+        if not name or (listed and _first(form, f"{prefix}.shown") is None):
+            continue  # a field not shown has no format: the page never draws it
         found = old.get(name)
         before: dict[str, Any] = found if isinstance(found, dict) else {}
         item = copy.deepcopy(before)
         for field in rows.fields:
             _apply(item, before, field, f"{prefix}.{field.path}", form, sent.errors)
-        if item.get("format"):
+        if item:
+            # Without a format (Automatic), the options (a label…) apply to the format the
+            # values are shown in.
             formats[name] = item
-        elif any(
-            (_first(form, f"{prefix}.{f.path}") or "").strip()
-            for f in rows.fields
-            if f.path != "format"
-        ):
-            # Options without a format would be dropped without a word: say so instead.
-            sent.errors[f"{prefix}.format"] = "Choose a format for the options given here."
-            formats[name] = item
-        sent.numbers.setdefault("field_config", []).append(name)
     _put(sent.config, "field_config", formats or None)
 
 

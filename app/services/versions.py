@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
+
 from app import jsonutil
 from app.adapters.store import Store
 from app.adapters.store import page_versions as stored
 from app.adapters.store.page_versions import Byline, VersionRecord
-from app.errors import NotFound
+from app.errors import NotFound, from_validation_error
 from app.schemas.display import DisplayConfig
 from app.schemas.publishing import PublishRetrieverRequest, UpdatePublishedRetrieverRequest
 from app.schemas.versions import PageVersion, PageVersionList
@@ -55,9 +57,17 @@ class PageVersions:
             published = tx.get_published(namespace, retriever_id)
         return edited(published.display_config) if published else None
 
-    def publish(self, namespace: str, retriever_id: str, config: DisplayConfig, by: Byline) -> None:
-        """Publish `config`: the first publish chooses the public name from the retriever's
-        name, as the API's does without one; later ones update the page."""
+    def publish(
+        self,
+        namespace: str,
+        retriever_id: str,
+        config: DisplayConfig,
+        by: Byline,
+        public_name: str | None = None,
+    ) -> None:
+        """Publish `config`: the first publish takes `public_name`, checked as the API's
+        publish checks it, or chooses one from the retriever's name, as the API's does
+        without one; later ones update the page (and `public_name` is not read)."""
         with self.store.read() as tx:
             retriever_or_404(tx, namespace, retriever_id)
             published = tx.get_published(namespace, retriever_id) is not None
@@ -65,7 +75,12 @@ class PageVersions:
             update = UpdatePublishedRetrieverRequest(display_config=config)
             self.publishing.update_published(namespace, retriever_id, update, by)
         else:
-            request = PublishRetrieverRequest(display_config=config)
+            try:
+                request = PublishRetrieverRequest.model_validate(
+                    {"display_config": config, "public_name": public_name}
+                )
+            except ValidationError as error:
+                raise from_validation_error(error) from None
             self.publishing.publish(namespace, retriever_id, request, by)
         with self.store.write() as tx:
             stored.drop_draft(tx.conn, namespace, retriever_id)  # the draft is the page now

@@ -177,6 +177,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         engine.text_fields,
         engine.embedding,
     )
+    console_collections = ConsoleCollections(engine)
     return Services(
         settings=settings,
         clock=clock,
@@ -217,9 +218,9 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
                 clock,
                 settings.console_session_max_age_seconds,
             ),
-            collections=ConsoleCollections(engine),
+            collections=console_collections,
             retrievers=ConsoleRetrievers(store, retrievers),
-            editor=ConsoleEditor(store, renderers, backends, clock),
+            editor=ConsoleEditor(store, renderers, backends, clock, console_collections),
             access=ConsoleAccess(store, publishing, vault, clock),
             plugins=ConsolePlugins(store),
         ),

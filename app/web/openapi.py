@@ -116,7 +116,11 @@ def document(routes: Iterable[object], formats: list[str]) -> dict[str, Any]:
     for name, schema in schemas.items():
         if name.startswith("FieldConfig"):
             # A format is a name in the renderer registry, which only the running app knows.
-            schema["properties"]["format"] = {"type": "string", "enum": formats}
+            # Without one, the format is chosen from each value.
+            schema["properties"]["format"] = {
+                "anyOf": [{"type": "string", "enum": formats}, {"type": "null"}],
+                "default": None,
+            }
     paths: dict[str, dict[str, Any]] = {}
     for path, method, op in ops:
         success: dict[str, Any] = {"description": SUCCESS_TEXT.get(op.status, "OK")}

@@ -112,18 +112,21 @@ def test_a_publisher_signs_in_uploads_and_creates_a_retriever(
     report = page.locator("[role=status]", has_text="Imported 2 documents into kitchen")
     report.wait_for()
     assert "Row 2" in report.inner_text()
-    page.click("tbody a:text-is('kitchen')")
-    assert page.locator("tbody tr").count() == 2
 
-    page.click("nav.tabs a:text-is('Retrievers')")
-    page.click("text=New retriever")
-    page.select_option("#pick-collection", "kitchen")
-    page.click("form[method=get] button")
+    # The next step is offered: a search page over what was just uploaded.
+    page.click("text=Make a search page over kitchen →")
+    assert page.locator("#pick-collection").input_value() == "kitchen"
     page.fill("#retriever_name", "kitchen search")
     page.check("input[name=mode][value=keyword]")
     page.click("text=Create retriever")
+    # ...and on to the page's editor.
     page.locator("[role=status]", has_text="Created the retriever kitchen search").wait_for()
+    assert page.locator("h1").inner_text() == "Page of kitchen search"
+    page.click("nav.tabs a:text-is('Retrievers')")
     assert page.locator("tbody th", has_text="kitchen search").count() == 1
+    page.click("nav.tabs a:text-is('Collections')")
+    page.click("tbody a:text-is('kitchen')")
+    assert page.locator("tbody tr").count() == 2
     page.click("text=Sign out")
     page.wait_for_url(f"{server}/console/sign-in")
 

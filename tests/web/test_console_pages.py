@@ -101,6 +101,57 @@ def test_an_upload_names_what_is_wrong_beside_its_field(console: TestClient) -> 
     assert 'id="file-error"' in response.text
 
 
+@pytest.mark.parametrize(
+    ("typed", "example"),
+    [
+        ("My Books", "my-books"),
+        ("  Café & Bar!! ", "caf-bar"),
+        ("_hidden", "hidden"),
+        ("x" * 80, "x" * 63),
+        ('<b>"Tea"</b>', "b-tea-b"),
+    ],
+)
+def test_a_bad_collection_name_says_what_is_allowed_and_keeps_the_name(
+    console: TestClient, typed: str, example: str
+) -> None:
+    response = console.post(
+        "/console/collections/upload",
+        data={"csrf": csrf(console), "collection": typed},
+        files={"file": ("a.csv", b"title\nLamp\n")},
+    )
+    assert response.status_code == 422
+    error = re.search(r'<p class="field-error" id="collection-error">([^<]*)</p>', response.text)
+    assert error
+    assert "lowercase letters, digits" in error[1]
+    assert f"{example}, for example" in error[1]
+    shown = typed.strip().replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    assert f'value="{shown.replace(chr(34), "&#34;")}"' in response.text  # kept as typed
+    assert "<b>" not in response.text
+    assert "No collections in this namespace yet" in response.text  # nothing went in
+
+
+def test_a_name_with_nothing_to_keep_gets_no_example(console: TestClient) -> None:
+    response = console.post(
+        "/console/collections/upload",
+        data={"csrf": csrf(console), "collection": "!!!"},
+        files={"file": ("a.csv", b"title\nLamp\n")},
+    )
+    assert response.status_code == 422
+    assert "for example" not in response.text.split('id="collection-error"')[1].split("</p>")[0]
+
+
+def test_an_upload_leads_on_to_a_search_page_over_it(console: TestClient) -> None:
+    page = upload(console, "my-books", "b.csv", b"title,price\nDune,18.5\n")
+    link = re.search(
+        r'<a class="button" href="([^"]*)">Make a search page over my-books →</a>', page
+    )
+    assert link
+    assert link[1] == "/console/retrievers/new?collection=my-books"
+    form = console.get(link[1]).text
+    assert '<option value="my-books" selected>' in form
+    assert 'name="collection" value="my-books"' in form
+
+
 def test_a_collection_is_browsed_and_searched_by_page(console: TestClient) -> None:
     rows = [json.dumps({"document_id": f"d{i:02}", "title": f"Item {i}"}) for i in range(25)]
     rows.append(json.dumps({"document_id": "lamp", "title": "Brass lamp"}))
@@ -147,9 +198,14 @@ def test_a_retriever_is_created_over_a_collection(console: TestClient) -> None:
     assert 'name="search_fields" value="price">' in form
     response = create(console, retriever_name="shop", search_fields=["title", "brand"])
     assert response.status_code == 303
+    # Straight on to the new retriever's page editor, with every field offered.
+    assert re.fullmatch(r"/console/retrievers/[^/?]+\?done=created", response.headers["location"])
     page = console.get(response.headers["location"]).text
     assert "Created the retriever shop" in page
-    assert "Not published" in page
+    assert "<h1>Page of shop</h1>" in page
+    assert "Not published yet" in page
+    for field in ("title", "brand", "price"):
+        assert f"<span>Show {field} on the page" in page
     found = console.get("/v1/retrievers", headers=owner_headers()).json()["results"]
     assert found[0]["backend"]["search_fields"] == ["title", "brand"]
     assert found[0]["backend"]["mode"] == "hybrid"
@@ -179,7 +235,7 @@ def test_a_published_retriever_shows_its_state(console: TestClient) -> None:
     assert "Published" in page
     assert 'href="/r/shop-page"' in page
     assert "elevated" in page
-    assert re.search(r"<td[^>]*>Yes</td>", page)
+    assert re.search(r"<td data-label=\"Password\"><span class=\"cell\">Yes</span></td>", page)
     everything = page + console.get("/console/collections").text
     everything += console.get("/console/collections/products").text
     everything += console.get("/console/retrievers/new").text

@@ -25,6 +25,7 @@ async def _list_page(
     report: ImportReport | None = None,
     uploaded_to: str = "",
     errors: dict[str, str] | None = None,
+    typed: str = "",
 ) -> Response:
     services = services_of(request)
     found = await call(services.console.collections.overview, seat.namespace)
@@ -37,6 +38,7 @@ async def _list_page(
         collections=found,
         report=report,
         uploaded_to=uploaded_to,
+        typed=typed or uploaded_to,  # a name refused is shown again as typed
         errors=errors or {},
         deleted=request.query_params.get("deleted", "")[:200],
         max_bytes=services.settings.max_body_bytes,
@@ -70,7 +72,8 @@ async def upload(request: Request, seat: Seat, form: FormData | None) -> Respons
             str(item.get("field")): str(item.get("message"))
             for item in error.details.get("errors", [])
         }
-        return await _list_page(request, seat, 422, errors=errors or {"form": error.message})
+        errors = errors or {"form": error.message}
+        return await _list_page(request, seat, 422, errors=errors, typed=collection)
     if report.imported and services.engine.embedding(seat.namespace, collection) is not None:
         services.embedding.fill_later(seat.namespace, collection)
     return await _list_page(request, seat, report=report, uploaded_to=collection)

@@ -12,14 +12,16 @@ from starlette.responses import RedirectResponse, Response
 
 from app import urls
 from app.adapters.store.page_versions import Byline
-from app.errors import InvalidInput
+from app.errors import Conflict, InvalidInput
 from app.rendering.theme import Scheme
+from app.schemas.display import MAX_EXPOSED_FIELDS
 from app.schemas.roles import Role
 from app.services.access import Caller
 from app.services.console import Seat
 from app.services.console_editor import Draft
-from app.services.editor_form import GROUPS, Field
+from app.services.editor_form import GROUPS, Field, error_label
 from app.services.editor_input import MAX_JSON_CHARS, form_errors, from_form, from_json
+from app.services.publishing import slugify
 from app.web.requests import call, services_of
 from app.web.views.console.frame import NO_STORE, address, console_view, page, text
 from app.web.views.pages import page_response
@@ -55,8 +57,10 @@ async def _editor_page(
     errors: dict[str, str] | None = None,
     json_text: str | None = None,
     json_errors: list[str] | None = None,
+    public_name: str | None = None,
 ) -> Response:
     shown = config if config is not None else draft.config
+    row_fields = _row_fields(draft, shown)
     renderers = services_of(request).renderers
     response = page(
         request,
@@ -68,12 +72,17 @@ async def _editor_page(
         config=shown,
         groups=GROUPS,
         value_of=value_of,
+        row_fields=row_fields,
+        listed=draft.collection is not None,
+        exposed=set(_exposed(shown)),
+        error_label=error_label,
         formats=renderers.names(),
         errors=errors or {},
         json_text=_pretty(draft.config) if json_text is None else json_text,
         json_errors=json_errors or [],
         schemes=SCHEMES,
         note=request.query_params.get("done", "")[:20],
+        public_name=public_name if public_name is not None else slugify(draft.retriever_name),
     )
     # The one console page that frames anything: its previews, from this server only.
     policy = response.headers["content-security-policy"]
@@ -81,6 +90,20 @@ async def _editor_page(
         "form-action", "frame-src 'self'; form-action", 1
     )
     return response
+
+
+def _exposed(config: dict[str, Any]) -> list[str]:
+    found = config.get("exposed_fields")
+    return [f for f in found if isinstance(f, str)] if isinstance(found, list) else []
+
+
+def _row_fields(draft: Draft, config: dict[str, Any]) -> list[str]:
+    """The fields the form offers a row for: those shown, then (over a collection of this
+    server) the collection's others, to tick; an upstream's fields are typed instead."""
+    exposed = _exposed(config)
+    if draft.collection is None:
+        return exposed
+    return (exposed + [f for f in draft.fields if f not in exposed])[:MAX_EXPOSED_FIELDS]
 
 
 def _pretty(config: dict[str, Any]) -> str:
@@ -146,6 +169,8 @@ async def publish(request: Request, seat: Seat, form: FormData | None) -> Respon
     retriever_id = request.path_params["retriever_id"]
     services = services_of(request)
     draft = await call(services.console.editor.draft, seat.namespace, retriever_id)
+    # The public address, chosen before the first publish (empty: made from the name).
+    typed = text(form, "public_name", 200).strip() or None
     try:
         model = await call(services.console.editor.check, seat.namespace, draft.config)
         await call(
@@ -154,9 +179,23 @@ async def publish(request: Request, seat: Seat, form: FormData | None) -> Respon
             retriever_id,
             model,
             Byline(await who(request, seat)),
+            None if draft.published else typed,
         )
     except InvalidInput as error:
-        return await _editor_page(request, seat, draft, status=422, errors=form_errors(error))
+        named = [e for e in error.details.get("errors", []) if e.get("field") == "public_name"]
+        errors = (
+            {"public_name": str(named[0].get("message", error.message))}
+            if named
+            else form_errors(error)
+        )
+        return await _editor_page(
+            request, seat, draft, status=422, errors=errors, public_name=typed
+        )
+    except Conflict as error:  # the address is taken
+        errors = {"public_name": error.message}
+        return await _editor_page(
+            request, seat, draft, status=409, errors=errors, public_name=typed
+        )
     return _back(retriever_id, "published")
 
 

@@ -81,10 +81,11 @@ async def new_retriever(request: Request, seat: Seat, form: FormData | None) -> 
     )
     console = services_of(request).console.retrievers
     try:
-        await call(console.create, seat.namespace, sent)
+        retriever_id = await call(console.create, seat.namespace, sent)
     except InvalidInput as error:
         return await _form_page(request, seat, sent, 422, field_errors(error))
     except Conflict as error:
         return await _form_page(request, seat, sent, 409, {"retriever_name": error.message})
-    target = urls.console("retrievers", [("created", sent.retriever_name.strip())])
+    # Straight on to the next step: the page's editor.
+    target = urls.console_retriever(retriever_id, query=[("done", "created")])
     return RedirectResponse(target, status_code=303, headers=NO_STORE)

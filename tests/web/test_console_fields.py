@@ -1,0 +1,126 @@
+"""The page editor's fields and formats over HTTP: the collection's fields as checkboxes,
+each with its format at once, a field kept back, a label without a format, a price with its
+decimals, and errors named in words."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from tests.web.test_console_editor import (
+    _unescape,
+    console,
+    editor_url,
+    error_beside,
+    form_of,
+    new_retriever,
+    save,
+    ticked,
+)
+
+__all__ = ["console"]  # the fixture, shared
+
+
+def saved_config(client: TestClient, retriever_id: str) -> dict[str, Any]:
+    """The draft as the JSON view shows it."""
+    page = client.get(editor_url(retriever_id)).text
+    found = re.search(r'<textarea id="config_json"[^>]*>(.*?)</textarea>', page, re.S)
+    assert found
+    config: dict[str, Any] = json.loads(_unescape(found[1]))
+    return config
+
+
+def row_of(values: dict[str, Any], field: str) -> str:
+    """The form name prefix of a field's row: `field_config.2`."""
+    count = int(values["field_config.count"])
+    number = next(n for n in range(count) if values[f"field_config.{n}.field"] == field)
+    return f"field_config.{number}"
+
+
+def test_a_label_alone_is_kept_with_the_format_chosen_from_the_values(
+    console: TestClient,
+) -> None:
+    retriever_id = new_retriever(console)
+    response = save(console, retriever_id, **{"field_config.2.format_options.label": "Cost"})
+    assert response.status_code == 303, response.text[:2000]
+    values = form_of(console.get(editor_url(retriever_id)).text)
+    assert values["field_config.2.format_options.label"] == "Cost"
+    assert values["field_config.2.format"] == ""  # still Automatic
+    preview = console.get(editor_url(retriever_id, "preview")).text
+    assert "Cost" in preview
+    typed = save(console, retriever_id, **{"layout.columns": "three"})
+    assert form_of(typed.text)["layout.columns"] == "three"
+
+
+def test_a_price_shows_with_its_decimals(console: TestClient) -> None:
+    retriever_id = new_retriever(console)
+    price = row_of(form_of(console.get(editor_url(retriever_id)).text), "price")
+    changes = {
+        f"{price}.format": "number",
+        f"{price}.format_options.decimals": "2",
+        f"{price}.format_options.prefix": "$",
+    }
+    assert save(console, retriever_id, **changes).status_code == 303
+    assert (
+        form_of(console.get(editor_url(retriever_id)).text)[f"{price}.format_options.decimals"]
+        == "2"
+    )
+    assert "$20.00" in console.get(editor_url(retriever_id, "preview")).text
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [("11", "less than or equal to 10"), ("-1", "greater than"), ("two", "whole number")],
+)
+def test_bad_decimals_are_told_beside_the_field_by_its_name(
+    console: TestClient, value: str, says: str
+) -> None:
+    retriever_id = new_retriever(console)
+    price = row_of(form_of(console.get(editor_url(retriever_id)).text), "price")
+    response = save(console, retriever_id, **{f"{price}.format_options.decimals": value})
+    assert response.status_code == 422
+    assert says in error_beside(response.text, f"{price}.format_options.decimals")
+    assert "price → Decimals (0 to 10)</a>" in response.text  # the list above, in words
+    assert f">{price}.format_options" not in response.text
+
+
+def test_a_field_ticked_is_shown_and_formatted_in_the_same_save(console: TestClient) -> None:
+    retriever_id = new_retriever(console)
+    values = form_of(console.get(editor_url(retriever_id)).text)
+    price = row_of(values, "price")
+    values.pop(f"{price}.shown")  # price kept back
+    response = console.post(editor_url(retriever_id), data=values, follow_redirects=False)
+    assert response.status_code == 303
+    page = console.get(editor_url(retriever_id)).text
+    assert ticked(form_of(page)) == ["title", "description"]
+    assert "price" in page  # still offered, to tick again
+    assert "$" not in console.get(editor_url(retriever_id, "preview")).text
+    price = row_of(form_of(page), "price")
+    again = {
+        f"{price}.shown": "on",
+        f"{price}.format": "number",
+        f"{price}.format_options.prefix": "$",
+    }
+    assert save(console, retriever_id, **again).status_code == 303
+    assert ticked(form_of(console.get(editor_url(retriever_id)).text)) == [
+        "title",
+        "description",
+        "price",
+    ]
+    assert "$20" in console.get(editor_url(retriever_id, "preview")).text
+
+
+def test_a_format_of_a_field_not_shown_is_not_kept(console: TestClient) -> None:
+    retriever_id = new_retriever(console)
+    values = form_of(console.get(editor_url(retriever_id)).text)
+    price = row_of(values, "price")
+    values.pop(f"{price}.shown")
+    values[f"{price}.format"] = "number"
+    response = console.post(editor_url(retriever_id), data=values, follow_redirects=False)
+    assert response.status_code == 303  # no "not in exposed_fields" for a row left hidden
+    assert saved_config(console, retriever_id)["exposed_fields"] == ["title", "description"]
+    assert "field_config" not in saved_config(console, retriever_id)
