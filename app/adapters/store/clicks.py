@@ -60,15 +60,27 @@ def roll_up(conn: sa.Connection, today: str) -> int:
         mark = day_of(earliest) if earliest else until
     until = min(until, _plus(mark, MAX_DAYS_ROLLED))
     if mark < until:
-        _roll(conn, mark, until)
+        clicked = sa.select(interactions.c.retriever_id).distinct()
+        span = [interactions.c.created_at >= mark, interactions.c.created_at < until]
+        for retriever_id in conn.execute(clicked.where(*span)).scalars():
+            _roll(conn, retriever_id, mark, until)
     conn.execute(rollup_marks.update().where(rollup_marks.c.name == MARK).values(value=until))
     return max((date.fromisoformat(until) - date.fromisoformat(mark)).days, 0)
 
 
-def _roll(conn: sa.Connection, first: str, after: str) -> None:
+def _roll(conn: sa.Connection, retriever_id: str, first: str, after: str) -> None:
+    """One retriever's clicks at a time: bound to a retriever, the clicks' index (retriever,
+    time) leads and each click finds its search by execution id; bound to a time alone,
+    SQLite would walk the whole log and look the clicks up from it."""
     day = sa.func.substr(interactions.c.created_at, 1, 10)
     query = sa.func.coalesce(search_log.c.query, NO_QUERY)
-    joined = _joined([interactions.c.created_at >= first, interactions.c.created_at < after])
+    joined = _joined(
+        [
+            interactions.c.retriever_id == retriever_id,
+            interactions.c.created_at >= first,
+            interactions.c.created_at < after,
+        ]
+    )
     conn.execute(
         click_days.insert().from_select(
             ["retriever_id", "day", "query", "searches", "clicks", "position_sum"],
