@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from app.adapters.clock import stamp
@@ -153,4 +154,21 @@ def test_retention_deletes_rolled_days_with_the_log(database_url: str) -> None:
     with store.read() as tx:
         days = tx.conn.execute(sa.select(click_days.c.day).distinct()).scalars().all()
     assert sorted(days) == ["2026-11-30", "2026-12-01"]
+    store.close()
+
+
+def test_a_long_history_is_rolled_up_a_few_days_a_sweep_and_read_right_meanwhile(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(clicks, "MAX_DAYS_ROLLED", 2)
+    store = Store(database_url)
+    store.migrate()
+    _fill(store)
+    live = _figures(store)
+    rolled = []
+    for _ in range(4):
+        with store.write() as tx:
+            rolled.append(clicks.roll_up(tx.conn, stamp(NOW)))
+        _close(_figures(store), live)
+    assert rolled == [2, 2, 1, 0]
     store.close()

@@ -30,7 +30,9 @@ from app.adapters.store.tables import (
 DEEP_POSITION = 3  # from 0: the fourth result on
 MARK = "clicks"
 NO_QUERY = ""  # a rolled-up click whose search had no query (filters only)
-MAX_DAYS_ROLLED = 400  # at one sweep (a store with a long history rolls the rest next hour)
+# Days rolled at one sweep: the sweep holds the store's write lock (all of SQLite), so a
+# long history is caught up a week an hour, read from the clicks themselves meanwhile.
+MAX_DAYS_ROLLED = 7
 
 
 @dataclass(frozen=True)
