@@ -24,6 +24,7 @@ BOTTOM = 28  # room for the time labels
 MAX_X_LABELS = 8  # a week by day shows every day
 MAX_DOTS = 60  # past this, a line's points are not marked one by one
 BAR_SHARE = 0.8  # of each slot, the bar; the rest is the gap
+MAX_STEPS = 5  # of a count's axis, between its lines
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,19 @@ def top_of(highest: float) -> float:
     return float(10 * power)  # not reached
 
 
+def whole_ticks(highest: float) -> list[float]:
+    """The value axis of a chart of counts: whole numbers only, from 0 in steps of 1, 2 or 5
+    times a power of ten, at most `MAX_STEPS` of them, the last at or above `highest`; small
+    counts get every number (0, 1, 2, 3)."""
+    highest = max(highest, 1.0)
+    power = 1.0
+    while True:
+        for step in (power, 2 * power, 5 * power):
+            if math.ceil(highest / step) <= MAX_STEPS:
+                return [n * step for n in range(math.ceil(highest / step) + 1)]
+        power *= 10
+
+
 def compact(value: float) -> str:
     """A value for an axis: 950, 1.2k, 3.4M, 7.5G; fractions to two places."""
     for size, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
@@ -63,11 +77,13 @@ def compact(value: float) -> str:
 
 
 def bars(labels: Sequence[str], values: Sequence[float], kind: str = "count") -> Markup:
-    """One bar per label, from zero up to its value."""
+    """One bar per label, from zero up to its value: counts, so the value axis is marked at
+    whole numbers only."""
     if not values:
         return Markup("")
     drawn = [clean(v) for v in values]
-    top = top_of(max(drawn))
+    marks = whole_ticks(max(drawn))
+    top = marks[-1]
     slot = _plot_width() / len(drawn)
     width = slot * BAR_SHARE
     shapes = []
@@ -79,7 +95,7 @@ def bars(labels: Sequence[str], values: Sequence[float], kind: str = "count") ->
             f'y="{TOP + _plot_height() - height:.2f}" width="{width:.2f}" height="{height:.2f}"/>'
         )
     xs = [LEFT + (n + 0.5) * slot for n in range(len(drawn))]
-    return _svg(top, labels, xs, "".join(shapes))
+    return _svg(marks, labels, xs, "".join(shapes))
 
 
 def lines(labels: Sequence[str], series: Sequence[Series]) -> Markup:
@@ -104,7 +120,7 @@ def lines(labels: Sequence[str], series: Sequence[Series]) -> Markup:
                 for x, y in points
                 if dots or len(points) == 1
             ]
-    return _svg(top, labels, xs, "".join(shapes))
+    return _svg([0.0, top / 2, top], labels, xs, "".join(shapes))
 
 
 def _runs(values: Sequence[float | None]) -> list[list[tuple[int, float]]]:
@@ -142,14 +158,15 @@ def _shown(count: int) -> list[int]:
     return sorted({round(n * step) for n in range(MAX_X_LABELS)})
 
 
-def _svg(top: float, labels: Sequence[str], xs: Sequence[float], shapes: str) -> Markup:
+def _svg(marks: Sequence[float], labels: Sequence[str], xs: Sequence[float], shapes: str) -> Markup:
+    """`marks`: the values the value axis marks, from 0 up to its top."""
     grid = []
-    for share in (0.0, 0.5, 1.0):
-        y = TOP + _plot_height() * (1 - share)
+    for mark in marks:
+        y = TOP + _plot_height() * (1 - mark / marks[-1])
         grid.append(
             f'<line class="chart-grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.2f}" y2="{y:.2f}"/>'
             f'<text class="chart-axis" x="{LEFT - 6}" y="{y + 4:.2f}" text-anchor="end">'
-            f"{compact(top * share)}</text>"
+            f"{compact(mark)}</text>"
         )
     shown = _shown(min(len(xs), len(labels)))
     ticks = [

@@ -82,8 +82,8 @@ def test_many_points_are_drawn_as_a_line_alone_and_few_labels() -> None:
 
 def test_huge_numbers_are_written_short() -> None:
     svg = str(charts.bars(["a", "b"], [3_400_000_000, 12]))
-    assert ">5G</text>" in svg
-    assert ">2.5G</text>" in svg
+    assert ">4G</text>" in svg
+    assert ">1G</text>" in svg
     assert charts.compact(1234) == "1.23k"
     assert charts.compact(2.5e12) == "2.5T"
     assert charts.compact(0.125) == "0.12"
@@ -112,3 +112,39 @@ def test_a_line_breaks_where_there_is_nothing_to_draw() -> None:
     assert svg.count("<polyline") == 1  # a, b joined; e alone, a dot
     assert len(_numbers(svg, "circle", "cx")) == 3
     assert charts.lines(["a"], [Series("p50", [None], "p50")]).count("<circle") == 0
+
+
+def _axis(svg: str) -> list[str]:
+    """The value axis's marks, from the bottom up (written left of the plot)."""
+    at = charts.LEFT - 6
+    return re.findall(
+        rf'<text class="chart-axis" x="{at}" y="[^"]*" text-anchor="end">([^<]*)<', svg
+    )
+
+
+@pytest.mark.parametrize(
+    ("highest", "marks"),
+    [
+        (0, ["0", "1"]),
+        (1, ["0", "1"]),
+        (2, ["0", "1", "2"]),
+        (3, ["0", "1", "2", "3"]),
+        (5, ["0", "1", "2", "3", "4", "5"]),
+        (7, ["0", "2", "4", "6", "8"]),
+        (25, ["0", "5", "10", "15", "20", "25"]),
+        (26, ["0", "10", "20", "30"]),
+        (1234, ["0", "500", "1k", "1.5k"]),
+    ],
+)
+def test_a_count_is_marked_at_whole_numbers_only(highest: int, marks: list[str]) -> None:
+    """No axis of counts says 2.5 or 0.5 searches: a small count gets every number."""
+    svg = str(charts.bars(["a", "b"], [highest, 0]))
+    assert _axis(svg) == marks
+    heights = _numbers(svg, "rect", "height")
+    full = charts.HEIGHT - charts.TOP - charts.BOTTOM
+    assert heights[0] == pytest.approx(full * highest / float(marks[-1].replace("k", "e3")))
+    for highest_count in range(0, 2000, 7):
+        for mark in charts.whole_ticks(highest_count):
+            assert mark == int(mark)
+        assert charts.whole_ticks(highest_count)[-1] >= highest_count
+        assert len(charts.whole_ticks(highest_count)) <= charts.MAX_STEPS + 1
