@@ -1,6 +1,7 @@
 """The console's retrievers: a list with each one's state (published, password, tier), and a
-new one made from a form through `Retrievers.create`, the call the API makes, so that every
-check is the same and each error is told beside its field."""
+new one (over a collection of this server, or over a Mixpeek upstream) made from a form through
+`Retrievers.create`, the call the API makes, so that every check is the same (the upstream
+address policy included) and each error is told beside its field."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from app.services.retrievers import Retrievers
 
 MAX_LISTED = 500
 MODES = ("hybrid", "keyword", "semantic")
+SOURCES = ("collection", "mixpeek")  # what a new retriever searches
 # Where each field of the create request is shown on the form.
 _FORM_FIELDS = {
     "retriever_name": "retriever_name",
@@ -23,7 +25,18 @@ _FORM_FIELDS = {
     "backend.collection": "collection",
     "backend.search_fields": "search_fields",
     "backend.mode": "mode",
+    "backend.base_url": "base_url",
+    "backend.retriever_id": "upstream_retriever_id",
+    "backend.namespace": "upstream_namespace",
+    "backend.api_key_secret_name": "api_key_secret_name",
 }
+# The upstream address policy (app/adapters/destinations.py), in words, for the form.
+ADDRESS_POLICY = (
+    "An address inside this server's network is refused: loopback (localhost, 127.0.0.1), "
+    "private (10.x, 172.16-31.x, 192.168.x), link-local (cloud metadata), multicast or "
+    "reserved, whether typed or what the name resolves to, unless the server's operator "
+    "allows it (RETRIEVER_PAGES_UPSTREAM_ALLOW). No user:password@, ?query or #fragment."
+)
 
 
 @dataclass(frozen=True)
@@ -51,6 +64,13 @@ class RetrieverForm:
     collection: str = ""
     search_fields: tuple[str, ...] = ()
     mode: str = "hybrid"
+    # Over a Mixpeek upstream (`source` "mixpeek"): where, which retriever there, its
+    # namespace, and the name of the secret holding its API key (never the key).
+    source: str = "collection"
+    base_url: str = ""
+    upstream_retriever_id: str = ""
+    upstream_namespace: str = ""
+    api_key_secret_name: str = ""
 
 
 class ConsoleRetrievers:
@@ -86,18 +106,26 @@ class ConsoleRetrievers:
         return rows
 
     def create(self, namespace: str, form: RetrieverForm) -> str:
-        """A retriever over a collection of this server, made as the API makes it; its id.
-        Raises `InvalidInput` (see `field_errors`) or the API's own errors (409 for a name
-        taken)."""
-        body: dict[str, Any] = {
-            "retriever_name": form.retriever_name.strip(),
-            "backend": {
+        """A retriever over a collection of this server or a Mixpeek upstream, made as the
+        API makes it; its id. Raises `InvalidInput` (see `field_errors`) or the API's own
+        errors (409 for a name taken)."""
+        backend: dict[str, Any]
+        if form.source == "mixpeek":
+            backend = {
+                "type": "mixpeek",
+                "base_url": form.base_url.strip(),
+                "retriever_id": form.upstream_retriever_id.strip(),
+                "namespace": form.upstream_namespace.strip(),
+                "api_key_secret_name": form.api_key_secret_name.strip(),
+            }
+        else:
+            backend = {
                 "type": "local",
                 "collection": form.collection,
                 "search_fields": list(form.search_fields),
                 "mode": form.mode,
-            },
-        }
+            }
+        body: dict[str, Any] = {"retriever_name": form.retriever_name.strip(), "backend": backend}
         if form.description.strip():
             body["description"] = form.description.strip()
         try:
@@ -113,12 +141,28 @@ def field_errors(error: InvalidInput, fields: dict[str, str] | None = None) -> d
     rest): `fields` maps the API's field to the form's (by default the new retriever's)."""
     fields = _FORM_FIELDS if fields is None else fields
     found: dict[str, str] = {}
-    for item in error.details.get("errors", []):
+    items = error.details.get("errors", [])
+    for item in items:
         # A backend's errors are located under its kind too: backend.local.mode.
-        where = str(item.get("field", "")).replace("backend.local.", "backend.", 1)
+        where = str(item.get("field", ""))
+        where = where.replace("backend.local.", "backend.", 1).replace(
+            "backend.mixpeek.", "backend.", 1
+        )
         name = next(
             (form for api, form in fields.items() if where == api or where.startswith(api)),
             "form",
         )
-        found.setdefault(name, str(item.get("message", error.message)))
+        found.setdefault(name, _in_words(item, error.message if len(items) == 1 else ""))
     return found or {"form": error.message}
+
+
+def _in_words(item: dict[str, Any], sentence: str) -> str:
+    """What is wrong with a field: the whole sentence of a check about one field of the
+    backend (the upstream address policy, a secret), without the API's name for it; else
+    what is allowed."""
+    field = str(item.get("field", ""))
+    for lead in (f"{field}: ", f"{field} "):
+        if field.startswith("backend.") and sentence.startswith(lead):
+            rest = sentence.removeprefix(lead)
+            return rest[:1].upper() + rest[1:]
+    return str(item.get("message", sentence))

@@ -1,4 +1,5 @@
-"""The console's retrievers: the list with their state, and a new one over a collection."""
+"""The console's retrievers: the list with their state, and a new one over a collection of
+this server or over a Mixpeek upstream."""
 
 from __future__ import annotations
 
@@ -10,11 +11,18 @@ from app import urls
 from app.errors import Conflict, InvalidInput
 from app.schemas.roles import Role
 from app.services.console import Seat
-from app.services.console_retrievers import MODES, RetrieverForm, field_errors
+from app.services.console_retrievers import (
+    ADDRESS_POLICY,
+    MODES,
+    SOURCES,
+    RetrieverForm,
+    field_errors,
+)
 from app.web.requests import call, services_of
 from app.web.views.console.frame import NO_STORE, console_view, page, text
 
 MAX_FIELDS_SENT = 100
+CHOOSE_A_SECRET = "Choose the secret that holds the API key."  # noqa: S105 - words, no secret
 
 
 @console_view()
@@ -38,8 +46,14 @@ async def _form_page(
     status: int = 200,
     errors: dict[str, str] | None = None,
 ) -> Response:
-    console = services_of(request).console.collections
+    services = services_of(request)
+    console = services.console.collections
     names = await call(console.names, seat.namespace)
+    # The secrets an upstream's key may be: their names only, listed for an owner (as the
+    # API lists them); an editor types the name.
+    secrets: list[str] | None = None
+    if sent.source == "mixpeek" and seat.may(Role.OWNER):
+        secrets = (await call(services.vault.names, seat.namespace)).secrets
     chosen = sent.collection if sent.collection in names else ""
     if not chosen and len(names) == 1:
         chosen = names[0]
@@ -60,6 +74,8 @@ async def _form_page(
         picked=picked or set(),
         modes=MODES,
         errors=errors or {},
+        secrets=secrets,
+        address_policy=ADDRESS_POLICY,
     )
 
 
@@ -68,7 +84,10 @@ async def new_retriever(request: Request, seat: Seat, form: FormData | None) -> 
     """GET: the form (`?collection=` picks the collection whose fields it offers); POST:
     the retriever, made by the API's own call."""
     if request.method == "GET":
-        sent = RetrieverForm(collection=request.query_params.get("collection", "")[:200])
+        sent = RetrieverForm(
+            collection=request.query_params.get("collection", "")[:200],
+            source=_source(request.query_params.get("source", "")),
+        )
         return await _form_page(request, seat, sent)
     assert form is not None
     fields = [v for v in form.getlist("search_fields") if isinstance(v, str)]
@@ -78,14 +97,27 @@ async def new_retriever(request: Request, seat: Seat, form: FormData | None) -> 
         collection=text(form, "collection", 200),
         search_fields=tuple(f[:200] for f in fields[:MAX_FIELDS_SENT]),
         mode=text(form, "mode", 20),
+        source=_source(text(form, "source", 20)),
+        base_url=text(form, "base_url", 4096),
+        upstream_retriever_id=text(form, "upstream_retriever_id", 500),
+        upstream_namespace=text(form, "upstream_namespace", 500),
+        api_key_secret_name=text(form, "api_key_secret_name", 500),
     )
     console = services_of(request).console.retrievers
     try:
         retriever_id = await call(console.create, seat.namespace, sent)
     except InvalidInput as error:
-        return await _form_page(request, seat, sent, 422, field_errors(error))
+        errors = field_errors(error)
+        key = "api_key_secret_name"
+        if key in errors and not sent.api_key_secret_name.strip():
+            errors[key] = CHOOSE_A_SECRET
+        return await _form_page(request, seat, sent, 422, errors)
     except Conflict as error:
         return await _form_page(request, seat, sent, 409, {"retriever_name": error.message})
     # Straight on to the next step: the page's editor.
     target = urls.console_retriever(retriever_id, query=[("done", "created")])
     return RedirectResponse(target, status_code=303, headers=NO_STORE)
+
+
+def _source(asked: str) -> str:
+    return asked if asked in SOURCES else SOURCES[0]
