@@ -26,6 +26,7 @@ from app.rendering.theme import Scheme, page_css
 from app.schemas.display import MAX_EXPOSED_FIELDS, DisplayConfig
 from app.schemas.publishing import RateLimitConfig
 from app.schemas.search import FULL_TEXT_INPUT
+from app.services.backend_checks import chosen_by_server
 from app.services.catalog import PublicRetriever
 from app.services.configs import check_display
 from app.services.console_collections import ConsoleCollections
@@ -53,6 +54,9 @@ class Draft:
     collection: str | None = None
     fields: tuple[str, ...] = ()
     searched: tuple[str, ...] = ()  # the fields it searches, which a page must show
+    # Those of them the page must show to publish: the fields named to search (fields the
+    # server chose are chosen again among those shown).
+    must_show: tuple[str, ...] = ()
 
     @property
     def pending(self) -> bool:
@@ -112,6 +116,9 @@ class ConsoleEditor:
             collection=collection,
             fields=tuple(fields),
             searched=tuple(str(f) for f in backend.get("search_fields") or ()),
+            must_show=()
+            if collection is None or chosen_by_server(backend)
+            else tuple(str(f) for f in backend.get("search_fields") or ()),
         )
 
     def _fields(self, namespace: str, collection: Any) -> list[str]:

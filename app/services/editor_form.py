@@ -378,5 +378,7 @@ def error_label(name: str, row_fields: list[str]) -> str:
         row = row_fields[int(number)] if int(number) < len(row_fields) else number
     else:
         row = f"{rows.label} {int(number) + 1}"
+    if inner == "shown":
+        return f"{row} → Shown on the page"
     field = next((f for f in rows.fields if f.path == inner), None)
     return f"{row} → {field.label}" if field else row

@@ -199,6 +199,22 @@ def _field_formats(sent: Sent, base: dict[str, Any], rows: Rows, form: Form) -> 
     _put(sent.config, "field_config", formats or None)
 
 
+def unshown_searched(
+    must_show: tuple[str, ...], rows: list[str], config: dict[str, Any]
+) -> dict[str, str]:
+    """An error beside the checkbox of each field the retriever searches that the page does
+    not show (`rows`: the field of each row of the form, in order), as publishing refuses
+    it."""
+    shown = config.get("exposed_fields") or []
+    return {
+        f"field_config.{number}.shown": (
+            f"The retriever searches {name}, so the page must show it: tick it again."
+        )
+        for number, name in enumerate(rows)
+        if name in must_show and name not in shown
+    }
+
+
 def form_errors(error: InvalidInput, numbers: Numbers | None = None) -> dict[str, str]:
     """An `InvalidInput`'s messages by the form field they belong beside; `form` for the rest
     (each with its path, which the JSON view shows)."""

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from tests.web.test_console import form_value
 from tests.web.test_console_editor import (
     _unescape,
     console,
@@ -19,6 +20,7 @@ from tests.web.test_console_editor import (
     form_of,
     new_retriever,
     save,
+    save_json,
     ticked,
 )
 
@@ -124,3 +126,56 @@ def test_a_format_of_a_field_not_shown_is_not_kept(console: TestClient) -> None:
     assert response.status_code == 303  # no "not in exposed_fields" for a row left hidden
     assert saved_config(console, retriever_id)["exposed_fields"] == ["title", "description"]
     assert "field_config" not in saved_config(console, retriever_id)
+
+
+def test_a_searched_field_unticked_is_told_beside_its_checkbox(console: TestClient) -> None:
+    """The retriever searches title and description: unticking one is refused beside its
+    checkbox (and in the list above, by name), the other rows' errors staying on theirs."""
+    retriever_id = new_retriever(console)
+    values = form_of(console.get(editor_url(retriever_id)).text)
+    description, price = row_of(values, "description"), row_of(values, "price")
+    values.pop(f"{description}.shown")
+    values[f"{price}.format_options.decimals"] = "11"
+    response = console.post(editor_url(retriever_id), data=values, follow_redirects=False)
+    assert response.status_code == 422
+    html = response.text
+    says = error_beside(html, f"{description}.shown")
+    assert says == "The retriever searches description, so the page must show it: tick it again."
+    checkbox = re.search(
+        rf'<input type="checkbox" id="f-{description.replace(".", "-")}-shown"[^>]*>', html
+    )
+    assert checkbox
+    assert 'aria-invalid="true"' in checkbox[0]
+    assert " checked" not in checkbox[0]  # as sent
+    assert "less than or equal to 10" in error_beside(html, f"{price}.format_options.decimals")
+    assert (
+        f'href="#f-{description.replace(".", "-")}-shown">description → Shown on the page</a>'
+        in html
+    )
+    # Each row is drawn where it was sent, so that each error is beside its own field.
+    again = form_of(html)
+    assert again[f"{description}.field"] == "description"
+    assert again[f"{price}.field"] == "price"
+    # Nothing was saved; ticked again, it saves.
+    assert saved_config(console, retriever_id)["exposed_fields"] == [
+        "title",
+        "description",
+        "price",
+    ]
+    again[f"{description}.shown"] = "on"
+    again[f"{price}.format_options.decimals"] = "2"
+    assert console.post(editor_url(retriever_id), data=again).status_code == 200
+
+
+def test_a_draft_from_json_hiding_a_searched_field_is_not_published(console: TestClient) -> None:
+    retriever_id = new_retriever(console)
+    config = saved_config(console, retriever_id)
+    config["exposed_fields"] = ["title", "price"]
+    assert save_json(console, retriever_id, json.dumps(config)).status_code == 303
+    page = console.get(editor_url(retriever_id)).text
+    data = {"csrf": form_value(page, "csrf"), "public_name": "lamps"}
+    response = console.post(editor_url(retriever_id, "publish"), data=data)
+    assert response.status_code == 422
+    description = row_of(form_of(response.text), "description")
+    assert "searches description" in error_beside(response.text, f"{description}.shown")
+    assert console.get("/r/lamps").status_code == 404

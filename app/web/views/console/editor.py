@@ -20,7 +20,13 @@ from app.services.access import Caller
 from app.services.console import Seat
 from app.services.console_editor import Draft
 from app.services.editor_form import GROUPS, Field, error_label
-from app.services.editor_input import MAX_JSON_CHARS, form_errors, from_form, from_json
+from app.services.editor_input import (
+    MAX_JSON_CHARS,
+    form_errors,
+    from_form,
+    from_json,
+    unshown_searched,
+)
 from app.services.publishing import slugify
 from app.web.requests import call, services_of
 from app.web.views.console.frame import NO_STORE, address, console_view, page, text
@@ -58,9 +64,11 @@ async def _editor_page(
     json_text: str | None = None,
     json_errors: list[str] | None = None,
     public_name: str | None = None,
+    rows: list[str] | None = None,
 ) -> Response:
+    """`rows`: the field of each format row in the order a refused form sent them."""
     shown = config if config is not None else draft.config
-    row_fields = _row_fields(draft, shown)
+    row_fields = rows if rows and draft.collection is not None else _row_fields(draft, shown)
     renderers = services_of(request).renderers
     response = page(
         request,
@@ -153,13 +161,26 @@ async def save(request: Request, seat: Seat, form: FormData | None) -> Response:
             )
         return _back(retriever_id, "saved")
     sent = from_form(draft.config, _form_values(form))
-    if sent.errors:
-        return await _editor_page(request, seat, draft, sent.config, 422, sent.errors)
+    # The page re-drawn keeps the rows in the order sent, so that each error finds its row.
+    rows = [str(name) for name in sent.numbers.get("field_config", [])]
+    errors = dict(sent.errors)
+    if draft.collection is not None:
+        # Unticked now (a draft made in the JSON view may hide one: publishing tells it).
+        before = tuple(f for f in draft.must_show if f in _exposed(draft.config))
+        hidden = unshown_searched(before, rows, sent.config)
+        if hidden and not sent.errors:  # told with whatever else the models refuse
+            try:
+                await call(editor.check, seat.namespace, sent.config)
+            except InvalidInput as error:
+                errors = form_errors(error, sent.numbers)
+        errors.update(hidden)
+    if errors:
+        return await _editor_page(request, seat, draft, sent.config, 422, errors, rows=rows)
     try:
         await call(editor.save, seat.namespace, retriever_id, sent.config, await who(request, seat))
     except InvalidInput as error:
         errors = form_errors(error, sent.numbers)
-        return await _editor_page(request, seat, draft, sent.config, 422, errors)
+        return await _editor_page(request, seat, draft, sent.config, 422, errors, rows=rows)
     return _back(retriever_id, "saved")
 
 
@@ -171,6 +192,12 @@ async def publish(request: Request, seat: Seat, form: FormData | None) -> Respon
     draft = await call(services.console.editor.draft, seat.namespace, retriever_id)
     # The public address, chosen before the first publish (empty: made from the name).
     typed = text(form, "public_name", 200).strip() or None
+    if draft.collection is not None:
+        hidden = unshown_searched(draft.must_show, _row_fields(draft, draft.config), draft.config)
+        if hidden:
+            return await _editor_page(
+                request, seat, draft, status=422, errors=hidden, public_name=typed
+            )
     try:
         model = await call(services.console.editor.check, seat.namespace, draft.config)
         await call(
