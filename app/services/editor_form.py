@@ -8,7 +8,6 @@ Lists of things (inputs, markdown panels, links, field formats) are rows: `input
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
 
 from app.rendering.theme import (
     DARK,
@@ -19,21 +18,9 @@ from app.rendering.theme import (
     LIGHT_TEXT,
 )
 from app.schemas.display import InputType, ThemeConfig
+from app.services.editor_fields import FORMAT_FIELDS, Field
 
-Kind = Literal["text", "textarea", "bool", "int", "select", "lines", "colour"]
-
-
-@dataclass(frozen=True)
-class Field:
-    path: str  # within the config, or within a row
-    label: str
-    kind: Kind = "text"
-    help: str = ""
-    choices: tuple[str, ...] = ()  # a select's values; "" first for "not set"
-    default: Any = None  # the model's: sent unchanged for a field absent, it stays absent
-    wide: bool = False
-    always: bool = False  # written even when it is the default (a row's required parts)
-    unset: str = ""  # what the page draws when it is left empty (a colour's placeholder)
+__all__ = ["FIELDS", "GROUPS", "ROWS", "Field", "Group", "Rows", "error_label"]
 
 
 @dataclass(frozen=True)
@@ -63,7 +50,6 @@ def _colour(path: str, label: str, unset: str, help: str = "") -> Field:
 
 PRIMARY = ThemeConfig().primary_color
 INPUT_TYPES = ("text", "textarea", "number", "checkbox", "select", "multiselect", "date", "file")
-FIELD_FORMATS_HELP = "Automatic: chosen from the values (text, number, date, link, image)."
 
 GROUPS: tuple[Group, ...] = (
     Group(
@@ -142,25 +128,7 @@ GROUPS: tuple[Group, ...] = (
                 "One field a line. Only these leave the server; every other is kept back.",
             ),
         ),
-        Rows(
-            "field_config",
-            "Format",
-            (
-                Field("format", "Format", "select", FIELD_FORMATS_HELP),
-                Field("format_options.label", "Label", help="Shown instead of the field's name."),
-                Field("format_options.truncate_chars", "Cut after (characters)", "int"),
-                Field(
-                    "format_options.decimals",
-                    "Decimals (0 to 10)",
-                    "int",
-                    "Numbers: 2 with $ before shows a price as $18.50.",
-                ),
-                Field("format_options.prefix", "Before the value", help="$, €…"),
-                Field("format_options.suffix", "After the value", help="kg, %…"),
-                Field("format_options.date_format", "Date format", help="relative, or a pattern"),
-            ),
-            100,
-        ),
+        Rows("field_config", "Format", FORMAT_FIELDS, 100),
     ),
     Group(
         "cards",

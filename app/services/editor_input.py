@@ -22,6 +22,7 @@ Form = dict[str, list[str]]  # a form's values by name, as sent
 # for `field_config`, the field each row formats: how an error finds its row.
 Numbers = dict[str, list[Any]]
 LISTED = "exposed_fields.listed"  # sent when the fields shown are checkboxes
+TRISTATE = {"yes": True, "no": False}  # a tristate's choices ("" is not set)
 
 
 def from_json(text: str) -> dict[str, Any]:
@@ -88,14 +89,33 @@ def _value(field: Field, raw: str | None, name: str, errors: dict[str, str]) -> 
     text = (raw or "").strip()
     if field.kind == "lines":
         return [line.strip() for line in text.splitlines() if line.strip()] or None
-    if not text:
+    if not text and (field.strip or not raw):
         return None
     if field.kind == "int":
         if not re.fullmatch(r"-?\d{1,9}", text):
             errors[name] = "Type a whole number (at most 9 digits)."
             return None
         return int(text)
-    return text
+    if field.kind == "tristate":
+        if text not in TRISTATE:
+            errors[name] = f"Choose one of: {', '.join(field.labels) or 'yes, no'}."
+            return None
+        return TRISTATE[text]
+    if field.kind == "json":
+        return _json_object(text, name, errors)
+    return text if field.strip else raw
+
+
+def _json_object(text: str, name: str, errors: dict[str, str]) -> Any:
+    try:
+        value = jsonutil.loads(text)
+    except ValueError as error:
+        errors[name] = f"Type a JSON object, such as {{\"stars\": 5}} (not JSON: {error})."
+        return None
+    if not isinstance(value, dict):
+        errors[name] = 'Type a JSON object, such as {"stars": 5}.'
+        return None
+    return value
 
 
 def _apply(

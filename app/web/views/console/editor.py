@@ -19,6 +19,7 @@ from app.schemas.roles import Role
 from app.services.access import Caller
 from app.services.console import Seat
 from app.services.console_editor import Draft
+from app.services.editor_fields import FORMAT_PARTS
 from app.services.editor_form import GROUPS, Field, error_label
 from app.services.editor_input import (
     MAX_JSON_CHARS,
@@ -32,7 +33,8 @@ from app.web.requests import call, services_of
 from app.web.views.console.frame import NO_STORE, address, console_view, page, text
 from app.web.views.pages import page_response
 
-MAX_EDITOR_FIELDS = 2000  # every field of the form, with a row for each of 100 fields
+# Every field of the form, with a row of 25 for each of 100 fields.
+MAX_EDITOR_FIELDS = 4000
 SCHEMES: tuple[Scheme, ...] = ("light", "dark")
 
 
@@ -51,6 +53,10 @@ def value_of(config: dict[str, Any], field: Field) -> Any:
         return field.default if field.kind in ("bool", "select") else ""
     if field.kind == "lines" and isinstance(value, list):
         return "\n".join(str(v) for v in value)
+    if field.kind == "tristate" and isinstance(value, bool):
+        return "yes" if value else "no"
+    if field.kind == "json" and isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
     return value
 
 
@@ -84,6 +90,7 @@ async def _editor_page(
         listed=draft.collection is not None,
         exposed=set(_exposed(shown)),
         error_label=error_label,
+        format_parts=FORMAT_PARTS,
         formats=renderers.names(),
         errors=errors or {},
         json_text=_pretty(draft.config) if json_text is None else json_text,
