@@ -30,6 +30,7 @@ _FORM_FIELDS = {
     "backend.namespace": "upstream_namespace",
     "backend.api_key_secret_name": "api_key_secret_name",
 }
+_SAID = {"backend.base_url": "address"}
 # The upstream address policy (app/adapters/destinations.py), in words, for the form.
 ADDRESS_POLICY = (
     "An address inside this server's network is refused: loopback (localhost, 127.0.0.1), "
@@ -131,9 +132,25 @@ class ConsoleRetrievers:
         try:
             request = CreateRetrieverRequest.model_validate(body)
         except ValidationError as error:
-            raise from_validation_error(error) from None
+            refused = from_validation_error(error)
+            if backend["type"] == "mixpeek":
+                self._told_with(refused, backend["base_url"])
+            raise refused from None
         created = self.retrievers.create(namespace, request)
         return created.retriever_id
+
+
+    def _told_with(self, refused: InvalidInput, base_url: str) -> None:
+        """The upstream address's own refusal added to the form's others, which the models
+        found first, so that every error is told at once."""
+        items = refused.details.setdefault("errors", [])
+        if any("base_url" in str(item.get("field", "")) for item in items):
+            return
+        try:
+            self.retrievers.destinations.check_url(base_url)
+        except InvalidInput as error:
+            for item in error.details.get("errors", []):
+                items.append({**item, "message": _in_words(item, error.message)})
 
 
 def field_errors(error: InvalidInput, fields: dict[str, str] | None = None) -> dict[str, str]:
@@ -161,8 +178,10 @@ def _in_words(item: dict[str, Any], sentence: str) -> str:
     backend (the upstream address policy, a secret), without the API's name for it; else
     what is allowed."""
     field = str(item.get("field", ""))
-    for lead in (f"{field}: ", f"{field} "):
-        if field.startswith("backend.") and sentence.startswith(lead):
-            rest = sentence.removeprefix(lead)
-            return rest[:1].upper() + rest[1:]
+    if field.startswith("backend.") and sentence.startswith(f"{field}: "):
+        rest = sentence.removeprefix(f"{field}: ")
+        return rest[:1].upper() + rest[1:]
+    if field.startswith("backend.") and sentence.startswith(f"{field} "):
+        # "backend.base_url reaches 10.0.0.7, …": the field said as the form names it.
+        return f"This {_SAID.get(field, 'value')} {sentence.removeprefix(f'{field} ')}"
     return str(item.get("message", sentence))

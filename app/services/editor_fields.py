@@ -71,14 +71,14 @@ FORMAT_FIELDS: tuple[Field, ...] = (
     Field(
         "format_options.suffix",
         "After the value",
-        help="A unit ( kg, %), up to 10 characters; spaces are kept.",
+        help="A unit (%, kg), up to 10 characters; spaces are kept: “ kg” shows 12 kg.",
         strip=False,
         part="Numbers",
     ),
     Field(
         "format_options.date_format",
         "Date format",
-        help="relative (3 days ago), iso, or a pattern of YYYY, MM, MMM, DD, HH, mm.",
+        help="relative (3 days ago), iso, or a pattern of YYYY, MMMM, MMM, MM, DD, HH, mm, ss, A.",
         default="relative",
         suggest=("relative", "iso", "MMM DD, YYYY", "DD/MM/YYYY", "YYYY-MM-DD", "MMM YYYY"),
         part="Dates",

@@ -235,3 +235,15 @@ def test_an_editor_names_the_secret_and_sees_no_list(console: TestClient) -> Non
     assert '<input id="api_key_secret_name" name="api_key_secret_name"' in html
     assert "mixpeek-key" not in html
     assert create(console).status_code == 303
+
+
+def test_every_refusal_is_told_at_once(console: TestClient) -> None:
+    """The address policy is told beside the address even while other fields are wrong."""
+    response = create(
+        console, retriever_name="bad/name", base_url="http://10.9.8.7", upstream_namespace=""
+    )
+    assert response.status_code == 422
+    html = response.text
+    assert "letters" in error_of(html, "retriever_name")
+    assert "10.9.8.7, an internal address" in error_of(html, "base_url")
+    assert error_of(html, "upstream_namespace")
