@@ -30,11 +30,10 @@ class Field:
 
 
 FIELD_FORMATS_HELP = "Automatic: chosen from the values (text, number, date, link, image)."
-# Every option of `FieldFormatOptions`, by the kind of value it is for (`part`).
+# Every option of `FieldFormatOptions`: those most used beside the format, the rest under
+# the kind of value each is for (`part`), behind "More options".
 FORMAT_PARTS = (
-    "Text",
     "Numbers",
-    "Dates",
     "Images and frames",
     "Links",
     "Yes or no",
@@ -44,14 +43,12 @@ FORMAT_PARTS = (
 FORMAT_FIELDS: tuple[Field, ...] = (
     Field("format", "Format", "select", FIELD_FORMATS_HELP),
     Field("format_options.label", "Label", help="Shown instead of the field's name."),
-    Field("format_options.show_empty", "Show it when empty", "bool", default=True),
-    Field("format_options.truncate_chars", "Cut after (characters)", "int", part="Text"),
+    Field("format_options.truncate_chars", "Cut after (characters)", "int"),
     Field(
         "format_options.decimals",
         "Decimals (0 to 10)",
         "int",
         "2 with $ before shows a price as $18.50; empty: as the value has them.",
-        part="Numbers",
     ),
     Field(
         "format_options.thousands_separator",
@@ -66,14 +63,12 @@ FORMAT_FIELDS: tuple[Field, ...] = (
         "Before the value",
         help="A currency ($, €, £) or any text, up to 10 characters; spaces are kept.",
         strip=False,
-        part="Numbers",
     ),
     Field(
         "format_options.suffix",
         "After the value",
         help="A unit (%, kg), up to 10 characters; spaces are kept: “ kg” shows 12 kg.",
         strip=False,
-        part="Numbers",
     ),
     Field(
         "format_options.date_format",
@@ -81,8 +76,8 @@ FORMAT_FIELDS: tuple[Field, ...] = (
         help="relative (3 days ago), iso, or a pattern of YYYY, MMMM, MMM, MM, DD, HH, mm, ss, A.",
         default="relative",
         suggest=("relative", "iso", "MMM DD, YYYY", "DD/MM/YYYY", "YYYY-MM-DD", "MMM YYYY"),
-        part="Dates",
     ),
+    Field("format_options.show_empty", "Show it when empty", "bool", default=True),
     Field("format_options.width", "Width (pixels)", "int", part="Images and frames"),
     Field("format_options.height", "Height (pixels)", "int", part="Images and frames"),
     Field(

@@ -121,7 +121,7 @@ def test_a_fields_options_and_a_searched_field_unticked(
     page.goto(f"{server['url']}/console/retrievers/{server['local']}")
     page.click("#group-fields summary")
     row = page.locator("fieldset.row-item", has=page.locator("legend:text-is('price')"))
-    row.locator("summary", has_text="Options for numbers").click()
+    row.locator("details.format-more summary").click()
     row.locator("select[name$='.format']").select_option("number")
     row.locator("input[name$='format_options.prefix']").fill("€ ")
     row.locator("input[name$='format_options.decimals']").fill("2")
