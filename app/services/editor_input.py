@@ -2,7 +2,7 @@
 config, and telling the errors the config's checks report beside the fields they are about.
 
 The form is read over the config it was drawn from, so that what it does not show (an
-input's enum, plugin parameters, extensions) stays as it was."""
+input's enum, extensions) stays as it was."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ class Sent:
 
 def from_form(base: dict[str, Any], form: Form) -> Sent:
     """The config the form describes, over `base`, so that what the form does not show (an
-    input's enum, plugin parameters, extensions) stays as it was."""
+    input's enum, extensions) stays as it was."""
     sent = Sent(copy.deepcopy(base), {}, {})
     form = _ticked_fields(form)
     for name, field in FIELDS.items():
