@@ -23,6 +23,7 @@ from tests.helpers import NAMESPACE, OWNER_KEY, owner_headers
 from tests.servers import LiveServer
 from tests.web.test_console import form_value, sign_in
 from tests.web.test_console_editor import editor_url, save
+from tests.web.test_console_pages import HOSTILE, inert
 
 KEY = "sk_mixpeek_console_0123456789"
 EDITOR_KEY = "test-editor-key-0123456789"
@@ -247,3 +248,12 @@ def test_every_refusal_is_told_at_once(console: TestClient) -> None:
     assert "letters" in error_of(html, "retriever_name")
     assert "10.9.8.7, an internal address" in error_of(html, "base_url")
     assert error_of(html, "upstream_namespace")
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_values_are_shown_inert(console: TestClient, value: str) -> None:
+    fields = ("retriever_name", "base_url", "upstream_retriever_id", "upstream_namespace")
+    response = create(console, **dict.fromkeys(fields, value), api_key_secret_name=value[:100])
+    assert response.status_code == 422
+    inert(response.text)
+    assert retrievers(console) == []
