@@ -8,7 +8,9 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -75,9 +77,7 @@ def _search(**options: Any) -> Search:
 
 
 REFUSED = [
-    ("find similar", {"similar_to": "a"}),
     ("search by meaning", {"vector": [0.1, 0.2]}),
-    ("synonyms", {"relevance": Relevance(synonyms={("lamp",): (("light",),)})}),
     ("'contains'", {"tree": Condition("title", "contains", "am")}),
     ("'starts_with'", {"tree": Condition("title", "starts_with", "La")}),
     ("NOT over the operator 'gt'", {"tree": Group("NOT", (Condition("price", "gt", 5),))}),
@@ -100,17 +100,62 @@ def test_what_typesense_cannot_do_yet_is_refused_by_name(
     assert "Typesense" in str(raised.value)
 
 
-def test_vectors_and_typeahead_are_refused_by_name(typesense_engine: TypesenseEngine) -> None:
+def test_vectors_are_refused_by_name(typesense_engine: TypesenseEngine) -> None:
     engine = typesense_engine
     with pytest.raises(InvalidInput, match="vectors"):
         engine.upsert("ns", "c", [{"title": "Lamp"}], vectors=[[0.1, 0.2]], model="m")
     with pytest.raises(InvalidInput, match="search by meaning"):
         engine.set_embedding("ns", "c", {"fields": ["title"], "model": "m", "dimensions": 2})
     engine.set_embedding("ns", "c", None)  # (none to clear is fine)
-    with pytest.raises(InvalidInput, match="typeahead"):
-        engine.prefix_terms("ns", "c", ["title"], "la", 5)
-    with pytest.raises(InvalidInput, match="typeahead"):
-        engine.prefix_values("ns", "title", "la", 5)
+
+
+def test_synonyms_are_each_retrievers_own(typesense_engine: TypesenseEngine) -> None:
+    """Typesense keeps synonyms on a collection; ours are a retriever's, and two retrievers
+    over one collection do not see each other's."""
+    engine = typesense_engine
+    engine.upsert("ns", "c", [{"document_id": "a", "title": "Lamp"},
+                              {"document_id": "b", "title": "Light"},
+                              {"document_id": "c", "title": "Lantern"}])  # fmt: skip
+    light = Relevance(synonyms={("lamp",): (("light",),)})
+    lantern = Relevance(synonyms={("lamp",): (("lantern",),)})
+    found = [
+        {hit.document_id for hit in engine.search("ns", "c", _search(relevance=rules)).hits}
+        for rules in (light, lantern, None, light)
+    ]
+    assert found == [{"a", "b"}, {"a", "c"}, {"a"}, {"a", "b"}]
+
+
+def test_a_write_through_another_server_is_searched_within_a_second(
+    typesense_engine: TypesenseEngine, typesense_server: TypesenseServer
+) -> None:
+    """Each server keeps a collection's schema for a second (one request a search, not two):
+    a field another server adds is searched within it, and a collection dropped and made
+    again there is read again as soon as a search names a column it lacks."""
+    engine = typesense_engine
+    other = TypesenseEngine(TypesenseAddress.parse(typesense_server.url), prefix=engine.prefix)
+    engine.upsert("ns", "c", [{"document_id": "a", "title": "Lamp"}])
+    assert engine.search("ns", "c", _search()).total == 1
+    other.upsert("ns", "c", [{"document_id": "b", "title": "Desk", "shade": "Lamp"}])
+    deadline = time.monotonic() + 2
+    while engine.search("ns", "c", _search(fields=["title", "shade"])).total < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    other.drop("ns", "c")
+    other.upsert("ns", "c", [{"document_id": "c", "name": "Lamp"}])
+    # The columns kept name fields the collection no longer has: Typesense says so, and they
+    # are read again (never a 500).
+    assert engine.search("ns", "c", _search(filters={"title": "Lamp"})).total == 0
+    assert engine.search("ns", "c", _search(fields=["name"])).total == 1
+
+
+def test_first_writes_at_once_keep_every_text_field(typesense_engine: TypesenseEngine) -> None:
+    """Collections made, and text fields first seen, by several writers at once: none lost."""
+    engine = typesense_engine
+    fields = [f"f{n}" for n in range(8)]
+    with ThreadPoolExecutor(len(fields)) as pool:
+        list(pool.map(lambda f: engine.upsert("ns", "c", [{"document_id": f, f: "text"}]), fields))
+    assert sorted(engine.text_fields("ns", "c")) == fields
+    assert engine.count("ns", "c") == len(fields)
 
 
 ODD = ["a.b", "x/y z", "_41", "Ünï", "a,b]`&&"]

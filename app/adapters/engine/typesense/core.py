@@ -3,9 +3,11 @@ over the nodes and moves on to the next when one does not answer.
 
 Each of the engine's collections is a Typesense collection named by a prefix, its namespace
 and its name (`names.py`), created by its first write with a schema that takes any field
-(`documents.py`). What Typesense does not keep is kept in one more collection, `{prefix}meta`:
-a document a collection, with its text fields in the order they first appeared (Typesense lists
-a collection's fields by name).
+(`documents.py`). What Typesense does not keep, each collection's text fields in the order
+they first appeared, is kept in one more collection, `{prefix}fields` (`textfields.py`).
+Searches read a collection's schema at most once a second (`schemas.py`); synonyms go through
+Typesense's own, under roots of the retriever's (`synonyms.py`); find similar and typeahead are
+`similar.py` and `typeahead.py`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import contextlib
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -26,8 +29,8 @@ from app import jsonutil
 from app.adapters import outages, texts
 from app.adapters.engine import relevance
 from app.adapters.engine.results import Search, SearchResult, UpsertResult
-from app.adapters.engine.typesense import query
-from app.adapters.engine.typesense.documents import schema, to_typesense
+from app.adapters.engine.typesense import query, similar, synonyms, typeahead
+from app.adapters.engine.typesense.documents import BODY, schema, to_typesense
 from app.adapters.engine.typesense.filters import refused
 from app.adapters.engine.typesense.names import (
     SEPARATOR,
@@ -37,12 +40,15 @@ from app.adapters.engine.typesense.names import (
     token,
     unescape,
 )
+from app.adapters.engine.typesense.schemas import Held, Schemas
+from app.adapters.engine.typesense.textfields import TextFields
 from app.errors import StoreUnavailable, invalid
 from app.typesense_address import TypesenseAddress
 
 BATCH = 1000  # documents a request when importing
 ID_BATCH = 200  # ids a lookup of which are already stored
 TIMEOUT_SECONDS = 5
+MAX_COLLECTIONS = 1000  # the namespace's collections whose values are suggested together
 
 
 class TypesenseEngine:
@@ -58,7 +64,8 @@ class TypesenseEngine:
             "num_retries": len(address.nodes),
             "retry_interval_seconds": 0.1,
         })  # fmt: skip
-        self.meta = f"{prefix}meta"
+        self.fields = TextFields(self.client, f"{prefix}fields")
+        self.schemas = Schemas()
 
     def close(self) -> None:
         """Typesense's client keeps no connection that needs closing."""
@@ -97,7 +104,8 @@ class TypesenseEngine:
                         where = f"documents[{rows_of[ids[number]]}]"
                         raise invalid(where, "a document Typesense takes", f"{where}: Typesense "
                                       f"refused it: {answer.get('error')}")  # fmt: skip
-            self._learn(name, [doc for _, doc in rows])
+            self.fields.learn(name, [doc for _, doc in rows])
+        self.schemas.stale(name)  # (new columns, perhaps)
         inserted = len(latest) - len(stored)
         return UpsertResult(
             inserted=inserted,
@@ -122,8 +130,9 @@ class TypesenseEngine:
                 held = int(self.client.collections[name].delete()["num_documents"])
             except exceptions.ObjectNotFound:
                 return None
-            with contextlib.suppress(exceptions.ObjectNotFound):
-                self._documents(self.meta)[hexed(name)].delete()
+            finally:
+                self.schemas.forget(name)
+            self.fields.forget(name)
         return held
 
     def set_embedding(
@@ -156,14 +165,60 @@ class TypesenseEngine:
         return relevance.search(partial(self._search, namespace, collection), search)
 
     def _search(self, namespace: str, collection: str, search: Search) -> SearchResult:
-        name = collection_name(self.prefix, namespace, collection)
         with _reached():
-            columns = self._columns(name)
-            params = query.parameters(search, columns) if columns is not None else None
-            if params is None:
+            return self._search_in(collection_name(self.prefix, namespace, collection), search)
+
+    def _search_in(self, name: str, search: Search) -> SearchResult:
+        for attempt in (1, 2):
+            held = self._held(name)
+            if search.similar_to is not None:
+                if held is None:
+                    raise LookupError(search.similar_to)
+                return self._similar(name, held, search)
+            planned = query.parameters(search, held.columns) if held is not None else None
+            if planned is None:
                 return SearchResult(hits=[], total=0, facets={f: [] for f in search.facets})
-            answer = self._search_one(name, params)
-        return query.result(search, answer)
+            params, needed = planned
+            assert held is not None
+            self._put_synonyms(name, held, needed)
+            try:
+                answer = self._search_one(name, params)
+            except MissingColumn:
+                if attempt == 2:
+                    raise
+                self.schemas.forget(name)  # (dropped and made again meanwhile: read again)
+            else:
+                return query.result(search, answer)
+        raise AssertionError("unreachable")
+
+    def _similar(self, name: str, held: Held, search: Search) -> SearchResult:
+        """The documents most like one (`similar.py`), within the search's filters: ranked by
+        how alike, or by the search's sort."""
+        assert search.similar_to is not None
+        try:
+            found = self._documents(name)[hexed(search.similar_to)].retrieve()
+        except exceptions.ObjectNotFound:
+            raise LookupError(search.similar_to) from None
+        plain = replace(search, text="", similar_to=None, relevance=None, facets=(), sort=None)
+        within = query.parameters(
+            replace(plain, excluded=(*search.excluded, search.similar_to)), held.columns
+        )
+        listed = similar.similar(
+            self._search_many, name, jsonutil.loads(found[BODY]), list(search.fields),
+            held.columns, held.documents, within[0].get("filter_by") if within else None,
+        )  # fmt: skip
+        scores = dict(listed)
+        if not listed:
+            return SearchResult(hits=[], total=0, facets={f: [] for f in search.facets})
+        chosen = replace(search, text="", similar_to=None, relevance=None, ids=list(scores))
+        if search.sort is not None:  # (paged by Typesense, in the order asked)
+            result = self._search_in(name, chosen)
+            hits = result.hits
+        else:
+            result = self._search_in(name, replace(chosen, offset=0, limit=len(listed)))
+            hits = sorted(result.hits, key=lambda hit: -scores[hit.document_id])
+            hits = hits[search.offset : search.offset + search.limit]
+        return replace(result, hits=[replace(hit, score=scores[hit.document_id]) for hit in hits])
 
     def document(self, namespace: str, collection: str, document_id: str) -> Any:
         name = collection_name(self.prefix, namespace, collection)
@@ -177,12 +232,30 @@ class TypesenseEngine:
     def prefix_values(
         self, namespace: str, field: str, prefix: str, limit: int, collection: str | None = None
     ) -> list[tuple[str, int]]:
-        raise refused("typeahead over values", "typeahead")
+        """Text values of `field` that start with `prefix` (case-folded), in one collection or
+        all of the namespace's, with how many documents carry each, most first."""
+        names = (
+            [collection] if collection is not None
+            else [name for _, name in self.collection_names(namespace, "", MAX_COLLECTIONS)]
+        )  # fmt: skip
+        with _reached():
+            held = [
+                (name, found.columns)
+                for name in (collection_name(self.prefix, namespace, c) for c in names)
+                if (found := self._held(name)) is not None
+            ]
+            return typeahead.values(self._search_many, held, field, prefix, limit)
 
     def prefix_terms(
         self, namespace: str, collection: str, fields: list[str], prefix: str, limit: int
     ) -> list[tuple[str, int]]:
-        raise refused("typeahead over words", "typeahead")
+        """Words of `fields` that start with `prefix`, with their document counts."""
+        name = collection_name(self.prefix, namespace, collection)
+        with _reached():
+            held = self._held(name)
+            if held is None:
+                return []
+            return typeahead.terms(self._search_many, name, held.columns, fields, prefix, limit)
 
     def collection_names(self, namespace: str, prefix: str, limit: int) -> list[tuple[int, str]]:
         """(number, name) of the namespace's collections whose name starts with `prefix`, by
@@ -205,13 +278,8 @@ class TypesenseEngine:
 
     def text_fields(self, namespace: str, collection: str) -> list[str]:
         """The collection's text fields, in the order they first appeared (none if unknown)."""
-        name = collection_name(self.prefix, namespace, collection)
         with _reached():
-            try:
-                found = self._documents(self.meta)[hexed(name)].retrieve()
-            except exceptions.ObjectNotFound:
-                return []
-        return list(jsonutil.loads(found["text"]))
+            return self.fields.of(collection_name(self.prefix, namespace, collection))
 
     def count(self, namespace: str, collection: str) -> int:
         name = collection_name(self.prefix, namespace, collection)
@@ -233,13 +301,26 @@ class TypesenseEngine:
         with contextlib.suppress(exceptions.ObjectAlreadyExists):
             self.client.collections.create(schema(name))  # type: ignore[arg-type]
 
-    def _columns(self, name: str) -> set[str] | None:
-        """The columns the collection's documents have made concrete; None: no collection."""
-        try:
-            found = self.client.collections[name].retrieve()
-        except exceptions.ObjectNotFound:
-            return None
-        return {entry["name"] for entry in found["fields"] if ".*" not in entry["name"]}
+    def _held(self, name: str) -> Held | None:
+        """The columns the collection's documents have made concrete (read at most once a
+        second, `schemas.py`); None: no such collection."""
+
+        def read() -> dict[str, Any] | None:
+            try:
+                return dict(self.client.collections[name].retrieve())
+            except exceptions.ObjectNotFound:
+                return None
+
+        return self.schemas.get(name, read)
+
+    def _put_synonyms(self, name: str, held: Held, needed: synonyms.Definitions) -> None:
+        """Put on the collection the synonym roots this search needs (`synonyms.py`)."""
+        for key, definition in needed.items():
+            if key not in held.synonyms:
+                self.client.api_call.put(
+                    f"/collections/{name}/synonyms/{key}", body=definition, entity_type=dict
+                )
+                held.synonyms.add(key)
 
     def _stored(self, name: str, ids: list[str]) -> set[str]:
         """Which of these documents the collection holds already."""
@@ -256,36 +337,25 @@ class TypesenseEngine:
     def _search_one(self, name: str, params: dict[str, Any]) -> dict[str, Any]:
         """One search, sent in the body (`multi_search`): as a query string, Typesense takes
         4,000 characters at most, which long ids or many filter values pass."""
-        answer = self.client.multi_search.perform(
-            {"searches": [{"collection": name, **params}]}  # type: ignore[typeddict-item]
-        )
-        found: dict[str, Any] = dict(answer["results"][0])
+        return self._search_many([{"collection": name, **params}])[0]
+
+    def _search_many(self, searches: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if not searches:
+            return []
+        answer = self.client.multi_search.perform({"searches": searches})  # type: ignore[typeddict-item]
+        return [self._answer(dict(found)) for found in answer["results"]]
+
+    @staticmethod
+    def _answer(found: dict[str, Any]) -> dict[str, Any]:
         if "error" in found:
+            if found.get("code") == 404 or "Could not find a field" in str(found["error"]):
+                raise MissingColumn(found["error"])
             raise RuntimeError(f"Typesense refused a search: {found['error']}")
         return found
 
-    def _learn(self, name: str, bodies: list[dict[str, Any]]) -> None:
-        """Keep the collection's text fields, any new one after those known."""
-        new = texts.text_fields_of(bodies)
-        if not new:
-            return
-        self._create_meta()
-        try:
-            known = list(jsonutil.loads(self._documents(self.meta)[hexed(name)].retrieve()["text"]))
-        except exceptions.ObjectNotFound:
-            known = []
-        added = [field for field in new if field not in known]
-        if added:
-            self._documents(self.meta).upsert(
-                {"id": hexed(name), "text": jsonutil.dumps(known + added).decode()}
-            )
 
-    def _create_meta(self) -> None:
-        with contextlib.suppress(exceptions.ObjectAlreadyExists):
-            self.client.collections.create({
-                "name": self.meta,
-                "fields": [{"name": "text", "type": "string", "index": False, "optional": True}],
-            })  # fmt: skip
+class MissingColumn(RuntimeError):
+    """A search named a column the collection no longer has (dropped and made again)."""
 
 
 @contextmanager
