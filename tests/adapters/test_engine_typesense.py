@@ -29,7 +29,7 @@ from app.settings import Settings, SettingsError, load_settings
 from app.typesense_address import TypesenseAddress
 from app.web.app import create_app
 from tests.adapters import test_filters as filter_tests
-from tests.helpers import owner_headers, publish_local
+from tests.helpers import browse_config, local_backend, owner_headers, publish_local
 from tests.servers import TypesenseServer, free_port
 
 pytestmark = pytest.mark.typesense
@@ -346,3 +346,84 @@ def test_typesense_agrees_with_a_plain_reading_of_what_it_carries(
     found = sorted(hit.document_id for hit in result.hits)
     wanted = [d["document_id"] for d in filter_tests.DOCUMENTS if filter_tests.reference(tree, d)]
     assert found == sorted(wanted)
+
+
+def _refusal(response: Any) -> tuple[str, str]:
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    return error["details"]["errors"][0]["field"], error["message"]
+
+
+def test_a_retriever_that_needs_vectors_is_refused_when_made_changed_or_published(
+    typesense_server: TypesenseServer,
+    served_engine: TypesenseEngine,
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Search by meaning needs vectors, which the Typesense engine does not hold: a retriever
+    asking for it is a 422 naming the setting, the feature and the engine, when it is made,
+    changed, or published (made while the server had another engine)."""
+    semantic = {**local_backend(), "mode": "semantic"}
+    with TestClient(create_app(make_settings())) as embedded:
+        made_before = embedded.post(
+            "/v1/retrievers", headers=owner_headers(),
+            json={"retriever_name": "before", "backend": semantic},
+        ).json()["retriever_id"]  # fmt: skip
+    settings = make_settings(engine_url=typesense_server.url)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        made = client.post(
+            "/v1/retrievers", headers=owner_headers(),
+            json={"retriever_name": "meaning", "backend": semantic},
+        )  # fmt: skip
+        field, message = _refusal(made)
+        assert field.startswith("backend.mode")
+        assert "search by meaning" in message
+        assert "Typesense" in message
+        bounded = {**local_backend(), "semantic_ratio_bounds": [0.2, 0.8]}
+        field, _ = _refusal(client.post(
+            "/v1/retrievers", headers=owner_headers(),
+            json={"retriever_name": "bounded", "backend": bounded},
+        ))  # fmt: skip
+        assert field == "backend.semantic_ratio_bounds"
+        # By words, the same retriever is made; changed to search by meaning, refused.
+        words = client.post(
+            "/v1/retrievers", headers=owner_headers(),
+            json={"retriever_name": "words", "backend": {**local_backend(), "mode": "keyword"}},
+        )  # fmt: skip
+        assert words.status_code == 200, words.text
+        changed = client.patch(
+            f"/v1/retrievers/{words.json()['retriever_id']}", headers=owner_headers(),
+            json={"backend": semantic},
+        )  # fmt: skip
+        assert _refusal(changed)[0].startswith("backend.mode")
+        config = browse_config(exposed_fields=["title", "description"], field_config={})
+        published = client.post(
+            f"/v1/retrievers/{made_before}/publish", headers=owner_headers(),
+            json={"public_name": "before", "display_config": {**config, "components": {}}},
+        )  # fmt: skip
+        field, message = _refusal(published)
+        assert field.startswith("backend.mode")
+        assert "Typesense" in message
+
+
+def test_a_page_over_typesense_finds_similar_items_and_completes_words(
+    typesense_client: TestClient,
+) -> None:
+    client = typesense_client
+    documents = [
+        {"document_id": "a", "title": "Brass desk lamp", "description": "A brass lamp"},
+        {"document_id": "b", "title": "Brass floor lamp", "description": "Tall, brass"},
+        {"document_id": "c", "title": "Kettle", "description": "Boils water"},
+    ]
+    added = client.post(
+        "/v1/collections/products/documents", headers=owner_headers(), json={"documents": documents}
+    )
+    assert added.status_code == 200, added.text
+    publish_local(client, "lamps", ["title", "description"])
+    like = client.post(
+        "/v1/public/retrievers/lamps/execute", json={"inputs": {}, "similar_to": "a"}
+    )
+    assert like.status_code == 200, like.text
+    assert [d["document_id"] for d in like.json()["documents"]] == ["b"]
+    typed = client.get("/v1/public/retrievers/lamps/typeahead", params={"q": "bra"})
+    assert typed.status_code == 200, typed.text
+    assert "brass" in typed.text

@@ -28,6 +28,7 @@ from typesense import exceptions
 from app import jsonutil
 from app.adapters import outages, texts
 from app.adapters.engine import relevance
+from app.adapters.engine.protocol import MEANING, SUBSTRING_FILTERS
 from app.adapters.engine.results import Search, SearchResult, UpsertResult
 from app.adapters.engine.typesense import query, similar, synonyms, typeahead
 from app.adapters.engine.typesense.documents import BODY, schema, to_typesense
@@ -66,6 +67,9 @@ class TypesenseEngine:
         })  # fmt: skip
         self.fields = TextFields(self.client, f"{prefix}fields")
         self.schemas = Schemas()
+
+    def lacks(self) -> Mapping[str, str]:
+        return dict.fromkeys((MEANING, SUBSTRING_FILTERS), "the Typesense engine")
 
     def close(self) -> None:
         """Typesense's client keeps no connection that needs closing."""
