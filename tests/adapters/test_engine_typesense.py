@@ -427,3 +427,18 @@ def test_a_page_over_typesense_finds_similar_items_and_completes_words(
     typed = client.get("/v1/public/retrievers/lamps/typeahead", params={"q": "bra"})
     assert typed.status_code == 200, typed.text
     assert "brass" in typed.text
+
+
+def test_a_long_document_finds_similar_ones(typesense_engine: TypesenseEngine) -> None:
+    """Its words are counted in more searches than Typesense takes in one request (50)."""
+    words = [f"word{n}" for n in range(120)]
+    typesense_engine.upsert("ns", "c", [
+        {"document_id": "long", "title": "Lamp", "description": " ".join(words)},
+        {"document_id": "near", "title": "Lamp", "description": " ".join(words[:60])},
+        {"document_id": "far", "title": "Kettle", "description": words[0]},
+    ])  # fmt: skip
+    found = typesense_engine.search(
+        "ns", "c", Search(fields=["title", "description"], similar_to="long")
+    )
+    # (Its one word in common is in every document: telling nothing, it is not asked.)
+    assert [hit.document_id for hit in found.hits] == ["near"]

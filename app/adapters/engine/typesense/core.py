@@ -49,6 +49,7 @@ from app.typesense_address import TypesenseAddress
 BATCH = 1000  # documents a request when importing
 ID_BATCH = 200  # ids a lookup of which are already stored
 TIMEOUT_SECONDS = 5
+MULTI = 50  # searches a `multi_search` request, at most (Typesense's `limit_multi_searches`)
 MAX_COLLECTIONS = 1000  # the namespace's collections whose values are suggested together
 
 
@@ -203,7 +204,9 @@ class TypesenseEngine:
             found = self._documents(name)[hexed(search.similar_to)].retrieve()
         except exceptions.ObjectNotFound:
             raise LookupError(search.similar_to) from None
-        plain = replace(search, text="", similar_to=None, relevance=None, facets=(), sort=None)
+        plain = replace(
+            search, text="", similar_to=None, relevance=None, facets=(), sort=None, offset=0
+        )
         within = query.parameters(
             replace(plain, excluded=(*search.excluded, search.similar_to)), held.columns
         )
@@ -344,10 +347,13 @@ class TypesenseEngine:
         return self._search_many([{"collection": name, **params}])[0]
 
     def _search_many(self, searches: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        if not searches:
-            return []
-        answer = self.client.multi_search.perform({"searches": searches})  # type: ignore[typeddict-item]
-        return [self._answer(dict(found)) for found in answer["results"]]
+        """Searches in as few requests as Typesense takes them (`MULTI` a request)."""
+        answers = []
+        for start in range(0, len(searches), MULTI):
+            chunk = {"searches": searches[start : start + MULTI]}
+            answer = self.client.multi_search.perform(chunk)  # type: ignore[arg-type]
+            answers += [self._answer(dict(found)) for found in answer["results"]]
+        return answers
 
     @staticmethod
     def _answer(found: dict[str, Any]) -> dict[str, Any]:

@@ -74,16 +74,11 @@ def _counts(
 ) -> dict[tuple[str, str], int]:
     """How many documents hold each word in each field."""
     pairs = [(w, f) for w in words for f in fields]
-    found: dict[tuple[str, str], int] = {}
-    for start in range(0, len(pairs), PER_PAGE):
-        chunk = pairs[start : start + PER_PAGE]
-        answers = run([
-            {"collection": name, "q": "*", "per_page": 0,
-             "filter_by": f"{column('w', f)}:=[`{w}`]"}
-            for w, f in chunk
-        ])  # fmt: skip
-        found.update({pair: int(a.get("found", 0)) for pair, a in zip(chunk, answers, strict=True)})
-    return found
+    answers = run([
+        {"collection": name, "q": "*", "per_page": 0, "filter_by": f"{column('w', f)}:=[`{w}`]"}
+        for w, f in pairs
+    ])  # fmt: skip
+    return {pair: int(answer.get("found", 0)) for pair, answer in zip(pairs, answers, strict=True)}
 
 
 def _holders(
