@@ -16,7 +16,6 @@ import contextlib
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -204,28 +203,9 @@ class TypesenseEngine:
             found = self._documents(name)[hexed(search.similar_to)].retrieve()
         except exceptions.ObjectNotFound:
             raise LookupError(search.similar_to) from None
-        plain = replace(
-            search, text="", similar_to=None, relevance=None, facets=(), sort=None, offset=0
-        )
-        within = query.parameters(
-            replace(plain, excluded=(*search.excluded, search.similar_to)), held.columns
-        )
-        listed = similar.similar(
-            self._search_many, name, jsonutil.loads(found[BODY]), list(search.fields),
-            held.columns, held.documents, within[0].get("filter_by") if within else None,
-        )  # fmt: skip
-        scores = dict(listed)
-        if not listed:
-            return SearchResult(hits=[], total=0, facets={f: [] for f in search.facets})
-        chosen = replace(search, text="", similar_to=None, relevance=None, ids=list(scores))
-        if search.sort is not None:  # (paged by Typesense, in the order asked)
-            result = self._search_in(name, chosen)
-            hits = result.hits
-        else:
-            result = self._search_in(name, replace(chosen, offset=0, limit=len(listed)))
-            hits = sorted(result.hits, key=lambda hit: -scores[hit.document_id])
-            hits = hits[search.offset : search.offset + search.limit]
-        return replace(result, hits=[replace(hit, score=scores[hit.document_id]) for hit in hits])
+        body = jsonutil.loads(found[BODY])
+        return similar.search(partial(self._search_in, name), self._search_many, name, held, body,
+                              search)  # fmt: skip
 
     def document(self, namespace: str, collection: str, document_id: str) -> Any:
         name = collection_name(self.prefix, namespace, collection)
@@ -251,7 +231,11 @@ class TypesenseEngine:
                 for name in (collection_name(self.prefix, namespace, c) for c in names)
                 if (found := self._held(name)) is not None
             ]
-            return typeahead.values(self._search_many, held, field, prefix, limit)
+            try:
+                return typeahead.values(self._search_many, held, field, prefix, limit)
+            except MissingColumn:  # (a collection dropped meanwhile: none this once)
+                self.schemas.forget_all()
+                return []
 
     def prefix_terms(
         self, namespace: str, collection: str, fields: list[str], prefix: str, limit: int
@@ -262,7 +246,11 @@ class TypesenseEngine:
             held = self._held(name)
             if held is None:
                 return []
-            return typeahead.terms(self._search_many, name, held.columns, fields, prefix, limit)
+            try:
+                return typeahead.terms(self._search_many, name, held.columns, fields, prefix, limit)
+            except MissingColumn:  # (dropped, and perhaps made again, meanwhile)
+                self.schemas.forget(name)
+                return []
 
     def collection_names(self, namespace: str, prefix: str, limit: int) -> list[tuple[int, str]]:
         """(number, name) of the namespace's collections whose name starts with `prefix`, by

@@ -59,6 +59,10 @@ class Schemas:
         with self._lock:
             self._held.pop(name, None)
 
+    def forget_all(self) -> None:
+        with self._lock:
+            self._held.clear()
+
     def stale(self, name: str) -> None:
         """Read the columns again next time, keeping what else is known of the collection."""
         with self._lock:

@@ -14,11 +14,15 @@ the `PER_WORD` written first only, and weighs little (its rarity is low).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from app.adapters.engine.index import fold
+from app.adapters.engine.results import Search, SearchResult
+from app.adapters.engine.typesense import query
 from app.adapters.engine.typesense.documents import SEQ
 from app.adapters.engine.typesense.names import column, unhexed
+from app.adapters.engine.typesense.schemas import Held
 from app.adapters.engine.words import (
     SIMILAR_RESULTS,
     telling_words,
@@ -30,6 +34,36 @@ PER_PAGE = 250  # Typesense's largest page
 PER_WORD = 1000  # documents a word and field are read for, at most
 
 Searches = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+
+
+def search(
+    within: Callable[[Search], SearchResult],
+    run: Searches,
+    name: str,
+    held: Held,
+    body: dict[str, Any],
+    asked: Search,
+) -> SearchResult:
+    """The page of the documents most like `body` (the document `asked.similar_to`) that
+    `asked` wants, within its filters: ranked by how alike, or by its sort. `within` is the
+    engine's search of the collection `name`."""
+    plain = replace(asked, text="", similar_to=None, relevance=None, facets=(), sort=None)
+    excluded = (*asked.excluded, str(asked.similar_to))
+    filtered = query.parameters(replace(plain, offset=0, excluded=excluded), held.columns)
+    where = filtered[0].get("filter_by") if filtered else None
+    listed = similar(run, name, body, list(asked.fields), held.columns, held.documents, where)
+    if not listed:
+        return SearchResult(hits=[], total=0, facets={f: [] for f in asked.facets})
+    scores = dict(listed)
+    chosen = replace(asked, text="", similar_to=None, relevance=None, ids=list(scores))
+    if asked.sort is not None:  # (paged by Typesense, in the order asked)
+        result = within(chosen)
+        hits = result.hits
+    else:
+        result = within(replace(chosen, offset=0, limit=len(listed)))
+        hits = sorted(result.hits, key=lambda hit: -scores[hit.document_id])
+        hits = hits[asked.offset : asked.offset + asked.limit]
+    return replace(result, hits=[replace(hit, score=scores[hit.document_id]) for hit in hits])
 
 
 def similar(
