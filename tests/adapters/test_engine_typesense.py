@@ -442,3 +442,16 @@ def test_a_long_document_finds_similar_ones(typesense_engine: TypesenseEngine) -
     )
     # (Its one word in common is in every document: telling nothing, it is not asked.)
     assert [hit.document_id for hit in found.hits] == ["near"]
+
+
+def test_synonyms_hold_on_a_collection_made_again_elsewhere(
+    typesense_engine: TypesenseEngine, typesense_server: TypesenseServer
+) -> None:
+    engine = typesense_engine
+    other = TypesenseEngine(TypesenseAddress.parse(typesense_server.url), prefix=engine.prefix)
+    rules = Relevance(synonyms={("lamp",): (("light",),)})
+    engine.upsert("ns", "c", [{"document_id": "b", "title": "Light"}])
+    assert engine.search("ns", "c", _search(relevance=rules)).total == 1
+    other.drop("ns", "c")  # (the roots go with the collection)
+    other.upsert("ns", "c", [{"document_id": "b", "title": "Light"}])
+    assert engine.search("ns", "c", _search(relevance=rules)).total == 1

@@ -192,7 +192,11 @@ class TypesenseEngine:
                     raise
                 self.schemas.forget(name)  # (dropped and made again meanwhile: read again)
             else:
-                return query.result(search, answer)
+                if attempt == 2 or not needed or answer.get("found"):
+                    return query.result(search, answer)
+                # Nothing found through synonym roots: put them again (their collection may
+                # have been dropped and made again through another server) and search again.
+                held.synonyms.difference_update(needed)
         raise AssertionError("unreachable")
 
     def _similar(self, name: str, held: Held, search: Search) -> SearchResult:
@@ -312,9 +316,11 @@ class TypesenseEngine:
         """Put on the collection the synonym roots this search needs (`synonyms.py`)."""
         for key, definition in needed.items():
             if key not in held.synonyms:
-                self.client.api_call.put(
-                    f"/collections/{name}/synonyms/{key}", body=definition, entity_type=dict
-                )
+                path = f"/collections/{name}/synonyms/{key}"
+                try:
+                    self.client.api_call.put(path, body=definition, entity_type=dict)
+                except exceptions.ObjectNotFound as gone:  # (dropped meanwhile: read again)
+                    raise MissingColumn(str(gone)) from None
                 held.synonyms.add(key)
 
     def _stored(self, name: str, ids: list[str]) -> set[str]:
