@@ -65,6 +65,23 @@ def settings(make_settings: Callable[..., Settings]) -> Settings:
     return make_settings()
 
 
+@pytest.fixture(params=["embedded", pytest.param("typesense", marks=pytest.mark.typesense)])
+def engine_settings(
+    request: pytest.FixtureRequest, make_settings: Callable[..., Settings]
+) -> Iterator[Settings]:
+    """A server's settings on the embedded engine, then on the Typesense engine (the
+    collections it made there dropped after the test)."""
+    if request.param == "embedded":
+        yield make_settings()
+        return
+    url = request.getfixturevalue("typesense_server").url
+    yield make_settings(engine_url=url)
+    engine = TypesenseEngine(TypesenseAddress.parse(url))
+    for entry in engine.client.collections.retrieve():
+        if entry["name"].startswith(engine.prefix):
+            engine.client.collections[entry["name"]].delete()
+
+
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
@@ -179,6 +196,7 @@ ENGINES = [
     "embedded-vectors",
     pytest.param("postgres-vectors", marks=pytest.mark.postgres),
     pytest.param("typesense", marks=pytest.mark.typesense),
+    pytest.param("typesense-vectors", marks=pytest.mark.typesense),
 ]
 
 
@@ -232,7 +250,7 @@ def new_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Searc
     kind = str(request.param)
     engine: SearchEngine
     store = None
-    if kind == "typesense":
+    if kind.startswith("typesense"):
         lacking = TYPESENSE_LACKS.get(request.node.originalname)
         asked = getattr(getattr(request.node, "callspec", None), "params", {}).get("filters")
         if isinstance(asked, dict) and asked.get("operator") in TYPESENSE_REFUSES:
@@ -252,20 +270,31 @@ def new_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Searc
         store.close()
 
 
-@pytest.fixture(params=["embedded", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    params=[
+        "embedded",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("typesense", marks=pytest.mark.typesense),
+    ]
+)
 def open_engine(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[Callable[[], SearchEngine]]:
-    """Each test of search by meaning runs twice: on the embedded engine and on the engine in
-    PostgreSQL with pgvector. Opens the engine over the test's data, again for another
-    process's view of it (each closed at the end)."""
+    """Each test of search by meaning runs three times: on the embedded engine, on the engine
+    in PostgreSQL with pgvector, and on the Typesense engine. Opens the engine over the test's
+    data, again for another process's view of it (each closed at the end)."""
     opened: list[SearchEngine] = []
     stores: list[Store] = []
     url = request.getfixturevalue("pgvector_database") if request.param == "postgres" else None
+    if request.param == "typesense":
+        first = request.getfixturevalue("typesense_engine")  # (its collections dropped after)
+        address = TypesenseAddress.parse(request.getfixturevalue("typesense_server").url)
 
     def open_one() -> SearchEngine:
         engine: SearchEngine
-        if url is None:
+        if request.param == "typesense":
+            engine = first if not opened else TypesenseEngine(address, prefix=first.prefix)
+        elif url is None:
             engine = Engine(tmp_path / "engine.db")
         else:
             stores.append(Store(url))

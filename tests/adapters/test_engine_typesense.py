@@ -29,7 +29,7 @@ from app.settings import Settings, SettingsError, load_settings
 from app.typesense_address import TypesenseAddress
 from app.web.app import create_app
 from tests.adapters import test_filters as filter_tests
-from tests.helpers import browse_config, local_backend, owner_headers, publish_local
+from tests.helpers import owner_headers, publish_local
 from tests.servers import TypesenseServer, free_port
 
 pytestmark = pytest.mark.typesense
@@ -77,7 +77,6 @@ def _search(**options: Any) -> Search:
 
 
 REFUSED = [
-    ("search by meaning", {"vector": [0.1, 0.2]}),
     ("'contains'", {"tree": Condition("title", "contains", "am")}),
     ("'starts_with'", {"tree": Condition("title", "starts_with", "La")}),
     ("NOT over the operator 'gt'", {"tree": Group("NOT", (Condition("price", "gt", 5),))}),
@@ -100,13 +99,23 @@ def test_what_typesense_cannot_do_yet_is_refused_by_name(
     assert "Typesense" in str(raised.value)
 
 
-def test_vectors_are_refused_by_name(typesense_engine: TypesenseEngine) -> None:
+def test_vectors_by_another_model_are_not_kept(typesense_engine: TypesenseEngine) -> None:
+    """A write whose vectors another model made (the collection's embedder changed meanwhile)
+    keeps its documents, without them: they are made again."""
     engine = typesense_engine
-    with pytest.raises(InvalidInput, match="vectors"):
-        engine.upsert("ns", "c", [{"title": "Lamp"}], vectors=[[0.1, 0.2]], model="m")
-    with pytest.raises(InvalidInput, match="search by meaning"):
-        engine.set_embedding("ns", "c", {"fields": ["title"], "model": "m", "dimensions": 2})
-    engine.set_embedding("ns", "c", None)  # (none to clear is fine)
+    engine.set_embedding("ns", "c", {"fields": ["title"], "model": "m", "dimensions": 2})
+    engine.upsert("ns", "c", [{"document_id": "a", "title": "Lamp"}], [[0.1, 0.2]], "old")
+    assert (engine.count("ns", "c"), engine.vector_count("ns", "c")) == (1, 0)
+    assert engine.without_vectors("ns", "c", 10)[0] == "m"
+    assert [body for _, body in engine.without_vectors("ns", "c", 10)[1]] == [{"title": "Lamp"}]
+    number = engine.without_vectors("ns", "c", 10)[1][0][0]
+    assert engine.put_vectors("ns", "c", "m", [(number, [0.3, 0.4])]) == 1
+    assert engine.put_vectors("ns", "c", "m", [(number, [0.3, 0.4])]) == 0  # (it has one)
+    assert engine.vector_count("ns", "c") == 1
+    engine.set_embedding("ns", "c", {"fields": ["title"], "model": "n", "dimensions": 3})
+    assert engine.vector_count("ns", "c") == 0  # another model: every vector made again
+    engine.set_embedding("ns", "c", None)
+    assert engine.embedding("ns", "c") is None
 
 
 def test_synonyms_are_each_retrievers_own(typesense_engine: TypesenseEngine) -> None:
@@ -348,63 +357,6 @@ def test_typesense_agrees_with_a_plain_reading_of_what_it_carries(
     assert found == sorted(wanted)
 
 
-def _refusal(response: Any) -> tuple[str, str]:
-    assert response.status_code == 422, response.text
-    error = response.json()["error"]
-    return error["details"]["errors"][0]["field"], error["message"]
-
-
-def test_a_retriever_that_needs_vectors_is_refused_when_made_changed_or_published(
-    typesense_server: TypesenseServer,
-    served_engine: TypesenseEngine,
-    make_settings: Callable[..., Settings],
-) -> None:
-    """Search by meaning needs vectors, which the Typesense engine does not hold: a retriever
-    asking for it is a 422 naming the setting, the feature and the engine, when it is made,
-    changed, or published (made while the server had another engine)."""
-    semantic = {**local_backend(), "mode": "semantic"}
-    with TestClient(create_app(make_settings())) as embedded:
-        made_before = embedded.post(
-            "/v1/retrievers", headers=owner_headers(),
-            json={"retriever_name": "before", "backend": semantic},
-        ).json()["retriever_id"]  # fmt: skip
-    settings = make_settings(engine_url=typesense_server.url)
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        made = client.post(
-            "/v1/retrievers", headers=owner_headers(),
-            json={"retriever_name": "meaning", "backend": semantic},
-        )  # fmt: skip
-        field, message = _refusal(made)
-        assert field.startswith("backend.mode")
-        assert "search by meaning" in message
-        assert "Typesense" in message
-        bounded = {**local_backend(), "semantic_ratio_bounds": [0.2, 0.8]}
-        field, _ = _refusal(client.post(
-            "/v1/retrievers", headers=owner_headers(),
-            json={"retriever_name": "bounded", "backend": bounded},
-        ))  # fmt: skip
-        assert field == "backend.semantic_ratio_bounds"
-        # By words, the same retriever is made; changed to search by meaning, refused.
-        words = client.post(
-            "/v1/retrievers", headers=owner_headers(),
-            json={"retriever_name": "words", "backend": {**local_backend(), "mode": "keyword"}},
-        )  # fmt: skip
-        assert words.status_code == 200, words.text
-        changed = client.patch(
-            f"/v1/retrievers/{words.json()['retriever_id']}", headers=owner_headers(),
-            json={"backend": semantic},
-        )  # fmt: skip
-        assert _refusal(changed)[0].startswith("backend.mode")
-        config = browse_config(exposed_fields=["title", "description"], field_config={})
-        published = client.post(
-            f"/v1/retrievers/{made_before}/publish", headers=owner_headers(),
-            json={"public_name": "before", "display_config": {**config, "components": {}}},
-        )  # fmt: skip
-        field, message = _refusal(published)
-        assert field.startswith("backend.mode")
-        assert "Typesense" in message
-
-
 def test_a_page_over_typesense_finds_similar_items_and_completes_words(
     typesense_client: TestClient,
 ) -> None:
@@ -455,3 +407,17 @@ def test_synonyms_hold_on_a_collection_made_again_elsewhere(
     other.drop("ns", "c")  # (the roots go with the collection)
     other.upsert("ns", "c", [{"document_id": "b", "title": "Light"}])
     assert engine.search("ns", "c", _search(relevance=rules)).total == 1
+
+
+def test_facets_count_a_zero_and_a_repeated_value_once_a_document(
+    typesense_engine: TypesenseEngine,
+) -> None:
+    """Typesense 0.24 names the value 0 "" in its facets, and counts a value each time a
+    list holds it: each is a value, and a document counts once."""
+    typesense_engine.upsert("ns", "marks", [
+        {"document_id": "a", "title": "One", "marks": [0, 0, 3], "tags": ["x", "x"]},
+        {"document_id": "b", "title": "Two", "marks": [0.0, 2], "tags": ["x"]},
+    ])  # fmt: skip
+    result = typesense_engine.search("ns", "marks", Search(facets=["marks", "tags"], limit=0))
+    counted = {name: [(v.value, v.count) for v in values] for name, values in result.facets.items()}
+    assert counted == {"marks": [(0, 2), (2, 1), (3, 1)], "tags": [("x", 2)]}

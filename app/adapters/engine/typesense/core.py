@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from functools import partial
 from typing import Any
 
@@ -27,11 +27,10 @@ from typesense import exceptions
 from app import jsonutil
 from app.adapters import outages, texts
 from app.adapters.engine import relevance
-from app.adapters.engine.protocol import MEANING, SUBSTRING_FILTERS
+from app.adapters.engine.protocol import SUBSTRING_FILTERS
 from app.adapters.engine.results import Search, SearchResult, UpsertResult
-from app.adapters.engine.typesense import query, similar, synonyms, typeahead
+from app.adapters.engine.typesense import meaning, query, similar, synonyms, typeahead
 from app.adapters.engine.typesense.documents import BODY, schema, to_typesense
-from app.adapters.engine.typesense.filters import refused
 from app.adapters.engine.typesense.names import (
     SEPARATOR,
     collection_name,
@@ -42,6 +41,12 @@ from app.adapters.engine.typesense.names import (
 )
 from app.adapters.engine.typesense.schemas import Held, Schemas
 from app.adapters.engine.typesense.textfields import TextFields
+from app.adapters.engine.typesense.vectors import (
+    TypesenseVectors,
+    columns_of,
+    count_marked,
+    with_vector,
+)
 from app.errors import StoreUnavailable, invalid
 from app.typesense_address import TypesenseAddress
 
@@ -52,7 +57,7 @@ MULTI = 50  # searches a `multi_search` request, at most (Typesense's `limit_mul
 MAX_COLLECTIONS = 1000  # the namespace's collections whose values are suggested together
 
 
-class TypesenseEngine:
+class TypesenseEngine(TypesenseVectors):
     def __init__(self, address: TypesenseAddress, prefix: str = "rp_") -> None:
         self.prefix = prefix
         self.client = typesense.Client({
@@ -69,7 +74,10 @@ class TypesenseEngine:
         self.schemas = Schemas()
 
     def lacks(self) -> Mapping[str, str]:
-        return dict.fromkeys((MEANING, SUBSTRING_FILTERS), "the Typesense engine")
+        return {SUBSTRING_FILTERS: "the Typesense engine"}
+
+    def _guard(self) -> AbstractContextManager[None]:
+        return _reached()
 
     def close(self) -> None:
         """Typesense's client keeps no connection that needs closing."""
@@ -86,14 +94,18 @@ class TypesenseEngine:
     ) -> UpsertResult:
         """Insert or replace documents by `document_id` (one is made up where missing), in
         batches; the collection is made by the first write to it."""
-        if vectors is not None and any(vector is not None for vector in vectors):
-            raise refused("vectors", "vectors")
         rows = [texts.split_id(doc) for doc in documents]
         latest = dict(rows)  # the last of a repeated id wins, as in order one after another
         rows_of = {document_id: n for n, (document_id, _) in enumerate(rows)}  # (the last)
         name = collection_name(self.prefix, namespace, collection)
         with _reached():
             self._create(name)
+            given = dict(zip([i for i, _ in rows], vectors, strict=True)) if vectors else {}
+            settings = self._settings(name) if given else None
+            # (Vectors by another model than the collection's are stale: the documents lack
+            # theirs, to be made again.)
+            same = settings is not None and settings.get("model") == model
+            columns = columns_of(settings) if same else None
             ids = list(latest)
             stored = self._stored(name, ids)
             seq = time.time_ns() // 1000  # microseconds: later writes browse after earlier ones
@@ -102,6 +114,9 @@ class TypesenseEngine:
                     to_typesense(document_id, latest[document_id], seq + start + n)
                     for n, document_id in enumerate(ids[start : start + BATCH])
                 ]
+                for doc, document_id in zip(batch, ids[start : start + BATCH], strict=True):
+                    if columns is not None and (vector := given.get(document_id)) is not None:
+                        with_vector(doc, columns, vector)
                 answers = self._documents(name).import_(batch, {"action": "upsert"})
                 for number, answer in enumerate(answers, start=start):
                     if not answer.get("success"):  # (those before it are written)
@@ -137,35 +152,13 @@ class TypesenseEngine:
             finally:
                 self.schemas.forget(name)
             self.fields.forget(name)
+            self._forget_settings(name)
         return held
-
-    def set_embedding(
-        self, namespace: str, collection: str, embedding: dict[str, Any] | None
-    ) -> None:
-        if embedding is not None:
-            raise refused("search by meaning", "embedding")
-
-    def embedding(self, namespace: str, collection: str) -> dict[str, Any] | None:
-        return None  # (none is ever set: `set_embedding` refuses them)
-
-    def vector_count(self, namespace: str, collection: str) -> int:
-        return 0
-
-    def without_vectors(
-        self, namespace: str, collection: str, limit: int, after: int = 0
-    ) -> tuple[str | None, list[tuple[int, dict[str, Any]]]]:
-        return None, []  # no collection embeds
-
-    def put_vectors(
-        self, namespace: str, collection: str, model: str, vectors: Sequence[tuple[int, ArrayLike]]
-    ) -> int:
-        raise refused("vectors", "vectors")
 
     # Reading ------------------------------------------------------------------------------
 
     def search(self, namespace: str, collection: str, search: Search) -> SearchResult:
         """As `SearchEngine.search`, the retriever's pins, hidden documents and boosts applied."""
-        query.refuse_unsupported(search)
         return relevance.search(partial(self._search, namespace, collection), search)
 
     def _search(self, namespace: str, collection: str, search: Search) -> SearchResult:
@@ -179,6 +172,9 @@ class TypesenseEngine:
                 if held is None:
                     raise LookupError(search.similar_to)
                 return self._similar(name, held, search)
+            if search.vector is not None and held is not None and self._by_meaning(held, search):
+                within = partial(self._search_in, name)
+                return meaning.page(within, self._search_many, name, held, search)
             planned = query.parameters(search, held.columns) if held is not None else None
             if planned is None:
                 return SearchResult(hits=[], total=0, facets={f: [] for f in search.facets})
@@ -207,9 +203,17 @@ class TypesenseEngine:
             found = self._documents(name)[hexed(search.similar_to)].retrieve()
         except exceptions.ObjectNotFound:
             raise LookupError(search.similar_to) from None
+        if self._by_meaning(held, search):
+            within = partial(self._search_in, name)
+            return meaning.similar(within, self._search_many, name, held, found, search)
         body = jsonutil.loads(found[BODY])
         return similar.search(partial(self._search_in, name), self._search_many, name, held, body,
                               search)  # fmt: skip
+
+    @staticmethod
+    def _by_meaning(held: Held, search: Search) -> bool:
+        """Whether the collection's vectors rank this search: it has some, and may."""
+        return search.meaning and held.vector is not None and held.vectors > 0
 
     def document(self, namespace: str, collection: str, document_id: str) -> Any:
         name = collection_name(self.prefix, namespace, collection)
@@ -298,7 +302,7 @@ class TypesenseEngine:
 
     def _create(self, name: str) -> None:
         with contextlib.suppress(exceptions.ObjectAlreadyExists):
-            self.client.collections.create(schema(name))  # type: ignore[arg-type]
+            self.client.collections.create(schema(name))
 
     def _held(self, name: str) -> Held | None:
         """The columns the collection's documents have made concrete (read at most once a
@@ -306,9 +310,13 @@ class TypesenseEngine:
 
         def read() -> dict[str, Any] | None:
             try:
-                return dict(self.client.collections[name].retrieve())
+                found = dict(self.client.collections[name].retrieve())
             except exceptions.ObjectNotFound:
                 return None
+            marks = [e["name"] for e in found["fields"] if e["name"].startswith("_vm_")]
+            if marks:  # (how many have their vector: none, and the words alone search)
+                found["_vectors"] = count_marked(self._search_many, name, marks[0])
+            return found
 
         return self.schemas.get(name, read)
 
@@ -345,7 +353,7 @@ class TypesenseEngine:
         answers = []
         for start in range(0, len(searches), MULTI):
             chunk = {"searches": searches[start : start + MULTI]}
-            answer = self.client.multi_search.perform(chunk)  # type: ignore[arg-type]
+            answer = self.client.multi_search.perform(chunk)
             answers += [self._answer(dict(found)) for found in answer["results"]]
         return answers
 

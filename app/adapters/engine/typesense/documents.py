@@ -60,8 +60,8 @@ def to_typesense(document_id: str, body: dict[str, Any], seq: int) -> dict[str, 
         for item in _values(value):
             for kind, cell in _cells(item):
                 columns.setdefault(kind, []).append(cell)
-        for kind, cells in columns.items():
-            doc[column(kind, name)] = cells
+        for kind, cells in columns.items():  # (each value once: facets count documents)
+            doc[column(kind, name)] = list(dict.fromkeys(cells))
         if "t" in columns:  # its words as the other engines index them, for typeahead
             doc[column("w", name)] = sorted({word for text in columns["t"] for word in fold(text)})
         sortable = columns.get("n") or columns.get("d")

@@ -31,12 +31,6 @@ MAX_CLAUSES = 24  # Typesense 0.24 finds an expression of more "not valid" (meas
 FACETED = ("s", "n", "b")  # the columns counted as a field's values: text, numbers, booleans
 
 
-def refuse_unsupported(search: Search) -> None:
-    """What this engine cannot do yet raises, naming it, rather than answer something else."""
-    if search.vector is not None and search.meaning:
-        raise refused("search by meaning", "vector")
-
-
 def parameters(
     search: Search, columns: Collection[str]
 ) -> tuple[dict[str, Any], synonyms.Definitions] | None:
@@ -148,7 +142,7 @@ def _facet_value(kind: str, value: str) -> str | int | float | bool:
     if kind == "b":
         return value == "true"
     if kind == "n":
-        number = float(value)
+        number = float(value or 0)  # (Typesense 0.24 gives the value 0 as "")
         return int(number) if number.is_integer() else number
     return value
 

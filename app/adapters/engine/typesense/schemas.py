@@ -27,6 +27,8 @@ class Held:
     read: float  # time.monotonic() when read
     documents: int  # how many it held then
     synonyms: set[str] = field(default_factory=set)
+    vector: tuple[str, int] | None = None  # its vector column and its dimensions, if it embeds
+    vectors: int = 0  # how many documents had their vector
 
 
 class Schemas:
@@ -50,7 +52,13 @@ class Schemas:
         columns = frozenset(entry["name"] for entry in found["fields"] if ".*" not in entry["name"])
         created = int(found.get("created_at", 0))
         kept = held.synonyms if held is not None and held.created == created else set()
-        fresh = Held(columns, created, now, int(found.get("num_documents", 0)), kept)
+        vector = next(
+            ((entry["name"], int(entry["num_dim"])) for entry in found["fields"]
+             if entry["name"].startswith("_vec_") and entry.get("num_dim")),
+            None,
+        )  # fmt: skip
+        documents = int(found.get("num_documents", 0))
+        fresh = Held(columns, created, now, documents, kept, vector, int(found.get("_vectors", 0)))
         with self._lock:
             self._held[name] = fresh
         return fresh
