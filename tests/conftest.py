@@ -65,6 +65,23 @@ def settings(make_settings: Callable[..., Settings]) -> Settings:
     return make_settings()
 
 
+@pytest.fixture(params=["embedded", pytest.param("typesense", marks=pytest.mark.typesense)])
+def engine_settings(
+    request: pytest.FixtureRequest, make_settings: Callable[..., Settings]
+) -> Iterator[Settings]:
+    """A server's settings on the embedded engine, then on the Typesense engine (the
+    collections it made there dropped after the test)."""
+    if request.param == "embedded":
+        yield make_settings()
+        return
+    url = request.getfixturevalue("typesense_server").url
+    yield make_settings(engine_url=url)
+    engine = TypesenseEngine(TypesenseAddress.parse(url))
+    for entry in engine.client.collections.retrieve():
+        if entry["name"].startswith(engine.prefix):
+            engine.client.collections[entry["name"]].delete()
+
+
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
@@ -179,43 +196,22 @@ ENGINES = [
     "embedded-vectors",
     pytest.param("postgres-vectors", marks=pytest.mark.postgres),
     pytest.param("typesense", marks=pytest.mark.typesense),
+    pytest.param("typesense-vectors", marks=pytest.mark.typesense),
 ]
 
 
 # What the Typesense engine cannot do yet, by the engine test that shows it (see docs/engines.md):
 # each is refused by name (or ranks otherwise), and these tests skip on Typesense alone.
-_SIMILAR = "find similar (similar_to) is refused by the Typesense engine"
-_SYNONYMS = "synonyms (every rule set of this test has some) are refused by the Typesense engine"
 _DROPPED = "Typesense 0.24 leaves out a query's words only from its ends, not its commonest ones"
 TYPESENSE_REFUSES = ("contains", "starts_with", "ends_with")  # (test_filters.py's operators)
 TYPESENSE_LACKS = {
-    "test_similar_documents_are_about_the_same_things": _SIMILAR,
-    "test_similar_documents_are_a_short_list": _SIMILAR,
-    "test_similar_documents_exclude_the_document": _SIMILAR,
     "test_substring_filters_take_any_text": "contains, starts_with and ends_with are refused",
     "test_the_engine_agrees_with_a_plain_reading": "ranges over text (and NOT over ranges) are "
     "refused, and its trees have both",
-    "test_typeahead_words_follow_writes_and_deletes": "typeahead (prefix_terms) is refused",
-    "test_nul_characters_in_documents_and_queries": "typeahead (prefix_values) is refused",
+    "test_a_substring_filter_matches_past_a_nul": "contains, starts_with and ends_with are refused",
     "test_a_phrase_finds_the_documents_with_most_of_its_words": _DROPPED,
     "test_sorted_the_documents_with_every_word_still_come_first": _DROPPED,
     "test_a_rare_word_counts_for_more_than_a_common_one": _DROPPED,
-    **dict.fromkeys(
-        [
-            "test_a_multi_way_synonym_finds_every_word_of_its_set",
-            "test_a_one_way_synonym_goes_one_way",
-            "test_a_phrase_and_its_one_word_synonym_find_each_other",
-            "test_synonyms_hold_within_the_filters",
-            "test_a_pinned_document_comes_at_its_position",
-            "test_a_pinned_document_already_found_moves_to_its_position",
-            "test_a_pinned_document_that_a_filter_excludes_does_not_appear",
-            "test_a_hidden_document_never_comes",
-            "test_a_boost_reorders_the_results_by_a_number",
-            "test_a_light_boost_keeps_a_better_match_first",
-            "test_every_rule_at_once",
-        ],
-        _SYNONYMS,
-    ),
 }
 
 
@@ -254,7 +250,7 @@ def new_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Searc
     kind = str(request.param)
     engine: SearchEngine
     store = None
-    if kind == "typesense":
+    if kind.startswith("typesense"):
         lacking = TYPESENSE_LACKS.get(request.node.originalname)
         asked = getattr(getattr(request.node, "callspec", None), "params", {}).get("filters")
         if isinstance(asked, dict) and asked.get("operator") in TYPESENSE_REFUSES:
@@ -274,20 +270,31 @@ def new_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Searc
         store.close()
 
 
-@pytest.fixture(params=["embedded", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    params=[
+        "embedded",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("typesense", marks=pytest.mark.typesense),
+    ]
+)
 def open_engine(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[Callable[[], SearchEngine]]:
-    """Each test of search by meaning runs twice: on the embedded engine and on the engine in
-    PostgreSQL with pgvector. Opens the engine over the test's data, again for another
-    process's view of it (each closed at the end)."""
+    """Each test of search by meaning runs three times: on the embedded engine, on the engine
+    in PostgreSQL with pgvector, and on the Typesense engine. Opens the engine over the test's
+    data, again for another process's view of it (each closed at the end)."""
     opened: list[SearchEngine] = []
     stores: list[Store] = []
     url = request.getfixturevalue("pgvector_database") if request.param == "postgres" else None
+    if request.param == "typesense":
+        first = request.getfixturevalue("typesense_engine")  # (its collections dropped after)
+        address = TypesenseAddress.parse(request.getfixturevalue("typesense_server").url)
 
     def open_one() -> SearchEngine:
         engine: SearchEngine
-        if url is None:
+        if request.param == "typesense":
+            engine = first if not opened else TypesenseEngine(address, prefix=first.prefix)
+        elif url is None:
             engine = Engine(tmp_path / "engine.db")
         else:
             stores.append(Store(url))

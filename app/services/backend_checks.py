@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from app.adapters.engine.protocol import MEANING
 from app.adapters.store import Transaction
 from app.errors import InvalidInput, invalid
 from app.schemas.display import DisplayConfig
@@ -26,6 +27,10 @@ EXPOSE_OR_SEARCH_FEWER = (
     f"expose them, or search fewer fields with PATCH /v1/retrievers/{{retriever_id}} "
     f"({NAMED_FIELDS})"
 )
+
+MODE = "backend.mode"
+MODE_BY_STAGES = "or the SDK's stages[0].config.parameters.mode"
+NOTHING: Mapping[str, str] = {}
 
 # The text fields of collections, by collection: read from the engine before a write
 # transaction opens, so that no engine call runs inside one.
@@ -93,10 +98,14 @@ def check_searchable(
         )
 
 
-def check_engine_features(backend: dict[str, Any], display: DisplayConfig) -> None:
-    """The filters panel counts values, and similar items are found, by the embedded engine;
-    a page over an upstream cannot offer them, so a config asking for them is refused."""
+def check_engine_features(
+    backend: dict[str, Any], display: DisplayConfig, lacks: Mapping[str, str] = NOTHING
+) -> None:
+    """The filters panel counts values, and similar items are found, by the server's engine;
+    a page over an upstream cannot offer them, so a config asking for them is refused. A
+    local backend must need nothing its engine `lacks` (`check_engine_carries`)."""
     if backend.get("type") == "local":
+        check_engine_carries(backend, lacks)
         return
     components = display.components
     card = components.result_card if components else None
@@ -115,6 +124,27 @@ def check_engine_features(backend: dict[str, Any], display: DisplayConfig) -> No
                 "off for a retriever over an upstream",
                 f"display_config.{where}: the filters panel and similar items need the "
                 "embedded engine; this retriever searches a Mixpeek upstream.",
+            )
+
+
+def check_engine_carries(backend: dict[str, Any], lacks: Mapping[str, str]) -> None:
+    """A 422 naming what a local backend needs that the engine does not carry (the engine's
+    `lacks`, named in it): search by meaning, with an engine that holds no vectors."""
+    engine = lacks.get(MEANING)
+    if backend.get("type") != "local" or engine is None:
+        return
+    asked = [
+        (f"{MODE} ({MODE_BY_STAGES})", backend.get("mode") == "semantic", "keyword or hybrid"),
+        ("backend.semantic_ratio_bounds", backend.get("semantic_ratio_bounds") is not None,
+         "null"),
+    ]  # fmt: skip
+    for where, wanted, allowed in asked:
+        if wanted:
+            raise invalid(
+                where,
+                f"{allowed} with {engine}",
+                f"{where}: {MEANING} is not carried by {engine}, which holds no vectors; "
+                "search by words (mode keyword, or hybrid: by words alone with this engine).",
             )
 
 

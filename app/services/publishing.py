@@ -7,7 +7,7 @@ exist, names are free) runs there too, so that a rejected request writes nothing
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -58,6 +58,7 @@ class Publishing:
         documents_in: Callable[[str, str], int] = lambda namespace, collection: 1,
         text_fields: Callable[[str, str], list[str]] = lambda namespace, collection: [],
         embedding_of: Callable[[str, str], dict[str, Any] | None] = lambda n, c: None,
+        lacks: Callable[[], Mapping[str, str]] = dict,
     ) -> None:
         self.store = store
         self.max_published = max_published
@@ -66,6 +67,7 @@ class Publishing:
         self.documents_in = documents_in
         self.text_fields = text_fields
         self.embedding_of = embedding_of  # a collection's embedding settings, if it embeds
+        self.lacks = lacks  # what the engine does not carry (`SearchEngine.lacks`)
         self.public_url = public_url
         self.clock = clock
         self.renderers = renderers
@@ -160,7 +162,7 @@ class Publishing:
                 jsonutil.dumps(display_config)
             )
             check_display(self.renderers, tx.conn, namespace, effective)
-            check_engine_features(backend, effective)
+            check_engine_features(backend, effective, self.lacks())
         if display_config is None:
             raise invalid(
                 "display_config",
@@ -273,7 +275,7 @@ class Publishing:
             check_display(self.renderers, tx.conn, current.namespace, request.display_config)
             exposed = request.display_config.exposed_fields
             backend = searching_only(tx, retriever, exposed, texts, stamp(self.clock()))
-            check_engine_features(backend, request.display_config)
+            check_engine_features(backend, request.display_config, self.lacks())
             changes["display_config"] = {
                 **(dump_set(request.display_config) or {}),
                 "retriever_config": retriever_config(backend),
@@ -375,8 +377,7 @@ def _merge_rate_limit(current: dict[str, Any], sent: dict[str, Any]) -> dict[str
 
 def _warnings(display_config: dict[str, Any]) -> list[str]:
     """What the publisher should fix but may keep: today, theme contrast below WCAG AA."""
-    config = DisplayConfig.model_validate_json(jsonutil.dumps(display_config))
-    return contrast_warnings(config)
+    return contrast_warnings(DisplayConfig.model_validate_json(jsonutil.dumps(display_config)))
 
 
 def _published_or_404(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +38,7 @@ from app.schemas.stages import (
 from app.services.backend_checks import (
     EXPOSED_FIELDS,
     TextFields,
+    check_engine_carries,
     check_engine_features,
     check_upstream_key,
     searching_exposed,
@@ -63,6 +64,7 @@ class Retrievers:
         destinations: DestinationPolicy,
         changed: Changed,
         text_fields: Callable[[str, str], list[str]],
+        lacks: Callable[[], Mapping[str, str]] = dict,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -72,6 +74,7 @@ class Retrievers:
         self.changed = changed
         # A collection's text fields (namespace, collection): what a stage searches by default.
         self.text_fields = text_fields
+        self.lacks = lacks  # what the engine does not carry (`SearchEngine.lacks`)
 
     def create(self, namespace: str, request: CreateRetrieverRequest) -> RetrieverResponse:
         stages = [stage.model_dump() for stage in request.stages or []]
@@ -80,7 +83,7 @@ class Retrievers:
             exposed = request.display_config.exposed_fields
             texts = self.texts_for(namespace, backend)
             backend = searching_exposed(backend, exposed, texts, how=EXPOSE_OR_SEARCH_FEWER_NOW)
-            check_engine_features(backend, request.display_config)
+            check_engine_features(backend, request.display_config, self.lacks())
             with self.store.read() as tx:
                 check_display(self.renderers, tx.conn, namespace, request.display_config)
         now = stamp(self.clock())
@@ -160,7 +163,7 @@ class Retrievers:
         display = request.display_config
         if display is not None:
             check_display(self.renderers, tx.conn, namespace, display)
-            check_engine_features(backend, display)
+            check_engine_features(backend, display, self.lacks())
             changes["display_config"] = dump_set(display)
         published = tx.get_published(namespace, current.retriever_id, for_update=True)
         backend = _searching(current, published, request, backend, texts)
@@ -190,7 +193,9 @@ class Retrievers:
             backend = self._from_stages(namespace, collections, stages)
         if isinstance(backend, MixpeekBackendConfig):
             self.destinations.check_url(backend.base_url)
-        return backend.model_dump(mode="json")
+        dumped = backend.model_dump(mode="json")
+        check_engine_carries(dumped, self.lacks())
+        return dumped
 
     def _from_stages(
         self, namespace: str, collections: list[str] | None, stages: list[dict[str, Any]]

@@ -164,7 +164,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
     )
     keys = OwnerKeys(store, settings.api_keys, clock)
     retrievers = Retrievers(
-        store, clock, renderers, destinations, catalog.forget, engine.text_fields
+        store, clock, renderers, destinations, catalog.forget, engine.text_fields, engine.lacks
     )
     publishing = Publishing(
         store,
@@ -176,6 +176,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         engine.count,
         engine.text_fields,
         engine.embedding,
+        engine.lacks,
     )
     console_collections = ConsoleCollections(engine)
     return Services(

@@ -502,6 +502,14 @@ def test_typeahead_words_follow_writes_and_deletes(engine: SearchEngine) -> None
     assert engine.prefix_terms("ns", "shop", FIELDS, "tr", 5) == []
 
 
+def test_a_substring_filter_matches_past_a_nul(engine: SearchEngine) -> None:
+    from app.schemas.filters import parse_filters
+
+    engine.upsert("ns", "shop", [{"document_id": "n1", "title": "Nul\x00 lamp"}])
+    tree = parse_filters({"field": "title", "operator": "contains", "value": "nul\x00"}, ["title"])
+    assert ids(search(engine, "", tree=tree)) == ["n1"]
+
+
 def test_nul_characters_in_documents_and_queries(engine: SearchEngine) -> None:
     """PostgreSQL's text cannot hold NUL: values keep theirs in the body and are matched
     without it there; an id with one is refused by name. Neither engine fails."""
@@ -511,7 +519,7 @@ def test_nul_characters_in_documents_and_queries(engine: SearchEngine) -> None:
     engine.upsert("ns", "shop", [{"document_id": "n1", "title": "Nul\x00 lamp", "ma\x00ker": "x"}])
     assert next(v for v, _ in engine.prefix_values("ns", "title", "nul", 5, "shop"))[:3] == "Nul"
     engine.prefix_values("ns", "title", "n\x00", 5)  # (PostgreSQL reads it as "n"; no error)
-    tree = parse_filters({"field": "title", "operator": "contains", "value": "nul\x00"}, ["title"])
+    tree = parse_filters({"field": "title", "operator": "eq", "value": "Nul\x00 lamp"}, ["title"])
     assert ids(search(engine, "", tree=tree)) == ["n1"]
     found = ids(search(engine, "lamp\x00"))
     assert found[:1] == ["n1"]

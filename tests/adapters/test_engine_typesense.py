@@ -8,7 +8,9 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -75,9 +77,6 @@ def _search(**options: Any) -> Search:
 
 
 REFUSED = [
-    ("find similar", {"similar_to": "a"}),
-    ("search by meaning", {"vector": [0.1, 0.2]}),
-    ("synonyms", {"relevance": Relevance(synonyms={("lamp",): (("light",),)})}),
     ("'contains'", {"tree": Condition("title", "contains", "am")}),
     ("'starts_with'", {"tree": Condition("title", "starts_with", "La")}),
     ("NOT over the operator 'gt'", {"tree": Group("NOT", (Condition("price", "gt", 5),))}),
@@ -100,17 +99,72 @@ def test_what_typesense_cannot_do_yet_is_refused_by_name(
     assert "Typesense" in str(raised.value)
 
 
-def test_vectors_and_typeahead_are_refused_by_name(typesense_engine: TypesenseEngine) -> None:
+def test_vectors_by_another_model_are_not_kept(typesense_engine: TypesenseEngine) -> None:
+    """A write whose vectors another model made (the collection's embedder changed meanwhile)
+    keeps its documents, without them: they are made again."""
     engine = typesense_engine
-    with pytest.raises(InvalidInput, match="vectors"):
-        engine.upsert("ns", "c", [{"title": "Lamp"}], vectors=[[0.1, 0.2]], model="m")
-    with pytest.raises(InvalidInput, match="search by meaning"):
-        engine.set_embedding("ns", "c", {"fields": ["title"], "model": "m", "dimensions": 2})
-    engine.set_embedding("ns", "c", None)  # (none to clear is fine)
-    with pytest.raises(InvalidInput, match="typeahead"):
-        engine.prefix_terms("ns", "c", ["title"], "la", 5)
-    with pytest.raises(InvalidInput, match="typeahead"):
-        engine.prefix_values("ns", "title", "la", 5)
+    engine.set_embedding("ns", "c", {"fields": ["title"], "model": "m", "dimensions": 2})
+    engine.upsert("ns", "c", [{"document_id": "a", "title": "Lamp"}], [[0.1, 0.2]], "old")
+    assert (engine.count("ns", "c"), engine.vector_count("ns", "c")) == (1, 0)
+    assert engine.without_vectors("ns", "c", 10)[0] == "m"
+    assert [body for _, body in engine.without_vectors("ns", "c", 10)[1]] == [{"title": "Lamp"}]
+    number = engine.without_vectors("ns", "c", 10)[1][0][0]
+    assert engine.put_vectors("ns", "c", "m", [(number, [0.3, 0.4])]) == 1
+    assert engine.put_vectors("ns", "c", "m", [(number, [0.3, 0.4])]) == 0  # (it has one)
+    assert engine.vector_count("ns", "c") == 1
+    engine.set_embedding("ns", "c", {"fields": ["title"], "model": "n", "dimensions": 3})
+    assert engine.vector_count("ns", "c") == 0  # another model: every vector made again
+    engine.set_embedding("ns", "c", None)
+    assert engine.embedding("ns", "c") is None
+
+
+def test_synonyms_are_each_retrievers_own(typesense_engine: TypesenseEngine) -> None:
+    """Typesense keeps synonyms on a collection; ours are a retriever's, and two retrievers
+    over one collection do not see each other's."""
+    engine = typesense_engine
+    engine.upsert("ns", "c", [{"document_id": "a", "title": "Lamp"},
+                              {"document_id": "b", "title": "Light"},
+                              {"document_id": "c", "title": "Lantern"}])  # fmt: skip
+    light = Relevance(synonyms={("lamp",): (("light",),)})
+    lantern = Relevance(synonyms={("lamp",): (("lantern",),)})
+    found = [
+        {hit.document_id for hit in engine.search("ns", "c", _search(relevance=rules)).hits}
+        for rules in (light, lantern, None, light)
+    ]
+    assert found == [{"a", "b"}, {"a", "c"}, {"a"}, {"a", "b"}]
+
+
+def test_a_write_through_another_server_is_searched_within_a_second(
+    typesense_engine: TypesenseEngine, typesense_server: TypesenseServer
+) -> None:
+    """Each server keeps a collection's schema for a second (one request a search, not two):
+    a field another server adds is searched within it, and a collection dropped and made
+    again there is read again as soon as a search names a column it lacks."""
+    engine = typesense_engine
+    other = TypesenseEngine(TypesenseAddress.parse(typesense_server.url), prefix=engine.prefix)
+    engine.upsert("ns", "c", [{"document_id": "a", "title": "Lamp"}])
+    assert engine.search("ns", "c", _search()).total == 1
+    other.upsert("ns", "c", [{"document_id": "b", "title": "Desk", "shade": "Lamp"}])
+    deadline = time.monotonic() + 2
+    while engine.search("ns", "c", _search(fields=["title", "shade"])).total < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    other.drop("ns", "c")
+    other.upsert("ns", "c", [{"document_id": "c", "name": "Lamp"}])
+    # The columns kept name fields the collection no longer has: Typesense says so, and they
+    # are read again (never a 500).
+    assert engine.search("ns", "c", _search(filters={"title": "Lamp"})).total == 0
+    assert engine.search("ns", "c", _search(fields=["name"])).total == 1
+
+
+def test_first_writes_at_once_keep_every_text_field(typesense_engine: TypesenseEngine) -> None:
+    """Collections made, and text fields first seen, by several writers at once: none lost."""
+    engine = typesense_engine
+    fields = [f"f{n}" for n in range(8)]
+    with ThreadPoolExecutor(len(fields)) as pool:
+        list(pool.map(lambda f: engine.upsert("ns", "c", [{"document_id": f, f: "text"}]), fields))
+    assert sorted(engine.text_fields("ns", "c")) == fields
+    assert engine.count("ns", "c") == len(fields)
 
 
 ODD = ["a.b", "x/y z", "_41", "Ünï", "a,b]`&&"]
@@ -301,3 +355,69 @@ def test_typesense_agrees_with_a_plain_reading_of_what_it_carries(
     found = sorted(hit.document_id for hit in result.hits)
     wanted = [d["document_id"] for d in filter_tests.DOCUMENTS if filter_tests.reference(tree, d)]
     assert found == sorted(wanted)
+
+
+def test_a_page_over_typesense_finds_similar_items_and_completes_words(
+    typesense_client: TestClient,
+) -> None:
+    client = typesense_client
+    documents = [
+        {"document_id": "a", "title": "Brass desk lamp", "description": "A brass lamp"},
+        {"document_id": "b", "title": "Brass floor lamp", "description": "Tall, brass"},
+        {"document_id": "c", "title": "Kettle", "description": "Boils water"},
+    ]
+    added = client.post(
+        "/v1/collections/products/documents", headers=owner_headers(), json={"documents": documents}
+    )
+    assert added.status_code == 200, added.text
+    publish_local(client, "lamps", ["title", "description"])
+    like = client.post(
+        "/v1/public/retrievers/lamps/execute", json={"inputs": {}, "similar_to": "a"}
+    )
+    assert like.status_code == 200, like.text
+    assert [d["document_id"] for d in like.json()["documents"]] == ["b"]
+    typed = client.get("/v1/public/retrievers/lamps/typeahead", params={"q": "bra"})
+    assert typed.status_code == 200, typed.text
+    assert "brass" in typed.text
+
+
+def test_a_long_document_finds_similar_ones(typesense_engine: TypesenseEngine) -> None:
+    """Its words are counted in more searches than Typesense takes in one request (50)."""
+    words = [f"word{n}" for n in range(120)]
+    typesense_engine.upsert("ns", "c", [
+        {"document_id": "long", "title": "Lamp", "description": " ".join(words)},
+        {"document_id": "near", "title": "Lamp", "description": " ".join(words[:60])},
+        {"document_id": "far", "title": "Kettle", "description": words[0]},
+    ])  # fmt: skip
+    found = typesense_engine.search(
+        "ns", "c", Search(fields=["title", "description"], similar_to="long")
+    )
+    # (Its one word in common is in every document: telling nothing, it is not asked.)
+    assert [hit.document_id for hit in found.hits] == ["near"]
+
+
+def test_synonyms_hold_on_a_collection_made_again_elsewhere(
+    typesense_engine: TypesenseEngine, typesense_server: TypesenseServer
+) -> None:
+    engine = typesense_engine
+    other = TypesenseEngine(TypesenseAddress.parse(typesense_server.url), prefix=engine.prefix)
+    rules = Relevance(synonyms={("lamp",): (("light",),)})
+    engine.upsert("ns", "c", [{"document_id": "b", "title": "Light"}])
+    assert engine.search("ns", "c", _search(relevance=rules)).total == 1
+    other.drop("ns", "c")  # (the roots go with the collection)
+    other.upsert("ns", "c", [{"document_id": "b", "title": "Light"}])
+    assert engine.search("ns", "c", _search(relevance=rules)).total == 1
+
+
+def test_facets_count_a_zero_and_a_repeated_value_once_a_document(
+    typesense_engine: TypesenseEngine,
+) -> None:
+    """Typesense 0.24 names the value 0 "" in its facets, and counts a value each time a
+    list holds it: each is a value, and a document counts once."""
+    typesense_engine.upsert("ns", "marks", [
+        {"document_id": "a", "title": "One", "marks": [0, 0, 3], "tags": ["x", "x"]},
+        {"document_id": "b", "title": "Two", "marks": [0.0, 2], "tags": ["x"]},
+    ])  # fmt: skip
+    result = typesense_engine.search("ns", "marks", Search(facets=["marks", "tags"], limit=0))
+    counted = {name: [(v.value, v.count) for v in values] for name, values in result.facets.items()}
+    assert counted == {"marks": [(0, 2), (2, 1), (3, 1)], "tags": [("x", 2)]}

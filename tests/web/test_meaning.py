@@ -68,8 +68,8 @@ def _found(client: TestClient, name: str, text: str) -> list[str]:
 
 
 @pytest.fixture
-def client(settings: Settings) -> Any:
-    with TestClient(create_app(settings)) as client:
+def client(engine_settings: Settings) -> Any:
+    with TestClient(create_app(engine_settings)) as client:
         _upload(client, DOCUMENTS)
         yield client
 

@@ -49,6 +49,9 @@ INLINE_DOCUMENTS = 100_000
 class Engine(CollectionVectors):
     """One SQLite file and its indexes. Each thread reads through its own connection."""
 
+    def lacks(self) -> Mapping[str, str]:
+        return {}  # (every feature)
+
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)

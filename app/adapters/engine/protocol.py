@@ -11,8 +11,19 @@ from numpy.typing import ArrayLike
 
 from app.adapters.engine.results import Search, SearchResult, UpsertResult
 
+# Features an engine may not carry (`SearchEngine.lacks`), by the name a 422 gives them.
+MEANING = "search by meaning"  # vectors: a collection's embedding, a retriever's mode "semantic"
+SUBSTRING_FILTERS = "the filter operators contains, starts_with and ends_with"
+FEATURES = (MEANING, SUBSTRING_FILTERS)
+
 
 class SearchEngine(Protocol):
+    def lacks(self) -> Mapping[str, str]:
+        """The features of `FEATURES` this engine does not carry, each with the engine's name
+        ("the Typesense engine"): a retriever that needs one is refused when it is created,
+        changed or published, and a search asking for one is refused by name."""
+        ...
+
     def upsert(
         self,
         namespace: str,

@@ -81,6 +81,9 @@ _SCHEMA = [
 
 @outages.guarded
 class PgEngine(CollectionVectors):
+    def lacks(self) -> Mapping[str, str]:
+        return {}  # (every feature)
+
     def __init__(self, db: sa.Engine) -> None:
         self.db = db
         with db.begin() as conn:

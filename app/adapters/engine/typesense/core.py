@@ -3,9 +3,11 @@ over the nodes and moves on to the next when one does not answer.
 
 Each of the engine's collections is a Typesense collection named by a prefix, its namespace
 and its name (`names.py`), created by its first write with a schema that takes any field
-(`documents.py`). What Typesense does not keep is kept in one more collection, `{prefix}meta`:
-a document a collection, with its text fields in the order they first appeared (Typesense lists
-a collection's fields by name).
+(`documents.py`). What Typesense does not keep, each collection's text fields in the order
+they first appeared, is kept in one more collection, `{prefix}fields` (`textfields.py`).
+Searches read a collection's schema at most once a second (`schemas.py`); synonyms go through
+Typesense's own, under roots of the retriever's (`synonyms.py`); find similar and typeahead are
+`similar.py` and `typeahead.py`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from functools import partial
 from typing import Any
 
@@ -25,10 +27,10 @@ from typesense import exceptions
 from app import jsonutil
 from app.adapters import outages, texts
 from app.adapters.engine import relevance
+from app.adapters.engine.protocol import SUBSTRING_FILTERS
 from app.adapters.engine.results import Search, SearchResult, UpsertResult
-from app.adapters.engine.typesense import query
-from app.adapters.engine.typesense.documents import schema, to_typesense
-from app.adapters.engine.typesense.filters import refused
+from app.adapters.engine.typesense import meaning, query, similar, synonyms, typeahead
+from app.adapters.engine.typesense.documents import BODY, schema, to_typesense
 from app.adapters.engine.typesense.names import (
     SEPARATOR,
     collection_name,
@@ -37,15 +39,25 @@ from app.adapters.engine.typesense.names import (
     token,
     unescape,
 )
+from app.adapters.engine.typesense.schemas import Held, Schemas
+from app.adapters.engine.typesense.textfields import TextFields
+from app.adapters.engine.typesense.vectors import (
+    TypesenseVectors,
+    columns_of,
+    count_marked,
+    with_vector,
+)
 from app.errors import StoreUnavailable, invalid
 from app.typesense_address import TypesenseAddress
 
 BATCH = 1000  # documents a request when importing
 ID_BATCH = 200  # ids a lookup of which are already stored
 TIMEOUT_SECONDS = 5
+MULTI = 50  # searches a `multi_search` request, at most (Typesense's `limit_multi_searches`)
+MAX_COLLECTIONS = 1000  # the namespace's collections whose values are suggested together
 
 
-class TypesenseEngine:
+class TypesenseEngine(TypesenseVectors):
     def __init__(self, address: TypesenseAddress, prefix: str = "rp_") -> None:
         self.prefix = prefix
         self.client = typesense.Client({
@@ -58,7 +70,14 @@ class TypesenseEngine:
             "num_retries": len(address.nodes),
             "retry_interval_seconds": 0.1,
         })  # fmt: skip
-        self.meta = f"{prefix}meta"
+        self.fields = TextFields(self.client, f"{prefix}fields")
+        self.schemas = Schemas()
+
+    def lacks(self) -> Mapping[str, str]:
+        return {SUBSTRING_FILTERS: "the Typesense engine"}
+
+    def _guard(self) -> AbstractContextManager[None]:
+        return _reached()
 
     def close(self) -> None:
         """Typesense's client keeps no connection that needs closing."""
@@ -75,14 +94,18 @@ class TypesenseEngine:
     ) -> UpsertResult:
         """Insert or replace documents by `document_id` (one is made up where missing), in
         batches; the collection is made by the first write to it."""
-        if vectors is not None and any(vector is not None for vector in vectors):
-            raise refused("vectors", "vectors")
         rows = [texts.split_id(doc) for doc in documents]
         latest = dict(rows)  # the last of a repeated id wins, as in order one after another
         rows_of = {document_id: n for n, (document_id, _) in enumerate(rows)}  # (the last)
         name = collection_name(self.prefix, namespace, collection)
         with _reached():
             self._create(name)
+            given = dict(zip([i for i, _ in rows], vectors, strict=True)) if vectors else {}
+            settings = self._settings(name) if given else None
+            # (Vectors by another model than the collection's are stale: the documents lack
+            # theirs, to be made again.)
+            same = settings is not None and settings.get("model") == model
+            columns = columns_of(settings) if same else None
             ids = list(latest)
             stored = self._stored(name, ids)
             seq = time.time_ns() // 1000  # microseconds: later writes browse after earlier ones
@@ -91,13 +114,17 @@ class TypesenseEngine:
                     to_typesense(document_id, latest[document_id], seq + start + n)
                     for n, document_id in enumerate(ids[start : start + BATCH])
                 ]
+                for doc, document_id in zip(batch, ids[start : start + BATCH], strict=True):
+                    if columns is not None and (vector := given.get(document_id)) is not None:
+                        with_vector(doc, columns, vector)
                 answers = self._documents(name).import_(batch, {"action": "upsert"})
                 for number, answer in enumerate(answers, start=start):
                     if not answer.get("success"):  # (those before it are written)
                         where = f"documents[{rows_of[ids[number]]}]"
                         raise invalid(where, "a document Typesense takes", f"{where}: Typesense "
                                       f"refused it: {answer.get('error')}")  # fmt: skip
-            self._learn(name, [doc for _, doc in rows])
+            self.fields.learn(name, [doc for _, doc in rows])
+        self.schemas.stale(name)  # (new columns, perhaps)
         inserted = len(latest) - len(stored)
         return UpsertResult(
             inserted=inserted,
@@ -122,48 +149,71 @@ class TypesenseEngine:
                 held = int(self.client.collections[name].delete()["num_documents"])
             except exceptions.ObjectNotFound:
                 return None
-            with contextlib.suppress(exceptions.ObjectNotFound):
-                self._documents(self.meta)[hexed(name)].delete()
+            finally:
+                self.schemas.forget(name)
+            self.fields.forget(name)
+            self._forget_settings(name)
         return held
-
-    def set_embedding(
-        self, namespace: str, collection: str, embedding: dict[str, Any] | None
-    ) -> None:
-        if embedding is not None:
-            raise refused("search by meaning", "embedding")
-
-    def embedding(self, namespace: str, collection: str) -> dict[str, Any] | None:
-        return None  # (none is ever set: `set_embedding` refuses them)
-
-    def vector_count(self, namespace: str, collection: str) -> int:
-        return 0
-
-    def without_vectors(
-        self, namespace: str, collection: str, limit: int, after: int = 0
-    ) -> tuple[str | None, list[tuple[int, dict[str, Any]]]]:
-        return None, []  # no collection embeds
-
-    def put_vectors(
-        self, namespace: str, collection: str, model: str, vectors: Sequence[tuple[int, ArrayLike]]
-    ) -> int:
-        raise refused("vectors", "vectors")
 
     # Reading ------------------------------------------------------------------------------
 
     def search(self, namespace: str, collection: str, search: Search) -> SearchResult:
         """As `SearchEngine.search`, the retriever's pins, hidden documents and boosts applied."""
-        query.refuse_unsupported(search)
         return relevance.search(partial(self._search, namespace, collection), search)
 
     def _search(self, namespace: str, collection: str, search: Search) -> SearchResult:
-        name = collection_name(self.prefix, namespace, collection)
         with _reached():
-            columns = self._columns(name)
-            params = query.parameters(search, columns) if columns is not None else None
-            if params is None:
+            return self._search_in(collection_name(self.prefix, namespace, collection), search)
+
+    def _search_in(self, name: str, search: Search) -> SearchResult:
+        for attempt in (1, 2):
+            held = self._held(name)
+            if search.similar_to is not None:
+                if held is None:
+                    raise LookupError(search.similar_to)
+                return self._similar(name, held, search)
+            if search.vector is not None and held is not None and self._by_meaning(held, search):
+                within = partial(self._search_in, name)
+                return meaning.page(within, self._search_many, name, held, search)
+            planned = query.parameters(search, held.columns) if held is not None else None
+            if planned is None:
                 return SearchResult(hits=[], total=0, facets={f: [] for f in search.facets})
-            answer = self._search_one(name, params)
-        return query.result(search, answer)
+            params, needed = planned
+            assert held is not None
+            self._put_synonyms(name, held, needed)
+            try:
+                answer = self._search_one(name, params)
+            except MissingColumn:
+                if attempt == 2:
+                    raise
+                self.schemas.forget(name)  # (dropped and made again meanwhile: read again)
+            else:
+                if attempt == 2 or not needed or answer.get("found"):
+                    return query.result(search, answer)
+                # Nothing found through synonym roots: put them again (their collection may
+                # have been dropped and made again through another server) and search again.
+                held.synonyms.difference_update(needed)
+        raise AssertionError("unreachable")
+
+    def _similar(self, name: str, held: Held, search: Search) -> SearchResult:
+        """The documents most like one (`similar.py`), within the search's filters: ranked by
+        how alike, or by the search's sort."""
+        assert search.similar_to is not None
+        try:
+            found = self._documents(name)[hexed(search.similar_to)].retrieve()
+        except exceptions.ObjectNotFound:
+            raise LookupError(search.similar_to) from None
+        if self._by_meaning(held, search):
+            within = partial(self._search_in, name)
+            return meaning.similar(within, self._search_many, name, held, found, search)
+        body = jsonutil.loads(found[BODY])
+        return similar.search(partial(self._search_in, name), self._search_many, name, held, body,
+                              search)  # fmt: skip
+
+    @staticmethod
+    def _by_meaning(held: Held, search: Search) -> bool:
+        """Whether the collection's vectors rank this search: it has some, and may."""
+        return search.meaning and held.vector is not None and held.vectors > 0
 
     def document(self, namespace: str, collection: str, document_id: str) -> Any:
         name = collection_name(self.prefix, namespace, collection)
@@ -177,12 +227,38 @@ class TypesenseEngine:
     def prefix_values(
         self, namespace: str, field: str, prefix: str, limit: int, collection: str | None = None
     ) -> list[tuple[str, int]]:
-        raise refused("typeahead over values", "typeahead")
+        """Text values of `field` that start with `prefix` (case-folded), in one collection or
+        all of the namespace's, with how many documents carry each, most first."""
+        names = (
+            [collection] if collection is not None
+            else [name for _, name in self.collection_names(namespace, "", MAX_COLLECTIONS)]
+        )  # fmt: skip
+        with _reached():
+            held = [
+                (name, found.columns)
+                for name in (collection_name(self.prefix, namespace, c) for c in names)
+                if (found := self._held(name)) is not None
+            ]
+            try:
+                return typeahead.values(self._search_many, held, field, prefix, limit)
+            except MissingColumn:  # (a collection dropped meanwhile: none this once)
+                self.schemas.forget_all()
+                return []
 
     def prefix_terms(
         self, namespace: str, collection: str, fields: list[str], prefix: str, limit: int
     ) -> list[tuple[str, int]]:
-        raise refused("typeahead over words", "typeahead")
+        """Words of `fields` that start with `prefix`, with their document counts."""
+        name = collection_name(self.prefix, namespace, collection)
+        with _reached():
+            held = self._held(name)
+            if held is None:
+                return []
+            try:
+                return typeahead.terms(self._search_many, name, held.columns, fields, prefix, limit)
+            except MissingColumn:  # (dropped, and perhaps made again, meanwhile)
+                self.schemas.forget(name)
+                return []
 
     def collection_names(self, namespace: str, prefix: str, limit: int) -> list[tuple[int, str]]:
         """(number, name) of the namespace's collections whose name starts with `prefix`, by
@@ -205,13 +281,8 @@ class TypesenseEngine:
 
     def text_fields(self, namespace: str, collection: str) -> list[str]:
         """The collection's text fields, in the order they first appeared (none if unknown)."""
-        name = collection_name(self.prefix, namespace, collection)
         with _reached():
-            try:
-                found = self._documents(self.meta)[hexed(name)].retrieve()
-            except exceptions.ObjectNotFound:
-                return []
-        return list(jsonutil.loads(found["text"]))
+            return self.fields.of(collection_name(self.prefix, namespace, collection))
 
     def count(self, namespace: str, collection: str) -> int:
         name = collection_name(self.prefix, namespace, collection)
@@ -231,15 +302,34 @@ class TypesenseEngine:
 
     def _create(self, name: str) -> None:
         with contextlib.suppress(exceptions.ObjectAlreadyExists):
-            self.client.collections.create(schema(name))  # type: ignore[arg-type]
+            self.client.collections.create(schema(name))
 
-    def _columns(self, name: str) -> set[str] | None:
-        """The columns the collection's documents have made concrete; None: no collection."""
-        try:
-            found = self.client.collections[name].retrieve()
-        except exceptions.ObjectNotFound:
-            return None
-        return {entry["name"] for entry in found["fields"] if ".*" not in entry["name"]}
+    def _held(self, name: str) -> Held | None:
+        """The columns the collection's documents have made concrete (read at most once a
+        second, `schemas.py`); None: no such collection."""
+
+        def read() -> dict[str, Any] | None:
+            try:
+                found = dict(self.client.collections[name].retrieve())
+            except exceptions.ObjectNotFound:
+                return None
+            marks = [e["name"] for e in found["fields"] if e["name"].startswith("_vm_")]
+            if marks:  # (how many have their vector: none, and the words alone search)
+                found["_vectors"] = count_marked(self._search_many, name, marks[0])
+            return found
+
+        return self.schemas.get(name, read)
+
+    def _put_synonyms(self, name: str, held: Held, needed: synonyms.Definitions) -> None:
+        """Put on the collection the synonym roots this search needs (`synonyms.py`)."""
+        for key, definition in needed.items():
+            if key not in held.synonyms:
+                path = f"/collections/{name}/synonyms/{key}"
+                try:
+                    self.client.api_call.put(path, body=definition, entity_type=dict)
+                except exceptions.ObjectNotFound as gone:  # (dropped meanwhile: read again)
+                    raise MissingColumn(str(gone)) from None
+                held.synonyms.add(key)
 
     def _stored(self, name: str, ids: list[str]) -> set[str]:
         """Which of these documents the collection holds already."""
@@ -256,36 +346,28 @@ class TypesenseEngine:
     def _search_one(self, name: str, params: dict[str, Any]) -> dict[str, Any]:
         """One search, sent in the body (`multi_search`): as a query string, Typesense takes
         4,000 characters at most, which long ids or many filter values pass."""
-        answer = self.client.multi_search.perform(
-            {"searches": [{"collection": name, **params}]}  # type: ignore[typeddict-item]
-        )
-        found: dict[str, Any] = dict(answer["results"][0])
+        return self._search_many([{"collection": name, **params}])[0]
+
+    def _search_many(self, searches: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Searches in as few requests as Typesense takes them (`MULTI` a request)."""
+        answers = []
+        for start in range(0, len(searches), MULTI):
+            chunk = {"searches": searches[start : start + MULTI]}
+            answer = self.client.multi_search.perform(chunk)
+            answers += [self._answer(dict(found)) for found in answer["results"]]
+        return answers
+
+    @staticmethod
+    def _answer(found: dict[str, Any]) -> dict[str, Any]:
         if "error" in found:
+            if found.get("code") == 404 or "Could not find a field" in str(found["error"]):
+                raise MissingColumn(found["error"])
             raise RuntimeError(f"Typesense refused a search: {found['error']}")
         return found
 
-    def _learn(self, name: str, bodies: list[dict[str, Any]]) -> None:
-        """Keep the collection's text fields, any new one after those known."""
-        new = texts.text_fields_of(bodies)
-        if not new:
-            return
-        self._create_meta()
-        try:
-            known = list(jsonutil.loads(self._documents(self.meta)[hexed(name)].retrieve()["text"]))
-        except exceptions.ObjectNotFound:
-            known = []
-        added = [field for field in new if field not in known]
-        if added:
-            self._documents(self.meta).upsert(
-                {"id": hexed(name), "text": jsonutil.dumps(known + added).decode()}
-            )
 
-    def _create_meta(self) -> None:
-        with contextlib.suppress(exceptions.ObjectAlreadyExists):
-            self.client.collections.create({
-                "name": self.meta,
-                "fields": [{"name": "text", "type": "string", "index": False, "optional": True}],
-            })  # fmt: skip
+class MissingColumn(RuntimeError):
+    """A search named a column the collection no longer has (dropped and made again)."""
 
 
 @contextmanager

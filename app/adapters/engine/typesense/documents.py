@@ -13,6 +13,7 @@ from typing import Any
 from app import jsonutil
 from app.adapters import texts
 from app.adapters.engine.fields import MAX_VALUE_CHARS, as_date
+from app.adapters.engine.index import fold
 from app.adapters.engine.typesense.names import column, hexed, token
 
 BODY, SEQ, HAS, NULL, KEY = "_body", "_seq", "_has", "_null", "_key"
@@ -26,6 +27,7 @@ def schema(name: str) -> dict[str, Any]:
         "name": name,
         "fields": [
             pattern("t", "string[]"),
+            pattern("w", "string[]", facet=True),
             pattern("s", "string[]", facet=True),
             pattern("x", "string[]"),
             pattern("l", "string[]"),
@@ -58,8 +60,10 @@ def to_typesense(document_id: str, body: dict[str, Any], seq: int) -> dict[str, 
         for item in _values(value):
             for kind, cell in _cells(item):
                 columns.setdefault(kind, []).append(cell)
-        for kind, cells in columns.items():
-            doc[column(kind, name)] = cells
+        for kind, cells in columns.items():  # (each value once: facets count documents)
+            doc[column(kind, name)] = list(dict.fromkeys(cells))
+        if "t" in columns:  # its words as the other engines index them, for typeahead
+            doc[column("w", name)] = sorted({word for text in columns["t"] for word in fold(text)})
         sortable = columns.get("n") or columns.get("d")
         if not isinstance(value, list) and sortable:
             doc[column("o", name)] = sortable[0]

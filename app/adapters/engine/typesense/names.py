@@ -7,7 +7,9 @@ name in hex (`t_7469746c65` for `title`): `t_` its words (searched), `s_` its te
 they are (counted as facets), `x_` those values as tokens (`token`: exact, case-sensitive
 filters, since Typesense folds case in its own string filters), `l_` the same lower-cased, `v_`
 its numbers and booleans as exact tokens (`documents.exact`), `n_` its numbers, `b_` its
-booleans, `d_` its ISO dates as seconds since 1970, and `o_` one number or date to sort by.
+booleans, `d_` its ISO dates as seconds since 1970, `o_` one number or date to sort by, and
+`w_` the distinct words of its text, as the other engines index them (`fold`), counted as
+facets for typeahead.
 """
 
 from __future__ import annotations

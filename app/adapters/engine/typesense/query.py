@@ -15,11 +15,13 @@ from typing import Any
 
 from app import jsonutil
 from app.adapters.engine.highlight import highlight, highlights
-from app.adapters.engine.relevance import query_words
+from app.adapters.engine.relevance import marked, query_words
 from app.adapters.engine.results import Hit, Search, SearchResult, Unsortable
+from app.adapters.engine.typesense import synonyms
 from app.adapters.engine.typesense.documents import BODY, KEY, SEQ
 from app.adapters.engine.typesense.filters import filter_by, refused
 from app.adapters.engine.typesense.names import column, field_of, hexed, token, unhexed
+from app.adapters.engine.words import Alternatives
 from app.schemas.search import FacetCount
 
 MAX_FACET_VALUES = 100
@@ -29,19 +31,12 @@ MAX_CLAUSES = 24  # Typesense 0.24 finds an expression of more "not valid" (meas
 FACETED = ("s", "n", "b")  # the columns counted as a field's values: text, numbers, booleans
 
 
-def refuse_unsupported(search: Search) -> None:
-    """What this engine cannot do yet raises, naming it, rather than answer something else."""
-    if search.similar_to is not None:
-        raise refused("find similar", "similar_to")
-    if search.vector is not None and search.meaning:
-        raise refused("search by meaning", "vector")
-    if search.relevance is not None and search.relevance.synonyms:
-        raise refused("synonyms", "relevance")
-
-
-def parameters(search: Search, columns: Collection[str]) -> dict[str, Any] | None:
-    """Typesense's parameters; None when nothing can match (words over no field with words)."""
-    words = query_words(search.text, search.relevance)[0]  # (its stop words left out)
+def parameters(
+    search: Search, columns: Collection[str]
+) -> tuple[dict[str, Any], synonyms.Definitions] | None:
+    """Typesense's parameters and the synonyms they need on the collection (`synonyms.py`);
+    None when nothing can match (words over no field with words)."""
+    words, needed = synonyms.query(search.text, search.relevance)  # (stop words left out)
     searched = [name for f in search.fields if (name := column("t", f)) in columns]
     if words and not searched:
         return None
@@ -92,7 +87,7 @@ def parameters(search: Search, columns: Collection[str]) -> dict[str, Any] | Non
     ]
     if counted:
         params.update(facet_by=",".join(counted), max_facet_values=MAX_FACET_VALUES)
-    return params
+    return params, needed
 
 
 def _page(offset: int, limit: int) -> dict[str, int]:
@@ -107,7 +102,8 @@ def _page(offset: int, limit: int) -> dict[str, int]:
 
 
 def result(search: Search, answer: dict[str, Any]) -> SearchResult:
-    words = query_words(search.text, search.relevance)[0]
+    words, alternatives = query_words(search.text, search.relevance)
+    shown = marked(words, alternatives)  # (a synonym is marked where it matched, as a word)
     total = int(answer.get("found", 0))
     hits = []
     page = _page(search.offset, search.limit)
@@ -117,8 +113,8 @@ def result(search: Search, answer: dict[str, Any]) -> SearchResult:
         # Typesense's order is the ranking, but its `text_match` ties where only the weight of
         # the field that matched differs: the score is the rank, counted down from the total.
         score = float(total - search.offset - position) if words else 0.0
-        marked = highlights(body, search.highlight, words)
-        hits.append(Hit(unhexed(found["document"]["id"]), score, body, marked))
+        hits.append(Hit(unhexed(found["document"]["id"]), score, body,
+                        highlights(body, search.highlight, shown)))  # fmt: skip
     facets: dict[str, list[FacetCount]] = {
         field: [] for field in search.facets
     }  # (a field no document has: no values)
@@ -135,7 +131,9 @@ def result(search: Search, answer: dict[str, Any]) -> SearchResult:
         hits=hits,
         total=total,
         facets=facets,
-        left_out=_left_out(hits[0].body, search.fields, words) if hits and words else (),
+        left_out=_left_out(hits[0].body, search.fields, words, alternatives)
+        if hits and words
+        else (),
     )
 
 
@@ -144,19 +142,28 @@ def _facet_value(kind: str, value: str) -> str | int | float | bool:
     if kind == "b":
         return value == "true"
     if kind == "n":
-        number = float(value)
+        number = float(value or 0)  # (Typesense 0.24 gives the value 0 as "")
         return int(number) if number.is_integer() else number
     return value
 
 
 def _left_out(
-    body: dict[str, Any], fields: Collection[str], words: tuple[str, ...]
+    body: dict[str, Any], fields: Collection[str], words: tuple[str, ...], others: Alternatives
 ) -> tuple[str, ...]:
-    """The query's words the best match lacks (Typesense left them out to find anything)."""
+    """The query's words the best match lacks (Typesense left them out to find anything): a
+    word it holds, or a synonym of the word (every word of one), it does not lack."""
+
+    def held(word: str, last: bool) -> bool:
+        # A word matches as the others do: the last as a prefix, typos forgiven (`highlight`).
+        alone = (word,) if last else (word, "\x00")
+        return any(highlight(body.get(name), alone) is not None for name in fields)
+
     lacking = []
     for position, word in enumerate(words):
-        # A word matches as the others do: the last as a prefix, typos forgiven (`highlight`).
-        alone = (word,) if position == len(words) - 1 else (word, "\x00")
-        if not any(highlight(body.get(name), alone) is not None for name in fields):
+        last = position == len(words) - 1
+        synonyms = others[position] if others else ()
+        if not held(word, last) and not any(
+            all(held(each, last) for each in phrase) for phrase in synonyms
+        ):
             lacking.append(word)
     return tuple(lacking)
