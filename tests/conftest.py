@@ -35,6 +35,7 @@ from tests.servers import (
     LiveServer,
     PostgresServer,
     RedisServer,
+    TypesenseCluster,
     TypesenseServer,
     fresh_database,
     pgvector_bin,
@@ -239,9 +240,29 @@ def typesense_engine(typesense_server: TypesenseServer) -> Iterator[TypesenseEng
         TypesenseAddress.parse(typesense_server.url), prefix=f"t{uuid.uuid4().hex[:12]}_"
     )
     yield engine
+    drop_prefixed(typesense_server.url, engine.prefix)
+
+
+def drop_prefixed(url: str, prefix: str) -> None:
+    """Drop the collections of the Typesense cluster at `url` whose names start with `prefix`
+    (through an engine of its own: a test may have closed its engine)."""
+    engine = TypesenseEngine(TypesenseAddress.parse(url), prefix=prefix)
     for entry in engine.client.collections.retrieve():
-        if entry["name"].startswith(engine.prefix):
+        if entry["name"].startswith(prefix):
             engine.client.collections[entry["name"]].delete()
+    engine.close()
+
+
+@pytest.fixture(scope="session")
+def typesense_cluster() -> Iterator[TypesenseCluster]:
+    """Three Typesense nodes for the whole session (their first election takes about ten
+    seconds); a test that halts a node starts it again before it ends."""
+    cluster = TypesenseCluster()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 @pytest.fixture(params=ENGINES)

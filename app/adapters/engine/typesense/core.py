@@ -26,7 +26,7 @@ from app import jsonutil
 from app.adapters import outages, texts
 from app.adapters.engine import relevance
 from app.adapters.engine.results import Search, SearchResult, UpsertResult
-from app.adapters.engine.typesense import query
+from app.adapters.engine.typesense import health, query
 from app.adapters.engine.typesense.documents import schema, to_typesense
 from app.adapters.engine.typesense.filters import refused
 from app.adapters.engine.typesense.names import (
@@ -42,26 +42,44 @@ from app.typesense_address import TypesenseAddress
 
 BATCH = 1000  # documents a request when importing
 ID_BATCH = 200  # ids a lookup of which are already stored
-TIMEOUT_SECONDS = 5
+TIMEOUT_SECONDS = 5  # for an answer (an import of a batch takes longest)
+# For a connection: a node that is down, not just refusing, costs this before the next is tried.
+CONNECT_SECONDS = 1
+# A node that failed is left alone this long, then tried again by the next request.
+HEALTHCHECK_SECONDS = 15
 
 
 class TypesenseEngine:
     def __init__(self, address: TypesenseAddress, prefix: str = "rp_") -> None:
         self.prefix = prefix
-        self.client = typesense.Client({
+        self.address = address
+        self.http = httpx.Client(timeout=httpx.Timeout(TIMEOUT_SECONDS, connect=CONNECT_SECONDS))
+        # Reads and writes each by a client of their own, which keeps each node's health: while
+        # the nodes elect a leader, each answers writes 500, and a client that wrote would take
+        # every node for sick and send its searches to a dead one; reads go on meanwhile.
+        self.client = self._client(address)
+        self.writer = self._client(address)
+        self.meta = f"{prefix}meta"
+
+    def _client(self, address: TypesenseAddress) -> typesense.Client:
+        return typesense.Client({
             "api_key": address.api_key,
             "nodes": [
                 {"host": host, "port": port, "protocol": "https" if address.tls else "http"}
                 for host, port in address.nodes
             ],
             "connection_timeout_seconds": TIMEOUT_SECONDS,
-            "num_retries": len(address.nodes),
+            "num_retries": len(address.nodes),  # each node once more
             "retry_interval_seconds": 0.1,
-        })  # fmt: skip
-        self.meta = f"{prefix}meta"
+            "healthcheck_interval_seconds": HEALTHCHECK_SECONDS,
+        }, http_client=self.http)  # fmt: skip
 
     def close(self) -> None:
-        """Typesense's client keeps no connection that needs closing."""
+        self.http.close()
+
+    def nodes_state(self) -> dict[str, str]:
+        """Each node (HOST:PORT), asked now: "ok", "unreachable" or "unhealthy" (`health.py`)."""
+        return health.nodes_state(self.http, self.address, CONNECT_SECONDS)
 
     # Writing ------------------------------------------------------------------------------
 
@@ -91,7 +109,7 @@ class TypesenseEngine:
                     to_typesense(document_id, latest[document_id], seq + start + n)
                     for n, document_id in enumerate(ids[start : start + BATCH])
                 ]
-                answers = self._documents(name).import_(batch, {"action": "upsert"})
+                answers = self._written(name).import_(batch, {"action": "upsert"})
                 for number, answer in enumerate(answers, start=start):
                     if not answer.get("success"):  # (those before it are written)
                         where = f"documents[{rows_of[ids[number]]}]"
@@ -109,7 +127,7 @@ class TypesenseEngine:
         name = collection_name(self.prefix, namespace, collection)
         with _reached():
             try:
-                self._documents(name)[hexed(document_id)].delete()
+                self._written(name)[hexed(document_id)].delete()
             except exceptions.ObjectNotFound:
                 return False
         return True
@@ -119,11 +137,11 @@ class TypesenseEngine:
         name = collection_name(self.prefix, namespace, collection)
         with _reached():
             try:
-                held = int(self.client.collections[name].delete()["num_documents"])
+                held = int(self.writer.collections[name].delete()["num_documents"])
             except exceptions.ObjectNotFound:
                 return None
             with contextlib.suppress(exceptions.ObjectNotFound):
-                self._documents(self.meta)[hexed(name)].delete()
+                self._written(self.meta)[hexed(name)].delete()
         return held
 
     def set_embedding(
@@ -229,9 +247,12 @@ class TypesenseEngine:
     def _documents(self, name: str) -> Any:
         return self.client.collections[name].documents
 
+    def _written(self, name: str) -> Any:
+        return self.writer.collections[name].documents
+
     def _create(self, name: str) -> None:
         with contextlib.suppress(exceptions.ObjectAlreadyExists):
-            self.client.collections.create(schema(name))  # type: ignore[arg-type]
+            self.writer.collections.create(schema(name))  # type: ignore[arg-type]
 
     def _columns(self, name: str) -> set[str] | None:
         """The columns the collection's documents have made concrete; None: no collection."""
@@ -260,6 +281,8 @@ class TypesenseEngine:
             {"searches": [{"collection": name, **params}]}  # type: ignore[typeddict-item]
         )
         found: dict[str, Any] = dict(answer["results"][0])
+        if found.get("code") == 404:  # made through another node, not yet on the one asked
+            return {"found": 0, "hits": [], "facet_counts": []}
         if "error" in found:
             raise RuntimeError(f"Typesense refused a search: {found['error']}")
         return found
@@ -276,13 +299,13 @@ class TypesenseEngine:
             known = []
         added = [field for field in new if field not in known]
         if added:
-            self._documents(self.meta).upsert(
+            self._written(self.meta).upsert(
                 {"id": hexed(name), "text": jsonutil.dumps(known + added).decode()}
             )
 
     def _create_meta(self) -> None:
         with contextlib.suppress(exceptions.ObjectAlreadyExists):
-            self.client.collections.create({
+            self.writer.collections.create({
                 "name": self.meta,
                 "fields": [{"name": "text", "type": "string", "index": False, "optional": True}],
             })  # fmt: skip
@@ -290,12 +313,24 @@ class TypesenseEngine:
 
 @contextmanager
 def _reached() -> Iterator[None]:
-    """A cluster that does not answer (every node tried) is a 503 that says so, not a 500."""
+    """A cluster that does not answer (every node tried) is a 503 that says so, not a 500; so is
+    one that answers 5xx, such as "Could not find a leader" while its nodes elect one. Logged
+    once a minute, naming the node last tried (never the key, which only a header carries)."""
     try:
         yield
-    except (exceptions.ServiceUnavailable, exceptions.Timeout, httpx.TransportError) as exc:
+    except _UNAVAILABLE as exc:
+        outages.report("engine", outages.NOT_ANSWERING, health.said(exc))
         raise StoreUnavailable(
             "The search engine (Typesense) is not answering; try again shortly.",
             reason=outages.NOT_ANSWERING,
             retry_after=5,
         ) from exc
+
+
+_UNAVAILABLE = (
+    exceptions.ServiceUnavailable,
+    exceptions.ServerError,
+    exceptions.HTTPStatus0Error,
+    exceptions.Timeout,
+    httpx.TransportError,
+)
