@@ -37,6 +37,7 @@ from tests.servers import (
     RedisServer,
     TypesenseCluster,
     TypesenseServer,
+    drop_prefixed,
     fresh_database,
     pgvector_bin,
     postgres_bin,
@@ -241,16 +242,6 @@ def typesense_engine(typesense_server: TypesenseServer) -> Iterator[TypesenseEng
     )
     yield engine
     drop_prefixed(typesense_server.url, engine.prefix)
-
-
-def drop_prefixed(url: str, prefix: str) -> None:
-    """Drop the collections of the Typesense cluster at `url` whose names start with `prefix`
-    (through an engine of its own: a test may have closed its engine)."""
-    engine = TypesenseEngine(TypesenseAddress.parse(url), prefix=prefix)
-    for entry in engine.client.collections.retrieve():
-        if entry["name"].startswith(prefix):
-            engine.client.collections[entry["name"]].delete()
-    engine.close()
 
 
 @pytest.fixture(scope="session")

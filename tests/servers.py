@@ -23,6 +23,8 @@ import httpx
 import pytest
 import uvicorn
 
+from app.adapters.engine.typesense import TypesenseEngine
+from app.typesense_address import TypesenseAddress
 from tests.helpers import IN_CI, NAMESPACE, OWNER_KEY
 
 
@@ -457,3 +459,13 @@ class TypesenseCluster:
             node.halt(kill=True)  # (nothing of theirs is kept)
             node.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def drop_prefixed(url: str, prefix: str) -> None:
+    """Drop the collections of the Typesense cluster at `url` whose names start with `prefix`
+    (through an engine of its own: a test may have closed its engine)."""
+    engine = TypesenseEngine(TypesenseAddress.parse(url), prefix=prefix)
+    for entry in engine.client.collections.retrieve():
+        if entry["name"].startswith(prefix):
+            engine.client.collections[entry["name"]].delete()
+    engine.close()

@@ -17,9 +17,8 @@ from app.adapters.engine.typesense import TypesenseEngine
 from app.settings import Settings
 from app.typesense_address import TypesenseAddress
 from app.web.app import create_app
-from tests.conftest import drop_prefixed
 from tests.helpers import NAMESPACE, owner_headers, publish_local
-from tests.servers import TypesenseCluster, server_process
+from tests.servers import TypesenseCluster, drop_prefixed, server_process
 
 pytestmark = pytest.mark.typesense
 
@@ -128,6 +127,7 @@ def test_searches_keep_answering_while_the_leader_is_killed_and_writes_come_back
         alone.close()
 
 
+@pytest.mark.postgres
 def test_a_write_through_one_server_process_is_found_through_another(
     cluster: TypesenseCluster, postgres_database: str, tmp_path: Path
 ) -> None:

@@ -281,7 +281,8 @@ class TypesenseEngine:
             {"searches": [{"collection": name, **params}]}  # type: ignore[typeddict-item]
         )
         found: dict[str, Any] = dict(answer["results"][0])
-        if found.get("code") == 404:  # made through another node, not yet on the one asked
+        if found.get("code") == 404 and found.get("error") == "Not found.":
+            # No such collection on the node asked: made through another, not yet here.
             return {"found": 0, "hits": [], "facet_counts": []}
         if "error" in found:
             raise RuntimeError(f"Typesense refused a search: {found['error']}")
