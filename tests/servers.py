@@ -358,7 +358,7 @@ class TypesenseServer:
             return int(answer.json()["state"])
         return None
 
-    def log_tail(self, lines: int = 15) -> str:
+    def log_tail(self, lines: int = 8) -> str:
         with contextlib.suppress(OSError):
             return "\n".join((self.root / "log").read_text(errors="replace").splitlines()[-lines:])
         return ""
@@ -404,8 +404,8 @@ def _wait_until(
             break
         time.sleep(0.1)
     report = [
-        f"{node.address}: {'exited' if node.process and node.process.poll() is not None else ''}"
-        f" healthy={node.healthy()} state={node.state()}\n{node.log_tail()}"
+        f"{node.address}{' (exited)' if node.process and node.process.poll() is not None else ''}:"
+        f" healthy={node.healthy()}, Raft state={node.state()}; its log ends:\n{node.log_tail()}"
         for node in nodes
     ]
     raise RuntimeError(f"Typesense {what} within {within:.0f} s:\n" + "\n".join(report))
