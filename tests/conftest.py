@@ -35,7 +35,9 @@ from tests.servers import (
     LiveServer,
     PostgresServer,
     RedisServer,
+    TypesenseCluster,
     TypesenseServer,
+    drop_prefixed,
     fresh_database,
     pgvector_bin,
     postgres_bin,
@@ -235,9 +237,19 @@ def typesense_engine(typesense_server: TypesenseServer) -> Iterator[TypesenseEng
         TypesenseAddress.parse(typesense_server.url), prefix=f"t{uuid.uuid4().hex[:12]}_"
     )
     yield engine
-    for entry in engine.client.collections.retrieve():
-        if entry["name"].startswith(engine.prefix):
-            engine.client.collections[entry["name"]].delete()
+    drop_prefixed(typesense_server.url, engine.prefix)
+
+
+@pytest.fixture(scope="session")
+def typesense_cluster() -> Iterator[TypesenseCluster]:
+    """Three Typesense nodes for the whole session (their first election takes about ten
+    seconds); a test that halts a node starts it again before it ends."""
+    cluster = TypesenseCluster()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 @pytest.fixture(params=ENGINES)

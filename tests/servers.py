@@ -1,6 +1,6 @@
 """Real servers for the tests, each on a loopback port: this app in a thread or in a process
-of its own, throwaway PostgreSQL clusters (Debian's, and one with pgvector), a redis-server and
-a Typesense node."""
+of its own, throwaway PostgreSQL clusters (Debian's, and one with pgvector), a redis-server, and
+Typesense: a node alone, or a cluster of three."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,8 @@ import httpx
 import pytest
 import uvicorn
 
+from app.adapters.engine.typesense import TypesenseEngine
+from app.typesense_address import TypesenseAddress
 from tests.helpers import IN_CI, NAMESPACE, OWNER_KEY
 
 
@@ -283,56 +285,187 @@ def typesense_bin() -> Path | None:
     return path
 
 
+def _typesense_binary() -> Path:
+    binary = typesense_bin()
+    if binary is None:
+        if IN_CI:
+            pytest.fail("the Typesense server is not installed; scripts/install test installs it")
+        pytest.skip("the Typesense server is not installed (scripts/install test installs it)")
+    return binary
+
+
 class TypesenseServer:
-    """A one-node Typesense on loopback ports, with a temporary data directory and API key."""
+    """A Typesense node on loopback ports, with a temporary data directory and API key: alone,
+    a one-node cluster; with `nodes_file`, one of the cluster that file lists
+    (`TypesenseCluster`). Its log is `root/log`."""
 
     api_key = "typesense-test-key"
 
-    def __init__(self) -> None:
+    def __init__(self, nodes_file: Path | None = None) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="retriever-pages-typesense-"))
         self.port = free_port()
-        self.url = f"typesense://{self.api_key}@127.0.0.1:{self.port}"
+        self.peering_port = free_port()
+        self.nodes_file = nodes_file
+        self.address = f"127.0.0.1:{self.port}"
+        self.url = f"typesense://{self.api_key}@{self.address}"
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
-        binary = typesense_bin()
-        if binary is None:
-            if IN_CI:
-                pytest.fail(
-                    "the Typesense server is not installed; scripts/install test installs it"
-                )
-            pytest.skip("the Typesense server is not installed (scripts/install test installs it)")
-        self.process = subprocess.Popen(
-            [
-                str(binary),
-                f"--data-dir={self.root}",
-                f"--api-key={self.api_key}",
-                "--api-address=127.0.0.1",
-                f"--api-port={self.port}",
-                "--peering-address=127.0.0.1",
-                f"--peering-port={free_port()}",
-                "--enable-cors=false",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and self.process.poll() is None:
-            # Health is not ok until the node has elected itself leader of its one-node cluster.
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"http://127.0.0.1:{self.port}/health").json().get("ok"):
-                    return
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("the Typesense server did not become healthy")
+    @property
+    def peer(self) -> str:
+        """The node as a --nodes file lists it: peering address, peering port, API port."""
+        return f"127.0.0.1:{self.peering_port}:{self.port}"
 
-    def stop(self) -> None:
+    def launch(self) -> None:
+        """Start the process, not waiting for it to be healthy; its data is kept from before."""
+        binary = _typesense_binary()
+        (self.root / "data").mkdir(exist_ok=True)
+        nodes = [f"--nodes={self.nodes_file}"] if self.nodes_file else []
+        with (self.root / "log").open("ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    str(binary),
+                    f"--data-dir={self.root / 'data'}",
+                    f"--api-key={self.api_key}",
+                    "--api-address=127.0.0.1",
+                    f"--api-port={self.port}",
+                    "--peering-address=127.0.0.1",
+                    f"--peering-port={self.peering_port}",
+                    *nodes,
+                    "--enable-cors=false",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
+
+    def healthy(self) -> bool:
+        """Whether /health says ok: a cluster's node is once a leader is elected and it has
+        caught up with it."""
+        if self.process is None or self.process.poll() is not None:
+            return False
+        with contextlib.suppress(httpx.TransportError, ValueError):
+            answer = httpx.get(f"http://{self.address}/health", timeout=2)
+            return bool(answer.json().get("ok"))
+        return False
+
+    def state(self) -> int | None:
+        """Its Raft state (/debug): 1 the leader, 4 a follower; None if it does not answer."""
+        with contextlib.suppress(httpx.TransportError, ValueError):
+            answer = httpx.get(
+                f"http://{self.address}/debug",
+                headers={"X-TYPESENSE-API-KEY": self.api_key},
+                timeout=2,
+            )
+            return int(answer.json()["state"])
+        return None
+
+    def log_tail(self, lines: int = 8) -> str:
+        with contextlib.suppress(OSError):
+            return "\n".join((self.root / "log").read_text(errors="replace").splitlines()[-lines:])
+        return ""
+
+    def start(self, within: float = 30) -> None:
+        """Start it and wait until it is healthy (a lone node elects itself leader first)."""
+        self.launch()
+        try:
+            _wait_until(self.healthy, within, [self], "did not become healthy")
+        except RuntimeError:
+            self.halt()
+            raise
+
+    def halt(self, kill: bool = False) -> None:
+        """Stop the process (SIGTERM, or SIGKILL with `kill`), keeping its data for a restart."""
         if self.process is not None:
-            self.process.terminate()
+            if kill:
+                self.process.kill()
+            else:
+                self.process.terminate()
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
             self.process = None
+
+    def stop(self) -> None:
+        self.halt()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _wait_until(
+    done: Callable[[], bool], within: float, nodes: list[TypesenseServer], what: str
+) -> None:
+    """Until `done()`, for `within` seconds at most; then a RuntimeError that says which nodes
+    are not healthy, with the end of each one's log."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if done():
+            return
+        if any(node.process is not None and node.process.poll() is not None for node in nodes):
+            break
+        time.sleep(0.1)
+    report = [
+        f"{node.address}{' (exited)' if node.process and node.process.poll() is not None else ''}:"
+        f" healthy={node.healthy()}, Raft state={node.state()}; its log ends:\n{node.log_tail()}"
+        for node in nodes
+    ]
+    raise RuntimeError(f"Typesense {what} within {within:.0f} s:\n" + "\n".join(report))
+
+
+class TypesenseCluster:
+    """Typesense nodes (three by default) on loopback, peered through one --nodes file, each
+    with its API and peering ports and data directory: `url` names them all, as
+    RETRIEVER_PAGES_ENGINE_URL does. Nodes stop (`halt`) and start again (`restart`) at will."""
+
+    api_key = TypesenseServer.api_key
+
+    def __init__(self, size: int = 3) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="retriever-pages-typesense-cluster-"))
+        nodes_file = self.root / "nodes"
+        self.nodes = [TypesenseServer(nodes_file) for _ in range(size)]
+        nodes_file.write_text(",".join(node.peer for node in self.nodes))
+        self.url = self.url_of(self.nodes)
+
+    def url_of(self, nodes: list[TypesenseServer]) -> str:
+        """An engine URL naming these nodes, in this order."""
+        return f"typesense://{self.api_key}@{','.join(node.address for node in nodes)}"
+
+    def start(self, within: float = 60) -> None:
+        """Start every node and wait until one is elected leader and all are healthy (the
+        first election waits out Raft's timeout: about ten seconds)."""
+        for node in self.nodes:
+            node.launch()
+        self.wait_healthy(within)
+
+    def wait_healthy(self, within: float = 60) -> None:
+        running = [node for node in self.nodes if node.process is not None]
+        _wait_until(
+            lambda: self.leader() is not None and all(node.healthy() for node in running),
+            within,
+            running,
+            "elected no leader, or a node did not become healthy,",
+        )
+
+    def leader(self) -> TypesenseServer | None:
+        leaders = [node for node in self.nodes if node.process is not None and node.state() == 1]
+        return leaders[0] if len(leaders) == 1 else None
+
+    def restart(self, node: TypesenseServer, within: float = 60) -> None:
+        """Start a halted node again on its data; until it has rejoined and caught up."""
+        node.launch()
+        self.wait_healthy(within)
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.halt(kill=True)  # (nothing of theirs is kept)
+            node.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def drop_prefixed(url: str, prefix: str) -> None:
+    """Drop the collections of the Typesense cluster at `url` whose names start with `prefix`
+    (through an engine of its own: a test may have closed its engine)."""
+    engine = TypesenseEngine(TypesenseAddress.parse(url), prefix=prefix)
+    for entry in engine.client.collections.retrieve():
+        if entry["name"].startswith(prefix):
+            engine.client.collections[entry["name"]].delete()
+    engine.close()

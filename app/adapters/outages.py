@@ -137,17 +137,25 @@ def _cause(error: BaseException) -> str | None:
     return None
 
 
-def _report(cause: str, error: BaseException) -> None:
+def report(what: str, cause: str, detail: str) -> None:
+    """Log that `what` (the store, the engine) is unavailable for `cause`, as `unavailable`
+    does: one line, once a minute per part and cause."""
+    _report(cause, detail, what)
+
+
+def _report(cause: str, error: BaseException | str, what: str = "store") -> None:
     now = time.monotonic()
+    key = f"{what} {cause}"
     with _lock:
-        last = _last_report.get(cause)
+        last = _last_report.get(key)
         if last is not None and now - last < REPORT_EVERY_SECONDS:
-            _unreported[cause] = _unreported.get(cause, 0) + 1
+            _unreported[key] = _unreported.get(key, 0) + 1
             return
-        _last_report[cause] = now
-        since = _unreported.pop(cause, 0)
+        _last_report[key] = now
+        since = _unreported.pop(key, 0)
     more = f" ({since} more since the last report)" if since else ""
-    logger.error("store unavailable (%s): %s%s", cause, _first_line(error), more)
+    said = error if isinstance(error, str) else _first_line(error)
+    logger.error("%s unavailable (%s): %s%s", what, cause, said, more)
 
 
 def _first_line(error: BaseException) -> str:

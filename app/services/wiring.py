@@ -14,7 +14,7 @@ from app.adapters.clock import Clock, system_clock
 from app.adapters.counters import Counters, StoreCounters
 from app.adapters.destinations import DestinationPolicy
 from app.adapters.embedders.builtin import builtin_embedders
-from app.adapters.engine import SearchEngine, open_engine
+from app.adapters.engine import SearchEngine, TypesenseEngine, open_engine
 from app.adapters.store import Store
 from app.crypto import SecretBox
 from app.metrics import Metrics
@@ -209,7 +209,11 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         reports=Reports(store, clock),
         directory=Directory(store, settings.public_url),
         listings=Listings(store, settings.public_url),
-        readiness=Readiness(store, counters),
+        readiness=Readiness(
+            store,
+            counters,
+            engine.nodes_state if isinstance(engine, TypesenseEngine) else None,
+        ),
         console=Console(
             sessions=ConsoleSessions(
                 keys,

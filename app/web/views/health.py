@@ -17,10 +17,10 @@ async def healthz(request: Request) -> Response:
 
 async def readyz(request: Request) -> Response:
     """200 when every part answers; 503 naming what is down."""
-    ready, parts = await services_of(request).readiness.report()
+    ready, parts, down = await services_of(request).readiness.report()
     if not ready:
-        down = ", ".join(name for name, state in parts.items() if state == "down")
-        return error_response(503, "not_ready", f"Not ready: {down} not answering.", parts)
+        named = ", ".join(down)
+        return error_response(503, "not_ready", f"Not ready: {named} not answering.", parts)
     return JSONResponse({"status": "ready", **parts})
 
 

@@ -14,22 +14,21 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from functools import partial
 from typing import Any
 
-import httpx
-import typesense
 from numpy.typing import ArrayLike
 from typesense import exceptions
 
 from app import jsonutil
-from app.adapters import outages, texts
+from app.adapters import texts
 from app.adapters.engine import relevance
 from app.adapters.engine.protocol import SUBSTRING_FILTERS
 from app.adapters.engine.results import Search, SearchResult, UpsertResult
-from app.adapters.engine.typesense import meaning, query, similar, synonyms, typeahead
+from app.adapters.engine.typesense import health, meaning, query, similar, synonyms, typeahead
+from app.adapters.engine.typesense.connection import CONNECT_SECONDS, client, pool, reached
 from app.adapters.engine.typesense.documents import BODY, schema, to_typesense
 from app.adapters.engine.typesense.names import (
     SEPARATOR,
@@ -47,12 +46,11 @@ from app.adapters.engine.typesense.vectors import (
     count_marked,
     with_vector,
 )
-from app.errors import StoreUnavailable, invalid
+from app.errors import invalid
 from app.typesense_address import TypesenseAddress
 
 BATCH = 1000  # documents a request when importing
 ID_BATCH = 200  # ids a lookup of which are already stored
-TIMEOUT_SECONDS = 5
 MULTI = 50  # searches a `multi_search` request, at most (Typesense's `limit_multi_searches`)
 MAX_COLLECTIONS = 1000  # the namespace's collections whose values are suggested together
 
@@ -60,27 +58,28 @@ MAX_COLLECTIONS = 1000  # the namespace's collections whose values are suggested
 class TypesenseEngine(TypesenseVectors):
     def __init__(self, address: TypesenseAddress, prefix: str = "rp_") -> None:
         self.prefix = prefix
-        self.client = typesense.Client({
-            "api_key": address.api_key,
-            "nodes": [
-                {"host": host, "port": port, "protocol": "https" if address.tls else "http"}
-                for host, port in address.nodes
-            ],
-            "connection_timeout_seconds": TIMEOUT_SECONDS,
-            "num_retries": len(address.nodes),
-            "retry_interval_seconds": 0.1,
-        })  # fmt: skip
-        self.fields = TextFields(self.client, f"{prefix}fields")
+        self.address = address
+        self.http = pool()
+        # Reads and writes each by a client of their own, which keeps each node's health: while
+        # the nodes elect a leader, each answers writes 500, and a client that wrote would take
+        # every node for sick and send its searches to a dead one; reads go on meanwhile.
+        self.client = client(address, self.http)
+        self.writer = client(address, self.http)
+        self.fields = TextFields(self.writer, f"{prefix}fields")
         self.schemas = Schemas()
 
     def lacks(self) -> Mapping[str, str]:
         return {SUBSTRING_FILTERS: "the Typesense engine"}
 
     def _guard(self) -> AbstractContextManager[None]:
-        return _reached()
+        return reached()
 
     def close(self) -> None:
-        """Typesense's client keeps no connection that needs closing."""
+        self.http.close()
+
+    def nodes_state(self) -> dict[str, str]:
+        """Each node (HOST:PORT), asked now: "ok", "unreachable" or "unhealthy" (`health.py`)."""
+        return health.nodes_state(self.http, self.address, CONNECT_SECONDS)
 
     # Writing ------------------------------------------------------------------------------
 
@@ -98,7 +97,7 @@ class TypesenseEngine(TypesenseVectors):
         latest = dict(rows)  # the last of a repeated id wins, as in order one after another
         rows_of = {document_id: n for n, (document_id, _) in enumerate(rows)}  # (the last)
         name = collection_name(self.prefix, namespace, collection)
-        with _reached():
+        with reached():
             self._create(name)
             given = dict(zip([i for i, _ in rows], vectors, strict=True)) if vectors else {}
             settings = self._settings(name) if given else None
@@ -117,7 +116,7 @@ class TypesenseEngine(TypesenseVectors):
                 for doc, document_id in zip(batch, ids[start : start + BATCH], strict=True):
                     if columns is not None and (vector := given.get(document_id)) is not None:
                         with_vector(doc, columns, vector)
-                answers = self._documents(name).import_(batch, {"action": "upsert"})
+                answers = self._written(name).import_(batch, {"action": "upsert"})
                 for number, answer in enumerate(answers, start=start):
                     if not answer.get("success"):  # (those before it are written)
                         where = f"documents[{rows_of[ids[number]]}]"
@@ -134,9 +133,9 @@ class TypesenseEngine(TypesenseVectors):
 
     def delete(self, namespace: str, collection: str, document_id: str) -> bool:
         name = collection_name(self.prefix, namespace, collection)
-        with _reached():
+        with reached():
             try:
-                self._documents(name)[hexed(document_id)].delete()
+                self._written(name)[hexed(document_id)].delete()
             except exceptions.ObjectNotFound:
                 return False
         return True
@@ -144,9 +143,9 @@ class TypesenseEngine(TypesenseVectors):
     def drop(self, namespace: str, collection: str) -> int | None:
         """Remove a whole collection; how many documents it held, or None if none was there."""
         name = collection_name(self.prefix, namespace, collection)
-        with _reached():
+        with reached():
             try:
-                held = int(self.client.collections[name].delete()["num_documents"])
+                held = int(self.writer.collections[name].delete()["num_documents"])
             except exceptions.ObjectNotFound:
                 return None
             finally:
@@ -162,7 +161,7 @@ class TypesenseEngine(TypesenseVectors):
         return relevance.search(partial(self._search, namespace, collection), search)
 
     def _search(self, namespace: str, collection: str, search: Search) -> SearchResult:
-        with _reached():
+        with reached():
             return self._search_in(collection_name(self.prefix, namespace, collection), search)
 
     def _search_in(self, name: str, search: Search) -> SearchResult:
@@ -217,7 +216,7 @@ class TypesenseEngine(TypesenseVectors):
 
     def document(self, namespace: str, collection: str, document_id: str) -> Any:
         name = collection_name(self.prefix, namespace, collection)
-        with _reached():
+        with reached():
             try:
                 found = self._documents(name)[hexed(document_id)].retrieve()
             except exceptions.ObjectNotFound:
@@ -233,7 +232,7 @@ class TypesenseEngine(TypesenseVectors):
             [collection] if collection is not None
             else [name for _, name in self.collection_names(namespace, "", MAX_COLLECTIONS)]
         )  # fmt: skip
-        with _reached():
+        with reached():
             held = [
                 (name, found.columns)
                 for name in (collection_name(self.prefix, namespace, c) for c in names)
@@ -250,7 +249,7 @@ class TypesenseEngine(TypesenseVectors):
     ) -> list[tuple[str, int]]:
         """Words of `fields` that start with `prefix`, with their document counts."""
         name = collection_name(self.prefix, namespace, collection)
-        with _reached():
+        with reached():
             held = self._held(name)
             if held is None:
                 return []
@@ -265,7 +264,7 @@ class TypesenseEngine(TypesenseVectors):
         name. The number is the same from every server for the collection's life (Typesense
         numbers none): from its name."""
         start = f"{self.prefix}{escape(namespace)}{SEPARATOR}"
-        with _reached():
+        with reached():
             listed = self.client.collections.retrieve()
         found = sorted(
             unescape(entry["name"][len(start) :])
@@ -281,12 +280,12 @@ class TypesenseEngine(TypesenseVectors):
 
     def text_fields(self, namespace: str, collection: str) -> list[str]:
         """The collection's text fields, in the order they first appeared (none if unknown)."""
-        with _reached():
+        with reached():
             return self.fields.of(collection_name(self.prefix, namespace, collection))
 
     def count(self, namespace: str, collection: str) -> int:
         name = collection_name(self.prefix, namespace, collection)
-        with _reached():
+        with reached():
             try:
                 return int(self.client.collections[name].retrieve()["num_documents"])
             except exceptions.ObjectNotFound:
@@ -300,9 +299,12 @@ class TypesenseEngine(TypesenseVectors):
     def _documents(self, name: str) -> Any:
         return self.client.collections[name].documents
 
+    def _written(self, name: str) -> Any:
+        return self.writer.collections[name].documents
+
     def _create(self, name: str) -> None:
         with contextlib.suppress(exceptions.ObjectAlreadyExists):
-            self.client.collections.create(schema(name))
+            self.writer.collections.create(schema(name))  # type: ignore[arg-type]
 
     def _held(self, name: str) -> Held | None:
         """The columns the collection's documents have made concrete (read at most once a
@@ -326,7 +328,7 @@ class TypesenseEngine(TypesenseVectors):
             if key not in held.synonyms:
                 path = f"/collections/{name}/synonyms/{key}"
                 try:
-                    self.client.api_call.put(path, body=definition, entity_type=dict)
+                    self.writer.api_call.put(path, body=definition, entity_type=dict)
                 except exceptions.ObjectNotFound as gone:  # (dropped meanwhile: read again)
                     raise MissingColumn(str(gone)) from None
                 held.synonyms.add(key)
@@ -359,6 +361,9 @@ class TypesenseEngine(TypesenseVectors):
 
     @staticmethod
     def _answer(found: dict[str, Any]) -> dict[str, Any]:
+        if found.get("code") == 404 and found.get("error") == "Not found.":
+            # No such collection on the node asked: made through another, not yet here.
+            return {"found": 0, "hits": [], "facet_counts": []}
         if "error" in found:
             if found.get("code") == 404 or "Could not find a field" in str(found["error"]):
                 raise MissingColumn(found["error"])
@@ -368,16 +373,3 @@ class TypesenseEngine(TypesenseVectors):
 
 class MissingColumn(RuntimeError):
     """A search named a column the collection no longer has (dropped and made again)."""
-
-
-@contextmanager
-def _reached() -> Iterator[None]:
-    """A cluster that does not answer (every node tried) is a 503 that says so, not a 500."""
-    try:
-        yield
-    except (exceptions.ServiceUnavailable, exceptions.Timeout, httpx.TransportError) as exc:
-        raise StoreUnavailable(
-            "The search engine (Typesense) is not answering; try again shortly.",
-            reason=outages.NOT_ANSWERING,
-            retry_after=5,
-        ) from exc
