@@ -31,7 +31,7 @@ class RetrieverRow:
     retriever_id: str
     name: str
     description: str | None
-    kind: str  # "local" or "mixpeek"
+    kind: str  # "local", "mixpeek" or "typesense"
     collection: str | None
     mode: str | None
     search_fields: list[str]
@@ -73,7 +73,9 @@ class ConsoleRetrievers:
                     kind=str(backend.get("type")),
                     collection=backend.get("collection"),
                     mode=backend.get("mode") if backend.get("type") == "local" else None,
-                    search_fields=list(backend.get("search_fields") or []),
+                    search_fields=list(
+                        backend.get("search_fields") or backend.get("query_by") or []
+                    ),
                     published=published is not None,
                     public_name=published.public_name if published else None,
                     active=bool(published and published.is_active),

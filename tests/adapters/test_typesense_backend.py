@@ -13,7 +13,8 @@ from starlette.testclient import TestClient
 from app.settings import Settings
 from app.web.app import create_app
 from tests.adapters.conftest import Collection
-from tests.helpers import display_config, owner_headers
+from tests.helpers import OWNER_KEY, display_config, owner_headers
+from tests.web.test_console import sign_in
 
 pytestmark = pytest.mark.typesense
 
@@ -120,6 +121,13 @@ def test_highlights_mark_the_words_and_escape_the_text(client: TestClient) -> No
     assert document["highlights"]["title"] == (
         "<mark>Reading</mark> lamp &lt;b&gt;bright&lt;/b&gt;"
     )
+    # A list's items joined, the matched ones marked.
+    answer = search(client, inputs={"query": "garden"})
+    [document] = answer["documents"]
+    assert document["highlights"] == {
+        "title": "<mark>Garden</mark> hose",
+        "tags": "<mark>garden</mark>, home",
+    }
 
 
 def test_typos_and_a_prefix_as_the_other_engines_forgive_them(client: TestClient) -> None:
@@ -245,3 +253,14 @@ def test_what_typesense_cannot_carry_is_refused_by_name(
     error = response.json()["error"]
     assert field in [e["field"] for e in error["details"]["errors"]], error
     assert says in error["message"], error
+
+
+def test_the_console_lists_it_as_a_typesense_collection(
+    client: TestClient, typesense_collection: Collection
+) -> None:
+    assert sign_in(client, OWNER_KEY).status_code == 303
+    listing = client.get("/console/retrievers")
+    assert listing.status_code == 200
+    assert f"Typesense: {typesense_collection.name}" in listing.text
+    assert "title, tags" in listing.text
+    assert typesense_collection.search_key not in listing.text

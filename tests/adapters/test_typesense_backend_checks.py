@@ -303,3 +303,15 @@ def test_the_sdk_stages_describe_the_same_backend(
     )
     assert response.status_code == 422, response.text
     assert "nodes" in response.text
+
+
+def test_a_collection_changed_since_publishing_is_no_500(
+    client: TestClient, typesense_collection: Collection
+) -> None:
+    publish(client, typesense_collection)
+    fields = typesense_collection.admin.collections[typesense_collection.name]
+    fields.update({"fields": [{"name": "tags", "drop": True}]})
+    response = client.post(EXECUTE, json={"inputs": {"query": "lamp"}})
+    assert response.status_code == 502, response.text
+    assert "may have changed" in response.json()["error"]["message"]
+    assert typesense_collection.name not in response.text
