@@ -162,6 +162,14 @@ def test_the_filter_tree(client: TestClient) -> None:
     ]
     either = {"OR": [{"field": "stock", "operator": "gte", "value": 12}, {"brand": "Lumen"}]}
     assert len(titles(search(client, inputs={}, filters=either))) == 3
+    # Numbers as Typesense reads them, whatever their size; a fraction is no int32's value.
+    huge = {"field": "price", "operator": "lt", "value": 1e21}
+    assert search(client, inputs={}, filters=huge)["pagination"]["total"] == 5
+    tiny = {"field": "price", "operator": "gt", "value": 1e-7}
+    assert search(client, inputs={}, filters=tiny)["pagination"]["total"] == 5
+    response = client.post(EXECUTE, json={"inputs": {}, "filters": {"stock": 1e-7}})
+    assert response.status_code == 422, response.text
+    assert "stock" in response.json()["error"]["message"]
 
 
 def test_facets_sort_and_paging(client: TestClient) -> None:

@@ -94,18 +94,24 @@ class TypesenseBackend:
         if message is None:
             return
         named = _FIELD.search(str(message))
-        if named is None:
+        if named is not None:
+            raise invalid(
+                "backend.query_by",
+                "text fields of the collection",
+                f"backend.query_by: Typesense cannot search the field {named.group(1)!r} of the "
+                f"collection {config.collection!r}: {str(message)[:200]}",
+            )
+        if result.get("code") == 404:
             raise invalid(
                 "backend.collection",
                 "a collection of the Typesense cluster",
-                f"backend.collection: Typesense has no collection {config.collection!r} "
-                f"({str(message)[:200]}).",
+                f"backend.collection: Typesense has no collection {config.collection!r}.",
             )
         raise invalid(
-            "backend.query_by",
-            "text fields of the collection",
-            f"backend.query_by: Typesense cannot search the field {named.group(1)!r} of the "
-            f"collection {config.collection!r}: {str(message)[:200]}",
+            "backend",
+            "a collection Typesense can search",
+            f"backend: Typesense refused a search of the collection {config.collection!r}: "
+            f"{str(message)[:200]}",
         )
 
     async def _search(

@@ -14,6 +14,7 @@ import html
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
 from app.adapters.backends import Page, Query
@@ -156,7 +157,7 @@ def _condition(c: Condition) -> str:
     if c.operator in _BOUNDS:
         if isinstance(c.value, bool) or not isinstance(c.value, int | float):
             raise refused("filters", "Typesense ranges compare numbers only")
-        return f"{c.field}:{_BOUNDS[c.operator]}{c.value!r}"
+        return f"{c.field}:{_BOUNDS[c.operator]}{_number_text(c.value)}"
     raise refused("filters", f"the operator {c.operator!r} has no Typesense filter")
 
 
@@ -165,12 +166,17 @@ def _value(value: Any, where: str) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
-        return repr(value)
+        return _number_text(value)
     if not isinstance(value, str):
         raise invalid(where, "a value or a list of values to match")
     if "`" in value:
         raise refused(where, "a Typesense filter cannot hold a backtick (`)")
     return f"`{value}`"
+
+
+def _number_text(value: int | float) -> str:
+    """A number as Typesense's filters read it: digits, never an exponent (1e+21)."""
+    return format(Decimal(repr(value)), "f")
 
 
 def _words(text: Any) -> str:
