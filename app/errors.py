@@ -16,6 +16,7 @@
     ├── StoreUnavailable           503 store_unavailable
     ├── LimitsUnavailable          503 rate_limits_unavailable
     ├── EmbedderUnavailable        503 embedder_unavailable
+    ├── UpstreamUnavailable        503 upstream_unavailable
     └── GatewayTimeout             504 gateway_timeout
 
 Nothing here knows HTTP frameworks: the web layer (`app/web/errors.py`) maps an error to
@@ -158,6 +159,23 @@ class EmbedderUnavailable(AppError):
             headers={"Retry-After": str(retry_after)},
         )
         self.embedder = embedder
+        self.reason = reason
+
+
+class UpstreamUnavailable(AppError):
+    """A search upstream (a Typesense cluster) that cannot answer now: no node reached, or its
+    key refused. The message names the upstream's kind, never its address or key; `reason`
+    says why."""
+
+    status = 503
+    type = "upstream_unavailable"
+
+    def __init__(self, message: str, *, upstream: str, reason: str, retry_after: int = 5) -> None:
+        super().__init__(
+            message,
+            details={"upstream": upstream, "reason": reason},
+            headers={"Retry-After": str(retry_after)},
+        )
         self.reason = reason
 
 

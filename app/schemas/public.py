@@ -62,13 +62,13 @@ class ExecuteRequest(OpenModel):
         max_length=MAX_FACETS,
         description="Exposed fields whose values to count over every match of the query and "
         "filters; answered as `facets: {field: [{value, count}, ...]}`, most first. The "
-        "embedded engine only.",
+        "embedded engine, and a typesense backend (fields its collection marks facet).",
     )
     sort: list[SortField] | None = Field(
         default=None,
         max_length=1,
         description="Order by one exposed numeric or date field instead of relevance; "
-        "documents without a value come last. The embedded engine only.",
+        "documents without a value come last. The embedded engine, and a typesense backend.",
     )
     similar_to: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = Field(
         default=None,

@@ -102,7 +102,59 @@ class MixpeekBackendConfig(Model):
     api_key_secret_name: SecretName
 
 
-BackendConfig = Annotated[LocalBackendConfig | MixpeekBackendConfig, Field(discriminator="type")]
+MAX_TYPESENSE_NODES = 10
+UpstreamURL = Annotated[
+    str,
+    StringConstraints(max_length=2048),
+    matching(
+        re.compile(r"https?://[^\s\\]+"), "an http(s) URL such as https://typesense.example.com"
+    ),
+]
+
+
+class TypesenseBackendConfig(Model):
+    """A Typesense collection the publisher already has, searched with a (search-only) key
+    that lives in an organization secret."""
+
+    type: Literal["typesense"]
+    # Each node's address is the destination policy's to allow (app/adapters/destinations.py).
+    nodes: list[UpstreamURL] = Field(min_length=1, max_length=MAX_TYPESENSE_NODES)
+    # Sent in the search body, never in a path; kept to plain names all the same.
+    collection: Annotated[
+        str,
+        matching(
+            re.compile(r"(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}"),
+            "1 to 200 letters, digits, '_', '.' and '-' (no '/', '..' or spaces)",
+        ),
+    ]
+    query_by: list[FieldName] = Field(min_length=1, max_length=MAX_SEARCH_FIELDS)
+    api_key_secret_name: SecretName
+
+    @field_validator("nodes", mode="before")
+    @classmethod
+    def _one_node(cls, nodes: Any) -> Any:
+        """A single URL is a cluster of one node."""
+        return [nodes] if isinstance(nodes, str) else nodes
+
+    @field_validator("nodes")
+    @classmethod
+    def _distinct(cls, nodes: list[str]) -> list[str]:
+        if len({node.rstrip("/").lower() for node in nodes}) != len(nodes):
+            raise ValueError("each node is listed once")
+        return nodes
+
+    @field_validator("query_by")
+    @classmethod
+    def _fields_once(cls, fields: list[str]) -> list[str]:
+        if len(set(fields)) != len(fields):
+            raise ValueError("each field is listed once")
+        return fields
+
+
+BackendConfig = Annotated[
+    LocalBackendConfig | MixpeekBackendConfig | TypesenseBackendConfig,
+    Field(discriminator="type"),
+]
 
 
 class StageConfig(OpenModel):

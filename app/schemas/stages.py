@@ -11,7 +11,9 @@ shape maps back to a backend when its stages are ones this server can run:
   words (`parameters.mode`: `hybrid`, the default, or `semantic`; `parameters.semantic_ratio`,
   0.5 unless given; `parameters.fusion`: `rrf`, the default, or `dbsf`, Mixpeek's two);
 - `mixpeek_retriever`: the `mixpeek` backend, a Mixpeek-compatible upstream (`parameters`:
-  `base_url`, `retriever_id`, `namespace`, `api_key_secret_name`).
+  `base_url`, `retriever_id`, `namespace`, `api_key_secret_name`);
+- `typesense_search` (this server's own): the `typesense` backend, a Typesense collection of
+  the publisher's (`parameters`: `nodes`, `collection`, `query_by`, `api_key_secret_name`).
 
 Any other stage is refused with a 422 that names it.
 """
@@ -30,8 +32,10 @@ SEARCH_STAGE_ALIASES = (SEARCH_STAGE, MEANING_STAGE)
 MEANING_MODES = ("hybrid", "semantic")
 FUSIONS = ("rrf", "dbsf")
 UPSTREAM_STAGE = "mixpeek_retriever"
-SUPPORTED_STAGES = (*SEARCH_STAGE_ALIASES, UPSTREAM_STAGE)
+TYPESENSE_STAGE = "typesense_search"
+SUPPORTED_STAGES = (*SEARCH_STAGE_ALIASES, UPSTREAM_STAGE, TYPESENSE_STAGE)
 _UPSTREAM_KEYS = ("base_url", "retriever_id", "namespace", "api_key_secret_name")
+_TYPESENSE_KEYS = ("nodes", "collection", "query_by", "api_key_secret_name")
 
 
 def stages_of(backend: dict[str, Any]) -> list[dict[str, Any]]:
@@ -47,6 +51,9 @@ def stages_of(backend: dict[str, Any]) -> list[dict[str, Any]]:
             fusion=backend.get("fusion", "rrf"),
         )
         return [_stage(MEANING_STAGE, "filter", parameters)]
+    if backend.get("type") == "typesense":
+        parameters = {key: backend.get(key) for key in _TYPESENSE_KEYS}
+        return [_stage(TYPESENSE_STAGE, "filter", parameters)]
     parameters = {key: backend.get(key) for key in _UPSTREAM_KEYS}
     return [_stage(UPSTREAM_STAGE, "apply", parameters)]
 
@@ -74,6 +81,8 @@ def retriever_metadata(backend: dict[str, Any]) -> dict[str, Any]:
         "capabilities": {"backend": backend["type"]},
         "collections": [],
     }
+    if backend["type"] == "typesense":
+        metadata["capabilities"].update(full_text_search=True, prefix_search=True)
     if backend["type"] == "local":
         metadata["collections"] = [
             {"collection_name": backend["collection"], "search_fields": backend["search_fields"]}
@@ -128,13 +137,15 @@ def backend_of(
             f"stages[0].config.stage_id: {str(stage_id)[:60]!r} is not a stage this server can "
             f"run; the stages are {', '.join(SUPPORTED_STAGES)}.",
         )
-    if stage_id == UPSTREAM_STAGE:
+    if stage_id in (UPSTREAM_STAGE, TYPESENSE_STAGE):
         if collections:
             raise invalid(
                 "collection_identifiers",
-                "none, for mixpeek_retriever",
+                f"none, for {stage_id}",
                 "collection_identifiers: the upstream searches its own collections; send none.",
             )
+        if stage_id == TYPESENSE_STAGE:
+            return {"type": "typesense", **{key: parameters.get(key) for key in _TYPESENSE_KEYS}}
         return {"type": "mixpeek", **{key: parameters.get(key) for key in _UPSTREAM_KEYS}}
     if not collections or len(collections) != 1:
         raise invalid(

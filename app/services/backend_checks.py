@@ -13,6 +13,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from anyio import from_thread
+
+from app.adapters.backends import Backends
 from app.adapters.engine.protocol import MEANING
 from app.adapters.store import Transaction
 from app.errors import InvalidInput, invalid
@@ -20,6 +23,8 @@ from app.schemas.display import DisplayConfig
 from app.schemas.retrievers import MAX_SEARCH_FIELDS
 
 SEARCH_FIELDS = "backend.search_fields"
+QUERY_BY = "backend.query_by"  # what a Typesense backend searches
+UPSTREAMS = {"mixpeek": "a Mixpeek upstream", "typesense": "a Typesense collection"}
 EXPOSED_FIELDS = "display_config.exposed_fields"
 NAMED_FIELDS = "backend.search_fields, or the SDK's stages[0].config.parameters.fields"
 # What a publisher can do about a searched field that the page does not expose.
@@ -87,7 +92,11 @@ def check_searchable(
     how: str = EXPOSE_OR_SEARCH_FEWER,
 ) -> None:
     """A 422 when the backend searches a field that is not exposed."""
-    hidden = [name for name in backend.get("search_fields") or () if name not in exposed]
+    searched = backend.get("search_fields") or ()
+    if backend.get("type") == "typesense":
+        searched, field = backend.get("query_by") or (), QUERY_BY
+        how = "expose them, or query fewer fields (backend.query_by)"
+    hidden = [name for name in searched if name not in exposed]
     if hidden:
         names = ", ".join(hidden)
         raise invalid(
@@ -104,7 +113,8 @@ def check_engine_features(
     """The filters panel counts values, and similar items are found, by the server's engine;
     a page over an upstream cannot offer them, so a config asking for them is refused. A
     local backend must need nothing its engine `lacks` (`check_engine_carries`)."""
-    if backend.get("type") == "local":
+    kind = str(backend.get("type"))
+    if kind == "local":
         check_engine_carries(backend, lacks)
         return
     components = display.components
@@ -123,7 +133,7 @@ def check_engine_features(
                 f"display_config.{where}",
                 "off for a retriever over an upstream",
                 f"display_config.{where}: the filters panel and similar items need the "
-                "embedded engine; this retriever searches a Mixpeek upstream.",
+                f"embedded engine; this retriever searches {UPSTREAMS.get(kind, kind)}.",
             )
 
 
@@ -152,7 +162,7 @@ def check_upstream_key(tx: Transaction, namespace: str, backend: dict[str, Any])
     """A secret is sent only to the upstream that first named it, and never if it is a
     password: so that no key holder can have a secret's value sent to a host of their own
     (by a new retriever, or by moving the one that uses it)."""
-    if backend.get("type") != "mixpeek":
+    if backend.get("type") not in UPSTREAMS:
         return
     name = str(backend["api_key_secret_name"])
     field = "backend.api_key_secret_name"
@@ -167,15 +177,22 @@ def check_upstream_key(tx: Transaction, namespace: str, backend: dict[str, Any])
             "a secret that is not a page password",
             f"{field}: the secret {name!r} is a page password; it is never sent anywhere.",
         )
-    origin = _origin(str(backend["base_url"]))
-    for _, other_url in tx.retrievers_using_secret(scope, name):
-        if _origin(other_url) != origin:
-            raise invalid(
-                field,
-                "a secret used with this upstream only",
-                f"{field}: the secret {name!r} is the key of another upstream; a secret is "
-                "sent only to the upstream it was first used with (create another secret).",
-            )
+    # The places the key has been sent: a new one is never added (a cluster's nodes each
+    # get it, so a retriever may name fewer of them, never another).
+    sent = [origins(other) for _, other in tx.retrievers_using_secret(scope, name)]
+    if sent and not origins(backend) <= set().union(*sent):
+        raise invalid(
+            field,
+            "a secret used with this upstream only",
+            f"{field}: the secret {name!r} is the key of another upstream; a secret is "
+            "sent only to the upstream it was first used with (create another secret).",
+        )
+
+
+def origins(backend: dict[str, Any]) -> set[str]:
+    """Where a backend sends its key: scheme, host and port of each of its URLs."""
+    urls = backend.get("nodes") or [backend.get("base_url") or ""]
+    return {_origin(str(url)) for url in urls}
 
 
 def _origin(url: str) -> str:
@@ -190,3 +207,15 @@ def no_such_secret(field: str, name: str) -> InvalidInput:
         f"{field}: no secret named {name!r} exists in this namespace; "
         "create it first with POST /v1/organizations/secrets.",
     )
+
+
+def checked_at_publish(backends: Backends) -> Callable[[str, dict[str, Any]], None]:
+    """The backend's own check (`Backend.check`: an upstream's collection is there and opens
+    with its key), for publishing, which runs off the event loop: the check runs on it."""
+
+    def check(namespace: str, backend: dict[str, Any]) -> None:
+        if backend.get("type") in backends and backend.get("type") != "local":
+            kind = backends[str(backend["type"])]
+            from_thread.run(kind.backend.check, namespace, backends.parse(backend))
+
+    return check

@@ -45,7 +45,7 @@ class RetrieverRow:
     retriever_id: str
     name: str
     description: str | None
-    kind: str  # "local" or "mixpeek"
+    kind: str  # "local", "mixpeek" or "typesense"
     collection: str | None
     mode: str | None
     search_fields: list[str]
@@ -94,7 +94,9 @@ class ConsoleRetrievers:
                     kind=str(backend.get("type")),
                     collection=backend.get("collection"),
                     mode=backend.get("mode") if backend.get("type") == "local" else None,
-                    search_fields=list(backend.get("search_fields") or []),
+                    search_fields=list(
+                        backend.get("search_fields") or backend.get("query_by") or []
+                    ),
                     published=published is not None,
                     public_name=published.public_name if published else None,
                     active=bool(published and published.is_active),
@@ -138,7 +140,6 @@ class ConsoleRetrievers:
             raise refused from None
         created = self.retrievers.create(namespace, request)
         return created.retriever_id
-
 
     def _told_with(self, refused: InvalidInput, base_url: str) -> None:
         """The upstream address's own refusal added to the form's others, which the models

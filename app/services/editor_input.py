@@ -110,7 +110,7 @@ def _json_object(text: str, name: str, errors: dict[str, str]) -> Any:
     try:
         value = jsonutil.loads(text)
     except ValueError as error:
-        errors[name] = f"Type a JSON object, such as {{\"stars\": 5}} (not JSON: {error})."
+        errors[name] = f'Type a JSON object, such as {{"stars": 5}} (not JSON: {error}).'
         return None
     if not isinstance(value, dict):
         errors[name] = 'Type a JSON object, such as {"stars": 5}.'

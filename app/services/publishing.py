@@ -59,11 +59,12 @@ class Publishing:
         text_fields: Callable[[str, str], list[str]] = lambda namespace, collection: [],
         embedding_of: Callable[[str, str], dict[str, Any] | None] = lambda n, c: None,
         lacks: Callable[[], Mapping[str, str]] = dict,
+        check_backend: Callable[[str, dict[str, Any]], None] = lambda namespace, backend: None,
     ) -> None:
         self.store = store
+        self.check_backend = check_backend  # the backend's own check (an upstream's collection)
         self.max_published = max_published
-        # How many documents a collection of a namespace holds, and its text fields (the
-        # engine's): the fields a retriever searches by default are the exposed ones of those.
+        # A collection's document count and text fields: a retriever searches their exposed ones.
         self.documents_in = documents_in
         self.text_fields = text_fields
         self.embedding_of = embedding_of  # a collection's embedding settings, if it embeds
@@ -82,7 +83,7 @@ class Publishing:
     def publish(
         self, namespace: str, retriever_id: str, request: PublishRetrieverRequest, by: Byline = API
     ) -> PublishRetrieverResponse:
-        texts = self._texts(namespace, retriever_id)
+        texts = self._texts(namespace, retriever_id, check=True)
         try:
             with self.store.write() as tx:
                 record, backend = self._new_published(tx, namespace, retriever_id, request, texts)
@@ -121,11 +122,14 @@ class Publishing:
             display_config["exposed_fields"],
         )
 
-    def _texts(self, namespace: str, retriever_id: str) -> TextFields:
+    def _texts(self, namespace: str, retriever_id: str, check: bool = False) -> TextFields:
         """The text fields the retriever's default search fields are chosen from, read before
-        the write transaction."""
+        the write transaction (and, to `check`, the backend's own check, as no transaction
+        waits on an upstream)."""
         with self.store.read() as tx:
             backend = retriever_or_404(tx, namespace, retriever_id).backend
+        if check:
+            self.check_backend(namespace, backend)
         return texts_of(backend, lambda collection: self.text_fields(namespace, collection))
 
     def _new_published(
@@ -385,12 +389,8 @@ def _published_or_404(
 ) -> PublishedRecord:
     record = tx.get_published(namespace, retriever_id, for_update=for_update)
     if record is None:
-        raise _not_published(retriever_id)
+        raise NotFound(f"Retriever {retriever_id!r} is not published.")
     return record
-
-
-def _not_published(retriever_id: str) -> NotFound:
-    return NotFound(f"Retriever {retriever_id!r} is not published.")
 
 
 def _public_name_taken(name: str) -> Conflict:

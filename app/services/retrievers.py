@@ -24,6 +24,7 @@ from app.schemas.retrievers import (
     MixpeekBackendConfig,
     RetrieverList,
     RetrieverResponse,
+    TypesenseBackendConfig,
     UpdateRetrieverRequest,
     UpdateRetrieverResponse,
 )
@@ -47,6 +48,7 @@ from app.services.backend_checks import (
 from app.services.configs import check_display
 
 Changed = Callable[[str | None], None]
+BackendModel = LocalBackendConfig | MixpeekBackendConfig | TypesenseBackendConfig
 # A searched field that the display config sent with the retriever does not expose.
 EXPOSE_OR_SEARCH_FEWER_NOW = "expose them, or search fewer fields"
 # A searched field that the retriever's published page does not expose.
@@ -193,6 +195,9 @@ class Retrievers:
             backend = self._from_stages(namespace, collections, stages)
         if isinstance(backend, MixpeekBackendConfig):
             self.destinations.check_url(backend.base_url)
+        if isinstance(backend, TypesenseBackendConfig):
+            for number, node in enumerate(backend.nodes):
+                self.destinations.check_url(node, f"backend.nodes[{number}]")
         dumped = backend.model_dump(mode="json")
         check_engine_carries(dumped, self.lacks())
         return dumped
@@ -204,10 +209,15 @@ class Retrievers:
         raw = backend_of(
             collections, stages, lambda collection: self.text_fields(namespace, collection)
         )
-        model = LocalBackendConfig if raw["type"] == "local" else MixpeekBackendConfig
+        models: dict[str, type[BackendModel]] = {
+            "local": LocalBackendConfig,
+            "typesense": TypesenseBackendConfig,
+        }
+        model = models.get(raw["type"], MixpeekBackendConfig)
         fields = {key: value for key, value in raw.items() if value is not None}
         try:
-            return model.model_validate_json(jsonutil.dumps(fields))
+            parsed: BackendConfig = model.model_validate_json(jsonutil.dumps(fields))
+            return parsed
         except ValidationError as error:
             where = ("stages", 0, "config", "parameters")
             raise from_validation_error(error, where) from None

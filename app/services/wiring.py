@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from app.adapters.backends import Backends
 from app.adapters.backends.local import LocalBackend
 from app.adapters.backends.mixpeek import MixpeekBackend, UpstreamClient
+from app.adapters.backends.typesense import TypesenseBackend
 from app.adapters.clock import Clock, system_clock
 from app.adapters.counters import Counters, StoreCounters
 from app.adapters.destinations import DestinationPolicy
@@ -20,10 +21,15 @@ from app.crypto import SecretBox
 from app.metrics import Metrics
 from app.rendering.formats import builtin_renderers
 from app.rendering.registry import Renderers
-from app.schemas.retrievers import LocalBackendConfig, MixpeekBackendConfig
+from app.schemas.retrievers import (
+    LocalBackendConfig,
+    MixpeekBackendConfig,
+    TypesenseBackendConfig,
+)
 from app.services.access import Access
 from app.services.analytics import Analytics
 from app.services.answers import AnswerCache
+from app.services.backend_checks import checked_at_publish
 from app.services.browse import Browse
 from app.services.catalog import Catalog
 from app.services.collections import Collections
@@ -136,6 +142,8 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
     embedders = builtin_embedders(upstream, vault)
     backends.register("local", LocalBackendConfig, LocalBackend(engine, embedders))
     backends.register("mixpeek", MixpeekBackendConfig, MixpeekBackend(upstream, vault, metrics))
+    typesense = TypesenseBackend(upstream, vault, metrics)
+    backends.register("typesense", TypesenseBackendConfig, typesense)
 
     renderers = builtin_renderers()
     counters = Counters(settings.rate_limit_storage, settings.rate_limit_on_failure, clock)
@@ -177,6 +185,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         engine.text_fields,
         engine.embedding,
         engine.lacks,
+        checked_at_publish(backends),
     )
     console_collections = ConsoleCollections(engine)
     return Services(

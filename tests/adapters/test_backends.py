@@ -18,6 +18,9 @@ class Answering:
     async def document(self, namespace: str, backend: Any, document_id: str) -> None:
         return None
 
+    async def check(self, namespace: str, backend: Any) -> None:
+        return None
+
 
 def test_a_stored_backend_is_parsed_by_its_kind() -> None:
     backends = Backends()

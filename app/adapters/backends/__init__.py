@@ -60,6 +60,11 @@ class Backend(Protocol):
         """One document by its id (with its `document_id`), as the backend has it, or None."""
         ...
 
+    async def check(self, namespace: str, backend: Any) -> None:
+        """What publishing asks of the backend beyond its config (that an upstream's
+        collection is there and opens with its key): a 422 naming what is wrong."""
+        ...
+
 
 class SecretValues(Protocol):
     """Where a backend finds a secret's value (the vault), without knowing the vault."""

@@ -104,6 +104,9 @@ class LocalBackend:
         held = _held(self.engine.embedding(namespace, config.collection))
         return {**_without(body, held), "document_id": document_id}
 
+    async def check(self, namespace: str, backend: Any) -> None:
+        """Nothing to ask beyond the config."""
+
     def _search(self, query: Query, meaning: Meaning) -> Page:
         config: LocalBackendConfig = query.backend
         asked = query.search

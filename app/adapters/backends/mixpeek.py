@@ -117,6 +117,9 @@ class MixpeekBackend:
         )
         return next(found, None)
 
+    async def check(self, namespace: str, backend: Any) -> None:
+        """Nothing to ask beyond the config."""
+
     async def _execute(self, namespace: str, backend: Any, request: dict[str, Any]) -> Page:
         """POST one execute body to the upstream with its key, timed and counted."""
         config: MixpeekBackendConfig = backend

@@ -238,14 +238,16 @@ class Transaction:
         )
         return self.conn.execute(query).rowcount > 0
 
-    def retrievers_using_secret(self, scope: str, secret_name: str) -> list[tuple[str, str]]:
-        """(retriever id, upstream URL) of each retriever whose key is this secret: in its
+    def retrievers_using_secret(
+        self, scope: str, secret_name: str
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """(retriever id, backend) of each retriever whose key is this secret: in its
         namespace, or, for an organization secret, in any namespace without one of its own."""
         query = sa.select(retrievers.c.retriever_id, retrievers.c.namespace, retrievers.c.backend)
         if scope != ORGANIZATION:
             query = query.where(retrievers.c.namespace == scope)
         return [
-            (row.retriever_id, str(row.backend.get("base_url", "")))
+            (row.retriever_id, dict(row.backend))
             for row in self.conn.execute(query)
             if row.backend.get("api_key_secret_name") == secret_name
             and (scope != ORGANIZATION or self.secret_scope(row.namespace, secret_name) == scope)
