@@ -93,12 +93,21 @@ def wait_for(url: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
-def ours(rows_file: Path, data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def commonest(rows: list[dict[str, object]], count: int) -> list[str]:
+    """The words most descriptions have, most first."""
+    frequency = Counter(w for r in rows for w in set(WORD.findall(str(r["description"]).lower())))
+    return [w for w, _ in frequency.most_common(count)]
+
+
+def ours(rows_file: Path, data_dir: Path, port: int, **env: str) -> subprocess.Popen[bytes]:
+    """This server, one process, with the rows imported and published as `debian` (`env`: more
+    of its settings, such as the engine it uses)."""
     environment = {
         **os.environ,
         "RETRIEVER_PAGES_DATA_DIR": str(data_dir),
         "RETRIEVER_PAGES_API_KEYS": f"{NAMESPACE}:{KEY}",
         "RETRIEVER_PAGES_SECRET_KEY": "b" * 40,
+        **env,
     }
     cli = [sys.executable, "-m", "app.cli"]
     subprocess.run(
@@ -172,8 +181,7 @@ def main() -> None:
     args = parser.parse_args()
     binary = datasette_binary()
     rows = list(debian.records())
-    frequency = Counter(w for r in rows for w in set(WORD.findall(str(r["description"]).lower())))
-    words = [w for w, _ in frequency.most_common(100)]
+    words = commonest(rows, 100)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         rows_file = work / "debian.jsonl"
