@@ -41,6 +41,7 @@ from app.services.keys import OwnerKeys
 from app.services.limits import RateLimiter
 from app.services.listings import Listings
 from app.services.marketplace import Marketplace
+from app.services.pages import Pages
 from app.services.plugins import Plugins
 from app.services.publish_state import PublishState
 from app.services.publishing import Publishing
@@ -85,6 +86,7 @@ class Services:
     relevance: RelevanceRulesService
     publishing: Publishing
     versions: PageVersions
+    pages: Pages
     publish_state: PublishState
     plugins: Plugins
     marketplace: Marketplace
@@ -193,6 +195,7 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         relevance=RelevanceRulesService(store, clock, catalog.forget),
         publishing=publishing,
         versions=PageVersions(store, publishing),
+        pages=Pages(store, settings.public_url, clock),
         publish_state=PublishState(store, settings.max_published_per_namespace),
         plugins=Plugins(store, clock, catalog.forget),
         marketplace=Marketplace(store, clock),
