@@ -163,6 +163,13 @@ def tab_page(slug: str, query: str | Sequence[tuple[str, str]] = "") -> str:
     return with_query(f"/p/{_segment(slug)}", query)
 
 
+def is_tab_page_target(target: str) -> bool:
+    """Whether `target` is a page of tabs on this server (where a tab's password form may lead
+    back to)."""
+    path = target.split("?", 1)[0]
+    return path.startswith("/p/") and "//" not in path and "\\" not in target
+
+
 def tab_page_embed(slug: str) -> str:
     return tab_page(slug) + "/embed"
 

@@ -51,6 +51,7 @@ from app.services.relevance import RelevanceRulesService
 from app.services.reports import Reports
 from app.services.retrievers import Retrievers
 from app.services.searchlog import SearchLog
+from app.services.tab_pages import TabPages
 from app.services.throttle import PasswordThrottle
 from app.services.typeahead import Typeahead
 from app.services.vault import Vault
@@ -87,6 +88,7 @@ class Services:
     publishing: Publishing
     versions: PageVersions
     pages: Pages
+    tab_pages: TabPages
     publish_state: PublishState
     plugins: Plugins
     marketplace: Marketplace
@@ -180,6 +182,13 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         engine.embedding,
     )
     console_collections = ConsoleCollections(engine)
+    tab_pages = TabPages(
+        store,
+        query,
+        metrics.cache_counter("pages"),
+        single_tab_pages=settings.single_tab_pages,
+        documents_in=engine.count,
+    )
     return Services(
         settings=settings,
         clock=clock,
@@ -195,7 +204,8 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         relevance=RelevanceRulesService(store, clock, catalog.forget),
         publishing=publishing,
         versions=PageVersions(store, publishing),
-        pages=Pages(store, settings.public_url, clock),
+        pages=Pages(store, settings.public_url, clock, tab_pages.forget),
+        tab_pages=tab_pages,
         publish_state=PublishState(store, settings.max_published_per_namespace),
         plugins=Plugins(store, clock, catalog.forget),
         marketplace=Marketplace(store, clock),

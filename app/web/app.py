@@ -47,6 +47,7 @@ from app.web.views import (
     plugins,
     public,
     relevance,
+    tab_pages,
 )
 from app.web.views import versions as page_versions
 
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             *public.routes,
             *listings.routes,
             *pages.routes,
+            *tab_pages.routes,
             *detail.routes,
             *owner.routes,
             *page_api.routes,
