@@ -355,16 +355,17 @@ def fuse(answers: list[TabAnswer], k: int = RRF_K) -> list[Merged]:
     first: dict[tuple[Any, ...], tuple[Tab, dict[str, Any]]] = {}
     found: dict[tuple[Any, ...], list[str]] = {}
     lists = [(a, a.results.documents if a.results else []) for a in answers]
-    deepest = max((len(docs) for _, docs in lists), default=0)
-    for rank in range(1, deepest + 1):
-        for answer, docs in lists:
-            if rank > len(docs):
-                continue
-            document = docs[rank - 1]
+    for answer, docs in lists:  # in the page's order: who shows a document found twice
+        for document in docs:
             key = (*source_of(answer), str(document.get("document_id")))
-            scores[key] = scores.get(key, 0.0) + 1 / (k + rank)
             first.setdefault(key, (answer.tab, document))
             found.setdefault(key, []).append(answer.tab.tab_id)
+    deepest = max((len(docs) for _, docs in lists), default=0)
+    for rank in range(1, deepest + 1):  # rank by rank, so that ties keep that order
+        for answer, docs in lists:
+            if rank <= len(docs):
+                key = (*source_of(answer), str(docs[rank - 1].get("document_id")))
+                scores[key] = scores.get(key, 0.0) + 1 / (k + rank)
     ordered = sorted(scores, key=lambda key: scores[key], reverse=True)  # stable
     return [
         Merged(first[key][0], first[key][1], round(scores[key], 8), tuple(found[key]))
