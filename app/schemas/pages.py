@@ -22,6 +22,7 @@ from app.schemas.base import (
     ImageUrl,
     LinkUrl,
     Model,
+    OpenModel,
     PublicName,
     StrictModel,
     matching,
@@ -208,3 +209,49 @@ class PageList(Model):
 class PageDeleteResponse(Model):
     message: str = "Successfully deleted"
     success: bool = True
+
+
+class PageSearchRequest(OpenModel):
+    """Mixpeek's `PublicAppSearchRequest`: `tab_id` searches that tab with its `inputs` (extra
+    top-level fields are merged into them); without it (or with "all"), `inputs.query` (or
+    `query`) is searched in every tab at once."""
+
+    tab_id: str | None = None
+    inputs: dict[str, Any] | None = None
+    settings: dict[str, Any] | None = None
+    query: Annotated[str, StringConstraints(max_length=500)] | None = None
+    page_size: int = Field(default=10, ge=1, le=50)
+
+
+class PageSearchError(Model):
+    status: int
+    type: str
+    message: str
+
+
+class PageSearchTab(Model):
+    """One tab's answer: its documents (exposed fields only), or why it has none."""
+
+    tab_id: str
+    label: str
+    public_name: str | None
+    status: Literal["ok", "error"]
+    execution_id: str | None = None
+    total: int | None = None
+    documents: list[dict[str, Any]] = Field(default_factory=list)
+    error: PageSearchError | None = None
+
+
+class PageSearchMerged(Model):
+    """A document of the merged list, as the first tab that found it shows it."""
+
+    tab_id: str
+    found_in: list[str]
+    rrf_score: float
+    document: dict[str, Any]
+
+
+class PageSearchResponse(Model):
+    slug: str
+    tabs: list[PageSearchTab]
+    merged: list[PageSearchMerged]

@@ -155,6 +155,17 @@ class TabPages:
         )
         return Federated(tuple(answers), tuple(fuse(answers)))
 
+    async def search_tab(
+        self,
+        tab: Tab,
+        inputs: dict[str, Any],
+        callers: Callable[[str], Caller],
+        page_size: int,
+        surface: Surface = "execute",
+    ) -> TabAnswer:
+        """One tab searched with its retriever's own `inputs` (validated against them)."""
+        return await self._one(tab, "", callers, page_size, surface, inputs)
+
     async def _one(
         self,
         tab: Tab,
@@ -162,6 +173,7 @@ class TabPages:
         callers: Callable[[str], Caller],
         per_tab: int,
         surface: Surface,
+        inputs: dict[str, Any] | None = None,
     ) -> TabAnswer:
         retriever = None
         try:
@@ -169,9 +181,8 @@ class TabPages:
                 retriever = await self.retriever(tab)
                 caller = callers(retriever.public_name)
                 await self.query.access.check(retriever, caller)
-                request = SearchRequest(
-                    inputs=text_inputs(retriever.display, text), page_size=per_tab
-                )
+                asked = text_inputs(retriever.display, text) if inputs is None else inputs
+                request = SearchRequest(inputs=asked, page_size=per_tab)
                 answer = await self.query.run(retriever, caller, request, surface=surface)
             return TabAnswer(tab, answer.results, retriever=retriever)
         except AppError as error:

@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         routes=[
             # The public API first: it is what is hit hardest.
             *public.routes,
+            *page_api.public_routes,
             *listings.routes,
             *pages.routes,
             *tab_pages.routes,
