@@ -42,8 +42,8 @@ async def section_values(
                 }
                 for stat in page.stats
             ]
-            value["items"] = [item for item in items if item["value"] is not None]
-            if not value["items"]:
+            value["stat_items"] = [item for item in items if item["value"] is not None]
+            if not value["stat_items"]:
                 continue
         elif kind == "featured-gallery":
             gallery = await _gallery(request, page)
