@@ -64,6 +64,8 @@ async def _one_tab(
         assert retriever is not None
         tab_state = {"kind": "password", **unlock_form(request, retriever, here)}
     except AppError as error:
+        if page.single and isinstance(error, NotFound):
+            raise  # a retriever's own page goes with it
         tab_state = {"kind": "unavailable", "message": error.message}
         retriever = None
     if partial and tab_state["kind"] == "search":
