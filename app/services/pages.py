@@ -105,7 +105,9 @@ class Pages:
         return PageList(results=results, total=total, limit=limit, offset=offset)
 
     def update(self, namespace: str, page_id: str, request: UpdatePageRequest) -> PageResponse:
-        sent = request.model_dump(mode="json", exclude_unset=True)
+        # The fields sent, each whole with its defaults (a tab sent without an order has none).
+        full = request.model_dump(mode="json")
+        sent = {key: full[key] for key in request.model_fields_set}
         try:
             with self.store.write() as tx:
                 current = _page_or_404(tx.conn, namespace, page_id)

@@ -104,6 +104,16 @@ def test_a_page_is_created_read_listed_changed_and_deleted(
     assert after["all_tab"]["mode"] == "grouped"
     assert after["tabs"] == page["tabs"]  # not sent: kept
     assert after["version"] == 2
+    retabbed = client.patch(
+        f"/v1/pages/{page['page_id']}",
+        headers=owner_headers(),
+        json={"tabs": [{"tab_id": "only", "label": "Only", "retriever_id": tabs["shop"]}]},
+    )
+    assert retabbed.status_code == 200, retabbed.text
+    only = {"tab_id": "only", "label": "Only", "retriever_id": tabs["shop"]}
+    assert retabbed.json()["tabs"] == [
+        {**only, "description": None, "order": None, "public_name": "shop"}
+    ]
 
     gone = client.delete(f"/v1/pages/{page['page_id']}", headers=owner_headers())
     assert gone.status_code == 200

@@ -139,7 +139,7 @@ def _all_values(
                 "tab": answer.tab,
                 "answer": answer,
                 "cards": group_cards,
-                "error": answer.error.message if answer.error else None,
+                "error": _why(answer),
                 "see_all": _tab_url(request, page, answer.tab.tab_id, text),
                 "card_tab": _card_tab(answer),
             }
@@ -153,7 +153,7 @@ def _all_values(
                 {
                     "card": dataclasses.replace(found, position=len(merged), score=None),
                     "tab": item.tab,
-                    "card_tab": _card_tab(answer),
+                    "card_tab": {**_card_tab(answer), "label": item.tab.label},
                 }
             )
     return {
@@ -165,6 +165,15 @@ def _all_values(
         "searched": federated is not None,
         "renderers": services.renderers,
     }
+
+
+def _why(answer: TabAnswer) -> str | None:
+    """Why a tab has no results in the merged tab, in a visitor's words."""
+    if answer.error is None:
+        return None
+    if isinstance(answer.error, PasswordRequired):
+        return f"Protected by a password: open the {answer.tab.label} tab to enter it."
+    return answer.error.message
 
 
 def _cards(request: Request, answer: TabAnswer) -> list[Card]:
