@@ -326,7 +326,7 @@
       var height = Math.ceil(document.documentElement.scrollHeight);
       if (height === last) return;
       last = height;
-      window.parent.postMessage({type: "retriever-pages:height", name: name, height: height}, parentOrigin);
+      window.parent.postMessage({type: "retriever-pages:height", name: name, page: results.getAttribute("data-page"), height: height}, parentOrigin);
     }).observe(document.body);
   }
 })();

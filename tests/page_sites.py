@@ -57,6 +57,8 @@ def config(title: str) -> dict[str, Any]:
     """A display config exposing title, description and price (never the supplier)."""
     shown = browse_config(exposed_fields=["title", "description", "price"], field_config={})
     shown.update(title=title, components={})
+    # Framed by pages served from the test machine (the embed tests' host site).
+    shown["extensions"] = {"frame_ancestors": ["http://localhost:*", "http://127.0.0.1:*"]}
     return shown
 
 

@@ -3,7 +3,10 @@ keyboard of the WAI-ARIA tabs pattern, axe on a phone and a desktop, and screens
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
+from functools import partial
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -143,3 +146,32 @@ def test_screenshots_of_a_three_tab_page(server: str, open_page: Callable[..., A
     phone.wait_for_load_state("networkidle")
     phone.screenshot(path=str(SCREENSHOTS / "tab-page-phone.png"), full_page=True)
     assert Path(SCREENSHOTS / "tab-page-phone.png").stat().st_size > 0
+
+
+def test_embed_js_frames_a_page_and_follows_its_height(
+    server: str, tmp_path: Path, open_page: Callable[..., Any]
+) -> None:
+    port = free_port()
+    (tmp_path / "host.html").write_text(
+        '<!doctype html><html><head><title>Host</title><link rel="icon" href="data:,">'
+        "</head><body><h1>Host site</h1>"
+        f'<script src="{server}/embed.js" data-page="everything" data-height="300"></script>'
+        "</body></html>"
+    )
+    with ThreadingHTTPServer(
+        ("127.0.0.1", port),
+        partial(test_browser._QuietHandler, directory=str(tmp_path)),
+    ) as httpd:
+        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+        thread.start()
+        try:
+            page = open_page(viewport=DESKTOP)
+            page.goto(f"http://localhost:{port}/host.html")
+            frame = page.wait_for_selector("iframe").content_frame()
+            assert frame is not None
+            frame.wait_for_selector("[role=tablist]")
+            assert "/p/everything/embed" in frame.url
+            assert frame.locator(".bar").count() == 0  # no site chrome in the embed
+            page.wait_for_function("document.querySelector('iframe').offsetHeight > 400")
+        finally:
+            httpd.shutdown()

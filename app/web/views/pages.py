@@ -165,7 +165,7 @@ async def search_values(
         else None,
         "canonical": (display.seo.canonical_url if display.seo else None)
         or urls.absolute(services.settings.public_url, urls.page(retriever.public_name)),
-        "parent_origin": _parent_origin(request, retriever),
+        "parent_origin": parent_origin(request, retriever),
         "typeahead_url": None if preview else _typeahead_url(retriever, state),
         "preview": preview,
     }
@@ -251,7 +251,7 @@ def _typeahead_url(retriever: PublicRetriever, state: FormState) -> str | None:
     return urls.public_typeahead(retriever.public_name)
 
 
-def _parent_origin(request: Request, retriever: PublicRetriever) -> str | None:
+def parent_origin(request: Request, retriever: PublicRetriever) -> str | None:
     """The embedding site's origin, if the publisher allows that site to frame the page."""
     origin = request.query_params.get("origin", "")
     parts = urlsplit(origin)

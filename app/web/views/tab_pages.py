@@ -27,7 +27,7 @@ from app.services.tab_pages import Federated, OpenPage, Tab, TabAnswer
 from app.web.requests import caller_of, services_of
 from app.web.templates import render
 from app.web.views.page_sections import section_css, section_values
-from app.web.views.pages import search_values, unlock_form
+from app.web.views.pages import parent_origin, search_values, unlock_form
 from app.web.views.plugin_pages import frame_policy
 
 MAX_QUERY_CHARS = 200
@@ -100,7 +100,7 @@ async def _all_tab(request: Request, page: OpenPage, text: str, partial: bool) -
             page, text, callers, page.all_tab.per_tab, "embed" if _embed(request) else "page"
         )
     theme = await _first_open(request, page)
-    values = _all_values(request, page, text, federated)
+    values = _all_values(request, page, text, federated, theme)
     headers = {"Vary": "X-Partial"}
     if partial:
         headers["Cache-Control"] = "no-store"
@@ -124,7 +124,11 @@ async def _all_tab(request: Request, page: OpenPage, text: str, partial: bool) -
 
 
 def _all_values(
-    request: Request, page: OpenPage, text: str, federated: Federated | None
+    request: Request,
+    page: OpenPage,
+    text: str,
+    federated: Federated | None,
+    theme: PublicRetriever | None,
 ) -> dict[str, Any]:
     """The merged tab's groups (each tab's cards, or why it has none) and merged list."""
     services = services_of(request)
@@ -157,6 +161,7 @@ def _all_values(
                 }
             )
     return {
+        "parent_origin": parent_origin(request, theme) if theme else None,
         "all_query": text,
         "groups": groups,
         "merged": merged,
