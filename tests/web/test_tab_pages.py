@@ -131,6 +131,9 @@ def test_an_unpublished_tab_says_so_and_the_others_answer(
     assert len(tabs_of(page.text)) == 4
     other = client.get("/p/everything?tab=products&query=lamp")
     assert sorted(titles(other.text)) == ["Desk lamp", "Floor lamp"]
+    # The page's script, asking for results alone, is sent to the whole page.
+    partial = client.get("/p/everything?tab=help&query=x", headers={"X-Partial": "results"})
+    assert partial.status_code == 404
 
 
 def test_each_tab_counts_in_its_own_retrievers_limits(

@@ -68,7 +68,11 @@ async def _one_tab(
             raise  # a retriever's own page goes with it
         tab_state = {"kind": "unavailable", "message": error.message}
         retriever = None
-    if partial and tab_state["kind"] == "search":
+    if partial and tab_state["kind"] != "search":
+        # The script asked for results and there are none to give (the tab was locked or
+        # unpublished meanwhile): its 401 or 404 sends it to the whole page.
+        status = 401 if tab_state["kind"] == "password" else 404
+    elif partial:
         return render(
             request, "_results.html", status, retriever, headers, tab_key=tab.tab_id, **values
         )
