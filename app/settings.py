@@ -205,6 +205,11 @@ class Settings(BaseSettings):
         description="Published retrievers per namespace; one more publish is a 409 "
         "(GET /v1/retrievers/publish/stats says how many are left).",
     )
+    single_tab_pages: bool = Field(
+        default=True,
+        description="Each published retriever is also a single-tab page at /p/{public_name} "
+        "(as Mixpeek's publishing makes one), until a page of that slug is created.",
+    )
     metrics_token: str | None = Field(
         default=None,
         min_length=16,

@@ -153,3 +153,27 @@ def console_retriever(
     editor) or where its forms post ("relevance/synonyms", "publish", ...)."""
     path = f"{CONSOLE}/retrievers/{_segment(retriever_id)}"
     return with_query(f"{path}/{part}" if part else path, query)
+
+
+# Pages (`/p/{slug}`): several retrievers behind one URL, in tabs.
+
+
+def tab_page(slug: str, query: str | Sequence[tuple[str, str]] = "") -> str:
+    """A page of tabs, with its tab and search in the query."""
+    return with_query(f"/p/{_segment(slug)}", query)
+
+
+def is_tab_page_target(target: str) -> bool:
+    """Whether `target` is a page of tabs on this server (where a tab's password form may lead
+    back to)."""
+    path = target.split("?", 1)[0]
+    return path.startswith("/p/") and "//" not in path and "\\" not in target
+
+
+def tab_page_embed(slug: str) -> str:
+    return tab_page(slug) + "/embed"
+
+
+def tab_page_frame(slug: str, section_id: str) -> str:
+    """The sandboxed document of a page's custom HTML section."""
+    return f"{tab_page(slug)}/frame/{_segment(section_id)}"

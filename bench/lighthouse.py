@@ -23,6 +23,7 @@ from app import urls
 from app.services.demo import DEMO_NAMESPACE, seed_demo
 from app.settings import Settings
 from app.web.app import create_app
+from bench.pages import TABS_SLUG, make_three_tabs
 from tests.servers import LiveServer, free_port
 
 LIGHTHOUSE = Path(".bench/lighthouse/node_modules/.bin/lighthouse")
@@ -33,6 +34,11 @@ PAGES = {
     "detail page": "/r/product-search/d/p0001",
     "directory": "/",
     "console: sign in": "/console/sign-in",
+}
+# A page of three tabs over the demo's catalog (bench/pages.py makes it): its All tab, a tab.
+TAB_PAGES = {
+    "page of tabs: All": f"/p/{TABS_SLUG}?tab=all&query=lamp",
+    "page of tabs: a tab": f"/p/{TABS_SLUG}?tab=names&query=lamp",
 }
 SIGNED_IN = {
     "console: retrievers": "/console/retrievers",
@@ -73,7 +79,10 @@ def main() -> None:
         demo = seed_demo(settings)
         with LiveServer(create_app(settings), port=port) as server:
             cookie = sign_in(server.url, demo.owner_key)
-            pages = [(name, path, None) for name, path in PAGES.items()]
+            owner = {"Authorization": f"Bearer {demo.owner_key}", "X-Namespace": DEMO_NAMESPACE}
+            with httpx.Client(base_url=server.url) as client:
+                make_three_tabs(client, owner, demo.public_name)
+            pages = [(name, path, None) for name, path in {**PAGES, **TAB_PAGES}.items()]
             pages += [(name, path, cookie) for name, path in SIGNED_IN.items()]
             editor = urls.console_retriever(retriever_id(server.url, demo.owner_key))
             pages.append(("console: page editor", editor, cookie))

@@ -280,8 +280,11 @@
   });
 
   function track(card, kind) {
-    var list = card.closest(".results");
-    if (!list || !navigator.sendBeacon) return;
+    // A card of a page's merged tab names its own retriever and search.
+    var list = card.closest("[data-execution-id]");
+    var owner = card.closest("[data-public-name]");
+    var whose = owner ? owner.getAttribute("data-public-name") : name;
+    if (!list || !whose || !navigator.sendBeacon) return;
     if (results.hasAttribute("data-preview")) return;  // the console's preview of a draft
     var body = JSON.stringify({
       document_id: card.getAttribute("data-document-id"),
@@ -289,7 +292,7 @@
       position: Number(card.getAttribute("data-position")),
       execution_id: list.getAttribute("data-execution-id")
     });
-    navigator.sendBeacon("/v1/public/retrievers/" + name + "/interactions",
+    navigator.sendBeacon("/v1/public/retrievers/" + whose + "/interactions",
       new Blob([body], {type: "application/json"}));
   }
 
@@ -300,7 +303,7 @@
       clearTimeout(card._viewTimer);
       if (!entry.isIntersecting) return;
       card._viewTimer = setTimeout(function () {
-        var key = card.closest(".results").getAttribute("data-execution-id") + card.getAttribute("data-position");
+        var key = card.closest("[data-execution-id]").getAttribute("data-execution-id") + card.getAttribute("data-position");
         if (seen[key]) return;
         seen[key] = true;
         viewer.unobserve(card);
@@ -323,7 +326,7 @@
       var height = Math.ceil(document.documentElement.scrollHeight);
       if (height === last) return;
       last = height;
-      window.parent.postMessage({type: "retriever-pages:height", name: name, height: height}, parentOrigin);
+      window.parent.postMessage({type: "retriever-pages:height", name: name, page: results.getAttribute("data-page"), height: height}, parentOrigin);
     }).observe(document.body);
   }
 })();

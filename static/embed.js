@@ -1,16 +1,18 @@
 // Embed a retriever-pages search on any site the publisher allows:
 //   <script src="https://SERVER/embed.js" data-retriever="PUBLIC_NAME" async></script>
+// or a page of tabs: data-page="SLUG" instead of data-retriever.
 // The iframe is sized to its content from the messages it posts, and only messages from this
 // script's own server and this very iframe are believed.
 (function () {
   "use strict";
   var script = document.currentScript;
   if (!script) return;
-  var name = script.getAttribute("data-retriever");
+  var page = script.getAttribute("data-page");
+  var name = page || script.getAttribute("data-retriever");
   if (!name || !/^[a-z0-9][a-z0-9-]*[a-z0-9]$/.test(name)) return;
   var server = new URL(script.src).origin;
   var frame = document.createElement("iframe");
-  frame.src = server + "/r/" + name + "/embed?origin=" + encodeURIComponent(location.origin);
+  frame.src = server + (page ? "/p/" : "/r/") + name + "/embed?origin=" + encodeURIComponent(location.origin);
   frame.title = script.getAttribute("data-title") || "Search";
   frame.loading = "lazy";
   frame.style.width = "100%";
@@ -20,7 +22,7 @@
   window.addEventListener("message", function (event) {
     if (event.origin !== server || event.source !== frame.contentWindow) return;
     var data = event.data;
-    if (!data || data.type !== "retriever-pages:height" || data.name !== name) return;
+    if (!data || data.type !== "retriever-pages:height" || (page ? data.page : data.name) !== name) return;
     var height = Number(data.height);
     if (height > 0 && height < 100000) frame.style.height = Math.ceil(height) + "px";
   });

@@ -47,6 +47,7 @@ from app.services.keys import OwnerKeys
 from app.services.limits import RateLimiter
 from app.services.listings import Listings
 from app.services.marketplace import Marketplace
+from app.services.pages import Pages
 from app.services.plugins import Plugins
 from app.services.publish_state import PublishState
 from app.services.publishing import Publishing
@@ -56,6 +57,7 @@ from app.services.relevance import RelevanceRulesService
 from app.services.reports import Reports
 from app.services.retrievers import Retrievers
 from app.services.searchlog import SearchLog
+from app.services.tab_pages import TabPages
 from app.services.throttle import PasswordThrottle
 from app.services.typeahead import Typeahead
 from app.services.vault import Vault
@@ -91,6 +93,8 @@ class Services:
     relevance: RelevanceRulesService
     publishing: Publishing
     versions: PageVersions
+    pages: Pages
+    tab_pages: TabPages
     publish_state: PublishState
     plugins: Plugins
     marketplace: Marketplace
@@ -188,6 +192,13 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         checked_at_publish(backends),
     )
     console_collections = ConsoleCollections(engine)
+    tab_pages = TabPages(
+        store,
+        query,
+        metrics.cache_counter("pages"),
+        single_tab_pages=settings.single_tab_pages,
+        documents_in=engine.count,
+    )
     return Services(
         settings=settings,
         clock=clock,
@@ -203,6 +214,8 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
         relevance=RelevanceRulesService(store, clock, catalog.forget),
         publishing=publishing,
         versions=PageVersions(store, publishing),
+        pages=Pages(store, settings.public_url, clock, tab_pages.forget),
+        tab_pages=tab_pages,
         publish_state=PublishState(store, settings.max_published_per_namespace),
         plugins=Plugins(store, clock, catalog.forget),
         marketplace=Marketplace(store, clock),

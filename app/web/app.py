@@ -41,11 +41,13 @@ from app.web.views import (
     listings,
     marketplace,
     owner,
+    page_api,
     pages,
     plugin_pages,
     plugins,
     public,
     relevance,
+    tab_pages,
 )
 from app.web.views import versions as page_versions
 
@@ -70,10 +72,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         routes=[
             # The public API first: it is what is hit hardest.
             *public.routes,
+            *page_api.public_routes,
             *listings.routes,
             *pages.routes,
+            *tab_pages.routes,
             *detail.routes,
             *owner.routes,
+            *page_api.routes,
             *analytics.routes,
             *relevance.routes,
             *page_versions.routes,

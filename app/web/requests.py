@@ -133,8 +133,9 @@ async def call(fn: Callable[..., T], *args: Any) -> T:
     return await in_thread(fn, *args)
 
 
-def caller_of(request: Request, *, page: bool = False) -> Caller:
-    """The public caller. A page is opened by its unlock cookie only, never by headers."""
+def caller_of(request: Request, *, page: bool = False, public_name: str | None = None) -> Caller:
+    """The public caller. A page is opened by its unlock cookie only, never by headers.
+    `public_name`: whose cookie, when the path does not name the retriever (a page of tabs)."""
     settings = services_of(request).settings
     peer = request.client.host if request.client else None
     headers = request.headers
@@ -142,7 +143,9 @@ def caller_of(request: Request, *, page: bool = False) -> Caller:
         ip=client_ip(peer, headers.get("x-forwarded-for"), settings.trusted_proxies),
         api_key=None if page else headers.get("x-public-api-key"),
         password=None if page else headers.get("x-retriever-password"),
-        cookie=request.cookies.get(UnlockCookies.name(request.path_params["public_name"])),
+        cookie=request.cookies.get(
+            UnlockCookies.name(public_name or request.path_params["public_name"])
+        ),
         session_id=None if page else session_id(request),
         keep_private=lambda: mark_private(request.scope),
     )

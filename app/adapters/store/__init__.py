@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import event, exc
 
 from app.adapters import like, outages
-from app.adapters.store import migrations
+from app.adapters.store import migrations, tables
 from app.adapters.store.records import PublishedRecord, RetrieverRecord
 from app.adapters.store.tables import interactions, owner_keys, published, retrievers, secrets
 from app.schemas.roles import ORGANIZATION
@@ -275,8 +275,10 @@ class Transaction:
         return None if row is None else PublishedRecord.from_row(row._mapping)
 
     def public_name_taken(self, public_name: str) -> bool:
+        """Held by a published retriever, or by a page's slug (one namespace of URLs)."""
         query = sa.select(published.c.retriever_id).where(published.c.public_name == public_name)
-        return self.conn.execute(query).first() is not None
+        page = sa.select(tables.pages.c.page_id).where(tables.pages.c.slug == public_name)
+        return self.conn.execute(query.union_all(page)).first() is not None
 
     def update_published(self, record: PublishedRecord) -> None:
         row = record.as_row()

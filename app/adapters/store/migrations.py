@@ -314,6 +314,24 @@ def _v10(conn: sa.Connection) -> None:
         conn.exec_driver_sql(statement)
 
 
+def _v11(conn: sa.Connection) -> None:
+    """Pages (`/p/{slug}`): tabs over a namespace's published retrievers, with sections. The
+    slug is unique on the server; the page's body (tabs, sections) is one JSON document."""
+    for statement in (
+        """CREATE TABLE pages (
+            page_id VARCHAR(40) PRIMARY KEY,
+            namespace VARCHAR(200) NOT NULL,
+            slug VARCHAR(50) NOT NULL UNIQUE,
+            config TEXT NOT NULL,
+            is_active BOOLEAN NOT NULL,
+            version INTEGER NOT NULL,
+            created_at VARCHAR(40) NOT NULL,
+            updated_at VARCHAR(40) NOT NULL)""",
+        "CREATE INDEX ix_pages_namespace ON pages (namespace, created_at)",
+    ):
+        conn.exec_driver_sql(statement)
+
+
 MIGRATIONS: list[Callable[[sa.Connection], None]] = [
     _v1,
     _v2,
@@ -325,6 +343,7 @@ MIGRATIONS: list[Callable[[sa.Connection], None]] = [
     _v8,
     _v9,
     _v10,
+    _v11,
 ]
 LATEST = len(MIGRATIONS)
 

@@ -329,3 +329,16 @@ page_versions = sa.Table(
     sa.Column("published_at", sa.String(40), nullable=False),
     sa.Column("note", sa.String(200)),
 )
+
+pages = sa.Table(
+    "pages",
+    metadata,
+    sa.Column("page_id", sa.String(40), primary_key=True),
+    sa.Column("namespace", sa.String(200), nullable=False),
+    sa.Column("slug", sa.String(50), nullable=False, unique=True),
+    sa.Column("config", JSONText, nullable=False),
+    sa.Column("is_active", sa.Boolean, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("updated_at", sa.String(40), nullable=False),
+)

@@ -68,6 +68,27 @@ async def page_response(
 ) -> Response:
     """The search page of `retriever` for this request's query. A `preview` (the console's,
     of a draft) is neither counted nor logged, and only the console may frame it."""
+    status, headers, values = await search_values(
+        request, retriever, caller, preview=preview, headers=headers
+    )
+    partial = request.headers.get("x-partial") == "results"
+    template = "_results.html" if partial else "search.html"
+    ancestors = "'self'" if preview else None
+    return render(request, template, status, retriever, headers, None, ancestors, **values)
+
+
+async def search_values(
+    request: Request,
+    retriever: PublicRetriever,
+    caller: Caller,
+    *,
+    preview: bool = False,
+    headers: dict[str, str] | None = None,
+    keep: tuple[str, ...] = (),
+) -> tuple[int, dict[str, str], dict[str, Any]]:
+    """What a search page of `retriever` shows for this request's query (the status, the
+    headers and the templates' values), for the page itself and for a tab of a page of tabs
+    (`keep`: its own query parameters, such as the tab, that its links carry)."""
     services = services_of(request)
     base = request.url.path
     display = retriever.display
@@ -106,7 +127,7 @@ async def page_response(
     status = problem.status if problem else 200
     page_size = results.page_size if results else PAGE_SIZE
     items = canonical(
-        request.query_params.multi_items(), [i.field_name for i in display.inputs], chosen
+        request.query_params.multi_items(), [*(i.field_name for i in display.inputs), *keep], chosen
     )
     links = Links(retriever.public_name, urlencode(items))
     label = value_labeller(display)
@@ -144,27 +165,31 @@ async def page_response(
         else None,
         "canonical": (display.seo.canonical_url if display.seo else None)
         or urls.absolute(services.settings.public_url, urls.page(retriever.public_name)),
-        "parent_origin": _parent_origin(request, retriever),
+        "parent_origin": parent_origin(request, retriever),
         "typeahead_url": None if preview else _typeahead_url(retriever, state),
         "preview": preview,
     }
-    partial = request.headers.get("x-partial") == "results"
-    template = "_results.html" if partial else "search.html"
     # One URL, two bodies (the page, or its results for the script): caches must tell them
     # apart, and a fragment is never worth keeping.
     headers["Vary"] = "X-Partial"
-    if partial:
+    if request.headers.get("x-partial") == "results":
         headers["Cache-Control"] = "no-store"
-    ancestors = "'self'" if preview else None
-    return render(request, template, status, retriever, headers, None, ancestors, **values)
+    return status, headers, values
 
 
 async def password_page(request: Request, name: str, target: str) -> Response:
     """The form that asks for a retriever's password (a 200: a page, not a refused call)."""
     services = services_of(request)
     retriever = await services.catalog.lookup(name)
+    return render(
+        request, "password.html", 200, retriever, **unlock_form(request, retriever, target)
+    )
+
+
+def unlock_form(request: Request, retriever: PublicRetriever, target: str) -> dict[str, Any]:
+    """The password form's values: a signed token for this retriever, and where to go back."""
     token = _csrf(request).dumps(retriever.record.public_id)
-    return render(request, "password.html", 200, retriever, token=token, next=target, failed=False)
+    return {"token": token, "next": target, "failed": False}
 
 
 async def _similar_title(
@@ -226,7 +251,7 @@ def _typeahead_url(retriever: PublicRetriever, state: FormState) -> str | None:
     return urls.public_typeahead(retriever.public_name)
 
 
-def _parent_origin(request: Request, retriever: PublicRetriever) -> str | None:
+def parent_origin(request: Request, retriever: PublicRetriever) -> str | None:
     """The embedding site's origin, if the publisher allows that site to frame the page."""
     origin = request.query_params.get("origin", "")
     parts = urlsplit(origin)
@@ -244,7 +269,8 @@ async def unlock(request: Request) -> Response:
     form = await request.form()
     base = urls.page(retriever.record.public_name)
     target = str(form.get("next") or base)
-    if not urls.is_page_target(retriever.record.public_name, target):
+    name = retriever.record.public_name
+    if not (urls.is_page_target(name, target) or urls.is_tab_page_target(target)):
         target = base
     origin = request.headers.get("origin")
     own = urlsplit(services.settings.public_url)
