@@ -169,15 +169,19 @@ def test_a_write_through_one_server_process_is_found_through_another(
         every = sorted(document["document_id"] for document in LAMPS)
         _within(lambda: _titles(b.post("/v1/public/retrievers/lamps/execute", json=query)) == every)
         # A write through one is found through the other: it is acknowledged once most nodes
-        # have it, and a follower applies it as it hears so (within milliseconds).
+        # have it, and a follower applies it as it hears so (in some hundreds of milliseconds
+        # on a busy machine, measured: till then a search the client sends it misses it).
         kettle = {"document_id": "kettle", "title": "Kettle", "description": "Boils water"}
         assert a.post(
             "/v1/collections/products/documents", headers=owner_headers(),
             json={"documents": [kettle]},
         ).status_code == 200  # fmt: skip
         kettles = {"inputs": {"query": "kettle"}}
-        _within(lambda: _titles(b.post("/v1/public/retrievers/lamps/execute", json=kettles)))
-        assert _titles(b.post("/v1/public/retrievers/lamps/execute", json=kettles)) == ["kettle"]
+
+        def on_every_node() -> bool:  # (the client sends each search to the next node)
+            return all(_titles(b.post(EXECUTE, json=kettles)) == ["kettle"] for _ in range(3))
+
+        _within(on_every_node)
         gone = b.delete("/v1/collections/products/documents/lamp-3", headers=owner_headers())
         assert gone.status_code == 200, gone.text
         _within(lambda: "lamp-3" not in _titles(a.post("/v1/public/retrievers/lamps/execute",
