@@ -8,9 +8,10 @@ A page of three tabs too (`/p/{slug}`, three retrievers over the demo's catalog,
 searching other fields): its All tab's weight, and the federated search of the three
 (`POST /v1/public/pages/{slug}/search`) against each tab's own execute in the same run: the
 tabs run concurrently, so the federated call should take little more than the slowest tab.
-Over this server's own engine a search is work for the CPU, and three of them take about as
-long together as one after another; over upstreams (three here, answering in 20, 40 and 60
-ms) the waits overlap.
+Over this server's own engine a search is work for the CPU (mostly Python, under the
+interpreter's lock, even on the threads a federated search sends each tab to), and three of
+them take about as long together as one after another; over upstreams (three here,
+answering in 20, 40 and 60 ms) the waits overlap.
 
     python -m bench.pages [--requests 300]
 """

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import ParamSpec, TypeVar
 
 from anyio.to_thread import run_sync
@@ -11,6 +13,25 @@ from anyio.to_thread import run_sync
 P = ParamSpec("P")
 T = TypeVar("T")
 
+# Set where searches run side by side (a page's federated search): there even the work quick
+# enough for the event loop goes to a thread, or the searches would run one after another.
+_OVERLAPPING: ContextVar[bool] = ContextVar("overlapping", default=False)
+
 
 async def in_thread(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     return await run_sync(functools.partial(fn, *args, **kwargs))
+
+
+@contextmanager
+def overlapping() -> Iterator[None]:
+    """Within it (and in the tasks started within it), `on_loop_allowed()` is False."""
+    token = _OVERLAPPING.set(True)
+    try:
+        yield
+    finally:
+        _OVERLAPPING.reset(token)
+
+
+def on_loop_allowed() -> bool:
+    """Whether quick work may run on the event loop itself: not where it should overlap."""
+    return not _OVERLAPPING.get()

@@ -3,7 +3,8 @@ retriever's own single-tab page), its tabs' retrievers, and the search of every 
 
 Each tab is its retriever's own: its password, its rate limits, its exposed fields. The
 federated search sends one query to every tab concurrently through the public query protocol
-(`PublicQuery`), each with a timeout of its own; a tab that fails, is refused or is slow
+(`PublicQuery`), each with a timeout of its own (and each search over this server's engine on a
+thread of its own, so that they overlap); a tab that fails, is refused or is slow
 answers with its error, never blanking the others. The lists are merged by reciprocal rank
 (`docs/pages.md`).
 """
@@ -20,7 +21,7 @@ from app.adapters.cache import RefreshingCache
 from app.adapters.engine.fusion import RRF_K
 from app.adapters.store import Store
 from app.adapters.store import pages as rows
-from app.adapters.threads import in_thread
+from app.adapters.threads import in_thread, overlapping
 from app.errors import AppError, GatewayTimeout, NotFound
 from app.metrics import CacheCounter
 from app.schemas.display import DisplayConfig
@@ -150,9 +151,10 @@ class TabPages:
         """`text` searched in every tab at once (`callers` gives each retriever's caller, with
         its unlock cookie), and the lists merged by reciprocal rank."""
         tabs = page.tabs
-        answers = await asyncio.gather(
-            *(self._one(tab, text, callers, per_tab, surface) for tab in tabs)
-        )
+        with overlapping():  # each tab's search on a thread, even a quick one over the engine
+            answers = await asyncio.gather(
+                *(self._one(tab, text, callers, per_tab, surface) for tab in tabs)
+            )
         return Federated(tuple(answers), tuple(fuse(answers)))
 
     async def search_tab(

@@ -52,6 +52,22 @@ def frame_ancestors(retriever: PublicRetriever | None) -> list[str]:
     return allowed
 
 
+def common_ancestors(allowed: list[list[str]]) -> list[str]:
+    """The `frame-ancestors` sources every list allows (each list one retriever's): a source
+    is kept when each list has it, or has one that covers it (`*`, a wildcard host), so a
+    page of several retrievers is framed only where all of them may be."""
+    if not allowed:
+        return []
+    kept: list[str] = []
+    for source in dict.fromkeys(s for sources in allowed for s in sources):
+        if all(
+            source in sources or any(origin_allowed(p, source) for p in sources)
+            for sources in allowed
+        ):
+            kept.append(source)
+    return kept
+
+
 def origin_allowed(pattern: str, origin: str) -> bool:
     """Whether `origin` is one a `frame-ancestors` source such as https://example.com,
     https://*.example.com (any subdomain) or http://localhost:* (any port) allows."""

@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 from app.settings import Settings
 from app.web.app import create_app
 from tests.helpers import owner_headers
-from tests.page_sites import PASSWORD, SECRET, build
+from tests.page_sites import PASSWORD, SECRET, build, config
 
 
 @pytest.fixture
@@ -178,6 +178,31 @@ def test_the_embed_has_no_site_chrome_and_keeps_its_tabs(
     assert '<header class="bar">' not in embed.text
     assert tabs_of(embed.text)[0][1] == "/p/everything/embed?tab=products&query=lamp"
     assert "frame-ancestors 'self'" in embed.headers["content-security-policy"]
+
+
+def test_the_embed_is_framed_only_where_every_tab_may_be(client: TestClient) -> None:
+    ids = build(client, all_tab={"enabled": True})
+    # The shop allows a site of its own and localhost; the other tabs, localhost and 127.0.0.1.
+    shop = config("Shop")
+    shop["extensions"] = {"frame_ancestors": ["https://shop.example", "http://localhost:*"]}
+    changed = client.patch(
+        f"/v1/retrievers/{ids['shop']}/publish",
+        headers=owner_headers(),
+        json={"display_config": shop},
+    )
+    assert changed.status_code == 200, changed.text
+    for tab in ("products", "help", "staff", "all"):
+        for origin in ("http://localhost:8000", "http://127.0.0.1:8000", "https://shop.example"):
+            embed = client.get(f"/p/everything/embed?tab={tab}&query=lamp&origin={origin}")
+            policy = embed.headers["content-security-policy"]
+            # Whichever tab is open: only where every tab's retriever allows it.
+            assert policy.endswith("frame-ancestors 'self' http://localhost:*"), (tab, policy)
+            if tab != "staff":  # (its password form has no results to post about)
+                posts_to = f'data-parent-origin="{origin}"' in embed.text
+                assert posts_to == (origin == "http://localhost:8000"), (tab, origin)
+    # The shop's own page keeps its own list.
+    own = client.get("/r/shop/embed?query=lamp").headers["content-security-policy"]
+    assert own.endswith("frame-ancestors 'self' https://shop.example http://localhost:*")
 
 
 def test_an_inactive_page_is_gone(client: TestClient, ids: dict[str, str]) -> None:

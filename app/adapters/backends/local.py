@@ -10,7 +10,7 @@ from app.adapters.backends import Page, Query
 from app.adapters.embedders import Embedders, Vectors
 from app.adapters.embedders.provided import ProvidedVectors
 from app.adapters.engine import Hit, Search, SearchEngine, Unsortable
-from app.adapters.threads import in_thread
+from app.adapters.threads import in_thread, on_loop_allowed
 from app.errors import invalid
 from app.schemas.retrievers import LocalBackendConfig
 from app.schemas.search import BY_MEANING, QUERY_VECTOR_INPUT, SearchRequest
@@ -38,7 +38,8 @@ class LocalBackend:
     async def search(self, query: Query) -> Page:
         config: LocalBackendConfig = query.backend
         meaning = await self._meaning(query)
-        if self.engine.quick(query.namespace, config.collection):
+        # On the loop when quick, unless the search runs beside others (a page's All tab).
+        if on_loop_allowed() and self.engine.quick(query.namespace, config.collection):
             return self._search(query, meaning)
         return await in_thread(self._search, query, meaning)
 

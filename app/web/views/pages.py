@@ -253,12 +253,17 @@ def _typeahead_url(retriever: PublicRetriever, state: FormState) -> str | None:
 
 def parent_origin(request: Request, retriever: PublicRetriever) -> str | None:
     """The embedding site's origin, if the publisher allows that site to frame the page."""
+    return origin_among(request, frame_ancestors(retriever))
+
+
+def origin_among(request: Request, ancestors: list[str]) -> str | None:
+    """The embedding site's origin (`?origin=`), if one of `ancestors` allows it."""
     origin = request.query_params.get("origin", "")
     parts = urlsplit(origin)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
         return None
     origin = f"{parts.scheme}://{parts.netloc}"
-    if any(origin_allowed(pattern, origin) for pattern in frame_ancestors(retriever)):
+    if any(origin_allowed(pattern, origin) for pattern in ancestors):
         return origin
     return None
 

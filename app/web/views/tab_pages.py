@@ -25,9 +25,9 @@ from app.schemas.search import FULL_TEXT_INPUT
 from app.services.catalog import PublicRetriever
 from app.services.tab_pages import Federated, OpenPage, Tab, TabAnswer
 from app.web.requests import caller_of, services_of
-from app.web.templates import render
+from app.web.templates import common_ancestors, frame_ancestors, render
 from app.web.views.page_sections import section_css, section_values
-from app.web.views.pages import parent_origin, search_values, unlock_form
+from app.web.views.pages import origin_among, search_values, unlock_form
 from app.web.views.plugin_pages import frame_policy
 
 MAX_QUERY_CHARS = 200
@@ -68,13 +68,24 @@ async def _one_tab(
             raise  # a retriever's own page goes with it
         tab_state = {"kind": "unavailable", "message": error.message}
         retriever = None
+    ancestors = await _ancestors(request, page)
+    if "parent_origin" in values:
+        values["parent_origin"] = origin_among(request, ancestors)
+    policy = " ".join(["'self'", *ancestors])
     if partial and tab_state["kind"] != "search":
         # The script asked for results and there are none to give (the tab was locked or
         # unpublished meanwhile): its 401 or 404 sends it to the whole page.
         status = 401 if tab_state["kind"] == "password" else 404
     elif partial:
         return render(
-            request, "_results.html", status, retriever, headers, tab_key=tab.tab_id, **values
+            request,
+            "_results.html",
+            status,
+            retriever,
+            headers,
+            ancestors=policy,
+            tab_key=tab.tab_id,
+            **values,
         )
     context = await _page_context(request, page, tab.tab_id, text, retriever)
     return render(
@@ -84,6 +95,7 @@ async def _one_tab(
         retriever,
         headers,
         _frames(page, retriever),
+        policy,
         tab_key=tab.tab_id,
         active_tab=tab,
         tab_state=tab_state,
@@ -104,11 +116,14 @@ async def _all_tab(request: Request, page: OpenPage, text: str, partial: bool) -
             page, text, callers, page.all_tab.per_tab, "embed" if _embed(request) else "page"
         )
     theme = await _first_open(request, page)
+    ancestors = await _ancestors(request, page)
     values = _all_values(request, page, text, federated, theme)
+    values["parent_origin"] = origin_among(request, ancestors)
+    policy = " ".join(["'self'", *ancestors])
     headers = {"Vary": "X-Partial"}
     if partial:
         headers["Cache-Control"] = "no-store"
-        return render(request, "_all_results.html", 200, theme, headers, **values)
+        return render(request, "_all_results.html", 200, theme, headers, ancestors=policy, **values)
     counts = (
         {a.tab.tab_id: a.results.total for a in federated.answers if a.results} if federated else {}
     )
@@ -120,6 +135,7 @@ async def _all_tab(request: Request, page: OpenPage, text: str, partial: bool) -
         theme,
         headers,
         _frames(page, theme),
+        policy,
         tab_key=ALL_TAB,
         tab_state={"kind": "all"},
         **context,
@@ -165,7 +181,6 @@ def _all_values(
                 }
             )
     return {
-        "parent_origin": parent_origin(request, theme) if theme else None,
         "all_query": text,
         "groups": groups,
         "merged": merged,
@@ -219,6 +234,20 @@ async def _first_open(request: Request, page: OpenPage) -> PublicRetriever | Non
         except AppError:
             continue
     return None
+
+
+async def _ancestors(request: Request, page: OpenPage) -> list[str]:
+    """Who may frame the page, whichever tab is open: the origins every tab's retriever allows
+    (`extensions.frame_ancestors`; a tab whose retriever is not published shows nothing of it
+    and has no say)."""
+    services = services_of(request)
+    allowed = []
+    for tab in page.tabs:
+        try:
+            allowed.append(frame_ancestors(await services.tab_pages.retriever(tab)))
+        except AppError:
+            continue
+    return common_ancestors(allowed)
 
 
 async def _page_context(
