@@ -9,8 +9,14 @@
     if (!field) return;
     picker.hidden = false;
     // A colour not set shows the page's own (the placeholder): the picker cannot be empty.
-    var unset = HEX6.test(field.placeholder) ? field.placeholder : null;
+    // One that follows another colour when empty (the second colour) shows that one's.
+    var followed = document.getElementById(field.getAttribute("data-follows") || "");
+    function own(input) {
+      if (HEX6.test(input.value)) return input.value;
+      return HEX6.test(input.placeholder) ? input.placeholder : null;
+    }
     function follow() {
+      var unset = followed ? own(followed) : own({value: "", placeholder: field.placeholder});
       var set = HEX6.test(field.value);
       if (set) picker.value = field.value;
       else if (unset) picker.value = unset;
@@ -22,6 +28,7 @@
       field.dispatchEvent(new Event("input", {bubbles: true}));
     });
     field.addEventListener("input", follow);
+    if (followed) followed.addEventListener("input", follow);
   });
 
   // The groups a publisher opened stay open after a save reloads the page.

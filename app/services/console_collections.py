@@ -34,6 +34,7 @@ class CollectionSummary:
     documents: int
     fields: list[str]  # every field seen in its first documents, text fields first
     text_fields: list[str]
+    embeds: bool = False  # whether it computes meaning (an embedding is set)
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,11 @@ class ConsoleCollections:
         for hit in sample.hits:
             seen.update(dict.fromkeys(key for key in hit.body if key != "document_id"))
         return CollectionSummary(
-            collection, self.engine.count(namespace, collection), list(seen), text
+            collection,
+            self.engine.count(namespace, collection),
+            list(seen),
+            text,
+            self.engine.embedding(namespace, collection) is not None,
         )
 
     def existing(self, namespace: str, collection: str) -> CollectionSummary:

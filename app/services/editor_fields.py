@@ -27,9 +27,13 @@ class Field:
     suggest: tuple[str, ...] = ()  # values offered as the field is typed (a datalist)
     strip: bool = True  # spaces around the value dropped (not for "before the value"…)
     part: str = ""  # of a field's format: the kind of value it is for ("" for any)
+    follows: str = ""  # a colour left empty draws as this other colour field (its path)
 
 
 FIELD_FORMATS_HELP = "Automatic: chosen from the values (text, number, date, link, image)."
+# A format's words in the Format list where its name alone hides what it covers: a price is a
+# number with decimals and a prefix such as $ (there is no "currency" format of its own).
+FORMAT_WORDS = {"number": "number (counts, prices, sizes)"}
 # Every option of `FieldFormatOptions`: those most used beside the format, the rest under
 # the kind of value each is for (`part`), behind "More options".
 FORMAT_PARTS = (

@@ -223,7 +223,13 @@ GROUPS: tuple[Group, ...] = (
         "light or dark setting; set it for fixed colours.",
         (
             _colour("theme.primary_color", "Main colour", PRIMARY, "Buttons and links."),
-            _colour("theme.secondary_color", "Second colour", PRIMARY, "Empty: the main colour."),
+            Field(
+                "theme.secondary_color",
+                "Second colour",
+                "colour",
+                "Empty: the main colour.",
+                follows="theme.primary_color",
+            ),
             _colour(
                 "theme.background_color",
                 "Background",

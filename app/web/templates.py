@@ -17,6 +17,7 @@ from app.rendering.markdown import render_markdown
 from app.rendering.plugins import PluginFrame, frame_sources
 from app.rendering.structured import ld_json, structured_data
 from app.services.catalog import PublicRetriever
+from app.services.editor_fields import FORMAT_WORDS
 from app.web.assets import asset_url
 from app.web.requests import services_of
 
@@ -43,6 +44,7 @@ templates.filters["number"] = _number
 templates.globals["asset"] = asset_url
 # Pages link to each other through the one URL builder, never by formatting paths.
 templates.globals["urls"] = urls
+templates.globals["format_words"] = FORMAT_WORDS  # the editor's Format list
 
 
 def frame_ancestors(retriever: PublicRetriever | None) -> list[str]:

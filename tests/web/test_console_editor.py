@@ -371,6 +371,9 @@ def test_publishing_the_draft_makes_it_the_page(console: TestClient) -> None:
     page = console.get(editor_url(retriever_id)).text
     assert "Published at" in page
     assert "is not public yet" not in page
+    # With no draft waiting, the preview is the page as published, and says so.
+    assert "Preview of the published page" in page
+    assert "Preview of the draft" not in page
     assert "Lamp finder" in console.get("/r/lamps").text
     published = console.get(f"/v1/retrievers/{retriever_id}/publish", headers=owner_headers())
     assert published.json()["display_config"]["title"] == "Lamp finder"
@@ -381,7 +384,9 @@ def test_discarding_the_draft_returns_to_the_page(console: TestClient) -> None:
     save(console, retriever_id, title="First")
     console.post(editor_url(retriever_id, "publish"), data={"csrf": csrf_of(console, retriever_id)})
     save(console, retriever_id, title="Second")
-    assert form_of(console.get(editor_url(retriever_id)).text)["title"] == "Second"
+    waiting = console.get(editor_url(retriever_id)).text
+    assert form_of(waiting)["title"] == "Second"
+    assert "Preview of the draft" in waiting
     console.post(editor_url(retriever_id, "discard"), data={"csrf": csrf_of(console, retriever_id)})
     assert form_of(console.get(editor_url(retriever_id)).text)["title"] == "First"
 

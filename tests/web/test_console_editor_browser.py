@@ -141,6 +141,22 @@ def test_a_bad_colour_is_told_beside_its_field(
     assert page.locator("#f-theme-primary_color").get_attribute("aria-invalid") == "true"
 
 
+def test_an_empty_second_colour_shows_the_main_colour(
+    server: tuple[str, str], open_page: Callable[..., Any]
+) -> None:
+    url, retriever_id = server
+    page = signed_in(open_page, url, KEY, **DESKTOP)
+    page.goto(f"{url}/console/retrievers/{retriever_id}")
+    page.click("#group-theme summary")
+    second = page.locator(".colour-pick[data-for='f-theme-secondary_color']")
+    assert page.locator("#f-theme-secondary_color").input_value() == ""
+    assert second.input_value().upper() == "#007AFF"  # the main colour, itself not set
+    page.fill("#f-theme-primary_color", PINK)
+    assert second.input_value().upper() == PINK.upper()  # not a blue of its own
+    page.fill("#f-theme-secondary_color", "#00AA00")
+    assert second.input_value().upper() == "#00AA00"
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_no_accessibility_violations_on_the_editor(
     server: tuple[str, str], open_page: Callable[..., Any], axe_source: str, scheme: str

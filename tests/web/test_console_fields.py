@@ -140,7 +140,11 @@ def test_a_searched_field_unticked_is_told_beside_its_checkbox(console: TestClie
     assert response.status_code == 422
     html = response.text
     says = error_beside(html, f"{description}.shown")
-    assert says == "The retriever searches description, so the page must show it: tick it again."
+    assert says.startswith(
+        "The retriever searches description, so the page must show it: tick it again."
+    )
+    # Hiding it for good is told too: the search fields change first, through the API.
+    assert "PATCH /v1/retrievers/{id} with a new backend" in says
     checkbox = re.search(
         rf'<input type="checkbox" id="f-{description.replace(".", "-")}-shown"[^>]*>', html
     )

@@ -211,6 +211,42 @@ def test_a_retriever_is_created_over_a_collection(console: TestClient) -> None:
     assert found[0]["backend"]["mode"] == "hybrid"
 
 
+def test_over_a_collection_without_meaning_the_form_defaults_to_words(
+    console: TestClient,
+) -> None:
+    upload(console, "products", "p.jsonl", b'{"title": "Lamp"}\n')
+    form = console.get("/console/retrievers/new?collection=products").text
+    # Hybrid would search by words alone: the mode the collection can do is chosen.
+    assert 'name="mode" value="keyword" checked' in form
+    assert 'name="mode" value="hybrid" checked' not in form
+    assert "products does not compute meaning yet" in form
+    assert "/v1/collections/products/embedding" in form
+    # Chosen as it comes, the retriever searches by words and the list says so.
+    response = create(console, retriever_name="shop", search_fields="title", mode="keyword")
+    assert response.status_code == 303
+    found = console.get("/v1/retrievers", headers=owner_headers()).json()["results"]
+    assert found[0]["backend"]["mode"] == "keyword"
+
+
+def test_over_a_collection_that_computes_meaning_the_form_defaults_to_hybrid(
+    console: TestClient,
+) -> None:
+    embedding = {"fields": ["title"]}
+    put = console.put("/v1/collections/rooms/embedding", headers=owner_headers(), json=embedding)
+    assert put.status_code == 200, put.text
+    document = {"document_id": "sofa", "title": "Sofa"}
+    sent = {"documents": [document]}
+    assert (
+        console.post(
+            "/v1/collections/rooms/documents", headers=owner_headers(), json=sent
+        ).status_code
+        == 200
+    )
+    form = console.get("/console/retrievers/new?collection=rooms").text
+    assert 'name="mode" value="hybrid" checked' in form
+    assert "does not compute meaning" not in form
+
+
 def test_a_published_retriever_shows_its_state(console: TestClient) -> None:
     upload(console, "products", "p.jsonl", b'{"title": "Lamp", "description": "Brass"}\n')
     create(console, retriever_name="shop", search_fields="title", mode="keyword")

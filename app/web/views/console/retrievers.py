@@ -3,6 +3,8 @@ this server or over a Mixpeek upstream."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -58,6 +60,9 @@ async def _form_page(
     if not chosen and len(names) == 1:
         chosen = names[0]
     summary = await call(console.summary, seat.namespace, chosen) if chosen else None
+    if request.method == "GET" and summary is not None and not summary.embeds:
+        # Over a collection that computes no meaning, the mode it can do: words.
+        sent = replace(sent, mode="keyword")
     picked = set(sent.search_fields) if sent.search_fields or errors else None
     if picked is None and summary is not None:
         picked = set(summary.text_fields)
