@@ -33,7 +33,7 @@ class Field:
 FIELD_FORMATS_HELP = "Automatic: chosen from the values (text, number, date, link, image)."
 # A format's words in the Format list where its name alone hides what it covers: a price is a
 # number with decimals and a prefix such as $ (there is no "currency" format of its own).
-FORMAT_WORDS = {"number": "number (counts, prices, sizes)"}
+FORMAT_WORDS = {"number": "number (counts, prices)"}
 # Every option of `FieldFormatOptions`: those most used beside the format, the rest under
 # the kind of value each is for (`part`), behind "More options".
 FORMAT_PARTS = (

@@ -92,7 +92,7 @@ def test_the_form_has_every_option_of_a_fields_format() -> None:
 def test_the_format_list_says_a_price_is_a_number(console: TestClient) -> None:
     # There is no "currency" format: the number format's own words point a publisher to it.
     page = console.get(editor_url(new_retriever(console))).text
-    assert re.search(r'<option value="number"[^>]*>number \(counts, prices, sizes\)</option>', page)
+    assert re.search(r'<option value="number"[^>]*>number \(counts, prices\)</option>', page)
 
 
 @pytest.mark.parametrize(("option", "sent", "kept"), ROUND_TRIPS)
