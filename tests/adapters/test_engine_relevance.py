@@ -232,7 +232,9 @@ def test_a_boost_only_reorders_its_window(engine: SearchEngine) -> None:
     # Past the window, relevance alone (here: the order they were added) still pages.
     beyond = search(engine, "mat", rules, limit=5, offset=BOOST_WINDOW, meaning=False)
     assert len(ids(beyond)) == 5
-    assert not set(ids(beyond)) & set(ids(search(engine, "mat", rules, limit=BOOST_WINDOW)))
+    # (Compared with the window of the same search by words: by meaning, equal texts tie.)
+    window = search(engine, "mat", rules, limit=BOOST_WINDOW, meaning=False)
+    assert not set(ids(beyond)) & set(ids(window))
 
 
 # Everything at once, by meaning too ----------------------------------------------------------
