@@ -5,11 +5,12 @@ text is by meaning too, and finds the documents near it beside those with its wo
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from app.adapters.engine import Search, SearchEngine
+from app.adapters.engine import Engine, Search, SearchEngine
 from tests.with_vectors import hybrid
 
 FILLER = [
@@ -150,6 +151,31 @@ def test_upsert_replaces_a_document_and_its_index(engine: SearchEngine) -> None:
     assert [(h.document_id, h.body) for h in hits[:1]] == [("x", {"title": "New grinder"})]
     assert len(hits) == 1 or hybrid(engine)  # (by meaning, the fillers are near it too)
     assert engine.count("ns", "products") == 31
+
+
+def test_a_document_read_by_a_search_shows_its_change_in_the_next(engine: SearchEngine) -> None:
+    engine.upsert("ns", "products", [{"document_id": "x", "title": "Blue espresso cup"}])
+    assert words(engine, "espresso").hits[0].body == {"title": "Blue espresso cup"}
+    engine.upsert("ns", "products", [{"document_id": "x", "title": "Red espresso cup"}])
+    [hit] = words(engine, "espresso", highlight=["title"]).hits
+    assert hit.body == {"title": "Red espresso cup"}
+    assert hit.highlights == {"title": "Red <mark>espresso</mark> cup"}
+    engine.delete("ns", "products", "x")
+    assert words(engine, "espresso").hits == []
+
+
+def test_a_change_by_another_process_shows_in_the_next_search(tmp_path: Path) -> None:
+    """The embedded engine keeps the bodies it read until anything is written, by this
+    process or another (a second `Engine` on the same file stands for one)."""
+    reader, writer = Engine(tmp_path / "engine.db"), Engine(tmp_path / "engine.db")
+    try:
+        writer.upsert("ns", "products", [{"document_id": "x", "title": "Blue espresso cup"}])
+        assert search(reader, "espresso").hits[0].body["title"] == "Blue espresso cup"
+        writer.upsert("ns", "products", [{"document_id": "x", "title": "Red espresso cup"}])
+        assert search(reader, "espresso").hits[0].body["title"] == "Red espresso cup"
+    finally:
+        reader.close()
+        writer.close()
 
 
 def test_a_new_text_field_widens_the_index_without_losing_documents(engine: SearchEngine) -> None:

@@ -66,7 +66,7 @@ class Engine(CollectionVectors):
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            self._local.seen = {}  # this connection's collections, as of `data_version`
+            self._local.seen = stored.Seen()  # as of `data_version`
             self._local.version = None
             conn = sqlite3.connect(
                 self.path,
@@ -281,7 +281,7 @@ class Engine(CollectionVectors):
         fields for every query cost 14% of a search."""
         conn = self._conn()
         version = conn.execute("PRAGMA data_version").fetchone()[0]
-        seen: dict[tuple[str, str], Collection | None] = self._local.seen
+        seen: stored.Seen = self._local.seen
         if version != self._local.version:
             seen.clear()
             self._local.version = version
@@ -328,7 +328,7 @@ class Engine(CollectionVectors):
         else:
             hits = plan.page(search.limit, search.offset, search.sort)
         wanted = [rowid for rowid, _ in hits]
-        bodies = stored.bodies(conn, [*wanted, plan.best] if plan.best else wanted)
+        bodies = self._local.seen.bodies.read(conn, [*wanted, plan.best] if plan.best else wanted)
         best = bodies.get(plan.best) if plan.best else None
         return SearchResult(
             hits=[

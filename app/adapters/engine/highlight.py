@@ -16,34 +16,70 @@ from app.adapters.engine.words import near, typos
 
 _TOKEN = re.compile(r"[^\W_]+")
 MAX_HIGHLIGHT_CHARS = 20_000
+# Texts whose words are kept split (`_spans`): a few pages of results' highlighted fields.
+TEXTS_KEPT = 4096
 
 
 def highlights(
-    body: dict[str, Any], names: Sequence[str], words: tuple[str, ...]
+    body: dict[str, Any],
+    names: Sequence[str],
+    words: tuple[str, ...],
+    memo: dict[str, bool] | None = None,
 ) -> dict[str, str]:
-    """The marked-up text of each of these fields that the words matched in."""
-    marked = {name: highlight(body.get(name), words) for name in names} if words else {}
-    return {name: text for name, text in marked.items() if text is not None}
+    """The marked-up text of each of these fields that the words matched in. `memo`: whether
+    each word of a text matched, kept by the caller for the hits of one search."""
+    if not words:
+        return {}
+    if memo is None:
+        memo = {}
+    marked = {}
+    for name in names:
+        text = highlight(body.get(name), words, memo)
+        if text is not None:
+            marked[name] = text
+    return marked
 
 
-def highlight(value: Any, words: tuple[str, ...]) -> str | None:
+def highlight(
+    value: Any, words: tuple[str, ...], memo: dict[str, bool] | None = None
+) -> str | None:
     """The marked-up text, or None when no word of it matched (or it is not text)."""
     if isinstance(value, list):
         value = ", ".join(item for item in value if isinstance(item, str))
     if not isinstance(value, str) or not value or not words:
         return None
     text = value[:MAX_HIGHLIGHT_CHARS]
+    if memo is None:
+        memo = {}
+    found: list[tuple[int, int]] = []
+    for token, spans in _spans(text):
+        hit = memo.get(token)
+        if hit is None:
+            hit = memo[token] = bool(_matched(token, words))
+        if hit:
+            found.extend(spans)
+    if not found:
+        return None
+    found.sort()
     parts: list[str] = []
     done = 0
-    for token in _TOKEN.finditer(text):
-        if _matches(token.group(), words):
-            parts.append(html.escape(text[done : token.start()]))
-            parts.append(f"<mark>{html.escape(token.group())}</mark>")
-            done = token.end()
-    if not parts:
-        return None
+    for start, end in found:
+        parts.append(html.escape(text[done:start]))
+        parts.append(f"<mark>{html.escape(text[start:end])}</mark>")
+        done = end
     parts.append(html.escape(text[done:]))
     return "".join(parts)
+
+
+@lru_cache(maxsize=TEXTS_KEPT)
+def _spans(text: str) -> tuple[tuple[str, tuple[tuple[int, int], ...]], ...]:
+    """Each distinct word of a text, with where it stands: the query's words are compared
+    with each once, and a text read again (the engine keeps the bodies it reads) is not
+    split again."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for token in _TOKEN.finditer(text):
+        spans.setdefault(token.group(), []).append(token.span())
+    return tuple((token, tuple(where)) for token, where in spans.items())
 
 
 def words_in(body: dict[str, Any], names: Sequence[str], words: tuple[str, ...]) -> set[str]:

@@ -54,6 +54,7 @@ class Plan:
         self.searcher = searcher
         self.words, self.synonyms = query_words(search.text, search.relevance)
         self.marked = marked(self.words, self.synonyms)
+        self.memo: dict[str, bool] = {}  # whether each word of a hit's text matched
         self.total = 0
         self.best: int | None = None  # the best match's rowid, when none has every word
         self.search_fields = search_fields
@@ -262,7 +263,7 @@ class Plan:
 
     def hit(self, stored: Stored, score: float, names: Sequence[str]) -> Hit:
         document_id, body = stored
-        return Hit(document_id, score, body, highlights(body, names, self.marked))
+        return Hit(document_id, score, body, highlights(body, names, self.marked, self.memo))
 
     def facets(self, names: Sequence[str]) -> dict[str, list[FacetCount]]:
         """Each field's values over every match, most first (at most FACET_VALUES)."""
