@@ -13,7 +13,7 @@ from app import urls
 from app.rendering.formats import MAX_TEXT, truncate
 from app.rendering.marks import marked
 from app.rendering.plugins import PluginFrame, plugin_field
-from app.rendering.registry import Renderers
+from app.rendering.registry import Compiled, Renderers
 from app.schemas.display import (
     DisplayConfig,
     FieldConfig,
@@ -127,6 +127,110 @@ def card_fields(display: DisplayConfig) -> list[str]:
     return [name for name in names if name not in skip]
 
 
+@dataclass(frozen=True)
+class _Shown:
+    """One field a card shows, with all that its display config settles."""
+
+    name: str
+    label: str
+    markable: bool  # the engine's highlight draws it, when there is one (plain text)
+    mark_limit: int
+    format: str | None  # as configured
+    draw: Compiled
+    frame: PluginFrame | None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What every card of a display config draws, worked out once for the config (and its
+    plugin frames) instead of for each card of each search."""
+
+    props: ResultCardProperties
+    title_name: str
+    title_limit: int
+    title_label: str | None
+    thumb_name: str | None
+    description_name: str | None
+    description_limit: int | None
+    describe: bool
+    shown: tuple[_Shown, ...]
+    link_name: str | None
+
+
+PLANS_KEPT = 256  # display configs (a retriever version each) whose card plan is kept
+_plans: dict[tuple[int, int, int], tuple[Any, _Plan]] = {}
+
+
+def _plan(
+    display: DisplayConfig, renderers: Renderers, frames: Mapping[str, PluginFrame] | None
+) -> _Plan:
+    """The card plan of a display config, kept by the identity of the config object (a
+    published version's is built once and never changed; the key's objects are kept with
+    it, so that an id is never reused while its entry stands)."""
+    key = (id(display), id(renderers), id(frames))
+    kept = _plans.get(key)
+    if kept is not None:
+        return kept[1]
+    plan = _make_plan(display, renderers, frames)
+    if len(_plans) >= PLANS_KEPT:
+        _plans.pop(next(iter(_plans)), None)
+    _plans[key] = ((display, renderers, frames), plan)
+    return plan
+
+
+def _make_plan(
+    display: DisplayConfig, renderers: Renderers, frames: Mapping[str, PluginFrame] | None
+) -> _Plan:
+    props = card_props(display)
+    configs = display.field_config or {}
+    title_name = title_field(display)
+    description_name = description_field(display)
+    listed = card_fields(display)
+    description_config = configs.get(description_name or "")
+    # The description is a card's line of text, marked where the query matched, unless its
+    # config draws it otherwise (a format, a plugin): then it is a field like any other.
+    plain = (description_config is None or description_config.format in (None, "text")) and not (
+        frames and description_name in frames
+    )
+    describe = plain and description_name is not None and description_name in listed
+    description_options = description_config.format_options if description_config else None
+    title_options = configs[title_name].format_options if title_name in configs else None
+    shown = []
+    for name in listed:
+        if name == description_name and plain:
+            continue
+        config = configs.get(name)
+        shown.append(
+            _Shown(
+                name=name,
+                label=label_of(name, config),
+                markable=config is None or config.format in (None, "text"),
+                mark_limit=_limit(config) or MAX_TEXT,
+                format=config.format if config and config.format else None,
+                draw=renderers.compiled(config, name),
+                frame=frames.get(name) if frames else None,
+            )
+        )
+    return _Plan(
+        props=props,
+        title_name=title_name,
+        title_limit=(title_options.truncate_chars if title_options else None)
+        or props.truncate_title
+        or 120,
+        title_label=title_options.label if title_options else None,
+        thumb_name=thumbnail_field(display),
+        description_name=description_name,
+        description_limit=(description_options.truncate_chars if description_options else None)
+        or props.truncate_description,
+        describe=describe,
+        shown=tuple(shown),
+        link_name=next(
+            (n for n in display.exposed_fields if n in configs and configs[n].format == "url"),
+            None,
+        ),
+    )
+
+
 def cards(
     display: DisplayConfig,
     documents: list[dict[str, Any]],
@@ -138,44 +242,29 @@ def cards(
 ) -> list[Card]:
     """The cards of one page. Without `links` (a page that cannot open details or similar
     items), titles lead to the item's own URL field, as with `card_click_action: none`."""
-    props = card_props(display)
-    configs = display.field_config or {}
-    title_name = title_field(display)
-    thumb_name = thumbnail_field(display)
-    description_name = description_field(display)
-    listed = card_fields(display)
-    description_config = configs.get(description_name or "")
-    # The description is a card's line of text, marked where the query matched, unless its
-    # config draws it otherwise (a format, a plugin): then it is a field like any other.
-    plain = (description_config is None or description_config.format in (None, "text")) and not (
-        frames and description_name in frames
-    )
-    describe = plain and description_name is not None and description_name in listed
-    shown = [name for name in listed if name != description_name or not plain]
-    description_options = description_config.format_options if description_config else None
-    description_limit = (
-        description_options.truncate_chars if description_options else None
-    ) or props.truncate_description
-    title_options = configs[title_name].format_options if title_name in configs else None
-    title_limit = (title_options.truncate_chars if title_options else None) or props.truncate_title
-    link_name = next(
-        (n for n in display.exposed_fields if n in configs and configs[n].format == "url"),
-        None,
-    )
+    plan = _plan(display, renderers, frames)
+    props = plan.props
     result = []
     for index, document in enumerate(documents):
         marks: dict[str, str] = document.get("highlights") or {}
         document_id = str(document.get("document_id", ""))
         rendered = []
-        for name in shown:
-            config = configs.get(name)
-            if name in marks and (config is None or config.format in (None, "text")):
-                drawn: Markup | None = marked(marks[name], _limit(config) or MAX_TEXT)
+        for field in plan.shown:
+            name = field.name
+            value = document.get(name)
+            if name in marks and field.markable:
+                drawn: Markup | None = marked(marks[name], field.mark_limit)
+                kind = field.format or renderers.infer(value)
             else:
-                drawn = renderers.render(document.get(name), config, now, name)
-            if drawn is not None:
-                rendered.append(card_field(display, document, name, drawn, renderers, frames))
-        own = document.get(link_name) if link_name else None
+                drawn, kind = field.draw(value, now)
+            if drawn is None:
+                continue
+            if field.frame is not None and value is not None:
+                drawn = plugin_field(
+                    field.frame, field.label, value, drawn, document, display.exposed_fields, name
+                )
+            rendered.append(CardField(name, field.label, drawn, kind))
+        own = document.get(plan.link_name) if plan.link_name else None
         own_link = (
             own if isinstance(own, str) and renderers.infer(own) in ("url", "image") else None
         )
@@ -188,11 +277,11 @@ def cards(
             Card(
                 document_id=document_id,
                 position=offset + index,
-                title=title_of(document, title_name, marks, title_limit or 120),
-                title_label=title_options.label if title_options else None,
-                thumbnail=thumbnail_of(display, thumb_name, document, now, renderers),
-                description=_text(document, description_name, marks, description_limit)
-                if describe
+                title=title_of(document, plan.title_name, marks, plan.title_limit),
+                title_label=plan.title_label,
+                thumbnail=thumbnail_of(display, plan.thumb_name, document, now, renderers),
+                description=_text(document, plan.description_name, marks, plan.description_limit)
+                if plan.describe
                 else None,
                 fields=rendered,
                 score=document.get("score") if props.show_score else None,

@@ -83,7 +83,7 @@ def render_date(value: Any, options: FieldFormatOptions, now: datetime) -> Marku
         shown = relative(moment, now)
     else:
         shown = format_date(moment, options.date_format)
-    return Markup('<time datetime="{}">{}</time>').format(moment.isoformat(), shown)
+    return _html('<time datetime="{}">{}</time>', moment.isoformat(), shown)
 
 
 def render_url(value: Any, options: FieldFormatOptions, now: datetime) -> Markup | None:
@@ -91,8 +91,8 @@ def render_url(value: Any, options: FieldFormatOptions, now: datetime) -> Markup
         return render_text(value, options, now)
     shown = urlsplit(value).hostname or value if options.show_domain else value
     target = Markup(' target="_blank" rel="noopener noreferrer"') if options.open_in_new_tab else ""
-    return Markup('<a href="{}"{}>{}</a>').format(
-        value, target, truncate(shown, options.truncate_chars or 80)
+    return _html(
+        '<a href="{}"{}>{}</a>', value, target, truncate(shown, options.truncate_chars or 80)
     )
 
 
@@ -101,19 +101,19 @@ def render_image(value: Any, options: FieldFormatOptions, now: datetime) -> Mark
         return render_text(value, options, now)
     size = Markup("")
     if options.width:
-        size += Markup(' width="{}"').format(options.width)
+        size += _html(' width="{}"', options.width)
     if options.height:
-        size += Markup(' height="{}"').format(options.height)
+        size += _html(' height="{}"', options.height)
     loading = Markup(' loading="lazy"') if options.lazy_load else ""
     alt = options.label or ""
-    return Markup('<img src="{}" alt="{}"{}{} decoding="async">').format(value, alt, size, loading)
+    return _html('<img src="{}" alt="{}"{}{} decoding="async">', value, alt, size, loading)
 
 
 def render_boolean(value: Any, options: FieldFormatOptions, now: datetime) -> Markup | None:
     if not isinstance(value, bool):
         return render_text(value, options, now)
     label = options.true_label if value else options.false_label
-    return Markup('<span class="badge bool bool--{}">{}</span>').format(str(value).lower(), label)
+    return _html('<span class="badge bool bool--{}">{}</span>', str(value).lower(), label)
 
 
 def render_rating(value: Any, options: FieldFormatOptions, now: datetime) -> Markup | None:
@@ -124,11 +124,16 @@ def render_rating(value: Any, options: FieldFormatOptions, now: datetime) -> Mar
     halves = round(number * 2)
     full, half = divmod(halves, 2)
     shown = f"{number:.{options.decimals if options.decimals is not None else 1}f}"
-    return Markup(
+    return _html(
         '<span class="stars" role="img" aria-label="Rated {} out of 5">'
         '<span class="on">{}</span><span class="half">{}</span><span class="off">{}</span>'
-        '</span> <span class="rating-n" aria-hidden="true">{}</span>'
-    ).format(shown, "★" * full, "★" * half, "★" * (5 - full - half), shown)
+        '</span> <span class="rating-n" aria-hidden="true">{}</span>',
+        shown,
+        "★" * full,
+        "★" * half,
+        "★" * (5 - full - half),
+        shown,
+    )
 
 
 def render_badge(value: Any, options: FieldFormatOptions, now: datetime) -> Markup | None:
@@ -136,7 +141,7 @@ def render_badge(value: Any, options: FieldFormatOptions, now: datetime) -> Mark
     if isinstance(value, bool):
         return render_boolean(value, options, now)
     text = truncate(_plain(value), options.truncate_chars or 40)
-    return Markup('<span class="badge">{}</span>').format(text)
+    return _html('<span class="badge">{}</span>', text)
 
 
 def render_array(value: Any, options: FieldFormatOptions, now: datetime) -> Markup | None:
@@ -146,7 +151,7 @@ def render_array(value: Any, options: FieldFormatOptions, now: datetime) -> Mark
     more = len(items) - len(shown)
     joined = escape(options.separator).join(parts)
     if more > 0:
-        joined += Markup(' <span class="more">+{} more</span>').format(more)
+        joined += _html(' <span class="more">+{} more</span>', more)
     return joined
 
 
@@ -154,12 +159,10 @@ def render_object(value: Any, options: FieldFormatOptions, now: datetime) -> Mar
     if not isinstance(value, dict):
         return render_text(value, options, now)
     rows = Markup("").join(
-        Markup("<dt>{}</dt><dd>{}</dd>").format(
-            truncate(str(key), 100), truncate(_plain(item), 200)
-        )
+        _html("<dt>{}</dt><dd>{}</dd>", truncate(str(key), 100), truncate(_plain(item), 200))
         for key, item in list(value.items())[:20]
     )
-    return Markup('<dl class="object">{}</dl>').format(rows)
+    return _html('<dl class="object">{}</dl>', rows)
 
 
 def infer_format(value: Any) -> str:
@@ -204,6 +207,13 @@ def builtin_renderers() -> Renderers:
 
 
 # Helpers ------------------------------------------------------------------------------------
+
+
+def _html(template: str, *values: Any) -> Markup:
+    """`Markup(template).format(*values)`: each value escaped unless it is markup already, but
+    without markupsafe's formatter, which is written in Python and took a fifth of the time
+    of a card's fields."""
+    return Markup(template.format(*[escape(value) for value in values]))  # noqa: S704
 
 
 def _plain(value: Any) -> str:

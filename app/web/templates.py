@@ -7,7 +7,8 @@ import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, Undefined, select_autoescape
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -31,6 +32,24 @@ templates = Environment(
 templates.filters["markdown"] = render_markdown
 templates.filters["ld_json"] = ld_json
 templates.globals["structured_data"] = structured_data
+
+
+def card_list(cards: list[Any], card_tab: Any = None) -> Markup:
+    """`_card.html` for each card, as `{% include %}` in a loop renders them, but each with a
+    context of its own two names only (`card`, `card_tab`) rather than a copy of the whole
+    page's, and joined here, not passed up through every template around it one piece at a
+    time: on a page of 20 results, about a tenth of the time of the page."""
+    template = templates.get_template("_card.html")
+    tab = None if isinstance(card_tab, Undefined) else card_tab
+    parts: list[str] = []
+    for card in cards:
+        parts.extend(
+            template.root_render_func(template.new_context({"card": card, "card_tab": tab}))
+        )
+    return Markup("".join(parts))  # noqa: S704 - rendered by an autoescaping template
+
+
+templates.globals["card_list"] = card_list
 
 
 def _number(value: float | None) -> str:
