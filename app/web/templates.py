@@ -51,6 +51,29 @@ def card_list(cards: list[Any], card_tab: Any = None) -> Markup:
 
 templates.globals["card_list"] = card_list
 
+PARTS_KEPT = 512  # rendered parts of pages kept (`once`), a few for each loaded config
+_parts: dict[tuple[Any, ...], tuple[Any, Markup]] = {}
+
+
+def once(name: str, display: Any, **values: Any) -> Markup:
+    """A part of a page that depends on nothing but its display config and `values` (its
+    head's meta tags, its icon), rendered once per loaded config rather than for every page:
+    kept by the identity of the config object, which is never changed (a new version, and
+    each reload of the catalog, is a new object; the entry holds it, so its id is never
+    reused while the entry stands)."""
+    key = (name, id(display), *sorted(values.items()))
+    kept = _parts.get(key)
+    if kept is not None:
+        return kept[1]
+    html = Markup(templates.get_template(name).render(display=display, **values))  # noqa: S704
+    if len(_parts) >= PARTS_KEPT:
+        _parts.pop(next(iter(_parts)), None)
+    _parts[key] = (display, html)
+    return html
+
+
+templates.globals["once"] = once
+
 
 def _number(value: float | None) -> str:
     """A bound as a placeholder: 4 rather than 4.0; nothing for no value."""

@@ -224,6 +224,28 @@ def test_seo_open_graph_and_twitter_tags(site: TestClient) -> None:
     assert '<meta name="twitter:card" content="summary_large_image">' in html
 
 
+def test_a_change_of_the_config_shows_in_the_next_page(site: TestClient) -> None:
+    """The parts of a page drawn once per config (its head, its cards' fields) follow a
+    change at once."""
+    before = site.get("/r/lamps?query=lamp").text
+    assert '<meta name="description" content="Find a lamp">' in before
+    assert "$10.00" in before
+    rid = site.headers["X-Test-Retriever"]
+    config = {
+        **CONFIG,
+        "seo": {**CONFIG["seo"], "meta_description": "Lamps for every desk"},
+        "field_config": {**CONFIG["field_config"], "price": {"format": "number"}},
+    }
+    response = site.patch(
+        f"/v1/retrievers/{rid}/publish", headers=owner_headers(), json={"display_config": config}
+    )
+    assert response.status_code == 200, response.text
+    after = site.get("/r/lamps?query=lamp").text
+    assert '<meta name="description" content="Lamps for every desk">' in after
+    assert "$10.00" not in after
+    assert '<span class="visually-hidden">Price: </span>10<' in after
+
+
 def test_security_headers_and_framing(site: TestClient) -> None:
     page = site.get("/r/lamps")
     policy = page.headers["content-security-policy"]
