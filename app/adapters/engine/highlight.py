@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -51,35 +52,45 @@ def highlight(
     text = value[:MAX_HIGHLIGHT_CHARS]
     if memo is None:
         memo = {}
-    found: list[tuple[int, int]] = []
-    for token, spans in _spans(text):
+    split = _split(text)
+    found = False
+    for token in split.distinct:
         hit = memo.get(token)
         if hit is None:
             hit = memo[token] = bool(_matched(token, words))
-        if hit:
-            found.extend(spans)
+        found = found or hit
     if not found:
         return None
-    found.sort()
     parts: list[str] = []
-    done = 0
-    for start, end in found:
-        parts.append(html.escape(text[done:start]))
-        parts.append(f"<mark>{html.escape(text[start:end])}</mark>")
-        done = end
-    parts.append(html.escape(text[done:]))
+    for token, before, escaped in split.pieces:
+        parts.append(before)
+        parts.append(f"<mark>{escaped}</mark>" if memo[token] else escaped)
+    parts.append(split.tail)
     return "".join(parts)
 
 
+@dataclass(frozen=True)
+class _Split:
+    """A text cut at its words, each piece escaped already (escaping a whole text and its
+    pieces one by one give the same): marking it joins them."""
+
+    distinct: tuple[str, ...]  # its words, each once
+    pieces: tuple[tuple[str, str, str], ...]  # each word: as written, the text before it, itself
+    tail: str  # the text after the last word
+
+
 @lru_cache(maxsize=TEXTS_KEPT)
-def _spans(text: str) -> tuple[tuple[str, tuple[tuple[int, int], ...]], ...]:
-    """Each distinct word of a text, with where it stands: the query's words are compared
-    with each once, and a text read again (the engine keeps the bodies it reads) is not
-    split again."""
-    spans: dict[str, list[tuple[int, int]]] = {}
+def _split(text: str) -> _Split:
+    """A text split and escaped once, not for each search that finds it (the engine keeps
+    the bodies it reads, so the same strings come back, their hashes kept by Python)."""
+    pieces = []
+    done = 0
     for token in _TOKEN.finditer(text):
-        spans.setdefault(token.group(), []).append(token.span())
-    return tuple((token, tuple(where)) for token, where in spans.items())
+        word = token.group()
+        pieces.append((word, html.escape(text[done : token.start()]), html.escape(word)))
+        done = token.end()
+    distinct = tuple(dict.fromkeys(word for word, _, _ in pieces))
+    return _Split(distinct, tuple(pieces), html.escape(text[done:]))
 
 
 def words_in(body: dict[str, Any], names: Sequence[str], words: tuple[str, ...]) -> set[str]:
