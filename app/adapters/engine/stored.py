@@ -14,10 +14,11 @@ from app import jsonutil
 from app.adapters.engine.fields import Fields
 
 CHUNK = 500
-# The JSON of the bodies a connection keeps decoded (`Bodies`), at most: a page of results is
-# read again for every search that finds it, and reading and decoding 20 bodies was a tenth
-# of a JSON execute's time on the Debian catalog.
-BODIES_KEPT_BYTES = 8_000_000
+# The JSON of the bodies a connection keeps decoded (`Bodies`), at most (decoded, they take a
+# few times that): a page of results is read again for every search that finds it, and reading
+# and decoding 20 bodies was a tenth of a JSON execute's time on the Debian catalog. Per
+# connection, that is per thread that searches: mostly the event loop's, so kept small.
+BODIES_KEPT_BYTES = 2_000_000
 # ids per query, well under SQLite's limit on bound parameters
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS collections (
