@@ -1,6 +1,7 @@
 // A page's tabs (the WAI-ARIA tabs pattern over plain links): arrow keys, Home and End move
 // between the tabs, Enter or Space opens one; a tab opens with the query the page shows now
-// (the search box may have changed it without a reload). Without this file the tabs are links.
+// (the search box may have changed it without a reload), and with the All tab's inputs that
+// tab takes (its data-carry). Without this file the tabs are links.
 (function () {
   "use strict";
   var list = document.querySelector("[role=tablist]");
@@ -9,9 +10,15 @@
 
   function withQuery(tab) {
     var url = new URL(tab.href, location.href);
-    var query = new URLSearchParams(location.search).get("query");
-    if (query) url.searchParams.set("query", query);
-    else url.searchParams.delete("query");
+    var here = new URLSearchParams(location.search);
+    var names = ["query"].concat((tab.getAttribute("data-carry") || "").split(" "));
+    names.forEach(function (name) {
+      if (!name) return;
+      url.searchParams.delete(name);
+      here.getAll(name).forEach(function (value) {
+        if (value) url.searchParams.append(name, value);
+      });
+    });
     return url.pathname + url.search;
   }
 
