@@ -11,11 +11,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from app.errors import InvalidInput, from_validation_error
-from app.schemas.pages import CreatePageRequest, PageResponse, UpdatePageRequest
+from app.schemas.pages import CreatePageRequest, FrameProps, PageResponse, UpdatePageRequest
 from app.services.console_retrievers import ConsoleRetrievers
 from app.services.pages import Pages
 
 MAX_PAGES = 200
+_FRAME_DEFAULTS = FrameProps().model_dump(mode="json")
 MODES = ("merged", "grouped")
 
 
@@ -85,6 +86,13 @@ class ConsolePages:
     def form_of(self, namespace: str, page: PageResponse) -> PageForm:
         """A stored page as the form shows it: its tabs picked, the other retrievers offered."""
         form = self.blank(namespace)
+        offered = {row.retriever_id for row in form.tabs}
+        gone = [  # a tab whose retriever is not published now: kept, and refused if saved
+            TabRow(t.retriever_id, f"{t.label} (not published)")
+            for t in page.tabs
+            if t.retriever_id not in offered
+        ]
+        form.tabs = gone + form.tabs
         by_id = {t.retriever_id: t for t in page.tabs}
         picked = [r for r in form.tabs if r.retriever_id in by_id]
         for row in picked:
@@ -92,26 +100,7 @@ class ConsolePages:
             row.picked, row.tab_id, row.label = True, tab.tab_id, tab.label
             row.order = "" if tab.order is None else str(tab.order)
         form.tabs = picked + [r for r in form.tabs if r.retriever_id not in by_id]
-        form.slug, form.title = page.slug, page.meta.title
-        form.description = page.meta.description or ""
-        form.all_enabled, form.all_mode = page.all_tab.enabled, page.all_tab.mode
-        if page.hero:
-            form.hero_headline = page.hero.headline
-            form.hero_subheadline = page.hero.subheadline or ""
-        form.stats = "\n".join(
-            f"{s.label}: {s.value if s.value is not None else 'tab:' + str(s.tab_id)}"
-            for s in page.stats
-        )
-        if page.featured_gallery:
-            form.featured_title = page.featured_gallery.title
-            form.featured_tab = page.featured_gallery.tab_id or ""
-            form.featured_ids = "\n".join(page.featured_gallery.document_ids)
-        for section in page.sections:
-            if section.type == "markdown-content" and section.props:
-                form.markdown_title = section.props.get("title") or ""
-                form.markdown = section.props.get("markdown") or ""
-        form.custom_html = page.custom_html or ""
-        form.is_active = page.is_active
+        _fill(form, page)
         return form
 
     def create(self, namespace: str, form: PageForm) -> PageResponse:
@@ -123,12 +112,75 @@ class ConsolePages:
             raise from_validation_error(exc) from None
         return self.pages.create(namespace, request)
 
-    def update(self, namespace: str, page_id: str, form: PageForm) -> PageResponse:
+    def update(
+        self, namespace: str, page_id: str, form: PageForm, stored: PageResponse
+    ) -> PageResponse:
+        """The page changed as the form says, keeping what the form does not show: the hero's
+        colours and call to action, the logo, the All tab's label and size, and sections laid
+        out in a way the form cannot draw (`kept_sections`)."""
+        body = body_of(form)
+        body["meta"] = {**stored.meta.model_dump(mode="json"), **body["meta"]}
+        body["all_tab"] = {**stored.all_tab.model_dump(mode="json"), **body["all_tab"]}
+        if body["hero"] and stored.hero:
+            body["hero"] = {**stored.hero.model_dump(mode="json"), **body["hero"]}
+        if body["featured_gallery"] and stored.featured_gallery:
+            kept = stored.featured_gallery.model_dump(mode="json")
+            body["featured_gallery"] = {**kept, **body["featured_gallery"]}
+        if kept_sections(stored):
+            del body["sections"]
         try:
-            request = UpdatePageRequest.model_validate(body_of(form))
+            request = UpdatePageRequest.model_validate(body)
         except ValidationError as exc:
             raise from_validation_error(exc) from None
         return self.pages.update(namespace, page_id, request)
+
+
+def kept_sections(stored: PageResponse) -> bool:
+    """Whether the page's sections are more than the form draws (a second markdown panel, a
+    frame of its own HTML, an order of their own): then saving the form leaves them be."""
+    if not stored.sections:
+        return False  # the default layout, which the form's is
+    drawn = body_of(_as_form(stored))["sections"]
+    have = [s.model_dump(mode="json", exclude={"section_id"}) for s in stored.sections]
+    for section in have:
+        if section["type"] == "iframe-embed" and section["props"] == _FRAME_DEFAULTS:
+            section["props"] = None  # the page's custom_html, as the form sends it
+        elif section["type"] == "markdown-content" and section["props"]:
+            section["props"] = {k: v for k, v in section["props"].items() if v is not None}
+    want = [{"props": None, "order": None, **s} for s in drawn]
+    return have != want
+
+
+def _as_form(page: PageResponse) -> PageForm:
+    form = PageForm(
+        tabs=[TabRow(t.retriever_id, t.label, True, t.tab_id, t.label) for t in page.tabs]
+    )
+    _fill(form, page)
+    return form
+
+
+def _fill(form: PageForm, page: PageResponse) -> None:
+    """Everything of the page the form shows but its tabs."""
+    form.slug, form.title = page.slug, page.meta.title
+    form.description = page.meta.description or ""
+    form.all_enabled, form.all_mode = page.all_tab.enabled, page.all_tab.mode
+    if page.hero:
+        form.hero_headline = page.hero.headline
+        form.hero_subheadline = page.hero.subheadline or ""
+    form.stats = "\n".join(
+        f"{s.label}: {s.value if s.value is not None else 'tab:' + str(s.tab_id)}"
+        for s in page.stats
+    )
+    if page.featured_gallery:
+        form.featured_title = page.featured_gallery.title
+        form.featured_tab = page.featured_gallery.tab_id or ""
+        form.featured_ids = "\n".join(page.featured_gallery.document_ids)
+    for section in page.sections:
+        if section.type == "markdown-content" and section.props:
+            form.markdown_title = section.props.get("title") or ""
+            form.markdown = section.props.get("markdown") or ""
+    form.custom_html = page.custom_html or ""
+    form.is_active = page.is_active
 
 
 def body_of(form: PageForm) -> dict[str, Any]:

@@ -231,3 +231,58 @@ def test_hostile_values_are_shown_inert(
     inert(answer.text)
     listing = console.get("/console/pages")
     inert(listing.text)
+
+
+def test_saving_keeps_what_the_form_does_not_show(console: TestClient, ids: dict[str, str]) -> None:
+    sections = [
+        {"type": "search-tabs"},
+        {"type": "markdown-content", "props": {"markdown": "First *panel*."}},
+        {"type": "markdown-content", "props": {"markdown": "Second *panel*."}},
+        {"type": "hero", "order": 0},
+    ]
+    hero = {"headline": "Everything", "background_color": "#102030", "text_color": "#FFFFFF"}
+    patched = console.patch(
+        f"/v1/pages/{ids['page']}",
+        headers=owner_headers(),
+        json={"sections": sections, "hero": hero, "all_tab": {"enabled": True, "per_tab": 3}},
+    )
+    assert patched.status_code == 200, patched.text
+    sign_in(console, EDITOR_KEY)
+    shown = console.get(f"/console/pages/{ids['page']}")
+    assert "does not draw" in shown.text
+    sent = two_tabs(ids, slug="everything", hero_headline="Everything, changed")
+    saved = console.post(
+        f"/console/pages/{ids['page']}",
+        data={"csrf": csrf(console), **sent},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303, saved.text
+    stored = console.get(f"/v1/pages/{ids['page']}", headers=owner_headers()).json()
+    assert [s["type"] for s in stored["sections"]] == [
+        "search-tabs",
+        "markdown-content",
+        "markdown-content",
+        "hero",
+    ]
+    assert stored["hero"]["headline"] == "Everything, changed"
+    assert stored["hero"]["background_color"] == "#102030"
+    assert stored["all_tab"]["per_tab"] == 3
+
+
+def test_a_tab_whose_retriever_went_is_kept_and_refused_beside_it(
+    console: TestClient, ids: dict[str, str]
+) -> None:
+    console.delete(f"/v1/retrievers/{ids['broken']}/publish", headers=owner_headers())
+    sign_in(console, EDITOR_KEY)
+    shown = console.get(f"/console/pages/{ids['page']}")
+    assert "Partners (not published)" in shown.text
+    assert re.search(rf'name="tab-{ids["broken"]}" value="on" checked', shown.text)
+    fields = dict(
+        re.findall(r'<(?:input|textarea)[^>]* name="([^"]+)" value="([^"]*)"', shown.text)
+    )
+    fields = {k: v for k, v in fields.items() if k != "csrf"}
+    for name in re.findall(r'name="(tab-[^"-]+)" value="on" checked', shown.text):
+        fields[name] = "on"
+    refused = console.post(f"/console/pages/{ids['page']}", data={"csrf": csrf(console), **fields})
+    assert refused.status_code == 422
+    assert "publish it first" in error_beside(refused.text, f"tab-{ids['broken']}-label")

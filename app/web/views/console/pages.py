@@ -14,7 +14,14 @@ from app import urls
 from app.errors import Conflict, InvalidInput
 from app.schemas.roles import Role
 from app.services.console import Seat
-from app.services.console_pages import MODES, ConsolePages, PageForm, TabRow, form_errors
+from app.services.console_pages import (
+    MODES,
+    ConsolePages,
+    PageForm,
+    TabRow,
+    form_errors,
+    kept_sections,
+)
 from app.web.requests import call, services_of
 from app.web.views.console.frame import NO_STORE, console_view, page, text
 
@@ -120,7 +127,7 @@ async def edit_page(request: Request, seat: Seat, form: FormData | None) -> Resp
     stored = await call(console.pages.get, seat.namespace, request.path_params["page_id"])
     shown = await call(console.form_of, seat.namespace, stored)
     if request.method == "GET":
-        return _form_page(request, seat, shown, stored=stored)
+        return _form_page(request, seat, shown, stored=stored, kept=kept_sections(stored))
     if not seat.may(Role.EDITOR):
         return _form_page(
             request,
@@ -132,7 +139,7 @@ async def edit_page(request: Request, seat: Seat, form: FormData | None) -> Resp
         )
     sent = _read(form, shown.tabs)
     try:
-        changed = await call(console.update, seat.namespace, stored.page_id, sent)
+        changed = await call(console.update, seat.namespace, stored.page_id, sent, stored)
     except InvalidInput as error:
         return _form_page(request, seat, sent, 422, form_errors(error, sent), stored=stored)
     except Conflict as error:
