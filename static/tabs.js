@@ -22,6 +22,30 @@
     return url.pathname + url.search;
   }
 
+  // A search in place (app.js) brings each tab's count with the results: the labels follow.
+  var results = document.getElementById("results");
+  function recount() {
+    var found = results.querySelector("[data-tab-counts]");
+    if (!found) return;
+    var counts = JSON.parse(found.getAttribute("data-tab-counts"));
+    tabs.forEach(function (tab) {
+      var n = counts[tab.getAttribute("data-tab")], span = tab.querySelector(".tab-count");
+      if (n === undefined) { if (span) span.remove(); return; }
+      if (!span) {
+        span = document.createElement("span");
+        span.className = "tab-count";
+        tab.appendChild(document.createTextNode(" "));
+        tab.appendChild(span);
+      }
+      span.textContent = n.toLocaleString("en-US");
+      var words = document.createElement("span");
+      words.className = "visually-hidden";
+      words.textContent = " results";
+      span.appendChild(words);
+    });
+  }
+  if (results && window.MutationObserver) new MutationObserver(recount).observe(results, { childList: true });
+
   list.addEventListener("keydown", function (event) {
     var at = tabs.indexOf(document.activeElement);
     if (at < 0) return;

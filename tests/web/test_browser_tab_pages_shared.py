@@ -71,6 +71,9 @@ def test_shared_inputs_with_javascript(server: str, open_page: Callable[..., Any
     page.wait_for_url("**in_stock=true**")
     page.wait_for_function("document.querySelectorAll('#group-products ~ ol .title').length == 1")
     assert groups(page) == {"products": ["Desk lamp"], "help": ["Fixing a lamp"]}
+    # The tabs' counts follow the search made in place.
+    counts = "[...document.querySelectorAll('[role=tab] .tab-count')].map(s => s.firstChild.data)"
+    assert page.evaluate(counts) == ["2", "1", "1"]
     page.screenshot(path=str(SCREENSHOTS / "tab-page-shared-inputs.png"))
     # A tab opens with the inputs it takes from the state on screen.
     page.click("[role=tab]:has-text('Products')")

@@ -190,8 +190,10 @@ def _all_values(
                     "card_tab": {**_card_tab(answer), "label": item.tab.label},
                 }
             )
+    counts = {g["tab"].tab_id: g["answer"].results.total for g in groups if g["answer"].results}
     return {
         "all_query": text,
+        "tab_counts": {ALL_TAB: sum(counts.values()), **counts},
         "groups": groups,
         "merged": merged,
         "mode": page.all_tab.mode,
