@@ -161,11 +161,19 @@ class ConsoleEditor:
             stored.drop_draft(tx.conn, namespace, retriever_id)
 
     def preview(
-        self, namespace: str, retriever_id: str, scheme: Scheme = "auto"
+        self,
+        namespace: str,
+        retriever_id: str,
+        scheme: Scheme = "auto",
+        unsaved: dict[str, Any] | None = None,
     ) -> PreviewRetriever:
-        """The retriever as the public page would render it with the draft published."""
-        draft = self.draft(namespace, retriever_id)
-        config = dict(draft.config)
+        """The retriever as the public page would render it with the draft published, or
+        with `unsaved` (the editor's form, not saved yet: checked here as saving checks it)."""
+        if unsaved is not None:
+            model = self.check(namespace, unsaved)
+            config = edited(model.model_dump(mode="json", exclude_unset=True))
+        else:
+            config = dict(self.draft(namespace, retriever_id).config)
         # Answers kept in memory are the public page's: a preview neither reads nor adds any.
         config["extensions"] = {
             k: v for k, v in (config.get("extensions") or {}).items() if k != "query_cache_seconds"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -16,16 +18,23 @@ from app.web.requests import call, int_param, services_of
 from app.web.views.console.frame import NO_STORE, console_view, page, text
 
 MAX_PAGE = 10_000
+MAX_REASON_CHARS = 300  # of a row's reason, in an upload's report
+MAX_REPORT_CHARS = 20_000  # of the signed report in the URL
+MAX_LIST_FIELDS_CHARS = 2_000
+
+
+def _list_fields(typed: str) -> tuple[str, ...]:
+    """The CSV columns named as lists, separated by commas or spaces."""
+    return tuple(dict.fromkeys(name for name in re.split(r"[\s,]+", typed) if name))
 
 
 async def _list_page(
     request: Request,
     seat: Seat,
     status: int = 200,
-    report: ImportReport | None = None,
-    uploaded_to: str = "",
     errors: dict[str, str] | None = None,
     typed: str = "",
+    lists: str = "",
 ) -> Response:
     services = services_of(request)
     found = await call(services.console.collections.overview, seat.namespace)
@@ -36,9 +45,8 @@ async def _list_page(
         status,
         nav="collections",
         collections=found,
-        report=report,
-        uploaded_to=uploaded_to,
-        typed=typed or uploaded_to,  # a name refused is shown again as typed
+        typed=typed,  # a name refused is shown again as typed
+        lists=lists,
         errors=errors or {},
         deleted=request.query_params.get("deleted", "")[:200],
         max_bytes=services.settings.max_body_bytes,
@@ -66,6 +74,7 @@ async def upload(request: Request, seat: Seat, form: FormData | None) -> Respons
             upload.filename,
             upload.file,
             upload.size or 0,
+            _list_fields(text(form, "list_fields", MAX_LIST_FIELDS_CHARS)),
         )
     except InvalidInput as error:
         errors = {
@@ -73,10 +82,37 @@ async def upload(request: Request, seat: Seat, form: FormData | None) -> Respons
             for item in error.details.get("errors", [])
         }
         errors = errors or {"form": error.message}
-        return await _list_page(request, seat, 422, errors=errors, typed=collection)
+        return await _list_page(
+            request,
+            seat,
+            422,
+            errors=errors,
+            typed=collection,
+            lists=text(form, "list_fields", MAX_LIST_FIELDS_CHARS),
+        )
     if report.imported and services.engine.embedding(seat.namespace, collection) is not None:
         services.embedding.fill_later(seat.namespace, collection)
-    return await _list_page(request, seat, report=report, uploaded_to=collection)
+    # Answered by the collection's page (POST, redirect, GET), the report signed in its URL.
+    sealed = services.console.sessions.seal(
+        seat,
+        {
+            "imported": report.imported,
+            "skipped": report.skipped,
+            "errors": [[line, reason[:MAX_REASON_CHARS]] for line, reason in report.errors],
+        },
+    )
+    target = urls.console_collection(collection, query=[("report", sealed)])
+    return RedirectResponse(target, status_code=303, headers=NO_STORE)
+
+
+def _report(request: Request, seat: Seat) -> ImportReport | None:
+    """The upload's report the URL carries, if this session's upload signed it."""
+    token = request.query_params.get("report", "")[:MAX_REPORT_CHARS]
+    note = services_of(request).console.sessions.unseal(seat, token) if token else None
+    if not isinstance(note, dict):
+        return None
+    errors = [(int(line), str(reason)) for line, reason in note.get("errors", [])]
+    return ImportReport(int(note["imported"]), int(note["skipped"]), errors=errors)
 
 
 @console_view()
@@ -96,6 +132,7 @@ async def documents(request: Request, seat: Seat, form: FormData | None) -> Resp
         collection=summary,
         found=found,
         query=query,
+        report=_report(request, seat) if number == 1 and not query else None,
         columns=summary.fields[:4],
         prev_url=urls.console_collection(name, query=[*kept, ("page", str(number - 1))])
         if number > 1
