@@ -114,17 +114,35 @@
       });
       return elsewhere;
     };
-    var draw = function () {
+    var into = function (target, scheme) {
       var action = editor.getAttribute("action");
-      document.querySelectorAll(".preview iframe[name]").forEach(function (frame) {
-        editor.setAttribute("action", editor.getAttribute("data-live") + "?scheme=" +
-          encodeURIComponent(frame.getAttribute("data-scheme")));
-        editor.setAttribute("target", frame.name);
-        editor.submit();  // into the frame: no submit event, the page stays
-      });
+      editor.setAttribute("action", editor.getAttribute("data-live") + "?scheme=" +
+        encodeURIComponent(scheme));
+      editor.setAttribute("target", target);
+      editor.submit();  // into the frame or tab: no submit event, this page stays
       editor.setAttribute("action", action);
       editor.removeAttribute("target");
     };
+    // The frames shown (none on a phone, where the preview opens a tap away): true if any.
+    var draw = function () {
+      var shown = 0;
+      document.querySelectorAll(".preview iframe[name]").forEach(function (frame) {
+        if (!frame.getClientRects().length) return;
+        into(frame.name, frame.getAttribute("data-scheme"));
+        shown += 1;
+      });
+      return shown > 0;
+    };
+    // Once the form has changed, the preview a tap away shows it too, in a tab of its own.
+    var edited = false;
+    editor.addEventListener("input", function () { edited = true; });
+    document.querySelectorAll(".preview-wide a").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        if (!edited) return;
+        event.preventDefault();
+        into("_blank", new URL(link.href).searchParams.get("scheme") || "auto");
+      });
+    });
     var refresh = function () {
       var mine = ++asked;
       var body = new URLSearchParams(new FormData(editor));
@@ -132,15 +150,16 @@
         method: "POST", body: body, credentials: "same-origin",
         headers: {"Accept": "application/json"}
       }).then(function (answer) {
-        return answer.json().then(function (found) { return {ok: answer.ok, found: found}; });
+        if (!answer.ok) throw new Error(answer.status);
+        return answer.json().then(function (found) { return {ok: found.valid, found: found}; });
       }).then(function (result) {
         if (mine !== asked) return;  // a later change is on its way
         var errors = result.found.errors || {};
         var elsewhere = showErrors(errors, result.found.labels || {});
         var count = Object.keys(errors).length;
         if (result.ok) {
-          live.textContent = "The preview shows your changes, not saved yet.";
-          draw();
+          live.textContent = draw() ? "The preview shows your changes, not saved yet." :
+            "Your changes are valid: Open the preview shows them, not saved yet.";
         } else {
           live.textContent = "The preview waits: " + count + (count === 1 ? " value" : " values") +
             " to fix, marked beside " + (count === 1 ? "its field" : "their fields") +

@@ -205,15 +205,17 @@ async def _read_form(
 
 @console_view(Role.EDITOR, MAX_EDITOR_FIELDS)
 async def check_live(request: Request, seat: Seat, form: FormData | None) -> Response:
-    """The editor's unsaved form checked as saving would check it, nothing saved: each error
-    by the name of its field (JSON, for the editor's script to tell beside the field)."""
+    """The editor's unsaved form checked as saving would check it, nothing saved: whether it
+    is valid, and each error by the name of its field (JSON, for the editor's script to tell
+    beside the field)."""
     assert form is not None
     retriever_id = request.path_params["retriever_id"]
     draft = await call(services_of(request).console.editor.draft, seat.namespace, retriever_id)
     _, errors, rows = await _read_form(request, seat, draft, form, check=True)
     named = {name: error_label(name, rows) for name in errors if name != "form"}
-    body = {"errors": errors, "labels": named}
-    return JSONResponse(body, status_code=422 if errors else 200, headers=NO_STORE)
+    # A check answered, whatever it found: what is wrong is in the answer, by field.
+    body = {"valid": not errors, "errors": errors, "labels": named}
+    return JSONResponse(body, headers=NO_STORE)
 
 
 @console_view(Role.EDITOR, MAX_EDITOR_FIELDS)
