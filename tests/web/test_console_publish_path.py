@@ -85,15 +85,15 @@ def test_from_a_csv_to_a_themed_page(
     page.fill("#upload-lists", "tags")
     page.set_input_files("#upload-file", str(file))
     if shots and device == "desktop":
-        page.screenshot(path=str(SCREENSHOTS / "path-upload.png"), full_page=True)
+        page.screenshot(path=str(SCREENSHOTS / "console-path-upload.png"), full_page=True)
     page.click("#upload-title ~ form button[type=submit]")
     page.wait_for_url(f"{server}/console/collections/{name}?report=*")
     page.locator("[role=status]", has_text=f"Imported 30 documents into {name}").wait_for()
     clean(page, axe_source, "the upload's report")
     if shots and device == "desktop":
-        page.screenshot(path=str(SCREENSHOTS / "path-imported-desktop.png"), full_page=True)
+        page.screenshot(path=str(SCREENSHOTS / "console-path-imported-desktop.png"), full_page=True)
     elif shots:
-        page.screenshot(path=str(SCREENSHOTS / "path-imported-phone.png"), full_page=True)
+        page.screenshot(path=str(SCREENSHOTS / "console-path-imported-phone.png"), full_page=True)
 
     # The new retriever: each field with its kind.
     page.click(f"text=Make a search page over {name} →")
@@ -107,9 +107,13 @@ def test_from_a_csv_to_a_themed_page(
     ]
     clean(page, axe_source, "the new retriever")
     if shots and device == "desktop":
-        page.screenshot(path=str(SCREENSHOTS / "path-new-retriever-desktop.png"), full_page=True)
+        page.screenshot(
+            path=str(SCREENSHOTS / "console-path-new-retriever-desktop.png"), full_page=True
+        )
     elif shots:
-        page.screenshot(path=str(SCREENSHOTS / "path-new-retriever-phone.png"), full_page=True)
+        page.screenshot(
+            path=str(SCREENSHOTS / "console-path-new-retriever-phone.png"), full_page=True
+        )
     assert page.locator("#retriever_name").input_value() == name.replace("-", " ")
     page.fill("#retriever_name", f"book finder {device} {scheme}")
     page.click("text=Create retriever")
@@ -156,9 +160,9 @@ def test_from_a_csv_to_a_themed_page(
     if shots:
         page.locator("#preview").scroll_into_view_if_needed()
     if shots and device == "desktop":
-        page.screenshot(path=str(SCREENSHOTS / "path-live-preview-desktop.png"))
+        page.screenshot(path=str(SCREENSHOTS / "console-path-live-preview-desktop.png"))
     elif shots:
-        page.screenshot(path=str(SCREENSHOTS / "path-live-preview-phone.png"))
+        page.screenshot(path=str(SCREENSHOTS / "console-path-live-preview-phone.png"))
     page.click("button:text-is('Save the draft')")
     page.locator("[role=status]", has_text="Draft saved").wait_for()
     assert page.locator("[role=status]", has_text="Draft saved").inner_text() == (
@@ -172,9 +176,9 @@ def test_from_a_csv_to_a_themed_page(
     page.locator("[role=status]", has_text="Published").wait_for()
     clean(page, axe_source, "published")
     if shots and device == "desktop":
-        page.screenshot(path=str(SCREENSHOTS / "path-published-desktop.png"))
+        page.screenshot(path=str(SCREENSHOTS / "console-path-published-desktop.png"))
     elif shots:
-        page.screenshot(path=str(SCREENSHOTS / "path-published-phone.png"))
+        page.screenshot(path=str(SCREENSHOTS / "console-path-published-phone.png"))
     page.click("nav.tabs a:text-is('Retrievers')")
     link = page.locator(f"a.page-link:text-is('/r/{public_name}')")
     lines = link.evaluate("a => new Set([...a.getClientRects()].map(r => Math.round(r.top))).size")
@@ -195,6 +199,6 @@ def test_from_a_csv_to_a_themed_page(
     assert overflow == 0
     clean(page, axe_source, "the public page")
     if shots and device == "desktop":
-        page.screenshot(path=str(SCREENSHOTS / "path-public-desktop.png"))
+        page.screenshot(path=str(SCREENSHOTS / "console-path-public-desktop.png"))
     elif shots:
-        page.screenshot(path=str(SCREENSHOTS / "path-public-phone.png"))
+        page.screenshot(path=str(SCREENSHOTS / "console-path-public-phone.png"))
