@@ -36,6 +36,7 @@ from app.services.retrievers import retriever_or_404
 from app.services.versions import edited
 
 STARTER_FIELDS = 20
+UNSTYLED_HIDDEN = "html{visibility:var(--styled,hidden)}"
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,9 @@ class PreviewRetriever(PublicRetriever):
 
     @cached_property
     def theme_css(self) -> Markup:
-        return page_css(self.display, self.scheme)
+        # In a frame, Chromium may paint the page before its stylesheet applies: it stays
+        # hidden until app.css (which sets --styled) has, so that nothing shifts in view.
+        return Markup(UNSTYLED_HIDDEN) + page_css(self.display, self.scheme)  # noqa: S704 - a constant
 
 
 class ConsoleEditor:

@@ -1,7 +1,8 @@
 """What a newcomer's first CSV meets in the console, over HTTP: the upload answered at the
 collection's own address (POST, redirect, GET) with its report, a CSV's lists read by a rule
 the form states, each field's kind on the new-retriever form, and the editor's unsaved form
-checked and previewed without saving (the browser's side: test_console_publish_path.py)."""
+checked and previewed without saving (the browser's side: test_console_publish_path.py);
+what a retriever searches, and a collection's embedding, set from their pages."""
 
 from __future__ import annotations
 
@@ -105,3 +106,47 @@ def test_the_unsaved_form_is_checked_and_previewed_without_saving(console: TestC
     values["csrf"] = "forged"
     assert console.post(editor_url(rid, "preview/check"), data=values).status_code == 403
     assert console.post(editor_url(rid, "preview"), data=values).status_code == 403
+
+
+def test_what_a_retriever_searches_changes_beside_its_fields(console: TestClient) -> None:
+    rid = new_retriever(console)
+    page = console.get(editor_url(rid, "search")).text
+    assert 'aria-current="page">Search</a>' in page
+    assert re.search(r'value="title" checked> <span>title <span class="sub-inline">text', page)
+    token = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert token
+    sent = {"csrf": token[1], "search_fields": ["title", "description"], "mode": "keyword"}
+    saved = console.post(editor_url(rid, "search"), data=sent, follow_redirects=False)
+    assert saved.status_code == 303
+    page = console.get(saved.headers["location"]).text
+    assert "Saved: the next search uses these fields" in page
+    assert 'value="description" checked>' in page
+    assert 'value="keyword" checked>' in page
+    refused = console.post(editor_url(rid, "search"), data={"csrf": token[1], "mode": "fast"})
+    assert refused.status_code == 422
+    assert 'id="fields-error"' in refused.text
+    assert 'id="mode-error"' in refused.text
+    forged = {**sent, "csrf": "forged"}
+    assert console.post(editor_url(rid, "search"), data=forged).status_code == 403
+
+
+def test_a_collection_computes_meaning_set_from_its_page(console: TestClient) -> None:
+    page = console.get("/console/collections/products").text
+    assert "Off: retrievers over it search by words only." in page
+    token = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert token
+    url = "/console/collections/products/embedding"
+    refused = console.post(url, data={"csrf": token[1], "embedder": "wordllama"})
+    assert refused.status_code == 422
+    assert 'id="embed-fields-error"' in refused.text
+    refused = console.post(url, data={"csrf": token[1], "embedder": "w2v", "embed_fields": "title"})
+    assert refused.status_code == 422
+    assert 'id="embedder-error"' in refused.text
+    data = {"csrf": token[1], "embedder": "wordllama", "embed_fields": "title"}
+    done = console.post(url, data=data, follow_redirects=False)
+    assert done.status_code == 303
+    page = console.get(done.headers["location"]).text
+    assert "computes meaning" in page
+    assert "On: title, by wordllama" in page
+    stopped = console.post(url, data={"csrf": token[1], "action": "stop"})
+    assert "no longer computes meaning" in stopped.text

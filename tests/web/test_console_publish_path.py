@@ -11,11 +11,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from app.settings import Settings
 from app.web.app import create_app
-from tests.helpers import SCREENSHOTS
+from tests.helpers import SCREENSHOTS, owner_headers
 from tests.servers import LiveServer, free_port
 from tests.web import test_accessibility, test_browser, test_console_browser
 
@@ -202,3 +203,90 @@ def test_from_a_csv_to_a_themed_page(
         page.screenshot(path=str(SCREENSHOTS / "console-path-public-desktop.png"))
     elif shots:
         page.screenshot(path=str(SCREENSHOTS / "console-path-public-phone.png"))
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_what_it_searches_and_its_meaning_change_in_the_console(
+    server: str, open_page: Callable[..., Any], axe_source: str, scheme: str
+) -> None:
+    name = f"shelf-{scheme}"
+    documents = [{"title": t, "year": 1900 + n} for n, t in enumerate(TITLES[:5])]
+    httpx.post(
+        f"{server}/v1/collections/{name}/documents",
+        headers=owner_headers(),
+        json={"documents": documents},
+    ).raise_for_status()
+    created = httpx.post(
+        f"{server}/v1/retrievers",
+        headers=owner_headers(),
+        json={
+            "retriever_name": name,
+            "backend": {"type": "local", "collection": name, "search_fields": ["title"]},
+        },
+    )
+    created.raise_for_status()
+    rid = created.json()["retriever_id"]
+    page = signed_in(open_page, server, KEY, bypass_csp=True, color_scheme=scheme, **DESKTOP)
+    page.goto(f"{server}/console/retrievers/{rid}")
+    page.click("nav.subtabs a:text-is('Search')")
+    page.locator("input[name=search_fields][value=title]").uncheck()
+    page.click("text=Save what it searches")
+    page.locator("#fields-error").wait_for()
+    clean(page, axe_source, "no field to search, told beside the fields")
+    page.locator("input[name=search_fields][value=title]").check()
+    page.locator("input[name=mode][value=keyword]").check()
+    page.click("text=Save what it searches")
+    page.locator("[role=status]", has_text="Saved").wait_for()
+    clean(page, axe_source, "what it searches, saved")
+    if scheme == "light":
+        page.screenshot(path=str(SCREENSHOTS / "console-search.png"), full_page=True)
+
+    page.goto(f"{server}/console/collections/{name}")
+    page.click("#embedding summary")
+    page.locator("input[name=embed_fields][value=title]").uncheck()
+    page.click("text=Compute meaning")
+    page.locator("#embed-fields-error").wait_for()
+    clean(page, axe_source, "no field to embed, told beside the fields")
+    page.locator("input[name=embed_fields][value=title]").check()
+    page.click("text=Compute meaning")
+    page.locator("[role=status]", has_text=f"Set: {name} computes meaning").wait_for()
+    clean(page, axe_source, "meaning computed")
+    if scheme == "light":
+        page.click("#embedding summary")
+        page.screenshot(path=str(SCREENSHOTS / "console-embedding.png"), full_page=True)
+
+
+SHIFTS = """
+window.__shifts = 0;
+new PerformanceObserver(list => {
+  for (const entry of list.getEntries()) window.__shifts += entry.value;
+}).observe({type: 'layout-shift', buffered: true});
+"""
+
+
+def test_the_previews_draw_without_shifting(server: str, open_page: Callable[..., Any]) -> None:
+    """A preview's frame shows its page once styled: nothing in view moves as it loads."""
+    documents = [{"title": t, "cover": "/static/favicon.svg"} for t in TITLES[:6]]
+    httpx.post(
+        f"{server}/v1/collections/still/documents",
+        headers=owner_headers(),
+        json={"documents": documents},
+    ).raise_for_status()
+    created = httpx.post(
+        f"{server}/v1/retrievers",
+        headers=owner_headers(),
+        json={
+            "retriever_name": "still",
+            "backend": {"type": "local", "collection": "still", "search_fields": ["title"]},
+        },
+    )
+    created.raise_for_status()
+    page = signed_in(open_page, server, KEY, viewport={"width": 1350, "height": 940})
+    page.add_init_script(SHIFTS)  # in every frame
+    page.goto(f"{server}/console/retrievers/{created.json()['retriever_id']}")
+    preview = page.frame_locator('iframe[title="Preview on a desktop, light"]')
+    preview.locator(".card").first.wait_for()
+    page.wait_for_timeout(500)
+    shifts = [frame.evaluate("window.__shifts || 0") for frame in page.frames]
+    assert len(shifts) == 5
+    assert max(shifts) < 0.05, shifts
