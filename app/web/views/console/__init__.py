@@ -14,6 +14,7 @@ from app.web.views.console import (
     plugins,
     relevance,
     retrievers,
+    search,
     session,
     versions,
 )
@@ -27,6 +28,7 @@ routes = [
     Route("/console/collections", collections.collections, methods=["GET"]),
     Route("/console/collections/upload", collections.upload, methods=["POST"]),
     Route("/console/collections/{collection}", collections.documents, methods=["GET"]),
+    Route("/console/collections/{collection}/embedding", collections.embedding, methods=["POST"]),
     Route(
         "/console/collections/{collection}/delete",
         collections.delete_collection,
@@ -37,8 +39,11 @@ routes = [
     Route("/console/retrievers/{retriever_id}", editor.editor, methods=["GET"]),
     Route("/console/retrievers/{retriever_id}", editor.save, methods=["POST"]),
     Route("/console/retrievers/{retriever_id}/preview", editor.preview, methods=["GET"]),
+    Route("/console/retrievers/{retriever_id}/preview", editor.preview_live, methods=["POST"]),
+    Route("/console/retrievers/{retriever_id}/preview/check", editor.check_live, methods=["POST"]),
     Route("/console/retrievers/{retriever_id}/publish", editor.publish, methods=["POST"]),
     Route("/console/retrievers/{retriever_id}/discard", editor.discard, methods=["POST"]),
+    Route("/console/retrievers/{retriever_id}/search", search.search, methods=["GET", "POST"]),
     Route("/console/retrievers/{retriever_id}/versions", versions.versions, methods=["GET"]),
     Route(
         "/console/retrievers/{retriever_id}/versions/{number}", versions.version, methods=["GET"]
