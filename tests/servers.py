@@ -83,7 +83,7 @@ def server_process(
             stderr=stderr,
         )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60  # workers import the app each: slow on a busy machine
     while True:
         try:
             httpx.get(f"{url}/healthz")
