@@ -306,7 +306,7 @@ def report(
     )
     print(
         f"| scenario | server | req/s | p50 ms | p99 ms | vs {labels[0]} | vs aiohttp "
-        "| cores: server / wrk / stub | server CPU ms a request | errors |"
+        "| cores: server / wrk / stub | CPU ms a request: server / wrk / stub | errors |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for (scenario, label), rows in results.items():
@@ -320,13 +320,29 @@ def report(
             f"{median(m.row.rps for m in rows) / aio:.2f}x | "
             f"{median(m.server_cores for m in rows):.2f} / {median(m.wrk_cores for m in rows):.2f}"
             f" / {median(m.stub_cores for m in rows):.2f} | "
-            f"{median(m.server_cores * 1000 / m.row.rps for m in rows):.3f} | "
+            f"{median(m.server_cores * 1000 / m.row.rps for m in rows):.3f} / "
+            f"{median(m.wrk_cores * 1000 / m.row.rps for m in rows):.3f} / "
+            f"{median(m.stub_cores * 1000 / m.row.rps for m in rows):.3f} | "
             f"{sum(m.row.errors for m in rows)} |"
         )
     print(
         f"\naiohttp passthrough: cores wrk {median(m.wrk_cores for m in reference):.2f}, "
         f"stub {median(m.stub_cores for m in reference):.2f}"
     )
+    if part != "workers":
+        return
+    # What two workers can reach on this machine's cores, with wrk and the stub on them too:
+    # one worker is held to a core; two share every core with wrk and the stub.
+    cores = os.cpu_count() or 1
+    for scenario in dict.fromkeys(scenario for scenario, _ in results):
+        one = results[scenario, labels[0]]
+        server = median(m.server_cores / m.row.rps for m in one)
+        others = median((m.wrk_cores + m.stub_cores) / m.row.rps for m in one)
+        ceiling = min(2 / server, cores / (server + others)) * server
+        print(
+            f"{scenario}: wrk and the stub take {others / (server + others):.0%} of the CPU a "
+            f"request costs; on {cores} cores two workers can reach {ceiling:.2f}x one worker"
+        )
 
 
 if __name__ == "__main__":
