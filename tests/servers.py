@@ -90,7 +90,12 @@ def server_process(
             break
         except httpx.TransportError:
             if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
+                # SIGTERM first: uvicorn's supervisor stops its workers (SIGKILL left them on).
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
                 raise RuntimeError("the server did not start") from None
             time.sleep(0.1)
     try:
