@@ -141,6 +141,12 @@ def console_plugin(tag: str, action: str) -> str:
     return f"{CONSOLE}/plugins/{_segment(tag)}/{action}"
 
 
+def console_page(page_id: str, action: str = "") -> str:
+    """A page of tabs' console form, or one of its actions ("delete")."""
+    path = f"{CONSOLE}/pages/{_segment(page_id)}"
+    return f"{path}/{action}" if action else path
+
+
 def is_console_target(target: str) -> bool:
     """Whether `target` is a console page on this server (where a console form may lead back)."""
     return (target == CONSOLE or target.startswith(CONSOLE + "/")) and "\\" not in target

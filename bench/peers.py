@@ -1,13 +1,18 @@
 """This server's search page and JSON execute against Datasette's, over the same real rows with
-SQLite FTS5 on the same fields, the same queries, one process each, in one run.
+SQLite FTS5 on the same fields, the same queries, one process each, in one run; beside them
+Typesense's own search endpoint over the same rows, the fastest engine that runs here.
 
 The rows are Debian's package catalog (bench/debian.py). Datasette (installed into a virtual
 environment of its own, `.bench/datasette`, so that its pins never meet ours) serves them from a
 table with an FTS5 index on title, description and section (`?_search=`); this server serves them
 from the embedded engine through a published retriever. `wrk` asks both for the commonest words
-of the catalog, one a request, 20 results each.
+of the catalog, one a request, 20 results each. Typesense (the test extra's 0.24.1 server, a
+node of its own for the run, bench/engine.py's `typesense_node`) holds the rows in a collection
+of their own, searched on the same three fields, each word as typed (`prefix=false`; its other
+defaults: typos when nothing matches as typed, highlights): no page of its own, so a JSON row
+only, and its threads take what cores they find.
 
-    python -m bench.peers [--seconds 5] [--connections 32]
+    python -m bench.peers [--seconds 5] [--connections 32] [--rounds 1]
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import json
 import os
 import re
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,8 +33,9 @@ from pathlib import Path
 import httpx
 
 from bench import debian
+from bench.engine import typesense_node
 from bench.stack import Row, run_wrk
-from tests.servers import free_port
+from tests.servers import TypesenseServer, free_port
 
 ROOT = Path(__file__).parents[1]
 PEER_ENV = ROOT / ".bench" / "datasette"
@@ -148,10 +155,13 @@ def ours(rows_file: Path, data_dir: Path, port: int, **env: str) -> subprocess.P
     return process
 
 
-def get_lua(path: Path, template: str, words: list[str]) -> Path:
+def get_lua(
+    path: Path, template: str, words: list[str], headers: dict[str, str] | None = None
+) -> Path:
     listed = ", ".join(f'"{word}"' for word in words)
+    named = "".join(f'wrk.headers["{k}"] = "{v}"\n' for k, v in (headers or {}).items())
     path.write_text(
-        f"local words = {{{listed}}}\n"
+        named + f"local words = {{{listed}}}\n"
         "request = function()\n"
         "  local w = words[math.random(#words)]\n"
         f'  return wrk.format("GET", "{template}")\n'
@@ -174,19 +184,52 @@ def post_lua(path: Path, words: list[str]) -> Path:
     return path
 
 
+def typesense_collection(node: TypesenseServer, rows: list[dict[str, object]]) -> None:
+    """The rows in a Typesense collection of their own, `packages`, searchable on the same
+    fields (every other field stored, as Datasette's table has it)."""
+    base, key = f"http://{node.address}", {"X-TYPESENSE-API-KEY": node.api_key}
+    schema = {
+        "name": "packages",
+        "fields": [{"name": field, "type": "string"} for field in FIELDS],
+    }
+    httpx.post(f"{base}/collections", headers=key, json=schema, timeout=30).raise_for_status()
+    for start in range(0, len(rows), 10_000):
+        lines = "\n".join(
+            json.dumps({**row, "id": row["document_id"]}) for row in rows[start : start + 10_000]
+        )
+        answer = httpx.post(
+            f"{base}/collections/packages/documents/import?action=create",
+            headers=key,
+            content=lines,
+            timeout=300,
+        )
+        answer.raise_for_status()
+        failed = [line for line in answer.text.splitlines() if '"success":true' not in line]
+        if failed:
+            raise RuntimeError(f"Typesense refused {len(failed)} rows: {failed[0]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=1, help="rounds in turn (medians)")
     args = parser.parse_args()
     binary = datasette_binary()
     rows = list(debian.records())
     words = commonest(rows, 100)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, typesense_node() as node:
         work = Path(tmp)
         rows_file = work / "debian.jsonl"
         rows_file.write_text("".join(json.dumps(r) + "\n" for r in rows))
         build_sqlite(rows, work / "debian.db")
+        typesense_collection(node, rows)
+        found = httpx.get(
+            f"http://{node.address}/collections/packages/documents/search",
+            params={"q": words[0], "query_by": ",".join(FIELDS), "prefix": "false"},
+            headers={"X-TYPESENSE-API-KEY": node.api_key},
+        ).json()["found"]
+        print(f"Typesense: {len(rows):,} rows imported; {words[0]!r} finds {found:,}", flush=True)
         peer_port, our_port = free_port(), free_port()
         peer = subprocess.Popen(
             [
@@ -203,12 +246,25 @@ def main() -> None:
             wait_for(f"http://127.0.0.1:{peer_port}/debian/packages.json?_search=library", peer)
             peer_base, our_base = f"http://127.0.0.1:{peer_port}", f"http://127.0.0.1:{our_port}"
             word = '" .. w .. "'  # lua: the word this request asks for
+            # Each word as typed, as FTS5 and our engine find it (Typesense's prefix on a short
+            # last word finds its longer words and can leave the word out: `for`, 14 documents).
+            typesense = f"q={word}&query_by={','.join(FIELDS)}&per_page=20&prefix=false"
             plan = [
                 (
                     "Datasette JSON",
                     peer_base,
                     get_lua(
                         work / "dj.lua", f"/debian/packages.json?_search={word}&_size=20", words
+                    ),
+                ),
+                (
+                    "Typesense JSON",
+                    f"http://{node.address}",
+                    get_lua(
+                        work / "tj.lua",
+                        f"/collections/packages/documents/search?{typesense}",
+                        words,
+                        {"X-TYPESENSE-API-KEY": node.api_key},
                     ),
                 ),
                 (
@@ -229,23 +285,46 @@ def main() -> None:
             ]
             for _, url, script in plan:  # warm-up
                 run_wrk("warm-up", url, script, 1, args.connections)
-            rows_out: list[Row] = [
-                run_wrk(name, url, script, args.seconds, args.connections)
-                for name, url, script in plan
-            ]
+            runs: dict[str, list[Row]] = {}
+            for _ in range(args.rounds):
+                for name, url, script in plan:
+                    row = run_wrk(name, url, script, args.seconds, args.connections)
+                    runs.setdefault(name, []).append(row)
         finally:
             peer.terminate()
             server.terminate()
             peer.wait(timeout=10)
             server.wait(timeout=10)
-    print(f"\n{len(rows):,} Debian packages, FTS5 on {', '.join(FIELDS)}; the 100 commonest words;")
-    print(f"{args.connections} connections, {args.seconds} s each, one process each, 20 results\n")
+    report(runs, len(rows), args)
+
+
+def report(runs: dict[str, list[Row]], records: int, args: argparse.Namespace) -> None:
+    print(f"\n{records:,} Debian packages, FTS5 on {', '.join(FIELDS)}; the 100 commonest words;")
+    print(
+        f"{args.connections} connections, {args.seconds} s each, {args.rounds} round(s) in turn "
+        "(medians), one process each (Typesense: its own threads), 20 results\n"
+    )
     print(f"{'scenario':<24} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
-    for row in rows_out:
-        print(f"{row.name:<24} {row.rps:>8,.0f} {row.p50:>8.2f} {row.p99:>8.2f} {row.errors:>7}")
-    json_ratio = rows_out[1].rps / rows_out[0].rps
-    page_ratio = rows_out[3].rps / rows_out[2].rps
-    print(f"\nours / Datasette: JSON {json_ratio:.2f}x, page {page_ratio:.2f}x (req/s)")
+    rps = {}
+    for name, rows in runs.items():
+        rps[name] = statistics.median(r.rps for r in rows)
+        p50 = statistics.median(r.p50 for r in rows)
+        p99 = statistics.median(r.p99 for r in rows)
+        errors = sum(r.errors for r in rows)
+        print(f"{name:<24} {rps[name]:>8,.0f} {p50:>8.2f} {p99:>8.2f} {errors:>7}")
+
+    def ratios(ours: str, theirs: str) -> str:
+        each = [a.rps / b.rps for a, b in zip(runs[ours], runs[theirs], strict=True)]
+        return f"{statistics.median(each):.2f}x (rounds {min(each):.2f}x to {max(each):.2f}x)"
+
+    print(
+        f"\nours / Datasette: JSON {ratios('ours, JSON execute', 'Datasette JSON')}, "
+        f"page {ratios('ours, search page', 'Datasette search page')} (req/s)"
+    )
+    print(
+        f"ours / Typesense's own search: JSON {ratios('ours, JSON execute', 'Typesense JSON')}; "
+        f"Typesense / Datasette: JSON {ratios('Typesense JSON', 'Datasette JSON')}"
+    )
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from app.adapters.engine import ENGINE_FILE, Engine, Search
@@ -139,6 +140,15 @@ def seed(settings: Settings, upstream: str, docs: int) -> None:
     source.unlink()
     ctx.engine.close()
     ctx.store.close()
+
+
+def seeded(settings: Settings, upstream: str, docs: int) -> None:
+    """`seed` from a worker thread, as the server publishes: a backend's check at publishing
+    runs on an event loop."""
+    import anyio
+    from anyio import to_thread
+
+    anyio.run(partial(to_thread.run_sync, seed, settings, upstream, docs))
 
 
 @dataclass
@@ -264,7 +274,7 @@ def main() -> None:
             upstream_allow=["127.0.0.1"],  # the stub listens on loopback
         )
         print(f"seeding: 3 retrievers, {docs:,} engine documents ...", flush=True)
-        seed(settings, upstream_url, docs)
+        seeded(settings, upstream_url, docs)
         env = {
             "RETRIEVER_PAGES_DATA_DIR": str(settings.data_dir),
             "RETRIEVER_PAGES_SECRET_KEY": "b" * 40,

@@ -1,5 +1,6 @@
 // The page editor, a little nicer with JavaScript: a colour picker beside each colour field
-// (the text field stays the value sent), and a warning before leaving with unsaved changes.
+// (the text field stays the value sent), a warning before leaving with unsaved changes, and
+// a preview that follows the form as it is typed in.
 (function () {
   "use strict";
   var HEX6 = /^#[0-9a-fA-F]{6}$/;
@@ -58,4 +59,118 @@
   window.addEventListener("beforeunload", function (event) {
     if (changed) event.preventDefault();
   });
+
+  // The preview follows the form: a moment after a change, the unsaved values are checked as
+  // saving checks them (each error told beside its field) and, once all are right, drawn by
+  // the public page's renderer into each preview. Nothing is saved.
+  var editor = document.querySelector("form.editor[data-check]");
+  var live = document.getElementById("preview-live");
+  if (editor && live && window.fetch && window.URLSearchParams) {
+    var timer = null;
+    var asked = 0;
+    document.querySelectorAll(".live-only").forEach(function (el) { el.hidden = false; });
+    var schedule = function () {
+      clearTimeout(timer);
+      timer = setTimeout(refresh, 500);
+    };
+    editor.addEventListener("input", schedule);
+    editor.addEventListener("change", schedule);
+
+    var clearErrors = function () {
+      // Those told on the last save too: the live check tells them again if they stand.
+      editor.querySelectorAll(".field-error").forEach(function (el) {
+        var field = el.id ? document.getElementById(el.id.replace(/-error$/, "")) : null;
+        if (field) {
+          field.removeAttribute("aria-invalid");
+          var ids = (field.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
+            return id && id !== el.id;
+          });
+          if (ids.length) field.setAttribute("aria-describedby", ids.join(" "));
+          else field.removeAttribute("aria-describedby");
+        }
+        el.remove();
+      });
+    };
+    var showErrors = function (errors, labels) {
+      clearErrors();
+      var elsewhere = [];
+      Object.keys(errors).forEach(function (name) {
+        var id = "f-" + name.replace(/\./g, "-");
+        var field = document.getElementById(id);
+        if (!field || name === "form") {
+          elsewhere.push((labels[name] ? labels[name] + ": " : "") + errors[name]);
+          return;
+        }
+        var message = document.createElement("p");
+        message.className = "field-error";
+        message.id = id + "-error";
+        message.setAttribute("data-live", "");
+        message.textContent = errors[name];
+        (field.closest(".field") || field.parentNode).appendChild(message);
+        field.setAttribute("aria-invalid", "true");
+        var ids = (field.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+        ids.push(message.id);
+        field.setAttribute("aria-describedby", ids.join(" "));
+      });
+      return elsewhere;
+    };
+    var into = function (target, scheme) {
+      var action = editor.getAttribute("action");
+      editor.setAttribute("action", editor.getAttribute("data-live") + "?scheme=" +
+        encodeURIComponent(scheme));
+      editor.setAttribute("target", target);
+      editor.submit();  // into the frame or tab: no submit event, this page stays
+      editor.setAttribute("action", action);
+      editor.removeAttribute("target");
+    };
+    // The frames shown (none on a phone, where the preview opens a tap away): true if any.
+    var draw = function () {
+      var shown = 0;
+      document.querySelectorAll(".preview iframe[name]").forEach(function (frame) {
+        if (!frame.getClientRects().length) return;
+        into(frame.name, frame.getAttribute("data-scheme"));
+        shown += 1;
+      });
+      return shown > 0;
+    };
+    // Once the form has changed, the preview a tap away shows it too, in a tab of its own.
+    var edited = false;
+    editor.addEventListener("input", function () { edited = true; });
+    document.querySelectorAll(".preview-wide a").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        if (!edited) return;
+        event.preventDefault();
+        into("_blank", new URL(link.href).searchParams.get("scheme") || "auto");
+      });
+    });
+    var refresh = function () {
+      var mine = ++asked;
+      var body = new URLSearchParams(new FormData(editor));
+      fetch(editor.getAttribute("data-check"), {
+        method: "POST", body: body, credentials: "same-origin",
+        headers: {"Accept": "application/json"}
+      }).then(function (answer) {
+        if (!answer.ok) throw new Error(answer.status);
+        return answer.json().then(function (found) { return {ok: found.valid, found: found}; });
+      }).then(function (result) {
+        if (mine !== asked) return;  // a later change is on its way
+        var errors = result.found.errors || {};
+        var elsewhere = showErrors(errors, result.found.labels || {});
+        var count = Object.keys(errors).length;
+        if (result.ok) {
+          live.textContent = draw() ? "The preview shows your changes, not saved yet." :
+            "Your changes are valid: Open the preview shows them, not saved yet.";
+        } else {
+          live.textContent = "The preview waits: " + count + (count === 1 ? " value" : " values") +
+            " to fix, marked beside " + (count === 1 ? "its field" : "their fields") +
+            (elsewhere.length ? " (" + elsewhere.join("; ") + ")" : "") + ".";
+        }
+        live.hidden = false;
+      }).catch(function () {
+        if (mine !== asked) return;
+        live.textContent = "The preview could not be updated; save the draft to see it.";
+        live.hidden = false;
+      });
+    };
+  }
 })();

@@ -83,14 +83,19 @@ def server_process(
             stderr=stderr,
         )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60  # workers import the app each: slow on a busy machine
     while True:
         try:
             httpx.get(f"{url}/healthz")
             break
         except httpx.TransportError:
             if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
+                # SIGTERM first: uvicorn's supervisor stops its workers (SIGKILL left them on).
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
                 raise RuntimeError("the server did not start") from None
             time.sleep(0.1)
     try:

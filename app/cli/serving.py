@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
+from typing import Any
 
 from app.settings import ENV_PREFIX, Settings
 
@@ -19,7 +20,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     from app import logs
     from app.adapters.store import Store
     from app.web.app import create_app
-    from app.web.server import PROTOCOL, ConnectionLimits, GuardedProtocol
+    from app.web.server import ConnectionLimits, GuardedProtocol
 
     logs.configure(settings.log_level, settings.log_format)
     settings = settings.served_at(host, port)
@@ -38,13 +39,22 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         host=host,
         port=port,
         workers=workers,
-        log_level=settings.log_level,
-        access_log=False,  # the app's own access log has the request id and no full address
-        log_config=None,  # logging is the app's (app/logs.py)
-        proxy_headers=False,  # the app decides whom to trust (TRUSTED_PROXIES)
-        http=PROTOCOL,  # uvicorn's httptools with limits on headers, bodies and connections
-        timeout_keep_alive=settings.keep_alive_seconds,
+        **uvicorn_options(settings),
     )
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How `serve` runs uvicorn, whatever the address and the workers."""
+    from app.web.server import PROTOCOL
+
+    return {
+        "log_level": settings.log_level,
+        "access_log": False,  # the app's own access log has the request id and no full address
+        "log_config": None,  # logging is the app's (app/logs.py)
+        "proxy_headers": False,  # the app decides whom to trust (TRUSTED_PROXIES)
+        "http": PROTOCOL,  # uvicorn's httptools with limits on headers, bodies and connections
+        "timeout_keep_alive": settings.keep_alive_seconds,
+    }
 
 
 def port(text: str) -> int:

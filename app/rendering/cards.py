@@ -34,6 +34,8 @@ class CardField:
     label: str
     value: Markup
     kind: str  # the format drawn: number, rating, boolean, badge, array, text, ...
+    # The label the publisher set (`format_options.label`): shown on the card before the value.
+    shown_label: str | None = None
 
 
 @dataclass
@@ -317,7 +319,8 @@ def card_field(
     if frame is not None and value is not None:
         drawn = plugin_field(frame, label, value, drawn, document, display.exposed_fields, name)
     kind = config.format if config and config.format else renderers.infer(value)
-    return CardField(name, label, drawn, kind)
+    options = config.format_options if config else None
+    return CardField(name, label, drawn, kind, options.label if options else None)
 
 
 def thumbnail_of(

@@ -22,7 +22,7 @@ from app.rendering.cards import (
 )
 from app.rendering.plugins import PluginFrame
 from app.rendering.registry import Renderers
-from app.schemas.display import DisplayConfig
+from app.schemas.display import DisplayConfig, FieldConfig
 
 
 @dataclass
@@ -52,7 +52,7 @@ def detail(
         if name in (title_name, thumb_name):
             continue
         value = document.get(name)
-        drawn = renderers.render(value, configs.get(name), now, name)
+        drawn = renderers.render(value, _whole(configs.get(name)), now, name)
         if drawn is None:
             continue
         shown = card_field(display, document, name, drawn, renderers, frames)
@@ -67,4 +67,14 @@ def detail(
         fields=fields,
         link=link,
         similar=links.similar(document_id) if props.show_find_similar else None,
+    )
+
+
+def _whole(config: FieldConfig | None) -> FieldConfig | None:
+    """A field's config for the detail view: its text whole (`truncate_chars` cuts cards)."""
+    options = config.format_options if config else None
+    if config is None or options is None or options.truncate_chars is None:
+        return config
+    return config.model_copy(
+        update={"format_options": options.model_copy(update={"truncate_chars": None})}
     )

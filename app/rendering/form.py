@@ -70,7 +70,9 @@ class FormState:
         return self.touched or not required
 
 
-def _widget(config: InputConfig) -> str:
+def widget_of(config: InputConfig) -> str:
+    """The control an input is drawn as (text, number, checkbox, select, multiselect, date,
+    file or textarea): its kind, as the form and a page's shared inputs know it."""
     schema = config.field_schema
     if config.input_type in ("file",) or schema.type in _FILES:
         return "file"
@@ -94,7 +96,7 @@ def form_state(display: DisplayConfig, params: Params) -> FormState:
     inputs: dict[str, Any] = {}
     touched = False
     for config in sorted(display.inputs, key=lambda c: c.order):
-        control = Control(config, _widget(config))
+        control = Control(config, widget_of(config))
         schema = config.field_schema
         enum = schema.enum or (schema.items.enum if schema.items else None) or []
         control.options = [(str(option), str(option)) for option in enum]
@@ -132,6 +134,11 @@ def _defaults(controls: list[Control], inputs: dict[str, Any], touched: bool) ->
             control.value = default
         elif control.widget == "checkbox" and control.name not in inputs and default is True:
             inputs[control.name] = False
+
+
+def parse_value(control: Control, raw: list[str]) -> tuple[Any, str | None]:
+    """A control's value from the URL's values of its name, and what is wrong with it."""
+    return _parse(control, raw)
 
 
 def _parse(control: Control, raw: list[str]) -> tuple[Any, str | None]:

@@ -214,7 +214,8 @@ class PageDeleteResponse(Model):
 class PageSearchRequest(OpenModel):
     """Mixpeek's `PublicAppSearchRequest`: `tab_id` searches that tab with its `inputs` (extra
     top-level fields are merged into them); without it (or with "all"), `inputs.query` (or
-    `query`) is searched in every tab at once."""
+    `query`) is searched in every tab at once, and each other input goes to every tab whose
+    retriever has an input of that name and kind."""
 
     tab_id: str | None = None
     inputs: dict[str, Any] | None = None
@@ -238,6 +239,7 @@ class PageSearchTab(Model):
     status: Literal["ok", "error"]
     execution_id: str | None = None
     total: int | None = None
+    inputs: list[str] = Field(default_factory=list)  # the inputs it searched with, by name
     documents: list[dict[str, Any]] = Field(default_factory=list)
     error: PageSearchError | None = None
 

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
@@ -31,6 +32,7 @@ from app.services.throttle import PasswordThrottle
 
 MAX_NAMESPACES = 200  # offered by the switcher to a key of every namespace
 SIGN_IN_FORM_MAX_AGE_SECONDS = 3600
+NOTE_MAX_AGE_SECONDS = 3600
 MAX_KEY_CHARS = 500
 
 
@@ -83,6 +85,11 @@ class ConsoleSessions:
             signer=_ClockedSigner,
         )
         self._csrf_key = crypto.derive_key(secret_key, b"console-csrf-v1")
+        self._notes = URLSafeTimedSerializer(
+            crypto.derive_key(secret_key, b"console-note-v1"),
+            salt="console-note",
+            signer=_ClockedSigner,
+        )
 
     async def sign_in(self, key: str, namespace: str, ip: str) -> Seat:
         """The session a key opens, or 401 (wrong key), 422 (no namespace for a key of every
@@ -178,6 +185,19 @@ class ConsoleSessions:
 
     def csrf_valid(self, seat: Seat, token: str) -> bool:
         return hmac.compare_digest(self.csrf_token(seat).encode(), token.encode())
+
+    def seal(self, seat: Seat, note: Any) -> str:
+        """`note` (what a form did, such as an upload's report) signed for this session, to
+        be shown by the page a form redirects to."""
+        return self._notes.dumps([seat.session_id, note])
+
+    def unseal(self, seat: Seat, token: str) -> Any:
+        """The note `seal` signed for this session in the last hour, or None."""
+        try:
+            session_id, note = self._notes.loads(token, max_age=NOTE_MAX_AGE_SECONDS)
+        except (BadSignature, SignatureExpired, TypeError, ValueError):
+            return None
+        return note if session_id == seat.session_id else None
 
     def sign_in_token(self) -> str:
         """The sign-in form's own token (there is no session yet to bind it to)."""

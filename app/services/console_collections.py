@@ -4,7 +4,7 @@ page of its documents (searched or not), and a file uploaded into one."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import IO, Any
 
@@ -13,10 +13,13 @@ import orjson
 from app.adapters.engine import SearchEngine
 from app.adapters.engine.results import Search
 from app.errors import NotFound, invalid
+from app.rendering.registry import names_a_year
 from app.schemas.base import COLLECTION_NAME, COLLECTION_NAME_RULE
 from app.services.importing import Format, ImportOptionsError, ImportReport, import_stream
 
 MAX_COLLECTIONS = 500
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
+LINK = re.compile(r"https?://\S+$")
 FIELD_SAMPLE = 50  # documents read to name a collection's fields
 DOCUMENTS_PAGE = 20
 MAX_SEARCH_CHARS = 200
@@ -35,6 +38,8 @@ class CollectionSummary:
     fields: list[str]  # every field seen in its first documents, text fields first
     text_fields: list[str]
     embeds: bool = False  # whether it computes meaning (an embedding is set)
+    # Each field's kind of value, in words ("number", "year", "date", "list", "text"...).
+    kinds: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -68,15 +73,18 @@ class ConsoleCollections:
     def summary(self, namespace: str, collection: str) -> CollectionSummary:
         text = self.engine.text_fields(namespace, collection)
         sample = self.engine.search(namespace, collection, Search(limit=FIELD_SAMPLE))
-        seen = dict.fromkeys(text)
+        seen: dict[str, list[Any]] = {name: [] for name in text}
         for hit in sample.hits:
-            seen.update(dict.fromkeys(key for key in hit.body if key != "document_id"))
+            for key, value in hit.body.items():
+                if key != "document_id":
+                    seen.setdefault(key, []).append(value)
         return CollectionSummary(
             collection,
             self.engine.count(namespace, collection),
             list(seen),
             text,
             self.engine.embedding(namespace, collection) is not None,
+            {name: kind_of(name, values) for name, values in seen.items()},
         )
 
     def existing(self, namespace: str, collection: str) -> CollectionSummary:
@@ -98,21 +106,71 @@ class ConsoleCollections:
         return DocumentPage(rows, found.total, page, size)
 
     def upload(
-        self, namespace: str, collection: str, filename: str, data: IO[bytes], size: int
+        self,
+        namespace: str,
+        collection: str,
+        filename: str,
+        data: IO[bytes],
+        size: int,
+        list_fields: tuple[str, ...] = (),
     ) -> ImportReport:
         """Import an uploaded JSONL, CSV or JSON file, its format told by its name (a `.json`
         file holding one document a line is read as JSONL). Rows that cannot be read are
-        reported by number; the rest go in."""
+        reported by number; the rest go in. `list_fields`: a CSV's columns whose cells are
+        lists, items between `|`."""
         check_collection_name(collection)
         fmt = SUFFIXES.get(PurePath(filename).suffix.lower())
         if fmt is None:
             raise invalid("file", "not JSONL, CSV or JSON", "Upload a .jsonl, .csv or .json file.")
+        if list_fields and fmt != "csv":
+            raise invalid(
+                "list_fields",
+                "for a CSV file only",
+                "Lists are for CSV columns: a JSONL or JSON file holds its lists as they are.",
+            )
         if fmt == "json" and _one_per_line(data):
             fmt = "jsonl"
         try:
-            return import_stream(self.engine, namespace, collection, data, fmt, total_bytes=size)
+            return import_stream(
+                self.engine,
+                namespace,
+                collection,
+                data,
+                fmt,
+                total_bytes=size,
+                list_fields=list_fields,
+            )
         except ImportOptionsError as error:
             raise invalid("file", str(error)) from None
+
+
+def kind_of(name: str, values: list[Any]) -> str:
+    """The kind of value a field holds, in words, from the values seen (the empty left out):
+    a whole number from 1000 to 2999 in a field named for years is a year."""
+    kinds = {_kind(name, v) for v in values if v not in (None, "", [], {})}
+    if len(kinds) == 1:
+        return kinds.pop()
+    if kinds <= {"number", "year"} and kinds:
+        return "number"
+    return "mixed" if kinds else "empty"
+
+
+def _kind(name: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes or no"
+    if isinstance(value, int) and 1000 <= value <= 2999 and names_a_year(name):
+        return "year"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, str) and ISO_DATE.match(value):
+        return "date"
+    if isinstance(value, str) and LINK.match(value):
+        return "link"
+    return "text"
 
 
 def _one_per_line(data: IO[bytes]) -> bool:

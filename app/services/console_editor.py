@@ -36,6 +36,7 @@ from app.services.retrievers import retriever_or_404
 from app.services.versions import edited
 
 STARTER_FIELDS = 20
+UNSTYLED_HIDDEN = "html{visibility:var(--styled,hidden)}"
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,9 @@ class PreviewRetriever(PublicRetriever):
 
     @cached_property
     def theme_css(self) -> Markup:
-        return page_css(self.display, self.scheme)
+        # In a frame, Chromium may paint the page before its stylesheet applies: it stays
+        # hidden until app.css (which sets --styled) has, so that nothing shifts in view.
+        return Markup(UNSTYLED_HIDDEN) + page_css(self.display, self.scheme)  # noqa: S704 - a constant
 
 
 class ConsoleEditor:
@@ -161,11 +164,19 @@ class ConsoleEditor:
             stored.drop_draft(tx.conn, namespace, retriever_id)
 
     def preview(
-        self, namespace: str, retriever_id: str, scheme: Scheme = "auto"
+        self,
+        namespace: str,
+        retriever_id: str,
+        scheme: Scheme = "auto",
+        unsaved: dict[str, Any] | None = None,
     ) -> PreviewRetriever:
-        """The retriever as the public page would render it with the draft published."""
-        draft = self.draft(namespace, retriever_id)
-        config = dict(draft.config)
+        """The retriever as the public page would render it with the draft published, or
+        with `unsaved` (the editor's form, not saved yet: checked here as saving checks it)."""
+        if unsaved is not None:
+            model = self.check(namespace, unsaved)
+            config = edited(model.model_dump(mode="json", exclude_unset=True))
+        else:
+            config = dict(self.draft(namespace, retriever_id).config)
         # Answers kept in memory are the public page's: a preview neither reads nor adds any.
         config["extensions"] = {
             k: v for k, v in (config.get("extensions") or {}).items() if k != "query_cache_seconds"

@@ -12,8 +12,8 @@ from pydantic import ValidationError
 
 from app.adapters.store import Store
 from app.errors import InvalidInput, from_validation_error
-from app.schemas.retrievers import CreateRetrieverRequest
-from app.services.retrievers import Retrievers
+from app.schemas.retrievers import CreateRetrieverRequest, UpdateRetrieverRequest
+from app.services.retrievers import Retrievers, retriever_or_404
 
 MAX_LISTED = 500
 MODES = ("hybrid", "keyword", "semantic")
@@ -152,6 +152,46 @@ class ConsoleRetrievers:
         except InvalidInput as error:
             for item in error.details.get("errors", []):
                 items.append({**item, "message": _in_words(item, error.message)})
+
+
+@dataclass(frozen=True)
+class SearchedBy:
+    """What a retriever over a collection of this server searches, as its form shows it."""
+
+    collection: str
+    search_fields: list[str]
+    mode: str
+
+
+def searched(store: Store, namespace: str, retriever_id: str) -> SearchedBy | None:
+    """What the retriever of that id searches (None over an upstream), or a 404."""
+    with store.read() as tx:
+        return searched_by(retriever_or_404(tx, namespace, retriever_id).backend)
+
+
+def searched_by(backend: dict[str, Any]) -> SearchedBy | None:
+    if backend.get("type") != "local":
+        return None
+    fields = [str(f) for f in backend.get("search_fields") or []]
+    return SearchedBy(str(backend.get("collection")), fields, str(backend.get("mode", "hybrid")))
+
+
+def change_search(
+    retrievers: Retrievers, namespace: str, retriever_id: str, fields: list[str], mode: str
+) -> None:
+    """The fields a retriever searches and how, changed by the call the API's `PATCH
+    /v1/retrievers/{id}` makes with a new backend (the rest of the backend kept), so that
+    every check is the API's (a published page must show each field searched)."""
+    with retrievers.store.read() as tx:
+        backend = retriever_or_404(tx, namespace, retriever_id).backend
+    if searched_by(backend) is None:
+        raise InvalidInput("Over an upstream, what it searches is the upstream's to change.")
+    changed = {**backend, "search_fields": fields, "mode": mode, "default_search_fields": False}
+    try:
+        request = UpdateRetrieverRequest.model_validate({"backend": changed})
+    except ValidationError as error:
+        raise from_validation_error(error) from None
+    retrievers.update(namespace, retriever_id, request)
 
 
 def field_errors(error: InvalidInput, fields: dict[str, str] | None = None) -> dict[str, str]:

@@ -47,7 +47,13 @@ FORMAT_PARTS = (
 FORMAT_FIELDS: tuple[Field, ...] = (
     Field("format", "Format", "select", FIELD_FORMATS_HELP),
     Field("format_options.label", "Label", help="Shown instead of the field's name."),
-    Field("format_options.truncate_chars", "Cut after (characters)", "int"),
+    Field(
+        "format_options.truncate_chars",
+        "Cut on cards after (characters)",
+        "int",
+        "On the cards only: the detail view shows the whole text. For the description, this "
+        "comes before Cards → Cut descriptions after.",
+    ),
     Field(
         "format_options.decimals",
         "Decimals (0 to 10)",

@@ -177,11 +177,18 @@ GROUPS: tuple[Group, ...] = (
                 choices=("cover", "contain", "fill", "none", "scale-down"),
                 default="cover",
             ),
-            Field("components.result_card.truncate_title", "Cut titles after (characters)", "int"),
+            Field(
+                "components.result_card.truncate_title",
+                "Cut titles after (characters)",
+                "int",
+                "On the cards; the detail view shows the whole title.",
+            ),
             Field(
                 "components.result_card.truncate_description",
                 "Cut descriptions after (characters)",
                 "int",
+                "On the cards, unless the description's field sets its own cut (Fields → "
+                "Cut on cards after); the detail view shows the whole text.",
             ),
             Field("components.result_card.show_score", "Show the score", "bool", default=False),
             Field(

@@ -229,8 +229,7 @@ def unshown_searched(
     return {
         f"field_config.{number}.shown": (
             f"The retriever searches {name}, so the page must show it: tick it again. To hide "
-            "it, first stop searching it: the retriever's search fields change through the "
-            "API (PATCH /v1/retrievers/{id} with a new backend), not in the console."
+            "it, first stop searching it, in this retriever's Search tab."
         )
         for number, name in enumerate(rows)
         if name in must_show and name not in shown

@@ -6,7 +6,6 @@ exist, names are free) runs there too, so that a rejected request writes nothing
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -41,9 +40,9 @@ from app.services.backend_checks import (
     texts_of,
 )
 from app.services.configs import check_display
+from app.services.public_names import choose_public_name, page_holds, public_name_taken
+from app.services.public_names import slugify as slugify
 from app.services.retrievers import Changed, dump_set, retriever_or_404, searching_only
-
-MAX_NAME_SUFFIX = 100
 
 
 class Publishing:
@@ -93,7 +92,7 @@ class Publishing:
         except UniqueViolation:
             # Another publisher took the name between our check and our insert.
             if request.public_name is not None:
-                raise _public_name_taken(request.public_name) from None
+                raise public_name_taken(request.public_name) from None
             raise Conflict("The public name chosen was taken meanwhile; try again.") from None
         url = self.page_url(record.public_name)
         return PublishRetrieverResponse(
@@ -175,7 +174,7 @@ class Publishing:
                 "the page needs its inputs and exposed_fields.",
             )
         password = self._password_secret(tx, namespace, request.password_secret_name)
-        public_name = self._choose_public_name(tx, request, retriever.retriever_name)
+        public_name = choose_public_name(tx, request, retriever)
         now = stamp(self.clock())
         rate_limit = request.rate_limit_config or RateLimitConfig()
         record = PublishedRecord(
@@ -199,20 +198,6 @@ class Publishing:
             version=1,
         )
         return record, backend
-
-    def _choose_public_name(
-        self, tx: Transaction, request: PublishRetrieverRequest, retriever_name: str
-    ) -> str:
-        if request.public_name is not None:
-            if tx.public_name_taken(request.public_name):
-                raise _public_name_taken(request.public_name)
-            return request.public_name
-        base = slugify(request.display_name or retriever_name)
-        for n in range(1, MAX_NAME_SUFFIX + 1):
-            candidate = base if n == 1 else f"{base[:46]}-{n}"
-            if not tx.public_name_taken(candidate):
-                return candidate
-        raise Conflict(f"No free public_name near {base!r}; choose one with public_name.")
 
     def _password_secret(self, tx: Transaction, namespace: str, name: str | None) -> str | None:
         if not name:
@@ -332,10 +317,10 @@ class Publishing:
                     available=False,
                     reason=f"A public name is {PUBLIC_NAME_RULE}.",
                 )
-            if tx.public_name_taken(name):
-                return PublicNameAvailabilityResponse(
-                    name=name, available=False, reason="This public name is taken."
-                )
+            page = page_holds(tx, namespace, retriever_id, name)
+            if page is not None or tx.get_published_by_name(name) is not None:
+                reason = page or "This public name is taken."
+                return PublicNameAvailabilityResponse(name=name, available=False, reason=reason)
         return PublicNameAvailabilityResponse(name=name, available=True)
 
     def _published_response(
@@ -366,11 +351,6 @@ class Publishing:
         )
 
 
-def slugify(text: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:50].strip("-")
-    return slug if len(slug) >= 3 else (slug + "-search").strip("-")
-
-
 def _merge_rate_limit(current: dict[str, Any], sent: dict[str, Any]) -> dict[str, Any]:
     try:
         merged = RateLimitConfig.model_validate_json(jsonutil.dumps({**current, **sent}))
@@ -391,10 +371,3 @@ def _published_or_404(
     if record is None:
         raise NotFound(f"Retriever {retriever_id!r} is not published.")
     return record
-
-
-def _public_name_taken(name: str) -> Conflict:
-    return Conflict(
-        f"The public name {name!r} is taken; choose another "
-        "(GET .../publish/availability?name= tells which are free)."
-    )

@@ -12,7 +12,7 @@ answers with its error, never blanking the others. The lists are merged by recip
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,9 +33,11 @@ from app.schemas.pages import (
     SectionConfig,
     StatItem,
 )
-from app.schemas.search import FULL_TEXT_INPUT, Results, SearchRequest
+from app.schemas.search import Results, SearchRequest
 from app.services.access import Caller
 from app.services.catalog import PublicRetriever
+from app.services.page_inputs import SharedInput, inputs_for, shared_inputs, text_inputs
+from app.services.page_layout import default_layout, laid_out
 from app.services.query import PublicQuery
 from app.services.searchlog import Surface
 
@@ -88,6 +90,7 @@ class TabAnswer:
     results: Results | None = None
     error: AppError | None = None
     retriever: PublicRetriever | None = None
+    inputs: tuple[str, ...] = ()  # the names of the inputs it was given
 
 
 @dataclass(frozen=True)
@@ -147,15 +150,33 @@ class TabPages:
         callers: Callable[[str], Caller],
         per_tab: int,
         surface: Surface = "page",
+        given: Mapping[str, Any] | None = None,
+        shared: Sequence[SharedInput] = (),
     ) -> Federated:
         """`text` searched in every tab at once (`callers` gives each retriever's caller, with
-        its unlock cookie), and the lists merged by reciprocal rank."""
+        its unlock cookie), with the values `given` for the `shared` inputs passed to the tabs
+        that take them, and the lists merged by reciprocal rank."""
         tabs = page.tabs
+        given = given or {}
         with overlapping():  # each tab's search on a thread, even a quick one over the engine
             answers = await asyncio.gather(
-                *(self._one(tab, text, callers, per_tab, surface) for tab in tabs)
+                *(
+                    self._one(tab, text, callers, per_tab, surface, None, given, shared)
+                    for tab in tabs
+                )
             )
         return Federated(tuple(answers), tuple(fuse(answers)))
+
+    async def shared_inputs(self, page: OpenPage) -> tuple[SharedInput, ...]:
+        """The inputs the All tab shows besides its search box (`page_inputs`), over the tabs
+        whose retrievers are published."""
+        displays = []
+        for tab in page.tabs:
+            try:
+                displays.append((tab.tab_id, tab.label, (await self.retriever(tab)).display))
+            except AppError:
+                continue
+        return shared_inputs(displays)
 
     async def search_tab(
         self,
@@ -176,6 +197,8 @@ class TabPages:
         per_tab: int,
         surface: Surface,
         inputs: dict[str, Any] | None = None,
+        given: Mapping[str, Any] | None = None,
+        shared: Sequence[SharedInput] = (),
     ) -> TabAnswer:
         retriever = None
         try:
@@ -183,10 +206,16 @@ class TabPages:
                 retriever = await self.retriever(tab)
                 caller = callers(retriever.public_name)
                 await self.query.access.check(retriever, caller)
-                asked = text_inputs(retriever.display, text) if inputs is None else inputs
+                asked = inputs
+                if asked is None:
+                    passed = inputs_for(shared, tab.tab_id, retriever.display, given or {})
+                    if passed is None:  # a choice none of its own: nothing there matches
+                        none = Results("", [], 1, per_tab, 0, False)
+                        return TabAnswer(tab, none, retriever=retriever)
+                    asked = {**text_inputs(retriever.display, text), **passed}
                 request = SearchRequest(inputs=asked, page_size=per_tab)
                 answer = await self.query.run(retriever, caller, request, surface=surface)
-            return TabAnswer(tab, answer.results, retriever=retriever)
+            return TabAnswer(tab, answer.results, retriever=retriever, inputs=tuple(asked))
         except AppError as error:
             return TabAnswer(tab, error=error, retriever=retriever)
         except TimeoutError:
@@ -299,57 +328,6 @@ def stored_page(
         custom_html=custom_html,
         all_tab=AllTabConfig.model_validate(config.get("all_tab") or {}),
     )
-
-
-def default_layout(
-    hero: HeroConfig | None,
-    stats: tuple[StatItem, ...],
-    gallery: FeaturedGalleryConfig | None,
-    custom_html: str | None,
-) -> list[SectionConfig]:
-    """Without sections: the hero, the stats, the gallery, the tabs, then the custom HTML."""
-    kinds: list[str] = []
-    if hero:
-        kinds.append("hero")
-    if stats:
-        kinds.append("stats-bar")
-    if gallery and gallery.enabled and gallery.document_ids:
-        kinds.append("featured-gallery")
-    kinds.append("search-tabs")
-    if custom_html:
-        kinds.append("iframe-embed")
-    return [
-        SectionConfig.model_validate({"type": kind, "section_id": f"{kind}-{n}"})
-        for n, kind in enumerate(kinds, start=1)
-    ]
-
-
-def laid_out(sections: list[SectionConfig]) -> list[SectionConfig]:
-    """In `order` (then as listed), with the tabs after every other section when no section
-    says where they go."""
-    ordered = [
-        s
-        for _, s in sorted(
-            enumerate(sections), key=lambda p: (p[1].order is None, p[1].order or 0, p[0])
-        )
-    ]
-    if not any(s.type == "search-tabs" for s in ordered):
-        ordered.append(SectionConfig(section_id="search-tabs", type="search-tabs"))
-    return ordered
-
-
-def text_inputs(display: DisplayConfig, text: str) -> dict[str, Any]:
-    """A page's one search box as a retriever's inputs: its full-text query input, or else its
-    first text input (nothing when the text is empty)."""
-    if not text:
-        return {}
-    names = [i.field_name for i in display.inputs]
-    if FULL_TEXT_INPUT in names:
-        return {FULL_TEXT_INPUT: text}
-    for config in display.inputs:
-        if config.field_schema.type in ("string", "text"):
-            return {config.field_name: text}
-    return {}
 
 
 def source_of(answer: TabAnswer) -> tuple[str, ...]:

@@ -178,12 +178,17 @@ def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
     retrievers = Retrievers(
         store, clock, renderers, destinations, catalog.forget, engine.text_fields, engine.lacks
     )
+
+    def published_changed(public_name: str | None) -> None:
+        catalog.forget(public_name)
+        tab_pages.forget(public_name)  # its single-tab page, or the stored page at that slug
+
     publishing = Publishing(
         store,
         settings.public_url,
         clock,
         renderers,
-        catalog.forget,
+        published_changed,
         settings.max_published_per_namespace,
         engine.count,
         engine.text_fields,

@@ -107,7 +107,7 @@ def test_a_publisher_changes_the_colour_previews_publishes_and_rolls_back(
     page.click("#group-theme summary")
     page.fill("#f-theme-primary_color", PINK)
     page.click("text=Save the draft")
-    page.locator("[role=status]", has_text="Saved the draft").wait_for()
+    page.locator("[role=status]", has_text="Draft saved").wait_for()
     assert page.locator("#group-theme").get_attribute("open") is not None  # still open
     assert preview_primary(page, "Preview on a phone, light") == PINK
     assert preview_primary(page, "Preview on a phone, dark") == PINK
@@ -197,7 +197,7 @@ def test_screenshots(server: tuple[str, str], open_page: Callable[..., Any]) -> 
     page.goto(base)
     page.fill("#f-title", "The shop's catalog")
     page.click("text=Save the draft")
-    page.locator("[role=status]", has_text="Saved the draft").wait_for()
+    page.locator("[role=status]", has_text="Draft saved").wait_for()
     page.wait_for_load_state("networkidle")
     page.screenshot(path=str(SCREENSHOTS / "console-editor.png"), full_page=True)
     page.goto(base + "/versions")

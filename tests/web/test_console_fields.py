@@ -143,8 +143,8 @@ def test_a_searched_field_unticked_is_told_beside_its_checkbox(console: TestClie
     assert says.startswith(
         "The retriever searches description, so the page must show it: tick it again."
     )
-    # Hiding it for good is told too: the search fields change first, through the API.
-    assert "PATCH /v1/retrievers/{id} with a new backend" in says
+    # Hiding it for good is told too: the search fields change first, in the Search tab.
+    assert "in this retriever&#39;s Search tab" in says
     checkbox = re.search(
         rf'<input type="checkbox" id="f-{description.replace(".", "-")}-shown"[^>]*>', html
     )

@@ -153,7 +153,7 @@ def test_from_a_csv_to_a_published_page(
     page.screenshot(path=str(SCREENSHOTS / "console-editor-fields.png"), full_page=True)
 
     page.click("button:text-is('Save the draft')")
-    page.locator("[role=status]", has_text="Saved the draft").wait_for()
+    page.locator("[role=status]", has_text="Draft saved").wait_for()
     preview = page.frame_locator('iframe[title="Preview on a desktop, light"]')
     preview.locator("text=$18.50").first.wait_for()
     preview.locator("text=Published").first.wait_for()

@@ -220,7 +220,7 @@ def test_over_a_collection_without_meaning_the_form_defaults_to_words(
     assert 'name="mode" value="keyword" checked' in form
     assert 'name="mode" value="hybrid" checked' not in form
     assert "products does not compute meaning yet" in form
-    assert "/v1/collections/products/embedding" in form
+    assert 'href="/console/collections/products#embedding">its page</a> sets that' in form
     # Chosen as it comes, the retriever searches by words and the list says so.
     response = create(console, retriever_name="shop", search_fields="title", mode="keyword")
     assert response.status_code == 303

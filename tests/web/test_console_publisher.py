@@ -80,7 +80,7 @@ def test_from_a_file_to_a_themed_public_page_and_back_a_version(
     page.click("#group-theme summary")
     page.fill("#f-theme-primary_color", PINK)
     page.click("button:text-is('Save the draft')")
-    page.locator("[role=status]", has_text="Saved the draft").wait_for()
+    page.locator("[role=status]", has_text="Draft saved").wait_for()
     assert preview_primary(page, "Preview on a desktop, light") == PINK
     public = page.locator("text=Not published yet")
     assert public.count() == 1
@@ -115,7 +115,7 @@ def test_from_a_file_to_a_themed_public_page_and_back_a_version(
     page.goto(editor)
     page.fill("#f-title", "Everything for the kitchen")
     page.click("button:text-is('Save the draft')")
-    page.locator("[role=status]", has_text="Saved the draft").wait_for()
+    page.locator("[role=status]", has_text="Draft saved").wait_for()
     page.click("text=Publish the draft")
     page.locator("[role=status]", has_text="Published").wait_for()
     assert "Everything for the kitchen" in httpx.get(server + link).text

@@ -101,7 +101,7 @@ def test_a_publisher_makes_a_page_over_a_mixpeek_retriever(
     page.click("#group-fields summary")
     page.fill("#f-exposed_fields", "title\nprice")
     page.click("button:text-is('Save the draft')")
-    page.locator("[role=status]", has_text="Saved the draft").wait_for()
+    page.locator("[role=status]", has_text="Draft saved").wait_for()
     page.fill("#public_name", "mixpeek-lamps")
     page.click("button:text-is('Publish the page')")
     page.locator("[role=status]", has_text="Published").wait_for()
@@ -139,7 +139,7 @@ def test_a_fields_options_and_a_searched_field_unticked(
     assert row.locator("input[name$='format_options.prefix']").input_value() == "€ "
     title.locator("input.field-shown").check()
     page.click("button:text-is('Save the draft')")
-    page.locator("[role=status]", has_text="Saved the draft").wait_for()
+    page.locator("[role=status]", has_text="Draft saved").wait_for()
     frame = page.frame_locator('iframe[title="Preview on a desktop, light"]')
     frame.get_by_text("€ 1,290.00").first.wait_for()
 

@@ -168,3 +168,27 @@ def test_a_year_shows_as_a_year_on_cards_and_in_the_detail_view(site: TestClient
         assert re.search(r">2019<", page)
         assert "2,019" not in page
         assert re.search(r">12,000<", page)  # a quantity keeps its separators
+
+
+def test_a_label_the_publisher_set_shows_on_the_card(site: TestClient) -> None:
+    config = _config(
+        exposed_fields=["name", "summary", "release_year", "units_sold"],
+        field_config={"release_year": {"format_options": {"label": "Year"}}},
+    )
+    assert _publish(site, config).status_code == 200
+    page = site.get("/r/things").text
+    # Seen before the value; a field without a label of its own names it for screen readers.
+    assert '<span class="m-label">Year</span> 2019</li>' in page
+    assert '<span class="visually-hidden">Units sold: </span>12,000</li>' in page
+
+
+def test_a_fields_cut_shortens_cards_and_the_detail_view_shows_it_whole(site: TestClient) -> None:
+    config = _config(
+        exposed_fields=["name", "summary"],
+        field_config={"summary": {"format_options": {"truncate_chars": 30}}},
+    )
+    assert _publish(site, config).status_code == 200
+    card = site.get("/r/things").text
+    assert re.search(r">S{29}…<", card)
+    assert "S" * 31 not in card
+    assert "S" * 300 in site.get("/r/things/d/a").text

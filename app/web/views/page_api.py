@@ -25,6 +25,7 @@ from app.schemas.pages import (
 from app.schemas.roles import Role
 from app.schemas.search import FULL_TEXT_INPUT
 from app.services.access import Caller
+from app.services.page_inputs import checked_given
 from app.services.tab_pages import TabAnswer, fuse
 from app.web.requests import (
     call,
@@ -130,10 +131,14 @@ async def search_page(request: Request) -> Response:
         )
         merged = fuse(list(answers))
     else:
-        text = str(inputs.get(FULL_TEXT_INPUT) or body.query or "").strip()
+        text = str(inputs.pop(FULL_TEXT_INPUT, None) or body.query or "").strip()
         if not text:
             raise invalid("inputs.query", "a text to search every tab for")
-        found = await services.tab_pages.federated(page, text, callers, body.page_size, "execute")
+        shared = await services.tab_pages.shared_inputs(page)
+        given = checked_given(shared, inputs)
+        found = await services.tab_pages.federated(
+            page, text, callers, body.page_size, "execute", given, shared
+        )
         answers, merged = found.answers, list(found.merged)
     return respond(
         PageSearchResponse(
@@ -161,6 +166,7 @@ def _tab_answer(answer: TabAnswer) -> PageSearchTab:
         status="ok" if results is not None else "error",
         execution_id=results.execution_id if results else None,
         total=results.total if results else None,
+        inputs=list(answer.inputs),
         documents=results.documents if results else [],
         error=PageSearchError(status=error.status, type=error.type, message=error.message)
         if error

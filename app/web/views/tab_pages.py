@@ -10,6 +10,7 @@ password; a tab that cannot answer says why, in its panel, and the other tabs st
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.requests import Request
@@ -23,6 +24,8 @@ from app.rendering.plugins import PluginFrame
 from app.schemas.pages import ALL_TAB
 from app.schemas.search import FULL_TEXT_INPUT
 from app.services.catalog import PublicRetriever
+from app.services.page_inputs import SharedInput, shared_controls
+from app.services.searchlog import Surface
 from app.services.tab_pages import Federated, OpenPage, Tab, TabAnswer
 from app.web.requests import caller_of, services_of
 from app.web.templates import common_ancestors, frame_ancestors, render
@@ -107,17 +110,23 @@ async def _one_tab(
 async def _all_tab(request: Request, page: OpenPage, text: str, partial: bool) -> Response:
     services = services_of(request)
     federated = None
-    if text:
+    shared = await services.tab_pages.shared_inputs(page)
+    controls, given = shared_controls(shared, request.query_params)
+    if text and not any(c.error for c in controls):
 
         def callers(public_name: str) -> Any:
             return caller_of(request, page=True, public_name=public_name)
 
+        surface: Surface = "embed" if _embed(request) else "page"
         federated = await services.tab_pages.federated(
-            page, text, callers, page.all_tab.per_tab, "embed" if _embed(request) else "page"
+            page, text, callers, page.all_tab.per_tab, surface, given, shared
         )
     theme = await _first_open(request, page)
     ancestors = await _ancestors(request, page)
-    values = _all_values(request, page, text, federated, theme)
+    values = _all_values(request, page, text, federated, theme, shared)
+    values["shared"] = [
+        {"control": c, "only": _only(page, spec)} for c, spec in zip(controls, shared, strict=True)
+    ]
     values["parent_origin"] = origin_among(request, ancestors)
     policy = " ".join(["'self'", *ancestors])
     headers = {"Vary": "X-Partial"}
@@ -149,6 +158,7 @@ def _all_values(
     text: str,
     federated: Federated | None,
     theme: PublicRetriever | None,
+    shared: Sequence[SharedInput],
 ) -> dict[str, Any]:
     """The merged tab's groups (each tab's cards, or why it has none) and merged list."""
     services = services_of(request)
@@ -164,7 +174,7 @@ def _all_values(
                 "answer": answer,
                 "cards": group_cards,
                 "error": _why(answer),
-                "see_all": _tab_url(request, page, answer.tab.tab_id, text),
+                "see_all": _tab_url(request, page, answer.tab.tab_id, text, shared),
                 "card_tab": _card_tab(answer),
             }
         )
@@ -180,8 +190,10 @@ def _all_values(
                     "card_tab": {**_card_tab(answer), "label": item.tab.label},
                 }
             )
+    counts = {g["tab"].tab_id: g["answer"].results.total for g in groups if g["answer"].results}
     return {
         "all_query": text,
+        "tab_counts": {ALL_TAB: sum(counts.values()), **counts},
         "groups": groups,
         "merged": merged,
         "mode": page.all_tab.mode,
@@ -189,6 +201,15 @@ def _all_values(
         "searched": federated is not None,
         "renderers": services.renderers,
     }
+
+
+def _only(page: OpenPage, spec: SharedInput) -> str | None:
+    """What the page says of an input some tabs lack: which tabs it applies to."""
+    if len(spec.tab_ids) == len(page.tabs):
+        return None
+    labels = list(spec.labels)
+    names = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+    return f"Applies to {names} only."
 
 
 def _why(answer: TabAnswer) -> str | None:
@@ -260,11 +281,15 @@ async def _page_context(
 ) -> dict[str, Any]:
     """What every state of the page shows around the open tab: the tab links and sections."""
     counts = counts or {}
+    shared: Sequence[SharedInput] = ()
+    if page.all_tab.enabled:
+        shared = await services_of(request).tab_pages.shared_inputs(page)
     links = [
         {
             "key": tab.tab_id,
             "label": tab.label,
-            "url": _tab_url(request, page, tab.tab_id, text),
+            "url": _tab_url(request, page, tab.tab_id, text, shared),
+            "carry": _carried(tab.tab_id, shared),
             "selected": tab.tab_id == active,
             "count": counts.get(tab.tab_id),
         }
@@ -276,7 +301,8 @@ async def _page_context(
             {
                 "key": ALL_TAB,
                 "label": page.all_tab.label,
-                "url": _tab_url(request, page, ALL_TAB, text),
+                "url": _tab_url(request, page, ALL_TAB, text, shared),
+                "carry": _carried(ALL_TAB, shared),
                 "selected": active == ALL_TAB,
                 "count": sum(counts.values()) if counts else None,
             },
@@ -293,10 +319,19 @@ async def _page_context(
     }
 
 
-def _tab_url(request: Request, page: OpenPage, key: str, text: str) -> str:
+def _carried(key: str, shared: Sequence[SharedInput]) -> list[str]:
+    """The All tab's inputs a tab's link carries from the URL: those its retriever takes."""
+    return [s.name for s in shared if key == ALL_TAB or key in s.tab_ids]
+
+
+def _tab_url(
+    request: Request, page: OpenPage, key: str, text: str, shared: Sequence[SharedInput] = ()
+) -> str:
     params = [("tab", key)]
     if text:
         params.append((FULL_TEXT_INPUT, text))
+    for name in _carried(key, shared):
+        params.extend((name, v) for v in request.query_params.getlist(name) if v)
     origin = request.query_params.get("origin")
     if origin:
         params.append(("origin", origin))

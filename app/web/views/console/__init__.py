@@ -10,9 +10,11 @@ from app.web.views.console import (
     collections,
     editor,
     insights,
+    pages,
     plugins,
     relevance,
     retrievers,
+    search,
     session,
     versions,
 )
@@ -26,6 +28,7 @@ routes = [
     Route("/console/collections", collections.collections, methods=["GET"]),
     Route("/console/collections/upload", collections.upload, methods=["POST"]),
     Route("/console/collections/{collection}", collections.documents, methods=["GET"]),
+    Route("/console/collections/{collection}/embedding", collections.embedding, methods=["POST"]),
     Route(
         "/console/collections/{collection}/delete",
         collections.delete_collection,
@@ -36,8 +39,11 @@ routes = [
     Route("/console/retrievers/{retriever_id}", editor.editor, methods=["GET"]),
     Route("/console/retrievers/{retriever_id}", editor.save, methods=["POST"]),
     Route("/console/retrievers/{retriever_id}/preview", editor.preview, methods=["GET"]),
+    Route("/console/retrievers/{retriever_id}/preview", editor.preview_live, methods=["POST"]),
+    Route("/console/retrievers/{retriever_id}/preview/check", editor.check_live, methods=["POST"]),
     Route("/console/retrievers/{retriever_id}/publish", editor.publish, methods=["POST"]),
     Route("/console/retrievers/{retriever_id}/discard", editor.discard, methods=["POST"]),
+    Route("/console/retrievers/{retriever_id}/search", search.search, methods=["GET", "POST"]),
     Route("/console/retrievers/{retriever_id}/versions", versions.versions, methods=["GET"]),
     Route(
         "/console/retrievers/{retriever_id}/versions/{number}", versions.version, methods=["GET"]
@@ -53,6 +59,10 @@ routes = [
         access.rotate_key,
         methods=["GET", "POST"],
     ),
+    Route("/console/pages", pages.pages, methods=["GET"]),
+    Route("/console/pages/new", pages.new_page, methods=["GET", "POST"]),
+    Route("/console/pages/{page_id}", pages.edit_page, methods=["GET", "POST"]),
+    Route("/console/pages/{page_id}/delete", pages.delete_page, methods=["GET", "POST"]),
     Route("/console/plugins", plugins.plugins, methods=["GET"]),
     Route("/console/plugins/install", plugins.install, methods=["POST"]),
     Route("/console/plugins/{tag}/uninstall", plugins.uninstall, methods=["GET", "POST"]),

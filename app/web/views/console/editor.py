@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from app import urls
 from app.adapters.store.page_versions import Byline
@@ -23,6 +23,7 @@ from app.services.editor_fields import FORMAT_PARTS
 from app.services.editor_form import GROUPS, Field, error_label
 from app.services.editor_input import (
     MAX_JSON_CHARS,
+    Sent,
     form_errors,
     from_form,
     from_json,
@@ -167,20 +168,7 @@ async def save(request: Request, seat: Seat, form: FormData | None) -> Response:
                 request, seat, draft, status=422, json_text=sent_json, json_errors=listed
             )
         return _back(retriever_id, "saved")
-    sent = from_form(draft.config, _form_values(form))
-    # The page re-drawn keeps the rows in the order sent, so that each error finds its row.
-    rows = [str(name) for name in sent.numbers.get("field_config", [])]
-    errors = dict(sent.errors)
-    if draft.collection is not None:
-        # Unticked now (a draft made in the JSON view may hide one: publishing tells it).
-        before = tuple(f for f in draft.must_show if f in _exposed(draft.config))
-        hidden = unshown_searched(before, rows, sent.config)
-        if hidden and not sent.errors:  # told with whatever else the models refuse
-            try:
-                await call(editor.check, seat.namespace, sent.config)
-            except InvalidInput as error:
-                errors = form_errors(error, sent.numbers)
-        errors.update(hidden)
+    sent, errors, rows = await _read_form(request, seat, draft, form)
     if errors:
         return await _editor_page(request, seat, draft, sent.config, 422, errors, rows=rows)
     try:
@@ -189,6 +177,60 @@ async def save(request: Request, seat: Seat, form: FormData | None) -> Response:
         errors = form_errors(error, sent.numbers)
         return await _editor_page(request, seat, draft, sent.config, 422, errors, rows=rows)
     return _back(retriever_id, "saved")
+
+
+async def _read_form(
+    request: Request, seat: Seat, draft: Draft, form: FormData, check: bool = False
+) -> tuple[Sent, dict[str, str], list[str]]:
+    """The config the editor's form describes, the errors to tell beside its fields, and the
+    field of each format row in the order sent. With `check`, the models' and the publish
+    call's checks run too (saving runs them itself)."""
+    sent = from_form(draft.config, _form_values(form))
+    # The page re-drawn keeps the rows in the order sent, so that each error finds its row.
+    rows = [str(name) for name in sent.numbers.get("field_config", [])]
+    errors = dict(sent.errors)
+    hidden: dict[str, str] = {}
+    if draft.collection is not None:
+        # Unticked now (a draft made in the JSON view may hide one: publishing tells it).
+        before = tuple(f for f in draft.must_show if f in _exposed(draft.config))
+        hidden = unshown_searched(before, rows, sent.config)
+    if (hidden or check) and not sent.errors:  # told with whatever else the models refuse
+        try:
+            await call(services_of(request).console.editor.check, seat.namespace, sent.config)
+        except InvalidInput as error:
+            errors = form_errors(error, sent.numbers)
+    errors.update(hidden)
+    return sent, errors, rows
+
+
+@console_view(Role.EDITOR, MAX_EDITOR_FIELDS)
+async def check_live(request: Request, seat: Seat, form: FormData | None) -> Response:
+    """The editor's unsaved form checked as saving would check it, nothing saved: whether it
+    is valid, and each error by the name of its field (JSON, for the editor's script to tell
+    beside the field)."""
+    assert form is not None
+    retriever_id = request.path_params["retriever_id"]
+    draft = await call(services_of(request).console.editor.draft, seat.namespace, retriever_id)
+    _, errors, rows = await _read_form(request, seat, draft, form, check=True)
+    named = {name: error_label(name, rows) for name in errors if name != "form"}
+    # A check answered, whatever it found: what is wrong is in the answer, by field.
+    body = {"valid": not errors, "errors": errors, "labels": named}
+    return JSONResponse(body, headers=NO_STORE)
+
+
+@console_view(Role.EDITOR, MAX_EDITOR_FIELDS)
+async def preview_live(request: Request, seat: Seat, form: FormData | None) -> Response:
+    """The public page drawn from the editor's unsaved form (each check passed, nothing
+    saved), into a preview's frame."""
+    assert form is not None
+    retriever_id = request.path_params["retriever_id"]
+    editor = services_of(request).console.editor
+    draft = await call(editor.draft, seat.namespace, retriever_id)
+    sent, errors, rows = await _read_form(request, seat, draft, form, check=True)
+    if errors:
+        listed = "; ".join(f"{error_label(n, rows)}: {m}" for n, m in errors.items())
+        raise InvalidInput(f"The preview waits for these to be fixed: {listed}")
+    return await _preview_response(request, seat, retriever_id, sent.config)
 
 
 @console_view(Role.EDITOR)
@@ -245,10 +287,17 @@ async def preview(request: Request, seat: Seat, form: FormData | None) -> Respon
     """The public page, rendered from the draft: only for a session, framed only by the
     console, never counted or logged as a search."""
     retriever_id = request.path_params["retriever_id"]
+    return await _preview_response(request, seat, retriever_id)
+
+
+async def _preview_response(
+    request: Request, seat: Seat, retriever_id: str, config: dict[str, Any] | None = None
+) -> Response:
+    """The preview of the saved draft, or of `config` (checked) when given."""
     asked = request.query_params.get("scheme", "auto")
     scheme: Scheme = "light" if asked == "light" else "dark" if asked == "dark" else "auto"
     editor = services_of(request).console.editor
-    retriever = await call(editor.preview, seat.namespace, retriever_id, scheme)
+    retriever = await call(editor.preview, seat.namespace, retriever_id, scheme, config)
     headers = {"Cache-Control": "no-store", "X-Frame-Options": "SAMEORIGIN"}
     caller = Caller(ip=address(request))  # the page's own checks never run for a preview
     response = await page_response(request, retriever, caller, preview=True, headers=headers)

@@ -3,6 +3,7 @@ this server or over a Mixpeek upstream."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from starlette.datastructures import FormData
@@ -63,6 +64,9 @@ async def _form_page(
     if request.method == "GET" and summary is not None and not summary.embeds:
         # Over a collection that computes no meaning, the mode it can do: words.
         sent = replace(sent, mode="keyword")
+    if request.method == "GET" and summary is not None and not sent.retriever_name:
+        # A name to start with, from the collection's ("my-books": "my books").
+        sent = replace(sent, retriever_name=re.sub(r"[-_]+", " ", summary.name).strip())
     picked = set(sent.search_fields) if sent.search_fields or errors else None
     if picked is None and summary is not None:
         picked = set(summary.text_fields)
