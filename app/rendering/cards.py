@@ -135,6 +135,7 @@ class _Shown:
 
     name: str
     label: str
+    shown_label: str | None  # the publisher's own label, shown on the card (`CardField`)
     markable: bool  # the engine's highlight draws it, when there is one (plain text)
     mark_limit: int
     format: str | None  # as configured
@@ -206,6 +207,9 @@ def _make_plan(
             _Shown(
                 name=name,
                 label=label_of(name, config),
+                shown_label=config.format_options.label
+                if config and config.format_options
+                else None,
                 markable=config is None or config.format in (None, "text"),
                 mark_limit=_limit(config) or MAX_TEXT,
                 format=config.format if config and config.format else None,
@@ -265,7 +269,7 @@ def cards(
                 drawn = plugin_field(
                     field.frame, field.label, value, drawn, document, display.exposed_fields, name
                 )
-            rendered.append(CardField(name, field.label, drawn, kind))
+            rendered.append(CardField(name, field.label, drawn, kind, field.shown_label))
         own = document.get(plan.link_name) if plan.link_name else None
         own_link = (
             own if isinstance(own, str) and renderers.infer(own) in ("url", "image") else None
