@@ -130,6 +130,22 @@ def test_typo_matches_follow_a_word_that_a_few_documents_misspell(engine: Search
     assert result.hits[0].score > result.hits[1].score
 
 
+def test_a_word_a_hundred_documents_hold_as_typed_brings_no_typo_matches(
+    engine: SearchEngine,
+) -> None:
+    # Its typo matches would rank after five pages of twenty: every engine leaves them out
+    # (looking them up was most of a search's time at a million documents).
+    spelt = [{"document_id": f"k{n}", "title": f"Kettle {n}"} for n in range(100)]
+    typo = {"document_id": "typo", "title": "Kettla"}
+    engine.upsert("ns", "shop", [*spelt, typo])
+    assert words(engine, "kettle").total == 100
+    engine.upsert("ns", "fewer", [*spelt[:99], typo])  # few enough for it to follow them
+    result = engine.search(
+        "ns", "fewer", Search(fields=["title"], text="kettle", limit=100, meaning=False)
+    )
+    assert (result.total, ids(result)[-1]) == (100, "typo")
+
+
 def test_a_word_two_documents_hold_still_finds_its_neighbours(engine: SearchEngine) -> None:
     engine.upsert(
         "ns",

@@ -37,20 +37,44 @@ class LocalBackend:
 
     async def search(self, query: Query) -> Page:
         config: LocalBackendConfig = query.backend
-        meaning = await self._meaning(query)
         # On the loop when quick, unless the search runs beside others (a page's All tab).
         if on_loop_allowed() and self.engine.quick(query.namespace, config.collection):
+            meaning = await self._meaning(query, self._stored(query))
             return self._search(query, meaning)
-        return await in_thread(self._search, query, meaning)
+        # An engine over the network: its embedding settings and the search in one turn of a
+        # worker thread, never on the loop; back to the loop only to embed the query's text.
+        found = await in_thread(self._settled, query)
+        if isinstance(found, Page):
+            return found
+        return await in_thread(self._search, query, await self._meaning(query, found))
 
-    async def _meaning(self, query: Query) -> Meaning:
+    def _settled(self, query: Query) -> Page | dict[str, Any] | None:
+        """The search's page when no vector is to be made from its text first; else the
+        collection's embedding settings, to make it with."""
+        stored = self._stored(query)
+        meaning = self._known_meaning(query, stored)
+        return stored if meaning is None else self._search(query, meaning)
+
+    def _stored(self, query: Query) -> dict[str, Any] | None:
+        return self.engine.embedding(query.namespace, query.backend.collection)
+
+    async def _meaning(self, query: Query, stored: dict[str, Any] | None) -> Meaning:
+        """`_known_meaning`, with the query's text embedded where it needs to be."""
+        known = self._known_meaning(query, stored)
+        if known is not None:
+            return known
+        assert stored is not None
+        embedder = self.embedders.of(stored["embedder"], query.namespace)
+        [vector] = await embedder.embed([query.search.inputs[QUERY_INPUT]], "query")
+        return Meaning(allowed=True, vector=vector, ratio=_ratio(query.search, query.backend))
+
+    def _known_meaning(self, query: Query, stored: dict[str, Any] | None) -> Meaning | None:
         """Whether the collection's vectors may rank this search (the retriever searches by
         meaning, and its page exposes every field they were made from: a hidden field never
         shapes a result, publishing says so), and the query's vector when there is one: its
-        own, or its text's when a model reads text."""
+        own; None when it is its text's, still to be made by the model that reads text."""
         config: LocalBackendConfig = query.backend
         asked = query.search
-        stored = self.engine.embedding(query.namespace, config.collection)
         held = _held(stored)
         if asked.vector is not None:
             vector = self._given(query, stored, asked.vector)
@@ -62,9 +86,7 @@ class LocalBackend:
         text = asked.inputs.get(QUERY_INPUT)
         if held is not None or not isinstance(text, str) or not text.strip():
             return Meaning(allowed=True, held=held)
-        embedder = self.embedders.of(stored["embedder"], query.namespace)
-        [vector] = await embedder.embed([text], "query")
-        return Meaning(allowed=True, vector=vector, ratio=_ratio(asked, config))
+        return None
 
     def _given(
         self, query: Query, stored: dict[str, Any] | None, vector: tuple[float, ...]

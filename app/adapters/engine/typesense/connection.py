@@ -1,11 +1,13 @@
-"""How the engine reaches a Typesense cluster: its clients over one pool of connections, with
-the timeouts that keep a stopped node cheap, and the one place a cluster that does not answer
-becomes a 503 that says so."""
+"""How the engine reaches a Typesense cluster: its clients over connections of each thread's
+own, with the timeouts that keep a stopped node cheap, and the one place a cluster that does
+not answer becomes a 503 that says so."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import typesense
@@ -24,7 +26,42 @@ HEALTHCHECK_SECONDS = 15
 
 
 def pool() -> httpx.Client:
+    return ThreadPools()
+
+
+def _own_pool() -> httpx.Client:
     return httpx.Client(timeout=httpx.Timeout(TIMEOUT_SECONDS, connect=CONNECT_SECONDS))
+
+
+class ThreadPools(httpx.Client):
+    """An `httpx.Client` whose requests each go through a pool of the calling thread's own:
+    searches run on the server's worker threads, and over one shared pool they spent more time
+    waiting on its lock than on Typesense (docs/performance.md, "Typesense"). The same timeouts;
+    closing closes every thread's pool."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout=httpx.Timeout(TIMEOUT_SECONDS, connect=CONNECT_SECONDS))
+        self._local = threading.local()
+        self._pools: list[httpx.Client] = []
+        self._lock = threading.Lock()
+
+    def request(self, *args: Any, **kwargs: Any) -> httpx.Response:
+        return self._own().request(*args, **kwargs)
+
+    def _own(self) -> httpx.Client:
+        own: httpx.Client | None = getattr(self._local, "pool", None)
+        if own is None:
+            own = self._local.pool = _own_pool()
+            with self._lock:
+                self._pools.append(own)
+        return own
+
+    def close(self) -> None:
+        with self._lock:
+            pools, self._pools = self._pools, []
+        for own in pools:
+            own.close()
+        super().close()
 
 
 def client(address: TypesenseAddress, http: httpx.Client) -> typesense.Client:

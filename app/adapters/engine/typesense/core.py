@@ -304,11 +304,11 @@ class TypesenseEngine(TypesenseVectors):
 
     def _create(self, name: str) -> None:
         with contextlib.suppress(exceptions.ObjectAlreadyExists):
-            self.writer.collections.create(schema(name))  # type: ignore[arg-type]
+            self.writer.collections.create(schema(name))
 
     def _held(self, name: str) -> Held | None:
-        """The columns the collection's documents have made concrete (read at most once a
-        second, `schemas.py`); None: no such collection."""
+        """The columns the collection's documents have made concrete and its embedding
+        settings (read at most once a second, `schemas.py`); None: no such collection."""
 
         def read() -> dict[str, Any] | None:
             try:
@@ -318,6 +318,7 @@ class TypesenseEngine(TypesenseVectors):
             marks = [e["name"] for e in found["fields"] if e["name"].startswith("_vm_")]
             if marks:  # (how many have their vector: none, and the words alone search)
                 found["_vectors"] = count_marked(self._search_many, name, marks[0])
+            found["_embedding"] = self._settings(name)
             return found
 
         return self.schemas.get(name, read)

@@ -3,8 +3,9 @@ hidden documents and boosts are applied around it by `relevance.search`, as in t
 
 Words: the query's folded words (so that no character a user types is Typesense syntax) over the
 search fields' word columns, earlier fields weighing more; typos as Meilisearch forgives them (one
-from 5 letters, two from 9), the last word as a prefix, and words left out from the end when no
-document has them all (Typesense's `drop_tokens_threshold`). Highlights are made here from the
+from 5 letters, two from 9), the last word as a prefix; matches with typos and with words left
+out from the end only when those with every word as typed are few, as in the other engines
+(Typesense's `typo_tokens_threshold` and `drop_tokens_threshold`). Highlights are made here from the
 stored body by the other engines' rules (`highlight.py`), so that every engine marks text alike.
 """
 
@@ -21,12 +22,11 @@ from app.adapters.engine.typesense import synonyms
 from app.adapters.engine.typesense.documents import BODY, KEY, SEQ
 from app.adapters.engine.typesense.filters import filter_by, refused
 from app.adapters.engine.typesense.names import column, field_of, hexed, token, unhexed
-from app.adapters.engine.words import Alternatives
+from app.adapters.engine.words import MOST_WORDS_THRESHOLD, TYPO_THRESHOLD, Alternatives
 from app.schemas.search import FacetCount
 
 MAX_FACET_VALUES = 100
 MAX_PER_PAGE = 250
-MAX_MATCHES = 1_000_000
 MAX_CLAUSES = 24  # Typesense 0.24 finds an expression of more "not valid" (measured)
 FACETED = ("s", "n", "b")  # the columns counted as a field's values: text, numbers, booleans
 
@@ -54,10 +54,12 @@ def parameters(
             num_typos=2,
             min_len_1typo=5,
             min_len_2typo=9,
-            # Typos are tried, and words left out, however many documents have the words as
-            # typed (by default only when none has): the others rank after them, as elsewhere.
-            typo_tokens_threshold=MAX_MATCHES,
-            drop_tokens_threshold=MAX_MATCHES,
+            # As the other engines (`words.py`): typos are tried when fewer than TYPO_THRESHOLD
+            # documents have the words as typed, words left out when fewer than
+            # MOST_WORDS_THRESHOLD have them all; past those, the matches they would add rank
+            # after every page a reader turns to, and finding them was most of a search's time.
+            typo_tokens_threshold=TYPO_THRESHOLD,
+            drop_tokens_threshold=MOST_WORDS_THRESHOLD,
         )
     else:
         del params["query_by"]

@@ -1,6 +1,7 @@
 """What a search must know of a collection before asking Typesense (which columns its
-documents have made concrete: Typesense refuses a search naming any other), read once and
-kept for a second, so that a search is one request and not two.
+documents have made concrete: Typesense refuses a search naming any other; its embedding
+settings, which every search reads first), read once and kept for a second, so that a search
+is one request and not three.
 
 A write through this process forgets what it kept at once (it may have added columns); a
 write through another server is seen within `FRESH_SECONDS`, and a search that names a column
@@ -29,6 +30,7 @@ class Held:
     synonyms: set[str] = field(default_factory=set)
     vector: tuple[str, int] | None = None  # its vector column and its dimensions, if it embeds
     vectors: int = 0  # how many documents had their vector
+    embedding: dict[str, Any] | None = None  # its embedding settings (`vectors.py`), if any
 
 
 class Schemas:
@@ -58,7 +60,8 @@ class Schemas:
             None,
         )  # fmt: skip
         documents = int(found.get("num_documents", 0))
-        fresh = Held(columns, created, now, documents, kept, vector, int(found.get("_vectors", 0)))
+        fresh = Held(columns, created, now, documents, kept, vector, int(found.get("_vectors", 0)),
+                     found.get("_embedding"))  # fmt: skip
         with self._lock:
             self._held[name] = fresh
         return fresh

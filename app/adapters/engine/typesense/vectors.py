@@ -26,7 +26,7 @@ from typesense import exceptions
 from app import jsonutil
 from app.adapters.engine.typesense.documents import BODY, SEQ
 from app.adapters.engine.typesense.names import collection_name, token
-from app.adapters.engine.typesense.schemas import Schemas
+from app.adapters.engine.typesense.schemas import Held, Schemas
 
 PER_PAGE = 250
 MARKED = "y"  # a `_vm_` column's one value
@@ -52,7 +52,8 @@ def with_vector(doc: dict[str, Any], columns: tuple[str, str], vector: ArrayLike
 class TypesenseVectors:
     """The part of `TypesenseEngine` that keeps collections' embeddings and vectors."""
 
-    client: Any
+    client: Any  # for reads
+    writer: Any  # for writes (`core.py`: each client keeps its own view of the nodes' health)
     prefix: str
     schemas: Schemas
 
@@ -63,6 +64,9 @@ class TypesenseVectors:
         raise NotImplementedError
 
     def _search_many(self, searches: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def _held(self, name: str) -> Held | None:
         raise NotImplementedError
 
     def set_embedding(
@@ -76,7 +80,7 @@ class TypesenseVectors:
             before = self._settings(name)
             old, new = columns_of(before), columns_of(embedding)
             self._make_embeddings()
-            settings = self.client.collections[self._embeddings()].documents
+            settings = self.writer.collections[self._embeddings()].documents
             if embedding is None:
                 with contextlib.suppress(exceptions.ObjectNotFound):
                     settings[token(name)].delete()
@@ -88,9 +92,9 @@ class TypesenseVectors:
                 present = {entry["name"] for entry in fields}
                 dropped = [{"name": c, "drop": True} for c in old or () if c in present]
                 if dropped:
-                    self.client.collections[name].update({"fields": dropped})
+                    self.writer.collections[name].update({"fields": dropped})
                 if new is not None and embedding is not None:
-                    self.client.collections[name].update({"fields": [
+                    self.writer.collections[name].update({"fields": [
                         {"name": new[0], "type": "float[]", "num_dim": embedding["dimensions"],
                          "optional": True},
                         {"name": new[1], "type": "string", "optional": True},
@@ -98,8 +102,11 @@ class TypesenseVectors:
         self.schemas.forget(name)
 
     def embedding(self, namespace: str, collection: str) -> dict[str, Any] | None:
+        """The collection's settings as a search reads them (with its schema, at most once a
+        second: `schemas.py`); set through another server, seen within that second."""
         with self._guard():
-            return self._settings(collection_name(self.prefix, namespace, collection))
+            held = self._held(collection_name(self.prefix, namespace, collection))
+            return None if held is None else held.embedding
 
     def vector_count(self, namespace: str, collection: str) -> int:
         name = collection_name(self.prefix, namespace, collection)
@@ -160,7 +167,7 @@ class TypesenseVectors:
                     with_vector(row, columns, by_seq[int(hit["document"][SEQ])])
                     rows.append(row)
             if rows:
-                answers = self.client.collections[name].documents.import_(
+                answers = self.writer.collections[name].documents.import_(
                     rows, {"action": "update"}
                 )
                 rows = [row for row, a in zip(rows, answers, strict=True) if a.get("success")]
@@ -170,7 +177,7 @@ class TypesenseVectors:
     def _forget_settings(self, name: str) -> None:
         """The collection is gone: so are its settings."""
         with contextlib.suppress(exceptions.ObjectNotFound):
-            self.client.collections[self._embeddings()].documents[token(name)].delete()
+            self.writer.collections[self._embeddings()].documents[token(name)].delete()
 
     def _settings(self, name: str) -> dict[str, Any] | None:
         try:
@@ -186,7 +193,7 @@ class TypesenseVectors:
     def _make_embeddings(self) -> None:
         """The collection of embedding settings, made the first time one is set."""
         with contextlib.suppress(exceptions.ObjectAlreadyExists):
-            self.client.collections.create({
+            self.writer.collections.create({
                 "name": self._embeddings(),
                 "fields": [{"name": "embedding", "type": "string", "index": False,
                             "optional": True}],
