@@ -13,8 +13,6 @@ sends too much, or too slowly, or opens too many connections.
   (app/web/middleware/client_share.py), since only the headers name that address;
 - idle keep-alive connections close after uvicorn's `timeout_keep_alive`.
 
-And one thing for speed: a response's head and body leave in one write (`OneWrite`).
-
 httptools (llhttp) stays the parser: it is what `scripts/bench` measured fastest here
 (docs/design.md).
 """
@@ -73,60 +71,6 @@ def _response(status: bytes, message: str, *extra: bytes) -> bytes:
             body,
         ]
     )
-
-
-class OneWrite:
-    """The transport as uvicorn's protocol sees it, with one change: a response's head (the
-    status line and headers, which uvicorn writes on `http.response.start`) is held until the
-    body's write, and the two leave in one write, one TCP segment where they fit.
-
-    Written apart, the head wakes the client, and on a loaded machine the server is
-    descheduled right in that first write (a profile under `wrk` had ~15% of the JSON
-    execute's samples there). A head whose body does not follow in the same loop turn (a
-    stream that waits for its first chunk, HEAD, 204, 304) leaves at the end of the turn, as
-    good as at once; closing writes it first. 1xx heads (100 Continue) are not held: the
-    client waits for them before it sends its body. The buffer held is one head, under the
-    header limit, so flow control (pause_writing) is the real transport's, as before.
-    """
-
-    __slots__ = ("_head", "_loop", "_transport", "get_extra_info", "is_closing")
-
-    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
-        self._transport = transport
-        self._loop = loop
-        self._head: bytes | None = None
-        # What uvicorn calls on every request, bound once: no lookup through __getattr__.
-        self.get_extra_info = transport.get_extra_info
-        self.is_closing = transport.is_closing
-
-    def write(self, data: bytes) -> None:
-        head = self._head
-        if head is not None:
-            self._head = None
-            self._transport.write(head + data)
-        elif data.endswith(b"\r\n\r\n") and data.startswith(b"HTTP/1.1 ") and data[9] != 49:
-            self._head = data  # 49: b"1", a 1xx head, which leaves at once
-            self._loop.call_soon(self.flush)
-        else:
-            self._transport.write(data)
-
-    def flush(self) -> None:
-        head = self._head
-        if head is not None:
-            self._head = None
-            if not self._transport.is_closing():  # aborted, or the client left
-                self._transport.write(head)
-
-    def close(self) -> None:
-        self.flush()
-        self._transport.close()
-
-    def abort(self) -> None:
-        self._head = None
-        self._transport.abort()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._transport, name)  # the rest, as the real transport has it
 
 
 class GuardedProtocol(HttpToolsProtocol):
@@ -188,7 +132,7 @@ class GuardedProtocol(HttpToolsProtocol):
                 return
             held[client] += 1
             self._client = client
-        super().connection_made(OneWrite(transport, self.loop))  # type: ignore[arg-type]
+        super().connection_made(transport)
         self._deadline = self.loop.time() + limits.header_timeout
         self._sweep_soon()
 
@@ -201,8 +145,6 @@ class GuardedProtocol(HttpToolsProtocol):
         # The connection is handed to another protocol, which uvicorn counts on its own.
         self._refused = True
         self._release_client()
-        if isinstance(self.transport, OneWrite):  # the other protocol gets the real one
-            self.transport = self.transport._transport
         super().handle_websocket_upgrade()
 
     def data_received(self, data: bytes) -> None:
