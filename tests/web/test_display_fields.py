@@ -177,8 +177,11 @@ def test_a_label_the_publisher_set_shows_on_the_card(site: TestClient) -> None:
     )
     assert _publish(site, config).status_code == 200
     page = site.get("/r/things").text
-    # Seen before the value; a field without a label of its own names it for screen readers.
-    assert '<span class="m-label">Year</span> 2019</li>' in page
+    # Seen before the value (a colon after it for screen readers); a field without a label of
+    # its own is named for screen readers only.
+    assert (
+        '<span class="m-label">Year</span><span class="visually-hidden">:</span> 2019</li>' in page
+    )
     assert '<span class="visually-hidden">Units sold: </span>12,000</li>' in page
 
 
