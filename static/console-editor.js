@@ -51,7 +51,8 @@
     });
   });
 
-  var changed = false;
+  // After a refused save the page shows what was sent, not what is saved: still unsaved.
+  var changed = !!document.querySelector("form.editor .field-error, .json-view .alert--error");
   document.querySelectorAll("form.editor, .json-view form").forEach(function (form) {
     form.addEventListener("input", function () { changed = true; });
     form.addEventListener("submit", function () { changed = false; });
