@@ -61,6 +61,46 @@
     if (changed) event.preventDefault();
   });
 
+  // With the form changed, the publish button saves it and publishes, in one step: the
+  // editor's form is sent with the address typed and then=publish (a refusal is told beside
+  // its field, and nothing is published).
+  var editorForm = document.querySelector("form.editor");
+  var publishForm = document.querySelector("form.publish-form");
+  if (editorForm && publishForm) {
+    var publishButton = publishForm.querySelector("button[data-save-label]");
+    var publishHelp = document.getElementById("publish-help");
+    var asSave = function () {
+      publishForm.hidden = false;
+      publishButton.textContent = publishButton.getAttribute("data-save-label");
+      if (publishHelp) publishHelp.textContent = publishHelp.getAttribute("data-save-help");
+    };
+    // The form's own changes (the JSON view's are saved by its own button).
+    var formChanged = !!editorForm.querySelector(".field-error");
+    if (formChanged) asSave();
+    var edit = function () { formChanged = true; asSave(); };
+    editorForm.addEventListener("input", edit);
+    editorForm.addEventListener("change", edit);
+    publishForm.addEventListener("submit", function (event) {
+      if (!formChanged) return;
+      event.preventDefault();
+      var extra = {then: "publish"};
+      var address = publishForm.querySelector("[name=public_name]");
+      if (address) extra.public_name = address.value;
+      Object.keys(extra).forEach(function (name) {
+        var input = editorForm.querySelector("input[type=hidden][name=" + name + "]");
+        if (!input) {
+          input = document.createElement("input");
+          input.type = "hidden";
+          input.name = name;
+          editorForm.appendChild(input);
+        }
+        input.value = extra[name];
+      });
+      changed = false;
+      editorForm.submit();
+    });
+  }
+
   // The preview follows the form: a moment after a change, the unsaved values are checked as
   // saving checks them (each error told beside its field) and, once all are right, drawn by
   // the public page's renderer into each preview. Nothing is saved.

@@ -173,10 +173,13 @@ async def save(request: Request, seat: Seat, form: FormData | None) -> Response:
                 request, seat, draft, status=422, json_text=sent_json, json_errors=listed
             )
         return _back(retriever_id, "saved")
+    # "Save and publish" (the publish button, with the form changed): its address too.
+    then_publish = text(form, "then", 10) == "publish"
+    typed = text(form, "public_name", 200).strip() or None
     sent, errors, rows, stop = await _read_form(request, seat, draft, form)
     if errors:
         return await _editor_page(
-            request, seat, draft, sent.config, 422, errors, rows=rows, stop=stop
+            request, seat, draft, sent.config, 422, errors, public_name=typed, rows=rows, stop=stop
         )
     try:
         if stop:  # checked first, so that the search changes only with the draft saved
@@ -186,8 +189,10 @@ async def save(request: Request, seat: Seat, form: FormData | None) -> Response:
     except InvalidInput as error:
         errors = form_errors(error, sent.numbers)
         return await _editor_page(
-            request, seat, draft, sent.config, 422, errors, rows=rows, stop=stop
+            request, seat, draft, sent.config, 422, errors, public_name=typed, rows=rows, stop=stop
         )
+    if then_publish:
+        return await _publish(request, seat, retriever_id, typed)
     return _back(retriever_id, "saved-unsearched" if stop else "saved")
 
 
@@ -262,11 +267,14 @@ async def preview_live(request: Request, seat: Seat, form: FormData | None) -> R
 @console_view(Role.EDITOR)
 async def publish(request: Request, seat: Seat, form: FormData | None) -> Response:
     """The saved draft made the public page, by the call the owner API's publish makes."""
-    retriever_id = request.path_params["retriever_id"]
-    services = services_of(request)
-    draft = await call(services.console.editor.draft, seat.namespace, retriever_id)
     # The public address, chosen before the first publish (empty: made from the name).
     typed = text(form, "public_name", 200).strip() or None
+    return await _publish(request, seat, request.path_params["retriever_id"], typed)
+
+
+async def _publish(request: Request, seat: Seat, retriever_id: str, typed: str | None) -> Response:
+    services = services_of(request)
+    draft = await call(services.console.editor.draft, seat.namespace, retriever_id)
     if draft.collection is not None:
         hidden = unshown_searched(draft.must_show, _row_fields(draft, draft.config), draft.config)
         if hidden:
