@@ -125,7 +125,10 @@ def test_a_format_of_a_field_not_shown_is_not_kept(console: TestClient) -> None:
     response = console.post(editor_url(retriever_id), data=values, follow_redirects=False)
     assert response.status_code == 303  # no "not in exposed_fields" for a row left hidden
     assert saved_config(console, retriever_id)["exposed_fields"] == ["title", "description"]
-    assert "field_config" not in saved_config(console, retriever_id)
+    # Only the label a new page starts with, of the field still shown.
+    assert saved_config(console, retriever_id)["field_config"] == {
+        "description": {"format_options": {"label": "Description"}}
+    }
 
 
 def test_a_searched_field_unticked_is_told_beside_its_checkbox(console: TestClient) -> None:
@@ -175,6 +178,7 @@ def test_a_draft_from_json_hiding_a_searched_field_is_not_published(console: Tes
     retriever_id = new_retriever(console)
     config = saved_config(console, retriever_id)
     config["exposed_fields"] = ["title", "price"]
+    config["field_config"].pop("description")
     assert save_json(console, retriever_id, json.dumps(config)).status_code == 303
     page = console.get(editor_url(retriever_id)).text
     data = {"csrf": form_value(page, "csrf"), "public_name": "lamps"}
