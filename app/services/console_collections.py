@@ -160,7 +160,10 @@ def kind_of(name: str, values: list[Any]) -> str:
         return kinds.pop()
     if kinds <= {"number", "year"} and kinds:
         return "number"
-    return "mixed" if kinds else "empty"
+    if not kinds:
+        return "empty"
+    # Named plainly: "1.2" and "2" in a version column are text and a number.
+    return " and ".join(sorted(kinds)) + " (mixed)"
 
 
 def _kind(name: str, value: Any) -> str:

@@ -7,6 +7,7 @@ import re
 
 from starlette.testclient import TestClient
 
+from app.services.console_collections import kind_of
 from app.services.console_starter import humanized
 from tests.helpers import owner_headers
 from tests.web.test_console_editor import console, editor_url, form_of, ticked
@@ -58,3 +59,8 @@ def test_a_new_page_reads_well_from_a_plain_csv(console: TestClient) -> None:
     assert "Installed size" in preview
     assert preview.index("Installed size") < preview.index("A long text about")
 
+
+def test_a_column_of_mixed_values_is_named_plainly() -> None:
+    # A version column read from a CSV: "1.2" stays text, "2" is a number.
+    assert kind_of("version", ["1.2", 2, None]) == "number and text (mixed)"
+    assert kind_of("year", [1965, 1815]) == "year"
