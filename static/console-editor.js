@@ -202,9 +202,31 @@
           live.textContent = draw() ? "The preview shows your changes, not saved yet." :
             "Your changes are valid: Open the preview shows them, not saved yet.";
         } else {
+          // Each field named, a link to it (its group opened on the way).
+          var labels = result.found.labels || {};
           live.textContent = "The preview waits: " + count + (count === 1 ? " value" : " values") +
-            " to fix, marked beside " + (count === 1 ? "its field" : "their fields") +
-            (elsewhere.length ? " (" + elsewhere.join("; ") + ")" : "") + ".";
+            " to fix: ";
+          var named = Object.keys(errors).filter(function (name) {
+            return labels[name] && document.getElementById("f-" + name.replace(/\./g, "-"));
+          });
+          named.forEach(function (name, index) {
+            var link = document.createElement("a");
+            var id = "f-" + name.replace(/\./g, "-");
+            link.href = "#" + id;
+            link.textContent = labels[name];
+            link.addEventListener("click", function () {
+              var group = document.getElementById(id).closest("details");
+              while (group) {
+                group.open = true;
+                group = group.parentElement.closest("details");
+              }
+            });
+            if (index) live.appendChild(document.createTextNode(", "));
+            live.appendChild(link);
+          });
+          if (!named.length) live.appendChild(document.createTextNode("marked beside the fields"));
+          live.appendChild(document.createTextNode(
+            (elsewhere.length ? " (" + elsewhere.join("; ") + ")" : "") + "."));
         }
         live.hidden = false;
       }).catch(function () {

@@ -133,3 +133,23 @@ def test_publish_beside_unsaved_changes_saves_and_publishes(
         page.fill("#f-title", "Books")
         page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(SCREENSHOTS / "console-editor-save-and-publish.png"))
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_preview_waiting_names_each_value_to_fix(
+    server: str, open_page: Callable[..., Any], axe_source: str, scheme: str
+) -> None:
+    retriever_id = new_retriever(server, f"colours {scheme}")
+    page = signed_in(open_page, server, KEY, bypass_csp=True, color_scheme=scheme, **DESKTOP)
+    page.goto(f"{server}/console/retrievers/{retriever_id}")
+    page.click("#group-theme summary")
+    page.fill("#f-theme-primary_color", "#8B1E3")  # not a colour yet
+    live = page.locator("#preview-live", has_text="The preview waits: 1 value to fix: ")
+    live.wait_for()
+    link = live.locator("a")
+    assert link.get_attribute("href") == "#f-theme-primary_color"
+    assert "colour" in link.inner_text().lower()
+    assert violations(page, axe_source) == [], "the preview waiting, its field named"
+    page.click("#group-theme summary")  # closed: the link opens it again
+    link.click()
+    assert page.locator("#f-theme-primary_color").is_visible()
