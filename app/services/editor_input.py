@@ -220,16 +220,20 @@ def _field_formats(sent: Sent, base: dict[str, Any], rows: Rows, form: Form) -> 
 
 
 def unshown_searched(
-    must_show: tuple[str, ...], rows: list[str], config: dict[str, Any]
+    must_show: tuple[str, ...], rows: list[str], config: dict[str, Any], only: bool = False
 ) -> dict[str, str]:
     """An error beside the checkbox of each field the retriever searches that the page does
     not show (`rows`: the field of each row of the form, in order), as publishing refuses
-    it."""
+    it. `only`: the retriever searches one field, which cannot stop being searched."""
     shown = config.get("exposed_fields") or []
     return {
         f"field_config.{number}.shown": (
-            f"The retriever searches {name}, so the page must show it: tick it again, or "
-            f"tick “Also stop searching {name}” to hide it."
+            f"The retriever searches {name}, so the page must show it: tick it again. "
+            + (
+                "To hide it, first choose another field to search, in this retriever's Search tab."
+                if only
+                else f"Or tick “Also stop searching {name}” to hide it."
+            )
         )
         for number, name in enumerate(rows)
         if name in must_show and name not in shown

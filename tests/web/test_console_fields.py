@@ -144,10 +144,10 @@ def test_a_searched_field_unticked_is_told_beside_its_checkbox(console: TestClie
     html = response.text
     says = error_beside(html, f"{description}.shown")
     assert says.startswith(
-        "The retriever searches description, so the page must show it: tick it again, or"
+        "The retriever searches description, so the page must show it: tick it again."
     )
     # Hiding it for good is told too: the box beside it stops searching it in the same save.
-    assert "or tick “Also stop searching description” to hide it." in says
+    assert "Or tick “Also stop searching description” to hide it." in says
     checkbox = re.search(
         rf'<input type="checkbox" id="f-{description.replace(".", "-")}-shown"[^>]*>', html
     )

@@ -77,7 +77,7 @@ def test_a_searched_field_hidden_in_one_save(
     page.click("button:text-is('Save the draft')")
     error = row.locator(".field-error").first
     error.wait_for()
-    assert "tick “Also stop searching maintainer” to hide it" in error.inner_text()
+    assert "Or tick “Also stop searching maintainer” to hide it." in error.inner_text()
     assert violations(page, axe_source) == [], "a searched field unticked"
     # The changes sent are not saved: leaving still asks.
     dialogs: list[str] = []

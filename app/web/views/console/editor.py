@@ -224,7 +224,8 @@ async def _read_form(
         stop, hidden = unsearched(draft.searched, draft.must_show, rows, values)
         # Unticked now (a draft made in the JSON view may hide one: publishing tells it).
         before = tuple(f for f in draft.must_show if f in _exposed(draft.config) and f not in stop)
-        hidden.update(unshown_searched(before, rows, sent.config))
+        only = len(draft.searched) == 1
+        hidden.update(unshown_searched(before, rows, sent.config, only))
     if (hidden or check) and not sent.errors:  # told with whatever else the models refuse
         try:
             await call(services_of(request).console.editor.check, seat.namespace, sent.config)
@@ -276,7 +277,12 @@ async def _publish(request: Request, seat: Seat, retriever_id: str, typed: str |
     services = services_of(request)
     draft = await call(services.console.editor.draft, seat.namespace, retriever_id)
     if draft.collection is not None:
-        hidden = unshown_searched(draft.must_show, _row_fields(draft, draft.config), draft.config)
+        hidden = unshown_searched(
+            draft.must_show,
+            _row_fields(draft, draft.config),
+            draft.config,
+            len(draft.searched) == 1,
+        )
         if hidden:
             return await _editor_page(
                 request, seat, draft, status=422, errors=hidden, public_name=typed
