@@ -51,7 +51,8 @@
     });
   });
 
-  var changed = false;
+  // After a refused save the page shows what was sent, not what is saved: still unsaved.
+  var changed = !!document.querySelector("form.editor .field-error, .json-view .alert--error");
   document.querySelectorAll("form.editor, .json-view form").forEach(function (form) {
     form.addEventListener("input", function () { changed = true; });
     form.addEventListener("submit", function () { changed = false; });
@@ -59,6 +60,46 @@
   window.addEventListener("beforeunload", function (event) {
     if (changed) event.preventDefault();
   });
+
+  // With the form changed, the publish button saves it and publishes, in one step: the
+  // editor's form is sent with the address typed and then=publish (a refusal is told beside
+  // its field, and nothing is published).
+  var editorForm = document.querySelector("form.editor");
+  var publishForm = document.querySelector("form.publish-form");
+  if (editorForm && publishForm) {
+    var publishButton = publishForm.querySelector("button[data-save-label]");
+    var publishHelp = document.getElementById("publish-help");
+    var asSave = function () {
+      publishForm.hidden = false;
+      publishButton.textContent = publishButton.getAttribute("data-save-label");
+      if (publishHelp) publishHelp.textContent = publishHelp.getAttribute("data-save-help");
+    };
+    // The form's own changes (the JSON view's are saved by its own button).
+    var formChanged = !!editorForm.querySelector(".field-error");
+    if (formChanged) asSave();
+    var edit = function () { formChanged = true; asSave(); };
+    editorForm.addEventListener("input", edit);
+    editorForm.addEventListener("change", edit);
+    publishForm.addEventListener("submit", function (event) {
+      if (!formChanged) return;
+      event.preventDefault();
+      var extra = {then: "publish"};
+      var address = publishForm.querySelector("[name=public_name]");
+      if (address) extra.public_name = address.value;
+      Object.keys(extra).forEach(function (name) {
+        var input = editorForm.querySelector("input[type=hidden][name=" + name + "]");
+        if (!input) {
+          input = document.createElement("input");
+          input.type = "hidden";
+          input.name = name;
+          editorForm.appendChild(input);
+        }
+        input.value = extra[name];
+      });
+      changed = false;
+      editorForm.submit();
+    });
+  }
 
   // The preview follows the form: a moment after a change, the unsaved values are checked as
   // saving checks them (each error told beside its field) and, once all are right, drawn by
@@ -161,9 +202,31 @@
           live.textContent = draw() ? "The preview shows your changes, not saved yet." :
             "Your changes are valid: Open the preview shows them, not saved yet.";
         } else {
+          // Each field named, a link to it (its group opened on the way).
+          var labels = result.found.labels || {};
           live.textContent = "The preview waits: " + count + (count === 1 ? " value" : " values") +
-            " to fix, marked beside " + (count === 1 ? "its field" : "their fields") +
-            (elsewhere.length ? " (" + elsewhere.join("; ") + ")" : "") + ".";
+            " to fix: ";
+          var named = Object.keys(errors).filter(function (name) {
+            return labels[name] && document.getElementById("f-" + name.replace(/\./g, "-"));
+          });
+          named.forEach(function (name, index) {
+            var link = document.createElement("a");
+            var id = "f-" + name.replace(/\./g, "-");
+            link.href = "#" + id;
+            link.textContent = labels[name];
+            link.addEventListener("click", function () {
+              var group = document.getElementById(id).closest("details");
+              while (group) {
+                group.open = true;
+                group = group.parentElement.closest("details");
+              }
+            });
+            if (index) live.appendChild(document.createTextNode(", "));
+            live.appendChild(link);
+          });
+          if (!named.length) live.appendChild(document.createTextNode("marked beside the fields"));
+          live.appendChild(document.createTextNode(
+            (elsewhere.length ? " (" + elsewhere.join("; ") + ")" : "") + "."));
         }
         live.hidden = false;
       }).catch(function () {

@@ -49,9 +49,10 @@
       .then(function (body) {
         if (controller !== mine) return; // a newer question was asked: this answer is old
         controller = asked = null;
-        var seen = {}, found = (body.suggestions || []).filter(function (s) {
-          var key = String(s).toLowerCase();
-          return seen[key] ? false : (seen[key] = true);
+        // Never the words typed themselves: Enter searches those already.
+        var seen = {}, typed = q.toLowerCase(), found = (body.suggestions || []).filter(function (s) {
+          var key = String(s).replace(/\s+/g, " ").trim().toLowerCase();
+          return seen[key] || key === typed ? false : (seen[key] = true);
         }).slice(0, 8);
         if (body.suggestions) answers[q] = found;
         if (words() === q) show(q, found);

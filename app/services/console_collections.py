@@ -40,6 +40,8 @@ class CollectionSummary:
     embeds: bool = False  # whether it computes meaning (an embedding is set)
     # Each field's kind of value, in words ("number", "year", "date", "list", "text"...).
     kinds: dict[str, str] = field(default_factory=dict)
+    # Each text field's mean length in the documents seen (a headline is a short one).
+    lengths: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ class ConsoleCollections:
             text,
             self.engine.embedding(namespace, collection) is not None,
             {name: kind_of(name, values) for name, values in seen.items()},
+            {name: _mean_length(values) for name, values in seen.items()},
         )
 
     def existing(self, namespace: str, collection: str) -> CollectionSummary:
@@ -144,6 +147,11 @@ class ConsoleCollections:
             raise invalid("file", str(error)) from None
 
 
+def _mean_length(values: list[Any]) -> float:
+    texts = [len(v) for v in values if isinstance(v, str)]
+    return sum(texts) / len(texts) if texts else 0.0
+
+
 def kind_of(name: str, values: list[Any]) -> str:
     """The kind of value a field holds, in words, from the values seen (the empty left out):
     a whole number from 1000 to 2999 in a field named for years is a year."""
@@ -152,7 +160,10 @@ def kind_of(name: str, values: list[Any]) -> str:
         return kinds.pop()
     if kinds <= {"number", "year"} and kinds:
         return "number"
-    return "mixed" if kinds else "empty"
+    if not kinds:
+        return "empty"
+    # Named plainly: "1.2" and "2" in a version column are text and a number.
+    return " and ".join(sorted(kinds)) + " (mixed)"
 
 
 def _kind(name: str, value: Any) -> str:

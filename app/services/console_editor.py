@@ -25,17 +25,16 @@ from app.rendering.registry import Renderers
 from app.rendering.theme import Scheme, page_css
 from app.schemas.display import MAX_EXPOSED_FIELDS, DisplayConfig
 from app.schemas.publishing import RateLimitConfig
-from app.schemas.search import FULL_TEXT_INPUT
 from app.services.backend_checks import chosen_by_server
 from app.services.catalog import PublicRetriever
 from app.services.configs import check_display
-from app.services.console_collections import ConsoleCollections
+from app.services.console_collections import CollectionSummary, ConsoleCollections
+from app.services.console_starter import starter
 from app.services.plugins import plugin_frames
 from app.services.publishing import slugify
 from app.services.retrievers import retriever_or_404
 from app.services.versions import edited
 
-STARTER_FIELDS = 20
 UNSTYLED_HIDDEN = "html{visibility:var(--styled,hidden)}"
 
 
@@ -101,12 +100,19 @@ class ConsoleEditor:
         now = edited(published.display_config) if published else None
         backend = retriever.backend
         collection = backend.get("collection") if backend.get("type") == "local" else None
-        fields = self._fields(namespace, collection)
+        summary = self._summary(namespace, collection)
+        fields = summary.fields[:MAX_EXPOSED_FIELDS] if summary else []
         config = (
             (saved.display_config if saved else None)
             or now
             or (edited(retriever.display_config) if retriever.display_config else None)
-            or _starter(retriever.retriever_name, backend, fields)
+            or starter(
+                retriever.retriever_name,
+                backend,
+                fields,
+                summary.kinds if summary else None,
+                summary.lengths if summary else None,
+            )
         )
         return Draft(
             retriever_id=retriever_id,
@@ -124,12 +130,12 @@ class ConsoleEditor:
             else tuple(str(f) for f in backend.get("search_fields") or ()),
         )
 
-    def _fields(self, namespace: str, collection: Any) -> list[str]:
-        """The fields of a collection of this server (those of its first documents), at
-        most as many as a page may show; none for an upstream or a collection gone."""
+    def _summary(self, namespace: str, collection: Any) -> CollectionSummary | None:
+        """A collection of this server (its fields are those of its first documents); none
+        for an upstream or a collection gone."""
         if not isinstance(collection, str) or collection not in self.collections.names(namespace):
-            return []
-        return self.collections.summary(namespace, collection).fields[:MAX_EXPOSED_FIELDS]
+            return None
+        return self.collections.summary(namespace, collection)
 
     def who(self, key_hash: str, role: str, namespace: str) -> str:
         """Who saves or publishes, as the versions list shows it: the key's label if it has
@@ -195,24 +201,6 @@ class ConsoleEditor:
             frames=frames,
             scheme=scheme,
         )
-
-
-def _starter(name: str, backend: dict[str, Any], fields: list[str]) -> dict[str, Any]:
-    # Every field of the collection to start with: a publisher unticks what stays private.
-    fields = fields or list(backend.get("search_fields") or ["title"])[:STARTER_FIELDS]
-    return {
-        "title": name,
-        "inputs": [
-            {
-                "field_name": FULL_TEXT_INPUT,
-                "label": "Search",
-                "input_type": "text",
-                "field_schema": {"type": "text"},
-                "required": False,  # an empty query lists everything, so the page shows cards
-            }
-        ],
-        "exposed_fields": fields,
-    }
 
 
 def _unpublished(retriever_id: str, namespace: str, name: str) -> PublishedRecord:

@@ -361,5 +361,7 @@ def error_label(name: str, row_fields: list[str]) -> str:
         row = f"{rows.label} {int(number) + 1}"
     if inner == "shown":
         return f"{row} → Shown on the page"
+    if inner == "unsearch":
+        return f"{row} → Also stop searching it"
     field = next((f for f in rows.fields if f.path == inner), None)
     return f"{row} → {field.label}" if field else row

@@ -220,20 +220,45 @@ def _field_formats(sent: Sent, base: dict[str, Any], rows: Rows, form: Form) -> 
 
 
 def unshown_searched(
-    must_show: tuple[str, ...], rows: list[str], config: dict[str, Any]
+    must_show: tuple[str, ...], rows: list[str], config: dict[str, Any], only: bool = False
 ) -> dict[str, str]:
     """An error beside the checkbox of each field the retriever searches that the page does
     not show (`rows`: the field of each row of the form, in order), as publishing refuses
-    it."""
+    it. `only`: the retriever searches one field, which cannot stop being searched."""
     shown = config.get("exposed_fields") or []
     return {
         f"field_config.{number}.shown": (
-            f"The retriever searches {name}, so the page must show it: tick it again. To hide "
-            "it, first stop searching it, in this retriever's Search tab."
+            f"The retriever searches {name}, so the page must show it: tick it again. "
+            + (
+                "To hide it, first choose another field to search, in this retriever's Search tab."
+                if only
+                else f"Or tick “Also stop searching {name}” to hide it."
+            )
         )
         for number, name in enumerate(rows)
         if name in must_show and name not in shown
     }
+
+
+def unsearched(
+    searched: tuple[str, ...], must_show: tuple[str, ...], rows: list[str], form: Form
+) -> tuple[list[str], dict[str, str]]:
+    """The fields the form asks the retriever to stop searching (“Also stop searching it”,
+    beside each field it must show), and an error beside the box if none would be left."""
+    asked = [
+        name
+        for number, name in enumerate(rows)
+        if name in must_show and _first(form, f"field_config.{number}.unsearch") is not None
+    ]
+    if asked and not [f for f in searched if f not in asked]:
+        number = rows.index(asked[-1])
+        return asked, {
+            f"field_config.{number}.unsearch": (
+                "A retriever searches one field at least: keep one, or first choose another "
+                "to search in this retriever's Search tab."
+            )
+        }
+    return asked, {}
 
 
 def form_errors(error: InvalidInput, numbers: Numbers | None = None) -> dict[str, str]:

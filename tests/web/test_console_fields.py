@@ -125,7 +125,10 @@ def test_a_format_of_a_field_not_shown_is_not_kept(console: TestClient) -> None:
     response = console.post(editor_url(retriever_id), data=values, follow_redirects=False)
     assert response.status_code == 303  # no "not in exposed_fields" for a row left hidden
     assert saved_config(console, retriever_id)["exposed_fields"] == ["title", "description"]
-    assert "field_config" not in saved_config(console, retriever_id)
+    # Only the label a new page starts with, of the field still shown.
+    assert saved_config(console, retriever_id)["field_config"] == {
+        "description": {"format_options": {"label": "Description"}}
+    }
 
 
 def test_a_searched_field_unticked_is_told_beside_its_checkbox(console: TestClient) -> None:
@@ -143,8 +146,8 @@ def test_a_searched_field_unticked_is_told_beside_its_checkbox(console: TestClie
     assert says.startswith(
         "The retriever searches description, so the page must show it: tick it again."
     )
-    # Hiding it for good is told too: the search fields change first, in the Search tab.
-    assert "in this retriever&#39;s Search tab" in says
+    # Hiding it for good is told too: the box beside it stops searching it in the same save.
+    assert "Or tick “Also stop searching description” to hide it." in says
     checkbox = re.search(
         rf'<input type="checkbox" id="f-{description.replace(".", "-")}-shown"[^>]*>', html
     )
@@ -175,6 +178,7 @@ def test_a_draft_from_json_hiding_a_searched_field_is_not_published(console: Tes
     retriever_id = new_retriever(console)
     config = saved_config(console, retriever_id)
     config["exposed_fields"] = ["title", "price"]
+    config["field_config"].pop("description")
     assert save_json(console, retriever_id, json.dumps(config)).status_code == 303
     page = console.get(editor_url(retriever_id)).text
     data = {"csrf": form_value(page, "csrf"), "public_name": "lamps"}
@@ -183,3 +187,38 @@ def test_a_draft_from_json_hiding_a_searched_field_is_not_published(console: Tes
     description = row_of(form_of(response.text), "description")
     assert "searches description" in error_beside(response.text, f"{description}.shown")
     assert console.get("/r/lamps").status_code == 404
+
+
+def test_a_searched_field_is_hidden_and_no_longer_searched_in_one_save(
+    console: TestClient,
+) -> None:
+    """Unticked with “Also stop searching it”, a searched field is hidden and no longer
+    searched, in the one save; the last field searched cannot go, told beside its box with
+    a link to the Search tab."""
+    retriever_id = new_retriever(console)
+    values = form_of(console.get(editor_url(retriever_id)).text)
+    title, description = row_of(values, "title"), row_of(values, "description")
+    values.pop(f"{description}.shown")
+    values[f"{description}.unsearch"] = "on"
+    response = console.post(editor_url(retriever_id), data=values, follow_redirects=False)
+    assert response.status_code == 303, response.text[:3000]
+    page = console.get(response.headers["location"]).text
+    assert "Draft saved, and the retriever stopped searching the fields you asked" in page
+    assert saved_config(console, retriever_id)["exposed_fields"] == ["title", "price"]
+    assert "Show description on the page <span" not in page  # no longer "(searched…)"
+    assert "Also stop searching description" not in page
+    search = console.get(editor_url(retriever_id, "search")).text
+    assert re.search(r'value="description"(?![^>]*checked)', search)
+    # The last one searched stays, whatever the form asks.
+    values = form_of(page)
+    values.pop(f"{title}.shown")
+    values[f"{title}.unsearch"] = "on"
+    refused = console.post(editor_url(retriever_id), data=values)
+    assert refused.status_code == 422
+    box = "f-" + f"{title}.unsearch".replace(".", "-")
+    says = re.search(rf'<p class="field-error" id="{box}-error">(.*?)</p>', refused.text)
+    assert says
+    assert says[1].startswith("A retriever searches one field at least")
+    assert f'<a href="{editor_url(retriever_id, "search")}">Search tab</a>' in says[1]
+    assert f'name="{title}.unsearch" value="on" checked' in refused.text  # as sent
+    assert saved_config(console, retriever_id)["exposed_fields"] == ["title", "price"]

@@ -103,7 +103,8 @@ def test_each_option_round_trips_through_the_form(
     response = save_row(console, retriever_id, "price", **{option: sent})
     assert response.status_code == 303, response.text[:3000]
     options = saved_config(console, retriever_id)["field_config"]["price"]["format_options"]
-    assert options == {option: kept}  # nothing else written
+    # Nothing else written but the label a new page starts with.
+    assert options == {"label": "Price", option: kept}
     # The form shows it again as set, and saved once more it stays the same.
     values = form_of(console.get(editor_url(retriever_id)).text)
     name = f"{row_of(values, 'price')}.format_options.{option}"
@@ -111,7 +112,8 @@ def test_each_option_round_trips_through_the_form(
     again = console.post(editor_url(retriever_id), data=values, follow_redirects=False)
     assert again.status_code == 303
     assert saved_config(console, retriever_id)["field_config"]["price"]["format_options"] == {
-        option: kept
+        "label": "Price",
+        option: kept,
     }
 
 
@@ -152,7 +154,9 @@ def test_a_bad_option_is_told_beside_its_control(
     (control,) = [f for f in FORMAT_FIELDS if f.path == f"format_options.{option}"]
     if control.part:  # behind "More options", opened to show it
         assert '<details class="field-format format-more" open>' in response.text
-    assert "field_config" not in saved_config(console, retriever_id)
+    assert saved_config(console, retriever_id)["field_config"]["price"] == {
+        "format_options": {"label": "Price"}  # as a new page starts: nothing saved
+    }
 
 
 def test_a_plugin_draws_a_field_set_from_the_form(console: TestClient) -> None:
@@ -171,6 +175,7 @@ def test_a_plugin_draws_a_field_set_from_the_form(console: TestClient) -> None:
     assert kept == {
         "format": "plugin",
         "format_options": {
+            "label": "Price",
             "plugin": "star-rating",
             "version": "2.1.0",
             "parameters": {"stars": 5, "colour": "gold"},

@@ -71,7 +71,10 @@ def test_an_editor_makes_a_page_of_two_tabs(console: TestClient, ids: dict[str, 
     sign_in(console, EDITOR_KEY)
     listing = console.get("/console/pages")
     assert listing.status_code == 200
-    assert '<a href="/console/pages" aria-current="page">Pages</a>' in listing.text
+    assert '<a href="/console/pages" aria-current="page">Tabbed pages</a>' in listing.text
+    # What it is, in one line, and where a search page over a collection is made instead.
+    assert "One address with several published search pages as its tabs" in listing.text
+    assert 'start in <a href="/console/retrievers">Retrievers</a>' in listing.text
     assert "Everything we have" in listing.text  # the page made through the API
     form = console.get("/console/pages/new")
     assert form.status_code == 200
@@ -190,7 +193,7 @@ def test_a_viewer_reads_an_editor_changes_an_owner_deletes(
 ) -> None:
     sign_in(console, VIEWER_KEY)
     listing = console.get("/console/pages")
-    assert "New page" not in listing.text
+    assert "New tabbed page" not in listing.text
     assert "Delete" not in listing.text
     shown = console.get(f"/console/pages/{ids['page']}")
     assert shown.status_code == 200

@@ -219,8 +219,16 @@ def test_over_a_collection_without_meaning_the_form_defaults_to_words(
     # Hybrid would search by words alone: the mode the collection can do is chosen.
     assert 'name="mode" value="keyword" checked' in form
     assert 'name="mode" value="hybrid" checked' not in form
-    assert "products does not compute meaning yet" in form
-    assert 'href="/console/collections/products#embedding">its page</a> sets that' in form
+    # One line: what it is now, and where meaning is turned on.
+    assert (
+        'Keyword for now; turn on meaning on <a href="/console/collections/products#embedding">'
+        "the collection's page</a> to use Hybrid." in form
+    )
+    page = console.get("/console/collections/products").text
+    assert (
+        '<a class="button" href="/console/retrievers/new?collection=products">'
+        "Make a search page over this collection</a>" in page
+    )
     # Chosen as it comes, the retriever searches by words and the list says so.
     response = create(console, retriever_name="shop", search_fields="title", mode="keyword")
     assert response.status_code == 303

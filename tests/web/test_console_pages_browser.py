@@ -53,9 +53,9 @@ def test_an_editor_makes_a_two_tab_page_and_opens_it(
     server: str, open_page: Callable[..., Any]
 ) -> None:
     page = signed_in(open_page, server, OWNER.split(":", 1)[1], **DESKTOP)
-    page.click("nav.tabs a:text-is('Pages')")
+    page.click("nav.tabs a:text-is('Tabbed pages')")
     page.wait_for_url(f"{server}/console/pages")
-    page.click("a.button:text-is('New page')")
+    page.click("a.button:text-is('New tabbed page')")
     page.fill("#slug", "shop")  # a retriever's public name: refused beside the field
     page.fill("#title", "Shop and help")
     tick(page, "shop", "Products", "products", "1")

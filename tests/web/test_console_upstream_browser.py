@@ -134,6 +134,9 @@ def test_a_fields_options_and_a_searched_field_unticked(
     assert error.inner_text().startswith(
         "The retriever searches title, so the page must show it: tick it again."
     )
+    # The only field searched: hiding it needs another searched first, in the Search tab.
+    assert "first choose another field to search" in error.inner_text()
+    assert title.locator(".field-error a", has_text="Search tab").count() == 1
     assert title.locator("input.field-shown").get_attribute("aria-invalid") == "true"
     # What was typed is kept, beside it.
     assert row.locator("input[name$='format_options.prefix']").input_value() == "€ "

@@ -19,6 +19,7 @@ from app.schemas.roles import Role
 from app.services.access import Caller
 from app.services.console import Seat
 from app.services.console_editor import Draft
+from app.services.console_retrievers import change_search, searched
 from app.services.editor_fields import FORMAT_PARTS
 from app.services.editor_form import GROUPS, Field, error_label
 from app.services.editor_input import (
@@ -27,6 +28,7 @@ from app.services.editor_input import (
     form_errors,
     from_form,
     from_json,
+    unsearched,
     unshown_searched,
 )
 from app.services.publishing import slugify
@@ -72,8 +74,10 @@ async def _editor_page(
     json_errors: list[str] | None = None,
     public_name: str | None = None,
     rows: list[str] | None = None,
+    stop: list[str] | None = None,
 ) -> Response:
-    """`rows`: the field of each format row in the order a refused form sent them."""
+    """`rows`: the field of each format row in the order a refused form sent them; `stop`:
+    the fields it asked to stop searching."""
     shown = config if config is not None else draft.config
     row_fields = rows if rows and draft.collection is not None else _row_fields(draft, shown)
     renderers = services_of(request).renderers
@@ -98,6 +102,7 @@ async def _editor_page(
         json_errors=json_errors or [],
         schemes=SCHEMES,
         note=request.query_params.get("done", "")[:20],
+        stop=stop or [],
         public_name=public_name if public_name is not None else slugify(draft.retriever_name),
     )
     # The one console page that frames anything: its previews, from this server only.
@@ -168,39 +173,66 @@ async def save(request: Request, seat: Seat, form: FormData | None) -> Response:
                 request, seat, draft, status=422, json_text=sent_json, json_errors=listed
             )
         return _back(retriever_id, "saved")
-    sent, errors, rows = await _read_form(request, seat, draft, form)
+    # "Save and publish" (the publish button, with the form changed): its address too.
+    then_publish = text(form, "then", 10) == "publish"
+    typed = text(form, "public_name", 200).strip() or None
+    sent, errors, rows, stop = await _read_form(request, seat, draft, form)
     if errors:
-        return await _editor_page(request, seat, draft, sent.config, 422, errors, rows=rows)
+        return await _editor_page(
+            request, seat, draft, sent.config, 422, errors, public_name=typed, rows=rows, stop=stop
+        )
     try:
+        if stop:  # checked first, so that the search changes only with the draft saved
+            await call(editor.check, seat.namespace, sent.config)
+            await _stop_searching(request, seat, draft, stop)
         await call(editor.save, seat.namespace, retriever_id, sent.config, await who(request, seat))
     except InvalidInput as error:
         errors = form_errors(error, sent.numbers)
-        return await _editor_page(request, seat, draft, sent.config, 422, errors, rows=rows)
-    return _back(retriever_id, "saved")
+        return await _editor_page(
+            request, seat, draft, sent.config, 422, errors, public_name=typed, rows=rows, stop=stop
+        )
+    if then_publish:
+        return await _publish(request, seat, retriever_id, typed)
+    return _back(retriever_id, "saved-unsearched" if stop else "saved")
+
+
+async def _stop_searching(request: Request, seat: Seat, draft: Draft, stop: list[str]) -> None:
+    """The retriever searches the fields it did but `stop`, in the same mode."""
+    services = services_of(request)
+    now = await call(searched, services.store, seat.namespace, draft.retriever_id)
+    assert now is not None  # over a collection: only then is a field offered to stop
+    kept = [f for f in now.search_fields if f not in stop]
+    await call(
+        change_search, services.retrievers, seat.namespace, draft.retriever_id, kept, now.mode
+    )
 
 
 async def _read_form(
     request: Request, seat: Seat, draft: Draft, form: FormData, check: bool = False
-) -> tuple[Sent, dict[str, str], list[str]]:
-    """The config the editor's form describes, the errors to tell beside its fields, and the
-    field of each format row in the order sent. With `check`, the models' and the publish
-    call's checks run too (saving runs them itself)."""
-    sent = from_form(draft.config, _form_values(form))
+) -> tuple[Sent, dict[str, str], list[str], list[str]]:
+    """The config the editor's form describes, the errors to tell beside its fields, the
+    field of each format row in the order sent, and the fields to stop searching. With
+    `check`, the models' and the publish call's checks run too (saving runs them itself)."""
+    values = _form_values(form)
+    sent = from_form(draft.config, values)
     # The page re-drawn keeps the rows in the order sent, so that each error finds its row.
     rows = [str(name) for name in sent.numbers.get("field_config", [])]
     errors = dict(sent.errors)
     hidden: dict[str, str] = {}
+    stop: list[str] = []
     if draft.collection is not None:
+        stop, hidden = unsearched(draft.searched, draft.must_show, rows, values)
         # Unticked now (a draft made in the JSON view may hide one: publishing tells it).
-        before = tuple(f for f in draft.must_show if f in _exposed(draft.config))
-        hidden = unshown_searched(before, rows, sent.config)
+        before = tuple(f for f in draft.must_show if f in _exposed(draft.config) and f not in stop)
+        only = len(draft.searched) == 1
+        hidden.update(unshown_searched(before, rows, sent.config, only))
     if (hidden or check) and not sent.errors:  # told with whatever else the models refuse
         try:
             await call(services_of(request).console.editor.check, seat.namespace, sent.config)
         except InvalidInput as error:
             errors = form_errors(error, sent.numbers)
     errors.update(hidden)
-    return sent, errors, rows
+    return sent, errors, rows, stop
 
 
 @console_view(Role.EDITOR, MAX_EDITOR_FIELDS)
@@ -211,7 +243,7 @@ async def check_live(request: Request, seat: Seat, form: FormData | None) -> Res
     assert form is not None
     retriever_id = request.path_params["retriever_id"]
     draft = await call(services_of(request).console.editor.draft, seat.namespace, retriever_id)
-    _, errors, rows = await _read_form(request, seat, draft, form, check=True)
+    _, errors, rows, _ = await _read_form(request, seat, draft, form, check=True)
     named = {name: error_label(name, rows) for name in errors if name != "form"}
     # A check answered, whatever it found: what is wrong is in the answer, by field.
     body = {"valid": not errors, "errors": errors, "labels": named}
@@ -226,7 +258,7 @@ async def preview_live(request: Request, seat: Seat, form: FormData | None) -> R
     retriever_id = request.path_params["retriever_id"]
     editor = services_of(request).console.editor
     draft = await call(editor.draft, seat.namespace, retriever_id)
-    sent, errors, rows = await _read_form(request, seat, draft, form, check=True)
+    sent, errors, rows, _ = await _read_form(request, seat, draft, form, check=True)
     if errors:
         listed = "; ".join(f"{error_label(n, rows)}: {m}" for n, m in errors.items())
         raise InvalidInput(f"The preview waits for these to be fixed: {listed}")
@@ -236,13 +268,21 @@ async def preview_live(request: Request, seat: Seat, form: FormData | None) -> R
 @console_view(Role.EDITOR)
 async def publish(request: Request, seat: Seat, form: FormData | None) -> Response:
     """The saved draft made the public page, by the call the owner API's publish makes."""
-    retriever_id = request.path_params["retriever_id"]
-    services = services_of(request)
-    draft = await call(services.console.editor.draft, seat.namespace, retriever_id)
     # The public address, chosen before the first publish (empty: made from the name).
     typed = text(form, "public_name", 200).strip() or None
+    return await _publish(request, seat, request.path_params["retriever_id"], typed)
+
+
+async def _publish(request: Request, seat: Seat, retriever_id: str, typed: str | None) -> Response:
+    services = services_of(request)
+    draft = await call(services.console.editor.draft, seat.namespace, retriever_id)
     if draft.collection is not None:
-        hidden = unshown_searched(draft.must_show, _row_fields(draft, draft.config), draft.config)
+        hidden = unshown_searched(
+            draft.must_show,
+            _row_fields(draft, draft.config),
+            draft.config,
+            len(draft.searched) == 1,
+        )
         if hidden:
             return await _editor_page(
                 request, seat, draft, status=422, errors=hidden, public_name=typed
