@@ -60,7 +60,7 @@ def test_filters_and_sorting_update_the_results_and_the_url(
     page.wait_for_url(lambda url: picked in parse_qs(urlsplit(url).query).get("f.brand", []))
     _settled(page)
     brands = page.locator(".card .f-brand").all_text_contents()
-    assert brands == [f"Brand {picked}"] * page.locator(".card").count()  # its label shown
+    assert brands == [f"Brand: {picked}"] * page.locator(".card").count()  # label, colon heard
     assert page.locator(f"input[name='f.brand'][value='{picked}']").is_checked()
     page.select_option("#sort", "price")
     page.wait_for_url("**sort=price**")
