@@ -24,7 +24,9 @@ import pytest
 import uvicorn
 
 from app.adapters.engine.typesense import TypesenseEngine
+from app.settings import Settings
 from app.typesense_address import TypesenseAddress
+from app.web.app import create_app
 from tests.helpers import IN_CI, NAMESPACE, OWNER_KEY
 
 
@@ -57,6 +59,17 @@ class LiveServer:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+@contextmanager
+def live_app(data_dir: Path, **settings: Any) -> Iterator[str]:
+    """This app with `settings` (and its data in `data_dir`) served at http://localhost:PORT,
+    its public URL, until the block ends: the browser tests' server."""
+    port = free_port()
+    url = f"http://localhost:{port}"
+    app = create_app(Settings(data_dir=data_dir, public_url=url, **settings))
+    with LiveServer(app, port=port, host="localhost"):
+        yield url
 
 
 @contextmanager

@@ -9,11 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from app.settings import Settings
-from app.web.app import create_app
 from tests.helpers import SCREENSHOTS
 from tests.page_shared_sites import build
-from tests.servers import LiveServer, free_port
+from tests.servers import live_app
 from tests.web import test_accessibility, test_browser
 from tests.web.test_browser_tab_pages import DESKTOP, query_of
 
@@ -26,14 +24,8 @@ _clean_cache = test_browser._clean_cache
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    url = f"http://localhost:{port}"
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("shared-inputs"),
-        public_url=url,
-        api_keys=["acme:test-owner-key-0123456789"],
-    )
-    with LiveServer(create_app(settings), port=port, host="localhost"):
+    data_dir = tmp_path_factory.mktemp("shared-inputs")
+    with live_app(data_dir, api_keys=["acme:test-owner-key-0123456789"]) as url:
         with httpx.Client(base_url=url) as client:
             build(client)
         yield url

@@ -89,6 +89,15 @@ def signed_in(open_page: Callable[..., Any], server: str, key: str, **options: A
     return page
 
 
+def open_editor(
+    open_page: Callable[..., Any], server: str, retriever_id: str, **options: Any
+) -> Any:
+    """The retriever's editor, signed in with the owner's key."""
+    page = signed_in(open_page, server, OWNER.split(":", 1)[1], **options)
+    page.goto(f"{server}/console/retrievers/{retriever_id}")
+    return page
+
+
 def test_a_publisher_signs_in_uploads_and_creates_a_retriever(
     server: str, open_page: Callable[..., Any], tmp_path: Path
 ) -> None:

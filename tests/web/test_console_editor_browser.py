@@ -10,19 +10,23 @@ from typing import Any
 import httpx
 import pytest
 
-from app.settings import Settings
-from app.web.app import create_app
 from tests.helpers import SCREENSHOTS, owner_headers
-from tests.servers import LiveServer, free_port
-from tests.web import test_accessibility, test_browser, test_console_browser
+from tests.servers import live_app
+from tests.web import test_accessibility, test_browser
+from tests.web.test_console_browser import (
+    DESKTOP,
+    OWNER,
+    PHONE,
+    ROWS,
+    VIEWER_KEY,
+    open_editor,
+    signed_in,
+)
 
 browser = test_browser.browser
 open_page = test_browser.open_page
 axe_source = test_accessibility.axe_source
 violations = test_accessibility.violations
-signed_in = test_console_browser.signed_in
-OWNER, VIEWER_KEY = test_console_browser.OWNER, test_console_browser.VIEWER_KEY
-PHONE, DESKTOP = test_console_browser.PHONE, test_console_browser.DESKTOP
 KEY = OWNER.split(":", 1)[1]
 PINK = "#C2185B"
 
@@ -30,16 +34,10 @@ PINK = "#C2185B"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """A server with a published retriever; its URL and the retriever's id."""
-    port = free_port()
-    url = f"http://localhost:{port}"
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("editor"),
-        public_url=url,
-        api_keys=[OWNER, f"acme:{VIEWER_KEY}@viewer"],
-    )
-    with LiveServer(create_app(settings), port=port, host="localhost"):
+    keys = [OWNER, f"acme:{VIEWER_KEY}@viewer"]
+    with live_app(tmp_path_factory.mktemp("editor"), api_keys=keys) as url:
         headers = owner_headers()
-        rows = test_console_browser.ROWS
+        rows = ROWS
         httpx.post(
             f"{url}/v1/collections/catalog/documents", headers=headers, json={"documents": rows}
         ).raise_for_status()
@@ -130,8 +128,7 @@ def test_a_bad_colour_is_told_beside_its_field(
     server: tuple[str, str], open_page: Callable[..., Any]
 ) -> None:
     url, retriever_id = server
-    page = signed_in(open_page, url, KEY, **DESKTOP)
-    page.goto(f"{url}/console/retrievers/{retriever_id}")
+    page = open_editor(open_page, url, retriever_id, **DESKTOP)
     page.click("#group-theme summary")
     page.fill("#f-theme-primary_color", "pink; background: url(x)")
     page.click("text=Save the draft")
@@ -145,8 +142,7 @@ def test_an_empty_second_colour_shows_the_main_colour(
     server: tuple[str, str], open_page: Callable[..., Any]
 ) -> None:
     url, retriever_id = server
-    page = signed_in(open_page, url, KEY, **DESKTOP)
-    page.goto(f"{url}/console/retrievers/{retriever_id}")
+    page = open_editor(open_page, url, retriever_id, **DESKTOP)
     page.click("#group-theme summary")
     second = page.locator(".colour-pick[data-for='f-theme-secondary_color']")
     assert page.locator("#f-theme-secondary_color").input_value() == ""

@@ -12,22 +12,15 @@ from typing import Any
 import httpx
 import pytest
 
-from app.settings import Settings
-from app.web.app import create_app
 from tests.helpers import SCREENSHOTS, owner_headers
-from tests.servers import LiveServer, free_port
-from tests.web import test_accessibility, test_browser, test_console_browser
+from tests.servers import live_app
+from tests.web import test_accessibility, test_browser
+from tests.web.test_console_browser import DESKTOP, OWNER, PHONE, signed_in
 
 browser = test_browser.browser
 open_page = test_browser.open_page
 axe_source = test_accessibility.axe_source
 violations = test_accessibility.violations
-signed_in = test_console_browser.signed_in
-OWNER, PHONE, DESKTOP = (
-    test_console_browser.OWNER,
-    test_console_browser.PHONE,
-    test_console_browser.DESKTOP,
-)
 KEY = OWNER.split(":", 1)[1]
 CSV = "title,author,year,price\nDune,Frank Herbert,1965,18.5\nEmma,Jane Austen,1815,9\n"
 # Each word of the table's cells on one line: a word broken mid-word spans two.
@@ -52,12 +45,7 @@ BROKEN_WORDS = """() => {
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A server with a published retriever of long names and many fields in `acme`."""
-    port = free_port()
-    url = f"http://localhost:{port}"
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("newcomer"), public_url=url, api_keys=[OWNER]
-    )
-    with LiveServer(create_app(settings), port=port, host="localhost"):
+    with live_app(tmp_path_factory.mktemp("newcomer"), api_keys=[OWNER]) as url:
         headers = owner_headers()
         documents = [
             {"title": "Lamp", "description": "Brass", "category": "lighting", "brand": "Lumen"}

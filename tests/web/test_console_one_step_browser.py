@@ -11,19 +11,15 @@ from typing import Any
 import httpx
 import pytest
 
-from app.settings import Settings
-from app.web.app import create_app
 from tests.helpers import SCREENSHOTS, owner_headers
-from tests.servers import LiveServer, free_port
-from tests.web import test_accessibility, test_browser, test_console_browser
+from tests.servers import live_app
+from tests.web import test_accessibility, test_browser
+from tests.web.test_console_browser import DESKTOP, OWNER, open_editor
 
 browser = test_browser.browser
 open_page = test_browser.open_page
 axe_source = test_accessibility.axe_source
 violations = test_accessibility.violations
-signed_in = test_console_browser.signed_in
-OWNER, DESKTOP = test_console_browser.OWNER, test_console_browser.DESKTOP
-KEY = OWNER.split(":", 1)[1]
 ROWS = [
     {"document_id": "1", "title": "Dune", "maintainer": "Frank", "year": 1965},
     {"document_id": "2", "title": "Emma", "maintainer": "Jane", "year": 1815},
@@ -32,12 +28,7 @@ ROWS = [
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    url = f"http://localhost:{port}"
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("onestep"), public_url=url, api_keys=[OWNER]
-    )
-    with LiveServer(create_app(settings), port=port, host="localhost"):
+    with live_app(tmp_path_factory.mktemp("onestep"), api_keys=[OWNER]) as url:
         httpx.post(
             f"{url}/v1/collections/books/documents",
             headers=owner_headers(),
@@ -69,8 +60,9 @@ def test_a_searched_field_hidden_in_one_save(
     server: str, open_page: Callable[..., Any], axe_source: str, scheme: str
 ) -> None:
     retriever_id = new_retriever(server, f"hide {scheme}")
-    page = signed_in(open_page, server, KEY, bypass_csp=True, color_scheme=scheme, **DESKTOP)
-    page.goto(f"{server}/console/retrievers/{retriever_id}")
+    page = open_editor(
+        open_page, server, retriever_id, bypass_csp=True, color_scheme=scheme, **DESKTOP
+    )
     page.click("#group-fields summary")
     row = page.locator(".row-item", has=page.locator("legend", has_text="maintainer"))
     row.locator(".field-shown").uncheck()
@@ -103,8 +95,9 @@ def test_publish_beside_unsaved_changes_saves_and_publishes(
     server: str, open_page: Callable[..., Any], axe_source: str, scheme: str
 ) -> None:
     retriever_id = new_retriever(server, f"books {scheme}")
-    page = signed_in(open_page, server, KEY, bypass_csp=True, color_scheme=scheme, **DESKTOP)
-    page.goto(f"{server}/console/retrievers/{retriever_id}")
+    page = open_editor(
+        open_page, server, retriever_id, bypass_csp=True, color_scheme=scheme, **DESKTOP
+    )
     help = page.locator("#publish-help")
     assert help.inner_text() == "Publishes the draft as last saved: save the changes below first."
     page.fill("#f-title", "Books to read")
@@ -140,8 +133,9 @@ def test_the_preview_waiting_names_each_value_to_fix(
     server: str, open_page: Callable[..., Any], axe_source: str, scheme: str
 ) -> None:
     retriever_id = new_retriever(server, f"colours {scheme}")
-    page = signed_in(open_page, server, KEY, bypass_csp=True, color_scheme=scheme, **DESKTOP)
-    page.goto(f"{server}/console/retrievers/{retriever_id}")
+    page = open_editor(
+        open_page, server, retriever_id, bypass_csp=True, color_scheme=scheme, **DESKTOP
+    )
     page.click("#group-theme summary")
     page.fill("#f-theme-primary_color", "#8B1E3")  # not a colour yet
     live = page.locator("#preview-live", has_text="The preview waits: 1 value to fix: ")

@@ -10,11 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from app.settings import Settings
-from app.web.app import create_app
 from tests.helpers import SCREENSHOTS
 from tests.page_sites import build
-from tests.servers import LiveServer, free_port
+from tests.servers import live_app
 from tests.web import test_accessibility, test_browser
 from tests.web.test_console_browser import DESKTOP, OWNER, signed_in
 
@@ -27,15 +25,8 @@ violations = test_accessibility.violations
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The retrievers shop, help-centre, locked and broken, and the page "everything"."""
-    port = free_port()
-    url = f"http://localhost:{port}"
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("console-pages"),
-        public_url=url,
-        api_keys=[OWNER],
-        upstream_allow=["127.0.0.1"],
-    )
-    with LiveServer(create_app(settings), port=port, host="localhost"):
+    data_dir = tmp_path_factory.mktemp("console-pages")
+    with live_app(data_dir, api_keys=[OWNER], upstream_allow=["127.0.0.1"]) as url:
         with httpx.Client(base_url=url) as client:
             build(client)
         yield url

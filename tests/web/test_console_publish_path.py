@@ -14,22 +14,15 @@ from typing import Any
 import httpx
 import pytest
 
-from app.settings import Settings
-from app.web.app import create_app
 from tests.helpers import SCREENSHOTS, owner_headers
-from tests.servers import LiveServer, free_port
-from tests.web import test_accessibility, test_browser, test_console_browser
+from tests.servers import live_app
+from tests.web import test_accessibility, test_browser
+from tests.web.test_console_browser import DESKTOP, OWNER, PHONE, open_editor, signed_in
 
 browser = test_browser.browser
 open_page = test_browser.open_page
 axe_source = test_accessibility.axe_source
 violations = test_accessibility.violations
-signed_in = test_console_browser.signed_in
-OWNER, PHONE, DESKTOP = (
-    test_console_browser.OWNER,
-    test_console_browser.PHONE,
-    test_console_browser.DESKTOP,
-)
 KEY = OWNER.split(":", 1)[1]
 WINE = "#8B1E3F"
 TITLES = [
@@ -46,11 +39,29 @@ CSV = "title,author,year,price,tags\n" + "".join(
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    url = f"http://localhost:{port}"
-    settings = Settings(data_dir=tmp_path_factory.mktemp("path"), public_url=url, api_keys=[OWNER])
-    with LiveServer(create_app(settings), port=port, host="localhost"):
+    with live_app(tmp_path_factory.mktemp("path"), api_keys=[OWNER]) as url:
         yield url
+
+
+def searching_titles(server: str, name: str, documents: list[dict[str, Any]]) -> str:
+    """The collection `name` of `documents` and a retriever of that name searching its titles;
+    the retriever's id."""
+    httpx.post(
+        f"{server}/v1/collections/{name}/documents",
+        headers=owner_headers(),
+        json={"documents": documents},
+    ).raise_for_status()
+    created = httpx.post(
+        f"{server}/v1/retrievers",
+        headers=owner_headers(),
+        json={
+            "retriever_name": name,
+            "backend": {"type": "local", "collection": name, "search_fields": ["title"]},
+        },
+    )
+    created.raise_for_status()
+    retriever_id: str = created.json()["retriever_id"]
+    return retriever_id
 
 
 def clean(page: Any, source: str, state: str) -> None:
@@ -211,23 +222,8 @@ def test_what_it_searches_and_its_meaning_change_in_the_console(
 ) -> None:
     name = f"shelf-{scheme}"
     documents = [{"title": t, "year": 1900 + n} for n, t in enumerate(TITLES[:5])]
-    httpx.post(
-        f"{server}/v1/collections/{name}/documents",
-        headers=owner_headers(),
-        json={"documents": documents},
-    ).raise_for_status()
-    created = httpx.post(
-        f"{server}/v1/retrievers",
-        headers=owner_headers(),
-        json={
-            "retriever_name": name,
-            "backend": {"type": "local", "collection": name, "search_fields": ["title"]},
-        },
-    )
-    created.raise_for_status()
-    rid = created.json()["retriever_id"]
-    page = signed_in(open_page, server, KEY, bypass_csp=True, color_scheme=scheme, **DESKTOP)
-    page.goto(f"{server}/console/retrievers/{rid}")
+    rid = searching_titles(server, name, documents)
+    page = open_editor(open_page, server, rid, bypass_csp=True, color_scheme=scheme, **DESKTOP)
     page.click("nav.subtabs a:text-is('Search')")
     page.locator("input[name=search_fields][value=title]").uncheck()
     page.click("text=Save what it searches")
@@ -267,23 +263,10 @@ new PerformanceObserver(list => {
 def test_the_previews_draw_without_shifting(server: str, open_page: Callable[..., Any]) -> None:
     """A preview's frame shows its page once styled: nothing in view moves as it loads."""
     documents = [{"title": t, "cover": "/static/favicon.svg"} for t in TITLES[:6]]
-    httpx.post(
-        f"{server}/v1/collections/still/documents",
-        headers=owner_headers(),
-        json={"documents": documents},
-    ).raise_for_status()
-    created = httpx.post(
-        f"{server}/v1/retrievers",
-        headers=owner_headers(),
-        json={
-            "retriever_name": "still",
-            "backend": {"type": "local", "collection": "still", "search_fields": ["title"]},
-        },
-    )
-    created.raise_for_status()
+    rid = searching_titles(server, "still", documents)
     page = signed_in(open_page, server, KEY, viewport={"width": 1350, "height": 940})
     page.add_init_script(SHIFTS)  # in every frame
-    page.goto(f"{server}/console/retrievers/{created.json()['retriever_id']}")
+    page.goto(f"{server}/console/retrievers/{rid}")
     preview = page.frame_locator('iframe[title="Preview on a desktop, light"]')
     preview.locator(".card").first.wait_for()
     page.wait_for_timeout(500)
