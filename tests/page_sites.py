@@ -112,3 +112,19 @@ def build(client: Any, *, all_tab: dict[str, Any] | None = None, **page: Any) ->
     assert created.status_code == 201, created.text
     ids["page"] = created.json()["page_id"]
     return ids
+
+
+def shop_page(client: Any, retriever_id: str, tab_id: str = "products") -> None:
+    """The page "shop" of one tab over `retriever_id`, a hero of its own: it takes the place
+    of the published retriever shop's single-tab page."""
+    created = client.post(
+        "/v1/pages",
+        headers=owner_headers(),
+        json={
+            "slug": "shop",
+            "meta": {"title": "The shop, dressed up"},
+            "tabs": [{"tab_id": tab_id, "label": "Products", "retriever_id": retriever_id}],
+            "hero": {"headline": "Our shop"},
+        },
+    )
+    assert created.status_code == 201, created.text

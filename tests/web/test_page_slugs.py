@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 from app.settings import Settings
 from app.web.app import create_app
 from tests.helpers import browse_config, local_backend, owner_headers
-from tests.page_sites import build
+from tests.page_sites import build, shop_page
 
 
 @pytest.fixture
@@ -70,17 +70,7 @@ def test_publishing_under_a_pages_slug_is_refused_saying_why(client: TestClient)
 
 def test_a_retriever_takes_back_the_slug_of_its_own_single_tab_page(client: TestClient) -> None:
     ids = build(client)
-    own = client.post(
-        "/v1/pages",
-        headers=owner_headers(),
-        json={
-            "slug": "shop",
-            "meta": {"title": "The shop, dressed up"},
-            "tabs": [{"tab_id": "products", "label": "Products", "retriever_id": ids["shop"]}],
-            "hero": {"headline": "Our shop"},
-        },
-    )
-    assert own.status_code == 201, own.text
+    shop_page(client, ids["shop"])
     client.delete(f"/v1/retrievers/{ids['shop']}/publish", headers=owner_headers())
     # Unpublished, its page says why in the tab; another retriever may not take the slug.
     assert "not published" in client.get("/p/shop").text

@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 from app.settings import Settings
 from app.web.app import create_app
 from tests.helpers import owner_headers
-from tests.page_sites import build
+from tests.page_sites import build, shop_page
 from tests.web.test_tab_pages import tabs_of, titles
 
 
@@ -33,17 +33,7 @@ def test_a_published_retriever_is_also_its_single_tab_page(client: TestClient) -
 
 def test_a_page_of_that_slug_takes_its_place(client: TestClient) -> None:
     ids = build(client)
-    created = client.post(
-        "/v1/pages",
-        headers=owner_headers(),
-        json={
-            "slug": "shop",
-            "meta": {"title": "The shop, dressed up"},
-            "tabs": [{"tab_id": "all-products", "label": "Products", "retriever_id": ids["shop"]}],
-            "hero": {"headline": "Our shop"},
-        },
-    )
-    assert created.status_code == 201, created.text
+    shop_page(client, ids["shop"], tab_id="all-products")
     page = client.get("/p/shop?query=lamp")
     assert '<h1 id="page-title">Our shop</h1>' in page.text
     assert '<input type="hidden" name="tab" value="all-products">' in page.text
