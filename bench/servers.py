@@ -29,12 +29,22 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 from app.settings import Settings
-from bench.stack import NAMESPACE, OWNER_KEY, Row, free_port, lua, run_wrk, seeded, wait_for
+from bench.stack import (
+    NAMESPACE,
+    OWNER_KEY,
+    Row,
+    free_port,
+    lua,
+    process,
+    run_wrk,
+    seeded,
+    wait_for,
+)
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -157,23 +167,10 @@ def measure(
     )
 
 
-@contextmanager
-def started(command: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    child = subprocess.Popen(
-        [sys.executable, *command],
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # its workers stop with it
-    )
-    try:
-        yield child
-    finally:
-        child.terminate()
-        try:
-            child.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            child.kill()
+def started(
+    command: list[str], env: dict[str, str]
+) -> AbstractContextManager[subprocess.Popen[bytes]]:
+    return process(*command, env=env, session=True, wait=15)  # its workers stop with it
 
 
 def main() -> None:

@@ -78,19 +78,24 @@ def wait_for(port: int, seconds: float = 30) -> None:
 
 
 @contextmanager
-def process(*args: str, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+def process(
+    *args: str, env: dict[str, str] | None = None, session: bool = False, wait: float = 10
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`python args` until the block ends (killed if it takes more than `wait` s to stop); in
+    a session of its own if asked, so that its workers stop with it."""
     child = subprocess.Popen(
         [sys.executable, *args],
         env={**os.environ, **(env or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=session,
     )
     try:
         yield child
     finally:
         child.terminate()
         try:
-            child.wait(timeout=10)
+            child.wait(timeout=wait)
         except subprocess.TimeoutExpired:
             child.kill()
 
