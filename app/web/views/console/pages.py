@@ -4,6 +4,7 @@ own call (`Pages`), with its roles, models and errors, each refusal beside its f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -12,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 
 from app import urls
 from app.errors import Conflict, InvalidInput
+from app.schemas.pages import PageResponse
 from app.schemas.roles import Role
 from app.services.console import Seat
 from app.services.console_pages import (
@@ -102,6 +104,27 @@ def _form_page(
     )
 
 
+async def _save(
+    request: Request,
+    seat: Seat,
+    sent: PageForm,
+    stored: PageResponse | None,
+    save: Callable[..., PageResponse],
+    *args: Any,
+) -> Response:
+    """`save(*args)` (a create, or an update of `stored`): the list saying so, or the form as
+    sent again with each refusal beside its field."""
+    try:
+        saved = await call(save, *args)
+    except InvalidInput as error:
+        return _form_page(request, seat, sent, 422, form_errors(error, sent), stored=stored)
+    except Conflict as error:
+        return _form_page(request, seat, sent, 409, {"slug": error.message}, stored=stored)
+    done = "Saved" if stored is not None else "Made"
+    target = urls.console("pages", [("done", f"{done} the page {saved.slug}.")])
+    return RedirectResponse(target, status_code=303, headers=NO_STORE)
+
+
 @console_view(Role.EDITOR, max_fields=MAX_FIELDS)
 async def new_page(request: Request, seat: Seat, form: FormData | None) -> Response:
     """GET: the empty form; POST: the page made, or the form again with each refusal."""
@@ -110,14 +133,7 @@ async def new_page(request: Request, seat: Seat, form: FormData | None) -> Respo
     if request.method == "GET":
         return _form_page(request, seat, blank, stored=None)
     sent = _read(form, blank.tabs)
-    try:
-        made = await call(console.create, seat.namespace, sent)
-    except InvalidInput as error:
-        return _form_page(request, seat, sent, 422, form_errors(error, sent), stored=None)
-    except Conflict as error:
-        return _form_page(request, seat, sent, 409, {"slug": error.message}, stored=None)
-    target = urls.console("pages", [("done", f"Made the page {made.slug}.")])
-    return RedirectResponse(target, status_code=303, headers=NO_STORE)
+    return await _save(request, seat, sent, None, console.create, seat.namespace, sent)
 
 
 @console_view(max_fields=MAX_FIELDS)
@@ -138,14 +154,8 @@ async def edit_page(request: Request, seat: Seat, form: FormData | None) -> Resp
             stored=stored,
         )
     sent = _read(form, shown.tabs)
-    try:
-        changed = await call(console.update, seat.namespace, stored.page_id, sent, stored)
-    except InvalidInput as error:
-        return _form_page(request, seat, sent, 422, form_errors(error, sent), stored=stored)
-    except Conflict as error:
-        return _form_page(request, seat, sent, 409, {"slug": error.message}, stored=stored)
-    target = urls.console("pages", [("done", f"Saved the page {changed.slug}.")])
-    return RedirectResponse(target, status_code=303, headers=NO_STORE)
+    args = (seat.namespace, stored.page_id, sent, stored)
+    return await _save(request, seat, sent, stored, console.update, *args)
 
 
 @console_view(Role.OWNER)
