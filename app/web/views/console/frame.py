@@ -10,11 +10,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from app import urls
-from app.errors import AppError, Forbidden, Unauthorized
+from app.errors import AppError, Forbidden, InvalidInput, Unauthorized
 from app.schemas.roles import Role
 from app.services.console import Seat
 from app.web.clientip import client_ip
@@ -119,7 +120,17 @@ def check_origin(request: Request) -> None:
 
 
 async def read_form(request: Request, max_fields: int = MAX_FORM_FIELDS) -> FormData:
-    return await request.form(max_files=MAX_FORM_FILES, max_fields=max_fields)
+    """The form sent. One the parser cannot read (more fields than `max_fields`, a multipart
+    body without its boundary) is bad input, told as such (422) with the parser's reason."""
+    try:
+        return await request.form(max_files=MAX_FORM_FILES, max_fields=max_fields)
+    except HTTPException as error:
+        if error.status_code != 400:
+            raise
+        raise InvalidInput(
+            f"This form could not be read: {error.detail}",
+            details={"max_fields": max_fields, "max_files": MAX_FORM_FILES},
+        ) from None
 
 
 def console_view(
