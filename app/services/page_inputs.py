@@ -159,7 +159,11 @@ def checked_given(shared: Sequence[SharedInput], given: Mapping[str, Any]) -> di
         spec = known.get(name)
         if spec is None:
             takes = ", ".join(sorted(known)) or "none besides the query"
-            raise invalid(f"inputs.{name}", f"an input of one of this page's tabs ({takes})")
+            raise invalid(
+                f"inputs.{name}",
+                f"an input of one of this page's tabs ({takes})",
+                f"inputs.{name}: no tab of this page takes this input; they take: {takes}.",
+            )
         config = spec.config
         if spec.widget in _CHOICES:
             schema = config.field_schema

@@ -20,7 +20,7 @@ from app.adapters.clock import Clock, stamp
 from app.adapters.store import Store, UniqueViolation
 from app.adapters.store import pages as rows
 from app.adapters.store.pages import PageRecord
-from app.errors import Conflict, NotFound, from_validation_error, invalid
+from app.errors import Conflict, InvalidInput, NotFound, from_validation_error, invalid
 from app.schemas.pages import (
     ALL_TAB,
     PAGE_ID_PREFIX,
@@ -172,7 +172,11 @@ def _checked(
     keys = [tab.tab_id for tab in tabs]
     for i, key in enumerate(keys):
         if key == ALL_TAB:
-            raise invalid(f"tabs[{i}].tab_id", f"not {ALL_TAB!r}, the merged tab's key")
+            raise invalid(
+                f"tabs[{i}].tab_id",
+                f"not {ALL_TAB!r}, the merged tab's key",
+                f"tabs[{i}].tab_id: {ALL_TAB!r} is the merged tab's key; choose another.",
+            )
         if key in keys[:i]:
             raise invalid(f"tabs[{i}].tab_id", "unique", f"tabs[{i}].tab_id {key!r} is used twice.")
     names = rows.published_names(conn, namespace, [tab.retriever_id for tab in tabs])
@@ -186,13 +190,18 @@ def _checked(
             )
     for i, stat in enumerate(body.get("stats") or []):
         if stat.get("tab_id") is not None and stat["tab_id"] not in keys:
-            raise invalid(f"stats[{i}].tab_id", f"one of the tabs' ids: {', '.join(keys)}")
+            raise _not_a_tab(f"stats[{i}].tab_id", stat["tab_id"], keys)
     gallery = body.get("featured_gallery")
     if gallery and gallery.get("tab_id") is not None and gallery["tab_id"] not in keys:
-        raise invalid("featured_gallery.tab_id", f"one of the tabs' ids: {', '.join(keys)}")
+        raise _not_a_tab("featured_gallery.tab_id", gallery["tab_id"], keys)
     body = {**body, "sections": _sections(body.get("sections") or [])}
     _check_slug(conn, namespace, slug, tabs, current_slug)
     return body
+
+
+def _not_a_tab(field: str, value: Any, keys: list[str]) -> InvalidInput:
+    allowed = f"one of the tabs' ids: {', '.join(keys)}"
+    return invalid(field, allowed, f"{field}: {value!r} is not a tab of this page; {allowed}.")
 
 
 def _sections(sections: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -217,12 +226,22 @@ def _sections(sections: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 raise from_validation_error(exc, prefix=("sections", i, "props")) from None
         section_id = section.section_id or f"{section.type}-{i + 1}"
         if any(s["section_id"] == section_id for s in checked):
-            raise invalid(f"sections[{i}].section_id", "unique on the page")
+            raise invalid(
+                f"sections[{i}].section_id",
+                "unique on the page",
+                f"sections[{i}].section_id: {section_id!r} is used twice; each section's id is "
+                "unique on the page.",
+            )
         checked.append(
             {**section.model_dump(mode="json"), "section_id": section_id, "props": props}
         )
     if sum(s["type"] == "search-tabs" for s in checked) > 1:
-        raise invalid("sections", "at most one search-tabs section (where the tabs go)")
+        raise invalid(
+            "sections",
+            "at most one search-tabs section (where the tabs go)",
+            "sections: at most one search-tabs section (where the tabs go); this page has "
+            f"{sum(s['type'] == 'search-tabs' for s in checked)}.",
+        )
     return checked
 
 

@@ -25,6 +25,7 @@ from app.schemas.pages import (
 from app.schemas.roles import Role
 from app.schemas.search import FULL_TEXT_INPUT
 from app.services.access import Caller
+from app.services.inputs import MAX_TEXT_CHARS
 from app.services.page_inputs import checked_given
 from app.services.tab_pages import TabAnswer, fuse
 from app.web.requests import (
@@ -125,15 +126,31 @@ async def search_page(request: Request) -> Response:
         tab = page.tab(body.tab_id)
         if tab is None:
             keys = ", ".join(t.tab_id for t in page.tabs)
-            raise invalid("tab_id", f"one of this page's tabs: {keys}")
+            allowed = f"one of this page's tabs: {keys}"
+            raise invalid(
+                "tab_id", allowed, f"tab_id: {body.tab_id!r} is not a tab of this page; {allowed}."
+            )
         answers: tuple[TabAnswer, ...] = (
             await services.tab_pages.search_tab(tab, inputs, callers, body.page_size),
         )
         merged = fuse(list(answers))
     else:
-        text = str(inputs.pop(FULL_TEXT_INPUT, None) or body.query or "").strip()
+        sent = inputs.pop(FULL_TEXT_INPUT, None)
+        if sent is not None and (not isinstance(sent, str) or len(sent) > MAX_TEXT_CHARS):
+            # One text for every tab: refused once, rather than by each tab in its answer.
+            allowed = f"text of at most {MAX_TEXT_CHARS} characters"
+            raise invalid(
+                "inputs.query",
+                allowed,
+                f"inputs.query must be {allowed}: the words to search every tab for.",
+            )
+        text = (sent or body.query or "").strip()
         if not text:
-            raise invalid("inputs.query", "a text to search every tab for")
+            raise invalid(
+                "inputs.query",
+                "a text to search every tab for",
+                "inputs.query: a text is needed to search every tab (or a tab_id to search one).",
+            )
         shared = await services.tab_pages.shared_inputs(page)
         given = checked_given(shared, inputs)
         found = await services.tab_pages.federated(
