@@ -11,25 +11,15 @@ from starlette.testclient import TestClient
 
 from app.settings import Settings
 from app.web.app import create_app
-from tests.helpers import browse_config, local_backend, owner_headers
+from tests.helpers import browse_config, owner_headers
 from tests.page_sites import build, shop_page
+from tests.web.test_console_editor import new_retriever
 
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
         yield test_client
-
-
-def new_retriever(client: TestClient, name: str) -> str:
-    made = client.post(
-        "/v1/retrievers",
-        headers=owner_headers(),
-        json={"retriever_name": name, "backend": local_backend()},
-    )
-    assert made.status_code == 200, made.text
-    retriever_id: str = made.json()["retriever_id"]
-    return retriever_id
 
 
 def publish(client: TestClient, retriever_id: str, name: str) -> tuple[int, str]:
