@@ -171,6 +171,7 @@ def test_a_form_it_cannot_read_is_bad_input_saying_why(console: TestClient) -> N
     assert (
         refused(no_boundary, 422) == "This form could not be read: Missing boundary in multipart."
     )
+    assert "<h1>Not accepted</h1>" in no_boundary.text
     many = "&".join(f"f{n}=1" for n in range(4_001))
     too_many = console.post(
         check_url(retriever_id),

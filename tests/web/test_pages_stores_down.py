@@ -92,6 +92,8 @@ def test_postgres_stopped_every_pages_surface_answers_503_then_all_is_back(
                 assert int(answer.headers["retry-after"]) > 0, name
                 assert answer.headers["content-type"].startswith("text/html"), name
                 assert NOT_ANSWERING in main_text(answer), name
+                if name.startswith("console"):
+                    assert "<h1>Not answering</h1>" in answer.text, name
         finally:
             postgres_server.start()
         # Back, with nothing the refused calls sent written.
