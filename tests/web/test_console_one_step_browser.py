@@ -55,14 +55,20 @@ def new_retriever(url: str, name: str) -> str:
     return retriever_id
 
 
+def editing(open_page: Callable[..., Any], server: str, name: str, scheme: str) -> tuple[Any, str]:
+    """A new retriever's editor on a desktop in `scheme`, signed in; the page and its id."""
+    retriever_id = new_retriever(server, name)
+    page = open_editor(
+        open_page, server, retriever_id, bypass_csp=True, color_scheme=scheme, **DESKTOP
+    )
+    return page, retriever_id
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_a_searched_field_hidden_in_one_save(
     server: str, open_page: Callable[..., Any], axe_source: str, scheme: str
 ) -> None:
-    retriever_id = new_retriever(server, f"hide {scheme}")
-    page = open_editor(
-        open_page, server, retriever_id, bypass_csp=True, color_scheme=scheme, **DESKTOP
-    )
+    page, retriever_id = editing(open_page, server, f"hide {scheme}", scheme)
     page.click("#group-fields summary")
     row = page.locator(".row-item", has=page.locator("legend", has_text="maintainer"))
     row.locator(".field-shown").uncheck()
@@ -94,10 +100,7 @@ def test_a_searched_field_hidden_in_one_save(
 def test_publish_beside_unsaved_changes_saves_and_publishes(
     server: str, open_page: Callable[..., Any], axe_source: str, scheme: str
 ) -> None:
-    retriever_id = new_retriever(server, f"books {scheme}")
-    page = open_editor(
-        open_page, server, retriever_id, bypass_csp=True, color_scheme=scheme, **DESKTOP
-    )
+    page, _ = editing(open_page, server, f"books {scheme}", scheme)
     help = page.locator("#publish-help")
     assert help.inner_text() == "Publishes the draft as last saved: save the changes below first."
     page.fill("#f-title", "Books to read")
@@ -132,10 +135,7 @@ def test_publish_beside_unsaved_changes_saves_and_publishes(
 def test_the_preview_waiting_names_each_value_to_fix(
     server: str, open_page: Callable[..., Any], axe_source: str, scheme: str
 ) -> None:
-    retriever_id = new_retriever(server, f"colours {scheme}")
-    page = open_editor(
-        open_page, server, retriever_id, bypass_csp=True, color_scheme=scheme, **DESKTOP
-    )
+    page, _ = editing(open_page, server, f"colours {scheme}", scheme)
     page.click("#group-theme summary")
     page.fill("#f-theme-primary_color", "#8B1E3")  # not a colour yet
     live = page.locator("#preview-live", has_text="The preview waits: 1 value to fix: ")
