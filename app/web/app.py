@@ -65,9 +65,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         version = await in_thread(services.store.migrate)
         logger.info("store ready at schema version %s", version)
         # Everything made so far (modules, schemas, templates, the services) lives as long as
-        # the process: out of the collector's sight, so that a full collection scans only what
-        # requests made since. Unfrozen at shutdown, so that a process that builds apps one after
-        # another (the tests) can still collect the old ones. (docs/design.md, "The collector")
+        # the process: out of the collector's sight, so that a full collection walks only what
+        # requests made since. Unfrozen at shutdown, so that a process that builds one app after
+        # another (the tests) still collects the old ones. (docs/design.md, "The collector and
+        # the GIL")
         gc.freeze()
         try:
             yield
