@@ -8,13 +8,16 @@ round), so that the machine's other work weighs on each alike. Per row: the medi
 rounds, the ratio to the first candidate (the median of the rounds' ratios), and the cores each
 process used while it was driven: the server (with its workers), `wrk`, and the stub.
 
-    python -m bench.servers [--part stack|workers|both] [--seconds 5] [--rounds 3]
+    python -m bench.servers [--part stack|workers|both|against] [--seconds 5] [--rounds 3]
+        [--against OTHER_TREE]
 
 `stack`: uvicorn with httptools, uvloop and our limits (app/web/server.py, what `serve` runs);
 the same without our limits (their cost); the same on asyncio's own loop (uvloop's worth);
 Granian's ASGI server with its nearest limits (`granian_args`; its `--task-impl rust` was
 tried and dropped: under Starlette it timed out requests and served 0.03x to 0.4x).
 `workers`: `serve --workers 1` against `serve --workers 2`.
+`against`: `serve` from this tree against `serve` from another checkout (`--against`, with a
+.venv of its own, e.g. a worktree of main): a change's figures beside the code before it.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ TICKS = os.sysconf("SC_CLK_TCK")
 class Candidate:
     name: str
     command: list[str]  # after the Python interpreter
+    tree: Path | None = None  # another checkout to run it from, with its own .venv
 
 
 def granian_args(settings: Settings, port: int) -> list[str]:
@@ -89,9 +93,17 @@ def variant(kind: str, port: int) -> None:
     uvicorn.run(create_app(settings), host="127.0.0.1", port=port, **options)
 
 
-def candidates(part: str, settings: Settings) -> dict[str, Candidate]:
+def candidates(part: str, settings: Settings, other: Path | None = None) -> dict[str, Candidate]:
     def serve(port: int, *extra: str) -> list[str]:
         return ["-m", "app.cli", "serve", "--port", str(port), *extra]
+
+    if part == "against":
+        if other is None:
+            sys.exit("--part against needs --against PATH, another checkout with a .venv")
+        return {
+            "this tree": Candidate("this tree", serve(free_port())),
+            str(other): Candidate(str(other), serve(free_port()), other),
+        }
 
     if part == "workers":
         return {
@@ -168,14 +180,15 @@ def measure(
 
 
 def started(
-    command: list[str], env: dict[str, str]
+    command: list[str], env: dict[str, str], tree: Path | None = None
 ) -> AbstractContextManager[subprocess.Popen[bytes]]:
-    return process(*command, env=env, session=True, wait=15)  # its workers stop with it
+    return process(*command, env=env, session=True, wait=15, tree=tree)  # its workers stop with it
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--part", choices=["stack", "workers", "both"], default="both")
+    parser.add_argument("--part", choices=["stack", "workers", "both", "against"], default="both")
+    parser.add_argument("--against", type=Path, help="another checkout, for --part against")
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
@@ -231,9 +244,10 @@ def run_part(part: str, args: argparse.Namespace) -> None:
                 env,
             )
         )
-        chosen = candidates(part, settings)
+        chosen = candidates(part, settings, args.against)
         servers = {
-            label: stack.enter_context(started(c.command, env)) for label, c in chosen.items()
+            label: stack.enter_context(started(c.command, env, c.tree))
+            for label, c in chosen.items()
         }
         for port in [upstream_port, aiohttp_port, *(port_of(c) for c in chosen.values())]:
             wait_for(port, 60)

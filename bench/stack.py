@@ -79,13 +79,20 @@ def wait_for(port: int, seconds: float = 30) -> None:
 
 @contextmanager
 def process(
-    *args: str, env: dict[str, str] | None = None, session: bool = False, wait: float = 10
+    *args: str,
+    env: dict[str, str] | None = None,
+    session: bool = False,
+    wait: float = 10,
+    tree: Path | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """`python args` until the block ends (killed if it takes more than `wait` s to stop); in
-    a session of its own if asked, so that its workers stop with it."""
+    a session of its own if asked, so that its workers stop with it; from another checkout
+    `tree` (its own .venv and code) when given."""
+    python = str(tree / ".venv" / "bin" / "python") if tree else sys.executable
     child = subprocess.Popen(
-        [sys.executable, *args],
-        env={**os.environ, **(env or {})},
+        [python, *args],
+        env={**os.environ, **(env or {}), **({"PYTHONPATH": str(tree)} if tree else {})},
+        cwd=tree,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=session,

@@ -16,6 +16,7 @@ import ipaddress
 import re
 import socket
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -77,7 +78,11 @@ class DestinationPolicy:
 
     def literal_allowed(self, url: str) -> bool:
         """For a URL whose host is an address (which no resolver sees): whether it may be
-        reached. True for host names; their resolver decides."""
+        reached. True for host names; their resolver decides. Asked at every upstream call:
+        the answer is kept per policy and URL."""
+        return _literal_allowed(self, url)
+
+    def _literal_allowed(self, url: str) -> bool:
         parts = urlsplit(url)
         address = _literal(parts.hostname or "")
         if address is None:
@@ -137,6 +142,11 @@ class PolicyResolver(AbstractResolver):
 
     async def close(self) -> None:
         await self._resolver.close()
+
+
+@lru_cache(maxsize=1024)
+def _literal_allowed(policy: DestinationPolicy, url: str) -> bool:
+    return policy._literal_allowed(url)
 
 
 def _address(result: ResolveResult) -> Address:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 from app.adapters.clock import Clock
@@ -28,6 +29,7 @@ DEFAULT_IP_LIMIT_PER_HOUR = 100
 IPV6_CLIENT_PREFIX = 64  # one subscriber's network: an ISP hands each customer a /64 at least
 
 
+@lru_cache(maxsize=4096)  # a client counts in its windows at every search: parsed once
 def address_key(ip: str) -> str:
     """What a per-address limit counts: an IPv4 address, or the IPv6 /64 it lies in, since
     anyone with one IPv6 address has the other 2^64 of that network too."""

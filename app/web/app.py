@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -63,9 +64,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         version = await in_thread(services.store.migrate)
         logger.info("store ready at schema version %s", version)
+        # Everything made so far (modules, schemas, templates, the services) lives as long as
+        # the process: out of the collector's sight, so that a full collection walks only what
+        # requests made since. Unfrozen at shutdown, so that a process that builds one app after
+        # another (the tests) still collects the old ones. (docs/design.md, "The collector and
+        # the GIL")
+        gc.freeze()
         try:
             yield
         finally:
+            gc.unfreeze()
             await services.aclose()
 
     app = Starlette(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
+from functools import lru_cache
 
 from app.services.limits import IPV6_CLIENT_PREFIX
 
@@ -11,6 +12,7 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 UNKNOWN = "unknown"
 IPV6_HOST_BITS = 128 - IPV6_CLIENT_PREFIX
+KNOWN_ADDRESSES = 4096  # parsed addresses remembered: a client sends many requests
 
 
 def client_ip(peer: str | None, forwarded_for: str | None, trusted: Sequence[Network]) -> str:
@@ -19,10 +21,21 @@ def client_ip(peer: str | None, forwarded_for: str | None, trusted: Sequence[Net
     A header from an untrusted peer changes nothing, and a garbled entry stops the walk at
     the last hop that could be believed.
     """
+    if not (forwarded_for and trusted):
+        return _peer_text(peer)
     address = _parse(peer)
     if address is None:
         return peer or UNKNOWN
     return str(_walk(address, forwarded_for, trusted))
+
+
+@lru_cache(maxsize=KNOWN_ADDRESSES)
+def _peer_text(peer: str | None) -> str:
+    """The peer's address as the rest of the server writes it (parsed once per address)."""
+    address = _parse(peer)
+    if address is None:
+        return peer or UNKNOWN
+    return str(address)
 
 
 def peer_key(peer: str | None, trusted: Sequence[Network]) -> str | None:

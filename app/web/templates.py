@@ -3,7 +3,6 @@ security headers (a CSP with a per-page nonce, framing only for the publisher's 
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from app import urls
+from app.crypto import random_urlsafe
 from app.paths import TEMPLATES_DIR
 from app.rendering.markdown import render_markdown
 from app.rendering.plugins import PluginFrame, frame_sources
@@ -167,7 +167,7 @@ def render(
 ) -> HTMLResponse:
     """A page. `frames` are the plugin frames it may hold (a retriever's, unless given);
     `ancestors`, who may frame it (this site and the publisher's origins, unless given)."""
-    nonce = secrets.token_urlsafe(16)
+    nonce = random_urlsafe(16)
     if frames is None:
         frames = list(retriever.frames.values()) if retriever else []
     context = {

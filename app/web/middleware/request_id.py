@@ -5,11 +5,11 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
-import secrets
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.crypto import random_hex
 from app.logs import request_id
 
 HEADER = b"x-request-id"
@@ -28,7 +28,7 @@ class RequestIdMiddleware:
             return
         # A caller's own id is kept when it is well formed, so logs line up across services.
         given = next((value for name, value in scope["headers"] if name == HEADER), b"")
-        rid = given.decode() if VALID.fullmatch(given) else secrets.token_hex(8)
+        rid = given.decode() if VALID.fullmatch(given) else random_hex(8)
         token = request_id.set(rid)
         scope["request_id"] = rid  # for the handler of unexpected errors, which runs outside
         started = time.perf_counter()
