@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from app.adapters.engine import Engine, Search, SearchEngine
+from app.adapters.engine.results import Relevance
 from tests.with_vectors import hybrid
 
 FILLER = [
@@ -88,6 +89,9 @@ def test_a_word_that_many_documents_hold_whole_is_not_a_prefix(tmp_path: Path) -
         assert "ic" not in {hit.document_id for hit in result.hits}
         [first] = [hit for hit in result.hits if hit.document_id == "t0"]
         assert first.highlights == {"title": "<mark>Python</mark> tool, pythonic"}
+        pinned = Relevance(pinned=(("ic", 1),))  # a pinned document is marked by the same rule
+        [pin] = words(engine, "python", limit=1, highlight=["title"], relevance=pinned).hits
+        assert (pin.document_id, pin.highlights) == ("ic", {})
         assert words(engine, "pytho", limit=200).total == 101
     finally:
         engine.close()
