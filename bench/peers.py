@@ -38,7 +38,7 @@ import httpx
 
 from bench import debian
 from bench.engine import typesense_node
-from bench.stack import Row, run_wrk
+from bench.stack import Row, cpu_seconds, run_wrk
 from tests.servers import TypesenseServer, free_port
 
 ROOT = Path(__file__).parents[1]
@@ -216,14 +216,6 @@ def typesense_collection(node: TypesenseServer, rows: list[dict[str, object]]) -
         failed = [line for line in answer.text.splitlines() if '"success":true' not in line]
         if failed:
             raise RuntimeError(f"Typesense refused {len(failed)} rows: {failed[0]}")
-
-
-def cpu_seconds(pid: int | None) -> float:
-    """The user and system CPU time a process has spent so far."""
-    if pid is None:
-        return 0.0
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
