@@ -1,5 +1,6 @@
-"""A result card's HTML, drawn in Python from pre-escaped pieces: what `_card.html` printed,
-byte for byte, without a template's per-value escaping and context lookups.
+"""A result card's HTML, drawn in Python from pre-escaped pieces: byte for byte what its
+template printed before (`tests/rendering/test_card_html.py` keeps it and compares), without a
+template's per-value escaping and context lookups.
 
 Every value is escaped once, where it enters: the document's values and the engine's marks
 were escaped when the card was made (`cards`), so they go in as they are; the few strings a

@@ -187,8 +187,8 @@ def _shown(
 
 
 def _opening(field: _Shown, kind: str) -> str:
-    """What `_card.html` drew before a fact's value: a label the publisher set is shown, with
-    the colon screen readers hear; the field's own name is for screen readers only."""
+    """A fact's `<li>` up to its value: a label the publisher set is shown, with the colon
+    screen readers hear; the field's own name is for screen readers only."""
     if field.shown_label:
         shown = escape(field.shown_label)
         label = f'<span class="m-label">{shown}</span><span class="visually-hidden">:</span> '
