@@ -294,6 +294,8 @@ async def publish(request: Request, seat: Seat, form: FormData | None) -> Respon
 async def _publish(request: Request, seat: Seat, retriever_id: str, typed: str | None) -> Response:
     services = services_of(request)
     draft = await call(services.console.editor.draft, seat.namespace, retriever_id)
+    if draft.published and not draft.pending:  # the page shows the draft: no new version
+        return _back(retriever_id, "unchanged")
     if draft.collection is not None:
         hidden = unshown_searched(
             draft.must_show,
