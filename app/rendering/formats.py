@@ -175,22 +175,24 @@ def infer_format(value: Any) -> str:
         return "array"
     if isinstance(value, dict):
         return "object"
-    if isinstance(value, str) and SAFE_LINK.fullmatch(value) and value.startswith(("http", "/")):
+    if isinstance(value, str) and value.startswith(("http", "/")) and SAFE_LINK.fullmatch(value):
         return "image" if IMAGE_SUFFIX.search(value) else "url"
     return "text"
 
 
 def register(renderers: Renderers) -> None:
-    renderers.register("text", render_text)
-    renderers.register("number", render_number)
+    """The built-in formats; all but dates (which may say "3 days ago") draw a value the
+    same at any time."""
+    renderers.register("text", render_text, timeless=True)
+    renderers.register("number", render_number, timeless=True)
     renderers.register("date", render_date)
-    renderers.register("url", render_url)
-    renderers.register("image", render_image)
-    renderers.register("boolean", render_boolean)
-    renderers.register("array", render_array)
-    renderers.register("rating", render_rating)
-    renderers.register("badge", render_badge)
-    renderers.register("object", render_object)
+    renderers.register("url", render_url, timeless=True)
+    renderers.register("image", render_image, timeless=True)
+    renderers.register("boolean", render_boolean, timeless=True)
+    renderers.register("array", render_array, timeless=True)
+    renderers.register("rating", render_rating, timeless=True)
+    renderers.register("badge", render_badge, timeless=True)
+    renderers.register("object", render_object, timeless=True)
 
 
 def builtin_renderers() -> Renderers:

@@ -11,12 +11,20 @@ from markupsafe import Markup, escape
 
 _MARK = re.compile(r"(<mark>|</mark>)")
 _SPECIAL = re.compile(r"[&<>\"']")  # what `escape` changes: text without any is its own escape
+# Text and whole `<mark>…</mark>` pairs, none nested or left open: no `<` but the marks'.
+_WELL_FORMED = re.compile(r"[^<]*(?:<mark>[^<]*</mark>[^<]*)*")
 
 
 def marked(highlighted: str, limit: int | None) -> Markup:
     """The marked-up text shortened to `limit` visible characters (with "…"); anything but
     the engine's own `<mark>` tags is escaped again, so a highlight can never carry markup."""
     budget = limit if limit is not None else 1 << 30
+    if _WELL_FORMED.fullmatch(highlighted):
+        text = highlighted.replace("<mark>", "").replace("</mark>", "")
+        if len(text) <= budget and not _SPECIAL.search(text):
+            # Nothing to cut, unescape or escape again: the loop below would give it back as
+            # it is (the common case, a short text without `&` or quotes).
+            return Markup(highlighted)  # noqa: S704 - no markup but whole <mark> pairs
     out: list[str] = []
     inside = False
     cut = False

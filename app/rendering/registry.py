@@ -8,6 +8,7 @@ is registered (`check`, run when a config is published or changed).
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -28,17 +29,30 @@ YEAR_OPTIONS = FieldFormatOptions(thousands_separator=False)  # the defaults, fo
 # The words of a field name: `release_year`, `model-year`, `yearBuilt`, `Fiscal Year`.
 NAME_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 FIELD_NAMES_CACHED = 1024
+# Drawings of a field's text values kept (`compiled`), over every config: a popular result's
+# fields are drawn once, not on every page that lists it. Values longer than KEPT_CHARS are
+# drawn each time (a long text is rarely a repeated one).
+DRAWN_KEPT = 8192
+KEPT_CHARS = 200
+_drawn: dict[tuple[int, str], tuple[Markup | None, str]] = {}
+_compiled_serials = itertools.count()  # one a compiled field: never reused, unlike an id()
 
 
 class Renderers:
     def __init__(self, infer: Callable[[Any], str]) -> None:
         self.infer = infer  # the format of a field the publisher did not configure
         self._renderers: dict[str, Renderer] = {}
+        # Formats whose drawing depends on the value and its options alone, never on the time.
+        self._timeless: set[str] = set()
 
-    def register(self, name: str, renderer: Renderer) -> None:
+    def register(self, name: str, renderer: Renderer, *, timeless: bool = False) -> None:
+        """`timeless`: the renderer draws a value the same whatever the time of the page (a
+        text value's drawing may be kept and reused)."""
         if name in self._renderers:
             raise ValueError(f"a renderer named {name!r} is registered already")
         self._renderers[name] = renderer
+        if timeless:
+            self._timeless.add(name)
 
     def names(self) -> list[str]:
         return sorted(self._renderers)
@@ -69,13 +83,26 @@ class Renderers:
         empty = EMPTY if options.show_empty else None
         configured = config.format if config and config.format else None
         fixed = self._renderers[configured] if configured else None
-        infer, renderers = self.infer, self._renderers
+        infer, renderers, timeless = self.infer, self._renderers, self._timeless
+        serial = next(_compiled_serials)
 
         def draw(value: Any, now: datetime) -> tuple[Markup | None, str]:
+            # A text value of a timeless format: drawn once, and kept (by its exact type, so
+            # that no other value equal to it shares its drawing).
+            key = (serial, value) if type(value) is str and len(value) <= KEPT_CHARS else None
+            if key is not None:
+                kept = _drawn.get(key)
+                if kept is not None:
+                    return kept
             kind = configured or infer(value)
             if value is None or value == "" or value == [] or value == {}:
                 return empty, kind
-            return (fixed or renderers[kind])(value, options, now), kind
+            drawn = (fixed or renderers[kind])(value, options, now), kind
+            if key is not None and kind in timeless:
+                if len(_drawn) >= DRAWN_KEPT:
+                    _drawn.pop(next(iter(_drawn)), None)
+                _drawn[key] = drawn
+            return drawn
 
         return draw
 

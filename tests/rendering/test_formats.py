@@ -443,3 +443,19 @@ def test_links_and_buttons_are_readable_in_light_and_dark(primary: str) -> None:
     assert contrast(dark["--link"], dark["--surface"]) >= 4.5
     assert contrast(dark["--link"], dark["--bg"]) >= 4.5
     assert contrast(dark["--muted"], dark["--surface"]) >= 4.5
+
+
+def test_a_kept_drawing_is_the_drawing_of_that_value_at_that_time() -> None:
+    """A text value's drawing is kept for the next page, but never one that depends on the
+    time (a relative date), and never shared with another field or another config."""
+    later = datetime(2027, 3, 2, 12, 0, 0, tzinfo=UTC)
+    relative_date = FieldConfig(format="date", format_options={"date_format": "relative"})
+    when = RENDERERS.compiled(relative_date, "added")
+    assert when("2026-03-01T12:00:00Z", NOW)[0] != when("2026-03-01T12:00:00Z", later)[0]
+    price = RENDERERS.compiled(FieldConfig(format="number", format_options={"prefix": "$"}))
+    plain = RENDERERS.compiled(None, "code")
+    for _ in range(2):
+        assert price("1200", NOW) == ("$1,200", "number")
+        assert plain("1200", NOW) == ("1200", "text")
+        assert plain("https://a.example/x?a=1&b=2", NOW)[1] == "url"
+        assert RENDERERS.compiled(None, "release_year")(2019, NOW) == ("2019", "number")
