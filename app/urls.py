@@ -32,8 +32,9 @@ def absolute(public_url: str, path: str) -> str:
     return public_url.rstrip("/") + path
 
 
+@lru_cache(maxsize=1024)
 def page(public_name: str) -> str:
-    """A published retriever's search page."""
+    """A published retriever's search page (kept: every card of a page links under it)."""
     return f"/r/{_segment(public_name)}"
 
 

@@ -12,7 +12,11 @@ of their own, searched on the same three fields, each word as typed (`prefix=fal
 defaults: typos when nothing matches as typed, highlights): no page of its own, so a JSON row
 only, and its threads take what cores they find.
 
-    python -m bench.peers [--seconds 5] [--connections 32] [--rounds 1]
+`--baseline DIR` serves the same rows from the code of another checkout too (its page and
+JSON beside ours, for a change measured against the code before it in one run). Beside each
+server's req/s, the CPU time its process spent a request (its /proc/PID/stat over each run).
+
+    python -m bench.peers [--seconds 5] [--connections 32] [--rounds 1] [--baseline DIR]
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ import httpx
 
 from bench import debian
 from bench.engine import typesense_node
-from bench.stack import Row, run_wrk
+from bench.stack import Row, cpu_seconds, run_wrk
 from tests.servers import TypesenseServer, free_port
 
 ROOT = Path(__file__).parents[1]
@@ -106,11 +110,14 @@ def commonest(rows: list[dict[str, object]], count: int) -> list[str]:
     return [w for w, _ in frequency.most_common(count)]
 
 
-def ours(rows_file: Path, data_dir: Path, port: int, **env: str) -> subprocess.Popen[bytes]:
+def ours(
+    rows_file: Path, data_dir: Path, port: int, code: Path | None = None, **env: str
+) -> subprocess.Popen[bytes]:
     """This server, one process, with the rows imported and published as `debian` (`env`: more
-    of its settings, such as the engine it uses)."""
+    of its settings, such as the engine it uses; `code`: another checkout's code to run)."""
     environment = {
         **os.environ,
+        **({"PYTHONPATH": str(code)} if code else {}),
         "RETRIEVER_PAGES_DATA_DIR": str(data_dir),
         "RETRIEVER_PAGES_API_KEYS": f"{NAMESPACE}:{KEY}",
         "RETRIEVER_PAGES_SECRET_KEY": "b" * 40,
@@ -122,10 +129,12 @@ def ours(rows_file: Path, data_dir: Path, port: int, **env: str) -> subprocess.P
         env=environment,
         check=True,
         capture_output=True,
+        cwd=code,
     )
     process = subprocess.Popen(
         [*cli, "serve", "--port", str(port)],
         env=environment,
+        cwd=code,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -214,6 +223,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=1, help="rounds in turn (medians)")
+    parser.add_argument("--baseline", type=Path, help="another checkout, served beside ours")
     args = parser.parse_args()
     binary = datasette_binary()
     rows = list(debian.records())
@@ -242,6 +252,10 @@ def main() -> None:
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
         server = ours(rows_file, work / "ours", our_port)
+        base_port = free_port()
+        baseline = (
+            ours(rows_file, work / "base", base_port, args.baseline) if args.baseline else None
+        )
         try:
             wait_for(f"http://127.0.0.1:{peer_port}/debian/packages.json?_search=library", peer)
             peer_base, our_base = f"http://127.0.0.1:{peer_port}", f"http://127.0.0.1:{our_port}"
@@ -283,35 +297,64 @@ def main() -> None:
                     get_lua(work / "op.lua", f"/r/debian?query={word}", words),
                 ),
             ]
+            if baseline is not None:  # each beside its own: the same moment's load
+                base_base = f"http://127.0.0.1:{base_port}"
+                plan.insert(
+                    3,
+                    (
+                        "before, JSON execute",
+                        f"{base_base}/v1/public/retrievers/debian/execute",
+                        plan[2][2],
+                    ),
+                )
+                plan.append(("before, search page", base_base, plan[-1][2]))
+            pids = {"Datasette": peer.pid, "ours": server.pid, "before": baseline and baseline.pid}
             for _, url, script in plan:  # warm-up
                 run_wrk("warm-up", url, script, 1, args.connections)
             runs: dict[str, list[Row]] = {}
+            cpu: dict[str, list[float]] = {}
             for _ in range(args.rounds):
                 for name, url, script in plan:
+                    pid = pids.get(name.split(" ")[0].rstrip(","))
+                    start = cpu_seconds(pid)
                     row = run_wrk(name, url, script, args.seconds, args.connections)
+                    spent = cpu_seconds(pid) - start
                     runs.setdefault(name, []).append(row)
+                    cpu.setdefault(name, []).append(spent * 1000 / (row.rps * args.seconds))
         finally:
-            peer.terminate()
-            server.terminate()
-            peer.wait(timeout=10)
-            server.wait(timeout=10)
-    report(runs, len(rows), args)
+            for process in (peer, server, baseline):
+                if process is not None:
+                    process.terminate()
+                    process.wait(timeout=10)
+    report(runs, cpu, len(rows), args)
 
 
-def report(runs: dict[str, list[Row]], records: int, args: argparse.Namespace) -> None:
+def report(
+    runs: dict[str, list[Row]],
+    cpu: dict[str, list[float]],
+    records: int,
+    args: argparse.Namespace,
+) -> None:
     print(f"\n{records:,} Debian packages, FTS5 on {', '.join(FIELDS)}; the 100 commonest words;")
     print(
         f"{args.connections} connections, {args.seconds} s each, {args.rounds} round(s) in turn "
         "(medians), one process each (Typesense: its own threads), 20 results\n"
     )
-    print(f"{'scenario':<24} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    print(
+        f"{'scenario':<24} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
+        f"{'CPU ms/req':>10}"
+    )
     rps = {}
     for name, rows in runs.items():
         rps[name] = statistics.median(r.rps for r in rows)
         p50 = statistics.median(r.p50 for r in rows)
         p99 = statistics.median(r.p99 for r in rows)
         errors = sum(r.errors for r in rows)
-        print(f"{name:<24} {rps[name]:>8,.0f} {p50:>8.2f} {p99:>8.2f} {errors:>7}")
+        work = statistics.median(cpu[name]) if not name.startswith("Typesense") else None
+        shown = f"{work:>10.3f}" if work is not None else f"{'':>10}"
+        print(f"{name:<24} {rps[name]:>8,.0f} {p50:>8.2f} {p99:>8.2f} {errors:>7} {shown}")
+
+    theirs_page = "Datasette search page"
 
     def ratios(ours: str, theirs: str) -> str:
         each = [a.rps / b.rps for a, b in zip(runs[ours], runs[theirs], strict=True)]
@@ -321,6 +364,18 @@ def report(runs: dict[str, list[Row]], records: int, args: argparse.Namespace) -
         f"\nours / Datasette: JSON {ratios('ours, JSON execute', 'Datasette JSON')}, "
         f"page {ratios('ours, search page', 'Datasette search page')} (req/s)"
     )
+    if "before, search page" in runs:
+        print(
+            f"before / Datasette: JSON {ratios('before, JSON execute', 'Datasette JSON')}, "
+            f"page {ratios('before, search page', 'Datasette search page')} (req/s)"
+        )
+        for kind, theirs in (("JSON execute", "Datasette JSON"), ("search page", theirs_page)):
+            peer, mine, old = (statistics.median(cpu[n]) for n in (theirs, f"ours, {kind}",
+                                                                   f"before, {kind}"))  # fmt: skip
+            print(
+                f"CPU a request, {kind}: Datasette / ours {peer / mine:.2f}x, "
+                f"Datasette / before {peer / old:.2f}x, before / ours {old / mine:.2f}x"
+            )
     print(
         f"ours / Typesense's own search: JSON {ratios('ours, JSON execute', 'Typesense JSON')}; "
         f"Typesense / Datasette: JSON {ratios('Typesense JSON', 'Datasette JSON')}"

@@ -177,6 +177,14 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """The user and system CPU time a process has spent so far (its /proc/PID/stat)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_wrk(name: str, url: str, script: Path, seconds: int, connections: int) -> Row:
     output = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
@@ -313,7 +321,7 @@ def main() -> None:
                 str(ports["aiohttp"]),
                 "--upstream",
                 upstream_url,
-            ),
+            ) as aiohttp,
             process("-m", "app.cli", "serve", "--port", str(ports["server"]), env=env) as server,
         ):
             for port in ports.values():
@@ -351,9 +359,13 @@ def main() -> None:
             # A warm-up for every target, so that no row pays for first connections.
             for _, url, script in plan:
                 run_wrk("warm-up", url, script, 1, args.connections)
-            rows = [
-                run_wrk(name, url, script, seconds, args.connections) for name, url, script in plan
-            ]
+            rows, cpu = [], []  # CPU ms a request: aiohttp's process, or this server's
+            for name, url, script in plan:
+                pid = aiohttp.pid if name.startswith("aiohttp") else server.pid
+                start = cpu_seconds(pid)
+                rows.append(run_wrk(name, url, script, seconds, args.connections))
+                spent = cpu_seconds(pid) - start
+                cpu.append(spent * 1000 / (rows[-1].rps * seconds) if "httpx" not in name else None)
             # The search log's cost: the same retriever with its log on and off, in turn, so
             # that the machine's other work weighs on both alike.
             pairs = {
@@ -391,13 +403,15 @@ def main() -> None:
         )
         print(
             f"{'scenario':<36} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
-            f"{'vs httpx':>9} {'vs aiohttp':>11} {'p99/aiohttp':>12} {'errors':>7}"
+            f"{'vs httpx':>9} {'vs aiohttp':>11} {'p99/aiohttp':>12} {'errors':>7} "
+            f"{'CPU ms/req':>10} {'aiohttp/ours':>12}"
         )
-        for row in rows:
+        for row, work in zip(rows, cpu, strict=True):
+            shown = f"{work:>10.3f} {cpu[0] / work:>11.2f}x" if work else ""
             print(
                 f"{row.name:<36} {row.rps:>9,.0f} {row.p50:>8.2f} {row.p99:>8.2f} "
                 f"{row.rps / naive.rps:>8.2f}x {row.rps / aio.rps:>10.2f}x "
-                f"{row.p99 / aio.p99:>11.2f}x {row.errors:>7}"
+                f"{row.p99 / aio.p99:>11.2f}x {row.errors:>7} {shown}"
             )
         print(f"\nsearch log on against off, in turn, {LOG_ROUNDS} rounds of {seconds} s each:")
         for label, ratios in shares.items():

@@ -69,15 +69,35 @@
   if (editorForm && publishForm) {
     var publishButton = publishForm.querySelector("button[data-save-label]");
     var publishHelp = document.getElementById("publish-help");
+    var shown = {
+      label: publishButton.textContent,
+      help: publishHelp ? publishHelp.textContent : "",
+      disabled: publishButton.disabled
+    };
     var asSave = function () {
-      publishForm.hidden = false;
+      publishButton.disabled = false;
       publishButton.textContent = publishButton.getAttribute("data-save-label");
       if (publishHelp) publishHelp.textContent = publishHelp.getAttribute("data-save-help");
     };
-    // The form's own changes (the JSON view's are saved by its own button).
-    var formChanged = !!editorForm.querySelector(".field-error");
+    // As the server drew it: "Publish the draft", or with nothing to publish "Published",
+    // disabled, the reason beside it.
+    var asDrawn = function () {
+      publishButton.disabled = shown.disabled;
+      publishButton.textContent = shown.label;
+      if (publishHelp) publishHelp.textContent = shown.help;
+    };
+    var sent = function () { return new URLSearchParams(new FormData(editorForm)).toString(); };
+    var saved = sent();
+    // The form's own changes (the JSON view's are saved by its own button): a form drawn
+    // again after a refused save is unsaved; a change undone is no change.
+    var refused = !!editorForm.querySelector(".field-error");
+    var formChanged = refused;
     if (formChanged) asSave();
-    var edit = function () { formChanged = true; asSave(); };
+    var edit = function () {
+      formChanged = refused || sent() !== saved;
+      if (formChanged) asSave();
+      else asDrawn();
+    };
     editorForm.addEventListener("input", edit);
     editorForm.addEventListener("change", edit);
     publishForm.addEventListener("submit", function (event) {

@@ -96,6 +96,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
             progress=progress,
             list_fields=args.list_field,
             separator=args.separator,
+            id_field=args.id_field,
         )
         total = engine.count(args.namespace, args.collection)
         if show:
@@ -115,7 +116,8 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     if report.without_id:
         print(
             f"{report.without_id:,} rows had no document_id and were given new ids: importing "
-            "this file again adds them again (give each row a document_id to update in place).",
+            "this file again adds them again (give each row a document_id, or name the column "
+            "that identifies it with --id-field, to update in place).",
             file=sys.stderr,
         )
     if report.skipped:
@@ -230,6 +232,13 @@ def add(command: Callable[..., argparse.ArgumentParser]) -> None:
     importer.add_argument(
         "--separator",
         help="what separates a list field's items in a cell (default |)",
+    )
+    importer.add_argument(
+        "--id-field",
+        metavar="COLUMN",
+        help="the column (CSV) or key (JSONL) whose value is each document's id, so that "
+        "importing the file again replaces its documents; a row without one, or with one an "
+        "earlier row had, is skipped and listed",
     )
     importer.add_argument(
         "--allow-skipped",

@@ -46,7 +46,9 @@ class Card:
     title_label: str | None  # the title field's own label, for screen readers
     thumbnail: Markup | None
     description: Markup | None  # one or two lines, the matched words marked
-    fields: list[CardField]
+    # The card's facts, each `<li>` of its `<ul class="facts">` drawn from the plan's pieces
+    # (`_Shown.fact`): empty when it shows none.
+    facts: Markup
     score: float | None
     link: str | None  # where the title leads: the detail view, similar items, or the item's URL
     external: bool  # whether `link` leaves this site (opened in a new tab)
@@ -131,7 +133,9 @@ def card_fields(display: DisplayConfig) -> list[str]:
 
 @dataclass(frozen=True)
 class _Shown:
-    """One field a card shows, with all that its display config settles."""
+    """One field a card (or the detail view) shows, with all that its display config settles:
+    made by `_shown` alone, so that a card's facts and the detail view's `CardField`s (`field`)
+    are drawn from the same settled values."""
 
     name: str
     label: str
@@ -141,6 +145,57 @@ class _Shown:
     format: str | None  # as configured
     draw: Compiled
     frame: PluginFrame | None
+    # The fact's opening, `<li ...>` and its label, escaped once, by the format it is drawn by.
+    openings: dict[str, str]
+
+    def framed(
+        self, value: Any, drawn: Markup, document: dict[str, Any], exposed: list[str]
+    ) -> Markup:
+        """The drawing in its plugin's frame, when a plugin draws the field."""
+        if self.frame is None or value is None:
+            return drawn
+        return plugin_field(self.frame, self.label, value, drawn, document, exposed, self.name)
+
+    def field(self, drawn: Markup, kind: str) -> CardField:
+        return CardField(self.name, self.label, drawn, kind, self.shown_label)
+
+    def fact(self, drawn: Markup, kind: str) -> str:
+        """The card's `<li>` for this field: its class, its label and the drawing."""
+        opening = self.openings.get(kind)
+        if opening is None:
+            opening = self.openings[kind] = _opening(self, kind)
+        return f"{opening}{drawn}</li>"
+
+
+def _shown(
+    name: str,
+    config: FieldConfig | None,
+    renderers: Renderers,
+    frames: Mapping[str, PluginFrame] | None,
+) -> _Shown:
+    return _Shown(
+        name=name,
+        label=label_of(name, config),
+        shown_label=config.format_options.label if config and config.format_options else None,
+        markable=config is None or config.format in (None, "text"),
+        mark_limit=_limit(config) or MAX_TEXT,
+        format=config.format if config and config.format else None,
+        draw=renderers.compiled(config, name),
+        frame=frames.get(name) if frames else None,
+        openings={},
+    )
+
+
+def _opening(field: _Shown, kind: str) -> str:
+    """A fact's `<li>` up to its value: a label the publisher set is shown, with the colon
+    screen readers hear; the field's own name is for screen readers only."""
+    if field.shown_label:
+        shown = escape(field.shown_label)
+        label = f'<span class="m-label">{shown}</span><span class="visually-hidden">:</span> '
+    else:
+        label = f'<span class="visually-hidden">{escape(field.label)}: </span>'
+    css = escape(field.name.replace(".", "-"))
+    return f'<li class="m m--{escape(kind)} f-{css}">{label}'
 
 
 @dataclass(frozen=True)
@@ -158,6 +213,7 @@ class _Plan:
     describe: bool
     shown: tuple[_Shown, ...]
     link_name: str | None
+    thumb_draw: Compiled | None
 
 
 PLANS_KEPT = 256  # display configs (a retriever version each) whose card plan is kept
@@ -198,25 +254,12 @@ def _make_plan(
     describe = plain and description_name is not None and description_name in listed
     description_options = description_config.format_options if description_config else None
     title_options = configs[title_name].format_options if title_name in configs else None
+    thumb_name = thumbnail_field(display)
     shown = []
     for name in listed:
         if name == description_name and plain:
             continue
-        config = configs.get(name)
-        shown.append(
-            _Shown(
-                name=name,
-                label=label_of(name, config),
-                shown_label=config.format_options.label
-                if config and config.format_options
-                else None,
-                markable=config is None or config.format in (None, "text"),
-                mark_limit=_limit(config) or MAX_TEXT,
-                format=config.format if config and config.format else None,
-                draw=renderers.compiled(config, name),
-                frame=frames.get(name) if frames else None,
-            )
-        )
+        shown.append(_shown(name, configs.get(name), renderers, frames))
     return _Plan(
         props=props,
         title_name=title_name,
@@ -224,7 +267,7 @@ def _make_plan(
         or props.truncate_title
         or 120,
         title_label=title_options.label if title_options else None,
-        thumb_name=thumbnail_field(display),
+        thumb_name=thumb_name,
         description_name=description_name,
         description_limit=(description_options.truncate_chars if description_options else None)
         or props.truncate_description,
@@ -234,6 +277,7 @@ def _make_plan(
             (n for n in display.exposed_fields if n in configs and configs[n].format == "url"),
             None,
         ),
+        thumb_draw=renderers.compiled(configs.get(thumb_name) or IMAGE) if thumb_name else None,
     )
 
 
@@ -254,7 +298,7 @@ def cards(
     for index, document in enumerate(documents):
         marks: dict[str, str] = document.get("highlights") or {}
         document_id = str(document.get("document_id", ""))
-        rendered = []
+        facts = []
         for field in plan.shown:
             name = field.name
             value = document.get(name)
@@ -265,11 +309,10 @@ def cards(
                 drawn, kind = field.draw(value, now)
             if drawn is None:
                 continue
-            if field.frame is not None and value is not None:
-                drawn = plugin_field(
-                    field.frame, field.label, value, drawn, document, display.exposed_fields, name
-                )
-            rendered.append(CardField(name, field.label, drawn, kind, field.shown_label))
+            if field.frame is not None:
+                drawn = field.framed(value, drawn, document, display.exposed_fields)
+            facts.append(field.fact(drawn, kind))
+        thumb = document.get(plan.thumb_name) if plan.thumb_name else None
         own = document.get(plan.link_name) if plan.link_name else None
         own_link = (
             own if isinstance(own, str) and renderers.infer(own) in ("url", "image") else None
@@ -285,11 +328,11 @@ def cards(
                 position=offset + index,
                 title=title_of(document, plan.title_name, marks, plan.title_limit),
                 title_label=plan.title_label,
-                thumbnail=thumbnail_of(display, plan.thumb_name, document, now, renderers),
+                thumbnail=plan.thumb_draw(thumb, now)[0] if thumb and plan.thumb_draw else None,
                 description=_text(document, plan.description_name, marks, plan.description_limit)
                 if plan.describe
                 else None,
-                fields=rendered,
+                facts=Markup("".join(facts)),  # noqa: S704 - each escaped where it was drawn
                 score=document.get("score") if props.show_score else None,
                 link=link,
                 external=external,
@@ -316,15 +359,10 @@ def card_field(
 ) -> CardField:
     """A drawn field with its label and kind, in its plugin's frame when one draws it (a card
     and the detail view show fields alike)."""
-    config = (display.field_config or {}).get(name)
+    field = _shown(name, (display.field_config or {}).get(name), renderers, frames)
     value = document.get(name)
-    label = label_of(name, config)
-    frame = frames.get(name) if frames else None
-    if frame is not None and value is not None:
-        drawn = plugin_field(frame, label, value, drawn, document, display.exposed_fields, name)
-    kind = config.format if config and config.format else renderers.infer(value)
-    options = config.format_options if config else None
-    return CardField(name, label, drawn, kind, options.label if options else None)
+    drawn = field.framed(value, drawn, document, display.exposed_fields)
+    return field.field(drawn, field.format or renderers.infer(value))
 
 
 def thumbnail_of(

@@ -10,6 +10,7 @@ import re
 from markupsafe import Markup, escape
 
 _MARK = re.compile(r"(<mark>|</mark>)")
+_SPECIAL = re.compile(r"[&<>\"']")  # what `escape` changes: text without any is its own escape
 
 
 def marked(highlighted: str, limit: int | None) -> Markup:
@@ -36,7 +37,7 @@ def marked(highlighted: str, limit: int | None) -> Markup:
             text = text[: max(0, budget - 1)].rstrip() + "…"
             cut = True
         budget -= len(text)
-        out.append(str(escape(text)))
+        out.append(str(escape(text)) if _SPECIAL.search(text) else text)
         if cut:
             break
     if inside:

@@ -116,11 +116,13 @@ class ConsoleCollections:
         data: IO[bytes],
         size: int,
         list_fields: tuple[str, ...] = (),
+        id_field: str | None = None,
     ) -> ImportReport:
         """Import an uploaded JSONL, CSV or JSON file, its format told by its name (a `.json`
         file holding one document a line is read as JSONL). Rows that cannot be read are
         reported by number; the rest go in. `list_fields`: a CSV's columns whose cells are
-        lists, items between `|`."""
+        lists, items between `|`; `id_field`, the column (or key) whose value is each
+        document's id, checked as the command line's `--id-field` is."""
         check_collection_name(collection)
         fmt = SUFFIXES.get(PurePath(filename).suffix.lower())
         if fmt is None:
@@ -142,9 +144,11 @@ class ConsoleCollections:
                 fmt,
                 total_bytes=size,
                 list_fields=list_fields,
+                id_field=id_field,
             )
         except ImportOptionsError as error:
-            raise invalid("file", str(error)) from None
+            message = str(error)[:1].upper() + str(error)[1:]
+            raise invalid(error.option, message, message) from None
 
 
 def _mean_length(values: list[Any]) -> float:

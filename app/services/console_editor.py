@@ -7,7 +7,8 @@ A draft is only ever saved valid: the form's errors come back by field name inst
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -27,9 +28,10 @@ from app.schemas.display import MAX_EXPOSED_FIELDS, DisplayConfig
 from app.schemas.publishing import RateLimitConfig
 from app.services.backend_checks import chosen_by_server
 from app.services.catalog import PublicRetriever
-from app.services.configs import check_display
+from app.services.configs import WHERE, check_display
 from app.services.console_collections import CollectionSummary, ConsoleCollections
 from app.services.console_starter import starter
+from app.services.format_kinds import check_formats
 from app.services.plugins import plugin_frames
 from app.services.publishing import slugify
 from app.services.retrievers import retriever_or_404
@@ -57,6 +59,9 @@ class Draft:
     # Those of them the page must show to publish: the fields named to search (fields the
     # server chose are chosen again among those shown).
     must_show: tuple[str, ...] = ()
+    # The kind of value each field of the collection holds ("number", "date"…): the formats
+    # a field may have follow from it (`format_kinds`).
+    kinds: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def pending(self) -> bool:
@@ -128,6 +133,7 @@ class ConsoleEditor:
             must_show=()
             if collection is None or chosen_by_server(backend)
             else tuple(str(f) for f in backend.get("search_fields") or ()),
+            kinds=dict(summary.kinds) if summary else {},
         )
 
     def _summary(self, namespace: str, collection: Any) -> CollectionSummary | None:
@@ -145,19 +151,23 @@ class ConsoleEditor:
         named = f"{label}, " if label else ""
         return f"{named}{role} key ({namespace}, console)"
 
-    def check(self, namespace: str, config: dict[str, Any]) -> DisplayConfig:
-        """The config as the publish call would take it, or `InvalidInput` naming each field."""
+    def check(
+        self, namespace: str, config: dict[str, Any], kinds: Mapping[str, str] | None = None
+    ) -> DisplayConfig:
+        """The config as the publish call would take it, or `InvalidInput` naming each field;
+        with `kinds` (a draft's), each field's format fits the kind of value it holds."""
         try:
             model = DisplayConfig.model_validate_json(jsonutil.dumps(config))
         except ValidationError as error:
             raise from_validation_error(error) from None
         with self.store.read() as tx:
             check_display(self.renderers, tx.conn, namespace, model)
+        check_formats(config, kinds or {}, WHERE)
         return model
 
     def save(self, namespace: str, retriever_id: str, config: dict[str, Any], who: str) -> None:
         """Check and keep the draft (nothing public changes)."""
-        model = self.check(namespace, config)
+        model = self.check(namespace, config, self.draft(namespace, retriever_id).kinds)
         kept = model.model_dump(mode="json", exclude_unset=True)
         with self.store.write() as tx:
             retriever_or_404(tx, namespace, retriever_id)

@@ -31,8 +31,30 @@ _INTEGER = re.compile(r"-?\d{1,18}")
 _DECIMAL = re.compile(r"-?\d+\.\d+")
 
 
+MAX_ID_FIELD_CHARS = 200
+
+
 class ImportOptionsError(ValueError):
-    """The import was asked for something the file cannot give; the message says what."""
+    """The import was asked for something the file cannot give; the message says what, and
+    `option` which of the import's options (`list_fields`, `separator`, `id_field`) it is."""
+
+    def __init__(self, message: str, option: str = "file") -> None:
+        super().__init__(message)
+        self.option = option
+
+
+def check_id_field(name: str | None) -> str | None:
+    """The id column (CSV) or key (JSON, JSONL) as given, trimmed; None when none is."""
+    if name is None or not name.strip():
+        return None
+    name = name.strip()
+    if len(name) > MAX_ID_FIELD_CHARS or any(ord(c) < 32 for c in name):
+        raise ImportOptionsError(
+            f"the id column must be a column's name: up to {MAX_ID_FIELD_CHARS} characters, "
+            "none a control character",
+            "id_field",
+        )
+    return name
 
 
 @dataclass
@@ -84,9 +106,11 @@ def import_file(
     progress: Progress | None = None,
     list_fields: Collection[str] = (),
     separator: str | None = None,
+    id_field: str | None = None,
 ) -> ImportReport:
     """Import `path` into the collection. `list_fields` (CSV only) names the columns whose
-    cells are lists of items between `separator`s (`|` unless told)."""
+    cells are lists of items between `separator`s (`|` unless told); `id_field`, the column
+    or key whose value is each document's id (see `import_stream`)."""
     fmt = fmt or detect_format(path)
     with path.open("rb") as raw:
         return import_stream(
@@ -99,6 +123,7 @@ def import_file(
             progress=progress,
             list_fields=list_fields,
             separator=separator,
+            id_field=id_field,
         )
 
 
@@ -113,17 +138,29 @@ def import_stream(
     progress: Progress | None = None,
     list_fields: Collection[str] = (),
     separator: str | None = None,
+    id_field: str | None = None,
 ) -> ImportReport:
     """Import a file already open (an upload, say) in the format given. A `json` file is
     one array of documents (or `{"documents": [...]}`), read whole: its rows are numbered
-    from 1 by their place in the array."""
+    from 1 by their place in the array. With `id_field`, each row's value of that column
+    (or key) is its `document_id`, so that importing the file again replaces its documents:
+    a row without one, with an empty one or with one an earlier row had is reported and
+    skipped (the ids seen are kept in memory to tell)."""
     if list_fields and fmt != "csv":
-        raise ImportOptionsError("--list-field is for CSV files: JSONL holds lists as they are")
+        raise ImportOptionsError(
+            "--list-field is for CSV files: JSONL holds lists as they are", "list_fields"
+        )
     if separator is not None and not list_fields:
-        raise ImportOptionsError("--separator goes with --list-field, the columns it splits")
+        raise ImportOptionsError(
+            "--separator goes with --list-field, the columns it splits", "separator"
+        )
     separator = DEFAULT_SEPARATOR if separator is None else separator
     if not separator.strip():
-        raise ImportOptionsError("--separator must be a character or more that is not a space")
+        raise ImportOptionsError(
+            "--separator must be a character or more that is not a space", "separator"
+        )
+    id_field = check_id_field(id_field)
+    seen: dict[str, int] = {}
     report = ImportReport()
     batch: list[dict[str, Any]] = []
     counter = _CountingReader(raw)
@@ -135,8 +172,10 @@ def import_stream(
         rows = _json_rows(buffered.read())
     else:
         text = io.TextIOWrapper(buffered, encoding="utf-8", newline="")
-        rows = _csv_rows(text, frozenset(list_fields), separator)
+        rows = _csv_rows(text, frozenset(list_fields), separator, id_field)
     for line, row in rows:
+        if isinstance(row, dict) and id_field is not None:
+            row = _identified(row, id_field, line, seen)
         if isinstance(row, str):
             report.skip(line, row)
             continue
@@ -194,8 +233,33 @@ def _json_rows(data: bytes) -> Iterator[tuple[int, dict[str, Any] | str]]:
         yield number, _checked(item)
 
 
+def _identified(
+    row: dict[str, Any], id_field: str, line: int, seen: dict[str, int]
+) -> dict[str, Any] | str:
+    """The row with its `id_field`'s value as its `document_id`, or why it has none."""
+    value = row.get(id_field)
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        if value is None or value == "":
+            return f"no {id_field}: the id column is empty"
+        return f"{id_field} must be a text or a whole number to be an id"
+    if isinstance(value, float):
+        if not value.is_integer():
+            return f"{id_field} must be a text or a whole number to be an id"
+        value = int(value)
+    document_id = str(value).strip()
+    if not document_id:
+        return f"no {id_field}: the id column is empty"
+    if len(document_id) > MAX_ID_FIELD_CHARS:
+        return f"{id_field} is longer than {MAX_ID_FIELD_CHARS} characters"
+    first = seen.setdefault(document_id, line)
+    if first != line:
+        return f"{id_field} {document_id!r} is on row {first} already"
+    row["document_id"] = document_id
+    return row
+
+
 def _csv_rows(
-    text: IO[str], list_fields: frozenset[str], separator: str
+    text: IO[str], list_fields: frozenset[str], separator: str, id_field: str | None = None
 ) -> Iterator[tuple[int, dict[str, Any] | str]]:
     reader = csv.reader(text)
     try:
@@ -210,7 +274,13 @@ def _csv_rows(
     if missing:
         raise ImportOptionsError(
             f"--list-field {missing[0]!r}: the header has no such column "
-            f"(its columns: {', '.join(names)})"
+            f"(its columns: {', '.join(names)})",
+            "list_fields",
+        )
+    if id_field is not None and id_field not in names:
+        raise ImportOptionsError(
+            f"the id column {id_field!r} is not in the header (its columns: {', '.join(names)})",
+            "id_field",
         )
     while True:
         try:
@@ -226,7 +296,11 @@ def _csv_rows(
             yield reader.line_num, f"{len(cells)} cells where the header has {len(names)}"
             continue
         row = {
-            name: _items(cell, separator) if name in list_fields else _cell(cell)
+            name: _items(cell, separator)
+            if name in list_fields
+            else cell.strip()  # an id as written: "0012" stays "0012"
+            if name == id_field
+            else _cell(cell)
             for name, cell in zip(names, cells, strict=True)
             if cell != ""
         }

@@ -51,8 +51,11 @@ def test_the_title_picture_and_description_are_guessed_from_the_fields() -> None
     assert str(card.description).startswith("A warm light")
     assert len(card.description) <= 51  # cut at the publisher's length, with an ellipsis
     # The other fields, formatted, without the title and picture again.
-    assert [(f.name, str(f.value)) for f in card.fields][:1] == [("price", "$45")]
-    assert "title" not in [f.name for f in card.fields]
+    assert card.facts.startswith(
+        '<li class="m m--number f-price"><span class="visually-hidden">Price: </span>$45</li>'
+    )
+    assert "f-title" not in card.facts
+    assert "f-image_url" not in card.facts
 
 
 def test_the_engines_marks_are_kept_and_nothing_else_is_markup() -> None:
@@ -101,7 +104,8 @@ def test_a_description_with_a_format_is_a_field() -> None:
     )
     [card] = draw(config, {"document_id": "t", "title": "Tags", "description": ["a", "b"]})
     assert card.description is None
-    assert [f.name for f in card.fields] == ["description"]
+    assert card.facts.count("<li") == 1
+    assert 'class="m m--array f-description"' in card.facts
 
 
 def test_a_card_says_it_was_matched_by_meaning_only_when_the_config_asks() -> None:

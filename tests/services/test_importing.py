@@ -7,9 +7,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from app.adapters.engine import Engine, Search
-from app.services.importing import import_file
+from app.services.importing import ImportOptionsError, check_id_field, import_file
 
 
 def test_jsonl_with_broken_lines_imports_the_rest(tmp_path: Path) -> None:
@@ -163,3 +166,85 @@ def test_list_field_options_that_do_not_fit_the_file_are_refused(tmp_path: Path)
         assert result.returncode == 2, result.stderr
         assert message in result.stderr
         assert "Traceback" not in result.stderr
+
+
+def _bodies(engine: Engine) -> dict[str, Any]:
+    found = engine.search("ns", "items", Search(fields=[], text="", filters={}, limit=50, offset=0))
+    return {hit.document_id: hit.body for hit in found.hits}
+
+
+def test_an_id_column_makes_a_second_import_replace_not_add(tmp_path: Path) -> None:
+    path = tmp_path / "items.csv"
+    path.write_text("sku,title\n0012,Lamp\n0013,Kettle\n")
+    engine = Engine(tmp_path / "engine.db")
+    first = import_file(engine, "ns", "items", path, id_field="sku")
+    assert (first.imported, first.without_id) == (2, 0)
+    path.write_text("sku,title\n0012,Brass lamp\n0013,Kettle\n")
+    import_file(engine, "ns", "items", path, id_field=" sku ")
+    assert engine.count("ns", "items") == 2
+    bodies = _bodies(engine)
+    assert set(bodies) == {"0012", "0013"}  # as written: the zeros kept
+    assert bodies["0012"]["title"] == "Brass lamp"
+    # Without one, the same file adds copies, and the report counts them.
+    again = import_file(engine, "ns", "items", path)
+    assert again.without_id == 2
+    assert engine.count("ns", "items") == 4
+
+
+def test_rows_without_a_usable_id_are_reported_by_row(tmp_path: Path) -> None:
+    path = tmp_path / "items.jsonl"
+    rows: list[dict[str, Any]] = [
+        {"code": 7, "title": "Seven"},
+        {"title": "No code"},
+        {"code": "", "title": "Empty"},
+        {"code": "7", "title": "Seven again"},
+        {"code": 1.5, "title": "A half"},
+        {"code": "  ", "title": "Blank"},
+        {"code": "x" * 201, "title": "Long"},
+        {"code": "b", "title": "Bee"},
+    ]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    engine = Engine(tmp_path / "engine.db")
+    report = import_file(engine, "ns", "items", path, id_field="code")
+    assert report.imported == 2
+    assert report.errors == [
+        (2, "no code: the id column is empty"),
+        (3, "no code: the id column is empty"),
+        (4, "code '7' is on row 1 already"),
+        (5, "code must be a text or a whole number to be an id"),
+        (6, "no code: the id column is empty"),
+        (7, "code is longer than 200 characters"),
+    ]
+    assert set(_bodies(engine)) == {"7", "b"}
+
+
+def test_an_id_column_the_file_lacks_or_a_bad_name_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "items.csv"
+    path.write_text("sku,title\n1,Lamp\n")
+    engine = Engine(tmp_path / "engine.db")
+    with pytest.raises(ImportOptionsError) as missing:
+        import_file(engine, "ns", "items", path, id_field="isbn")
+    assert missing.value.option == "id_field"
+    assert str(missing.value) == (
+        "the id column 'isbn' is not in the header (its columns: sku, title)"
+    )
+    with pytest.raises(ImportOptionsError, match="up to 200 characters"):
+        import_file(engine, "ns", "items", path, id_field="a" * 201)
+    assert check_id_field("  ") is None
+    assert engine.count("ns", "items") == 0
+
+
+def test_the_import_command_takes_an_id_field(tmp_path: Path) -> None:
+    env = {**os.environ, "RETRIEVER_PAGES_DATA_DIR": str(tmp_path / "data")}
+    path = tmp_path / "catalog.csv"
+    path.write_text("sku,title\nA1,Lamp\nA1,Lamp again\n,Nothing\n")
+    result = _import_command(path, env, "--id-field", "sku", "--allow-skipped")
+    assert result.returncode == 0, result.stderr
+    assert "line 3: sku 'A1' is on row 2 already" in result.stderr
+    assert "line 4: no sku: the id column is empty" in result.stderr
+    assert "had no document_id" not in result.stderr
+    again = _import_command(path, env, "--id-field", "sku", "--allow-skipped")
+    assert "(1 documents in the collection)" in again.stdout
+    refused = _import_command(path, env, "--id-field", "isbn")
+    assert refused.returncode == 2
+    assert "error: the id column 'isbn' is not in the header" in refused.stderr

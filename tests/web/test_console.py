@@ -27,6 +27,12 @@ from tests.helpers import (
 VIEWER_KEY = "acme-viewer-key-0123456789"
 EDITOR_KEY = "acme-editor-key-0123456789"
 OPERATOR_KEY = "operator-key-of-every-namespace-0123"
+# acme's owner and viewer, and globex's owner: the seats a console test signs in as or keeps out.
+SEATS = [
+    f"{NAMESPACE}:{OWNER_KEY}",
+    f"{NAMESPACE}:{VIEWER_KEY}@viewer",
+    f"{OTHER_NAMESPACE}:{OTHER_KEY}",
+]
 
 
 @pytest.fixture

@@ -18,14 +18,13 @@ from starlette.testclient import TestClient
 from app.settings import Settings
 from app.web.app import create_app
 from tests.helpers import (
-    NAMESPACE,
     OTHER_KEY,
     OTHER_NAMESPACE,
     OWNER_KEY,
     local_backend,
     owner_headers,
 )
-from tests.web.test_console import VIEWER_KEY, csrf, sign_in
+from tests.web.test_console import SEATS, VIEWER_KEY, csrf, sign_in
 from tests.web.test_console_editor import DOCUMENTS, editor_url, form_of, new_retriever
 
 HOSTILE = '"><script>alert(1)</script>\x00\u202e{{7*7}}'
@@ -34,13 +33,7 @@ HOSTILE = '"><script>alert(1)</script>\x00\u202e{{7*7}}'
 @pytest.fixture
 def console(make_settings: Callable[..., Settings]) -> Iterator[TestClient]:
     """Signed in as acme's owner; acme's viewer and globex's owner have keys too."""
-    settings = make_settings(
-        api_keys=[
-            f"{NAMESPACE}:{OWNER_KEY}",
-            f"{NAMESPACE}:{VIEWER_KEY}@viewer",
-            f"{OTHER_NAMESPACE}:{OTHER_KEY}",
-        ]
-    )
+    settings = make_settings(api_keys=SEATS)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         added = client.post(
             "/v1/collections/products/documents",

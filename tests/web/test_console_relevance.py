@@ -13,16 +13,14 @@ from starlette.testclient import TestClient
 from app.settings import Settings
 from app.web.app import create_app
 from tests.helpers import (
-    NAMESPACE,
     OTHER_KEY,
-    OTHER_NAMESPACE,
     OWNER_KEY,
     browse_config,
     owner_headers,
     publish_local,
     publish_over_upstream,
 )
-from tests.web.test_console import VIEWER_KEY, csrf, sign_in
+from tests.web.test_console import SEATS, VIEWER_KEY, csrf, sign_in
 from tests.web.test_console_pages import HOSTILE, inert
 
 DOCUMENTS = [
@@ -33,13 +31,7 @@ DOCUMENTS = [
 
 @pytest.fixture
 def console(make_settings: Callable[..., Settings]) -> Iterator[tuple[TestClient, str]]:
-    settings = make_settings(
-        api_keys=[
-            f"{NAMESPACE}:{OWNER_KEY}",
-            f"{NAMESPACE}:{VIEWER_KEY}@viewer",
-            f"{OTHER_NAMESPACE}:{OTHER_KEY}",
-        ]
-    )
+    settings = make_settings(api_keys=SEATS)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         client.post(
             "/v1/collections/products/documents",

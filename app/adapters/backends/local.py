@@ -3,13 +3,22 @@ query may bring its own vector where the collection's documents bring theirs."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from app.adapters.backends import Page, Query
 from app.adapters.embedders import Embedders, Vectors
 from app.adapters.embedders.provided import ProvidedVectors
-from app.adapters.engine import Hit, Search, SearchEngine, Unsortable
+from app.adapters.engine import (
+    Hit,
+    Search,
+    SearchEngine,
+    SearchesOnLoop,
+    SearchResult,
+    Unsortable,
+)
 from app.adapters.threads import in_thread, on_loop_allowed
 from app.errors import invalid
 from app.schemas.retrievers import LocalBackendConfig
@@ -41,6 +50,10 @@ class LocalBackend:
         if on_loop_allowed() and self.engine.quick(query.namespace, config.collection):
             meaning = await self._meaning(query, self._stored(query))
             return self._search(query, meaning)
+        if isinstance(self.engine, SearchesOnLoop):
+            page = await self._on_loop(query, self.engine)
+            if page is not None:
+                return page
         # An engine over the network: its embedding settings and the search in one turn of a
         # worker thread, never on the loop; back to the loop only to embed the query's text.
         found = await in_thread(self._settled, query)
@@ -131,6 +144,25 @@ class LocalBackend:
         """Nothing to ask beyond the config."""
 
     def _search(self, query: Query, meaning: Meaning) -> Page:
+        with _refused(query):
+            asked = self._asked(query, meaning)
+            result = self.engine.search(query.namespace, query.backend.collection, asked)
+        return _page(query, result, meaning)
+
+    async def _on_loop(self, query: Query, engine: SearchesOnLoop) -> Page | None:
+        """The page, searched on the event loop when the engine can (`SearchesOnLoop`): its
+        embedding settings known without asking, and no vector to make or bring; else None."""
+        known, stored = engine.embedding_known(query.namespace, query.backend.collection)
+        meaning = self._known_meaning(query, stored) if known else None
+        if meaning is None or meaning.vector is not None:
+            return None
+        with _refused(query):
+            asked = self._asked(query, meaning)
+            result = await engine.search_on_loop(query.namespace, query.backend.collection, asked)
+        return None if result is None else _page(query, result, meaning)
+
+    @staticmethod
+    def _asked(query: Query, meaning: Meaning) -> Search:
         config: LocalBackendConfig = query.backend
         asked = query.search
         text = asked.inputs.get(QUERY_INPUT) or ""
@@ -139,46 +171,55 @@ class LocalBackend:
             for name, value in asked.inputs.items()
             if name != QUERY_INPUT and _filters_on(value)
         }
-        try:
-            search = Search(
-                fields=config.search_fields,
-                text=text if isinstance(text, str) else "",
-                filters=filters,
-                limit=asked.page_size,
-                offset=asked.offset,
-                tree=asked.filters,
-                facets=asked.facets,
-                sort=asked.sort,
-                similar_to=asked.similar_to,
-                highlight=[f for f in config.search_fields if f in query.exposed],
-                meaning=meaning.allowed,
-                vector=meaning.vector,
-                semantic_ratio=meaning.ratio,
-                fusion=config.fusion,
-                relevance=query.relevance,
-            )
-            result = self.engine.search(query.namespace, config.collection, search)
-        except LookupError:
-            raise invalid(
-                "similar_to",
-                "the id of a document in the collection",
-                f"similar_to: no document {asked.similar_to!r} is in this retriever's collection.",
-            ) from None
-        except Unsortable as error:
-            raise invalid(
-                "sort[0].field",
-                "a field holding numbers or ISO dates",
-                f"sort[0].field: {error.field!r} holds no numbers or ISO dates to sort by.",
-            ) from None
-        facets = result.facets if asked.facets else None
-        if facets and meaning.held in facets:
-            facets = {**facets, str(meaning.held): []}  # a vector's numbers are no values
-        return Page(
-            documents=[_document(hit, meaning) for hit in result.hits],
-            total=result.total,
-            facets=facets,
-            left_out=result.left_out,
+        return Search(
+            fields=config.search_fields,
+            text=text if isinstance(text, str) else "",
+            filters=filters,
+            limit=asked.page_size,
+            offset=asked.offset,
+            tree=asked.filters,
+            facets=asked.facets,
+            sort=asked.sort,
+            similar_to=asked.similar_to,
+            highlight=[f for f in config.search_fields if f in query.exposed],
+            meaning=meaning.allowed,
+            vector=meaning.vector,
+            semantic_ratio=meaning.ratio,
+            fusion=config.fusion,
+            relevance=query.relevance,
         )
+
+
+@contextmanager
+def _refused(query: Query) -> Iterator[None]:
+    """The engine's refusals of what was asked, as 422s naming the field."""
+    try:
+        yield
+    except LookupError:
+        raise invalid(
+            "similar_to",
+            "the id of a document in the collection",
+            f"similar_to: no document {query.search.similar_to!r} is in this retriever's "
+            "collection.",
+        ) from None
+    except Unsortable as error:
+        raise invalid(
+            "sort[0].field",
+            "a field holding numbers or ISO dates",
+            f"sort[0].field: {error.field!r} holds no numbers or ISO dates to sort by.",
+        ) from None
+
+
+def _page(query: Query, result: SearchResult, meaning: Meaning) -> Page:
+    facets = result.facets if query.search.facets else None
+    if facets and meaning.held in facets:
+        facets = {**facets, str(meaning.held): []}  # a vector's numbers are no values
+    return Page(
+        documents=[_document(hit, meaning) for hit in result.hits],
+        total=result.total,
+        facets=facets,
+        left_out=result.left_out,
+    )
 
 
 def _document(hit: Hit, meaning: Meaning) -> dict[str, Any]:

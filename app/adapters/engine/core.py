@@ -339,6 +339,7 @@ class Engine(CollectionVectors):
             total=plan.total,
             facets=plan.facets(search.facets) if search.facets else {},
             left_out=plan.left_out(best[1]) if best else (),
+            prefix=plan.prefix,
         )
 
     def document(self, namespace: str, collection: str, document_id: str) -> Any:

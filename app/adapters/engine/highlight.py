@@ -1,7 +1,8 @@
 """Highlights: a field's text with every word the query matched wrapped in `<mark>`, and
 everything else HTML-escaped, by the same rules the query matched with (folded words, the last
-word as a prefix, typos as `words.typos` allows, counted as tantivy counts them: optimal
-string alignment, where swapping two neighbours is one edit)."""
+word as a prefix unless the search took it whole (`words.as_prefix`), typos as `words.typos`
+allows, counted as tantivy counts them: optimal string alignment, where swapping two neighbours
+is one edit)."""
 
 from __future__ import annotations
 
@@ -26,23 +27,25 @@ def highlights(
     names: Sequence[str],
     words: tuple[str, ...],
     memo: dict[str, bool] | None = None,
+    prefix: bool = True,
 ) -> dict[str, str]:
-    """The marked-up text of each of these fields that the words matched in. `memo`: whether
-    each word of a text matched, kept by the caller for the hits of one search."""
+    """The marked-up text of each of these fields that the words matched in (the last word as
+    a prefix, with `prefix`). `memo`: whether each word of a text matched, kept by the caller
+    for the hits of one search."""
     if not words:
         return {}
     if memo is None:
         memo = {}
     marked = {}
     for name in names:
-        text = highlight(body.get(name), words, memo)
+        text = highlight(body.get(name), words, memo, prefix)
         if text is not None:
             marked[name] = text
     return marked
 
 
 def highlight(
-    value: Any, words: tuple[str, ...], memo: dict[str, bool] | None = None
+    value: Any, words: tuple[str, ...], memo: dict[str, bool] | None = None, prefix: bool = True
 ) -> str | None:
     """The marked-up text, or None when no word of it matched (or it is not text)."""
     if isinstance(value, list):
@@ -57,7 +60,7 @@ def highlight(
     for token in split.distinct:
         hit = memo.get(token)
         if hit is None:
-            hit = memo[token] = bool(_matched(token, words))
+            hit = memo[token] = bool(_matched(token, words, prefix))
         found = found or hit
     if not found:
         return None
@@ -93,7 +96,9 @@ def _split(text: str) -> _Split:
     return _Split(distinct, tuple(pieces), html.escape(text[done:]))
 
 
-def words_in(body: dict[str, Any], names: Sequence[str], words: tuple[str, ...]) -> set[str]:
+def words_in(
+    body: dict[str, Any], names: Sequence[str], words: tuple[str, ...], prefix: bool = True
+) -> set[str]:
     """Which of the query's words these fields of a document hold, by the same rules."""
     found: set[str] = set()
     for name in names:
@@ -102,13 +107,15 @@ def words_in(body: dict[str, Any], names: Sequence[str], words: tuple[str, ...])
         for item in items:
             if isinstance(item, str):
                 for token in _TOKEN.findall(item[:MAX_HIGHLIGHT_CHARS]):
-                    found.update(_matched(token, words))
+                    found.update(_matched(token, words, prefix))
     return found
 
 
-def lacking(body: dict[str, Any], names: Sequence[str], words: tuple[str, ...]) -> tuple[str, ...]:
+def lacking(
+    body: dict[str, Any], names: Sequence[str], words: tuple[str, ...], prefix: bool = True
+) -> tuple[str, ...]:
     """The words of a query that these fields of a document do not hold."""
-    have = words_in(body, names, words)
+    have = words_in(body, names, words, prefix)
     return tuple(word for word in words if word not in have)
 
 
@@ -117,12 +124,13 @@ def _matches(token: str, words: tuple[str, ...]) -> bool:
 
 
 @lru_cache(maxsize=65_536)
-def _matched(token: str, words: tuple[str, ...]) -> frozenset[str]:
-    """The words that this token of a text stands for."""
+def _matched(token: str, words: tuple[str, ...], prefix: bool = True) -> frozenset[str]:
+    """The words that this token of a text stands for (the last word as a prefix, with
+    `prefix`)."""
     found = set()
     for piece in fold(token):
         for position, word in enumerate(words):
-            last = position == len(words) - 1
+            last = prefix and position == len(words) - 1
             allowed = typos(word)
             if (
                 piece == word

@@ -5,7 +5,7 @@ store is PostgreSQL so that every server behind a load balancer reads the same c
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from numpy.typing import ArrayLike
 
@@ -95,3 +95,19 @@ class SearchEngine(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class SearchesOnLoop(Protocol):
+    """An engine over the network that answers a plain search on the event loop, awaiting its
+    one request, rather than in a worker thread (`typesense/onloop.py`)."""
+
+    def embedding_known(
+        self, namespace: str, collection: str
+    ) -> tuple[bool, dict[str, Any] | None]: ...
+
+    async def search_on_loop(
+        self, namespace: str, collection: str, search: Search
+    ) -> SearchResult | None:
+        """As `search`, or None when it cannot be answered so: then `search`, in a thread."""
+        ...

@@ -25,6 +25,7 @@ from app.adapters.engine.words import (
     TYPO_THRESHOLD,
     all_words_query,
     any_words_query,
+    as_prefix,
     similar_query,
     telling_words,
     typed_query,
@@ -55,6 +56,7 @@ class Plan:
         self.words, self.synonyms = query_words(search.text, search.relevance)
         self.marked = marked(self.words, self.synonyms)
         self.memo: dict[str, bool] = {}  # whether each word of a hit's text matched
+        self.prefix = True  # whether the last word matched as a prefix (`as_prefix`)
         self.total = 0
         self.best: int | None = None  # the best match's rowid, when none has every word
         self.search_fields = search_fields
@@ -112,7 +114,9 @@ class Plan:
         holds the one before and ranks it first (`word_query`'s scores), so that, unsorted,
         one search reads it whole; sorted, the wider level's new documents follow apart."""
         words, columns = self.words, self.columns
-        exact = typed_query(words, columns, self.synonyms)
+        held = {words[-1]: self._frequency(words[-1])}
+        self.prefix = as_prefix(held[words[-1]])
+        exact = typed_query(words, columns, self.synonyms, self.prefix)
         self.query = all_of([*self.must, exact], self.must_not)
         page: list[tuple[int, float]] = []
         skip = self._read(self._tiers(self.query, column, by, self._by_score), limit, offset, page)
@@ -120,7 +124,7 @@ class Plan:
         some = len(words) > 1 and found < MOST_WORDS_THRESHOLD
         if not some and found >= TYPO_THRESHOLD:
             return page
-        held = {word: self._frequency(word) for word in words}
+        held.update((word, self._frequency(word)) for word in words[:-1])
         if some:
             total = int(self.searcher.num_docs)
             level = any_words_query(words, columns, held, total, self.synonyms)
@@ -208,7 +212,7 @@ class Plan:
     def left_out(self, best: dict[str, Any]) -> tuple[str, ...]:
         """The words of the query that the body of the best match lacks."""
         names = [name for name in self.search_fields if name in self.fields.text]
-        return lacking(best, names, self.words)
+        return lacking(best, names, self.words, prefix=self.prefix)
 
     def _like(self, rowid: int, body: dict[str, Any]) -> list[tuple[int, float]]:
         """The SIMILAR_RESULTS documents that share most of what this one is about (its
@@ -263,7 +267,8 @@ class Plan:
 
     def hit(self, stored: Stored, score: float, names: Sequence[str]) -> Hit:
         document_id, body = stored
-        return Hit(document_id, score, body, highlights(body, names, self.marked, self.memo))
+        marks = highlights(body, names, self.marked, self.memo, prefix=self.prefix)
+        return Hit(document_id, score, body, marks)
 
     def facets(self, names: Sequence[str]) -> dict[str, list[FacetCount]]:
         """Each field's values over every match, most first (at most FACET_VALUES)."""

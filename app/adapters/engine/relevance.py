@@ -107,14 +107,16 @@ def search(run: Run, asked: Search) -> SearchResult:
     top = max((hit.score for hit in hits), default=0.0)
     words = marked(*query_words(asked.text, rules))
     shown = [
-        (position, replace(hit, score=top, highlights=highlights(hit.body, asked.highlight, words)))
+        (position, replace(hit, score=top, highlights=marks))
         for position, hit in placed
+        for marks in [highlights(hit.body, asked.highlight, words, prefix=organic.prefix)]
     ]
     return SearchResult(
         hits=_placed(shown, hits, fetch_from, organic.total, asked),
         total=organic.total + len(placed),
         facets=_added(organic.facets, pin_facets) if placed else organic.facets,
         left_out=organic.left_out,
+        prefix=organic.prefix,
     )
 
 

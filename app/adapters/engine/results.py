@@ -28,6 +28,9 @@ class SearchResult:
     facets: dict[str, list[FacetCount]] = field(default_factory=dict)
     # When no document has every word of the query: the words the best match lacks.
     left_out: tuple[str, ...] = ()
+    # Whether the query's last word matched as a prefix (`words.as_prefix`), for highlights
+    # made outside the engine's search (pinned documents).
+    prefix: bool = True
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,10 @@ most words first (Meilisearch's matching strategy, with the words a document lac
 it has rather than from the end of the query). Typos follow Meilisearch's defaults: none for
 words under 5 letters, one edit (a swap counts as one) from 5, two from 9. Nothing a user
 types is query syntax: each word becomes a term.
+
+The last word is a prefix only while fewer than WHOLE_WORD_THRESHOLD documents hold it as typed
+(`as_prefix`): a word that many documents hold whole is most likely meant whole, and its longer
+words' documents were half of what tantivy's search of a common word cost.
 """
 
 from __future__ import annotations
@@ -43,6 +47,15 @@ TYPO_WEIGHT = 0.1
 # the Debian catalog). A misspelt word that a few documents happen to hold finds the hundreds
 # that spell it right after them.
 TYPO_THRESHOLD = 100
+# The last word also matches the longer words it starts only when fewer documents than this
+# (five pages of twenty) hold it as typed, as for typos. Past it, the word is most likely
+# typed whole (`python`, `library`, `for`), five pages of documents have it as typed, and its
+# longer words (`pythonic`, `libraryname`, `format`) were half of tantivy's search of a common
+# word on the Debian catalog (0.26 ms with them, 0.14 without): tantivy reads every posting of
+# every one of them into a bitset of the collection, for each search field, for documents that
+# almost always ranked after the word's own (docs/performance.md, "Measured").
+# (Typesense bounds the same expansion to the 4 commonest longer words, `max_candidates`.)
+WHOLE_WORD_THRESHOLD = 100
 # Documents with only some of the words are added after those with all of them when these are
 # fewer than this: half a page, so that a query with a page of full matches stays exact.
 MOST_WORDS_THRESHOLD = 10
@@ -89,13 +102,22 @@ def weights(fields: Sequence[str]) -> dict[str, float]:
     return {field: round(10.0 / (rank + 1), 3) for rank, field in enumerate(fields)}
 
 
+def as_prefix(frequency: int) -> bool:
+    """Whether the last word also matches the longer words it starts, given how many
+    documents hold it as typed (see WHOLE_WORD_THRESHOLD)."""
+    return frequency < WHOLE_WORD_THRESHOLD
+
+
 def typed_query(
-    words: Sequence[str], columns: Mapping[str, float], synonyms: Alternatives = ()
+    words: Sequence[str],
+    columns: Mapping[str, float],
+    synonyms: Alternatives = (),
+    prefix: bool = True,
 ) -> Query:
-    """Documents with every word as typed (the last also as a prefix) or one of its
-    `synonyms`, by BM25 times each column's weight; a prefix scores PREFIX_WEIGHT of the
-    weight. The first level, and the query most searches are: nothing but term and prefix
-    scorers, which tantivy's block-max WAND skips through."""
+    """Documents with every word as typed (the last also as a prefix, with `prefix`) or one
+    of its `synonyms`, by BM25 times each column's weight; a prefix scores PREFIX_WEIGHT of the
+    weight (without `prefix`, the word as typed does). The first level, and the query most
+    searches are: nothing but term and prefix scorers."""
     last = len(words) - 1
     must = []
     for n, word in enumerate(words):
@@ -104,12 +126,20 @@ def typed_query(
             term = Query.term_query(SCHEMA, column, word, index_option="freq")
             should.append(Query.boost_query(term, weight))
             if n == last:
-                prefix = Query.fuzzy_term_query(SCHEMA, column, word, distance=0, prefix=True)
-                should.append(Query.boost_query(prefix, weight * PREFIX_WEIGHT))
+                should.append(_start(column, word, prefix, weight * PREFIX_WEIGHT))
             for phrase in synonyms[n] if n < len(synonyms) else ():
                 should.append(Query.boost_query(together(phrase, column), weight * SYNONYM_SHARE))
         must.append((Occur.Must, _any(should)))
     return Query.boolean_query(must)
+
+
+def _start(column: str, word: str, prefix: bool, score: float) -> Query:
+    """`score` for the word in a column as a prefix (itself or a longer word it starts), or,
+    without `prefix`, as typed."""
+    if prefix:
+        query = Query.fuzzy_term_query(SCHEMA, column, word, distance=0, prefix=True)
+        return Query.boost_query(query, score)  # (an automaton's matches score 1)
+    return Query.const_score_query(Query.term_query(SCHEMA, column, word), score)
 
 
 def together(phrase: Sequence[str], column: str) -> Query:
@@ -191,8 +221,8 @@ def all_words_query(
 ) -> Query:
     """Documents with every word, as typed or with typos (see `word_query`, `with_typos`),
     or one of its synonyms: those with them as typed first. `frequencies` are the words'
-    document frequencies."""
-    last = len(words) - 1
+    document frequencies. The last word is a prefix as `as_prefix` says."""
+    last = _prefixed(words, frequencies)
     return Query.boolean_query(
         [
             (
@@ -222,7 +252,7 @@ def any_words_query(
     a document lacking a common word ("for", "tool") ranks above one lacking a rare one
     (Meilisearch's `frequency` matching strategy, which leaves out the commonest words first),
     and one with a word in its title above one with a word as rare in its description."""
-    last = len(words) - 1
+    last = _prefixed(words, frequencies)
     clauses = []
     for n, word in enumerate(words):
         held = frequencies.get(word, 0)
@@ -236,6 +266,13 @@ def any_words_query(
         )
         clauses.append((Occur.Should, one))
     return Query.boolean_query(clauses)
+
+
+def _prefixed(words: Sequence[str], frequencies: Mapping[str, int]) -> int:
+    """The position of the word taken as a prefix: the last, unless `as_prefix` says it is
+    meant whole (then -1, none)."""
+    last = len(words) - 1
+    return last if words and as_prefix(frequencies.get(words[last], 0)) else -1
 
 
 def rarity(frequency: int, documents: int) -> float:

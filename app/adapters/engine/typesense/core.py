@@ -28,7 +28,15 @@ from app.adapters.engine import relevance
 from app.adapters.engine.protocol import SUBSTRING_FILTERS
 from app.adapters.engine.results import Search, SearchResult, UpsertResult
 from app.adapters.engine.typesense import health, meaning, query, similar, synonyms, typeahead
-from app.adapters.engine.typesense.connection import CONNECT_SECONDS, client, pool, reached
+from app.adapters.engine.typesense.answers import MissingColumn
+from app.adapters.engine.typesense.answers import answer as answered
+from app.adapters.engine.typesense.connection import (
+    CONNECT_SECONDS,
+    LoopSearches,
+    client,
+    pool,
+    reached,
+)
 from app.adapters.engine.typesense.documents import BODY, schema, to_typesense
 from app.adapters.engine.typesense.names import (
     SEPARATOR,
@@ -38,6 +46,7 @@ from app.adapters.engine.typesense.names import (
     token,
     unescape,
 )
+from app.adapters.engine.typesense.onloop import TypesenseOnLoop
 from app.adapters.engine.typesense.schemas import Held, Schemas
 from app.adapters.engine.typesense.textfields import TextFields
 from app.adapters.engine.typesense.vectors import (
@@ -55,7 +64,7 @@ MULTI = 50  # searches a `multi_search` request, at most (Typesense's `limit_mul
 MAX_COLLECTIONS = 1000  # the namespace's collections whose values are suggested together
 
 
-class TypesenseEngine(TypesenseVectors):
+class TypesenseEngine(TypesenseOnLoop, TypesenseVectors):
     def __init__(self, address: TypesenseAddress, prefix: str = "rp_") -> None:
         self.prefix = prefix
         self.address = address
@@ -65,6 +74,8 @@ class TypesenseEngine(TypesenseVectors):
         # every node for sick and send its searches to a dead one; reads go on meanwhile.
         self.client = client(address, self.http)
         self.writer = client(address, self.http)
+        self.loop_searches = LoopSearches(address)
+        self._reading: set[str] = set()  # for searches on the event loop (`onloop.py`)
         self.fields = TextFields(self.writer, f"{prefix}fields")
         self.schemas = Schemas()
 
@@ -76,6 +87,7 @@ class TypesenseEngine(TypesenseVectors):
 
     def close(self) -> None:
         self.http.close()
+        self.loop_searches.close()
 
     def nodes_state(self) -> dict[str, str]:
         """Each node (HOST:PORT), asked now: "ok", "unreachable" or "unhealthy" (`health.py`)."""
@@ -357,20 +369,5 @@ class TypesenseEngine(TypesenseVectors):
         for start in range(0, len(searches), MULTI):
             chunk = {"searches": searches[start : start + MULTI]}
             answer = self.client.multi_search.perform(chunk)
-            answers += [self._answer(dict(found)) for found in answer["results"]]
+            answers += [answered(dict(found)) for found in answer["results"]]
         return answers
-
-    @staticmethod
-    def _answer(found: dict[str, Any]) -> dict[str, Any]:
-        if found.get("code") == 404 and found.get("error") == "Not found.":
-            # No such collection on the node asked: made through another, not yet here.
-            return {"found": 0, "hits": [], "facet_counts": []}
-        if "error" in found:
-            if found.get("code") == 404 or "Could not find a field" in str(found["error"]):
-                raise MissingColumn(found["error"])
-            raise RuntimeError(f"Typesense refused a search: {found['error']}")
-        return found
-
-
-class MissingColumn(RuntimeError):
-    """A search named a column the collection no longer has (dropped and made again)."""

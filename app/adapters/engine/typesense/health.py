@@ -34,5 +34,7 @@ def said(error: Exception) -> str:
     node = ""
     with contextlib.suppress(AttributeError, RuntimeError):  # (a request is not always known)
         node = f" at {error.request.url.netloc.decode()}"  # type: ignore[attr-defined]
+    if getattr(error, "node", ""):  # (`connection.Unanswered`, from the event loop)
+        node = f" at {error.node}"  # type: ignore[attr-defined]
     lines = str(error).strip().splitlines()
     return f"Typesense{node}: {lines[0] if lines else type(error).__name__}"

@@ -66,6 +66,15 @@ class Schemas:
             self._held[name] = fresh
         return fresh
 
+    def peek(self, name: str) -> tuple[Held | None, bool]:
+        """What is known of the collection, without reading, and whether it is to be read again
+        (older than a second): None, not known, or made stale by a write through this process."""
+        with self._lock:
+            held = self._held.get(name)
+        if held is None or held.read == float("-inf"):
+            return None, True
+        return held, time.monotonic() - held.read >= self._fresh
+
     def forget(self, name: str) -> None:
         with self._lock:
             self._held.pop(name, None)

@@ -24,6 +24,7 @@ MAX_PAGE = 10_000
 MAX_REASON_CHARS = 300  # of a row's reason, in an upload's report
 MAX_REPORT_CHARS = 20_000  # of the signed report in the URL
 MAX_LIST_FIELDS_CHARS = 2_000
+MAX_ID_FIELD_CHARS = 400  # as typed; the import refuses one over its own limit, saying so
 MAX_EMBED_FIELDS = 50
 # The embedders a form offers by name (an endpoint's or provided vectors: through the API).
 EMBEDDERS = {
@@ -44,6 +45,7 @@ async def _list_page(
     errors: dict[str, str] | None = None,
     typed: str = "",
     lists: str = "",
+    id_field: str = "",
 ) -> Response:
     services = services_of(request)
     found = await call(services.console.collections.overview, seat.namespace)
@@ -56,6 +58,7 @@ async def _list_page(
         collections=found,
         typed=typed,  # a name refused is shown again as typed
         lists=lists,
+        id_field=id_field,
         errors=errors or {},
         deleted=request.query_params.get("deleted", "")[:200],
         max_bytes=services.settings.max_body_bytes,
@@ -84,6 +87,7 @@ async def upload(request: Request, seat: Seat, form: FormData | None) -> Respons
             upload.file,
             upload.size or 0,
             _list_fields(text(form, "list_fields", MAX_LIST_FIELDS_CHARS)),
+            text(form, "id_field", MAX_ID_FIELD_CHARS) or None,
         )
     except InvalidInput as error:
         errors = {
@@ -98,6 +102,7 @@ async def upload(request: Request, seat: Seat, form: FormData | None) -> Respons
             errors=errors,
             typed=collection,
             lists=text(form, "list_fields", MAX_LIST_FIELDS_CHARS),
+            id_field=text(form, "id_field", MAX_ID_FIELD_CHARS),
         )
     if report.imported and services.engine.embedding(seat.namespace, collection) is not None:
         services.embedding.fill_later(seat.namespace, collection)
@@ -107,6 +112,7 @@ async def upload(request: Request, seat: Seat, form: FormData | None) -> Respons
         {
             "imported": report.imported,
             "skipped": report.skipped,
+            "without_id": report.without_id,
             "errors": [[line, reason[:MAX_REASON_CHARS]] for line, reason in report.errors],
         },
     )
@@ -121,7 +127,8 @@ def _report(request: Request, seat: Seat) -> ImportReport | None:
     if not isinstance(note, dict):
         return None
     errors = [(int(line), str(reason)) for line, reason in note.get("errors", [])]
-    return ImportReport(int(note["imported"]), int(note["skipped"]), errors=errors)
+    without_id = int(note.get("without_id", 0))
+    return ImportReport(int(note["imported"]), int(note["skipped"]), without_id, errors)
 
 
 @console_view()

@@ -17,6 +17,7 @@ from app.rendering.theme import Scheme
 from app.schemas.display import MAX_EXPOSED_FIELDS
 from app.schemas.roles import Role
 from app.services.access import Caller
+from app.services.configs import WHERE
 from app.services.console import Seat
 from app.services.console_editor import Draft
 from app.services.console_retrievers import change_search, searched
@@ -31,6 +32,7 @@ from app.services.editor_input import (
     unsearched,
     unshown_searched,
 )
+from app.services.format_kinds import check_formats, formats_for
 from app.services.publishing import slugify
 from app.web.requests import call, services_of
 from app.web.views.console.frame import NO_STORE, address, console_view, page, text
@@ -81,6 +83,8 @@ async def _editor_page(
     shown = config if config is not None else draft.config
     row_fields = rows if rows and draft.collection is not None else _row_fields(draft, shown)
     renderers = services_of(request).renderers
+    # A format that does not fit its field (published through the API, say), told at once.
+    unfit = _unfitting(shown, draft, row_fields) if not errors else {}
     response = page(
         request,
         "console/editor.html",
@@ -97,7 +101,10 @@ async def _editor_page(
         error_label=error_label,
         format_parts=FORMAT_PARTS,
         formats=renderers.names(),
-        errors=errors or {},
+        # The formats a field may have, by the kind of value it holds (all, over an upstream).
+        formats_of=lambda name: formats_for(draft.kinds.get(name), renderers.names()),
+        errors=errors or unfit,
+        unfit=bool(unfit),
         json_text=_pretty(draft.config) if json_text is None else json_text,
         json_errors=json_errors or [],
         schemes=SCHEMES,
@@ -111,6 +118,15 @@ async def _editor_page(
         "form-action", "frame-src 'self'; form-action", 1
     )
     return response
+
+
+def _unfitting(config: dict[str, Any], draft: Draft, rows: list[str]) -> dict[str, str]:
+    """Each format the config holds that does not fit its field's kind, beside its row."""
+    try:
+        check_formats(config, draft.kinds, WHERE)
+    except InvalidInput as error:
+        return form_errors(error, {"field_config": list(rows)})
+    return {}
 
 
 def _exposed(config: dict[str, Any]) -> list[str]:
@@ -183,7 +199,7 @@ async def save(request: Request, seat: Seat, form: FormData | None) -> Response:
         )
     try:
         if stop:  # checked first, so that the search changes only with the draft saved
-            await call(editor.check, seat.namespace, sent.config)
+            await call(editor.check, seat.namespace, sent.config, draft.kinds)
             await _stop_searching(request, seat, draft, stop)
         await call(editor.save, seat.namespace, retriever_id, sent.config, await who(request, seat))
     except InvalidInput as error:
@@ -228,7 +244,9 @@ async def _read_form(
         hidden.update(unshown_searched(before, rows, sent.config, only))
     if (hidden or check) and not sent.errors:  # told with whatever else the models refuse
         try:
-            await call(services_of(request).console.editor.check, seat.namespace, sent.config)
+            await call(
+                services_of(request).console.editor.check, seat.namespace, sent.config, draft.kinds
+            )
         except InvalidInput as error:
             errors = form_errors(error, sent.numbers)
     errors.update(hidden)
@@ -276,6 +294,8 @@ async def publish(request: Request, seat: Seat, form: FormData | None) -> Respon
 async def _publish(request: Request, seat: Seat, retriever_id: str, typed: str | None) -> Response:
     services = services_of(request)
     draft = await call(services.console.editor.draft, seat.namespace, retriever_id)
+    if draft.published and not draft.pending:  # the page shows the draft: no new version
+        return _back(retriever_id, "unchanged")
     if draft.collection is not None:
         hidden = unshown_searched(
             draft.must_show,
@@ -288,7 +308,7 @@ async def _publish(request: Request, seat: Seat, retriever_id: str, typed: str |
                 request, seat, draft, status=422, errors=hidden, public_name=typed
             )
     try:
-        model = await call(services.console.editor.check, seat.namespace, draft.config)
+        model = await call(services.console.editor.check, seat.namespace, draft.config, draft.kinds)
         await call(
             services.versions.publish,
             seat.namespace,

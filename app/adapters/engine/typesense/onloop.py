@@ -1,0 +1,91 @@
+"""A search of words, filters and facets answered on the event loop, over aiohttp
+(`connection.LoopSearches`): one request to the node, awaited, with no worker thread between.
+Through the server, a search in a worker thread cost more than the node's own work: the
+thread's turn and dozens of threads taking the interpreter from each other between sending and
+reading (docs/performance.md, "Typesense").
+
+Only what needs no other request or blocking read goes this way: the collection's schema known
+(`schemas.py`; older than a second, it is read again in a worker thread meanwhile, one read at
+a time, so a write through another server is seen within a second or two; made stale by a
+write through this process, the search waits for it in the thread), its synonym roots put
+already, no pins, hidden documents or boosts, no vector and no find similar. For anything else
+`search_on_loop` answers None and the caller runs `search` in a worker thread, as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from app.adapters.engine.results import Search, SearchResult
+from app.adapters.engine.typesense import query
+from app.adapters.engine.typesense.answers import MissingColumn, answer
+from app.adapters.engine.typesense.connection import LoopSearches, reached
+from app.adapters.engine.typesense.names import collection_name
+from app.adapters.engine.typesense.schemas import Held, Schemas
+
+
+class TypesenseOnLoop:
+    """The part of `TypesenseEngine` that searches on the event loop."""
+
+    prefix: str
+    schemas: Schemas
+    loop_searches: LoopSearches
+    _reading: set[str]  # the collections whose schema is being read again
+
+    def _held(self, name: str) -> Held | None: ...
+
+    def _known(self, name: str) -> Held | None:
+        held, again = self.schemas.peek(name)
+        if held is not None and again and name not in self._reading:
+            self._reading.add(name)
+            asyncio.get_running_loop().run_in_executor(None, self._read_again, name)
+        return held
+
+    def _read_again(self, name: str) -> None:
+        try:
+            with contextlib.suppress(Exception):  # (a search asking then says what is wrong)
+                self._held(name)
+        finally:
+            self._reading.discard(name)
+
+    def embedding_known(
+        self, namespace: str, collection: str
+    ) -> tuple[bool, dict[str, Any] | None]:
+        """Whether the collection's embedding settings are known without asking the node, and
+        they (None: it embeds nothing)."""
+        held = self._known(collection_name(self.prefix, namespace, collection))
+        return (held is not None, held.embedding if held is not None else None)
+
+    async def search_on_loop(
+        self, namespace: str, collection: str, search: Search
+    ) -> SearchResult | None:
+        """As `search`, or None when it needs more than one request (then run `search`)."""
+        name = collection_name(self.prefix, namespace, collection)
+        held = self._known(name)
+        rules = search.relevance
+        if (
+            held is None
+            or search.similar_to is not None
+            or search.vector is not None
+            or (rules is not None and (rules.pinned or rules.hidden or rules.boosts))
+        ):
+            return None
+        planned = query.parameters(search, held.columns)
+        if planned is None:
+            return SearchResult(hits=[], total=0, facets={f: [] for f in search.facets})
+        params, needed = planned
+        if not set(needed) <= held.synonyms:
+            return None
+        with reached():
+            sent = await self.loop_searches.multi_search(
+                {"searches": [{"collection": name, **params}]}
+            )
+        try:
+            found = answer(dict(sent["results"][0]))
+        except MissingColumn:
+            return None  # (dropped and made again meanwhile: `search` reads the schema again)
+        if needed and not found.get("found"):
+            return None  # (`search` puts the synonym roots again, as it does)
+        return query.result(search, found)

@@ -1,0 +1,193 @@
+"""Cards drawn in Python (`card_html`) against the template that drew them before
+(`_card.html`, kept here as it was), byte for byte, over configs that use every part of a card:
+formats, labels, plugins, thumbnails, badges, arrays, matches by meaning, links to details and
+similar items, tabs, and values, labels and URLs that try to break out of the markup."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from itertools import product
+from typing import Any
+
+import pytest
+from jinja2 import Environment, select_autoescape
+
+from app.rendering.card_html import card_html, cards_html
+from app.rendering.cards import CardField, Links, card_fields, cards, description_field, label_of
+from app.rendering.formats import MAX_TEXT, builtin_renderers
+from app.rendering.marks import marked
+from app.rendering.plugins import PluginFrame, plugin_field
+from app.schemas.display import DisplayConfig, FieldConfig
+from app.schemas.search import BY_MEANING
+from tests.helpers import browse_config
+
+# `templates/_card.html` as it was before cards were drawn without a template.
+OLD_CARD = (
+    '<li class="card"{% if card_tab %} data-public-name="{{ card_tab.public_name }}"'
+    '{% if card_tab.execution_id %} data-execution-id="{{ card_tab.execution_id }}"{% endif %}'
+    '{% endif %} data-document-id="{{ card.document_id }}" data-position="{{ card.position }}">\n'
+    '  {% if card.thumbnail %}<div class="thumb">{{ card.thumbnail }}</div>{% endif %}\n'
+    '  <div class="body">\n'
+    '    <h2 class="title">{% if card.title_label %}<span class="visually-hidden">'
+    '{{ card.title_label }}: </span>{% endif %}{% if card.link %}<a href="{{ card.link }}"'
+    '{% if card.external %} rel="noopener noreferrer" target="_blank"{% else %} data-detail'
+    "{% endif %}>{{ card.title }}</a>{% else %}{{ card.title }}{% endif %}</h2>\n"
+    '    {% if card.by_meaning %}<p class="by-meaning"><span aria-hidden="true">≈ </span>'
+    'Matched by meaning<span class="visually-hidden">: none of the words searched for are in'
+    " it</span></p>{% endif %}\n"
+    '    {% if card_tab and card_tab.label %}<p class="card-from">In {{ card_tab.label }}</p>'
+    "{% endif %}\n"
+    '    {% if card.description %}<p class="desc">{{ card.description }}</p>{% endif %}\n'
+    '    {% if card.fields %}<ul class="facts">{% for f in card.fields %}<li class="m m--'
+    "{{ f.kind }} f-{{ f.name | replace('.', '-') }}\">{% if f.shown_label %}<span "
+    'class="m-label">{{ f.shown_label }}</span><span class="visually-hidden">:</span> '
+    '{% else %}<span class="visually-hidden">{{ f.label }}: </span>{% endif %}{{ f.value }}'
+    "</li>{% endfor %}</ul>{% endif %}\n"
+    '    {% if card.score is not none or card.similar %}<p class="card-foot">{% if card.similar %}'
+    '<a class="similar" href="{{ card.similar }}">Find similar<span class="visually-hidden"> to '
+    "{{ card.title | striptags }}</span></a>{% endif %}{% if card.score is not none %}<span "
+    'class="score">Score {{ "%.3f" | format(card.score) }}</span>{% endif %}</p>{% endif %}\n'
+    "  </div>\n"
+    "</li>\n"
+)
+OLD = Environment(autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+OLD_TEMPLATE = OLD.from_string(OLD_CARD)
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+RENDERERS = builtin_renderers()
+HOSTILE = "<script>alert('x')</script> \"quoted\" & 'single'"
+FIELDS = ["title", "description", "price", "image_url", "url", "tags", "rating", "in_stock",
+          "brand", "added", "meta.size", "stars", "notes"]  # fmt: skip
+DOCUMENTS: list[dict[str, Any]] = [
+    {
+        "document_id": "d/1",
+        "title": "Desk <lamp>",
+        "description": "A warm light for late work " * 10,
+        "price": 45,
+        "image_url": "https://img.example.com/lamp.png",
+        "url": 'https://shop.example.com/lamp?a=1&b="2"',
+        "tags": ["warm", "<b>bold</b>", "o'clock"],
+        "rating": 4.5,
+        "in_stock": True,
+        "brand": HOSTILE,
+        "added": "2025-12-30T10:00:00Z",
+        "meta.size": 12000,
+        "stars": 3,
+        "notes": None,
+        "score": 1.25,
+        "highlights": {"title": "Desk &lt;<mark>lamp</mark>&gt;", "brand": "<mark>x</mark>&amp;"},
+    },
+    {
+        "document_id": '"><script>alert(1)</script>',
+        "title": HOSTILE,
+        "description": "",
+        "price": None,
+        "image_url": "javascript:alert(1)",
+        "url": "javascript:alert('x')",
+        "tags": [],
+        "rating": 0,
+        "in_stock": False,
+        "brand": "",
+        "notes": {"a": "<i>"},
+        "score": 0,
+        BY_MEANING: True,
+    },
+    {"document_id": "3", "title": 1999, "price": -2.5, "score": None, BY_MEANING: True},
+    {"title": "", "image_url": "https://img.example.com/<x>.png", "stars": "<5>"},
+]
+FIELD_CONFIGS: list[dict[str, Any]] = [
+    {},
+    {
+        "price": {"format": "number", "format_options": {"prefix": "$", "label": HOSTILE}},
+        "url": {"format": "url", "format_options": {"show_domain": True}},
+        "tags": {"format": "array", "format_options": {"separator": " <&> ", "max_items": 2}},
+        "rating": {"format": "rating"},
+        "in_stock": {"format": "boolean", "format_options": {"true_label": "<yes>"}},
+        "brand": {"format": "badge", "format_options": {"label": "Brand"}},
+        "added": {"format": "date", "format_options": {"date_format": "relative"}},
+        "title": {"format_options": {"label": 'Name "<it>"', "truncate_chars": 8}},
+        "description": {"format_options": {"truncate_chars": 20}},
+        "notes": {"format_options": {"show_empty": False}},
+        "stars": {"format": "plugin", "format_options": {"plugin": "stars", "label": "Stars"}},
+    },
+    {
+        "description": {"format": "badge"},
+        "image_url": {"format": "url"},
+        "meta.size": {"format": "number", "format_options": {"suffix": " <kB>", "decimals": 1}},
+        "title": {"format": "text", "format_options": {"label": "<b>T</b>"}},
+    },
+]
+CARD_PROPS: list[dict[str, Any]] = [
+    {},
+    {"show_score": True, "show_find_similar": True, "show_meaning_hint": True},
+    {"card_click_action": "findSimilar", "show_thumbnail": False, "truncate_title": 5},
+    {"card_click_action": "none", "thumbnail_field": "image_url", "title_field": "brand",
+     "card_fields": ["tags", "meta.size", "description", "stars"],
+     "field_order": ["stars", "tags"], "show_score": True},
+    {"card_click_action": "viewDetails", "show_meaning_hint": True, "show_find_similar": True},
+]  # fmt: skip
+FRAMES = {"stars": PluginFrame(tag="stars", name='Stars <">', src='/plugins/frame/s"1')}
+TABS: list[dict[str, Any] | None] = [
+    None,
+    {},
+    {"public_name": "books", "execution_id": ""},
+    {"public_name": 'b"<ooks>', "execution_id": 'e"x<1>', "label": HOSTILE},
+]
+LINKS = [None, Links("shop", ""), Links('s<h>"op', 'query=%3Cx%3E&a="1"')]
+
+
+def config_of(fields: dict[str, Any], props: dict[str, Any]) -> DisplayConfig:
+    config = browse_config(exposed_fields=FIELDS, field_config=fields,
+                           components={"result_card": props})  # fmt: skip
+    return DisplayConfig.model_validate(config, strict=False)
+
+
+def old_fields(config: DisplayConfig, document: dict[str, Any], frames: Any) -> list[Any]:
+    """The card's fields as the code before drew them, each value by its renderer (`render`,
+    not the plan's compiled drawing), its label and kind from its config."""
+    configs = config.field_config or {}
+    marks = document.get("highlights") or {}
+    description = description_field(config)
+    plain = configs.get(description or "", FieldConfig()).format in (None, "text") and not (
+        frames and description in frames
+    )
+    fields = []
+    for name in card_fields(config):
+        field, value = configs.get(name), document.get(name)
+        if name == description and plain:
+            continue
+        options = field.format_options if field else None
+        if name in marks and (field is None or field.format in (None, "text")):
+            limit = options.truncate_chars if options else None
+            drawn = marked(marks[name], limit or MAX_TEXT)
+        else:
+            drawn = RENDERERS.render(value, field, NOW, name)
+        if drawn is None:
+            continue
+        label = label_of(name, field)
+        if frames and name in frames and value is not None:
+            drawn = plugin_field(frames[name], label, value, drawn, document, FIELDS, name)
+        kind = field.format if field and field.format else RENDERERS.infer(value)
+        fields.append(CardField(name, label, drawn, kind, options.label if options else None))
+    return fields
+
+
+@pytest.mark.parametrize(("fields", "props"), list(product(FIELD_CONFIGS, CARD_PROPS)))
+def test_cards_are_drawn_as_the_template_drew_them(fields: Any, props: Any) -> None:
+    config = config_of(fields, props)
+    for frames, links, tab in product([None, FRAMES], LINKS, TABS):
+        drawn = cards(config, DOCUMENTS, 40, NOW, RENDERERS, frames, links)
+        for card, document in zip(drawn, DOCUMENTS, strict=True):
+            context = {**vars(card), "fields": old_fields(config, document, frames)}
+            before = OLD_TEMPLATE.render(card=context, card_tab=tab)
+            assert card_html(card, tab) == before.removesuffix("\n")
+        joined = "".join(card_html(card, tab) for card in drawn)
+        assert cards_html(drawn, tab) == joined
+
+
+def test_nothing_a_document_holds_becomes_markup() -> None:
+    config = config_of(FIELD_CONFIGS[1], CARD_PROPS[1])
+    html = str(cards_html(cards(config, DOCUMENTS, 0, NOW, RENDERERS, FRAMES, LINKS[2]), TABS[3]))
+    assert "<script>" not in html
+    assert "<b>" not in html
+    assert "<i>" not in html
+    assert html.count("<mark>") == 1  # the engine's own marks only

@@ -1,0 +1,121 @@
+"""Each field's Format list in Chromium, on a phone and a desktop: a year offers number,
+badge and text (and plugins), a title text and badge; a format published through the API
+that does not fit its field is told beside it as the editor opens, and choosing one that
+fits saves and publishes; axe-core on each state, light and dark."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.helpers import SCREENSHOTS, owner_headers
+from tests.servers import live_app
+from tests.web import test_accessibility, test_browser
+from tests.web.test_console_browser import DESKTOP, OWNER, PHONE, open_editor
+from tests.web.test_console_one_step_browser import ROWS
+
+browser = test_browser.browser
+open_page = test_browser.open_page
+axe_source = test_accessibility.axe_source
+violations = test_accessibility.violations
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with live_app(tmp_path_factory.mktemp("formatkinds"), api_keys=[OWNER]) as url:
+        httpx.post(
+            f"{url}/v1/collections/books/documents",
+            headers=owner_headers(),
+            json={"documents": ROWS},
+        ).raise_for_status()
+        yield url
+
+
+def published_with_a_link_year(url: str, name: str) -> str:
+    """A retriever published through the API with its year drawn as a link."""
+    created = httpx.post(
+        f"{url}/v1/retrievers",
+        headers=owner_headers(),
+        json={
+            "retriever_name": name,
+            "backend": {"type": "local", "collection": "books", "search_fields": ["title"]},
+        },
+    )
+    created.raise_for_status()
+    retriever_id: str = created.json()["retriever_id"]
+    published = httpx.post(
+        f"{url}/v1/retrievers/{retriever_id}/publish",
+        headers=owner_headers(),
+        json={
+            "public_name": name,
+            "display_config": {
+                "title": "Books",
+                "exposed_fields": ["title", "maintainer", "year"],
+                "inputs": [
+                    {
+                        "field_name": "query",
+                        "label": "Search",
+                        "required": False,
+                        "field_schema": {"type": "string"},
+                    }
+                ],
+                "field_config": {"year": {"format": "url"}},
+            },
+        },
+    )
+    assert published.status_code == 200, published.text
+    return retriever_id
+
+
+def offered(page: Any, field: str) -> list[str]:
+    row = page.locator(".row-item", has=page.locator(f"legend:text-is('{field}')"))
+    values: list[str] = row.locator("select[name$='.format'] option").evaluate_all(
+        "options => options.map(o => o.value).filter(Boolean)"
+    )
+    return values
+
+
+@pytest.mark.parametrize(
+    ("device", "scheme"),
+    [("desktop", "light"), ("phone", "light"), ("desktop", "dark"), ("phone", "dark")],
+)
+def test_each_fields_formats_fit_its_kind(
+    server: str, open_page: Callable[..., Any], axe_source: str, device: str, scheme: str
+) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    options = PHONE if device == "phone" else DESKTOP
+    name = f"kinds-{device}-{scheme}"
+    retriever_id = published_with_a_link_year(server, name)
+    page = open_editor(
+        open_page, server, retriever_id, bypass_csp=True, color_scheme=scheme, **options
+    )
+    page.locator("#group-fields").evaluate("group => { group.open = true; }")
+    assert offered(page, "title") == ["badge", "plugin", "text"]
+    # The year's link is kept in its list, selected, and told beside it.
+    assert offered(page, "year") == ["badge", "number", "plugin", "text", "url"]
+    row = page.locator(".row-item", has=page.locator("legend:text-is('year')"))
+    error = row.locator("p.field-error[id$='-format-error']")
+    assert error.inner_text() == (
+        "year holds years: url does not fit it; its formats are number, badge, text (or Automatic)"
+    )
+    assert "A format does not fit its field: choose another below to save." in (
+        page.locator(".alert--error").first.inner_text()
+    )
+    assert violations(page, axe_source) == [], "a format that does not fit"
+    if scheme == "light" and device == "desktop":
+        row.scroll_into_view_if_needed()
+        row.screenshot(path=str(SCREENSHOTS / "console-editor-format-kinds-desktop.png"))
+    elif scheme == "light":
+        row.scroll_into_view_if_needed()
+        row.screenshot(path=str(SCREENSHOTS / "console-editor-format-kinds-phone.png"))
+
+    # One that fits: saved and published, the error gone.
+    row.locator("select[name$='.format']").select_option("number")
+    page.locator(".publish-form button").click()
+    page.locator("[role=status]", has_text="Published: the public page").wait_for()
+    assert row.locator("p.field-error[id$='-format-error']").count() == 0
+    assert offered(page, "year") == ["badge", "number", "plugin", "text"]
+    assert violations(page, axe_source) == [], "a format that fits, published"
