@@ -1,17 +1,21 @@
-"""Counters for the rate limits: a `limits` async storage (memory, or Redis through redis-py),
-or the store (`StoreCounters`, for counts that must outlive a Redis outage).
+"""Counters for the rate limits: in this process's memory (`MemoryCounts`), in Redis (a
+`limits` async storage, through redis-py), or in the store (`StoreCounters`, for counts that must
+outlive a Redis outage).
 
-The counting is `limits`', so that a Redis round trip never blocks the event loop; the window
-arithmetic is the rate limiter's own (`app/services/limits.py`).
+Redis is counted through `limits`, so that a round trip never blocks the event loop; memory is
+counted here, with no await at all, so that one request's windows are counted in one pass that
+nothing else can interleave with. The window arithmetic is the rate limiter's own
+(`app/services/limits.py`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Literal
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Literal, Protocol, TypeVar
 
-from limits.aio.storage import MemoryStorage, Storage
+from limits.aio.storage import Storage
+from limits.aio.storage.redis.redispy import RedispyBridge
 from limits.storage import storage_from_string
 
 from app.adapters.clock import Clock
@@ -25,6 +29,74 @@ logger = logging.getLogger("retriever_pages")
 REDIS_TIMEOUT_SECONDS = 0.5
 RETRY_STORAGE_AFTER_SECONDS = 5.0
 OnFailure = Literal["fallback", "refuse"]
+SWEEP_EVERY_SECONDS = 10.0
+T = TypeVar("T")
+# limits' incr_expire.lua for each key in turn: a key's expiry is set when it is new.
+INCR_MANY = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+    local amount = tonumber(ARGV[2 * i])
+    local current = redis.call("incrby", key, amount)
+    if tonumber(current) == amount then
+        redis.call("expire", key, ARGV[2 * i - 1])
+    end
+    counts[i] = current
+end
+return counts
+"""
+Entry = tuple[str, int, int]  # a key, its expiry in seconds (if it is new), the amount to add
+
+
+class Counting(Protocol):
+    async def incr(self, key: str, expiry: int, amount: int = 1) -> int: ...
+
+    async def get(self, key: str) -> int: ...
+
+
+class MemoryCounts:
+    """Counts with an expiry in this process's memory, as `limits`' memory storage keeps them
+    (a count's expiry is set when it goes from nothing to `amount`), by an injectable clock.
+    Expired counts are dropped as they are read and, every few seconds, all at once."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.storage: dict[str, list[float]] = {}  # key: [count, expires at]
+        self._sweep_at = 0.0
+
+    def add(self, entries: Sequence[Entry]) -> list[int]:
+        """Each entry's amount added to its count; the new counts. No await: atomic."""
+        now = self.clock().timestamp()
+        if now >= self._sweep_at:
+            self._sweep(now)
+        storage = self.storage
+        counts = []
+        for key, expiry, amount in entries:
+            held = storage.get(key)
+            if held is None or held[1] <= now:
+                held = storage[key] = [0, now + expiry]
+            count = int(held[0]) + amount
+            held[0] = count
+            if count == amount:
+                held[1] = now + expiry
+            counts.append(count)
+        return counts
+
+    def value(self, key: str) -> int:
+        held = self.storage.get(key)
+        if held is None or held[1] <= self.clock().timestamp():
+            return 0
+        return int(held[0])
+
+    async def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        return self.add(((key, expiry, amount),))[0]
+
+    async def get(self, key: str) -> int:
+        return self.value(key)
+
+    def _sweep(self, now: float) -> None:
+        self._sweep_at = now + SWEEP_EVERY_SECONDS
+        for key in [key for key, held in self.storage.items() if held[1] <= now]:
+            del self.storage[key]
 
 
 class Counters:
@@ -39,17 +111,38 @@ class Counters:
         self.on_failure = on_failure
         self.clock = clock
         self.shared = uri.startswith(("redis://", "rediss://"))
-        self._memory = MemoryStorage()
-        self._storage: Storage = _redis_storage(uri) if self.shared else self._memory
+        self._memory = MemoryCounts(clock)
+        self._storage: Counting = _redis_storage(uri) if self.shared else self._memory
         self._down_since: float | None = None
+        self._incr_many: Any = None  # in Redis: a script that counts every entry in one call
+        bridge = getattr(self._storage, "bridge", None)
+        if self.shared and isinstance(bridge, RedispyBridge):
+            self._prefixed = bridge.prefixed_key
+            self._incr_many = bridge.get_connection().register_script(INCR_MANY.encode())
 
     async def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         return await self._counted(lambda storage: storage.incr(key, expiry, amount))
 
+    async def incr_many(self, entries: Sequence[Entry]) -> list[int]:
+        """`incr` of each entry, all at once: in memory in one pass, in Redis in one script
+        (one round trip, atomic there too)."""
+        if not self.shared:
+            return self._memory.add(entries)
+        return await self._counted(lambda storage: self._many(storage, entries))
+
+    async def _many(self, storage: Counting, entries: Sequence[Entry]) -> list[int]:
+        if storage is self._memory:
+            return self._memory.add(entries)
+        if self._incr_many is None:
+            return [await storage.incr(key, expiry, amount) for key, expiry, amount in entries]
+        keys = [self._prefixed(key) for key, _, _ in entries]
+        arguments = [value for _, expiry, amount in entries for value in (expiry, amount)]
+        return [int(count) for count in await self._incr_many(keys, arguments)]
+
     async def get(self, key: str) -> int:
         return await self._counted(lambda storage: storage.get(key))
 
-    async def _counted(self, operation: Callable[[Storage], Awaitable[int]]) -> int:
+    async def _counted(self, operation: Callable[[Counting], Awaitable[T]]) -> T:
         """`operation` on the storage; on this process's memory (or refused) while it is down."""
         storage = self._storage
         if self._down_since is not None:
@@ -65,7 +158,7 @@ class Counters:
             self._down_since = self._now()
             return await self._failed(operation)
 
-    async def _failed(self, operation: Callable[[Storage], Awaitable[int]]) -> int:
+    async def _failed(self, operation: Callable[[Counting], Awaitable[T]]) -> T:
         if self.on_failure == "refuse":
             raise LimitsUnavailable("Rate limits cannot be checked right now; try again shortly.")
         return await operation(self._memory)
@@ -75,6 +168,7 @@ class Counters:
         if not self.shared:
             return True
         try:
+            assert isinstance(self._storage, Storage)
             ok = bool(await self._storage.check())
         except Exception:
             ok = False
@@ -106,6 +200,9 @@ class StoreCounters:
             with self.store.write() as tx:
                 queries.prune(tx.conn, now)
         return value
+
+    async def incr_many(self, entries: Sequence[Entry]) -> list[int]:
+        return [await self.incr(key, expiry, amount) for key, expiry, amount in entries]
 
     async def get(self, key: str) -> int:
         return await in_thread(self._get, key)

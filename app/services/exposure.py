@@ -14,9 +14,13 @@ _MISSING = object()
 
 
 def expose(document: dict[str, Any], exposed_fields: Iterable[str]) -> dict[str, Any]:
+    score: Any = document.get("score")
+    kind = type(
+        score
+    )  # a float or an int as JSON gives them, kept cheap: this runs for every result
     result: dict[str, Any] = {
         "document_id": str(document.get("document_id") or document.get("id") or ""),
-        "score": _score(document.get("score")),
+        "score": score if kind is float else float(score) if kind is int else _score(score),
     }
     highlights = document.get("highlights")
     if highlights:

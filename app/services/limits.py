@@ -1,9 +1,10 @@
 """Rate limits: fixed windows, counted in the `Counters` storage (memory or Redis).
 
 The window arithmetic is ours, so that time comes from the injectable clock; the counting is
-`limits`', so that a Redis round trip never blocks the event loop. A request counts in every
-window at once; if any window is over, all its counts are given back, so a refused request
-uses up nothing.
+the storage's (app/adapters/counters.py): in memory, a request's windows in one pass that no
+other request can interleave with; in Redis, through `limits`, so that a round trip never blocks
+the event loop. A request counts in every window at once; if any window is over, all its counts
+are given back, so a refused request uses up nothing.
 """
 
 from __future__ import annotations
@@ -97,6 +98,10 @@ class CountStorage(Protocol):
 
     async def get(self, key: str) -> int: ...
 
+    async def incr_many(self, entries: Sequence[tuple[str, int, int]]) -> list[int]:
+        """`incr` of each (key, expiry, amount); the new counts, in order."""
+        ...
+
 
 class RateLimiter:
     def __init__(self, counters: CountStorage, clock: Clock, prefix: str = "rp") -> None:
@@ -134,25 +139,17 @@ class RateLimiter:
         if not windows:
             return None
         now = self.clock().timestamp()
-        keys = []
-        counts = []
-        for window in windows:
-            key = self._key(window, now)
-            reset = _reset(now, window.seconds)
-            keys.append((key, reset + 1))
-            counts.append(await self.counters.incr(key, reset + 1, cost))
-        over = [(w, c) for w, c in zip(windows, counts, strict=True) if c > w.limit]
+        resets = [_reset(now, window.seconds) for window in windows]
+        keys = [(self._key(w, now), reset + 1) for w, reset in zip(windows, resets, strict=True)]
+        counts = await self.counters.incr_many([(key, expiry, cost) for key, expiry in keys])
+        over = [i for i, window in enumerate(windows) if counts[i] > window.limit]
         if over:
-            for key, expiry in keys:
-                await self.counters.incr(key, expiry, -cost)
+            await self.counters.incr_many([(key, expiry, -cost) for key, expiry in keys])
             # Retry when every refusing window has started over.
-            window = max((w for w, _ in over), key=lambda w: _reset(now, w.seconds))
-            return Decision(False, window, 0, _reset(now, window.seconds))
-        remaining = [
-            (w.limit - c, _reset(now, w.seconds), w) for w, c in zip(windows, counts, strict=True)
-        ]
-        left, reset, window = min(remaining, key=lambda item: (item[0], item[1]))
-        return Decision(True, window, left, reset)
+            i = max(over, key=lambda i: resets[i])
+            return Decision(False, windows[i], 0, resets[i])
+        i = min(range(len(windows)), key=lambda i: (windows[i].limit - counts[i], resets[i]))
+        return Decision(True, windows[i], windows[i].limit - counts[i], resets[i])
 
 
 def _reset(now: float, seconds: int) -> int:

@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import ClientDisconnect
 from starlette.routing import Mount
 
@@ -27,11 +26,7 @@ from app.web.errors import (
     handle_http_exception,
     handle_unexpected,
 )
-from app.web.middleware.body_limit import BodyLimitMiddleware
-from app.web.middleware.client_share import ClientShareMiddleware
-from app.web.middleware.metrics import MetricsMiddleware
-from app.web.middleware.private import PrivateAnswerMiddleware
-from app.web.middleware.request_id import RequestIdMiddleware
+from app.web.middleware.front import Front
 from app.web.views import (
     analytics,
     collections,
@@ -100,16 +95,17 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             Mount("/static", Static(directory=STATIC_DIR), name="static"),
         ],
         middleware=[
-            Middleware(RequestIdMiddleware, access_log=settings.access_log),
-            Middleware(MetricsMiddleware, metrics=services.metrics),
+            # Request id and access log, metrics, a proxied client's share, the body limit,
+            # private answers and gzip, in that order, as one layer (front.py).
             Middleware(
-                ClientShareMiddleware,
+                Front,
+                metrics=services.metrics,
+                max_bytes=settings.max_body_bytes,
                 share=settings.effective_max_connections_per_client,
                 trusted=settings.trusted_proxies,
+                access_log=settings.access_log,
+                gzip_minimum=GZIP_MINIMUM_BYTES,
             ),
-            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
-            Middleware(PrivateAnswerMiddleware),
-            Middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES),
         ],
         exception_handlers={
             AppError: handle_app_error,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,9 +11,10 @@ from pathlib import Path
 import httpx
 import redis
 
-from app.adapters.counters import RETRY_STORAGE_AFTER_SECONDS
+from app.adapters.counters import RETRY_STORAGE_AFTER_SECONDS, Counters
 from app.services.access import MAX_FAILED_ATTEMPTS
-from tests.helpers import browse_config, local_backend, owner_headers
+from app.services.limits import RateLimiter, Window
+from tests.helpers import FakeClock, browse_config, local_backend, owner_headers
 from tests.servers import RedisServer, server_process
 
 # Per-day limits, so that a minute or an hour turning mid-test changes nothing.
@@ -191,3 +193,27 @@ def test_with_refuse_a_password_check_during_an_outage_is_a_503(
         )
         assert response.status_code == 503
         assert response.json()["error"]["type"] == "rate_limits_unavailable"
+
+
+def test_every_window_counts_in_redis_and_a_refusal_gives_all_back(
+    redis_server: RedisServer,
+) -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(Counters(redis_server.url, "refuse", clock), clock, prefix="windows")
+    windows = [
+        Window("minute", 2, 60, "r"),
+        Window("hour", 3, 3600, "r"),
+        Window("day", 5, 86400, "r"),
+    ]
+
+    async def run() -> tuple[list[bool], list[int]]:
+        allowed = []
+        for _ in range(4):
+            decision = await limiter.hit(windows)
+            assert decision is not None
+            allowed.append(decision.allowed)
+        return allowed, [await limiter.count(window) for window in windows]
+
+    allowed, counts = asyncio.run(run())
+    assert allowed == [True, True, False, False]
+    assert counts == [2, 2, 2]  # the refused requests used up no window

@@ -170,6 +170,8 @@ class MixpeekBackend:
 
 
 async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
+    if response.content_length is not None and "Content-Encoding" not in response.headers:
+        return await response.read()  # that many bytes, checked against the cap already
     chunks = []
     size = 0
     async for chunk in response.content.iter_chunked(64 * 1024):

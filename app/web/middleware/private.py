@@ -1,4 +1,5 @@
-"""Answers about a password-protected retriever never go into a shared cache.
+"""Answers about a password-protected retriever never go into a shared cache (applied by
+`front.Front`).
 
 A protected page's URL answers with the password form to one visitor and the unlocked page
 to another (by the unlock cookie); the API answers by X-Retriever-Password or the cookie. So
@@ -11,7 +12,7 @@ own headers.
 from __future__ import annotations
 
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Scope
 
 PRIVATE = "private, no-store"
 MARK = "behind_password"  # the scope key `mark_private` sets
@@ -22,22 +23,10 @@ def mark_private(scope: Scope) -> None:
     scope[MARK] = True
 
 
-class PrivateAnswerMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_private(message: Message) -> None:
-            if message["type"] == "http.response.start" and scope.get(MARK):
-                headers = MutableHeaders(scope=message)
-                headers["Cache-Control"] = PRIVATE
-                headers.add_vary_header("Cookie")
-                if scope["path"].startswith("/v1/"):  # only the API reads the header
-                    headers.add_vary_header("X-Retriever-Password")
-            await send(message)
-
-        await self.app(scope, receive, send_private)
+def make_private(message: Message, path: str) -> None:
+    """Make the answer starting with `message` private, varying on what opened it."""
+    headers = MutableHeaders(scope=message)
+    headers["Cache-Control"] = PRIVATE
+    headers.add_vary_header("Cookie")
+    if path.startswith("/v1/"):  # only the API reads the header
+        headers.add_vary_header("X-Retriever-Password")
