@@ -12,10 +12,9 @@ import httpx
 import pytest
 
 from tests.helpers import SCREENSHOTS, owner_headers
-from tests.servers import live_app
 from tests.web import test_accessibility, test_browser
-from tests.web.test_console_browser import DESKTOP, OWNER, PHONE, open_editor
-from tests.web.test_console_one_step_browser import ROWS
+from tests.web.test_console_browser import DESKTOP, PHONE, open_editor
+from tests.web.test_console_one_step_browser import books_app, new_retriever
 
 browser = test_browser.browser
 open_page = test_browser.open_page
@@ -25,27 +24,13 @@ violations = test_accessibility.violations
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with live_app(tmp_path_factory.mktemp("formatkinds"), api_keys=[OWNER]) as url:
-        httpx.post(
-            f"{url}/v1/collections/books/documents",
-            headers=owner_headers(),
-            json={"documents": ROWS},
-        ).raise_for_status()
+    with books_app(tmp_path_factory.mktemp("formatkinds")) as url:
         yield url
 
 
 def published_with_a_link_year(url: str, name: str) -> str:
     """A retriever published through the API with its year drawn as a link."""
-    created = httpx.post(
-        f"{url}/v1/retrievers",
-        headers=owner_headers(),
-        json={
-            "retriever_name": name,
-            "backend": {"type": "local", "collection": "books", "search_fields": ["title"]},
-        },
-    )
-    created.raise_for_status()
-    retriever_id: str = created.json()["retriever_id"]
+    retriever_id = new_retriever(url, name, ("title",))
     published = httpx.post(
         f"{url}/v1/retrievers/{retriever_id}/publish",
         headers=owner_headers(),

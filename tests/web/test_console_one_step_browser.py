@@ -6,6 +6,8 @@ light and dark."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,9 +28,10 @@ ROWS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with live_app(tmp_path_factory.mktemp("onestep"), api_keys=[OWNER]) as url:
+@contextmanager
+def books_app(data_dir: Path) -> Iterator[str]:
+    """A live server whose owner's collection `books` holds ROWS; its URL."""
+    with live_app(data_dir, api_keys=[OWNER]) as url:
         httpx.post(
             f"{url}/v1/collections/books/documents",
             headers=owner_headers(),
@@ -37,17 +40,20 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-def new_retriever(url: str, name: str) -> str:
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with books_app(tmp_path_factory.mktemp("onestep")) as url:
+        yield url
+
+
+def new_retriever(url: str, name: str, searched: tuple[str, ...] = ("title", "maintainer")) -> str:
+    """A retriever over `books` made through the API, searching `searched`; its id."""
     created = httpx.post(
         f"{url}/v1/retrievers",
         headers=owner_headers(),
         json={
             "retriever_name": name,
-            "backend": {
-                "type": "local",
-                "collection": "books",
-                "search_fields": ["title", "maintainer"],
-            },
+            "backend": {"type": "local", "collection": "books", "search_fields": list(searched)},
         },
     )
     created.raise_for_status()

@@ -8,14 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.helpers import SCREENSHOTS, owner_headers
-from tests.servers import live_app
+from tests.helpers import SCREENSHOTS
 from tests.web import test_accessibility, test_browser
-from tests.web.test_console_browser import DESKTOP, OWNER, PHONE, open_editor
-from tests.web.test_console_one_step_browser import ROWS
+from tests.web.test_console_browser import DESKTOP, PHONE, open_editor
+from tests.web.test_console_one_step_browser import books_app, new_retriever
 
 browser = test_browser.browser
 open_page = test_browser.open_page
@@ -28,27 +26,8 @@ NOTHING = (
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with live_app(tmp_path_factory.mktemp("publishstate"), api_keys=[OWNER]) as url:
-        httpx.post(
-            f"{url}/v1/collections/books/documents",
-            headers=owner_headers(),
-            json={"documents": ROWS},
-        ).raise_for_status()
+    with books_app(tmp_path_factory.mktemp("publishstate")) as url:
         yield url
-
-
-def new_retriever(url: str, name: str) -> str:
-    created = httpx.post(
-        f"{url}/v1/retrievers",
-        headers=owner_headers(),
-        json={
-            "retriever_name": name,
-            "backend": {"type": "local", "collection": "books", "search_fields": ["title"]},
-        },
-    )
-    created.raise_for_status()
-    retriever_id: str = created.json()["retriever_id"]
-    return retriever_id
 
 
 @pytest.mark.parametrize(
@@ -61,7 +40,7 @@ def test_the_publish_button_after_publishing(
     SCREENSHOTS.mkdir(exist_ok=True)
     options = PHONE if device == "phone" else DESKTOP
     name = f"state-{device}-{scheme}"
-    retriever_id = new_retriever(server, name)
+    retriever_id = new_retriever(server, name, ("title",))
     page = open_editor(
         open_page, server, retriever_id, bypass_csp=True, color_scheme=scheme, **options
     )
