@@ -193,18 +193,35 @@ class TypesenseEngine(TypesenseOnLoop, TypesenseVectors):
             assert held is not None
             self._put_synonyms(name, held, needed)
             try:
-                answer = self._search_one(name, params)
+                answer, prefix = self._by_words(name, search, params)
             except MissingColumn:
                 if attempt == 2:
                     raise
                 self.schemas.forget(name)  # (dropped and made again meanwhile: read again)
             else:
                 if attempt == 2 or not needed or answer.get("found"):
-                    return query.result(search, answer)
+                    return query.result(search, answer, prefix)
                 # Nothing found through synonym roots: put them again (their collection may
                 # have been dropped and made again through another server) and search again.
                 held.synonyms.difference_update(needed)
         raise AssertionError("unreachable")
+
+    def _by_words(
+        self, name: str, search: Search, params: dict[str, Any]
+    ) -> tuple[dict[str, Any], bool]:
+        """The search's answer, and whether its last word was a prefix (`query.counts`): the
+        search with the word as typed and the word's counts in one request, then, when the
+        word is rare, the search with the prefix."""
+        counts = query.counts(search, params)
+        if not counts:
+            return self._search_one(name, params), True
+        answer, *counted = self._search_many(
+            [{"collection": name, **query.whole(params)}]
+            + [{"collection": name, **count} for count in counts]
+        )
+        if not query.prefixed(counted):
+            return answer, False
+        return self._search_one(name, params), True
 
     def _similar(self, name: str, held: Held, search: Search) -> SearchResult:
         """The documents most like one (`similar.py`), within the search's filters: ranked by

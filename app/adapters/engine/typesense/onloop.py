@@ -10,6 +10,7 @@ a time, so a write through another server is seen within a second or two; made s
 write through this process, the search waits for it in the thread), its synonym roots put
 already, no pins, hidden documents or boosts, no vector and no find similar. For anything else
 `search_on_loop` answers None and the caller runs `search` in a worker thread, as before.
+A search of words is one request, or two when its last word is rare (`query.counts`).
 """
 
 from __future__ import annotations
@@ -78,14 +79,23 @@ class TypesenseOnLoop:
         params, needed = planned
         if not set(needed) <= held.synonyms:
             return None
-        with reached():
-            sent = await self.loop_searches.multi_search(
-                {"searches": [{"collection": name, **params}]}
-            )
+        counts = query.counts(search, params)
+        first = [query.whole(params) if counts else params, *counts]
         try:
-            found = answer(dict(sent["results"][0]))
+            found, *counted = await self._answers(name, first)
+            prefix = not counts or query.prefixed(counted)
+            if counts and prefix:  # (a rare last word: searched again with the prefix)
+                [found] = await self._answers(name, [params])
         except MissingColumn:
             return None  # (dropped and made again meanwhile: `search` reads the schema again)
         if needed and not found.get("found"):
             return None  # (`search` puts the synonym roots again, as it does)
-        return query.result(search, found)
+        return query.result(search, found, prefix)
+
+    async def _answers(self, name: str, searches: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The answers of searches of one collection, sent in one request."""
+        with reached():
+            sent = await self.loop_searches.multi_search(
+                {"searches": [{"collection": name, **params} for params in searches]}
+            )
+        return [answer(dict(each)) for each in sent["results"]]
