@@ -9,10 +9,10 @@ out from the end only when those with every word as typed are few, as in the oth
 while fewer than WHOLE_WORD_THRESHOLD documents hold it as typed in the search field that holds it
 most (`words.as_prefix`, as the other engines): the search is sent with `prefix=false` beside one
 count of the word as typed for each search field (`whole`, `counts`), and sent again with the
-prefix when every count is under it (`as_prefix`): the same documents, totals, facets and
-highlights as the other engines, and no prefix expansion of a common word (the node's costliest
-search). Highlights are made here from the
-stored body by the other engines' rules (`highlight.py`), so that every engine marks text alike.
+prefix when every count is under it (the answer kept a while, `wholewords.py`): the same
+documents, totals, facets and highlights as the other engines, and no prefix expansion of a
+common word (the node's costliest search). Highlights are made here from the stored body by
+the other engines' rules (`highlight.py`), so that every engine marks text alike.
 """
 
 from __future__ import annotations
@@ -112,9 +112,9 @@ def counts(search: Search, params: dict[str, Any]) -> list[dict[str, Any]]:
     """For each search field, a search counting the documents that hold the query's last word
     as typed (no typos, no prefix, no filters, no page): the other engines' document frequency,
     which decides whether the word is a prefix (`prefixed`); none without words."""
-    if "query_by" not in params:
-        return []
     words, _ = query_words(search.text, search.relevance)
+    if "query_by" not in params or not words:
+        return []
     return [
         {"q": words[-1], "query_by": name, "prefix": "false", "num_typos": 0,
          "typo_tokens_threshold": 0, "drop_tokens_threshold": 0, "per_page": 0,
