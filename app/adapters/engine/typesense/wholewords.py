@@ -1,6 +1,6 @@
 """Whether a search's last word is a prefix on Typesense (`words.as_prefix`): the search is sent
-with the word as typed beside a count of the word in each search field (`query.counts`), in one
-request, and sent again with the prefix when every count is under WHOLE_WORD_THRESHOLD. The
+with the prefix beside a count of the word in each search field (`query.counts`), in one
+request, and sent again with the word as typed when a count reaches WHOLE_WORD_THRESHOLD. The
 answer is kept for the collection, its search fields and the word (`WholeWords`), so that a word
 searched again within AGE seconds is one search, with or without the prefix: the counts cost the
 node about as much as the search (each scores every document holding the word). A write through
@@ -57,8 +57,9 @@ def by_words(
     search_many: SearchMany, known: WholeWords, name: str, search: Search, params: dict[str, Any]
 ) -> tuple[dict[str, Any], bool]:
     """The search's answer, and whether its last word was a prefix: one search when that is
-    known (or there are no words), else the search with the word as typed and its counts in
-    one request, then, when the word is rare, the search with the prefix."""
+    known (or there are no words), else the search with the prefix and the word's counts in
+    one request, then, when the word is common, the search with the word as typed (most
+    words typed into a search box are the start of one, which only the prefix finds)."""
     counts = query.counts(search, params)
     if not counts:
         return search_many([{"collection": name, **params}])[0], True
@@ -68,11 +69,10 @@ def by_words(
         sent = params if prefix else query.whole(params)
         return search_many([{"collection": name, **sent}])[0], prefix
     answer, *counted = search_many(
-        [{"collection": name, **query.whole(params)}]
-        + [{"collection": name, **count} for count in counts]
+        [{"collection": name, **params}] + [{"collection": name, **count} for count in counts]
     )
     prefix = query.prefixed(counted)
     known.put(asked, prefix)
-    if not prefix:
-        return answer, False
-    return search_many([{"collection": name, **params}])[0], True
+    if prefix:
+        return answer, True
+    return search_many([{"collection": name, **query.whole(params)}])[0], False
