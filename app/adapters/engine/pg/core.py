@@ -260,12 +260,14 @@ class PgEngine(CollectionVectors):
             counted = plan.facets(search.facets) if search.facets else {}
         return SearchResult(
             hits=[
-                Hit(document_id, score, body, highlights(body, search.highlight, plan.marked))
+                Hit(document_id, score, body, marks)
                 for _, document_id, body, score in rows
+                for marks in [highlights(body, search.highlight, plan.marked, prefix=plan.prefix)]
             ],
             total=plan.total,
             facets=counted,
             left_out=plan.left_out(plan.best) if plan.best is not None else (),
+            prefix=plan.prefix,
         )
 
     def document(self, namespace: str, collection: str, document_id: str) -> Any:

@@ -3,7 +3,8 @@ relevance, by a field, or in the order documents were added), and its facet coun
 levels and scores as the tantivy engine (`engine/words.py`): every word as typed; then, when
 those are few, every word with typos, or any of the words, most of the query first.
 
-A word matches the lexeme `{slot}.{word}` of a search field (the last word as a prefix too).
+A word matches the lexeme `{slot}.{word}` of a search field (the last word as a prefix too, while
+fewer than WHOLE_WORD_THRESHOLD documents hold it as typed: `words.as_prefix`).
 A word's score is a bonus for being there at all (`words.word_query`), EXACT_BONUS more when
 as typed or as a prefix, plus the field's weight times one plus `ts_rank` (how often it
 occurs) for each field that holds it as typed. Typos are read off the collection's words
@@ -33,6 +34,7 @@ from app.adapters.engine.words import (
     TYPO_THRESHOLD,
     TYPO_WEIGHT,
     WORD_BONUS,
+    as_prefix,
     near,
     rarity,
     telling_words,
@@ -76,6 +78,7 @@ class Plan:
             if name in fields.text
         }
         self.total = 0
+        self.prefix = True  # whether the last word matched as a prefix (`as_prefix`)
         self.best: dict[str, Any] | None = None  # the best match's body, when none has every word
         parts: list[Sql] = [("d.collection_id = %s", [collection_id])]
         for name, wanted in filters.items():
@@ -108,13 +111,16 @@ class Plan:
         by = None if sort is None else self._by(sort)
         if not (self.words and self.columns):
             return self._read(None, by, limit, offset)
+        last = self.words[-1]
+        held = self._frequencies([last])
+        self.prefix = as_prefix(held.get(last, 0))
         exact = self._text(self.words, {}, every=True)
         rows = self._read(exact, by, limit, offset)
         found = self.total
         some = len(self.words) > 1 and found < MOST_WORDS_THRESHOLD
         if not some and found >= TYPO_THRESHOLD:
             return rows
-        held = self._frequencies(list(self.words))
+        held.update(self._frequencies(list(self.words[:-1])) if len(self.words) > 1 else {})
         typed = {word for word in self.words if with_typos(word, held.get(word, 0))}
         if some:
             total = self._documents()
@@ -154,7 +160,7 @@ class Plan:
     def left_out(self, best: dict[str, Any]) -> tuple[str, ...]:
         """The words of the query that the body of the best match lacks."""
         names = [name for name in self.search_fields if name in self.fields.text]
-        return lacking(best, names, self.words)
+        return lacking(best, names, self.words, prefix=self.prefix)
 
     def _read(
         self, text: tuple[str, Sql] | None, by: Sql | None, limit: int, offset: int
@@ -191,7 +197,7 @@ class Plan:
         cases: list[str] = []
         params: list[Any] = []
         for position, word in enumerate(words):
-            last = position == len(words) - 1
+            last = position == len(words) - 1 and self.prefix
             exact: list[str] = []
             forms: list[str] = []
             bonuses: list[tuple[float, str]] = []  # (bonus, the forms that earn it)
@@ -241,7 +247,7 @@ class Plan:
             allowed = typos(word)
             if word not in words or not allowed:
                 continue
-            last = position == len(self.words) - 1
+            last = position == len(self.words) - 1 and self.prefix
             # The last word may be the start of a longer one: compare it with the best part.
             operator, measure = ("%s <%% word", "word_similarity(%s, word)") if last else (
                 "word %% %s", "similarity(word, %s)")  # fmt: skip

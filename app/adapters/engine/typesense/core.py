@@ -55,6 +55,7 @@ from app.adapters.engine.typesense.vectors import (
     count_marked,
     with_vector,
 )
+from app.adapters.engine.typesense.wholewords import WholeWords, by_words
 from app.errors import invalid
 from app.typesense_address import TypesenseAddress
 
@@ -78,6 +79,7 @@ class TypesenseEngine(TypesenseOnLoop, TypesenseVectors):
         self._reading: set[str] = set()  # for searches on the event loop (`onloop.py`)
         self.fields = TextFields(self.writer, f"{prefix}fields")
         self.schemas = Schemas()
+        self.whole_words = WholeWords()
 
     def lacks(self) -> Mapping[str, str]:
         return {SUBSTRING_FILTERS: "the Typesense engine"}
@@ -136,6 +138,7 @@ class TypesenseEngine(TypesenseOnLoop, TypesenseVectors):
                                       f"refused it: {answer.get('error')}")  # fmt: skip
             self.fields.learn(name, [doc for _, doc in rows])
         self.schemas.stale(name)  # (new columns, perhaps)
+        self.whole_words.forget(name)
         inserted = len(latest) - len(stored)
         return UpsertResult(
             inserted=inserted,
@@ -150,6 +153,8 @@ class TypesenseEngine(TypesenseOnLoop, TypesenseVectors):
                 self._written(name)[hexed(document_id)].delete()
             except exceptions.ObjectNotFound:
                 return False
+            finally:
+                self.whole_words.forget(name)
         return True
 
     def drop(self, namespace: str, collection: str) -> int | None:
@@ -162,6 +167,7 @@ class TypesenseEngine(TypesenseOnLoop, TypesenseVectors):
                 return None
             finally:
                 self.schemas.forget(name)
+                self.whole_words.forget(name)
             self.fields.forget(name)
             self._forget_settings(name)
         return held
@@ -193,14 +199,14 @@ class TypesenseEngine(TypesenseOnLoop, TypesenseVectors):
             assert held is not None
             self._put_synonyms(name, held, needed)
             try:
-                answer = self._search_one(name, params)
+                answer, prefix = by_words(self._search_many, self.whole_words, name, search, params)
             except MissingColumn:
                 if attempt == 2:
                     raise
                 self.schemas.forget(name)  # (dropped and made again meanwhile: read again)
             else:
                 if attempt == 2 or not needed or answer.get("found"):
-                    return query.result(search, answer)
+                    return query.result(search, answer, prefix)
                 # Nothing found through synonym roots: put them again (their collection may
                 # have been dropped and made again through another server) and search again.
                 held.synonyms.difference_update(needed)

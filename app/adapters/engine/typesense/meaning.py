@@ -141,10 +141,13 @@ def _hybrid(within: Within, search: Search, near: list[tuple[str, float]]) -> Se
             search.offset : search.offset + search.limit
         ]
     return SearchResult(
-        hits=[_shown(found[d], score, search, shown) for d, score in page if d in found],
+        hits=[
+            _shown(found[d], score, search, shown, first.prefix) for d, score in page if d in found
+        ],
         total=first.total + len(beside),
         facets=_added(first.facets, others.facets) if others else first.facets,
         left_out=first.left_out,
+        prefix=first.prefix,
     )
 
 
@@ -176,8 +179,11 @@ def _sort_key(hit: Hit, search: Search) -> tuple[bool, float]:
     return False, number if search.sort.direction == "asc" else -number
 
 
-def _shown(hit: Hit, score: float, search: Search, words: tuple[str, ...]) -> Hit:
-    return replace(hit, score=score, highlights=highlights(hit.body, search.highlight, words))
+def _shown(
+    hit: Hit, score: float, search: Search, words: tuple[str, ...], prefix: bool = True
+) -> Hit:
+    marks = highlights(hit.body, search.highlight, words, prefix=prefix)
+    return replace(hit, score=score, highlights=marks)
 
 
 def _plain(search: Search, **changes: Any) -> Search:

@@ -10,6 +10,8 @@ a time, so a write through another server is seen within a second or two; made s
 write through this process, the search waits for it in the thread), its synonym roots put
 already, no pins, hidden documents or boosts, no vector and no find similar. For anything else
 `search_on_loop` answers None and the caller runs `search` in a worker thread, as before.
+A search of words is one request, or two when whether its last word is a prefix is not known
+yet and it is not (`wholewords.py`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import contextlib
 from typing import Any
 
 from app.adapters.engine.results import Search, SearchResult
-from app.adapters.engine.typesense import query
+from app.adapters.engine.typesense import query, wholewords
 from app.adapters.engine.typesense.answers import MissingColumn, answer
 from app.adapters.engine.typesense.connection import LoopSearches, reached
 from app.adapters.engine.typesense.names import collection_name
@@ -32,6 +34,7 @@ class TypesenseOnLoop:
     prefix: str
     schemas: Schemas
     loop_searches: LoopSearches
+    whole_words: wholewords.WholeWords
     _reading: set[str]  # the collections whose schema is being read again
 
     def _held(self, name: str) -> Held | None: ...
@@ -78,14 +81,37 @@ class TypesenseOnLoop:
         params, needed = planned
         if not set(needed) <= held.synonyms:
             return None
-        with reached():
-            sent = await self.loop_searches.multi_search(
-                {"searches": [{"collection": name, **params}]}
-            )
         try:
-            found = answer(dict(sent["results"][0]))
+            found, prefix = await self._by_words(name, search, params)
         except MissingColumn:
             return None  # (dropped and made again meanwhile: `search` reads the schema again)
         if needed and not found.get("found"):
             return None  # (`search` puts the synonym roots again, as it does)
-        return query.result(search, found)
+        return query.result(search, found, prefix)
+
+    async def _by_words(
+        self, name: str, search: Search, params: dict[str, Any]
+    ) -> tuple[dict[str, Any], bool]:
+        """As `wholewords.by_words`, awaited."""
+        counts = query.counts(search, params)
+        if not counts:
+            return (await self._answers(name, [params]))[0], True
+        asked = wholewords.key(name, params, counts)
+        prefix = self.whole_words.get(asked)
+        if prefix is not None:
+            sent = params if prefix else query.whole(params)
+            return (await self._answers(name, [sent]))[0], prefix
+        found, *counted = await self._answers(name, [params, *counts])
+        prefix = query.prefixed(counted)
+        self.whole_words.put(asked, prefix)
+        if not prefix:  # (a common last word: searched again as typed)
+            [found] = await self._answers(name, [query.whole(params)])
+        return found, prefix
+
+    async def _answers(self, name: str, searches: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The answers of searches of one collection, sent in one request."""
+        with reached():
+            sent = await self.loop_searches.multi_search(
+                {"searches": [{"collection": name, **params} for params in searches]}
+            )
+        return [answer(dict(each)) for each in sent["results"]]

@@ -5,8 +5,14 @@ Words: the query's folded words (so that no character a user types is Typesense 
 search fields' word columns, earlier fields weighing more; typos as Meilisearch forgives them (one
 from 5 letters, two from 9), the last word as a prefix; matches with typos and with words left
 out from the end only when those with every word as typed are few, as in the other engines
-(Typesense's `typo_tokens_threshold` and `drop_tokens_threshold`). Highlights are made here from the
-stored body by the other engines' rules (`highlight.py`), so that every engine marks text alike.
+(Typesense's `typo_tokens_threshold` and `drop_tokens_threshold`). The last word is a prefix only
+while fewer than WHOLE_WORD_THRESHOLD documents hold it as typed in the search field that holds it
+most (`words.as_prefix`, as the other engines): the search is sent beside one count of the word
+as typed for each search field (`counts`), and sent again with `prefix=false` (`whole`) when a
+count reaches it (the answer kept a while, `wholewords.py`): the same
+documents, totals, facets and highlights as the other engines, and no prefix expansion of a
+common word (the node's costliest search). Highlights are made here from the stored body by
+the other engines' rules (`highlight.py`), so that every engine marks text alike.
 """
 
 from __future__ import annotations
@@ -22,7 +28,12 @@ from app.adapters.engine.typesense import synonyms
 from app.adapters.engine.typesense.documents import BODY, KEY, SEQ
 from app.adapters.engine.typesense.filters import filter_by, refused
 from app.adapters.engine.typesense.names import column, field_of, hexed, token, unhexed
-from app.adapters.engine.words import MOST_WORDS_THRESHOLD, TYPO_THRESHOLD, Alternatives
+from app.adapters.engine.words import (
+    MOST_WORDS_THRESHOLD,
+    TYPO_THRESHOLD,
+    Alternatives,
+    as_prefix,
+)
 from app.schemas.search import FacetCount
 
 MAX_FACET_VALUES = 100
@@ -92,6 +103,31 @@ def parameters(
     return params, needed
 
 
+def whole(params: dict[str, Any]) -> dict[str, Any]:
+    """The search with its last word as typed only."""
+    return {**params, "prefix": "false"}
+
+
+def counts(search: Search, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """For each search field, a search counting the documents that hold the query's last word
+    as typed (no typos, no prefix, no filters, no page): the other engines' document frequency,
+    which decides whether the word is a prefix (`prefixed`); none without words."""
+    words, _ = query_words(search.text, search.relevance)
+    if "query_by" not in params or not words:
+        return []
+    return [
+        {"q": words[-1], "query_by": name, "prefix": "false", "num_typos": 0,
+         "typo_tokens_threshold": 0, "drop_tokens_threshold": 0, "per_page": 0,
+         "include_fields": "id", "highlight_fields": "none"}
+        for name in params["query_by"].split(",")
+    ]  # fmt: skip
+
+
+def prefixed(counted: list[dict[str, Any]]) -> bool:
+    """Whether the last word is a prefix, from its `counts`' answers (`words.as_prefix`)."""
+    return as_prefix(max((int(each.get("found", 0)) for each in counted), default=0))
+
+
 def _page(offset: int, limit: int) -> dict[str, int]:
     """Typesense 0.24 pages by `page` and `per_page` (250 at most): the smallest page size that
     holds the whole slice in one page (`result` cuts the slice out of it)."""
@@ -103,7 +139,7 @@ def _page(offset: int, limit: int) -> dict[str, int]:
     raise refused(f"a page of {limit} results from {offset}", "offset")
 
 
-def result(search: Search, answer: dict[str, Any]) -> SearchResult:
+def result(search: Search, answer: dict[str, Any], prefix: bool = True) -> SearchResult:
     words, alternatives = query_words(search.text, search.relevance)
     shown = marked(words, alternatives)  # (a synonym is marked where it matched, as a word)
     total = int(answer.get("found", 0))
@@ -116,7 +152,7 @@ def result(search: Search, answer: dict[str, Any]) -> SearchResult:
         # the field that matched differs: the score is the rank, counted down from the total.
         score = float(total - search.offset - position) if words else 0.0
         hits.append(Hit(unhexed(found["document"]["id"]), score, body,
-                        highlights(body, search.highlight, shown)))  # fmt: skip
+                        highlights(body, search.highlight, shown, prefix=prefix)))  # fmt: skip
     facets: dict[str, list[FacetCount]] = {
         field: [] for field in search.facets
     }  # (a field no document has: no values)
@@ -133,9 +169,10 @@ def result(search: Search, answer: dict[str, Any]) -> SearchResult:
         hits=hits,
         total=total,
         facets=facets,
-        left_out=_left_out(hits[0].body, search.fields, words, alternatives)
+        left_out=_left_out(hits[0].body, search.fields, words, alternatives, prefix)
         if hits and words
         else (),
+        prefix=prefix,
     )
 
 
@@ -150,14 +187,19 @@ def _facet_value(kind: str, value: str) -> str | int | float | bool:
 
 
 def _left_out(
-    body: dict[str, Any], fields: Collection[str], words: tuple[str, ...], others: Alternatives
+    body: dict[str, Any],
+    fields: Collection[str],
+    words: tuple[str, ...],
+    others: Alternatives,
+    prefix: bool,
 ) -> tuple[str, ...]:
     """The query's words the best match lacks (Typesense left them out to find anything): a
     word it holds, or a synonym of the word (every word of one), it does not lack."""
 
     def held(word: str, last: bool) -> bool:
-        # A word matches as the others do: the last as a prefix, typos forgiven (`highlight`).
-        alone = (word,) if last else (word, "\x00")
+        # A word matches as the others do: the last as a prefix (when the search took it so),
+        # typos forgiven (`highlight`).
+        alone = (word,) if last and prefix else (word, "\x00")
         return any(highlight(body.get(name), alone) is not None for name in fields)
 
     lacking = []

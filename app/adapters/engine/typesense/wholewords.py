@@ -1,0 +1,78 @@
+"""Whether a search's last word is a prefix on Typesense (`words.as_prefix`): the search is sent
+with the prefix beside a count of the word in each search field (`query.counts`), in one
+request, and sent again with the word as typed when a count reaches WHOLE_WORD_THRESHOLD. The
+answer is kept for the collection, its search fields and the word (`WholeWords`), so that a word
+searched again within AGE seconds is one search, with or without the prefix: the counts cost the
+node about as much as the search (each scores every document holding the word). A write through
+this process forgets its collection's answers; one through another server is seen within AGE
+seconds, and changes anything only for a word whose count crosses the threshold meanwhile.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from app.adapters.engine.results import Search
+from app.adapters.engine.typesense import query
+
+AGE = 10.0  # seconds an answer is kept
+MOST = 10_000  # answers kept at most (past it, all are forgotten)
+Key = tuple[str, str, str]  # the collection's name, its search fields, the word
+SearchMany = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+
+
+class WholeWords:
+    def __init__(self) -> None:
+        self._known: dict[Key, tuple[float, bool]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Key) -> bool | None:
+        """Whether the word is a prefix, if known and young enough."""
+        known = self._known.get(key)
+        if known is None or time.monotonic() - known[0] >= AGE:
+            return None
+        return known[1]
+
+    def put(self, key: Key, prefix: bool) -> None:
+        with self._lock:
+            if len(self._known) >= MOST:
+                self._known.clear()
+            self._known[key] = (time.monotonic(), prefix)
+
+    def forget(self, name: str) -> None:
+        """Forget a collection's answers (written to through this process)."""
+        with self._lock:
+            for key in [key for key in self._known if key[0] == name]:
+                del self._known[key]
+
+
+def key(name: str, params: dict[str, Any], counts: list[dict[str, Any]]) -> Key:
+    return (name, str(params["query_by"]), str(counts[0]["q"]))
+
+
+def by_words(
+    search_many: SearchMany, known: WholeWords, name: str, search: Search, params: dict[str, Any]
+) -> tuple[dict[str, Any], bool]:
+    """The search's answer, and whether its last word was a prefix: one search when that is
+    known (or there are no words), else the search with the prefix and the word's counts in
+    one request, then, when the word is common, the search with the word as typed (most
+    words typed into a search box are the start of one, which only the prefix finds)."""
+    counts = query.counts(search, params)
+    if not counts:
+        return search_many([{"collection": name, **params}])[0], True
+    asked = key(name, params, counts)
+    prefix = known.get(asked)
+    if prefix is not None:
+        sent = params if prefix else query.whole(params)
+        return search_many([{"collection": name, **sent}])[0], prefix
+    answer, *counted = search_many(
+        [{"collection": name, **params}] + [{"collection": name, **count} for count in counts]
+    )
+    prefix = query.prefixed(counted)
+    known.put(asked, prefix)
+    if prefix:
+        return answer, True
+    return search_many([{"collection": name, **query.whole(params)}])[0], False
