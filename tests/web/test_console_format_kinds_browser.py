@@ -13,8 +13,8 @@ import pytest
 
 from tests.helpers import SCREENSHOTS, owner_headers
 from tests.web import test_accessibility, test_browser
+from tests.web.console_steps import ON_EACH_DEVICE, books_app, new_retriever
 from tests.web.test_console_browser import DESKTOP, PHONE, open_editor
-from tests.web.test_console_one_step_browser import books_app, new_retriever
 
 browser = test_browser.browser
 open_page = test_browser.open_page
@@ -63,10 +63,7 @@ def offered(page: Any, field: str) -> list[str]:
     return values
 
 
-@pytest.mark.parametrize(
-    ("device", "scheme"),
-    [("desktop", "light"), ("phone", "light"), ("desktop", "dark"), ("phone", "dark")],
-)
+@ON_EACH_DEVICE
 def test_each_fields_formats_fit_its_kind(
     server: str, open_page: Callable[..., Any], axe_source: str, device: str, scheme: str
 ) -> None:

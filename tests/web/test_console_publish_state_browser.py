@@ -12,8 +12,8 @@ import pytest
 
 from tests.helpers import SCREENSHOTS
 from tests.web import test_accessibility, test_browser
+from tests.web.console_steps import ON_EACH_DEVICE, books_app, new_retriever
 from tests.web.test_console_browser import DESKTOP, PHONE, open_editor
-from tests.web.test_console_one_step_browser import books_app, new_retriever
 
 browser = test_browser.browser
 open_page = test_browser.open_page
@@ -30,10 +30,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-@pytest.mark.parametrize(
-    ("device", "scheme"),
-    [("desktop", "light"), ("phone", "light"), ("desktop", "dark"), ("phone", "dark")],
-)
+@ON_EACH_DEVICE
 def test_the_publish_button_after_publishing(
     server: str, open_page: Callable[..., Any], axe_source: str, device: str, scheme: str
 ) -> None:
