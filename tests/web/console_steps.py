@@ -15,7 +15,7 @@ import pytest
 from tests.helpers import SCREENSHOTS, owner_headers
 from tests.servers import live_app
 from tests.web.test_accessibility import violations
-from tests.web.test_console_browser import DESKTOP, OWNER, PHONE, signed_in
+from tests.web.test_console_browser import DESKTOP, OWNER, PHONE, open_editor, signed_in
 
 BOOKS = [
     {"document_id": "1", "title": "Dune", "maintainer": "Frank", "year": 1965},
@@ -37,6 +37,13 @@ def books_app(data_dir: Path) -> Iterator[str]:
             headers=owner_headers(),
             json={"documents": BOOKS},
         ).raise_for_status()
+        yield url
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`books_app` for a module's tests (a module takes it as `server = console_steps.server`)."""
+    with books_app(tmp_path_factory.mktemp("books")) as url:
         yield url
 
 
@@ -62,6 +69,18 @@ def signed_in_on(open_page: Callable[..., Any], server: str, device: str, scheme
     options = PHONE if device == "phone" else DESKTOP
     key = OWNER.split(":", 1)[1]
     return signed_in(open_page, server, key, bypass_csp=True, color_scheme=scheme, **options)
+
+
+def editor_on(
+    open_page: Callable[..., Any], server: str, retriever_id: str, device: str, scheme: str
+) -> Any:
+    """The retriever's editor, signed in with the owner's key, on `device` ("phone" or
+    "desktop") in `scheme`; the screenshots' folder made."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    options = PHONE if device == "phone" else DESKTOP
+    return open_editor(
+        open_page, server, retriever_id, bypass_csp=True, color_scheme=scheme, **options
+    )
 
 
 def fill_upload(page: Any, name: str, file: Path, **fields: str) -> None:

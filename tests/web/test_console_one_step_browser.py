@@ -5,26 +5,21 @@ light and dark."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from tests.helpers import SCREENSHOTS
-from tests.web import test_accessibility, test_browser
-from tests.web.console_steps import books_app, new_retriever
+from tests.web import console_steps, test_accessibility, test_browser
+from tests.web.console_steps import new_retriever
 from tests.web.test_console_browser import DESKTOP, open_editor
 
 browser = test_browser.browser
 open_page = test_browser.open_page
 axe_source = test_accessibility.axe_source
 violations = test_accessibility.violations
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with books_app(tmp_path_factory.mktemp("onestep")) as url:
-        yield url
+server = console_steps.server
 
 
 def editing(open_page: Callable[..., Any], server: str, name: str, scheme: str) -> tuple[Any, str]:
