@@ -37,7 +37,7 @@ def dump(out: Path) -> None:
     from app.services.demo import DEMO_COLLECTION, seed_demo
     from app.settings import Settings
     from app.web.app import create_app
-    from bench.pages import TABS, make_three_tabs
+    from bench.pages import QUERY_INPUT, TABS, make_three_tabs, published
 
     pages: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -82,34 +82,13 @@ def dump(out: Path) -> None:
             listing = client.get("/v1/retrievers/published", headers=owner).json()["results"]
             rid = listing[0]["retriever_id"]
             # A plain config: one input, no panel, no formats (the Debian page's shape).
-            created = client.post(
-                "/v1/retrievers",
-                headers=owner,
-                json={
-                    "retriever_name": "plain",
-                    "backend": {
-                        "type": "local",
-                        "collection": DEMO_COLLECTION,
-                        "search_fields": ["title", "description"],
-                    },
-                },
-            ).json()["retriever_id"]
             plain = {
                 "title": "Plain <search>",
-                "inputs": [
-                    {"field_name": "query", "label": "Search", "field_schema": {"type": "string"}}
-                ],
+                "inputs": [QUERY_INPUT],
                 "exposed_fields": ["title", "description", "brand", "price", "url"],
             }
-            client.post(
-                f"/v1/retrievers/{created}/publish",
-                headers=owner,
-                json={
-                    "public_name": "plain",
-                    "display_config": plain,
-                    "rate_limit_config": {"tier": "unlimited"},
-                },
-            ).raise_for_status()
+            fields = ["title", "description"]
+            published(client, owner, "plain", DEMO_COLLECTION, fields, plain)
             for query in ["query=a", "query=desk+lamp", "", "query=zzqqxx", "query=a&page=3"] * 2:
                 get(f"/r/plain?{query}", "again: " if f"/r/plain?{query}" in pages else "")
             get("/r/plain/embed?query=a")

@@ -25,6 +25,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 from starlette.applications import Starlette
@@ -224,35 +225,50 @@ TABS = {
 }
 
 
+# The one input of a plain search page.
+QUERY_INPUT = {"field_name": "query", "label": "Search", "field_schema": {"type": "string"}}
+
+
+def published(
+    client: httpx.Client,
+    owner: dict[str, str],
+    name: str,
+    collection: str,
+    fields: list[str],
+    config: dict[str, Any],
+) -> str:
+    """A retriever `name` over the embedded engine's `collection` searching `fields`,
+    published as `name` with the display `config` and no rate limit; its id. `client`: an
+    httpx client (or Starlette's TestClient) whose base URL is the server's."""
+    created = client.post(
+        "/v1/retrievers",
+        headers=owner,
+        json={
+            "retriever_name": name,
+            "backend": {"type": "local", "collection": collection, "search_fields": fields},
+        },
+    )
+    created.raise_for_status()
+    retriever_id: str = created.json()["retriever_id"]
+    client.post(
+        f"/v1/retrievers/{retriever_id}/publish",
+        headers=owner,
+        json={
+            "public_name": name,
+            "display_config": config,
+            "rate_limit_config": {"tier": "unlimited"},
+        },
+    ).raise_for_status()
+    return retriever_id
+
+
 def make_three_tabs(client: httpx.Client, owner: dict[str, str], public_name: str) -> str:
     """A page of three tabs over the demo's catalog (its All tab on, 20 a tab): its slug."""
     config = client.get(f"/v1/public/retrievers/{public_name}/config").json()["display_config"]
-    ids = []
-    for name, fields in TABS.items():
-        created = client.post(
-            "/v1/retrievers",
-            headers=owner,
-            json={
-                "retriever_name": f"bench-{name}",
-                "backend": {
-                    "type": "local",
-                    "collection": DEMO_COLLECTION,
-                    "search_fields": fields,
-                },
-            },
-        )
-        created.raise_for_status()
-        retriever_id = created.json()["retriever_id"]
-        client.post(
-            f"/v1/retrievers/{retriever_id}/publish",
-            headers=owner,
-            json={
-                "public_name": f"bench-{name}",
-                "display_config": config,
-                "rate_limit_config": {"tier": "unlimited"},
-            },
-        ).raise_for_status()
-        ids.append(retriever_id)
+    ids = [
+        published(client, owner, f"bench-{name}", DEMO_COLLECTION, fields, config)
+        for name, fields in TABS.items()
+    ]
     client.post(
         "/v1/pages",
         headers=owner,

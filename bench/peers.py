@@ -38,6 +38,7 @@ import httpx
 
 from bench import debian
 from bench.engine import typesense_node
+from bench.pages import QUERY_INPUT, published
 from bench.stack import Row, cpu_seconds, run_wrk
 from tests.servers import TypesenseServer, free_port
 
@@ -141,26 +142,13 @@ def ours(
     base = f"http://127.0.0.1:{port}"
     wait_for(f"{base}/healthz", process)
     headers = {"Authorization": f"Bearer {KEY}", "X-Namespace": NAMESPACE}
-    backend = {"type": "local", "collection": "debian", "search_fields": FIELDS}
-    rid = httpx.post(
-        f"{base}/v1/retrievers",
-        headers=headers,
-        json={"retriever_name": "debian", "backend": backend},
-    ).json()["retriever_id"]
     config = {
         "title": "Debian packages",
-        "inputs": [{"field_name": "query", "label": "Search", "field_schema": {"type": "string"}}],
+        "inputs": [QUERY_INPUT],
         "exposed_fields": ["title", "description", "section", "version", "homepage"],
     }
-    httpx.post(
-        f"{base}/v1/retrievers/{rid}/publish",
-        headers=headers,
-        json={
-            "public_name": "debian",
-            "display_config": config,
-            "rate_limit_config": {"tier": "unlimited"},
-        },
-    ).raise_for_status()
+    with httpx.Client(base_url=base) as client:
+        published(client, headers, "debian", "debian", FIELDS, config)
     return process
 
 

@@ -41,6 +41,7 @@ from bench.stack import (
     NAMESPACE,
     OWNER_KEY,
     Row,
+    cpu_seconds,
     free_port,
     lua,
     process,
@@ -48,8 +49,6 @@ from bench.stack import (
     seeded,
     wait_for,
 )
-
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
@@ -129,27 +128,6 @@ def candidates(part: str, settings: Settings, other: Path | None = None) -> dict
 def port_of(candidate: Candidate) -> int:
     args = candidate.command
     return int(args[args.index("--port") + 1] if "--port" in args else args[-1])
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system time of a process and every process under it, so far, in seconds."""
-    parents: dict[int, int] = {}
-    times: dict[int, float] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(entry.name)] = int(fields[1])
-        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / TICKS
-    tree, grew = {pid}, True
-    while grew:
-        more = {child for child, parent in parents.items() if parent in tree} - tree
-        tree |= more
-        grew = bool(more)
-    return sum(times.get(p, 0.0) for p in tree)
 
 
 def children_cpu() -> float:

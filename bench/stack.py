@@ -178,11 +178,28 @@ def _ms(text: str) -> float:
 
 
 def cpu_seconds(pid: int | None) -> float:
-    """The user and system CPU time a process has spent so far (its /proc/PID/stat)."""
+    """The user and system CPU time a process and every process under it (a server's
+    workers) have spent so far, in seconds, from /proc; 0 for no process."""
     if pid is None:
         return 0.0
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    tree, grew = {pid}, True
+    while grew:
+        more = {child for child, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sum(times.get(p, 0.0) for p in tree)
 
 
 def run_wrk(name: str, url: str, script: Path, seconds: int, connections: int) -> Row:

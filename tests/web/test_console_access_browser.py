@@ -10,10 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from app.settings import Settings
-from app.web.app import create_app
 from tests.helpers import SCREENSHOTS, owner_headers, publish_backend
-from tests.servers import LiveServer, free_port
+from tests.servers import live_app
 from tests.web import test_console_browser as console_browser
 
 browser = console_browser.browser
@@ -39,15 +37,9 @@ LISTINGS = [
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """A published retriever in `acme`, and two plugins listed by another namespace."""
-    port = free_port()
-    url = f"http://localhost:{port}"
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("console-access"),
-        public_url=url,
-        api_keys=[console_browser.OWNER, f"makers:{MAKER}"],
-    )
+    keys = [console_browser.OWNER, f"makers:{MAKER}"]
     with (
-        LiveServer(create_app(settings), port=port, host="localhost"),
+        live_app(tmp_path_factory.mktemp("console-access"), api_keys=keys) as url,
         httpx.Client(base_url=url) as client,
     ):
         client.post(

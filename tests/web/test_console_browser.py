@@ -12,10 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from app.settings import Settings
-from app.web.app import create_app
 from tests.helpers import SCREENSHOTS, owner_headers
-from tests.servers import LiveServer, free_port
+from tests.servers import live_app
 from tests.web import test_accessibility, test_browser
 
 browser = test_browser.browser
@@ -37,14 +35,8 @@ ROWS = [
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A server with a collection and a published retriever already in `acme`."""
-    port = free_port()
-    url = f"http://localhost:{port}"
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("console"),
-        public_url=url,
-        api_keys=[OWNER, f"acme:{VIEWER_KEY}@viewer"],
-    )
-    with LiveServer(create_app(settings), port=port, host="localhost"):
+    keys = [OWNER, f"acme:{VIEWER_KEY}@viewer"]
+    with live_app(tmp_path_factory.mktemp("console"), api_keys=keys) as url:
         headers = owner_headers()
         httpx.post(
             f"{url}/v1/collections/catalog/documents", headers=headers, json={"documents": ROWS}

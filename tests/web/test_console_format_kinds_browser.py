@@ -5,27 +5,20 @@ fits saves and publishes; axe-core on each state, light and dark."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.helpers import SCREENSHOTS, owner_headers
-from tests.web import test_accessibility, test_browser
-from tests.web.test_console_browser import DESKTOP, PHONE, open_editor
-from tests.web.test_console_one_step_browser import books_app, new_retriever
+from tests.web import console_steps, test_accessibility, test_browser
+from tests.web.console_steps import ON_EACH_DEVICE, editor_on, new_retriever
 
 browser = test_browser.browser
 open_page = test_browser.open_page
 axe_source = test_accessibility.axe_source
 violations = test_accessibility.violations
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with books_app(tmp_path_factory.mktemp("formatkinds")) as url:
-        yield url
+server = console_steps.server
 
 
 def published_with_a_link_year(url: str, name: str) -> str:
@@ -63,20 +56,12 @@ def offered(page: Any, field: str) -> list[str]:
     return values
 
 
-@pytest.mark.parametrize(
-    ("device", "scheme"),
-    [("desktop", "light"), ("phone", "light"), ("desktop", "dark"), ("phone", "dark")],
-)
+@ON_EACH_DEVICE
 def test_each_fields_formats_fit_its_kind(
     server: str, open_page: Callable[..., Any], axe_source: str, device: str, scheme: str
 ) -> None:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    options = PHONE if device == "phone" else DESKTOP
     name = f"kinds-{device}-{scheme}"
-    retriever_id = published_with_a_link_year(server, name)
-    page = open_editor(
-        open_page, server, retriever_id, bypass_csp=True, color_scheme=scheme, **options
-    )
+    page = editor_on(open_page, server, published_with_a_link_year(server, name), device, scheme)
     page.locator("#group-fields").evaluate("group => { group.open = true; }")
     assert offered(page, "title") == ["badge", "plugin", "text"]
     # The year's link is kept in its list, selected, and told beside it.

@@ -15,6 +15,7 @@ import pytest
 from tests.helpers import SCREENSHOTS, owner_headers
 from tests.servers import live_app
 from tests.web import test_accessibility, test_browser
+from tests.web.console_steps import fill_upload, send_upload
 from tests.web.test_console_browser import DESKTOP, OWNER, PHONE, signed_in
 
 browser = test_browser.browser
@@ -98,17 +99,15 @@ def test_from_a_csv_to_a_published_page(
     page = signed_in(open_page, server, KEY, bypass_csp=True, **DESKTOP)
     file = tmp_path / "books.csv"
     file.write_text(CSV)
-    page.fill("#upload-collection", "My Books")
-    page.set_input_files("#upload-file", str(file))
-    page.click("#upload-title ~ form button[type=submit]")
+    fill_upload(page, "My Books", file)
+    send_upload(page)
     error = page.locator("#collection-error")
     error.wait_for()
     assert "my-books, for example" in error.inner_text()
     assert page.locator("#upload-collection").input_value() == "My Books"
     assert violations(page, axe_source) == [], "an upload refused"
-    page.fill("#upload-collection", "my-books")
-    page.set_input_files("#upload-file", str(file))
-    page.click("#upload-title ~ form button[type=submit]")
+    fill_upload(page, "my-books", file)
+    send_upload(page)
     page.click("text=Make a search page over my-books →")
     page.fill("#retriever_name", "books")
     page.click("text=Create retriever")

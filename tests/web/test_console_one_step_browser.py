@@ -5,60 +5,21 @@ light and dark."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.helpers import SCREENSHOTS, owner_headers
-from tests.servers import live_app
-from tests.web import test_accessibility, test_browser
-from tests.web.test_console_browser import DESKTOP, OWNER, open_editor
+from tests.helpers import SCREENSHOTS
+from tests.web import console_steps, test_accessibility, test_browser
+from tests.web.console_steps import new_retriever
+from tests.web.test_console_browser import DESKTOP, open_editor
 
 browser = test_browser.browser
 open_page = test_browser.open_page
 axe_source = test_accessibility.axe_source
 violations = test_accessibility.violations
-ROWS = [
-    {"document_id": "1", "title": "Dune", "maintainer": "Frank", "year": 1965},
-    {"document_id": "2", "title": "Emma", "maintainer": "Jane", "year": 1815},
-]
-
-
-@contextmanager
-def books_app(data_dir: Path) -> Iterator[str]:
-    """A live server whose owner's collection `books` holds ROWS; its URL."""
-    with live_app(data_dir, api_keys=[OWNER]) as url:
-        httpx.post(
-            f"{url}/v1/collections/books/documents",
-            headers=owner_headers(),
-            json={"documents": ROWS},
-        ).raise_for_status()
-        yield url
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with books_app(tmp_path_factory.mktemp("onestep")) as url:
-        yield url
-
-
-def new_retriever(url: str, name: str, searched: tuple[str, ...] = ("title", "maintainer")) -> str:
-    """A retriever over `books` made through the API, searching `searched`; its id."""
-    created = httpx.post(
-        f"{url}/v1/retrievers",
-        headers=owner_headers(),
-        json={
-            "retriever_name": name,
-            "backend": {"type": "local", "collection": "books", "search_fields": list(searched)},
-        },
-    )
-    created.raise_for_status()
-    retriever_id: str = created.json()["retriever_id"]
-    return retriever_id
+server = console_steps.server
 
 
 def editing(open_page: Callable[..., Any], server: str, name: str, scheme: str) -> tuple[Any, str]:

@@ -17,7 +17,8 @@ import pytest
 from tests.helpers import SCREENSHOTS, owner_headers
 from tests.servers import live_app
 from tests.web import test_accessibility, test_browser
-from tests.web.test_console_browser import DESKTOP, OWNER, PHONE, open_editor, signed_in
+from tests.web.console_steps import ON_EACH_DEVICE, clean, fill_upload, send_upload, signed_in_on
+from tests.web.test_console_browser import DESKTOP, OWNER, open_editor, signed_in
 
 browser = test_browser.browser
 open_page = test_browser.open_page
@@ -64,15 +65,7 @@ def searching_titles(server: str, name: str, documents: list[dict[str, Any]]) ->
     return retriever_id
 
 
-def clean(page: Any, source: str, state: str) -> None:
-    page.wait_for_load_state()
-    assert violations(page, source) == [], state
-
-
-@pytest.mark.parametrize(
-    ("device", "scheme"),
-    [("desktop", "light"), ("phone", "light"), ("desktop", "dark"), ("phone", "dark")],
-)
+@ON_EACH_DEVICE
 def test_from_a_csv_to_a_themed_page(
     server: str,
     open_page: Callable[..., Any],
@@ -81,11 +74,9 @@ def test_from_a_csv_to_a_themed_page(
     device: str,
     scheme: str,
 ) -> None:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    options = PHONE if device == "phone" else DESKTOP
     shots = scheme == "light"
     name = f"books-{device}-{scheme}"
-    page = signed_in(open_page, server, KEY, bypass_csp=True, color_scheme=scheme, **options)
+    page = signed_in_on(open_page, server, device, scheme)
     clean(page, axe_source, "signed in")
 
     # Upload: the lists rule told, and the answer at the collection's own address.
@@ -93,12 +84,10 @@ def test_from_a_csv_to_a_themed_page(
     file.write_text(CSV)
     page.click("nav.tabs a:text-is('Collections')")
     assert "between |" in page.locator("#lists-help").inner_text()
-    page.fill("#upload-collection", name)
-    page.fill("#upload-lists", "tags")
-    page.set_input_files("#upload-file", str(file))
+    fill_upload(page, name, file, lists="tags")
     if shots and device == "desktop":
         page.screenshot(path=str(SCREENSHOTS / "console-path-upload.png"), full_page=True)
-    page.click("#upload-title ~ form button[type=submit]")
+    send_upload(page)
     page.wait_for_url(f"{server}/console/collections/{name}?report=*")
     page.locator("[role=status]", has_text=f"Imported 30 documents into {name}").wait_for()
     clean(page, axe_source, "the upload's report")

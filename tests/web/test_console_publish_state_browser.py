@@ -5,45 +5,29 @@ publish" leaves it reading "Published", disabled, the reason beside it; a change
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import pytest
-
 from tests.helpers import SCREENSHOTS
-from tests.web import test_accessibility, test_browser
-from tests.web.test_console_browser import DESKTOP, PHONE, open_editor
-from tests.web.test_console_one_step_browser import books_app, new_retriever
+from tests.web import console_steps, test_accessibility, test_browser
+from tests.web.console_steps import ON_EACH_DEVICE, editor_on, new_retriever
 
 browser = test_browser.browser
 open_page = test_browser.open_page
 axe_source = test_accessibility.axe_source
 violations = test_accessibility.violations
+server = console_steps.server
 NOTHING = (
     "Nothing to publish: the public page shows the draft. Change something below to publish again."
 )
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with books_app(tmp_path_factory.mktemp("publishstate")) as url:
-        yield url
-
-
-@pytest.mark.parametrize(
-    ("device", "scheme"),
-    [("desktop", "light"), ("phone", "light"), ("desktop", "dark"), ("phone", "dark")],
-)
+@ON_EACH_DEVICE
 def test_the_publish_button_after_publishing(
     server: str, open_page: Callable[..., Any], axe_source: str, device: str, scheme: str
 ) -> None:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    options = PHONE if device == "phone" else DESKTOP
     name = f"state-{device}-{scheme}"
-    retriever_id = new_retriever(server, name, ("title",))
-    page = open_editor(
-        open_page, server, retriever_id, bypass_csp=True, color_scheme=scheme, **options
-    )
+    page = editor_on(open_page, server, new_retriever(server, name, ("title",)), device, scheme)
     button = page.locator(".publish-form button")
     help = page.locator("#publish-help")
 

@@ -15,11 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
-from app.settings import Settings
-from app.web.app import create_app
 from tests.helpers import SCREENSHOTS
-from tests.servers import LiveServer, free_port
+from tests.servers import live_app
 from tests.web import test_browser, test_console_browser, test_console_editor_browser
+from tests.web.console_steps import fill_upload, send_upload
 
 browser = test_browser.browser
 open_page = test_browser.open_page
@@ -38,12 +37,7 @@ ROWS = [
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A server whose namespace holds nothing yet, and its owner's key."""
-    port = free_port()
-    url = f"http://localhost:{port}"
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("publisher"), public_url=url, api_keys=[OWNER]
-    )
-    with LiveServer(create_app(settings), port=port, host="localhost"):
+    with live_app(tmp_path_factory.mktemp("publisher"), api_keys=[OWNER]) as url:
         yield url
 
 
@@ -59,9 +53,8 @@ def test_from_a_file_to_a_themed_public_page_and_back_a_version(
     lines.append(json.dumps(ROWS[2]))
     file = tmp_path / "kitchen.jsonl"
     file.write_text("\n".join(lines) + "\n")
-    page.fill("#upload-collection", "kitchen")
-    page.set_input_files("#upload-file", str(file))
-    page.click("#upload-title ~ form button[type=submit]")
+    fill_upload(page, "kitchen", file)
+    send_upload(page)
     report = page.locator("[role=status]", has_text="Imported 3 documents into kitchen")
     report.wait_for()
     assert "Row 2" in report.inner_text()

@@ -14,13 +14,12 @@ import pytest
 from tests.helpers import SCREENSHOTS
 from tests.servers import live_app
 from tests.web import test_accessibility, test_browser
-from tests.web.test_console_browser import DESKTOP, OWNER, PHONE, signed_in
+from tests.web.console_steps import ON_EACH_DEVICE, clean, fill_upload, send_upload, signed_in_on
+from tests.web.test_console_browser import OWNER
 
 browser = test_browser.browser
 open_page = test_browser.open_page
 axe_source = test_accessibility.axe_source
-violations = test_accessibility.violations
-KEY = OWNER.split(":", 1)[1]
 CSV = "isbn,title,year\n0441013597,Dune,1965\n0141439580,Emma,1815\n0141439580,Emma again,1816\n"
 
 
@@ -30,22 +29,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-def clean(page: Any, source: str, state: str) -> None:
-    page.wait_for_load_state()
-    assert violations(page, source) == [], state
-
-
 def send(page: Any, name: str, file: Path, id_field: str) -> None:
-    page.fill("#upload-collection", name)
-    page.fill("#upload-id", id_field)
-    page.set_input_files("#upload-file", str(file))
-    page.click("#upload-title ~ form button[type=submit]")
+    fill_upload(page, name, file, id=id_field)
+    send_upload(page)
 
 
-@pytest.mark.parametrize(
-    ("device", "scheme"),
-    [("desktop", "light"), ("phone", "light"), ("desktop", "dark"), ("phone", "dark")],
-)
+@ON_EACH_DEVICE
 def test_an_upload_again_with_its_id_column_replaces(
     server: str,
     open_page: Callable[..., Any],
@@ -54,11 +43,9 @@ def test_an_upload_again_with_its_id_column_replaces(
     device: str,
     scheme: str,
 ) -> None:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    options = PHONE if device == "phone" else DESKTOP
     shots = scheme == "light"
     name = f"books-{device}-{scheme}"
-    page = signed_in(open_page, server, KEY, bypass_csp=True, color_scheme=scheme, **options)
+    page = signed_in_on(open_page, server, device, scheme)
     file = tmp_path / "books.csv"
     file.write_text(CSV)
 

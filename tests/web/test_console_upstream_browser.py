@@ -12,10 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from app.settings import Settings
-from app.web.app import create_app
 from tests.helpers import SCREENSHOTS, owner_headers
-from tests.servers import LiveServer, free_port
+from tests.servers import LiveServer, live_app
 from tests.web import test_accessibility, test_browser, test_console_browser
 from tests.web.test_console_upstream import KEY as UPSTREAM_KEY
 from tests.web.test_console_upstream import Upstream
@@ -36,17 +34,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
     upstream's key as the secret "mixpeek-key", and a retriever over a collection searching
     its titles; the server's URL, the upstream's and that retriever's id."""
     upstream = Upstream()
-    port = free_port()
-    url = f"http://localhost:{port}"
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("upstream"),
-        public_url=url,
-        api_keys=[OWNER],
-        upstream_allow=["127.0.0.1"],
-    )
+    data_dir = tmp_path_factory.mktemp("upstream")
     with (
         LiveServer(upstream.app()) as mixpeek,
-        LiveServer(create_app(settings), port=port, host="localhost"),
+        live_app(data_dir, api_keys=[OWNER], upstream_allow=["127.0.0.1"]) as url,
     ):
         headers = owner_headers()
         httpx.post(

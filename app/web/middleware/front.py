@@ -141,50 +141,45 @@ class Front:
         forwarded: bytes | None,
     ) -> None:
         """The trusted proxy's client held to its share (the server holds a peer to its
-        share of connections, app/web/server.py); then the body limit and what is inside."""
+        share of connections, app/web/server.py); then bodies over the limit refused: by
+        their length up front, or (a chunked body) counted as they arrive. A body with a
+        length cannot run past it (the HTTP parser reads that many bytes), so only one
+        without is counted."""
         client = None
         if self.trusted and scope.get("client"):
             text = forwarded.decode("latin-1") if forwarded is not None else None
             client = proxied_client_key(scope["client"][0], text, self.trusted)
-        if client is None:
-            await self._limited(scope, receive, send, length, encodings)
-            return
-        if self.in_progress[client] >= self.share:
-            response = error_response(
-                429,
-                "too_many_requests_in_progress",
-                f"This address has {self.share} requests in progress, its share of the "
-                "server; wait for one to finish.",
-                {"in_progress": self.share},
-                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-            )
-            await response(scope, receive, send)
-            return
-        self.in_progress[client] += 1
-        try:
-            await self._limited(scope, receive, send, length, encodings)
-        finally:
-            self.in_progress[client] -= 1
-            if self.in_progress[client] <= 0:
-                del self.in_progress[client]
-
-    async def _limited(
-        self,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        length: bytes | None,
-        encodings: bytes | None,
-    ) -> None:
-        """Bodies over the limit refused: by their length up front, or (a chunked body)
-        counted as they arrive. A body with a length cannot run past it (the HTTP parser
-        reads that many bytes), so only one without is counted."""
-        if length is not None:
-            if not length.isdigit() or int(length) > self.max_bytes:
-                await self._refuse(scope, receive, send)
+        if client is not None:
+            if self.in_progress[client] >= self.share:
+                response = error_response(
+                    429,
+                    "too_many_requests_in_progress",
+                    f"This address has {self.share} requests in progress, its share of the "
+                    "server; wait for one to finish.",
+                    {"in_progress": self.share},
+                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                )
+                await response(scope, receive, send)
                 return
-            await self._inner(scope, receive, send, encodings)
-            return
+            self.in_progress[client] += 1
+        try:
+            if length is None:
+                await self._counted(scope, receive, send, encodings)
+            elif not length.isdigit() or int(length) > self.max_bytes:
+                await self._refuse(scope, receive, send)
+            else:
+                await self._inner(scope, receive, send, encodings)
+        finally:
+            if client is not None:
+                self.in_progress[client] -= 1
+                if self.in_progress[client] <= 0:
+                    del self.in_progress[client]
+
+    async def _counted(
+        self, scope: Scope, receive: Receive, send: Send, encodings: bytes | None
+    ) -> None:
+        """A body without a length, counted as it arrives: refused (413) once past the
+        limit, if the answer has not started."""
         received = 0
 
         async def counting_receive() -> Message:
