@@ -3,6 +3,7 @@ router: every answer is the one the router gives, for the calls it takes and tho
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -215,3 +216,53 @@ def test_a_route_before_the_execute_that_takes_its_paths_is_refused() -> None:
         Direct(ExceptionMiddleware(taken))
     free = Router(routes=[Route("/v1/public/retrievers/{x}", other), route(EXECUTE, post=execute)])
     assert Direct(ExceptionMiddleware(free)).route.path == EXECUTE
+
+
+async def _raw(app: Any, messages: list[dict[str, Any]]) -> tuple[int, bytes]:
+    """An execute straight through the ASGI app, its body as `messages` (no length)."""
+    sent: list[dict[str, Any]] = []
+    pending = list(messages)
+
+    async def receive() -> dict[str, Any]:
+        return pending.pop(0) if pending else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": URL,
+        "raw_path": URL.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), (b"content-type", b"application/json")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    await app(scope, receive, send)
+    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    return status, b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+
+
+@pytest.mark.parametrize(
+    ("chunks", "status"),
+    [
+        ([b'{"inputs": ', b'{"query": "lamp"}}'], 200),  # a body in two parts
+        ([b'{"inputs": '], 499),  # the client left halfway: nobody to answer
+        ([], 499),
+    ],
+)
+def test_a_body_without_a_length(clients: Any, chunks: list[bytes], status: int) -> None:
+    messages = [{"type": "http.request", "body": c, "more_body": True} for c in chunks]
+    if status == 200:
+        messages.append({"type": "http.request", "body": b"", "more_body": False})
+    answers = [client.portal.call(_raw, client.app, messages) for client in clients]
+    assert [a[0] for a in answers] == [status, status]
+    if status == 200:
+        assert len(json.loads(answers[0][1])["results"]) == len(
+            json.loads(answers[1][1])["results"]
+        )
