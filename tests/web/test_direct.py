@@ -8,14 +8,19 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route, Router
 from starlette.testclient import TestClient
 
+from app.errors import AppError, NotFound
 from app.settings import Settings
 from app.web.app import create_app
 from app.web.direct import EXECUTE, Direct
+from app.web.errors import handle_app_error, handle_http_exception, handle_unexpected
 from app.web.routing import route
 from app.web.views.public import execute
 from tests.helpers import browse_config, local_backend, owner_headers, protect
@@ -266,3 +271,52 @@ def test_a_body_without_a_length(clients: Any, chunks: list[bytes], status: int)
         assert len(json.loads(answers[0][1])["results"]) == len(
             json.loads(answers[1][1])["results"]
         )
+
+
+class _Odd(Exception):
+    pass
+
+
+async def _odd_handler(request: Any, exc: Exception) -> Any:
+    raise NotFound("An error its handler turned into another.")
+
+
+def _views() -> dict[str, Any]:
+    async def lost(request: Any) -> Any:
+        raise NotFound("Nothing here.")
+
+    async def broken(request: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    async def teapot(request: Any) -> Any:
+        raise HTTPException(418, "short and stout")
+
+    async def odd(request: Any) -> Any:
+        raise _Odd
+
+    return {"lost": lost, "broken": broken, "teapot": teapot, "odd": odd}
+
+
+@pytest.mark.parametrize(
+    ("view", "status"), [("lost", 404), ("broken", 500), ("teapot", 418), ("odd", 404)]
+)
+def test_errors_are_answered_by_the_same_handlers(view: str, status: int) -> None:
+    """A view's error, through the direct layer and through the router: the same handler, in
+    the same two layers (an error its handler raises is answered by the outer one)."""
+    answers = []
+    for direct in (True, False):
+        app = Starlette(
+            routes=[route(EXECUTE, post=_views()[view])],
+            middleware=[Middleware(Direct)] if direct else [],
+            exception_handlers={
+                AppError: handle_app_error,
+                HTTPException: handle_http_exception,
+                _Odd: _odd_handler,
+                Exception: handle_unexpected,
+            },
+        )
+        with TestClient(app, raise_server_exceptions=False) as client:
+            answers.append(client.post("/v1/public/retrievers/any/execute", json=BODY))
+    assert [a.status_code for a in answers] == [status, status]
+    assert _body(answers[0]) == _body(answers[1])
+    assert answers[0].json()["status"] == status
