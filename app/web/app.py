@@ -20,6 +20,7 @@ from app.paths import STATIC_DIR
 from app.services.wiring import build_services
 from app.settings import Settings, load_settings
 from app.web.assets import Static
+from app.web.direct import Direct
 from app.web.errors import (
     handle_app_error,
     handle_disconnect,
@@ -106,6 +107,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
                 access_log=settings.access_log,
                 gzip_minimum=GZIP_MINIMUM_BYTES,
             ),
+            # The public execute served here without the router's layers (direct.py).
+            Middleware(Direct),
         ],
         exception_handlers={
             AppError: handle_app_error,

@@ -91,14 +91,14 @@ class MethodRoute(Route):
         async def dispatch(request: Request) -> Response:
             method = "GET" if request.method == "HEAD" else request.method
             operation = self.operations.get(method.lower())
-            if operation is not None and request.query_params:
-                _known_parameters(operation, request)
+            if operation is not None and request.scope["query_string"] and request.query_params:
+                known_parameters(operation, request)
             return await self.handlers[method](request)
 
         super().__init__(path, dispatch, methods=list(self.handlers))
 
 
-def _known_parameters(operation: Operation, request: Request) -> None:
+def known_parameters(operation: Operation, request: Request) -> None:
     """A 422 naming a query parameter the call does not take: one that is accepted and
     ignored would let a misspelt `limit` or `q` go unnoticed."""
     known = [name.rstrip("!") for name in operation.query]
