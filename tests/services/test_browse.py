@@ -29,7 +29,12 @@ CALLER = Caller(ip="192.0.2.9")
 
 
 @pytest.fixture
-def browse(settings: Settings) -> Iterator[tuple[Browse, Any]]:
+def browse(shop: tuple[Browse, Any, TestClient]) -> tuple[Browse, Any]:
+    return shop[0], shop[1]
+
+
+@pytest.fixture
+def shop(settings: Settings) -> Iterator[tuple[Browse, Any, TestClient]]:
     with TestClient(create_app(settings)) as client:
         client.post(
             "/v1/collections/products/documents",
@@ -45,7 +50,7 @@ def browse(settings: Settings) -> Iterator[tuple[Browse, Any]]:
         publish_backend(client, "shop", backend, config)
         services = client.app.state.services  # type: ignore[attr-defined]
         retriever = anyio.run(services.catalog.lookup, "shop")
-        yield services.browse, retriever
+        yield services.browse, retriever, client
 
 
 def test_the_panel_and_sort_menu_are_read_off_the_collection(browse: tuple[Browse, Any]) -> None:
@@ -90,6 +95,38 @@ def test_a_similar_list_leaves_the_text_out(browse: tuple[Browse, Any]) -> None:
     found = [d["document_id"] for d in anyio.run(search).answer.results.documents]
     assert "4" not in found[:1]  # "oak" is not what the list is about: desk lamp's kin are
     assert found[0] in ("2", "3")
+
+
+def test_a_minute_on_the_panel_kept_is_offered_while_it_is_counted_again(
+    shop: tuple[Browse, Any, TestClient],
+) -> None:
+    service, retriever, client = shop
+    now = [1000.0]
+    service.monotonic = lambda: now[0]
+    assert _brands(anyio.run(service.choices, retriever)) == {"Lumen", "Kestrel", "Fjord"}
+    added = {"document_id": "6", "title": "Desk", "brand": "Birch", "price": 80, "tags": []}
+    client.post("/v1/collections/products/documents", headers=owner_headers(),
+                json={"documents": [added]})  # fmt: skip
+    now[0] += 30
+    assert "Birch" not in _brands(anyio.run(service.choices, retriever))  # kept a minute
+
+    async def a_minute_on() -> tuple[set[Any], set[Any]]:
+        now[0] += 31
+        at_once = _brands(await service.choices(retriever))
+        for _ in range(200):  # counted again meanwhile, off the event loop
+            await anyio.sleep(0.01)
+            if "Birch" in (then := _brands(await service.choices(retriever))):
+                break
+        return at_once, then
+
+    at_once, then = anyio.run(a_minute_on)
+    assert at_once == {"Lumen", "Kestrel", "Fjord"}  # no page waits for the count
+    assert then == {"Lumen", "Kestrel", "Fjord", "Birch"}
+
+
+def _brands(choices: Any) -> set[Any]:
+    [brand] = [facet for facet in choices.facets if facet.name == "brand"]
+    return set(brand.values)
 
 
 def _counts(counted: list[FacetCount]) -> dict[Any, int]:

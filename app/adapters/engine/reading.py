@@ -55,7 +55,6 @@ class Plan:
         self.searcher = searcher
         self.words, self.synonyms = query_words(search.text, search.relevance)
         self.marked = marked(self.words, self.synonyms)
-        self.memo: dict[str, bool] = {}  # whether each word of a hit's text matched
         self.prefix = True  # whether the last word matched as a prefix (`as_prefix`)
         self.total = 0
         self.best: int | None = None  # the best match's rowid, when none has every word
@@ -267,7 +266,7 @@ class Plan:
 
     def hit(self, stored: Stored, score: float, names: Sequence[str]) -> Hit:
         document_id, body = stored
-        marks = highlights(body, names, self.marked, self.memo, prefix=self.prefix)
+        marks = highlights(body, names, self.marked, prefix=self.prefix)
         return Hit(document_id, score, body, marks)
 
     def facets(self, names: Sequence[str]) -> dict[str, list[FacetCount]]:
