@@ -67,8 +67,9 @@ def highlight(value: Any, words: tuple[str, ...], prefix: bool = True) -> str | 
     marked = _kept.get(key, _NONE)
     if marked is _NONE:
         marked = _marked(text, words, prefix)
-        if len(_kept) >= MARKED_KEPT:  # the oldest goes (another thread may take it first)
-            with suppress(KeyError, StopIteration):
+        if len(_kept) >= MARKED_KEPT:  # the oldest goes (another thread may take it first,
+            # or change the dictionary between `iter` and `next`)
+            with suppress(KeyError, StopIteration, RuntimeError):
                 del _kept[next(iter(_kept))]
         _kept[key] = marked
     return cast(str | None, marked)
