@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, Undefined, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -81,8 +82,9 @@ templates.globals["once"] = once
 
 # The pages drawn from a frame: what does not change between two searches of one config version
 # (head, theme, bars, hero, panels, foot) rendered once, with a gap for each request's nonce and
-# one for its block of per-request parts (the form, the filters, the results). Only what the
-# frame reads is given to it (FRAME_VALUES); anything else would show as undefined.
+# one for its block of per-request parts (the form, the filters, the results); a form of search
+# boxes alone is itself drawn once, with a gap for each box's text (`_form`). Only what a frame
+# reads is given to it (FRAME_VALUES); anything else would show as undefined.
 FRAMED = {"search.html": "main"}
 FRAME_VALUES = ("embed", "plugins", "typeahead_url", "kind", "layout", "canonical", "theme_css")
 GAP = f"\x00{random_urlsafe(12)}:"  # in no value nor config: the gaps' names follow it
@@ -96,6 +98,9 @@ def framed(name: str, retriever: PublicRetriever, context: dict[str, Any]) -> st
     block = FRAMED[name]
     key = ("frame", name, id(retriever), *(context.get(k) for k in FRAME_VALUES))
     pieces = kept(key, retriever, lambda: _frame(name, block, retriever, context))
+    form = _form(retriever, context)
+    if form is not None:
+        context = {**context, "form_html": form}
     gaps = {
         "nonce": context["nonce"],
         block: "".join(template.blocks[block](template.new_context(context))),
@@ -111,6 +116,46 @@ def _frame(name: str, block: str, retriever: PublicRetriever, context: dict[str,
     values = {k: context.get(k) for k in FRAME_VALUES}
     html = child.render(
         retriever=retriever, display=retriever.display, nonce=f"{GAP}nonce\x00", **values
+    )
+    return _GAPS.split(html)
+
+
+def _form(retriever: PublicRetriever, context: dict[str, Any]) -> Markup | None:
+    """The search form, when its inputs are all search boxes with no error: drawn once per
+    config and page path with a gap for each box's value, the values put in (None otherwise:
+    the form is drawn whole)."""
+    state, display = context.get("state"), retriever.display
+    if (
+        state is None
+        or context.get("parent_origin")
+        or (display.components and not display.components.show_search)
+    ):
+        return None
+    controls = state.controls
+    if not all(
+        c.widget == "text" and c.error is None and isinstance(c.value, str | None) for c in controls
+    ):
+        return None
+    path = context["request"].url.path
+    values = {k: context.get(k) for k in ("tab_key", "typeahead_url", "preview")}
+    key = ("form", id(retriever), path, *values.values())
+    pieces = kept(key, retriever, lambda: _form_frame(retriever, state, path, values))
+    boxes = {f"v{i}": "" if c.value is None else escape(c.value) for i, c in enumerate(controls)}
+    # The frame's text was escaped as Jinja drew it; each box's value is escaped just above.
+    return Markup("".join([boxes[p] if i % 2 else p for i, p in enumerate(pieces)]))  # noqa: S704
+
+
+def _form_frame(
+    retriever: PublicRetriever, state: Any, path: str, values: dict[str, Any]
+) -> list[str]:
+    """The form drawn around a gap for each search box's value, split as `_frame` splits."""
+    boxes = [replace(c, value=f"{GAP}v{i}\x00") for i, c in enumerate(state.controls)]
+    html = templates.get_template("_form.html").render(
+        retriever=retriever,
+        display=retriever.display,
+        request={"url": {"path": path}},
+        state=replace(state, controls=boxes),
+        **values,
     )
     return _GAPS.split(html)
 

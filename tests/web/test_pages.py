@@ -277,6 +277,45 @@ def test_two_searches_of_one_config_each_get_their_own_parts(site: TestClient) -
     assert 'data-parent-origin="https://host.example.com"' in embed
 
 
+def test_a_form_of_search_boxes_carries_each_requests_own_text(site: TestClient) -> None:
+    """A form of search boxes alone is drawn once per config with a gap for each box's text:
+    every page still shows its own query, escaped, and the embed its own form."""
+    rid = site.post(
+        "/v1/retrievers",
+        headers=owner_headers(),
+        json={"retriever_name": "plain", "backend": local_backend()},
+    ).json()["retriever_id"]
+    plain = {
+        "title": "Plain",
+        "inputs": [{"field_name": "query", "label": "Search", "field_schema": {"type": "string"}}],
+        "exposed_fields": ["title", "description"],
+    }
+    published = site.post(
+        f"/v1/retrievers/{rid}/publish",
+        headers=owner_headers(),
+        json={"public_name": "plain", "display_config": plain},
+    )
+    assert published.status_code == 200, published.text
+    box = re.compile(r'<input id="in-query" name="query" type="search" value="([^"]*)"')
+    for url, shown in [
+        ("/r/plain?query=lamp", "lamp"),
+        ("/r/plain?query=" + HOSTILE, "&lt;script&gt;alert(1)&lt;/script&gt;&#34;&#39;&gt;&lt;img"),
+        ("/r/plain", ""),
+        ("/r/plain?query=desk", "desk"),
+        ("/r/plain/embed?query=warm", "warm"),
+    ]:
+        page = site.get(url)
+        assert page.status_code == 200
+        assert box.findall(page.text)[0].startswith(shown)
+        assert (
+            '<form id="search" class="search" role="search" method="get" action="'
+            + url.split("?")[0]
+            + '">'
+            in page.text
+        )
+    assert "<script>alert" not in site.get("/r/plain?query=" + HOSTILE).text
+
+
 def test_security_headers_and_framing(site: TestClient) -> None:
     page = site.get("/r/lamps")
     policy = page.headers["content-security-policy"]
