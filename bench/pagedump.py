@@ -89,7 +89,8 @@ def dump(out: Path) -> None:
             }
             fields = ["title", "description"]
             published(client, owner, "plain", DEMO_COLLECTION, fields, plain)
-            for query in ["query=a", "query=desk+lamp", "", "query=zzqqxx", "query=a&page=3"] * 2:
+            plains = ["query=a", "query=desk+lamp", "", "query=zzqqxx", "query=a&page=3"]
+            for query in [*plains, "query=%3Cscript%3E%22'%26amp", "query=+"] * 2:
                 get(f"/r/plain?{query}", "again: " if f"/r/plain?{query}" in pages else "")
             get("/r/plain/embed?query=a")
             make_three_tabs(client, owner, seeded.public_name)

@@ -3,11 +3,14 @@ security headers (a CSP with a per-page nonce, framing only for the publisher's 
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, Undefined, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -22,6 +25,8 @@ from app.services.catalog import PublicRetriever
 from app.services.editor_fields import FORMAT_WORDS
 from app.web.assets import asset_url
 from app.web.requests import services_of
+
+T = TypeVar("T")
 
 templates = Environment(
     loader=FileSystemLoader(TEMPLATES_DIR),
@@ -43,28 +48,116 @@ def card_list(cards: list[Any], card_tab: Any = None) -> Markup:
 
 templates.globals["card_list"] = card_list
 
-PARTS_KEPT = 512  # rendered parts of pages kept (`once`), a few for each loaded config
-_parts: dict[tuple[Any, ...], tuple[Any, Markup]] = {}
+PARTS_KEPT = 512  # rendered parts of pages kept (`once`, frames), a few for each loaded config
+_parts: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+
+
+def kept(key: tuple[Any, ...], holder: Any, make: Callable[[], T]) -> T:
+    """What `make` returns for `key`, made once and kept while the entry stands. `key` names
+    `holder` (a config object, never changed: a new version, and each reload of the catalog,
+    is a new object) by its id; the entry holds it, so its id is never reused meanwhile."""
+    entry = _parts.get(key)
+    if entry is not None:
+        made: T = entry[1]
+        return made
+    made = make()
+    if len(_parts) >= PARTS_KEPT:
+        _parts.pop(next(iter(_parts)), None)
+    _parts[key] = (holder, made)
+    return made
 
 
 def once(name: str, display: Any, **values: Any) -> Markup:
     """A part of a page that depends on nothing but its display config and `values` (its
-    head's meta tags, its icon), rendered once per loaded config rather than for every page:
-    kept by the identity of the config object, which is never changed (a new version, and
-    each reload of the catalog, is a new object; the entry holds it, so its id is never
-    reused while the entry stands)."""
-    key = (name, id(display), *sorted(values.items()))
-    kept = _parts.get(key)
-    if kept is not None:
-        return kept[1]
-    html = Markup(templates.get_template(name).render(display=display, **values))  # noqa: S704
-    if len(_parts) >= PARTS_KEPT:
-        _parts.pop(next(iter(_parts)), None)
-    _parts[key] = (display, html)
-    return html
+    head's meta tags, its icon), rendered once per loaded config rather than for every page."""
+    return kept(
+        (name, id(display), *sorted(values.items())),
+        display,
+        lambda: Markup(templates.get_template(name).render(display=display, **values)),  # noqa: S704
+    )
 
 
 templates.globals["once"] = once
+
+
+# The pages drawn from a frame: what does not change between two searches of one config version
+# (head, theme, bars, hero, panels, foot) rendered once, with a gap for each request's nonce and
+# one for its block of per-request parts (the form, the filters, the results); a form of search
+# boxes alone is itself drawn once, with a gap for each box's text (`_form`). Only what a frame
+# reads is given to it (FRAME_VALUES); anything else would show as undefined.
+FRAMED = {"search.html": "main"}
+FRAME_VALUES = ("embed", "plugins", "typeahead_url", "kind", "layout", "canonical", "theme_css")
+GAP = f"\x00{random_urlsafe(12)}:"  # in no value nor config: the gaps' names follow it
+_GAPS = re.compile(re.escape(GAP) + r"(\w+)\x00")
+
+
+def framed(name: str, retriever: PublicRetriever, context: dict[str, Any]) -> str:
+    """The page `name` for this `context`: its frame, kept per config and per the values it
+    reads, with this request's nonce and its block of per-request parts in the gaps."""
+    template = templates.get_template(name)
+    block = FRAMED[name]
+    key = ("frame", name, id(retriever), *(context.get(k) for k in FRAME_VALUES))
+    pieces = kept(key, retriever, lambda: _frame(name, block, retriever, context))
+    form = _form(retriever, context)
+    if form is not None:
+        context = {**context, "form_html": form}
+    gaps = {
+        "nonce": context["nonce"],
+        block: "".join(template.blocks[block](template.new_context(context))),
+    }
+    return "".join([gaps[p] if i % 2 else p for i, p in enumerate(pieces)])
+
+
+def _frame(name: str, block: str, retriever: PublicRetriever, context: dict[str, Any]) -> list[str]:
+    """The page `name` drawn around two gaps, split: its text and the gaps' names in turn."""
+    child = templates.from_string(
+        f'{{% extends "{name}" %}}{{% block {block} %}}{GAP}{block}\x00{{% endblock %}}'
+    )
+    values = {k: context.get(k) for k in FRAME_VALUES}
+    html = child.render(
+        retriever=retriever, display=retriever.display, nonce=f"{GAP}nonce\x00", **values
+    )
+    return _GAPS.split(html)
+
+
+def _form(retriever: PublicRetriever, context: dict[str, Any]) -> Markup | None:
+    """The search form, when its inputs are all search boxes with no error: drawn once per
+    config and page path with a gap for each box's value, the values put in (None otherwise:
+    the form is drawn whole)."""
+    state, display = context.get("state"), retriever.display
+    if (
+        state is None
+        or context.get("parent_origin")
+        or (display.components and not display.components.show_search)
+    ):
+        return None
+    controls = state.controls
+    if not all(
+        c.widget == "text" and c.error is None and isinstance(c.value, str | None) for c in controls
+    ):
+        return None
+    path = context["request"].url.path
+    values = {k: context.get(k) for k in ("tab_key", "typeahead_url", "preview")}
+    key = ("form", id(retriever), path, *values.values())
+    pieces = kept(key, retriever, lambda: _form_frame(retriever, state, path, values))
+    boxes = {f"v{i}": "" if c.value is None else escape(c.value) for i, c in enumerate(controls)}
+    # The frame's text was escaped as Jinja drew it; each box's value is escaped just above.
+    return Markup("".join([boxes[p] if i % 2 else p for i, p in enumerate(pieces)]))  # noqa: S704
+
+
+def _form_frame(
+    retriever: PublicRetriever, state: Any, path: str, values: dict[str, Any]
+) -> list[str]:
+    """The form drawn around a gap for each search box's value, split as `_frame` splits."""
+    boxes = [replace(c, value=f"{GAP}v{i}\x00") for i, c in enumerate(state.controls)]
+    html = templates.get_template("_form.html").render(
+        retriever=retriever,
+        display=retriever.display,
+        request={"url": {"path": path}},
+        state=replace(state, controls=boxes),
+        **values,
+    )
+    return _GAPS.split(html)
 
 
 def _number(value: float | None) -> str:
@@ -173,7 +266,10 @@ def render(
         "plugins": bool(frames),
         **values,
     }
-    html = templates.get_template(template).render(context)
+    if template in FRAMED and retriever is not None and not values.get("preview"):
+        html = framed(template, retriever, context)
+    else:
+        html = templates.get_template(template).render(context)
     return HTMLResponse(
         html,
         status_code=status,

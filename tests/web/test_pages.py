@@ -225,14 +225,17 @@ def test_seo_open_graph_and_twitter_tags(site: TestClient) -> None:
 
 
 def test_a_change_of_the_config_shows_in_the_next_page(site: TestClient) -> None:
-    """The parts of a page drawn once per config (its head, its cards' fields) follow a
-    change at once."""
+    """The parts of a page drawn once per config (its head, its frame, its cards' fields)
+    follow a change at once."""
     before = site.get("/r/lamps?query=lamp").text
     assert '<meta name="description" content="Find a lamp">' in before
     assert "$10.00" in before
+    assert "<summary>About</summary>" in before
     rid = site.headers["X-Test-Retriever"]
     config = {
         **CONFIG,
+        "title": "Desk lamps",
+        "markdowns": [{"title": "Delivery", "content": "In two days"}],
         "seo": {**CONFIG["seo"], "meta_description": "Lamps for every desk"},
         "field_config": {**CONFIG["field_config"], "price": {"format": "number"}},
     }
@@ -244,6 +247,73 @@ def test_a_change_of_the_config_shows_in_the_next_page(site: TestClient) -> None
     assert '<meta name="description" content="Lamps for every desk">' in after
     assert "$10.00" not in after
     assert '<span class="visually-hidden">Price: </span>10<' in after
+    assert "<h1>Desk lamps</h1>" in after
+    assert "<summary>Delivery</summary>" in after
+    assert "<summary>About</summary>" not in after
+
+
+def test_two_searches_of_one_config_each_get_their_own_parts(site: TestClient) -> None:
+    """The second page of a config is drawn around what the first left (its head, bars,
+    panels): each still carries its own nonce, query, filters and results."""
+    pages = [site.get(f"/r/lamps?query={word}") for word in ("desk", "floor", "desk")]
+    nonces = []
+    for page in pages:
+        nonce = re.search(r"'nonce-([^']+)'", page.headers["content-security-policy"])
+        assert nonce
+        assert f'<style nonce="{nonce.group(1)}">' in page.text
+        nonces.append(nonce.group(1))
+    assert len(set(nonces)) == 3
+    box = re.compile(r'<input id="in-query" name="query" type="search" value="([^"]*)"')
+    assert [box.findall(page.text) for page in pages] == [["desk"], ["floor"], ["desk"]]
+    assert pages[0].text.replace(nonces[0], "") != pages[1].text.replace(nonces[1], "")
+    same = [
+        re.sub(r'data-execution-id="[^"]*"', "", p.text.replace(n, ""))
+        for p, n in zip(pages, nonces, strict=True)
+    ]
+    assert same[0] == same[2]  # the same search twice: the same page, nonce and id aside
+    embed = site.get("/r/lamps/embed?query=desk&origin=https://host.example.com").text
+    assert 'class="bar"' not in embed
+    assert box.findall(embed) == ["desk"]
+    assert 'data-parent-origin="https://host.example.com"' in embed
+
+
+def test_a_form_of_search_boxes_carries_each_requests_own_text(site: TestClient) -> None:
+    """A form of search boxes alone is drawn once per config with a gap for each box's text:
+    every page still shows its own query, escaped, and the embed its own form."""
+    rid = site.post(
+        "/v1/retrievers",
+        headers=owner_headers(),
+        json={"retriever_name": "plain", "backend": local_backend()},
+    ).json()["retriever_id"]
+    plain = {
+        "title": "Plain",
+        "inputs": [{"field_name": "query", "label": "Search", "field_schema": {"type": "string"}}],
+        "exposed_fields": ["title", "description"],
+    }
+    published = site.post(
+        f"/v1/retrievers/{rid}/publish",
+        headers=owner_headers(),
+        json={"public_name": "plain", "display_config": plain},
+    )
+    assert published.status_code == 200, published.text
+    box = re.compile(r'<input id="in-query" name="query" type="search" value="([^"]*)"')
+    for url, shown in [
+        ("/r/plain?query=lamp", "lamp"),
+        ("/r/plain?query=" + HOSTILE, "&lt;script&gt;alert(1)&lt;/script&gt;&#34;&#39;&gt;&lt;img"),
+        ("/r/plain", ""),
+        ("/r/plain?query=desk", "desk"),
+        ("/r/plain/embed?query=warm", "warm"),
+    ]:
+        page = site.get(url)
+        assert page.status_code == 200
+        assert box.findall(page.text)[0].startswith(shown)
+        assert (
+            '<form id="search" class="search" role="search" method="get" action="'
+            + url.split("?")[0]
+            + '">'
+            in page.text
+        )
+    assert "<script>alert" not in site.get("/r/plain?query=" + HOSTILE).text
 
 
 def test_security_headers_and_framing(site: TestClient) -> None:
