@@ -12,12 +12,21 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.exceptions import ExceptionMiddleware
+from starlette.responses import PlainTextResponse
+from starlette.routing import Mount, Route, Router
 from starlette.testclient import TestClient
 
 from app.errors import TooManyRequests
 from app.settings import Settings
-from app.web.direct import EXECUTE
+from app.web.direct import EXECUTE, Direct
+from app.web.errors import handle_unexpected
+from app.web.responses import error_response
+from app.web.routing import route
+from app.web.views.public import execute
 from tests.helpers import protect
 from tests.web import test_direct as base
 
@@ -390,3 +399,65 @@ def test_the_rate_limit_is_the_routers(clients: Any) -> None:
     assert int(_header(refused, b"retry-after") or 0) > 0
     assert _header(refused, b"ratelimit-policy")
     assert json.loads(refused[2])["error"]["type"]
+
+
+class _Odd(Exception):
+    pass
+
+
+def _sync_handler(request: Any, exc: Exception) -> Any:
+    return error_response(409, "odd", "An error a plain function answers.")
+
+
+def test_a_handler_that_is_a_plain_function_is_run_as_the_router_runs_it() -> None:
+    """Starlette runs a handler that is no coroutine function in a thread; so does Direct."""
+
+    async def odd(request: Any) -> Any:
+        raise _Odd
+
+    answers = []
+    for layers in ([Middleware(Direct)], []):
+        app = Starlette(
+            routes=[route(EXECUTE, post=odd)],
+            middleware=layers,
+            exception_handlers={_Odd: _sync_handler, Exception: handle_unexpected},
+        )
+        with TestClient(app, raise_server_exceptions=False) as client:
+            answers.append(client.post("/v1/public/retrievers/any/execute", json=base.BODY))
+    assert [a.status_code for a in answers] == [409, 409]
+    assert answers[0].json() == answers[1].json()
+
+
+async def _other(request: Any) -> PlainTextResponse:
+    return PlainTextResponse("other")
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        Route("/v1/public/retrievers/special/execute", _other, methods=["POST"]),
+        Route("/v1/public/retrievers/{n:int}/execute", _other, methods=["POST"]),
+        Route("/v1/public/retrievers/{rest:path}", _other, methods=["POST"]),
+        Mount("/v1/public/retrievers/special", app=_other),
+        Mount("/v1/public", app=_other),
+    ],
+)
+def test_a_route_before_the_execute_that_takes_some_of_its_paths_is_refused(before: Any) -> None:
+    """Each of these takes a POST to /v1/public/retrievers/special/execute (or to /0/execute)
+    from the router; Direct would have answered it with the execute."""
+    with pytest.raises(ValueError, match="comes before"):
+        Direct(ExceptionMiddleware(Router(routes=[before, route(EXECUTE, post=execute)])))
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        Route("/v1/public/retrievers/{public_name}/config", _other),
+        Route("/v1/public/retrievers/", _other),
+        Mount("/static", app=_other),
+        Route("/v1/public/retrievers/{n:int}/verify", _other, methods=["POST"]),
+    ],
+)
+def test_routes_before_the_execute_that_take_none_of_its_paths_are_let_be(before: Any) -> None:
+    direct = Direct(ExceptionMiddleware(Router(routes=[before, route(EXECUTE, post=execute)])))
+    assert direct.route.path == EXECUTE
