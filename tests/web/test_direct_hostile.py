@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+import socket
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -22,12 +24,14 @@ from starlette.testclient import TestClient
 
 from app.errors import TooManyRequests
 from app.settings import Settings
+from app.web.app import create_app
 from app.web.direct import EXECUTE, Direct
 from app.web.errors import handle_unexpected
 from app.web.responses import error_response
 from app.web.routing import route
 from app.web.views.public import execute
 from tests.helpers import protect
+from tests.servers import LiveServer
 from tests.web import test_direct as base
 
 URL = base.URL
@@ -41,9 +45,10 @@ clients = base.clients  # the app with the direct layer, and without it (the rou
 
 @pytest.fixture
 def settings(make_settings: Callable[..., Settings]) -> Settings:
-    return make_settings(access_log=True)
+    return make_settings(access_log=True, max_body_bytes=MAX_BODY_BYTES)
 
 
+MAX_BODY_BYTES = 64 * 1024
 NONCE = re.compile(rb"nonce-[\w-]+|nonce=\"[\w-]+\"")  # a page's, new every time
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 
@@ -461,3 +466,77 @@ def test_a_route_before_the_execute_that_takes_some_of_its_paths_is_refused(befo
 def test_routes_before_the_execute_that_take_none_of_its_paths_are_let_be(before: Any) -> None:
     direct = Direct(ExceptionMiddleware(Router(routes=[before, route(EXECUTE, post=execute)])))
     assert direct.route.path == EXECUTE
+
+
+def _exchange(port: int, request: bytes, *, leave: bool = False) -> bytes:
+    """`request` written to a socket, its last line a moment after the rest (a slow body);
+    with `leave`, the client then stops writing (a body cut short: a client that left). Then
+    all the server answers."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        head, _, tail = request.rpartition(b"\r\n")
+        sock.sendall(head + b"\r\n")
+        time.sleep(0.05)
+        sock.sendall(tail)
+        if leave:
+            sock.shutdown(socket.SHUT_WR)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _answer_of(raw: bytes) -> tuple[str, list[str], str]:
+    raw = raw.removeprefix(b"HTTP/1.1 100 Continue\r\n\r\n")
+    head, _, body = raw.partition(b"\r\n\r\n")
+    status, *lines = head.decode("latin-1").split("\r\n")
+    names = {"x-request-id", "date", "content-length", "ratelimit-remaining", "ratelimit"}
+    names |= {"ratelimit-reset", "retry-after"}
+    kept = sorted(line.lower() for line in lines if line.split(":")[0].lower() not in names)
+    text = re.sub(r'"execution_id":"[^"]*"|"request_id":"[^"]*"', "", body.decode("latin-1"))
+    return status, kept, NONCE.sub(b"nonce", text.encode()).decode()
+
+
+CT = "content-type: application/json"
+
+
+def _http(path: str, body: bytes, *headers: str) -> bytes:
+    lines = [f"POST {path} HTTP/1.1", "host: testserver", "connection: close", CT, *headers]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def _sized(path: str, *headers: str, body: bytes = BODY) -> bytes:
+    return _http(path, body, f"content-length: {len(body)}", *headers)
+
+
+def _chunked(path: str, *parts: bytes) -> bytes:
+    body = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in parts) + b"0\r\n\r\n"
+    return _http(path, body, "transfer-encoding: chunked")
+
+
+@pytest.mark.parametrize(
+    ("request_", "leave", "status"),
+    [
+        (_sized(URL), False, "200"),
+        (_sized(URL + "?"), False, "200"),
+        (_sized(URL, "expect: 100-continue"), False, "200"),
+        (_chunked(URL, BODY[:5], BODY[5:]), False, "200"),
+        (_chunked("/v1/public/retrievers/%70roducts/execute", BODY), False, "200"),
+        (_chunked(URL, b" " * MAX_BODY_BYTES, b" "), False, "413"),
+        (_http(URL, BODY, "content-length: 1000000000"), False, "413"),
+        (_http(URL, BODY, "content-length: 1000"), True, ""),  # left mid-body: no answer
+        (_chunked(URL, BODY)[:-5], True, ""),
+        (_sized("/v1/public/retrievers/%2e%2e/execute"), False, "404"),
+        # The server decodes the path before any route sees it: both take this one.
+        (_sized("/v1/public/retrievers/products%2Fexecute"), False, "200"),
+    ],
+)
+def test_over_a_socket(
+    settings: Settings, clients: Any, request_: bytes, leave: bool, status: str
+) -> None:
+    """The same bytes to uvicorn serving the app and the app without the layer."""
+    routed = create_app(settings)
+    routed.user_middleware = [m for m in routed.user_middleware if m.cls is not Direct]
+    with LiveServer(create_app(settings)) as direct, LiveServer(routed) as router:
+        answers = [_answer_of(_exchange(s.port, request_, leave=leave)) for s in (direct, router)]
+    assert answers[0] == answers[1]
+    assert answers[0][0].split(" ")[1:2] == ([status] if status else [])
