@@ -126,6 +126,8 @@ def _route(router: Router, path: str, method: str) -> MethodRoute:
         if isinstance(route, MethodRoute) and route.path == path:
             if method not in route.handlers:
                 raise ValueError(f"{path} takes no {method}")
+            if hasattr(route.app, "app"):  # a layer around its view: middleware, a body limit
+                raise ValueError(f"{path} has layers of its own, which Direct would pass over")
             return route
         if not isinstance(route, Route | Mount | WebSocketRoute):
             raise ValueError(f"{route!r} comes before {path}: which paths it takes is unknown")

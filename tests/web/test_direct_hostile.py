@@ -17,6 +17,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route, Router
@@ -540,3 +541,11 @@ def test_over_a_socket(
         answers = [_answer_of(_exchange(s.port, request_, leave=leave)) for s in (direct, router)]
     assert answers[0] == answers[1]
     assert answers[0][0].split(" ")[1:2] == ([status] if status else [])
+
+
+def test_an_execute_route_with_layers_of_its_own_is_refused() -> None:
+    """A route's own middleware or body limit wraps its view; Direct calls the view itself."""
+    execute_route = route(EXECUTE, post=execute)
+    execute_route.app = RequestBodyLimitMiddleware(execute_route.app, max_body_size=10)
+    with pytest.raises(ValueError, match="layers of its own"):
+        Direct(ExceptionMiddleware(Router(routes=[execute_route])))
