@@ -118,10 +118,12 @@ class Direct:
 
 def _route(router: Router, path: str, method: str) -> MethodRoute:
     """The route for `path`, once no route before it takes a path of its form: tried on the
-    execute's path with a made-up name, and on each earlier route's own path (its parameters
-    filled in) with and without "/execute" after it, for a literal name or a mount."""
+    execute's path with made-up names, and on each earlier route's own path (its parameters
+    filled in) with and without the execute's tail ("/execute") after it, for a literal name
+    or a mount."""
     pattern = compile_path(path)[0]
-    named = path.replace("{public_name}", "probe")
+    tail = path.rsplit("}", 1)[-1]
+    named = [_PARAM.sub(value, path) for value in _SAMPLES]
     for route in router.routes:
         if isinstance(route, MethodRoute) and route.path == path:
             if method not in route.handlers:
@@ -131,10 +133,10 @@ def _route(router: Router, path: str, method: str) -> MethodRoute:
             return route
         if not isinstance(route, Route | Mount | WebSocketRoute):
             raise ValueError(f"{route!r} comes before {path}: which paths it takes is unknown")
-        probes = [named]
+        probes = list(named)
         for value in _SAMPLES:
             filled = _PARAM.sub(value, route.path)
-            probes += [filled, filled.rstrip("/") + "/execute"]
+            probes += [filled, filled.rstrip("/") + tail]
         for probe in probes:
             scope = {"type": "http", "method": method, "path": probe, "headers": []}
             if pattern.match(probe) and route.matches(scope)[0] is not Match.NONE:

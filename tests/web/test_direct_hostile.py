@@ -444,6 +444,7 @@ async def _other(request: Any) -> PlainTextResponse:
         Route("/v1/public/retrievers/special/execute", _other, methods=["POST"]),
         Route("/v1/public/retrievers/{n:int}/execute", _other, methods=["POST"]),
         Route("/v1/public/retrievers/{rest:path}", _other, methods=["POST"]),
+        Route("/v1/public/retrievers/{n:int}/{rest:path}", _other, methods=["POST"]),
         Mount("/v1/public/retrievers/special", app=_other),
         Mount("/v1/public", app=_other),
     ],
