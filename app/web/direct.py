@@ -14,13 +14,16 @@ no route before it in the table takes one (`Direct` refuses to be built otherwis
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from starlette._utils import is_async_callable
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Match, Route, Router
+from starlette.routing import Match, Mount, Route, Router, WebSocketRoute, compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.web.routing import MethodRoute, known_parameters
@@ -102,7 +105,11 @@ class Direct:
             raise exc  # the server-error middleware's, outside the front layer
         if sent[0]:
             raise RuntimeError("Caught handled exception, but response already started.") from exc
-        response: Response | None = await handler(request, exc)
+        response: Response | None
+        if is_async_callable(handler):
+            response = await handler(request, exc)
+        else:  # as Starlette runs a plain function: in a thread
+            response = await run_in_threadpool(handler, request, exc)
         if response is not None:
             sent[0] = True
             await response(request.scope, request.receive, send)
@@ -110,13 +117,33 @@ class Direct:
 
 
 def _route(router: Router, path: str, method: str) -> MethodRoute:
-    """The route for `path`, once no route before it takes a path of its form."""
-    probe = {"type": "http", "method": method, "path": path.replace("{public_name}", "probe")}
+    """The route for `path`, once no route before it takes a path of its form: tried on the
+    execute's path with made-up names, and on each earlier route's own path (its parameters
+    filled in) with and without the execute's tail ("/execute") after it, for a literal name
+    or a mount."""
+    pattern = compile_path(path)[0]
+    tail = path.rsplit("}", 1)[-1]
+    named = [_PARAM.sub(value, path) for value in _SAMPLES]
     for route in router.routes:
         if isinstance(route, MethodRoute) and route.path == path:
             if method not in route.handlers:
                 raise ValueError(f"{path} takes no {method}")
+            if hasattr(route.app, "app"):  # a layer around its view: middleware, a body limit
+                raise ValueError(f"{path} has layers of its own, which Direct would pass over")
             return route
-        if isinstance(route, Route) and route.matches(probe)[0] is not Match.NONE:
-            raise ValueError(f"{route.path} comes before {path} and takes its paths")
+        if not isinstance(route, Route | Mount | WebSocketRoute):
+            raise ValueError(f"{route!r} comes before {path}: which paths it takes is unknown")
+        probes = list(named)
+        for value in _SAMPLES:
+            filled = _PARAM.sub(value, route.path)
+            probes += [filled, filled.rstrip("/") + tail]
+        for probe in probes:
+            scope = {"type": "http", "method": method, "path": probe, "headers": []}
+            if pattern.match(probe) and route.matches(scope)[0] is not Match.NONE:
+                raise ValueError(f"{route.path} comes before {path} and takes {probe}")
     raise ValueError(f"no route for {path}")
+
+
+_PARAM = re.compile(r"\{[^}]*\}")
+# Values each of Starlette's convertors takes (str, path, int, float, uuid).
+_SAMPLES = ("probe", "0", "0.0", "00000000-0000-0000-0000-000000000000")
