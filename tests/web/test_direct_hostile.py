@@ -550,3 +550,18 @@ def test_an_execute_route_with_layers_of_its_own_is_refused() -> None:
     execute_route.app = RequestBodyLimitMiddleware(execute_route.app, max_body_size=10)
     with pytest.raises(ValueError, match="layers of its own"):
         Direct(ExceptionMiddleware(Router(routes=[execute_route])))
+
+
+def test_a_path_s_control_characters_stay_on_the_access_log_s_one_line(
+    clients: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    forged = "/v1/public/retrievers/x\n2026-01-01 INFO forged [-] GET /admin 200\x1b[2J/execute"
+    with caplog.at_level(logging.INFO, logger="retriever_pages.access"):
+        for client in clients:
+            client.portal.call(_asgi, client.app, _scope(path=forged), _whole(BODY))
+    lines = [r.getMessage() for r in caplog.records if r.name.endswith("access")]
+    assert len(lines) == len(clients)
+    for line in lines:
+        assert "\n" not in line
+        assert "\x1b" not in line
+        assert "retrievers/x\\n2026-01-01 INFO forged" in line

@@ -110,7 +110,7 @@ class Front:
                 access.info(
                     "%s %s %s %.1fms %s",
                     scope["method"],
-                    scope["path"],
+                    _printable(scope["path"]),
                     status or 500,
                     elapsed * 1000,
                     masked(scope.get("client")),
@@ -276,3 +276,9 @@ def _left_alone(headers: list[tuple[bytes, bytes]]) -> bool:
 
 class _TooLarge(Exception):
     pass
+
+
+def _printable(path: str) -> str:
+    """The path as one line of the log: a decoded %0A or %1B (a forged line, a terminal's
+    escape) written as its escape instead."""
+    return path if path.isprintable() else path.encode("unicode_escape").decode("ascii")
