@@ -81,6 +81,17 @@ class CachedNode(TypesenseServer):
         return {each["name"]: int(each["num_documents"]) for each in answer.json()}
 
     def mark_complete(self) -> None:
+        """Note the import done, after asking the node for a snapshot: without one (Typesense
+        takes one an hour), a restart replays every write in its log, about as slow as the
+        import; the copy it makes for a backup is not kept."""
+        copy = self.root / "snapshot-copy"
+        httpx.post(
+            f"http://{self.address}/operations/snapshot",
+            params={"snapshot_path": str(copy)},
+            headers={"X-TYPESENSE-API-KEY": self.api_key},
+            timeout=1800,
+        ).raise_for_status()
+        shutil.rmtree(copy, ignore_errors=True)
         (self.root / "complete").write_text(json.dumps(self.collections()))
 
     def record_progress(self) -> None:
