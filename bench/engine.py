@@ -27,10 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from app.adapters.engine import Engine, PgEngine, Search, SearchEngine, TypesenseEngine
+from app.adapters.engine.typesense.names import collection_name
 from app.adapters.store import Store
 from app.typesense_address import TypesenseAddress
 from bench.candidates import catalog, queries
 from bench.fts5 import Fts5Engine
+from bench.typesensecache import CachedNode, cached_node
 from tests.servers import PostgresServer, TypesenseServer, postgres_bin, typesense_bin
 
 FIELDS = ["title", "description", "section"]
@@ -56,11 +58,18 @@ def timed(run: Callable[[str], Any], texts: list[str]) -> tuple[float, float]:
     return statistics.median(samples), percentile(samples, 0.99)
 
 
-def imported(build: Callable[[list[dict[str, Any]]], object], rows: list[dict[str, Any]]) -> float:
+def imported(
+    build: Callable[[list[dict[str, Any]]], object],
+    rows: list[dict[str, Any]],
+    first: int = 0,
+    after_batch: Callable[[], object] = lambda: None,
+) -> float:
+    """Records a second, importing `rows` from `first` in batches (`after_batch` after each)."""
     started = time.perf_counter()
-    for start in range(0, len(rows), BATCH):
+    for start in range(first, len(rows), BATCH):
         build(rows[start : start + BATCH])
-    return len(rows) / (time.perf_counter() - started)
+        after_batch()
+    return (len(rows) - first) / (time.perf_counter() - started)
 
 
 @contextmanager
@@ -94,10 +103,11 @@ def typesense_node() -> Iterator[TypesenseServer]:
 
 @contextmanager
 def engines_in(
-    directory: Path, postgresql: bool, typesense: bool
+    directory: Path, postgresql: bool, typesense: bool, cache: tuple[list[Any], int] | None = None
 ) -> Iterator[tuple[dict[str, SearchEngine], TypesenseServer | None]]:
     """The engines to time, by the name their columns print (the embedded one first), and the
-    Typesense node if one was started."""
+    Typesense node if one was started: with `cache` (the rows and the scale), one whose data
+    is kept between runs (bench/typesensecache.py)."""
     with ExitStack() as stack:
         engine = Engine(directory / "engine.db")
         stack.callback(engine.close)
@@ -106,7 +116,7 @@ def engines_in(
         if postgresql:
             engines["PostgreSQL"] = stack.enter_context(postgresql_engine())
         if typesense:
-            node = stack.enter_context(typesense_node())
+            node = stack.enter_context(typesense_node() if cache is None else cached_node(*cache))
             engines["Typesense"] = TypesenseEngine(TypesenseAddress.parse(node.url))
         yield engines, node
 
@@ -125,6 +135,12 @@ def main() -> None:
     parser.add_argument("--postgresql", action="store_true")
     parser.add_argument("--typesense", action="store_true")
     parser.add_argument("--no-reimport", action="store_true", help="import once (at scale)")
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="with --no-reimport, import into Typesense again rather than reuse an earlier "
+        "run's node data (~/.cache/retriever-pages/typesense/)",
+    )
     args = parser.parse_args()
     rows = list(catalog(args.scale))
     cases = {
@@ -133,12 +149,28 @@ def main() -> None:
     }
     with (
         tempfile.TemporaryDirectory() as tmp,
-        engines_in(Path(tmp), args.postgresql, args.typesense) as (engines, node),
+        engines_in(
+            Path(tmp),
+            args.postgresql,
+            args.typesense,
+            (rows, args.scale) if args.no_reimport and not args.no_cache else None,
+        ) as (engines, node),
     ):
         print(f"{len(rows):,} records (Debian's package catalog x{args.scale}); top {TOP_K}")
         rates = {}
         for name, engine in engines.items():
-            rate = rates[name] = imported(partial(engine.upsert, "bench", "debian"), rows)
+            if name == "Typesense" and isinstance(node, CachedNode) and node.complete:
+                assert engine.count("bench", "debian") == len(rows), "the cached node is whole"
+                print(f"import, {name}: skipped, the node's data kept from a run before")
+                continue
+            if isinstance(engine, TypesenseEngine) and isinstance(node, CachedNode):
+                first = node.resumed_at(collection_name(engine.prefix, "bench", "debian"), BATCH)
+                if first:
+                    print(f"import, {name}: taken up at record {first:,}")
+                build = partial(engine.upsert, "bench", "debian")
+                rate = rates[name] = imported(build, rows, first, node.record_progress)
+            else:
+                rate = rates[name] = imported(partial(engine.upsert, "bench", "debian"), rows)
             again = (
                 0.0
                 if args.no_reimport
@@ -149,6 +181,8 @@ def main() -> None:
                 f"import, {name}: {rate:,.0f} records/s"
                 + (f", re-import of the same ids {again:,.0f}/s" if again else "")
             )
+            if name == "Typesense" and isinstance(node, CachedNode):
+                node.mark_complete()
         if node is not None and node.process is not None:
             print(f"Typesense node: {resident_mb(node.process.pid):,.0f} MB resident")
         baseline = None if args.no_baseline else Fts5Engine(Path(tmp) / "fts5.db")

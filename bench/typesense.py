@@ -10,13 +10,18 @@ order swapped each round), so that the machine's other work weighs on both alike
 the median of the rounds' ratios. The Typesense node shares the machine's cores with the server
 and `wrk`, as the embedded engine does inside its process.
 
-    python -m bench.typesense [--seconds 5] [--rounds 3] [--connections 32]
+`--pin` runs the node on a core of its own (CPU 1) and the servers and `wrk` on the other
+(CPU 0), as a node on a machine of its own would run. Each run also reads each server's and the
+node's CPU time (/proc) before and after: CPU ms a request.
+
+    python -m bench.typesense [--seconds 5] [--rounds 3] [--connections 32] [--pin]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -31,7 +36,7 @@ import httpx
 from bench import debian
 from bench.engine import typesense_node
 from bench.peers import commonest, get_lua, ours, post_lua
-from bench.stack import Row, run_wrk
+from bench.stack import Row, cpu_seconds, run_wrk
 from tests.servers import free_port
 
 ENGINES = ("embedded", "Typesense")
@@ -56,30 +61,37 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--pin", action="store_true", help="the node on CPU 1, the rest on 0")
     args = parser.parse_args()
+    engines = ENGINES
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: scripts/bench installs it (Debian's wrk)")
     rows = list(debian.records())
     words = commonest(rows, 100)
     results: dict[tuple[str, str], list[Row]] = {}
+    cpu: dict[tuple[str, str], list[tuple[float, float]]] = {}  # (server, node) ms a request
     with tempfile.TemporaryDirectory() as tmp, typesense_node() as node:
+        node_pid = node.process.pid if node.process else None
+        if args.pin and node_pid is not None:
+            os.sched_setaffinity(node_pid, {1})
+            os.sched_setaffinity(0, {0})  # (the servers and `wrk` inherit it)
         work = Path(tmp)
         rows_file = work / "debian.jsonl"
         rows_file.write_text("".join(json.dumps(r) + "\n" for r in rows))
-        ports = {engine: free_port() for engine in ENGINES}
-        servers: list[subprocess.Popen[bytes]] = []
+        ports = {engine: free_port() for engine in engines}
+        servers: dict[str, subprocess.Popen[bytes]] = {}
         try:
-            for engine in ENGINES:
+            for engine in engines:
                 started = time.perf_counter()
-                extra = {"RETRIEVER_PAGES_ENGINE_URL": node.url} if engine == "Typesense" else {}
-                servers.append(ours(rows_file, work / engine, ports[engine], **extra))
+                extra = {"RETRIEVER_PAGES_ENGINE_URL": node.url} if engine != "embedded" else {}
+                servers[engine] = ours(rows_file, work / engine, ports[engine], None, **extra)
                 print(
                     f"{engine}: imported and serving in {time.perf_counter() - started:.0f} s "
                     f"(the command line's import, then the server's start)",
                     flush=True,
                 )
-            bases = {engine: f"http://127.0.0.1:{ports[engine]}" for engine in ENGINES}
-            for engine in ENGINES:
+            bases = {engine: f"http://127.0.0.1:{ports[engine]}" for engine in engines}
+            for engine in engines:
                 count, ms = served(bases[engine], words[0])
                 print(f"{engine}: {words[0]!r} answers {count} documents ({ms} ms, cold)")
             execute = "/v1/public/retrievers/debian/execute"
@@ -88,16 +100,28 @@ def main() -> None:
                 "search page": ("", get_lua(work / "p.lua", '/r/debian?query=" .. w .. "', words)),
             }
             for path, script in scripts.values():  # warm-up, as long as a run: the first
-                for engine in ENGINES:  # seconds of a fresh server are several times slower
+                for engine in engines:  # seconds of a fresh server are several times slower
                     run_wrk(
                         "warm-up", f"{bases[engine]}{path}", script, args.seconds, args.connections
                     )
             for round_number in range(args.rounds):
-                order = ENGINES if round_number % 2 == 0 else ENGINES[::-1]
+                turn = round_number % len(engines)
+                order = engines[turn:] + engines[:turn]
+                if round_number % 2:
+                    order = order[::-1]
                 for kind, (path, script) in scripts.items():
                     for engine in order:
+                        pid = servers[engine].pid
+                        before = cpu_seconds(pid), cpu_seconds(node_pid)
                         row = run_wrk(
                             engine, f"{bases[engine]}{path}", script, args.seconds, args.connections
+                        )
+                        requests = max(1.0, row.rps * args.seconds) / 1000
+                        cpu.setdefault((kind, engine), []).append(
+                            (
+                                (cpu_seconds(pid) - before[0]) / requests,
+                                (cpu_seconds(node_pid) - before[1]) / requests,
+                            )
                         )
                         results.setdefault((kind, engine), []).append(row)
                         print(
@@ -106,33 +130,46 @@ def main() -> None:
                             flush=True,
                         )
         finally:
-            for server in servers:
+            for server in servers.values():
                 server.terminate()
                 server.wait(timeout=10)
-    report(results, len(rows), args)
+    report(results, cpu, len(rows), args)
 
 
-def report(results: dict[tuple[str, str], list[Row]], records: int, args: Any) -> None:
+def report(
+    results: dict[tuple[str, str], list[Row]],
+    cpu: dict[tuple[str, str], list[tuple[float, float]]],
+    records: int,
+    args: Any,
+) -> None:
     print(
         f"\n{records:,} Debian packages, the 100 commonest words, {args.connections} connections, "
         f"{args.rounds} rounds of {args.seconds} s each in turn, one server process each, "
         "20 results; medians of the rounds\n"
     )
-    print(f"{'scenario':<26} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    print(
+        f"{'scenario':<38} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
+        f"{'server CPU':>10} {'node CPU':>9} (ms a request)"
+    )
     for (kind, engine), rows in results.items():
+        used = cpu[kind, engine]
         print(
-            f"{kind + ', ' + engine:<26} {statistics.median(r.rps for r in rows):>8,.0f} "
+            f"{kind + ', ' + engine:<38} {statistics.median(r.rps for r in rows):>8,.0f} "
             f"{statistics.median(r.p50 for r in rows):>8.2f} "
-            f"{statistics.median(r.p99 for r in rows):>8.2f} {sum(r.errors for r in rows):>7}"
+            f"{statistics.median(r.p99 for r in rows):>8.2f} {sum(r.errors for r in rows):>7} "
+            f"{statistics.median(u[0] for u in used):>10.2f} "
+            f"{statistics.median(u[1] for u in used) if engine != 'embedded' else 0:>9.2f}"
         )
     print()
-    for kind in dict.fromkeys(kind for kind, _ in results):
+    for kind, engine in results:
+        if engine == "embedded":
+            continue
         ratios = [
             ts.rps / em.rps
-            for ts, em in zip(results[kind, "Typesense"], results[kind, "embedded"], strict=True)
+            for ts, em in zip(results[kind, engine], results[kind, "embedded"], strict=True)
         ]
         print(
-            f"Typesense / embedded, {kind}: {statistics.median(ratios):.2f}x "
+            f"{engine} / embedded, {kind}: {statistics.median(ratios):.2f}x "
             f"(rounds {min(ratios):.2f}x to {max(ratios):.2f}x)"
         )
     print(f"target: Typesense-backed JSON execute at least {TARGET}x the embedded engine's")

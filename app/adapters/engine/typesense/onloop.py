@@ -11,7 +11,7 @@ write through this process, the search waits for it in the thread), its synonym 
 already, no pins, hidden documents or boosts, no vector and no find similar. For anything else
 `search_on_loop` answers None and the caller runs `search` in a worker thread, as before.
 A search of words is one request, or two when whether its last word is a prefix is not known
-yet and it is not (`wholewords.py`).
+yet (the counts first, `wholewords.py`).
 """
 
 from __future__ import annotations
@@ -98,15 +98,11 @@ class TypesenseOnLoop:
             return (await self._answers(name, [params]))[0], True
         asked = wholewords.key(name, params, counts)
         prefix = self.whole_words.get(asked)
-        if prefix is not None:
-            sent = params if prefix else query.whole(params)
-            return (await self._answers(name, [sent]))[0], prefix
-        found, *counted = await self._answers(name, [params, *counts])
-        prefix = query.prefixed(counted)
-        self.whole_words.put(asked, prefix)
-        if not prefix:  # (a common last word: searched again as typed)
-            [found] = await self._answers(name, [query.whole(params)])
-        return found, prefix
+        if prefix is None:
+            prefix = query.prefixed(await self._answers(name, counts))
+            self.whole_words.put(asked, prefix)
+        sent = params if prefix else query.whole(params)
+        return (await self._answers(name, [sent]))[0], prefix
 
     async def _answers(self, name: str, searches: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The answers of searches of one collection, sent in one request."""

@@ -7,9 +7,9 @@ from 5 letters, two from 9), the last word as a prefix; matches with typos and w
 out from the end only when those with every word as typed are few, as in the other engines
 (Typesense's `typo_tokens_threshold` and `drop_tokens_threshold`). The last word is a prefix only
 while fewer than WHOLE_WORD_THRESHOLD documents hold it as typed in the search field that holds it
-most (`words.as_prefix`, as the other engines): the search is sent beside one count of the word
-as typed for each search field (`counts`), and sent again with `prefix=false` (`whole`) when a
-count reaches it (the answer kept a while, `wholewords.py`): the same
+most (`words.as_prefix`, as the other engines): one count of the word as typed for each search
+field (`counts`) is asked first, then the search, with `prefix=false` (`whole`) when a count
+reaches it (the answer kept a while, `wholewords.py`): the same
 documents, totals, facets and highlights as the other engines, and no prefix expansion of a
 common word (the node's costliest search). Highlights are made here from the stored body by
 the other engines' rules (`highlight.py`), so that every engine marks text alike.

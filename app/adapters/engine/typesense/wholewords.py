@@ -1,7 +1,7 @@
-"""Whether a search's last word is a prefix on Typesense (`words.as_prefix`): the search is sent
-with the prefix beside a count of the word in each search field (`query.counts`), in one
-request, and sent again with the word as typed when a count reaches WHOLE_WORD_THRESHOLD. The
-answer is kept for the collection, its search fields and the word (`WholeWords`), so that a word
+"""Whether a search's last word is a prefix on Typesense (`words.as_prefix`): a count of the word
+in each search field (`query.counts`) is asked first, in one request, then the search, with the
+word as typed when a count reaches WHOLE_WORD_THRESHOLD, else with the prefix. The answer is
+kept for the collection, its search fields and the word (`WholeWords`), so that a word
 searched again within AGE seconds is one search, with or without the prefix: the counts cost the
 node about as much as the search (each scores every document holding the word). A write through
 this process forgets its collection's answers; one through another server is seen within AGE
@@ -57,22 +57,18 @@ def by_words(
     search_many: SearchMany, known: WholeWords, name: str, search: Search, params: dict[str, Any]
 ) -> tuple[dict[str, Any], bool]:
     """The search's answer, and whether its last word was a prefix: one search when that is
-    known (or there are no words), else the search with the prefix and the word's counts in
-    one request, then, when the word is common, the search with the word as typed (most
-    words typed into a search box are the start of one, which only the prefix finds)."""
+    known (or there are no words), else the word's counts first, then the one search they
+    call for: with the prefix for a rare word, as typed for a common one. Sending the search
+    with the prefix beside the counts saved a partly typed word a round trip, but made a common
+    word cost the node a search it threw away, its dearest: the prefix expanded over a common
+    word's documents (docs/performance.md, "Typesense")."""
     counts = query.counts(search, params)
     if not counts:
         return search_many([{"collection": name, **params}])[0], True
     asked = key(name, params, counts)
     prefix = known.get(asked)
-    if prefix is not None:
-        sent = params if prefix else query.whole(params)
-        return search_many([{"collection": name, **sent}])[0], prefix
-    answer, *counted = search_many(
-        [{"collection": name, **params}] + [{"collection": name, **count} for count in counts]
-    )
-    prefix = query.prefixed(counted)
-    known.put(asked, prefix)
-    if prefix:
-        return answer, True
-    return search_many([{"collection": name, **query.whole(params)}])[0], False
+    if prefix is None:
+        prefix = query.prefixed(search_many([{"collection": name, **count} for count in counts]))
+        known.put(asked, prefix)
+    sent = params if prefix else query.whole(params)
+    return search_many([{"collection": name, **sent}])[0], prefix
