@@ -16,8 +16,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.harness import free_port, process, wait_for
 from bench.pagecpu import call
-from bench.stack import NAMESPACE, OWNER_KEY, free_port, process, seeded, wait_for
+from bench.stack import NAMESPACE, OWNER_KEY, seeded
 
 BODY = b'{"inputs": {"query": "lamp"}, "limit": 20}'
 

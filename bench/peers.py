@@ -38,8 +38,8 @@ import httpx
 
 from bench import debian
 from bench.engine import typesense_node
+from bench.harness import Row, cpu_seconds, run_wrk
 from bench.pages import QUERY_INPUT, published
-from bench.stack import Row, cpu_seconds, run_wrk
 from tests.servers import TypesenseServer, free_port
 
 ROOT = Path(__file__).parents[1]

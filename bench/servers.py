@@ -37,18 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.settings import Settings
-from bench.stack import (
-    NAMESPACE,
-    OWNER_KEY,
-    Row,
-    cpu_seconds,
-    free_port,
-    lua,
-    process,
-    run_wrk,
-    seeded,
-    wait_for,
-)
+from bench.harness import Row, cpu_seconds, free_port, lua, process, run_wrk, wait_for
+from bench.stack import NAMESPACE, OWNER_KEY, seeded
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,8 @@ import httpx
 
 from bench import debian
 from bench.engine import typesense_node
+from bench.harness import Row, cpu_seconds, run_wrk
 from bench.peers import commonest, get_lua, ours, post_lua
-from bench.stack import Row, cpu_seconds, run_wrk
 from tests.servers import free_port
 
 ENGINES = ("embedded", "Typesense")

@@ -28,7 +28,7 @@ from app.adapters.engine.typesense.names import collection_name
 from app.typesense_address import TypesenseAddress
 from bench.candidates import catalog, queries
 from bench.engine import FACETS, FIELDS, TOP_K, imported, percentile
-from bench.stack import cpu_seconds
+from bench.harness import cpu_seconds
 from bench.typesensecache import cached_node
 
 Params = dict[str, Any]
