@@ -34,10 +34,10 @@ from app.web.views.public import execute
 from tests.helpers import protect
 from tests.servers import LiveServer
 from tests.web import test_direct as base
+from tests.web.test_direct import JSON, Answer, asgi, scope_of
 
 URL = base.URL
 BODY = json.dumps(base.BODY).encode()
-JSON = (b"content-type", b"application/json")
 # Beyond base.VOLATILE: the seconds to a window's reset may tick between the two calls.
 VOLATILE = {k.encode() for k in base.VOLATILE} | {b"retry-after"}
 
@@ -51,51 +51,6 @@ def settings(make_settings: Callable[..., Settings]) -> Settings:
 
 MAX_BODY_BYTES = 64 * 1024
 NONCE = re.compile(rb"nonce-[\w-]+|nonce=\"[\w-]+\"")  # a page's, new every time
-Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
-
-
-async def _asgi(app: Any, scope: dict[str, Any], messages: list[dict[str, Any]]) -> Answer:
-    sent: list[dict[str, Any]] = []
-    pending = list(messages)
-
-    async def receive() -> dict[str, Any]:
-        return pending.pop(0) if pending else {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    try:
-        await app(scope, receive, send)
-    except Exception:  # the server-error layer answers an unexpected error, then raises it
-        if not sent:
-            raise
-    start = next(m for m in sent if m["type"] == "http.response.start")
-    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    return start["status"], list(start.get("headers", [])), body
-
-
-def _scope(
-    method: str = "POST",
-    path: str = URL,
-    query: bytes = b"",
-    headers: list[tuple[bytes, bytes]] | None = None,
-    root_path: str = "",
-    raw_path: bytes | None = None,
-) -> dict[str, Any]:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": raw_path if raw_path is not None else path.encode("utf-8", "replace"),
-        "query_string": query,
-        "root_path": root_path,
-        "headers": [(b"host", b"testserver"), *(headers if headers is not None else [JSON])],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
 
 
 def _whole(body: bytes) -> list[dict[str, Any]]:
@@ -124,7 +79,7 @@ def both(
 ) -> Answer:
     """The direct layer's answer, once it is the router's (bar ids, dates and counts)."""
     messages = _whole(BODY) if messages is None else messages
-    answers = [c.portal.call(_asgi, c.app, dict(scope), list(messages)) for c in clients]
+    answers = [c.portal.call(asgi, c.app, dict(scope), list(messages)) for c in clients]
     assert _norm(answers[0]) == _norm(answers[1])
     return answers[0]
 
@@ -155,30 +110,30 @@ def _header(answer: Answer, name: bytes) -> bytes | None:
     ],
 )
 def test_raw_paths(clients: Any, path: str, status: int) -> None:
-    answer = both(clients, _scope(path=path))
+    answer = both(clients, scope_of(path=path))
     assert answer[0] == status
     assert _header(answer, b"x-request-id")
 
 
 def test_the_decoded_path_is_what_counts_never_the_raw_one(clients: Any) -> None:
     other = "/v1/public/retrievers/other/execute"
-    assert both(clients, _scope(raw_path=other.encode()))[0] == 200
-    assert both(clients, _scope(path=other, raw_path=URL.encode()))[0] == 404
+    assert both(clients, scope_of(raw_path=other.encode()))[0] == 200
+    assert both(clients, scope_of(path=other, raw_path=URL.encode()))[0] == 404
 
 
 def test_a_password_by_header_or_cookie_as_the_router_takes_it(clients: Any) -> None:
     protect(clients[0], clients[0].app_state["retriever_id"], "opensesame")
     right, wrong = (b"x-retriever-password", b"opensesame"), (b"x-retriever-password", b"nope")
-    refused = both(clients, _scope())
+    refused = both(clients, scope_of())
     assert refused[0] == 401
     assert b"private" in (_header(refused, b"cache-control") or b"")
-    assert both(clients, _scope(headers=[JSON, wrong, right]))[0] == 403  # the first counts
-    assert both(clients, _scope(headers=[JSON, right, wrong]))[0] == 200
+    assert both(clients, scope_of(headers=[JSON, wrong, right]))[0] == 403  # the first counts
+    assert both(clients, scope_of(headers=[JSON, right, wrong]))[0] == 200
     verified = clients[0].post(f"{URL.rsplit('/', 1)[0]}/verify", json={"password": "opensesame"})
     cookie = verified.headers["set-cookie"].split(";")[0].encode()
     other = cookie.replace(b"products", b"other", 1)
-    assert both(clients, _scope(headers=[JSON, (b"cookie", cookie)]))[0] == 200
-    assert both(clients, _scope(headers=[JSON, (b"cookie", other)]))[0] == 401
+    assert both(clients, scope_of(headers=[JSON, (b"cookie", cookie)]))[0] == 200
+    assert both(clients, scope_of(headers=[JSON, (b"cookie", other)]))[0] == 401
 
 
 @pytest.mark.parametrize(
@@ -202,14 +157,14 @@ def test_a_password_by_header_or_cookie_as_the_router_takes_it(clients: Any) -> 
 def test_other_methods_go_to_the_router(
     clients: Any, method: str, headers: list[tuple[bytes, bytes]], status: int
 ) -> None:
-    answer = both(clients, _scope(method=method, headers=headers))
+    answer = both(clients, scope_of(method=method, headers=headers))
     assert answer[0] == status
     assert _header(answer, b"allow") == b"POST"
     assert not any(k.startswith(b"access-control-") for k, _ in answer[1])
 
 
 def test_a_cross_site_post_gets_no_cors_header(clients: Any) -> None:
-    answer = both(clients, _scope(headers=[JSON, (b"origin", b"https://evil.example")]))
+    answer = both(clients, scope_of(headers=[JSON, (b"origin", b"https://evil.example")]))
     assert answer[0] == 200
     assert not any(k.startswith(b"access-control-") for k, _ in answer[1])
 
@@ -225,7 +180,7 @@ def test_a_cross_site_post_gets_no_cors_header(clients: Any) -> None:
     ],
 )
 def test_root_paths(clients: Any, root_path: str, path: str, status: int) -> None:
-    assert both(clients, _scope(path=path, root_path=root_path))[0] == status
+    assert both(clients, scope_of(path=path, root_path=root_path))[0] == status
 
 
 @pytest.mark.parametrize(
@@ -243,7 +198,7 @@ def test_root_paths(clients: Any, root_path: str, path: str, status: int) -> Non
     ],
 )
 def test_query_strings(clients: Any, query: bytes, status: int) -> None:
-    answer = both(clients, _scope(query=query))
+    answer = both(clients, scope_of(query=query))
     assert answer[0] == status
     if status == 422:
         assert json.loads(answer[2])["error"]["details"]
@@ -283,14 +238,14 @@ def _chunks(body: bytes, size: int) -> list[dict[str, Any]]:
 def test_bodies(
     clients: Any, headers: list[tuple[bytes, bytes]], messages: list[Any], status: int
 ) -> None:
-    answer = both(clients, _scope(headers=headers), messages)
+    answer = both(clients, scope_of(headers=headers), messages)
     assert answer[0] == status
     assert _header(answer, b"x-request-id")
 
 
 def test_a_body_without_a_length_past_the_limit(clients: Any, settings: Settings) -> None:
     messages = _chunks(b" " * (settings.max_body_bytes + 1), 64 * 1024)
-    answer = both(clients, _scope(), messages)
+    answer = both(clients, scope_of(), messages)
     assert answer[0] == 413
     assert json.loads(answer[2])["error"]["type"] == "payload_too_large"
     assert _header(answer, b"x-request-id")
@@ -312,21 +267,21 @@ def test_metrics_and_the_access_log_are_the_routers(
 ) -> None:
     big = _chunks(b" " * (settings.max_body_bytes + 1), 64 * 1024)
     calls: list[tuple[dict[str, Any], list[Any]]] = [
-        (_scope(), _whole(BODY)),
-        (_scope(path="/v1/public/retrievers/nope/execute"), _whole(BODY)),
-        (_scope(headers=[]), _whole(BODY)),
-        (_scope(query=b"x=1"), _whole(BODY)),
-        (_scope(), big),
-        (_scope(), [{"type": "http.disconnect"}]),
-        (_scope(headers=[JSON, (b"content-length", b"99999999")]), _whole(BODY)),
-        (_scope(method="GET"), _whole(b"")),
+        (scope_of(), _whole(BODY)),
+        (scope_of(path="/v1/public/retrievers/nope/execute"), _whole(BODY)),
+        (scope_of(headers=[]), _whole(BODY)),
+        (scope_of(query=b"x=1"), _whole(BODY)),
+        (scope_of(), big),
+        (scope_of(), [{"type": "http.disconnect"}]),
+        (scope_of(headers=[JSON, (b"content-length", b"99999999")]), _whole(BODY)),
+        (scope_of(method="GET"), _whole(b"")),
     ]
     lines = []
     for client in clients:
         caplog.clear()
         with caplog.at_level(logging.INFO, logger="retriever_pages.access"):
             for scope, messages in calls:
-                client.portal.call(_asgi, client.app, scope, messages)
+                client.portal.call(asgi, client.app, scope, messages)
         lines.append(
             [r.getMessage().rsplit(" ", 3)[0] for r in caplog.records if r.name.endswith("access")]
         )
@@ -360,7 +315,7 @@ def test_an_unexpected_error_is_a_500_with_its_request_id_and_no_traceback(
 ) -> None:
     raising(RuntimeError("secret internals /etc/passwd"))
     with caplog.at_level(logging.ERROR, logger="retriever_pages"):
-        answer = both(clients, _scope(headers=[JSON, (b"x-request-id", b"caller-id-0500")]))
+        answer = both(clients, scope_of(headers=[JSON, (b"x-request-id", b"caller-id-0500")]))
     assert answer[0] == 500
     body = json.loads(answer[2])
     assert body["error"]["type"] == "internal_error"
@@ -391,7 +346,7 @@ def test_an_unexpected_error_is_a_500_with_its_request_id_and_no_traceback(
 )
 def test_errors_of_the_view(clients: Any, raising: Any, error: Exception, status: int) -> None:
     raising(error)
-    answer = both(clients, _scope())
+    answer = both(clients, scope_of())
     assert answer[0] == status
     assert json.loads(answer[2])["status"] == status
     if status == 429:
@@ -399,7 +354,7 @@ def test_errors_of_the_view(clients: Any, raising: Any, error: Exception, status
 
 
 def test_the_rate_limit_is_the_routers(clients: Any) -> None:
-    answers = [both(clients, _scope()) for _ in range(11)]  # the standard tier: 10 a minute
+    answers = [both(clients, scope_of()) for _ in range(11)]  # the standard tier: 10 a minute
     assert [a[0] for a in answers] == [200] * 10 + [429]
     refused = answers[-1]
     assert int(_header(refused, b"retry-after") or 0) > 0
@@ -558,7 +513,7 @@ def test_a_path_s_control_characters_stay_on_the_access_log_s_one_line(
     forged = "/v1/public/retrievers/x\n2026-01-01 INFO forged [-] GET /admin 200\x1b[2J/execute"
     with caplog.at_level(logging.INFO, logger="retriever_pages.access"):
         for client in clients:
-            client.portal.call(_asgi, client.app, _scope(path=forged), _whole(BODY))
+            client.portal.call(asgi, client.app, scope_of(path=forged), _whole(BODY))
     lines = [r.getMessage() for r in caplog.records if r.name.endswith("access")]
     assert len(lines) == len(clients)
     for line in lines:
