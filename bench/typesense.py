@@ -105,10 +105,10 @@ def main() -> None:
                         "warm-up", f"{bases[engine]}{path}", script, args.seconds, args.connections
                     )
             for round_number in range(args.rounds):
+                # Each engine first in turn (rotated, not also reversed: with two engines the
+                # two would cancel, and the embedded engine went first in every round).
                 turn = round_number % len(engines)
                 order = engines[turn:] + engines[:turn]
-                if round_number % 2:
-                    order = order[::-1]
                 for kind, (path, script) in scripts.items():
                     for engine in order:
                         pid = servers[engine].pid
