@@ -11,6 +11,7 @@ nothing else can interleave with. The window arithmetic is the rate limiter's ow
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Literal, Protocol, TypeVar
 
@@ -160,7 +161,11 @@ class Counters:
 
     async def _failed(self, operation: Callable[[Counting], Awaitable[T]]) -> T:
         if self.on_failure == "refuse":
-            raise LimitsUnavailable("Rate limits cannot be checked right now; try again shortly.")
+            raise LimitsUnavailable(
+                "Rate limits cannot be checked right now; try again shortly.",
+                # When the storage is asked again: a 503 says when to come back, as the store's do.
+                headers={"Retry-After": str(math.ceil(RETRY_STORAGE_AFTER_SECONDS))},
+            )
         return await operation(self._memory)
 
     async def check(self) -> bool:
