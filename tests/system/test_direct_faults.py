@@ -7,6 +7,7 @@ upstream's 502), never a 500 nor a stack trace, and nothing stored is lost once 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -86,6 +87,17 @@ def pair(settings: Settings, rate_limit: dict[str, Any] | None = None) -> Iterat
         yield direct, router
 
 
+JSON_TYPE = {"content-type": "application/json"}
+HOSTILE: list[tuple[bytes, dict[str, str]]] = [
+    (b"{not json", JSON_TYPE),
+    (b'{"inputs": {"query": 5}}', JSON_TYPE),
+    (b'{"inputs": {}, "pagination": {"page_size": 0}}', JSON_TYPE),
+    (b'{"inputs": {"query": "lamp"}}', {"content-type": "text/plain"}),
+    (rb'{"inputs": {"query": "\u0000' + b"x" * 600 + b'"}}', JSON_TYPE),
+    (b"x" * (2 * 1024 * 1024), JSON_TYPE),
+]
+
+
 def _down(answer: Any, status: int, kind: str, message: str | None = None) -> dict[str, Any]:
     """A whole error answer of `status` and `kind`, saying what, with no trace; its error."""
     assert answer.status_code == status, answer.text[:300]
@@ -128,6 +140,14 @@ def test_postgres_stopped_the_execute_is_the_routers_503_and_nothing_is_lost(
                 json={"documents": [{"document_id": "d0", "title": "Gone"}]},
             )
             assert refused.status_code == 503
+            # Hostile or broken calls meanwhile: each the router's answer, never a 500.
+            for content, headers in HOSTILE:
+                answer = same(clients, "POST", URL, content=content, headers=headers)
+                assert answer.status_code in (413, 415, 422, 503), answer.text[:300]
+                assert answer.json()["status"] == answer.status_code
+                assert "Traceback" not in answer.text
+            unknown = same(clients, "POST", "/v1/public/retrievers/nobody/execute", json=ALL)
+            _down(unknown, 503, "store_unavailable", NOT_ANSWERING)
         finally:
             postgres_server.start()
         assert _ids(same(clients, "POST", URL, json=ALL)) == EVERY
@@ -244,18 +264,50 @@ def test_an_upstream_gone_is_the_routers_502_without_its_key(
             _down(answer, 502, "bad_gateway")
             assert "sk_far_secret" not in answer.text
             assert "127.0.0.1" not in answer.text
+        with LiveServer(_garbage_app()) as garbage:
+            clients[0].post(
+                "/v1/organizations/secrets",
+                headers=owner_headers(),
+                json={"secret_name": "odd-key", "secret_value": "sk_odd_secret"},
+            )
+            backend = {
+                "type": "mixpeek",
+                "base_url": garbage.url,
+                "retriever_id": "r",
+                "namespace": "n",
+                "api_key_secret_name": "odd-key",
+            }
+            publish_backend(clients[0], "odd", backend, config)
+            odd = "/v1/public/retrievers/odd/execute"
+            for body in ({"inputs": {}}, {"inputs": {"query": "lamp"}}):
+                answer = same(clients, "POST", odd, json=body)
+                _down(answer, 502, "bad_gateway")
+                assert "sk_odd_secret" not in answer.text
+                assert "proxy error" not in answer.text  # nothing of what it said leaks
         # The local retriever beside it answers as before.
         assert _ids(same(clients, "POST", URL, json=ALL)) == EVERY
 
 
+def _garbage_app() -> Starlette:
+    """A Mixpeek-shaped upstream that answers its execute with a proxy's HTML page."""
+
+    async def execute(request: Request) -> Response:
+        return Response("<html>proxy error sk_odd_secret</html>", media_type="text/html")
+
+    return Starlette(routes=[Route("/v1/retrievers/{rid}/execute", execute, methods=["POST"])])
+
+
 DIMENSIONS = 8
+EMBEDDER_TIMEOUT_SECONDS = 1.0
 
 
-def _embeddings_app() -> Starlette:
-    """An OpenAI-compatible embeddings endpoint: a vector of each text's letters."""
+def _embeddings_app(delay: float = 0.0) -> Starlette:
+    """An OpenAI-compatible embeddings endpoint: a vector of each text's letters, after
+    `delay` seconds."""
 
     async def embeddings(request: Request) -> Response:
         body = await request.json()
+        await asyncio.sleep(delay)
         data = []
         for index, text in enumerate(body["input"]):
             vector = [float(text.count(letter)) + 0.1 for letter in "aeilmnor"[:DIMENSIONS]]
@@ -286,6 +338,7 @@ def test_a_hybrid_retrievers_embedder_gone_is_the_routers_503_naming_it(
             "url": f"http://127.0.0.1:{port}/v1/embeddings",
             "model": "letters",
             "dimensions": DIMENSIONS,
+            "timeout_seconds": EMBEDDER_TIMEOUT_SECONDS,
         }
         config = browse_config(exposed_fields=["title", "description"], field_config={})
         publish_backend(
@@ -312,6 +365,11 @@ def test_a_hybrid_retrievers_embedder_gone_is_the_routers_503_naming_it(
         browse = {"inputs": {}, "pagination": {"page_size": 50}}
         assert _ids(same(clients, "POST", URL, json=browse)) == EVERY
         assert _ids(same(clients, "POST", words, json=ALL)) == EVERY
+        # Too slow to answer: refused by name too, with why.
+        with LiveServer(_embeddings_app(delay=EMBEDDER_TIMEOUT_SECONDS * 3), port=port):
+            answer = same(clients, "POST", URL, json={"inputs": {"query": "slow light"}})
+            error = _down(answer, 503, "embedder_unavailable")
+            assert error["details"]["reason"] == "timeout"
         with LiveServer(_embeddings_app(), port=port):  # back: nothing was lost
             assert _ids(same(clients, "POST", URL, json=ALL)) == EVERY
             info = client.get("/v1/collections/products", headers=owner_headers()).json()

@@ -17,13 +17,14 @@ from app.services.catalog import CACHE_SECONDS
 from app.settings import Settings
 from app.web.app import create_app
 from tests.helpers import browse_config, local_backend, owner_headers, publish_backend
-from tests.servers import PostgresServer
+from tests.servers import PostgresServer, RedisServer
 
 DOCUMENTS = [
     {"document_id": f"d{n}", "title": f"Desk lamp {n}", "description": "A warm light to read by"}
     for n in range(6)
 ]
 NOT_ANSWERING = "The store is not answering; try again shortly."
+LIMITS_DOWN = "Rate limits cannot be checked right now; try again shortly."
 # Another process's change is seen within the catalog's refresh: this is well past it.
 FOLLOW_WITHIN_SECONDS = CACHE_SECONDS + 5
 
@@ -150,3 +151,30 @@ def test_the_store_and_engine_down_the_page_is_the_503_page(
         pages = _pages(client)
         assert all(_shows(page, OLD) for page in pages)
         assert "Desk <mark>lamp</mark>" in pages[0].text
+
+
+def test_rate_limits_that_cannot_be_checked_the_page_says_so_and_when_to_ask_again(
+    make_settings: Callable[..., Settings], redis_server: RedisServer
+) -> None:
+    settings = make_settings(rate_limit_storage=redis_server.url, rate_limit_on_failure="refuse")
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        rid = _stock(client)
+        limited = client.patch(
+            f"/v1/retrievers/{rid}/publish",
+            headers=owner_headers(),
+            json={"rate_limit_config": {"tier": "standard", "requests_per_minute": 1000}},
+        )
+        assert limited.status_code == 200, limited.text
+        assert all(_shows(page, OLD) for page in _pages(client))
+        redis_server.stop()
+        try:
+            for page in _pages(client):
+                assert page.status_code == 503, page.text[:300]
+                assert page.headers["content-type"].startswith("text/html")
+                assert LIMITS_DOWN in page.text
+                wait = int(page.headers["retry-after"])
+                assert wait > 0
+        finally:
+            redis_server.start()
+        time.sleep(wait)  # as told
+        assert all(_shows(page, OLD) for page in _pages(client))
