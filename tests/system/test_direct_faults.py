@@ -155,6 +155,10 @@ def test_postgres_stopped_the_execute_is_the_routers_503_and_nothing_is_lost(
             d["document_id"]: d["title"] for d in clients[0].post(URL, json=ALL).json()["documents"]
         }
         assert titles["d0"] == "Desk lamp 0"
+        # The search log writes again: a search made now is a row.
+        before = _logged(clients[0])
+        assert _ids(clients[0].post(URL, json=ALL)) == EVERY
+        assert _logged(clients[0]) == before + 1
 
 
 @pytest.mark.parametrize("on_failure", ["refuse", "fallback"])
@@ -361,6 +365,16 @@ def test_a_hybrid_retrievers_embedder_gone_is_the_routers_503_naming_it(
             assert "letters" in error["message"]
             assert error["details"]["reason"] == "unreachable"
             assert str(port) not in answer.text
+        for path in ("/r/products", "/r/products/embed"):  # the page says the same
+            page = client.get(path, params={"query": "warm light"})
+            assert page.status_code == 503, page.text[:300]
+            assert page.headers["content-type"].startswith("text/html")
+            assert "The embedder http:letters is not available" in page.text
+            assert "Traceback" not in page.text
+            assert str(port) not in page.text
+        typeahead = client.get("/v1/public/retrievers/products/typeahead", params={"q": "war"})
+        assert typeahead.status_code == 200, typeahead.text  # by words: no embedder asked
+        assert "warm" in typeahead.json()["suggestions"]
         # Browsing needs no vector, nor does a retriever that searches by words.
         browse = {"inputs": {}, "pagination": {"page_size": 50}}
         assert _ids(same(clients, "POST", URL, json=browse)) == EVERY

@@ -39,6 +39,7 @@ NEEDS = {
 FIRST = 5  # the first results, those a shopper sees without scrolling
 EXECUTE = "/v1/public/retrievers/shop/execute"
 TYPEAHEAD = "/v1/public/retrievers/shop/typeahead"
+PAGE = "/r/shop"
 EMBEDDED_WITHIN_SECONDS = 60
 
 
@@ -113,6 +114,10 @@ def test_a_need_typed_in_other_words_finds_what_it_describes(client: TestClient,
         total, documents = search(client, text)
         assert total > 0, f"nothing for {text!r} on the way to {need!r}"
         assert documents, text
+        # The results the page's script puts in place as the letter is typed.
+        partial = client.get(PAGE, params={"query": text}, headers={"x-partial": "results"})
+        assert partial.status_code == 200, (text, partial.text[:300])
+        assert 'class="card"' in partial.text, text
     total, documents = search(client, need)
     first = documents[:FIRST]
     assert [kind(d["document_id"]) for d in first] == [NEEDS[need]] * FIRST, [
@@ -124,7 +129,7 @@ def test_a_need_typed_in_other_words_finds_what_it_describes(client: TestClient,
 
 
 def test_the_page_shows_what_the_need_describes_first(client: TestClient) -> None:
-    page = client.get("/r/shop", params={"query": "coffee maker"})
+    page = client.get(PAGE, params={"query": "coffee maker"})
     assert page.status_code == 200
     cards = re.findall(r'data-document-id="([^"]+)"', page.text)
     assert [kind(document_id) for document_id in cards[:3]] == ["espresso-machine"] * 3

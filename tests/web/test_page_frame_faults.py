@@ -113,6 +113,30 @@ def test_a_rollback_shows_the_old_version_again(client: TestClient) -> None:
     assert all(_shows(page, OLD) for page in _pages(client))
 
 
+def test_a_page_turned_off_or_unpublished_is_gone_at_the_next_request(
+    client: TestClient,
+) -> None:
+    rid = _stock(client)
+    assert all(_shows(page, OLD) for page in _pages(client))
+    off = client.patch(
+        f"/v1/retrievers/{rid}/publish", headers=owner_headers(), json={"is_active": False}
+    )
+    assert off.status_code == 200, off.text
+    for page in _pages(client):
+        assert page.status_code == 404, page.text[:300]
+        assert OLD["title"] not in page.text
+    on = client.patch(
+        f"/v1/retrievers/{rid}/publish", headers=owner_headers(), json={"is_active": True}
+    )
+    assert on.status_code == 200, on.text
+    assert all(_shows(page, OLD) for page in _pages(client))
+    gone = client.delete(f"/v1/retrievers/{rid}/publish", headers=owner_headers())
+    assert gone.status_code == 200, gone.text
+    for page in _pages(client):
+        assert page.status_code == 404, page.text[:300]
+        assert OLD["title"] not in page.text
+
+
 def test_another_processs_change_shows_within_the_catalogs_refresh(
     settings: Settings, client: TestClient
 ) -> None:
