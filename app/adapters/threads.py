@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import ParamSpec, TypeVar
 
+from anyio import move_on_after
 from anyio.to_thread import run_sync
 
 P = ParamSpec("P")
@@ -20,6 +21,15 @@ _OVERLAPPING: ContextVar[bool] = ContextVar("overlapping", default=False)
 
 async def in_thread(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     return await run_sync(functools.partial(fn, *args, **kwargs))
+
+
+async def in_thread_within(seconds: float, fn: Callable[[], object]) -> bool:
+    """Whether `fn` ended within `seconds` (its error raised); if not, it is left to end on
+    its own thread, unawaited: for a probe that must answer even while what it asks hangs."""
+    with move_on_after(seconds):
+        await run_sync(fn, abandon_on_cancel=True)
+        return True
+    return False
 
 
 @contextmanager

@@ -7,8 +7,10 @@ from collections.abc import Callable
 
 from app.adapters.counters import Counters
 from app.adapters.store import Store
-from app.adapters.threads import in_thread
+from app.adapters.threads import in_thread, in_thread_within
 from app.errors import AppError
+
+STORE_ANSWERS_WITHIN_SECONDS = 3.0
 
 
 class Readiness:
@@ -32,10 +34,13 @@ class Readiness:
         parts: dict[str, str] = {}
         down: list[str] = []
         try:
-            await in_thread(self.store.ping)
-            parts["store"] = "ok"
+            # A store that hangs (a frozen machine, a lost network) is down too: the probe
+            # answers rather than wait with it.
+            answered = await in_thread_within(STORE_ANSWERS_WITHIN_SECONDS, self.store.ping)
+            parts["store"] = "ok" if answered else "down"
         except AppError:
             parts["store"] = "down"
+        if parts["store"] != "ok":
             down.append("store")
         if self.engine_nodes is not None:
             nodes = await in_thread(self.engine_nodes)
