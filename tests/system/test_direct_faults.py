@@ -1,9 +1,11 @@
 """The public execute served by the direct layer (app/web/direct.py) with a dependency down,
 each answer compared with the router's (the same app without the layer, on the same data):
-PostgreSQL stopped under the store and the engine, Redis stopped under the rate limits and the
-password throttle, the search log's disk full or read-only, a Mixpeek upstream gone, and the
-embedder of a hybrid retriever gone. Each is a whole answer that says what is down (503, or the
-upstream's 502), never a 500 nor a stack trace, and nothing stored is lost once it is back."""
+PostgreSQL stopped under the store and the engine (hostile bodies sent meanwhile too), Redis
+stopped under the rate limits and the password throttle, the search log's disk full or
+read-only, a Mixpeek upstream gone or answering a proxy's HTML, and the embedder of a hybrid
+retriever gone or too slow. Each is a whole answer that says what is down (503 with when to ask
+again, or the upstream's 502), never a 500 nor a stack trace, and nothing stored is lost once
+it is back."""
 
 from __future__ import annotations
 
@@ -40,7 +42,6 @@ from tests.web.test_direct import same
 __all__ = ["small_disk"]  # (the fixture, taken from the store's fault tests)
 
 URL = "/v1/public/retrievers/products/execute"
-LAMPS = {"inputs": {"query": "lamp"}}
 DOCUMENTS = [
     {"document_id": f"d{n}", "title": f"Desk lamp {n}", "description": "A warm light to read by"}
     for n in range(12)
