@@ -209,7 +209,7 @@ class PublicQuery:
                 query = Query(
                     namespace=retriever.record.namespace,
                     backend=retriever.backend,
-                    search=replace(parsed, inputs=inputs),
+                    search=_with_inputs(parsed, inputs),
                     exposed=exposed,
                     relevance=rules.for_search(text, exposed) if rules else None,
                 )
@@ -318,6 +318,16 @@ def _config(retriever: PublicRetriever, display: dict[str, Any]) -> dict[str, An
         "password_protected": retriever.password_protected,
         "retriever_metadata": retriever.record.retriever_metadata,
     }
+
+
+def _with_inputs(search: SearchRequest, inputs: dict[str, Any]) -> SearchRequest:
+    """`replace(search, inputs=inputs)` without going through `__init__` field by field (a
+    search a request, for inputs just checked): a copy of its attributes, the inputs changed."""
+    copy = object.__new__(SearchRequest)
+    attributes = copy.__dict__
+    attributes.update(search.__dict__)
+    attributes["inputs"] = inputs
+    return copy
 
 
 def _cache_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
