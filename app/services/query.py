@@ -193,7 +193,9 @@ class PublicQuery:
         outcome: Outcome | None = None
         results, cached = None, False
         try:
-            async with self.counting(retriever, caller, counted=counted) as headers:
+            # `counting`, inline (an async context manager costs a generator and two calls).
+            headers = await self.admit(retriever, caller) if counted else {}
+            try:
                 if parsed is None:
                     parsed = search_request(retriever, cast(ExecuteRequest | bytes, request))
                 # Documents like one, or near a vector, need no text: a required query
@@ -214,8 +216,11 @@ class PublicQuery:
                     relevance=rules.for_search(text, exposed) if rules else None,
                 )
                 results, cached = await self._results(retriever, query)
-                outcome = "ok"
-                return Answer(results, headers)
+            except AppError as error:
+                error.headers.update(headers)
+                raise
+            outcome = "ok"
+            return Answer(results, headers)
         except AppError as error:
             outcome = (
                 "refused" if error.status == 429 else "failed" if error.status >= 500 else None
