@@ -78,6 +78,24 @@ def windows_for(config: RateLimitConfig, retriever: str, client_ip: str) -> list
     """Every window a query to `retriever` from `client_ip` counts in; none when disabled."""
     if not config.enabled:
         return []
+    windows = list(_retriever_windows(config, retriever))
+    if config.enable_ip_limits:
+        limit = config.max_requests_per_ip_hour or DEFAULT_IP_LIMIT_PER_HOUR
+        windows.append(Window("ip-hour", limit, HOUR, f"{retriever}:{address_key(client_ip)}"))
+    return windows
+
+
+# The windows a retriever's config settles for every caller, worked out once per loaded config
+# (a config object is parsed once per version and kept, compared here by identity).
+_SETTLED: dict[tuple[int, str], tuple[RateLimitConfig, tuple[Window, ...]]] = {}
+MAX_SETTLED = 1024
+
+
+def _retriever_windows(config: RateLimitConfig, retriever: str) -> tuple[Window, ...]:
+    key = (id(config), retriever)
+    settled = _SETTLED.get(key)
+    if settled is not None and settled[0] is config:
+        return settled[1]
     windows = []
     tier = TIER_LIMITS[config.tier]
     overrides = (config.requests_per_minute, config.requests_per_hour, config.requests_per_day)
@@ -85,10 +103,10 @@ def windows_for(config: RateLimitConfig, retriever: str, client_ip: str) -> list
         limit = overrides[index] or (tier[index] if tier else None)
         if limit is not None:
             windows.append(Window(name, limit, seconds, retriever))
-    if config.enable_ip_limits:
-        limit = config.max_requests_per_ip_hour or DEFAULT_IP_LIMIT_PER_HOUR
-        windows.append(Window("ip-hour", limit, HOUR, f"{retriever}:{address_key(client_ip)}"))
-    return windows
+    if len(_SETTLED) >= MAX_SETTLED:
+        _SETTLED.clear()
+    _SETTLED[key] = (config, tuple(windows))  # the config kept: its id is not reused meanwhile
+    return _SETTLED[key][1]
 
 
 class CountStorage(Protocol):
@@ -139,17 +157,29 @@ class RateLimiter:
         if not windows:
             return None
         now = self.clock().timestamp()
-        resets = [_reset(now, window.seconds) for window in windows]
-        keys = [(self._key(w, now), reset + 1) for w, reset in zip(windows, resets, strict=True)]
-        counts = await self.counters.incr_many([(key, expiry, cost) for key, expiry in keys])
+        prefix = self.prefix
+        resets = []
+        entries = []
+        for window in windows:
+            seconds = window.seconds
+            reset = _reset(now, seconds)
+            resets.append(reset)
+            key = f"{prefix}:{window.name}:{window.scope}:{int(now // seconds)}"
+            entries.append((key, reset + 1, cost))
+        counts = await self.counters.incr_many(entries)
         over = [i for i, window in enumerate(windows) if counts[i] > window.limit]
         if over:
-            await self.counters.incr_many([(key, expiry, -cost) for key, expiry in keys])
+            await self.counters.incr_many([(key, expiry, -cost) for key, expiry, _ in entries])
             # Retry when every refusing window has started over.
             i = max(over, key=lambda i: resets[i])
             return Decision(False, windows[i], 0, resets[i])
-        i = min(range(len(windows)), key=lambda i: (windows[i].limit - counts[i], resets[i]))
-        return Decision(True, windows[i], windows[i].limit - counts[i], resets[i])
+        # The tightest window: the fewest left, then the soonest to start over.
+        best = 0
+        for i in range(1, len(windows)):
+            left, best_left = windows[i].limit - counts[i], windows[best].limit - counts[best]
+            if left < best_left or (left == best_left and resets[i] < resets[best]):
+                best = i
+        return Decision(True, windows[best], windows[best].limit - counts[best], resets[best])
 
 
 def _reset(now: float, seconds: int) -> int:

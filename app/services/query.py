@@ -193,7 +193,9 @@ class PublicQuery:
         outcome: Outcome | None = None
         results, cached = None, False
         try:
-            async with self.counting(retriever, caller, counted=counted) as headers:
+            # `counting`, inline (an async context manager costs a generator and two calls).
+            headers = await self.admit(retriever, caller) if counted else {}
+            try:
                 if parsed is None:
                     parsed = search_request(retriever, cast(ExecuteRequest | bytes, request))
                 # Documents like one, or near a vector, need no text: a required query
@@ -209,13 +211,16 @@ class PublicQuery:
                 query = Query(
                     namespace=retriever.record.namespace,
                     backend=retriever.backend,
-                    search=replace(parsed, inputs=inputs),
+                    search=_with_inputs(parsed, inputs),
                     exposed=exposed,
                     relevance=rules.for_search(text, exposed) if rules else None,
                 )
                 results, cached = await self._results(retriever, query)
-                outcome = "ok"
-                return Answer(results, headers)
+            except AppError as error:
+                error.headers.update(headers)
+                raise
+            outcome = "ok"
+            return Answer(results, headers)
         except AppError as error:
             outcome = (
                 "refused" if error.status == 429 else "failed" if error.status >= 500 else None
@@ -318,6 +323,16 @@ def _config(retriever: PublicRetriever, display: dict[str, Any]) -> dict[str, An
         "password_protected": retriever.password_protected,
         "retriever_metadata": retriever.record.retriever_metadata,
     }
+
+
+def _with_inputs(search: SearchRequest, inputs: dict[str, Any]) -> SearchRequest:
+    """`replace(search, inputs=inputs)` without going through `__init__` field by field (a
+    search a request, for inputs just checked): a copy of its attributes, the inputs changed."""
+    copy = object.__new__(SearchRequest)
+    attributes = copy.__dict__
+    attributes.update(search.__dict__)
+    attributes["inputs"] = inputs
+    return copy
 
 
 def _cache_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:

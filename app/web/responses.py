@@ -8,6 +8,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import orjson
 from pydantic import BaseModel
 from starlette.responses import JSONResponse as _StarletteJSONResponse
 
@@ -17,6 +18,31 @@ from app import jsonutil
 class JSONResponse(_StarletteJSONResponse):
     def render(self, content: Any) -> bytes:
         return jsonutil.dumps(content)
+
+
+_JSON_TYPE = (b"content-type", b"application/json")
+
+
+class JSONAnswer(JSONResponse):
+    """A 200 JSON answer made in one step: the same status, headers (in the same order) and
+    body as `JSONResponse(content, headers=headers)`, without Starlette's general case
+    (a media type to pick, a charset to add, the headers searched for a length and a type).
+    `headers` must hold neither Content-Length nor Content-Type. For the public execute."""
+
+    def __init__(self, content: Any, headers: Mapping[str, str]) -> None:
+        self.status_code = 200
+        self.background = None
+        try:
+            # Plain first: the option for non-string keys takes a slower path for every
+            # dictionary, and an answer's keys are strings (the same bytes either way).
+            body = orjson.dumps(content)
+        except orjson.JSONEncodeError:
+            body = jsonutil.dumps(content)
+        self.body = body
+        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        raw.append((b"content-length", str(len(body)).encode("latin-1")))
+        raw.append(_JSON_TYPE)
+        self.raw_headers = raw
 
 
 def respond(

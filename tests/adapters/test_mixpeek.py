@@ -37,6 +37,7 @@ class Upstream:
                     "path": request.url.path,
                     "authorization": request.headers.get("authorization"),
                     "namespace": request.headers.get("x-namespace"),
+                    "cookie": request.headers.get("cookie"),
                     "body": await request.json(),
                 }
             )
@@ -60,7 +61,7 @@ class Upstream:
                 )
             if self.mode == "huge":
                 return Response(b'{"documents": ["' + b"x" * (17 * 1024 * 1024) + b'"]}')
-            return JSONResponse(
+            answer = JSONResponse(
                 {
                     "execution_id": "upstream-exec",
                     "status": "completed",
@@ -91,6 +92,9 @@ class Upstream:
                     "stage_statistics": {"stages": ["secret-stage"]},
                 }
             )
+            if self.mode == "cookie":
+                answer.set_cookie("upstream_session", "s3cret", path="/")
+            return answer
 
         return Starlette(routes=[Route("/v1/retrievers/{rid}/execute", execute, methods=["POST"])])
 
@@ -166,6 +170,23 @@ def test_the_upstream_gets_the_right_path_key_namespace_and_body(
         "inputs": {"query": "lamp"},
         "pagination": {"method": "offset", "page_number": 2, "page_size": 2},
     }
+
+
+def test_a_cookie_an_upstream_sets_never_goes_with_a_later_call(
+    make_settings: Callable[..., Settings], upstream: tuple[Upstream, str]
+) -> None:
+    """The next call to the same host may be another organization's: the client keeps no
+    cookies. (By name: a cookie jar keeps none for an address.)"""
+    state, base_url = upstream
+    settings = make_settings(upstream_allow=["127.0.0.1", "localhost"])
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        url = _publish(client, base_url.replace("127.0.0.1", "localhost"))
+        state.mode = "cookie"
+        assert _query(client, url).status_code == 200
+        state.mode = "ok"
+        assert _query(client, url).status_code == 200
+        assert [seen["cookie"] for seen in state.requests] == [None, None]
+        assert "s3cret" not in _query(client, url).text
 
 
 def test_a_checked_filter_tree_is_passed_on(proxied: tuple[TestClient, Upstream, str]) -> None:

@@ -95,6 +95,24 @@ def test_overrides_unlimited_disabled_and_ip_windows() -> None:
     ]
 
 
+def test_windows_are_their_retrievers_and_addresses_and_follow_a_new_config() -> None:
+    """What a config settles is kept per config object: each retriever and address still
+    counts apart, and a changed config (a new object, as a new version loads) has its own."""
+    values = {"tier": "standard", "enable_ip_limits": True}
+    config = RateLimitConfig.model_validate(values, strict=False)
+    first = windows_for(config, "r1", "1.2.3.4")
+    assert [w.scope for w in first] == ["r1", "r1", "r1", "r1:1.2.3.4"]
+    other = windows_for(config, "r2", "5.6.7.8")
+    assert [w.scope for w in other] == ["r2", "r2", "r2", "r2:5.6.7.8"]
+    assert windows_for(config, "r1", "1.2.3.4") == first
+    changed = RateLimitConfig.model_validate({"tier": "elevated"}, strict=False)
+    assert [(w.name, w.limit) for w in windows_for(changed, "r1", "1.2.3.4")] == [
+        ("minute", 30),
+        ("hour", 500),
+        ("day", 5000),
+    ]
+
+
 def test_the_standard_tier_refuses_the_eleventh_query_in_a_minute(site: Site) -> None:
     site.publish("standard", {})
     assert site.statuses("standard", 10) == [200] * 10

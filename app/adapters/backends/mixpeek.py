@@ -16,6 +16,8 @@ from typing import Any
 
 import aiohttp
 import orjson
+from multidict import CIMultiDict
+from yarl import URL
 
 from app import jsonutil
 from app.adapters.backends import Page, Query, SecretValues
@@ -30,7 +32,7 @@ READ_TIMEOUT_SECONDS = 15.0
 MAX_CONNECTIONS = 200
 KEEPALIVE_SECONDS = 30.0
 MAX_UPSTREAM_BODY_BYTES = 16 * 1024 * 1024
-_JSON = {"Content-Type": "application/json"}
+MAX_KEPT = 1024  # upstream URLs and header sets kept, each built once
 
 
 class UpstreamClient:
@@ -62,6 +64,9 @@ class UpstreamClient:
                 connector=connector,
                 timeout=self.timeout,
                 auto_decompress=True,
+                # No cookie jar: an upstream's cookie, set on one organization's call, would
+                # otherwise go with the next call to that host, whoever's it is.
+                cookie_jar=aiohttp.DummyCookieJar(),
                 json_serialize=lambda value: orjson.dumps(value).decode(),
             )
         return self._session
@@ -76,6 +81,9 @@ class MixpeekBackend:
         self.client = client
         self.secrets = secrets
         self.metrics = metrics
+        # Built once, not per call: each upstream's URL (parsed), and its headers per key.
+        self._urls: dict[tuple[str, str], URL] = {}
+        self._headers: dict[tuple[str, str], CIMultiDict[str]] = {}
 
     async def search(self, query: Query) -> Page:
         unsupported = query.asks_engine_only()
@@ -123,7 +131,7 @@ class MixpeekBackend:
     async def _execute(self, namespace: str, backend: Any, request: dict[str, Any]) -> Page:
         """POST one execute body to the upstream with its key, timed and counted."""
         config: MixpeekBackendConfig = backend
-        url = f"{config.base_url.rstrip('/')}/v1/retrievers/{config.retriever_id}/execute"
+        url = self._url(config)
         if not self.client.policy.literal_allowed(config.base_url):
             # An address in the URL is never resolved, so the resolver cannot refuse it.
             raise BadGateway("The search backend could not be reached.", kind="refused")
@@ -131,7 +139,16 @@ class MixpeekBackend:
         if key is None:
             raise BadGateway("The search backend is not configured: its key secret is missing.")
         body = jsonutil.dumps(request)
-        headers = {**_JSON, "Authorization": f"Bearer {key}", "X-Namespace": config.namespace}
+        headers = self._headers.get((key, config.namespace))
+        if headers is None:
+            headers = CIMultiDict(
+                {
+                    "Content-Type": "application/json",
+                    "Authorization": f"Bearer {key}",
+                    "X-Namespace": config.namespace,
+                }
+            )
+            _keep(self._headers, (key, config.namespace), headers)
         started = time.perf_counter()
         try:
             page = await self._call(url, body, headers)
@@ -144,7 +161,15 @@ class MixpeekBackend:
         self.metrics.upstream_latency.observe(time.perf_counter() - started)
         return page
 
-    async def _call(self, url: str, body: bytes, headers: dict[str, str]) -> Page:
+    def _url(self, config: MixpeekBackendConfig) -> URL:
+        url = self._urls.get((config.base_url, config.retriever_id))
+        if url is None:
+            text = f"{config.base_url.rstrip('/')}/v1/retrievers/{config.retriever_id}/execute"
+            url = URL(text)
+            _keep(self._urls, (config.base_url, config.retriever_id), url)
+        return url
+
+    async def _call(self, url: URL, body: bytes, headers: CIMultiDict[str]) -> Page:
         try:
             async with self.client.session().post(
                 url, data=body, headers=headers, allow_redirects=False
@@ -192,11 +217,20 @@ def _page_of(raw: bytes) -> Page:
     documents = data.get("documents")
     if documents is None:
         documents = data.get("results")
-    if not isinstance(documents, list) or not all(isinstance(d, dict) for d in documents):
+    if not isinstance(documents, list):
         raise BadGateway("The search backend's answer has no list of documents.")
+    for document in documents:  # (a loop: `all` over a generator costs a call a document)
+        if type(document) is not dict:
+            raise BadGateway("The search backend's answer has no list of documents.")
     pagination = data.get("pagination")
     total = pagination.get("total") if isinstance(pagination, dict) else None
     return Page(documents=documents, total=total if isinstance(total, int) else None)
+
+
+def _keep(kept: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(kept) >= MAX_KEPT:
+        kept.clear()
+    kept[key] = value
 
 
 def _refused(error: aiohttp.ClientError) -> bool:

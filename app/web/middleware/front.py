@@ -247,7 +247,7 @@ class Front:
                 passing = True
                 more = message.get("more_body", False)
                 if more or len(message.get("body", b"")) >= self.gzip_minimum:
-                    MutableHeaders(raw=held["headers"]).add_vary_header("Accept-Encoding")
+                    _vary(held["headers"])
                 await private_send(held)
                 await private_send(message)
             else:  # a pathsend: as it comes (after the start it waited for)
@@ -259,6 +259,16 @@ class Front:
         await self.app(scope, receive, identity_send)
 
 
+def _vary(headers: list[tuple[bytes, bytes]]) -> None:
+    """`MutableHeaders(raw=headers).add_vary_header("Accept-Encoding")`, without making the
+    header object when the answer has no Vary yet (the common case): the same header added."""
+    for name, _ in headers:
+        if name == b"vary":
+            MutableHeaders(raw=headers).add_vary_header("Accept-Encoding")
+            return
+    headers.append((b"vary", b"Accept-Encoding"))
+
+
 def _left_alone(headers: list[tuple[bytes, bytes]]) -> bool:
     """Whether gzip would leave this answer as it is: encoded already, or of a type that is
     compressed already (Starlette's list)."""
@@ -268,10 +278,20 @@ def _left_alone(headers: list[tuple[bytes, bytes]]) -> bool:
             return True
         if name == b"content-type" and not media_type:
             media_type = value.decode("latin-1").partition(";")[0].strip().lower()
-    media_types = {media_type, media_type.partition("/")[0] + "/*"}
-    if media_type.startswith("application/grpc+"):
-        media_types.add("application/grpc")
-    return not media_types.isdisjoint(DEFAULT_EXCLUDED_CONTENT_TYPES)
+    known = _KNOWN_TYPES.get(media_type)
+    if known is None:
+        media_types = {media_type, media_type.partition("/")[0] + "/*"}
+        if media_type.startswith("application/grpc+"):
+            media_types.add("application/grpc")
+        known = not media_types.isdisjoint(DEFAULT_EXCLUDED_CONTENT_TYPES)
+        if len(_KNOWN_TYPES) < MAX_KNOWN_TYPES:  # a few types; any beyond are worked out
+            _KNOWN_TYPES[media_type] = known
+    return known
+
+
+# Whether a media type is left alone, by type: worked out once, not per answer.
+_KNOWN_TYPES: dict[str, bool] = {}
+MAX_KNOWN_TYPES = 256
 
 
 class _TooLarge(Exception):

@@ -34,7 +34,7 @@ from app.web.requests import (
     parse_body,
     services_of,
 )
-from app.web.responses import JSONResponse, respond
+from app.web.responses import JSONAnswer, JSONResponse, respond
 from app.web.routing import PUBLIC_QUERY_ERRORS, Operation, api, route
 
 MAX_DIRECTORY_PAGE_SIZE = 100
@@ -168,7 +168,7 @@ async def execute(request: Request) -> Response:
     retriever = await query.open(request.path_params["public_name"], caller)
     body = await json_body(request, public=True)
     answer = await query.run(retriever, caller, body)
-    return JSONResponse(answer.body, headers=answer.headers)
+    return JSONAnswer(answer.body, answer.headers)
 
 
 @api(
