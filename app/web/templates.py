@@ -20,6 +20,7 @@ from app.paths import TEMPLATES_DIR
 from app.rendering.card_html import cards_html
 from app.rendering.markdown import render_markdown
 from app.rendering.plugins import PluginFrame, frame_sources
+from app.rendering.results_html import drawable, openings, results_block
 from app.rendering.structured import ld_json, structured_data
 from app.services.catalog import PublicRetriever
 from app.services.editor_fields import FORMAT_WORDS
@@ -101,10 +102,17 @@ def framed(name: str, retriever: PublicRetriever, context: dict[str, Any]) -> st
     form = _form(retriever, context)
     if form is not None:
         context = {**context, "form_html": form}
-    gaps = {
-        "nonce": context["nonce"],
-        block: "".join(template.blocks[block](template.new_context(context))),
-    }
+    if block == "main" and drawable(context):
+        layout = context.get("layout") or ""
+        div, ol = kept(
+            ("results", id(retriever), layout),
+            retriever,
+            lambda: openings(retriever.record.public_name, retriever.display, layout),
+        )
+        main = results_block(context, div, ol)
+    else:
+        main = "".join(template.blocks[block](template.new_context(context)))
+    gaps = {"nonce": context["nonce"], block: main}
     return "".join([gaps[p] if i % 2 else p for i, p in enumerate(pieces)])
 
 
