@@ -55,6 +55,16 @@ class Control:
             return option in [str(v) for v in self.value]
         return self.value is not None and str(self.value) == option
 
+    def selected_attribute(self, index: int, option: str) -> str:
+        """What the form writes in the `<option>` of `option` (its `index`th): ` selected`
+        when the control holds it (the form's frame puts a gap there instead)."""
+        return " selected" if self.selected(option) else ""
+
+    @property
+    def checked_attribute(self) -> str:
+        """What the form writes in a checkbox: ` checked` when it is ticked."""
+        return " checked" if self.value else ""
+
 
 @dataclass
 class FormState:
