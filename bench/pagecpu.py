@@ -137,6 +137,8 @@ def main() -> None:
     parser.add_argument("--rows", type=Path, help="the catalog as JSON lines (made if absent)")
     args = parser.parse_args()
     code = (args.code or Path(__file__).parents[1]).resolve()
+    if not (code / "app").is_dir():  # else this tree's own app, installed in the .venv, runs
+        parser.error(f"--code {code}: no app/ there; name the checkout, not its app/")
     sys.path[0] = str(code)  # not bench/, whose typesense.py would hide the client's package
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

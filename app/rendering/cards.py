@@ -9,9 +9,9 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from app import urls
 from app.rendering.formats import MAX_TEXT, truncate
-from app.rendering.marks import marked
+from app.rendering.links import Links as Links  # where its users import it from
+from app.rendering.marks import kept_marked as _marked
 from app.rendering.plugins import PluginFrame, plugin_field
 from app.rendering.registry import Compiled, Renderers
 from app.schemas.display import (
@@ -55,23 +55,6 @@ class Card:
     similar: str | None  # the "find similar" link, when the config asks for one
     # Found by meaning alone (none of the query's words in it), when the config asks to say so.
     by_meaning: bool = False
-
-
-@dataclass(frozen=True)
-class Links:
-    """Where a card's links go: the page of the retriever `public_name`, and `query` its
-    current query string (kept by the detail view's way back)."""
-
-    public_name: str
-    query: str = ""
-
-    def detail(self, document_id: str) -> str:
-        return urls.detail(self.public_name, document_id, self.query)
-
-    def similar(self, document_id: str) -> str:
-        """The documents like this one, with the search's query and filters kept for the way
-        back (the list itself is the document's neighbours within those filters)."""
-        return urls.similar(self.public_name, document_id, self.query)
 
 
 def label_of(name: str, config: FieldConfig | None) -> str:
@@ -303,7 +286,7 @@ def cards(
             name = field.name
             value = document.get(name)
             if name in marks and field.markable:
-                drawn: Markup | None = marked(marks[name], field.mark_limit)
+                drawn: Markup | None = _marked(marks[name], field.mark_limit)
                 kind = field.format or renderers.infer(value)
             else:
                 drawn, kind = field.draw(value, now)
@@ -391,7 +374,7 @@ def _text(
     if name is None:
         return None
     if name in marks:
-        return marked(marks[name], limit)
+        return _marked(marks[name], limit)
     raw = document.get(name)
     if raw in (None, "", [], {}):
         return None

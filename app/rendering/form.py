@@ -55,6 +55,16 @@ class Control:
             return option in [str(v) for v in self.value]
         return self.value is not None and str(self.value) == option
 
+    def selected_attribute(self, index: int, option: str) -> str:
+        """What the form writes in the `<option>` of `option` (its `index`th): ` selected`
+        when the control holds it (the form's frame puts a gap there instead)."""
+        return " selected" if self.selected(option) else ""
+
+    @property
+    def checked_attribute(self) -> str:
+        """What the form writes in a checkbox: ` checked` when it is ticked."""
+        return " checked" if self.value else ""
+
 
 @dataclass
 class FormState:
@@ -91,22 +101,38 @@ def widget_of(config: InputConfig) -> str:
     return "textarea" if config.input_type == "textarea" else "text"
 
 
+PLANS_KEPT = 256  # display configs whose inputs' controls are settled (`_plan`)
+_plans: dict[int, tuple[DisplayConfig, tuple[tuple[InputConfig, str, list[Any], str], ...]]] = {}
+_ACCEPT = {"image": "image/*", "audio": "audio/*", "video": "video/*", "pdf": "application/pdf"}
+
+
+def _plan(display: DisplayConfig) -> tuple[tuple[InputConfig, str, list[Any], str], ...]:
+    """What a config settles for each of its controls, in order: its input, its widget, its
+    options and the files it accepts; worked out once per loaded config (kept by the config
+    object, which is never changed: a new version is a new object, held by its entry)."""
+    entry = _plans.get(id(display))
+    if entry is not None:
+        return entry[1]
+    plan = []
+    for config in sorted(display.inputs, key=lambda c: c.order):
+        widget = widget_of(config)
+        schema = config.field_schema
+        enum = schema.enum or (schema.items.enum if schema.items else None) or []
+        accept = _ACCEPT.get(schema.type.value, "") if widget == "file" else ""
+        plan.append((config, widget, [(str(option), str(option)) for option in enum], accept))
+    if len(_plans) >= PLANS_KEPT:
+        _plans.pop(next(iter(_plans)), None)
+    _plans[id(display)] = (display, tuple(plan))
+    return _plans[id(display)][1]
+
+
 def form_state(display: DisplayConfig, params: Params) -> FormState:
     controls: list[Control] = []
     inputs: dict[str, Any] = {}
     touched = False
-    for config in sorted(display.inputs, key=lambda c: c.order):
-        control = Control(config, widget_of(config))
-        schema = config.field_schema
-        enum = schema.enum or (schema.items.enum if schema.items else None) or []
-        control.options = [(str(option), str(option)) for option in enum]
-        if control.widget == "file":
-            control.accept = {
-                "image": "image/*",
-                "audio": "audio/*",
-                "video": "video/*",
-                "pdf": "application/pdf",
-            }.get(schema.type.value, "")
+    for config, widget, options, accept in _plan(display):
+        control = Control(config, widget, options=list(options), accept=accept)
+        if widget == "file":
             controls.append(control)
             continue
         raw = params.getlist(config.field_name)

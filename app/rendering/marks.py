@@ -13,6 +13,8 @@ _MARK = re.compile(r"(<mark>|</mark>)")
 _SPECIAL = re.compile(r"[&<>\"']")  # what `escape` changes: text without any is its own escape
 # Text and whole `<mark>…</mark>` pairs, none nested or left open: no `<` but the marks'.
 _WELL_FORMED = re.compile(r"[^<]*(?:<mark>[^<]*</mark>[^<]*)*")
+MARKS_KEPT = 8192  # marked texts kept, shortened (`kept_marked`)
+_kept: dict[tuple[str, int | None], Markup] = {}
 
 
 def marked(highlighted: str, limit: int | None) -> Markup:
@@ -51,6 +53,19 @@ def marked(highlighted: str, limit: int | None) -> Markup:
     if inside:
         out.append("</mark>")
     return Markup("".join(out))  # noqa: S704 - every text piece escaped above
+
+
+def kept_marked(highlighted: str, limit: int | None) -> Markup:
+    """`marked`, kept per text and limit: a popular result's title and description come back
+    marked alike for every search of the same words."""
+    key = (highlighted, limit)
+    drawn = _kept.get(key)
+    if drawn is None:
+        drawn = marked(highlighted, limit)
+        if len(_kept) >= MARKS_KEPT:
+            _kept.pop(next(iter(_kept)), None)
+        _kept[key] = drawn
+    return drawn
 
 
 def plain(highlighted: str) -> str:

@@ -29,12 +29,12 @@ YEAR_OPTIONS = FieldFormatOptions(thousands_separator=False)  # the defaults, fo
 # The words of a field name: `release_year`, `model-year`, `yearBuilt`, `Fiscal Year`.
 NAME_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 FIELD_NAMES_CACHED = 1024
-# Drawings of a field's text values kept (`compiled`), over every config: a popular result's
-# fields are drawn once, not on every page that lists it. Values longer than KEPT_CHARS are
-# drawn each time (a long text is rarely a repeated one).
+# Drawings of a field's text values and numbers kept (`compiled`), over every config: a popular
+# result's fields are drawn once, not on every page that lists it. Texts longer than KEPT_CHARS
+# are drawn each time (a long text is rarely a repeated one).
 DRAWN_KEPT = 8192
 KEPT_CHARS = 200
-_drawn: dict[tuple[int, str], tuple[Markup | None, str]] = {}
+_drawn: dict[tuple[Any, ...], tuple[Markup | None, str]] = {}
 _compiled_serials = itertools.count()  # one a compiled field: never reused, unlike an id()
 
 
@@ -87,9 +87,16 @@ class Renderers:
         serial = next(_compiled_serials)
 
         def draw(value: Any, now: datetime) -> tuple[Markup | None, str]:
-            # A text value of a timeless format: drawn once, and kept (by its exact type, so
-            # that no other value equal to it shares its drawing).
-            key = (serial, value) if type(value) is str and len(value) <= KEPT_CHARS else None
+            # A text value or a number of a timeless format: drawn once, and kept (by its exact
+            # type, so that no other value equal to it shares its drawing: not 1, 1.0 and True;
+            # nor 0.0 and -0.0, so no zero is kept).
+            kind_of = type(value)
+            if kind_of is str:
+                key: tuple[Any, ...] | None = (serial, value) if len(value) <= KEPT_CHARS else None
+            elif (kind_of is int or kind_of is float) and value:
+                key = (serial, kind_of, value)
+            else:
+                key = None
             if key is not None:
                 kept = _drawn.get(key)
                 if kept is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -18,8 +18,10 @@ from app import urls
 from app.crypto import random_urlsafe
 from app.paths import TEMPLATES_DIR
 from app.rendering.card_html import cards_html
+from app.rendering.form import Control
 from app.rendering.markdown import render_markdown
 from app.rendering.plugins import PluginFrame, frame_sources
+from app.rendering.results_html import drawable, openings, results_block
 from app.rendering.structured import ld_json, structured_data
 from app.services.catalog import PublicRetriever
 from app.services.editor_fields import FORMAT_WORDS
@@ -101,10 +103,17 @@ def framed(name: str, retriever: PublicRetriever, context: dict[str, Any]) -> st
     form = _form(retriever, context)
     if form is not None:
         context = {**context, "form_html": form}
-    gaps = {
-        "nonce": context["nonce"],
-        block: "".join(template.blocks[block](template.new_context(context))),
-    }
+    if block == "main" and drawable(context):
+        layout = context.get("layout") or ""
+        div, ol = kept(
+            ("results", id(retriever), layout),
+            retriever,
+            lambda: openings(retriever.record.public_name, retriever.display, layout),
+        )
+        main = results_block(context, div, ol)
+    else:
+        main = "".join(template.blocks[block](template.new_context(context)))
+    gaps = {"nonce": context["nonce"], block: main}
     return "".join([gaps[p] if i % 2 else p for i, p in enumerate(pieces)])
 
 
@@ -121,9 +130,10 @@ def _frame(name: str, block: str, retriever: PublicRetriever, context: dict[str,
 
 
 def _form(retriever: PublicRetriever, context: dict[str, Any]) -> Markup | None:
-    """The search form, when its inputs are all search boxes with no error: drawn once per
-    config and page path with a gap for each box's value, the values put in (None otherwise:
-    the form is drawn whole)."""
+    """The search form, when its inputs are search boxes, selects and checkboxes with no
+    error: drawn once per config and page path with a gap for each box's value, each option's
+    `selected` and each checkbox's `checked`, the values put in (None otherwise: the form is
+    drawn whole)."""
     state, display = context.get("state"), retriever.display
     if (
         state is None
@@ -132,24 +142,65 @@ def _form(retriever: PublicRetriever, context: dict[str, Any]) -> Markup | None:
     ):
         return None
     controls = state.controls
-    if not all(
-        c.widget == "text" and c.error is None and isinstance(c.value, str | None) for c in controls
-    ):
+    if not all(c.error is None and _FILLED.get(c.widget, _none)(c.value) for c in controls):
         return None
     path = context["request"].url.path
     values = {k: context.get(k) for k in ("tab_key", "typeahead_url", "preview")}
     key = ("form", id(retriever), path, *values.values())
     pieces = kept(key, retriever, lambda: _form_frame(retriever, state, path, values))
-    boxes = {f"v{i}": "" if c.value is None else escape(c.value) for i, c in enumerate(controls)}
+    gaps: dict[str, str] = {}
+    for i, c in enumerate(controls):
+        if c.widget == "text":
+            gaps[f"v{i}"] = "" if c.value is None else escape(c.value)
+        elif c.widget == "checkbox":
+            gaps[f"c{i}"] = c.checked_attribute
+        else:
+            for j, (value, _) in enumerate(c.options):
+                gaps[f"s{i}_{j}"] = c.selected_attribute(j, value)
     # The frame's text was escaped as Jinja drew it; each box's value is escaped just above.
-    return Markup("".join([boxes[p] if i % 2 else p for i, p in enumerate(pieces)]))  # noqa: S704
+    return Markup("".join([gaps[p] if i % 2 else p for i, p in enumerate(pieces)]))  # noqa: S704
+
+
+def _any(value: Any) -> bool:
+    return True
+
+
+def _none(value: Any) -> bool:
+    return False
+
+
+# The controls a form's frame has gaps for, and the values they take (any other control, a
+# number, a date, a text area or a file, has the form drawn whole).
+_FILLED: dict[str, Callable[[Any], bool]] = {
+    "text": lambda value: isinstance(value, str | None),
+    "select": _any,
+    "multiselect": _any,
+    "checkbox": _any,
+}
+
+
+@dataclass
+class _Gapped(Control):
+    """A control drawn with gaps where a request's state goes (`_form_frame`)."""
+
+    index: int = 0
+
+    def selected_attribute(self, index: int, option: str) -> str:
+        return f"{GAP}s{self.index}_{index}\x00"
+
+    @property
+    def checked_attribute(self) -> str:
+        return f"{GAP}c{self.index}\x00"
 
 
 def _form_frame(
     retriever: PublicRetriever, state: Any, path: str, values: dict[str, Any]
 ) -> list[str]:
-    """The form drawn around a gap for each search box's value, split as `_frame` splits."""
-    boxes = [replace(c, value=f"{GAP}v{i}\x00") for i, c in enumerate(state.controls)]
+    """The form drawn around its gaps, split as `_frame` splits."""
+    boxes = [
+        _Gapped(c.config, c.widget, f"{GAP}v{i}\x00", c.options, c.accept, c.error, i)
+        for i, c in enumerate(state.controls)
+    ]
     html = templates.get_template("_form.html").render(
         retriever=retriever,
         display=retriever.display,

@@ -459,3 +459,24 @@ def test_a_kept_drawing_is_the_drawing_of_that_value_at_that_time() -> None:
         assert plain("1200", NOW) == ("1200", "text")
         assert plain("https://a.example/x?a=1&b=2", NOW)[1] == "url"
         assert RENDERERS.compiled(None, "release_year")(2019, NOW) == ("2019", "number")
+
+
+def test_a_kept_number_is_drawn_as_its_own_type_and_sign() -> None:
+    """Numbers' drawings are kept too, each by its exact type: 1, 1.0 and True are not drawn
+    alike, nor 0.0 and -0.0; each drawing is the one a fresh field gives."""
+    values = [1, 1.0, True, 0.0, -0.0, 0, 2.5, -2.5, 1234567, 1e21, float("nan")]
+    configs = [
+        FieldConfig(format="number", format_options={"decimals": 2, "prefix": "$"}),
+        None,
+    ]
+    for config in configs:
+        draw = RENDERERS.compiled(config, "price")
+        for _ in range(2):
+            for value in values:
+                fresh = RENDERERS.compiled(config, "price")(value, NOW)
+                assert draw(value, NOW) == fresh, value
+    draw = RENDERERS.compiled(configs[0], "price")
+    assert [draw(v, NOW)[0] for v in (1, 1.0)] == ["$1.00", "$1.00"]
+    signed = [str(draw(v, NOW)[0]) for v in (0.0, -0.0, 0.0)]
+    assert signed[0] == signed[2] == str(RENDERERS.compiled(configs[0], "p")(0.0, NOW)[0])
+    assert signed[1] == str(RENDERERS.compiled(configs[0], "p")(-0.0, NOW)[0])

@@ -147,8 +147,11 @@ async def search_values(
         ),
         "panel": panel(choices, chosen, counts, label) if wants_panel else [],
         "chips": chips(base, items, chosen, label),
-        "clear_url": clear_url(base, items, chosen),
-        "unsimilar_url": url(base, items, frozenset({("similar_to", None)})),
+        # Each link drawn only where it shows: with chips or a panel, with a similar item.
+        "clear_url": clear_url(base, items, chosen) if wants_panel or chosen.active else None,
+        "unsimilar_url": url(base, items, frozenset({("similar_to", None)}))
+        if chosen.similar_to
+        else None,
         "similar_title": await _similar_title(services, retriever, caller, chosen.similar_to),
         "left_out": _left_out(state.inputs, results),
         "did_you_mean": await _did_you_mean(
@@ -259,6 +262,8 @@ def parent_origin(request: Request, retriever: PublicRetriever) -> str | None:
 def origin_among(request: Request, ancestors: list[str]) -> str | None:
     """The embedding site's origin (`?origin=`), if one of `ancestors` allows it."""
     origin = request.query_params.get("origin", "")
+    if not origin:
+        return None
     parts = urlsplit(origin)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
         return None
