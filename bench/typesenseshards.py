@@ -13,6 +13,12 @@ one collection's (summed over the shards). The thresholds for typos and for word
 
     python -m bench.typesenseshards [--scale 1] [--shards 2,4] [--kinds one,two]
                                     [--queries 300] [--url http://HOST:PORT --key KEY]
+    python -m bench.typesenseshards --at-once --url http://HOST:PORT --pid PID
+
+`--at-once`: instead, 100 one-word searches (`AT_ONCE_WORDS`, whole words, title and
+description, top 20) of the one collection sent 1, 2 and 4 at a time: wall ms a search, the
+node's CPU ms a search, and how much of a core it kept busy (does a search use more than one
+core, and do searches at once get the node more of the machine?).
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ from bench.typesensecache import cached_node
 
 BATCH = 5000
 Params = dict[str, Any]
+AT_ONCE_WORDS = ["library", "python", "data", "server", "tool", "module", "file", "network",
+                 "game", "font"] * 10  # fmt: skip
 
 
 def shard_of(hex_id: str, count: int) -> int:
@@ -150,6 +158,32 @@ async def compare(url: str, key: str, name: str, columns: Any, cases: dict[str, 
     await session.close()
 
 
+async def at_once(url: str, key: str, name: str, pid: int | None) -> None:
+    title, description = (f"t_{field.encode().hex()}" for field in FIELDS[:2])
+    async with aiohttp.ClientSession(headers={"X-TYPESENSE-API-KEY": key}) as session:
+
+        async def one(word: str) -> None:
+            body = jsonutil.dumps({"searches": [{
+                "collection": name, "q": word, "query_by": f"{title},{description}",
+                "per_page": TOP_K, "include_fields": "id,_body", "highlight_fields": "none",
+                "prefix": "false"}]})  # fmt: skip
+            async with session.post(f"{url}/multi_search", data=body) as sent:
+                await sent.read()
+
+        for count in (1, 2, 4):
+            cpu = cpu_seconds(pid)
+            started = time.perf_counter()
+            for start in range(0, len(AT_ONCE_WORDS), count):
+                await asyncio.gather(*(one(w) for w in AT_ONCE_WORDS[start : start + count]))
+            wall = time.perf_counter() - started
+            used = cpu_seconds(pid) - cpu
+            n = len(AT_ONCE_WORDS)
+            print(
+                f"{count} at a time: {wall * 1000 / n:.1f} ms wall a search, "
+                f"{used * 1000 / n:.1f} ms of the node's CPU, {used / wall:.2f} of a core"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=int, default=1)
@@ -160,6 +194,7 @@ def main() -> None:
     parser.add_argument("--url", help="a running node holding the catalog (else one of its own)")
     parser.add_argument("--key", default="typesense-test-key")
     parser.add_argument("--pid", type=int, help="with --url, the node's process, for its CPU")
+    parser.add_argument("--at-once", action="store_true", help="searches at once, no shards")
     args = parser.parse_args()
     rows = list(catalog(args.scale))
     cases = {k: [" ".join(w) for w in texts] for k, texts in queries(rows, args.queries).items()}
@@ -182,6 +217,9 @@ def run(url: str, key: str, pid: int | None, cases: dict[str, list[str]],
     name = collection_name(engine.prefix, "bench", "debian")
     held = engine._held(name)
     assert held is not None
+    if args.at_once:
+        asyncio.run(at_once(url, key, name, pid))
+        return
     with httpx.Client(base_url=url, headers={"X-TYPESENSE-API-KEY": key}, timeout=3600) as client:
         make_shards(client, name, [int(n) for n in args.shards.split(",")])
     print(
