@@ -11,7 +11,8 @@ write through this process, the search waits for it in the thread), its synonym 
 already, no pins, hidden documents or boosts, no vector and no find similar. For anything else
 `search_on_loop` answers None and the caller runs `search` in a worker thread, as before.
 A search of words is one request, or two when whether its last word is a prefix is not known
-yet (the counts first, `wholewords.py`).
+yet (the counts first, `wholewords.steps`, which the worker thread's `wholewords.by_words` takes
+too); a request the same as one already in flight waits for that one's answer (`inflight.py`).
 """
 
 from __future__ import annotations
