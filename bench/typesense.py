@@ -14,7 +14,11 @@ and `wrk`, as the embedded engine does inside its process.
 (CPU 0), as a node on a machine of its own would run. Each run also reads each server's and the
 node's CPU time (/proc) before and after: CPU ms a request.
 
+`--against PATH` adds a third server process on Typesense running another checkout's code (say
+the tree before a change), over the same collection in the same node, timed in the same turns.
+
     python -m bench.typesense [--seconds 5] [--rounds 3] [--connections 32] [--pin]
+                              [--against PATH]
 """
 
 from __future__ import annotations
@@ -39,7 +43,8 @@ from bench.harness import Row, cpu_seconds, run_wrk
 from bench.peers import commonest, get_lua, ours, post_lua
 from tests.servers import free_port
 
-ENGINES = ("embedded", "Typesense")
+ENGINES: tuple[str, ...] = ("embedded", "Typesense")
+AGAINST = "Typesense, --against"
 TARGET = 0.8  # Typesense-backed execute against the embedded engine's, req/s
 
 
@@ -62,8 +67,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--pin", action="store_true", help="the node on CPU 1, the rest on 0")
+    parser.add_argument("--against", type=Path, help="another checkout, on Typesense too")
     args = parser.parse_args()
-    engines = ENGINES
+    engines = ENGINES + ((AGAINST,) if args.against else ())
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: scripts/bench installs it (Debian's wrk)")
     rows = list(debian.records())
@@ -84,7 +90,8 @@ def main() -> None:
             for engine in engines:
                 started = time.perf_counter()
                 extra = {"RETRIEVER_PAGES_ENGINE_URL": node.url} if engine != "embedded" else {}
-                servers[engine] = ours(rows_file, work / engine, ports[engine], None, **extra)
+                code = args.against if engine == AGAINST else None
+                servers[engine] = ours(rows_file, work / engine, ports[engine], code, **extra)
                 print(
                     f"{engine}: imported and serving in {time.perf_counter() - started:.0f} s "
                     f"(the command line's import, then the server's start)",

@@ -11,19 +11,23 @@ write through this process, the search waits for it in the thread), its synonym 
 already, no pins, hidden documents or boosts, no vector and no find similar. For anything else
 `search_on_loop` answers None and the caller runs `search` in a worker thread, as before.
 A search of words is one request, or two when whether its last word is a prefix is not known
-yet (the counts first, `wholewords.py`).
+yet (the counts first, `wholewords.steps`, which the worker thread's `wholewords.by_words` takes
+too); a request the same as one already in flight waits for that one's answer (`inflight.py`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from functools import cached_property, partial
 from typing import Any
 
+from app import jsonutil
 from app.adapters.engine.results import Search, SearchResult
 from app.adapters.engine.typesense import query, wholewords
 from app.adapters.engine.typesense.answers import MissingColumn, answer
 from app.adapters.engine.typesense.connection import LoopSearches, reached
+from app.adapters.engine.typesense.inflight import InFlight
 from app.adapters.engine.typesense.names import collection_name
 from app.adapters.engine.typesense.schemas import Held, Schemas
 
@@ -92,22 +96,26 @@ class TypesenseOnLoop:
     async def _by_words(
         self, name: str, search: Search, params: dict[str, Any]
     ) -> tuple[dict[str, Any], bool]:
-        """As `wholewords.by_words`, awaited."""
-        counts = query.counts(search, params)
-        if not counts:
-            return (await self._answers(name, [params]))[0], True
-        asked = wholewords.key(name, params, counts)
-        prefix = self.whole_words.get(asked)
-        if prefix is None:
-            prefix = query.prefixed(await self._answers(name, counts))
-            self.whole_words.put(asked, prefix)
-        sent = params if prefix else query.whole(params)
-        return (await self._answers(name, [sent]))[0], prefix
+        """`wholewords.steps`, each request awaited."""
+        run = wholewords.steps(self.whole_words, name, search, params)
+        asked = next(run)
+        while True:
+            try:
+                asked = run.send(await self._answers(name, asked))
+            except StopIteration as done:
+                answered: tuple[dict[str, Any], bool] = done.value
+                return answered
+
+    @cached_property
+    def _in_flight(self) -> InFlight:
+        return InFlight()
 
     async def _answers(self, name: str, searches: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The answers of searches of one collection, sent in one request."""
+        """The answers of searches of one collection, sent in one request, or taken from the
+        same request in flight (`inflight.py`)."""
+        body = {"searches": [{"collection": name, **params} for params in searches]}
+        asked = (name, self.whole_words.writes(name), jsonutil.dumps(body))
         with reached():
-            sent = await self.loop_searches.multi_search(
-                {"searches": [{"collection": name, **params} for params in searches]}
-            )
+            send = partial(self.loop_searches.multi_search, body)
+            sent = await self._in_flight.answer(asked, send)
         return [answer(dict(each)) for each in sent["results"]]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import Any
 
 from app.adapters.engine.results import Search
@@ -22,11 +22,14 @@ AGE = 10.0  # seconds an answer is kept
 MOST = 10_000  # answers kept at most (past it, all are forgotten)
 Key = tuple[str, str, str]  # the collection's name, its search fields, the word
 SearchMany = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+Answers = list[dict[str, Any]]
+Steps = Generator[Answers, Answers, tuple[dict[str, Any], bool]]  # (see `steps`)
 
 
 class WholeWords:
     def __init__(self) -> None:
         self._known: dict[Key, tuple[float, bool]] = {}
+        self._writes: dict[str, int] = {}  # by collection, through this process
         self._lock = threading.Lock()
 
     def get(self, key: Key) -> bool | None:
@@ -47,28 +50,48 @@ class WholeWords:
         with self._lock:
             for key in [key for key in self._known if key[0] == name]:
                 del self._known[key]
+            self._writes[name] = self._writes.get(name, 0) + 1
+
+    def writes(self, name: str) -> int:
+        """How many writes to the collection this process has made (`inflight.py`)."""
+        return self._writes.get(name, 0)
 
 
 def key(name: str, params: dict[str, Any], counts: list[dict[str, Any]]) -> Key:
     return (name, str(params["query_by"]), str(counts[0]["q"]))
 
 
-def by_words(
-    search_many: SearchMany, known: WholeWords, name: str, search: Search, params: dict[str, Any]
-) -> tuple[dict[str, Any], bool]:
-    """The search's answer, and whether its last word was a prefix: one search when that is
-    known (or there are no words), else the word's counts first, then the one search they
-    call for: with the prefix for a rare word, as typed for a common one. Sending the search
-    with the prefix beside the counts saved a partly typed word a round trip, but made a common
-    word cost the node a search it threw away, its dearest: the prefix expanded over a common
-    word's documents (docs/performance.md, "Typesense")."""
+def steps(known: WholeWords, name: str, search: Search, params: dict[str, Any]) -> Steps:
+    """The search's answer, and whether its last word was a prefix, as the requests it takes:
+    each `yield` is the searches of one request (to `name`), answered by their answers in the
+    same order; `by_words` sends them from a worker thread, `onloop.py` awaits them on the loop.
+    One search when whether the last word is a prefix is known (or there are no words), else the
+    word's counts first, then the one search they call for: with the prefix for a rare word, as
+    typed for a common one. Sending the search with the prefix beside the counts saved a partly
+    typed word a round trip, but made a common word cost the node a search it threw away, its
+    dearest: the prefix expanded over a common word's documents (docs/performance.md,
+    "Typesense")."""
     counts = query.counts(search, params)
     if not counts:
-        return search_many([{"collection": name, **params}])[0], True
+        return (yield [params])[0], True
     asked = key(name, params, counts)
     prefix = known.get(asked)
     if prefix is None:
-        prefix = query.prefixed(search_many([{"collection": name, **count} for count in counts]))
+        prefix = query.prefixed((yield counts))
         known.put(asked, prefix)
     sent = params if prefix else query.whole(params)
-    return search_many([{"collection": name, **sent}])[0], prefix
+    return (yield [sent])[0], prefix
+
+
+def by_words(
+    search_many: SearchMany, known: WholeWords, name: str, search: Search, params: dict[str, Any]
+) -> tuple[dict[str, Any], bool]:
+    """`steps`, each request sent by `search_many` (which blocks)."""
+    run = steps(known, name, search, params)
+    asked = next(run)
+    while True:
+        try:
+            asked = run.send(search_many([{"collection": name, **each} for each in asked]))
+        except StopIteration as done:
+            answered: tuple[dict[str, Any], bool] = done.value
+            return answered
