@@ -328,17 +328,18 @@ class Engine(CollectionVectors):
         else:
             hits = plan.page(search.limit, search.offset, search.sort)
         wanted = [rowid for rowid, _ in hits]
-        bodies = self._local.seen.bodies.read(conn, [*wanted, plan.best] if plan.best else wanted)
-        best = bodies.get(plan.best) if plan.best else None
+        records = self._local.seen.bodies.read(conn, [*wanted, plan.best] if plan.best else wanted)
+        best = records.get(plan.best) if plan.best else None
+        names = tuple(search.highlight)
         return SearchResult(
             hits=[
-                plan.hit(bodies[rowid], score, search.highlight)
+                plan.hit(record, score, names)
                 for rowid, score in hits
-                if rowid in bodies
+                if (record := records.get(rowid)) is not None
             ],
             total=plan.total,
             facets=plan.facets(search.facets) if search.facets else {},
-            left_out=plan.left_out(best[1]) if best else (),
+            left_out=plan.left_out(best.body) if best else (),
             prefix=plan.prefix,
         )
 
