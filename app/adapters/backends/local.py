@@ -4,7 +4,7 @@ query may bring its own vector where the collection's documents bring theirs."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +13,7 @@ from app.adapters.embedders import Embedders, Vectors
 from app.adapters.embedders.provided import ProvidedVectors
 from app.adapters.engine import (
     Hit,
+    ReadsOnce,
     Search,
     SearchEngine,
     SearchesOnLoop,
@@ -43,13 +44,22 @@ class LocalBackend:
     def __init__(self, engine: SearchEngine, embedders: Embedders) -> None:
         self.engine = engine
         self.embedders = embedders
+        self._one_read = engine.one_read if isinstance(engine, ReadsOnce) else nullcontext
 
     async def search(self, query: Query) -> Page:
         config: LocalBackendConfig = query.backend
-        # On the loop when quick, unless the search runs beside others (a page's All tab).
-        if on_loop_allowed() and self.engine.quick(query.namespace, config.collection):
-            meaning = await self._meaning(query, self._stored(query))
-            return self._search(query, meaning)
+        # On the loop when quick, unless the search runs beside others (a page's All tab);
+        # with no vector to make first, in one read of the collection (`ReadsOnce`).
+        if on_loop_allowed():
+            with self._one_read():
+                quick = self.engine.quick(query.namespace, config.collection)
+                if quick:
+                    stored = self._stored(query)
+                    meaning = self._known_meaning(query, stored)
+                    if meaning is not None:
+                        return self._search(query, meaning)
+            if quick:
+                return self._search(query, await self._meaning(query, stored))
         if isinstance(self.engine, SearchesOnLoop):
             page = await self._on_loop(query, self.engine)
             if page is not None:
@@ -225,7 +235,10 @@ def _page(query: Query, result: SearchResult, meaning: Meaning) -> Page:
 def _document(hit: Hit, meaning: Meaning) -> dict[str, Any]:
     """A hit as a result: without the vector its document brought; marked when found by
     meaning alone (none of the query's words are in its search fields: no highlights)."""
-    document = {**_without(hit.body, meaning.held), "document_id": hit.document_id}
+    body, held = hit.body, meaning.held
+    # (a dictionary's copy is made at once, where `{**body, ...}` adds its fields one by one)
+    document = body.copy() if held is None or held not in body else _without(body, held)
+    document["document_id"] = hit.document_id
     document["score"] = hit.score
     if hit.highlights:
         document["highlights"] = hit.highlights

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from app.adapters.engine.core import ENGINE_FILE, Engine
 from app.adapters.engine.pg import PgEngine
-from app.adapters.engine.protocol import SearchEngine, SearchesOnLoop
+from app.adapters.engine.protocol import ReadsOnce, SearchEngine, SearchesOnLoop
 from app.adapters.engine.results import Hit, Search, SearchResult, Unsortable, UpsertResult
 from app.adapters.engine.typesense import TypesenseEngine
 from app.adapters.store import Store
@@ -33,6 +33,7 @@ __all__ = [
     "FacetCount",
     "Hit",
     "PgEngine",
+    "ReadsOnce",
     "Search",
     "SearchEngine",
     "SearchResult",

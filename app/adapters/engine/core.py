@@ -15,7 +15,8 @@ import contextlib
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,6 +30,7 @@ from app.adapters.engine import hybrid, index, reading, relevance, stored, vecto
 from app.adapters.engine.fields import Fields
 from app.adapters.engine.index import Indexes
 from app.adapters.engine.meaning import CollectionVectors
+from app.adapters.engine.reads import CollectionReads
 from app.adapters.engine.results import Search, SearchResult, UpsertResult
 from app.adapters.engine.stored import Collection
 from app.adapters.engine.vectorsets import VectorSets
@@ -37,16 +39,10 @@ ENGINE_FILE = "engine.db"
 INDEX_DIRECTORY = "indexes"
 T = TypeVar("T")
 BUSY_TIMEOUT_SECONDS = 30
-# Up to this size a collection answers on the event loop. Each query takes under a millisecond
-# or two there (p99 under 5 ms at 64k real records), less than handing it to a thread costs:
-# the hop, and the fight for the GIL between the loop and up to 40 threads, took the Debian
-# catalog's JSON execute from 1,030 req/s to 430. Larger collections have queries long enough
-# (facets at 1M records: p99 36 ms) to stall every other request, so they go to a thread.
-INLINE_DOCUMENTS = 100_000
 
 
 @outages.guarded
-class Engine(CollectionVectors):
+class Engine(CollectionVectors, CollectionReads):
     """One SQLite file and its indexes. Each thread reads through its own connection."""
 
     def lacks(self) -> Mapping[str, str]:
@@ -68,6 +64,7 @@ class Engine(CollectionVectors):
         if conn is None:
             self._local.seen = stored.Seen()  # as of `data_version`
             self._local.version = None
+            self._local.reading = self._local.checked = False  # (`one_read`)
             conn = sqlite3.connect(
                 self.path,
                 timeout=BUSY_TIMEOUT_SECONDS,
@@ -278,13 +275,16 @@ class Engine(CollectionVectors):
     def _known(self, namespace: str, name: str) -> Collection | None:
         """A collection as last read by this thread's connection, read again once any
         connection (of this process or another) has written since: reading and parsing its
-        fields for every query cost 14% of a search."""
+        fields for every query cost 14% of a search. Within `one_read`, asked only once."""
         conn = self._conn()
-        version = conn.execute("PRAGMA data_version").fetchone()[0]
-        seen: stored.Seen = self._local.seen
-        if version != self._local.version:
-            seen.clear()
-            self._local.version = version
+        local = self._local
+        if not local.checked:
+            version = conn.execute("PRAGMA data_version").fetchone()[0]
+            if version != local.version:
+                local.seen.clear()
+                local.version = version
+            local.checked = local.reading
+        seen: stored.Seen = local.seen
         key = (namespace, name)
         if key not in seen:
             seen[key] = stored.collection(conn, namespace, name)
@@ -294,6 +294,23 @@ class Engine(CollectionVectors):
                 if coll.index_name in self.indexes.unsynced:
                     self._put_back(coll.index_name)
         return coll
+
+    @contextmanager
+    def one_read(self) -> Iterator[None]:
+        """This thread's reads within take the collections as the first of them finds them:
+        one `PRAGMA data_version` for a search's three reads (whether it is quick, its
+        embedding settings, the search itself), each a few microseconds. Only around work that
+        waits for nothing, so that it is as one read at its start."""
+        self._conn()
+        local = self._local
+        if local.reading:
+            yield
+            return
+        local.reading, local.checked = True, False
+        try:
+            yield
+        finally:
+            local.reading = local.checked = False
 
     # Reading ------------------------------------------------------------------------------
 
@@ -328,17 +345,18 @@ class Engine(CollectionVectors):
         else:
             hits = plan.page(search.limit, search.offset, search.sort)
         wanted = [rowid for rowid, _ in hits]
-        bodies = self._local.seen.bodies.read(conn, [*wanted, plan.best] if plan.best else wanted)
-        best = bodies.get(plan.best) if plan.best else None
+        records = self._local.seen.bodies.read(conn, [*wanted, plan.best] if plan.best else wanted)
+        best = records.get(plan.best) if plan.best else None
+        names = tuple(search.highlight)
         return SearchResult(
             hits=[
-                plan.hit(bodies[rowid], score, search.highlight)
+                plan.hit(record, score, names)
                 for rowid, score in hits
-                if rowid in bodies
+                if (record := records.get(rowid)) is not None
             ],
             total=plan.total,
             facets=plan.facets(search.facets) if search.facets else {},
-            left_out=plan.left_out(best[1]) if best else (),
+            left_out=plan.left_out(best.body) if best else (),
             prefix=plan.prefix,
         )
 
@@ -346,44 +364,3 @@ class Engine(CollectionVectors):
         coll = self._known(namespace, collection)
         found = stored.document(self._conn(), coll.id, document_id) if coll else None
         return None if found is None else found[1]
-
-    def prefix_values(
-        self, namespace: str, field: str, prefix: str, limit: int, collection: str | None = None
-    ) -> list[tuple[str, int]]:
-        """Text values of `field` that start with `prefix` (case-folded), in one collection or
-        all of the namespace's, with how many documents carry each, most first."""
-        conn = self._conn()
-        coll = self._known(namespace, collection) if collection else None
-        if collection and coll is None:
-            return []
-        return suggestions.values(conn, namespace, field, prefix, limit, coll.id if coll else None)
-
-    def prefix_terms(
-        self, namespace: str, collection: str, fields: list[str], prefix: str, limit: int
-    ) -> list[tuple[str, int]]:
-        """Indexed words of `fields` that start with `prefix`, with their document counts."""
-        coll = self._known(namespace, collection)
-        if coll is None:
-            return []
-        searcher = self.indexes.get(coll.index_name).searcher()
-        return reading.terms(searcher, coll.fields, fields, prefix, limit)
-
-    def collection_names(self, namespace: str, prefix: str, limit: int) -> list[tuple[int, str]]:
-        """(id, name) of the namespace's collections whose name starts with `prefix`."""
-        return suggestions.collection_names(self._conn(), namespace, prefix, limit)
-
-    def text_fields(self, namespace: str, collection: str) -> list[str]:
-        """The collection's text fields, in the order they first appeared (none if unknown)."""
-        coll = self._known(namespace, collection)
-        return list(coll.fields.text) if coll is not None else []
-
-    def quick(self, namespace: str, collection: str) -> bool:
-        return self.count(namespace, collection) <= INLINE_DOCUMENTS
-
-    def count(self, namespace: str, collection: str) -> int:
-        """How many documents the collection holds, as its index counts them (at once, where
-        SQLite's count(*) reads every row)."""
-        coll = self._known(namespace, collection)
-        if coll is None:
-            return 0
-        return int(self.indexes.get(coll.index_name).searcher().num_docs)

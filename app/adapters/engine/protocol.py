@@ -5,6 +5,7 @@ store is PostgreSQL so that every server behind a load balancer reads the same c
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Protocol, runtime_checkable
 
 from numpy.typing import ArrayLike
@@ -111,3 +112,11 @@ class SearchesOnLoop(Protocol):
     ) -> SearchResult | None:
         """As `search`, or None when it cannot be answered so: then `search`, in a thread."""
         ...
+
+
+@runtime_checkable
+class ReadsOnce(Protocol):
+    """An engine whose reads of one thread can take a collection as the first of them found
+    it (`core.Engine`): a quick search's reads, with nothing awaited in between, in one."""
+
+    def one_read(self) -> AbstractContextManager[None]: ...

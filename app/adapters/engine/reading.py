@@ -19,6 +19,7 @@ from app.adapters.engine.highlight import highlights, lacking
 from app.adapters.engine.index import SCHEMA, by_rowid, fold
 from app.adapters.engine.relevance import marked, query_words
 from app.adapters.engine.results import Hit, Search, Unsortable
+from app.adapters.engine.stored import Record
 from app.adapters.engine.words import (
     MOST_WORDS_THRESHOLD,
     SIMILAR_RESULTS,
@@ -36,7 +37,8 @@ from app.adapters.engine.words import (
 from app.schemas.search import FacetCount, Sort
 
 FACET_VALUES = 100
-Stored = tuple[str, dict[str, Any]]  # (document_id, body)
+# Sets of highlights kept with each document read (`hit`): a few queries that find it.
+MARKS_KEPT = 4
 Reader = Callable[[Query, int, int], tuple[list[tuple[int, float]], int]]
 
 
@@ -264,10 +266,17 @@ class Plan:
             for rowid, (key, _) in zip(rowids, hits, strict=True)
         ]
 
-    def hit(self, stored: Stored, score: float, names: Sequence[str]) -> Hit:
-        document_id, body = stored
-        marks = highlights(body, names, self.marked, prefix=self.prefix)
-        return Hit(document_id, score, body, marks)
+    def hit(self, record: Record, score: float, names: tuple[str, ...]) -> Hit:
+        """A found document with its highlights, made once for these fields and words and
+        kept with the document (a few sets of them, the latest)."""
+        key = (names, self.marked, self.prefix)
+        marks = record.marks.get(key)
+        if marks is None:
+            marks = highlights(record.body, names, self.marked, prefix=self.prefix)
+            if len(record.marks) >= MARKS_KEPT:
+                record.marks.clear()
+            record.marks[key] = marks
+        return Hit(record.document_id, score, record.body, marks)
 
     def facets(self, names: Sequence[str]) -> dict[str, list[FacetCount]]:
         """Each field's values over every match, most first (at most FACET_VALUES)."""

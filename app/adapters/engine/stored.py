@@ -122,35 +122,48 @@ def document(conn: sqlite3.Connection, collection_id: int, document_id: str) -> 
     return None if row is None else (int(row[0]), jsonutil.loads(row[1]))
 
 
+class Record:
+    """One document as a connection last read it: its id, its body (shared by every search
+    that finds it, never changed), and the highlights searches made of it, by the fields and
+    words they marked (`reading.Plan.hit`): the same query finds the same documents again (a
+    popular query, the next page), and marking them anew was a fifth of a search's Python."""
+
+    __slots__ = ("body", "document_id", "marks", "size")
+
+    def __init__(self, document_id: str, body: dict[str, Any], size: int) -> None:
+        self.document_id = document_id
+        self.body = body
+        self.size = size
+        self.marks: dict[Any, dict[str, str]] = {}
+
+
 class Bodies:
-    """Documents' bodies by row id as last read through one connection, the most recently
+    """Documents by row id as last read through one connection (`Record`), the most recently
     used kept up to BODIES_KEPT_BYTES of their JSON. Valid only as long as nothing was written
-    (`Seen.clear`); the bodies are shared by every search that reads them, never changed."""
+    (`Seen.clear`)."""
 
     def __init__(self) -> None:
-        self._kept: OrderedDict[int, tuple[str, dict[str, Any], int]] = OrderedDict()
+        self._kept: OrderedDict[int, Record] = OrderedDict()
         self._bytes = 0
 
-    def read(self, conn: sqlite3.Connection, rowids: list[int]) -> dict[int, tuple[str, Any]]:
+    def read(self, conn: sqlite3.Connection, rowids: list[int]) -> dict[int, Record]:
         kept, found = self._kept, {}
         missing = []
         for rowid in rowids:
-            entry = kept.get(rowid)
-            if entry is None:
+            record = kept.get(rowid)
+            if record is None:
                 missing.append(rowid)
             else:
                 kept.move_to_end(rowid)
-                found[rowid] = (entry[0], entry[1])
+                found[rowid] = record
         if missing:
             marks = ", ".join("?" for _ in missing)
             query = f"SELECT id, document_id, body FROM documents WHERE id IN ({marks})"
             for rowid, document_id, text in conn.execute(query, missing):
-                body = jsonutil.loads(text)
-                found[rowid] = (document_id, body)
-                kept[rowid] = (document_id, body, len(text))
+                found[rowid] = kept[rowid] = Record(document_id, jsonutil.loads(text), len(text))
                 self._bytes += len(text)
             while self._bytes > BODIES_KEPT_BYTES and len(kept) > 1:
-                self._bytes -= kept.popitem(last=False)[1][2]
+                self._bytes -= kept.popitem(last=False)[1].size
         return found
 
     def clear(self) -> None:

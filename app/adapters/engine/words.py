@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from rapidfuzz.distance import OSA
@@ -70,6 +71,7 @@ WORD_BONUS = EXACT_BONUS * (MAX_QUERY_WORDS + 1)
 TYPO_SHARE = 0.5
 SIMILAR_TERMS = 25  # the words of a document that a search for documents like it uses
 SIMILAR_RESULTS = 20  # how many documents like one a search lists: a short list, not the rest
+TYPED_KEPT = 1024  # the first level's queries kept, by words and columns (`typed_query`)
 
 
 def words_of(text: str) -> list[str]:
@@ -117,12 +119,23 @@ def typed_query(
     """Documents with every word as typed (the last also as a prefix, with `prefix`) or one
     of its `synonyms`, by BM25 times each column's weight; a prefix scores PREFIX_WEIGHT of the
     weight (without `prefix`, the word as typed does). The first level, and the query most
-    searches are: nothing but term and prefix scorers."""
+    searches are: nothing but term and prefix scorers. The same words over the same columns
+    make the same query: the last TYPED_KEPT are kept (a query holds no index of its own)."""
+    return _typed(tuple(words), tuple(columns.items()), synonyms, prefix)
+
+
+@lru_cache(maxsize=TYPED_KEPT)
+def _typed(
+    words: tuple[str, ...],
+    columns: tuple[tuple[str, float], ...],
+    synonyms: Alternatives,
+    prefix: bool,
+) -> Query:
     last = len(words) - 1
     must = []
     for n, word in enumerate(words):
         should: list[Query] = []
-        for column, weight in columns.items():
+        for column, weight in columns:
             term = Query.term_query(SCHEMA, column, word, index_option="freq")
             should.append(Query.boost_query(term, weight))
             if n == last:
