@@ -20,18 +20,16 @@ import argparse
 import asyncio
 import cProfile
 import json
-import os
 import pstats
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.pagecpu import KEY, NAMESPACE, call, commonest, publish
+from bench.pagecpu import KEY, NAMESPACE, call, catalog, checkout, publish
 
 PATH = "/v1/public/retrievers/debian/execute"
 EXECUTION_ID = re.compile(rb'"execution_id":"[^"]*"')
@@ -136,31 +134,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.compare:
         sys.exit(compare(*args.compare))
-    code = (args.code or Path(__file__).parents[1]).resolve()
-    sys.path[0] = str(code)  # not bench/, whose typesense.py would hide the client's package
+    code = checkout(parser, args.code)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        rows_file = args.rows or work / "debian.jsonl"
-        if not rows_file.exists():
-            from bench import debian
-
-            rows_file.write_text("".join(json.dumps(r) + "\n" for r in debian.records()))
-        rows = [json.loads(line) for line in rows_file.read_text().splitlines()]
-        words = commonest(rows, 100)
         imported = args.data or work / "imported"
-        if not imported.exists():
-            environment = {
-                **os.environ,
-                "PYTHONPATH": str(code),
-                "RETRIEVER_PAGES_DATA_DIR": str(imported),
-                "RETRIEVER_PAGES_API_KEYS": f"{NAMESPACE}:{KEY}",
-                "RETRIEVER_PAGES_SECRET_KEY": "b" * 40,
-            }
-            subprocess.run(
-                [sys.executable, "-m", "app.cli", "import", str(rows_file), "--namespace",
-                 NAMESPACE, "--collection", "debian"],
-                env=environment, check=True, capture_output=True, cwd=code,
-            )  # fmt: skip
+        words = catalog(code, args.rows, imported, work)
         shutil.copytree(imported, work / "data")
         asyncio.run(run(args, work / "data", words))
 

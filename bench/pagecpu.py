@@ -136,23 +136,36 @@ def main() -> None:
     parser.add_argument("--code", type=Path, help="another checkout's app")
     parser.add_argument("--rows", type=Path, help="the catalog as JSON lines (made if absent)")
     args = parser.parse_args()
-    code = (args.code or Path(__file__).parents[1]).resolve()
+    code = checkout(parser, args.code)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        words = catalog(code, args.rows, work / "data", work)
+        asyncio.run(run(args, work / "data", words))
+
+
+def checkout(parser: argparse.ArgumentParser, named: Path | None) -> Path:
+    """The checkout whose app runs (`--code`, or this one), first on the import path."""
+    code = (named or Path(__file__).parents[1]).resolve()
     if not (code / "app").is_dir():  # else this tree's own app, installed in the .venv, runs
         parser.error(f"--code {code}: no app/ there; name the checkout, not its app/")
     sys.path[0] = str(code)  # not bench/, whose typesense.py would hide the client's package
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        rows_file = args.rows or work / "debian.jsonl"
-        if not rows_file.exists():
-            from bench import debian
+    return code
 
-            rows_file.write_text("".join(json.dumps(r) + "\n" for r in debian.records()))
-        rows = [json.loads(line) for line in rows_file.read_text().splitlines()]
-        words = commonest(rows, 100)
+
+def catalog(code: Path, rows_file: Path | None, data_dir: Path, work: Path) -> list[str]:
+    """The Debian catalog imported into `data_dir` by `code`'s command line (unless it is there
+    already), its rows kept in `rows_file` (made if absent); its 100 commonest words."""
+    rows_file = rows_file or work / "debian.jsonl"
+    if not rows_file.exists():
+        from bench import debian
+
+        rows_file.write_text("".join(json.dumps(r) + "\n" for r in debian.records()))
+    rows = [json.loads(line) for line in rows_file.read_text().splitlines()]
+    if not data_dir.exists():
         environment = {
             **os.environ,
             "PYTHONPATH": str(code),
-            "RETRIEVER_PAGES_DATA_DIR": str(work / "data"),
+            "RETRIEVER_PAGES_DATA_DIR": str(data_dir),
             "RETRIEVER_PAGES_API_KEYS": f"{NAMESPACE}:{KEY}",
             "RETRIEVER_PAGES_SECRET_KEY": "b" * 40,
         }
@@ -161,7 +174,7 @@ def main() -> None:
              "--collection", "debian"],
             env=environment, check=True, capture_output=True, cwd=code,
         )  # fmt: skip
-        asyncio.run(run(args, work / "data", words))
+    return commonest(rows, 100)
 
 
 def commonest(rows: list[dict[str, Any]], count: int) -> list[str]:
