@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from app import urls
 
 PATHS_KEPT = 8192  # results' detail paths kept (`Links.detail`): their ids quoted once
+ID_CHARS = 200  # only the paths of ids this short are kept: what is kept stays small
 _details: dict[tuple[str, str], str] = {}
 
 
@@ -24,6 +25,8 @@ class Links:
         path = _details.get((self.public_name, document_id))
         if path is None:
             path = urls.detail(self.public_name, document_id)
+            if len(document_id) > ID_CHARS:
+                return f"{path}?{self.query}" if self.query else path
             if len(_details) >= PATHS_KEPT:
                 _details.pop(next(iter(_details)), None)
             _details[(self.public_name, document_id)] = path

@@ -14,6 +14,7 @@ _SPECIAL = re.compile(r"[&<>\"']")  # what `escape` changes: text without any is
 # Text and whole `<mark>…</mark>` pairs, none nested or left open: no `<` but the marks'.
 _WELL_FORMED = re.compile(r"[^<]*(?:<mark>[^<]*</mark>[^<]*)*")
 MARKS_KEPT = 8192  # marked texts kept, shortened (`kept_marked`)
+MARKED_CHARS = 1000  # only texts this short are kept: what is kept stays a few megabytes
 _kept: dict[tuple[str, int | None], Markup] = {}
 
 
@@ -58,6 +59,8 @@ def marked(highlighted: str, limit: int | None) -> Markup:
 def kept_marked(highlighted: str, limit: int | None) -> Markup:
     """`marked`, kept per text and limit: a popular result's title and description come back
     marked alike for every search of the same words."""
+    if len(highlighted) > MARKED_CHARS:
+        return marked(highlighted, limit)
     key = (highlighted, limit)
     drawn = _kept.get(key)
     if drawn is None:

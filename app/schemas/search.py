@@ -36,7 +36,10 @@ class Sort:
 @dataclass(frozen=True)
 class SearchRequest:
     """What to find (`inputs`, `vector`, `filters`, `similar_to`), what to count
-    (`facets`), in which order (`sort`, relevance when None), and which page of it."""
+    (`facets`), in which order (`sort`, relevance when None), and which page of it.
+
+    A plain dataclass (no slots, `__post_init__` or cached properties): the public search
+    copies one by its attributes (`query._with_inputs`)."""
 
     inputs: Mapping[str, Any]
     filters: Filter | None = None

@@ -24,11 +24,12 @@ def expose(document: dict[str, Any], exposed_fields: Iterable[str]) -> dict[str,
         "score": score if kind is float else float(score) if kind is int else _score(score),
     }
     highlights = document.get("highlights")
-    if highlights:
+    if highlights and type(highlights) is dict:  # (an upstream's other shapes: not shown)
         marked = {}
         for field in exposed_fields:
-            if field in highlights:
-                marked[field] = highlights[field]
+            text = highlights.get(field)
+            if type(text) is str:
+                marked[field] = text
         if marked:
             result["highlights"] = marked
     if document.get(BY_MEANING) is True:

@@ -128,7 +128,7 @@ class RateLimiter:
         self.prefix = prefix
 
     def _key(self, window: Window, now: float) -> str:
-        return f"{self.prefix}:{window.name}:{window.scope}:{int(now // window.seconds)}"
+        return _key(self.prefix, window, now)
 
     async def count(self, window: Window) -> int:
         """`window`'s count now, deciding nothing."""
@@ -164,8 +164,7 @@ class RateLimiter:
             seconds = window.seconds
             reset = _reset(now, seconds)
             resets.append(reset)
-            key = f"{prefix}:{window.name}:{window.scope}:{int(now // seconds)}"
-            entries.append((key, reset + 1, cost))
+            entries.append((_key(prefix, window, now), reset + 1, cost))
         counts = await self.counters.incr_many(entries)
         over = [i for i, window in enumerate(windows) if counts[i] > window.limit]
         if over:
@@ -185,3 +184,8 @@ class RateLimiter:
 def _reset(now: float, seconds: int) -> int:
     """Whole seconds until the fixed window holding `now` ends (at least 1)."""
     return max(1, int(seconds - (now % seconds) + 0.999))
+
+
+def _key(prefix: str, window: Window, now: float) -> str:
+    """Where `window`'s count of the moment `now` is kept."""
+    return f"{prefix}:{window.name}:{window.scope}:{int(now // window.seconds)}"

@@ -26,6 +26,14 @@ class Readiness:
         self.store = store
         self.counters = counters
         self.engine_nodes = engine_nodes
+        self._pinging = False  # a ping of the store on its way (on a thread), maybe hung
+
+    def _ping(self) -> None:
+        self._pinging = True
+        try:
+            self.store.ping()
+        finally:
+            self._pinging = False
 
     async def report(self) -> tuple[bool, dict[str, str], list[str]]:
         """(ready, each part's state, the parts that make it unready). A Redis outage with the
@@ -35,8 +43,11 @@ class Readiness:
         down: list[str] = []
         try:
             # A store that hangs (a frozen machine, a lost network) is down too: the probe
-            # answers rather than wait with it.
-            answered = await in_thread_within(STORE_ANSWERS_WITHIN_SECONDS, self.store.ping)
+            # answers rather than wait with it, and while a ping it left has not come back,
+            # it sends no other (each would hold a thread and a connection of the store's).
+            answered = not self._pinging and await in_thread_within(
+                STORE_ANSWERS_WITHIN_SECONDS, self._ping
+            )
             parts["store"] = "ok" if answered else "down"
         except AppError:
             parts["store"] = "down"

@@ -64,3 +64,22 @@ def test_a_plain_short_text_is_given_back_as_it_is() -> None:
     text = "a <mark>desk</mark> lamp"
     assert marked(text, 120) == text
     assert marked("a <mark>b</mark> &amp; c", None) == "a <mark>b</mark> &amp; c"
+
+
+def test_long_marked_texts_are_drawn_each_time_not_kept() -> None:
+    """Kept marked texts stay a few megabytes per process however long the highlighted texts
+    (an engine marks up to 20,000 characters; an upstream any length)."""
+    import tracemalloc
+
+    from app.rendering import marks
+
+    body = "word " * 4000
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    drawn = [str(marks.kept_marked(f"<mark>w{n}</mark> {body}", 300)) for n in range(2000)]
+    held = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    assert drawn[7] == str(marked(f"<mark>w7</mark> {body}", 300))
+    assert held < 10_000_000, f"{held / 1e6:.0f} MB kept"
+    short = marks.kept_marked("<mark>Lamp</mark> for a desk", None)
+    assert marks.kept_marked("<mark>Lamp</mark> for a desk", None) is short

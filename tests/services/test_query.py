@@ -165,3 +165,21 @@ def test_one_document_by_id_exposed_or_not_found(site: tuple[TestClient, PublicQ
     }
     with pytest.raises(NotFound):
         anyio.run(document, "zzz")
+
+
+def test_a_search_copied_with_checked_inputs_keeps_every_other_field() -> None:
+    """The copy the public search makes (by attributes) is `replace`'s, whatever is set."""
+    from dataclasses import fields, replace
+
+    from app.schemas.search import SearchRequest, Sort
+    from app.services.query import _with_inputs
+
+    search = SearchRequest(
+        inputs={"query": "as typed"}, facets=("brand",), sort=Sort("price", "desc"),
+        page_number=3, page_size=7, similar_to="d1", vector=(0.5, 1.0), semantic_ratio=0.25,
+        skip_cache=True,
+    )  # fmt: skip
+    assert all(getattr(search, f.name) != f.default for f in fields(search) if f.name != "filters")
+    copied = _with_inputs(search, {"query": "checked"})
+    assert copied == replace(search, inputs={"query": "checked"})
+    assert search.inputs == {"query": "as typed"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,11 +66,15 @@ def test_a_hung_store_is_a_503_from_readyz_within_seconds(
     with LiveServer(create_app(settings)) as live, httpx.Client(base_url=live.url) as client:
         assert client.get("/v1/retrievers", headers=owner_headers()).status_code == 200
         assert _ready(client).status_code == 200
+        threads = threading.active_count()  # (the server runs in this process)
         with hung(postgres_server):
-            for _ in range(2):
+            for _ in range(6):
                 down = _ready(client)
                 assert down.status_code == 503, down.text
                 assert down.json()["error"]["details"] == {"store": "down"}
+            # A ping left hanging is not joined by another on each probe: the probes held
+            # neither a thread nor a connection of the store's each.
+            assert threading.active_count() - threads <= 2
             assert client.get("/healthz", timeout=5).status_code == 200
         deadline = time.monotonic() + 30
         while (answer := _ready(client)).status_code != 200:

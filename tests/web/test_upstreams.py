@@ -258,3 +258,38 @@ def test_a_detail_view_over_an_upstream_asks_for_one_document(
         assert asked[-1]["filters"] == {"field": "document_id", "operator": "eq", "value": "d2"}
         assert "internal" not in client.get("/r/details/d/d1").text
         assert client.get("/r/details/d/d3").status_code == 404
+
+
+def test_an_upstreams_highlights_of_other_shapes_are_left_out(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Highlights as a list, a text, numbers or a field's list of snippets: the execute and the
+    page answer with the text ones of shown fields only, never a 500."""
+    documents = [
+        {"document_id": "a", "title": "Lamp", "highlights": ["title"]},
+        {"document_id": "b", "title": "Desk", "highlights": "title"},
+        {"document_id": "c", "title": "Chair", "highlights": {"title": ["<mark>Chair</mark>"]}},
+        {"document_id": "d", "title": "Shelf", "highlights": {"title": 3, "secret": "x"}},
+        {"document_id": "e", "title": "Stool", "highlights": {"title": "<mark>Stool</mark>"}},
+    ]
+
+    async def execute(request: Request) -> Response:
+        return JSONResponse({"documents": documents})
+
+    routes = [Route("/v1/retrievers/{rid}/execute", execute, methods=["POST"])]
+    with (
+        LiveServer(Starlette(routes=routes)) as server,
+        TestClient(create_app(make_settings(upstream_allow=["127.0.0.1"]))) as client,
+    ):
+        _secret(client)
+        rid = _register(client, "shapes", base_url=server.url).json()["retriever_id"]
+        assert _publish(client, rid, "shapes").status_code == 200
+        answer = client.post("/v1/public/retrievers/shapes/execute", json={"inputs": {}})
+        assert answer.status_code == 200, answer.text
+        shown = {d["document_id"]: d.get("highlights") for d in answer.json()["documents"]}
+        assert shown == {"a": None, "b": None, "c": None, "d": None,
+                         "e": {"title": "<mark>Stool</mark>"}}  # fmt: skip
+        page = client.get("/r/shapes")
+        assert page.status_code == 200, page.text[:300]
+        assert "<mark>Stool</mark>" in page.text
+        assert "Shelf" in page.text
