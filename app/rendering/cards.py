@@ -9,6 +9,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from app.kept import Kept, made
 from app.rendering.formats import MAX_TEXT, truncate
 from app.rendering.links import Links as Links  # where its users import it from
 from app.rendering.marks import kept_marked as _marked
@@ -200,7 +201,7 @@ class _Plan:
 
 
 PLANS_KEPT = 256  # display configs (a retriever version each) whose card plan is kept
-_plans: dict[tuple[int, int, int], tuple[Any, _Plan]] = {}
+_plans: Kept[tuple[int, int, int], tuple[Any, Any]] = Kept(PLANS_KEPT)
 
 
 def _plan(
@@ -210,14 +211,9 @@ def _plan(
     published version's is built once and never changed; the key's objects are kept with
     it, so that an id is never reused while its entry stands)."""
     key = (id(display), id(renderers), id(frames))
-    kept = _plans.get(key)
-    if kept is not None:
-        return kept[1]
-    plan = _make_plan(display, renderers, frames)
-    if len(_plans) >= PLANS_KEPT:
-        _plans.pop(next(iter(_plans)), None)
-    _plans[key] = ((display, renderers, frames), plan)
-    return plan
+    return made(
+        _plans, key, (display, renderers, frames), lambda: _make_plan(display, renderers, frames)
+    )
 
 
 def _make_plan(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from app.kept import Kept, made
 from app.schemas.display import DisplayConfig, InputConfig, InputType
 
 MAX_PAGE = 500
@@ -102,7 +103,7 @@ def widget_of(config: InputConfig) -> str:
 
 
 PLANS_KEPT = 256  # display configs whose inputs' controls are settled (`_plan`)
-_plans: dict[int, tuple[DisplayConfig, tuple[tuple[InputConfig, str, list[Any], str], ...]]] = {}
+_plans: Kept[int, tuple[Any, Any]] = Kept(PLANS_KEPT)
 _ACCEPT = {"image": "image/*", "audio": "audio/*", "video": "video/*", "pdf": "application/pdf"}
 
 
@@ -110,9 +111,10 @@ def _plan(display: DisplayConfig) -> tuple[tuple[InputConfig, str, list[Any], st
     """What a config settles for each of its controls, in order: its input, its widget, its
     options and the files it accepts; worked out once per loaded config (kept by the config
     object, which is never changed: a new version is a new object, held by its entry)."""
-    entry = _plans.get(id(display))
-    if entry is not None:
-        return entry[1]
+    return made(_plans, id(display), display, lambda: _make_plan(display))
+
+
+def _make_plan(display: DisplayConfig) -> tuple[tuple[InputConfig, str, list[Any], str], ...]:
     plan = []
     for config in sorted(display.inputs, key=lambda c: c.order):
         widget = widget_of(config)
@@ -120,10 +122,7 @@ def _plan(display: DisplayConfig) -> tuple[tuple[InputConfig, str, list[Any], st
         enum = schema.enum or (schema.items.enum if schema.items else None) or []
         accept = _ACCEPT.get(schema.type.value, "") if widget == "file" else ""
         plan.append((config, widget, [(str(option), str(option)) for option in enum], accept))
-    if len(_plans) >= PLANS_KEPT:
-        _plans.pop(next(iter(_plans)), None)
-    _plans[id(display)] = (display, tuple(plan))
-    return _plans[id(display)][1]
+    return tuple(plan)
 
 
 def form_state(display: DisplayConfig, params: Params) -> FormState:

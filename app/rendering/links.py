@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app import urls
+from app.kept import Kept
 
 PATHS_KEPT = 8192  # results' detail paths kept (`Links.detail`): their ids quoted once
 ID_CHARS = 200  # only the paths of ids this short are kept: what is kept stays small
-_details: dict[tuple[str, str], str] = {}
+_details: Kept[tuple[str, str], str] = Kept(PATHS_KEPT)
 
 
 @dataclass(frozen=True)
@@ -25,11 +26,8 @@ class Links:
         path = _details.get((self.public_name, document_id))
         if path is None:
             path = urls.detail(self.public_name, document_id)
-            if len(document_id) > ID_CHARS:
-                return f"{path}?{self.query}" if self.query else path
-            if len(_details) >= PATHS_KEPT:
-                _details.pop(next(iter(_details)), None)
-            _details[(self.public_name, document_id)] = path
+            if len(document_id) <= ID_CHARS:
+                _details.put((self.public_name, document_id), path)
         return f"{path}?{self.query}" if self.query else path
 
     def similar(self, document_id: str) -> str:

@@ -9,13 +9,15 @@ import re
 
 from markupsafe import Markup, escape
 
+from app.kept import Kept
+
 _MARK = re.compile(r"(<mark>|</mark>)")
 _SPECIAL = re.compile(r"[&<>\"']")  # what `escape` changes: text without any is its own escape
 # Text and whole `<mark>…</mark>` pairs, none nested or left open: no `<` but the marks'.
 _WELL_FORMED = re.compile(r"[^<]*(?:<mark>[^<]*</mark>[^<]*)*")
 MARKS_KEPT = 8192  # marked texts kept, shortened (`kept_marked`)
 MARKED_CHARS = 1000  # only texts this short are kept: what is kept stays a few megabytes
-_kept: dict[tuple[str, int | None], Markup] = {}
+_kept: Kept[tuple[str, int | None], Markup] = Kept(MARKS_KEPT)
 
 
 def marked(highlighted: str, limit: int | None) -> Markup:
@@ -63,12 +65,7 @@ def kept_marked(highlighted: str, limit: int | None) -> Markup:
         return marked(highlighted, limit)
     key = (highlighted, limit)
     drawn = _kept.get(key)
-    if drawn is None:
-        drawn = marked(highlighted, limit)
-        if len(_kept) >= MARKS_KEPT:
-            _kept.pop(next(iter(_kept)), None)
-        _kept[key] = drawn
-    return drawn
+    return drawn if drawn is not None else _kept.put(key, marked(highlighted, limit))
 
 
 def plain(highlighted: str) -> str:

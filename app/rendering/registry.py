@@ -18,6 +18,7 @@ from typing import Any
 from markupsafe import Markup
 
 from app.errors import InvalidInput
+from app.kept import Kept
 from app.schemas.display import DisplayConfig, FieldConfig, FieldFormatOptions
 
 Renderer = Callable[[Any, FieldFormatOptions, datetime], Markup | None]
@@ -34,7 +35,7 @@ FIELD_NAMES_CACHED = 1024
 # are drawn each time (a long text is rarely a repeated one).
 DRAWN_KEPT = 8192
 KEPT_CHARS = 200
-_drawn: dict[tuple[Any, ...], tuple[Markup | None, str]] = {}
+_drawn: Kept[tuple[Any, ...], tuple[Markup | None, str]] = Kept(DRAWN_KEPT)
 _compiled_serials = itertools.count()  # one a compiled field: never reused, unlike an id()
 
 
@@ -106,9 +107,7 @@ class Renderers:
                 return empty, kind
             drawn = (fixed or renderers[kind])(value, options, now), kind
             if key is not None and kind in timeless:
-                if len(_drawn) >= DRAWN_KEPT:
-                    _drawn.pop(next(iter(_drawn)), None)
-                _drawn[key] = drawn
+                _drawn.put(key, drawn)
             return drawn
 
         return draw

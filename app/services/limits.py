@@ -13,10 +13,11 @@ import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Protocol
+from typing import Any, Protocol
 
 from app.adapters.clock import Clock
 from app.errors import TooManyRequests
+from app.kept import Kept, made
 from app.schemas.publishing import RateLimitConfig, RateLimitTier
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
@@ -87,15 +88,15 @@ def windows_for(config: RateLimitConfig, retriever: str, client_ip: str) -> list
 
 # The windows a retriever's config settles for every caller, worked out once per loaded config
 # (a config object is parsed once per version and kept, compared here by identity).
-_SETTLED: dict[tuple[int, str], tuple[RateLimitConfig, tuple[Window, ...]]] = {}
 MAX_SETTLED = 1024
+_SETTLED: Kept[tuple[int, str], tuple[Any, Any]] = Kept(MAX_SETTLED)
 
 
 def _retriever_windows(config: RateLimitConfig, retriever: str) -> tuple[Window, ...]:
-    key = (id(config), retriever)
-    settled = _SETTLED.get(key)
-    if settled is not None and settled[0] is config:
-        return settled[1]
+    return made(_SETTLED, (id(config), retriever), config, lambda: _settled(config, retriever))
+
+
+def _settled(config: RateLimitConfig, retriever: str) -> tuple[Window, ...]:
     windows = []
     tier = TIER_LIMITS[config.tier]
     overrides = (config.requests_per_minute, config.requests_per_hour, config.requests_per_day)
@@ -103,10 +104,7 @@ def _retriever_windows(config: RateLimitConfig, retriever: str) -> tuple[Window,
         limit = overrides[index] or (tier[index] if tier else None)
         if limit is not None:
             windows.append(Window(name, limit, seconds, retriever))
-    if len(_SETTLED) >= MAX_SETTLED:
-        _SETTLED.clear()
-    _SETTLED[key] = (config, tuple(windows))  # the config kept: its id is not reused meanwhile
-    return _SETTLED[key][1]
+    return tuple(windows)
 
 
 class CountStorage(Protocol):

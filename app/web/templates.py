@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse
 
 from app import urls
 from app.crypto import random_urlsafe
+from app.kept import Kept, made
 from app.paths import TEMPLATES_DIR
 from app.rendering.card_html import cards_html
 from app.rendering.form import Control
@@ -51,22 +52,12 @@ def card_list(cards: list[Any], card_tab: Any = None) -> Markup:
 templates.globals["card_list"] = card_list
 
 PARTS_KEPT = 512  # rendered parts of pages kept (`once`, frames), a few for each loaded config
-_parts: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+_parts: Kept[tuple[Any, ...], tuple[Any, Any]] = Kept(PARTS_KEPT)
 
 
 def kept(key: tuple[Any, ...], holder: Any, make: Callable[[], T]) -> T:
-    """What `make` returns for `key`, made once and kept while the entry stands. `key` names
-    `holder` (a config object, never changed: a new version, and each reload of the catalog,
-    is a new object) by its id; the entry holds it, so its id is never reused meanwhile."""
-    entry = _parts.get(key)
-    if entry is not None:
-        made: T = entry[1]
-        return made
-    made = make()
-    if len(_parts) >= PARTS_KEPT:
-        _parts.pop(next(iter(_parts)), None)
-    _parts[key] = (holder, made)
-    return made
+    """What `make` returns for `key`, made once per loaded config `holder` (`app.kept.made`)."""
+    return made(_parts, key, holder, make)
 
 
 def once(name: str, display: Any, **values: Any) -> Markup:

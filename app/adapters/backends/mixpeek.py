@@ -23,6 +23,7 @@ from app import jsonutil
 from app.adapters.backends import Page, Query, SecretValues
 from app.adapters.destinations import DestinationPolicy, PolicyResolver, Refused
 from app.errors import BadGateway, GatewayTimeout, invalid
+from app.kept import Kept
 from app.metrics import Metrics
 from app.schemas.filters import as_mixpeek
 from app.schemas.retrievers import MixpeekBackendConfig
@@ -82,8 +83,9 @@ class MixpeekBackend:
         self.secrets = secrets
         self.metrics = metrics
         # Built once, not per call: each upstream's URL (parsed), and its headers per key.
-        self._urls: dict[tuple[str, str], URL] = {}
-        self._headers: dict[tuple[str, str], CIMultiDict[str]] = {}
+        # (Keyed by the upstream's key: held in memory only, as the vault's answer is.)
+        self._urls: Kept[tuple[str, str], URL] = Kept(MAX_KEPT)
+        self._headers: Kept[tuple[str, str], CIMultiDict[str]] = Kept(MAX_KEPT)
 
     async def search(self, query: Query) -> Page:
         unsupported = query.asks_engine_only()
@@ -148,7 +150,7 @@ class MixpeekBackend:
                     "X-Namespace": config.namespace,
                 }
             )
-            _keep(self._headers, (key, config.namespace), headers)
+            self._headers.put((key, config.namespace), headers)
         started = time.perf_counter()
         try:
             page = await self._call(url, body, headers)
@@ -166,7 +168,7 @@ class MixpeekBackend:
         if url is None:
             text = f"{config.base_url.rstrip('/')}/v1/retrievers/{config.retriever_id}/execute"
             url = URL(text)
-            _keep(self._urls, (config.base_url, config.retriever_id), url)
+            self._urls.put((config.base_url, config.retriever_id), url)
         return url
 
     async def _call(self, url: URL, body: bytes, headers: CIMultiDict[str]) -> Page:
@@ -225,12 +227,6 @@ def _page_of(raw: bytes) -> Page:
     pagination = data.get("pagination")
     total = pagination.get("total") if isinstance(pagination, dict) else None
     return Page(documents=documents, total=total if isinstance(total, int) else None)
-
-
-def _keep(kept: dict[Any, Any], key: Any, value: Any) -> None:
-    if len(kept) >= MAX_KEPT:
-        kept.clear()
-    kept[key] = value
 
 
 def _refused(error: aiohttp.ClientError) -> bool:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
 
 from app.adapters.engine.index import fold
 from app.adapters.engine.words import near, typos
+from app.kept import Kept
 
 _TOKEN = re.compile(r"[^\W_]+")
 MAX_HIGHLIGHT_CHARS = 20_000
@@ -28,7 +28,7 @@ TEXTS_KEPT = 4096
 # which the collector walks as one object where an `lru_cache` has one an entry.
 MARKED_KEPT = 8192
 MARKED_CHARS = 1000
-_kept: dict[tuple[str, tuple[str, ...], bool], str | None] = {}
+_kept: Kept[tuple[str, tuple[str, ...], bool], str | None] = Kept(MARKED_KEPT)
 _NONE = object()
 
 
@@ -67,11 +67,7 @@ def highlight(value: Any, words: tuple[str, ...], prefix: bool = True) -> str | 
     marked = _kept.get(key, _NONE)
     if marked is _NONE:
         marked = _marked(text, words, prefix)
-        if len(_kept) >= MARKED_KEPT:  # the oldest goes (another thread may take it first,
-            # or change the dictionary between `iter` and `next`)
-            with suppress(KeyError, StopIteration, RuntimeError):
-                del _kept[next(iter(_kept))]
-        _kept[key] = marked
+        _kept.put(key, marked)  # (from worker threads too: `Kept` takes that)
     return cast(str | None, marked)
 
 
