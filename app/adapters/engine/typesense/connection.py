@@ -13,7 +13,6 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import quote, urlencode
 
 import aiohttp
 import httpx
@@ -31,8 +30,6 @@ TIMEOUT_SECONDS = 5  # for an answer (an import of a batch takes longest)
 CONNECT_SECONDS = 1
 # A node that failed is left alone this long, then tried again by the next request.
 HEALTHCHECK_SECONDS = 15
-# The longest query string Typesense takes (4,000 characters), less room for the path.
-QUERY_CHARS = 3800
 
 
 def pool() -> httpx.Client:
@@ -72,35 +69,6 @@ class LoopSearches:
         self._turn = itertools.count()
 
     async def multi_search(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Typesense's answer to these searches, in the body of one request."""
-        answered = await self._asked("/multi_search", jsonutil.dumps(body))
-        if isinstance(answered, tuple):  # (asked wrongly: no other node answers otherwise)
-            raise RuntimeError(f"Typesense refused a search: {answered[0]} {answered[1][:200]}")
-        return answered
-
-    async def search(self, collection: str, params: dict[str, Any]) -> dict[str, Any]:
-        """Typesense's answer to one search, as one search of a `multi_search` gives it (a
-        refusal as `{"code", "error"}`), asked in the query string when it fits (`QUERY_CHARS`):
-        the node then spends 0.3 ms of CPU less on it (docs/performance.md, "Typesense")."""
-        query = urlencode({k: str(v).lower() if type(v) is bool else v for k, v in params.items()})
-        if len(query) > QUERY_CHARS:
-            found = await self.multi_search({"searches": [{"collection": collection, **params}]})
-            return dict(found["results"][0])
-        answered = await self._asked(f"/collections/{quote(collection)}/documents/search?{query}")
-        if isinstance(answered, tuple):
-            status, said = answered
-            try:
-                error = jsonutil.loads(said).get("message", said)
-            except ValueError:
-                error = said
-            return {"code": status, "error": error}
-        return answered
-
-    async def _asked(
-        self, path: str, body: bytes | None = None
-    ) -> dict[str, Any] | tuple[int, str]:
-        """The answer of the first node that gives one (a POST of `body`, or a GET), or a
-        request refused (4xx: the status and what it said); none answering is `Unanswered`."""
         session = self._session()
         start = next(self._turn) % len(self._nodes)
         turn = self._nodes[start:] + self._nodes[:start]
@@ -110,19 +78,15 @@ class LoopSearches:
         failure = Unanswered("", "no node")
         for node in fresh + left:
             try:
-                sending = session.get(node + path) if body is None else session.post(
-                    node + path, data=body
-                )  # fmt: skip
-                async with sending as sent:
+                async with session.post(f"{node}/multi_search", data=jsonutil.dumps(body)) as sent:
                     data = await sent.read()
                     if sent.status == 200:
                         self._failed.pop(node, None)
                         answer: dict[str, Any] = jsonutil.loads(data)
                         return answer
-                    said = data.decode(errors="replace")
-                    if sent.status < 500:
-                        return sent.status, said
-                    said = f"{sent.status} {said[:200]}"
+                    said = f"{sent.status} {data[:200].decode(errors='replace')}"
+                    if sent.status < 500:  # (asked wrongly: no other node answers otherwise)
+                        raise RuntimeError(f"Typesense refused a search: {said}")
             except (aiohttp.ClientError, TimeoutError) as error:
                 said = str(error) or type(error).__name__
             self._failed[node] = time.monotonic()

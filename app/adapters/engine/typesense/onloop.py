@@ -116,9 +116,6 @@ class TypesenseOnLoop:
         body = {"searches": [{"collection": name, **params} for params in searches]}
         asked = (name, self.whole_words.writes(name), jsonutil.dumps(body))
         with reached():
-            if len(searches) == 1:  # (in the query string, where it fits: cheaper for the node)
-                one = partial(self.loop_searches.search, name, searches[0])
-                return [answer(dict(await self._in_flight.answer(asked, one)))]
             send = partial(self.loop_searches.multi_search, body)
             sent = await self._in_flight.answer(asked, send)
         return [answer(dict(each)) for each in sent["results"]]
