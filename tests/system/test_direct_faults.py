@@ -25,8 +25,6 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from app.settings import Settings
-from app.web.app import create_app
-from app.web.direct import Direct
 from tests.helpers import (
     browse_config,
     local_backend,
@@ -37,7 +35,7 @@ from tests.helpers import (
 )
 from tests.servers import LiveServer, PostgresServer, RedisServer, free_port
 from tests.system.test_store_faults import _fill, small_disk
-from tests.web.test_direct import same
+from tests.web.test_direct import apps, same
 
 __all__ = ["small_disk"]  # (the fixture, taken from the store's fault tests)
 
@@ -56,12 +54,7 @@ Pair = tuple[TestClient, TestClient]
 def pair(settings: Settings, rate_limit: dict[str, Any] | None = None) -> Iterator[Pair]:
     """The app, and the same app without the direct layer (the router's answers), with a
     retriever "products" over DOCUMENTS published."""
-    routed = create_app(settings)
-    routed.user_middleware = [m for m in routed.user_middleware if m.cls is not Direct]
-    with (
-        TestClient(create_app(settings), raise_server_exceptions=False) as direct,
-        TestClient(routed, raise_server_exceptions=False) as router,
-    ):
+    with apps(settings) as (direct, router):
         upload = direct.post(
             "/v1/collections/products/documents",
             headers=owner_headers(),
@@ -243,12 +236,7 @@ def test_a_read_only_store_the_execute_answers_and_its_row_is_dropped(
     database = tmp_path / "data" / "retriever-pages.db"
     assert database.exists()
     read_only = make_settings(database_url=f"sqlite:///file:{database}?mode=ro&uri=true")
-    routed = create_app(read_only)
-    routed.user_middleware = [m for m in routed.user_middleware if m.cls is not Direct]
-    with (
-        TestClient(create_app(read_only), raise_server_exceptions=False) as direct,
-        TestClient(routed, raise_server_exceptions=False) as router,
-    ):
+    with apps(read_only) as (direct, router):
         for _ in range(3):
             assert _ids(same((direct, router), "POST", URL, json=ALL)) == EVERY
         services = direct.app.state.services  # type: ignore[attr-defined]

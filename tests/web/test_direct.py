@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -38,8 +39,8 @@ DOCUMENTS = [
 VOLATILE = {"x-request-id", "date", "ratelimit-remaining", "ratelimit-reset", "ratelimit"}
 
 
-@pytest.fixture
-def clients(settings: Settings) -> Iterator[tuple[TestClient, TestClient]]:
+@contextmanager
+def apps(settings: Settings) -> Iterator[tuple[TestClient, TestClient]]:
     """The app, and the same app (same data) without the direct layer: the router's answers."""
     routed = create_app(settings)
     routed.user_middleware = [m for m in routed.user_middleware if m.cls is not Direct]
@@ -47,6 +48,13 @@ def clients(settings: Settings) -> Iterator[tuple[TestClient, TestClient]]:
         TestClient(create_app(settings), raise_server_exceptions=False) as direct,
         TestClient(routed, raise_server_exceptions=False) as router,
     ):
+        yield direct, router
+
+
+@pytest.fixture
+def clients(settings: Settings) -> Iterator[tuple[TestClient, TestClient]]:
+    """`apps`, with a retriever "products" over DOCUMENTS published."""
+    with apps(settings) as (direct, router):
         upsert = direct.post(
             "/v1/collections/docs/documents", headers=owner_headers(), json={"documents": DOCUMENTS}
         )
@@ -70,7 +78,7 @@ def clients(settings: Settings) -> Iterator[tuple[TestClient, TestClient]]:
         assert published.status_code == 200, published.text
         direct.app_state = {"retriever_id": rid}  # type: ignore[attr-defined]
         assert Direct in _layers(direct.app)
-        assert Direct not in _layers(routed)
+        assert Direct not in _layers(router.app)
         yield direct, router
 
 

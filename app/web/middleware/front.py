@@ -26,6 +26,7 @@ from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddle
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.crypto import random_hex
+from app.kept import Kept
 from app.logs import request_id
 from app.metrics import Metrics
 from app.web.clientip import Network, proxied_client_key
@@ -283,15 +284,15 @@ def _left_alone(headers: list[tuple[bytes, bytes]]) -> bool:
         media_types = {media_type, media_type.partition("/")[0] + "/*"}
         if media_type.startswith("application/grpc+"):
             media_types.add("application/grpc")
-        known = not media_types.isdisjoint(DEFAULT_EXCLUDED_CONTENT_TYPES)
-        if len(_KNOWN_TYPES) < MAX_KNOWN_TYPES:  # a few types; any beyond are worked out
-            _KNOWN_TYPES[media_type] = known
+        known = _KNOWN_TYPES.put(
+            media_type, not media_types.isdisjoint(DEFAULT_EXCLUDED_CONTENT_TYPES)
+        )
     return known
 
 
 # Whether a media type is left alone, by type: worked out once, not per answer.
-_KNOWN_TYPES: dict[str, bool] = {}
 MAX_KNOWN_TYPES = 256
+_KNOWN_TYPES: Kept[str, bool] = Kept(MAX_KNOWN_TYPES)
 
 
 class _TooLarge(Exception):
