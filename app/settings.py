@@ -123,6 +123,14 @@ class Settings(BaseSettings):
         le=300,
         description="How long a Mixpeek upstream may take to answer before the query gets 504.",
     )
+    store_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="With PostgreSQL: how long one statement (or a free connection) may take "
+        "before the request gets 503; a store that hangs then costs a request this long, "
+        "not for ever.",
+    )
     max_header_bytes: int = Field(
         default=32 * 1024,
         ge=1024,

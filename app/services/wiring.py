@@ -134,7 +134,7 @@ def _password_throttle(store: Store, counters: Counters, clock: Clock) -> Passwo
 
 def build_services(settings: Settings, clock: Clock = system_clock) -> Services:
     metrics = Metrics()
-    store = Store(settings.effective_database_url)
+    store = Store(settings.effective_database_url, settings.store_timeout_seconds)
     vault = Vault(
         store, SecretBox(settings.effective_secret_key), clock, metrics.cache_counter("secrets")
     )

@@ -22,7 +22,7 @@ import pytest
 from app.services.readiness import STORE_ANSWERS_WITHIN_SECONDS
 from app.settings import Settings
 from app.web.app import create_app
-from tests.helpers import owner_headers
+from tests.helpers import local_backend, owner_headers
 from tests.servers import LiveServer, PostgresServer, RedisServer
 from tests.system.test_direct_faults import ALL, EVERY, LIMITS_DOWN, ROOMY, URL, _down, _ids, pair
 from tests.web.test_direct import same
@@ -106,3 +106,121 @@ def test_a_hung_redis_the_execute_answers_at_once(
             wait = int(answer.headers.get("retry-after", "0"))
         time.sleep(wait)
         assert _ids(same(clients, "POST", URL, json=ALL)) == EVERY
+
+
+# The store's time limit in these tests, and what a busy machine adds to it: a request's wait
+# ends at the limit, or at two seconds when it opens a connection (libpq's least timeout).
+STORE_LIMIT_SECONDS = 1.0
+STORE_ANSWERS_WITHIN = 2.0 + 5
+PAGE = "/r/products"
+RETRIEVERS = "/v1/retrievers"
+
+
+def _store_down(answer: Any) -> str:
+    """A 503 naming the store and saying to try again, with Retry-After; its reason."""
+    assert answer.status_code == 503, answer.text[:300]
+    assert int(answer.headers["retry-after"]) > 0
+    assert "Traceback" not in answer.text
+    if answer.headers["content-type"].startswith("text/html"):
+        assert "The store" in answer.text and "try again" in answer.text.lower()
+        return ""
+    error = answer.json()["error"]
+    assert error["type"] == "store_unavailable", error
+    assert "The store" in error["message"] and "try again" in error["message"].lower(), error
+    reason: str = error["details"]["reason"]
+    return reason
+
+
+def _timed(send: Any, *args: Any, within: float = STORE_ANSWERS_WITHIN, **kw: Any) -> Any:
+    began = time.monotonic()
+    answer = send(*args, **kw)
+    assert time.monotonic() - began < within, answer.text[:300]
+    return answer
+
+
+def test_a_hung_store_every_request_is_a_503_within_the_limit_then_all_is_back(
+    make_settings: Any, postgres_server: PostgresServer
+) -> None:
+    settings = make_settings(
+        database_url=postgres_server.url, store_timeout_seconds=STORE_LIMIT_SECONDS
+    )
+    with pair(settings) as clients:
+        direct = clients[0]
+        rid = direct.app_state["retriever_id"]  # type: ignore[attr-defined]
+        assert _ids(same(clients, "POST", URL, json=ALL)) == EVERY
+        with hung(postgres_server):
+            # The direct layer and the router alike, twice: the connections the first cut
+            # short are gone, the next are opened and time out in their turn.
+            for _ in range(2):
+                answer = _timed(
+                    same, clients, "POST", URL, json=ALL, within=2 * STORE_ANSWERS_WITHIN
+                )
+                assert _store_down(answer) == "not_answering"
+            _store_down(_timed(direct.get, PAGE))
+            _store_down(_timed(direct.get, RETRIEVERS, headers=owner_headers()))
+            _store_down(_timed(direct.get, f"{RETRIEVERS}/{rid}", headers=owner_headers()))
+            created = _timed(
+                direct.post,
+                RETRIEVERS,
+                headers=owner_headers(),
+                json={"retriever_name": "made-while-hung", "backend": local_backend()},
+            )
+            assert _store_down(created) == "not_answering"  # (said: nothing was changed)
+        # Back at once: every connection cut short was dropped, none waits on the old ones.
+        assert _ids(same(clients, "POST", URL, json=ALL)) == EVERY
+        assert direct.get(PAGE).status_code == 200
+        listed = direct.get(RETRIEVERS, headers=owner_headers(), params={"limit": 100})
+        assert listed.status_code == 200
+        assert "made-while-hung" not in listed.text
+        made = direct.post(
+            RETRIEVERS,
+            headers=owner_headers(),
+            json={"retriever_name": "made-after", "backend": local_backend()},
+        )
+        assert made.status_code == 200, made.text
+
+
+def test_a_burst_on_a_hung_store_leaves_the_server_able_to_answer(
+    make_settings: Any, postgres_server: PostgresServer
+) -> None:
+    settings = make_settings(
+        database_url=postgres_server.url, store_timeout_seconds=STORE_LIMIT_SECONDS
+    )
+    with pair(settings):
+        pass  # (the data, published)
+    app = create_app(settings)
+    with LiveServer(app) as live, httpx.Client(base_url=live.url) as client:
+        assert _ids(client.post(URL, json=ALL)) == EVERY
+        answers: list[Any] = []
+
+        def ask(path: str) -> None:
+            with httpx.Client(base_url=live.url, timeout=60) as one:
+                answers.append(one.post(path, json=ALL) if path == URL else one.get(path))
+
+        with hung(postgres_server):
+            burst = [
+                threading.Thread(target=ask, args=(URL if n % 2 else PAGE,)) for n in range(60)
+            ]
+            for thread in burst:
+                thread.start()
+            for thread in burst:
+                thread.join(timeout=120)
+            assert len(answers) == len(burst)
+            for answer in answers:
+                _store_down(answer)
+            # No connection is left waiting on the store: each was cut short and dropped (bar
+            # the search log's writer, maybe waiting its turn: it flushes once a second).
+            pool = app.state.services.store.engine.pool
+            assert pool.checkedout() <= 1
+        # After it, answers come at once, a burst of them too.
+        assert _ids(_timed(client.post, URL, json=ALL, within=5)) == EVERY
+        answers.clear()
+        began = time.monotonic()
+        burst = [threading.Thread(target=ask, args=(URL if n % 2 else PAGE,)) for n in range(60)]
+        for thread in burst:
+            thread.start()
+        for thread in burst:
+            thread.join(timeout=120)
+        assert time.monotonic() - began < 30
+        assert [answer.status_code for answer in answers] == [200] * len(burst)
+        assert pool.checkedout() <= 1

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import event, exc
 
 from app.adapters import like, outages
-from app.adapters.store import migrations, tables
+from app.adapters.store import migrations, tables, time_limit
 from app.adapters.store.records import PublishedRecord, RetrieverRecord
 from app.adapters.store.tables import interactions, owner_keys, published, retrievers, secrets
 from app.schemas.roles import ORGANIZATION
@@ -42,15 +42,22 @@ def _normalise_url(url: str) -> str:
 
 
 class Store:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, time_limit_seconds: float = time_limit.DEFAULT_SECONDS) -> None:
+        """`time_limit_seconds`: how long PostgreSQL may take to answer one statement, or to
+        hand out a connection, before the call gives up with a 503 (`time_limit`)."""
         self.url = _normalise_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         if self.is_sqlite:
             self.engine = self._sqlite_engine()
         else:
             self.engine = sa.create_engine(
-                self.url, pool_pre_ping=True, pool_size=10, max_overflow=10
+                self.url,
+                pool_size=10,
+                max_overflow=10,
+                pool_timeout=time_limit_seconds,
+                connect_args=time_limit.connect_args(time_limit_seconds),
             )
+            time_limit.install(self.engine, time_limit_seconds)
 
     def _sqlite_engine(self) -> sa.Engine:
         url = sa.make_url(self.url)
@@ -85,16 +92,16 @@ class Store:
         with self._begin(write=False) as conn:
             if migrations.stored_version(conn) == migrations.LATEST:
                 return migrations.LATEST
-        with self._begin(write=True) as conn:
+        with self._begin(write=True, unlimited=True) as conn:
             if not self.is_sqlite:
                 conn.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK_ID)))
             return migrations.upgrade(conn)
 
     @contextmanager
-    def _begin(self, *, write: bool) -> Iterator[sa.Connection]:
+    def _begin(self, *, write: bool, unlimited: bool = False) -> Iterator[sa.Connection]:
         try:
             with self.engine.connect() as conn:
-                conn = conn.execution_options(write=write)
+                conn = conn.execution_options(write=write, **{time_limit.UNLIMITED: unlimited})
                 with conn.begin():
                     yield conn
         except exc.IntegrityError as error:

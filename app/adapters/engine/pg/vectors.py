@@ -25,6 +25,7 @@ from numpy.typing import ArrayLike
 from sqlalchemy import exc
 
 from app.adapters.engine.pg.filters import TRUE, Sql
+from app.adapters.store.time_limit import UNLIMITED
 from app.errors import InvalidInput, invalid
 
 logger = logging.getLogger("retriever_pages")
@@ -194,7 +195,8 @@ def build(conn: sa.Connection, collection_id: int) -> None:
     )
     conn.exec_driver_sql(
         f"CREATE INDEX IF NOT EXISTS {_index(collection_id)} ON {table(collection_id)} "
-        "USING hnsw (embedding vector_cosine_ops)"
+        "USING hnsw (embedding vector_cosine_ops)",
+        execution_options={UNLIMITED: True},  # minutes, over a large collection
     )
 
 

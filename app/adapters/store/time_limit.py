@@ -1,0 +1,212 @@
+"""A time limit on each wait for PostgreSQL, kept by this side.
+
+A PostgreSQL that hangs (its machine frozen, its processes stopped, packets dropped without a
+word) leaves connections open that nothing answers: TCP keepalive does not fire while the kernel
+still acknowledges, statement_timeout is the server's own, and psycopg would wait for ever,
+holding a thread and a pooled connection. So each round trip on a connection (a statement, a
+commit, a rollback, the ping on checkout) is watched: one thread per process shuts the
+connection's socket down once it has waited longer than the limit. The wait then ends at once
+with a disconnection, SQLAlchemy drops the connection from the pool, and the caller gets a 503.
+Waiting for a pooled connection and opening one have their own limits (`pool_timeout`,
+`connect_timeout`), set to the same by `Store`.
+
+A write cut short before its commit was sent is rolled back by the server (its connection is
+gone); one cut short while its commit was on its way may or may not be saved, and its 503 says so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event, exc
+
+from app.adapters import outages
+from app.errors import StoreUnavailable
+
+DEFAULT_SECONDS = 10.0
+# Work known to take long (a migration, an index built over a whole collection) runs with this
+# execution option set, unwatched.
+UNLIMITED = "unlimited"
+UNCONFIRMED = "unconfirmed"
+NOT_ANSWERING = outages.NOT_ANSWERING
+RETRY_AFTER_SECONDS = 5
+
+_SOCKET = "time_limit_socket"  # in a pooled connection's `info`: its socket, ours to shut
+_WAIT = "time_limit_wait"  # the round trip under way on it
+_FRESH = "time_limit_fresh"  # just opened: no ping needed on its first checkout
+
+
+@dataclass(eq=False)
+class _Wait:
+    sock: socket.socket
+    deadline: float
+    committing: bool
+    cut: bool = field(default=False)
+
+
+class _Watchdog:
+    """The one thread that ends the waits past their deadline."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._waits: set[_Wait] = set()
+        self._wake_at = math.inf
+        self._thread: threading.Thread | None = None
+
+    def watch(self, wait: _Wait) -> None:
+        with self._cond:
+            self._waits.add(wait)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="store-time-limit", daemon=True
+                )
+                self._thread.start()
+            elif wait.deadline < self._wake_at:
+                self._cond.notify()
+
+    def done(self, wait: _Wait) -> None:
+        with self._cond:
+            self._waits.discard(wait)
+
+    def close(self, sock: socket.socket) -> None:
+        # Under the lock, so that no shutdown reaches a descriptor number reused meanwhile.
+        with self._cond:
+            sock.close()
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                for wait in [w for w in self._waits if w.deadline <= now]:
+                    self._waits.discard(wait)
+                    wait.cut = True
+                    with contextlib.suppress(OSError):  # closed: the wait has ended anyway
+                        wait.sock.shutdown(socket.SHUT_RDWR)
+                self._wake_at = min((w.deadline for w in self._waits), default=math.inf)
+                self._cond.wait(None if self._wake_at == math.inf else self._wake_at - now)
+
+
+_watchdog = _Watchdog()
+
+
+def connect_args(seconds: float) -> dict[str, Any]:
+    """psycopg's arguments that bound the opening of a connection (libpq counts whole
+    seconds, two at least)."""
+    return {"connect_timeout": max(2, math.ceil(seconds))}
+
+
+def install(engine: sa.Engine, seconds: float) -> None:
+    """Watch every round trip on `engine`'s connections (PostgreSQL's): each may wait
+    `seconds`. It replaces `pool_pre_ping`, whose ping no event would let us watch."""
+
+    def arm(info: dict[str, Any], *, committing: bool = False) -> _Wait | None:
+        disarm(info)
+        sock = info.get(_SOCKET)
+        if sock is None:
+            return None
+        wait = info[_WAIT] = _Wait(sock, time.monotonic() + seconds, committing)
+        _watchdog.watch(wait)
+        return wait
+
+    def disarm(info: dict[str, Any]) -> _Wait | None:
+        wait: _Wait | None = info.pop(_WAIT, None)
+        if wait is not None:
+            _watchdog.done(wait)
+        return wait
+
+    def info_of(conn: sa.Connection | None) -> dict[str, Any]:
+        if conn is None or conn.invalidated or conn.closed:
+            return {}
+        try:
+            return conn.connection.info
+        except exc.ResourceClosedError:  # its connection dropped meanwhile
+            return {}
+
+    @event.listens_for(engine, "connect")
+    def _connected(dbapi_connection: Any, record: Any) -> None:
+        record.info[_SOCKET] = socket.socket(fileno=os.dup(dbapi_connection.pgconn.socket))
+        record.info[_FRESH] = True
+
+    @event.listens_for(engine, "close")
+    def _closed(_dbapi_connection: Any, record: Any) -> None:
+        disarm(record.info)
+        sock = record.info.pop(_SOCKET, None)
+        if sock is not None:
+            _watchdog.close(sock)
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if record.info.pop(_FRESH, False):
+            return
+        wait = arm(record.info)
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            if wait is not None and wait.cut:
+                raise _failure(wait, seconds) from None
+            if engine.dialect.is_disconnect(error, dbapi_connection, None):  # type: ignore[arg-type]
+                raise exc.DisconnectionError() from error  # the pool opens another
+            raise
+        finally:
+            disarm(record.info)
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            disarm(record.info)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _executing(
+        conn: sa.Connection, _cursor: Any, _sql: str, _params: Any, context: Any, _many: bool
+    ) -> None:
+        if context is not None and context.execution_options.get(UNLIMITED):
+            disarm(info_of(conn))
+        else:
+            arm(info_of(conn))
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _executed(conn: sa.Connection, *_args: Any) -> None:
+        disarm(info_of(conn))
+
+    @event.listens_for(engine, "begin")
+    def _begun(conn: sa.Connection) -> None:
+        disarm(info_of(conn))
+
+    @event.listens_for(engine, "commit")
+    def _committing(conn: sa.Connection) -> None:
+        arm(info_of(conn), committing=True)
+
+    @event.listens_for(engine, "rollback")
+    def _rolling_back(conn: sa.Connection) -> None:
+        arm(info_of(conn))
+
+    @event.listens_for(engine, "handle_error")
+    def _failed(context: sa.engine.ExceptionContext) -> None:
+        wait = disarm(info_of(context.connection))
+        if wait is not None and wait.cut:
+            raise _failure(wait, seconds)
+
+
+def _failure(wait: _Wait, seconds: float) -> StoreUnavailable:
+    within = f"within {seconds:g} s"
+    if wait.committing:
+        outages.report("store", UNCONFIRMED, f"no answer to a commit {within}")
+        return StoreUnavailable(
+            f"The store did not answer {within} while saving: the change may or may not "
+            "have been saved. Check before trying again.",
+            reason=UNCONFIRMED,
+            retry_after=RETRY_AFTER_SECONDS,
+        )
+    # The same answer as a store that refuses: a cut connection is gone, with its transaction.
+    outages.report("store", NOT_ANSWERING, f"no answer {within}")
+    return StoreUnavailable(
+        outages.MESSAGES[NOT_ANSWERING], reason=NOT_ANSWERING, retry_after=RETRY_AFTER_SECONDS
+    )
