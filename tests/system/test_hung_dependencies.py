@@ -1,7 +1,9 @@
 """PostgreSQL and Redis that hang rather than refuse (their processes stopped with SIGSTOP, as a
 frozen machine or a lost network leaves them: connections open, nothing answered). PostgreSQL:
 /readyz still answers, 503 naming the store, within a few seconds, so that a load balancer
-learns of it. Redis: the public execute (the direct layer's, compared with the router's)
+learns of it; every request that needs the store (the execute, the page, the owner API) is a 503
+naming it within the store's time limit, a burst of them too, and a write cut short says
+whether it may have been saved. Redis: the public execute (the direct layer's, compared with the router's)
 answers at once, refused with when to ask again or counted in memory, as configured. All is
 back once each runs again."""
 
@@ -13,12 +15,14 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import httpx
 import pytest
 
+from app.adapters.store import Store
+from app.errors import StoreUnavailable
 from app.services.readiness import STORE_ANSWERS_WITHIN_SECONDS
 from app.settings import Settings
 from app.web.app import create_app
@@ -122,11 +126,13 @@ def _store_down(answer: Any) -> str:
     assert int(answer.headers["retry-after"]) > 0
     assert "Traceback" not in answer.text
     if answer.headers["content-type"].startswith("text/html"):
-        assert "The store" in answer.text and "try again" in answer.text.lower()
+        assert "The store" in answer.text
+        assert "try again" in answer.text.lower()
         return ""
     error = answer.json()["error"]
     assert error["type"] == "store_unavailable", error
-    assert "The store" in error["message"] and "try again" in error["message"].lower(), error
+    assert "The store" in error["message"], error
+    assert "try again" in error["message"].lower(), error
     reason: str = error["details"]["reason"]
     return reason
 
@@ -224,3 +230,52 @@ def test_a_burst_on_a_hung_store_leaves_the_server_able_to_answer(
         assert time.monotonic() - began < 30
         assert [answer.status_code for answer in answers] == [200] * len(burst)
         assert pool.checkedout() <= 1
+
+
+def _owner_keys(store: Store) -> list[str]:
+    with store.read() as tx:
+        return [key["key_hash"] for key in tx.list_owner_keys()]
+
+
+def test_a_write_cut_short_before_its_commit_is_not_saved(
+    postgres_server: PostgresServer,
+) -> None:
+    store = Store(postgres_server.url, STORE_LIMIT_SECONDS)
+    store.migrate()
+
+    def frozen_midway() -> None:
+        with store.write() as tx:
+            tx.add_owner_key("before", "ns", None, "2026-01-01T00:00:00Z", "owner")
+            with hung(postgres_server):
+                tx.add_owner_key("during", "ns", None, "2026-01-01T00:00:00Z", "owner")
+
+    began = time.monotonic()
+    with pytest.raises(StoreUnavailable) as refused:
+        frozen_midway()
+    assert time.monotonic() - began < STORE_ANSWERS_WITHIN
+    assert refused.value.reason == "not_answering"
+    assert _owner_keys(store) == []
+    store.close()
+
+
+def test_a_commit_cut_short_says_it_may_have_been_saved(
+    postgres_server: PostgresServer,
+) -> None:
+    store = Store(postgres_server.url, STORE_LIMIT_SECONDS)
+    store.migrate()
+
+    def frozen_before_the_commit(frozen: ExitStack) -> None:
+        with store.write() as tx:
+            tx.add_owner_key("sent", "ns", None, "2026-01-01T00:00:00Z", "owner")
+            frozen.enter_context(hung(postgres_server))  # until the commit has failed
+
+    began = time.monotonic()
+    with ExitStack() as frozen, pytest.raises(StoreUnavailable) as unconfirmed:
+        frozen_before_the_commit(frozen)
+    assert time.monotonic() - began < STORE_ANSWERS_WITHIN
+    assert unconfirmed.value.reason == "unconfirmed"
+    assert "may or may not have been saved" in unconfirmed.value.message
+    assert unconfirmed.value.headers["Retry-After"] == "5"
+    # The commit reached the server before the connection was cut: once it runs, it is saved.
+    assert _owner_keys(store) == ["sent"]
+    store.close()

@@ -56,6 +56,10 @@ class _Watchdog:
     """The one thread that ends the waits past their deadline."""
 
     def __init__(self) -> None:
+        self.forget()
+
+    def forget(self) -> None:
+        """Start afresh, as a forked child must: it has none of its parent's threads."""
         self._cond = threading.Condition()
         self._waits: set[_Wait] = set()
         self._wake_at = math.inf
@@ -95,6 +99,7 @@ class _Watchdog:
 
 
 _watchdog = _Watchdog()
+os.register_at_fork(after_in_child=_watchdog.forget)
 
 
 def connect_args(seconds: float) -> dict[str, Any]:
