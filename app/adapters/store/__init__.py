@@ -43,20 +43,17 @@ def _normalise_url(url: str) -> str:
 
 class Store:
     def __init__(self, url: str, time_limit_seconds: float = time_limit.DEFAULT_SECONDS) -> None:
-        """`time_limit_seconds`: how long PostgreSQL may take to answer one statement, or to
-        hand out a connection, before the call gives up with a 503 (`time_limit`)."""
+        """`time_limit_seconds`: the longest wait on PostgreSQL (`time_limit`)."""
         self.url = _normalise_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         if self.is_sqlite:
             self.engine = self._sqlite_engine()
         else:
+            limits = time_limit.connect_args(time_limit_seconds)
             self.engine = sa.create_engine(
-                self.url,
-                pool_size=10,
-                max_overflow=10,
-                pool_timeout=time_limit_seconds,
-                connect_args=time_limit.connect_args(time_limit_seconds),
-            )
+                self.url, pool_size=10, max_overflow=10, pool_timeout=time_limit_seconds,
+                connect_args=limits,
+            )  # fmt: skip
             time_limit.install(self.engine, time_limit_seconds)
 
     def _sqlite_engine(self) -> sa.Engine:
