@@ -3,9 +3,9 @@ frozen machine or a lost network leaves them: connections open, nothing answered
 /readyz still answers, 503 naming the store, within a few seconds, so that a load balancer
 learns of it; every request that needs the store (the execute, the page, the owner API) is a 503
 naming it within the store's time limit, a burst of them too, and a write cut short says
-whether it may have been saved. Redis: the public execute (the direct layer's, compared with the router's)
-answers at once, refused with when to ask again or counted in memory, as configured. All is
-back once each runs again."""
+whether it may have been saved. Redis: the public execute (the direct layer's, compared with
+the router's) answers at once, refused with when to ask again or counted in memory, as
+configured. All is back once each runs again."""
 
 from __future__ import annotations
 
