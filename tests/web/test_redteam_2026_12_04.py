@@ -61,6 +61,11 @@ def _republish(client: TestClient, retriever_id: str, name: str, config: dict[st
     assert again.status_code == 200, again.text
 
 
+def _shows_lamp_one(page: str) -> bool:
+    """Whether a page lists (or is) the lamp d1, its title marked where a query matched."""
+    return "Lamp 1" in page or "<mark>Lamp</mark> 1" in page
+
+
 def _patch(client: TestClient, retriever_id: str, **body: Any) -> None:
     response = client.patch(
         f"/v1/retrievers/{retriever_id}/publish", headers=owner_headers(), json=body
@@ -84,7 +89,7 @@ def test_a_field_taken_back_by_publishing_again_leaves_the_filters_panel(lamps: 
     _republish(lamps, retriever_id, "lamps", _config(["title", "description"]))
     after = lamps.get("/r/lamps")
     assert after.status_code == 200
-    assert "Lamp 1" in after.text
+    assert _shows_lamp_one(after.text)
     assert SUPPLIERS[0] not in after.text
     assert SUPPLIERS[1] not in after.text
     assert "Cost: low to high" not in after.text
@@ -113,3 +118,106 @@ def test_a_field_taken_back_by_publishing_again_leaves_the_kept_answers(
     documents = again.json()["documents"]
     assert documents
     assert all("supplier" not in d for d in documents), documents[0]
+
+
+def _warm(client: TestClient, name: str) -> None:
+    """Every part a page and an execute keep, made and read again (the frame, the form, the
+    results block, the card plan, the windows)."""
+    for _ in range(2):
+        assert client.get(f"/r/{name}").status_code == 200
+        assert client.get(f"/r/{name}?query=lamp").status_code == 200
+        assert client.get(f"/r/{name}/embed?query=lamp").status_code == 200
+        assert _execute(client, name).status_code == 200
+
+
+@pytest.fixture
+def shown(lamps: TestClient) -> tuple[TestClient, str]:
+    """"lamps", showing each lamp's supplier, its parts kept."""
+    config = _config(["title", "description", "supplier"])
+    retriever_id = publish_backend(lamps, "lamps", local_backend(), config)
+    _warm(lamps, "lamps")
+    assert SUPPLIERS[0] in lamps.get("/r/lamps?query=lamp").text
+    return lamps, retriever_id
+
+
+def test_exposed_fields_changed_reach_the_next_page_and_execute(
+    shown: tuple[TestClient, str],
+) -> None:
+    client, retriever_id = shown
+    _patch(client, retriever_id, display_config=_config(["title", "description"]))
+    for path in ("/r/lamps?query=lamp", "/r/lamps/embed?query=lamp", "/r/lamps", "/r/lamps/d/d1"):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        assert _shows_lamp_one(page.text), path
+        assert SUPPLIERS[1] not in page.text, path
+    documents = _execute(client, "lamps").json()["documents"]
+    assert documents and all("supplier" not in d for d in documents)
+
+
+def test_a_password_added_locks_the_next_page_and_execute(shown: tuple[TestClient, str]) -> None:
+    client, retriever_id = shown
+    protect(client, retriever_id, "open sesame")
+    page = client.get("/r/lamps?query=lamp")
+    assert 'type="password"' in page.text
+    assert not _shows_lamp_one(page.text)
+    assert SUPPLIERS[0] not in page.text
+    assert _execute(client, "lamps").status_code == 401
+    opened = _execute(client, "lamps", **{"X-Retriever-Password": "open sesame"})
+    assert opened.status_code == 200
+    assert opened.json()["documents"]
+
+
+def test_a_theme_a_title_and_a_panel_changed_reach_the_next_page(
+    shown: tuple[TestClient, str],
+) -> None:
+    client, retriever_id = shown
+    config = _config(
+        ["title", "description", "supplier"],
+        title="Lamps Renamed",
+        theme={"primary_color": "#ab12cd"},
+        markdowns=[{"title": "Shipping terms", "content": "Ships in **two** days."}],
+    )
+    _patch(client, retriever_id, display_config=config)
+    for path in ("/r/lamps", "/r/lamps?query=lamp", "/r/lamps/embed?query=lamp"):
+        page = client.get(path).text
+        assert "#ab12cd" in page.lower(), path
+        assert "Shipping terms" in page, path
+        assert "<strong>two</strong>" in page, path
+        assert "Lamps Renamed" in page, path
+
+
+def test_a_rate_limit_tier_changed_reaches_the_next_execute(shown: tuple[TestClient, str]) -> None:
+    client, retriever_id = shown
+    assert "ratelimit-policy" not in _execute(client, "lamps").headers  # unlimited
+    _patch(client, retriever_id, rate_limit_config={"tier": "standard"})
+    limited = _execute(client, "lamps")
+    assert limited.status_code == 200
+    assert '"minute";q=10;w=60' in limited.headers["ratelimit-policy"]
+    _patch(client, retriever_id, rate_limit_config={"tier": "enterprise"})
+    assert '"minute";q=100;w=60' in _execute(client, "lamps").headers["ratelimit-policy"]
+
+
+def test_two_retrievers_of_one_collection_never_share_kept_parts(lamps: TestClient) -> None:
+    """One shows the supplier and is themed; the other shows neither: asked in turn, each
+    page and execute is its own, however often the other's parts were kept before it."""
+    publish_backend(
+        lamps,
+        "open-lamps",
+        local_backend(),
+        _config(["title", "description", "supplier"], title="Open Lamps",
+                theme={"primary_color": "#ab12cd"}),  # fmt: skip
+    )
+    publish_backend(lamps, "quiet-lamps", local_backend(), _config(["title", "description"]))
+    for _ in range(3):
+        for name in ("open-lamps", "quiet-lamps"):
+            _warm(lamps, name)
+    for path in ("/r/quiet-lamps", "/r/quiet-lamps?query=lamp", "/r/quiet-lamps/embed?query=lamp"):
+        page = lamps.get(path).text
+        assert _shows_lamp_one(page), path
+        assert SUPPLIERS[0] not in page, path
+        assert "#ab12cd" not in page.lower(), path
+        assert "Open Lamps" not in page, path
+    documents = _execute(lamps, "quiet-lamps").json()["documents"]
+    assert documents and all(set(d) <= {"document_id", "score", "title", "description",
+                                        "highlights", "id"} for d in documents), documents[0]  # fmt: skip
+    assert SUPPLIERS[0] in lamps.get("/r/open-lamps?query=lamp").text
