@@ -221,3 +221,33 @@ def test_two_retrievers_of_one_collection_never_share_kept_parts(lamps: TestClie
     assert documents and all(set(d) <= {"document_id", "score", "title", "description",
                                         "highlights", "id"} for d in documents), documents[0]  # fmt: skip
     assert SUPPLIERS[0] in lamps.get("/r/open-lamps?query=lamp").text
+
+
+def test_a_password_changed_or_taken_off_reaches_the_next_page_and_execute(
+    shown: tuple[TestClient, str],
+) -> None:
+    """A publisher who gave the password to the wrong people changes it: the cookie the old
+    one set opens nothing more; taken off, the page is open to all."""
+    client, retriever_id = shown
+    protect(client, retriever_id, "open sesame")
+    unlocked = client.post(
+        "/v1/public/retrievers/lamps/verify", json={"password": "open sesame"}
+    )
+    assert unlocked.json() == {"valid": True}
+    cookie = {"Cookie": unlocked.headers["set-cookie"].split(";")[0]}
+    assert _shows_lamp_one(client.get("/r/lamps?query=lamp", headers=cookie).text)
+    assert _execute(client, "lamps", **cookie).status_code == 200
+    changed = client.put(
+        "/v1/organizations/secrets/pw", headers=owner_headers(), json={"secret_value": "new one"}
+    )
+    assert changed.status_code == 200, changed.text
+    page = client.get("/r/lamps?query=lamp", headers=cookie)
+    assert 'type="password"' in page.text
+    assert not _shows_lamp_one(page.text)
+    assert _execute(client, "lamps", **cookie).status_code == 401
+    old = _execute(client, "lamps", **{"X-Retriever-Password": "open sesame"})
+    assert old.status_code == 403
+    assert _execute(client, "lamps", **{"X-Retriever-Password": "new one"}).status_code == 200
+    _patch(client, retriever_id, password_secret_name="")
+    assert _shows_lamp_one(client.get("/r/lamps?query=lamp").text)
+    assert _execute(client, "lamps").status_code == 200
