@@ -14,7 +14,12 @@ from app.adapters.engine.typesense import TypesenseEngine
 pytestmark = pytest.mark.typesense
 
 LAMPS = [
-    {"document_id": f"d{n}", "title": f"Desk lamp {n}", "note": "lamp", "shop": "north" if n % 2 else "south"}
+    {
+        "document_id": f"d{n}",
+        "title": f"Desk lamp {n}",
+        "note": "lamp",
+        "shop": "north" if n % 2 else "south",
+    }
     for n in range(6)
 ]
 SEARCHES = {

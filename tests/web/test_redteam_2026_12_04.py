@@ -12,7 +12,15 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from tests.helpers import browse_config, local_backend, owner_headers, protect, publish_backend
+from tests.helpers import (
+    OTHER_KEY,
+    OTHER_NAMESPACE,
+    browse_config,
+    local_backend,
+    owner_headers,
+    protect,
+    publish_backend,
+)
 
 EXECUTE = "/v1/public/retrievers/{name}/execute"
 SUPPLIERS = ("Acme Hidden Supplier", "Globex Hidden Supplier")
@@ -56,7 +64,11 @@ def _republish(client: TestClient, retriever_id: str, name: str, config: dict[st
     again = client.post(
         f"/v1/retrievers/{retriever_id}/publish",
         headers=owner_headers(),
-        json={"public_name": name, "display_config": config, "rate_limit_config": {"tier": "unlimited"}},
+        json={
+            "public_name": name,
+            "display_config": config,
+            "rate_limit_config": {"tier": "unlimited"},
+        },
     )
     assert again.status_code == 200, again.text
 
@@ -132,7 +144,7 @@ def _warm(client: TestClient, name: str) -> None:
 
 @pytest.fixture
 def shown(lamps: TestClient) -> tuple[TestClient, str]:
-    """"lamps", showing each lamp's supplier, its parts kept."""
+    """ "lamps", showing each lamp's supplier, its parts kept."""
     config = _config(["title", "description", "supplier"])
     retriever_id = publish_backend(lamps, "lamps", local_backend(), config)
     _warm(lamps, "lamps")
@@ -204,8 +216,11 @@ def test_two_retrievers_of_one_collection_never_share_kept_parts(lamps: TestClie
         lamps,
         "open-lamps",
         local_backend(),
-        _config(["title", "description", "supplier"], title="Open Lamps",
-                theme={"primary_color": "#ab12cd"}),  # fmt: skip
+        _config(
+            ["title", "description", "supplier"],
+            title="Open Lamps",
+            theme={"primary_color": "#ab12cd"},
+        ),  # fmt: skip
     )
     publish_backend(lamps, "quiet-lamps", local_backend(), _config(["title", "description"]))
     for _ in range(3):
@@ -230,9 +245,7 @@ def test_a_password_changed_or_taken_off_reaches_the_next_page_and_execute(
     one set opens nothing more; taken off, the page is open to all."""
     client, retriever_id = shown
     protect(client, retriever_id, "open sesame")
-    unlocked = client.post(
-        "/v1/public/retrievers/lamps/verify", json={"password": "open sesame"}
-    )
+    unlocked = client.post("/v1/public/retrievers/lamps/verify", json={"password": "open sesame"})
     assert unlocked.json() == {"valid": True}
     cookie = {"Cookie": unlocked.headers["set-cookie"].split(";")[0]}
     assert _shows_lamp_one(client.get("/r/lamps?query=lamp", headers=cookie).text)
@@ -251,3 +264,45 @@ def test_a_password_changed_or_taken_off_reaches_the_next_page_and_execute(
     _patch(client, retriever_id, password_secret_name="")
     assert _shows_lamp_one(client.get("/r/lamps?query=lamp").text)
     assert _execute(client, "lamps").status_code == 200
+
+
+def test_a_page_of_tabs_never_shows_another_organizations_retriever_that_took_a_tabs_name(
+    shown: tuple[TestClient, str],
+) -> None:
+    """Acme's page has a tab over its retriever "lamps"; Acme unpublishes it, and Globex
+    publishes a retriever of its own under the freed name: Acme's page must not show Globex's
+    documents in Acme's tab (the page read before names the tab by the public name)."""
+    client, retriever_id = shown
+    created = client.post(
+        "/v1/pages",
+        headers=owner_headers(),
+        json={
+            "slug": "acme-shop",
+            "meta": {"title": "Acme shop"},
+            "tabs": [{"tab_id": "lamps", "label": "Lamps", "retriever_id": retriever_id}],
+        },
+    )
+    assert created.status_code == 201, created.text
+    assert _shows_lamp_one(client.get("/p/acme-shop?tab=lamps&query=lamp").text)
+    gone = client.delete(f"/v1/retrievers/{retriever_id}/publish", headers=owner_headers())
+    assert gone.status_code == 200, gone.text
+    globex = owner_headers(OTHER_KEY, OTHER_NAMESPACE)
+    loaded = client.post(
+        "/v1/collections/products/documents",
+        headers=globex,
+        json={"documents": [{"document_id": "g1", "title": "Globex lamp", "description": "x"}]},
+    )
+    assert loaded.status_code == 200, loaded.text
+    theirs = client.post(
+        "/v1/retrievers", headers=globex, json={"retriever_name": "l", "backend": local_backend()}
+    ).json()["retriever_id"]
+    published = client.post(
+        f"/v1/retrievers/{theirs}/publish",
+        headers=globex,
+        json={"public_name": "lamps", "display_config": _config(["title", "description"])},
+    )
+    assert published.status_code == 200, published.text
+    for path in ("/p/acme-shop?tab=lamps&query=lamp", "/p/acme-shop?query=lamp"):
+        page = client.get(path)
+        assert "Globex" not in page.text, path
+        assert not _shows_lamp_one(page.text), path
