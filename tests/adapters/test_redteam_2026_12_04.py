@@ -73,7 +73,8 @@ def test_searches_in_flight_together_each_get_their_own_answer(
     expected = asyncio.run(alone())
     assert expected["globex"][:2] == (1, ["g1"])
     assert expected["north"][0] == 3
-    assert len(expected["two"][1]) == 2 and not set(expected["two"][1]) & set(expected["next"][1])
+    assert len(expected["two"][1]) == 2
+    assert not set(expected["two"][1]) & set(expected["next"][1])
     assert expected["note"][2][0] == ["note"]
     for seen in asyncio.run(together()):
         assert seen == expected
