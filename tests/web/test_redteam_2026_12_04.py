@@ -7,11 +7,13 @@ page or the execute right after."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
+from app.web.app import create_app
 from tests.helpers import (
     OTHER_KEY,
     OTHER_NAMESPACE,
@@ -308,3 +310,40 @@ def test_a_page_of_tabs_never_shows_another_organizations_retriever_that_took_a_
         page = client.get(path)
         assert "Globex" not in page.text, path
         assert not _shows_lamp_one(page.text), path
+
+
+@pytest.fixture
+def proxied(make_settings: Any) -> Iterator[TestClient]:
+    """The server behind a trusted proxy (127.0.0.1) that adds the peer it saw as a header
+    line of its own (HAProxy's `option forwardfor`), after any the client sent."""
+    settings = make_settings(trusted_proxies=["127.0.0.1/32"])
+    with TestClient(
+        create_app(settings), raise_server_exceptions=False, client=("127.0.0.1", 50000)
+    ) as client:
+        client.post(
+            "/v1/collections/products/documents",
+            headers=owner_headers(),
+            json={"documents": [{"document_id": "d1", "title": "Lamp", "description": "x"}]},
+        ).raise_for_status()
+        config = _config(["title", "description"])
+        retriever_id = publish_backend(client, "lamps", local_backend(), config)
+        _patch(
+            client,
+            retriever_id,
+            rate_limit_config={"enable_ip_limits": True, "max_requests_per_ip_hour": 2},
+        )
+        yield client
+
+
+def test_a_clients_own_forwarded_line_never_counts_as_its_address(proxied: TestClient) -> None:
+    """Two X-Forwarded-For lines are one list, in order (RFC 9110, 5.3): the client's forged
+    line first, the proxy's after it. Read as the first line alone, each forged address would
+    be a new client with a fresh per-address limit."""
+    statuses = []
+    for n in range(4):
+        headers = [("X-Forwarded-For", f"198.51.100.{n}"), ("X-Forwarded-For", "203.0.113.9")]
+        response = proxied.post(
+            EXECUTE.format(name="lamps"), json={"inputs": {"query": "lamp"}}, headers=headers
+        )
+        statuses.append(response.status_code)
+    assert statuses == [200, 200, 429, 429]
