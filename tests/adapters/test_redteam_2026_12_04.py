@@ -1,17 +1,31 @@
-"""Searches on their way to Typesense at the same moment share an answer only when they are the
+"""What an upstream or a Typesense node is asked for one organization is never another's:
+searches on their way to Typesense at the same moment share an answer only when they are the
 same search of the same collection (`typesense/inflight.py`): two organizations' collections of
-one name, two filters, two page sizes, two sets of fields searched or marked never do."""
+one name, two filters, two page sizes, two sets of fields searched or marked never do; two
+organizations' calls to one Mixpeek-compatible upstream each carry their own key."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
+from starlette.testclient import TestClient
 
 from app.adapters.engine import Search, SearchResult
 from app.adapters.engine.typesense import TypesenseEngine
-
-pytestmark = pytest.mark.typesense
+from app.settings import Settings
+from app.web.app import create_app
+from tests.adapters.test_mixpeek import Upstream
+from tests.helpers import (
+    NAMESPACE,
+    OTHER_KEY,
+    OTHER_NAMESPACE,
+    OWNER_KEY,
+    display_config,
+    owner_headers,
+)
+from tests.servers import LiveServer
 
 LAMPS = [
     {
@@ -41,6 +55,7 @@ def _seen(found: SearchResult | None) -> tuple[int, list[str], list[list[str]]]:
     )
 
 
+@pytest.mark.typesense
 def test_searches_in_flight_together_each_get_their_own_answer(
     typesense_engine: TypesenseEngine,
 ) -> None:
@@ -78,3 +93,50 @@ def test_searches_in_flight_together_each_get_their_own_answer(
     assert expected["note"][2][0] == ["note"]
     for seen in asyncio.run(together()):
         assert seen == expected
+
+
+def test_two_organizations_calls_to_one_upstream_each_carry_their_own_key(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Acme and Globex point retrievers at the same upstream (one connection pool, one host)
+    with keys of their own, in turn: each call carries its organization's key and namespace,
+    and none carries the cookie the upstream set on the one before."""
+    state = Upstream(mode="cookie")
+    with (
+        LiveServer(state.app()) as server,
+        TestClient(create_app(make_settings()), raise_server_exceptions=False) as client,
+    ):
+        for name, (key, namespace) in {
+            "acme-up": (OWNER_KEY, NAMESPACE),
+            "globex-up": (OTHER_KEY, OTHER_NAMESPACE),
+        }.items():
+            owner = owner_headers(key, namespace)
+            secret = {"secret_name": "up-key", "secret_value": f"key-of-{namespace}"}
+            assert client.post("/v1/organizations/secrets", headers=owner, json=secret).is_success
+            backend = {
+                "type": "mixpeek",
+                "base_url": server.url,
+                "retriever_id": "shared",
+                "namespace": f"ns-{namespace}",
+                "api_key_secret_name": "up-key",
+            }
+            made = client.post(
+                "/v1/retrievers", headers=owner, json={"retriever_name": name, "backend": backend}
+            )
+            config = display_config(exposed_fields=["title"], field_config={}, components={})
+            published = client.post(
+                f"/v1/retrievers/{made.json()['retriever_id']}/publish",
+                headers=owner,
+                json={"public_name": name, "display_config": config},
+            )
+            assert published.status_code == 200, published.text
+        for _ in range(3):
+            for name in ("acme-up", "globex-up"):
+                answer = client.post(
+                    f"/v1/public/retrievers/{name}/execute", json={"inputs": {"query": "lamp"}}
+                )
+                assert answer.status_code == 200, answer.text
+    seen = [(r["authorization"], r["namespace"], r["cookie"]) for r in state.requests]
+    acme = ("Bearer key-of-acme", "ns-acme", None)
+    globex = ("Bearer key-of-globex", "ns-globex", None)
+    assert seen == [acme, globex] * 3
