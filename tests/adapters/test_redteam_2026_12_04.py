@@ -12,10 +12,13 @@ from collections.abc import Callable
 import pytest
 from starlette.testclient import TestClient
 
+from app.adapters.cache import RefreshingCache
 from app.adapters.engine import Search, SearchResult
 from app.adapters.engine.typesense import TypesenseEngine
+from app.errors import BadGateway
 from app.settings import Settings
 from app.web.app import create_app
+from tests.adapters.test_cache import Clock, Source
 from tests.adapters.test_mixpeek import Upstream
 from tests.helpers import (
     NAMESPACE,
@@ -140,3 +143,36 @@ def test_two_organizations_calls_to_one_upstream_each_carry_their_own_key(
     acme = ("Bearer key-of-acme", "ns-acme", None)
     globex = ("Bearer key-of-globex", "ns-globex", None)
     assert seen == [acme, globex] * 3
+
+
+def test_a_value_nobody_asked_for_since_long_before_is_loaded_again_not_served() -> None:
+    """A page quiet for an hour, changed meanwhile through another process (a password
+    added): its next request, and those that come while it is read again, get the new value;
+    one just past its time gets the old at once (the reload in the background); a reload that
+    fails leaves the old served."""
+
+    async def run() -> None:
+        source, clock = Source(), Clock()
+        cache = RefreshingCache(source.load, 1.0, 100, now=clock)
+        assert await cache.get("a") == "a:v1"
+        source.value = "v2"
+        clock.now += 3600
+        source.gate = asyncio.Event()
+        waiting = [asyncio.create_task(cache.get("a")) for _ in range(3)]
+        await asyncio.sleep(0.01)
+        assert not any(task.done() for task in waiting)
+        source.gate.set()
+        assert await asyncio.gather(*waiting) == ["a:v2"] * 3
+        assert source.calls == 2
+        source.value, source.gate = "v3", asyncio.Event()
+        clock.now += 1.5  # just past its time: the old value at once
+        assert await cache.get("a") == "a:v2"
+        source.gate.set()
+        await asyncio.sleep(0.01)
+        assert await cache.get("a") == "a:v3"
+        source.error = BadGateway("down")
+        clock.now += 3600
+        assert await cache.get("a") == "a:v3"  # waited for the reload, which failed
+        assert await cache.get("a") == "a:v3"
+
+    asyncio.run(run())

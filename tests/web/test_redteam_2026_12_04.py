@@ -7,12 +7,14 @@ page or the execute right after."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
+from app.services.catalog import CACHE_SECONDS
 from app.web.app import create_app
 from tests.helpers import (
     OTHER_KEY,
@@ -347,3 +349,20 @@ def test_a_clients_own_forwarded_line_never_counts_as_its_address(proxied: TestC
         )
         statuses.append(response.status_code)
     assert statuses == [200, 200, 429, 429]
+
+
+def test_a_password_added_through_another_process_locks_a_quiet_page_at_once(
+    shown: tuple[TestClient, str], settings: Any
+) -> None:
+    """Two processes over one store: the page, read once through the second and then left
+    quiet (an idle worker), is locked for its next visitor there once the first adds a
+    password, not served once more from what the second read before."""
+    client, retriever_id = shown
+    with TestClient(create_app(settings), raise_server_exceptions=False) as other:
+        assert _shows_lamp_one(other.get("/r/lamps?query=lamp").text)
+        protect(client, retriever_id, "open sesame")
+        time.sleep(2 * CACHE_SECONDS + 0.5)  # quiet for longer than the catalog keeps a page
+        page = other.get("/r/lamps?query=lamp")
+        assert 'type="password"' in page.text
+        assert not _shows_lamp_one(page.text)
+        assert _execute(other, "lamps").status_code == 401
