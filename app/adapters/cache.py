@@ -2,8 +2,12 @@
 
 When an entry is older than `ttl`, the first request to see it starts one background reload and
 every request meanwhile gets the old value; only a key never seen waits, and then all its
-waiters share one load. `clear()` drops entries at once (this process's own changes), and a
-reload that started before a clear never writes its result back.
+waiters share one load. An entry that no request saw for a whole `ttl` past its expiry (a quiet
+page, hours old) is not served while its reload runs: that request and any that come meanwhile
+wait for the reload, so another process's change (a password added, a field taken back) is
+never answered with a value older than twice the `ttl`. A reload that fails (the store down)
+leaves the old value served, as before. `clear()` drops entries at once (this process's own
+changes), and a reload that started before a clear never writes its result back.
 """
 
 from __future__ import annotations
@@ -23,7 +27,6 @@ class _Entry(Generic[V]):
     expires: float
     value: V | None
     error: Exception | None
-    refreshing: bool = False
 
     def result(self) -> V:
         if self.error is not None:
@@ -51,17 +54,23 @@ class RefreshingCache(Generic[K, V]):
         self._entries: dict[K, _Entry[V]] = {}
         self._pending: dict[K, asyncio.Future[_Entry[V]]] = {}
         self._generation = 0
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._refreshing: dict[K, asyncio.Task[None]] = {}  # each key's one reload under way
 
     async def get(self, key: K) -> V:
         entry = self._entries.get(key)
         self.counter(entry is not None)
         if entry is not None:
-            if entry.expires <= self.now() and not entry.refreshing:
-                entry.refreshing = True
-                task = asyncio.create_task(self._refresh(key, self._generation))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+            now = self.now()
+            if entry.expires <= now:
+                task = self._refreshing.get(key)
+                if task is None:
+                    task = asyncio.create_task(self._refresh(key, self._generation))
+                    self._refreshing[key] = task
+                    task.add_done_callback(lambda done: self._reloaded(key, done))
+                if now - entry.expires >= self.ttl:
+                    await asyncio.shield(task)
+                    fresh = self._entries.get(key)
+                    return fresh.result() if fresh is not None else await self.get(key)
             return entry.result()
         pending = self._pending.get(key)
         if pending is None:
@@ -93,13 +102,18 @@ class RefreshingCache(Generic[K, V]):
         try:
             fresh = await self._fetch(key)
         except Exception:
-            # Keep serving what we had; the next request past the ttl tries again.
+            # Keep serving what we had, as just expired: the next request gets it at once and
+            # tries again in the background.
             entry = self._entries.get(key)
             if entry is not None:
-                entry.refreshing = False
+                entry.expires = self.now()
             return
         if generation == self._generation:
             self._store(key, fresh)
+
+    def _reloaded(self, key: K, done: asyncio.Task[None]) -> None:
+        if self._refreshing.get(key) is done:
+            del self._refreshing[key]
 
     def _store(self, key: K, entry: _Entry[V]) -> None:
         if key not in self._entries and len(self._entries) >= self.max_entries:

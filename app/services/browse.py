@@ -48,7 +48,10 @@ class Browse:
 
     async def choices(self, retriever: PublicRetriever) -> Choices:
         """The filters and sort orders the page offers (none when the backend cannot count)."""
-        key = (retriever.record.retriever_id, retriever.record.version)
+        # By the published record's own id: a retriever published again after an unpublish
+        # starts at version 1 again, and its old version's choices (a field since taken back)
+        # must not be offered for it.
+        key = (retriever.record.public_id, retriever.record.version)
         now = self.monotonic()
         kept = self._choices.get(key)
         # One discovery at a time: the requests that come meanwhile wait for it. (Counting every

@@ -1,8 +1,8 @@
 """The published retrievers as the public side reads them: parsed once, cached briefly.
 
 A change in this process clears the cache at once (publishing, and a change of the
-retriever's relevance rules, tell it); other processes' changes reach it within
-`CACHE_SECONDS`.
+retriever's relevance rules, tell it); other processes' changes reach it within twice
+`CACHE_SECONDS` (`app/adapters/cache.py`).
 """
 
 from __future__ import annotations

@@ -141,7 +141,12 @@ class TabPages:
         """The tab's published retriever (404 when it is not published or not active)."""
         if tab.public_name is None:
             raise NotFound(f"The search behind the tab {tab.label!r} is not published.")
-        return await self.query.catalog.lookup(tab.public_name)
+        found = await self.query.catalog.lookup(tab.public_name)
+        if found.record.retriever_id != tab.retriever_id:
+            # The page was read while the name was its retriever's; since unpublished, the
+            # name may be another retriever's now (another organization's, even).
+            raise NotFound(f"The search behind the tab {tab.label!r} is not published.")
+        return found
 
     async def federated(
         self,

@@ -2,7 +2,7 @@
 
 Values are read on the hot path (every protected query, every upstream call), so the vault
 keeps them in a short-lived cache that its own changes clear at once and that other
-processes' changes reach within `CACHE_SECONDS`.
+processes' changes reach within twice `CACHE_SECONDS` (`app/adapters/cache.py`).
 """
 
 from __future__ import annotations

@@ -161,7 +161,8 @@ async def call(fn: Callable[..., T], *args: Any) -> T:
 
 
 # The headers a public caller is read from: found in one pass over the request's headers
-# (the first of each, as Starlette's `Headers.get` gives), rather than one pass apiece.
+# (the first of each, as Starlette's `Headers.get` gives, but every line of X-Forwarded-For),
+# rather than one pass apiece.
 _CALLER_HEADERS = frozenset(
     (b"x-forwarded-for", b"x-public-api-key", b"x-retriever-password", b"x-session-id", b"cookie")
 )
@@ -174,8 +175,13 @@ def caller_of(request: Request, *, page: bool = False, public_name: str | None =
     client = request.scope.get("client")
     found: dict[bytes, str] = {}
     for name, value in request.scope["headers"]:
-        if name in _CALLER_HEADERS and name not in found:
-            found[name] = value.decode("latin-1")
+        if name in _CALLER_HEADERS:
+            if name not in found:
+                found[name] = value.decode("latin-1")
+            elif name == b"x-forwarded-for":
+                # Its lines are one list, in order (RFC 9110, 5.3): a proxy may add its own
+                # after the client's, and the first line alone is the client's to forge.
+                found[name] += "," + value.decode("latin-1")
     cookie = None
     if b"cookie" in found:
         cookie_name = UnlockCookies.name(public_name or request.path_params["public_name"])

@@ -147,7 +147,7 @@ class _SlowQuery:
     def _retriever(name: str) -> Any:
         display = _display(browse_config())
         backend = SimpleNamespace(type="local", collection=name)
-        record = SimpleNamespace(namespace="acme")
+        record = SimpleNamespace(namespace="acme", retriever_id=f"ret_{name}")
         return SimpleNamespace(public_name=name, display=display, backend=backend, record=record)
 
     async def run(self, retriever: Any, caller: Caller, request: Any, **_: Any) -> Any:
@@ -194,6 +194,6 @@ def test_each_tab_is_asked_for_per_tab_results(per_tab: int) -> None:
 
     query.run = run  # type: ignore[method-assign]
     pages = TabPages(cast(Any, None), cast(Any, query), lambda hit: None)
-    page = OpenPage("p", "acme", cast(Any, None), (Tab("fast", "Fast", "r", "fast"),), ())
+    page = OpenPage("p", "acme", cast(Any, None), (Tab("fast", "Fast", "ret_fast", "fast"),), ())
     asyncio.run(pages.federated(page, "lamp", lambda name: Caller(ip="1.2.3.4"), per_tab))
     assert asked == [per_tab]

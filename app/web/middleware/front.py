@@ -80,8 +80,8 @@ class Front:
                 length = value if length is None else length
             elif name == b"accept-encoding":
                 encodings = value if encodings is None else encodings
-            elif name == b"x-forwarded-for":
-                forwarded = value if forwarded is None else forwarded
+            elif name == b"x-forwarded-for":  # every line, in order: one list (clientip.py)
+                forwarded = value if forwarded is None else forwarded + b"," + value
         # A caller's own id is kept when it is well formed, so logs line up across services.
         rid = given.decode() if given and VALID.fullmatch(given) else random_hex(8)
         token = request_id.set(rid)

@@ -105,7 +105,8 @@ async def seat_of(request: Request) -> Seat | None:
 def address(request: Request) -> str:
     settings = services_of(request).settings
     peer = request.client.host if request.client else None
-    return client_ip(peer, request.headers.get("x-forwarded-for"), settings.trusted_proxies)
+    forwarded = ",".join(request.headers.getlist("x-forwarded-for")) or None  # every line
+    return client_ip(peer, forwarded, settings.trusted_proxies)
 
 
 def check_origin(request: Request) -> None:
