@@ -233,12 +233,14 @@ PLANS_KEPT = 256  # display configs (a retriever version each) whose card plan i
 _plans: Kept[tuple[int, int, int], tuple[Any, Any]] = Kept(PLANS_KEPT)
 _plan_serials = itertools.count()
 # Cards' drawings kept (`Drawn`), over every config: a result listed again with the same values
-# and marks (a popular query's page) is drawn once. Only documents whose fields read are texts
-# (or absent) of KEPT_CARD_CHARS together at most are kept: what is kept stays small.
+# and marks (a popular query's page) is drawn once. Only documents whose fields read are texts,
+# numbers or absent, the texts KEPT_CARD_CHARS together at most, are kept: what is kept stays
+# small.
 CARDS_KEPT = 4096
 KEPT_CARD_CHARS = 4000
 _drawn: Kept[tuple[Any, ...], Drawn] = Kept(CARDS_KEPT)
-_PLAIN = frozenset({str, type(None)})
+_TEXTS = frozenset({str, type(None)})
+_PLAIN = frozenset({str, type(None), int, float, bool})
 
 
 def _plan(
@@ -311,18 +313,24 @@ def _kept_key(
     plan: _Plan, document: dict[str, Any], marks: Mapping[str, str], document_id: str, how: Any
 ) -> tuple[Any, ...] | None:
     """The key of a card's kept drawing: the plan, the document's id, each field read and its
-    marks, and `how` (what else the drawing depends on); None when it is not kept (a value
-    other than a text, whose equals may draw otherwise, as 1, 1.0 and True do; or too long)."""
+    marks, and `how` (what else the drawing depends on); None when it is not kept (too long,
+    a value other than a text or a number, or a zero, as 0.0 and -0.0 are equal and may be drawn
+    apart). Numbers are keyed with their types: 1, 1.0 and True are equal and drawn apart."""
     reads = plan.reads
     if marks:
         values = (*map(document.get, reads), *map(marks.get, reads))
     else:
         values = tuple(map(document.get, reads))
-    if not _PLAIN.issuperset(map(type, values)):
+    kinds = set(map(type, values))
+    if kinds <= _TEXTS:
+        size = sum(map(len, filter(None, values)))
+        key: tuple[Any, ...] = (plan.serial, how, document_id, values)
+    elif kinds <= _PLAIN and 0 not in values:
+        size = sum([len(value) for value in values if type(value) is str])
+        key = (plan.serial, how, document_id, values, tuple(map(type, values)))
+    else:
         return None
-    if len(document_id) + sum(map(len, filter(None, values))) > KEPT_CARD_CHARS:
-        return None
-    return (plan.serial, how, document_id, values)
+    return key if len(document_id) + size <= KEPT_CARD_CHARS else None
 
 
 def cards(

@@ -209,6 +209,16 @@ TEXT_DOCUMENTS: list[dict[str, Any]] = [
     },
     {"document_id": '"><script>alert(1)</script>', "title": HOSTILE, "url": "javascript:x()"},
     {"document_id": "t/3", "title": "ünïcödé " * 30, "description": "ø" * 900},
+    {
+        "document_id": "t/4",
+        "title": "Kettle",
+        "price": 45,
+        "rating": 4.5,
+        "in_stock": True,
+        "meta.size": 12000,
+        "stars": 3,
+        "url": "https://shop.example.com/kettle",
+    },
 ]
 
 
@@ -239,6 +249,11 @@ def test_a_kept_card_is_drawn_again_when_its_document_or_marks_change() -> None:
     assert "Acme" not in html({**old, "brand": None})
     assert "Zeta" in html({**old, "brand": "Zeta"})
     assert 'data-document-id="k/2"' in html({**old, "document_id": "k/2"})
+    # Equal numbers of other types, and zeros, are each drawn as they are.
+    for value in [1, 1.0, True, 1, 0.0, -0.0, 0, False, 2.5, 2.5]:
+        assert f"{RENDERERS.render(value, None, NOW, 'brand')}</li>" in html(
+            {**old, "brand": value}
+        )
 
 
 def test_a_relative_date_is_drawn_at_each_pages_time() -> None:
