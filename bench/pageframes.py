@@ -1,9 +1,10 @@
 """The search page's frames (`app/web/templates.py`: the frame around each page, the gaps of a
-form of search boxes, the results block drawn in Python) on and off in one process, in turn:
+form of search boxes, the results block drawn in Python; or the cards' kept drawings,
+`app/rendering/cards.py`) on and off in one process, in turn:
 bursts of Debian pages as `bench/pagecpu.py` asks them, the order swapped each round, and the
 median of the rounds' ratios, so that the machine's other load weighs on both alike.
 
-    python -m bench.pageframes [--rounds 40] [--pages 100] [--part both|frame|form|results]
+    python -m bench.pageframes [--rounds 40] [--pages 100] [--part both|frame|form|results|cards]
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ ROOT = Path(__file__).parents[1]
 
 
 async def run(args: argparse.Namespace, data_dir: Path, words: list[str]) -> None:
+    import app.rendering.cards as card_drawing
     import app.web.templates as drawing
     from app.settings import Settings
     from app.web.app import create_app
 
     framed, form, drawable = dict(drawing.FRAMED), drawing._form, drawing.drawable
+    kept_key = card_drawing._kept_key
 
     def switch(on: bool) -> None:
         if args.part in ("both", "frame"):
@@ -39,6 +42,8 @@ async def run(args: argparse.Namespace, data_dir: Path, words: list[str]) -> Non
             drawing._form = form if on else (lambda retriever, context: None)  # type: ignore[assignment]
         if args.part in ("both", "results"):
             drawing.drawable = drawable if on else (lambda values: False)  # type: ignore[assignment]
+        if args.part == "cards":  # off: every card drawn afresh, as before it was kept
+            card_drawing._kept_key = kept_key if on else (lambda *given: None)  # type: ignore[assignment]
 
     keys = [f"{pagecpu.NAMESPACE}:{pagecpu.KEY}"]
     app = create_app(Settings(data_dir=data_dir, api_keys=keys, secret_key="b" * 40))
@@ -66,7 +71,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--pages", type=int, default=100, help="pages a burst")
-    parser.add_argument("--part", choices=["both", "frame", "form", "results"], default="both")
+    parser.add_argument(
+        "--part", choices=["both", "frame", "form", "results", "cards"], default="both"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

@@ -29,29 +29,46 @@ def card_html(card: Card, tab: Mapping[str, Any] | None = None) -> str:
     """One card, as an `<li>` of a results list. `tab`: the tab or section it was found in,
     on a page of several (its `public_name`, `execution_id` and, in a list of every tab's
     results, its `label`)."""
+    kept = card.kept
+    if kept is not None and not tab and card.similar is None and card.score is None:
+        # Outside a tab, a kept drawing's HTML is the same on every page that lists it, but
+        # for its position and link (a search's own, `similar` and `score` too: not kept).
+        pieces = kept.html
+        if pieces is None or card.by_meaning:
+            pieces = _pieces(card, tab)
+            if not card.by_meaning:
+                kept.html = pieces
+    else:
+        pieces = _pieces(card, tab)
+    head, middle, tail = pieces
+    link = escape(card.link) if card.link else ""
+    return f"{head}{card.position}{middle}{link}{tail}"
+
+
+def _pieces(card: Card, tab: Mapping[str, Any] | None) -> tuple[str, str, str]:
+    """The card's HTML up to its position, from there up to its link's URL (if it has one),
+    and the rest."""
     parts = ['<li class="card"']
     if tab:
         parts += [' data-public-name="', escape(tab.get("public_name", "")), '"']
         if tab.get("execution_id"):
             parts += [' data-execution-id="', escape(tab["execution_id"]), '"']
-    parts += [
-        ' data-document-id="',
-        escape(card.document_id),
-        '" data-position="',
-        str(card.position),
-        '">\n',
-    ]
+    parts += [' data-document-id="', escape(card.document_id), '" data-position="']
+    head = "".join(parts)
+    parts = ['">\n']
     if card.thumbnail:
         parts += ['<div class="thumb">', card.thumbnail, "</div>"]
     parts.append('  <div class="body">\n    <h2 class="title">')
     if card.title_label:
         parts += ['<span class="visually-hidden">', escape(card.title_label), ": </span>"]
     if card.link:
-        parts += ['<a href="', escape(card.link)]
-        parts.append(EXTERNAL if card.external else '" data-detail>')
-        parts += [card.title, "</a>"]
+        parts.append('<a href="')
+        middle = "".join(parts)
+        parts = [EXTERNAL if card.external else '" data-detail>', card.title, "</a>"]
     else:
         parts.append(card.title)
+        middle = "".join(parts)
+        parts = []
     parts.append("</h2>\n")
     if card.by_meaning:
         parts.append(BY_MEANING)
@@ -71,7 +88,7 @@ def card_html(card: Card, tab: Mapping[str, Any] | None = None) -> str:
             parts += ['<span class="score">Score ', escape(f"{card.score:.3f}"), "</span>"]
         parts.append("</p>")
     parts.append("  </div>\n</li>")
-    return "".join(parts)
+    return head, middle, "".join(parts)
 
 
 def cards_html(cards: Iterable[Card], tab: Mapping[str, Any] | None = None) -> Markup:

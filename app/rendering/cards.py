@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -56,6 +58,29 @@ class Card:
     similar: str | None  # the "find similar" link, when the config asks for one
     # Found by meaning alone (none of the query's words in it), when the config asks to say so.
     by_meaning: bool = False
+    # What the card drew of its document, kept for the next search that lists it with the same
+    # values and marks (its HTML with it, `card_html`); None when it is drawn afresh each time.
+    kept: Drawn | None = dataclasses.field(default=None, compare=False, repr=False)
+
+
+class Drawn:
+    """What a card draws of one document under one config version, whatever the search: its
+    title, picture, description, facts and own URL, and (once drawn) its HTML outside a tab,
+    cut where the card's position and link go."""
+
+    __slots__ = ("description", "facts", "html", "own_link", "thumbnail", "title")
+
+    def __init__(
+        self,
+        title: Markup,
+        thumbnail: Markup | None,
+        description: Markup | None,
+        facts: Markup,
+        own_link: str | None,
+    ) -> None:
+        self.title, self.thumbnail, self.description = title, thumbnail, description
+        self.facts, self.own_link = facts, own_link
+        self.html: tuple[str, str, str] | None = None
 
 
 def label_of(name: str, config: FieldConfig | None) -> str:
@@ -198,10 +223,24 @@ class _Plan:
     shown: tuple[_Shown, ...]
     link_name: str | None
     thumb_draw: Compiled | None
+    # The document's fields a card reads, when its drawing may be kept (`_kept_key`): none
+    # drawn by a plugin, no score (a search's own). Empty when it may not.
+    reads: tuple[str, ...]
+    serial: int  # one a plan: never reused, unlike an id()
 
 
 PLANS_KEPT = 256  # display configs (a retriever version each) whose card plan is kept
 _plans: Kept[tuple[int, int, int], tuple[Any, Any]] = Kept(PLANS_KEPT)
+_plan_serials = itertools.count()
+# Cards' drawings kept (`Drawn`), over every config: a result listed again with the same values
+# and marks (a popular query's page) is drawn once. Only documents whose fields read are texts,
+# numbers or absent, the texts KEPT_CARD_CHARS together at most, are kept: what is kept stays
+# small.
+CARDS_KEPT = 4096
+KEPT_CARD_CHARS = 4000
+_drawn: Kept[tuple[Any, ...], Drawn] = Kept(CARDS_KEPT)
+_TEXTS = frozenset({str, type(None)})
+_PLAIN = frozenset({str, type(None), int, float, bool})
 
 
 def _plan(
@@ -239,6 +278,17 @@ def _make_plan(
         if name == description_name and plain:
             continue
         shown.append(_shown(name, configs.get(name), renderers, frames))
+    keepable = not props.show_score and all(field.frame is None for field in shown)
+    reads = (
+        title_name,
+        *([description_name] if describe and description_name else []),
+        *(field.name for field in shown),
+        *([thumb_name] if thumb_name else []),
+    )
+    link_name = next(
+        (n for n in display.exposed_fields if n in configs and configs[n].format == "url"),
+        None,
+    )
     return _Plan(
         props=props,
         title_name=title_name,
@@ -252,12 +302,35 @@ def _make_plan(
         or props.truncate_description,
         describe=describe,
         shown=tuple(shown),
-        link_name=next(
-            (n for n in display.exposed_fields if n in configs and configs[n].format == "url"),
-            None,
-        ),
+        link_name=link_name,
         thumb_draw=renderers.compiled(configs.get(thumb_name) or IMAGE) if thumb_name else None,
+        reads=(*reads, *([link_name] if link_name else [])) if keepable else (),
+        serial=next(_plan_serials),
     )
+
+
+def _kept_key(
+    plan: _Plan, document: dict[str, Any], marks: Mapping[str, str], document_id: str, how: Any
+) -> tuple[Any, ...] | None:
+    """The key of a card's kept drawing: the plan, the document's id, each field read and its
+    marks, and `how` (what else the drawing depends on); None when it is not kept (too long,
+    a value other than a text or a number, or a zero, as 0.0 and -0.0 are equal and may be drawn
+    apart). Numbers are keyed with their types: 1, 1.0 and True are equal and drawn apart."""
+    reads = plan.reads
+    if marks:
+        values = (*map(document.get, reads), *map(marks.get, reads))
+    else:
+        values = tuple(map(document.get, reads))
+    kinds = set(map(type, values))
+    if kinds <= _TEXTS:
+        size = sum(map(len, filter(None, values)))
+        key: tuple[Any, ...] = (plan.serial, how, document_id, values)
+    elif kinds <= _PLAIN and 0 not in values:
+        size = sum([len(value) for value in values if type(value) is str])
+        key = (plan.serial, how, document_id, values, tuple(map(type, values)))
+    else:
+        return None
+    return key if len(document_id) + size <= KEPT_CARD_CHARS else None
 
 
 def cards(
@@ -273,29 +346,19 @@ def cards(
     items), titles lead to the item's own URL field, as with `card_click_action: none`."""
     plan = _plan(display, renderers, frames)
     props = plan.props
+    meaning = props.show_meaning_hint
+    how = links is None  # a card with no links leads to its own URL
     result = []
     for index, document in enumerate(documents):
         marks: dict[str, str] = document.get("highlights") or {}
         document_id = str(document.get("document_id", ""))
-        facts = []
-        for field in plan.shown:
-            name = field.name
-            value = document.get(name)
-            if name in marks and field.markable:
-                drawn: Markup | None = _marked(marks[name], field.mark_limit)
-                kind = field.format or renderers.infer(value)
-            else:
-                drawn, kind = field.draw(value, now)
-            if drawn is None:
-                continue
-            if field.frame is not None:
-                drawn = field.framed(value, drawn, document, display.exposed_fields)
-            facts.append(field.fact(drawn, kind))
-        thumb = document.get(plan.thumb_name) if plan.thumb_name else None
-        own = document.get(plan.link_name) if plan.link_name else None
-        own_link = (
-            own if isinstance(own, str) and renderers.infer(own) in ("url", "image") else None
-        )
+        key = _kept_key(plan, document, marks, document_id, how) if plan.reads else None
+        drawn_card = _drawn.get(key) if key is not None else None
+        if drawn_card is None:
+            drawn_card, timeless = _draw(plan, document, marks, now, renderers, display)
+            if key is not None and timeless:
+                _drawn.put(key, drawn_card)
+        own_link = drawn_card.own_link
         link, external = own_link, own_link is not None
         if links is not None and props.card_click_action == "viewDetails":
             link, external = links.detail(document_id), False
@@ -305,23 +368,66 @@ def cards(
             Card(
                 document_id=document_id,
                 position=offset + index,
-                title=title_of(document, plan.title_name, marks, plan.title_limit),
+                title=drawn_card.title,
                 title_label=plan.title_label,
-                thumbnail=plan.thumb_draw(thumb, now)[0] if thumb and plan.thumb_draw else None,
-                description=_text(document, plan.description_name, marks, plan.description_limit)
-                if plan.describe
-                else None,
-                facts=Markup("".join(facts)),  # noqa: S704 - each escaped where it was drawn
+                thumbnail=drawn_card.thumbnail,
+                description=drawn_card.description,
+                facts=drawn_card.facts,
                 score=document.get("score") if props.show_score else None,
                 link=link,
                 external=external,
                 similar=links.similar(document_id)
                 if links is not None and props.show_find_similar
                 else None,
-                by_meaning=props.show_meaning_hint and document.get(BY_MEANING) is True,
+                by_meaning=meaning and document.get(BY_MEANING) is True,
+                kept=drawn_card if key is not None else None,
             )
         )
     return result
+
+
+def _draw(
+    plan: _Plan,
+    document: dict[str, Any],
+    marks: Mapping[str, str],
+    now: datetime,
+    renderers: Renderers,
+    display: DisplayConfig,
+) -> tuple[Drawn, bool]:
+    """What a card draws of `document`, and whether it is the same at any time of the page
+    (every format it was drawn by timeless)."""
+    timeless = True
+    facts = []
+    for field in plan.shown:
+        name = field.name
+        value = document.get(name)
+        if name in marks and field.markable:
+            drawn: Markup | None = _marked(marks[name], field.mark_limit)
+            kind = field.format or renderers.infer(value)
+        else:
+            drawn, kind = field.draw(value, now)
+            timeless = timeless and renderers.timeless(kind)
+        if drawn is None:
+            continue
+        if field.frame is not None:
+            drawn = field.framed(value, drawn, document, display.exposed_fields)
+        facts.append(field.fact(drawn, kind))
+    thumb = document.get(plan.thumb_name) if plan.thumb_name else None
+    thumbnail = None
+    if thumb and plan.thumb_draw:
+        thumbnail, thumb_kind = plan.thumb_draw(thumb, now)
+        timeless = timeless and renderers.timeless(thumb_kind)
+    own = document.get(plan.link_name) if plan.link_name else None
+    own_link = own if isinstance(own, str) and renderers.infer(own) in ("url", "image") else None
+    return Drawn(
+        title=title_of(document, plan.title_name, marks, plan.title_limit),
+        thumbnail=thumbnail,
+        description=_text(document, plan.description_name, marks, plan.description_limit)
+        if plan.describe
+        else None,
+        facts=Markup("".join(facts)),  # noqa: S704 - each escaped where it was drawn
+        own_link=own_link,
+    ), timeless
 
 
 def _limit(config: FieldConfig | None) -> int | None:

@@ -55,6 +55,10 @@ class Renderers:
         if timeless:
             self._timeless.add(name)
 
+    def timeless(self, name: str) -> bool:
+        """Whether the format `name` draws a value the same whatever the time of the page."""
+        return name in self._timeless
+
     def names(self) -> list[str]:
         return sorted(self._renderers)
 

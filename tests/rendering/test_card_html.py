@@ -191,3 +191,80 @@ def test_nothing_a_document_holds_becomes_markup() -> None:
     assert "<b>" not in html
     assert "<i>" not in html
     assert html.count("<mark>") == 1  # the engine's own marks only
+
+
+# Documents of texts alone: a card drawn of one is kept, and the next search listing it with
+# the same values and marks takes the kept drawing.
+TEXT_DOCUMENTS: list[dict[str, Any]] = [
+    {
+        "document_id": "t/1",
+        "title": "Desk <lamp>",
+        "description": "A warm light & a 'cold' one " * 4,
+        "image_url": "https://img.example.com/lamp.png",
+        "url": 'https://shop.example.com/lamp?a=1&b="2"',
+        "brand": HOSTILE,
+        "added": "2025-12-30T10:00:00Z",
+        "stars": "<5>",
+        "highlights": {"title": "Desk &lt;<mark>lamp</mark>&gt;", "brand": "<mark>x</mark>&amp;"},
+    },
+    {"document_id": '"><script>alert(1)</script>', "title": HOSTILE, "url": "javascript:x()"},
+    {"document_id": "t/3", "title": "ünïcödé " * 30, "description": "ø" * 900},
+    {
+        "document_id": "t/4",
+        "title": "Kettle",
+        "price": 45,
+        "rating": 4.5,
+        "in_stock": True,
+        "meta.size": 12000,
+        "stars": 3,
+        "url": "https://shop.example.com/kettle",
+    },
+]
+
+
+@pytest.mark.parametrize(("fields", "props"), list(product(FIELD_CONFIGS, CARD_PROPS)))
+def test_kept_cards_are_drawn_as_the_template_drew_them(fields: Any, props: Any) -> None:
+    config = config_of(fields, props)
+    for links, tab, offset in product(LINKS, TABS, [40, 0, 40]):  # drawn, then kept, twice
+        drawn = cards(config, TEXT_DOCUMENTS, offset, NOW, RENDERERS, None, links)
+        for card, document in zip(drawn, TEXT_DOCUMENTS, strict=True):
+            context = {**vars(card), "fields": old_fields(config, document, None)}
+            before = OLD_TEMPLATE.render(card=context, card_tab=tab)
+            assert card_html(card, tab) == before.removesuffix("\n")
+
+
+def test_a_kept_card_is_drawn_again_when_its_document_or_marks_change() -> None:
+    config = config_of({}, {})
+    old = {"document_id": "k/1", "title": "Old name", "brand": "Acme"}
+
+    def html(document: dict[str, Any]) -> str:
+        return str(cards_html(cards(config, [document], 0, NOW, RENDERERS, None, LINKS[1])))
+
+    assert "Old name" in html(old)
+    assert "Old name" in html(old)
+    assert "New name" in html({**old, "title": "New name"})
+    assert "<mark>Old</mark> name" in html(
+        {**old, "highlights": {"title": "<mark>Old</mark> name"}}
+    )
+    assert "Acme" not in html({**old, "brand": None})
+    assert "Zeta" in html({**old, "brand": "Zeta"})
+    assert 'data-document-id="k/2"' in html({**old, "document_id": "k/2"})
+    # Equal numbers of other types, and zeros, are each drawn as they are.
+    for value in [1, 1.0, True, 1, 0.0, -0.0, 0, False, 2.5, 2.5]:
+        assert f"{RENDERERS.render(value, None, NOW, 'brand')}</li>" in html(
+            {**old, "brand": value}
+        )
+
+
+def test_a_relative_date_is_drawn_at_each_pages_time() -> None:
+    config = config_of(FIELD_CONFIGS[1], {})
+    added = FieldConfig.model_validate(FIELD_CONFIGS[1]["added"])
+    document = {"document_id": "k/3", "title": "Lamp", "added": "2025-12-30T10:00:00Z"}
+    later = datetime(2026, 3, 1, tzinfo=UTC)
+    drawings = set()
+    for now in (NOW, later, NOW, later):
+        [card] = cards(config, [document], 0, now, RENDERERS, None, LINKS[1])
+        drawing = RENDERERS.render(document["added"], added, now, "added")
+        assert f"{drawing}</li>" in card.facts
+        drawings.add(drawing)
+    assert len(drawings) == 2
