@@ -1,6 +1,6 @@
 """The search page's frames (`app/web/templates.py`: the frame around each page, the gaps of a
 form of search boxes, the results block drawn in Python; or the cards' kept drawings,
-`app/rendering/cards.py`) on and off in one process, in turn:
+`app/rendering/card_keep.py`) on and off in one process, in turn:
 bursts of Debian pages as `bench/pagecpu.py` asks them, the order swapped each round, and the
 median of the rounds' ratios, so that the machine's other load weighs on both alike.
 
@@ -26,13 +26,13 @@ ROOT = Path(__file__).parents[1]
 
 
 async def run(args: argparse.Namespace, data_dir: Path, words: list[str]) -> None:
-    import app.rendering.cards as card_drawing
+    import app.rendering.card_keep as card_keep
     import app.web.templates as drawing
     from app.settings import Settings
     from app.web.app import create_app
 
     framed, form, drawable = dict(drawing.FRAMED), drawing._form, drawing.drawable
-    kept_key = card_drawing._kept_key
+    kept_key = card_keep.key
 
     def switch(on: bool) -> None:
         if args.part in ("both", "frame"):
@@ -43,7 +43,7 @@ async def run(args: argparse.Namespace, data_dir: Path, words: list[str]) -> Non
         if args.part in ("both", "results"):
             drawing.drawable = drawable if on else (lambda values: False)  # type: ignore[assignment]
         if args.part == "cards":  # off: every card drawn afresh, as before it was kept
-            card_drawing._kept_key = kept_key if on else (lambda *given: None)  # type: ignore[assignment]
+            card_keep.key = kept_key if on else (lambda *given: None)  # type: ignore[assignment]
 
     keys = [f"{pagecpu.NAMESPACE}:{pagecpu.KEY}"]
     app = create_app(Settings(data_dir=data_dir, api_keys=keys, secret_key="b" * 40))

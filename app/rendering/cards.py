@@ -12,6 +12,15 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from app.kept import Kept, made
+from app.rendering import card_keep
+from app.rendering.card_slots import (
+    card_fields,
+    card_props,
+    description_field,
+    label_of,
+    thumbnail_field,
+    title_field,
+)
 from app.rendering.formats import MAX_TEXT, truncate
 from app.rendering.links import Links as Links  # where its users import it from
 from app.rendering.marks import kept_marked as _marked
@@ -25,9 +34,6 @@ from app.schemas.display import (
 from app.schemas.search import BY_MEANING
 
 PAGE_SIZE = 20
-THUMBNAIL_GUESSES = ("image_url", "thumbnail_url", "thumbnail", "image", "img", "cover")
-TITLE_GUESSES = ("title", "name", "headline", "label")
-DESCRIPTION_GUESSES = ("description", "summary", "snippet", "body", "text", "content")
 IMAGE = FieldConfig(format="image")
 
 
@@ -60,84 +66,7 @@ class Card:
     by_meaning: bool = False
     # What the card drew of its document, kept for the next search that lists it with the same
     # values and marks (its HTML with it, `card_html`); None when it is drawn afresh each time.
-    kept: Drawn | None = dataclasses.field(default=None, compare=False, repr=False)
-
-
-class Drawn:
-    """What a card draws of one document under one config version, whatever the search: its
-    title, picture, description, facts and own URL, and (once drawn) its HTML outside a tab,
-    cut where the card's position and link go."""
-
-    __slots__ = ("description", "facts", "html", "own_link", "thumbnail", "title")
-
-    def __init__(
-        self,
-        title: Markup,
-        thumbnail: Markup | None,
-        description: Markup | None,
-        facts: Markup,
-        own_link: str | None,
-    ) -> None:
-        self.title, self.thumbnail, self.description = title, thumbnail, description
-        self.facts, self.own_link = facts, own_link
-        self.html: tuple[str, str, str] | None = None
-
-
-def label_of(name: str, config: FieldConfig | None) -> str:
-    if config and config.format_options and config.format_options.label:
-        return config.format_options.label
-    return name.replace("_", " ").replace(".", " ").strip().capitalize()
-
-
-def card_props(display: DisplayConfig) -> ResultCardProperties:
-    components = display.components
-    return (components.result_card if components else None) or ResultCardProperties()
-
-
-def _mapped(display: DisplayConfig, slot: str) -> str | None:
-    mappings = {str(name): field for name, field in (display.field_mappings or {}).items()}
-    return mappings.get(slot)
-
-
-def title_field(display: DisplayConfig) -> str:
-    card = card_props(display)
-    if card.title_field or _mapped(display, "title"):
-        return card.title_field or str(_mapped(display, "title"))
-    exposed = display.exposed_fields
-    return next((name for name in TITLE_GUESSES if name in exposed), exposed[0])
-
-
-def thumbnail_field(display: DisplayConfig) -> str | None:
-    card = card_props(display)
-    if not card.show_thumbnail:
-        return None
-    if card.thumbnail_field or _mapped(display, "thumbnail"):
-        return card.thumbnail_field or _mapped(display, "thumbnail")
-    configs = display.field_config or {}
-    for name in display.exposed_fields:
-        if name in configs and configs[name].format == "image":
-            return name
-    return next((name for name in THUMBNAIL_GUESSES if name in display.exposed_fields), None)
-
-
-def description_field(display: DisplayConfig) -> str | None:
-    """The field `truncate_description` shortens: mapped, or the first that reads as one."""
-    mapped = _mapped(display, "description")
-    if mapped:
-        return mapped
-    return next((n for n in DESCRIPTION_GUESSES if n in display.exposed_fields), None)
-
-
-def card_fields(display: DisplayConfig) -> list[str]:
-    """The fields a card shows: `card_fields` (in `field_order` when both are given), else
-    `field_order`, else every exposed field."""
-    card = card_props(display)
-    names = card.card_fields or card.field_order or display.exposed_fields
-    if card.card_fields and card.field_order:
-        rank = {name: number for number, name in enumerate(card.field_order)}
-        names = sorted(names, key=lambda name: rank.get(name, len(rank)))
-    skip = {title_field(display), thumbnail_field(display)}
-    return [name for name in names if name not in skip]
+    kept: card_keep.Drawn | None = dataclasses.field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -223,7 +152,7 @@ class _Plan:
     shown: tuple[_Shown, ...]
     link_name: str | None
     thumb_draw: Compiled | None
-    # The document's fields a card reads, when its drawing may be kept (`_kept_key`): none
+    # The document's fields a card reads, when its drawing may be kept (`card_keep.key`): none
     # drawn by a plugin, no score (a search's own). Empty when it may not.
     reads: tuple[str, ...]
     serial: int  # one a plan: never reused, unlike an id()
@@ -232,15 +161,6 @@ class _Plan:
 PLANS_KEPT = 256  # display configs (a retriever version each) whose card plan is kept
 _plans: Kept[tuple[int, int, int], tuple[Any, Any]] = Kept(PLANS_KEPT)
 _plan_serials = itertools.count()
-# Cards' drawings kept (`Drawn`), over every config: a result listed again with the same values
-# and marks (a popular query's page) is drawn once. Only documents whose fields read are texts,
-# numbers or absent, the texts KEPT_CARD_CHARS together at most, are kept: what is kept stays
-# small.
-CARDS_KEPT = 4096
-KEPT_CARD_CHARS = 4000
-_drawn: Kept[tuple[Any, ...], Drawn] = Kept(CARDS_KEPT)
-_TEXTS = frozenset({str, type(None)})
-_PLAIN = frozenset({str, type(None), int, float, bool})
 
 
 def _plan(
@@ -309,30 +229,6 @@ def _make_plan(
     )
 
 
-def _kept_key(
-    plan: _Plan, document: dict[str, Any], marks: Mapping[str, str], document_id: str, how: Any
-) -> tuple[Any, ...] | None:
-    """The key of a card's kept drawing: the plan, the document's id, each field read and its
-    marks, and `how` (what else the drawing depends on); None when it is not kept (too long,
-    a value other than a text or a number, or a zero, as 0.0 and -0.0 are equal and may be drawn
-    apart). Numbers are keyed with their types: 1, 1.0 and True are equal and drawn apart."""
-    reads = plan.reads
-    if marks:
-        values = (*map(document.get, reads), *map(marks.get, reads))
-    else:
-        values = tuple(map(document.get, reads))
-    kinds = set(map(type, values))
-    if kinds <= _TEXTS:
-        size = sum(map(len, filter(None, values)))
-        key: tuple[Any, ...] = (plan.serial, how, document_id, values)
-    elif kinds <= _PLAIN and 0 not in values:
-        size = sum([len(value) for value in values if type(value) is str])
-        key = (plan.serial, how, document_id, values, tuple(map(type, values)))
-    else:
-        return None
-    return key if len(document_id) + size <= KEPT_CARD_CHARS else None
-
-
 def cards(
     display: DisplayConfig,
     documents: list[dict[str, Any]],
@@ -352,12 +248,16 @@ def cards(
     for index, document in enumerate(documents):
         marks: dict[str, str] = document.get("highlights") or {}
         document_id = str(document.get("document_id", ""))
-        key = _kept_key(plan, document, marks, document_id, how) if plan.reads else None
-        drawn_card = _drawn.get(key) if key is not None else None
+        key = (
+            card_keep.key(plan.serial, plan.reads, document, marks, document_id, how)
+            if plan.reads
+            else None
+        )
+        drawn_card = card_keep.drawn.get(key) if key is not None else None
         if drawn_card is None:
             drawn_card, timeless = _draw(plan, document, marks, now, renderers, display)
             if key is not None and timeless:
-                _drawn.put(key, drawn_card)
+                card_keep.drawn.put(key, drawn_card)
         own_link = drawn_card.own_link
         link, external = own_link, own_link is not None
         if links is not None and props.card_click_action == "viewDetails":
@@ -393,7 +293,7 @@ def _draw(
     now: datetime,
     renderers: Renderers,
     display: DisplayConfig,
-) -> tuple[Drawn, bool]:
+) -> tuple[card_keep.Drawn, bool]:
     """What a card draws of `document`, and whether it is the same at any time of the page
     (every format it was drawn by timeless)."""
     timeless = True
@@ -419,7 +319,7 @@ def _draw(
         timeless = timeless and renderers.timeless(thumb_kind)
     own = document.get(plan.link_name) if plan.link_name else None
     own_link = own if isinstance(own, str) and renderers.infer(own) in ("url", "image") else None
-    return Drawn(
+    return card_keep.Drawn(
         title=title_of(document, plan.title_name, marks, plan.title_limit),
         thumbnail=thumbnail,
         description=_text(document, plan.description_name, marks, plan.description_limit)

@@ -10,16 +10,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from app.rendering.cards import (
-    CardField,
-    Links,
-    card_field,
-    card_props,
-    thumbnail_field,
-    thumbnail_of,
-    title_field,
-    title_of,
-)
+from app.rendering.card_slots import card_props, thumbnail_field, title_field
+from app.rendering.cards import CardField, Links, card_field, thumbnail_of, title_of
 from app.rendering.plugins import PluginFrame
 from app.rendering.registry import Renderers
 from app.schemas.display import DisplayConfig, FieldConfig

@@ -20,7 +20,7 @@ from typing import Any
 
 from app.adapters.threads import overlapping
 from app.errors import AppError, StoreUnavailable
-from app.rendering.cards import description_field, label_of, thumbnail_field, title_field
+from app.rendering.card_slots import description_field, label_of, thumbnail_field, title_field
 from app.rendering.facets import Choices, RangeFacet, Selection, ValuesFacet, classify, sort_options
 from app.schemas.public import MAX_FACETS
 from app.schemas.search import FULL_TEXT_INPUT, FacetCount, SearchRequest, Sort

@@ -13,7 +13,8 @@ import pytest
 from jinja2 import Environment, select_autoescape
 
 from app.rendering.card_html import card_html, cards_html
-from app.rendering.cards import CardField, Links, card_fields, cards, description_field, label_of
+from app.rendering.card_slots import card_fields, description_field, label_of
+from app.rendering.cards import CardField, Links, cards
 from app.rendering.formats import MAX_TEXT, builtin_renderers
 from app.rendering.marks import marked
 from app.rendering.plugins import PluginFrame, plugin_field

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from app.rendering.cards import Links, cards, description_field, thumbnail_field, title_field
+from app.rendering.card_slots import description_field, thumbnail_field, title_field
+from app.rendering.cards import Links, cards
 from app.rendering.formats import builtin_renderers
 from app.schemas.display import DisplayConfig
 from tests.helpers import browse_config

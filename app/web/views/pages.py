@@ -14,7 +14,8 @@ from app import urls
 from app.crypto import derive_key
 from app.errors import AppError, BadRequest, Forbidden, PasswordRequired
 from app.paths import STATIC_DIR
-from app.rendering.cards import PAGE_SIZE, Links, cards, title_field
+from app.rendering.card_slots import title_field
+from app.rendering.cards import PAGE_SIZE, Links, cards
 from app.rendering.facets import Choices, select
 from app.rendering.filters import canonical, chips, clear_url, panel, url, value_labeller
 from app.rendering.form import FormState, form_state
