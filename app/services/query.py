@@ -277,7 +277,9 @@ class PublicQuery:
             return await self._search(retriever, query), False
         search = query.search
         key = (
-            retriever.record.retriever_id,
+            # A publish makes a new public id and starts its versions again at 1: answers kept
+            # for an earlier publish (fields since taken back) must never answer for this one.
+            retriever.record.public_id,
             retriever.record.version,
             retriever.rules.version if retriever.rules else 0,  # a change of rules: new answers
             replace(search, inputs=_cache_inputs(search.inputs), skip_cache=False),

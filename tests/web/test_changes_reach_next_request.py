@@ -111,13 +111,6 @@ def test_a_field_taken_back_by_publishing_again_leaves_the_filters_panel(lamps: 
     assert "Cost: low to high" not in after.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="answers are kept by (retriever_id, record.version, ...), and a publish after an "
-    "unpublish starts again at version 1: the old version's answers (with the field taken "
-    "back) are served for up to query_cache_seconds; app/services/query.py must key them by "
-    "the published record's public_id, which each publish makes anew",
-)
 def test_a_field_taken_back_by_publishing_again_leaves_the_kept_answers(
     lamps: TestClient,
 ) -> None:
