@@ -22,7 +22,7 @@ import logging
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from app.adapters.clock import Clock, stamp
@@ -125,12 +125,11 @@ class SearchLog:
         # touches it.
         self._visitors: dict[tuple[str, str], str] = {}
 
-    def visitor(self, ip: str, moment: datetime) -> str:
-        """A visitor's pseudonym for the day, when the client sends no session id: a keyed
-        hash of its address and the date, so that distinct visitors can be counted while the
-        address is never kept, and one day's visitor is not the next day's. An IPv6 client is
-        its /64, as for the rate limits."""
-        day = moment.astimezone(UTC).date().isoformat()
+    def visitor(self, ip: str, day: str) -> str:
+        """A visitor's pseudonym for the day (`2026-03-02`, in UTC), when the client sends no
+        session id: a keyed hash of its address and the date, so that distinct visitors can be
+        counted while the address is never kept, and one day's visitor is not the next day's.
+        An IPv6 client is its /64, as for the rate limits."""
         known = self._visitors.get((day, ip))
         if known is None:
             if len(self._visitors) >= MAX_VISITORS_KNOWN:
@@ -187,13 +186,13 @@ class SearchLog:
         await self.flush()
 
     def _write(self, searches: list[tuple[Searched, datetime]]) -> None:
-        rows = [
-            searched.row(
-                stamp(moment),
-                self.visitor(searched.address, moment) if searched.address else None,
-            )
-            for searched, moment in searches
-        ]
+        rows = []
+        for searched, moment in searches:
+            stamped = stamp(moment)
+            # (the stamp is in UTC, so its first ten characters are the visitor's day)
+            address = searched.address
+            visitor = self.visitor(address, stamped[:10]) if address else None
+            rows.append(searched.row(stamped, visitor))
         with self.store.write() as tx:
             queries.insert(tx.conn, rows)
 
@@ -256,4 +255,7 @@ def _value(value: Any) -> Any:
 
 def _mode(backend: Any) -> str:
     """How the retriever searches: keyword, semantic or hybrid here, upstream at Mixpeek."""
-    return str(getattr(backend, "mode", None) or "upstream")
+    # A config's fields are in its `__dict__`: `getattr` of one it lacks goes through
+    # pydantic's `__getattr__` and an AttributeError, 2 µs a row.
+    fields = getattr(backend, "__dict__", None)
+    return str((fields.get("mode") if fields is not None else None) or "upstream")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -242,6 +243,35 @@ async def test_a_full_buffer_drops_and_counts_and_never_waits(tmp_path: Any) -> 
     assert await log.flush() == 0
     assert metrics.searches_dropped._value.get() == 4
     await log.aclose()
+
+
+@pytest.mark.anyio
+async def test_a_visitor_is_one_pseudonym_a_day_in_utc_whatever_the_clock_s_zone(
+    tmp_path: Any,
+) -> None:
+    store = Store(f"sqlite:///{tmp_path}/log.db")
+    store.migrate()
+    # 08:30 on the 3rd in UTC+10 is 22:30 on the 2nd in UTC; an hour and a half later, the 3rd.
+    clock = FakeClock(datetime(2026, 3, 3, 8, 30, tzinfo=timezone(timedelta(hours=10))))
+    log = SearchLog(store, clock, Metrics(), 90, "s" * 40)
+    retriever = _retriever()
+    for address in (ADDRESS, ADDRESS, "198.51.100.78"):
+        log.record(Searched(retriever, "execute", "ok", 1.0, address=address))
+    clock.advance(90 * 60)
+    log.record(Searched(retriever, "execute", "ok", 1.0, address=ADDRESS))
+    assert await log.flush() == 4
+    with store.read() as tx:
+        rows = tx.conn.execute(
+            sa.text("SELECT session_id, created_at, mode FROM search_log ORDER BY rowid")
+        ).all()
+    await log.aclose()
+    store.close()
+    sessions = [row[0] for row in rows]
+    assert [row[1][:10] for row in rows] == ["2026-03-02"] * 3 + ["2026-03-03"]
+    assert sessions[0] == sessions[1]  # one address, one day
+    assert len(set(sessions)) == 3  # another address; the same one the next day
+    assert all(session.startswith("v-") and ADDRESS not in session for session in sessions)
+    assert {row[2] for row in rows} == {"upstream"}  # a config with no mode searches upstream
 
 
 def _retriever() -> Any:
