@@ -64,7 +64,7 @@ class RefreshingCache(Generic[K, V]):
             if entry.expires <= now:
                 task = self._refreshing.get(key)
                 if task is None:
-                    task = asyncio.create_task(self._refresh(key, self._generation))
+                    task = asyncio.create_task(self._refresh(key, entry))
                     self._refreshing[key] = task
                     task.add_done_callback(lambda done: self._reloaded(key, done))
                 if now - entry.expires >= self.ttl:
@@ -98,17 +98,20 @@ class RefreshingCache(Generic[K, V]):
             return _Entry(self.now() + self.ttl, None, error)
         return _Entry(self.now() + self.ttl, value, None)
 
-    async def _refresh(self, key: K, generation: int) -> None:
+    async def _refresh(self, key: K, stale: _Entry[V]) -> None:
+        # Kept only while `stale` is still the key's entry: a clear of this key (or of every
+        # key) since may have come after the change the load read before, while a clear of
+        # another key (any owner's change, in this process) must not throw it away, or a
+        # request waiting for it would get the value older than twice the ttl.
         try:
             fresh = await self._fetch(key)
         except Exception:
             # Keep serving what we had, as just expired: the next request gets it at once and
             # tries again in the background.
-            entry = self._entries.get(key)
-            if entry is not None:
-                entry.expires = self.now()
+            if self._entries.get(key) is stale:
+                stale.expires = self.now()
             return
-        if generation == self._generation:
+        if self._entries.get(key) is stale:
             self._store(key, fresh)
 
     def _reloaded(self, key: K, done: asyncio.Task[None]) -> None:

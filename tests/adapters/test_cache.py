@@ -126,3 +126,20 @@ async def test_hits_and_misses_are_counted() -> None:
     await cache.get("a")
     await cache.get("a")
     assert seen == [False, True]
+
+
+async def test_a_long_idle_entry_is_reloaded_though_another_key_is_cleared() -> None:
+    source, clock = Source(), Clock()
+    cache = _cache(source, clock)
+    assert await cache.get("a") == "a:v1"
+    assert await cache.get("b") == "b:v1"
+    source.value = "v2"  # another process's change
+    clock.now += 2.5  # nobody asked for "a" for a whole ttl past its expiry
+    source.gate = asyncio.Event()
+    waiting = asyncio.create_task(cache.get("a"))
+    await asyncio.sleep(0)
+    cache.clear("b")  # this process changed another retriever meanwhile
+    source.gate.set()
+    assert await waiting == "a:v2"
+    source.gate = None
+    assert await cache.get("a") == "a:v2"

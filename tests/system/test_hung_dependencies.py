@@ -20,7 +20,10 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
+from app.adapters.engine import PgEngine
+from app.adapters.engine.pg.core import ANALYZE_AFTER
 from app.adapters.store import Store
 from app.errors import StoreUnavailable
 from app.services.readiness import STORE_ANSWERS_WITHIN_SECONDS
@@ -278,4 +281,39 @@ def test_a_commit_cut_short_says_it_may_have_been_saved(
     assert unconfirmed.value.headers["Retry-After"] == "5"
     # The commit reached the server before the connection was cut: once it runs, it is saved.
     assert _owner_keys(store) == ["sent"]
+    store.close()
+
+
+def test_a_read_cut_short_at_its_commit_is_not_said_to_be_saving(
+    postgres_server: PostgresServer,
+) -> None:
+    store = Store(postgres_server.url, STORE_LIMIT_SECONDS)
+    store.migrate()
+
+    def frozen_before_the_commit(frozen: ExitStack) -> None:
+        with store.read() as tx:
+            tx.list_owner_keys()
+            frozen.enter_context(hung(postgres_server))  # until the commit has failed
+
+    with ExitStack() as frozen, pytest.raises(StoreUnavailable) as refused:
+        frozen_before_the_commit(frozen)
+    assert refused.value.reason == "not_answering"
+    assert "saving" not in refused.value.message
+    store.close()
+
+
+def test_a_large_write_saved_is_answered_so_though_its_statistics_wait_past_the_limit(
+    postgres_database: str,
+) -> None:
+    store = Store(postgres_database, 2 * STORE_LIMIT_SECONDS)
+    engine = PgEngine(store.engine)
+    lamps = [{"document_id": f"d{n}", "title": f"Lamp {n}"} for n in range(ANALYZE_AFTER)]
+    other = sa.create_engine(store.url)
+    with other.begin() as conn:
+        # As autovacuum holds it while it runs: the write's ANALYZE waits past the limit.
+        conn.exec_driver_sql("LOCK TABLE engine_terms IN SHARE UPDATE EXCLUSIVE MODE")
+        written = engine.upsert("ns", "lamps", lamps)
+    assert written.inserted == ANALYZE_AFTER
+    assert engine.document("ns", "lamps", "d0") == {"title": "Lamp 0"}
+    other.dispose()
     store.close()

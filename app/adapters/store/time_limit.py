@@ -187,7 +187,11 @@ def install(engine: sa.Engine, seconds: float) -> None:
 
     @event.listens_for(engine, "commit")
     def _committing(conn: sa.Connection) -> None:
-        arm(info_of(conn), committing=True)
+        # A read's commit saves nothing: cut short, it is a store not answering, not a change
+        # that may or may not have been saved. (The engine's own transactions say nothing:
+        # taken for writes.)
+        writing = conn.get_execution_options().get("write", True) is not False
+        arm(info_of(conn), committing=writing)
 
     @event.listens_for(engine, "rollback")
     def _rolling_back(conn: sa.Connection) -> None:

@@ -11,6 +11,7 @@ locks its collection's row (`FOR UPDATE`): one writer per collection at a time, 
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from functools import partial
@@ -30,7 +31,9 @@ from app.adapters.engine.pg.meaning import CollectionVectors
 from app.adapters.engine.pg.reading import Plan
 from app.adapters.engine.pg.rows import row_of, without_nul
 from app.adapters.engine.results import Hit, Search, SearchResult, UpsertResult
-from app.errors import invalid
+from app.errors import StoreUnavailable, invalid
+
+logger = logging.getLogger("retriever_pages")
 
 SCHEMA_LOCK_ID = 0x454E_4731  # "ENG1": the advisory lock taken to create the tables
 BATCH = 1000
@@ -163,8 +166,15 @@ class PgEngine(CollectionVectors):
             )
             self._keep_vectors(conn, coll, rowids, given, model)
         if inserted >= ANALYZE_AFTER:
-            with self.db.begin() as conn:
-                conn.exec_driver_sql("ANALYZE engine_documents, engine_terms")
+            try:
+                with self.db.begin() as conn:
+                    conn.exec_driver_sql("ANALYZE engine_documents, engine_terms")
+            except (StoreUnavailable, sa.exc.OperationalError) as error:
+                # The documents are saved: statistics read again too late (waiting behind a
+                # lock or a slow disk past the store's time limit, the connection lost) are
+                # left to autovacuum, rather than a 503 saying that the write was not saved
+                # (retried, documents without an id would be stored twice).
+                logger.warning("statistics not read again after a write: %s", error)
         return UpsertResult(
             inserted=inserted,
             updated=len(rows) - inserted,
