@@ -62,7 +62,13 @@ _SQLITE_CODES = {
     sqlite3.SQLITE_IOERR: IO_ERROR,
     sqlite3.SQLITE_CANTOPEN: IO_ERROR,
 }
-_SQLSTATES = {"53100": DISK_FULL, "25006": READ_ONLY, "53300": BUSY, "58030": IO_ERROR}
+_SQLSTATES = {
+    "53100": DISK_FULL,
+    "25006": READ_ONLY,
+    "53300": BUSY,  # too many connections
+    "55P03": BUSY,  # a lock not had within the lock timeout (`store/time_limit.py`)
+    "58030": IO_ERROR,
+}
 # tantivy raises ValueError for every failure; its I/O ones start so and carry the OS's errno.
 _TANTIVY_IO = re.compile(
     r"(?:An IO error occurred|Failed to open file for (?:read|write)|An error occurred in a thread)"

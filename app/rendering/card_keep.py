@@ -16,7 +16,7 @@ from app.kept import Kept
 # numbers or absent, the texts KEPT_CARD_CHARS together at most, are kept: what is kept stays
 # small.
 CARDS_KEPT = 4096
-KEPT_CARD_CHARS = 4000
+KEPT_CARD_CHARS = 4000  # read, and drawn: escaping can make a text five times longer
 drawn: Kept[tuple[Any, ...], Drawn] = Kept(CARDS_KEPT)
 _TEXTS = frozenset({str, type(None)})
 _PLAIN = frozenset({str, type(None), int, float, bool})
@@ -69,3 +69,10 @@ def key(
     else:
         return None
     return key if len(document_id) + size <= KEPT_CARD_CHARS else None
+
+
+def small(drawing: Drawn) -> bool:
+    """Whether a drawing is short enough to keep: at most KEPT_CARD_CHARS drawn, so that the
+    keep holds a few tens of megabytes at worst (its HTML, kept with it, is about as long)."""
+    parts = (drawing.title, drawing.thumbnail, drawing.description, drawing.facts)
+    return sum(len(part) for part in parts if part is not None) <= KEPT_CARD_CHARS

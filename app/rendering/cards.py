@@ -256,7 +256,7 @@ def cards(
         drawn_card = card_keep.drawn.get(key) if key is not None else None
         if drawn_card is None:
             drawn_card, timeless = _draw(plan, document, marks, now, renderers, display)
-            if key is not None and timeless:
+            if key is not None and timeless and card_keep.small(drawn_card):
                 card_keep.drawn.put(key, drawn_card)
         own_link = drawn_card.own_link
         link, external = own_link, own_link is not None

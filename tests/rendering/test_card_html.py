@@ -13,6 +13,7 @@ import pytest
 from jinja2 import Environment, select_autoescape
 
 from app.rendering.card_html import card_html, cards_html
+from app.rendering.card_keep import KEPT_CARD_CHARS
 from app.rendering.card_slots import card_fields, description_field, label_of
 from app.rendering.cards import CardField, Links, cards
 from app.rendering.formats import MAX_TEXT, builtin_renderers
@@ -255,6 +256,24 @@ def test_a_kept_card_is_drawn_again_when_its_document_or_marks_change() -> None:
         assert f"{RENDERERS.render(value, None, NOW, 'brand')}</li>" in html(
             {**old, "brand": value}
         )
+
+
+def test_a_card_whose_drawing_escaping_makes_long_is_not_kept() -> None:
+    """Texts short enough to read can draw five times longer once escaped: such a card is
+    drawn each time, so that what is kept stays small, and drawn the same either way."""
+    config = config_of({}, {})
+    short = {"document_id": "k/short", "title": "Lamp", "brand": "Acme & Sons"}
+    long = {"document_id": "k/long", "title": "Lamp", "brand": "&" * (KEPT_CARD_CHARS - 100)}
+
+    def drawn(document: dict[str, Any]) -> Any:
+        return cards(config, [document], 0, NOW, RENDERERS, None, LINKS[1])[0]
+
+    first, again = drawn(short), drawn(short)
+    assert again.kept is first.kept  # taken from the keep
+    first, again = drawn(long), drawn(long)
+    assert again.kept is not first.kept  # drawn anew
+    assert str(cards_html([again])) == str(cards_html([first]))
+    assert "&amp;" * 10 in str(cards_html([again]))
 
 
 def test_a_relative_date_is_drawn_at_each_pages_time() -> None:

@@ -23,7 +23,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.adapters.engine import PgEngine
-from app.adapters.engine.pg.core import ANALYZE_AFTER
+from app.adapters.engine.pg.core import ANALYZE_AFTER, SCHEMA_LOCK_ID
 from app.adapters.store import Store
 from app.errors import StoreUnavailable
 from app.services.readiness import STORE_ANSWERS_WITHIN_SECONDS
@@ -316,4 +316,66 @@ def test_a_large_write_saved_is_answered_so_though_its_statistics_wait_past_the_
     assert written.inserted == ANALYZE_AFTER
     assert engine.document("ns", "lamps", "d0") == {"title": "Lamp 0"}
     other.dispose()
+    store.close()
+
+
+@contextmanager
+def _held(url: str, sql: str, params: tuple[Any, ...], seconds: float) -> Iterator[None]:
+    """A lock taken by `sql` in another server's transaction, held `seconds` (in a thread of its
+    own) after the block starts."""
+    other = sa.create_engine(url)
+    taken = threading.Event()
+
+    def hold() -> None:
+        with other.begin() as conn:
+            conn.exec_driver_sql(sql, params)
+            taken.set()
+            time.sleep(seconds)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert taken.wait(30)
+    try:
+        yield
+    finally:
+        holder.join()
+        other.dispose()
+
+
+def test_a_write_behind_a_held_lock_is_a_busy_503_within_the_limit(
+    postgres_database: str,
+) -> None:
+    """A collection written by another server for longer than the limit (its vector index
+    built, a long import) is not a store that hangs: the write is told the store is busy."""
+    limit = 3.0  # the lock's wait (0.8 of it) ends well before the watch would cut it
+    store = Store(postgres_database, limit)
+    engine = PgEngine(store.engine)
+    engine.upsert("ns", "lamps", [{"document_id": "d1", "title": "Lamp"}])
+    lock = "SELECT id FROM engine_collections WHERE namespace = %s AND name = %s FOR UPDATE"
+    with _held(postgres_database, lock, ("ns", "lamps"), 2 * limit):
+        began = time.monotonic()
+        with pytest.raises(StoreUnavailable) as refused:
+            engine.upsert("ns", "lamps", [{"document_id": "d2", "title": "Desk lamp"}])
+        assert time.monotonic() - began < limit + 5
+    assert refused.value.reason == "busy"
+    assert "busy" in str(refused.value)
+    engine.upsert("ns", "lamps", [{"document_id": "d2", "title": "Desk lamp"}])
+    assert engine.document("ns", "lamps", "d2") == {"title": "Desk lamp"}
+    store.close()
+
+
+def test_the_engines_schema_waits_behind_another_servers_past_the_limit(
+    postgres_database: str,
+) -> None:
+    """Servers starting at once: the second waits for the first's schema, however long."""
+    store = Store(postgres_database, STORE_LIMIT_SECONDS)
+    PgEngine(store.engine)
+    schema_lock = "SELECT pg_advisory_xact_lock(%s)"
+    held_for = 3 * STORE_LIMIT_SECONDS
+    with _held(postgres_database, schema_lock, (SCHEMA_LOCK_ID,), held_for):
+        began = time.monotonic()
+        engine = PgEngine(store.engine)
+        assert time.monotonic() - began > STORE_LIMIT_SECONDS  # it waited, and was not cut
+    engine.upsert("ns", "lamps", [{"document_id": "d1", "title": "Lamp"}])
+    assert engine.document("ns", "lamps", "d1") == {"title": "Lamp"}
     store.close()

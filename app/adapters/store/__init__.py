@@ -49,10 +49,9 @@ class Store:
         if self.is_sqlite:
             self.engine = self._sqlite_engine()
         else:
-            limits = time_limit.connect_args(time_limit_seconds)
             self.engine = sa.create_engine(
                 self.url, pool_size=10, max_overflow=10, pool_timeout=time_limit_seconds,
-                connect_args=limits,
+                connect_args=time_limit.connect_args(time_limit_seconds),
             )  # fmt: skip
             time_limit.install(self.engine, time_limit_seconds)
 
@@ -89,16 +88,17 @@ class Store:
         with self._begin(write=False) as conn:
             if migrations.stored_version(conn) == migrations.LATEST:
                 return migrations.LATEST
-        with self._begin(write=True, unlimited=True) as conn:
+        with self._begin(write=True) as conn:
             if not self.is_sqlite:
+                time_limit.unlimited(conn)
                 conn.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK_ID)))
             return migrations.upgrade(conn)
 
     @contextmanager
-    def _begin(self, *, write: bool, unlimited: bool = False) -> Iterator[sa.Connection]:
+    def _begin(self, *, write: bool) -> Iterator[sa.Connection]:
         try:
             with self.engine.connect() as conn:
-                conn = conn.execution_options(write=write, **{time_limit.UNLIMITED: unlimited})
+                conn = conn.execution_options(write=write)
                 with conn.begin():
                     yield conn
         except exc.IntegrityError as error:

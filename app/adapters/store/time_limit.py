@@ -38,6 +38,7 @@ UNLIMITED = "unlimited"
 UNCONFIRMED = "unconfirmed"
 NOT_ANSWERING = outages.NOT_ANSWERING
 RETRY_AFTER_SECONDS = 5
+LOCK_SHARE = 0.8  # of the limit, the longest wait for a lock
 
 _SOCKET = "time_limit_socket"  # in a pooled connection's `info`: its socket, ours to shut
 _WAIT = "time_limit_wait"  # the round trip under way on it
@@ -89,12 +90,15 @@ class _Watchdog:
         with self._cond:
             while True:
                 now = time.monotonic()
-                for wait in [w for w in self._waits if w.deadline <= now]:
+                # A copy first: a connection the collector drops on this thread is checked in
+                # here, and its wait taken out of the set (the lock is re-entrant).
+                waits = list(self._waits)
+                for wait in [w for w in waits if w.deadline <= now]:
                     self._waits.discard(wait)
                     wait.cut = True
                     with contextlib.suppress(OSError):  # closed: the wait has ended anyway
                         wait.sock.shutdown(socket.SHUT_RDWR)
-                self._wake_at = min((w.deadline for w in self._waits), default=math.inf)
+                self._wake_at = min((w.deadline for w in list(self._waits)), default=math.inf)
                 self._cond.wait(None if self._wake_at == math.inf else self._wake_at - now)
 
 
@@ -104,8 +108,19 @@ os.register_at_fork(after_in_child=_watchdog.forget)
 
 def connect_args(seconds: float) -> dict[str, Any]:
     """psycopg's arguments that bound the opening of a connection (libpq counts whole
-    seconds, two at least)."""
-    return {"connect_timeout": max(2, math.ceil(seconds))}
+    seconds, two at least), and a wait for a lock: a statement behind another's lock (a write
+    to a collection while its vector index is built) ends with the server's own "lock not
+    available" before the limit, a 503 saying the store is busy, not one saying it hangs."""
+    lock_ms = max(1, int(seconds * 1000 * LOCK_SHARE))
+    return {"connect_timeout": max(2, math.ceil(seconds)), "options": f"-c lock_timeout={lock_ms}"}
+
+
+def unlimited(conn: sa.Connection) -> None:
+    """The rest of `conn`'s transaction is work known to take long (a migration, the engine's
+    schema), which may wait behind another server doing the same: neither watched nor held to
+    the lock timeout. PostgreSQL's only."""
+    conn.execution_options(**{UNLIMITED: True})
+    conn.exec_driver_sql("SET LOCAL lock_timeout = 0")
 
 
 def install(engine: sa.Engine, seconds: float) -> None:

@@ -31,6 +31,7 @@ from app.adapters.engine.pg.meaning import CollectionVectors
 from app.adapters.engine.pg.reading import Plan
 from app.adapters.engine.pg.rows import row_of, without_nul
 from app.adapters.engine.results import Hit, Search, SearchResult, UpsertResult
+from app.adapters.store import time_limit
 from app.errors import StoreUnavailable, invalid
 
 logger = logging.getLogger("retriever_pages")
@@ -90,6 +91,7 @@ class PgEngine(CollectionVectors):
     def __init__(self, db: sa.Engine) -> None:
         self.db = db
         with db.begin() as conn:
+            time_limit.unlimited(conn)  # behind another server's, or the queries (ALTER TABLE)
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_ID,))
             for statement in _SCHEMA:
                 conn.exec_driver_sql(statement)
@@ -210,7 +212,11 @@ class PgEngine(CollectionVectors):
             if coll is None:
                 return None
             vectors.drop(conn, coll.id)  # (its rows would go with the documents, one by one)
-            conn.exec_driver_sql("DELETE FROM engine_collections WHERE id = %s", (coll.id,))
+            conn.exec_driver_sql(
+                "DELETE FROM engine_collections WHERE id = %s",
+                (coll.id,),
+                execution_options={time_limit.UNLIMITED: True},  # every document, term, vector
+            )
         return coll.documents
 
     def _forget(
