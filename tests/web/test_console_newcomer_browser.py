@@ -143,7 +143,8 @@ def test_from_a_csv_to_a_published_page(
     page.locator("[role=status]", has_text="Draft saved").wait_for()
     preview = page.frame_locator('iframe[title="Preview on a desktop, light"]')
     preview.locator("text=$18.50").first.wait_for()
-    preview.locator("text=Published").first.wait_for()
+    # The label on the cards (the sort menu, hidden until opened, names it too).
+    preview.locator(".card").get_by_text("Published").first.wait_for()
 
     page.fill("#public_name", "Great Books")
     page.click("button:text-is('Publish the page')")
