@@ -88,6 +88,11 @@ def unavailable(error: BaseException) -> StoreUnavailable | None:
     if cause is None:
         return None
     _report(cause, error)
+    return answer(cause)
+
+
+def answer(cause: str) -> StoreUnavailable:
+    """The 503 for `cause` (one of MESSAGES'), with when to ask again."""
     return StoreUnavailable(MESSAGES[cause], reason=cause, retry_after=RETRY_AFTER_SECONDS[cause])
 
 

@@ -36,8 +36,6 @@ DEFAULT_SECONDS = 10.0
 # execution option set, unwatched.
 UNLIMITED = "unlimited"
 UNCONFIRMED = "unconfirmed"
-NOT_ANSWERING = outages.NOT_ANSWERING
-RETRY_AFTER_SECONDS = 5
 LOCK_SHARE = 0.8  # of the limit, the longest wait for a lock
 
 _SOCKET = "time_limit_socket"  # in a pooled connection's `info`: its socket, ours to shut
@@ -93,12 +91,13 @@ class _Watchdog:
                 # A copy first: a connection the collector drops on this thread is checked in
                 # here, and its wait taken out of the set (the lock is re-entrant).
                 waits = list(self._waits)
-                for wait in [w for w in waits if w.deadline <= now]:
-                    self._waits.discard(wait)
-                    wait.cut = True
-                    with contextlib.suppress(OSError):  # closed: the wait has ended anyway
-                        wait.sock.shutdown(socket.SHUT_RDWR)
-                self._wake_at = min((w.deadline for w in list(self._waits)), default=math.inf)
+                for wait in waits:
+                    if wait.deadline <= now:
+                        self._waits.discard(wait)
+                        wait.cut = True
+                        with contextlib.suppress(OSError):  # closed: the wait has ended anyway
+                            wait.sock.shutdown(socket.SHUT_RDWR)
+                self._wake_at = min((w.deadline for w in waits if not w.cut), default=math.inf)
                 self._cond.wait(None if self._wake_at == math.inf else self._wake_at - now)
 
 
@@ -227,10 +226,8 @@ def _failure(wait: _Wait, seconds: float) -> StoreUnavailable:
             f"The store did not answer {within} while saving: the change may or may not "
             "have been saved. Check before trying again.",
             reason=UNCONFIRMED,
-            retry_after=RETRY_AFTER_SECONDS,
+            retry_after=outages.RETRY_AFTER_SECONDS[outages.NOT_ANSWERING],
         )
     # The same answer as a store that refuses: a cut connection is gone, with its transaction.
-    outages.report("store", NOT_ANSWERING, f"no answer {within}")
-    return StoreUnavailable(
-        outages.MESSAGES[NOT_ANSWERING], reason=NOT_ANSWERING, retry_after=RETRY_AFTER_SECONDS
-    )
+    outages.report("store", outages.NOT_ANSWERING, f"no answer {within}")
+    return outages.answer(outages.NOT_ANSWERING)
