@@ -30,11 +30,14 @@ TIMEOUT_SECONDS = 5  # for an answer (an import of a batch takes longest)
 CONNECT_SECONDS = 1
 # A node that failed is left alone this long, then tried again by the next request.
 HEALTHCHECK_SECONDS = 15
+# Answers uncompressed: on loopback or a LAN, the node's gzip and our gunzip cost more CPU on
+# both sides than the bytes they save (docs/performance.md, "Typesense").
+PLAIN = {"Accept-Encoding": "identity"}
 
 
 def pool() -> httpx.Client:
     """The connections of the engine's searches and writes run in worker threads."""
-    return httpx.Client(timeout=_timeout())
+    return httpx.Client(timeout=_timeout(), headers=PLAIN)
 
 
 def _timeout() -> httpx.Timeout:
@@ -60,7 +63,7 @@ class LoopSearches:
             f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
             for host, port in address.nodes
         ]
-        self._headers = {"X-TYPESENSE-API-KEY": address.api_key}
+        self._headers = {"X-TYPESENSE-API-KEY": address.api_key, **PLAIN}
         self._timeout = aiohttp.ClientTimeout(total=TIMEOUT_SECONDS, connect=CONNECT_SECONDS)
         self._sessions: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, aiohttp.ClientSession
