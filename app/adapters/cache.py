@@ -5,9 +5,12 @@ every request meanwhile gets the old value; only a key never seen waits, and the
 waiters share one load. An entry that no request saw for a whole `ttl` past its expiry (a quiet
 page, hours old) is not served while its reload runs: that request and any that come meanwhile
 wait for the reload, so another process's change (a password added, a field taken back) is
-never answered with a value older than twice the `ttl`. A reload that fails (the store down)
-leaves the old value served, as before. `clear()` drops entries at once (this process's own
-changes), and a reload that started before a clear never writes its result back.
+never answered with a value older than twice the `ttl`, unless the reload takes longer than
+RELOAD_WAIT_SECONDS: a store that answers at all reads a config in milliseconds, and one that
+hangs must not hold every visitor for its whole time limit, so past that they get the old
+value. A reload that fails (the store down) leaves the old value served, as before. `clear()`
+drops entries at once (this process's own changes), and a reload that started before a clear
+never writes its result back.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
+
+RELOAD_WAIT_SECONDS = 1.0
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -68,7 +73,10 @@ class RefreshingCache(Generic[K, V]):
                     self._refreshing[key] = task
                     task.add_done_callback(lambda done: self._reloaded(key, done))
                 if now - entry.expires >= self.ttl:
-                    await asyncio.shield(task)
+                    try:
+                        await asyncio.wait_for(asyncio.shield(task), RELOAD_WAIT_SECONDS)
+                    except TimeoutError:
+                        return entry.result()
                     fresh = self._entries.get(key)
                     return fresh.result() if fresh is not None else await self.get(key)
             return entry.result()

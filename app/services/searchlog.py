@@ -29,6 +29,7 @@ from app.adapters.clock import Clock, stamp
 from app.adapters.store import Store, clicks, rollups
 from app.adapters.store import searchlog as queries
 from app.adapters.threads import in_thread
+from app.errors import StoreUnavailable
 from app.metrics import Metrics
 from app.schemas.extensions import search_log_on
 from app.schemas.filters import Condition, Filter
@@ -157,8 +158,10 @@ class SearchLog:
             return 0
         try:
             await in_thread(self._write, rows)
-        except Exception:  # the store down or full: the search went on, its row is lost
-            logger.warning("search log: %s rows not written", len(rows), exc_info=True)
+        except Exception as error:  # the store down or full: the search went on, its row is lost
+            # (an outage is reported as one line by `outages`: no traceback a second beside it)
+            outage = isinstance(error, StoreUnavailable)
+            logger.warning("search log: %s rows not written", len(rows), exc_info=not outage)
             self.metrics.searches_dropped.inc(len(rows))
             return 0
         self.metrics.searches_logged.inc(len(rows))
@@ -209,8 +212,9 @@ class SearchLog:
                 self._swept = time.monotonic()
                 try:
                     await self.sweep()
-                except Exception:
-                    logger.warning("search log: old rows not swept", exc_info=True)
+                except Exception as error:
+                    outage = isinstance(error, StoreUnavailable)
+                    logger.warning("search log: old rows not swept", exc_info=not outage)
 
 
 def _query(inputs: Mapping[str, Any]) -> str | None:

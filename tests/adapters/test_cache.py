@@ -143,3 +143,23 @@ async def test_a_long_idle_entry_is_reloaded_though_another_key_is_cleared() -> 
     assert await waiting == "a:v2"
     source.gate = None
     assert await cache.get("a") == "a:v2"
+
+
+async def test_a_long_idle_entry_whose_reload_hangs_is_served_as_kept_after_a_second(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("app.adapters.cache.RELOAD_WAIT_SECONDS", 0.2)
+    source, clock = Source(), Clock()
+    cache = _cache(source, clock)
+    assert await cache.get("a") == "a:v1"
+    source.value = "v2"
+    clock.now += 2.5  # long idle: the next request waits for the reload...
+    source.gate = asyncio.Event()  # ...which hangs, as on a store that does not answer
+    began = asyncio.get_running_loop().time()
+    waiting = [asyncio.create_task(cache.get("a")) for _ in range(5)]
+    assert await asyncio.gather(*waiting) == ["a:v1"] * 5  # the kept value, not a wait for ever
+    assert asyncio.get_running_loop().time() - began < 1.0
+    assert source.calls == 2  # (one reload, still under way)
+    source.gate.set()
+    await asyncio.sleep(0.01)
+    assert await cache.get("a") == "a:v2"

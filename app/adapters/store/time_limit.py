@@ -12,6 +12,11 @@ Waiting for a pooled connection and opening one have their own limits (`pool_tim
 
 A write cut short before its commit was sent is rolled back by the server (its connection is
 gone); one cut short while its commit was on its way may or may not be saved, and its 503 says so.
+
+Once a wait has been cut short, the store is taken for hung (`_Hung`): one request at a time
+tries it again (its connection's ping, or the opening of a connection), and the others meanwhile
+get the 503 at once, before any statement, rather than each holding a thread and a connection
+for the whole limit. The first that the store answers ends it.
 """
 
 from __future__ import annotations
@@ -105,6 +110,37 @@ _watchdog = _Watchdog()
 os.register_at_fork(after_in_child=_watchdog.forget)
 
 
+class _Hung:
+    """Whether a wait on this engine's store was cut short since it last answered, and whether a
+    request is trying it again: while one is, the others are refused at once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._hung = False
+        self._trying = False
+
+    def cut(self) -> None:
+        with self._lock:
+            self._hung = True
+
+    def enter(self) -> bool:
+        """Whether this request is the one trying the store again (then `leave` must follow);
+        a StoreUnavailable when another is."""
+        with self._lock:
+            if not self._hung:
+                return False
+            if self._trying:
+                raise outages.answer(outages.NOT_ANSWERING)
+            self._trying = True
+            return True
+
+    def leave(self, answered: bool) -> None:
+        with self._lock:
+            self._trying = False
+            if answered:
+                self._hung = False
+
+
 def connect_args(seconds: float) -> dict[str, Any]:
     """psycopg's arguments that bound the opening of a connection (libpq counts whole
     seconds, two at least), and a wait for a lock: a statement behind another's lock (a write
@@ -125,6 +161,7 @@ def unlimited(conn: sa.Connection) -> None:
 def install(engine: sa.Engine, seconds: float) -> None:
     """Watch every round trip on `engine`'s connections (PostgreSQL's): each may wait
     `seconds`. It replaces `pool_pre_ping`, whose ping no event would let us watch."""
+    hung = _Hung()
 
     def arm(info: dict[str, Any], *, committing: bool = False) -> _Wait | None:
         disarm(info)
@@ -149,6 +186,18 @@ def install(engine: sa.Engine, seconds: float) -> None:
         except exc.ResourceClosedError:  # its connection dropped meanwhile
             return {}
 
+    @event.listens_for(engine, "do_connect")
+    def _connecting(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        trying = hung.enter()
+        answered = False
+        try:
+            connection = dialect.connect(*cargs, **cparams)
+            answered = True
+            return connection
+        finally:
+            if trying:
+                hung.leave(answered)
+
     @event.listens_for(engine, "connect")
     def _connected(dbapi_connection: Any, record: Any) -> None:
         record.info[_SOCKET] = socket.socket(fileno=os.dup(dbapi_connection.pgconn.socket))
@@ -164,18 +213,23 @@ def install(engine: sa.Engine, seconds: float) -> None:
     @event.listens_for(engine, "checkout")
     def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         if record.info.pop(_FRESH, False):
-            return
+            return  # (opened just now: `_connecting` tried the store)
+        trying = hung.enter()
+        answered = False
         wait = arm(record.info)
         try:
             engine.dialect.do_ping(dbapi_connection)
+            answered = True
         except Exception as error:
             if wait is not None and wait.cut:
-                raise _failure(wait, seconds) from None
+                raise _failure(wait, seconds, hung) from None
             if engine.dialect.is_disconnect(error, dbapi_connection, None):  # type: ignore[arg-type]
                 raise exc.DisconnectionError() from error  # the pool opens another
             raise
         finally:
             disarm(record.info)
+            if trying:
+                hung.leave(answered)
 
     @event.listens_for(engine, "checkin")
     def _checkin(_dbapi_connection: Any, record: Any) -> None:
@@ -215,10 +269,11 @@ def install(engine: sa.Engine, seconds: float) -> None:
     def _failed(context: sa.engine.ExceptionContext) -> None:
         wait = disarm(info_of(context.connection))
         if wait is not None and wait.cut:
-            raise _failure(wait, seconds)
+            raise _failure(wait, seconds, hung)
 
 
-def _failure(wait: _Wait, seconds: float) -> StoreUnavailable:
+def _failure(wait: _Wait, seconds: float, hung: _Hung) -> StoreUnavailable:
+    hung.cut()
     within = f"within {seconds:g} s"
     if wait.committing:
         outages.report("store", UNCONFIRMED, f"no answer to a commit {within}")
