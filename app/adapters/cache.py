@@ -76,7 +76,8 @@ class RefreshingCache(Generic[K, V]):
                     try:
                         await asyncio.wait_for(asyncio.shield(task), RELOAD_WAIT_SECONDS)
                     except TimeoutError:
-                        return entry.result()
+                        if self._entries.get(key) is entry:  # (not cleared meanwhile)
+                            return entry.result()
                     fresh = self._entries.get(key)
                     return fresh.result() if fresh is not None else await self.get(key)
             return entry.result()

@@ -163,3 +163,22 @@ async def test_a_long_idle_entry_whose_reload_hangs_is_served_as_kept_after_a_se
     source.gate.set()
     await asyncio.sleep(0.01)
     assert await cache.get("a") == "a:v2"
+
+
+async def test_a_value_cleared_while_its_reload_hangs_is_never_served(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("app.adapters.cache.RELOAD_WAIT_SECONDS", 0.2)
+    source, clock = Source(), Clock()
+    cache = _cache(source, clock)
+    assert await cache.get("a") == "a:v1"
+    clock.now += 2.5
+    source.gate = asyncio.Event()
+    waiting = asyncio.create_task(cache.get("a"))
+    await asyncio.sleep(0.05)
+    source.value = "v2"
+    cache.clear("a")  # this process's own change (say, the retriever unpublished)
+    await asyncio.sleep(0.3)  # past the wait: the old value is not served...
+    assert not waiting.done()  # ...the request waits for a load of its own
+    source.gate.set()
+    assert await waiting == "a:v2"
