@@ -36,5 +36,10 @@ def test_a_body_framed_two_ways_never_passes_the_limit(
     settings: Settings, clients: Any, request_: bytes
 ) -> None:
     with LiveServer(create_app(settings)) as server:
-        status, _, _ = _answer_of(_exchange(server.port, request_))
+        try:
+            status, _, _ = _answer_of(_exchange(server.port, request_))
+        except ConnectionResetError:
+            # Refused before the client had written it all: the parser answered and closed
+            # while the rest was on its way, and the kernel reset the connection.
+            return
     assert status.split(" ")[1] in ("400", "413", "501"), status

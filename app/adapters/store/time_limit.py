@@ -13,10 +13,14 @@ Waiting for a pooled connection and opening one have their own limits (`pool_tim
 A write cut short before its commit was sent is rolled back by the server (its connection is
 gone); one cut short while its commit was on its way may or may not be saved, and its 503 says so.
 
-Once a wait has been cut short, the store is taken for hung (`_Hung`): one request at a time
-tries it again (its connection's ping, or the opening of a connection), and the others meanwhile
+Once the store has not answered a ping, or the opening of a connection, within the limit (a
+slow statement cut short says nothing of the store), it is taken for hung (`_Hung`): one request
+at a time tries it again (its connection's ping, or the opening of one), and the others meanwhile
 get the 503 at once, before any statement, rather than each holding a thread and a connection
-for the whole limit. The first that the store answers ends it.
+for the whole limit. The first answer ends it. (The others are refused, not kept waiting for the
+try: a wait there would hold a place in the connection pool, whose own waiters are not woken
+when it is given up. A try whose packets a network lost can wait its whole limit though the
+store answers again: the others are refused until it ends.)
 """
 
 from __future__ import annotations
@@ -111,21 +115,21 @@ os.register_at_fork(after_in_child=_watchdog.forget)
 
 
 class _Hung:
-    """Whether a wait on this engine's store was cut short since it last answered, and whether a
-    request is trying it again: while one is, the others are refused at once."""
+    """Whether the store has been silent past the limit since it last answered, and whether a
+    request is trying it again."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._hung = False
         self._trying = False
 
-    def cut(self) -> None:
+    def silent(self) -> None:
         with self._lock:
             self._hung = True
 
     def enter(self) -> bool:
-        """Whether this request is the one trying the store again (then `leave` must follow);
-        a StoreUnavailable when another is."""
+        """Whether this request tries the store again (then `leave` must follow); a
+        StoreUnavailable when another does."""
         with self._lock:
             if not self._hung:
                 return False
@@ -134,7 +138,9 @@ class _Hung:
             self._trying = True
             return True
 
-    def leave(self, answered: bool) -> None:
+    def leave(self, trying: bool, answered: bool) -> None:
+        if not trying:
+            return
         with self._lock:
             self._trying = False
             if answered:
@@ -190,13 +196,17 @@ def install(engine: sa.Engine, seconds: float) -> None:
     def _connecting(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
         trying = hung.enter()
         answered = False
+        began = time.monotonic()
         try:
             connection = dialect.connect(*cargs, **cparams)
             answered = True
             return connection
+        except Exception:
+            if time.monotonic() - began >= seconds:  # (refused at once: down, not hung)
+                hung.silent()
+            raise
         finally:
-            if trying:
-                hung.leave(answered)
+            hung.leave(trying, answered)
 
     @event.listens_for(engine, "connect")
     def _connected(dbapi_connection: Any, record: Any) -> None:
@@ -216,20 +226,21 @@ def install(engine: sa.Engine, seconds: float) -> None:
             return  # (opened just now: `_connecting` tried the store)
         trying = hung.enter()
         answered = False
-        wait = arm(record.info)
+        wait = None
         try:
+            wait = arm(record.info)
             engine.dialect.do_ping(dbapi_connection)
             answered = True
         except Exception as error:
             if wait is not None and wait.cut:
-                raise _failure(wait, seconds, hung) from None
+                hung.silent()
+                raise _failure(wait, seconds) from None
             if engine.dialect.is_disconnect(error, dbapi_connection, None):  # type: ignore[arg-type]
                 raise exc.DisconnectionError() from error  # the pool opens another
             raise
         finally:
             disarm(record.info)
-            if trying:
-                hung.leave(answered)
+            hung.leave(trying, answered)
 
     @event.listens_for(engine, "checkin")
     def _checkin(_dbapi_connection: Any, record: Any) -> None:
@@ -269,11 +280,10 @@ def install(engine: sa.Engine, seconds: float) -> None:
     def _failed(context: sa.engine.ExceptionContext) -> None:
         wait = disarm(info_of(context.connection))
         if wait is not None and wait.cut:
-            raise _failure(wait, seconds, hung)
+            raise _failure(wait, seconds)
 
 
-def _failure(wait: _Wait, seconds: float, hung: _Hung) -> StoreUnavailable:
-    hung.cut()
+def _failure(wait: _Wait, seconds: float) -> StoreUnavailable:
     within = f"within {seconds:g} s"
     if wait.committing:
         outages.report("store", UNCONFIRMED, f"no answer to a commit {within}")
