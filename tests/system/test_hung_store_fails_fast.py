@@ -1,10 +1,11 @@
-"""A PostgreSQL that hangs (SIGSTOP), under load: once it has been silent past the store's time
-limit, a request at a time tries the store again and the others are a 503 at once, not each a
-whole limit's wait; the first answer once it runs again ends it, and every request is answered
+"""A PostgreSQL that hangs (SIGSTOP), under load: once a connection's ping has waited the store's
+time limit, a request at a time tries the store again and the others are a 503 at once, not each
+a whole limit's wait; the first answer once it runs again ends it, and every request is answered
 as before. A statement cut short for being slow, on a store that answers, refuses nobody."""
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from typing import Any
@@ -35,6 +36,11 @@ def test_while_one_request_tries_a_hung_store_the_others_are_refused_at_once(
     with LiveServer(app) as live, httpx.Client(base_url=live.url, timeout=60) as client:
         assert _ids(client.post(URL, json=ALL)) == EVERY
         timed: list[tuple[float, httpx.Response]] = []
+        warm = [threading.Thread(target=lambda: client.post(URL, json=ALL)) for _ in range(8)]
+        for thread in warm:  # (connections in the pool, each pinged at its next checkout)
+            thread.start()
+        for thread in warm:
+            thread.join(timeout=60)
 
         def ask() -> None:
             began = time.monotonic()
@@ -46,8 +52,8 @@ def test_while_one_request_tries_a_hung_store_the_others_are_refused_at_once(
             began = time.monotonic()
             assert _store_down(client.post(URL, json=ALL)) == "not_answering"
             assert time.monotonic() - began >= LIMIT_SECONDS * 0.9  # (the whole limit)
-            # Taken for hung once a ping or a connection's opening has waited the limit (a
-            # statement cut short first says nothing of the store): then refused at once.
+            # Taken for hung once a connection's ping has waited the limit (a statement cut
+            # short first says nothing of the store): then refused at once.
             for _ in range(2):
                 began = time.monotonic()
                 assert _store_down(client.post(URL, json=ALL)) == "not_answering"
@@ -114,3 +120,60 @@ def test_a_statement_cut_short_on_a_store_that_answers_refuses_nobody(
         thread.join(timeout=30)
     assert answers == [1] * 20
     store.close()
+
+
+def test_a_slow_failure_to_open_a_connection_refuses_nobody_else(
+    postgres_database: str,
+) -> None:
+    """New connections meet an address that takes what is sent and never answers (a name
+    resolved wrongly, a firewall), while those already open answer: only the requests that
+    opened one wait and fail; the store is not taken for hung."""
+    black_hole = socket.create_server(("127.0.0.1", 0), backlog=100)
+    held: list[socket.socket] = []
+    threading.Thread(target=lambda: held.extend(iter(lambda: black_hole.accept()[0], None)),
+                     daemon=True).start()  # fmt: skip
+    store = Store(postgres_database, 1.0)
+    connect = store.engine.dialect.connect
+    lost = False
+
+    def opening(*cargs: Any, **cparams: Any) -> Any:
+        if lost:
+            cparams.update(host="127.0.0.1", port=black_hole.getsockname()[1])
+        return connect(*cargs, **cparams)
+
+    store.engine.dialect.connect = opening  # type: ignore[method-assign]
+    answers: list[object] = []
+
+    def ask() -> None:
+        try:
+            with store.read() as tx:
+                answers.append(tx.conn.execute(sa.text("select 1")).scalar())
+        except StoreUnavailable as refused:
+            answers.append(refused.reason)
+
+    warm = [threading.Thread(target=ask) for _ in range(10)]
+    for thread in warm:
+        thread.start()
+    for thread in warm:
+        thread.join(timeout=30)
+    lost = True
+    with store.engine.connect() as dropped:  # (one closed: the next opened meets the hole)
+        dropped.invalidate()
+    answers.clear()
+    stop = time.monotonic() + 8
+
+    def keep_asking() -> None:
+        while time.monotonic() < stop:
+            ask()
+            time.sleep(0.01)
+
+    workers = [threading.Thread(target=keep_asking) for _ in range(8)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join(timeout=30)
+    refused = [answer for answer in answers if answer != 1]
+    assert len(answers) > 100
+    assert len(refused) <= 0.05 * len(answers), (len(refused), len(answers))
+    store.close()
+    black_hole.close()

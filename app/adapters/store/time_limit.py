@@ -13,14 +13,16 @@ Waiting for a pooled connection and opening one have their own limits (`pool_tim
 A write cut short before its commit was sent is rolled back by the server (its connection is
 gone); one cut short while its commit was on its way may or may not be saved, and its 503 says so.
 
-Once the store has not answered a ping, or the opening of a connection, within the limit (a
-slow statement cut short says nothing of the store), it is taken for hung (`_Hung`): one request
-at a time tries it again (its connection's ping, or the opening of one), and the others meanwhile
-get the 503 at once, before any statement, rather than each holding a thread and a connection
-for the whole limit. The first answer ends it. (The others are refused, not kept waiting for the
-try: a wait there would hold a place in the connection pool, whose own waiters are not woken
-when it is given up. A try whose packets a network lost can wait its whole limit though the
-store answers again: the others are refused until it ends.)
+Once the store has not answered a connection's ping within the limit, it is taken for hung
+(`_Hung`): one request at a time tries it again (its connection's ping, or the opening of one),
+and the others meanwhile get the 503 at once, before any statement, rather than each holding a
+thread and a connection for the whole limit. The first answer ends it. Only a ping sets it: a
+slow statement cut short says nothing of the store, and neither does a slow failure to open a
+connection (a name that resolves slowly, an address that drops what is sent to it, while the
+connections already open answer). The others are refused, not kept waiting for the try: a
+wait there would hold a place in the connection pool, whose own waiters are not woken when it
+is given up. (A try whose packets a network lost can wait its whole limit though the store
+answers again: the others are refused until it ends.)
 """
 
 from __future__ import annotations
@@ -115,8 +117,8 @@ os.register_at_fork(after_in_child=_watchdog.forget)
 
 
 class _Hung:
-    """Whether the store has been silent past the limit since it last answered, and whether a
-    request is trying it again."""
+    """Whether a ping has gone unanswered past the limit since the store last answered, and
+    whether a request is trying it again."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -196,15 +198,10 @@ def install(engine: sa.Engine, seconds: float) -> None:
     def _connecting(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
         trying = hung.enter()
         answered = False
-        began = time.monotonic()
         try:
             connection = dialect.connect(*cargs, **cparams)
             answered = True
             return connection
-        except Exception:
-            if time.monotonic() - began >= seconds:  # (refused at once: down, not hung)
-                hung.silent()
-            raise
         finally:
             hung.leave(trying, answered)
 
