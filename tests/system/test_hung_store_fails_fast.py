@@ -8,6 +8,8 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import httpx
@@ -36,11 +38,8 @@ def test_while_one_request_tries_a_hung_store_the_others_are_refused_at_once(
     with LiveServer(app) as live, httpx.Client(base_url=live.url, timeout=60) as client:
         assert _ids(client.post(URL, json=ALL)) == EVERY
         timed: list[tuple[float, httpx.Response]] = []
-        warm = [threading.Thread(target=lambda: client.post(URL, json=ALL)) for _ in range(8)]
-        for thread in warm:  # (connections in the pool, each pinged at its next checkout)
-            thread.start()
-        for thread in warm:
-            thread.join(timeout=60)
+        # (connections in the pool, each pinged at its next checkout)
+        _all_at_once(lambda: client.post(URL, json=ALL), 8)
 
         def ask() -> None:
             began = time.monotonic()
@@ -64,11 +63,7 @@ def test_while_one_request_tries_a_hung_store_the_others_are_refused_at_once(
             trying = threading.Thread(target=ask)
             trying.start()  # (it, or the search log's writer, now tries the store again)
             time.sleep(0.5)
-            burst = [threading.Thread(target=ask) for _ in range(20)]
-            for thread in burst:
-                thread.start()
-            for thread in burst:
-                thread.join(timeout=60)
+            _all_at_once(ask, 20)
             trying.join(timeout=60)
             assert len(timed) == 21
             for _, answer in timed:
@@ -85,11 +80,7 @@ def test_while_one_request_tries_a_hung_store_the_others_are_refused_at_once(
             time.sleep(0.1)
         assert _ids(answer) == EVERY
         timed.clear()
-        burst = [threading.Thread(target=ask) for _ in range(20)]
-        for thread in burst:
-            thread.start()
-        for thread in burst:
-            thread.join(timeout=60)
+        _all_at_once(ask, 20)
         assert [answer.status_code for _, answer in timed] == [200] * 20
 
 
@@ -105,19 +96,9 @@ def test_a_statement_cut_short_on_a_store_that_answers_refuses_nobody(
     assert cut.value.reason == "not_answering"
     assert time.monotonic() - began < 2.5
     answers: list[object] = []
+    ask = partial(_read_one, store, answers)
 
-    def ask() -> None:
-        try:
-            with store.read() as tx:
-                answers.append(tx.conn.execute(sa.text("select 1")).scalar())
-        except StoreUnavailable as refused:
-            answers.append(refused.reason)
-
-    burst = [threading.Thread(target=ask) for _ in range(20)]
-    for thread in burst:
-        thread.start()
-    for thread in burst:
-        thread.join(timeout=30)
+    _all_at_once(ask, 20)
     assert answers == [1] * 20
     store.close()
 
@@ -143,19 +124,9 @@ def test_a_slow_failure_to_open_a_connection_refuses_nobody_else(
 
     store.engine.dialect.connect = opening  # type: ignore[method-assign]
     answers: list[object] = []
+    ask = partial(_read_one, store, answers)
 
-    def ask() -> None:
-        try:
-            with store.read() as tx:
-                answers.append(tx.conn.execute(sa.text("select 1")).scalar())
-        except StoreUnavailable as refused:
-            answers.append(refused.reason)
-
-    warm = [threading.Thread(target=ask) for _ in range(10)]
-    for thread in warm:
-        thread.start()
-    for thread in warm:
-        thread.join(timeout=30)
+    _all_at_once(ask, 10)
     lost = True
     with store.engine.connect() as dropped:  # (one closed: the next opened meets the hole)
         dropped.invalidate()
@@ -167,13 +138,26 @@ def test_a_slow_failure_to_open_a_connection_refuses_nobody_else(
             ask()
             time.sleep(0.01)
 
-    workers = [threading.Thread(target=keep_asking) for _ in range(8)]
-    for thread in workers:
-        thread.start()
-    for thread in workers:
-        thread.join(timeout=30)
+    _all_at_once(keep_asking, 8)
     refused = [answer for answer in answers if answer != 1]
     assert len(answers) > 100
     assert len(refused) <= 0.05 * len(answers), (len(refused), len(answers))
     store.close()
     black_hole.close()
+
+
+def _read_one(store: Store, answers: list[object]) -> None:
+    """One read of the store: its answer, or the reason it was refused."""
+    try:
+        with store.read() as tx:
+            answers.append(tx.conn.execute(sa.text("select 1")).scalar())
+    except StoreUnavailable as refused:
+        answers.append(refused.reason)
+
+
+def _all_at_once(work: Callable[[], object], threads: int) -> None:
+    started = [threading.Thread(target=work) for _ in range(threads)]
+    for thread in started:
+        thread.start()
+    for thread in started:
+        thread.join(timeout=60)
