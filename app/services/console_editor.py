@@ -7,6 +7,7 @@ A draft is only ever saved valid: the form's errors come back by field name inst
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -203,8 +204,9 @@ class ConsoleEditor:
             published = tx.get_published(namespace, retriever_id)
             frames = plugin_frames(tx.conn, namespace, display)
         record = published or _unpublished(retriever_id, namespace, retriever.retriever_name)
+        version = _draft_version(config, retriever.backend)
         return PreviewRetriever(
-            record=record.replace(display_config=config, version=0),
+            record=record.replace(display_config=config, version=version),
             backend=self.backends.parse(retriever.backend),
             display=display,
             rate_limit=RateLimitConfig(),  # a preview is never counted
@@ -213,11 +215,22 @@ class ConsoleEditor:
         )
 
 
+def _draft_version(config: dict[str, Any], backend: dict[str, Any]) -> int:
+    """The version a preview of this draft goes by: what the page keeps per version (the
+    filters panel's choices, counted over the whole collection) is kept per draft, so each
+    draft saved is counted afresh and the same draft previewed again is not. Below zero, it is
+    never the public page's (its versions start at 1)."""
+    digest = hashlib.sha256(jsonutil.dumps([config, backend])).digest()
+    return -(int.from_bytes(digest[:8]) >> 1) - 1
+
+
 def _unpublished(retriever_id: str, namespace: str, name: str) -> PublishedRecord:
     return PublishedRecord(
         retriever_id=retriever_id,
         namespace=namespace,
-        public_id=crypto.new_id(crypto.PUBLIC_ID_PREFIX),
+        # The same for each preview of the retriever, so that a draft previewed again reuses
+        # what was counted for it (a new id each time would count the collection each time).
+        public_id=f"{crypto.PUBLIC_ID_PREFIX}preview_{retriever_id}",
         public_name=slugify(name),
         public_api_key="",
         display_name=None,
