@@ -159,9 +159,7 @@ class SearchLog:
         try:
             await in_thread(self._write, rows)
         except Exception as error:  # the store down or full: the search went on, its row is lost
-            # (an outage is reported as one line by `outages`: no traceback a second beside it)
-            outage = isinstance(error, StoreUnavailable)
-            logger.warning("search log: %s rows not written", len(rows), exc_info=not outage)
+            _warn(error, "search log: %s rows not written", len(rows))
             self.metrics.searches_dropped.inc(len(rows))
             return 0
         self.metrics.searches_logged.inc(len(rows))
@@ -213,8 +211,7 @@ class SearchLog:
                 try:
                     await self.sweep()
                 except Exception as error:
-                    outage = isinstance(error, StoreUnavailable)
-                    logger.warning("search log: old rows not swept", exc_info=not outage)
+                    _warn(error, "search log: old rows not swept")
 
 
 def _query(inputs: Mapping[str, Any]) -> str | None:
@@ -263,3 +260,9 @@ def _mode(backend: Any) -> str:
     # pydantic's `__getattr__` and an AttributeError, 2 µs a row.
     fields = getattr(backend, "__dict__", None)
     return str((fields.get("mode") if fields is not None else None) or "upstream")
+
+
+def _warn(error: Exception, message: str, *args: object) -> None:
+    """One warning; with the traceback unless the store is out (`outages` reports that as one
+    line already: not a traceback a second beside it)."""
+    logger.warning(message, *args, exc_info=not isinstance(error, StoreUnavailable))

@@ -148,19 +148,14 @@ async def test_a_long_idle_entry_is_reloaded_though_another_key_is_cleared() -> 
 async def test_a_long_idle_entry_whose_reload_hangs_is_served_as_kept_after_a_second(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("app.adapters.cache.RELOAD_WAIT_SECONDS", 0.2)
-    source, clock = Source(), Clock()
-    cache = _cache(source, clock)
-    assert await cache.get("a") == "a:v1"
+    source, cache, gate = await _long_idle_over_a_hung_store(monkeypatch)
     source.value = "v2"
-    clock.now += 2.5  # long idle: the next request waits for the reload...
-    source.gate = asyncio.Event()  # ...which hangs, as on a store that does not answer
     began = asyncio.get_running_loop().time()
     waiting = [asyncio.create_task(cache.get("a")) for _ in range(5)]
     assert await asyncio.gather(*waiting) == ["a:v1"] * 5  # the kept value, not a wait for ever
     assert asyncio.get_running_loop().time() - began < 1.0
     assert source.calls == 2  # (one reload, still under way)
-    source.gate.set()
+    gate.set()
     await asyncio.sleep(0.01)
     assert await cache.get("a") == "a:v2"
 
@@ -168,17 +163,26 @@ async def test_a_long_idle_entry_whose_reload_hangs_is_served_as_kept_after_a_se
 async def test_a_value_cleared_while_its_reload_hangs_is_never_served(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("app.adapters.cache.RELOAD_WAIT_SECONDS", 0.2)
-    source, clock = Source(), Clock()
-    cache = _cache(source, clock)
-    assert await cache.get("a") == "a:v1"
-    clock.now += 2.5
-    source.gate = asyncio.Event()
+    source, cache, gate = await _long_idle_over_a_hung_store(monkeypatch)
     waiting = asyncio.create_task(cache.get("a"))
     await asyncio.sleep(0.05)
     source.value = "v2"
     cache.clear("a")  # this process's own change (say, the retriever unpublished)
     await asyncio.sleep(0.3)  # past the wait: the old value is not served...
     assert not waiting.done()  # ...the request waits for a load of its own
-    source.gate.set()
+    gate.set()
     assert await waiting == "a:v2"
+
+
+async def _long_idle_over_a_hung_store(
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[Source, RefreshingCache[str, str], asyncio.Event]:
+    """ "a" kept, then idle a whole ttl past its expiry (the next request waits for its
+    reload), with loads that hang until the gate is set (a store that does not answer)."""
+    monkeypatch.setattr("app.adapters.cache.RELOAD_WAIT_SECONDS", 0.2)
+    source, clock = Source(), Clock()
+    cache = _cache(source, clock)
+    assert await cache.get("a") == "a:v1"
+    clock.now += 2.5
+    source.gate = asyncio.Event()
+    return source, cache, source.gate

@@ -33,6 +33,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,6 +149,17 @@ class _Hung:
             if answered:
                 self._hung = False
 
+    @contextlib.contextmanager
+    def trying(self) -> Iterator[None]:
+        """A round trip that may be the store's try: answered if the block ends without error."""
+        trying = self.enter()
+        answered = False
+        try:
+            yield
+            answered = True
+        finally:
+            self.leave(trying, answered)
+
 
 def connect_args(seconds: float) -> dict[str, Any]:
     """psycopg's arguments that bound the opening of a connection (libpq counts whole
@@ -196,14 +208,8 @@ def install(engine: sa.Engine, seconds: float) -> None:
 
     @event.listens_for(engine, "do_connect")
     def _connecting(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
-        trying = hung.enter()
-        answered = False
-        try:
-            connection = dialect.connect(*cargs, **cparams)
-            answered = True
-            return connection
-        finally:
-            hung.leave(trying, answered)
+        with hung.trying():
+            return dialect.connect(*cargs, **cparams)
 
     @event.listens_for(engine, "connect")
     def _connected(dbapi_connection: Any, record: Any) -> None:
@@ -221,23 +227,20 @@ def install(engine: sa.Engine, seconds: float) -> None:
     def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         if record.info.pop(_FRESH, False):
             return  # (opened just now: `_connecting` tried the store)
-        trying = hung.enter()
-        answered = False
-        wait = None
-        try:
-            wait = arm(record.info)
-            engine.dialect.do_ping(dbapi_connection)
-            answered = True
-        except Exception as error:
-            if wait is not None and wait.cut:
-                hung.silent()
-                raise _failure(wait, seconds) from None
-            if engine.dialect.is_disconnect(error, dbapi_connection, None):  # type: ignore[arg-type]
-                raise exc.DisconnectionError() from error  # the pool opens another
-            raise
-        finally:
-            disarm(record.info)
-            hung.leave(trying, answered)
+        with hung.trying():
+            wait = None
+            try:
+                wait = arm(record.info)
+                engine.dialect.do_ping(dbapi_connection)
+            except Exception as error:
+                if wait is not None and wait.cut:
+                    hung.silent()
+                    raise _failure(wait, seconds) from None
+                if engine.dialect.is_disconnect(error, dbapi_connection, None):  # type: ignore[arg-type]
+                    raise exc.DisconnectionError() from error  # the pool opens another
+                raise
+            finally:
+                disarm(record.info)
 
     @event.listens_for(engine, "checkin")
     def _checkin(_dbapi_connection: Any, record: Any) -> None:
